@@ -1,0 +1,55 @@
+/**
+ * Embedded-mode benchmark (not a test): no-op tasks/s through /execute_batch with every result read
+ * back, and p50/p99 of one task at a time from execute to result (?wait). The server runs in its own
+ * process; this client runs under Bun.
+ *
+ *   bun scripts/bench-embedded.ts [--tasks 10000] [--batch 1000] [--serial 2000] [--isolation thread|process]
+ */
+import { flag } from "../src/app/config.ts";
+import { percentile, postJson, readAll, spawnServer, waitAll } from "./bench-lib.ts";
+
+const argv = Bun.argv.slice(2);
+const total = Number(flag(argv, "tasks") ?? 10_000);
+const batch = Number(flag(argv, "batch") ?? 1000);
+const serial = Number(flag(argv, "serial") ?? 2000);
+const extra = flag(argv, "isolation") === undefined ? [] : ["--isolation", flag(argv, "isolation") as string];
+const entry = flag(argv, "entry") ?? "src/app/start.ts";
+
+const server = await spawnServer(entry, extra);
+try {
+  const { function_id } = await postJson(`${server.url}/register_function`, { name: "noop", payload: "() => null" });
+  const round = async (readBack: "get" | "wait"): Promise<number> => {
+    const t0 = performance.now();
+    const chunks: Promise<{ task_ids: string[] }>[] = [];
+    for (let sent = 0; sent < total; sent += batch) {
+      const n = Math.min(batch, total - sent);
+      chunks.push(postJson(`${server.url}/execute_batch`, { function_id, payloads: Array.from({ length: n }, () => "[]") }));
+    }
+    const ids = (await Promise.all(chunks)).flatMap((c) => c.task_ids);
+    const results = readBack === "get" ? await readAll(server.url, ids, 64) : [...(await waitAll(server.url, ids)).values()];
+    if (results.length !== total) throw new Error(`read back ${results.length} of ${total}`);
+    const seconds = (performance.now() - t0) / 1000;
+    const bad = results.filter((r) => r.status !== "COMPLETED").length;
+    if (bad > 0) throw new Error(`${bad} tasks did not complete`);
+    return total / seconds;
+  };
+  await round("get"); // warm-up
+  const viaGet = [await round("get"), await round("get"), await round("get")];
+  const viaWait = [await round("wait"), await round("wait"), await round("wait")];
+  const lat: number[] = [];
+  for (let i = 0; i < serial; i++) {
+    const t0 = performance.now();
+    const { task_id } = await postJson(`${server.url}/execute_function`, { function_id, payload: "[]" });
+    const r = (await (await fetch(`${server.url}/result/${task_id}?wait=10`)).json()) as any;
+    if (r.status !== "COMPLETED") throw new Error(`task ${task_id} ended ${r.status}`);
+    lat.push(performance.now() - t0);
+  }
+  lat.sort((a, b) => a - b);
+  console.log(`mode=embedded ${extra.join(" ")} tasks=${total} batch=${batch}`);
+  const show = (rates: number[]): string => `${rates.map((r) => Math.round(r)).join(", ")} tasks/s (best ${Math.round(Math.max(...rates))})`;
+  console.log(`throughput, results read by GET /result/{id}?wait (64 at a time): ${show(viaGet)}`);
+  console.log(`throughput, results read by POST /wait (1,000 ids per call):   ${show(viaWait)}`);
+  console.log(`one at a time (${serial}): p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms`);
+} finally {
+  await server.stop();
+}

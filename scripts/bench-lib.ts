@@ -1,0 +1,86 @@
+/**
+ * Helpers shared by the benchmark scripts: start a server process, wait for it, time things,
+ * and read many results back with bounded concurrency.
+ */
+export interface ServerProcess {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `bun <entry> --port P ...args` and waits until /healthz answers. */
+export async function spawnServer(entry: string, args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const proc = Bun.spawn([process.execPath, entry, "--port", String(port), ...args], {
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${entry} did not answer on ${url}`);
+    await Bun.sleep(50);
+  }
+  return {
+    url,
+    async stop() {
+      proc.kill();
+      await proc.exited;
+    },
+  };
+}
+
+export async function postJson(url: string, body: unknown): Promise<any> {
+  const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (r.status >= 300) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+/** Reads every task's result with long-polls, `concurrency` requests at a time. */
+export async function readAll(url: string, ids: readonly string[], concurrency: number): Promise<any[]> {
+  const out = new Array(ids.length);
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < ids.length) {
+      const i = next++;
+      for (;;) {
+        const r = (await (await fetch(`${url}/result/${ids[i]}?wait=30`)).json()) as any;
+        if (r.status === "COMPLETED" || r.status === "FAILED") {
+          out[i] = r;
+          break;
+        }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return out;
+}
+
+/** Reads every task's result through POST /wait, `perCall` ids per request, `lanes` requests at a time. */
+export async function waitAll(url: string, ids: readonly string[], perCall = 1000, lanes = 4): Promise<Map<string, any>> {
+  const done = new Map<string, any>();
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += perCall) chunks.push(ids.slice(i, i + perCall));
+  async function lane(): Promise<void> {
+    for (let chunk = chunks.pop(); chunk !== undefined; chunk = chunks.pop()) {
+      let pending = chunk;
+      while (pending.length > 0) {
+        const r = await postJson(`${url}/wait`, { task_ids: pending, timeout_s: 30 });
+        for (const t of r.results) done.set(t.task_id, t);
+        if (r.unknown.length > 0) throw new Error(`unknown tasks: ${r.unknown.slice(0, 3).join(", ")}`);
+        pending = r.pending;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return done;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}

@@ -1,0 +1,1 @@
+export { FunctionSourceChecker } from "./function-source-checker.ts";

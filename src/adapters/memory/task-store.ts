@@ -1,0 +1,108 @@
+/**
+ * Tasks and their queue in memory: the embedded mode's store and the reference implementation for the
+ * TaskStore contract suite. Terminal tasks are forgotten after the retention period.
+ */
+import type { DomainError } from "../../domain/errors.ts";
+import type { Clock, TaskStore } from "../../domain/ports.ts";
+import { err, ok, type Result } from "../../domain/result.ts";
+import { applyTransition, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
+import { Fifo } from "./fifo.ts";
+
+export interface MemoryTaskStoreOptions {
+  readonly clock: Clock;
+  /** How long terminal tasks stay readable, in ms. */
+  readonly retentionMs: number;
+}
+
+export class MemoryTaskStore implements TaskStore {
+  private readonly tasks = new Map<string, Task>();
+  private readonly queue = new Fifo<string>();
+  private readonly expiries = new Fifo<{ id: string; at: number }>();
+  private readonly claimers = new Set<() => void>();
+
+  constructor(private readonly o: MemoryTaskStoreOptions) {}
+
+  async enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>> {
+    const depth = this.queue.length;
+    if (depth + tasks.length > maxQueue) return err({ kind: "QueueFull", depth, limit: maxQueue, retryAfterS: 1 });
+    for (const t of tasks) {
+      this.tasks.set(t.id, t);
+      this.queue.push(t.id);
+    }
+    this.wake();
+    return ok(undefined);
+  }
+
+  async get(id: string): Promise<Task | undefined> {
+    this.expire();
+    return this.tasks.get(id);
+  }
+
+  async getMany(ids: readonly string[]): Promise<(Task | undefined)[]> {
+    this.expire();
+    return ids.map((id) => this.tasks.get(id));
+  }
+
+  async claim(max: number, signal: AbortSignal): Promise<Task[]> {
+    while (this.queue.length === 0) {
+      if (signal.aborted) return [];
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          signal.removeEventListener("abort", done);
+          this.claimers.delete(done);
+          resolve();
+        };
+        this.claimers.add(done);
+        signal.addEventListener("abort", done);
+      });
+    }
+    const now = this.o.clock.now();
+    const claimed: Task[] = [];
+    while (claimed.length < max && this.queue.length > 0) {
+      const id = this.queue.shift() as string;
+      const task = this.tasks.get(id);
+      if (task === undefined || task.status !== "QUEUED") continue;
+      const running = startAttempt(task, now);
+      this.tasks.set(id, running);
+      claimed.push(running);
+    }
+    return claimed;
+  }
+
+  async apply(transitions: readonly Transition[]): Promise<Task[]> {
+    const now = this.o.clock.now();
+    const changed: Task[] = [];
+    let requeued = false;
+    for (const t of transitions) {
+      const task = this.tasks.get(t.taskId);
+      const next = task === undefined ? undefined : applyTransition(task, t, now);
+      if (next === undefined) continue;
+      this.tasks.set(next.id, next);
+      changed.push(next);
+      if (next.status === "QUEUED") {
+        this.queue.push(next.id);
+        requeued = true;
+      } else if (isTerminal(next.status)) {
+        this.expiries.push({ id: next.id, at: now + this.o.retentionMs });
+      }
+    }
+    if (requeued) this.wake();
+    return changed;
+  }
+
+  async queueDepth(): Promise<number> {
+    return this.queue.length;
+  }
+
+  private wake(): void {
+    for (const wake of [...this.claimers]) wake();
+  }
+
+  private expire(): void {
+    const now = this.o.clock.now();
+    for (let head = this.expiries.peek(); head !== undefined && head.at <= now; head = this.expiries.peek()) {
+      this.expiries.shift();
+      this.tasks.delete(head.id);
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export { systemClock, pause } from "./clock.ts";
+export { uuidGen } from "./ids.ts";
+export { jsonLogger } from "./logger.ts";

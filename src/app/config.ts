@@ -1,0 +1,64 @@
+/**
+ * Command-line flags and environment variables, parsed once per process. Flags win over variables.
+ * A bad value stops the process with a message naming the flag.
+ */
+import { availableParallelism } from "node:os";
+
+export interface EmbeddedConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly workers: number;
+  readonly maxBodyBytes: number;
+  readonly maxQueue: number;
+  readonly retentionMs: number;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** Reads `--name value` or `--name=value` from argv. */
+export function flag(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === `--${name}`) return argv[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return undefined;
+}
+
+/** Parses "500ms", "30s", "15m", "24h" or a bare number of ms. */
+export function parseDuration(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (m === null) throw new Error(`${what} must be a duration like 500ms, 30s, 15m or 24h, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "ms") as "ms"];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Parses a whole number within bounds. */
+export function parseInteger(text: string, what: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be an integer from ${min} to ${max}, got "${text}"`);
+  return n;
+}
+
+/** Parses "1mb", "512kb", "1048576". */
+export function parseBytes(text: string, what: string): number {
+  const m = /^(\d+)(b|kb|kib|mb|mib)?$/i.exec(text.trim());
+  if (m === null) throw new Error(`${what} must be a size like 1mb or 512kb, got "${text}"`);
+  const unit = (m[2] ?? "b").toLowerCase();
+  return Number(m[1]) * (unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1024 * 1024 : 1);
+}
+
+/** The embedded process's settings from argv and env. */
+export function embeddedConfig(argv: readonly string[], env: Record<string, string | undefined>): EmbeddedConfig {
+  const get = (name: string, envName: string): string | undefined => flag(argv, name) ?? env[envName];
+  const level = get("log-level", "LOG_LEVEL") ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(level)) throw new Error(`--log-level must be debug, info, warn or error, got "${level}"`);
+  return {
+    port: parseInteger(get("port", "PORT") ?? "8000", "--port", 0, 65535),
+    host: get("host", "HOST") ?? "127.0.0.1",
+    workers: parseInteger(get("workers", "WORKERS") ?? String(availableParallelism()), "--workers", 1, 256),
+    maxBodyBytes: parseBytes(get("max-body", "MAX_BODY") ?? "1mb", "--max-body"),
+    maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
+    retentionMs: parseDuration(get("retention", "RETENTION") ?? "24h", "--retention"),
+    logLevel: level as EmbeddedConfig["logLevel"],
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Moves tasks from the TaskStore's queue to an Executor and settles what comes back: it claims as many
+ * tasks as the executor has free slots (one store round trip per batch), hands them over in one call,
+ * and applies the outcomes as fenced transitions, publishing the tasks that became terminal.
+ */
+import type { FunctionRecord } from "./function-record.ts";
+import { decide, errorResult, exhausted, type Outcome } from "./outcome.ts";
+import type { Executor, FunctionStore, Job, Logger, TaskEvents, TaskStore } from "./ports.ts";
+import { isTerminal, type Task, type Transition } from "./task.ts";
+
+export interface DispatcherDeps {
+  readonly tasks: TaskStore;
+  readonly functions: FunctionStore;
+  readonly events: TaskEvents;
+  readonly executor: Executor;
+  readonly logger: Logger;
+  /** Waits before retrying after a store error (backoff); injected so tests need not sleep. */
+  readonly pause: (ms: number) => Promise<void>;
+}
+
+export class Dispatcher {
+  private readonly inFlight = new Map<string, Task>();
+  private readonly fnCache = new Map<string, FunctionRecord>();
+  private readonly stopping = new AbortController();
+  private loopDone: Promise<void> = Promise.resolve();
+  private settling: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly d: DispatcherDeps) {
+    d.executor.onOutcomes((outcomes) => {
+      this.settling = this.settle(outcomes);
+    });
+  }
+
+  start(): void {
+    this.loopDone = this.loop();
+  }
+
+  /** Tasks handed to the executor and not yet settled. */
+  inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 50;
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      await this.d.executor.whenFree();
+      if (signal.aborted) break;
+      try {
+        const claimed = await this.d.tasks.claim(this.d.executor.freeSlots(), signal);
+        if (claimed.length > 0) await this.handOut(claimed);
+        backoff = 50;
+      } catch (e) {
+        this.d.logger.log("warn", "claim failed; retrying", { error: String(e), backoffMs: backoff });
+        await this.d.pause(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  private async handOut(claimed: readonly Task[]): Promise<void> {
+    const jobs: Job[] = [];
+    const refused: Transition[] = [];
+    for (const task of claimed) {
+      if (task.attempt > task.maxAttempts) {
+        refused.push(exhausted(task));
+        continue;
+      }
+      const fn = await this.functionFor(task.functionId);
+      if (fn === undefined) {
+        refused.push({ taskId: task.id, attempt: task.attempt, status: "FAILED", result: errorResult("UnknownFunction", `Function ${task.functionId} no longer exists`) });
+        continue;
+      }
+      this.inFlight.set(task.id, task);
+      jobs.push({ taskId: task.id, attempt: task.attempt, functionId: fn.id, code: fn.code, args: task.args, timeoutMs: task.timeoutMs });
+    }
+    if (jobs.length > 0) this.d.executor.run(jobs);
+    if (refused.length > 0) await this.applyAndPublish(refused);
+  }
+
+  private async functionFor(id: string): Promise<FunctionRecord | undefined> {
+    const cached = this.fnCache.get(id);
+    if (cached !== undefined) return cached;
+    const fn = await this.d.functions.get(id);
+    if (fn !== undefined) {
+      if (this.fnCache.size >= 10_000) this.fnCache.clear();
+      this.fnCache.set(id, fn);
+    }
+    return fn;
+  }
+
+  private async settle(outcomes: readonly Outcome[]): Promise<void> {
+    const transitions: Transition[] = [];
+    for (const o of outcomes) {
+      const task = this.inFlight.get(o.taskId);
+      if (task === undefined || task.attempt !== o.attempt) continue; // stale or unknown attempt
+      this.inFlight.delete(o.taskId);
+      transitions.push(decide(task, o));
+    }
+    if (transitions.length > 0) await this.applyAndPublish(transitions);
+  }
+
+  private async applyAndPublish(transitions: readonly Transition[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const applied = await this.d.tasks.apply(transitions);
+        const done: string[] = [];
+        for (const t of applied) if (isTerminal(t.status)) done.push(t.id);
+        if (done.length > 0) this.d.events.publish(done);
+        return;
+      } catch (e) {
+        if (this.stopping.signal.aborted) return;
+        const wait = Math.min(50 * 2 ** attempt, 5000);
+        this.d.logger.log("warn", "settling outcomes failed; retrying", { error: String(e), backoffMs: wait });
+        await this.d.pause(wait);
+      }
+    }
+  }
+
+  /** Stops claiming, waits for the loop and the last settlement. In-flight tasks stay RUNNING. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loopDone;
+    await this.settling;
+  }
+}

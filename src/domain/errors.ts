@@ -1,0 +1,43 @@
+/**
+ * Expected failures of the domain, as tagged values. Adapters map each `kind` to a transport status
+ * (the HTTP adapter: 400, 404, 409, 429, 503).
+ */
+export type DomainError =
+  | { readonly kind: "InvalidRequest"; readonly message: string; readonly field?: string }
+  | { readonly kind: "InvalidFunction"; readonly message: string; readonly field?: string }
+  | { readonly kind: "UnknownFunction"; readonly functionId: string }
+  | { readonly kind: "UnknownTask"; readonly taskId: string }
+  | { readonly kind: "AlreadyTerminal"; readonly taskId: string; readonly status: string }
+  | { readonly kind: "QueueFull"; readonly depth: number; readonly limit: number; readonly retryAfterS: number }
+  | { readonly kind: "BackendUnavailable"; readonly message: string };
+
+/** Builds an InvalidRequest error naming the offending field. */
+export function invalid(message: string, field?: string): DomainError {
+  return field === undefined ? { kind: "InvalidRequest", message } : { kind: "InvalidRequest", message, field };
+}
+
+/** A one-line human message for any domain error. */
+export function describeError(e: DomainError): string {
+  switch (e.kind) {
+    case "InvalidRequest":
+    case "InvalidFunction":
+    case "BackendUnavailable":
+      return e.message;
+    case "UnknownFunction":
+      return `No function with id "${e.functionId}" (expected the function_id returned by /register_function)`;
+    case "UnknownTask":
+      return `No task with id "${e.taskId}" (unknown, or expired after the retention period)`;
+    case "AlreadyTerminal":
+      return `Task "${e.taskId}" is already ${e.status}`;
+    case "QueueFull":
+      return `The queue holds ${e.depth} tasks, its limit is ${e.limit}; retry after ${e.retryAfterS} s`;
+  }
+}
+
+/**
+ * Thrown by store adapters when the backend (Redis) cannot be reached: not a bug, and not an expected
+ * outcome of a use case either. The HTTP adapter answers 503 with the error shape.
+ */
+export class BackendUnavailableError extends Error {
+  override readonly name = "BackendUnavailableError";
+}

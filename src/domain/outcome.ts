@@ -1,0 +1,58 @@
+import type { Task, Transition } from "./task.ts";
+
+/** What an executor reports for one attempt of one task. */
+export type Outcome =
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "returned"; readonly value: string }
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "threw"; readonly error: ErrorInfo }
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "timeout"; readonly timeoutMs: number }
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "lost"; readonly reason: string }
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "unserializable"; readonly message: string }
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "resource-limit"; readonly message: string };
+
+/** The `{name, message, stack}` a FAILED task's result holds. */
+export interface ErrorInfo {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string;
+}
+
+/** JSON text of an error result. */
+export function errorResult(name: string, message: string, stack = ""): string {
+  return JSON.stringify({ name, message, stack });
+}
+
+/**
+ * Decides what an outcome does to a task: errors the function throws are final, a lost executor is
+ * retried while attempts remain (then FAILED WorkerFailure), a deadline ends FAILED TimeoutError.
+ *
+ * @example
+ * decide({ attempt: 3, maxAttempts: 3 }, { kind: "lost", ... }) // FAILED WorkerFailure
+ */
+export function decide(task: Pick<Task, "attempt" | "maxAttempts">, o: Outcome): Transition {
+  const base = { taskId: o.taskId, attempt: o.attempt };
+  switch (o.kind) {
+    case "returned":
+      return { ...base, status: "COMPLETED", result: o.value };
+    case "threw":
+      return { ...base, status: "FAILED", result: JSON.stringify(o.error) };
+    case "timeout":
+      return { ...base, status: "FAILED", result: errorResult("TimeoutError", `Task exceeded its deadline of ${o.timeoutMs} ms`) };
+    case "unserializable":
+      return { ...base, status: "FAILED", result: errorResult("SerializationError", o.message) };
+    case "resource-limit":
+      return { ...base, status: "FAILED", result: errorResult("ResourceLimit", o.message) };
+    case "lost":
+      if (task.attempt < task.maxAttempts) return { ...base, status: "QUEUED", result: null };
+      return { ...base, status: "FAILED", result: errorResult("WorkerFailure", `${o.reason}; gave up after ${task.attempt} of ${task.maxAttempts} attempts`) };
+  }
+}
+
+/** The transition for a task claimed after its attempts ran out (its host died on every try). */
+export function exhausted(task: Pick<Task, "id" | "attempt" | "maxAttempts">): Transition {
+  return {
+    taskId: task.id,
+    attempt: task.attempt,
+    status: "FAILED",
+    result: errorResult("WorkerFailure", `Executor lost on every attempt; gave up after ${task.maxAttempts} attempts`),
+  };
+}

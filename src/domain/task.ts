@@ -1,0 +1,57 @@
+/**
+ * The task state machine: QUEUED -> RUNNING -> COMPLETED | FAILED, plus CANCELLED.
+ * A RUNNING task whose executor is lost goes back to QUEUED until its attempts run out.
+ * Every transition out of RUNNING names the attempt it belongs to (fencing): a stale attempt never
+ * overwrites a newer one.
+ */
+export type TaskStatus = "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+
+export const TERMINAL: ReadonlySet<TaskStatus> = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
+
+/** True when the status can never change again. */
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+export interface Task {
+  readonly id: string;
+  readonly functionId: string;
+  /** JSON text of the argument array. */
+  readonly args: string;
+  readonly status: TaskStatus;
+  /** How many times the task has been handed to an executor. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly timeoutMs: number;
+  /** JSON text of the return value (COMPLETED) or of `{name, message, stack}` (FAILED); else null. */
+  readonly result: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** A new task, QUEUED, never attempted. */
+export function newTask(id: string, functionId: string, args: string, maxAttempts: number, timeoutMs: number, now: number): Task {
+  return { id, functionId, args, status: "QUEUED", attempt: 0, maxAttempts, timeoutMs, result: null, createdAt: now, updatedAt: now };
+}
+
+/** Hands a QUEUED task to an executor: RUNNING, attempt counted now (not when it fails). */
+export function startAttempt(task: Task, now: number): Task {
+  return { ...task, status: "RUNNING", attempt: task.attempt + 1, updatedAt: now };
+}
+
+/**
+ * A fenced change of a RUNNING task: applied only while the task is RUNNING with this same attempt.
+ * `status: "QUEUED"` puts the task back on the queue.
+ */
+export interface Transition {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly status: "COMPLETED" | "FAILED" | "QUEUED" | "CANCELLED";
+  readonly result: string | null;
+}
+
+/** Applies a transition if its fence holds; returns the new task, or undefined when stale. */
+export function applyTransition(task: Task, t: Transition, now: number): Task | undefined {
+  if (task.status !== "RUNNING" || task.attempt !== t.attempt) return undefined;
+  return { ...task, status: t.status, result: t.result, updatedAt: now };
+}

@@ -1,0 +1,16 @@
+import { MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { describeFunctionStore } from "../contracts/function-store.ts";
+import { describeTaskEvents } from "../contracts/task-events.ts";
+import { describeTaskStore } from "../contracts/task-store.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
+
+describeTaskStore("memory", async () => {
+  const clock = new FakeClock();
+  return {
+    store: new MemoryTaskStore({ clock, retentionMs: 60_000 }),
+    expireAll: async () => clock.advance(60_001),
+    close: async () => {},
+  };
+});
+describeFunctionStore("memory", async () => ({ store: new MemoryFunctionStore(), close: async () => {} }));
+describeTaskEvents("memory", async () => ({ events: new MemoryTaskEvents(), close: async () => {} }));

@@ -1,0 +1,22 @@
+/** The FunctionStore contract, run against every adapter. */
+import { describe, expect, test } from "bun:test";
+import type { FunctionRecord } from "../../src/domain/function-record.ts";
+import type { FunctionStore } from "../../src/domain/ports.ts";
+
+export function describeFunctionStore(name: string, make: () => Promise<{ store: FunctionStore; close(): Promise<void> }>): void {
+  describe(`FunctionStore contract: ${name}`, () => {
+    test("save, get and list round-trip every field", async () => {
+      const f = await make();
+      try {
+        const fn: FunctionRecord = { id: "fn-1", name: "add", source: "(a: number) => a", code: "(a) => a", timeoutMs: 500, maxAttempts: 2, createdAt: 1_700_000_000_123 };
+        await f.store.save(fn);
+        await f.store.save({ ...fn, id: "fn-2", name: "add" });
+        expect(await f.store.get("fn-1")).toEqual(fn);
+        expect(await f.store.get("missing")).toBeUndefined();
+        expect((await f.store.list()).map((x) => x.id).sort()).toEqual(["fn-1", "fn-2"]);
+      } finally {
+        await f.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * The TaskStore contract: every adapter (memory, redis) must pass this same suite.
+ * `make` returns a fresh, empty store and a cleanup function.
+ */
+import { describe, expect, test } from "bun:test";
+import type { TaskStore } from "../../src/domain/ports.ts";
+import { newTask, type Task } from "../../src/domain/task.ts";
+
+export interface TaskStoreFixture {
+  readonly store: TaskStore;
+  /** Moves the store's clock (for retention); adapters on real time may sleep-free poll instead. */
+  readonly expireAll?: () => Promise<void>;
+  close(): Promise<void>;
+}
+
+let seq = 0;
+function tasks(n: number, maxAttempts = 3): Task[] {
+  const now = 1_700_000_000_000;
+  return Array.from({ length: n }, () => newTask(`t-${++seq}-${Math.floor(performance.now())}`, "f-1", "[1]", maxAttempts, 1000, now));
+}
+
+const never = new AbortController().signal;
+
+export function describeTaskStore(name: string, make: () => Promise<TaskStoreFixture>): void {
+  describe(`TaskStore contract: ${name}`, () => {
+    test("enqueue stores QUEUED tasks readable by id, in order", async () => {
+      const f = await make();
+      try {
+        const ts = tasks(3);
+        expect((await f.store.enqueue(ts, 100)).ok).toBe(true);
+        const got = await f.store.getMany(ts.map((t) => t.id));
+        expect(got.map((t) => t?.status)).toEqual(["QUEUED", "QUEUED", "QUEUED"]);
+        expect((await f.store.get(ts[0]!.id))?.args).toBe("[1]");
+        expect(await f.store.get("nope")).toBeUndefined();
+        expect(await f.store.queueDepth()).toBe(3);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("enqueue past maxQueue is refused whole with QueueFull", async () => {
+      const f = await make();
+      try {
+        expect((await f.store.enqueue(tasks(3), 4)).ok).toBe(true);
+        const ts = tasks(2);
+        const r = await f.store.enqueue(ts, 4);
+        expect(r.ok).toBe(false);
+        if (!r.ok) expect(r.error.kind).toBe("QueueFull");
+        expect(await f.store.get(ts[0]!.id)).toBeUndefined();
+        expect(await f.store.queueDepth()).toBe(3);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("claim takes FIFO up to max, marks RUNNING and counts the attempt", async () => {
+      const f = await make();
+      try {
+        const ts = tasks(5);
+        await f.store.enqueue(ts, 100);
+        const a = await f.store.claim(3, never);
+        expect(a.map((t) => t.id)).toEqual(ts.slice(0, 3).map((t) => t.id));
+        expect(a.every((t) => t.status === "RUNNING" && t.attempt === 1)).toBe(true);
+        expect((await f.store.get(ts[0]!.id))?.status).toBe("RUNNING");
+        const b = await f.store.claim(10, never);
+        expect(b.map((t) => t.id)).toEqual(ts.slice(3).map((t) => t.id));
+        expect(await f.store.queueDepth()).toBe(0);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("claim waits for work and wakes on enqueue; abort returns []", async () => {
+      const f = await make();
+      try {
+        const waiting = f.store.claim(10, never);
+        const ts = tasks(1);
+        await f.store.enqueue(ts, 100);
+        expect((await waiting).map((t) => t.id)).toEqual([ts[0]!.id]);
+        const ac = new AbortController();
+        const idle = f.store.claim(10, ac.signal);
+        ac.abort();
+        expect(await idle).toEqual([]);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("apply is fenced by attempt and only moves RUNNING tasks", async () => {
+      const f = await make();
+      try {
+        const [t] = tasks(1);
+        await f.store.enqueue([t!], 100);
+        const [running] = await f.store.claim(1, never);
+        const stale = await f.store.apply([{ taskId: t!.id, attempt: 0, status: "COMPLETED", result: "1" }]);
+        expect(stale).toEqual([]);
+        const applied = await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "COMPLETED", result: "42" }]);
+        expect(applied.map((x) => [x.status, x.result])).toEqual([["COMPLETED", "42"]]);
+        const again = await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "FAILED", result: "{}" }]);
+        expect(again).toEqual([]);
+        expect((await f.store.get(t!.id))?.result).toBe("42");
+        expect(await f.store.apply([{ taskId: "missing", attempt: 1, status: "COMPLETED", result: "1" }])).toEqual([]);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("a QUEUED transition puts the task back on the queue; the next claim counts attempt 2", async () => {
+      const f = await make();
+      try {
+        const [t] = tasks(1);
+        await f.store.enqueue([t!], 100);
+        await f.store.claim(1, never);
+        const back = await f.store.apply([{ taskId: t!.id, attempt: 1, status: "QUEUED", result: null }]);
+        expect(back[0]?.status).toBe("QUEUED");
+        expect(await f.store.queueDepth()).toBe(1);
+        const [again] = await f.store.claim(1, never);
+        expect(again?.attempt).toBe(2);
+        const late = await f.store.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+        expect(late).toEqual([]);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("a batch of transitions applies in one call", async () => {
+      const f = await make();
+      try {
+        const ts = tasks(200);
+        await f.store.enqueue(ts, 1000);
+        const claimed = await f.store.claim(200, never);
+        const applied = await f.store.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: `"${t.id}"` })));
+        expect(applied.length).toBe(200);
+        const got = await f.store.getMany(ts.map((t) => t.id));
+        expect(got.every((t, i) => t?.status === "COMPLETED" && t.result === `"${ts[i]!.id}"`)).toBe(true);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("terminal tasks expire after the retention period", async () => {
+      const f = await make();
+      if (f.expireAll === undefined) {
+        await f.close();
+        throw new Error("fixture must provide expireAll");
+      }
+      try {
+        const ts = tasks(2);
+        await f.store.enqueue(ts, 100);
+        const [first] = await f.store.claim(1, never);
+        await f.store.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+        await f.expireAll();
+        expect(await f.store.get(first!.id)).toBeUndefined();
+        expect((await f.store.get(ts[1]!.id))?.status).toBe("QUEUED");
+      } finally {
+        await f.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,45 @@
+import type { Clock } from "../../src/domain/ports.ts";
+
+/** A clock that moves only when told to; timers fire in order as time passes. */
+export class FakeClock implements Clock {
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private seq = 0;
+
+  constructor(private t = 1_700_000_000_000) {}
+
+  now(): number {
+    return this.t;
+  }
+
+  after(ms: number, fn: () => void): () => void {
+    const id = ++this.seq;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return () => {
+      this.timers = this.timers.filter((x) => x.id !== id);
+    };
+  }
+
+  /** Moves time forward, firing every timer that falls due. */
+  advance(ms: number): void {
+    const target = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (next === undefined || next.at > target) break;
+      this.timers.shift();
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = target;
+  }
+
+  pendingTimers(): number {
+    return this.timers.length;
+  }
+}
+
+/** Counter ids: "id-1", "id-2", ... */
+export function counterIds(prefix = "id"): { next(): string } {
+  let n = 0;
+  return { next: () => `${prefix}-${++n}` };
+}
