@@ -43,8 +43,9 @@ export class Dispatcher {
   private async loop(): Promise<void> {
     let backoff = 50;
     const signal = this.stopping.signal;
+    const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     while (!signal.aborted) {
-      await this.d.executor.whenFree();
+      await Promise.race([this.d.executor.whenFree(), aborted]);
       if (signal.aborted) break;
       try {
         const claimed = await this.d.tasks.claim(this.d.executor.freeSlots(), signal);

@@ -43,3 +43,8 @@ export function counterIds(prefix = "id"): { next(): string } {
   let n = 0;
   return { next: () => `${prefix}-${++n}` };
 }
+
+/** Lets every pending promise callback run (one macrotask turn); no time passes on any clock. */
+export function drainMicrotasks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -43,6 +43,8 @@ export class ThreadPool implements Executor {
   private closed = false;
   /** Threads started over the pool's life, including replacements (for tests and metrics). */
   spawned = 0;
+  /** `run` messages posted to threads (each carries a batch of jobs). */
+  batchesPosted = 0;
 
   constructor(private readonly o: ThreadPoolOptions) {
     this.slots = o.slotsPerThread ?? 64;
@@ -80,7 +82,10 @@ export class ThreadPool implements Executor {
         while (batch.length < share && next < jobs.length && thread.free.length > 0) {
           batch.push(this.assign(thread, jobs[next++] as Job));
         }
-        if (batch.length > 0) this.post(thread, { t: "run", jobs: batch });
+        if (batch.length > 0) {
+          this.post(thread, { t: "run", jobs: batch });
+          this.batchesPosted++;
+        }
       }
       open = open.filter((t) => t.free.length > 0);
     }

@@ -1,0 +1,217 @@
+/** The REST contract against a real Bun.serve on port 0 (embedded mode, in-memory store, 2 threads). */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Embedded } from "../../src/app/embedded.ts";
+import { get, post, register, run, startTestServer } from "../helpers/embedded.ts";
+
+let app: Embedded;
+let base: string;
+beforeAll(() => {
+  app = startTestServer({ maxQueue: 20_000 });
+  base = app.url;
+});
+afterAll(() => app.stop());
+
+const SLOW = "async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms }";
+
+describe("course contract", () => {
+  test("register returns 201 with a function_id", async () => {
+    const r = await post(`${base}/register_function`, { name: "add", payload: "(a, b) => a + b" });
+    expect(r.status).toBe(201);
+    expect(typeof r.body.function_id).toBe("string");
+  });
+
+  test("an invalid function payload is 400 with the error shape", async () => {
+    const r = await post(`${base}/register_function`, { name: "bad", payload: "this is not code" });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe("InvalidFunction");
+    expect(r.body.field).toBe("payload");
+    expect(typeof r.body.message).toBe("string");
+  });
+
+  test("execute returns 201 with a task_id and the status is valid right away", async () => {
+    const fid = await register(base, "(a, b) => a + b");
+    const r = await post(`${base}/execute_function`, { function_id: fid, payload: "[2, 3]" });
+    expect(r.status).toBe(201);
+    const s = await get(`${base}/status/${r.body.task_id}`);
+    expect(s.status).toBe(200);
+    expect(s.body.task_id).toBe(r.body.task_id);
+    expect(["QUEUED", "RUNNING", "COMPLETED"]).toContain(s.body.status);
+  });
+
+  test("result is 200 with result null while the task is pending", async () => {
+    const fid = await register(base, SLOW);
+    const r = await post(`${base}/execute_function`, { function_id: fid, payload: "[1500]" });
+    const res = await get(`${base}/result/${r.body.task_id}`);
+    expect(res.status).toBe(200);
+    expect(["QUEUED", "RUNNING"]).toContain(res.body.status);
+    expect(res.body.result).toBeNull();
+  });
+
+  test("roundtrip: (a, b) => a + b with [2, 3] completes with 5", async () => {
+    const fid = await register(base, "(a, b) => a + b");
+    const r = await run(base, fid, "[2, 3]");
+    expect(r.status).toBe("COMPLETED");
+    expect(JSON.parse(r.result!)).toBe(5);
+  });
+});
+
+describe("payloads", () => {
+  test("TypeScript functions run with their types stripped", async () => {
+    const fid = await register(base, "(xs: number[]): { total: number } => ({ total: xs.reduce((a: number, b: number) => a + b, 0) })");
+    const r = await run(base, fid, "[[1, 2, 3]]");
+    expect(JSON.parse(r.result!)).toEqual({ total: 6 });
+  });
+
+  test("async functions are awaited", async () => {
+    const fid = await register(base, "async function (x) { await null; return { twice: x * 2 } }");
+    expect(JSON.parse((await run(base, fid, "[21]")).result!)).toEqual({ twice: 42 });
+  });
+
+  test("injection attempts are refused and never run", async () => {
+    const g = globalThis as Record<string, unknown>;
+    g.__pwned = false;
+    for (const payload of ["0); globalThis.__pwned = true; (0", "(() => { globalThis.__pwned = true })()", "x => x); globalThis.__pwned = true; (y => y"]) {
+      const r = await post(`${base}/register_function`, { name: "evil", payload });
+      expect(r.status).toBe(400);
+      expect(r.body.error).toBe("InvalidFunction");
+    }
+    expect(g.__pwned).toBe(false);
+  });
+
+  test("a thrown error ends FAILED with {name, message, stack}", async () => {
+    const fid = await register(base, "() => { throw new RangeError('too far') }");
+    const r = await run(base, fid, "[]");
+    expect(r.status).toBe("FAILED");
+    const e = JSON.parse(r.result!);
+    expect([e.name, e.message, typeof e.stack]).toEqual(["RangeError", "too far", "string"]);
+  });
+
+  test("a thrown non-Error value ends FAILED too", async () => {
+    const fid = await register(base, "() => { throw 'plain string' }");
+    const r = await run(base, fid, "[]");
+    expect(r.status).toBe("FAILED");
+    expect(JSON.parse(r.result!).message).toContain("plain string");
+  });
+
+  test("executor threads see an empty environment", async () => {
+    process.env.FAAS_TEST_SECRET = "s3cret";
+    const fid = await register(base, "() => ({ secret: process.env.FAAS_TEST_SECRET ?? null, keys: Object.keys(process.env).length })");
+    const r = await run(base, fid, "[]");
+    expect(JSON.parse(r.result!)).toEqual({ secret: null, keys: 0 });
+  });
+});
+
+describe("batches and load", () => {
+  test("execute_batch returns ids in order and every result matches its payload", async () => {
+    const fid = await register(base, "(i) => i * i");
+    const payloads = Array.from({ length: 500 }, (_, i) => `[${i}]`);
+    const r = await post(`${base}/execute_batch`, { function_id: fid, payloads });
+    expect(r.status).toBe(201);
+    expect(r.body.task_ids.length).toBe(500);
+    const w = await post(`${base}/wait`, { task_ids: r.body.task_ids, timeout_s: 30 });
+    expect(w.status).toBe(200);
+    let pending: string[] = w.body.pending;
+    const results = new Map<string, string>(w.body.results.map((x: any) => [x.task_id, x.result]));
+    while (pending.length > 0) {
+      const more = await post(`${base}/wait`, { task_ids: pending, timeout_s: 30 });
+      for (const x of more.body.results) results.set(x.task_id, x.result);
+      pending = more.body.pending;
+    }
+    expect(r.body.task_ids.map((id: string) => Number(results.get(id)))).toEqual(payloads.map((_, i) => i * i));
+  });
+
+  test("a batch with one bad payload is 400 naming its index, and nothing is queued", async () => {
+    const fid = await register(base, "(i) => i");
+    const before = (await get(`${base}/healthz`)).body.queued;
+    const r = await post(`${base}/execute_batch`, { function_id: fid, payloads: ["[1]", "[2]", "nope"] });
+    expect(r.status).toBe(400);
+    expect(r.body.field).toBe("payloads/2");
+    expect((await get(`${base}/healthz`)).body.queued).toBe(before);
+  });
+
+  test("a batch of more than 10,000 is 400", async () => {
+    const fid = await register(base, "(i) => i");
+    const r = await post(`${base}/execute_batch`, { function_id: fid, payloads: Array.from({ length: 10_001 }, () => "[]") });
+    expect(r.status === 400 || r.status === 413).toBe(true);
+    expect(typeof r.body.message).toBe("string");
+  });
+
+  test("2,000 concurrent tasks all complete with the right results", async () => {
+    const fid = await register(base, "async (i) => { await null; return i + 1 }");
+    const ids = await Promise.all(
+      Array.from({ length: 2000 }, async (_, i) => (await post(`${base}/execute_function`, { function_id: fid, payload: `[${i}]` })).body.task_id as string),
+    );
+    const results = new Map<string, string>();
+    let pending = ids;
+    while (pending.length > 0) {
+      const w = await post(`${base}/wait`, { task_ids: pending, timeout_s: 30 });
+      for (const x of w.body.results) {
+        expect(x.status).toBe("COMPLETED");
+        results.set(x.task_id, x.result);
+      }
+      pending = w.body.pending;
+    }
+    expect(ids.map((id) => Number(results.get(id)))).toEqual(ids.map((_, i) => i + 1));
+  });
+});
+
+describe("long-poll", () => {
+  test("?wait answers as soon as the task is terminal", async () => {
+    const fid = await register(base, SLOW);
+    const r = await post(`${base}/execute_function`, { function_id: fid, payload: "[200]" });
+    const t0 = Date.now();
+    const res = await get(`${base}/result/${r.body.task_id}?wait=30`);
+    expect(res.body.status).toBe("COMPLETED");
+    expect(res.body.result).toBe("200");
+    expect(Date.now() - t0).toBeLessThan(29_000); // answered before the wait ran out
+  });
+
+  test("?wait times out with the current status and a null result", async () => {
+    const fid = await register(base, SLOW);
+    const r = await post(`${base}/execute_function`, { function_id: fid, payload: "[5000]" });
+    const res = await get(`${base}/result/${r.body.task_id}?wait=0.3`);
+    expect(res.status).toBe(200);
+    expect(["QUEUED", "RUNNING"]).toContain(res.body.status);
+    expect(res.body.result).toBeNull();
+  });
+
+  test("?wait outside 0 < S <= 60 is 400", async () => {
+    const fid = await register(base, "() => 1");
+    const r = await post(`${base}/execute_function`, { function_id: fid, payload: "[]" });
+    for (const w of ["0", "-1", "61", "abc", ""]) {
+      const res = await get(`${base}/result/${r.body.task_id}?wait=${w}`);
+      expect(res.status).toBe(400);
+      expect(res.body.field).toBe("wait");
+    }
+  });
+});
+
+describe("functions, openapi, health", () => {
+  test("GET /functions and /functions/{id} show options, the source only when asked", async () => {
+    const fid = await register(base, "(x) => x", { timeout_ms: 1234, max_attempts: 2 });
+    const one = await get(`${base}/functions/${fid}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ function_id: fid, name: "t", timeout_ms: 1234, max_attempts: 2 });
+    expect(typeof one.body.created).toBe("string");
+    expect(one.body.payload).toBeUndefined();
+    expect((await get(`${base}/functions/${fid}?source=true`)).body.payload).toBe("(x) => x");
+    const all = await get(`${base}/functions`);
+    expect(all.body.functions.some((f: any) => f.function_id === fid)).toBe(true);
+  });
+
+  test("/openapi.json is generated from the request schemas", async () => {
+    const doc = (await get(`${base}/openapi.json`)).body;
+    expect(doc.openapi).toBe("3.1.0");
+    const reg = doc.paths["/register_function"].post.requestBody.content["application/json"].schema;
+    expect(reg.required).toEqual(["name", "payload"]);
+    expect(reg.properties.timeout_ms.type).toBe("integer");
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/execute_function", "/execute_batch", "/status/{task_id}", "/result/{task_id}", "/wait", "/functions", "/healthz"]));
+  });
+
+  test("/healthz answers ok with the queue depth", async () => {
+    const h = await get(`${base}/healthz`);
+    expect(h.status).toBe(200);
+    expect(h.body.status).toBe("ok");
+    expect(typeof h.body.queued).toBe("number");
+  });
+});

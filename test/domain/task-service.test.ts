@@ -1,0 +1,133 @@
+import { describe, expect, test } from "bun:test";
+import { MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import type { SourceChecker } from "../../src/domain/ports.ts";
+import { err, ok } from "../../src/domain/result.ts";
+import { TaskService } from "../../src/domain/task-service.ts";
+import { counterIds, drainMicrotasks, FakeClock } from "../helpers/fake-clock.ts";
+
+/** A checker that accepts sources starting with "(" and rejects the rest. */
+const checker: SourceChecker = {
+  check: (src) => (src.startsWith("(") ? ok(src) : err({ kind: "InvalidFunction", message: "not a function", field: "payload" })),
+};
+
+function setup(maxQueue = 1000) {
+  const clock = new FakeClock();
+  const tasks = new MemoryTaskStore({ clock, retentionMs: 1000 });
+  const events = new MemoryTaskEvents();
+  const service = new TaskService({ functions: new MemoryFunctionStore(), tasks, events, ids: counterIds(), clock, checker, maxQueue });
+  return { clock, tasks, events, service };
+}
+
+async function finish(s: ReturnType<typeof setup>, result = "5"): Promise<string[]> {
+  const claimed = await s.tasks.claim(100, new AbortController().signal);
+  const applied = await s.tasks.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result })));
+  s.events.publish(applied.map((t) => t.id));
+  return applied.map((t) => t.id);
+}
+
+describe("TaskService", () => {
+  test("register applies defaults and rejects what the checker rejects", async () => {
+    const s = setup();
+    const fn = await s.service.register({ name: "add", payload: "(a, b) => a + b" });
+    expect(fn.ok && fn.value.timeoutMs === 60_000 && fn.value.maxAttempts === 3).toBe(true);
+    const bad = await s.service.register({ name: "x", payload: "1 + 2" });
+    expect(bad.ok ? "" : bad.error.kind).toBe("InvalidFunction");
+    const badTimeout = await s.service.register({ name: "x", payload: "() => 1", timeoutMs: 0 });
+    expect(badTimeout.ok ? "" : badTimeout.error.kind).toBe("InvalidRequest");
+  });
+
+  test("every registration is a new function, even with the same name", async () => {
+    const s = setup();
+    const a = await s.service.register({ name: "same", payload: "() => 1" });
+    const b = await s.service.register({ name: "same", payload: "() => 1" });
+    expect(a.ok && b.ok && a.value.id !== b.value.id).toBe(true);
+    expect((await s.service.listFunctions()).length).toBe(2);
+  });
+
+  test("execute checks the function and the argument array", async () => {
+    const s = setup();
+    const unknown = await s.service.execute("nope", "[]");
+    expect(unknown.ok ? "" : unknown.error.kind).toBe("UnknownFunction");
+    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    for (const bad of ["{}", "not json", "3", 5]) {
+      const r = await s.service.execute(fn.value.id, bad);
+      expect(r.ok ? "" : r.error.kind).toBe("InvalidRequest");
+    }
+    const id = await s.service.execute(fn.value.id, "[1]");
+    expect(id.ok).toBe(true);
+    if (id.ok) expect((await s.service.task(id.value)).ok).toBe(true);
+  });
+
+  test("a batch is all or nothing and names the bad index", async () => {
+    const s = setup();
+    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    const r = await s.service.executeBatch(fn.value.id, ["[1]", "[2]", "{}", "[4]"]);
+    expect(r.ok).toBe(false);
+    if (!r.ok && r.error.kind === "InvalidRequest") expect(r.error.field).toBe("payloads/2");
+    expect(await s.tasks.queueDepth()).toBe(0);
+    const okBatch = await s.service.executeBatch(fn.value.id, ["[1]", "[2]"]);
+    expect(okBatch.ok && okBatch.value.length === 2).toBe(true);
+    const tooMany = await s.service.executeBatch(fn.value.id, Array.from({ length: 10_001 }, () => "[]"));
+    expect(tooMany.ok).toBe(false);
+  });
+
+  test("a full queue refuses with QueueFull", async () => {
+    const s = setup(2);
+    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    expect((await s.service.executeBatch(fn.value.id, ["[1]", "[2]"])).ok).toBe(true);
+    const r = await s.service.execute(fn.value.id, "[3]");
+    expect(r.ok ? "" : r.error.kind).toBe("QueueFull");
+  });
+
+  test("awaitTask answers as soon as the task is terminal", async () => {
+    const s = setup();
+    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    const id = await s.service.execute(fn.value.id, "[1]");
+    if (!id.ok) throw new Error("execute failed");
+    const waiting = s.service.awaitTask(id.value, 30_000);
+    await drainMicrotasks(); // let the waiter register
+    await finish(s, "42");
+    const t = await waiting;
+    expect(t.ok && t.value.status === "COMPLETED" && t.value.result === "42").toBe(true);
+    expect(s.clock.pendingTimers()).toBe(0);
+  });
+
+  test("awaitTask gives up after the wait with the current status", async () => {
+    const s = setup();
+    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    const id = await s.service.execute(fn.value.id, "[1]");
+    if (!id.ok) throw new Error("execute failed");
+    let settled = false;
+    const waiting = s.service.awaitTask(id.value, 5_000).then((r) => ((settled = true), r));
+    await drainMicrotasks();
+    s.clock.advance(4_999);
+    await drainMicrotasks();
+    expect(settled).toBe(false);
+    s.clock.advance(1);
+    const t = await waiting;
+    expect(t.ok && t.value.status === "QUEUED").toBe(true);
+  });
+
+  test("awaitAny returns the terminal tasks and lists pending and unknown ids", async () => {
+    const s = setup();
+    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    const ids = await s.service.executeBatch(fn.value.id, ["[1]", "[2]"]);
+    if (!ids.ok) throw new Error("execute failed");
+    const waiting = s.service.awaitAny([...ids.value, "ghost"], 10_000);
+    await drainMicrotasks();
+    const [first] = await s.tasks.claim(1, new AbortController().signal);
+    await s.tasks.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    s.events.publish([first!.id]);
+    const r = await waiting;
+    if (!r.ok) throw new Error("awaitAny failed");
+    expect(r.value.done.map((t) => t.id)).toEqual([first!.id]);
+    expect(r.value.pending).toEqual([ids.value[1]!]);
+    expect(r.value.unknown).toEqual(["ghost"]);
+  });
+});
