@@ -8,6 +8,9 @@ export interface EmbeddedConfig {
   readonly port: number;
   readonly host: string;
   readonly workers: number;
+  /** Executors as Bun Worker threads (fast) or child processes under a memory cap (safe). */
+  readonly isolation: "thread" | "process";
+  readonly maxMemoryMb: number;
   readonly maxBodyBytes: number;
   readonly maxQueue: number;
   readonly retentionMs: number;
@@ -56,9 +59,16 @@ export function embeddedConfig(argv: readonly string[], env: Record<string, stri
     port: parseInteger(get("port", "PORT") ?? "8000", "--port", 0, 65535),
     host: get("host", "HOST") ?? "127.0.0.1",
     workers: parseInteger(get("workers", "WORKERS") ?? String(availableParallelism()), "--workers", 1, 256),
+    isolation: parseIsolation(get("isolation", "ISOLATION") ?? "thread"),
+    maxMemoryMb: parseInteger(get("max-memory-mb", "MAX_MEMORY_MB") ?? "512", "--max-memory-mb", 64, 1_000_000),
     maxBodyBytes: parseBytes(get("max-body", "MAX_BODY") ?? "1mb", "--max-body"),
     maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
     retentionMs: parseDuration(get("retention", "RETENTION") ?? "24h", "--retention"),
     logLevel: level as EmbeddedConfig["logLevel"],
   };
+}
+
+function parseIsolation(text: string): "thread" | "process" {
+  if (text !== "thread" && text !== "process") throw new Error(`--isolation must be thread or process, got "${text}"`);
+  return text;
 }

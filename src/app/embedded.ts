@@ -3,18 +3,19 @@
  * from the command line; tests start it on port 0.
  */
 import { FunctionSourceChecker } from "../adapters/js-source/index.ts";
-import { ThreadPool } from "../adapters/bun-worker/index.ts";
+import { ProcessPool, ThreadPool, type ExecutorPool } from "../adapters/bun-worker/index.ts";
 import { createHandler, startHttpServer } from "../adapters/http/index.ts";
 import { MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../adapters/memory/index.ts";
 import { jsonLogger, pause, systemClock, uuidGen } from "../adapters/system/index.ts";
 import { Dispatcher } from "../domain/dispatcher.ts";
 import { TaskService } from "../domain/task-service.ts";
 import type { EmbeddedConfig } from "./config.ts";
+import type { Logger } from "../domain/ports.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export interface Embedded {
   readonly url: string;
-  readonly pool: ThreadPool;
+  readonly pool: ExecutorPool;
   readonly dispatcher: Dispatcher;
   stop(): Promise<void>;
 }
@@ -26,7 +27,7 @@ export function startEmbedded(c: EmbeddedConfig): Embedded {
   const functions = new MemoryFunctionStore();
   const tasks = new MemoryTaskStore({ clock, retentionMs: c.retentionMs });
   const events = new MemoryTaskEvents();
-  const pool = new ThreadPool({ threads: c.workers, logger });
+  const pool = executorPool(c, logger);
   const dispatcher = new Dispatcher({ tasks, functions, events, executor: pool, logger, pause });
   const service = new TaskService({ functions, tasks, events, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue });
   const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: async () => ({ queued: await tasks.queueDepth() }) });
@@ -43,4 +44,10 @@ export function startEmbedded(c: EmbeddedConfig): Embedded {
       await pool.close();
     },
   };
+}
+
+/** The executor pool the config asks for: threads, or child processes under a memory cap. */
+export function executorPool(c: Pick<EmbeddedConfig, "workers" | "isolation" | "maxMemoryMb">, logger: Logger): ExecutorPool {
+  if (c.isolation === "process") return new ProcessPool({ threads: c.workers, logger, memoryLimitBytes: c.maxMemoryMb * 1024 * 1024 });
+  return new ThreadPool({ threads: c.workers, logger });
 }

@@ -1,1 +1,2 @@
-export { ThreadPool, type ThreadPoolOptions } from "./thread-pool.ts";
+export { ExecutorPool, ThreadPool, ProcessPool, type PoolOptions } from "./executor-pool.ts";
+export type { ExecutorHost, HostFactory } from "./executor-host.ts";

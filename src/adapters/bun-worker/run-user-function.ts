@@ -1,10 +1,10 @@
 /**
- * Calls a user function and turns what happens into a ThreadResult: the return value as JSON text,
+ * Calls a user function and turns what happens into a ExecutorResult: the return value as JSON text,
  * a thrown value as `{name, message, stack}`, a value JSON cannot hold as a serialization failure.
  * Shared by the thread and process executors.
  */
 import type { ErrorInfo } from "../../domain/outcome.ts";
-import type { ThreadResult } from "./protocol.ts";
+import type { ExecutorResult } from "./protocol.ts";
 
 /** Compiles checked function code (exactly one function expression) into a callable. */
 export function compile(code: string): (...args: unknown[]) => unknown {
@@ -26,7 +26,7 @@ export function toErrorInfo(thrown: unknown): ErrorInfo {
 }
 
 /** The JSON text of a return value, or why it has none. `undefined` becomes null. */
-export function serialize(slot: number, value: unknown): ThreadResult {
+export function serialize(slot: number, value: unknown): ExecutorResult {
   if (value === undefined) return { slot, k: "ok", v: "null" };
   try {
     const v = JSON.stringify(value);

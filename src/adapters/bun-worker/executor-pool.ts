@@ -1,39 +1,43 @@
 /**
- * An Executor on Bun Worker threads. Each thread owns a fixed number of job slots; jobs are handed out
- * in one message per thread per batch, results come back in batches. Deadlines are enforced by one
- * ticker for the whole pool that scans the shared start-time tables (no timer per job): a job past its
- * deadline gets its thread terminated and replaced, and the thread's other jobs are handed out again.
- * A thread that dies reports its started jobs as lost (the dispatcher retries them) and re-runs its
- * unstarted ones elsewhere.
+ * An Executor over a fixed number of executors (Bun Worker threads or child processes, see
+ * executor-host.ts). Each executor owns a fixed number of job slots; jobs are handed out in one message
+ * per executor per batch, results come back in batches. One ticker for the whole pool scans the shared
+ * start-time tables (no timer per job): a job past its deadline gets its executor terminated and
+ * replaced, and the executor's other jobs are handed out again. An executor over the memory cap is
+ * killed the same way, its newest running job FAILED ResourceLimit. An executor that dies on its own
+ * reports its started jobs as lost (the dispatcher retries them) and re-runs its unstarted ones.
  */
 import type { Outcome } from "../../domain/outcome.ts";
 import type { Executor, Job, Logger } from "../../domain/ports.ts";
-import type { FromThread, ThreadJob, ThreadResult, ToThread } from "./protocol.ts";
+import type { ExecutorHost, HostFactory } from "./executor-host.ts";
+import type { ExecutorJob, ExecutorResult, FromExecutor, ToExecutor } from "./protocol.ts";
+import { processHost } from "./process-host.ts";
+import { threadHost } from "./thread-host.ts";
 
-export interface ThreadPoolOptions {
+export interface PoolOptions {
+  /** How many executors. */
   readonly threads: number;
-  /** Jobs one thread holds at once (handed out together). */
+  /** Jobs one executor holds at once (handed out together). */
   readonly slotsPerThread?: number;
-  /** How often deadlines are checked, in ms. */
+  /** How often deadlines (and memory) are checked, in ms. */
   readonly tickMs?: number;
   readonly logger: Logger;
-  /** Where the thread entry point lives (tests may substitute one). */
-  readonly threadUrl?: URL;
+  /** Kill an executor whose resident memory passes this (process executors only). */
+  readonly memoryLimitBytes?: number;
 }
 
-interface ExecutorThread {
-  readonly worker: Worker;
-  readonly startedAt: Float64Array;
+interface ExecutorState {
+  readonly host: ExecutorHost;
   readonly jobs: (Job | undefined)[];
   readonly free: number[];
   readonly known: Set<string>;
   alive: boolean;
 }
 
-const DEFAULT_THREAD_URL = new URL("./executor-thread.ts", import.meta.url);
+type Death = "exited" | "deadline" | "memory" | "cancelled";
 
-export class ThreadPool implements Executor {
-  private readonly threads: ExecutorThread[] = [];
+export class ExecutorPool implements Executor {
+  private readonly threads: ExecutorState[] = [];
   private readonly slots: number;
   private readonly tickMs: number;
   private listener: (outcomes: readonly Outcome[]) => void = () => {};
@@ -46,7 +50,10 @@ export class ThreadPool implements Executor {
   /** `run` messages posted to threads (each carries a batch of jobs). */
   batchesPosted = 0;
 
-  constructor(private readonly o: ThreadPoolOptions) {
+  constructor(
+    private readonly o: PoolOptions,
+    private readonly host: HostFactory,
+  ) {
     this.slots = o.slotsPerThread ?? 64;
     this.tickMs = o.tickMs ?? 20;
     for (let i = 0; i < o.threads; i++) this.threads.push(this.spawn());
@@ -78,7 +85,7 @@ export class ThreadPool implements Executor {
     while (next < jobs.length && open.length > 0) {
       const share = Math.ceil((jobs.length - next) / open.length);
       for (const thread of open) {
-        const batch: ThreadJob[] = [];
+        const batch: ExecutorJob[] = [];
         while (batch.length < share && next < jobs.length && thread.free.length > 0) {
           batch.push(this.assign(thread, jobs[next++] as Job));
         }
@@ -98,7 +105,7 @@ export class ThreadPool implements Executor {
       const slot = thread.jobs.findIndex((j) => j?.taskId === taskId);
       if (slot >= 0) {
         this.release(thread, slot);
-        this.replace(thread, "job cancelled");
+        this.replace(thread, "cancelled", `task ${taskId} cancelled`);
         return;
       }
     }
@@ -109,45 +116,40 @@ export class ThreadPool implements Executor {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     for (const t of this.threads) {
       t.alive = false;
-      t.worker.terminate();
+      t.host.terminate();
     }
     this.wakeFreeWaiters();
   }
 
-  private spawn(): ExecutorThread {
-    const worker = new Worker(this.o.threadUrl ?? DEFAULT_THREAD_URL, { env: {} });
-    const sab = new SharedArrayBuffer(this.slots * Float64Array.BYTES_PER_ELEMENT);
-    const thread: ExecutorThread = {
-      worker,
-      startedAt: new Float64Array(sab),
+  private spawn(): ExecutorState {
+    const state: ExecutorState = {
+      host: undefined as unknown as ExecutorHost,
       jobs: new Array(this.slots).fill(undefined),
       free: Array.from({ length: this.slots }, (_, i) => this.slots - 1 - i),
       known: new Set(),
       alive: true,
     };
-    worker.onmessage = (e: MessageEvent<FromThread>) => this.receive(thread, e.data.results);
-    worker.addEventListener("error", (e) => {
-      this.o.logger.log("warn", "executor thread error", { error: String((e as ErrorEvent).message ?? e) });
+    (state as { host: ExecutorHost }).host = this.host(this.slots, {
+      message: (msg) => this.receive(state, msg),
+      exit: (code) => {
+        if (state.alive && !this.closed) this.replace(state, "exited", `executor exited with code ${code}`);
+      },
     });
-    worker.addEventListener("close", () => {
-      if (thread.alive && !this.closed) this.replace(thread, "executor thread exited");
-    });
-    this.post(thread, { t: "init", startedAt: sab });
     this.spawned++;
-    return thread;
+    return state;
   }
 
-  private assign(thread: ExecutorThread, job: Job): ThreadJob {
+  private assign(thread: ExecutorState, job: Job): ExecutorJob {
     const slot = thread.free.pop() as number;
     thread.jobs[slot] = job;
-    thread.startedAt[slot] = 0;
+    thread.host.startedAt[slot] = 0;
     this.inFlight++;
     if (thread.known.has(job.functionId)) return { slot, fid: job.functionId, args: job.args };
     thread.known.add(job.functionId);
     return { slot, fid: job.functionId, code: job.code, args: job.args };
   }
 
-  private release(thread: ExecutorThread, slot: number): Job | undefined {
+  private release(thread: ExecutorState, slot: number): Job | undefined {
     const job = thread.jobs[slot];
     if (job === undefined) return undefined;
     thread.jobs[slot] = undefined;
@@ -156,12 +158,17 @@ export class ThreadPool implements Executor {
     return job;
   }
 
-  private post(thread: ExecutorThread, msg: ToThread): void {
-    thread.worker.postMessage(msg);
+  private post(thread: ExecutorState, msg: ToExecutor): void {
+    thread.host.post(msg);
   }
 
-  private receive(thread: ExecutorThread, results: readonly ThreadResult[]): void {
+  private receive(thread: ExecutorState, msg: FromExecutor): void {
     if (!thread.alive) return;
+    if (msg.t === "stray") {
+      this.o.logger.log("warn", "user code raised an error after its task finished", { error: msg.message });
+      return;
+    }
+    const results = msg.results;
     const outcomes: Outcome[] = [];
     for (const r of results) {
       const job = this.release(thread, r.slot);
@@ -194,46 +201,79 @@ export class ThreadPool implements Executor {
     }
     const now = Date.now();
     for (const thread of [...this.threads]) {
+      if (this.overMemory(thread)) continue;
       for (let slot = 0; slot < this.slots; slot++) {
         const job = thread.jobs[slot];
-        const started = thread.startedAt[slot] as number;
+        const started = thread.host.startedAt[slot] as number;
         if (job === undefined || started <= 0 || now - started < job.timeoutMs) continue;
         this.release(thread, slot);
-        this.replace(thread, "deadline");
+        this.replace(thread, "deadline", `task ${job.taskId} passed its ${job.timeoutMs} ms deadline`);
         this.emit([{ taskId: job.taskId, attempt: job.attempt, kind: "timeout", timeoutMs: job.timeoutMs }]);
         break;
       }
     }
   }
 
+  /** Kills an executor over the memory cap; its newest running job fails ResourceLimit. */
+  private overMemory(thread: ExecutorState): boolean {
+    const limit = this.o.memoryLimitBytes;
+    if (limit === undefined) return false;
+    const used = thread.host.memoryBytes();
+    if (used === undefined || used <= limit) return false;
+    let newest = -1;
+    for (let slot = 0; slot < this.slots; slot++) {
+      const started = thread.host.startedAt[slot] as number;
+      if (thread.jobs[slot] !== undefined && started > 0 && (newest < 0 || started >= (thread.host.startedAt[newest] as number))) newest = slot;
+    }
+    const job = newest < 0 ? undefined : this.release(thread, newest);
+    const mb = Math.round(used / 1048576);
+    this.replace(thread, "memory", `executor used ${mb} MB, over its ${Math.round(limit / 1048576)} MB cap`);
+    if (job !== undefined) {
+      this.emit([{ taskId: job.taskId, attempt: job.attempt, kind: "resource-limit", message: `Executor memory reached ${mb} MB, over the ${Math.round(limit / 1048576)} MB cap (--max-memory-mb)` }]);
+    }
+    return true;
+  }
+
   /**
-   * Terminates a thread and starts its replacement. Jobs that had started are reported lost when the
-   * thread died on its own, and re-run when the pool killed it for another job's sake.
+   * Terminates an executor and starts its replacement. Jobs that had started are reported lost when it
+   * died on its own, and re-run when the pool killed it for another job's sake.
    */
-  private replace(thread: ExecutorThread, reason: string): void {
+  private replace(thread: ExecutorState, why: Death, detail: string): void {
     if (!thread.alive) return;
     thread.alive = false;
-    thread.worker.terminate();
+    thread.host.terminate();
     const index = this.threads.indexOf(thread);
-    const fresh = this.spawn();
-    this.threads[index] = fresh;
+    this.threads[index] = this.spawn();
     const rerun: Job[] = [];
     const lost: Outcome[] = [];
-    const diedOnItsOwn = reason === "executor thread exited";
     for (let slot = 0; slot < this.slots; slot++) {
-      const started = thread.startedAt[slot] as number;
+      const started = thread.host.startedAt[slot] as number;
       const job = this.release(thread, slot);
       if (job === undefined) continue;
-      if (diedOnItsOwn && started > 0) lost.push({ taskId: job.taskId, attempt: job.attempt, kind: "lost", reason: "Executor thread exited while running the task" });
+      if (why === "exited" && started > 0) lost.push({ taskId: job.taskId, attempt: job.attempt, kind: "lost", reason: `Executor exited while running the task (${detail})` });
       else rerun.push(job);
     }
-    this.o.logger.log("warn", "executor thread replaced", { reason, rerun: rerun.length, lost: lost.length });
+    this.o.logger.log("warn", "executor replaced", { why, detail, rerun: rerun.length, lost: lost.length });
     if (rerun.length > 0) this.run(rerun);
     this.emit(lost);
   }
 }
 
-function toOutcome(job: Job, r: ThreadResult): Outcome {
+/** An ExecutorPool of Bun Worker threads: the fast default. */
+export class ThreadPool extends ExecutorPool {
+  constructor(o: PoolOptions) {
+    super(o, threadHost);
+  }
+}
+
+/** An ExecutorPool of child processes, each under a memory cap: the safe choice for untrusted code. */
+export class ProcessPool extends ExecutorPool {
+  constructor(o: PoolOptions & { readonly memoryLimitBytes: number }) {
+    super(o, processHost);
+  }
+}
+
+function toOutcome(job: Job, r: ExecutorResult): Outcome {
   const base = { taskId: job.taskId, attempt: job.attempt };
   switch (r.k) {
     case "ok":

@@ -1,0 +1,21 @@
+/**
+ * Entry point of an executor child process: maps the start-time table from the file named in argv,
+ * then serves jobs over Bun's IPC channel.
+ */
+import { serveJobs } from "./executor-core.ts";
+import type { ToExecutor } from "./protocol.ts";
+
+const tablePath = process.argv[2];
+const slots = Number(process.argv[3]);
+if (tablePath === undefined || !Number.isInteger(slots)) throw new Error("usage: process-entry.ts <start-table-path> <slots>");
+const mapped = Bun.mmap(tablePath, { shared: true });
+const send = process.send?.bind(process);
+if (send === undefined) throw new Error("process-entry.ts must be spawned with an IPC channel");
+
+serveJobs(
+  {
+    post: (msg) => send(msg),
+    onMessage: (handler) => process.on("message", (m) => handler(m as ToExecutor)),
+  },
+  new Float64Array(mapped.buffer, mapped.byteOffset, slots),
+);

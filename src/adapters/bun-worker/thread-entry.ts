@@ -1,0 +1,17 @@
+/** Entry point of an executor thread: the start-time table arrives as a SharedArrayBuffer, then jobs. */
+import { serveJobs } from "./executor-core.ts";
+import type { ToExecutor } from "./protocol.ts";
+
+declare const self: Worker;
+
+self.onmessage = (first: MessageEvent<{ startedAt: SharedArrayBuffer }>) => {
+  serveJobs(
+    {
+      post: (msg) => self.postMessage(msg),
+      onMessage: (handler) => {
+        self.onmessage = (e: MessageEvent<ToExecutor>) => handler(e.data);
+      },
+    },
+    new Float64Array(first.data.startedAt),
+  );
+};

@@ -1,0 +1,40 @@
+/**
+ * `bun run api`: the REST API on Redis. Tasks go to the queue stream; dispatchers (`bun run dispatcher`)
+ * run them. Long-polls wake on Redis pub/sub and re-read every second, so a lost message only delays.
+ */
+import { FunctionSourceChecker } from "../adapters/js-source/index.ts";
+import { createHandler, startHttpServer } from "../adapters/http/index.ts";
+import { openRedisBackend } from "../adapters/redis/index.ts";
+import { jsonLogger, systemClock, uuidGen } from "../adapters/system/index.ts";
+import { TaskService } from "../domain/task-service.ts";
+import { apiConfig, type ApiConfig } from "./redis-config.ts";
+import pkg from "../../package.json" with { type: "json" };
+
+let c: ApiConfig;
+try {
+  c = apiConfig(Bun.argv.slice(2), process.env);
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exit(2);
+}
+const logger = jsonLogger(c.logLevel);
+const clock = systemClock;
+const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, retentionMs: c.retentionMs, logger });
+const { functions, tasks, events } = backend;
+const service = new TaskService({ functions, tasks, events, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue, recheckMs: 1000 });
+const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: backend.health });
+if (!(await backend.ready(5000))) logger.log("warn", "redis not reachable yet; retrying in the background", { redis: c.redisUrl });
+const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
+logger.log("info", "bunfaas api listening", { url: `http://${c.host}:${server.port}`, redis: c.redisUrl, prefix: c.prefix });
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.log("info", "stopping", { signal });
+    void server.stop(true);
+    service.close();
+    void backend.close().then(() => process.exit(0));
+  });
+}

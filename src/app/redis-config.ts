@@ -1,0 +1,84 @@
+/**
+ * Settings of the Redis-backed processes (`bun run api`, `bun run dispatcher`) from argv and env,
+ * parsed with the same helpers and flags as the embedded mode. Flags win over variables; a bad value
+ * throws an Error naming the flag (the process prints it and exits with code 2).
+ */
+import { availableParallelism } from "node:os";
+import { flag, parseBytes, parseDuration, parseInteger } from "./config.ts";
+
+type Env = Record<string, string | undefined>;
+type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface RedisSettings {
+  /** REDIS_URL, default redis://127.0.0.1:6379. */
+  readonly redisUrl: string;
+  /** FAAS_PREFIX, default "faas": the key prefix, so deployments can share one Redis. */
+  readonly prefix: string;
+  /** How long terminal tasks stay readable; applied where a task becomes terminal. */
+  readonly retentionMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export interface ApiConfig extends RedisSettings {
+  readonly port: number;
+  readonly host: string;
+  readonly maxBodyBytes: number;
+  readonly maxQueue: number;
+}
+
+/** The modes this build's dispatcher runs. */
+export const DISPATCHER_MODES = ["local"] as const;
+
+export interface DispatcherConfig extends RedisSettings {
+  readonly mode: (typeof DISPATCHER_MODES)[number];
+  readonly workers: number;
+  /** Consumer name in the queue's group and name of the liveness key; unique per process. */
+  readonly dispatcherId: string;
+  /** Liveness key ttl: a dispatcher silent this long is taken for dead and its tasks re-run. */
+  readonly livenessMs: number;
+}
+
+function reader(argv: readonly string[], env: Env): (name: string, envName: string) => string | undefined {
+  return (name, envName) => flag(argv, name) ?? env[envName];
+}
+
+function redisSettings(argv: readonly string[], env: Env): RedisSettings {
+  const get = reader(argv, env);
+  const level = get("log-level", "LOG_LEVEL") ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(level)) throw new Error(`--log-level must be debug, info, warn or error, got "${level}"`);
+  const prefix = get("prefix", "FAAS_PREFIX") ?? "faas";
+  if (!/^[\w.:-]{1,64}$/.test(prefix)) throw new Error(`FAAS_PREFIX must be 1-64 letters, digits or _.:-, got "${prefix}"`);
+  const retentionMs = parseDuration(get("retention", "RETENTION") ?? "24h", "--retention");
+  if (retentionMs < 1) throw new Error(`--retention must be at least 1ms, got "${get("retention", "RETENTION")}"`);
+  return { redisUrl: get("redis-url", "REDIS_URL") ?? "redis://127.0.0.1:6379", prefix, retentionMs, logLevel: level as LogLevel };
+}
+
+/** `bun run api` settings. */
+export function apiConfig(argv: readonly string[], env: Env): ApiConfig {
+  const get = reader(argv, env);
+  return {
+    ...redisSettings(argv, env),
+    port: parseInteger(get("port", "PORT") ?? "8000", "--port", 0, 65535),
+    host: get("host", "HOST") ?? "127.0.0.1",
+    maxBodyBytes: parseBytes(get("max-body", "MAX_BODY") ?? "1mb", "--max-body"),
+    maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
+  };
+}
+
+/** `bun run dispatcher` settings; `--mode` must be one of DISPATCHER_MODES. */
+export function dispatcherConfig(argv: readonly string[], env: Env, newId: () => string): DispatcherConfig {
+  const get = reader(argv, env);
+  const mode = get("mode", "MODE") ?? "local";
+  if (!(DISPATCHER_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`--mode must be one of the modes this build supports (${DISPATCHER_MODES.join(", ")}), got "${mode}"`);
+  }
+  const livenessMs = parseDuration(get("liveness", "LIVENESS") ?? "10s", "--liveness");
+  if (livenessMs < 100) throw new Error(`--liveness must be at least 100ms, got "${get("liveness", "LIVENESS")}"`);
+  return {
+    ...redisSettings(argv, env),
+    mode: mode as DispatcherConfig["mode"],
+    workers: parseInteger(get("workers", "WORKERS") ?? String(availableParallelism()), "--workers", 1, 256),
+    dispatcherId: get("id", "DISPATCHER_ID") ?? newId(),
+    livenessMs,
+  };
+}
