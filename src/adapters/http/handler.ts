@@ -9,7 +9,10 @@ import { isTerminal, type Task } from "../../domain/task.ts";
 import { openApiDocument } from "./openapi.ts";
 import { domainErrorReply, errorReply, json } from "./replies.ts";
 import { ExecuteBatchBody, ExecuteBody, RegisterBody, WaitBody } from "./schemas.ts";
-import { validator } from "./validate.ts";
+import { validator, type BodyValidator } from "./validate.ts";
+import type { Static, TSchema } from "@sinclair/typebox";
+import type { DomainError } from "../../domain/errors.ts";
+import type { Result } from "../../domain/result.ts";
 
 export interface HandlerOptions {
   readonly maxBodyBytes: number;
@@ -47,41 +50,43 @@ export function createHandler(service: TaskService, o: HandlerOptions): (req: Re
     return errorReply(413, "PayloadTooLarge", `Request body must be at most ${o.maxBodyBytes} bytes, got ${size}`);
   }
 
+  /** A POST route: read and validate the body, run the use case, reply 201/200 or the error. */
+  function postRoute<T extends TSchema, V>(
+    check: BodyValidator<T>,
+    action: (body: Static<T>) => Promise<Result<V, DomainError>>,
+    reply: (value: V) => Response,
+  ): Route {
+    return async (req) => {
+      const read = await readBody(req);
+      if (!read.ok) return read.reply;
+      const body = check(read.body);
+      if (!body.ok) return domainErrorReply(body.error);
+      const out = await action(body.value);
+      return out.ok ? reply(out.value) : domainErrorReply(out.error);
+    };
+  }
+
   const post: Record<string, Route> = {
-    "/register_function": async (req) => {
-      const read = await readBody(req);
-      if (!read.ok) return read.reply;
-      const body = checkRegister(read.body);
-      if (!body.ok) return domainErrorReply(body.error);
-      const { name, payload, timeout_ms, max_attempts } = body.value;
-      const fn = await service.register({ name, payload, timeoutMs: timeout_ms, maxAttempts: max_attempts });
-      return fn.ok ? json({ function_id: fn.value.id }, 201) : domainErrorReply(fn.error);
-    },
-    "/execute_function": async (req) => {
-      const read = await readBody(req);
-      if (!read.ok) return read.reply;
-      const body = checkExecute(read.body);
-      if (!body.ok) return domainErrorReply(body.error);
-      const id = await service.execute(body.value.function_id, body.value.payload, body.value.timeout_ms);
-      return id.ok ? json({ task_id: id.value }, 201) : domainErrorReply(id.error);
-    },
-    "/execute_batch": async (req) => {
-      const read = await readBody(req);
-      if (!read.ok) return read.reply;
-      const body = checkBatch(read.body);
-      if (!body.ok) return domainErrorReply(body.error);
-      const ids = await service.executeBatch(body.value.function_id, body.value.payloads, body.value.timeout_ms);
-      return ids.ok ? json({ task_ids: ids.value }, 201) : domainErrorReply(ids.error);
-    },
-    "/wait": async (req) => {
-      const read = await readBody(req);
-      if (!read.ok) return read.reply;
-      const body = checkWait(read.body);
-      if (!body.ok) return domainErrorReply(body.error);
-      const sweep = await service.awaitAny(body.value.task_ids, Math.round((body.value.timeout_s ?? 0) * 1000));
-      if (!sweep.ok) return domainErrorReply(sweep.error);
-      return json({ results: sweep.value.done.map(resultBody), pending: sweep.value.pending, unknown: sweep.value.unknown });
-    },
+    "/register_function": postRoute(
+      checkRegister,
+      (b) => service.register({ name: b.name, payload: b.payload, timeoutMs: b.timeout_ms, maxAttempts: b.max_attempts }),
+      (fn) => json({ function_id: fn.id }, 201),
+    ),
+    "/execute_function": postRoute(
+      checkExecute,
+      (b) => service.execute(b.function_id, b.payload, b.timeout_ms),
+      (id) => json({ task_id: id }, 201),
+    ),
+    "/execute_batch": postRoute(
+      checkBatch,
+      (b) => service.executeBatch(b.function_id, b.payloads, b.timeout_ms),
+      (ids) => json({ task_ids: ids }, 201),
+    ),
+    "/wait": postRoute(
+      checkWait,
+      (b) => service.awaitAny(b.task_ids, Math.round((b.timeout_s ?? 0) * 1000)),
+      (sweep) => json({ results: sweep.done.map(resultBody), pending: sweep.pending, unknown: sweep.unknown }),
+    ),
   };
 
   const get: Record<string, Route> = {
