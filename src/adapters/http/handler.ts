@@ -2,7 +2,7 @@
  * The REST API as a `fetch(Request) => Response` function over a TaskService: routing, body limits,
  * JSON parsing, schema validation, and the mapping of domain errors to the one error shape.
  */
-import { BackendUnavailableError } from "../../domain/errors.ts";
+import { BackendUnavailableError, type DomainError } from "../../domain/errors.ts";
 import type { FunctionRecord } from "../../domain/function-record.ts";
 import type { TaskService } from "../../domain/task-service.ts";
 import { isTerminal, type Task } from "../../domain/task.ts";
@@ -11,7 +11,6 @@ import { domainErrorReply, errorReply, json } from "./replies.ts";
 import { ExecuteBatchBody, ExecuteBody, RegisterBody, WaitBody } from "./schemas.ts";
 import { validator, type BodyValidator } from "./validate.ts";
 import type { Static, TSchema } from "@sinclair/typebox";
-import type { DomainError } from "../../domain/errors.ts";
 import type { Result } from "../../domain/result.ts";
 
 export interface HandlerOptions {
