@@ -6,7 +6,7 @@
  * - `EHOSTUNREACH`: a ROUTER was asked to send to a routing id that is not connected.
  * - `EBUSY`: another `send` or `receive` is already waiting on this socket.
  * - `ETERM`: the socket is closed.
- * - `EINVAL`: bad argument (endpoint, message shape).
+ * - `EINVAL`: bad argument (endpoint, message shape), or an address that cannot be bound.
  * - `EADDRINUSE`: the bind address is taken.
  */
 export type ZmtpErrorCode = "EFSM" | "EHOSTUNREACH" | "EBUSY" | "ETERM" | "EINVAL" | "EADDRINUSE";

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// libzmq (zeromq.js under Node) side of scripts/bench-zmtp.ts: the same two measurements as
+// the Bun side, printed as one JSON line. Usage: node bench-libzmq.cjs <messages> <roundTrips>
+"use strict";
+const zmq = require("zeromq");
+
+async function throughput(count, size) {
+  const router = new zmq.Router({ linger: 0 });
+  await router.bind("tcp://127.0.0.1:0");
+  const dealer = new zmq.Dealer({ linger: 0 });
+  dealer.connect(router.lastEndpoint);
+  const payload = Buffer.alloc(size, 0x61);
+  await dealer.send(payload);
+  await router.receive();
+  const received = (async () => {
+    for (let i = 0; i < count; i++) await router.receive();
+  })();
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await dealer.send(payload);
+  await received;
+  const seconds = (performance.now() - t0) / 1000;
+  router.close();
+  dealer.close();
+  return count / seconds;
+}
+
+async function roundTrips(count, size) {
+  const rep = new zmq.Reply({ linger: 0 });
+  await rep.bind("tcp://127.0.0.1:0");
+  const req = new zmq.Request({ linger: 0 });
+  req.connect(rep.lastEndpoint);
+  const serving = (async () => {
+    for await (const [msg] of rep) await rep.send(msg);
+  })().catch(() => {});
+  const payload = Buffer.alloc(size, 0x62);
+  const samples = new Float64Array(count);
+  for (let i = 0; i < 1000; i++) {
+    await req.send(payload);
+    await req.receive();
+  }
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await req.send(payload);
+    await req.receive();
+    samples[i] = performance.now() - t0;
+  }
+  samples.sort();
+  rep.close();
+  req.close();
+  await serving;
+  return { p50: samples[Math.floor(count * 0.5)] * 1000, p99: samples[Math.floor(count * 0.99)] * 1000 };
+}
+
+(async () => {
+  const messages = Number(process.argv[2] || 200000);
+  const trips = Number(process.argv[3] || 20000);
+  const msgsPerSec = await throughput(messages, 100);
+  const rt = await roundTrips(trips, 100);
+  process.stdout.write(JSON.stringify({ msgsPerSec, p50us: rt.p50, p99us: rt.p99 }) + "\n");
+  process.exit(0);
+})().catch((e) => {
+  process.stderr.write(String(e && e.stack) + "\n");
+  process.exit(1);
+});
