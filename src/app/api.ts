@@ -23,7 +23,7 @@ const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, ret
 const { functions, tasks, events } = backend;
 const service = new TaskService({ functions, tasks, events, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue, recheckMs: 1000 });
 const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: backend.health });
-if (!(await backend.ready(5000))) logger.log("warn", "redis not reachable yet; retrying in the background", { redis: c.redisUrl });
+if (!(await backend.ready(2000))) logger.log("warn", "redis not reachable yet; retrying in the background", { redis: c.redisUrl });
 const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
 logger.log("info", "bunfaas api listening", { url: `http://${c.host}:${server.port}`, redis: c.redisUrl, prefix: c.prefix });
 

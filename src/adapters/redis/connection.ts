@@ -1,0 +1,106 @@
+/**
+ * ioredis connections that fail fast instead of hanging while Redis is down, and the mapping of their
+ * errors to the domain's `BackendUnavailableError` (the HTTP adapter answers 503 for it).
+ *
+ * Commands are never queued while disconnected (`enableOfflineQueue: false`) and never re-sent after a
+ * reconnect (a re-sent enqueue could store a batch twice); the connection itself keeps reconnecting in
+ * the background, so service resumes as soon as Redis is back.
+ */
+import Redis, { type RedisOptions } from "ioredis";
+import { BackendUnavailableError } from "../../domain/errors.ts";
+import type { Logger } from "../../domain/ports.ts";
+
+export interface RedisConnectionOptions {
+  /** Per-command deadline in ms (a hung server answers 503 after this). */
+  readonly commandTimeoutMs?: number;
+  readonly logger?: Logger;
+  /** Shown in CLIENT LIST. */
+  readonly name?: string;
+}
+
+/** The options every connection of this adapter uses. */
+export function connectionOptions(o: RedisConnectionOptions = {}): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: o.commandTimeoutMs ?? 1000,
+    connectTimeout: 1000,
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+    enableAutoPipelining: true,
+    ...(o.name === undefined ? {} : { connectionName: o.name }),
+  };
+}
+
+/**
+ * Opens a connection to `url` (redis://host:port/db). It connects in the background; commands sent
+ * before it is ready fail with BackendUnavailableError (see `whenReady`).
+ */
+export function connectRedis(url: string, o: RedisConnectionOptions = {}): Redis {
+  const redis = new Redis(url, connectionOptions(o));
+  watchErrors(redis, o.logger);
+  return redis;
+}
+
+/** A second connection with the same settings and overrides (blocking reads, subscriptions). */
+export function duplicateConnection(redis: Redis, overrides: RedisOptions, logger?: Logger): Redis {
+  const copy = redis.duplicate(overrides);
+  watchErrors(copy, logger);
+  return copy;
+}
+
+/** Logs connection errors once per outage (ioredis would otherwise print every reconnect failure). */
+function watchErrors(redis: Redis, logger: Logger | undefined): void {
+  let down = false;
+  redis.on("error", (e: Error) => {
+    if (down) return;
+    down = true;
+    logger?.log("warn", "redis connection lost; reconnecting", { error: e.message });
+  });
+  redis.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger?.log("info", "redis connection restored");
+  });
+}
+
+/** Resolves once the connection is ready; rejects with BackendUnavailableError after `timeoutMs`. */
+export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off("ready", onReady);
+      reject(new BackendUnavailableError(`Redis not ready after ${timeoutMs} ms (status ${redis.status})`));
+    }, timeoutMs);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once("ready", onReady);
+  });
+}
+
+/** Reply errors that mean "Redis cannot serve right now", not "this command is wrong". */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|READONLY)\b/;
+
+/**
+ * The error to throw for a failed Redis call: BackendUnavailableError when Redis could not be reached
+ * or cannot serve now; the original error when Redis answered that the command itself is wrong (a bug).
+ */
+export function backendError(e: unknown): unknown {
+  if (e instanceof BackendUnavailableError) return e;
+  const err = e as Error;
+  if (err?.name === "ReplyError" && !TRANSIENT_REPLY.test(err.message)) return e;
+  const why = String(err?.message ?? e);
+  if (why.includes("enableOfflineQueue")) return new BackendUnavailableError("Redis unavailable: not connected (reconnecting in the background)");
+  return new BackendUnavailableError(`Redis unavailable: ${why}`);
+}
+
+/** Runs a Redis call, turning connection failures into BackendUnavailableError. */
+export async function guarded<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw backendError(e);
+  }
+}

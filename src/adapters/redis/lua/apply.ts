@@ -1,0 +1,50 @@
+import { LuaScript } from "../lua-script.ts";
+import { SHARED_LUA } from "./shared.ts";
+
+/**
+ * Applies fenced transitions: each only while its task is RUNNING with the same attempt (a stale
+ * attempt never overwrites a newer one). A terminal task gets its result and expires after the
+ * retention period (SET ... PX, one command per task); its queue entry is acked and deleted. A QUEUED
+ * task (retry) goes back on the queue as a new entry and counts as queued again.
+ *
+ * KEYS[1] queue stream, KEYS[2] queued counter
+ * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key prefix, then 4 per
+ * transition: task id, attempt, new status, result (JSON text; '' stands for null). Only the first
+ * transition of a task in one call counts.
+ * Returns {task JSON...} of the tasks changed.
+ */
+export const APPLY = new LuaScript(
+  "apply",
+  `${SHARED_LUA}
+local now = tonumber(ARGV[2])
+local keys = {}
+for i = 5, #ARGV, 4 do keys[#keys + 1] = ARGV[4] .. ARGV[i] end
+local raws = mget_all(keys)
+local out, done, requeued, seen = {}, {}, 0, {}
+for k = 1, #keys do
+  local i = 1 + 4 * k
+  local t = nil
+  if not seen[keys[k]] then t = decode_task(keys[k], raws[k]) end
+  seen[keys[k]] = true
+  if t and t.status == 'RUNNING' and t.attempt == tonumber(ARGV[i + 1]) then
+    if t.entry then done[#done + 1] = t.entry end
+    t.status = ARGV[i + 2]
+    t.updatedAt = now
+    t.entry = nil
+    if ARGV[i + 3] == '' then t.result = cjson.null else t.result = ARGV[i + 3] end
+    local json = cjson.encode(t)
+    out[#out + 1] = json
+    if t.status == 'QUEUED' then
+      redis.call('SET', keys[k], json)
+      redis.call('XADD', KEYS[1], '*', 't', ARGV[i])
+      requeued = requeued + 1
+    else
+      redis.call('SET', keys[k], json, 'PX', ARGV[3])
+    end
+  end
+end
+if requeued > 0 then redis.call('INCRBY', KEYS[2], requeued) end
+ack_all(KEYS[1], ARGV[1], done)
+return out
+`,
+);

@@ -1,0 +1,28 @@
+import { LuaScript } from "../lua-script.ts";
+import { SHARED_LUA } from "./shared.ts";
+
+/**
+ * Stores new QUEUED tasks (one MSET) and appends one queue entry per task, all or nothing: when the
+ * queued count plus the batch would pass the limit, nothing is written.
+ *
+ * KEYS[1] queue stream, KEYS[2] queued counter
+ * ARGV[1] limit (max queued), ARGV[2] task key prefix, then pairs: ARGV[i] task id, ARGV[i+1] task JSON
+ * Returns {1} when stored, {0, depth} when the queue is full.
+ */
+export const ENQUEUE = new LuaScript(
+  "enqueue",
+  `${SHARED_LUA}
+local depth = tonumber(redis.call('GET', KEYS[2]) or '0')
+local n = (#ARGV - 2) / 2
+if depth + n > tonumber(ARGV[1]) then return {0, depth} end
+local writes = {}
+for i = 3, #ARGV, 2 do
+  writes[#writes + 1] = ARGV[2] .. ARGV[i]
+  writes[#writes + 1] = ARGV[i + 1]
+end
+mset_all(writes)
+for i = 3, #ARGV, 2 do redis.call('XADD', KEYS[1], '*', 't', ARGV[i]) end
+redis.call('INCRBY', KEYS[2], n)
+return {1}
+`,
+);

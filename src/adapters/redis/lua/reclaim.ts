@@ -1,0 +1,48 @@
+import { LuaScript } from "../lua-script.ts";
+import { SHARED_LUA } from "./shared.ts";
+
+/**
+ * Takes over what dead dispatchers left: for each consumer of the group whose liveness key is gone,
+ * its pending entries move to this dispatcher (XCLAIM) and each task starts a new attempt. A live
+ * dispatcher's entries are never touched, however long they have been idle. Entries whose task is
+ * terminal or gone are acked and dropped; dead consumers with nothing left pending are deleted.
+ *
+ * KEYS[1] queue stream, KEYS[2] queued counter
+ * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] max entries, ARGV[4] now (ms),
+ * ARGV[5] task key prefix, ARGV[6] liveness key prefix
+ * Returns {task JSON...} of the tasks now RUNNING here.
+ */
+export const RECLAIM = new LuaScript(
+  "reclaim",
+  `${SHARED_LUA}
+local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+if type(consumers) ~= 'table' or consumers.err then return {} end
+local left = tonumber(ARGV[3])
+local entries, drop = {}, {}
+for _, c in ipairs(consumers) do
+  local name, pending = nil, 0
+  for i = 1, #c, 2 do
+    if c[i] == 'name' then name = c[i + 1] elseif c[i] == 'pending' then pending = tonumber(c[i + 1]) end
+  end
+  if name ~= ARGV[2] and redis.call('EXISTS', ARGV[6] .. name) == 0 then
+    local taken = 0
+    if pending > 0 and left > 0 then
+      local ids = {}
+      for i, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', left, name)) do ids[i] = p[1] end
+      for i = 1, #ids, 500 do
+        local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids, i, math.min(i + 499, #ids)))
+        for _, e in ipairs(entry_pairs(claimed, drop)) do entries[#entries + 1] = e end
+      end
+      taken = #ids
+      left = left - taken
+    end
+    if taken >= pending then redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name) end
+  end
+end
+local out, dropped, queued = start_attempts(ARGV[5], entries, tonumber(ARGV[4]))
+for _, id in ipairs(dropped) do drop[#drop + 1] = id end
+if queued > 0 then redis.call('DECRBY', KEYS[2], queued) end
+ack_all(KEYS[1], ARGV[1], drop)
+return out
+`,
+);

@@ -1,0 +1,77 @@
+/**
+ * Lua helpers prepended to the scripts. Many keys are read with one MGET and written with one MSET
+ * (in chunks: Lua's unpack has a stack limit), so a batch costs a few commands, not a few per task.
+ *
+ * mget_all(keys) -> values (false where missing); mset_all({k1, v1, k2, v2, ...}).
+ *
+ * start_attempts(task_prefix, entries, now): entries = {{entry id, task id}, ...}. Each task that is
+ * QUEUED, or RUNNING on that same entry (taken over from a dead dispatcher), becomes RUNNING with its
+ * attempt counted and the entry noted (finishing the task acks it). Returns the new task JSONs, the
+ * entry ids to drop (task gone, terminal or unreadable) and how many were QUEUED (the queued count).
+ *
+ * ack_all(queue, group, ids): XACK and XDEL the entries.
+ */
+export const SHARED_LUA = `
+local function mget_all(keys)
+  local values = {}
+  for i = 1, #keys, 500 do
+    local got = redis.call('MGET', unpack(keys, i, math.min(i + 499, #keys)))
+    for j = 1, #got do values[i + j - 1] = got[j] end
+  end
+  return values
+end
+
+local function mset_all(pairs)
+  for i = 1, #pairs, 1000 do redis.call('MSET', unpack(pairs, i, math.min(i + 999, #pairs))) end
+end
+
+local function decode_task(key, raw)
+  if not raw then return nil end
+  local okay, t = pcall(cjson.decode, raw)
+  if okay then return t end
+  redis.log(redis.LOG_WARNING, 'bunfaas: unreadable task JSON at ' .. key)
+  return nil
+end
+
+local function start_attempts(task_prefix, entries, now)
+  local keys = {}
+  for i, e in ipairs(entries) do keys[i] = task_prefix .. e[2] end
+  local raws = mget_all(keys)
+  local out, drop, writes, queued = {}, {}, {}, 0
+  for i, e in ipairs(entries) do
+    local t = decode_task(keys[i], raws[i])
+    if t and (t.status == 'QUEUED' or (t.status == 'RUNNING' and t.entry == e[1])) then
+      if t.status == 'QUEUED' then queued = queued + 1 end
+      t.status = 'RUNNING'
+      t.attempt = t.attempt + 1
+      t.updatedAt = now
+      t.entry = e[1]
+      local json = cjson.encode(t)
+      writes[#writes + 1] = keys[i]
+      writes[#writes + 1] = json
+      out[#out + 1] = json
+    else
+      drop[#drop + 1] = e[1]
+    end
+  end
+  mset_all(writes)
+  return out, drop, queued
+end
+
+local function ack_all(queue, group, ids)
+  for i = 1, #ids, 500 do
+    local last = math.min(i + 499, #ids)
+    redis.call('XACK', queue, group, unpack(ids, i, last))
+    redis.call('XDEL', queue, unpack(ids, i, last))
+  end
+end
+
+-- {{entry id, task id}, ...} from an XREADGROUP / XCLAIM reply; entries deleted meanwhile are dropped
+local function entry_pairs(reply, drop)
+  local entries = {}
+  for _, e in ipairs(reply) do
+    if e[2] then entries[#entries + 1] = {e[1], e[2][2]} else drop[#drop + 1] = e[1] end
+  end
+  return entries
+end
+`;

@@ -1,0 +1,49 @@
+/**
+ * A task in Redis is one string key holding its JSON (the Task fields, plus `entry`: the queue entry
+ * of the running attempt, which the scripts use to ack it). One GET/SET per task in the scripts and
+ * one MGET for many tasks.
+ *
+ * Redis' Lua cjson rejects the `\udXXX` escapes JSON.stringify writes for lone UTF-16 surrogates, and
+ * ioredis would send such a character as U+FFFD anyway; so strings are made well-formed before
+ * encoding, the same result the UTF-8 wire gives, and the scripts can always decode a task.
+ */
+import type { Task } from "../../domain/task.ts";
+
+/** JSON text of a task as stored. */
+export function encodeTask(t: Task): string {
+  return JSON.stringify({
+    id: t.id.toWellFormed(),
+    functionId: t.functionId.toWellFormed(),
+    args: t.args.toWellFormed(),
+    status: t.status,
+    attempt: t.attempt,
+    maxAttempts: t.maxAttempts,
+    timeoutMs: t.timeoutMs,
+    result: t.result === null ? null : t.result.toWellFormed(),
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  });
+}
+
+/** The Task held in stored JSON text (`entry` dropped). */
+export function decodeTask(json: string): Task {
+  return decodeStored(json).task;
+}
+
+/** The Task and, while an attempt runs, the queue entry carrying it. */
+export function decodeStored(json: string): { task: Task; entry: string | undefined } {
+  const s = JSON.parse(json) as Task & { entry?: string };
+  const task: Task = {
+    id: s.id,
+    functionId: s.functionId,
+    args: s.args,
+    status: s.status,
+    attempt: s.attempt,
+    maxAttempts: s.maxAttempts,
+    timeoutMs: s.timeoutMs,
+    result: s.result ?? null,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  };
+  return { task, entry: s.entry };
+}

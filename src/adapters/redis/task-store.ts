@@ -1,0 +1,99 @@
+/**
+ * Tasks and their queue in Redis. Each task is a string key holding its JSON; the queue is a Stream
+ * read through a consumer group, so an entry stays pending on its dispatcher until the task is terminal
+ * (then it is acked and deleted). Every state change is one atomic Lua script carrying the attempt
+ * number (fencing), and every call is one round trip however many tasks it carries.
+ *
+ * @example
+ * const tasks = new RedisTaskStore({ redis, keys: redisKeys("faas"), clock: systemClock, retentionMs: 86_400_000 });
+ * await tasks.enqueue([task], 100_000);
+ */
+import type Redis from "ioredis";
+import type { DomainError } from "../../domain/errors.ts";
+import type { Clock, Logger, TaskStore } from "../../domain/ports.ts";
+import { err, ok, type Result } from "../../domain/result.ts";
+import type { Task, Transition } from "../../domain/task.ts";
+import { guarded } from "./connection.ts";
+import { GROUP, type RedisKeys } from "./keys.ts";
+import { APPLY } from "./lua/apply.ts";
+import { ENQUEUE } from "./lua/enqueue.ts";
+import { QueueConsumer, type QueueConsumerOptions } from "./queue-consumer.ts";
+import { decodeTask, encodeTask } from "./task-codec.ts";
+
+export interface RedisTaskStoreOptions {
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+  readonly clock: Clock;
+  /** How long terminal tasks stay readable, in ms (set as their key's expiry). */
+  readonly retentionMs: number;
+  /** Needed only by processes that claim (dispatchers): their id, liveness and read settings. */
+  readonly consumer?: QueueConsumerOptions;
+  readonly logger?: Logger;
+}
+
+export class RedisTaskStore implements TaskStore {
+  private readonly redis: Redis;
+  private readonly keys: RedisKeys;
+  private consumer: QueueConsumer | undefined;
+
+  constructor(private readonly o: RedisTaskStoreOptions) {
+    if (!Number.isInteger(o.retentionMs) || o.retentionMs < 1) throw new Error(`retentionMs must be a whole number of ms >= 1, got ${o.retentionMs}`);
+    this.redis = o.redis;
+    this.keys = o.keys;
+  }
+
+  async enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>> {
+    if (tasks.length === 0) return ok(undefined);
+    const args: (string | number)[] = [maxQueue, this.keys.taskPrefix];
+    for (const t of tasks) args.push(t.id, encodeTask(t));
+    const reply = (await guarded(() => ENQUEUE.run(this.redis, [this.keys.queue, this.keys.queued], args))) as [number, number?];
+    if (reply[0] === 1) return ok(undefined);
+    return err({ kind: "QueueFull", depth: Number(reply[1]), limit: maxQueue, retryAfterS: 1 });
+  }
+
+  async get(id: string): Promise<Task | undefined> {
+    const json = await guarded(() => this.redis.get(this.keys.task(id)));
+    return json === null ? undefined : decodeTask(json);
+  }
+
+  async getMany(ids: readonly string[]): Promise<(Task | undefined)[]> {
+    if (ids.length === 0) return [];
+    const found = await guarded(() => this.redis.mget(ids.map((id) => this.keys.task(id))));
+    return found.map((json) => (json === null ? undefined : decodeTask(json)));
+  }
+
+  claim(max: number, signal: AbortSignal): Promise<Task[]> {
+    return this.queueConsumer().claim(max, signal);
+  }
+
+  /** Takes over up to `max` tasks left pending by dead dispatchers now (claim also does this about every second). */
+  reclaim(max: number): Promise<Task[]> {
+    return this.queueConsumer().reclaim(max);
+  }
+
+  async apply(transitions: readonly Transition[]): Promise<Task[]> {
+    if (transitions.length === 0) return [];
+    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.taskPrefix];
+    for (const t of transitions) args.push(t.taskId, t.attempt, t.status, t.result ?? "");
+    const reply = (await guarded(() => APPLY.run(this.redis, [this.keys.queue, this.keys.queued], args))) as string[];
+    this.consumer?.release(transitions);
+    return reply.map(decodeTask);
+  }
+
+  async queueDepth(): Promise<number> {
+    return Number((await guarded(() => this.redis.get(this.keys.queued))) ?? 0);
+  }
+
+  /** Stops claiming; a dispatcher's liveness key is deleted so others take over its pending tasks. */
+  async close(): Promise<void> {
+    await this.consumer?.close();
+  }
+
+  private queueConsumer(): QueueConsumer {
+    if (this.consumer === undefined) {
+      if (this.o.consumer === undefined) throw new Error("RedisTaskStore.claim needs the `consumer` option (dispatcher id)");
+      this.consumer = new QueueConsumer(this.redis, this.keys, this.o.clock, this.o.consumer, this.o.logger);
+    }
+    return this.consumer;
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * The Redis adapters against the shared contract suites, plus what only Redis has: fencing between
+ * dispatchers, taking over a dead dispatcher's tasks (and never a live one's), retention by key
+ * expiry, Redis going away and coming back. One private redis-server for the file; a fresh key prefix
+ * per fixture.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Redis from "ioredis";
+import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
+import { GROUP, type QueueConsumerOptions } from "../../src/adapters/redis/index.ts";
+import { CLAIM } from "../../src/adapters/redis/lua/claim.ts";
+import { systemClock } from "../../src/adapters/system/index.ts";
+import { BackendUnavailableError } from "../../src/domain/errors.ts";
+import { newTask, type Task } from "../../src/domain/task.ts";
+import { describeFunctionStore } from "../contracts/function-store.ts";
+import { describeTaskEvents } from "../contracts/task-events.ts";
+import { describeTaskStore } from "../contracts/task-store.ts";
+import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { waitFor } from "../helpers/wait-for.ts";
+
+let server: RedisServer;
+let admin: Redis;
+const opened: RedisBackend[] = [];
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  admin = new Redis(server.url);
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((b) => b.close()));
+  admin?.disconnect();
+  await server?.stop({ kill: true });
+});
+
+let seq = 0;
+function freshPrefix(): string {
+  return `test-${process.pid}-${++seq}`;
+}
+
+interface OpenOptions {
+  readonly prefix?: string;
+  readonly url?: string;
+  readonly retentionMs?: number;
+  readonly consumer?: Partial<QueueConsumerOptions>;
+}
+
+/** A backend on a fresh (or given) prefix, as a dispatcher named `dispatcherId`, once connected. */
+interface Opened extends RedisBackend {
+  readonly prefix: string;
+  readonly dispatcherId: string;
+}
+
+async function open(o: OpenOptions = {}): Promise<Opened> {
+  const prefix = o.prefix ?? freshPrefix();
+  const dispatcherId = `d-${++seq}`;
+  const backend = openRedisBackend({
+    url: o.url ?? server.url,
+    prefix,
+    clock: systemClock,
+    retentionMs: o.retentionMs ?? 60_000,
+    consumer: { dispatcherId, livenessMs: 10_000, reclaimEveryMs: 50, ...o.consumer },
+  });
+  opened.push(backend);
+  await whenReady(backend.redis, 5000);
+  return Object.assign(backend, { prefix, dispatcherId });
+}
+
+async function closeBackend(b: RedisBackend): Promise<void> {
+  opened.splice(opened.indexOf(b), 1);
+  await b.close();
+}
+
+function tasks(n: number, maxAttempts = 3): Task[] {
+  return Array.from({ length: n }, () => newTask(crypto.randomUUID(), "f-1", "[1]", maxAttempts, 1000, Date.now()));
+}
+
+const never = new AbortController().signal;
+
+/** True once the dispatcher's claim connection is blocked in XREAD (its claim waits for entries). */
+function blockedInXread(client: Redis, store: Opened): () => Promise<boolean> {
+  const name = `name=bunfaas-claim-${store.dispatcherId} `;
+  return async () => String(await client.client("LIST")).split("\n").some((line) => line.includes(name) && line.includes("cmd=xread"));
+}
+
+describeTaskStore("redis", async () => {
+  const b = await open();
+  const prefix = b.prefix;
+  return {
+    store: b.tasks,
+    // The Redis equivalent of moving the clock: what carries an expiry (terminal tasks only) expires now.
+    expireAll: async () => {
+      const keys = await admin.keys(`${prefix}:task:*`);
+      const expiring: string[] = [];
+      for (const k of keys) if ((await admin.pttl(k)) > 0) expiring.push(k);
+      for (const k of expiring) await admin.pexpire(k, 1);
+      await waitFor(async () => expiring.length === 0 || (await admin.exists(...expiring)) === 0, "expiring task keys to be gone");
+    },
+    close: () => closeBackend(b),
+  };
+});
+describeFunctionStore("redis", async () => {
+  const b = await open();
+  return { store: b.functions, close: () => closeBackend(b) };
+});
+describeTaskEvents("redis", async () => {
+  const b = await open();
+  return { events: b.events, close: () => closeBackend(b) };
+});
+
+describe("Redis task store", () => {
+  test("a terminal task expires after the store's retention; queued ones never expire", async () => {
+    const b = await open({ retentionMs: 50 });
+    const ts = tasks(2);
+    await b.tasks.enqueue(ts, 10);
+    const [first] = await b.tasks.claim(1, never);
+    await b.tasks.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    const ttl = await admin.pttl(`${b.prefix}:task:${first!.id}`);
+    expect(ttl === -2 || (ttl > 0 && ttl <= 50)).toBe(true);
+    await waitFor(async () => (await b.tasks.get(first!.id)) === undefined, "the completed task to expire");
+    expect(await admin.pttl(`${b.prefix}:task:${ts[1]!.id}`)).toBe(-1);
+    expect((await b.tasks.get(ts[1]!.id))?.status).toBe("QUEUED");
+  });
+
+  test("finished tasks leave nothing in the stream: entries are acked and deleted", async () => {
+    const b = await open();
+    const prefix = b.prefix;
+    await b.tasks.enqueue(tasks(50), 100);
+    const claimed = await b.tasks.claim(50, never);
+    expect(await admin.xlen(`${prefix}:queue`)).toBe(50);
+    expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(50);
+    await b.tasks.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
+    expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
+    expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(0);
+    expect(await b.tasks.queueDepth()).toBe(0);
+  });
+
+  test("10,000 tasks go in with one call and come out in bulk claims, each exactly once", async () => {
+    const b = await open();
+    const ts = tasks(10_000);
+    expect((await b.tasks.enqueue(ts, 10_000)).ok).toBe(true);
+    expect(await b.tasks.queueDepth()).toBe(10_000);
+    const seen = new Set<string>();
+    while (seen.size < ts.length) {
+      const got = await b.tasks.claim(1000, never);
+      for (const t of got) {
+        expect(seen.has(t.id)).toBe(false);
+        seen.add(t.id);
+      }
+    }
+    expect(await b.tasks.queueDepth()).toBe(0);
+  });
+
+  test("args with a lone surrogate do not break the scripts", async () => {
+    const b = await open();
+    const [t] = tasks(1);
+    const odd = { ...t!, args: '["\ud800x"]' };
+    await b.tasks.enqueue([odd], 10);
+    const [claimed] = await b.tasks.claim(1, never);
+    expect(claimed?.id).toBe(odd.id);
+    expect(claimed?.args).toBe('["\ufffdx"]');
+  });
+
+  test("two dispatchers claiming at once get every task exactly once; an enqueue elsewhere wakes a waiting claim", async () => {
+    const a = await open();
+    const prefix = a.prefix;
+    const b = await open({ prefix });
+    const waiting = b.tasks.claim(5, never);
+    const ts = tasks(300);
+    await a.tasks.enqueue(ts, 1000);
+    const got: string[] = (await waiting).map((t) => t.id);
+    const lane = async (store: Opened): Promise<void> => {
+      while ((await store.tasks.queueDepth()) > 0) {
+        const ac = new AbortController();
+        const timer = setTimeout(() => ac.abort(), 200);
+        got.push(...(await store.tasks.claim(7, ac.signal)).map((t) => t.id));
+        clearTimeout(timer);
+      }
+    };
+    await Promise.all([lane(a), lane(b)]);
+    expect(got.length).toBe(300);
+    expect(new Set(got).size).toBe(300);
+  });
+});
+
+describe("Redis dispatchers: fencing and taking over", () => {
+  test("a dead dispatcher's task is taken over as a new attempt; its late result is ignored", async () => {
+    const a = await open({ consumer: { livenessMs: 200 } });
+    const prefix = a.prefix;
+    const b = await open({ prefix });
+    const [t] = tasks(1);
+    await a.tasks.enqueue([t!], 10);
+    const [mine] = await a.tasks.claim(1, never);
+    expect(mine?.attempt).toBe(1);
+    a.redis.disconnect(); // a stops refreshing its liveness key: it looks dead
+    const [taken] = await waitFor(async () => {
+      const r = await b.tasks.reclaim(10);
+      return r.length > 0 ? r : undefined;
+    }, "b to take over a's task");
+    expect(taken?.id).toBe(t!.id);
+    expect(taken?.attempt).toBe(2);
+    await a.redis.connect(); // a comes back and reports attempt 1
+    expect(await a.tasks.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: '"from a"' }])).toEqual([]);
+    const applied = await b.tasks.apply([{ taskId: t!.id, attempt: 2, status: "COMPLETED", result: '"from b"' }]);
+    expect(applied.map((x) => x.result)).toEqual(['"from b"']);
+    expect((await a.tasks.get(t!.id))?.result).toBe('"from b"');
+    expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
+  });
+
+  test("a live dispatcher's long-running task is never taken, however long it has been idle", async () => {
+    const a = await open({ consumer: { livenessMs: 200 } });
+    const prefix = a.prefix;
+    const b = await open({ prefix });
+    const [t] = tasks(1);
+    await a.tasks.enqueue([t!], 10);
+    await a.tasks.claim(1, never);
+    await waitFor(async () => {
+      const [entry] = (await admin.xpending(`${prefix}:queue`, "dispatchers", "-", "+", 1)) as [string, string, number, number][];
+      return entry !== undefined && entry[2] > 1000; // idle for five liveness periods
+    }, "the entry to sit idle for a second");
+    expect(await b.tasks.reclaim(10)).toEqual([]);
+    const ac = new AbortController();
+    const claiming = b.tasks.claim(10, ac.signal); // claim's periodic reclaim must not take it either
+    await waitFor(blockedInXread(admin, b), "b's claim to have looked for dead dispatchers and be waiting in XREAD");
+    ac.abort();
+    expect(await claiming).toEqual([]);
+    expect((await b.tasks.get(t!.id))?.attempt).toBe(1);
+    a.redis.disconnect();
+    const taken = await waitFor(async () => {
+      const r = await b.tasks.reclaim(10);
+      return r.length > 0 ? r : undefined;
+    }, "b to take over once a is dead");
+    expect(taken.map((x) => x.attempt)).toEqual([2]);
+  }, 30_000);
+
+  test("a dead dispatcher's entry whose task is already terminal is just acked", async () => {
+    const a = await open({ consumer: { livenessMs: 200 } });
+    const prefix = a.prefix;
+    const b = await open({ prefix });
+    const [t] = tasks(1);
+    await a.tasks.enqueue([t!], 10);
+    const [mine] = await a.tasks.claim(1, never);
+    await admin.set(`${prefix}:task:${t!.id}`, JSON.stringify({ ...mine, status: "CANCELLED" }));
+    a.redis.disconnect();
+    await waitFor(async () => (await admin.exists(`${prefix}:live:${a.dispatcherId}`)) === 0, "a's liveness key to expire");
+    expect(await b.tasks.reclaim(10)).toEqual([]);
+    expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(0);
+    expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
+  });
+
+  test("a task past its attempts is still handed out, so the dispatcher can fail it", async () => {
+    const a = await open({ consumer: { livenessMs: 200 } });
+    const prefix = a.prefix;
+    const b = await open({ prefix });
+    const [t] = tasks(1, 1);
+    await a.tasks.enqueue([t!], 10);
+    await a.tasks.claim(1, never);
+    a.redis.disconnect();
+    const [taken] = await waitFor(async () => {
+      const r = await b.tasks.reclaim(10);
+      return r.length > 0 ? r : undefined;
+    }, "b to take over");
+    expect(taken!.attempt).toBe(2);
+    expect(taken!.attempt > taken!.maxAttempts).toBe(true);
+  });
+});
+
+describe("Redis dispatchers: lost replies", () => {
+  test("entries a claim took but whose reply never arrived are adopted as a new attempt", async () => {
+    const b = await open();
+    const prefix = b.prefix;
+    const ac = new AbortController();
+    const idle = b.tasks.claim(1, ac.signal); // b is live and waiting
+    await waitFor(blockedInXread(admin, b), "b to wait for work");
+    ac.abort();
+    expect(await idle).toEqual([]);
+    const [t] = tasks(1);
+    await b.tasks.enqueue([t!], 10);
+    // The claim script runs for b but b never sees the reply, as when Redis dies right after it.
+    await CLAIM.run(admin, [`${prefix}:queue`, `${prefix}:queued`], [GROUP, b.dispatcherId, 1, Date.now(), `${prefix}:task:`]);
+    expect((await b.tasks.get(t!.id))?.status).toBe("RUNNING");
+    b.redis.disconnect();
+    expect(await b.tasks.claim(1, never).then(String, (e) => e.constructor.name)).toBe("BackendUnavailableError");
+    await waitFor(() => b.redis.status === "end", "b's connection to be closed");
+    await b.redis.connect();
+    const [adopted] = await b.tasks.claim(1, AbortSignal.timeout(5000));
+    expect(adopted?.id).toBe(t!.id);
+    expect(adopted?.attempt).toBe(2);
+  });
+});
+
+describe("Redis going away", () => {
+  test("calls fail fast with BackendUnavailableError while Redis is down, and work again once it is back", async () => {
+    await using own = await startRedisServer();
+    const b = await open({ url: own.url });
+    const [t] = tasks(1);
+    await b.tasks.enqueue([t!], 10);
+    await own.stop({ kill: true });
+    const calls: [string, () => Promise<unknown>][] = [
+      ["get", () => b.tasks.get(t!.id)],
+      ["getMany", () => b.tasks.getMany([t!.id])],
+      ["enqueue", () => b.tasks.enqueue(tasks(1), 10)],
+      ["queueDepth", () => b.tasks.queueDepth()],
+      ["health", () => b.health()],
+      ["claim", () => b.tasks.claim(1, never)],
+      ["apply", () => b.tasks.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: "1" }])],
+      ["functions.get", () => b.functions.get("f")],
+    ];
+    for (const [name, call] of calls) {
+      const outcome = await Promise.race([
+        call().then(
+          () => "resolved",
+          (e) => (e instanceof BackendUnavailableError ? "unavailable" : `other error: ${e}`),
+        ),
+        Bun.sleep(3000).then(() => "still waiting after 3 s"),
+      ]);
+      expect(`${name}: ${outcome}`).toBe(`${name}: unavailable`);
+    }
+    await own.restart();
+    await waitFor(async () => (await b.tasks.queueDepth().catch(() => -1)) === 0, "the store to reach the restarted (empty) Redis");
+    const [u] = tasks(1);
+    expect((await b.tasks.enqueue([u!], 10)).ok).toBe(true);
+    const [claimed] = await b.tasks.claim(1, never);
+    expect(claimed?.id).toBe(u!.id);
+  }, 30_000);
+
+  test("a waiting claim fails while Redis is down instead of hanging", async () => {
+    await using own = await startRedisServer();
+    const b = await open({ url: own.url });
+    const waiting = b.tasks.claim(1, never).then(
+      () => "resolved",
+      (e) => (e instanceof BackendUnavailableError ? "unavailable" : `other: ${e}`),
+    );
+    const ownAdmin = new Redis(own.url);
+    await waitFor(blockedInXread(ownAdmin, b), "the claim to wait in XREAD");
+    ownAdmin.disconnect();
+    await own.stop({ kill: true });
+    expect(await waiting).toBe("unavailable");
+  }, 30_000);
+});
+
+describe("Redis task events", () => {
+  test("a notification published by one process reaches another's subscribers", async () => {
+    const a = await open();
+    const b = await open({ prefix: a.prefix });
+    const heard: string[] = [];
+    b.events.subscribe((ids) => heard.push(...ids));
+    await waitFor(async () => {
+      a.events.publish(["probe"]);
+      await Bun.sleep(0);
+      return heard.includes("probe");
+    }, "b's subscription to be in place");
+    a.events.publish(["x1", "x2"]);
+    await waitFor(() => heard.includes("x2"), "b to hear x1 and x2");
+    expect(heard.filter((id) => id !== "probe")).toEqual(["x1", "x2"]);
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * Redis with `--appendonly yes --appendfsync always` is killed with SIGKILL in the middle of a run
+ * and restarted: while it is down the API answers 503 with the error shape (it neither hangs nor
+ * crashes); once it is back the API and the dispatcher carry on, and every task that got a 201
+ * completes, including those submitted while Redis was going down and those running at the time.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { awaitAll, call, killAll, register, startApi, startDispatcher, submit, tempDir, withLogs, type ApiProcess } from "../helpers/processes.ts";
+import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { waitFor } from "../helpers/wait-for.ts";
+
+let redis: RedisServer;
+let api: ApiProcess;
+const target = { url: "", prefix: "e2e-restart" };
+
+beforeAll(async () => {
+  redis = await startRedisServer({ args: ["--appendonly", "yes", "--appendfsync", "always"] });
+  target.url = redis.url;
+  api = await startApi(target);
+});
+
+afterAll(async () => {
+  await killAll();
+  await redis?.stop({ kill: true });
+});
+
+const GATED = `async (gate, i) => {
+  const fs = process.getBuiltinModule("node:fs");
+  while (!fs.existsSync(gate)) await new Promise((r) => setTimeout(r, 10));
+  return i;
+}`;
+
+test("Redis killed -9 and restarted mid-run: 503 while down, then every accepted task completes", async () => {
+  await withLogs(async () => {
+    const gate = join(tempDir("restart"), "gate");
+    const fid = await register(api.url, GATED);
+    const accepted = await submit(api.url, fid, Array.from({ length: 200 }, (_, i) => JSON.stringify([gate, i])));
+    startDispatcher(target, ["--workers", "1", "--liveness", "1s"]);
+    // Some tasks are running (held at the gate), the rest still queued.
+    await waitFor(async () => {
+      const queued = (await call(`${api.url}/healthz`)).body.queued as number;
+      return queued > 0 && queued < 200;
+    }, "the dispatcher to be running some of the tasks");
+
+    // A client keeps submitting while Redis goes down and comes back; what got 201 must complete.
+    let submitting = true;
+    const statuses: number[] = [];
+    let n = 200;
+    const submitter = (async () => {
+      while (submitting) {
+        const r = await call(`${api.url}/execute_batch`, { function_id: fid, payloads: [JSON.stringify([gate, n]), JSON.stringify([gate, n + 1])] });
+        statuses.push(r.status);
+        if (r.status === 201) {
+          accepted.push(...(r.body.task_ids as string[]));
+          n += 2;
+        } else {
+          expect(r.status).toBe(503);
+          expect(r.body.error).toBe("BackendUnavailable");
+          await Bun.sleep(20); // pace the retries of this client
+        }
+      }
+    })();
+    await waitFor(() => statuses.filter((s) => s === 201).length >= 5, "some submissions before the crash");
+    await redis.stop({ kill: true });
+
+    const health = await call(`${api.url}/healthz`);
+    expect(health.status).toBe(503);
+    expect(health.body.error).toBe("BackendUnavailable");
+    const result = await call(`${api.url}/result/${accepted[0]}?wait=5`);
+    expect(result.status).toBe(503);
+    expect(Object.keys(result.body).sort()).toEqual(["error", "message"]);
+    await waitFor(() => statuses.includes(503), "a submission refused with 503 while Redis is down");
+
+    await redis.restart();
+    await waitFor(async () => (await call(`${api.url}/healthz`)).status === 200, "the api to reach Redis again", 15_000);
+    const before = statuses.length;
+    await waitFor(() => statuses.slice(before).filter((s) => s === 201).length >= 5, "submissions accepted again");
+    submitting = false;
+    await submitter;
+
+    writeFileSync(gate, "open");
+    const done = await awaitAll(api.url, accepted, 60_000);
+    const results = accepted.map((id) => done.get(id));
+    expect(results.filter((t) => t?.status !== "COMPLETED")).toEqual([]);
+    expect(new Set(results.map((t) => t?.result)).size).toBe(accepted.length);
+  });
+}, 90_000);

@@ -1,0 +1,109 @@
+/**
+ * A private `redis-server` for tests: a free port on 127.0.0.1, its own temp dir, no persistence by
+ * default (`--save "" --appendonly no`; pass e.g. ["--appendonly", "yes", "--appendfsync", "always"]).
+ * It can be stopped (SIGTERM or SIGKILL) and restarted on the same port and dir. Never the system Redis.
+ *
+ * @example
+ * await using redis = await startRedisServer();
+ * const client = new Redis(redis.url);
+ */
+import type { Subprocess } from "bun";
+import { freePort, tempDir } from "./processes.ts";
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly dir: string;
+  /** Stops the server (SIGTERM, or SIGKILL: no shutdown save) and waits for it to exit. */
+  stop(o?: { kill?: boolean }): Promise<void>;
+  /** Starts it again on the same port and dir; resolves once it answers PING. */
+  restart(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function startRedisServer(o: { args?: string[] } = {}): Promise<RedisServer> {
+  const dir = tempDir("redis");
+  let port = 0;
+  let proc: Subprocess | undefined;
+  const launch = async (): Promise<string | undefined> => {
+    const argv = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...(o.args ?? [])];
+    const p = Bun.spawn(argv, { cwd: dir, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    proc = p;
+    const output: string[] = [];
+    void drain(p.stdout as ReadableStream<Uint8Array>, output);
+    void drain(p.stderr as ReadableStream<Uint8Array>, output);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (p.exitCode !== null) return output.join("");
+      if (await ping(port)) return undefined;
+      if (Date.now() > deadline) {
+        p.kill("SIGKILL");
+        throw new Error(`redis-server on port ${port} did not answer PING within 10 s: ${output.join("")}`);
+      }
+      await Bun.sleep(10);
+    }
+  };
+  for (let tries = 0; ; tries++) {
+    port = freePort();
+    const failure = await launch();
+    if (failure === undefined) break;
+    if (tries >= 4 || !failure.includes("Address already in use")) throw new Error(`redis-server failed to start: ${failure}`);
+  }
+  const stop = async (s: { kill?: boolean } = {}): Promise<void> => {
+    if (proc === undefined || proc.exitCode !== null) return;
+    proc.kill(s.kill ? "SIGKILL" : "SIGTERM");
+    await proc.exited;
+  };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    stop,
+    async restart() {
+      await stop();
+      for (let tries = 0; ; tries++) {
+        const failure = await launch();
+        if (failure === undefined) return;
+        // the old socket may linger a moment after a kill
+        if (tries >= 20 || !failure.includes("Address already in use")) throw new Error(`redis-server failed to restart: ${failure}`);
+        await Bun.sleep(50);
+      }
+    },
+    [Symbol.asyncDispose]: () => stop({ kill: true }),
+  };
+}
+
+async function drain(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) if (into.length < 200) into.push(decoder.decode(chunk));
+}
+
+/** True when a server on `port` answers PING with PONG (not LOADING or an error). */
+async function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let reply = "";
+    let settled = false;
+    const finish = (ok: boolean, socket?: { end(): void }): void => {
+      if (settled) return;
+      settled = true;
+      socket?.end();
+      resolve(ok);
+    };
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(s) {
+          s.write("PING\r\n");
+        },
+        data(s, chunk) {
+          reply += chunk.toString();
+          if (reply.includes("\r\n")) finish(reply.startsWith("+PONG"), s);
+        },
+        close: () => finish(false),
+        error: () => finish(false),
+        connectError: () => finish(false),
+      },
+    }).catch(() => finish(false));
+  });
+}
