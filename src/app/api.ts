@@ -7,16 +7,11 @@ import { createHandler, startHttpServer } from "../adapters/http/index.ts";
 import { openRedisBackend } from "../adapters/redis/index.ts";
 import { jsonLogger, systemClock, uuidGen } from "../adapters/system/index.ts";
 import { TaskService } from "../domain/task-service.ts";
-import { apiConfig, type ApiConfig } from "./redis-config.ts";
+import { configOrExit, stopOnSignals } from "./lifecycle.ts";
+import { apiConfig } from "./redis-config.ts";
 import pkg from "../../package.json" with { type: "json" };
 
-let c: ApiConfig;
-try {
-  c = apiConfig(Bun.argv.slice(2), process.env);
-} catch (e) {
-  process.stderr.write(`${(e as Error).message}\n`);
-  process.exit(2);
-}
+const c = configOrExit(() => apiConfig(Bun.argv.slice(2), process.env));
 const logger = jsonLogger(c.logLevel);
 const clock = systemClock;
 const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, retentionMs: c.retentionMs, logger });
@@ -27,14 +22,8 @@ if (!(await backend.ready(2000))) logger.log("warn", "redis not reachable yet; r
 const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
 logger.log("info", "bunfaas api listening", { url: `http://${c.host}:${server.port}`, redis: c.redisUrl, prefix: c.prefix });
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.log("info", "stopping", { signal });
-    void server.stop(true);
-    service.close();
-    void backend.close().then(() => process.exit(0));
-  });
-}
+stopOnSignals(logger, async () => {
+  void server.stop(true);
+  service.close();
+  await backend.close();
+});

@@ -2,19 +2,17 @@
  * Command-line flags and environment variables, parsed once per process. Flags win over variables.
  * A bad value stops the process with a message naming the flag.
  */
-import { availableParallelism } from "node:os";
+import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
-export interface EmbeddedConfig {
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface EmbeddedConfig extends ExecutorSettings {
   readonly port: number;
   readonly host: string;
-  readonly workers: number;
-  /** Executors as Bun Worker threads (fast) or child processes under a memory cap (safe). */
-  readonly isolation: "thread" | "process";
-  readonly maxMemoryMb: number;
   readonly maxBodyBytes: number;
   readonly maxQueue: number;
   readonly retentionMs: number;
-  readonly logLevel: "debug" | "info" | "warn" | "error";
+  readonly logLevel: LogLevel;
 }
 
 /** Reads `--name value` or `--name=value` from argv. */
@@ -50,25 +48,29 @@ export function parseBytes(text: string, what: string): number {
   return Number(m[1]) * (unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1024 * 1024 : 1);
 }
 
+/** Reads `--name` from argv, else `ENV_NAME` from the environment. */
+export function reader(argv: readonly string[], env: Record<string, string | undefined>): (name: string, envName: string) => string | undefined {
+  return (name, envName) => flag(argv, name) ?? env[envName];
+}
+
+/** --log-level / LOG_LEVEL, default info. */
+export function parseLogLevel(text: string | undefined): LogLevel {
+  const level = text ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(level)) throw new Error(`--log-level must be debug, info, warn or error, got "${level}"`);
+  return level as LogLevel;
+}
+
 /** The embedded process's settings from argv and env. */
 export function embeddedConfig(argv: readonly string[], env: Record<string, string | undefined>): EmbeddedConfig {
-  const get = (name: string, envName: string): string | undefined => flag(argv, name) ?? env[envName];
-  const level = get("log-level", "LOG_LEVEL") ?? "info";
-  if (!["debug", "info", "warn", "error"].includes(level)) throw new Error(`--log-level must be debug, info, warn or error, got "${level}"`);
+  const get = reader(argv, env);
   return {
+    ...executorSettings(get, parseInteger),
     port: parseInteger(get("port", "PORT") ?? "8000", "--port", 0, 65535),
     host: get("host", "HOST") ?? "127.0.0.1",
-    workers: parseInteger(get("workers", "WORKERS") ?? String(availableParallelism()), "--workers", 1, 256),
-    isolation: parseIsolation(get("isolation", "ISOLATION") ?? "thread"),
-    maxMemoryMb: parseInteger(get("max-memory-mb", "MAX_MEMORY_MB") ?? "512", "--max-memory-mb", 64, 1_000_000),
     maxBodyBytes: parseBytes(get("max-body", "MAX_BODY") ?? "1mb", "--max-body"),
     maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
     retentionMs: parseDuration(get("retention", "RETENTION") ?? "24h", "--retention"),
-    logLevel: level as EmbeddedConfig["logLevel"],
+    logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
   };
 }
 
-function parseIsolation(text: string): "thread" | "process" {
-  if (text !== "thread" && text !== "process") throw new Error(`--isolation must be thread or process, got "${text}"`);
-  return text;
-}

@@ -3,14 +3,14 @@
  * from the command line; tests start it on port 0.
  */
 import { FunctionSourceChecker } from "../adapters/js-source/index.ts";
-import { ProcessPool, ThreadPool, type ExecutorPool } from "../adapters/bun-worker/index.ts";
+import type { ExecutorPool } from "../adapters/bun-worker/index.ts";
 import { createHandler, startHttpServer } from "../adapters/http/index.ts";
 import { MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../adapters/memory/index.ts";
 import { jsonLogger, pause, systemClock, uuidGen } from "../adapters/system/index.ts";
 import { Dispatcher } from "../domain/dispatcher.ts";
 import { TaskService } from "../domain/task-service.ts";
 import type { EmbeddedConfig } from "./config.ts";
-import type { Logger } from "../domain/ports.ts";
+import { executorPool } from "./executors.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export interface Embedded {
@@ -44,10 +44,4 @@ export function startEmbedded(c: EmbeddedConfig): Embedded {
       await pool.close();
     },
   };
-}
-
-/** The executor pool the config asks for: threads, or child processes under a memory cap. */
-export function executorPool(c: Pick<EmbeddedConfig, "workers" | "isolation" | "maxMemoryMb">, logger: Logger): ExecutorPool {
-  if (c.isolation === "process") return new ProcessPool({ threads: c.workers, logger, memoryLimitBytes: c.maxMemoryMb * 1024 * 1024 });
-  return new ThreadPool({ threads: c.workers, logger });
 }

@@ -3,11 +3,10 @@
  * parsed with the same helpers and flags as the embedded mode. Flags win over variables; a bad value
  * throws an Error naming the flag (the process prints it and exits with code 2).
  */
-import { availableParallelism } from "node:os";
-import { flag, parseBytes, parseDuration, parseInteger } from "./config.ts";
+import { parseBytes, parseDuration, parseInteger, parseLogLevel, reader, type LogLevel } from "./config.ts";
+import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
 type Env = Record<string, string | undefined>;
-type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface RedisSettings {
   /** REDIS_URL, default redis://127.0.0.1:6379. */
@@ -29,28 +28,21 @@ export interface ApiConfig extends RedisSettings {
 /** The modes this build's dispatcher runs. */
 export const DISPATCHER_MODES = ["local"] as const;
 
-export interface DispatcherConfig extends RedisSettings {
+export interface DispatcherConfig extends RedisSettings, ExecutorSettings {
   readonly mode: (typeof DISPATCHER_MODES)[number];
-  readonly workers: number;
   /** Consumer name in the queue's group and name of the liveness key; unique per process. */
   readonly dispatcherId: string;
   /** Liveness key ttl: a dispatcher silent this long is taken for dead and its tasks re-run. */
   readonly livenessMs: number;
 }
 
-function reader(argv: readonly string[], env: Env): (name: string, envName: string) => string | undefined {
-  return (name, envName) => flag(argv, name) ?? env[envName];
-}
-
 function redisSettings(argv: readonly string[], env: Env): RedisSettings {
   const get = reader(argv, env);
-  const level = get("log-level", "LOG_LEVEL") ?? "info";
-  if (!["debug", "info", "warn", "error"].includes(level)) throw new Error(`--log-level must be debug, info, warn or error, got "${level}"`);
   const prefix = get("prefix", "FAAS_PREFIX") ?? "faas";
   if (!/^[\w.:-]{1,64}$/.test(prefix)) throw new Error(`FAAS_PREFIX must be 1-64 letters, digits or _.:-, got "${prefix}"`);
   const retentionMs = parseDuration(get("retention", "RETENTION") ?? "24h", "--retention");
   if (retentionMs < 1) throw new Error(`--retention must be at least 1ms, got "${get("retention", "RETENTION")}"`);
-  return { redisUrl: get("redis-url", "REDIS_URL") ?? "redis://127.0.0.1:6379", prefix, retentionMs, logLevel: level as LogLevel };
+  return { redisUrl: get("redis-url", "REDIS_URL") ?? "redis://127.0.0.1:6379", prefix, retentionMs, logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")) };
 }
 
 /** `bun run api` settings. */
@@ -76,8 +68,8 @@ export function dispatcherConfig(argv: readonly string[], env: Env, newId: () =>
   if (livenessMs < 100) throw new Error(`--liveness must be at least 100ms, got "${get("liveness", "LIVENESS")}"`);
   return {
     ...redisSettings(argv, env),
+    ...executorSettings(get, parseInteger),
     mode: mode as DispatcherConfig["mode"],
-    workers: parseInteger(get("workers", "WORKERS") ?? String(availableParallelism()), "--workers", 1, 256),
     dispatcherId: get("id", "DISPATCHER_ID") ?? newId(),
     livenessMs,
   };

@@ -140,6 +140,22 @@ describe("Redis-mode settings", () => {
     await waitFor(async () => (await call(`${shortApi.url}/status/${ex.body.task_id}`)).status === 404, "the finished task to expire");
   });
 
+  test("--isolation process: the dispatcher runs tasks in child processes under --max-memory-mb", async () => {
+    const iso = { url: redis.url, prefix: "e2e-iso" };
+    const isoApi = await startApi(iso);
+    const d = startDispatcher(iso, ["--workers", "1", "--isolation", "process", "--max-memory-mb", "160"]);
+    const pid = await register(isoApi.url, "() => process.pid");
+    const hog = await register(isoApi.url, "() => { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)) }");
+    const a = await call(`${isoApi.url}/execute_function`, { function_id: pid, payload: "[]" });
+    const b = await call(`${isoApi.url}/execute_function`, { function_id: hog, payload: "[]" });
+    const ra = await call(`${isoApi.url}/result/${a.body.task_id}?wait=30`);
+    const rb = await call(`${isoApi.url}/result/${b.body.task_id}?wait=30`);
+    expect(ra.body.status).toBe("COMPLETED");
+    expect(Number(ra.body.result)).not.toBe(d.proc.pid); // ran in a child of the dispatcher
+    expect(rb.body.status).toBe("FAILED");
+    expect(JSON.parse(rb.body.result).name).toBe("ResourceLimit");
+  });
+
   test("the dispatcher runs --mode local only, and says so for other modes (exit code 2)", async () => {
     for (const mode of ["pull", "push", "bogus"]) {
       const d = spawnManaged([process.execPath, "src/app/dispatcher.ts", "--mode", mode], { REDIS_URL: redis.url }, "bad-mode");

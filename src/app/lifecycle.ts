@@ -1,0 +1,25 @@
+/** What every composition root does at its edges: read its config or exit 2, stop cleanly on signals. */
+import type { Logger } from "../domain/ports.ts";
+
+/** Runs `parse`; on a bad flag prints the message and exits with code 2. */
+export function configOrExit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+/** On the first SIGINT or SIGTERM, logs, awaits `stop`, and exits 0. */
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>, fields: () => Record<string, unknown> = () => ({})): void {
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.log("info", "stopping", { signal, ...fields() });
+      void stop().then(() => process.exit(0));
+    });
+  }
+}
