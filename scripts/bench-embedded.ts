@@ -6,7 +6,7 @@
  *   bun scripts/bench-embedded.ts [--tasks 10000] [--batch 1000] [--serial 2000] [--isolation thread|process]
  */
 import { flag } from "../src/app/config.ts";
-import { percentile, postJson, readAll, spawnServer, waitAll } from "./bench-lib.ts";
+import { postJson, readAll, serialLatency, spawnServer, waitAll } from "./bench-lib.ts";
 
 const argv = Bun.argv.slice(2);
 const total = Number(flag(argv, "tasks") ?? 10_000);
@@ -36,20 +36,12 @@ try {
   await round("get"); // warm-up
   const viaGet = [await round("get"), await round("get"), await round("get")];
   const viaWait = [await round("wait"), await round("wait"), await round("wait")];
-  const lat: number[] = [];
-  for (let i = 0; i < serial; i++) {
-    const t0 = performance.now();
-    const { task_id } = await postJson(`${server.url}/execute_function`, { function_id, payload: "[]" });
-    const r = (await (await fetch(`${server.url}/result/${task_id}?wait=10`)).json()) as any;
-    if (r.status !== "COMPLETED") throw new Error(`task ${task_id} ended ${r.status}`);
-    lat.push(performance.now() - t0);
-  }
-  lat.sort((a, b) => a - b);
+  const lat = await serialLatency(server.url, function_id, serial);
   console.log(`mode=embedded ${extra.join(" ")} tasks=${total} batch=${batch}`);
   const show = (rates: number[]): string => `${rates.map((r) => Math.round(r)).join(", ")} tasks/s (best ${Math.round(Math.max(...rates))})`;
   console.log(`throughput, results read by GET /result/{id}?wait (64 at a time): ${show(viaGet)}`);
   console.log(`throughput, results read by POST /wait (1,000 ids per call):   ${show(viaWait)}`);
-  console.log(`one at a time (${serial}): p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms`);
+  console.log(`one at a time (${serial}): p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms`);
 } finally {
   await server.stop();
 }

@@ -84,3 +84,17 @@ export async function waitAll(url: string, ids: readonly string[], perCall = 100
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
+
+/** p50 and p99 in ms of `n` tasks run one at a time: execute, then GET /result?wait until terminal. */
+export async function serialLatency(url: string, functionId: string, n: number): Promise<{ p50: number; p99: number }> {
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const { task_id } = await postJson(`${url}/execute_function`, { function_id: functionId, payload: "[]" });
+    const r = (await (await fetch(`${url}/result/${task_id}?wait=10`)).json()) as any;
+    if (r.status !== "COMPLETED") throw new Error(`task ${task_id} ended ${r.status}`);
+    lat.push(performance.now() - t0);
+  }
+  lat.sort((a, b) => a - b);
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}

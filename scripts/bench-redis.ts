@@ -3,18 +3,21 @@
  * dispatcher (--workers 2), then measures no-op tasks/s through /execute_batch with every result read
  * back (POST /wait), and Redis commands per task from INFO commandstats (delta over the measured runs).
  *
- *   bun scripts/bench-redis.ts [--tasks 10000] [--batch 1000] [--rounds 3] [--workers 2]
+ * Then p50/p99 of one task at a time from execute to result (?wait).
+ *
+ *   bun scripts/bench-redis.ts [--tasks 10000] [--batch 1000] [--rounds 3] [--workers 2] [--serial 1000]
  */
 import Redis from "ioredis";
 import { flag } from "../src/app/config.ts";
 import { startRedisServer } from "../test/helpers/redis-server.ts";
-import { postJson, spawnServer, waitAll } from "./bench-lib.ts";
+import { postJson, serialLatency, spawnServer, waitAll } from "./bench-lib.ts";
 
 const argv = Bun.argv.slice(2);
 const total = Number(flag(argv, "tasks") ?? 10_000);
 const batch = Number(flag(argv, "batch") ?? 1000);
 const rounds = Number(flag(argv, "rounds") ?? 3);
 const workers = flag(argv, "workers") ?? "2";
+const serial = Number(flag(argv, "serial") ?? 1000);
 
 await using redis = await startRedisServer();
 const env = { REDIS_URL: redis.url, FAAS_PREFIX: "bench" };
@@ -55,6 +58,8 @@ try {
   console.log(`throughput: ${rates.map((r) => Math.round(r)).join(", ")} tasks/s (best ${Math.round(Math.max(...rates))})`);
   console.log(`redis commands per task: ${perTask.toFixed(2)} (over ${tasks} tasks; commands inside scripts included)`);
   for (const [cmd, n] of delta) console.log(`  ${cmd.padEnd(12)} ${(n / tasks).toFixed(3)} per task  (${n})`);
+  const lat = await serialLatency(api.url, function_id, serial);
+  console.log(`one at a time (${serial}): p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms`);
 } finally {
   stats.disconnect();
   dispatcher.kill();
