@@ -1,4 +1,3 @@
 export { MemoryFunctionStore } from "./function-store.ts";
 export { MemoryTaskStore, type MemoryTaskStoreOptions } from "./task-store.ts";
 export { MemoryTaskEvents } from "./task-events.ts";
-export { Fifo } from "./fifo.ts";

@@ -6,7 +6,7 @@ import type { DomainError } from "../../domain/errors.ts";
 import type { Clock, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import { applyTransition, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
-import { Fifo } from "./fifo.ts";
+import { FifoQueue } from "../../lib/fifo-queue.ts";
 
 export interface MemoryTaskStoreOptions {
   readonly clock: Clock;
@@ -16,8 +16,8 @@ export interface MemoryTaskStoreOptions {
 
 export class MemoryTaskStore implements TaskStore {
   private readonly tasks = new Map<string, Task>();
-  private readonly queue = new Fifo<string>();
-  private readonly expiries = new Fifo<{ id: string; at: number }>();
+  private readonly queue = new FifoQueue<string>();
+  private readonly expiries = new FifoQueue<{ id: string; at: number }>();
   private readonly claimers = new Set<() => void>();
 
   constructor(private readonly o: MemoryTaskStoreOptions) {}

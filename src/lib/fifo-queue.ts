@@ -1,5 +1,6 @@
 /**
- * A first-in first-out queue with O(1) push and shift.
+ * A first-in first-out queue with O(1) push and shift. (src/lib holds plain data structures that any
+ * layer may use: no I/O, no domain concepts.)
  *
  * `Array.prototype.shift` is O(n); queues of thousands of messages would pay for
  * it on every receive. This keeps a head index and compacts occasionally.
