@@ -1,14 +1,17 @@
 /**
- * Redis-mode benchmark (not a test): starts its own redis-server, `bun run api` and one local-mode
- * dispatcher (--workers 2), then measures no-op tasks/s through /execute_batch with every result read
- * back (POST /wait), and Redis commands per task from INFO commandstats (delta over the measured runs).
+ * Redis-mode benchmark (not a test): starts its own redis-server, `bun run api` and one dispatcher:
+ * local (--workers 2 executor threads), or push/pull with --worker-procs `bun run worker` processes
+ * (--procs 1 each). Then measures no-op tasks/s through /execute_batch with every result read back
+ * (POST /wait), and Redis commands per task from INFO commandstats (delta over the measured runs).
  *
  * Then p50/p99 of one task at a time from execute to result (?wait).
  *
- *   bun scripts/bench-redis.ts [--tasks 10000] [--batch 1000] [--rounds 3] [--workers 2] [--serial 1000]
+ *   bun scripts/bench-redis.ts [--mode local|push|pull] [--tasks 10000] [--batch 1000] [--rounds 3]
+ *                              [--workers 2] [--worker-procs 2] [--serial 1000]
  */
 import Redis from "ioredis";
 import { flag } from "../src/app/config.ts";
+import { freePort } from "../test/helpers/processes.ts";
 import { startRedisServer } from "../test/helpers/redis-server.ts";
 import { postJson, serialLatency, spawnServer, waitAll } from "./bench-lib.ts";
 
@@ -18,15 +21,17 @@ const batch = Number(flag(argv, "batch") ?? 1000);
 const rounds = Number(flag(argv, "rounds") ?? 3);
 const workers = flag(argv, "workers") ?? "2";
 const serial = Number(flag(argv, "serial") ?? 1000);
+const mode = flag(argv, "mode") ?? "local";
+const workerProcs = Number(flag(argv, "worker-procs") ?? 2);
+if (!["local", "push", "pull"].includes(mode)) throw new Error(`--mode must be local, push or pull, got "${mode}"`);
 
 await using redis = await startRedisServer();
 const env = { REDIS_URL: redis.url, FAAS_PREFIX: "bench" };
 const api = await spawnServer("src/app/api.ts", [], env);
-const dispatcher = Bun.spawn([process.execPath, "src/app/dispatcher.ts", "--mode", "local", "--workers", workers], {
-  env: { ...process.env, LOG_LEVEL: "warn", ...env },
-  stdout: "inherit",
-  stderr: "inherit",
-});
+const port = freePort();
+const spawnLogged = (args: string[]) => Bun.spawn([process.execPath, ...args], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdout: "inherit", stderr: "inherit" });
+const dispatcher = spawnLogged(["src/app/dispatcher.ts", "--mode", mode, ...(mode === "local" ? ["--workers", workers] : ["--port", String(port)])]);
+const remoteWorkers = mode === "local" ? [] : Array.from({ length: workerProcs }, () => spawnLogged(["src/app/worker.ts", "--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1"]));
 const stats = new Redis(redis.url);
 try {
   const { function_id } = await postJson(`${api.url}/register_function`, { name: "noop", payload: "() => null" });
@@ -54,7 +59,8 @@ try {
   const delta = [...after].map(([cmd, n]) => [cmd, n - (before.get(cmd) ?? 0)] as const).filter(([, n]) => n > 0);
   delta.sort((a, b) => b[1] - a[1]);
   const perTask = delta.reduce((sum, [, n]) => sum + n, 0) / tasks;
-  console.log(`mode=redis, 1 dispatcher --workers ${workers}, tasks=${total} per round, batch=${batch}, results read by POST /wait`);
+  const setup = mode === "local" ? `--mode local --workers ${workers}` : `--mode ${mode}, ${workerProcs} worker processes (--procs 1)`;
+  console.log(`redis, 1 dispatcher ${setup}, tasks=${total} per round, batch=${batch}, results read by POST /wait`);
   console.log(`throughput: ${rates.map((r) => Math.round(r)).join(", ")} tasks/s (best ${Math.round(Math.max(...rates))})`);
   console.log(`redis commands per task: ${perTask.toFixed(2)} (over ${tasks} tasks; commands inside scripts included)`);
   for (const [cmd, n] of delta) console.log(`  ${cmd.padEnd(12)} ${(n / tasks).toFixed(3)} per task  (${n})`);
@@ -62,8 +68,8 @@ try {
   console.log(`one at a time (${serial}): p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms`);
 } finally {
   stats.disconnect();
-  dispatcher.kill();
-  await dispatcher.exited;
+  for (const p of [...remoteWorkers, dispatcher]) p.kill();
+  await Promise.all([...remoteWorkers, dispatcher].map((p) => p.exited));
   await api.stop();
 }
 

@@ -25,8 +25,8 @@ export interface ApiConfig extends RedisSettings {
   readonly maxQueue: number;
 }
 
-/** The modes this build's dispatcher runs. */
-export const DISPATCHER_MODES = ["local"] as const;
+/** The modes this build's dispatcher runs: its own executors (local), or remote workers (pull, push). */
+export const DISPATCHER_MODES = ["local", "pull", "push"] as const;
 
 export interface DispatcherConfig extends RedisSettings, ExecutorSettings {
   readonly mode: (typeof DISPATCHER_MODES)[number];
@@ -34,6 +34,12 @@ export interface DispatcherConfig extends RedisSettings, ExecutorSettings {
   readonly dispatcherId: string;
   /** Liveness key ttl: a dispatcher silent this long is taken for dead and its tasks re-run. */
   readonly livenessMs: number;
+  /** pull/push: where workers connect (--host, --port). */
+  readonly host: string;
+  readonly port: number;
+  /** pull/push: how often workers are heartbeated and checked, and after how long silent one is dead. */
+  readonly heartbeatMs: number;
+  readonly workerTimeoutMs: number;
 }
 
 function redisSettings(argv: readonly string[], env: Env): RedisSettings {
@@ -66,11 +72,19 @@ export function dispatcherConfig(argv: readonly string[], env: Env, newId: () =>
   }
   const livenessMs = parseDuration(get("liveness", "LIVENESS") ?? "10s", "--liveness");
   if (livenessMs < 100) throw new Error(`--liveness must be at least 100ms, got "${get("liveness", "LIVENESS")}"`);
+  const heartbeatMs = parseDuration(get("heartbeat", "HEARTBEAT") ?? "1s", "--heartbeat");
+  const workerTimeoutMs = parseDuration(get("worker-timeout", "WORKER_TIMEOUT") ?? "3s", "--worker-timeout");
+  if (heartbeatMs < 10) throw new Error(`--heartbeat must be at least 10ms, got "${get("heartbeat", "HEARTBEAT")}"`);
+  if (workerTimeoutMs <= heartbeatMs) throw new Error(`--worker-timeout must be longer than --heartbeat (${heartbeatMs} ms), got ${workerTimeoutMs} ms`);
   return {
     ...redisSettings(argv, env),
     ...executorSettings(get, parseInteger),
     mode: mode as DispatcherConfig["mode"],
     dispatcherId: get("id", "DISPATCHER_ID") ?? newId(),
     livenessMs,
+    host: get("host", "DISPATCHER_HOST") ?? "127.0.0.1",
+    port: parseInteger(get("port", "DISPATCHER_PORT") ?? "5555", "--port", 0, 65535),
+    heartbeatMs,
+    workerTimeoutMs,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Real processes for e2e tests: free ports, `bun src/app/api.ts` and `bun src/app/dispatcher.ts`
+ * Real processes for e2e tests: free ports, `bun src/app/api.ts`, `bun src/app/dispatcher.ts` and `bun src/app/worker.ts`
  * with their output in log files (printed by `dumpLogs` when a test fails), and one registry so
  * `killAll()` in afterAll stops every process a test file started, even after a failure.
  */
@@ -83,6 +83,17 @@ export async function startApi(redis: RedisTarget, args: string[] = []): Promise
 /** Starts a local-mode dispatcher (not awaited: tasks it completes show that it runs). */
 export function startDispatcher(redis: RedisTarget, args: string[] = []): Managed {
   return spawnManaged([process.execPath, "src/app/dispatcher.ts", "--mode", "local", ...args], { REDIS_URL: redis.url, FAAS_PREFIX: redis.prefix, LOG_LEVEL: "info" }, "dispatcher");
+}
+
+/** Starts a pull- or push-mode dispatcher listening for workers on 127.0.0.1:`port` (not awaited). */
+export function startRemoteDispatcher(redis: RedisTarget, mode: "pull" | "push", port: number, args: string[] = []): Managed {
+  const argv = [process.execPath, "src/app/dispatcher.ts", "--mode", mode, "--host", "127.0.0.1", "--port", String(port), ...args];
+  return spawnManaged(argv, { REDIS_URL: redis.url, FAAS_PREFIX: redis.prefix, LOG_LEVEL: "info" }, `dispatcher-${mode}`);
+}
+
+/** Starts `bun src/app/worker.ts` connecting to `url` (not awaited: the dispatcher's log shows it registered). */
+export function startWorker(mode: "pull" | "push", url: string, args: string[] = []): Managed {
+  return spawnManaged([process.execPath, "src/app/worker.ts", "--mode", mode, "--url", url, ...args], { LOG_LEVEL: "info" }, `worker-${mode}`);
 }
 
 export function readLog(path: string): string {

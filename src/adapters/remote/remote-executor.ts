@@ -1,0 +1,261 @@
+/**
+ * The dispatcher side of pull and push modes: an Executor whose executors are remote worker processes.
+ * It binds a ZMTP ROUTER; workers connect with a DEALER whose routing id is their worker id, register
+ * with their capacity and heartbeat (see protocol.ts). Jobs go out in batches, one `jobs` message per
+ * worker per `run`; outcomes come back in batches.
+ *
+ * - push: a worker is sent at most its free capacity (capacity - in flight - busy), least-loaded first.
+ * - pull: a worker is sent only what it asked for (credits), least-loaded first.
+ *
+ * Jobs that find no free capacity (a worker died between claim and `run`) wait in a backlog and go out
+ * as soon as capacity appears; `freeSlots()` counts them, so the Dispatcher claims no more meanwhile.
+ *
+ * Liveness: one ticker (every `heartbeatMs`) heartbeats every worker and removes those silent for more
+ * than `workerTimeoutMs` or whose connection is gone; their jobs are reported `lost` (the Dispatcher
+ * retries them until max_attempts). A worker saying `bye` is removed at once, the same way. Outcomes of
+ * an attempt the worker no longer holds (from before it registered again) are dropped.
+ *
+ * `stop(taskId)` forwards a `cancel` to the worker holding the task and forgets the task at once (its
+ * slot counts as free); an outcome for it that was already on the way is dropped.
+ *
+ * @example
+ * ```ts
+ * const executor = await RemoteExecutor.bind({ policy: "push", endpoint: "tcp://127.0.0.1:5555", heartbeatMs: 1000, workerTimeoutMs: 3000, clock: systemClock, logger });
+ * const dispatcher = new Dispatcher({ ..., executor });
+ * ```
+ */
+import type { Outcome } from "../../domain/outcome.ts";
+import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
+import { WorkerRegistry, type HeldJob, type WorkerPolicy } from "../../domain/worker-registry.ts";
+import { FifoQueue } from "../../lib/fifo-queue.ts";
+import { Router } from "../zmtp/index.ts";
+import { decodeFromWorker, encode, type FromWorker, type ToWorker } from "./protocol.ts";
+
+export interface RemoteExecutorOptions {
+  readonly policy: WorkerPolicy;
+  /** Where to bind, e.g. tcp://0.0.0.0:5555 (port 0 picks one: read `endpoint`). */
+  readonly endpoint: string;
+  /** How often workers are heartbeated and checked, in ms. */
+  readonly heartbeatMs: number;
+  /** A worker silent this long is dead. */
+  readonly workerTimeoutMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+interface Link {
+  /** The worker's current registration. */
+  readonly session: number;
+  /** Last `jobs` message number sent in this session. */
+  seq: number;
+}
+
+export class RemoteExecutor implements Executor {
+  private readonly registry: WorkerRegistry;
+  private readonly links = new Map<string, Link>();
+  private readonly backlog = new FifoQueue<Job>();
+  /** Task ids in the backlog, and those of them cancelled (skipped when they come up). */
+  private readonly queued = new Set<string>();
+  private readonly cancelled = new Set<string>();
+  private listener: (outcomes: readonly Outcome[]) => void = () => {};
+  private freeWaiters: (() => void)[] = [];
+  private cancelTick: () => void = () => {};
+  private closed = false;
+  private readonly receiving: Promise<void>;
+
+  private constructor(
+    private readonly o: RemoteExecutorOptions,
+    private readonly router: Router,
+  ) {
+    this.registry = new WorkerRegistry({ policy: o.policy, timeoutMs: o.workerTimeoutMs });
+    this.receiving = this.receiveLoop();
+    this.armTick();
+  }
+
+  /** Binds the ROUTER and starts listening for workers. */
+  static async bind(o: RemoteExecutorOptions): Promise<RemoteExecutor> {
+    const router = new Router();
+    await router.bind(o.endpoint);
+    return new RemoteExecutor(o, router);
+  }
+
+  /** The bound endpoint, with the real port. */
+  get endpoint(): string {
+    return this.router.lastEndpoint ?? this.o.endpoint;
+  }
+
+  /** Registered, live workers. */
+  workerCount(): number {
+    return this.registry.size;
+  }
+
+  freeSlots(): number {
+    return Math.max(0, this.registry.totalFree() - this.backlog.length);
+  }
+
+  run(jobs: readonly Job[]): void {
+    for (const job of jobs) {
+      this.backlog.push(job);
+      this.queued.add(job.taskId);
+    }
+    this.pump();
+  }
+
+  stop(taskId: string): void {
+    const held = this.registry.release(taskId);
+    if (held === undefined) {
+      if (this.queued.has(taskId)) this.cancelled.add(taskId); // skipped when it comes up
+      return;
+    }
+    const link = this.links.get(held.workerId);
+    if (link !== undefined) this.send(held.workerId, { v: 1, t: "cancel", session: link.session, taskId, attempt: held.attempt });
+    this.pump();
+    this.wake();
+  }
+
+  onOutcomes(listener: (outcomes: readonly Outcome[]) => void): void {
+    this.listener = listener;
+  }
+
+  whenFree(): Promise<void> {
+    if (this.freeSlots() > 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.freeWaiters.push(resolve));
+  }
+
+  /** Stops listening and heartbeating. Jobs in flight are not reported (their tasks stay RUNNING). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelTick();
+    this.router.close();
+    await this.receiving;
+    this.wake();
+  }
+
+  private async receiveLoop(): Promise<void> {
+    for await (const [idFrame, ...frames] of this.router) {
+      const id = (idFrame as Buffer).toString("latin1");
+      if (frames.length !== 1) {
+        this.o.logger.log("warn", "dropped a worker message: expected one frame", { worker: printable(id), frames: frames.length });
+        continue;
+      }
+      const msg = decodeFromWorker(frames[0] as Buffer);
+      if (!msg.ok) {
+        this.o.logger.log("warn", "dropped a worker message", { worker: printable(id), error: msg.error });
+        continue;
+      }
+      try {
+        this.handle(id, msg.value);
+      } catch (e) {
+        this.o.logger.log("error", "handling a worker message failed", { worker: printable(id), t: msg.value.t, error: String(e) });
+      }
+    }
+  }
+
+  private handle(id: string, msg: FromWorker): void {
+    const now = this.o.clock.now();
+    if (msg.t === "register") {
+      const lost = this.registry.register(id, { capacity: msg.capacity, busy: msg.busy, credit: this.o.policy === "pull" ? msg.credit : 0 }, now);
+      this.links.set(id, { session: msg.session, seq: 0 });
+      this.send(id, { v: 1, t: "welcome", session: msg.session });
+      this.o.logger.log("info", "worker registered", { worker: printable(id), capacity: msg.capacity, busy: msg.busy, session: msg.session, workers: this.registry.size });
+      this.reportLost(lost, `worker ${printable(id)} registered again`);
+      this.pump();
+      this.wake();
+      return;
+    }
+    if (msg.t === "bye") {
+      this.dead(id, "said bye");
+      return;
+    }
+    const link = this.links.get(id);
+    const current = link !== undefined && link.session === msg.session;
+    if (!this.registry.heartbeat(id, now, current && msg.t === "heartbeat" ? msg.busy : undefined)) {
+      this.send(id, { v: 1, t: "reregister" });
+      return;
+    }
+    if (msg.t === "outcomes") {
+      const fresh: Outcome[] = [];
+      for (const out of msg.outcomes) if (this.registry.complete(id, out.taskId, out.attempt)) fresh.push(out);
+      if (current && this.o.policy === "pull" && msg.credit > 0) this.registry.grant(id, msg.credit);
+      if (fresh.length > 0) this.listener(fresh);
+    } else if (msg.t === "credit" && current && this.o.policy === "pull") {
+      this.registry.grant(id, msg.n);
+    }
+    this.pump();
+    this.wake();
+  }
+
+  /** Hands backlog jobs to workers with free capacity, one message per worker. */
+  private pump(): void {
+    while (this.backlog.length > 0 && !this.closed) {
+      const plan = this.registry.allocate(this.backlog.length);
+      if (plan.length === 0) return;
+      for (const [workerId, count] of plan) {
+        const link = this.links.get(workerId) as Link;
+        const jobs: Job[] = [];
+        while (jobs.length < count && this.backlog.length > 0) {
+          const job = this.backlog.shift() as Job;
+          this.queued.delete(job.taskId);
+          if (this.cancelled.delete(job.taskId)) continue;
+          this.registry.assign(workerId, job.taskId, job.attempt);
+          jobs.push(job);
+        }
+        if (jobs.length === 0) continue;
+        link.seq++;
+        this.send(workerId, { v: 1, t: "jobs", session: link.session, seq: link.seq, jobs });
+      }
+    }
+  }
+
+  private send(id: string, msg: ToWorker): void {
+    const session = this.links.get(id)?.session;
+    this.router.send([Buffer.from(id, "latin1"), encode(msg)]).catch((e: unknown) => {
+      if (this.closed) return;
+      // no connection to it any more: what it holds is lost (unless it registered again meanwhile)
+      if (session !== undefined && this.links.get(id)?.session === session) this.dead(id, `is unreachable (${(e as Error).message})`);
+    });
+  }
+
+  private armTick(): void {
+    this.cancelTick = this.o.clock.after(this.o.heartbeatMs, () => {
+      if (this.closed) return;
+      this.tick();
+      this.armTick();
+    });
+  }
+
+  /** The one liveness timer: drop silent or disconnected workers, heartbeat the others. */
+  private tick(): void {
+    const connected = new Set(this.router.routingIds.map((b) => b.toString("latin1")));
+    for (const id of this.registry.expired(this.o.clock.now())) this.dead(id, `was silent for more than ${this.o.workerTimeoutMs} ms`);
+    for (const id of this.registry.ids()) if (!connected.has(id)) this.dead(id, "lost its connection");
+    for (const [id, link] of this.links) this.send(id, { v: 1, t: "heartbeat", session: link.session, seq: link.seq });
+  }
+
+  private dead(id: string, why: string): void {
+    const known = this.registry.has(id);
+    const lost = this.registry.remove(id);
+    this.links.delete(id);
+    if (known) this.o.logger.log(lost.length > 0 ? "warn" : "info", `worker ${why}; its jobs are reported lost`, { worker: printable(id), lost: lost.length, workers: this.registry.size });
+    this.reportLost(lost, `worker ${printable(id)} ${why}`);
+    this.wake();
+  }
+
+  private reportLost(held: readonly HeldJob[], reason: string): void {
+    if (held.length === 0) return;
+    this.listener(held.map((h) => ({ taskId: h.taskId, attempt: h.attempt, kind: "lost", reason: `Worker lost: ${reason}` })));
+  }
+
+  private wake(): void {
+    if (this.freeWaiters.length === 0 || (this.freeSlots() === 0 && !this.closed)) return;
+    const waiters = this.freeWaiters;
+    this.freeWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** A routing id for logs: the worker's UUID, or hex when it is not printable. */
+function printable(id: string): string {
+  return /^[\x20-\x7e]*$/.test(id) ? id : `0x${Buffer.from(id, "latin1").toString("hex")}`;
+}

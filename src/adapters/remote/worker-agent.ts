@@ -1,0 +1,280 @@
+/**
+ * The worker side of pull and push modes: connects a ZMTP DEALER (routing id = worker id) to the
+ * dispatcher, registers with its capacity, heartbeats, runs the jobs it receives on its own Executor
+ * (an ExecutorPool: deadlines, process.exit and memory caps behave as in local mode) and sends outcomes
+ * back in batches (everything that finished in one event-loop turn goes in one message). In pull mode
+ * it asks for work (credits) whenever slots free up. It never touches Redis.
+ *
+ * Registration is renewed (a new session) when the dispatcher asks (`reregister`: it restarted or took
+ * this worker for dead), when the dispatcher has been silent for `dispatcherTimeoutMs`, when the
+ * connection was seen down, or when a `jobs` message is missing (a sequence gap). Jobs held from an
+ * earlier session keep running; their slots are announced as `busy` until they finish.
+ *
+ * @example
+ * ```ts
+ * const agent = new WorkerAgent({ url: "tcp://127.0.0.1:5555", id: crypto.randomUUID(), mode: "push", executor: pool, capacity: pool.freeSlots(), heartbeatMs: 1000, dispatcherTimeoutMs: 3000, clock: systemClock, logger });
+ * agent.start();
+ * // ... on SIGTERM:
+ * await agent.close(); // says bye
+ * ```
+ */
+import type { Outcome } from "../../domain/outcome.ts";
+import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
+import { FifoQueue } from "../../lib/fifo-queue.ts";
+import { Dealer } from "../zmtp/index.ts";
+import { decodeToWorker, encode, type FromWorker, type ToWorker } from "./protocol.ts";
+
+export interface WorkerAgentOptions {
+  /** The dispatcher, e.g. tcp://127.0.0.1:5555. */
+  readonly url: string;
+  /** This worker's id (a UUID); also its ZMTP routing id. */
+  readonly id: string;
+  readonly mode: "push" | "pull";
+  readonly executor: Executor;
+  /** Jobs it holds at once: executors x slots. */
+  readonly capacity: number;
+  readonly heartbeatMs: number;
+  /** Silent this long, the dispatcher is taken for gone: register again (once it answers). */
+  readonly dispatcherTimeoutMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+interface Held {
+  readonly job: Job;
+  /** The registration it came under. */
+  readonly session: number;
+}
+
+export class WorkerAgent {
+  private readonly dealer: Dealer;
+  /** Jobs received and not yet answered, by `taskId#attempt`. */
+  private readonly held = new Map<string, Held>();
+  /** Received jobs waiting for a free executor slot (only if a dispatcher sent more than asked). */
+  private readonly waiting = new FifoQueue<Job>();
+  private session = 0;
+  private registered = false;
+  private needsRegister = true;
+  private lastSeq = 0;
+  private lastHeard = 0;
+  /** Pull: credits granted in this session and not yet used by jobs. */
+  private granted = 0;
+  private outbox: Outcome[] = [];
+  private flushScheduled = false;
+  private cancelTick: () => void = () => {};
+  private closed = false;
+  private receiving: Promise<void> = Promise.resolve();
+  /** Most jobs held at once (for tests and metrics). */
+  maxHeld = 0;
+  /** Jobs received over the agent's life. */
+  received = 0;
+
+  constructor(private readonly o: WorkerAgentOptions) {
+    this.dealer = new Dealer({ routingId: o.id });
+    o.executor.onOutcomes((outcomes) => this.finished(outcomes));
+  }
+
+  /** Connects, registers and starts heartbeating (the dispatcher may come up later). */
+  start(): void {
+    this.dealer.connect(this.o.url);
+    this.lastHeard = this.o.clock.now();
+    this.register();
+    this.receiving = this.receiveLoop();
+    this.armTick();
+  }
+
+  /** Whether the dispatcher acknowledged the current registration. */
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
+  /** Jobs received and not yet answered. */
+  heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Says bye (the dispatcher reports what this held as lost at once), then disconnects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelTick();
+    if (this.dealer.peerCount > 0) {
+      await Promise.race([this.dealer.send(encode({ v: 1, t: "bye" })).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+      await new Promise((r) => setImmediate(r)); // writes go to the kernel on the next turn
+    }
+    this.dealer.close();
+    await this.receiving;
+  }
+
+  private async receiveLoop(): Promise<void> {
+    for await (const frames of this.dealer) {
+      if (frames.length !== 1) {
+        this.o.logger.log("warn", "dropped a dispatcher message: expected one frame", { frames: frames.length });
+        continue;
+      }
+      const msg = decodeToWorker(frames[0] as Buffer);
+      if (!msg.ok) {
+        this.o.logger.log("warn", "dropped a dispatcher message", { error: msg.error });
+        continue;
+      }
+      this.lastHeard = this.o.clock.now();
+      try {
+        this.handle(msg.value);
+      } catch (e) {
+        this.o.logger.log("error", "handling a dispatcher message failed", { t: msg.value.t, error: String(e) });
+      }
+    }
+  }
+
+  private handle(msg: ToWorker): void {
+    if (msg.t === "reregister") {
+      this.o.logger.log("info", "the dispatcher does not know this worker; registering again", { worker: this.o.id });
+      this.register();
+      return;
+    }
+    if (msg.session !== this.session) return; // about an earlier registration
+    switch (msg.t) {
+      case "welcome":
+        if (!this.registered) this.o.logger.log("info", "registered with the dispatcher", { worker: this.o.id, session: this.session, url: this.o.url });
+        this.registered = true;
+        return;
+      case "heartbeat":
+        if (msg.seq > this.lastSeq) this.gap(msg.seq);
+        return;
+      case "jobs":
+        if (msg.seq !== this.lastSeq + 1) return this.gap(msg.seq);
+        this.lastSeq = msg.seq;
+        this.accept(msg.jobs);
+        return;
+      case "cancel":
+        this.cancel(msg.taskId, msg.attempt);
+        return;
+    }
+  }
+
+  private accept(jobs: readonly Job[]): void {
+    this.received += jobs.length;
+    this.granted = Math.max(0, this.granted - jobs.length);
+    for (const job of jobs) {
+      this.held.set(key(job.taskId, job.attempt), { job, session: this.session });
+      this.waiting.push(job);
+    }
+    if (this.held.size > this.maxHeld) this.maxHeld = this.held.size;
+    this.startWaiting();
+  }
+
+  private startWaiting(): void {
+    const free = this.o.executor.freeSlots();
+    if (free === 0 || this.waiting.length === 0) return;
+    const batch: Job[] = [];
+    while (batch.length < free && this.waiting.length > 0) {
+      const job = this.waiting.shift() as Job;
+      if (this.held.has(key(job.taskId, job.attempt))) batch.push(job); // else cancelled while waiting
+    }
+    if (batch.length > 0) this.o.executor.run(batch);
+  }
+
+  private cancel(taskId: string, attempt: number): void {
+    if (!this.held.delete(key(taskId, attempt))) return;
+    this.o.executor.stop(taskId); // no-op when it was still waiting
+    this.startWaiting();
+    this.offerCredit();
+  }
+
+  private finished(outcomes: readonly Outcome[]): void {
+    for (const out of outcomes) {
+      if (!this.held.delete(key(out.taskId, out.attempt))) continue; // cancelled
+      this.outbox.push(out);
+    }
+    this.startWaiting();
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Sends what finished this turn in one message, with the credit the freed slots give back (pull). */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const outcomes = this.outbox;
+    this.outbox = [];
+    const credit = this.creditToOffer();
+    if (outcomes.length > 0 || credit > 0) this.post({ v: 1, t: "outcomes", session: this.session, outcomes, credit });
+  }
+
+  private offerCredit(): void {
+    const n = this.creditToOffer();
+    if (n > 0) this.post({ v: 1, t: "credit", session: this.session, n });
+  }
+
+  /** Pull: free slots not yet offered in this session (0 in push mode, and before registration). */
+  private creditToOffer(): number {
+    if (this.o.mode !== "pull" || this.needsRegister) return 0;
+    const n = this.o.capacity - this.held.size - this.granted;
+    if (n <= 0) return 0;
+    this.granted += n;
+    return n;
+  }
+
+  /** Starts a new session: everything held so far counts as busy until it finishes. */
+  private register(): void {
+    if (this.closed) return;
+    if (this.dealer.peerCount === 0 && this.session > 0) {
+      this.needsRegister = true; // not connected: register once the connection is back (next tick)
+      return;
+    }
+    this.session++;
+    this.registered = false;
+    this.needsRegister = false;
+    this.lastSeq = 0;
+    const free = Math.max(0, this.o.capacity - this.held.size);
+    this.granted = this.o.mode === "pull" ? free : 0;
+    this.post({ v: 1, t: "register", session: this.session, capacity: this.o.capacity, busy: this.held.size, credit: this.granted });
+  }
+
+  private gap(seq: number): void {
+    this.o.logger.log("warn", "jobs from the dispatcher went missing (connection lost); registering again", { worker: this.o.id, expected: this.lastSeq + 1, got: seq });
+    this.register();
+  }
+
+  private busy(): number {
+    let n = 0;
+    for (const h of this.held.values()) if (h.session !== this.session) n++;
+    return n;
+  }
+
+  private armTick(): void {
+    this.cancelTick = this.o.clock.after(this.o.heartbeatMs, () => {
+      if (this.closed) return;
+      this.tick();
+      this.armTick();
+    });
+  }
+
+  private tick(): void {
+    if (this.dealer.peerCount === 0) {
+      this.needsRegister = true; // whatever was in flight on the old connection may be lost
+      return;
+    }
+    const silent = this.o.clock.now() - this.lastHeard > this.o.dispatcherTimeoutMs;
+    if (this.needsRegister || silent) {
+      if (silent) this.o.logger.log("warn", "the dispatcher is silent; registering again", { worker: this.o.id, silentMs: this.o.clock.now() - this.lastHeard });
+      this.lastHeard = this.o.clock.now(); // one registration per timeout while it stays silent
+      this.register();
+      return;
+    }
+    this.post({ v: 1, t: "heartbeat", session: this.session, busy: this.busy() });
+    this.offerCredit();
+  }
+
+  private post(msg: FromWorker): void {
+    this.dealer.send(encode(msg)).catch((e: unknown) => {
+      if (!this.closed) this.o.logger.log("warn", "sending to the dispatcher failed", { t: msg.t, error: String(e) });
+    });
+  }
+}
+
+function key(taskId: string, attempt: number): string {
+  return `${taskId}#${attempt}`;
+}

@@ -1,0 +1,46 @@
+/**
+ * `bun run worker` settings from argv and env (flags win over variables). A bad value throws an Error
+ * naming the flag; the process prints it and exits with code 2.
+ */
+import { parseDuration, parseInteger, parseLogLevel, reader, type LogLevel } from "./config.ts";
+import { executorSettings, type ExecutorSettings } from "./executors.ts";
+
+/** The modes a worker runs in; the dispatcher it connects to must run the same one. */
+export const WORKER_MODES = ["pull", "push"] as const;
+
+export interface WorkerConfig extends ExecutorSettings {
+  readonly mode: (typeof WORKER_MODES)[number];
+  /** The dispatcher's endpoint, tcp://host:port. */
+  readonly url: string;
+  /** Its id and ZMTP routing id; a UUID unless --id is given. */
+  readonly workerId: string;
+  readonly heartbeatMs: number;
+  /** The dispatcher silent this long: register again (it may have restarted). */
+  readonly dispatcherTimeoutMs: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Reads --mode, --url, --procs (executors: `workers` of ExecutorSettings), --isolation, --max-memory-mb, --heartbeat, --dispatcher-timeout, --id, --log-level. */
+export function workerConfig(argv: readonly string[], env: Record<string, string | undefined>, newId: () => string): WorkerConfig {
+  const get = reader(argv, env);
+  const mode = get("mode", "MODE") ?? "push";
+  if (!(WORKER_MODES as readonly string[]).includes(mode)) throw new Error(`--mode must be one of ${WORKER_MODES.join(", ")}, got "${mode}"`);
+  const url = get("url", "DISPATCHER_URL") ?? "tcp://127.0.0.1:5555";
+  if (!/^tcp:\/\/[^:/\s]+:\d{1,5}$/.test(url)) throw new Error(`--url must look like tcp://host:5555, got "${url}"`);
+  const procsAsWorkers = (name: string, envName: string): string | undefined => (name === "workers" ? get("procs", "PROCS") : get(name, envName));
+  const heartbeatMs = parseDuration(get("heartbeat", "HEARTBEAT") ?? "1s", "--heartbeat");
+  const dispatcherTimeoutMs = parseDuration(get("dispatcher-timeout", "DISPATCHER_TIMEOUT") ?? "3s", "--dispatcher-timeout");
+  if (heartbeatMs < 10) throw new Error(`--heartbeat must be at least 10ms, got ${heartbeatMs} ms`);
+  if (dispatcherTimeoutMs <= heartbeatMs) throw new Error(`--dispatcher-timeout must be longer than --heartbeat (${heartbeatMs} ms), got ${dispatcherTimeoutMs} ms`);
+  const id = get("id", "WORKER_ID") ?? newId();
+  if (!/^[\x21-\x7e]{1,255}$/.test(id)) throw new Error(`--id must be 1-255 printable characters, got "${id}"`);
+  return {
+    ...executorSettings(procsAsWorkers, (text, what, min, max) => parseInteger(text, what === "--workers" ? "--procs" : what, min, max)),
+    mode: mode as WorkerConfig["mode"],
+    url,
+    workerId: id,
+    heartbeatMs,
+    dispatcherTimeoutMs,
+    logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
+  };
+}

@@ -1,0 +1,244 @@
+/**
+ * RemoteExecutor (dispatcher side) and WorkerAgent (worker side) over real ZMTP on port 0, in push and
+ * pull modes. Raw DEALERs stand in for workers that misbehave: silent, abruptly gone, never asking.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { ThreadPool } from "../../src/adapters/bun-worker/index.ts";
+import { decodeToWorker, encode, RemoteExecutor, WorkerAgent, type FromWorker, type ToWorker } from "../../src/adapters/remote/index.ts";
+import { systemClock } from "../../src/adapters/system/index.ts";
+import { Dealer, Router } from "../../src/adapters/zmtp/index.ts";
+import type { Outcome } from "../../src/domain/outcome.ts";
+import type { Clock, Job, Logger } from "../../src/domain/ports.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
+import { waitFor } from "../helpers/wait-for.ts";
+
+const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+const logger: Logger = { log: (level, msg, fields) => void logs.push({ level, msg, fields }) };
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  logs.length = 0;
+});
+
+let seq = 0;
+function jobs(n: number, code = "(x) => x * 2"): Job[] {
+  return Array.from({ length: n }, (_, i) => ({ taskId: `t${++seq}`, attempt: 1, functionId: `f-${Bun.hash(code)}`, code, args: `[${i}]`, timeoutMs: 10_000 }));
+}
+
+async function executor(policy: "push" | "pull", o: { clock?: Clock; heartbeatMs?: number; timeoutMs?: number; endpoint?: string } = {}) {
+  const ex = await RemoteExecutor.bind({ policy, endpoint: o.endpoint ?? "tcp://127.0.0.1:0", heartbeatMs: o.heartbeatMs ?? 50, workerTimeoutMs: o.timeoutMs ?? 300, clock: o.clock ?? systemClock, logger });
+  const outcomes: Outcome[] = [];
+  const calls: number[] = [];
+  ex.onOutcomes((os) => {
+    outcomes.push(...os);
+    calls.push(os.length);
+  });
+  closers.push(() => ex.close());
+  return { ex, outcomes, calls };
+}
+
+function agent(endpoint: string, mode: "push" | "pull", o: { threads?: number; slots?: number; dispatcherTimeoutMs?: number } = {}) {
+  const pool = new ThreadPool({ threads: o.threads ?? 1, slotsPerThread: o.slots ?? 2, logger });
+  const a = new WorkerAgent({ url: endpoint, id: crypto.randomUUID(), mode, executor: pool, capacity: pool.freeSlots(), heartbeatMs: 50, dispatcherTimeoutMs: o.dispatcherTimeoutMs ?? 300, clock: systemClock, logger });
+  a.start();
+  closers.push(() => pool.close(), () => a.close());
+  return a;
+}
+
+/** A hand-driven worker: registers as told, records what it receives, answers nothing by itself. */
+async function rawWorker(endpoint: string, reg: { capacity: number; credit?: number }) {
+  const id = crypto.randomUUID();
+  const dealer = new Dealer({ routingId: id });
+  dealer.connect(endpoint);
+  const inbox: ToWorker[] = [];
+  void (async () => {
+    for await (const [frame] of dealer) {
+      const m = decodeToWorker(frame as Buffer);
+      if (m.ok) inbox.push(m.value);
+    }
+  })();
+  const send = (m: FromWorker) => dealer.send(encode(m));
+  await send({ v: 1, t: "register", session: 1, capacity: reg.capacity, busy: 0, credit: reg.credit ?? 0 });
+  await waitFor(() => inbox.some((m) => m.t === "welcome"), "the welcome");
+  closers.push(() => dealer.close());
+  const received = () => inbox.flatMap((m) => (m.t === "jobs" ? m.jobs : []));
+  return { id, dealer, inbox, send, received };
+}
+
+/** Feeds jobs as the domain Dispatcher does: wait for free slots, hand over that many. */
+async function feed(ex: RemoteExecutor, all: readonly Job[]): Promise<void> {
+  for (let sent = 0; sent < all.length; ) {
+    await ex.whenFree();
+    const n = Math.min(ex.freeSlots(), all.length - sent);
+    ex.run(all.slice(sent, sent + n));
+    sent += n;
+  }
+}
+
+for (const mode of ["push", "pull"] as const) {
+  describe(`RemoteExecutor, ${mode} mode`, () => {
+    test("a batch of jobs comes back as outcomes with the right values, over two workers", async () => {
+      const { ex, outcomes } = await executor(mode);
+      const a = agent(ex.endpoint, mode, { slots: 8 });
+      const b = agent(ex.endpoint, mode, { slots: 8 });
+      await waitFor(() => ex.workerCount() === 2 && ex.freeSlots() === 16, "two registered workers with 16 free slots");
+      const batch = jobs(200);
+      await feed(ex, batch);
+      await waitFor(() => outcomes.length === 200, "200 outcomes");
+      const byTask = new Map(outcomes.map((o) => [o.taskId, o]));
+      expect(batch.map((j) => byTask.get(j.taskId))).toEqual(batch.map((j, i) => ({ taskId: j.taskId, attempt: 1, kind: "returned", value: String(i * 2) })));
+      expect(a.received).toBeGreaterThan(0);
+      expect(b.received).toBeGreaterThan(0);
+      expect(a.received + b.received).toBe(200);
+    });
+
+    test("a worker of capacity 2 given 10 jobs at once holds at most 2 at a time", async () => {
+      const { ex, outcomes } = await executor(mode);
+      const w = agent(ex.endpoint, mode, { slots: 2 });
+      await waitFor(() => ex.freeSlots() === 2, "the worker's 2 slots");
+      ex.run(jobs(10, "async (x) => { await new Promise((r) => setTimeout(r, 5)); return x }")); // more than it asked for: the rest waits
+      expect(ex.freeSlots()).toBe(0);
+      await waitFor(() => outcomes.length === 10, "10 outcomes");
+      expect(w.received).toBe(10);
+      expect(w.maxHeld).toBe(2);
+    });
+
+    test("jobs go out in one message per worker and outcomes come back in one call per message", async () => {
+      const { ex, outcomes, calls } = await executor(mode);
+      const w = await rawWorker(ex.endpoint, { capacity: 50, credit: 50 });
+      await waitFor(() => ex.freeSlots() === 50, "50 free slots");
+      const batch = jobs(50);
+      ex.run(batch);
+      await waitFor(() => w.received().length === 50, "50 jobs at the worker");
+      expect(w.inbox.filter((m) => m.t === "jobs").length).toBe(1);
+      const back: Outcome[] = batch.map((j) => ({ taskId: j.taskId, attempt: 1, kind: "returned", value: "1" }));
+      await w.send({ v: 1, t: "outcomes", session: 1, outcomes: back, credit: 0 });
+      await waitFor(() => outcomes.length === 50, "50 outcomes");
+      expect(calls).toEqual([50]);
+    });
+
+    test("a worker whose connection drops is declared dead and its jobs come back lost", async () => {
+      const { ex, outcomes } = await executor(mode, { heartbeatMs: 50, timeoutMs: 300 });
+      const w = await rawWorker(ex.endpoint, { capacity: 3, credit: 3 });
+      const batch = jobs(3);
+      ex.run(batch);
+      await waitFor(() => w.received().length === 3, "3 jobs at the worker");
+      w.dealer.close(); // abruptly: no bye
+      await waitFor(() => outcomes.length === 3, "3 lost outcomes");
+      expect(outcomes.map((o) => [o.taskId, o.kind]).sort()).toEqual(batch.map((j) => [j.taskId, "lost"]).sort());
+      expect(ex.workerCount()).toBe(0);
+    });
+  });
+}
+
+describe("RemoteExecutor liveness on a fake clock", () => {
+  test("a connected worker that stops heartbeating is dead after the timeout, not before; its late outcome is dropped", async () => {
+    const clock = new FakeClock();
+    const { ex, outcomes } = await executor("push", { clock, heartbeatMs: 1000, timeoutMs: 3000 });
+    const w = await rawWorker(ex.endpoint, { capacity: 4 });
+    const batch = jobs(2);
+    ex.run(batch);
+    await waitFor(() => w.received().length === 2, "2 jobs at the worker");
+    clock.advance(3000); // three ticks: silent exactly the timeout, still alive
+    await waitFor(() => w.inbox.filter((m) => m.t === "heartbeat").length === 3, "3 heartbeats from the dispatcher");
+    expect(ex.workerCount()).toBe(1);
+    expect(outcomes).toEqual([]);
+    clock.advance(1000);
+    expect(ex.workerCount()).toBe(0);
+    expect(outcomes.map((o) => o.kind)).toEqual(["lost", "lost"]);
+    expect((outcomes[0] as { reason: string }).reason).toContain("silent for more than 3000 ms");
+    // the dead worker's late result is not reported; it is told to register again
+    await w.send({ v: 1, t: "outcomes", session: 1, outcomes: [{ taskId: batch[0]!.taskId, attempt: 1, kind: "returned", value: "0" }], credit: 0 });
+    await waitFor(() => w.inbox.some((m) => m.t === "reregister"), "a reregister");
+    expect(outcomes.length).toBe(2);
+  });
+
+  test("heartbeats keep a worker alive across many timeouts", async () => {
+    const clock = new FakeClock();
+    const { ex } = await executor("push", { clock, heartbeatMs: 1000, timeoutMs: 3000 });
+    const w = await rawWorker(ex.endpoint, { capacity: 4 });
+    for (let i = 1; i <= 10; i++) {
+      await w.send({ v: 1, t: "heartbeat", session: 1, busy: 0 });
+      // messages are handled in order: once this marker is logged as dropped, the heartbeat was handled
+      await w.dealer.send(`marker ${i}`);
+      await waitFor(() => logs.filter((l) => l.msg.startsWith("dropped a worker message")).length === i, `marker ${i}`);
+      clock.advance(1000);
+      expect(ex.workerCount()).toBe(1);
+    }
+    clock.advance(3001);
+    expect(ex.workerCount()).toBe(0);
+  });
+});
+
+describe("RemoteExecutor, pull specifics and robustness", () => {
+  test("pull mode sends only to workers that asked, and only as many as they asked for", async () => {
+    const { ex, outcomes } = await executor("pull");
+    const quiet = await rawWorker(ex.endpoint, { capacity: 8, credit: 0 });
+    const busy = agent(ex.endpoint, "pull", { slots: 2 });
+    await waitFor(() => ex.workerCount() === 2 && ex.freeSlots() === 2, "the agent's 2 credits");
+    await feed(ex, jobs(20));
+    await waitFor(() => outcomes.length === 20, "20 outcomes");
+    expect(busy.received).toBe(20);
+    const beats = quiet.inbox.filter((m) => m.t === "heartbeat").length;
+    await waitFor(() => quiet.inbox.filter((m) => m.t === "heartbeat").length >= beats + 2, "two more heartbeats (anything sent before them has arrived)");
+    expect(quiet.received()).toEqual([]);
+    await quiet.send({ v: 1, t: "credit", session: 1, n: 1 });
+    await waitFor(() => ex.freeSlots() === 3, "one more credit");
+    ex.run(jobs(3));
+    await waitFor(() => quiet.received().length === 1, "one job for the worker that asked for one");
+  });
+
+  test("stop(taskId) forwards a cancel: the worker stops the job, no outcome is reported, the slot is free again", async () => {
+    const { ex, outcomes } = await executor("push");
+    const w = agent(ex.endpoint, "push", { slots: 2 });
+    await waitFor(() => ex.freeSlots() === 2, "the worker's 2 slots");
+    const [hang] = jobs(1, "() => new Promise(() => {})");
+    ex.run([hang!]);
+    await waitFor(() => w.heldCount() === 1, "the hanging job at the worker");
+    expect(ex.freeSlots()).toBe(1);
+    ex.stop(hang!.taskId);
+    expect(ex.freeSlots()).toBe(2);
+    await waitFor(() => w.heldCount() === 0, "the worker to drop the cancelled job");
+    await feed(ex, jobs(4));
+    await waitFor(() => outcomes.length === 4, "4 outcomes");
+    expect(outcomes.some((o) => o.taskId === hang!.taskId)).toBe(false);
+  });
+
+  test("garbled and unknown messages are dropped and logged; the dispatcher keeps serving", async () => {
+    const { ex } = await executor("push");
+    const d = new Dealer({ routingId: "garbler" });
+    closers.push(() => d.close());
+    d.connect(ex.endpoint);
+    const junk: (string | string[])[] = ["not json", "[1,2]", '{"v":99,"t":"register"}', '{"v":1,"t":"launch"}', '{"v":1,"t":"register","session":-1}', ["two", "frames"], '{"v":1,"t":"outcomes","session":1,"credit":0,"outcomes":[{"taskId":"x"}]}'];
+    for (const m of junk) await d.send(m);
+    await d.send(encode({ v: 1, t: "register", session: 1, capacity: 5, busy: 0, credit: 0 }));
+    await waitFor(() => ex.workerCount() === 1, "the well-formed registration");
+    expect(logs.filter((l) => l.msg.startsWith("dropped a worker message")).length).toBe(junk.length);
+  });
+
+  test("a worker drops garbled dispatcher messages, logs them, and keeps working", async () => {
+    const router = new Router();
+    closers.push(() => router.close());
+    await router.bind("tcp://127.0.0.1:0");
+    const w = agent(router.lastEndpoint!, "push");
+    const [id, first] = await router.receive();
+    expect(JSON.parse(String(first)).t).toBe("register");
+    const junk: (string | string[])[] = ["}{", '{"v":2,"t":"welcome","session":1}', '{"v":1,"t":"jobs","session":1,"seq":1,"jobs":[{"taskId":1}]}', '{"v":1,"t":"explode"}', ["a", "b"]];
+    for (const m of junk) await router.send([id!, ...(Array.isArray(m) ? m : [m])]);
+    await router.send([id!, encode({ v: 1, t: "welcome", session: 1 })]);
+    await waitFor(() => w.isRegistered, "the worker to take the welcome");
+    expect(logs.filter((l) => l.msg.startsWith("dropped a dispatcher message")).length).toBe(junk.length);
+  });
+
+  test("a worker registers again with a new dispatcher on the same endpoint", async () => {
+    const first = await executor("push");
+    const endpoint = first.ex.endpoint;
+    const w = agent(endpoint, "push", { dispatcherTimeoutMs: 200 });
+    await waitFor(() => first.ex.workerCount() === 1, "registration with the first dispatcher");
+    await first.ex.close();
+    const second = await executor("push", { endpoint });
+    await waitFor(() => second.ex.workerCount() === 1 && w.isRegistered, "registration with the second", 10_000);
+    await feed(second.ex, jobs(5));
+    await waitFor(() => second.outcomes.length === 5, "5 outcomes from the second dispatcher");
+  });
+});
