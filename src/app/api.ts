@@ -6,6 +6,7 @@ import { FunctionSourceChecker } from "../adapters/js-source/index.ts";
 import { createHandler, startHttpServer } from "../adapters/http/index.ts";
 import { openRedisBackend } from "../adapters/redis/index.ts";
 import { jsonLogger, systemClock, uuidGen } from "../adapters/system/index.ts";
+import { CachedFunctionStore } from "../domain/function-cache.ts";
 import { TaskService } from "../domain/task-service.ts";
 import { configOrExit, stopOnSignals } from "./lifecycle.ts";
 import { apiConfig } from "./redis-config.ts";
@@ -15,7 +16,8 @@ const c = configOrExit(() => apiConfig(Bun.argv.slice(2), process.env));
 const logger = jsonLogger(c.logLevel);
 const clock = systemClock;
 const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, retentionMs: c.retentionMs, logger });
-const { functions, tasks, events } = backend;
+const { tasks, events } = backend;
+const functions = new CachedFunctionStore(backend.functions); // functions are immutable: read each once
 const service = new TaskService({ functions, tasks, events, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue, recheckMs: 1000 });
 const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: backend.health });
 if (!(await backend.ready(2000))) logger.log("warn", "redis not reachable yet; retrying in the background", { redis: c.redisUrl });
