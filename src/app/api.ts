@@ -1,6 +1,7 @@
 /**
  * `bun run api`: the REST API on Redis. Tasks go to the queue stream; dispatchers (`bun run dispatcher`)
  * run them. Long-polls wake on Redis pub/sub and re-read every second, so a lost message only delays.
+ * Cancels go to the store and, on the cancels channel, to the dispatchers.
  */
 import { FunctionSourceChecker } from "../adapters/js-source/index.ts";
 import { createHandler, startHttpServer } from "../adapters/http/index.ts";
@@ -16,9 +17,9 @@ const c = configOrExit(() => apiConfig(Bun.argv.slice(2), process.env));
 const logger = jsonLogger(c.logLevel);
 const clock = systemClock;
 const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, retentionMs: c.retentionMs, logger });
-const { tasks, events } = backend;
+const { tasks, events, cancels } = backend;
 const functions = new CachedFunctionStore(backend.functions); // functions are immutable: read each once
-const service = new TaskService({ functions, tasks, events, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue, recheckMs: 1000 });
+const service = new TaskService({ functions, tasks, events, cancels, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue, recheckMs: 1000 });
 const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: backend.health });
 if (!(await backend.ready(2000))) logger.log("warn", "redis not reachable yet; retrying in the background", { redis: c.redisUrl });
 const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });

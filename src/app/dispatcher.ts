@@ -27,8 +27,8 @@ const executor: Executor =
       });
 const consumer = { dispatcherId: c.dispatcherId, livenessMs: c.livenessMs };
 const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock: systemClock, retentionMs: c.retentionMs, consumer, logger });
-const { functions, tasks, events } = backend;
-const dispatcher = new Dispatcher({ tasks, functions, events, executor, logger, pause });
+const { functions, tasks, events, cancels } = backend;
+const dispatcher = new Dispatcher({ tasks, functions, events, cancels, executor, logger, pause });
 if (!(await backend.ready(5000))) logger.log("warn", "redis not reachable yet; retrying in the background", { redis: c.redisUrl });
 dispatcher.start();
 const where = c.mode === "local" ? { workers: c.workers, isolation: c.isolation } : { endpoint: executor instanceof RemoteExecutor ? executor.endpoint : endpoint };

@@ -5,7 +5,7 @@
 import { FunctionSourceChecker } from "../adapters/js-source/index.ts";
 import type { ExecutorPool } from "../adapters/bun-worker/index.ts";
 import { createHandler, startHttpServer } from "../adapters/http/index.ts";
-import { MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../adapters/memory/index.ts";
+import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../adapters/memory/index.ts";
 import { jsonLogger, pause, systemClock, uuidGen } from "../adapters/system/index.ts";
 import { Dispatcher } from "../domain/dispatcher.ts";
 import { TaskService } from "../domain/task-service.ts";
@@ -17,6 +17,7 @@ export interface Embedded {
   readonly url: string;
   readonly pool: ExecutorPool;
   readonly dispatcher: Dispatcher;
+  readonly service: TaskService;
   stop(): Promise<void>;
 }
 
@@ -27,9 +28,10 @@ export function startEmbedded(c: EmbeddedConfig): Embedded {
   const functions = new MemoryFunctionStore();
   const tasks = new MemoryTaskStore({ clock, retentionMs: c.retentionMs });
   const events = new MemoryTaskEvents();
+  const cancels = new MemoryCancelSignals();
   const pool = executorPool(c, logger);
-  const dispatcher = new Dispatcher({ tasks, functions, events, executor: pool, logger, pause });
-  const service = new TaskService({ functions, tasks, events, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue });
+  const dispatcher = new Dispatcher({ tasks, functions, events, cancels, executor: pool, logger, pause });
+  const service = new TaskService({ functions, tasks, events, cancels, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue });
   const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: async () => ({ queued: await tasks.queueDepth() }) });
   const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
   dispatcher.start();
@@ -37,6 +39,7 @@ export function startEmbedded(c: EmbeddedConfig): Embedded {
     url: `http://${c.host.includes(":") ? `[${c.host}]` : c.host}:${server.port}`,
     pool,
     dispatcher,
+    service,
     async stop() {
       server.stop(true);
       service.close();

@@ -50,10 +50,26 @@ export interface TaskStore {
   /** Applies fenced transitions (stale ones are skipped); returns the tasks as changed. */
   apply(transitions: readonly Transition[]): Promise<Task[]>;
   queueDepth(): Promise<number>;
+  /**
+   * Cancels a QUEUED or RUNNING task atomically (see `cancelTask`): it leaves the queue (never claimed
+   * afterwards), a later transition of its running attempt is refused, and it expires after the retention
+   * period like other terminal tasks. UnknownTask when missing or expired, AlreadyTerminal when terminal.
+   */
+  cancel(id: string): Promise<Result<Task, DomainError>>;
 }
 
 /** "These tasks are terminal" notifications, for long-polls. */
 export interface TaskEvents {
+  publish(taskIds: readonly string[]): void;
+  subscribe(listener: (taskIds: readonly string[]) => void): () => void;
+}
+
+/**
+ * "These tasks were cancelled" notifications, for dispatchers: the one running such a task stops its
+ * job. Best effort like TaskEvents (the store has the task CANCELLED already; a lost signal only lets
+ * the attempt run to its end, its outcome then refused by the fence).
+ */
+export interface CancelSignals {
   publish(taskIds: readonly string[]): void;
   subscribe(listener: (taskIds: readonly string[]) => void): () => void;
 }

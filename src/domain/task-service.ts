@@ -1,6 +1,6 @@
 /**
  * The use cases behind the REST API: register a function, execute it (one call or a batch), read a
- * task's status and result, long-poll for the result. Transport-free: the HTTP adapter validates the
+ * task's status and result, long-poll for the result, cancel a task. Transport-free: the HTTP adapter validates the
  * shape of requests and maps the DomainErrors returned here to status codes.
  */
 import { checkArgs } from "./args.ts";
@@ -12,7 +12,7 @@ import {
   MAX_TIMEOUT_MS,
   type FunctionRecord,
 } from "./function-record.ts";
-import type { Clock, FunctionStore, IdGen, SourceChecker, TaskEvents, TaskStore } from "./ports.ts";
+import type { CancelSignals, Clock, FunctionStore, IdGen, SourceChecker, TaskEvents, TaskStore } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
 import { isTerminal, newTask, type Task } from "./task.ts";
 import { TaskWaiters } from "./task-waiters.ts";
@@ -23,6 +23,8 @@ export interface TaskServiceDeps {
   readonly functions: FunctionStore;
   readonly tasks: TaskStore;
   readonly events: TaskEvents;
+  /** Where cancelled task ids go, so the dispatcher running one stops it. */
+  readonly cancels: CancelSignals;
   readonly ids: IdGen;
   readonly clock: Clock;
   readonly checker: SourceChecker;
@@ -152,6 +154,23 @@ export class TaskService {
       }
       await w.done;
     }
+  }
+
+  /**
+   * Cancels a QUEUED or RUNNING task: CANCELLED at once in the store, long-polls on it answer, and the
+   * dispatcher running it (if any) stops its job. UnknownTask or AlreadyTerminal otherwise.
+   */
+  async cancel(id: string): Promise<Result<Task, DomainError>> {
+    const cancelled = await this.d.tasks.cancel(id);
+    if (!cancelled.ok) return cancelled;
+    this.d.cancels.publish([id]);
+    this.d.events.publish([id]);
+    return cancelled;
+  }
+
+  /** How many long-poll requests are waiting right now (for metrics and tests). */
+  waitingCount(): number {
+    return this.waiters.size();
   }
 
   close(): void {

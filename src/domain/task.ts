@@ -1,3 +1,6 @@
+import type { DomainError } from "./errors.ts";
+import { err, ok, type Result } from "./result.ts";
+
 /**
  * The task state machine: QUEUED -> RUNNING -> COMPLETED | FAILED, plus CANCELLED.
  * A RUNNING task whose executor is lost goes back to QUEUED until its attempts run out.
@@ -54,4 +57,18 @@ export interface Transition {
 export function applyTransition(task: Task, t: Transition, now: number): Task | undefined {
   if (task.status !== "RUNNING" || task.attempt !== t.attempt) return undefined;
   return { ...task, status: t.status, result: t.result, updatedAt: now };
+}
+
+/**
+ * Cancels a task that is not terminal yet (QUEUED or RUNNING): CANCELLED, result null. A terminal task
+ * answers AlreadyTerminal naming its status. Stores apply it atomically; a late outcome of the attempt
+ * that was running is then refused by the fence of `applyTransition` (the task is no longer RUNNING).
+ *
+ * @example
+ * cancelTask(queuedTask, now) // ok({ ...queuedTask, status: "CANCELLED", result: null, updatedAt: now })
+ * cancelTask(completedTask, now) // err({ kind: "AlreadyTerminal", taskId, status: "COMPLETED" })
+ */
+export function cancelTask(task: Task, now: number): Result<Task, DomainError> {
+  if (isTerminal(task.status)) return err({ kind: "AlreadyTerminal", taskId: task.id, status: task.status });
+  return ok({ ...task, status: "CANCELLED", result: null, updatedAt: now });
 }

@@ -1,4 +1,4 @@
-import { MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
@@ -14,3 +14,4 @@ describeTaskStore("memory", async () => {
 });
 describeFunctionStore("memory", async () => ({ store: new MemoryFunctionStore(), close: async () => {} }));
 describeTaskEvents("memory", async () => ({ events: new MemoryTaskEvents(), close: async () => {} }));
+describeTaskEvents("memory cancel signals", async () => ({ events: new MemoryCancelSignals(), close: async () => {} }));

@@ -108,6 +108,11 @@ describeTaskEvents("redis", async () => {
   return { events: b.events, close: () => closeBackend(b) };
 });
 
+describeTaskEvents("redis cancel signals", async () => {
+  const b = await open();
+  return { events: b.cancels, close: () => closeBackend(b) };
+});
+
 describe("Redis task store", () => {
   test("a terminal task expires after the store's retention; queued ones never expire", async () => {
     const b = await open({ retentionMs: 50 });
@@ -133,6 +138,30 @@ describe("Redis task store", () => {
     expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
     expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(0);
     expect(await b.tasks.queueDepth()).toBe(0);
+  });
+
+  test("cancelling leaves nothing in the stream: a RUNNING task's entry at once, a QUEUED one's when a claim reaches it", async () => {
+    const b = await open({ retentionMs: 60_000 });
+    const queue = `${b.prefix}:queue`;
+    const [running, queued] = tasks(2);
+    await b.tasks.enqueue([running!, queued!], 10);
+    await b.tasks.claim(1, never);
+    expect((await b.tasks.cancel(running!.id)).ok).toBe(true);
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
+    expect(await admin.xlen(queue)).toBe(1);
+    expect((await b.tasks.cancel(queued!.id)).ok).toBe(true);
+    expect(await b.tasks.queueDepth()).toBe(0);
+    const pttl = await admin.pttl(`${b.prefix}:task:${queued!.id}`);
+    expect(pttl > 0 && pttl <= 60_000).toBe(true);
+    const ac = new AbortController();
+    const claiming = b.tasks.claim(10, ac.signal); // reads the cancelled entry, drops it, then waits
+    await waitFor(blockedInXread(admin, b), "the claim to have read past the cancelled entry and wait in XREAD");
+    ac.abort();
+    expect(await claiming).toEqual([]);
+    expect(await admin.xlen(queue)).toBe(0);
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
+    expect(await b.tasks.queueDepth()).toBe(0);
+    expect((await b.tasks.get(queued!.id))?.status).toBe("CANCELLED");
   });
 
   test("10,000 tasks go in with one call and come out in bulk claims, each exactly once", async () => {
@@ -353,5 +382,24 @@ describe("Redis task events", () => {
     a.events.publish(["x1", "x2"]);
     await waitFor(() => heard.includes("x2"), "b to hear x1 and x2");
     expect(heard.filter((id) => id !== "probe")).toEqual(["x1", "x2"]);
+  });
+  test("cancel signals travel on their own channel, apart from task events", async () => {
+    const a = await open();
+    const b = await open({ prefix: a.prefix });
+    const heardCancels: string[] = [];
+    const heardEvents: string[] = [];
+    b.cancels.subscribe((ids) => heardCancels.push(...ids));
+    b.events.subscribe((ids) => heardEvents.push(...ids));
+    await waitFor(async () => {
+      a.cancels.publish(["probe"]);
+      a.events.publish(["probe"]);
+      await Bun.sleep(0);
+      return heardCancels.includes("probe") && heardEvents.includes("probe");
+    }, "b's subscriptions to be in place");
+    a.cancels.publish(["c1"]);
+    a.events.publish(["e1"]);
+    await waitFor(() => heardCancels.includes("c1") && heardEvents.includes("e1"), "b to hear c1 and e1");
+    expect(heardCancels).not.toContain("e1");
+    expect(heardEvents).not.toContain("c1");
   });
 });

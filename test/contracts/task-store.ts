@@ -156,5 +156,80 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
         await f.close();
       }
     });
+
+    test("cancel takes a QUEUED task off the queue: CANCELLED, result null, never claimed", async () => {
+      const f = await make();
+      try {
+        const [a, b] = tasks(2);
+        await f.store.enqueue([a!, b!], 100);
+        const c = await f.store.cancel(a!.id);
+        expect(c.ok && [c.value.id, c.value.status, c.value.result]).toEqual([a!.id, "CANCELLED", null]);
+        expect(await f.store.queueDepth()).toBe(1);
+        expect(await f.store.get(a!.id)).toMatchObject({ status: "CANCELLED", result: null });
+        const claimed = await f.store.claim(10, never);
+        expect(claimed.map((t) => t.id)).toEqual([b!.id]);
+        expect((await f.store.get(a!.id))?.status).toBe("CANCELLED");
+        expect(await f.store.queueDepth()).toBe(0);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("cancel of a RUNNING task wins over its attempt: later transitions of that attempt are refused", async () => {
+      const f = await make();
+      try {
+        const [t] = tasks(1);
+        await f.store.enqueue([t!], 100);
+        const [running] = await f.store.claim(1, never);
+        const c = await f.store.cancel(t!.id);
+        expect(c.ok && [c.value.status, c.value.attempt, c.value.result]).toEqual(["CANCELLED", running!.attempt, null]);
+        expect(await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "COMPLETED", result: "1" }])).toEqual([]);
+        expect(await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "QUEUED", result: null }])).toEqual([]);
+        expect(await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "CANCELLED", result: null }])).toEqual([]);
+        expect(await f.store.get(t!.id)).toMatchObject({ status: "CANCELLED", result: null });
+        expect(await f.store.queueDepth()).toBe(0);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("cancel of a terminal task is AlreadyTerminal naming its status; of an unknown one UnknownTask", async () => {
+      const f = await make();
+      try {
+        const [done, cancelled] = tasks(2);
+        await f.store.enqueue([done!, cancelled!], 100);
+        const [running] = await f.store.claim(1, never);
+        await f.store.apply([{ taskId: done!.id, attempt: running!.attempt, status: "COMPLETED", result: "7" }]);
+        expect(await f.store.cancel(done!.id)).toEqual({ ok: false, error: { kind: "AlreadyTerminal", taskId: done!.id, status: "COMPLETED" } });
+        expect((await f.store.get(done!.id))?.result).toBe("7");
+        expect((await f.store.cancel(cancelled!.id)).ok).toBe(true);
+        expect(await f.store.cancel(cancelled!.id)).toEqual({ ok: false, error: { kind: "AlreadyTerminal", taskId: cancelled!.id, status: "CANCELLED" } });
+        expect(await f.store.cancel("missing")).toEqual({ ok: false, error: { kind: "UnknownTask", taskId: "missing" } });
+        expect(await f.store.queueDepth()).toBe(0);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("cancelled tasks expire after the retention period, then cancel says UnknownTask", async () => {
+      const f = await make();
+      if (f.expireAll === undefined) {
+        await f.close();
+        throw new Error("fixture must provide expireAll");
+      }
+      try {
+        const [queued, running, untouched] = tasks(3);
+        await f.store.enqueue([running!, queued!, untouched!], 100);
+        await f.store.claim(1, never);
+        expect((await f.store.cancel(queued!.id)).ok).toBe(true);
+        expect((await f.store.cancel(running!.id)).ok).toBe(true);
+        await f.expireAll();
+        expect(await f.store.getMany([queued!.id, running!.id])).toEqual([undefined, undefined]);
+        expect((await f.store.cancel(running!.id)).ok ? "" : "refused").toBe("refused");
+        expect((await f.store.get(untouched!.id))?.status).toBe("QUEUED");
+      } finally {
+        await f.close();
+      }
+    });
   });
 }

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { Dispatcher } from "../../src/domain/dispatcher.ts";
 import type { Logger } from "../../src/domain/ports.ts";
+import type { Transition } from "../../src/domain/task.ts";
 import { newTask } from "../../src/domain/task.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { FakeExecutor } from "../helpers/fake-executor.ts";
@@ -19,16 +20,21 @@ async function setup(slots: number, maxAttempts = 3) {
   const tasks = new MemoryTaskStore({ clock, retentionMs: 60_000 });
   const functions = new MemoryFunctionStore();
   const events = new MemoryTaskEvents();
+  const cancels = new MemoryCancelSignals();
   const executor = new FakeExecutor(slots);
+  // Every transition the dispatcher asks the store to apply, applied or refused by the fence.
+  const asked: Transition[] = [];
+  const apply = tasks.apply.bind(tasks);
+  tasks.apply = (ts) => (asked.push(...ts), apply(ts));
   await functions.save({ id: "f1", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts, createdAt: 0 });
   const published: string[] = [];
   events.subscribe((ids) => published.push(...ids));
-  const dispatcher = new Dispatcher({ tasks, functions, events, executor, logger: quiet, pause: async () => {} });
+  const dispatcher = new Dispatcher({ tasks, functions, events, cancels, executor, logger: quiet, pause: async () => {} });
   dispatcher.start();
   stops.push(() => dispatcher.stop());
   const enqueue = (n: number, fid = "f1") =>
     tasks.enqueue(Array.from({ length: n }, (_, i) => newTask(`t${i}`, fid, `[${i}]`, maxAttempts, 1000, clock.now())), 1000);
-  return { tasks, executor, dispatcher, published, enqueue };
+  return { tasks, executor, dispatcher, published, enqueue, cancels, asked };
 }
 
 describe("Dispatcher", () => {
@@ -83,5 +89,33 @@ describe("Dispatcher", () => {
     await waitFor(() => s.published.includes("t0"), "t0 published");
     expect(JSON.parse((await s.tasks.get("t0"))!.result!).name).toBe("UnknownFunction");
     expect(s.executor.received.length).toBe(0);
+  });
+  test("a cancel signal stops the running job, frees its slot, and its late outcome is ignored", async () => {
+    const s = await setup(1);
+    await s.enqueue(2);
+    await waitFor(() => s.executor.received.length === 1, "t0 handed out");
+    expect((await s.tasks.cancel("t0")).ok).toBe(true);
+    s.cancels.publish(["t0"]);
+    expect(s.executor.stopped).toEqual(["t0"]);
+    expect(s.dispatcher.inFlightCount()).toBe(0);
+    await waitFor(() => s.executor.received.length === 2, "t1 handed out in the freed slot");
+    s.executor.report([{ taskId: "t0", attempt: 1, kind: "returned", value: "late" }]);
+    s.executor.report([{ taskId: "t1", attempt: 1, kind: "returned", value: "1" }]);
+    await waitFor(() => s.published.includes("t1"), "t1 published");
+    expect(s.asked.filter((t) => t.taskId === "t0").map((t) => t.status)).toEqual(["CANCELLED"]);
+    expect(await s.tasks.get("t0")).toMatchObject({ status: "CANCELLED", result: null });
+    expect(s.published).not.toContain("t0");
+  });
+
+  test("a cancel signal for a task it does not hold stops nothing; one heard before the hand-out keeps the task from the executor", async () => {
+    const s = await setup(2);
+    s.cancels.publish(["t0"]); // as when the cancel overtakes the claim's reply
+    expect(s.executor.stopped).toEqual([]);
+    await s.enqueue(2);
+    await waitFor(() => s.executor.received.length === 1 && s.asked.length === 1, "t1 handed out and t0 settled");
+    expect(s.executor.received.map((j) => j.taskId)).toEqual(["t1"]);
+    expect(s.asked).toEqual([{ taskId: "t0", attempt: 1, status: "CANCELLED", result: null }]);
+    expect((await s.tasks.get("t0"))?.status).toBe("CANCELLED");
+    await waitFor(() => s.published.includes("t0"), "t0 published as terminal");
   });
 });

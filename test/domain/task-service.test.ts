@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import type { SourceChecker } from "../../src/domain/ports.ts";
 import { err, ok } from "../../src/domain/result.ts";
 import { TaskService } from "../../src/domain/task-service.ts";
@@ -14,8 +14,9 @@ function setup(maxQueue = 1000) {
   const clock = new FakeClock();
   const tasks = new MemoryTaskStore({ clock, retentionMs: 1000 });
   const events = new MemoryTaskEvents();
-  const service = new TaskService({ functions: new MemoryFunctionStore(), tasks, events, ids: counterIds(), clock, checker, maxQueue });
-  return { clock, tasks, events, service };
+  const cancels = new MemoryCancelSignals();
+  const service = new TaskService({ functions: new MemoryFunctionStore(), tasks, events, cancels, ids: counterIds(), clock, checker, maxQueue });
+  return { clock, tasks, events, cancels, service };
 }
 
 async function finish(s: ReturnType<typeof setup>, result = "5"): Promise<string[]> {
@@ -129,5 +130,27 @@ describe("TaskService", () => {
     expect(r.value.done.map((t) => t.id)).toEqual([first!.id]);
     expect(r.value.pending).toEqual([ids.value[1]!]);
     expect(r.value.unknown).toEqual(["ghost"]);
+  });
+  test("cancel makes the task CANCELLED, wakes its long-polls, signals dispatchers; errors for terminal and unknown", async () => {
+    const s = setup();
+    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    const id = await s.service.execute(fn.value.id, "[1]");
+    if (!id.ok) throw new Error("execute failed");
+    const signalled: string[] = [];
+    s.cancels.subscribe((ids) => signalled.push(...ids));
+    const waiting = s.service.awaitTask(id.value, 30_000);
+    await drainMicrotasks();
+    expect(s.service.waitingCount()).toBe(1);
+    const c = await s.service.cancel(id.value);
+    expect(c.ok && c.value.status === "CANCELLED" && c.value.result === null).toBe(true);
+    const t = await waiting; // no time passed: the cancel woke it
+    expect(t.ok && t.value.status === "CANCELLED").toBe(true);
+    expect(signalled).toEqual([id.value]);
+    const again = await s.service.cancel(id.value);
+    expect(again.ok ? "" : again.error).toEqual({ kind: "AlreadyTerminal", taskId: id.value, status: "CANCELLED" });
+    const unknown = await s.service.cancel("ghost");
+    expect(unknown.ok ? "" : unknown.error.kind).toBe("UnknownTask");
+    expect(signalled).toEqual([id.value]);
   });
 });

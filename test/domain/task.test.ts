@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { decide, exhausted } from "../../src/domain/outcome.ts";
-import { applyTransition, isTerminal, newTask, startAttempt } from "../../src/domain/task.ts";
+import { applyTransition, cancelTask, isTerminal, newTask, startAttempt } from "../../src/domain/task.ts";
 
 const t0 = newTask("t1", "f1", "[1]", 3, 1000, 100);
 
@@ -27,6 +27,27 @@ describe("task state machine", () => {
     expect(done?.status).toBe("COMPLETED");
     expect(done?.result).toBe("1");
     expect(applyTransition(done!, { taskId: "t1", attempt: 1, status: "FAILED", result: "x" }, 400)).toBeUndefined();
+  });
+
+  test("cancelTask cancels QUEUED and RUNNING tasks; the cancelled attempt's late transition is fenced off", () => {
+    const queued = cancelTask(t0, 200);
+    expect(queued.ok && [queued.value.status, queued.value.result, queued.value.updatedAt, queued.value.attempt]).toEqual(["CANCELLED", null, 200, 0]);
+    const running = startAttempt(t0, 200);
+    const cancelled = cancelTask(running, 300);
+    if (!cancelled.ok) throw new Error("expected a cancel");
+    expect([cancelled.value.status, cancelled.value.attempt]).toEqual(["CANCELLED", 1]);
+    expect(applyTransition(cancelled.value, { taskId: "t1", attempt: 1, status: "COMPLETED", result: "1" }, 400)).toBeUndefined();
+  });
+
+  test("cancelTask refuses a terminal task with AlreadyTerminal naming its status", () => {
+    const running = startAttempt(t0, 200);
+    for (const status of ["COMPLETED", "FAILED"] as const) {
+      const done = applyTransition(running, { taskId: "t1", attempt: 1, status, result: "1" }, 300)!;
+      expect(cancelTask(done, 400)).toEqual({ ok: false, error: { kind: "AlreadyTerminal", taskId: "t1", status } });
+    }
+    const cancelled = cancelTask(t0, 200);
+    if (!cancelled.ok) throw new Error("expected a cancel");
+    expect(cancelTask(cancelled.value, 300)).toEqual({ ok: false, error: { kind: "AlreadyTerminal", taskId: "t1", status: "CANCELLED" } });
   });
 
   test("terminal statuses", () => {

@@ -23,9 +23,10 @@ export class FakeExecutor implements Executor {
     }
   }
 
+  /** Records the stop and frees the job's slot, as a real executor would (its outcome is never reported). */
   stop(taskId: string): void {
     this.stopped.push(taskId);
-    this.running.delete(taskId);
+    if (this.running.delete(taskId)) this.wakeWaiters();
   }
 
   onOutcomes(listener: (o: readonly Outcome[]) => void): void {
@@ -41,6 +42,10 @@ export class FakeExecutor implements Executor {
   report(outcomes: Outcome[]): void {
     for (const o of outcomes) this.running.delete(o.taskId);
     this.listener(outcomes);
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();

@@ -88,6 +88,13 @@ export function createHandler(service: TaskService, o: HandlerOptions): (req: Re
     ),
   };
 
+  const del: Record<string, Route> = {
+    "/tasks": async (_req, _url, id) => {
+      const t = await service.cancel(id);
+      return t.ok ? json({ task_id: t.value.id, status: t.value.status }) : domainErrorReply(t.error);
+    },
+  };
+
   const get: Record<string, Route> = {
     "/status": async (_req, _url, id) => {
       const t = await service.task(id);
@@ -131,15 +138,17 @@ export function createHandler(service: TaskService, o: HandlerOptions): (req: Re
     const postRoute = slash < 0 ? post[path] : undefined;
     const getRoute =
       param === "" ? (EXACT_GETS.has(path) ? get[path] : undefined) : PARAM_GETS.has(head) && !param.includes("/") ? get[head] : undefined;
-    const route = req.method === "POST" ? postRoute : req.method === "GET" || req.method === "HEAD" ? getRoute : undefined;
+    const deleteRoute = param !== "" && PARAM_DELETES.has(head) && !param.includes("/") ? del[head] : undefined;
+    const route =
+      req.method === "POST" ? postRoute : req.method === "GET" || req.method === "HEAD" ? getRoute : req.method === "DELETE" ? deleteRoute : undefined;
     try {
       if (route !== undefined) return await route(req, url, param);
     } catch (e) {
       if (e instanceof BackendUnavailableError) return errorReply(503, "BackendUnavailable", e.message, undefined, { "retry-after": "1" });
       return errorReply(500, "InternalError", `Unexpected error: ${(e as Error).message}`);
     }
-    if (postRoute !== undefined || getRoute !== undefined) {
-      const allow = postRoute !== undefined ? "POST" : "GET";
+    if (postRoute !== undefined || getRoute !== undefined || deleteRoute !== undefined) {
+      const allow = postRoute !== undefined ? "POST" : getRoute !== undefined ? "GET" : "DELETE";
       return errorReply(405, "MethodNotAllowed", `${path} takes ${allow}, got ${req.method}`, undefined, { allow });
     }
     return errorReply(404, "NotFound", `No route for ${req.method} ${path}`);
@@ -148,6 +157,7 @@ export function createHandler(service: TaskService, o: HandlerOptions): (req: Re
 
 const EXACT_GETS = new Set(["/functions", "/openapi.json", "/healthz"]);
 const PARAM_GETS = new Set(["/status", "/result", "/functions"]);
+const PARAM_DELETES = new Set(["/tasks"]);
 
 function safeDecode(s: string): string {
   try {

@@ -59,6 +59,13 @@ export function openApiDocument(version: string): object {
           responses: { "200": reply("Result", S.ResultReply), ...errors([400, 404]) },
         },
       },
+      "/tasks/{task_id}": {
+        delete: {
+          summary: "Cancel a task: QUEUED never runs, RUNNING has its executor stopped; result stays null",
+          parameters: [idParam("task_id")],
+          responses: { "200": reply("Cancelled", S.CancelReply), ...errors([404, 409]) },
+        },
+      },
       "/functions": { get: { summary: "Registered functions", responses: { "200": reply("List", S.FunctionList) } } },
       "/functions/{function_id}": {
         get: {

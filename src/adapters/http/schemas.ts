@@ -47,6 +47,7 @@ export const FunctionIdReply = Type.Object({ function_id: Type.String() });
 export const TaskIdReply = Type.Object({ task_id: Type.String() });
 export const TaskIdsReply = Type.Object({ task_ids: Type.Array(Type.String()) });
 export const StatusReply = Type.Object({ task_id: Type.String(), status: TaskStatus });
+export const CancelReply = Type.Object({ task_id: Type.String(), status: Type.Literal("CANCELLED") });
 export const ResultReply = Type.Object({
   task_id: Type.String(),
   status: TaskStatus,

@@ -1,11 +1,12 @@
 /**
  * Tasks and their queue in memory: the embedded mode's store and the reference implementation for the
- * TaskStore contract suite. Terminal tasks are forgotten after the retention period.
+ * TaskStore contract suite. Terminal tasks are forgotten after the retention period. A cancelled QUEUED
+ * task's id stays in the FIFO until a claim reaches it and skips it; `queued` counts the QUEUED tasks.
  */
 import type { DomainError } from "../../domain/errors.ts";
 import type { Clock, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
-import { applyTransition, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
+import { applyTransition, cancelTask, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 
 export interface MemoryTaskStoreOptions {
@@ -19,16 +20,19 @@ export class MemoryTaskStore implements TaskStore {
   private readonly queue = new FifoQueue<string>();
   private readonly expiries = new FifoQueue<{ id: string; at: number }>();
   private readonly claimers = new Set<() => void>();
+  /** How many tasks are QUEUED (the queue may also hold ids of tasks cancelled while queued). */
+  private queued = 0;
 
   constructor(private readonly o: MemoryTaskStoreOptions) {}
 
   async enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>> {
-    const depth = this.queue.length;
+    const depth = this.queued;
     if (depth + tasks.length > maxQueue) return err({ kind: "QueueFull", depth, limit: maxQueue, retryAfterS: 1 });
     for (const t of tasks) {
       this.tasks.set(t.id, t);
       this.queue.push(t.id);
     }
+    this.queued += tasks.length;
     this.wake();
     return ok(undefined);
   }
@@ -44,29 +48,32 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async claim(max: number, signal: AbortSignal): Promise<Task[]> {
-    while (this.queue.length === 0) {
-      if (signal.aborted) return [];
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          signal.removeEventListener("abort", done);
-          this.claimers.delete(done);
-          resolve();
-        };
-        this.claimers.add(done);
-        signal.addEventListener("abort", done);
-      });
+    for (;;) {
+      while (this.queue.length === 0) {
+        if (signal.aborted) return [];
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            signal.removeEventListener("abort", done);
+            this.claimers.delete(done);
+            resolve();
+          };
+          this.claimers.add(done);
+          signal.addEventListener("abort", done);
+        });
+      }
+      const now = this.o.clock.now();
+      const claimed: Task[] = [];
+      while (claimed.length < max && this.queue.length > 0) {
+        const id = this.queue.shift() as string;
+        const task = this.tasks.get(id);
+        if (task === undefined || task.status !== "QUEUED") continue; // cancelled while queued
+        const running = startAttempt(task, now);
+        this.tasks.set(id, running);
+        claimed.push(running);
+      }
+      this.queued -= claimed.length;
+      if (claimed.length > 0 || signal.aborted) return claimed;
     }
-    const now = this.o.clock.now();
-    const claimed: Task[] = [];
-    while (claimed.length < max && this.queue.length > 0) {
-      const id = this.queue.shift() as string;
-      const task = this.tasks.get(id);
-      if (task === undefined || task.status !== "QUEUED") continue;
-      const running = startAttempt(task, now);
-      this.tasks.set(id, running);
-      claimed.push(running);
-    }
-    return claimed;
   }
 
   async apply(transitions: readonly Transition[]): Promise<Task[]> {
@@ -81,6 +88,7 @@ export class MemoryTaskStore implements TaskStore {
       changed.push(next);
       if (next.status === "QUEUED") {
         this.queue.push(next.id);
+        this.queued++;
         requeued = true;
       } else if (isTerminal(next.status)) {
         this.expiries.push({ id: next.id, at: now + this.o.retentionMs });
@@ -91,7 +99,20 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async queueDepth(): Promise<number> {
-    return this.queue.length;
+    return this.queued;
+  }
+
+  async cancel(id: string): Promise<Result<Task, DomainError>> {
+    this.expire();
+    const task = this.tasks.get(id);
+    if (task === undefined) return err({ kind: "UnknownTask", taskId: id });
+    const now = this.o.clock.now();
+    const cancelled = cancelTask(task, now);
+    if (!cancelled.ok) return cancelled;
+    if (task.status === "QUEUED") this.queued--;
+    this.tasks.set(id, cancelled.value);
+    this.expiries.push({ id, at: now + this.o.retentionMs });
+    return cancelled;
   }
 
   private wake(): void {

@@ -1,4 +1,5 @@
 export { openRedisBackend, type RedisBackend, type RedisBackendOptions } from "./backend.ts";
+export { RedisCancelSignals } from "./cancel-signals.ts";
 export { backendError, connectRedis, guarded, whenReady, type RedisConnectionOptions } from "./connection.ts";
 export { RedisFunctionStore } from "./function-store.ts";
 export { GROUP, redisKeys, type RedisKeys } from "./keys.ts";

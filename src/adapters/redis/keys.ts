@@ -16,6 +16,8 @@ export interface RedisKeys {
   readonly functions: string;
   /** Pub/sub channel carrying "these tasks are terminal" notifications. */
   readonly events: string;
+  /** Pub/sub channel carrying "these tasks were cancelled" signals to dispatchers. */
+  readonly cancels: string;
   /** Prefix of task keys (a string per task holding its JSON). */
   readonly taskPrefix: string;
   /** Prefix of dispatcher liveness keys (`<livePrefix><dispatcher id>`, set with PX, refreshed). */
@@ -36,6 +38,7 @@ export function redisKeys(prefix: string): RedisKeys {
     queued: `${prefix}:queued`,
     functions: `${prefix}:functions`,
     events: `${prefix}:events`,
+    cancels: `${prefix}:cancels`,
     taskPrefix,
     livePrefix,
     task: (id) => taskPrefix + id,

@@ -2,6 +2,7 @@
  * "These tasks are terminal" notifications over Redis pub/sub: one PUBLISH per batch (a JSON array of
  * ids), one subscriber connection per process however many listeners. Notifications only wake
  * long-polls early; a lost one (Redis down, reconnecting) delays a long-poll until its next re-check.
+ * The same fan-out on another channel carries cancel signals (see cancel-signals.ts).
  */
 import type Redis from "ioredis";
 import type { Logger, TaskEvents } from "../../domain/ports.ts";
@@ -16,14 +17,16 @@ export class RedisTaskEvents implements TaskEvents {
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    keys: RedisKeys,
     private readonly logger?: Logger,
+    /** The pub/sub channel; the task events channel unless a subclass says otherwise. */
+    private readonly channel: string = keys.events,
   ) {}
 
   publish(taskIds: readonly string[]): void {
     if (taskIds.length === 0) return;
     const message = JSON.stringify(taskIds);
-    const send = (): Promise<number> => this.redis.publish(this.keys.events, message);
+    const send = (): Promise<number> => this.redis.publish(this.channel, message);
     const sent = this.subscribing === undefined ? send() : Promise.race([this.subscribing, Bun.sleep(1000)]).then(send);
     void sent
       .catch((e) => this.logger?.log("debug", "task notification not published", { error: String(e), tasks: taskIds.length }));
@@ -49,7 +52,7 @@ export class RedisTaskEvents implements TaskEvents {
       for (const l of [...this.listeners]) l(ids as string[]);
     });
     const subscribing = sub
-      .subscribe(this.keys.events)
+      .subscribe(this.channel)
       .catch((e) => this.logger?.log("warn", "subscribe failed", { error: String(e) }))
       .finally(() => {
         if (this.subscribing === subscribing) this.subscribing = undefined;

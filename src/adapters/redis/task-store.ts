@@ -16,6 +16,7 @@ import type { Task, Transition } from "../../domain/task.ts";
 import { guarded } from "./connection.ts";
 import { GROUP, type RedisKeys } from "./keys.ts";
 import { APPLY } from "./lua/apply.ts";
+import { CANCEL } from "./lua/cancel.ts";
 import { ENQUEUE } from "./lua/enqueue.ts";
 import { QueueConsumer, type QueueConsumerOptions } from "./queue-consumer.ts";
 import { decodeTask, encodeTask } from "./task-codec.ts";
@@ -82,6 +83,14 @@ export class RedisTaskStore implements TaskStore {
 
   async queueDepth(): Promise<number> {
     return Number((await guarded(() => this.redis.get(this.keys.queued))) ?? 0);
+  }
+
+  async cancel(id: string): Promise<Result<Task, DomainError>> {
+    const args = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.task(id)];
+    const reply = (await guarded(() => CANCEL.run(this.redis, [this.keys.queue, this.keys.queued], args))) as [string, string?];
+    if (reply[0] === "CANCELLED") return ok(decodeTask(reply[1] as string));
+    if (reply[0] === "AlreadyTerminal") return err({ kind: "AlreadyTerminal", taskId: id, status: String(reply[1]) });
+    return err({ kind: "UnknownTask", taskId: id });
   }
 
   /** Stops claiming; a dispatcher's liveness key is deleted so others take over its pending tasks. */
