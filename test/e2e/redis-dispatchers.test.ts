@@ -6,28 +6,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Redis from "ioredis";
-import { awaitAll, call, killAll, register, startApi, startDispatcher, submit, tempDir, withLogs, type ApiProcess } from "../helpers/processes.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { awaitAll, call, register, startDispatcher, submit, tempDir, withLogs } from "../helpers/processes.ts";
+import { useRedisStack } from "../helpers/redis-stack.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
-let redis: RedisServer;
-let api: ApiProcess;
-let admin: Redis;
-const target = { url: "", prefix: "e2e-two" };
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  target.url = redis.url;
-  admin = new Redis(redis.url);
-  api = await startApi(target);
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await killAll();
-  await redis?.stop({ kill: true });
-});
+const stack = useRedisStack("e2e-two");
 
 // Each run appends "<dispatcher pid> <i>" (executor threads share their dispatcher's pid).
 const RECORDED = `async (log, i) => {
@@ -48,18 +31,18 @@ test("two live dispatchers: 2,000 tasks each run exactly once; a 20 s task is ne
     const longLog = join(dir, "long.log");
     writeFileSync(log, "");
     writeFileSync(longLog, "");
-    const a = startDispatcher(target, ["--workers", "1", "--liveness", "1s"]);
-    const b = startDispatcher(target, ["--workers", "1", "--liveness", "1s"]);
+    const a = startDispatcher(stack.target, ["--workers", "1", "--liveness", "1s"]);
+    const b = startDispatcher(stack.target, ["--workers", "1", "--liveness", "1s"]);
 
-    const longFn = await register(api.url, LONG, { timeout_ms: 60_000 });
-    const long = await call(`${api.url}/execute_function`, { function_id: longFn, payload: JSON.stringify([longLog]) });
+    const longFn = await register(stack.api.url, LONG, { timeout_ms: 60_000 });
+    const long = await call(`${stack.api.url}/execute_function`, { function_id: longFn, payload: JSON.stringify([longLog]) });
     expect(long.status).toBe(201);
     const longId = long.body.task_id as string;
     await waitFor(() => readFileSync(longLog, "utf8").length > 0, "the long task to start");
 
-    const fid = await register(api.url, RECORDED);
-    const ids = await submit(api.url, fid, Array.from({ length: 2000 }, (_, i) => JSON.stringify([log, i])));
-    const done = await awaitAll(api.url, ids, 60_000);
+    const fid = await register(stack.api.url, RECORDED);
+    const ids = await submit(stack.api.url, fid, Array.from({ length: 2000 }, (_, i) => JSON.stringify([log, i])));
+    const done = await awaitAll(stack.api.url, ids, 60_000);
     expect(ids.map((id) => done.get(id)?.result)).toEqual(ids.map((_, i) => String(i)));
 
     const lines = readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => l.split(" "));
@@ -70,10 +53,10 @@ test("two live dispatchers: 2,000 tasks each run exactly once; a 20 s task is ne
     const pids = new Set(lines.map(([pid]) => Number(pid)));
     expect(pids).toEqual(new Set([a.proc.pid, b.proc.pid])); // both took part
 
-    const [longDone] = [...(await awaitAll(api.url, [longId], 45_000)).values()];
+    const [longDone] = [...(await awaitAll(stack.api.url, [longId], 45_000)).values()];
     expect(longDone?.status).toBe("COMPLETED");
     expect(readFileSync(longLog, "utf8")).toBe("long\n");
-    const record = JSON.parse((await admin.get(`${target.prefix}:task:${longId}`)) as string) as { attempt: number };
+    const record = JSON.parse((await stack.admin.get(`${stack.target.prefix}:task:${longId}`)) as string) as { attempt: number };
     expect(record.attempt).toBe(1);
   });
 }, 60_000);

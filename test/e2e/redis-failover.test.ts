@@ -5,28 +5,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Redis from "ioredis";
-import { awaitAll, call, killAll, register, startApi, startDispatcher, submit, tempDir, withLogs, type ApiProcess } from "../helpers/processes.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { awaitAll, call, register, startDispatcher, submit, tempDir, withLogs } from "../helpers/processes.ts";
+import { useRedisStack } from "../helpers/redis-stack.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
-let redis: RedisServer;
-let api: ApiProcess;
-let admin: Redis;
-const target = { url: "", prefix: "e2e-failover" };
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  target.url = redis.url;
-  admin = new Redis(redis.url);
-  api = await startApi(target);
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await killAll();
-  await redis?.stop({ kill: true });
-});
+const stack = useRedisStack("e2e-failover");
 
 // Tasks 0-99 return at once; the others wait for the gate file, so the first dispatcher is certainly
 // in the middle of them when it is killed. Every start of a task is logged to a file.
@@ -43,15 +26,15 @@ test("500 tasks: the dispatcher is killed -9 mid-run, a new one completes every 
     const gate = join(dir, "gate");
     const log = join(dir, "runs.log");
     writeFileSync(log, "");
-    const fid = await register(api.url, GATED);
-    const ids = await submit(api.url, fid, Array.from({ length: 500 }, (_, i) => JSON.stringify([gate, log, i])));
-    const first = startDispatcher(target, ["--workers", "1", "--liveness", "1s"]);
+    const fid = await register(stack.api.url, GATED);
+    const ids = await submit(stack.api.url, fid, Array.from({ length: 500 }, (_, i) => JSON.stringify([gate, log, i])));
+    const first = startDispatcher(stack.target, ["--workers", "1", "--liveness", "1s"]);
     const starts = (): string[] => readFileSync(log, "utf8").split("\n").filter(Boolean);
     // The 100 quick tasks done, and every task it claimed since then started (held at the gate).
-    await awaitAll(api.url, ids.slice(0, 100));
+    await awaitAll(stack.api.url, ids.slice(0, 100));
     await waitFor(
       async () => {
-        const queued = (await call(`${api.url}/healthz`)).body.queued as number;
+        const queued = (await call(`${stack.api.url}/healthz`)).body.queued as number;
         const started = starts().length;
         return started > 100 && started === 500 - queued;
       },
@@ -64,13 +47,13 @@ test("500 tasks: the dispatcher is killed -9 mid-run, a new one completes every 
     expect(runningWhenKilled.length).toBeGreaterThan(0);
 
     writeFileSync(gate, "open");
-    startDispatcher(target, ["--workers", "2", "--liveness", "1s"]);
-    const done = await awaitAll(api.url, ids, 60_000);
+    startDispatcher(stack.target, ["--workers", "2", "--liveness", "1s"]);
+    const done = await awaitAll(stack.api.url, ids, 60_000);
     expect(ids.map((id) => done.get(id)?.status)).toEqual(ids.map(() => "COMPLETED"));
     expect(ids.map((id) => done.get(id)?.result)).toEqual(ids.map((_, i) => String(i)));
 
     // The killed dispatcher's tasks were taken over as second attempts; nothing else ran twice.
-    const records = (await admin.mget(ids.map((id) => `${target.prefix}:task:${id}`))).map((j) => JSON.parse(j as string) as { attempt: number });
+    const records = (await stack.admin.mget(ids.map((id) => `${stack.target.prefix}:task:${id}`))).map((j) => JSON.parse(j as string) as { attempt: number });
     const secondAttempts = ids.flatMap((_, i) => (records[i]!.attempt === 2 ? [i] : []));
     expect(secondAttempts.sort((a, b) => a - b)).toEqual(runningWhenKilled.sort((a, b) => a - b));
     expect(records.every((r) => r.attempt === 1 || r.attempt === 2)).toBe(true);

@@ -7,29 +7,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Redis from "ioredis";
-import { awaitAll, freePort, killAll, readLog, register, startApi, startRemoteDispatcher, startWorker, submit, tempDir, withLogs, type ApiProcess, type Managed } from "../helpers/processes.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { awaitAll, freePort, readLog, register, startRemoteDispatcher, startWorker, submit, tempDir, withLogs, type Managed } from "../helpers/processes.ts";
+import { useRedisStack } from "../helpers/redis-stack.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
-let redis: RedisServer;
-let api: ApiProcess;
-let admin: Redis;
-const target = { url: "", prefix: "e2e-remote" };
+const stack = useRedisStack("e2e-remote");
 const FAST = ["--heartbeat", "200ms"];
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  target.url = redis.url;
-  admin = new Redis(redis.url);
-  api = await startApi(target);
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await killAll();
-  await redis?.stop({ kill: true });
-});
 
 /** How many "worker registered" lines the dispatcher has logged. */
 function registrations(d: Managed): number {
@@ -37,7 +20,7 @@ function registrations(d: Managed): number {
 }
 
 async function attempts(ids: readonly string[]): Promise<number[]> {
-  const records = await admin.mget(ids.map((id) => `${target.prefix}:task:${id}`));
+  const records = await stack.admin.mget(ids.map((id) => `${stack.target.prefix}:task:${id}`));
   return records.map((j) => (JSON.parse(j as string) as { attempt: number }).attempt);
 }
 
@@ -57,7 +40,7 @@ for (const mode of ["push", "pull"] as const) {
 
     beforeAll(async () => {
       port = freePort();
-      dispatcher = startRemoteDispatcher(target, mode, port, [...FAST, "--worker-timeout", "1s", "--liveness", "1s"]);
+      dispatcher = startRemoteDispatcher(stack.target, mode, port, [...FAST, "--worker-timeout", "1s", "--liveness", "1s"]);
       const url = `tcp://127.0.0.1:${port}`;
       workers = [0, 1].map(() => startWorker(mode, url, ["--procs", "1", ...FAST, "--dispatcher-timeout", "1s"]));
       await waitFor(() => registrations(dispatcher) >= 2, "both workers to register", 15_000, 25);
@@ -69,9 +52,9 @@ for (const mode of ["push", "pull"] as const) {
 
     test("300 tasks all complete with the right results", async () => {
       await withLogs(async () => {
-        const fid = await register(api.url, "(i) => i * 2");
-        const ids = await submit(api.url, fid, Array.from({ length: 300 }, (_, i) => `[${i}]`));
-        const done = await awaitAll(api.url, ids, 30_000);
+        const fid = await register(stack.api.url, "(i) => i * 2");
+        const ids = await submit(stack.api.url, fid, Array.from({ length: 300 }, (_, i) => `[${i}]`));
+        const done = await awaitAll(stack.api.url, ids, 30_000);
         expect(ids.map((id) => done.get(id)?.status)).toEqual(ids.map(() => "COMPLETED"));
         expect(ids.map((id) => done.get(id)?.result)).toEqual(ids.map((_, i) => String(i * 2)));
         expect(await attempts(ids)).toEqual(ids.map(() => 1));
@@ -84,8 +67,8 @@ for (const mode of ["push", "pull"] as const) {
         const gate = join(dir, "gate");
         const log = join(dir, "starts.log");
         writeFileSync(log, "");
-        const fid = await register(api.url, GATED);
-        const ids = await submit(api.url, fid, Array.from({ length: 40 }, (_, i) => JSON.stringify([gate, log, i])));
+        const fid = await register(stack.api.url, GATED);
+        const ids = await submit(stack.api.url, fid, Array.from({ length: 40 }, (_, i) => JSON.stringify([gate, log, i])));
         const starts = (): [number, number][] => readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => l.split(" ").map(Number) as [number, number]);
         await waitFor(() => starts().length === 40, "all 40 tasks running (held at the gate)", 20_000, 25);
         const victim = workers[0]!;
@@ -94,7 +77,7 @@ for (const mode of ["push", "pull"] as const) {
         expect(onVictim.length).toBeLessThan(40);
         await victim.kill("SIGKILL");
         writeFileSync(gate, "open");
-        const done = await awaitAll(api.url, ids, 30_000);
+        const done = await awaitAll(stack.api.url, ids, 30_000);
         expect(ids.map((id) => done.get(id)?.status)).toEqual(ids.map(() => "COMPLETED"));
         expect(ids.map((id) => done.get(id)?.result)).toEqual(ids.map((_, i) => String(i)));
         const tries = await attempts(ids);
@@ -108,11 +91,11 @@ for (const mode of ["push", "pull"] as const) {
         const survivor = workers[1]!;
         expect(survivor.proc.exitCode).toBeNull();
         await dispatcher.kill("SIGKILL");
-        dispatcher = startRemoteDispatcher(target, mode, port, [...FAST, "--worker-timeout", "1s", "--liveness", "1s"]);
+        dispatcher = startRemoteDispatcher(stack.target, mode, port, [...FAST, "--worker-timeout", "1s", "--liveness", "1s"]);
         await waitFor(() => registrations(dispatcher) >= 1, "the surviving worker to register with the new dispatcher", 15_000, 25);
-        const fid = await register(api.url, "(i) => i + 1");
-        const ids = await submit(api.url, fid, Array.from({ length: 100 }, (_, i) => `[${i}]`));
-        const done = await awaitAll(api.url, ids, 30_000);
+        const fid = await register(stack.api.url, "(i) => i + 1");
+        const ids = await submit(stack.api.url, fid, Array.from({ length: 100 }, (_, i) => `[${i}]`));
+        const done = await awaitAll(stack.api.url, ids, 30_000);
         expect(ids.map((id) => done.get(id)?.result)).toEqual(ids.map((_, i) => String(i + 1)));
         expect(survivor.proc.exitCode).toBeNull();
         // and it stops cleanly: the worker says bye, both exit 0
