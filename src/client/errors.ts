@@ -1,0 +1,157 @@
+/**
+ * The SDK's error types. Every non-2xx reply is a {@link FaasError}; a request that got no reply is a
+ * {@link FaasNetworkError}; a task that ended badly is a {@link TaskFailedError} or
+ * {@link TaskCancelledError}; a wait that ran out of time is a {@link WaitTimeoutError}.
+ */
+
+/** The error a task's function threw, as the server stores it: `{name, message, stack}`. */
+export interface RemoteError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+}
+
+/**
+ * A non-2xx HTTP reply. `code` is the server's `error` field (`UnknownFunction`, `InvalidRequest`,
+ * `QueueFull`...), `message` its `message`, `field` the offending field when the server names one.
+ *
+ * @example
+ * ```ts
+ * try { await client.status("nope"); }
+ * catch (e) { if (e instanceof FaasError && e.status === 404) console.log(e.code); } // "UnknownTask"
+ * ```
+ */
+export class FaasError extends Error {
+  override readonly name = "FaasError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+
+  /**
+   * Builds the error from a reply. Replies that are not the server's error shape (a proxy's HTML
+   * page, say) keep their status and get the code `HttpError` and the start of the body as message.
+   *
+   * @example
+   * ```ts
+   * const e = await FaasError.fromResponse(new Response('{"error":"X","message":"m"}', { status: 400 }));
+   * e.code; // "X"
+   * ```
+   */
+  static async fromResponse(res: Response): Promise<FaasError> {
+    const text = await res.text().catch(() => "");
+    try {
+      const body = JSON.parse(text) as { error?: unknown; message?: unknown; field?: unknown };
+      if (typeof body.error === "string" && typeof body.message === "string") {
+        return new FaasError(res.status, body.error, body.message, typeof body.field === "string" ? body.field : undefined);
+      }
+    } catch {
+      // not JSON: fall through
+    }
+    const snippet = text.length > 200 ? `${text.slice(0, 200)}...` : text;
+    return new FaasError(res.status, "HttpError", `HTTP ${res.status}${snippet === "" ? "" : `: ${snippet}`}`);
+  }
+}
+
+/**
+ * No reply came (connection refused or reset, DNS failure, request timeout). `outcomeUnknown` is true
+ * when the request was not idempotent: the server may have acted on it (a task may have been queued),
+ * so the SDK did not retry it.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof FaasNetworkError && e.outcomeUnknown) { ... check before resubmitting ... } }
+ * ```
+ */
+export class FaasNetworkError extends Error {
+  override readonly name = "FaasNetworkError";
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly outcomeUnknown: boolean,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`${method} ${path} got no reply after ${attempts} attempt(s): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * The task ended FAILED. `remote` is the error the function threw (or `TimeoutError`,
+ * `WorkerFailure`, `SerializationError` from the platform).
+ *
+ * @example
+ * ```ts
+ * try { await client.run(() => { throw new RangeError("x"); }, []); }
+ * catch (e) { if (e instanceof TaskFailedError) console.log(e.remote.name); } // "RangeError"
+ * ```
+ */
+export class TaskFailedError extends Error {
+  override readonly name = "TaskFailedError";
+  constructor(
+    readonly taskId: string,
+    readonly remote: RemoteError,
+  ) {
+    super(`Task ${taskId} failed: ${remote.name}: ${remote.message}`);
+  }
+}
+
+/**
+ * The task ended CANCELLED (someone called `cancel`, or `DELETE /tasks/{id}`).
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof TaskCancelledError) console.log(e.taskId); }
+ * ```
+ */
+export class TaskCancelledError extends Error {
+  override readonly name = "TaskCancelledError";
+  constructor(readonly taskId: string) {
+    super(`Task ${taskId} was cancelled`);
+  }
+}
+
+/**
+ * `run` (or `result` in the CLI) gave up waiting: the task is still QUEUED or RUNNING on the server,
+ * and can be read later by its id.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof WaitTimeoutError) console.log(e.taskId, e.lastStatus); }
+ * ```
+ */
+export class WaitTimeoutError extends Error {
+  override readonly name = "WaitTimeoutError";
+  constructor(
+    readonly taskId: string,
+    readonly lastStatus: string,
+    waitedS: number,
+  ) {
+    super(`Task ${taskId} is still ${lastStatus} after waiting ${waitedS} s`);
+  }
+}
+
+/**
+ * `executeBatch` failed part-way: chunks before the failure may already be queued. `taskIds` holds the
+ * ids that were created, at the index of their args (undefined where nothing was queued); `cause` is
+ * the first error.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof BatchSubmitError) console.log(e.taskIds.filter(Boolean).length, "queued"); }
+ * ```
+ */
+export class BatchSubmitError extends Error {
+  override readonly name = "BatchSubmitError";
+  constructor(
+    readonly taskIds: ReadonlyArray<string | undefined>,
+    cause: unknown,
+  ) {
+    const queued = taskIds.filter((id) => id !== undefined).length;
+    super(`Batch failed after ${queued} of ${taskIds.length} tasks were queued: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * One HTTP call to the server, with the retry rules in one place:
+ *
+ * - idempotent calls (GET, POST /wait, DELETE) are retried on network errors (no reply, reset,
+ *   request timeout) and on 429 and 503 replies;
+ * - other calls (POST /register_function, /execute_function, /execute_batch) are retried only on 429
+ *   and 503 replies, where the server says it did not act. After a network error such a call may or
+ *   may not have been applied (a task may be queued), so it is never retried blindly: it fails with
+ *   a {@link FaasNetworkError} whose `outcomeUnknown` is true;
+ * - the wait before a retry is the server's `Retry-After` when present, else exponential backoff with
+ *   full jitter; every other non-2xx reply is thrown at once as a {@link FaasError}.
+ */
+import { backoffDelay, delay, retryAfterMs } from "./backoff.ts";
+import { FaasError, FaasNetworkError } from "./errors.ts";
+
+/** The part of `fetch` the SDK uses (global fetch in Bun and Node 20, or a test double). */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface TransportOptions {
+  /** Retries after the first attempt (default 3). */
+  readonly retries: number;
+  /** Base of the exponential backoff, in ms (default 100). */
+  readonly backoffMs: number;
+  /** Deadline of one attempt, in ms, on top of any long-poll wait (default 30,000). */
+  readonly requestTimeoutMs: number;
+  readonly fetch?: FetchLike;
+  /** Source of jitter; tests may pin it. */
+  readonly random?: () => number;
+  /** How to wait between attempts (default: a timer); tests may record the delays instead. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** One call: method, path (with query), JSON body, and whether repeating it is harmless. */
+export interface Call {
+  readonly method: "GET" | "POST" | "DELETE";
+  readonly path: string;
+  readonly body?: unknown;
+  readonly idempotent: boolean;
+  /** How long the server may hold the request on purpose (a long-poll), in ms. */
+  readonly holdMs?: number;
+}
+
+/** Sends calls to one server. */
+export class Transport {
+  constructor(
+    readonly baseUrl: string,
+    private readonly o: TransportOptions,
+  ) {}
+
+  /**
+   * Sends `call` and returns its parsed JSON body, retrying as the module doc says.
+   *
+   * @example
+   * ```ts
+   * const t = new Transport("http://127.0.0.1:8000", { retries: 3, backoffMs: 100, requestTimeoutMs: 30_000 });
+   * const { status } = await t.send<{ status: string }>({ method: "GET", path: "/status/abc", idempotent: true });
+   * ```
+   */
+  async send<T>(call: Call): Promise<T> {
+    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    const init = (): RequestInit => ({
+      method: call.method,
+      headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+      body,
+      signal: AbortSignal.timeout(this.o.requestTimeoutMs + (call.holdMs ?? 0)),
+    });
+    const doFetch = this.o.fetch ?? ((input: string, i: RequestInit) => globalThis.fetch(input, i));
+    const sleep = this.o.sleep ?? delay;
+    for (let attempt = 1; ; attempt++) {
+      const canRetry = attempt <= this.o.retries;
+      let res: Response;
+      let text: string;
+      try {
+        res = await doFetch(this.baseUrl + call.path, init());
+        text = await res.text();
+      } catch (cause) {
+        if (!call.idempotent) throw new FaasNetworkError(call.method, call.path, true, attempt, cause);
+        if (!canRetry) throw new FaasNetworkError(call.method, call.path, false, attempt, cause);
+        await sleep(backoffDelay(attempt, this.o.backoffMs, this.o.random));
+        continue;
+      }
+      if (res.ok) return parseBody<T>(res.status, text, call);
+      if ((res.status === 429 || res.status === 503) && canRetry) {
+        await sleep(retryAfterMs(res.headers) ?? backoffDelay(attempt, this.o.backoffMs, this.o.random));
+        continue;
+      }
+      throw await FaasError.fromResponse(new Response(text, { status: res.status, headers: res.headers }));
+    }
+  }
+}
+
+function parseBody<T>(status: number, text: string, call: Call): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new FaasError(status, "InvalidReply", `${call.method} ${call.path} answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+}

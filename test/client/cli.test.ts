@@ -1,0 +1,116 @@
+/**
+ * The `faas` CLI as a user runs it: `bun src/client/cli.ts` in its own process, against the embedded
+ * server in another process.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnServer, type ServerProcess } from "../helpers/server-process.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+let server: ServerProcess;
+let dir: string;
+beforeAll(async () => {
+  server = await spawnServer(["--workers", "1"]);
+  dir = mkdtempSync(join(tmpdir(), "faas-cli-"));
+});
+afterAll(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the CLI with `args` (and FAAS_URL pointing at the server unless `env` says otherwise). */
+async function faas(args: string[], o: { env?: Record<string, string>; stdin?: string } = {}): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn([process.execPath, "src/client/cli.ts", ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", FAAS_URL: server.url, ...o.env },
+    stdin: o.stdin === undefined ? "ignore" : new TextEncoder().encode(o.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out, err };
+}
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe("faas CLI", () => {
+  test("register a TypeScript file, then execute --wait prints the result", async () => {
+    const reg = await faas(["register", file("multiply.ts", "(a: number, b: number): number => a * b\n"), "--timeout-ms", "5000"]);
+    expect(reg).toMatchObject({ code: 0, err: "" });
+    const id = reg.out.trim();
+    expect(id).toMatch(/^\S+$/);
+    const fns = await faas(["functions"]);
+    expect(fns.out).toContain(`${id}\tmultiply\t5000\t`);
+    const run = await faas(["execute", id, "[6, 7]", "--wait", "10"]);
+    expect(run).toMatchObject({ code: 0, out: "42\n", err: "" });
+    const queued = await faas(["execute", id, "[2, 3]"]);
+    expect(queued.code).toBe(0);
+    const taskId = queued.out.trim();
+    const result = await faas(["result", taskId, "--wait", "10"]);
+    expect(JSON.parse(result.out)).toEqual({ task_id: taskId, status: "COMPLETED", result: 6 });
+    expect(await faas(["status", taskId])).toMatchObject({ code: 0, out: "COMPLETED\n" });
+  });
+
+  test("register from stdin with --name and --url; batch prints ids, or results with --wait", async () => {
+    const reg = await faas(["register", "-", "--name", "inc", "--url", server.url], { env: { FAAS_URL: "http://127.0.0.1:1" }, stdin: "(x) => x + 1" });
+    expect(reg.code).toBe(0);
+    const id = reg.out.trim();
+    const lines = file("args.jsonl", "[1]\n[2]\n\n[3]\n");
+    const ids = await faas(["batch", id, lines]);
+    expect(ids.code).toBe(0);
+    expect(ids.out.trim().split("\n").length).toBe(3);
+    const waited = await faas(["batch", id, lines, "--wait", "10"]);
+    expect(waited.code).toBe(0);
+    expect(waited.out.trim().split("\n").map((l) => JSON.parse(l).result)).toEqual([2, 3, 4]);
+  });
+
+  test("a failing task exits 1 with the remote error; cancel works, and a second cancel exits 1 with the server's message", async () => {
+    const boom = (await faas(["register", "-"], { stdin: '() => { throw new RangeError("too far") }' })).out.trim();
+    const failed = await faas(["execute", boom, "[]", "--wait", "10"]);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toContain("RangeError: too far");
+    const slow = (await faas(["register", "-", "--timeout-ms", "600000"], { stdin: "() => new Promise(() => {})" })).out.trim();
+    const taskId = (await faas(["execute", slow, "[]"])).out.trim();
+    expect(await faas(["cancel", taskId])).toMatchObject({ code: 0, out: `${taskId} CANCELLED\n` });
+    const again = await faas(["cancel", taskId]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain("AlreadyTerminal (HTTP 409)");
+    expect(again.err).toContain("already CANCELLED");
+  });
+
+  test("server errors exit 1 and print the server's message", async () => {
+    const r = await faas(["execute", "no-such-function", "[1]"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("UnknownFunction (HTTP 404)");
+    expect(r.err).toContain("no-such-function");
+    const bad = await faas(["register", file("bad.ts", "1 + 2")]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("InvalidFunction (HTTP 400)");
+  });
+
+  test("bad usage exits 2 with a message and the usage text", async () => {
+    for (const args of [
+      ["frobnicate"],
+      [],
+      ["execute", "f"],
+      ["execute", "f", "not json"],
+      ["execute", "f", '{"a": 1}'],
+      ["status", "t", "--wait", "5"],
+      ["result", "t", "--wait", "soon"],
+      ["register", join(dir, "missing.ts")],
+      ["functions", "--bogus"],
+    ]) {
+      const r = await faas(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.err).toContain("Usage: faas");
+      expect(r.out).toBe("");
+    }
+    expect((await faas(["--help"])).code).toBe(0);
+  });
+});
