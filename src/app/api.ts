@@ -10,6 +10,7 @@ import { jsonLogger, systemClock, uuidGen } from "../adapters/system/index.ts";
 import { CachedFunctionStore } from "../domain/function-cache.ts";
 import { TaskService } from "../domain/task-service.ts";
 import { configOrExit, stopOnSignals } from "./lifecycle.ts";
+import { metricsReport } from "./metrics.ts";
 import { apiConfig } from "./redis-config.ts";
 import pkg from "../../package.json" with { type: "json" };
 
@@ -20,7 +21,8 @@ const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, ret
 const { tasks, events, cancels } = backend;
 const functions = new CachedFunctionStore(backend.functions); // functions are immutable: read each once
 const service = new TaskService({ functions, tasks, events, cancels, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue, recheckMs: 1000 });
-const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: backend.health });
+const metrics = metricsReport(tasks, backend.functions);
+const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: backend.health, metrics });
 if (!(await backend.ready(2000))) logger.log("warn", "redis not reachable yet; retrying in the background", { redis: c.redisUrl });
 const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
 logger.log("info", "bunfaas api listening", { url: `http://${c.host}:${server.port}`, redis: c.redisUrl, prefix: c.prefix });

@@ -11,6 +11,7 @@ import { Dispatcher } from "../domain/dispatcher.ts";
 import { TaskService } from "../domain/task-service.ts";
 import type { EmbeddedConfig } from "./config.ts";
 import { executorPool } from "./executors.ts";
+import { metricsReport } from "./metrics.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export interface Embedded {
@@ -32,7 +33,8 @@ export function startEmbedded(c: EmbeddedConfig): Embedded {
   const pool = executorPool(c, logger);
   const dispatcher = new Dispatcher({ tasks, functions, events, cancels, executor: pool, logger, pause });
   const service = new TaskService({ functions, tasks, events, cancels, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue });
-  const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: async () => ({ queued: await tasks.queueDepth() }) });
+  const health = async (): Promise<{ queued: number }> => ({ queued: await tasks.queueDepth() });
+  const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health, metrics: metricsReport(tasks, functions) });
   const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
   dispatcher.start();
   return {

@@ -36,6 +36,10 @@ export class CachedFunctionStore implements FunctionStore {
     return this.inner.list();
   }
 
+  count(): Promise<number> {
+    return this.inner.count();
+  }
+
   private remember(fn: FunctionRecord): void {
     if (this.cache.size >= this.max) this.cache.clear();
     this.cache.set(fn.id, fn);

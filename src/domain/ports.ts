@@ -3,6 +3,7 @@
  * implement them; the domain never imports an adapter.
  */
 import type { FunctionRecord } from "./function-record.ts";
+import type { StatsSnapshot } from "./metrics.ts";
 import type { Outcome } from "./outcome.ts";
 import type { Result } from "./result.ts";
 import type { DomainError } from "./errors.ts";
@@ -34,6 +35,8 @@ export interface FunctionStore {
   save(fn: FunctionRecord): Promise<void>;
   get(id: string): Promise<FunctionRecord | undefined>;
   list(): Promise<FunctionRecord[]>;
+  /** How many functions are registered (without reading them). */
+  count(): Promise<number>;
 }
 
 /** Tasks and the queue that carries them to dispatchers. */
@@ -56,6 +59,14 @@ export interface TaskStore {
    * period like other terminal tasks. UnknownTask when missing or expired, AlreadyTerminal when terminal.
    */
   cancel(id: string): Promise<Result<Task, DomainError>>;
+}
+
+/**
+ * The deployment's task counters (for GET /metrics). The TaskStore keeps them in the same atomic step
+ * as the changes they count, so every process sees the same numbers; see metrics.ts.
+ */
+export interface TaskStats {
+  snapshot(): Promise<StatsSnapshot>;
 }
 
 /** "These tasks are terminal" notifications, for long-polls. */

@@ -1,6 +1,7 @@
 import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
+import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
@@ -11,6 +12,10 @@ describeTaskStore("memory", async () => {
     expireAll: async () => clock.advance(60_001),
     close: async () => {},
   };
+});
+describeTaskStats("memory", async () => {
+  const clock = new FakeClock();
+  return { store: new MemoryTaskStore({ clock, retentionMs: 60_000 }), clock, close: async () => {} };
 });
 describeFunctionStore("memory", async () => ({ store: new MemoryFunctionStore(), close: async () => {} }));
 describeTaskEvents("memory", async () => ({ events: new MemoryTaskEvents(), close: async () => {} }));

@@ -10,11 +10,14 @@ import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapte
 import { GROUP, type QueueConsumerOptions } from "../../src/adapters/redis/index.ts";
 import { CLAIM } from "../../src/adapters/redis/lua/claim.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
+import type { Clock } from "../../src/domain/ports.ts";
 import { BackendUnavailableError } from "../../src/domain/errors.ts";
 import { newTask, type Task } from "../../src/domain/task.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
+import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
@@ -43,6 +46,7 @@ interface OpenOptions {
   readonly url?: string;
   readonly retentionMs?: number;
   readonly consumer?: Partial<QueueConsumerOptions>;
+  readonly clock?: Clock;
 }
 
 /** A backend on a fresh (or given) prefix, as a dispatcher named `dispatcherId`, once connected. */
@@ -57,7 +61,7 @@ async function open(o: OpenOptions = {}): Promise<Opened> {
   const backend = openRedisBackend({
     url: o.url ?? server.url,
     prefix,
-    clock: systemClock,
+    clock: o.clock ?? systemClock,
     retentionMs: o.retentionMs ?? 60_000,
     consumer: { dispatcherId, livenessMs: 10_000, reclaimEveryMs: 50, ...o.consumer },
   });
@@ -98,6 +102,11 @@ describeTaskStore("redis", async () => {
     },
     close: () => closeBackend(b),
   };
+});
+describeTaskStats("redis", async () => {
+  const clock = new FakeClock(Date.now());
+  const b = await open({ clock });
+  return { store: b.tasks, clock, close: () => closeBackend(b) };
 });
 describeFunctionStore("redis", async () => {
   const b = await open();
@@ -180,6 +189,25 @@ describe("Redis task store", () => {
     expect(await b.tasks.queueDepth()).toBe(0);
   });
 
+  test("the task counters cost one HINCRBY per field per call, however many tasks it carries", async () => {
+    const b = await open();
+    const hincrbys = async (): Promise<number> => Number(/cmdstat_hincrby:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+    const ts = tasks(500);
+    const before = await hincrbys();
+    await b.tasks.enqueue(ts, 1000);
+    expect((await hincrbys()) - before).toBe(1); // submitted
+    const claimed = await b.tasks.claim(500, never);
+    expect(claimed.length).toBe(500);
+    const afterClaim = await hincrbys();
+    await b.tasks.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
+    // finished:COMPLETED, duration_sum_ms, and one duration:<i> per bucket that got tasks (at most 11)
+    const applyCalls = (await hincrbys()) - afterClaim;
+    expect(applyCalls).toBeGreaterThanOrEqual(3);
+    expect(applyCalls).toBeLessThanOrEqual(13);
+    const s = await b.tasks.snapshot();
+    expect([s.submitted, s.finished.COMPLETED, s.duration.buckets.reduce((x, y) => x + y, 0)]).toEqual([500, 500, 500]);
+  });
+
   test("args with a lone surrogate do not break the scripts", async () => {
     const b = await open();
     const [t] = tasks(1);
@@ -228,6 +256,7 @@ describe("Redis dispatchers: fencing and taking over", () => {
     }, "b to take over a's task");
     expect(taken?.id).toBe(t!.id);
     expect(taken?.attempt).toBe(2);
+    expect((await b.tasks.snapshot()).retries).toBe(1); // the lost attempt counts as a retry
     await a.redis.connect(); // a comes back and reports attempt 1
     expect(await a.tasks.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: '"from a"' }])).toEqual([]);
     const applied = await b.tasks.apply([{ taskId: t!.id, attempt: 2, status: "COMPLETED", result: '"from b"' }]);
@@ -291,6 +320,7 @@ describe("Redis dispatchers: fencing and taking over", () => {
     }, "b to take over");
     expect(taken!.attempt).toBe(2);
     expect(taken!.attempt > taken!.maxAttempts).toBe(true);
+    expect((await b.tasks.snapshot()).retries).toBe(0); // it will not run again: not a retry
   });
 });
 
@@ -315,6 +345,7 @@ describe("Redis dispatchers: lost replies", () => {
     const [adopted] = await b.tasks.claim(1, AbortSignal.timeout(5000));
     expect(adopted?.id).toBe(t!.id);
     expect(adopted?.attempt).toBe(2);
+    expect((await b.tasks.snapshot()).retries).toBe(1);
   });
 });
 

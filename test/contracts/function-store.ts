@@ -5,6 +5,15 @@ import type { FunctionStore } from "../../src/domain/ports.ts";
 
 export function describeFunctionStore(name: string, make: () => Promise<{ store: FunctionStore; close(): Promise<void> }>): void {
   describe(`FunctionStore contract: ${name}`, () => {
+    test("count is 0 when empty", async () => {
+      const f = await make();
+      try {
+        expect(await f.store.count()).toBe(0);
+      } finally {
+        await f.close();
+      }
+    });
+
     test("save, get and list round-trip every field", async () => {
       const f = await make();
       try {
@@ -14,6 +23,7 @@ export function describeFunctionStore(name: string, make: () => Promise<{ store:
         expect(await f.store.get("fn-1")).toEqual(fn);
         expect(await f.store.get("missing")).toBeUndefined();
         expect((await f.store.list()).map((x) => x.id).sort()).toEqual(["fn-1", "fn-2"]);
+        expect(await f.store.count()).toBe(2);
       } finally {
         await f.close();
       }

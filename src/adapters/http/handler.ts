@@ -7,6 +7,7 @@ import type { FunctionRecord } from "../../domain/function-record.ts";
 import type { TaskService } from "../../domain/task-service.ts";
 import { isTerminal, type Task } from "../../domain/task.ts";
 import { openApiDocument } from "./openapi.ts";
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics, type MetricsReport } from "./prometheus.ts";
 import { domainErrorReply, errorReply, json } from "./replies.ts";
 import { ExecuteBatchBody, ExecuteBody, RegisterBody, WaitBody } from "./schemas.ts";
 import { validator, type BodyValidator } from "./validate.ts";
@@ -18,6 +19,8 @@ export interface HandlerOptions {
   readonly version: string;
   /** Extra health facts (queue depth); throws when the backend is down. */
   readonly health: () => Promise<{ queued: number }>;
+  /** What GET /metrics shows: the store's task counters and this process' facts; throws BackendUnavailableError when the backend is down. */
+  readonly metrics: () => Promise<MetricsReport>;
 }
 
 const checkRegister = validator(RegisterBody);
@@ -120,6 +123,7 @@ export function createHandler(service: TaskService, o: HandlerOptions): (req: Re
       return json(functionBody(fn, url.searchParams.get("source") === "true"));
     },
     "/openapi.json": async () => new Response(openapi, { headers: { "content-type": "application/json" } }),
+    "/metrics": async () => new Response(renderMetrics(await o.metrics()), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } }),
     "/healthz": async () => {
       try {
         return json({ status: "ok", ...(await o.health()) });
@@ -155,7 +159,7 @@ export function createHandler(service: TaskService, o: HandlerOptions): (req: Re
   };
 }
 
-const EXACT_GETS = new Set(["/functions", "/openapi.json", "/healthz"]);
+const EXACT_GETS = new Set(["/functions", "/openapi.json", "/healthz", "/metrics"]);
 const PARAM_GETS = new Set(["/status", "/result", "/functions"]);
 const PARAM_DELETES = new Set(["/tasks"]);
 

@@ -75,6 +75,15 @@ export function openApiDocument(version: string): object {
         },
       },
       "/healthz": { get: { summary: "Liveness", responses: { "200": reply("OK", S.Health), ...errors([503]) } } },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics (text format 0.0.4): task counters of the whole deployment, queue depth, duration histogram, process facts",
+          responses: {
+            "200": { description: "Prometheus text exposition", content: { "text/plain; version=0.0.4": { schema: { type: "string" } } } },
+            ...errors([503]),
+          },
+        },
+      },
     },
   };
 }

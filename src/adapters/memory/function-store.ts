@@ -16,4 +16,8 @@ export class MemoryFunctionStore implements FunctionStore {
   async list(): Promise<FunctionRecord[]> {
     return [...this.byId.values()];
   }
+
+  async count(): Promise<number> {
+    return this.byId.size;
+  }
 }

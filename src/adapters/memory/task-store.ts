@@ -2,9 +2,11 @@
  * Tasks and their queue in memory: the embedded mode's store and the reference implementation for the
  * TaskStore contract suite. Terminal tasks are forgotten after the retention period. A cancelled QUEUED
  * task's id stays in the FIFO until a claim reaches it and skips it; `queued` counts the QUEUED tasks.
+ * It keeps the task counters (TaskStats) where it changes tasks: enqueue, apply and cancel.
  */
 import type { DomainError } from "../../domain/errors.ts";
-import type { Clock, TaskStore } from "../../domain/ports.ts";
+import { TaskCounters, type StatsSnapshot } from "../../domain/metrics.ts";
+import type { Clock, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import { applyTransition, cancelTask, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
@@ -15,13 +17,14 @@ export interface MemoryTaskStoreOptions {
   readonly retentionMs: number;
 }
 
-export class MemoryTaskStore implements TaskStore {
+export class MemoryTaskStore implements TaskStore, TaskStats {
   private readonly tasks = new Map<string, Task>();
   private readonly queue = new FifoQueue<string>();
   private readonly expiries = new FifoQueue<{ id: string; at: number }>();
   private readonly claimers = new Set<() => void>();
   /** How many tasks are QUEUED (the queue may also hold ids of tasks cancelled while queued). */
   private queued = 0;
+  private readonly counters = new TaskCounters();
 
   constructor(private readonly o: MemoryTaskStoreOptions) {}
 
@@ -33,6 +36,7 @@ export class MemoryTaskStore implements TaskStore {
       this.queue.push(t.id);
     }
     this.queued += tasks.length;
+    this.counters.submitted(tasks.length);
     this.wake();
     return ok(undefined);
   }
@@ -89,9 +93,11 @@ export class MemoryTaskStore implements TaskStore {
       if (next.status === "QUEUED") {
         this.queue.push(next.id);
         this.queued++;
+        this.counters.retried();
         requeued = true;
       } else if (isTerminal(next.status)) {
         this.expiries.push({ id: next.id, at: now + this.o.retentionMs });
+        this.counters.finished(next, now);
       }
     }
     if (requeued) this.wake();
@@ -112,7 +118,12 @@ export class MemoryTaskStore implements TaskStore {
     if (task.status === "QUEUED") this.queued--;
     this.tasks.set(id, cancelled.value);
     this.expiries.push({ id, at: now + this.o.retentionMs });
+    this.counters.finished(cancelled.value, now);
     return cancelled;
+  }
+
+  async snapshot(): Promise<StatsSnapshot> {
+    return this.counters.snapshot(this.queued);
   }
 
   private wake(): void {

@@ -27,4 +27,8 @@ export class RedisFunctionStore implements FunctionStore {
     const all = await guarded(() => this.redis.hvals(this.keys.functions));
     return all.map((json) => JSON.parse(json) as FunctionRecord);
   }
+
+  async count(): Promise<number> {
+    return guarded(() => this.redis.hlen(this.keys.functions));
+  }
 }

@@ -12,6 +12,8 @@ export interface RedisKeys {
   readonly queue: string;
   /** Count of QUEUED tasks (queued, not yet claimed): the queue depth. */
   readonly queued: string;
+  /** Hash of task counters (GET /metrics), changed by the scripts that change tasks; see task-stats.ts. */
+  readonly stats: string;
   /** Hash: function id -> JSON of the FunctionRecord. */
   readonly functions: string;
   /** Pub/sub channel carrying "these tasks are terminal" notifications. */
@@ -36,6 +38,7 @@ export function redisKeys(prefix: string): RedisKeys {
     prefix,
     queue: `${prefix}:queue`,
     queued: `${prefix}:queued`,
+    stats: `${prefix}:stats`,
     functions: `${prefix}:functions`,
     events: `${prefix}:events`,
     cancels: `${prefix}:cancels`,

@@ -86,7 +86,7 @@ export class QueueConsumer {
   async reclaim(max: number): Promise<Task[]> {
     await this.liveness.ensure();
     const args = [GROUP, this.o.dispatcherId, max, this.clock.now(), this.keys.taskPrefix, this.keys.livePrefix];
-    const reply = await this.runClaiming(() => RECLAIM.run(this.redis, [this.keys.queue, this.keys.queued], args));
+    const reply = await this.runClaiming(() => RECLAIM.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args));
     if (reply.length > 0) this.logger?.log("info", "took over tasks of a dead dispatcher", { tasks: reply.length });
     return this.hold(reply);
   }
@@ -125,7 +125,7 @@ export class QueueConsumer {
       return [];
     }
     const args = [GROUP, this.o.dispatcherId, this.clock.now(), this.keys.taskPrefix, ...lost];
-    const reply = await this.runClaiming(() => ADOPT.run(this.redis, [this.keys.queue, this.keys.queued], args));
+    const reply = await this.runClaiming(() => ADOPT.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args));
     if (reply.length > 0) this.logger?.log("warn", "adopted tasks whose claim reply was lost", { tasks: reply.length });
     return this.hold(reply);
   }

@@ -2,7 +2,8 @@
  * Tasks and their queue in Redis. Each task is a string key holding its JSON; the queue is a Stream
  * read through a consumer group, so an entry stays pending on its dispatcher until the task is terminal
  * (then it is acked and deleted). Every state change is one atomic Lua script carrying the attempt
- * number (fencing), and every call is one round trip however many tasks it carries.
+ * number (fencing), and every call is one round trip however many tasks it carries. The same scripts
+ * keep the task counters (TaskStats) in a hash, so the API reads what the dispatchers did (task-stats.ts).
  *
  * @example
  * const tasks = new RedisTaskStore({ redis, keys: redisKeys("faas"), clock: systemClock, retentionMs: 86_400_000 });
@@ -10,7 +11,8 @@
  */
 import type Redis from "ioredis";
 import type { DomainError } from "../../domain/errors.ts";
-import type { Clock, Logger, TaskStore } from "../../domain/ports.ts";
+import { failureLabelOf, type StatsSnapshot } from "../../domain/metrics.ts";
+import type { Clock, Logger, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import type { Task, Transition } from "../../domain/task.ts";
 import { guarded } from "./connection.ts";
@@ -18,8 +20,10 @@ import { GROUP, type RedisKeys } from "./keys.ts";
 import { APPLY } from "./lua/apply.ts";
 import { CANCEL } from "./lua/cancel.ts";
 import { ENQUEUE } from "./lua/enqueue.ts";
+import { READ_STATS } from "./lua/stats.ts";
 import { QueueConsumer, type QueueConsumerOptions } from "./queue-consumer.ts";
 import { decodeTask, encodeTask } from "./task-codec.ts";
+import { decodeStats } from "./task-stats.ts";
 
 export interface RedisTaskStoreOptions {
   readonly redis: Redis;
@@ -32,7 +36,7 @@ export interface RedisTaskStoreOptions {
   readonly logger?: Logger;
 }
 
-export class RedisTaskStore implements TaskStore {
+export class RedisTaskStore implements TaskStore, TaskStats {
   private readonly redis: Redis;
   private readonly keys: RedisKeys;
   private consumer: QueueConsumer | undefined;
@@ -47,7 +51,7 @@ export class RedisTaskStore implements TaskStore {
     if (tasks.length === 0) return ok(undefined);
     const args: (string | number)[] = [maxQueue, this.keys.taskPrefix];
     for (const t of tasks) args.push(t.id, encodeTask(t));
-    const reply = (await guarded(() => ENQUEUE.run(this.redis, [this.keys.queue, this.keys.queued], args))) as [number, number?];
+    const reply = (await guarded(() => ENQUEUE.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args))) as [number, number?];
     if (reply[0] === 1) return ok(undefined);
     return err({ kind: "QueueFull", depth: Number(reply[1]), limit: maxQueue, retryAfterS: 1 });
   }
@@ -75,8 +79,8 @@ export class RedisTaskStore implements TaskStore {
   async apply(transitions: readonly Transition[]): Promise<Task[]> {
     if (transitions.length === 0) return [];
     const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.taskPrefix];
-    for (const t of transitions) args.push(t.taskId, t.attempt, t.status, t.result ?? "");
-    const reply = (await guarded(() => APPLY.run(this.redis, [this.keys.queue, this.keys.queued], args))) as string[];
+    for (const t of transitions) args.push(t.taskId, t.attempt, t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "");
+    const reply = (await guarded(() => APPLY.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args))) as string[];
     this.consumer?.release(transitions);
     return reply.map(decodeTask);
   }
@@ -87,10 +91,15 @@ export class RedisTaskStore implements TaskStore {
 
   async cancel(id: string): Promise<Result<Task, DomainError>> {
     const args = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.task(id)];
-    const reply = (await guarded(() => CANCEL.run(this.redis, [this.keys.queue, this.keys.queued], args))) as [string, string?];
+    const reply = (await guarded(() => CANCEL.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args))) as [string, string?];
     if (reply[0] === "CANCELLED") return ok(decodeTask(reply[1] as string));
     if (reply[0] === "AlreadyTerminal") return err({ kind: "AlreadyTerminal", taskId: id, status: String(reply[1]) });
     return err({ kind: "UnknownTask", taskId: id });
+  }
+
+  async snapshot(): Promise<StatsSnapshot> {
+    const [fields, queued] = (await guarded(() => READ_STATS.run(this.redis, [this.keys.stats, this.keys.queued], []))) as [string[], string | null];
+    return decodeStats(fields, queued);
   }
 
   /** Stops claiming; a dispatcher's liveness key is deleted so others take over its pending tasks. */

@@ -6,7 +6,7 @@ import { SHARED_LUA } from "./shared.ts";
  * not know it holds: a claim whose reply was lost when the connection or Redis died after the script
  * ran. Entries no longer pending are skipped; entries whose task is terminal or gone are acked.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] stats hash
  * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] now (ms), ARGV[4] task key prefix,
  * then the entry ids
  * Returns {task JSON...} of the tasks now RUNNING here.
@@ -19,9 +19,10 @@ for i = 5, #ARGV, 500 do
   local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ARGV, i, math.min(i + 499, #ARGV)))
   for _, e in ipairs(entry_pairs(claimed, drop)) do entries[#entries + 1] = e end
 end
-local out, dropped, queued = start_attempts(ARGV[4], entries, tonumber(ARGV[3]))
+local out, dropped, queued, retried = start_attempts(ARGV[4], entries, tonumber(ARGV[3]))
 for _, id in ipairs(dropped) do drop[#drop + 1] = id end
 if queued > 0 then redis.call('DECRBY', KEYS[2], queued) end
+if retried > 0 then redis.call('HINCRBY', KEYS[3], 'retries', retried) end
 ack_all(KEYS[1], ARGV[1], drop)
 return out
 `,

@@ -5,11 +5,14 @@ import { SHARED_LUA } from "./shared.ts";
  * Applies fenced transitions: each only while its task is RUNNING with the same attempt (a stale
  * attempt never overwrites a newer one). A terminal task gets its result and expires after the
  * retention period (SET ... PX, one command per task); its queue entry is acked and deleted. A QUEUED
- * task (retry) goes back on the queue as a new entry and counts as queued again.
+ * task (retry) goes back on the queue as a new entry and counts as queued again. The stats hash counts
+ * the tasks finished (by status, failure label and submit-to-terminal time) and retried, one HINCRBY
+ * per field per call.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter
- * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key prefix, then 4 per
- * transition: task id, attempt, new status, result (JSON text; '' stands for null). Only the first
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] stats hash
+ * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key prefix, then 5 per
+ * transition: task id, attempt, new status, result (JSON text; '' stands for null), error label (for
+ * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts). Only the first
  * transition of a task in one call counts.
  * Returns {task JSON...} of the tasks changed.
  */
@@ -18,11 +21,11 @@ export const APPLY = new LuaScript(
   `${SHARED_LUA}
 local now = tonumber(ARGV[2])
 local keys = {}
-for i = 5, #ARGV, 4 do keys[#keys + 1] = ARGV[4] .. ARGV[i] end
+for i = 5, #ARGV, 5 do keys[#keys + 1] = ARGV[4] .. ARGV[i] end
 local raws = mget_all(keys)
-local out, done, requeued, seen = {}, {}, 0, {}
+local out, done, requeued, seen, stats = {}, {}, 0, {}, {}
 for k = 1, #keys do
-  local i = 1 + 4 * k
+  local i = 5 * k
   local t = nil
   if not seen[keys[k]] then t = decode_task(keys[k], raws[k]) end
   seen[keys[k]] = true
@@ -40,10 +43,15 @@ for k = 1, #keys do
       requeued = requeued + 1
     else
       redis.call('SET', keys[k], json, 'PX', ARGV[3])
+      count_finished(stats, t, now, ARGV[i + 4])
     end
   end
 end
-if requeued > 0 then redis.call('INCRBY', KEYS[2], requeued) end
+if requeued > 0 then
+  redis.call('INCRBY', KEYS[2], requeued)
+  stats.retries = requeued
+end
+flush_stats(KEYS[3], stats)
 ack_all(KEYS[1], ARGV[1], done)
 return out
 `,

@@ -10,8 +10,9 @@ import { SHARED_LUA } from "./shared.ts";
  * - RUNNING: the entry pending on its dispatcher is acked and deleted here, since no transition of that
  *   attempt will ever apply (the fence refuses them), so nothing else would; a dead dispatcher's reclaim
  *   then never sees it either.
+ * The stats hash counts it as finished CANCELLED, with its submit-to-cancel time.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] stats hash
  * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key
  * Returns {'CANCELLED', task JSON}, {'AlreadyTerminal', status} or {'UnknownTask'}.
  */
@@ -29,6 +30,9 @@ t.updatedAt = tonumber(ARGV[2])
 t.entry = nil
 local json = cjson.encode(t)
 redis.call('SET', ARGV[4], json, 'PX', ARGV[3])
+local stats = {}
+count_finished(stats, t, t.updatedAt, nil)
+flush_stats(KEYS[3], stats)
 return {'CANCELLED', json}
 `,
 );

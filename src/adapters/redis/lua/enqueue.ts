@@ -3,9 +3,10 @@ import { SHARED_LUA } from "./shared.ts";
 
 /**
  * Stores new QUEUED tasks (one MSET) and appends one queue entry per task, all or nothing: when the
- * queued count plus the batch would pass the limit, nothing is written.
+ * queued count plus the batch would pass the limit, nothing is written. Counts them as submitted (one
+ * HINCRBY per call).
  *
- * KEYS[1] queue stream, KEYS[2] queued counter
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] stats hash
  * ARGV[1] limit (max queued), ARGV[2] task key prefix, then pairs: ARGV[i] task id, ARGV[i+1] task JSON
  * Returns {1} when stored, {0, depth} when the queue is full.
  */
@@ -23,6 +24,7 @@ end
 mset_all(writes)
 for i = 3, #ARGV, 2 do redis.call('XADD', KEYS[1], '*', 't', ARGV[i]) end
 redis.call('INCRBY', KEYS[2], n)
+redis.call('HINCRBY', KEYS[3], 'submitted', n)
 return {1}
 `,
 );

@@ -7,7 +7,7 @@ import { SHARED_LUA } from "./shared.ts";
  * dispatcher's entries are never touched, however long they have been idle. Entries whose task is
  * terminal or gone are acked and dropped; dead consumers with nothing left pending are deleted.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] stats hash
  * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] max entries, ARGV[4] now (ms),
  * ARGV[5] task key prefix, ARGV[6] liveness key prefix
  * Returns {task JSON...} of the tasks now RUNNING here.
@@ -39,9 +39,10 @@ for _, c in ipairs(consumers) do
     if taken >= pending then redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name) end
   end
 end
-local out, dropped, queued = start_attempts(ARGV[5], entries, tonumber(ARGV[4]))
+local out, dropped, queued, retried = start_attempts(ARGV[5], entries, tonumber(ARGV[4]))
 for _, id in ipairs(dropped) do drop[#drop + 1] = id end
 if queued > 0 then redis.call('DECRBY', KEYS[2], queued) end
+if retried > 0 then redis.call('HINCRBY', KEYS[3], 'retries', retried) end
 ack_all(KEYS[1], ARGV[1], drop)
 return out
 `,

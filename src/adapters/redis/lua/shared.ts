@@ -1,3 +1,5 @@
+import { DURATION_BUCKETS_MS } from "../../../domain/metrics.ts";
+
 /**
  * Lua helpers prepended to the scripts. Many keys are read with one MGET and written with one MSET
  * (in chunks: Lua's unpack has a stack limit), so a batch costs a few commands, not a few per task.
@@ -7,11 +9,18 @@
  * start_attempts(task_prefix, entries, now): entries = {{entry id, task id}, ...}. Each task that is
  * QUEUED, or RUNNING on that same entry (taken over from a dead dispatcher), becomes RUNNING with its
  * attempt counted and the entry noted (finishing the task acks it). Returns the new task JSONs, the
- * entry ids to drop (task gone, terminal or unreadable) and how many were QUEUED (the queued count).
+ * entry ids to drop (task gone, terminal or unreadable), how many were QUEUED (the queued count) and how
+ * many were RUNNING and may still run (attempts lost with their dispatcher and retried: the retries counter).
  *
  * ack_all(queue, group, ids): XACK and XDEL the entries.
+ *
+ * Task counters (the stats hash, fields in task-stats.ts) are added up per call in a Lua table and
+ * written with one HINCRBY per field that moved, however many tasks the call carries:
+ * count_finished(acc, task, now, error_label) counts a task that just became terminal (status, failure
+ * label when FAILED, submit-to-terminal time in its histogram bucket); flush_stats(key, acc) writes them.
  */
 export const SHARED_LUA = `
+local DURATION_BOUNDS = {${DURATION_BUCKETS_MS.join(", ")}}
 local function mget_all(keys)
   local values = {}
   for i = 1, #keys, 500 do
@@ -37,11 +46,15 @@ local function start_attempts(task_prefix, entries, now)
   local keys = {}
   for i, e in ipairs(entries) do keys[i] = task_prefix .. e[2] end
   local raws = mget_all(keys)
-  local out, drop, writes, queued = {}, {}, {}, 0
+  local out, drop, writes, queued, retried = {}, {}, {}, 0, 0
   for i, e in ipairs(entries) do
     local t = decode_task(keys[i], raws[i])
     if t and (t.status == 'QUEUED' or (t.status == 'RUNNING' and t.entry == e[1])) then
-      if t.status == 'QUEUED' then queued = queued + 1 end
+      if t.status == 'QUEUED' then
+        queued = queued + 1
+      elseif t.attempt < t.maxAttempts then
+        retried = retried + 1
+      end
       t.status = 'RUNNING'
       t.attempt = t.attempt + 1
       t.updatedAt = now
@@ -55,7 +68,7 @@ local function start_attempts(task_prefix, entries, now)
     end
   end
   mset_all(writes)
-  return out, drop, queued
+  return out, drop, queued, retried
 end
 
 local function ack_all(queue, group, ids)
@@ -64,6 +77,33 @@ local function ack_all(queue, group, ids)
     redis.call('XACK', queue, group, unpack(ids, i, last))
     redis.call('XDEL', queue, unpack(ids, i, last))
   end
+end
+
+local function bump(acc, field, n)
+  acc[field] = (acc[field] or 0) + n
+end
+
+local function count_finished(acc, t, now, error_label)
+  bump(acc, 'finished:' .. t.status, 1)
+  if t.status == 'FAILED' then
+    if not error_label or error_label == '' then error_label = 'UserError' end
+    bump(acc, 'failed:' .. error_label, 1)
+  end
+  local ms = math.floor(now - (tonumber(t.createdAt) or now))
+  if ms < 0 then ms = 0 end
+  local bucket = #DURATION_BOUNDS
+  for i, bound in ipairs(DURATION_BOUNDS) do
+    if ms <= bound then
+      bucket = i - 1
+      break
+    end
+  end
+  bump(acc, 'duration:' .. bucket, 1)
+  bump(acc, 'duration_sum_ms', ms)
+end
+
+local function flush_stats(key, acc)
+  for field, n in pairs(acc) do redis.call('HINCRBY', key, field, string.format('%d', n)) end
 end
 
 -- {{entry id, task id}, ...} from an XREADGROUP / XCLAIM reply; entries deleted meanwhile are dropped
