@@ -41,3 +41,12 @@ export function describeError(e: DomainError): string {
 export class BackendUnavailableError extends Error {
   override readonly name = "BackendUnavailableError";
 }
+
+/**
+ * Thrown by store adapters when the backend took a command but did not answer in time: the change may
+ * or may not have been applied, so a client must check before sending it again. The HTTP adapter
+ * answers 504, never 503 (which promises that nothing was done).
+ */
+export class BackendTimeoutError extends Error {
+  override readonly name = "BackendTimeoutError";
+}

@@ -162,6 +162,20 @@ describe("Redis-mode settings", () => {
     expect(readLog(d.log)).toContain(`supports (local, pull, push), got "bogus"`);
   });
 
+  test("a hung Redis makes execute answer 504 BackendTimeout (maybe applied), not 503; service resumes", async () => {
+    const fid = await register(api.url, "(x) => x");
+    redis.freeze();
+    try {
+      const r = await call(`${api.url}/execute_function`, { function_id: fid, payload: "[1]" });
+      expect(r.status).toBe(504);
+      expect(r.body.error).toBe("BackendTimeout");
+      expect(r.body.message).toContain("check before sending it again");
+    } finally {
+      redis.thaw();
+    }
+    await waitFor(async () => (await call(`${api.url}/execute_function`, { function_id: fid, payload: "[2]" })).status === 201, "execute to work again");
+  });
+
   test("api and dispatcher stop cleanly on SIGTERM and SIGINT", async () => {
     const t = { url: redis.url, prefix: "e2e-stop" };
     const a = await startApi(t);

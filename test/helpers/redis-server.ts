@@ -18,6 +18,10 @@ export interface RedisServer {
   stop(o?: { kill?: boolean }): Promise<void>;
   /** Starts it again on the same port and dir; resolves once it answers PING. */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, as with a hung Redis. */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -69,7 +73,12 @@ export async function startRedisServer(o: { args?: string[] } = {}): Promise<Red
         await Bun.sleep(50);
       }
     },
-    [Symbol.asyncDispose]: () => stop({ kill: true }),
+    freeze: () => proc?.kill("SIGSTOP"),
+    thaw: () => proc?.kill("SIGCONT"),
+    [Symbol.asyncDispose]: async () => {
+      proc?.kill("SIGCONT");
+      await stop({ kill: true });
+    },
   };
 }
 

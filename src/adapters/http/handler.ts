@@ -2,7 +2,7 @@
  * The REST API as a `fetch(Request) => Response` function over a TaskService: routing, body limits,
  * JSON parsing, schema validation, and the mapping of domain errors to the one error shape.
  */
-import { BackendUnavailableError, type DomainError } from "../../domain/errors.ts";
+import { BackendTimeoutError, BackendUnavailableError, type DomainError } from "../../domain/errors.ts";
 import type { FunctionRecord } from "../../domain/function-record.ts";
 import type { TaskService } from "../../domain/task-service.ts";
 import { isTerminal, type Task } from "../../domain/task.ts";
@@ -149,6 +149,7 @@ export function createHandler(service: TaskService, o: HandlerOptions): (req: Re
       if (route !== undefined) return await route(req, url, param);
     } catch (e) {
       if (e instanceof BackendUnavailableError) return errorReply(503, "BackendUnavailable", e.message, undefined, { "retry-after": "1" });
+      if (e instanceof BackendTimeoutError) return errorReply(504, "BackendTimeout", e.message);
       return errorReply(500, "InternalError", `Unexpected error: ${(e as Error).message}`);
     }
     if (postRoute !== undefined || getRoute !== undefined || deleteRoute !== undefined) {

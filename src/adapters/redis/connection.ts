@@ -7,7 +7,7 @@
  * the background, so service resumes as soon as Redis is back.
  */
 import Redis, { type RedisOptions } from "ioredis";
-import { BackendUnavailableError } from "../../domain/errors.ts";
+import { BackendTimeoutError, BackendUnavailableError } from "../../domain/errors.ts";
 import type { Logger } from "../../domain/ports.ts";
 
 export interface RedisConnectionOptions {
@@ -85,13 +85,18 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLIC
 
 /**
  * The error to throw for a failed Redis call: BackendUnavailableError when Redis could not be reached
- * or cannot serve now; the original error when Redis answered that the command itself is wrong (a bug).
+ * or cannot serve now (nothing was done), BackendTimeoutError when a sent command got no answer in
+ * time (it may have been applied); the original error when Redis answered that the command itself is
+ * wrong (a bug).
  */
 export function backendError(e: unknown): unknown {
-  if (e instanceof BackendUnavailableError) return e;
+  if (e instanceof BackendUnavailableError || e instanceof BackendTimeoutError) return e;
   const err = e as Error;
   if (err?.name === "ReplyError" && !TRANSIENT_REPLY.test(err.message)) return e;
   const why = String(err?.message ?? e);
+  if (/command timed out/i.test(why)) {
+    return new BackendTimeoutError("Redis took the request but did not answer in time; it may have been applied: check before sending it again");
+  }
   if (why.includes("enableOfflineQueue")) return new BackendUnavailableError("Redis unavailable: not connected (reconnecting in the background)");
   return new BackendUnavailableError(`Redis unavailable: ${why}`);
 }
