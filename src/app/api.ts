@@ -4,7 +4,7 @@
  * Cancels go to the store and, on the cancels channel, to the dispatchers.
  */
 import { FunctionSourceChecker } from "../adapters/js-source/index.ts";
-import { createHandler, startHttpServer } from "../adapters/http/index.ts";
+import { createHandler, startHttpServer, withApiKeys } from "../adapters/http/index.ts";
 import { openRedisBackend } from "../adapters/redis/index.ts";
 import { jsonLogger, systemClock, uuidGen } from "../adapters/system/index.ts";
 import { CachedFunctionStore } from "../domain/function-cache.ts";
@@ -22,10 +22,10 @@ const { tasks, events, cancels } = backend;
 const functions = new CachedFunctionStore(backend.functions); // functions are immutable: read each once
 const service = new TaskService({ functions, tasks, events, cancels, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue, recheckMs: 1000 });
 const metrics = metricsReport(tasks, backend.functions);
-const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: backend.health, metrics });
+const fetch = withApiKeys(createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health: backend.health, metrics }), { keys: c.apiKeys });
 if (!(await backend.ready(2000))) logger.log("warn", "redis not reachable yet; retrying in the background", { redis: c.redisUrl });
 const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
-logger.log("info", "bunfaas api listening", { url: `http://${c.host}:${server.port}`, redis: c.redisUrl, prefix: c.prefix });
+logger.log("info", "bunfaas api listening", { url: `http://${c.host}:${server.port}`, redis: c.redisUrl, prefix: c.prefix, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
 
 stopOnSignals(logger, async () => {
   void server.stop(true);

@@ -13,6 +13,8 @@ export interface EmbeddedConfig extends ExecutorSettings {
   readonly maxQueue: number;
   readonly retentionMs: number;
   readonly logLevel: LogLevel;
+  /** --api-keys / FAAS_API_KEYS: the accepted API keys; empty means the API is open. */
+  readonly apiKeys: readonly string[];
 }
 
 /** Reads `--name value` or `--name=value` from argv. */
@@ -60,6 +62,29 @@ export function parseLogLevel(text: string | undefined): LogLevel {
   return level as LogLevel;
 }
 
+export const MIN_API_KEY_LENGTH = 16;
+
+/**
+ * Parses `--api-keys` / `FAAS_API_KEYS`: a comma-separated list of keys, each at least 16 printable
+ * ASCII characters without spaces. Unset or empty: no keys (the API is open). Messages never echo a key.
+ *
+ * @example
+ * parseApiKeys("k1-0123456789abcdef,k2-0123456789abcdef") // two keys
+ * parseApiKeys(undefined)                                // []
+ */
+export function parseApiKeys(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === "") return [];
+  const keys = text.split(",").map((k) => k.trim());
+  keys.forEach((k, i) => {
+    const which = keys.length > 1 ? ` (key ${i + 1} of ${keys.length})` : "";
+    if (k.length < MIN_API_KEY_LENGTH) {
+      throw new Error(`--api-keys (FAAS_API_KEYS) must be a comma-separated list of keys of at least ${MIN_API_KEY_LENGTH} characters each, got one of ${k.length} characters${which}`);
+    }
+    if (!/^[\x21-\x7e]+$/.test(k)) throw new Error(`--api-keys (FAAS_API_KEYS): a key must be printable ASCII without spaces, got one with other characters${which}`);
+  });
+  return keys;
+}
+
 /** The embedded process's settings from argv and env. */
 export function embeddedConfig(argv: readonly string[], env: Record<string, string | undefined>): EmbeddedConfig {
   const get = reader(argv, env);
@@ -71,6 +96,7 @@ export function embeddedConfig(argv: readonly string[], env: Record<string, stri
     maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
     retentionMs: parseDuration(get("retention", "RETENTION") ?? "24h", "--retention"),
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
+    apiKeys: parseApiKeys(get("api-keys", "FAAS_API_KEYS")),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { FunctionSourceChecker } from "../adapters/js-source/index.ts";
 import type { ExecutorPool } from "../adapters/bun-worker/index.ts";
-import { createHandler, startHttpServer } from "../adapters/http/index.ts";
+import { createHandler, startHttpServer, withApiKeys } from "../adapters/http/index.ts";
 import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../adapters/memory/index.ts";
 import { jsonLogger, pause, systemClock, uuidGen } from "../adapters/system/index.ts";
 import { Dispatcher } from "../domain/dispatcher.ts";
@@ -34,7 +34,8 @@ export function startEmbedded(c: EmbeddedConfig): Embedded {
   const dispatcher = new Dispatcher({ tasks, functions, events, cancels, executor: pool, logger, pause });
   const service = new TaskService({ functions, tasks, events, cancels, clock, ids: uuidGen, checker: new FunctionSourceChecker(), maxQueue: c.maxQueue });
   const health = async (): Promise<{ queued: number }> => ({ queued: await tasks.queueDepth() });
-  const fetch = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health, metrics: metricsReport(tasks, functions) });
+  const handler = createHandler(service, { maxBodyBytes: c.maxBodyBytes, version: pkg.version, health, metrics: metricsReport(tasks, functions) });
+  const fetch = withApiKeys(handler, { keys: c.apiKeys });
   const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
   dispatcher.start();
   return {

@@ -3,7 +3,7 @@
  * parsed with the same helpers and flags as the embedded mode. Flags win over variables; a bad value
  * throws an Error naming the flag (the process prints it and exits with code 2).
  */
-import { parseBytes, parseDuration, parseInteger, parseLogLevel, reader, type LogLevel } from "./config.ts";
+import { parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
 type Env = Record<string, string | undefined>;
@@ -23,6 +23,8 @@ export interface ApiConfig extends RedisSettings {
   readonly host: string;
   readonly maxBodyBytes: number;
   readonly maxQueue: number;
+  /** --api-keys / FAAS_API_KEYS: the accepted API keys; empty means the API is open. */
+  readonly apiKeys: readonly string[];
 }
 
 /** The modes this build's dispatcher runs: its own executors (local), or remote workers (pull, push). */
@@ -60,6 +62,7 @@ export function apiConfig(argv: readonly string[], env: Env): ApiConfig {
     host: get("host", "HOST") ?? "127.0.0.1",
     maxBodyBytes: parseBytes(get("max-body", "MAX_BODY") ?? "1mb", "--max-body"),
     maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
+    apiKeys: parseApiKeys(get("api-keys", "FAAS_API_KEYS")),
   };
 }
 

@@ -11,6 +11,7 @@ import { FaasError, FaasNetworkError, TaskCancelledError, TaskFailedError, WaitT
 import { isTerminalStatus } from "./types.ts";
 
 export const USAGE = `Usage: faas <command> [options]   (server: --url URL, or FAAS_URL; default http://127.0.0.1:8000)
+                                (API key, when the server has keys: FAAS_API_KEY, or --api-key KEY)
 
   register <file.ts|-> [--name n] [--timeout-ms n] [--max-attempts n]   register one function expression; prints its id
   execute <function_id> '<json args array>' [--wait S] [--timeout-ms n]  prints the task id, or the result with --wait
@@ -150,7 +151,7 @@ const COMMANDS: Record<string, Command> = {
  * ```
  */
 export async function main(argv: readonly string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
-  let parsed: { command: Command; pos: string[]; flags: Flags; url: string };
+  let parsed: { command: Command; pos: string[]; flags: Flags; url: string; apiKey: string | undefined };
   try {
     parsed = parse(argv, env);
   } catch (e) {
@@ -162,7 +163,8 @@ export async function main(argv: readonly string[], env: Record<string, string |
     return 2;
   }
   try {
-    return await parsed.command.run(new FaasClient(parsed.url), parsed.pos, parsed.flags, io);
+    const client = new FaasClient(parsed.url, parsed.apiKey !== undefined ? { apiKey: parsed.apiKey } : {});
+    return await parsed.command.run(client, parsed.pos, parsed.flags, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`faas: ${e.message}\n\n${USAGE}`);
@@ -175,9 +177,12 @@ export async function main(argv: readonly string[], env: Record<string, string |
 
 class HelpRequest extends Error {}
 
-function parse(argv: readonly string[], env: Record<string, string | undefined>): { command: Command; pos: string[]; flags: Flags; url: string } {
+function parse(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): { command: Command; pos: string[]; flags: Flags; url: string; apiKey: string | undefined } {
   const str = { type: "string" } as const;
-  const options = { url: str, name: str, "timeout-ms": str, "max-attempts": str, wait: str, help: { type: "boolean" } } as const;
+  const options = { url: str, "api-key": str, name: str, "timeout-ms": str, "max-attempts": str, wait: str, help: { type: "boolean" } } as const;
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
@@ -196,13 +201,15 @@ function parse(argv: readonly string[], env: Record<string, string | undefined>)
   }
   const flags: Flags = {};
   for (const [k, v] of Object.entries(values)) {
-    if (k === "url" || k === "help" || v === undefined) continue;
+    if (k === "url" || k === "api-key" || k === "help" || v === undefined) continue;
     if (!command.flags.includes(k)) throw new UsageError(`${name} does not take --${k}`);
     flags[k] = String(v);
   }
   const url = (values.url as string | undefined) ?? env.FAAS_URL ?? "http://127.0.0.1:8000";
   if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
-  return { command, pos, flags, url };
+  const apiKey = ((values["api-key"] as string | undefined) ?? env.FAAS_API_KEY ?? "").trim() || undefined;
+  if (apiKey !== undefined && !/^[\x21-\x7e]+$/.test(apiKey)) throw new UsageError("--api-key (FAAS_API_KEY) must be printable ASCII without spaces");
+  return { command, pos, flags, url, apiKey };
 }
 
 function int(f: Flags, key: string): number | undefined {
@@ -241,7 +248,10 @@ async function readText(file: string): Promise<string> {
 }
 
 function describeFailure(e: unknown): string {
-  if (e instanceof FaasError) return `${e.code} (HTTP ${e.status}): ${e.message}${e.field !== undefined ? ` [field: ${e.field}]` : ""}`;
+  if (e instanceof FaasError) {
+    const hint = e.status === 401 ? " (set FAAS_API_KEY or pass --api-key)" : e.status === 403 ? " (check FAAS_API_KEY or --api-key)" : "";
+    return `${e.code} (HTTP ${e.status}): ${e.message}${e.field !== undefined ? ` [field: ${e.field}]` : ""}${hint}`;
+  }
   if (e instanceof TaskFailedError) return `task ${e.taskId} FAILED: ${e.remote.name}: ${e.remote.message}`;
   if (e instanceof TaskCancelledError || e instanceof WaitTimeoutError) return e.message;
   if (e instanceof FaasNetworkError) return `${e.message}${e.outcomeUnknown ? " (the server may have acted on it: check before repeating)" : ""}`;

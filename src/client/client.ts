@@ -19,6 +19,11 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** The fetch to use (default: the global one). */
   fetch?: FetchLike;
+  /**
+   * The server's API key (one of its FAAS_API_KEYS), sent as `Authorization: Bearer <key>`. A missing
+   * or wrong key is a FaasError 401 `Unauthorized` or 403 `Forbidden`, never retried.
+   */
+  apiKey?: string;
 }
 
 /** A function to register: sent as `fn.toString()`, so it must be self-contained. */
@@ -38,7 +43,7 @@ const utf8 = new TextEncoder();
  * @example
  * ```ts
  * import { FaasClient } from "./src/client/index.ts";
- * const faas = new FaasClient("http://127.0.0.1:8000");
+ * const faas = new FaasClient("http://127.0.0.1:8000", { apiKey: process.env.FAAS_API_KEY });
  * const add = await faas.register((a: number, b: number) => a + b, { name: "add" });
  * console.log(await faas.run(add, [2, 3])); // 5
  * ```
@@ -48,11 +53,15 @@ export class FaasClient {
   private readonly registered = new WeakMap<RemoteFunction, Promise<string>>();
 
   constructor(baseUrl: string, o: ClientOptions = {}) {
+    if (o.apiKey !== undefined && !/^[\x21-\x7e]+$/.test(o.apiKey)) {
+      throw new TypeError(`apiKey must be a non-empty string of printable ASCII without spaces, got ${typeof o.apiKey === "string" ? `one of ${o.apiKey.length} characters that does not fit` : typeof o.apiKey}`);
+    }
     this.http = new Transport(baseUrl.replace(/\/+$/, ""), {
       retries: o.retries ?? 3,
       backoffMs: o.backoffMs ?? 100,
       requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
       fetch: o.fetch,
+      ...(o.apiKey !== undefined && { apiKey: o.apiKey }),
     });
   }
 

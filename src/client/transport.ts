@@ -8,7 +8,8 @@
  *   may not have been applied (a task may be queued), so it is never retried blindly: it fails with
  *   a {@link FaasNetworkError} whose `outcomeUnknown` is true;
  * - the wait before a retry is the server's `Retry-After` when present, else exponential backoff with
- *   full jitter; every other non-2xx reply is thrown at once as a {@link FaasError}.
+ *   full jitter; every other non-2xx reply is thrown at once as a {@link FaasError}: a 401 (no API
+ *   key) or 403 (wrong key) is never retried.
  */
 import { backoffDelay, delay, retryAfterMs } from "./backoff.ts";
 import { FaasError, FaasNetworkError } from "./errors.ts";
@@ -24,6 +25,8 @@ export interface TransportOptions {
   /** Deadline of one attempt, in ms, on top of any long-poll wait (default 30,000). */
   readonly requestTimeoutMs: number;
   readonly fetch?: FetchLike;
+  /** Sent as `Authorization: Bearer <apiKey>` on every call when set. */
+  readonly apiKey?: string;
   /** Source of jitter; tests may pin it. */
   readonly random?: () => number;
   /** How to wait between attempts (default: a timer); tests may record the delays instead. */
@@ -58,9 +61,12 @@ export class Transport {
    */
   async send<T>(call: Call): Promise<T> {
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.o.apiKey !== undefined) headers.authorization = `Bearer ${this.o.apiKey}`;
     const init = (): RequestInit => ({
       method: call.method,
-      headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+      headers,
       body,
       signal: AbortSignal.timeout(this.o.requestTimeoutMs + (call.holdMs ?? 0)),
     });

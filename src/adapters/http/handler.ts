@@ -6,6 +6,7 @@ import { BackendTimeoutError, BackendUnavailableError, type DomainError } from "
 import type { FunctionRecord } from "../../domain/function-record.ts";
 import type { TaskService } from "../../domain/task-service.ts";
 import { isTerminal, type Task } from "../../domain/task.ts";
+import { dashboardRoute } from "./dashboard.ts";
 import { openApiDocument } from "./openapi.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics, type MetricsReport } from "./prometheus.ts";
 import { domainErrorReply, errorReply, json } from "./replies.ts";
@@ -34,6 +35,7 @@ type Route = (req: Request, url: URL, param: string) => Promise<Response>;
 /** Builds the request handler. */
 export function createHandler(service: TaskService, o: HandlerOptions): (req: Request) => Promise<Response> {
   const openapi = JSON.stringify(openApiDocument(o.version));
+  const dashboard = dashboardRoute(service, { metrics: o.metrics, version: o.version });
 
   async function readBody(req: Request): Promise<{ ok: true; body: unknown } | { ok: false; reply: Response }> {
     const declared = Number(req.headers.get("content-length") ?? "0");
@@ -123,6 +125,7 @@ export function createHandler(service: TaskService, o: HandlerOptions): (req: Re
       return json(functionBody(fn, url.searchParams.get("source") === "true"));
     },
     "/openapi.json": async () => new Response(openapi, { headers: { "content-type": "application/json" } }),
+    "/dashboard": async (_req, url) => dashboard(url),
     "/metrics": async () => new Response(renderMetrics(await o.metrics()), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } }),
     "/healthz": async () => {
       try {
@@ -160,7 +163,7 @@ export function createHandler(service: TaskService, o: HandlerOptions): (req: Re
   };
 }
 
-const EXACT_GETS = new Set(["/functions", "/openapi.json", "/healthz", "/metrics"]);
+const EXACT_GETS = new Set(["/functions", "/openapi.json", "/healthz", "/metrics", "/dashboard"]);
 const PARAM_GETS = new Set(["/status", "/result", "/functions"]);
 const PARAM_DELETES = new Set(["/tasks"]);
 

@@ -15,11 +15,32 @@ const errors = (codes: number[]): Record<string, object> =>
 
 const idParam = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
 
+/** Security requirements: any one of them is enough. The API routes take a header; /metrics and /dashboard also a query key or the session cookie. */
+const API_KEY_HEADERS = [{ bearer: [] }, { apiKeyHeader: [] }];
+const BROWSER_AUTH = [...API_KEY_HEADERS, { apiKeyQuery: [] }, { sessionCookie: [] }];
+const OPEN: object[] = [];
+
+const securitySchemes = {
+  bearer: { type: "http", scheme: "bearer", description: "Authorization: Bearer <key>, one of the server's --api-keys" },
+  apiKeyHeader: { type: "apiKey", in: "header", name: "X-API-Key", description: "The key in an X-API-Key header" },
+  apiKeyQuery: { type: "apiKey", in: "query", name: "key", description: "?key=<key>: /metrics (scrapers) and /dashboard only" },
+  sessionCookie: { type: "apiKey", in: "cookie", name: "faas_session", description: "Set by POST /dashboard/login: /metrics and /dashboard only" },
+};
+
 /** The document served at GET /openapi.json. */
 export function openApiDocument(version: string): object {
   return {
     openapi: "3.1.0",
-    info: { title: "bunfaas", version, description: "Register JavaScript/TypeScript functions, execute them, read results." },
+    info: {
+      title: "bunfaas",
+      version,
+      description:
+        "Register JavaScript/TypeScript functions, execute them, read results. When the server runs with API keys (FAAS_API_KEYS), " +
+        "every route but /healthz and /openapi.json takes a key: 401 Unauthorized without one (WWW-Authenticate: Bearer), 403 Forbidden with a wrong one. " +
+        "Without keys the security requirements do not apply.",
+    },
+    components: { securitySchemes, responses: { Unauthorized: reply("No API key sent", S.ErrorReply), Forbidden: reply("The API key is not valid", S.ErrorReply) } },
+    security: API_KEY_HEADERS,
     paths: {
       "/register_function": {
         post: {
@@ -74,13 +95,38 @@ export function openApiDocument(version: string): object {
           responses: { "200": reply("Function", S.FunctionInfo), ...errors([404]) },
         },
       },
-      "/healthz": { get: { summary: "Liveness", responses: { "200": reply("OK", S.Health), ...errors([503]) } } },
+      "/healthz": { get: { summary: "Liveness", security: OPEN, responses: { "200": reply("OK", S.Health), ...errors([503]) } } },
       "/metrics": {
         get: {
           summary: "Prometheus metrics (text format 0.0.4): task counters of the whole deployment, queue depth, duration histogram, process facts",
+          security: BROWSER_AUTH,
           responses: {
             "200": { description: "Prometheus text exposition", content: { "text/plain; version=0.0.4": { schema: { type: "string" } } } },
             ...errors([503]),
+          },
+        },
+      },
+      "/openapi.json": { get: { summary: "This document", security: OPEN, responses: { "200": { description: "OpenAPI 3.1" } } } },
+      "/dashboard": {
+        get: {
+          summary: "HTML dashboard: task counters, duration summary, functions, task lookup (?task=id); with API keys, a sign-in form until signed in",
+          security: BROWSER_AUTH,
+          parameters: [{ name: "task", in: "query", required: false, schema: { type: "string" } }],
+          responses: { "200": { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } }, ...errors([503]) },
+        },
+      },
+      "/dashboard/login": {
+        post: {
+          summary: "Sign in to the dashboard with an API key (form field key); sets an HttpOnly session cookie (only when API keys are on)",
+          security: OPEN,
+          requestBody: {
+            required: true,
+            content: { "application/x-www-form-urlencoded": { schema: { type: "object", properties: { key: { type: "string" } }, required: ["key"] } } },
+          },
+          responses: {
+            "303": { description: "Signed in: Set-Cookie faas_session, Location /dashboard" },
+            "401": { description: "No key: the form again", content: { "text/html": { schema: { type: "string" } } } },
+            "403": { description: "Wrong key: the form again", content: { "text/html": { schema: { type: "string" } } } },
           },
         },
       },

@@ -1,0 +1,209 @@
+/**
+ * API keys on the embedded server (port 0): 401 without a key (WWW-Authenticate: Bearer, the error
+ * shape), 403 with a wrong one, 200 with either header form; /healthz and /openapi.json open; /metrics
+ * with ?key=; the whole flow with a key. Keys are never echoed. Also the constant-time key set and
+ * the session store on their own.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ApiKeys } from "../../src/adapters/http/auth.ts";
+import { readCookie, Sessions } from "../../src/adapters/http/sessions.ts";
+import { parseApiKeys } from "../../src/app/config.ts";
+import type { Embedded } from "../../src/app/embedded.ts";
+import { startTestServer } from "../helpers/embedded.ts";
+
+const KEY = "test-key-0123456789abcdef";
+const OTHER_KEY = "second-key-0123456789";
+const WRONG = "wrong-key-0123456789abcdef";
+
+let app: Embedded;
+let base: string;
+beforeAll(() => {
+  app = startTestServer({ apiKeys: [KEY, OTHER_KEY] });
+  base = app.url;
+});
+afterAll(() => app.stop());
+
+async function call(path: string, headers: Record<string, string> = {}, init: RequestInit = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const r = await fetch(`${base}${path}`, { ...init, headers: { ...headers, ...(init.body !== undefined && { "content-type": "application/json" }) } });
+  return { status: r.status, text: await r.text(), headers: r.headers };
+}
+
+describe("API keys on", () => {
+  test("no key: 401 with WWW-Authenticate: Bearer and the error shape, on every API route", async () => {
+    for (const [method, path, body] of [
+      ["GET", "/functions", undefined],
+      ["GET", "/status/abc", undefined],
+      ["GET", "/result/abc?wait=1", undefined],
+      ["POST", "/register_function", JSON.stringify({ name: "x", payload: "() => 1" })],
+      ["POST", "/execute_function", "{}"],
+      ["DELETE", "/tasks/abc", undefined],
+      ["GET", "/no-such-route", undefined],
+    ] as const) {
+      const r = await call(path, {}, { method, ...(body !== undefined && { body }) });
+      expect([method, path, r.status, r.headers.get("www-authenticate")]).toEqual([method, path, 401, "Bearer"]);
+      const parsed = JSON.parse(r.text);
+      expect(Object.keys(parsed).sort()).toEqual(["error", "message"]);
+      expect(parsed.error).toBe("Unauthorized");
+      expect(parsed.message).toContain("Authorization: Bearer");
+    }
+  });
+
+  test("a non-Bearer Authorization header or an empty key counts as no key: 401", async () => {
+    expect((await call("/functions", { authorization: `Basic ${btoa(`u:${KEY}`)}` })).status).toBe(401);
+    expect((await call("/functions", { "x-api-key": "" })).status).toBe(401);
+    expect((await call("/functions", { authorization: "Bearer" })).status).toBe(401);
+  });
+
+  test("a wrong key: 403 Forbidden in the error shape, the key never echoed, no WWW-Authenticate", async () => {
+    for (const headers of <Array<Record<string, string>>>[{ authorization: `Bearer ${WRONG}` }, { "x-api-key": WRONG }, { authorization: `Bearer ${KEY.slice(0, -1)}` }]) {
+      const r = await call("/functions", headers);
+      expect(r.status).toBe(403);
+      expect(r.headers.get("www-authenticate")).toBeNull();
+      const parsed = JSON.parse(r.text);
+      expect(Object.keys(parsed).sort()).toEqual(["error", "message"]);
+      expect(parsed.error).toBe("Forbidden");
+      expect(r.text).not.toContain(WRONG);
+      expect(r.text).not.toContain(KEY.slice(0, -1));
+    }
+  });
+
+  test("?key= is not accepted on API routes (only /metrics and /dashboard)", async () => {
+    expect((await call(`/functions?key=${KEY}`)).status).toBe(401);
+  });
+
+  test("200 with either header form and with any of the configured keys", async () => {
+    for (const headers of <Array<Record<string, string>>>[{ authorization: `Bearer ${KEY}` }, { authorization: `bearer ${OTHER_KEY}` }, { "x-api-key": KEY }, { "x-api-key": OTHER_KEY }]) {
+      const r = await call("/functions", headers);
+      expect([JSON.stringify(headers), r.status]).toEqual([JSON.stringify(headers), 200]);
+      expect(JSON.parse(r.text).functions).toBeArray();
+    }
+  });
+
+  test("/healthz and /openapi.json stay open", async () => {
+    const h = await call("/healthz");
+    expect(h.status).toBe(200);
+    expect(JSON.parse(h.text).status).toBe("ok");
+    const doc = await call("/openapi.json");
+    expect(doc.status).toBe(200);
+    const d = JSON.parse(doc.text);
+    expect(d.components.securitySchemes).toMatchObject({
+      bearer: { type: "http", scheme: "bearer" },
+      apiKeyHeader: { type: "apiKey", in: "header", name: "X-API-Key" },
+      apiKeyQuery: { type: "apiKey", in: "query", name: "key" },
+    });
+    expect(d.security).toEqual([{ bearer: [] }, { apiKeyHeader: [] }]);
+    expect(d.paths["/metrics"].get.security).toContainEqual({ apiKeyQuery: [] });
+    expect(d.paths["/healthz"].get.security).toEqual([]);
+    expect(d.paths["/register_function"].post.security).toBeUndefined(); // the document-wide default
+  });
+
+  test("/metrics: 401 without a key, 403 with a wrong ?key=, 200 with ?key= or a header", async () => {
+    const none = await call("/metrics");
+    expect([none.status, none.headers.get("www-authenticate")]).toEqual([401, "Bearer"]);
+    expect(JSON.parse(none.text).message).toContain("?key=");
+    const wrong = await call(`/metrics?key=${WRONG}`);
+    expect(wrong.status).toBe(403);
+    expect(wrong.text).not.toContain(WRONG);
+    const byQuery = await call(`/metrics?key=${encodeURIComponent(KEY)}`);
+    expect(byQuery.status).toBe(200);
+    expect(byQuery.text).toContain("faas_tasks_submitted_total");
+    expect(byQuery.headers.get("set-cookie")).toBeNull(); // scrapes do not start sessions
+    expect((await call("/metrics", { "x-api-key": KEY })).status).toBe(200);
+  });
+
+  test("the whole flow with a key: register, execute, result", async () => {
+    const auth = { authorization: `Bearer ${KEY}` };
+    const reg = await call("/register_function", auth, { method: "POST", body: JSON.stringify({ name: "add", payload: "(a, b) => a + b" }) });
+    expect(reg.status).toBe(201);
+    const fid = JSON.parse(reg.text).function_id;
+    const ex = await call("/execute_function", { "x-api-key": KEY }, { method: "POST", body: JSON.stringify({ function_id: fid, payload: "[2, 3]" }) });
+    expect(ex.status).toBe(201);
+    const tid = JSON.parse(ex.text).task_id;
+    const res = await call(`/result/${tid}?wait=30`, auth);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toEqual({ task_id: tid, status: "COMPLETED", result: "5" });
+    expect((await call(`/result/${tid}`)).status).toBe(401);
+    expect((await call(`/result/${tid}`, { authorization: `Bearer ${WRONG}` })).status).toBe(403);
+  });
+});
+
+describe("API keys off (the default)", () => {
+  test("everything stays open; /dashboard/login does not exist", async () => {
+    const open = startTestServer();
+    try {
+      expect((await fetch(`${open.url}/functions`)).status).toBe(200);
+      expect((await fetch(`${open.url}/metrics`)).status).toBe(200);
+      expect((await fetch(`${open.url}/dashboard`)).status).toBe(200);
+      expect((await fetch(`${open.url}/dashboard/login`, { method: "POST", body: `key=${KEY}` })).status).toBe(404);
+    } finally {
+      await open.stop();
+    }
+  });
+});
+
+describe("ApiKeys", () => {
+  test("matches exactly one of the keys, whatever the length of the candidate", () => {
+    const keys = new ApiKeys([KEY, OTHER_KEY]);
+    expect(keys.matches(KEY)).toBe(true);
+    expect(keys.matches(OTHER_KEY)).toBe(true);
+    for (const c of ["", KEY.slice(0, -1), `${KEY}x`, KEY.toUpperCase(), ` ${KEY}`, WRONG]) expect([c, keys.matches(c)]).toEqual([c, false]);
+  });
+});
+
+describe("parseApiKeys (--api-keys / FAAS_API_KEYS)", () => {
+  test("unset or empty: no keys; a list: trimmed keys", () => {
+    expect(parseApiKeys(undefined)).toEqual([]);
+    expect(parseApiKeys("  ")).toEqual([]);
+    expect(parseApiKeys(` ${KEY} ,${OTHER_KEY}`)).toEqual([KEY, OTHER_KEY]);
+  });
+
+  test("a short key, an empty entry or a key with spaces is refused, naming the flag and not the key", () => {
+    for (const text of ["short", `${KEY},`, `${KEY},tiny-but-secret`, "a key with spaces in it"]) {
+      let message = "";
+      try {
+        parseApiKeys(text);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toContain("--api-keys");
+      expect(message).not.toContain("tiny-but-secret");
+      expect(message).not.toContain("a key with spaces");
+    }
+  });
+});
+
+describe("Sessions", () => {
+  test("a token is valid until its expiry, random, and not valid once expired", () => {
+    let now = 1000;
+    const sessions = new Sessions({ ttlMs: 100, now: () => now });
+    const a = sessions.create();
+    const b = sessions.create();
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^[\w-]{43}$/);
+    expect([sessions.valid(a), sessions.valid(b), sessions.valid("forged")]).toEqual([true, true, false]);
+    now = 1099;
+    expect(sessions.valid(a)).toBe(true);
+    now = 1100;
+    expect(sessions.valid(a)).toBe(false);
+  });
+
+  test("expired sessions are dropped; past max the oldest goes", () => {
+    let now = 0;
+    const sessions = new Sessions({ ttlMs: 10, max: 2, now: () => now });
+    sessions.create();
+    sessions.create();
+    now = 20;
+    const c = sessions.create();
+    expect(sessions.size).toBe(1);
+    const d = sessions.create();
+    const e = sessions.create();
+    expect(sessions.size).toBe(2);
+    expect([sessions.valid(c), sessions.valid(d), sessions.valid(e)]).toEqual([false, true, true]);
+  });
+
+  test("readCookie finds a cookie among others", () => {
+    expect(readCookie("a=1; faas_session=tok; b=2", "faas_session")).toBe("tok");
+    expect(readCookie("xfaas_session=tok", "faas_session")).toBeUndefined();
+    expect(readCookie(null, "faas_session")).toBeUndefined();
+  });
+});
