@@ -24,6 +24,7 @@
  * const dispatcher = new Dispatcher({ ..., executor });
  * ```
  */
+import { every } from "../../domain/every.ts";
 import type { Outcome } from "../../domain/outcome.ts";
 import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
 import { WorkerRegistry, type HeldJob, type WorkerPolicy } from "../../domain/worker-registry.ts";
@@ -59,7 +60,7 @@ export class RemoteExecutor implements Executor {
   private readonly cancelled = new Set<string>();
   private listener: (outcomes: readonly Outcome[]) => void = () => {};
   private freeWaiters: (() => void)[] = [];
-  private cancelTick: () => void = () => {};
+  private stopTicking: () => void = () => {};
   private closed = false;
   private readonly receiving: Promise<void>;
 
@@ -69,7 +70,7 @@ export class RemoteExecutor implements Executor {
   ) {
     this.registry = new WorkerRegistry({ policy: o.policy, timeoutMs: o.workerTimeoutMs });
     this.receiving = this.receiveLoop();
-    this.armTick();
+    this.stopTicking = every(this.o.clock, this.o.heartbeatMs, () => this.tick());
   }
 
   /** Binds the ROUTER and starts listening for workers. */
@@ -126,7 +127,7 @@ export class RemoteExecutor implements Executor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.cancelTick();
+    this.stopTicking();
     this.router.close();
     await this.receiving;
     this.wake();
@@ -214,14 +215,6 @@ export class RemoteExecutor implements Executor {
       if (this.closed) return;
       // no connection to it any more: what it holds is lost (unless it registered again meanwhile)
       if (session !== undefined && this.links.get(id)?.session === session) this.dead(id, `is unreachable (${(e as Error).message})`);
-    });
-  }
-
-  private armTick(): void {
-    this.cancelTick = this.o.clock.after(this.o.heartbeatMs, () => {
-      if (this.closed) return;
-      this.tick();
-      this.armTick();
     });
   }
 

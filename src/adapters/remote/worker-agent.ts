@@ -18,6 +18,7 @@
  * await agent.close(); // says bye
  * ```
  */
+import { every } from "../../domain/every.ts";
 import type { Outcome } from "../../domain/outcome.ts";
 import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
@@ -61,7 +62,7 @@ export class WorkerAgent {
   private granted = 0;
   private outbox: Outcome[] = [];
   private flushScheduled = false;
-  private cancelTick: () => void = () => {};
+  private stopTicking: () => void = () => {};
   private closed = false;
   private receiving: Promise<void> = Promise.resolve();
   /** Most jobs held at once (for tests and metrics). */
@@ -80,7 +81,7 @@ export class WorkerAgent {
     this.lastHeard = this.o.clock.now();
     this.register();
     this.receiving = this.receiveLoop();
-    this.armTick();
+    this.stopTicking = every(this.o.clock, this.o.heartbeatMs, () => this.tick());
   }
 
   /** Whether the dispatcher acknowledged the current registration. */
@@ -97,7 +98,7 @@ export class WorkerAgent {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.cancelTick();
+    this.stopTicking();
     if (this.dealer.peerCount > 0) {
       await Promise.race([this.dealer.send(encode({ v: 1, t: "bye" })).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
       await new Promise((r) => setImmediate(r)); // writes go to the kernel on the next turn
@@ -242,14 +243,6 @@ export class WorkerAgent {
     let n = 0;
     for (const h of this.held.values()) if (h.session !== this.session) n++;
     return n;
-  }
-
-  private armTick(): void {
-    this.cancelTick = this.o.clock.after(this.o.heartbeatMs, () => {
-      if (this.closed) return;
-      this.tick();
-      this.armTick();
-    });
   }
 
   private tick(): void {
