@@ -1,0 +1,27 @@
+/**
+ * Memory benchmark (not a test): RSS of the embedded server (API + dispatcher + in-memory store in one
+ * process) holding 100,000 queued tasks. The executors are kept busy with tasks that never settle, so
+ * everything else stays QUEUED. DESIGN.md's target: under 150 MB with 100,000 queued tasks.
+ *
+ *   bun scripts/bench-memory.ts [--tasks 100000]
+ */
+import { readFileSync } from "node:fs";
+import { flag } from "../src/app/config.ts";
+import { postJson } from "./bench-lib.ts";
+import { spawnServer } from "../test/helpers/server-process.ts";
+
+const total = Number(flag(Bun.argv.slice(2), "tasks") ?? 100_000);
+const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
+
+const server = await spawnServer(["--workers", "1", "--max-queue", String(total * 2), "--log-level", "warn"]);
+try {
+  const idle = rssMb(server.pid);
+  const { function_id } = await postJson(`${server.url}/register_function`, { name: "hang", payload: "(i) => new Promise(() => {})", timeout_ms: 3_600_000 });
+  for (let sent = 0; sent < total; sent += 10_000) {
+    await postJson(`${server.url}/execute_batch`, { function_id, payloads: Array.from({ length: Math.min(10_000, total - sent) }, (_, i) => `[${sent + i}]`) });
+  }
+  const health = (await (await fetch(`${server.url}/healthz`)).json()) as { queued: number };
+  console.log(`embedded server RSS: idle ${idle.toFixed(0)} MB; with ${health.queued} queued tasks ${rssMb(server.pid).toFixed(0)} MB`);
+} finally {
+  await server.stop();
+}
