@@ -64,13 +64,14 @@ describe("DELETE /tasks/{task_id}", () => {
   }, 30_000); // both wait up to 60 s: only the cancel's notification answers them within the test's time
 
   test("a QUEUED task behind full executors is cancelled and leaves the queue (claims skip it: see the TaskStore contract)", async () => {
-    // Its own server: 70 five-second tasks on one thread of 64 slots keep 6 QUEUED.
+    // Its own server: one thread holding all it can of five-second tasks, and 6 more that stay QUEUED.
     const own = startTestServer({ workers: 1 });
     try {
       const slow = await register(own.url, SLOW);
-      const r = await post(`${own.url}/execute_batch`, { function_id: slow, payloads: Array.from({ length: 70 }, () => "[]") });
+      const n = own.pool.freeSlots() + 6;
+      const r = await post(`${own.url}/execute_batch`, { function_id: slow, payloads: Array.from({ length: n }, () => "[]") });
       const ids: string[] = r.body.task_ids;
-      const last = ids[69]!;
+      const last = ids[n - 1]!;
       expect((await get(`${own.url}/status/${last}`)).body.status).toBe("QUEUED");
       const before = (await get(`${own.url}/healthz`)).body.queued as number;
       const c = await fetch(`${own.url}/tasks/${last}`, { method: "DELETE" });

@@ -10,6 +10,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { ExecutorJob, ExecutorResult, FromExecutor, ToExecutor } from "./protocol.ts";
 import { SLOT_FINISHED } from "./protocol.ts";
 import { compile, serialize, toErrorInfo } from "./run-user-function.ts";
+import { FifoQueue } from "../../lib/fifo-queue.ts";
 
 interface Running {
   readonly slot: number;
@@ -21,8 +22,12 @@ export interface ExecutorIo {
   onMessage(handler: (msg: ToExecutor) => void): void;
 }
 
-/** Starts serving jobs over `io`, writing start times into `startedAt`. */
-export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLike>): void {
+/**
+ * Starts serving jobs over `io`, writing start times into `startedAt` (one entry per job slot). At most
+ * `concurrency` jobs run at once; the pool may hand over more (up to one per slot), and those wait here
+ * and start the moment a running one settles, without a round trip to the pool.
+ */
+export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLike>, concurrency: number): void {
   const compiled = new Map<string, (...args: unknown[]) => unknown>();
   const context = new AsyncLocalStorage<Running>();
   /** slot -> run number of the job now running in it (absent once settled). */
@@ -31,6 +36,9 @@ export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLik
   let lastStarted: Running | undefined;
   let pending: ExecutorResult[] = [];
   let flushScheduled = false;
+  /** Jobs handed over and not started yet (they start in order as running ones settle). */
+  const waiting = new FifoQueue<ExecutorJob>();
+  let pumping = false;
 
   const flush = (): void => {
     flushScheduled = false;
@@ -49,6 +57,7 @@ export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLik
       flushScheduled = true;
       setImmediate(flush);
     }
+    if (waiting.length > 0) pump();
   };
 
   const lateError = (error: unknown, kind: string): void => {
@@ -90,20 +99,33 @@ export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLik
     settle(who, serialize(who.slot, value));
   };
 
-  io.onMessage((msg) => {
+  /** Starts waiting jobs while fewer than `concurrency` run; a synchronous job settles before the next. */
+  const pump = (): void => {
+    if (pumping) return; // a job settling synchronously inside the loop below: the loop carries on
+    pumping = true;
     let lastFlush = Date.now();
-    for (const job of msg.jobs) {
-      const who: Running = { slot: job.slot, run: ++runs };
-      running.set(who.slot, who.run);
-      lastStarted = who;
-      startedAt[who.slot] = Date.now();
-      context.run(who, call, who, job);
-      const now = Date.now();
-      if (now - lastFlush >= 5) {
-        flush(); // long synchronous batches still report as they go
-        lastFlush = now;
+    try {
+      while (running.size < concurrency && waiting.length > 0) {
+        const job = waiting.shift() as ExecutorJob;
+        const who: Running = { slot: job.slot, run: ++runs };
+        running.set(who.slot, who.run);
+        lastStarted = who;
+        startedAt[who.slot] = Date.now();
+        context.run(who, call, who, job);
+        const now = Date.now();
+        if (now - lastFlush >= 5) {
+          flush(); // long synchronous batches still report as they go
+          lastFlush = now;
+        }
       }
+    } finally {
+      pumping = false;
     }
+  };
+
+  io.onMessage((msg) => {
+    for (const job of msg.jobs) waiting.push(job);
+    pump();
     flush();
   });
 }

@@ -20,5 +20,5 @@ export interface ExecutorHost {
   memoryBytes(): number | undefined;
 }
 
-/** Starts one executor with `slots` job slots. */
-export type HostFactory = (slots: number, events: HostEvents) => ExecutorHost;
+/** Starts one executor with `slots` job slots, of which at most `concurrency` run at once. */
+export type HostFactory = (slots: number, concurrency: number, events: HostEvents) => ExecutorHost;

@@ -17,7 +17,11 @@ import { threadHost } from "./thread-host.ts";
 export interface PoolOptions {
   /** How many executors. */
   readonly threads: number;
-  /** Jobs one executor holds at once (handed out together). */
+  /**
+   * Jobs one executor holds at once (default 128). Half of them (rounded up) run at once; the rest wait
+   * inside the executor and start the moment a running one settles, so a slot never idles for a round
+   * trip to the dispatcher. Deadlines count from a job's own start.
+   */
   readonly slotsPerThread?: number;
   /** How often deadlines (and memory) are checked, in ms. */
   readonly tickMs?: number;
@@ -54,7 +58,7 @@ export class ExecutorPool implements Executor {
     private readonly o: PoolOptions,
     private readonly host: HostFactory,
   ) {
-    this.slots = o.slotsPerThread ?? 64;
+    this.slots = o.slotsPerThread ?? 128;
     this.tickMs = o.tickMs ?? 20;
     for (let i = 0; i < o.threads; i++) this.threads.push(this.spawn());
   }
@@ -129,7 +133,7 @@ export class ExecutorPool implements Executor {
       known: new Set(),
       alive: true,
     };
-    (state as { host: ExecutorHost }).host = this.host(this.slots, {
+    (state as { host: ExecutorHost }).host = this.host(this.slots, Math.ceil(this.slots / 2), {
       message: (msg) => this.receive(state, msg),
       exit: (code) => {
         if (state.alive && !this.closed) this.replace(state, "exited", `executor exited with code ${code}`);

@@ -8,7 +8,10 @@ import type { ToExecutor } from "./protocol.ts";
 
 const tablePath = process.argv[2];
 const slots = Number(process.argv[3]);
-if (tablePath === undefined || !Number.isInteger(slots)) throw new Error("usage: process-entry.ts <start-table-path> <slots>");
+const concurrency = Number(process.argv[4]);
+if (tablePath === undefined || !Number.isInteger(slots) || !Number.isInteger(concurrency)) {
+  throw new Error("usage: process-entry.ts <start-table-path> <slots> <concurrency>");
+}
 const mapped = Bun.mmap(tablePath, { shared: true });
 rmSync(tablePath, { force: true }); // both sides have it mapped now; nothing is left behind if the server dies
 const send = process.send?.bind(process);
@@ -20,4 +23,5 @@ serveJobs(
     onMessage: (handler) => process.on("message", (m) => handler(m as ToExecutor)),
   },
   new Float64Array(mapped.buffer, mapped.byteOffset, slots),
+  concurrency,
 );

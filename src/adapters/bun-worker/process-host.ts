@@ -31,12 +31,12 @@ function residentBytes(pid: number): number | undefined {
   }
 }
 
-export const processHost: HostFactory = (slots, events) => {
+export const processHost: HostFactory = (slots, concurrency, events) => {
   const tablePath = join(SHM_DIR, `bunfaas-${process.pid}-${++counter}.slots`);
   writeFileSync(tablePath, new Uint8Array(slots * Float64Array.BYTES_PER_ELEMENT));
   const mapped = Bun.mmap(tablePath, { shared: true });
   let terminated = false;
-  const child = Bun.spawn([process.execPath, ENTRY, tablePath, String(slots)], {
+  const child = Bun.spawn([process.execPath, ENTRY, tablePath, String(slots), String(concurrency)], {
     env: {},
     stdio: ["ignore", "inherit", "inherit"],
     ipc: (msg) => events.message(msg as FromExecutor),

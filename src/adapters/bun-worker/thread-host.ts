@@ -8,7 +8,7 @@ import type { FromExecutor } from "./protocol.ts";
 
 const ENTRY = new URL("./thread-entry.ts", import.meta.url);
 
-export const threadHost: HostFactory = (slots, events) => {
+export const threadHost: HostFactory = (slots, concurrency, events) => {
   const sab = new SharedArrayBuffer(slots * Float64Array.BYTES_PER_ELEMENT);
   const worker = new Worker(ENTRY, { env: {} });
   let terminated = false;
@@ -16,7 +16,7 @@ export const threadHost: HostFactory = (slots, events) => {
   worker.addEventListener("close", (e) => {
     if (!terminated) events.exit((e as CloseEvent).code ?? null);
   });
-  worker.postMessage({ startedAt: sab });
+  worker.postMessage({ startedAt: sab, concurrency });
   const host: ExecutorHost = {
     startedAt: new Float64Array(sab),
     post: (msg) => worker.postMessage(msg),
