@@ -19,11 +19,6 @@ for i = 5, #ARGV, 500 do
   local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ARGV, i, math.min(i + 499, #ARGV)))
   for _, e in ipairs(entry_pairs(claimed, drop)) do entries[#entries + 1] = e end
 end
-local out, dropped, queued, retried = start_attempts(ARGV[4], entries, tonumber(ARGV[3]))
-for _, id in ipairs(dropped) do drop[#drop + 1] = id end
-if queued > 0 then redis.call('DECRBY', KEYS[2], queued) end
-if retried > 0 then redis.call('HINCRBY', KEYS[3], 'retries', retried) end
-ack_all(KEYS[1], ARGV[1], drop)
-return out
+return hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[4], entries, tonumber(ARGV[3]), drop)
 `,
 );

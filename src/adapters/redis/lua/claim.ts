@@ -31,10 +31,7 @@ if not r then
   return {'0-0'}
 end
 local drop = {}
-local out, dropped, queued = start_attempts(ARGV[5], entry_pairs(r[1][2], drop), tonumber(ARGV[4]))
-for _, id in ipairs(dropped) do drop[#drop + 1] = id end
-if queued > 0 then redis.call('DECRBY', KEYS[2], queued) end
-ack_all(KEYS[1], ARGV[1], drop)
+local out = hand_out(KEYS[1], ARGV[1], KEYS[2], nil, ARGV[5], entry_pairs(r[1][2], drop), tonumber(ARGV[4]), drop)
 table.insert(out, 1, '')
 return out
 `,

@@ -39,11 +39,6 @@ for _, c in ipairs(consumers) do
     if taken >= pending then redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name) end
   end
 end
-local out, dropped, queued, retried = start_attempts(ARGV[5], entries, tonumber(ARGV[4]))
-for _, id in ipairs(dropped) do drop[#drop + 1] = id end
-if queued > 0 then redis.call('DECRBY', KEYS[2], queued) end
-if retried > 0 then redis.call('HINCRBY', KEYS[3], 'retries', retried) end
-ack_all(KEYS[1], ARGV[1], drop)
-return out
+return hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], entries, tonumber(ARGV[4]), drop)
 `,
 );

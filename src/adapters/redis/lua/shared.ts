@@ -14,6 +14,11 @@ import { DURATION_BUCKETS_MS } from "../../../domain/metrics.ts";
  *
  * ack_all(queue, group, ids): XACK and XDEL the entries.
  *
+ * hand_out(queue, group, queued_key, stats_key, task_prefix, entries, now, drop): what every script that
+ * gives entries to a dispatcher does (claim, reclaim, adopt): start_attempts, then the queued counter,
+ * the retries counter (stats_key may be nil), and XACK+XDEL of what was dropped (added to `drop`).
+ * Returns the new task JSONs.
+ *
  * Task counters (the stats hash, fields in task-stats.ts) are added up per call in a Lua table and
  * written with one HINCRBY per field that moved, however many tasks the call carries:
  * count_finished(acc, task, now, error_label) counts a task that just became terminal (status, failure
@@ -77,6 +82,15 @@ local function ack_all(queue, group, ids)
     redis.call('XACK', queue, group, unpack(ids, i, last))
     redis.call('XDEL', queue, unpack(ids, i, last))
   end
+end
+
+local function hand_out(queue, group, queued_key, stats_key, task_prefix, entries, now, drop)
+  local out, dropped, queued, retried = start_attempts(task_prefix, entries, now)
+  for _, id in ipairs(dropped) do drop[#drop + 1] = id end
+  if queued > 0 then redis.call('DECRBY', queued_key, queued) end
+  if retried > 0 and stats_key then redis.call('HINCRBY', stats_key, 'retries', retried) end
+  ack_all(queue, group, drop)
+  return out
 end
 
 local function bump(acc, field, n)
