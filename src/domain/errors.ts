@@ -43,9 +43,10 @@ export class BackendUnavailableError extends Error {
 }
 
 /**
- * Thrown by store adapters when the backend took a command but did not answer in time: the change may
- * or may not have been applied, so a client must check before sending it again. The HTTP adapter
- * answers 504, never 503 (which promises that nothing was done).
+ * Thrown by store adapters when the backend took a command but gave no answer (it timed out, or the
+ * connection dropped before the reply): the change may or may not have been applied, so a client must
+ * check before sending it again. The HTTP adapter answers 504, never 503 (which promises that nothing
+ * was done).
  */
 export class BackendTimeoutError extends Error {
   override readonly name = "BackendTimeoutError";

@@ -56,8 +56,9 @@ test("Redis killed -9 and restarted mid-run: 503 while down, then every accepted
           accepted.push(...(r.body.task_ids as string[]));
           n += 2;
         } else {
-          expect(r.status).toBe(503);
-          expect(r.body.error).toBe("BackendUnavailable");
+          // 503: Redis unreachable, nothing done; 504: the connection dropped while this very call was
+          // in flight, so it may or may not have been stored (either way the client gets no ids).
+          expect([r.status, r.body.error]).toEqual(r.status === 504 ? [504, "BackendTimeout"] : [503, "BackendUnavailable"]);
           await Bun.sleep(20); // pace the retries of this client
         }
       }

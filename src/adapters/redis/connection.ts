@@ -97,6 +97,11 @@ export function backendError(e: unknown): unknown {
   if (/command timed out/i.test(why)) {
     return new BackendTimeoutError("Redis took the request but did not answer in time; it may have been applied: check before sending it again");
   }
+  // The connection dropped while the command was sent and unanswered (ioredis flushes those with this
+  // error, as maxRetriesPerRequest is 0): it may have run before Redis went away.
+  if (err?.name === "MaxRetriesPerRequestError") {
+    return new BackendTimeoutError("The connection to Redis dropped before it answered; the request may have been applied: check before sending it again");
+  }
   if (why.includes("enableOfflineQueue")) return new BackendUnavailableError("Redis unavailable: not connected (reconnecting in the background)");
   return new BackendUnavailableError(`Redis unavailable: ${why}`);
 }
