@@ -1,33 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { Dealer, Reply, Router, type SocketBase } from "../../src/adapters/zmtp/index.ts";
-import { LibzmqPeer, type LibzmqType } from "./libzmq-peer.ts";
+import { describe, expect, test } from "bun:test";
+import { Dealer, Reply, Router } from "../../src/adapters/zmtp/index.ts";
+import { texts, useLibzmq } from "./libzmq-fixture.ts";
 import { waitFor, within } from "./wait.ts";
 
-let zmq: LibzmqPeer;
-const ours: SocketBase[] = [];
-const theirs: string[] = [];
-
-beforeAll(async () => {
-  zmq = await LibzmqPeer.start();
-});
-afterAll(async () => {
-  await zmq.stop();
-});
-afterEach(async () => {
-  for (const s of ours.splice(0)) s.close();
-  for (const s of theirs.splice(0)) await zmq.close(s);
-});
-
-function track<T extends SocketBase>(s: T): T {
-  ours.push(s);
-  return s;
-}
-async function libzmq(type: LibzmqType, options: Record<string, unknown> = {}) {
-  const name = await zmq.socket(type, options);
-  theirs.push(name);
-  return name;
-}
-const texts = (frames: Buffer[]) => frames.map((f) => f.toString());
+const fx = useLibzmq();
+const { track, libzmq } = fx;
 
 function pattern(size: number, seed: number): Buffer {
   const b = Buffer.allocUnsafe(size);
@@ -38,33 +15,33 @@ function pattern(size: number, seed: number): Buffer {
 describe("our Dealer <-> libzmq Router", () => {
   test("libzmq Router sees a generated 5-octet id, multi-frame with empty frames both ways", async () => {
     const router = await libzmq("Router");
-    const endpoint = await zmq.bind(router);
+    const endpoint = await fx.zmq.bind(router);
     const dealer = track(new Dealer());
     dealer.connect(endpoint);
     await dealer.send(["a", "", "b", ""]);
-    const [id, ...body] = await zmq.receive(router);
+    const [id, ...body] = await fx.zmq.receive(router);
     expect(id?.length).toBe(5);
     expect(id?.[0]).toBe(0);
     expect(texts(body)).toEqual(["a", "", "b", ""]);
-    await zmq.send(router, [id as Buffer, "", "reply", ""]);
+    await fx.zmq.send(router, [id as Buffer, "", "reply", ""]);
     expect(texts(await within(dealer.receive(), "reply"))).toEqual(["", "reply", ""]);
   });
 
   test("our routingId is the id libzmq Router sees and can address", async () => {
     const router = await libzmq("Router", { mandatory: true });
-    const endpoint = await zmq.bind(router);
+    const endpoint = await fx.zmq.bind(router);
     const dealer = track(new Dealer({ routingId: "our-dealer" }));
     dealer.connect(endpoint);
     await dealer.send("hi");
-    expect(texts(await zmq.receive(router))).toEqual(["our-dealer", "hi"]);
-    await zmq.send(router, ["our-dealer", "to you"]);
+    expect(texts(await fx.zmq.receive(router))).toEqual(["our-dealer", "hi"]);
+    await fx.zmq.send(router, ["our-dealer", "to you"]);
     expect(texts(await within(dealer.receive(), "addressed message"))).toEqual(["to you"]);
   });
 
   test("0-byte and 1 MiB frames (long form) both ways", async () => {
     const router = await libzmq("Router");
-    const endpoint = await zmq.bind(router);
-    await zmq.echo(router);
+    const endpoint = await fx.zmq.bind(router);
+    await fx.zmq.echo(router);
     const dealer = track(new Dealer());
     dealer.connect(endpoint);
     const big = pattern(1024 * 1024, 3);
@@ -80,10 +57,10 @@ describe("our Dealer <-> libzmq Router", () => {
 
   test("10,000 messages from our Dealer arrive in order", async () => {
     const router = await libzmq("Router");
-    const endpoint = await zmq.bind(router);
+    const endpoint = await fx.zmq.bind(router);
     const dealer = track(new Dealer());
     dealer.connect(endpoint);
-    const received = zmq.receiveSeq(router, 10_000);
+    const received = fx.zmq.receiveSeq(router, 10_000);
     for (let i = 0; i < 10_000; i++) await dealer.send(["x", `m${i}`]);
     const { texts: got, first } = await received;
     expect(texts(first.slice(1))).toEqual(["x", "m0"]);
@@ -97,13 +74,13 @@ describe("our Dealer <-> libzmq Router", () => {
     for (let i = 0; i < 3; i++) {
       const router = await libzmq("Router");
       routers.push(router);
-      dealer.connect(await zmq.bind(router));
+      dealer.connect(await fx.zmq.bind(router));
     }
     await waitFor(() => dealer.peerCount === 3, "three handshakes");
     for (let i = 0; i < 30; i++) await dealer.send(`m${i}`);
     const residues: number[] = [];
     for (const router of routers) {
-      const { texts: got } = await zmq.receiveSeq(router, 10);
+      const { texts: got } = await fx.zmq.receiveSeq(router, 10);
       const indexes = got.map((t) => Number(t.slice(1)));
       const residue = (indexes[0] as number) % 3;
       expect(indexes.every((n) => n % 3 === residue)).toBe(true);
@@ -115,12 +92,12 @@ describe("our Dealer <-> libzmq Router", () => {
 
   test("our Dealer talks to a libzmq Reply with the empty delimiter", async () => {
     const rep = await libzmq("Reply");
-    const endpoint = await zmq.bind(rep);
+    const endpoint = await fx.zmq.bind(rep);
     const dealer = track(new Dealer());
     dealer.connect(endpoint);
     await dealer.send(["", "hello"]);
-    expect(texts(await zmq.receive(rep))).toEqual(["hello"]);
-    await zmq.send(rep, ["world"]);
+    expect(texts(await fx.zmq.receive(rep))).toEqual(["hello"]);
+    await fx.zmq.send(rep, ["world"]);
     expect(texts(await within(dealer.receive(), "reply"))).toEqual(["", "world"]);
   });
 });
@@ -130,33 +107,33 @@ describe("libzmq Dealer <-> our Router", () => {
     const router = track(new Router());
     await router.bind("tcp://127.0.0.1:0");
     const dealer = await libzmq("Dealer", { routingId: "their-dealer" });
-    await zmq.connect(dealer, router.lastEndpoint as string);
-    await zmq.send(dealer, ["one", "", "three"]);
+    await fx.zmq.connect(dealer, router.lastEndpoint as string);
+    await fx.zmq.send(dealer, ["one", "", "three"]);
     expect(texts(await within(router.receive(), "message"))).toEqual(["their-dealer", "one", "", "three"]);
     await router.send(["their-dealer", "back", ""]);
-    expect(texts(await zmq.receive(dealer))).toEqual(["back", ""]);
+    expect(texts(await fx.zmq.receive(dealer))).toEqual(["back", ""]);
   });
 
   test("a libzmq Dealer without routingId gets a generated 5-octet id starting with 0", async () => {
     const router = track(new Router());
     await router.bind("tcp://127.0.0.1:0");
     const dealer = await libzmq("Dealer");
-    await zmq.connect(dealer, router.lastEndpoint as string);
-    await zmq.send(dealer, ["x"]);
+    await fx.zmq.connect(dealer, router.lastEndpoint as string);
+    await fx.zmq.send(dealer, ["x"]);
     const [id, body] = await within(router.receive(), "message");
     expect(id?.length).toBe(5);
     expect(id?.[0]).toBe(0);
     expect(body?.toString()).toBe("x");
     await router.send([id as Buffer, "y"]);
-    expect(texts(await zmq.receive(dealer))).toEqual(["y"]);
+    expect(texts(await fx.zmq.receive(dealer))).toEqual(["y"]);
   });
 
   test("our Router connects to a bound libzmq Dealer", async () => {
     const dealer = await libzmq("Dealer", { routingId: "bound-dealer" });
-    const endpoint = await zmq.bind(dealer);
+    const endpoint = await fx.zmq.bind(dealer);
     const router = track(new Router());
     router.connect(endpoint);
-    await zmq.send(dealer, ["hello"]);
+    await fx.zmq.send(dealer, ["hello"]);
     expect(texts(await within(router.receive(), "message"))).toEqual(["bound-dealer", "hello"]);
   });
 
@@ -164,15 +141,15 @@ describe("libzmq Dealer <-> our Router", () => {
     const router = track(new Router());
     await router.bind("tcp://127.0.0.1:0");
     const dealer = await libzmq("Dealer", { routingId: "d" });
-    await zmq.connect(dealer, router.lastEndpoint as string);
+    await fx.zmq.connect(dealer, router.lastEndpoint as string);
     const big = pattern(1024 * 1024, 9);
-    await zmq.send(dealer, [Buffer.alloc(0), big]);
+    await fx.zmq.send(dealer, [Buffer.alloc(0), big]);
     const [id, empty, got] = await within(router.receive(), "large message");
     expect(id?.toString()).toBe("d");
     expect(empty?.length).toBe(0);
     expect(got?.equals(big)).toBe(true);
     await router.send(["d", big, Buffer.alloc(0)]);
-    const back = await zmq.receive(dealer);
+    const back = await fx.zmq.receive(dealer);
     expect(back[0]?.equals(big)).toBe(true);
     expect(back[1]?.length).toBe(0);
   });
@@ -181,8 +158,8 @@ describe("libzmq Dealer <-> our Router", () => {
     const router = track(new Router());
     await router.bind("tcp://127.0.0.1:0");
     const dealer = await libzmq("Dealer", { routingId: "seq" });
-    await zmq.connect(dealer, router.lastEndpoint as string);
-    const sending = zmq.sendSeq(dealer, 10_000);
+    await fx.zmq.connect(dealer, router.lastEndpoint as string);
+    const sending = fx.zmq.sendSeq(dealer, 10_000);
     for (let i = 0; i < 10_000; i++) {
       const [id, body] = await within(router.receive(), `message ${i}`);
       if (id?.toString() !== "seq" || body?.toString() !== `m${i}`) {
@@ -198,8 +175,8 @@ describe("libzmq Dealer <-> our Router", () => {
     const ids = ["p0", "p1", "p2"];
     for (const id of ids) {
       const dealer = await libzmq("Dealer", { routingId: id });
-      await zmq.connect(dealer, router.lastEndpoint as string);
-      await zmq.sendSeq(dealer, 100);
+      await fx.zmq.connect(dealer, router.lastEndpoint as string);
+      await fx.zmq.sendSeq(dealer, 100);
     }
     await waitFor(() => router.receiveQueueLength === 300, "300 queued messages");
     const nextIndex = new Map(ids.map((id) => [id, 0]));
@@ -219,22 +196,22 @@ describe("libzmq Dealer <-> our Router", () => {
     const router = track(new Router());
     await router.bind("tcp://127.0.0.1:0");
     const req = await libzmq("Request", { routingId: "client" });
-    await zmq.connect(req, router.lastEndpoint as string);
-    await zmq.send(req, ["question"]);
+    await fx.zmq.connect(req, router.lastEndpoint as string);
+    await fx.zmq.send(req, ["question"]);
     expect(texts(await within(router.receive(), "request"))).toEqual(["client", "", "question"]);
     await router.send(["client", "", "answer"]);
-    expect(texts(await zmq.receive(req))).toEqual(["answer"]);
+    expect(texts(await fx.zmq.receive(req))).toEqual(["answer"]);
   });
 
   test("libzmq Dealer to our Reply", async () => {
     const rep = track(new Reply());
     await rep.bind("tcp://127.0.0.1:0");
     const dealer = await libzmq("Dealer");
-    await zmq.connect(dealer, rep.lastEndpoint as string);
-    await zmq.send(dealer, ["route-a", "", "q"]);
+    await fx.zmq.connect(dealer, rep.lastEndpoint as string);
+    await fx.zmq.send(dealer, ["route-a", "", "q"]);
     expect(texts(await within(rep.receive(), "request"))).toEqual(["q"]);
     await rep.send("r");
-    expect(texts(await zmq.receive(dealer))).toEqual(["route-a", "", "r"]);
+    expect(texts(await fx.zmq.receive(dealer))).toEqual(["route-a", "", "r"]);
   });
 });
 
@@ -243,15 +220,15 @@ describe("socket-type checks with libzmq", () => {
     const dealer = track(new Dealer());
     await dealer.bind("tcp://127.0.0.1:0");
     const compatible = await libzmq("Router", { reconnectInterval: -1 });
-    await zmq.watch(compatible);
-    await zmq.connect(compatible, dealer.lastEndpoint as string);
-    expect((await zmq.waitEvent(compatible, ["handshake", "disconnect"])).type).toBe("handshake");
+    await fx.zmq.watch(compatible);
+    await fx.zmq.connect(compatible, dealer.lastEndpoint as string);
+    expect((await fx.zmq.waitEvent(compatible, ["handshake", "disconnect"])).type).toBe("handshake");
     await waitFor(() => dealer.peerCount === 1, "the compatible peer");
 
     const incompatible = await libzmq("Request", { reconnectInterval: -1 });
-    await zmq.watch(incompatible);
-    await zmq.connect(incompatible, dealer.lastEndpoint as string);
-    expect((await zmq.waitEvent(incompatible, ["handshake", "disconnect"])).type).toBe("disconnect");
+    await fx.zmq.watch(incompatible);
+    await fx.zmq.connect(incompatible, dealer.lastEndpoint as string);
+    expect((await fx.zmq.waitEvent(incompatible, ["handshake", "disconnect"])).type).toBe("disconnect");
     expect(dealer.peerCount).toBe(1);
   });
 });
@@ -261,12 +238,12 @@ describe("Router <-> Router", () => {
     const router = track(new Router({ routingId: "ours" }));
     await router.bind("tcp://127.0.0.1:0");
     const theirRouter = await libzmq("Router", { routingId: "theirs", mandatory: true });
-    await zmq.connect(theirRouter, router.lastEndpoint as string);
+    await fx.zmq.connect(theirRouter, router.lastEndpoint as string);
     // libzmq can address us only once the handshake is done; mandatory makes it report that
     const deadline = performance.now() + 5000;
     for (;;) {
       try {
-        await zmq.send(theirRouter, ["ours", "hi"]);
+        await fx.zmq.send(theirRouter, ["ours", "hi"]);
         break;
       } catch (error) {
         if (performance.now() > deadline) throw error;
@@ -275,6 +252,6 @@ describe("Router <-> Router", () => {
     }
     expect(texts(await within(router.receive(), "message"))).toEqual(["theirs", "hi"]);
     await router.send(["theirs", "hello back"]);
-    expect(texts(await zmq.receive(theirRouter))).toEqual(["ours", "hello back"]);
+    expect(texts(await fx.zmq.receive(theirRouter))).toEqual(["ours", "hello back"]);
   });
 });

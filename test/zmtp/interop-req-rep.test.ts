@@ -1,43 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { Reply, Request, type SocketBase } from "../../src/adapters/zmtp/index.ts";
-import { LibzmqPeer } from "./libzmq-peer.ts";
+import { describe, expect, test } from "bun:test";
+import { Reply, Request } from "../../src/adapters/zmtp/index.ts";
+import { texts, useLibzmq } from "./libzmq-fixture.ts";
 import { within } from "./wait.ts";
 
-let zmq: LibzmqPeer;
-const ours: SocketBase[] = [];
-const theirs: string[] = [];
-
-beforeAll(async () => {
-  zmq = await LibzmqPeer.start();
-});
-afterAll(async () => {
-  await zmq.stop();
-});
-afterEach(async () => {
-  for (const s of ours.splice(0)) s.close();
-  for (const s of theirs.splice(0)) await zmq.close(s);
-});
-
-function track<T extends SocketBase>(s: T): T {
-  ours.push(s);
-  return s;
-}
-async function libzmq(type: "Request" | "Reply" | "Dealer" | "Router", options: Record<string, unknown> = {}) {
-  const name = await zmq.socket(type, options);
-  theirs.push(name);
-  return name;
-}
-const texts = (frames: Buffer[]) => frames.map((f) => f.toString());
+const fx = useLibzmq();
+const { track, libzmq } = fx;
 
 describe("our Request <-> libzmq Reply", () => {
   test("we connect to a bound libzmq Reply; multi-frame request and reply", async () => {
     const rep = await libzmq("Reply");
-    const endpoint = await zmq.bind(rep);
+    const endpoint = await fx.zmq.bind(rep);
     const req = track(new Request());
     req.connect(endpoint);
     await req.send(["hello", "", "world"]);
-    expect(texts(await zmq.receive(rep))).toEqual(["hello", "", "world"]);
-    await zmq.send(rep, ["reply", "two"]);
+    expect(texts(await fx.zmq.receive(rep))).toEqual(["hello", "", "world"]);
+    await fx.zmq.send(rep, ["reply", "two"]);
     expect(texts(await within(req.receive(), "reply"))).toEqual(["reply", "two"]);
   });
 
@@ -45,8 +22,8 @@ describe("our Request <-> libzmq Reply", () => {
     const req = track(new Request());
     await req.bind("tcp://127.0.0.1:0");
     const rep = await libzmq("Reply");
-    await zmq.connect(rep, req.lastEndpoint as string);
-    await zmq.echo(rep, "srv");
+    await fx.zmq.connect(rep, req.lastEndpoint as string);
+    await fx.zmq.echo(rep, "srv");
     for (let i = 0; i < 1000; i++) {
       await req.send(`q${i}`);
       const reply = texts(await req.receive());
@@ -59,8 +36,8 @@ describe("our Request <-> libzmq Reply", () => {
     const endpoints: string[] = [];
     for (const tag of ["A", "B", "C"]) {
       const rep = await libzmq("Reply");
-      endpoints.push(await zmq.bind(rep));
-      await zmq.echo(rep, tag);
+      endpoints.push(await fx.zmq.bind(rep));
+      await fx.zmq.echo(rep, tag);
     }
     for (const e of endpoints) req.connect(e);
     // wait until all three handshakes are done, then every server must answer in turn
@@ -80,8 +57,8 @@ describe("our Request <-> libzmq Reply", () => {
 
   test("an empty request (0-byte frame) and a 1 MiB frame", async () => {
     const rep = await libzmq("Reply");
-    const endpoint = await zmq.bind(rep);
-    await zmq.echo(rep);
+    const endpoint = await fx.zmq.bind(rep);
+    await fx.zmq.echo(rep);
     const req = track(new Request());
     req.connect(endpoint);
     await req.send(Buffer.alloc(0));
@@ -101,23 +78,23 @@ describe("libzmq Request <-> our Reply", () => {
     const rep = track(new Reply());
     await rep.bind("tcp://127.0.0.1:0");
     const req = await libzmq("Request");
-    await zmq.connect(req, rep.lastEndpoint as string);
-    const sent = zmq.send(req, ["ping", "two"]);
+    await fx.zmq.connect(req, rep.lastEndpoint as string);
+    const sent = fx.zmq.send(req, ["ping", "two"]);
     expect(texts(await within(rep.receive(), "request"))).toEqual(["ping", "two"]);
     await sent;
     await rep.send(["pong", ""]);
-    expect(texts(await zmq.receive(req))).toEqual(["pong", ""]);
+    expect(texts(await fx.zmq.receive(req))).toEqual(["pong", ""]);
   });
 
   test("our Reply connects to a bound libzmq Request", async () => {
     const req = await libzmq("Request");
-    const endpoint = await zmq.bind(req);
+    const endpoint = await fx.zmq.bind(req);
     const rep = track(new Reply());
     rep.connect(endpoint);
-    await zmq.send(req, ["x"]);
+    await fx.zmq.send(req, ["x"]);
     expect(texts(await within(rep.receive(), "request"))).toEqual(["x"]);
     await rep.send("y");
-    expect(texts(await zmq.receive(req))).toEqual(["y"]);
+    expect(texts(await fx.zmq.receive(req))).toEqual(["y"]);
   });
 
   test("replies go back to the right peer when several libzmq Requests are connected", async () => {
@@ -126,11 +103,11 @@ describe("libzmq Request <-> our Reply", () => {
     const reqs: string[] = [];
     for (let i = 0; i < 3; i++) {
       const req = await libzmq("Request", { routingId: `client-${i}` });
-      await zmq.connect(req, rep.lastEndpoint as string);
+      await fx.zmq.connect(req, rep.lastEndpoint as string);
       reqs.push(req);
     }
     // all three send before we read anything
-    await Promise.all(reqs.map((req, i) => zmq.send(req, [`from-${i}`])));
+    await Promise.all(reqs.map((req, i) => fx.zmq.send(req, [`from-${i}`])));
     const order: string[] = [];
     for (let n = 0; n < 3; n++) {
       const [body] = texts(await within(rep.receive(), "request"));
@@ -139,7 +116,7 @@ describe("libzmq Request <-> our Reply", () => {
     }
     expect(order.sort()).toEqual(["from-0", "from-1", "from-2"]);
     for (let i = 0; i < 3; i++) {
-      expect(texts(await zmq.receive(reqs[i] as string))).toEqual([`reply-to-from-${i}`]);
+      expect(texts(await fx.zmq.receive(reqs[i] as string))).toEqual([`reply-to-from-${i}`]);
     }
   });
 
@@ -147,7 +124,7 @@ describe("libzmq Request <-> our Reply", () => {
     const rep = track(new Reply());
     await rep.bind("tcp://127.0.0.1:0");
     const req = await libzmq("Request");
-    await zmq.connect(req, rep.lastEndpoint as string);
+    await fx.zmq.connect(req, rep.lastEndpoint as string);
     const serving = (async () => {
       let n = 0;
       for await (const [body] of rep) {
@@ -157,7 +134,7 @@ describe("libzmq Request <-> our Reply", () => {
       }
       return n;
     })();
-    const replies = await zmq.requestSeq(req, 2000);
+    const replies = await fx.zmq.requestSeq(req, 2000);
     expect(replies.length).toBe(2000);
     expect(replies[0]).toBe("ok|m0");
     expect(replies[1999]).toBe("ok|m1999");
