@@ -9,7 +9,7 @@
  * Run: bun scripts/bench-zmtp.ts [messages=200000] [roundTrips=20000]
  */
 import { join } from "node:path";
-import { Dealer, Reply, Request, Router } from "../src/adapters/zmtp/index.ts";
+import { Dealer, Reply, Request, Router } from "../src/lib/zmtp/index.ts";
 
 const messages = Number(process.argv[2] ?? 200_000);
 const trips = Number(process.argv[3] ?? 20_000);

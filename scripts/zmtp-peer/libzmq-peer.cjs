@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A libzmq peer driven over stdin/stdout, for interop tests of src/adapters/zmtp.
+// A libzmq peer driven over stdin/stdout, for interop tests of src/lib/zmtp.
 // Runs under Node (the `zeromq` addon cannot load under Bun).
 //
 // Protocol: one JSON object per line in, one per line out.

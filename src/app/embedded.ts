@@ -3,7 +3,7 @@
  * from the command line; tests start it on port 0.
  */
 import { FunctionSourceChecker } from "../adapters/js-source/index.ts";
-import type { ExecutorPool } from "../adapters/bun-worker/index.ts";
+import type { ExecutorPool } from "../adapters/executors/index.ts";
 import { createHandler, startHttpServer, withApiKeys } from "../adapters/http/index.ts";
 import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../adapters/memory/index.ts";
 import { jsonLogger, pause, systemClock, uuidGen } from "../adapters/system/index.ts";

@@ -1,6 +1,6 @@
 /** The executor settings shared by the embedded mode and the local dispatcher, and the pool they ask for. */
 import { availableParallelism } from "node:os";
-import { ProcessPool, ThreadPool, type ExecutorPool } from "../adapters/bun-worker/index.ts";
+import { ProcessPool, ThreadPool, type ExecutorPool } from "../adapters/executors/index.ts";
 import type { Logger } from "../domain/ports.ts";
 
 export interface ExecutorSettings {
@@ -26,6 +26,6 @@ export function executorSettings(
 
 /** The executor pool the settings ask for: threads, or child processes under a memory cap. */
 export function executorPool(c: ExecutorSettings, logger: Logger): ExecutorPool {
-  if (c.isolation === "process") return new ProcessPool({ threads: c.workers, logger, memoryLimitBytes: c.maxMemoryMb * 1024 * 1024 });
-  return new ThreadPool({ threads: c.workers, logger });
+  if (c.isolation === "process") return new ProcessPool({ executors: c.workers, logger, memoryLimitBytes: c.maxMemoryMb * 1024 * 1024 });
+  return new ThreadPool({ executors: c.workers, logger });
 }

@@ -1,4 +1,4 @@
-import { ProcessPool, ThreadPool } from "../../src/adapters/bun-worker/index.ts";
+import { ProcessPool, ThreadPool } from "../../src/adapters/executors/index.ts";
 import { describeExecutor } from "../contracts/executor.ts";
 
 const quiet = { log: () => {} };

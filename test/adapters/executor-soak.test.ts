@@ -1,6 +1,6 @@
 /** Kill-and-replace cycles must not leak threads, file descriptors or memory. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { ProcessPool, ThreadPool, type ExecutorPool } from "../../src/adapters/bun-worker/index.ts";
+import { ProcessPool, ThreadPool, type ExecutorPool } from "../../src/adapters/executors/index.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
 import { job } from "../contracts/executor.ts";
 import { procStats } from "../helpers/proc-stats.ts";
@@ -50,13 +50,13 @@ function soak(name: string, make: () => ExecutorPool, cycles: number): void {
 }
 
 describe("executor soak", () => {
-  soak("threads", () => new ThreadPool({ threads: 2, logger: quiet }), 200);
-  soak("processes", () => new ProcessPool({ threads: 2, logger: quiet, memoryLimitBytes: 512 * 1024 * 1024 }), 200);
+  soak("threads", () => new ThreadPool({ executors: 2, logger: quiet }), 200);
+  soak("processes", () => new ProcessPool({ executors: 2, logger: quiet, memoryLimitBytes: 512 * 1024 * 1024 }), 200);
 });
 
 describe("process memory cap", () => {
   test("a task that allocates without bound ends ResourceLimit; this process's memory stays flat", async () => {
-    const p = (pool = new ProcessPool({ threads: 1, logger: quiet, memoryLimitBytes: 128 * 1024 * 1024 }));
+    const p = (pool = new ProcessPool({ executors: 1, logger: quiet, memoryLimitBytes: 128 * 1024 * 1024 }));
     const outcomes = new Map<string, Outcome>();
     p.onOutcomes((os) => os.forEach((o) => outcomes.set(o.taskId, o)));
     const before = procStats().rssMb;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { ThreadPool } from "../../src/adapters/bun-worker/index.ts";
+import { ThreadPool } from "../../src/adapters/executors/index.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
 import type { Job } from "../../src/domain/ports.ts";
 import { waitFor } from "../helpers/wait-for.ts";
@@ -11,8 +11,8 @@ afterEach(async () => {
   pools = [];
 });
 
-function pool(threads: number, slotsPerThread = 64): { pool: ThreadPool; outcomes: Outcome[] } {
-  const p = new ThreadPool({ threads, slotsPerThread, logger: quiet });
+function pool(threads: number, slotsPerExecutor = 64): { pool: ThreadPool; outcomes: Outcome[] } {
+  const p = new ThreadPool({ executors: threads, slotsPerExecutor, logger: quiet });
   pools.push(p);
   const outcomes: Outcome[] = [];
   p.onOutcomes((o) => outcomes.push(...o));

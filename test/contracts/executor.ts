@@ -3,13 +3,13 @@
  * can do (return, throw, hang, exit, raise late errors, return what JSON cannot hold).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { ExecutorPool } from "../../src/adapters/bun-worker/index.ts";
+import type { ExecutorPool } from "../../src/adapters/executors/index.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
 import type { Job } from "../../src/domain/ports.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
 export interface PoolFactory {
-  (o: { threads: number; slotsPerThread?: number }): ExecutorPool;
+  (o: { executors: number; slotsPerExecutor?: number }): ExecutorPool;
 }
 
 let seq = 0;
@@ -42,8 +42,8 @@ export function describeExecutor(name: string, kind: "thread" | "process", make:
       pools = [];
     });
 
-    function start(threads = 1, slotsPerThread = 16) {
-      const pool = make({ threads, slotsPerThread });
+    function start(executors = 1, slotsPerExecutor = 16) {
+      const pool = make({ executors, slotsPerExecutor });
       pools.push(pool);
       const outcomes = new Map<string, Outcome>();
       pool.onOutcomes((os) => {

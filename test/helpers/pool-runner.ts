@@ -6,13 +6,13 @@
  *
  *   bun test/helpers/pool-runner.ts <thread|process> '<jobs as JSON>'
  */
-import { ProcessPool, ThreadPool } from "../../src/adapters/bun-worker/index.ts";
+import { ProcessPool, ThreadPool } from "../../src/adapters/executors/index.ts";
 import type { Job } from "../../src/domain/ports.ts";
 
 const [kind, jobsJson] = Bun.argv.slice(2);
 const jobs = JSON.parse(jobsJson ?? "[]") as Job[];
 const logger = { log: () => {} };
-const pool = kind === "process" ? new ProcessPool({ threads: 1, logger, memoryLimitBytes: 512 * 1024 * 1024 }) : new ThreadPool({ threads: 1, logger });
+const pool = kind === "process" ? new ProcessPool({ executors: 1, logger, memoryLimitBytes: 512 * 1024 * 1024 }) : new ThreadPool({ executors: 1, logger });
 let left = jobs.length;
 pool.onOutcomes((outcomes) => {
   for (const o of outcomes) console.log(JSON.stringify(o));

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { FrameDecoder } from "../../src/adapters/zmtp/frame-decoder.ts";
-import { OutBuffer } from "../../src/adapters/zmtp/frame-encoder.ts";
-import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE } from "../../src/adapters/zmtp/frame.ts";
-import { encodeGreeting, parseGreeting } from "../../src/adapters/zmtp/greeting.ts";
+import { FrameDecoder } from "../../src/lib/zmtp/frame-decoder.ts";
+import { OutBuffer } from "../../src/lib/zmtp/frame-encoder.ts";
+import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE } from "../../src/lib/zmtp/frame.ts";
+import { encodeGreeting, parseGreeting } from "../../src/lib/zmtp/greeting.ts";
 import {
   encodeCommand,
   encodePing,
@@ -10,8 +10,8 @@ import {
   parseCommand,
   parseMetadata,
   pongFor,
-} from "../../src/adapters/zmtp/commands.ts";
-import { canPair } from "../../src/adapters/zmtp/socket-type.ts";
+} from "../../src/lib/zmtp/commands.ts";
+import { canPair } from "../../src/lib/zmtp/socket-type.ts";
 
 interface Decoded {
   flags: number;

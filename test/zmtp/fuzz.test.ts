@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
-import { Reply, Router } from "../../src/adapters/zmtp/index.ts";
-import { encodeCommand, encodePing, encodeReady } from "../../src/adapters/zmtp/commands.ts";
-import { encodeGreeting } from "../../src/adapters/zmtp/greeting.ts";
+import { Reply, Router } from "../../src/lib/zmtp/index.ts";
+import { encodeCommand, encodePing, encodeReady } from "../../src/lib/zmtp/commands.ts";
+import { encodeGreeting } from "../../src/lib/zmtp/greeting.ts";
 import { LibzmqPeer } from "./libzmq-peer.ts";
 import { commandFrame, RawPeer } from "./raw-peer.ts";
 import { waitFor, within } from "./wait.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Dealer, Reply, Router } from "../../src/adapters/zmtp/index.ts";
+import { Dealer, Reply, Router } from "../../src/lib/zmtp/index.ts";
 import { texts, useLibzmq } from "./libzmq-fixture.ts";
 import { waitFor, within } from "./wait.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Reply, Request } from "../../src/adapters/zmtp/index.ts";
+import { Reply, Request } from "../../src/lib/zmtp/index.ts";
 import { texts, useLibzmq } from "./libzmq-fixture.ts";
 import { within } from "./wait.ts";
 

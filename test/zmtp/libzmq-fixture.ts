@@ -7,7 +7,7 @@
  * test("...", async () => { const rep = await fx.libzmq("Reply"); const req = fx.track(new Request()); ... });
  */
 import { afterAll, afterEach, beforeAll } from "bun:test";
-import type { SocketBase } from "../../src/adapters/zmtp/index.ts";
+import type { SocketBase } from "../../src/lib/zmtp/index.ts";
 import { LibzmqPeer, type LibzmqType } from "./libzmq-peer.ts";
 
 export interface LibzmqFixture {

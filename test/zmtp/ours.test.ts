@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { Dealer, Reply, Request, Router, ZmtpError, type SocketBase } from "../../src/adapters/zmtp/index.ts";
+import { Dealer, Reply, Request, Router, ZmtpError, type SocketBase } from "../../src/lib/zmtp/index.ts";
 import { waitFor, within } from "./wait.ts";
 
 const sockets: SocketBase[] = [];

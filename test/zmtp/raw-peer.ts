@@ -3,8 +3,8 @@
  * gives it and lets the test wait for octets or for the connection to close.
  */
 import type { Socket } from "bun";
-import { encodeGreeting } from "../../src/adapters/zmtp/greeting.ts";
-import { encodeReady } from "../../src/adapters/zmtp/commands.ts";
+import { encodeGreeting } from "../../src/lib/zmtp/greeting.ts";
+import { encodeReady } from "../../src/lib/zmtp/commands.ts";
 
 export class RawPeer {
   private received = Buffer.alloc(0);

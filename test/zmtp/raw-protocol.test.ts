@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
-import { Dealer, Router, type SocketBase } from "../../src/adapters/zmtp/index.ts";
-import { encodeCommand, encodePing } from "../../src/adapters/zmtp/commands.ts";
-import { encodeGreeting } from "../../src/adapters/zmtp/greeting.ts";
+import { Dealer, Router, type SocketBase } from "../../src/lib/zmtp/index.ts";
+import { encodeCommand, encodePing } from "../../src/lib/zmtp/commands.ts";
+import { encodeGreeting } from "../../src/lib/zmtp/greeting.ts";
 import { commandFrame, messageFrames, RawPeer } from "./raw-peer.ts";
 import { within } from "./wait.ts";
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { Dealer, Router, type SocketBase } from "../../src/adapters/zmtp/index.ts";
+import { Dealer, Router, type SocketBase } from "../../src/lib/zmtp/index.ts";
 import { LibzmqPeer } from "./libzmq-peer.ts";
 import { waitFor, within } from "./wait.ts";
 

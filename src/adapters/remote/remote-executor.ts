@@ -29,7 +29,8 @@ import type { Outcome } from "../../domain/outcome.ts";
 import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
 import { WorkerRegistry, type HeldJob, type WorkerPolicy } from "../../domain/worker-registry.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
-import { Router } from "../zmtp/index.ts";
+import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
+import { Router } from "../../lib/zmtp/index.ts";
 import { decodeFromWorker, encode, type FromWorker, type ToWorker } from "./protocol.ts";
 
 export interface RemoteExecutorOptions {
@@ -59,7 +60,7 @@ export class RemoteExecutor implements Executor {
   private readonly queued = new Set<string>();
   private readonly cancelled = new Set<string>();
   private listener: (outcomes: readonly Outcome[]) => void = () => {};
-  private freeWaiters: (() => void)[] = [];
+  private readonly freeWaiters = new FreeSlotWaiters(() => this.freeSlots() > 0);
   private stopTicking: () => void = () => {};
   private closed = false;
   private readonly receiving: Promise<void>;
@@ -119,8 +120,7 @@ export class RemoteExecutor implements Executor {
   }
 
   whenFree(): Promise<void> {
-    if (this.freeSlots() > 0 || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.freeWaiters.push(resolve));
+    return this.freeWaiters.whenFree();
   }
 
   /** Stops listening and heartbeating. Jobs in flight are not reported (their tasks stay RUNNING). */
@@ -130,7 +130,7 @@ export class RemoteExecutor implements Executor {
     this.stopTicking();
     this.router.close();
     await this.receiving;
-    this.wake();
+    this.freeWaiters.closeAll();
   }
 
   private async receiveLoop(): Promise<void> {
@@ -241,10 +241,7 @@ export class RemoteExecutor implements Executor {
   }
 
   private wake(): void {
-    if (this.freeWaiters.length === 0 || (this.freeSlots() === 0 && !this.closed)) return;
-    const waiters = this.freeWaiters;
-    this.freeWaiters = [];
-    for (const w of waiters) w();
+    this.freeWaiters.wake();
   }
 }
 

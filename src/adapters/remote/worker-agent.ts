@@ -22,7 +22,8 @@ import { every } from "../../domain/every.ts";
 import type { Outcome } from "../../domain/outcome.ts";
 import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
-import { Dealer } from "../zmtp/index.ts";
+import { TurnBatcher } from "../../lib/turn-batcher.ts";
+import { Dealer } from "../../lib/zmtp/index.ts";
 import { decodeToWorker, encode, type FromWorker, type ToWorker } from "./protocol.ts";
 
 export interface WorkerAgentOptions {
@@ -60,8 +61,8 @@ export class WorkerAgent {
   private lastHeard = 0;
   /** Pull: credits granted in this session and not yet used by jobs. */
   private granted = 0;
-  private outbox: Outcome[] = [];
-  private flushScheduled = false;
+  /** Outcomes finished this turn: one message per turn, with the credit their slots give back (pull). */
+  private readonly outbox = new TurnBatcher<Outcome>((outcomes) => this.post({ v: 1, t: "outcomes", session: this.session, outcomes, credit: this.creditToOffer() }));
   private stopTicking: () => void = () => {};
   private closed = false;
   private receiving: Promise<void> = Promise.resolve();
@@ -185,23 +186,9 @@ export class WorkerAgent {
   private finished(outcomes: readonly Outcome[]): void {
     for (const out of outcomes) {
       if (!this.held.delete(key(out.taskId, out.attempt))) continue; // cancelled
-      this.outbox.push(out);
+      if (!this.closed) this.outbox.add(out);
     }
     this.startWaiting();
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  /** Sends what finished this turn in one message, with the credit the freed slots give back (pull). */
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.closed) return;
-    const outcomes = this.outbox;
-    this.outbox = [];
-    const credit = this.creditToOffer();
-    if (outcomes.length > 0 || credit > 0) this.post({ v: 1, t: "outcomes", session: this.session, outcomes, credit });
   }
 
   private offerCredit(): void {

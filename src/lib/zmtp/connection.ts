@@ -1,5 +1,5 @@
 import type { Socket } from "bun";
-import { FifoQueue } from "../../lib/fifo-queue.ts";
+import { FifoQueue } from "../fifo-queue.ts";
 import { FLAG_COMMAND, FLAG_MORE, type FrameData } from "./frame.ts";
 import { FrameDecoder, type FrameSink } from "./frame-decoder.ts";
 import { OutBuffer } from "./frame-encoder.ts";

@@ -13,16 +13,17 @@ import type { ExecutorHost, HostFactory } from "./executor-host.ts";
 import type { ExecutorJob, ExecutorResult, FromExecutor, ToExecutor } from "./protocol.ts";
 import { processHost } from "./process-host.ts";
 import { threadHost } from "./thread-host.ts";
+import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
 
 export interface PoolOptions {
   /** How many executors. */
-  readonly threads: number;
+  readonly executors: number;
   /**
    * Jobs one executor holds at once (default 128). Half of them (rounded up) run at once; the rest wait
    * inside the executor and start the moment a running one settles, so a slot never idles for a round
    * trip to the dispatcher. Deadlines count from a job's own start.
    */
-  readonly slotsPerThread?: number;
+  readonly slotsPerExecutor?: number;
   /** How often deadlines (and memory) are checked, in ms. */
   readonly tickMs?: number;
   readonly logger: Logger;
@@ -41,37 +42,37 @@ interface ExecutorState {
 type Death = "exited" | "deadline" | "memory" | "cancelled";
 
 export class ExecutorPool implements Executor {
-  private readonly threads: ExecutorState[] = [];
+  private readonly executors: ExecutorState[] = [];
   private readonly slots: number;
   private readonly tickMs: number;
   private listener: (outcomes: readonly Outcome[]) => void = () => {};
-  private freeWaiters: (() => void)[] = [];
+  private readonly freeWaiters = new FreeSlotWaiters(() => this.freeSlots() > 0);
   private inFlight = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private closed = false;
-  /** Threads started over the pool's life, including replacements (for tests and metrics). */
+  /** Executors started over the pool's life, including replacements (for tests and metrics). */
   spawned = 0;
-  /** `run` messages posted to threads (each carries a batch of jobs). */
+  /** `run` messages posted to executors (each carries a batch of jobs). */
   batchesPosted = 0;
 
   constructor(
     private readonly o: PoolOptions,
     private readonly host: HostFactory,
   ) {
-    this.slots = o.slotsPerThread ?? 128;
+    this.slots = o.slotsPerExecutor ?? 128;
     this.tickMs = o.tickMs ?? 20;
-    for (let i = 0; i < o.threads; i++) this.threads.push(this.spawn());
+    for (let i = 0; i < o.executors; i++) this.executors.push(this.spawn());
   }
 
   freeSlots(): number {
     let n = 0;
-    for (const t of this.threads) n += t.free.length;
+    for (const t of this.executors) n += t.free.length;
     return n;
   }
 
-  /** Live threads (the pool keeps this at its size). */
+  /** Live executors (the pool keeps this at its size). */
   size(): number {
-    return this.threads.filter((t) => t.alive).length;
+    return this.executors.filter((t) => t.alive).length;
   }
 
   onOutcomes(listener: (outcomes: readonly Outcome[]) => void): void {
@@ -79,22 +80,21 @@ export class ExecutorPool implements Executor {
   }
 
   whenFree(): Promise<void> {
-    if (this.freeSlots() > 0 || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.freeWaiters.push(resolve));
+    return this.freeWaiters.whenFree();
   }
 
   run(jobs: readonly Job[]): void {
     let next = 0;
-    let open = this.threads.filter((t) => t.free.length > 0);
+    let open = this.executors.filter((t) => t.free.length > 0);
     while (next < jobs.length && open.length > 0) {
       const share = Math.ceil((jobs.length - next) / open.length);
-      for (const thread of open) {
+      for (const executor of open) {
         const batch: ExecutorJob[] = [];
-        while (batch.length < share && next < jobs.length && thread.free.length > 0) {
-          batch.push(this.assign(thread, jobs[next++] as Job));
+        while (batch.length < share && next < jobs.length && executor.free.length > 0) {
+          batch.push(this.assign(executor, jobs[next++] as Job));
         }
         if (batch.length > 0) {
-          this.post(thread, { t: "run", jobs: batch });
+          this.post(executor, { t: "run", jobs: batch });
           this.batchesPosted++;
         }
       }
@@ -105,11 +105,11 @@ export class ExecutorPool implements Executor {
   }
 
   stop(taskId: string): void {
-    for (const thread of this.threads) {
-      const slot = thread.jobs.findIndex((j) => j?.taskId === taskId);
+    for (const executor of this.executors) {
+      const slot = executor.jobs.findIndex((j) => j?.taskId === taskId);
       if (slot >= 0) {
-        this.release(thread, slot);
-        this.replace(thread, "cancelled", `task ${taskId} cancelled`);
+        this.release(executor, slot);
+        this.replace(executor, "cancelled", `task ${taskId} cancelled`);
         return;
       }
     }
@@ -118,11 +118,11 @@ export class ExecutorPool implements Executor {
   async close(): Promise<void> {
     this.closed = true;
     if (this.ticker !== undefined) clearInterval(this.ticker);
-    for (const t of this.threads) {
+    for (const t of this.executors) {
       t.alive = false;
       t.host.terminate();
     }
-    this.wakeFreeWaiters();
+    this.freeWaiters.closeAll();
   }
 
   private spawn(): ExecutorState {
@@ -143,31 +143,31 @@ export class ExecutorPool implements Executor {
     return state;
   }
 
-  private assign(thread: ExecutorState, job: Job): ExecutorJob {
-    const slot = thread.free.pop() as number;
-    thread.jobs[slot] = job;
-    thread.host.startedAt[slot] = 0;
+  private assign(executor: ExecutorState, job: Job): ExecutorJob {
+    const slot = executor.free.pop() as number;
+    executor.jobs[slot] = job;
+    executor.host.startedAt[slot] = 0;
     this.inFlight++;
-    if (thread.known.has(job.functionId)) return { slot, fid: job.functionId, args: job.args };
-    thread.known.add(job.functionId);
+    if (executor.known.has(job.functionId)) return { slot, fid: job.functionId, args: job.args };
+    executor.known.add(job.functionId);
     return { slot, fid: job.functionId, code: job.code, args: job.args };
   }
 
-  private release(thread: ExecutorState, slot: number): Job | undefined {
-    const job = thread.jobs[slot];
+  private release(executor: ExecutorState, slot: number): Job | undefined {
+    const job = executor.jobs[slot];
     if (job === undefined) return undefined;
-    thread.jobs[slot] = undefined;
-    thread.free.push(slot);
+    executor.jobs[slot] = undefined;
+    executor.free.push(slot);
     this.inFlight--;
     return job;
   }
 
-  private post(thread: ExecutorState, msg: ToExecutor): void {
-    thread.host.post(msg);
+  private post(executor: ExecutorState, msg: ToExecutor): void {
+    executor.host.post(msg);
   }
 
-  private receive(thread: ExecutorState, msg: FromExecutor): void {
-    if (!thread.alive) return;
+  private receive(executor: ExecutorState, msg: FromExecutor): void {
+    if (!executor.alive) return;
     if (msg.t === "stray") {
       this.o.logger.log("warn", "user code raised an error after its task finished", { error: msg.message });
       return;
@@ -175,7 +175,7 @@ export class ExecutorPool implements Executor {
     const results = msg.results;
     const outcomes: Outcome[] = [];
     for (const r of results) {
-      const job = this.release(thread, r.slot);
+      const job = this.release(executor, r.slot);
       if (job !== undefined) outcomes.push(toOutcome(job, r));
     }
     this.emit(outcomes);
@@ -183,14 +183,7 @@ export class ExecutorPool implements Executor {
 
   private emit(outcomes: readonly Outcome[]): void {
     if (outcomes.length > 0) this.listener(outcomes);
-    this.wakeFreeWaiters();
-  }
-
-  private wakeFreeWaiters(): void {
-    if (this.freeWaiters.length === 0 || (this.freeSlots() === 0 && !this.closed)) return;
-    const waiters = this.freeWaiters;
-    this.freeWaiters = [];
-    for (const w of waiters) w();
+    this.freeWaiters.wake();
   }
 
   private armTicker(): void {
@@ -204,14 +197,14 @@ export class ExecutorPool implements Executor {
       return;
     }
     const now = Date.now();
-    for (const thread of [...this.threads]) {
-      if (this.overMemory(thread)) continue;
+    for (const executor of [...this.executors]) {
+      if (this.overMemory(executor)) continue;
       for (let slot = 0; slot < this.slots; slot++) {
-        const job = thread.jobs[slot];
-        const started = thread.host.startedAt[slot] as number;
+        const job = executor.jobs[slot];
+        const started = executor.host.startedAt[slot] as number;
         if (job === undefined || started <= 0 || now - started < job.timeoutMs) continue;
-        this.release(thread, slot);
-        this.replace(thread, "deadline", `task ${job.taskId} passed its ${job.timeoutMs} ms deadline`);
+        this.release(executor, slot);
+        this.replace(executor, "deadline", `task ${job.taskId} passed its ${job.timeoutMs} ms deadline`);
         this.emit([{ taskId: job.taskId, attempt: job.attempt, kind: "timeout", timeoutMs: job.timeoutMs }]);
         break;
       }
@@ -219,19 +212,19 @@ export class ExecutorPool implements Executor {
   }
 
   /** Kills an executor over the memory cap; its newest running job fails ResourceLimit. */
-  private overMemory(thread: ExecutorState): boolean {
+  private overMemory(executor: ExecutorState): boolean {
     const limit = this.o.memoryLimitBytes;
     if (limit === undefined) return false;
-    const used = thread.host.memoryBytes();
+    const used = executor.host.memoryBytes();
     if (used === undefined || used <= limit) return false;
     let newest = -1;
     for (let slot = 0; slot < this.slots; slot++) {
-      const started = thread.host.startedAt[slot] as number;
-      if (thread.jobs[slot] !== undefined && started > 0 && (newest < 0 || started >= (thread.host.startedAt[newest] as number))) newest = slot;
+      const started = executor.host.startedAt[slot] as number;
+      if (executor.jobs[slot] !== undefined && started > 0 && (newest < 0 || started >= (executor.host.startedAt[newest] as number))) newest = slot;
     }
-    const job = newest < 0 ? undefined : this.release(thread, newest);
+    const job = newest < 0 ? undefined : this.release(executor, newest);
     const mb = Math.round(used / 1048576);
-    this.replace(thread, "memory", `executor used ${mb} MB, over its ${Math.round(limit / 1048576)} MB cap`);
+    this.replace(executor, "memory", `executor used ${mb} MB, over its ${Math.round(limit / 1048576)} MB cap`);
     if (job !== undefined) {
       this.emit([{ taskId: job.taskId, attempt: job.attempt, kind: "resource-limit", message: `Executor memory reached ${mb} MB, over the ${Math.round(limit / 1048576)} MB cap (--max-memory-mb)` }]);
     }
@@ -242,17 +235,17 @@ export class ExecutorPool implements Executor {
    * Terminates an executor and starts its replacement. Jobs that had started are reported lost when it
    * died on its own, and re-run when the pool killed it for another job's sake.
    */
-  private replace(thread: ExecutorState, why: Death, detail: string): void {
-    if (!thread.alive) return;
-    thread.alive = false;
-    thread.host.terminate();
-    const index = this.threads.indexOf(thread);
-    this.threads[index] = this.spawn();
+  private replace(executor: ExecutorState, why: Death, detail: string): void {
+    if (!executor.alive) return;
+    executor.alive = false;
+    executor.host.terminate();
+    const index = this.executors.indexOf(executor);
+    this.executors[index] = this.spawn();
     const rerun: Job[] = [];
     const lost: Outcome[] = [];
     for (let slot = 0; slot < this.slots; slot++) {
-      const started = thread.host.startedAt[slot] as number;
-      const job = this.release(thread, slot);
+      const started = executor.host.startedAt[slot] as number;
+      const job = this.release(executor, slot);
       if (job === undefined) continue;
       if (why === "exited" && started > 0) lost.push({ taskId: job.taskId, attempt: job.attempt, kind: "lost", reason: `Executor exited while running the task (${detail})` });
       else rerun.push(job);

@@ -4,7 +4,7 @@ import { Dialer } from "./dialer.ts";
 import { formatEndpoint, parseEndpoint } from "./endpoint.ts";
 import { ZmtpError } from "./errors.ts";
 import { FairQueue } from "./fair-queue.ts";
-import { FifoQueue } from "../../lib/fifo-queue.ts";
+import { FifoQueue } from "../fifo-queue.ts";
 import type { FrameData } from "./frame.ts";
 import { SendLanes, type RouteResult } from "./send-lanes.ts";
 import type { SocketType } from "./socket-type.ts";

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { Reply, Request } from "./adapters/zmtp/index.ts";
+ * import { Reply, Request } from "./lib/zmtp/index.ts";
  * const rep = new Reply();
  * await rep.bind("tcp://127.0.0.1:0");
  * const req = new Request();

@@ -1,4 +1,4 @@
-import { FifoQueue } from "../../lib/fifo-queue.ts";
+import { FifoQueue } from "../fifo-queue.ts";
 import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, SHORT_FRAME_MAX, type FrameData } from "./frame.ts";
 
 /** Anything that accepts bytes the way a Bun socket does: returns octets written, -1 if closed. */

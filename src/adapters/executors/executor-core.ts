@@ -11,6 +11,7 @@ import type { ExecutorJob, ExecutorResult, FromExecutor, ToExecutor } from "./pr
 import { SLOT_FINISHED } from "./protocol.ts";
 import { compile, serialize, toErrorInfo } from "./run-user-function.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
+import { TurnBatcher } from "../../lib/turn-batcher.ts";
 
 interface Running {
   readonly slot: number;
@@ -34,29 +35,16 @@ export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLik
   const running = new Map<number, number>();
   let runs = 0;
   let lastStarted: Running | undefined;
-  let pending: ExecutorResult[] = [];
-  let flushScheduled = false;
+  const results = new TurnBatcher<ExecutorResult>((batch) => io.post({ t: "done", results: batch }));
   /** Jobs handed over and not started yet (they start in order as running ones settle). */
   const waiting = new FifoQueue<ExecutorJob>();
   let pumping = false;
-
-  const flush = (): void => {
-    flushScheduled = false;
-    if (pending.length === 0) return;
-    const results = pending;
-    pending = [];
-    io.post({ t: "done", results });
-  };
 
   const settle = (who: Running, r: ExecutorResult): void => {
     if (running.get(who.slot) !== who.run) return; // already settled (a late error after the result)
     running.delete(who.slot);
     startedAt[who.slot] = SLOT_FINISHED;
-    pending.push(r);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
+    results.add(r);
     if (waiting.length > 0) pump();
   };
 
@@ -114,7 +102,7 @@ export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLik
         context.run(who, call, who, job);
         const now = Date.now();
         if (now - lastFlush >= 5) {
-          flush(); // long synchronous batches still report as they go
+          results.flush(); // long synchronous batches still report as they go
           lastFlush = now;
         }
       }
@@ -126,6 +114,6 @@ export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLik
   io.onMessage((msg) => {
     for (const job of msg.jobs) waiting.push(job);
     pump();
-    flush();
+    results.flush();
   });
 }
