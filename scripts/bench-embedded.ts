@@ -6,16 +6,18 @@
  *   bun scripts/bench-embedded.ts [--tasks 10000] [--batch 1000] [--serial 2000] [--isolation thread|process]
  */
 import { flag } from "../src/app/config.ts";
-import { postJson, readAll, serialLatency, spawnServer, waitAll } from "./bench-lib.ts";
+import { postJson, readAll, serialLatency, waitAll } from "./bench-lib.ts";
+import { killAll, spawnServer } from "./lib/processes.ts";
 
 const argv = Bun.argv.slice(2);
 const total = Number(flag(argv, "tasks") ?? 10_000);
 const batch = Number(flag(argv, "batch") ?? 1000);
 const serial = Number(flag(argv, "serial") ?? 2000);
 const extra = flag(argv, "isolation") === undefined ? [] : ["--isolation", flag(argv, "isolation") as string];
-const entry = flag(argv, "entry") ?? "src/app/start.ts";
+const entry = flag(argv, "entry") ?? "start";
+if (entry !== "start" && entry !== "api") throw new Error(`--entry must be start or api, got "${entry}"`);
 
-const server = await spawnServer(entry, extra);
+const server = await spawnServer(entry, extra, { LOG_LEVEL: "warn" });
 try {
   const { function_id } = await postJson(`${server.url}/register_function`, { name: "noop", payload: "() => null" });
   const round = async (readBack: "get" | "wait"): Promise<number> => {
@@ -43,5 +45,5 @@ try {
   console.log(`throughput, results read by POST /wait (1,000 ids per call):   ${show(viaWait)}`);
   console.log(`one at a time (${serial}): p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms`);
 } finally {
-  await server.stop();
+  await killAll();
 }

@@ -1,40 +1,7 @@
 /**
- * Helpers shared by the benchmark scripts: start a server process, wait for it, time things,
- * and read many results back with bounded concurrency.
+ * Helpers shared by the benchmark scripts: time things and read many results back with bounded
+ * concurrency. Processes are started with scripts/lib/processes.ts.
  */
-export interface ServerProcess {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts `bun <entry> --port P ...args` and waits until /healthz answers. */
-export async function spawnServer(entry: string, args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const proc = Bun.spawn([process.execPath, entry, "--port", String(port), ...args], {
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${entry} did not answer on ${url}`);
-    await Bun.sleep(50);
-  }
-  return {
-    url,
-    async stop() {
-      proc.kill();
-      await proc.exited;
-    },
-  };
-}
-
 export async function postJson(url: string, body: unknown): Promise<any> {
   const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   if (r.status >= 300) throw new Error(`${url}: ${r.status} ${await r.text()}`);

@@ -8,20 +8,20 @@
 import { readFileSync } from "node:fs";
 import { flag } from "../src/app/config.ts";
 import { postJson } from "./bench-lib.ts";
-import { spawnServer } from "../test/helpers/server-process.ts";
+import { killAll, spawnServer } from "./lib/processes.ts";
 
 const total = Number(flag(Bun.argv.slice(2), "tasks") ?? 100_000);
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
 
-const server = await spawnServer(["--workers", "1", "--max-queue", String(total * 2), "--log-level", "warn"]);
+const server = await spawnServer("start", ["--workers", "1", "--max-queue", String(total * 2)], { LOG_LEVEL: "warn" });
 try {
-  const idle = rssMb(server.pid);
+  const idle = rssMb(server.proc.pid);
   const { function_id } = await postJson(`${server.url}/register_function`, { name: "hang", payload: "(i) => new Promise(() => {})", timeout_ms: 3_600_000 });
   for (let sent = 0; sent < total; sent += 10_000) {
     await postJson(`${server.url}/execute_batch`, { function_id, payloads: Array.from({ length: Math.min(10_000, total - sent) }, (_, i) => `[${sent + i}]`) });
   }
   const health = (await (await fetch(`${server.url}/healthz`)).json()) as { queued: number };
-  console.log(`embedded server RSS: idle ${idle.toFixed(0)} MB; with ${health.queued} queued tasks ${rssMb(server.pid).toFixed(0)} MB`);
+  console.log(`embedded server RSS: idle ${idle.toFixed(0)} MB; with ${health.queued} queued tasks ${rssMb(server.proc.pid).toFixed(0)} MB`);
 } finally {
-  await server.stop();
+  await killAll();
 }

@@ -11,9 +11,10 @@
  */
 import Redis from "ioredis";
 import { flag } from "../src/app/config.ts";
-import { freePort } from "../test/helpers/processes.ts";
-import { startRedisServer } from "../test/helpers/redis-server.ts";
-import { postJson, serialLatency, spawnServer, waitAll } from "./bench-lib.ts";
+import { postJson, serialLatency, waitAll } from "./bench-lib.ts";
+import { freePort } from "./lib/ports.ts";
+import { killAll, spawnEntry, spawnServer } from "./lib/processes.ts";
+import { startRedisServer } from "./lib/redis-server.ts";
 
 const argv = Bun.argv.slice(2);
 const total = Number(flag(argv, "tasks") ?? 10_000);
@@ -27,11 +28,11 @@ if (!["local", "push", "pull"].includes(mode)) throw new Error(`--mode must be l
 
 await using redis = await startRedisServer();
 const env = { REDIS_URL: redis.url, FAAS_PREFIX: "bench" };
-const api = await spawnServer("src/app/api.ts", [], env);
+const quiet = { ...env, LOG_LEVEL: "warn" };
+const api = await spawnServer("api", [], quiet);
 const port = freePort();
-const spawnLogged = (args: string[]) => Bun.spawn([process.execPath, ...args], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdout: "inherit", stderr: "inherit" });
-const dispatcher = spawnLogged(["src/app/dispatcher.ts", "--mode", mode, ...(mode === "local" ? ["--workers", workers] : ["--port", String(port)])]);
-const remoteWorkers = mode === "local" ? [] : Array.from({ length: workerProcs }, () => spawnLogged(["src/app/worker.ts", "--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1"]));
+spawnEntry("dispatcher", ["--mode", mode, ...(mode === "local" ? ["--workers", workers] : ["--port", String(port)])], quiet);
+if (mode !== "local") for (let i = 0; i < workerProcs; i++) spawnEntry("worker", ["--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1"], quiet);
 const stats = new Redis(redis.url);
 try {
   const { function_id } = await postJson(`${api.url}/register_function`, { name: "noop", payload: "() => null" });
@@ -68,9 +69,7 @@ try {
   console.log(`one at a time (${serial}): p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms`);
 } finally {
   stats.disconnect();
-  for (const p of [...remoteWorkers, dispatcher]) p.kill();
-  await Promise.all([...remoteWorkers, dispatcher].map((p) => p.exited));
-  await api.stop();
+  await killAll();
 }
 
 /** calls per command from `INFO commandstats` ("cmdstat_get:calls=3,usec=..."). */

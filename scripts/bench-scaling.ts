@@ -9,7 +9,7 @@
  */
 import { flag } from "../src/app/config.ts";
 import { postJson, waitAll } from "./bench-lib.ts";
-import { spawnServer } from "../test/helpers/server-process.ts";
+import { killAll, spawnServer } from "./lib/processes.ts";
 
 const argv = Bun.argv.slice(2);
 const rounds = Number(flag(argv, "rounds") ?? 10);
@@ -19,7 +19,7 @@ const SLEEP_MS = 100;
 console.log(`weak scaling, embedded mode, ${SLEEP_MS} ms sleep tasks, ${rounds} in a row for each of the ${slots} jobs an executor runs at once`);
 console.log("executors  tasks   ideal    measured  efficiency");
 for (const workers of [1, 2, 4, 8]) {
-  const server = await spawnServer(["--workers", String(workers), "--log-level", "warn"]);
+  const server = await spawnServer("start", ["--workers", String(workers)], { LOG_LEVEL: "warn" });
   try {
     const { function_id } = await postJson(`${server.url}/register_function`, { name: "sleep", payload: `() => new Promise((r) => setTimeout(r, ${SLEEP_MS}))` });
     const warm = await postJson(`${server.url}/execute_batch`, { function_id, payloads: Array.from({ length: workers * slots }, () => "[]") });
@@ -37,6 +37,6 @@ for (const workers of [1, 2, 4, 8]) {
     const ideal = rounds * SLEEP_MS;
     console.log(`${String(workers).padStart(9)}  ${String(tasks).padStart(5)}  ${String(ideal).padStart(4)} ms  ${ms.toFixed(0).padStart(5)} ms  ${((100 * ideal) / ms).toFixed(1).padStart(9)}%`);
   } finally {
-    await server.stop();
+    await killAll();
   }
 }

@@ -1,4 +1,4 @@
-import { invalid, type DomainError } from "./errors.ts";
+import { invalid, type ArgRef, type DomainError } from "./errors.ts";
 import { err, ok, type Result } from "./result.ts";
 
 /**
@@ -6,21 +6,21 @@ import { err, ok, type Result } from "./result.ts";
  * parse it), so a valid payload is never re-serialized on the hot path.
  *
  * @example
- * checkArgs("[2, 3]", "payload") // ok("[2, 3]")
- * checkArgs("{}", "payload")     // InvalidRequest: expected a JSON array, got an object
+ * checkArgs("[2, 3]", { name: "args", index: 0 }) // ok("[2, 3]")
+ * checkArgs("{}", { name: "args", index: 0 })     // InvalidRequest: expected a JSON array, got an object
  */
-export function checkArgs(payload: unknown, field: string): Result<string, DomainError> {
+export function checkArgs(payload: unknown, arg: ArgRef): Result<string, DomainError> {
   if (typeof payload !== "string") {
-    return err(invalid(`Execute payload must be a string holding a JSON array, got ${kindOf(payload)}`, field));
+    return err(invalid(`The arguments must be a string holding a JSON array, got ${kindOf(payload)}`, arg));
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
   } catch (e) {
-    return err(invalid(`Execute payload must be JSON text of the argument array, got invalid JSON (${(e as Error).message})`, field));
+    return err(invalid(`The arguments must be JSON text of an array, got invalid JSON (${(e as Error).message})`, arg));
   }
   if (!Array.isArray(parsed)) {
-    return err(invalid(`Execute payload must be a JSON array of arguments, got ${kindOf(parsed)}`, field));
+    return err(invalid(`The arguments must be a JSON array, got ${kindOf(parsed)}`, arg));
   }
   return ok(payload);
 }

@@ -1,7 +1,10 @@
 /**
- * Moves tasks from the TaskStore's queue to an Executor and settles what comes back: it claims as many
+ * Moves tasks from the DispatchQueue to an Executor and settles what comes back: it claims as many
  * tasks as the executor has free slots (one store round trip per batch), hands them over in one call,
  * and applies the outcomes as fenced transitions, publishing the tasks that became terminal.
+ *
+ * Functions are read through the FunctionStore it is given: pass the process's shared cache
+ * (CachedFunctionStore) so a function is read from the backend once.
  *
  * Cancellation: the store cancels a task (TaskStore.cancel) and the API sends its id on CancelSignals.
  * A dispatcher holding the task stops its job (Executor.stop) and forgets the attempt, so a late outcome
@@ -10,21 +13,21 @@
  * a task this dispatcher does not hold is remembered for a while: the task may be between its claim and
  * its hand-out, and is then never handed out.
  */
-import type { FunctionRecord } from "./function-record.ts";
 import { decide, errorResult, exhausted, type Outcome } from "./outcome.ts";
-import type { CancelSignals, Executor, FunctionStore, Job, Logger, TaskEvents, TaskStore } from "./ports.ts";
+import type { CancelSignals, Clock, DispatchQueue, Executor, FunctionStore, Job, Logger, TaskEvents } from "./ports.ts";
 import { isTerminal, type Task, type Transition } from "./task.ts";
 
 export interface DispatcherDeps {
-  readonly tasks: TaskStore;
+  readonly queue: DispatchQueue;
+  /** Where job code comes from: the process's shared function cache. */
   readonly functions: FunctionStore;
   readonly events: TaskEvents;
   /** Ids of cancelled tasks; the dispatcher stops the jobs it runs for them. */
   readonly cancels: CancelSignals;
   readonly executor: Executor;
   readonly logger: Logger;
-  /** Waits before retrying after a store error (backoff); injected so tests need not sleep. */
-  readonly pause: (ms: number) => Promise<void>;
+  /** Sleeps between retries after a store error (backoff). */
+  readonly clock: Clock;
 }
 
 /** How many cancelled ids not held here are remembered (a claim racing its cancel). */
@@ -35,7 +38,6 @@ export class Dispatcher {
   /** Cancelled task ids this dispatcher did not hold when it heard of them, oldest first. */
   private readonly recentCancels = new Set<string>();
   private unsubscribeCancels: () => void = () => {};
-  private readonly fnCache = new Map<string, FunctionRecord>();
   private readonly stopping = new AbortController();
   private loopDone: Promise<void> = Promise.resolve();
   private settling: Promise<unknown> = Promise.resolve();
@@ -64,12 +66,12 @@ export class Dispatcher {
       await Promise.race([this.d.executor.whenFree(), aborted]);
       if (signal.aborted) break;
       try {
-        const claimed = await this.d.tasks.claim(this.d.executor.freeSlots(), signal);
+        const claimed = await this.d.queue.claim(this.d.executor.freeSlots(), signal);
         if (claimed.length > 0) await this.handOut(claimed);
         backoff = 50;
       } catch (e) {
-        this.d.logger.log("warn", "claim failed; retrying", { error: String(e), backoffMs: backoff });
-        await this.d.pause(backoff);
+        this.d.logger.log("warn", "claim failed; retrying", { event: "dispatcher.claim_failed", error: String(e), backoffMs: backoff });
+        await this.d.clock.sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
       }
     }
@@ -83,7 +85,7 @@ export class Dispatcher {
         refused.push(exhausted(task));
         continue;
       }
-      const fn = await this.functionFor(task.functionId);
+      const fn = await this.d.functions.get(task.functionId);
       if (fn === undefined) {
         refused.push({ taskId: task.id, attempt: task.attempt, status: "FAILED", result: errorResult("UnknownFunction", `Function ${task.functionId} no longer exists`) });
         continue;
@@ -119,17 +121,6 @@ export class Dispatcher {
     if (settle.length > 0) this.settling = Promise.all([this.settling, this.applyAndPublish(settle)]);
   }
 
-  private async functionFor(id: string): Promise<FunctionRecord | undefined> {
-    const cached = this.fnCache.get(id);
-    if (cached !== undefined) return cached;
-    const fn = await this.d.functions.get(id);
-    if (fn !== undefined) {
-      if (this.fnCache.size >= 10_000) this.fnCache.clear();
-      this.fnCache.set(id, fn);
-    }
-    return fn;
-  }
-
   private async settle(outcomes: readonly Outcome[]): Promise<void> {
     const transitions: Transition[] = [];
     for (const o of outcomes) {
@@ -144,7 +135,7 @@ export class Dispatcher {
   private async applyAndPublish(transitions: readonly Transition[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const applied = await this.d.tasks.apply(transitions);
+        const applied = await this.d.queue.apply(transitions);
         const done: string[] = [];
         for (const t of applied) if (isTerminal(t.status)) done.push(t.id);
         if (done.length > 0) this.d.events.publish(done);
@@ -152,8 +143,8 @@ export class Dispatcher {
       } catch (e) {
         if (this.stopping.signal.aborted) return;
         const wait = Math.min(50 * 2 ** attempt, 5000);
-        this.d.logger.log("warn", "settling outcomes failed; retrying", { error: String(e), backoffMs: wait });
-        await this.d.pause(wait);
+        this.d.logger.log("warn", "settling outcomes failed; retrying", { event: "dispatcher.settle_failed", error: String(e), backoffMs: wait });
+        await this.d.clock.sleep(wait);
       }
     }
   }

@@ -3,17 +3,27 @@
  * (the HTTP adapter: 400, 404, 409, 429, 503).
  */
 export type DomainError =
-  | { readonly kind: "InvalidRequest"; readonly message: string; readonly field?: string }
-  | { readonly kind: "InvalidFunction"; readonly message: string; readonly field?: string }
+  | { readonly kind: "InvalidRequest"; readonly message: string; readonly arg?: ArgRef }
+  | { readonly kind: "InvalidFunction"; readonly message: string; readonly arg?: ArgRef }
   | { readonly kind: "UnknownFunction"; readonly functionId: string }
   | { readonly kind: "UnknownTask"; readonly taskId: string }
   | { readonly kind: "AlreadyTerminal"; readonly taskId: string; readonly status: string }
   | { readonly kind: "QueueFull"; readonly depth: number; readonly limit: number; readonly retryAfterS: number }
   | { readonly kind: "BackendUnavailable"; readonly message: string };
 
-/** Builds an InvalidRequest error naming the offending field. */
-export function invalid(message: string, field?: string): DomainError {
-  return field === undefined ? { kind: "InvalidRequest", message } : { kind: "InvalidRequest", message, field };
+/**
+ * Which input of a use case was wrong, in the domain's terms: adapters name it in theirs (the HTTP
+ * adapter maps `{name: "args", index: 3}` to the JSON field `payloads/3`).
+ */
+export interface ArgRef {
+  readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds";
+  /** The position of the bad item when the input is a list. */
+  readonly index?: number;
+}
+
+/** Builds an InvalidRequest error naming the offending input. */
+export function invalid(message: string, arg?: ArgRef): DomainError {
+  return arg === undefined ? { kind: "InvalidRequest", message } : { kind: "InvalidRequest", message, arg };
 }
 
 /** A one-line human message for any domain error. */

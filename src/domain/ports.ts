@@ -1,6 +1,7 @@
 /**
- * The ports: what the domain needs from the outside world. Adapters (memory, redis, bun-worker, http)
- * implement them; the domain never imports an adapter.
+ * The ports: what the domain needs from the outside world, each shaped by the code that calls it.
+ * Adapters (memory, redis, executors, remote, system) implement them; the domain never imports an
+ * adapter.
  */
 import type { FunctionRecord } from "./function-record.ts";
 import type { StatsSnapshot } from "./metrics.ts";
@@ -9,11 +10,13 @@ import type { Result } from "./result.ts";
 import type { DomainError } from "./errors.ts";
 import type { Task, Transition } from "./task.ts";
 
-/** Milliseconds since the epoch; a fake in tests. */
+/** Time: milliseconds since the epoch, timers and sleeps. The system clock in production, a fake in tests. */
 export interface Clock {
   now(): number;
   /** Calls `fn` after `ms`; returns a function that cancels it. */
   after(ms: number, fn: () => void): () => void;
+  /** Resolves after `ms` (for backoff between retries, never to wait for an event). */
+  sleep(ms: number): Promise<void>;
 }
 
 /** Unique ids (UUIDs in production, counters in tests). */
@@ -39,19 +42,12 @@ export interface FunctionStore {
   count(): Promise<number>;
 }
 
-/** Tasks and the queue that carries them to dispatchers. */
+/** The API's side of the tasks: submit, read, cancel. */
 export interface TaskStore {
   /** Stores new QUEUED tasks and appends them to the queue, all or nothing; QueueFull past `maxQueue`. */
   enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>>;
   get(id: string): Promise<Task | undefined>;
   getMany(ids: readonly string[]): Promise<(Task | undefined)[]>;
-  /**
-   * Waits until a task is queued (or `signal` aborts), then takes up to `max` of them, each RUNNING with
-   * its attempt counted. Returns [] when aborted.
-   */
-  claim(max: number, signal: AbortSignal): Promise<Task[]>;
-  /** Applies fenced transitions (stale ones are skipped); returns the tasks as changed. */
-  apply(transitions: readonly Transition[]): Promise<Task[]>;
   queueDepth(): Promise<number>;
   /**
    * Cancels a QUEUED or RUNNING task atomically (see `cancelTask`): it leaves the queue (never claimed
@@ -61,29 +57,39 @@ export interface TaskStore {
   cancel(id: string): Promise<Result<Task, DomainError>>;
 }
 
+/** The dispatcher's side of the tasks: take queued ones, settle their attempts. */
+export interface DispatchQueue {
+  /**
+   * Waits until a task is queued (or `signal` aborts), then takes up to `max` of them, each RUNNING with
+   * its attempt counted. Returns [] when aborted.
+   */
+  claim(max: number, signal: AbortSignal): Promise<Task[]>;
+  /** Applies fenced transitions (stale ones are skipped); returns the tasks as changed. */
+  apply(transitions: readonly Transition[]): Promise<Task[]>;
+}
+
 /**
- * The deployment's task counters (for GET /metrics). The TaskStore keeps them in the same atomic step
+ * The deployment's task counters (for GET /metrics). The stores keep them in the same atomic step
  * as the changes they count, so every process sees the same numbers; see metrics.ts.
  */
 export interface TaskStats {
   snapshot(): Promise<StatsSnapshot>;
 }
 
-/** "These tasks are terminal" notifications, for long-polls. */
-export interface TaskEvents {
+/**
+ * A broadcast of task ids to every process of the deployment that listens (best effort: a message lost
+ * while a process is disconnected is only a delay, never a wrong answer). Two channels use it:
+ * - task events: "these tasks are terminal", for long-polls;
+ * - cancel signals: "these tasks were cancelled", for dispatchers (the one running such a task stops
+ *   its job; a lost signal only lets the attempt run to its end, its outcome then refused by the fence).
+ */
+export interface IdChannel {
   publish(taskIds: readonly string[]): void;
   subscribe(listener: (taskIds: readonly string[]) => void): () => void;
 }
 
-/**
- * "These tasks were cancelled" notifications, for dispatchers: the one running such a task stops its
- * job. Best effort like TaskEvents (the store has the task CANCELLED already; a lost signal only lets
- * the attempt run to its end, its outcome then refused by the fence).
- */
-export interface CancelSignals {
-  publish(taskIds: readonly string[]): void;
-  subscribe(listener: (taskIds: readonly string[]) => void): () => void;
-}
+export type TaskEvents = IdChannel;
+export type CancelSignals = IdChannel;
 
 /** One attempt of one task, as handed to an executor. */
 export interface Job {

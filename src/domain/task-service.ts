@@ -1,18 +1,17 @@
 /**
- * The use cases behind the REST API: register a function, execute it (one call or a batch), read a
- * task's status and result, long-poll for the result, cancel a task. Transport-free: the HTTP adapter validates the
- * shape of requests and maps the DomainErrors returned here to status codes.
+ * The use cases of tasks: execute a function (one call or a batch), read a task's status and result,
+ * long-poll for results, cancel a task. Transport-free: adapters validate the shape of requests and map
+ * the DomainErrors returned here to their own terms (registering functions is FunctionService's job).
+ *
+ * @example
+ * const tasks = new TaskService({ functions, tasks: store, events, cancels, ids, clock, maxQueue: 100_000 });
+ * const id = await tasks.execute(functionId, "[2, 3]");
+ * const done = await tasks.awaitTask(id.value, 10_000);
  */
 import { checkArgs } from "./args.ts";
 import { invalid, type DomainError } from "./errors.ts";
-import {
-  DEFAULT_MAX_ATTEMPTS,
-  DEFAULT_TIMEOUT_MS,
-  MAX_ATTEMPTS_LIMIT,
-  MAX_TIMEOUT_MS,
-  type FunctionRecord,
-} from "./function-record.ts";
-import type { CancelSignals, Clock, FunctionStore, IdGen, SourceChecker, TaskEvents, TaskStore } from "./ports.ts";
+import { checkTimeout } from "./function-service.ts";
+import type { CancelSignals, Clock, FunctionStore, IdGen, TaskEvents, TaskStore } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
 import { isTerminal, newTask, type Task } from "./task.ts";
 import { TaskWaiters } from "./task-waiters.ts";
@@ -27,18 +26,10 @@ export interface TaskServiceDeps {
   readonly cancels: CancelSignals;
   readonly ids: IdGen;
   readonly clock: Clock;
-  readonly checker: SourceChecker;
   /** Queue length past which execute answers QueueFull. */
   readonly maxQueue: number;
   /** Long-polls re-read the task this often even without a notification (a lost one only delays). */
   readonly recheckMs?: number;
-}
-
-export interface RegisterInput {
-  readonly name: string;
-  readonly payload: string;
-  readonly timeoutMs?: number;
-  readonly maxAttempts?: number;
 }
 
 export class TaskService {
@@ -48,62 +39,28 @@ export class TaskService {
     this.waiters = new TaskWaiters(d.events, d.clock);
   }
 
-  /** Registers a new immutable function; every call gets a new id. */
-  async register(input: RegisterInput): Promise<Result<FunctionRecord, DomainError>> {
-    const timeoutMs = input.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    const bad = checkLimits(timeoutMs, maxAttempts);
-    if (bad !== undefined) return err(bad);
-    const code = this.d.checker.check(input.payload);
-    if (!code.ok) return code;
-    const fn: FunctionRecord = {
-      id: this.d.ids.next(),
-      name: input.name,
-      source: input.payload,
-      code: code.value,
-      timeoutMs,
-      maxAttempts,
-      createdAt: this.d.clock.now(),
-    };
-    await this.d.functions.save(fn);
-    return ok(fn);
-  }
-
-  getFunction(id: string): Promise<FunctionRecord | undefined> {
-    return this.d.functions.get(id);
-  }
-
-  listFunctions(): Promise<FunctionRecord[]> {
-    return this.d.functions.list();
-  }
-
   /** Queues one task; `timeoutMs` overrides the function's deadline for this call. */
-  async execute(functionId: string, payload: unknown, timeoutMs?: number): Promise<Result<string, DomainError>> {
-    const ids = await this.executeBatch(functionId, [payload], timeoutMs, "payload");
+  async execute(functionId: string, args: unknown, timeoutMs?: number): Promise<Result<string, DomainError>> {
+    const ids = await this.executeBatch(functionId, [args], timeoutMs);
     return ids.ok ? ok(ids.value[0] as string) : ids;
   }
 
-  /** Queues several tasks of one function, all or nothing; a bad payload is named by its index. */
-  async executeBatch(
-    functionId: string,
-    payloads: readonly unknown[],
-    timeoutMs?: number,
-    field = "payloads",
-  ): Promise<Result<string[], DomainError>> {
-    if (payloads.length > MAX_BATCH) {
-      return err(invalid(`A batch holds at most ${MAX_BATCH} payloads, got ${payloads.length}`, field));
+  /** Queues several tasks of one function, all or nothing; bad arguments are named by their index. */
+  async executeBatch(functionId: string, argsList: readonly unknown[], timeoutMs?: number): Promise<Result<string[], DomainError>> {
+    if (argsList.length > MAX_BATCH) {
+      return err(invalid(`A batch holds at most ${MAX_BATCH} tasks, got ${argsList.length}`, { name: "args" }));
     }
     if (timeoutMs !== undefined) {
-      const bad = checkLimits(timeoutMs, 1);
+      const bad = checkTimeout(timeoutMs);
       if (bad !== undefined) return err(bad);
     }
     const fn = await this.d.functions.get(functionId);
     if (fn === undefined) return err({ kind: "UnknownFunction", functionId });
     const now = this.d.clock.now();
     const deadline = timeoutMs ?? fn.timeoutMs;
-    const tasks: Task[] = new Array(payloads.length);
-    for (let i = 0; i < payloads.length; i++) {
-      const args = checkArgs(payloads[i], field === "payload" ? field : `${field}/${i}`);
+    const tasks: Task[] = new Array(argsList.length);
+    for (let i = 0; i < argsList.length; i++) {
+      const args = checkArgs(argsList[i], { name: "args", index: i });
       if (!args.ok) return args;
       tasks[i] = newTask(this.d.ids.next(), fn.id, args.value, fn.maxAttempts, deadline, now);
     }
@@ -141,7 +98,7 @@ export class TaskService {
    * expired) ids are listed apart rather than failing the whole call.
    */
   async awaitAny(ids: readonly string[], waitMs: number): Promise<Result<TaskSweep, DomainError>> {
-    if (ids.length > MAX_BATCH) return err(invalid(`At most ${MAX_BATCH} task ids per call, got ${ids.length}`, "task_ids"));
+    if (ids.length > MAX_BATCH) return err(invalid(`At most ${MAX_BATCH} task ids per call, got ${ids.length}`, { name: "taskIds" }));
     const deadline = this.d.clock.now() + waitMs;
     const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
     for (;;) {
@@ -194,14 +151,4 @@ function sweepTasks(ids: readonly string[], found: readonly (Task | undefined)[]
     else sweep.pending.push(t.id);
   }
   return sweep;
-}
-
-function checkLimits(timeoutMs: number, maxAttempts: number): DomainError | undefined {
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    return invalid(`timeout_ms must be an integer from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`, "timeout_ms");
-  }
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {
-    return invalid(`max_attempts must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}, got ${maxAttempts}`, "max_attempts");
-  }
-  return undefined;
 }

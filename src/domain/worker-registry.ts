@@ -106,6 +106,16 @@ export class WorkerRegistry {
     return held;
   }
 
+  /**
+   * The observer (the dispatcher's event loop) could not run for `pausedMs`: a busy CPU, a long GC.
+   * Messages workers sent meanwhile may still sit unread, so silence during the pause is not evidence
+   * against them: every worker's last-seen time moves forward by the pause.
+   */
+  forgive(pausedMs: number): void {
+    if (!(pausedMs > 0)) return;
+    for (const w of this.workers.values()) w.lastSeen += pausedMs;
+  }
+
   /** Workers silent for longer than the timeout at `now` (still registered: `remove` them). */
   expired(now: number): string[] {
     const out: string[] = [];

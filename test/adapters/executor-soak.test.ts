@@ -4,7 +4,7 @@ import { ProcessPool, ThreadPool, type ExecutorPool } from "../../src/adapters/e
 import type { Outcome } from "../../src/domain/outcome.ts";
 import { job } from "../contracts/executor.ts";
 import { procStats } from "../helpers/proc-stats.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 const quiet = { log: () => {} };
 let pool: ExecutorPool | undefined;

@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ApiKeys } from "../../src/adapters/http/auth.ts";
-import { readCookie, Sessions } from "../../src/adapters/http/sessions.ts";
+import { readCookie, Sessions } from "../../src/adapters/http/dashboard/sessions.ts";
 import { parseApiKeys } from "../../src/app/config.ts";
-import type { Embedded } from "../../src/app/embedded.ts";
-import { startTestServer } from "../helpers/embedded.ts";
+import type { Embedded } from "../../src/app/roots/embedded.ts";
+import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 
 const KEY = "test-key-0123456789abcdef";
 const OTHER_KEY = "second-key-0123456789";
@@ -143,9 +144,9 @@ describe("API keys off (the default)", () => {
 
 describe("ApiKeys", () => {
   test("matches exactly one of the keys, whatever the length of the candidate", () => {
-    const keys = new ApiKeys([KEY, OTHER_KEY]);
-    expect(keys.matches(KEY)).toBe(true);
-    expect(keys.matches(OTHER_KEY)).toBe(true);
+    const keys = new ApiKeys([{ tenant: "a", key: KEY }, { tenant: "b", key: OTHER_KEY }]);
+    expect(keys.tenantOf(KEY)).toBe("a");
+    expect(keys.tenantOf(OTHER_KEY)).toBe("b");
     for (const c of ["", KEY.slice(0, -1), `${KEY}x`, KEY.toUpperCase(), ` ${KEY}`, WRONG]) expect([c, keys.matches(c)]).toEqual([c, false]);
   });
 });
@@ -174,31 +175,33 @@ describe("parseApiKeys (--api-keys / FAAS_API_KEYS)", () => {
 
 describe("Sessions", () => {
   test("a token is valid until its expiry, random, and not valid once expired", () => {
-    let now = 1000;
-    const sessions = new Sessions({ ttlMs: 100, now: () => now });
-    const a = sessions.create();
-    const b = sessions.create();
+    const clock = new FakeClock(1000);
+    const sessions = new Sessions({ ttlMs: 100, clock });
+    const a = sessions.create("alice");
+    const b = sessions.create("bob");
     expect(a).not.toBe(b);
     expect(a).toMatch(/^[\w-]{43}$/);
-    expect([sessions.valid(a), sessions.valid(b), sessions.valid("forged")]).toEqual([true, true, false]);
-    now = 1099;
-    expect(sessions.valid(a)).toBe(true);
-    now = 1100;
-    expect(sessions.valid(a)).toBe(false);
+    expect([sessions.tenantOf(a), sessions.tenantOf(b), sessions.tenantOf("forged")]).toEqual(["alice", "bob", undefined]);
+    clock.advance(99);
+    expect(sessions.tenantOf(a)).toBe("alice");
+    clock.advance(1);
+    expect(sessions.tenantOf(a)).toBeUndefined();
+    sessions.end(b);
+    expect(sessions.tenantOf(b)).toBeUndefined();
   });
 
   test("expired sessions are dropped; past max the oldest goes", () => {
-    let now = 0;
-    const sessions = new Sessions({ ttlMs: 10, max: 2, now: () => now });
-    sessions.create();
-    sessions.create();
-    now = 20;
-    const c = sessions.create();
+    const clock = new FakeClock(0);
+    const sessions = new Sessions({ ttlMs: 10, max: 2, clock });
+    sessions.create("t");
+    sessions.create("t");
+    clock.advance(20);
+    const c = sessions.create("t");
     expect(sessions.size).toBe(1);
-    const d = sessions.create();
-    const e = sessions.create();
+    const d = sessions.create("t");
+    const e = sessions.create("t");
     expect(sessions.size).toBe(2);
-    expect([sessions.valid(c), sessions.valid(d), sessions.valid(e)]).toEqual([false, true, true]);
+    expect([sessions.tenantOf(c), sessions.tenantOf(d), sessions.tenantOf(e)]).toEqual([undefined, "t", "t"]);
   });
 
   test("readCookie finds a cookie among others", () => {

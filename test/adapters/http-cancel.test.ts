@@ -4,9 +4,10 @@
  * once, and the errors have the one shape (404, 409, 405).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Embedded } from "../../src/app/embedded.ts";
-import { get, post, register, run, startTestServer } from "../helpers/embedded.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import type { Embedded } from "../../src/app/roots/embedded.ts";
+import { call, register, run } from "../../scripts/lib/http.ts";
+import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 let app: Embedded;
 let base: string;
@@ -25,13 +26,13 @@ async function cancel(id: string): Promise<{ status: number; body: any; headers:
 }
 
 async function execute(fid: string, args = "[]"): Promise<string> {
-  const r = await post(`${base}/execute_function`, { function_id: fid, payload: args });
+  const r = await call(`${base}/execute_function`, { function_id: fid, payload: args });
   if (r.status !== 201) throw new Error(`execute: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.task_id;
 }
 
 async function whenStatus(id: string, status: string): Promise<void> {
-  await waitFor(async () => (await get(`${base}/status/${id}`)).body.status === status, `task ${id} to be ${status}`);
+  await waitFor(async () => (await call(`${base}/status/${id}`)).body.status === status, `task ${id} to be ${status}`);
 }
 
 describe("DELETE /tasks/{task_id}", () => {
@@ -42,22 +43,22 @@ describe("DELETE /tasks/{task_id}", () => {
     const c = await cancel(id);
     expect(c.status).toBe(200);
     expect(c.body).toEqual({ task_id: id, status: "CANCELLED" });
-    expect((await get(`${base}/result/${id}`)).body).toEqual({ task_id: id, status: "CANCELLED", result: null });
+    expect((await call(`${base}/result/${id}`)).body).toEqual({ task_id: id, status: "CANCELLED", result: null });
     expect(app.dispatcher.inFlightCount()).toBe(0);
     // With one thread, the next task can only complete if the spinning executor was replaced.
     const add = await register(base, "(a, b) => a + b");
     const next = await run(base, add, "[2, 3]");
     expect([next.status, next.result]).toEqual(["COMPLETED", "5"]);
-    expect((await get(`${base}/status/${id}`)).body.status).toBe("CANCELLED");
+    expect((await call(`${base}/status/${id}`)).body.status).toBe("CANCELLED");
   });
 
   test("long-polls and POST /wait waiting on a task answer CANCELLED with result null as soon as it is cancelled", async () => {
     const spin = await register(base, SPIN, { timeout_ms: 600_000 });
     const id = await execute(spin);
     await whenStatus(id, "RUNNING");
-    const longPoll = get(`${base}/result/${id}?wait=60`);
-    const wait = post(`${base}/wait`, { task_ids: [id], timeout_s: 60 });
-    await waitFor(() => app.service.waitingCount() === 2, "both requests to wait on the task");
+    const longPoll = call(`${base}/result/${id}?wait=60`);
+    const wait = call(`${base}/wait`, { task_ids: [id], timeout_s: 60 });
+    await waitFor(() => app.tasks.waitingCount() === 2, "both requests to wait on the task");
     expect((await cancel(id)).status).toBe(200);
     expect((await longPoll).body).toEqual({ task_id: id, status: "CANCELLED", result: null });
     expect((await wait).body).toEqual({ results: [{ task_id: id, status: "CANCELLED", result: null }], pending: [], unknown: [] });
@@ -69,16 +70,16 @@ describe("DELETE /tasks/{task_id}", () => {
     try {
       const slow = await register(own.url, SLOW);
       const n = own.pool.freeSlots() + 6;
-      const r = await post(`${own.url}/execute_batch`, { function_id: slow, payloads: Array.from({ length: n }, () => "[]") });
+      const r = await call(`${own.url}/execute_batch`, { function_id: slow, payloads: Array.from({ length: n }, () => "[]") });
       const ids: string[] = r.body.task_ids;
       const last = ids[n - 1]!;
-      expect((await get(`${own.url}/status/${last}`)).body.status).toBe("QUEUED");
-      const before = (await get(`${own.url}/healthz`)).body.queued as number;
+      expect((await call(`${own.url}/status/${last}`)).body.status).toBe("QUEUED");
+      const before = (await call(`${own.url}/healthz`)).body.queued as number;
       const c = await fetch(`${own.url}/tasks/${last}`, { method: "DELETE" });
       expect(c.status).toBe(200);
       expect(await c.json()).toEqual({ task_id: last, status: "CANCELLED" });
-      expect((await get(`${own.url}/healthz`)).body.queued).toBe(before - 1);
-      expect((await get(`${own.url}/result/${last}`)).body).toEqual({ task_id: last, status: "CANCELLED", result: null });
+      expect((await call(`${own.url}/healthz`)).body.queued).toBe(before - 1);
+      expect((await call(`${own.url}/result/${last}`)).body).toEqual({ task_id: last, status: "CANCELLED", result: null });
     } finally {
       await own.stop();
     }
@@ -92,7 +93,7 @@ describe("DELETE /tasks/{task_id}", () => {
     expect(c.body.error).toBe("AlreadyTerminal");
     expect(c.body.message).toContain("COMPLETED");
     expect(Object.keys(c.body).sort()).toEqual(["error", "message"]);
-    expect((await get(`${base}/result/${done.task_id}`)).body.result).toBe("2");
+    expect((await call(`${base}/result/${done.task_id}`)).body.result).toBe("2");
 
     const slow = await register(base, SLOW);
     const id = await execute(slow);
@@ -120,8 +121,8 @@ describe("DELETE /tasks/{task_id}", () => {
   });
 
   test("/openapi.json documents DELETE /tasks/{task_id}", async () => {
-    const doc = (await get(`${base}/openapi.json`)).body;
+    const doc = (await call(`${base}/openapi.json`)).body;
     const del = doc.paths["/tasks/{task_id}"].delete;
-    expect(Object.keys(del.responses).sort()).toEqual(["200", "404", "409"]);
+    expect(Object.keys(del.responses).sort()).toEqual(["200", "401", "403", "404", "409", "500", "503", "504"]);
   });
 });

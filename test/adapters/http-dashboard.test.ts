@@ -6,13 +6,11 @@
  * gets 403 and the form again, ?key= works.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHandler, type MetricsReport } from "../../src/adapters/http/index.ts";
-import { FunctionSourceChecker } from "../../src/adapters/js-source/index.ts";
-import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
-import { systemClock, uuidGen } from "../../src/adapters/system/index.ts";
-import type { Embedded } from "../../src/app/embedded.ts";
-import { TaskService } from "../../src/domain/task-service.ts";
-import { post, register, run, startTestServer } from "../helpers/embedded.ts";
+import type { MetricsReport } from "../../src/adapters/http/index.ts";
+import type { Embedded } from "../../src/app/roots/embedded.ts";
+import { call, register, run } from "../../scripts/lib/http.ts";
+import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
+import { memoryHttpApp } from "../helpers/http-app.ts";
 
 const XSS_NAME = "<script>alert(1)</script>";
 const KEY = "dash-key-0123456789abcdef";
@@ -82,7 +80,7 @@ describe("dashboard, keys off", () => {
 
   test("a queued task's result is not shown before it ends", async () => {
     const fid = await register(base, "() => { for (;;) {} }", { timeout_ms: 600_000 });
-    const r = await post(`${base}/execute_function`, { function_id: fid, payload: "[]" });
+    const r = await call(`${base}/execute_function`, { function_id: fid, payload: "[]" });
     const p = await page(`${base}/dashboard?task=${r.body.task_id}`);
     expect(["QUEUED", "RUNNING"]).toContain(cell(p.html, "data-lookup", "status") ?? "none");
     expect(p.html).toContain("No result yet.");
@@ -92,17 +90,6 @@ describe("dashboard, keys off", () => {
 
 describe("dashboard numbers come from the metrics report", () => {
   test("a fixed report is shown as it is, read once per page", async () => {
-    const clock = systemClock;
-    const service = new TaskService({
-      functions: new MemoryFunctionStore(),
-      tasks: new MemoryTaskStore({ clock, retentionMs: 1000 }),
-      events: new MemoryTaskEvents(),
-      cancels: new MemoryCancelSignals(),
-      ids: uuidGen,
-      clock,
-      checker: new FunctionSourceChecker(),
-      maxQueue: 10,
-    });
     let reads = 0;
     const report: MetricsReport = {
       stats: {
@@ -116,10 +103,8 @@ describe("dashboard numbers come from the metrics report", () => {
       functions: 42,
       process: { residentMemoryBytes: 1, startTimeSeconds: 1 },
     };
-    const handler = createHandler(service, {
-      maxBodyBytes: 1000,
+    const handler = memoryHttpApp({
       version: "9.9.9",
-      health: async () => ({ queued: 0 }),
       metrics: async () => {
         reads++;
         return report;
@@ -136,7 +121,6 @@ describe("dashboard numbers come from the metrics report", () => {
     expect(cell(html, "data-failure", "TimeoutError")).toBe("200");
     expect(cell(html, "data-metric", "duration_count")).toBe("11345");
     expect(html).toContain("&gt; 60 s"); // p50 lies past the last bound
-    service.close();
   });
 });
 
@@ -162,7 +146,7 @@ describe("dashboard, keys on", () => {
   });
 
   test("POST login with the key: 303 to /dashboard with an HttpOnly SameSite=Strict cookie that is not the key; the cookie opens the page", async () => {
-    await register(base, "() => 1", { name: "visible-fn" }).catch(() => undefined); // 401: no key on the API
+    await expect(register(base, "() => 1", { name: "visible-fn" })).rejects.toThrow(/: 401 /); // no key on the API
     const fid = await (async () => {
       const r = await fetch(`${base}/register_function`, { method: "POST", headers: { "x-api-key": KEY }, body: JSON.stringify({ name: XSS_NAME, payload: "() => 1" }) });
       return ((await r.json()) as { function_id: string }).function_id;

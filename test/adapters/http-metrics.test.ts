@@ -4,16 +4,13 @@
  * what was done. Also: the content type, and 503 with the error shape when the backend is down.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHandler } from "../../src/adapters/http/index.ts";
-import { FunctionSourceChecker } from "../../src/adapters/js-source/index.ts";
-import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
-import { systemClock, uuidGen } from "../../src/adapters/system/index.ts";
-import type { Embedded } from "../../src/app/embedded.ts";
+import type { Embedded } from "../../src/app/roots/embedded.ts";
 import { BackendUnavailableError } from "../../src/domain/errors.ts";
-import { TaskService } from "../../src/domain/task-service.ts";
-import { get, post, register, run, startTestServer } from "../helpers/embedded.ts";
+import { call, register, run } from "../../scripts/lib/http.ts";
+import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
+import { memoryHttpApp } from "../helpers/http-app.ts";
 import { checkHistogram, parsePrometheus, type ParsedMetrics } from "../helpers/prometheus-text.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 let app: Embedded;
 let base: string;
@@ -65,9 +62,9 @@ describe("GET /metrics (embedded)", () => {
     expect(outcomes.map((o) => o.status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "FAILED"]);
     const timedOut = await run(base, spin, "[]");
     expect(JSON.parse(timedOut.result as string).name).toBe("TimeoutError");
-    const r = await post(`${base}/execute_function`, { function_id: spinLong, payload: "[]" });
+    const r = await call(`${base}/execute_function`, { function_id: spinLong, payload: "[]" });
     const id = r.body.task_id as string;
-    await waitFor(async () => (await get(`${base}/status/${id}`)).body.status === "RUNNING", "the long spin to be RUNNING");
+    await waitFor(async () => (await call(`${base}/status/${id}`)).body.status === "RUNNING", "the long spin to be RUNNING");
     expect((await fetch(`${base}/tasks/${id}`, { method: "DELETE" })).status).toBe(200);
 
     const { status, metrics: m } = await scrape(base);
@@ -95,22 +92,7 @@ describe("GET /metrics (embedded)", () => {
 
 describe("GET /metrics with the backend down", () => {
   test("503 with the error shape", async () => {
-    const clock = systemClock;
-    const tasks = new MemoryTaskStore({ clock, retentionMs: 1000 });
-    const service = new TaskService({
-      functions: new MemoryFunctionStore(),
-      tasks,
-      events: new MemoryTaskEvents(),
-      cancels: new MemoryCancelSignals(),
-      ids: uuidGen,
-      clock,
-      checker: new FunctionSourceChecker(),
-      maxQueue: 10,
-    });
-    const handler = createHandler(service, {
-      maxBodyBytes: 1000,
-      version: "test",
-      health: async () => ({ queued: 0 }),
+    const handler = memoryHttpApp({
       metrics: async () => {
         throw new BackendUnavailableError("Redis is not reachable");
       },
@@ -118,6 +100,5 @@ describe("GET /metrics with the backend down", () => {
     const r = await handler(new Request("http://x/metrics"));
     expect(r.status).toBe(503);
     expect(await r.json()).toEqual({ error: "BackendUnavailable", message: "Redis is not reachable" });
-    service.close();
   });
 });

@@ -1,4 +1,4 @@
-import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
@@ -7,16 +7,19 @@ import { FakeClock } from "../helpers/fake-clock.ts";
 
 describeTaskStore("memory", async () => {
   const clock = new FakeClock();
+  const store = new MemoryTaskStore({ clock, retentionMs: 60_000 });
   return {
-    store: new MemoryTaskStore({ clock, retentionMs: 60_000 }),
+    store,
+    queue: store,
     expireAll: async () => clock.advance(60_001),
     close: async () => {},
   };
 });
 describeTaskStats("memory", async () => {
   const clock = new FakeClock();
-  return { store: new MemoryTaskStore({ clock, retentionMs: 60_000 }), clock, close: async () => {} };
+  const store = new MemoryTaskStore({ clock, retentionMs: 60_000 });
+  return { store, queue: store, clock, close: async () => {} };
 });
 describeFunctionStore("memory", async () => ({ store: new MemoryFunctionStore(), close: async () => {} }));
-describeTaskEvents("memory", async () => ({ events: new MemoryTaskEvents(), close: async () => {} }));
-describeTaskEvents("memory cancel signals", async () => ({ events: new MemoryCancelSignals(), close: async () => {} }));
+describeTaskEvents("memory", async () => ({ events: new MemoryChannel(), close: async () => {} }));
+describeTaskEvents("memory cancel signals", async () => ({ events: new MemoryChannel(), close: async () => {} }));

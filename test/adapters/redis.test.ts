@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
-import { GROUP, type QueueConsumerOptions } from "../../src/adapters/redis/index.ts";
+import { GROUP, type DispatchQueueOptions, type RedisDispatchQueue } from "../../src/adapters/redis/index.ts";
 import { CLAIM } from "../../src/adapters/redis/lua/claim.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
 import type { Clock } from "../../src/domain/ports.ts";
@@ -18,8 +18,8 @@ import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-server.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 let server: RedisServer;
 let admin: Redis;
@@ -45,14 +45,20 @@ interface OpenOptions {
   readonly prefix?: string;
   readonly url?: string;
   readonly retentionMs?: number;
-  readonly consumer?: Partial<QueueConsumerOptions>;
+  readonly consumer?: Partial<Pick<DispatchQueueOptions, "livenessMs" | "blockMs" | "reclaimEveryMs">>;
   readonly clock?: Clock;
+  /** Register the function "f-1" that `tasks()` uses (default true). */
+  readonly withF1?: boolean;
 }
 
-/** A backend on a fresh (or given) prefix, as a dispatcher named `dispatcherId`, once connected. */
+/**
+ * A backend on a fresh (or given) prefix, with the dispatcher side (`queue`) of a dispatcher named
+ * `dispatcherId`, once connected; the function "f-1" that `tasks()` uses is registered.
+ */
 interface Opened extends RedisBackend {
   readonly prefix: string;
   readonly dispatcherId: string;
+  readonly queue: RedisDispatchQueue;
 }
 
 async function open(o: OpenOptions = {}): Promise<Opened> {
@@ -63,17 +69,20 @@ async function open(o: OpenOptions = {}): Promise<Opened> {
     prefix,
     clock: o.clock ?? systemClock,
     retentionMs: o.retentionMs ?? 60_000,
-    consumer: { dispatcherId, livenessMs: 10_000, reclaimEveryMs: 50, ...o.consumer },
   });
+  const queue = backend.dispatchQueue({ dispatcherId, livenessMs: 10_000, reclaimEveryMs: 50, ...o.consumer });
   opened.push(backend);
   await whenReady(backend.redis, 5000);
-  return Object.assign(backend, { prefix, dispatcherId });
+  if (o.withF1 !== false) await backend.functions.save(F1);
+  return Object.assign(backend, { prefix, dispatcherId, queue });
 }
 
 async function closeBackend(b: RedisBackend): Promise<void> {
   opened.splice(opened.indexOf(b), 1);
   await b.close();
 }
+
+const F1 = { id: "f-1", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 };
 
 function tasks(n: number, maxAttempts = 3): Task[] {
   return Array.from({ length: n }, () => newTask(crypto.randomUUID(), "f-1", "[1]", maxAttempts, 1000, Date.now()));
@@ -92,6 +101,7 @@ describeTaskStore("redis", async () => {
   const prefix = b.prefix;
   return {
     store: b.tasks,
+    queue: b.queue,
     // The Redis equivalent of moving the clock: what carries an expiry (terminal tasks only) expires now.
     expireAll: async () => {
       const keys = await admin.keys(`${prefix}:task:*`);
@@ -106,10 +116,10 @@ describeTaskStore("redis", async () => {
 describeTaskStats("redis", async () => {
   const clock = new FakeClock(Date.now());
   const b = await open({ clock });
-  return { store: b.tasks, clock, close: () => closeBackend(b) };
+  return { store: b.tasks, queue: b.queue, clock, close: () => closeBackend(b) };
 });
 describeFunctionStore("redis", async () => {
-  const b = await open();
+  const b = await open({ withF1: false });
   return { store: b.functions, close: () => closeBackend(b) };
 });
 describeTaskEvents("redis", async () => {
@@ -127,8 +137,8 @@ describe("Redis task store", () => {
     const b = await open({ retentionMs: 50 });
     const ts = tasks(2);
     await b.tasks.enqueue(ts, 10);
-    const [first] = await b.tasks.claim(1, never);
-    await b.tasks.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    const [first] = await b.queue.claim(1, never);
+    await b.queue.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
     const ttl = await admin.pttl(`${b.prefix}:task:${first!.id}`);
     expect(ttl === -2 || (ttl > 0 && ttl <= 50)).toBe(true);
     await waitFor(async () => (await b.tasks.get(first!.id)) === undefined, "the completed task to expire");
@@ -140,10 +150,10 @@ describe("Redis task store", () => {
     const b = await open();
     const prefix = b.prefix;
     await b.tasks.enqueue(tasks(50), 100);
-    const claimed = await b.tasks.claim(50, never);
+    const claimed = await b.queue.claim(50, never);
     expect(await admin.xlen(`${prefix}:queue`)).toBe(50);
     expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(50);
-    await b.tasks.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
+    await b.queue.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
     expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
     expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(0);
     expect(await b.tasks.queueDepth()).toBe(0);
@@ -154,7 +164,7 @@ describe("Redis task store", () => {
     const queue = `${b.prefix}:queue`;
     const [running, queued] = tasks(2);
     await b.tasks.enqueue([running!, queued!], 10);
-    await b.tasks.claim(1, never);
+    await b.queue.claim(1, never);
     expect((await b.tasks.cancel(running!.id)).ok).toBe(true);
     expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
     expect(await admin.xlen(queue)).toBe(1);
@@ -163,7 +173,7 @@ describe("Redis task store", () => {
     const pttl = await admin.pttl(`${b.prefix}:task:${queued!.id}`);
     expect(pttl > 0 && pttl <= 60_000).toBe(true);
     const ac = new AbortController();
-    const claiming = b.tasks.claim(10, ac.signal); // reads the cancelled entry, drops it, then waits
+    const claiming = b.queue.claim(10, ac.signal); // reads the cancelled entry, drops it, then waits
     await waitFor(blockedInXread(admin, b), "the claim to have read past the cancelled entry and wait in XREAD");
     ac.abort();
     expect(await claiming).toEqual([]);
@@ -180,7 +190,7 @@ describe("Redis task store", () => {
     expect(await b.tasks.queueDepth()).toBe(10_000);
     const seen = new Set<string>();
     while (seen.size < ts.length) {
-      const got = await b.tasks.claim(1000, never);
+      const got = await b.queue.claim(1000, never);
       for (const t of got) {
         expect(seen.has(t.id)).toBe(false);
         seen.add(t.id);
@@ -196,10 +206,10 @@ describe("Redis task store", () => {
     const before = await hincrbys();
     await b.tasks.enqueue(ts, 1000);
     expect((await hincrbys()) - before).toBe(1); // submitted
-    const claimed = await b.tasks.claim(500, never);
+    const claimed = await b.queue.claim(500, never);
     expect(claimed.length).toBe(500);
     const afterClaim = await hincrbys();
-    await b.tasks.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
+    await b.queue.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
     // finished:COMPLETED, duration_sum_ms, and one duration:<i> per bucket that got tasks (at most 11)
     const applyCalls = (await hincrbys()) - afterClaim;
     expect(applyCalls).toBeGreaterThanOrEqual(3);
@@ -213,7 +223,7 @@ describe("Redis task store", () => {
     const [t] = tasks(1);
     const odd = { ...t!, args: '["\ud800x"]' };
     await b.tasks.enqueue([odd], 10);
-    const [claimed] = await b.tasks.claim(1, never);
+    const [claimed] = await b.queue.claim(1, never);
     expect(claimed?.id).toBe(odd.id);
     expect(claimed?.args).toBe('["\ufffdx"]');
   });
@@ -222,7 +232,7 @@ describe("Redis task store", () => {
     const a = await open();
     const prefix = a.prefix;
     const b = await open({ prefix });
-    const waiting = b.tasks.claim(5, never);
+    const waiting = b.queue.claim(5, never);
     const ts = tasks(300);
     await a.tasks.enqueue(ts, 1000);
     const got: string[] = (await waiting).map((t) => t.id);
@@ -230,7 +240,7 @@ describe("Redis task store", () => {
       while ((await store.tasks.queueDepth()) > 0) {
         const ac = new AbortController();
         const timer = setTimeout(() => ac.abort(), 200);
-        got.push(...(await store.tasks.claim(7, ac.signal)).map((t) => t.id));
+        got.push(...(await store.queue.claim(7, ac.signal)).map((t) => t.id));
         clearTimeout(timer);
       }
     };
@@ -247,19 +257,19 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const b = await open({ prefix });
     const [t] = tasks(1);
     await a.tasks.enqueue([t!], 10);
-    const [mine] = await a.tasks.claim(1, never);
+    const [mine] = await a.queue.claim(1, never);
     expect(mine?.attempt).toBe(1);
     a.redis.disconnect(); // a stops refreshing its liveness key: it looks dead
     const [taken] = await waitFor(async () => {
-      const r = await b.tasks.reclaim(10);
+      const r = await b.queue.reclaim(10);
       return r.length > 0 ? r : undefined;
     }, "b to take over a's task");
     expect(taken?.id).toBe(t!.id);
     expect(taken?.attempt).toBe(2);
     expect((await b.tasks.snapshot()).retries).toBe(1); // the lost attempt counts as a retry
     await a.redis.connect(); // a comes back and reports attempt 1
-    expect(await a.tasks.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: '"from a"' }])).toEqual([]);
-    const applied = await b.tasks.apply([{ taskId: t!.id, attempt: 2, status: "COMPLETED", result: '"from b"' }]);
+    expect(await a.queue.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: '"from a"' }])).toEqual([]);
+    const applied = await b.queue.apply([{ taskId: t!.id, attempt: 2, status: "COMPLETED", result: '"from b"' }]);
     expect(applied.map((x) => x.result)).toEqual(['"from b"']);
     expect((await a.tasks.get(t!.id))?.result).toBe('"from b"');
     expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
@@ -271,21 +281,21 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const b = await open({ prefix });
     const [t] = tasks(1);
     await a.tasks.enqueue([t!], 10);
-    await a.tasks.claim(1, never);
+    await a.queue.claim(1, never);
     await waitFor(async () => {
       const [entry] = (await admin.xpending(`${prefix}:queue`, "dispatchers", "-", "+", 1)) as [string, string, number, number][];
       return entry !== undefined && entry[2] > 1000; // idle for five liveness periods
     }, "the entry to sit idle for a second");
-    expect(await b.tasks.reclaim(10)).toEqual([]);
+    expect(await b.queue.reclaim(10)).toEqual([]);
     const ac = new AbortController();
-    const claiming = b.tasks.claim(10, ac.signal); // claim's periodic reclaim must not take it either
+    const claiming = b.queue.claim(10, ac.signal); // claim's periodic reclaim must not take it either
     await waitFor(blockedInXread(admin, b), "b's claim to have looked for dead dispatchers and be waiting in XREAD");
     ac.abort();
     expect(await claiming).toEqual([]);
     expect((await b.tasks.get(t!.id))?.attempt).toBe(1);
     a.redis.disconnect();
     const taken = await waitFor(async () => {
-      const r = await b.tasks.reclaim(10);
+      const r = await b.queue.reclaim(10);
       return r.length > 0 ? r : undefined;
     }, "b to take over once a is dead");
     expect(taken.map((x) => x.attempt)).toEqual([2]);
@@ -297,11 +307,11 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const b = await open({ prefix });
     const [t] = tasks(1);
     await a.tasks.enqueue([t!], 10);
-    const [mine] = await a.tasks.claim(1, never);
+    const [mine] = await a.queue.claim(1, never);
     await admin.set(`${prefix}:task:${t!.id}`, JSON.stringify({ ...mine, status: "CANCELLED" }));
     a.redis.disconnect();
     await waitFor(async () => (await admin.exists(`${prefix}:live:${a.dispatcherId}`)) === 0, "a's liveness key to expire");
-    expect(await b.tasks.reclaim(10)).toEqual([]);
+    expect(await b.queue.reclaim(10)).toEqual([]);
     expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(0);
     expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
   });
@@ -312,10 +322,10 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const b = await open({ prefix });
     const [t] = tasks(1, 1);
     await a.tasks.enqueue([t!], 10);
-    await a.tasks.claim(1, never);
+    await a.queue.claim(1, never);
     a.redis.disconnect();
     const [taken] = await waitFor(async () => {
-      const r = await b.tasks.reclaim(10);
+      const r = await b.queue.reclaim(10);
       return r.length > 0 ? r : undefined;
     }, "b to take over");
     expect(taken!.attempt).toBe(2);
@@ -329,7 +339,7 @@ describe("Redis dispatchers: lost replies", () => {
     const b = await open();
     const prefix = b.prefix;
     const ac = new AbortController();
-    const idle = b.tasks.claim(1, ac.signal); // b is live and waiting
+    const idle = b.queue.claim(1, ac.signal); // b is live and waiting
     await waitFor(blockedInXread(admin, b), "b to wait for work");
     ac.abort();
     expect(await idle).toEqual([]);
@@ -339,10 +349,10 @@ describe("Redis dispatchers: lost replies", () => {
     await CLAIM.run(admin, [`${prefix}:queue`, `${prefix}:queued`], [GROUP, b.dispatcherId, 1, Date.now(), `${prefix}:task:`]);
     expect((await b.tasks.get(t!.id))?.status).toBe("RUNNING");
     b.redis.disconnect();
-    expect(await b.tasks.claim(1, never).then(String, (e) => e.constructor.name)).toBe("BackendUnavailableError");
+    expect(await b.queue.claim(1, never).then(String, (e) => e.constructor.name)).toBe("BackendUnavailableError");
     await waitFor(() => b.redis.status === "end", "b's connection to be closed");
     await b.redis.connect();
-    const [adopted] = await b.tasks.claim(1, AbortSignal.timeout(5000));
+    const [adopted] = await b.queue.claim(1, AbortSignal.timeout(5000));
     expect(adopted?.id).toBe(t!.id);
     expect(adopted?.attempt).toBe(2);
     expect((await b.tasks.snapshot()).retries).toBe(1);
@@ -362,8 +372,8 @@ describe("Redis going away", () => {
       ["enqueue", () => b.tasks.enqueue(tasks(1), 10)],
       ["queueDepth", () => b.tasks.queueDepth()],
       ["health", () => b.health()],
-      ["claim", () => b.tasks.claim(1, never)],
-      ["apply", () => b.tasks.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: "1" }])],
+      ["claim", () => b.queue.claim(1, never)],
+      ["apply", () => b.queue.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: "1" }])],
       ["functions.get", () => b.functions.get("f")],
     ];
     for (const [name, call] of calls) {
@@ -379,8 +389,12 @@ describe("Redis going away", () => {
     await own.restart();
     await waitFor(async () => (await b.tasks.queueDepth().catch(() => -1)) === 0, "the store to reach the restarted (empty) Redis");
     const [u] = tasks(1);
+    // Redis came back empty: the function is gone, so enqueue refuses at once, storing nothing.
+    expect(await b.tasks.enqueue([u!], 10)).toEqual({ ok: false, error: { kind: "UnknownFunction", functionId: "f-1" } });
+    expect(await b.tasks.get(u!.id)).toBeUndefined();
+    await b.functions.save(F1);
     expect((await b.tasks.enqueue([u!], 10)).ok).toBe(true);
-    const [claimed] = await b.tasks.claim(1, never);
+    const [claimed] = await b.queue.claim(1, never);
     expect(claimed?.id).toBe(u!.id);
   }, 30_000);
 
@@ -389,7 +403,7 @@ describe("Redis going away", () => {
     const b = await open({ url: own.url });
     // Its blocking read was sent, so the drop surfaces as "no answer" (BackendTimeoutError); either
     // backend error will do: the point is that the claim fails (the dispatcher retries) and never hangs.
-    const waiting = b.tasks.claim(1, never).then(
+    const waiting = b.queue.claim(1, never).then(
       () => "resolved",
       (e) => (e instanceof BackendUnavailableError || e instanceof BackendTimeoutError ? "backend error" : `other: ${e}`),
     );

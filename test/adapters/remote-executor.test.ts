@@ -10,7 +10,7 @@ import { Dealer, Router } from "../../src/lib/zmtp/index.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
 import type { Clock, Job, Logger } from "../../src/domain/ports.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
 const logger: Logger = { log: (level, msg, fields) => void logs.push({ level, msg, fields }) };
@@ -26,7 +26,9 @@ function jobs(n: number, code = "(x) => x * 2"): Job[] {
 }
 
 async function executor(policy: "push" | "pull", o: { clock?: Clock; heartbeatMs?: number; timeoutMs?: number; endpoint?: string } = {}) {
-  const ex = await RemoteExecutor.bind({ policy, endpoint: o.endpoint ?? "tcp://127.0.0.1:0", heartbeatMs: o.heartbeatMs ?? 50, workerTimeoutMs: o.timeoutMs ?? 300, clock: o.clock ?? systemClock, logger });
+  // On the real clock, liveness is generous (a loaded machine must not make workers look dead): tests
+  // of liveness itself use a FakeClock.
+  const ex = await RemoteExecutor.bind({ policy, endpoint: o.endpoint ?? "tcp://127.0.0.1:0", heartbeatMs: o.heartbeatMs ?? 200, workerTimeoutMs: o.timeoutMs ?? 10_000, clock: o.clock ?? systemClock, logger });
   const outcomes: Outcome[] = [];
   const calls: number[] = [];
   ex.onOutcomes((os) => {
@@ -37,9 +39,9 @@ async function executor(policy: "push" | "pull", o: { clock?: Clock; heartbeatMs
   return { ex, outcomes, calls };
 }
 
-function agent(endpoint: string, mode: "push" | "pull", o: { threads?: number; slots?: number; dispatcherTimeoutMs?: number } = {}) {
+function agent(endpoint: string, mode: "push" | "pull", o: { threads?: number; slots?: number; dispatcherTimeoutMs?: number; clock?: Clock } = {}) {
   const pool = new ThreadPool({ executors: o.threads ?? 1, slotsPerExecutor: o.slots ?? 2, logger });
-  const a = new WorkerAgent({ url: endpoint, id: crypto.randomUUID(), mode, executor: pool, capacity: pool.freeSlots(), heartbeatMs: 50, dispatcherTimeoutMs: o.dispatcherTimeoutMs ?? 300, clock: systemClock, logger });
+  const a = new WorkerAgent({ url: endpoint, id: crypto.randomUUID(), mode, executor: pool, capacity: pool.freeSlots(), heartbeatMs: 200, dispatcherTimeoutMs: o.dispatcherTimeoutMs ?? 10_000, clock: o.clock ?? systemClock, logger });
   a.start();
   closers.push(() => pool.close(), () => a.close());
   return a;
@@ -118,13 +120,19 @@ for (const mode of ["push", "pull"] as const) {
     });
 
     test("a worker whose connection drops is declared dead and its jobs come back lost", async () => {
-      const { ex, outcomes } = await executor(mode, { heartbeatMs: 50, timeoutMs: 300 });
+      // A fake clock with a timeout far away: only the dropped connection can make it dead.
+      const clock = new FakeClock();
+      const { ex, outcomes } = await executor(mode, { clock, heartbeatMs: 1000, timeoutMs: 3_600_000 });
       const w = await rawWorker(ex.endpoint, { capacity: 3, credit: 3 });
       const batch = jobs(3);
       ex.run(batch);
       await waitFor(() => w.received().length === 3, "3 jobs at the worker");
       w.dealer.close(); // abruptly: no bye
-      await waitFor(() => outcomes.length === 3, "3 lost outcomes");
+      await waitFor(() => {
+        clock.advance(1000); // a liveness tick sees the connection gone
+        return outcomes.length === 3;
+      }, "3 lost outcomes");
+      expect((outcomes[0] as { reason: string }).reason).toContain("lost its connection");
       expect(outcomes.map((o) => [o.taskId, o.kind]).sort()).toEqual(batch.map((j) => [j.taskId, "lost"]).sort());
       expect(ex.workerCount()).toBe(0);
     });
@@ -151,6 +159,35 @@ describe("RemoteExecutor liveness on a fake clock", () => {
     await w.send({ v: 1, t: "outcomes", session: 1, outcomes: [{ taskId: batch[0]!.taskId, attempt: 1, kind: "returned", value: "0" }], credit: 0 });
     await waitFor(() => w.inbox.some((m) => m.t === "reregister"), "a reregister");
     expect(outcomes.length).toBe(2);
+  });
+
+  test("a dispatcher stalled longer than the timeout does not declare its workers dead", async () => {
+    const clock = new FakeClock();
+    const { ex, outcomes } = await executor("push", { clock, heartbeatMs: 1000, timeoutMs: 3000 });
+    await rawWorker(ex.endpoint, { capacity: 4 });
+    ex.run(jobs(2));
+    clock.stall(5000); // the dispatcher's loop could not run for 5 s: its tick fires late, once
+    expect(ex.workerCount()).toBe(1);
+    expect(outcomes).toEqual([]);
+    expect(logs.some((l) => l.fields?.event === "dispatcher.stalled")).toBe(true);
+    clock.advance(4000); // then ordinary silence still counts
+    expect(ex.workerCount()).toBe(0);
+  });
+
+  test("a worker stalled longer than its dispatcher timeout does not register again", async () => {
+    const router = new Router();
+    closers.push(() => router.close());
+    await router.bind("tcp://127.0.0.1:0");
+    const clock = new FakeClock();
+    const w = agent(router.lastEndpoint!, "push", { clock, dispatcherTimeoutMs: 3000 });
+    const [id, first] = await router.receive();
+    expect(JSON.parse(String(first))).toMatchObject({ t: "register", session: 1 });
+    await router.send([id!, encode({ v: 1, t: "welcome", session: 1 })]);
+    await waitFor(() => w.isRegistered, "the welcome");
+    clock.stall(5000); // its own loop was stalled: the dispatcher's silence is not proven
+    clock.advance(200); // and a normal tick after it
+    const [, next] = await router.receive();
+    expect(JSON.parse(String(next))).toMatchObject({ t: "heartbeat", session: 1 });
   });
 
   test("heartbeats keep a worker alive across many timeouts", async () => {

@@ -4,10 +4,10 @@
  * `--api-key` and `FAAS_API_KEY` against an embedded server with keys on.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import type { Embedded } from "../../src/app/embedded.ts";
+import type { Embedded } from "../../src/app/roots/embedded.ts";
 import { main, type CliIo } from "../../src/client/cli-main.ts";
 import { FaasClient, FaasError } from "../../src/client/index.ts";
-import { startTestServer } from "../helpers/embedded.ts";
+import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
 
 const KEY = "sdk-key-0123456789abcdef";
 const stops: Array<() => void> = [];

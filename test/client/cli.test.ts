@@ -1,18 +1,18 @@
 /**
  * The `faas` CLI as a user runs it: `bun src/client/cli.ts` in its own process, against the embedded
- * server in another process.
+ * server (started in the test process).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnServer, type ServerProcess } from "../helpers/server-process.ts";
+import { startEmbeddedHere } from "../helpers/roots.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-let server: ServerProcess;
+let server: { url: string; stop(): Promise<void> };
 let dir: string;
-beforeAll(async () => {
-  server = await spawnServer(["--workers", "1"]);
+beforeAll(() => {
+  server = startEmbeddedHere({ workers: 1 });
   dir = mkdtempSync(join(tmpdir(), "faas-cli-"));
 });
 afterAll(async () => {

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Embedded } from "../../src/app/embedded.ts";
-import { startTestServer } from "../helpers/embedded.ts";
+import type { Embedded } from "../../src/app/roots/embedded.ts";
+import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const clientDir = join(root, "src/client");

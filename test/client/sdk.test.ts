@@ -4,10 +4,10 @@
  * through `wait`, remote errors, cancel, and the error shape of 400 and 404 replies.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Embedded } from "../../src/app/embedded.ts";
+import type { Embedded } from "../../src/app/roots/embedded.ts";
 import { FaasClient, FaasError, TaskCancelledError, TaskFailedError, outcomeValue, type FetchLike } from "../../src/client/index.ts";
-import { startTestServer } from "../helpers/embedded.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 let app: Embedded;
 let faas: FaasClient;

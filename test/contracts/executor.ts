@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { ExecutorPool } from "../../src/adapters/executors/index.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
 import type { Job } from "../../src/domain/ports.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 export interface PoolFactory {
   (o: { executors: number; slotsPerExecutor?: number }): ExecutorPool;

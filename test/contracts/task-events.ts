@@ -1,7 +1,7 @@
 /** The TaskEvents contract, run against every adapter. */
 import { describe, expect, test } from "bun:test";
 import type { TaskEvents } from "../../src/domain/ports.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 export function describeTaskEvents(name: string, make: () => Promise<{ events: TaskEvents; close(): Promise<void> }>): void {
   describe(`TaskEvents contract: ${name}`, () => {

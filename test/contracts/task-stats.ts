@@ -6,11 +6,13 @@
 import { describe, expect, test } from "bun:test";
 import { DURATION_BUCKETS_MS, durationBucket, runningTasks, type StatsSnapshot } from "../../src/domain/metrics.ts";
 import { errorResult } from "../../src/domain/outcome.ts";
-import type { TaskStats, TaskStore } from "../../src/domain/ports.ts";
+import type { DispatchQueue, TaskStats, TaskStore } from "../../src/domain/ports.ts";
 import { newTask, type Task } from "../../src/domain/task.ts";
 
 export interface TaskStatsFixture {
   readonly store: TaskStore & TaskStats;
+  /** The dispatcher side of the same tasks. */
+  readonly queue: DispatchQueue;
   /** The store's clock: now, and moving it forward. */
   readonly clock: { now(): number; advance(ms: number): void };
   close(): Promise<void>;
@@ -60,12 +62,12 @@ export function describeTaskStats(name: string, make: () => Promise<TaskStatsFix
         const [t0, t1, t2, t3, t4, t5, t6, t7] = ts as [Task, Task, Task, Task, Task, Task, Task, Task];
         expect((await f.store.enqueue(ts, 100)).ok).toBe(true);
         expect((await f.store.enqueue(tasks(200, f.clock.now()), 100)).ok).toBe(false); // refused: counts nothing
-        const claimed = await f.store.claim(6, never);
+        const claimed = await f.queue.claim(6, never);
         expect(claimed.map((t) => t.id)).toEqual([t0, t1, t2, t3, t4, t5].map((t) => t.id));
         expect(runningTasks(await f.store.snapshot())).toBe(6);
 
         f.clock.advance(3);
-        await f.store.apply([
+        await f.queue.apply([
           { taskId: t0.id, attempt: 1, status: "COMPLETED", result: "1" },
           { taskId: t1.id, attempt: 1, status: "COMPLETED", result: "2" },
           { taskId: t2.id, attempt: 1, status: "COMPLETED", result: "3" },
@@ -73,12 +75,12 @@ export function describeTaskStats(name: string, make: () => Promise<TaskStatsFix
           { taskId: t3.id, attempt: 0, status: "COMPLETED", result: "stale" }, // stale attempt: ignored
         ]);
         f.clock.advance(67); // 70 ms after submission
-        await f.store.apply([
+        await f.queue.apply([
           { taskId: t3.id, attempt: 1, status: "FAILED", result: errorResult("TypeError", "x is not a function") },
           { taskId: t4.id, attempt: 1, status: "FAILED", result: errorResult("MyAppError", "a name of the user's own") },
           { taskId: t5.id, attempt: 1, status: "QUEUED", result: null }, // lost attempt, re-queued
         ]);
-        await f.store.apply([{ taskId: t0.id, attempt: 1, status: "FAILED", result: errorResult("TypeError", "late") }]); // terminal: refused
+        await f.queue.apply([{ taskId: t0.id, attempt: 1, status: "FAILED", result: errorResult("TypeError", "late") }]); // terminal: refused
         f.clock.advance(1930); // 2,000 ms
         expect((await f.store.cancel(t6.id)).ok).toBe(true);
         expect((await f.store.cancel(t0.id)).ok).toBe(false); // already terminal: counts nothing
@@ -94,7 +96,7 @@ export function describeTaskStats(name: string, make: () => Promise<TaskStatsFix
         });
         expect(runningTasks(mid)).toBe(0);
 
-        const again = await f.store.claim(10, never);
+        const again = await f.queue.claim(10, never);
         expect(again.map((t) => [t.id, t.attempt])).toEqual([
           [t7.id, 1],
           [t5.id, 2], // re-queued after t7 was queued
@@ -102,7 +104,7 @@ export function describeTaskStats(name: string, make: () => Promise<TaskStatsFix
         expect(runningTasks(await f.store.snapshot())).toBe(2);
         f.clock.advance(68_000); // 70,000 ms: past the last bound
         expect((await f.store.cancel(t7.id)).ok).toBe(true); // RUNNING
-        await f.store.apply([{ taskId: t5.id, attempt: 2, status: "FAILED", result: errorResult("TimeoutError", "deadline") }]);
+        await f.queue.apply([{ taskId: t5.id, attempt: 2, status: "FAILED", result: errorResult("TimeoutError", "deadline") }]);
 
         const end = await f.store.snapshot();
         expect(end).toEqual({
@@ -126,10 +128,10 @@ export function describeTaskStats(name: string, make: () => Promise<TaskStatsFix
       try {
         const ts = tasks(300, f.clock.now());
         await f.store.enqueue(ts, 1000);
-        const claimed = await f.store.claim(300, never);
+        const claimed = await f.queue.claim(300, never);
         f.clock.advance(7);
         const statuses = ["COMPLETED", "FAILED", "QUEUED"] as const;
-        await f.store.apply(
+        await f.queue.apply(
           claimed.map((t, i) => {
             const status = statuses[i % 3] as (typeof statuses)[number];
             return { taskId: t.id, attempt: t.attempt, status, result: status === "FAILED" ? errorResult("WorkerFailure", "gone") : status === "QUEUED" ? null : "0" };

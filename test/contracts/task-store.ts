@@ -3,11 +3,13 @@
  * `make` returns a fresh, empty store and a cleanup function.
  */
 import { describe, expect, test } from "bun:test";
-import type { TaskStore } from "../../src/domain/ports.ts";
+import type { DispatchQueue, TaskStore } from "../../src/domain/ports.ts";
 import { newTask, type Task } from "../../src/domain/task.ts";
 
 export interface TaskStoreFixture {
   readonly store: TaskStore;
+  /** The dispatcher side of the same tasks. */
+  readonly queue: DispatchQueue;
   /** Moves the store's clock (for retention); adapters on real time may sleep-free poll instead. */
   readonly expireAll?: () => Promise<void>;
   close(): Promise<void>;
@@ -58,11 +60,11 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       try {
         const ts = tasks(5);
         await f.store.enqueue(ts, 100);
-        const a = await f.store.claim(3, never);
+        const a = await f.queue.claim(3, never);
         expect(a.map((t) => t.id)).toEqual(ts.slice(0, 3).map((t) => t.id));
         expect(a.every((t) => t.status === "RUNNING" && t.attempt === 1)).toBe(true);
         expect((await f.store.get(ts[0]!.id))?.status).toBe("RUNNING");
-        const b = await f.store.claim(10, never);
+        const b = await f.queue.claim(10, never);
         expect(b.map((t) => t.id)).toEqual(ts.slice(3).map((t) => t.id));
         expect(await f.store.queueDepth()).toBe(0);
       } finally {
@@ -73,12 +75,12 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
     test("claim waits for work and wakes on enqueue; abort returns []", async () => {
       const f = await make();
       try {
-        const waiting = f.store.claim(10, never);
+        const waiting = f.queue.claim(10, never);
         const ts = tasks(1);
         await f.store.enqueue(ts, 100);
         expect((await waiting).map((t) => t.id)).toEqual([ts[0]!.id]);
         const ac = new AbortController();
-        const idle = f.store.claim(10, ac.signal);
+        const idle = f.queue.claim(10, ac.signal);
         ac.abort();
         expect(await idle).toEqual([]);
       } finally {
@@ -91,15 +93,15 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       try {
         const [t] = tasks(1);
         await f.store.enqueue([t!], 100);
-        const [running] = await f.store.claim(1, never);
-        const stale = await f.store.apply([{ taskId: t!.id, attempt: 0, status: "COMPLETED", result: "1" }]);
+        const [running] = await f.queue.claim(1, never);
+        const stale = await f.queue.apply([{ taskId: t!.id, attempt: 0, status: "COMPLETED", result: "1" }]);
         expect(stale).toEqual([]);
-        const applied = await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "COMPLETED", result: "42" }]);
+        const applied = await f.queue.apply([{ taskId: t!.id, attempt: running!.attempt, status: "COMPLETED", result: "42" }]);
         expect(applied.map((x) => [x.status, x.result])).toEqual([["COMPLETED", "42"]]);
-        const again = await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "FAILED", result: "{}" }]);
+        const again = await f.queue.apply([{ taskId: t!.id, attempt: running!.attempt, status: "FAILED", result: "{}" }]);
         expect(again).toEqual([]);
         expect((await f.store.get(t!.id))?.result).toBe("42");
-        expect(await f.store.apply([{ taskId: "missing", attempt: 1, status: "COMPLETED", result: "1" }])).toEqual([]);
+        expect(await f.queue.apply([{ taskId: "missing", attempt: 1, status: "COMPLETED", result: "1" }])).toEqual([]);
       } finally {
         await f.close();
       }
@@ -110,13 +112,13 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       try {
         const [t] = tasks(1);
         await f.store.enqueue([t!], 100);
-        await f.store.claim(1, never);
-        const back = await f.store.apply([{ taskId: t!.id, attempt: 1, status: "QUEUED", result: null }]);
+        await f.queue.claim(1, never);
+        const back = await f.queue.apply([{ taskId: t!.id, attempt: 1, status: "QUEUED", result: null }]);
         expect(back[0]?.status).toBe("QUEUED");
         expect(await f.store.queueDepth()).toBe(1);
-        const [again] = await f.store.claim(1, never);
+        const [again] = await f.queue.claim(1, never);
         expect(again?.attempt).toBe(2);
-        const late = await f.store.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+        const late = await f.queue.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
         expect(late).toEqual([]);
       } finally {
         await f.close();
@@ -128,8 +130,8 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       try {
         const ts = tasks(200);
         await f.store.enqueue(ts, 1000);
-        const claimed = await f.store.claim(200, never);
-        const applied = await f.store.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: `"${t.id}"` })));
+        const claimed = await f.queue.claim(200, never);
+        const applied = await f.queue.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: `"${t.id}"` })));
         expect(applied.length).toBe(200);
         const got = await f.store.getMany(ts.map((t) => t.id));
         expect(got.every((t, i) => t?.status === "COMPLETED" && t.result === `"${ts[i]!.id}"`)).toBe(true);
@@ -147,8 +149,8 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       try {
         const ts = tasks(2);
         await f.store.enqueue(ts, 100);
-        const [first] = await f.store.claim(1, never);
-        await f.store.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+        const [first] = await f.queue.claim(1, never);
+        await f.queue.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
         await f.expireAll();
         expect(await f.store.get(first!.id)).toBeUndefined();
         expect((await f.store.get(ts[1]!.id))?.status).toBe("QUEUED");
@@ -166,7 +168,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
         expect(c.ok && [c.value.id, c.value.status, c.value.result]).toEqual([a!.id, "CANCELLED", null]);
         expect(await f.store.queueDepth()).toBe(1);
         expect(await f.store.get(a!.id)).toMatchObject({ status: "CANCELLED", result: null });
-        const claimed = await f.store.claim(10, never);
+        const claimed = await f.queue.claim(10, never);
         expect(claimed.map((t) => t.id)).toEqual([b!.id]);
         expect((await f.store.get(a!.id))?.status).toBe("CANCELLED");
         expect(await f.store.queueDepth()).toBe(0);
@@ -180,12 +182,12 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       try {
         const [t] = tasks(1);
         await f.store.enqueue([t!], 100);
-        const [running] = await f.store.claim(1, never);
+        const [running] = await f.queue.claim(1, never);
         const c = await f.store.cancel(t!.id);
         expect(c.ok && [c.value.status, c.value.attempt, c.value.result]).toEqual(["CANCELLED", running!.attempt, null]);
-        expect(await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "COMPLETED", result: "1" }])).toEqual([]);
-        expect(await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "QUEUED", result: null }])).toEqual([]);
-        expect(await f.store.apply([{ taskId: t!.id, attempt: running!.attempt, status: "CANCELLED", result: null }])).toEqual([]);
+        expect(await f.queue.apply([{ taskId: t!.id, attempt: running!.attempt, status: "COMPLETED", result: "1" }])).toEqual([]);
+        expect(await f.queue.apply([{ taskId: t!.id, attempt: running!.attempt, status: "QUEUED", result: null }])).toEqual([]);
+        expect(await f.queue.apply([{ taskId: t!.id, attempt: running!.attempt, status: "CANCELLED", result: null }])).toEqual([]);
         expect(await f.store.get(t!.id)).toMatchObject({ status: "CANCELLED", result: null });
         expect(await f.store.queueDepth()).toBe(0);
       } finally {
@@ -198,8 +200,8 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       try {
         const [done, cancelled] = tasks(2);
         await f.store.enqueue([done!, cancelled!], 100);
-        const [running] = await f.store.claim(1, never);
-        await f.store.apply([{ taskId: done!.id, attempt: running!.attempt, status: "COMPLETED", result: "7" }]);
+        const [running] = await f.queue.claim(1, never);
+        await f.queue.apply([{ taskId: done!.id, attempt: running!.attempt, status: "COMPLETED", result: "7" }]);
         expect(await f.store.cancel(done!.id)).toEqual({ ok: false, error: { kind: "AlreadyTerminal", taskId: done!.id, status: "COMPLETED" } });
         expect((await f.store.get(done!.id))?.result).toBe("7");
         expect((await f.store.cancel(cancelled!.id)).ok).toBe(true);
@@ -220,12 +222,13 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       try {
         const [queued, running, untouched] = tasks(3);
         await f.store.enqueue([running!, queued!, untouched!], 100);
-        await f.store.claim(1, never);
+        await f.queue.claim(1, never);
         expect((await f.store.cancel(queued!.id)).ok).toBe(true);
         expect((await f.store.cancel(running!.id)).ok).toBe(true);
         await f.expireAll();
         expect(await f.store.getMany([queued!.id, running!.id])).toEqual([undefined, undefined]);
-        expect((await f.store.cancel(running!.id)).ok ? "" : "refused").toBe("refused");
+        expect(await f.store.cancel(running!.id)).toEqual({ ok: false, error: { kind: "UnknownTask", taskId: running!.id } });
+        expect(await f.store.cancel(queued!.id)).toEqual({ ok: false, error: { kind: "UnknownTask", taskId: queued!.id } });
         expect((await f.store.get(untouched!.id))?.status).toBe("QUEUED");
       } finally {
         await f.close();

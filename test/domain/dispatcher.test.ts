@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { Dispatcher } from "../../src/domain/dispatcher.ts";
 import type { Logger } from "../../src/domain/ports.ts";
 import type { Transition } from "../../src/domain/task.ts";
 import { newTask } from "../../src/domain/task.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { FakeExecutor } from "../helpers/fake-executor.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 const quiet: Logger = { log: () => {} };
 let stops: (() => Promise<void>)[] = [];
@@ -19,8 +19,8 @@ async function setup(slots: number, maxAttempts = 3) {
   const clock = new FakeClock();
   const tasks = new MemoryTaskStore({ clock, retentionMs: 60_000 });
   const functions = new MemoryFunctionStore();
-  const events = new MemoryTaskEvents();
-  const cancels = new MemoryCancelSignals();
+  const events = new MemoryChannel();
+  const cancels = new MemoryChannel();
   const executor = new FakeExecutor(slots);
   // Every transition the dispatcher asks the store to apply, applied or refused by the fence.
   const asked: Transition[] = [];
@@ -29,7 +29,7 @@ async function setup(slots: number, maxAttempts = 3) {
   await functions.save({ id: "f1", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts, createdAt: 0 });
   const published: string[] = [];
   events.subscribe((ids) => published.push(...ids));
-  const dispatcher = new Dispatcher({ tasks, functions, events, cancels, executor, logger: quiet, pause: async () => {} });
+  const dispatcher = new Dispatcher({ queue: tasks, functions, events, cancels, executor, logger: quiet, clock });
   dispatcher.start();
   stops.push(() => dispatcher.stop());
   const enqueue = (n: number, fid = "f1") =>

@@ -1,22 +1,26 @@
 import { describe, expect, test } from "bun:test";
-import { MemoryCancelSignals, MemoryFunctionStore, MemoryTaskEvents, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import type { SourceChecker } from "../../src/domain/ports.ts";
 import { err, ok } from "../../src/domain/result.ts";
+import { FunctionService } from "../../src/domain/function-service.ts";
 import { TaskService } from "../../src/domain/task-service.ts";
 import { counterIds, drainMicrotasks, FakeClock } from "../helpers/fake-clock.ts";
 
 /** A checker that accepts sources starting with "(" and rejects the rest. */
 const checker: SourceChecker = {
-  check: (src) => (src.startsWith("(") ? ok(src) : err({ kind: "InvalidFunction", message: "not a function", field: "payload" })),
+  check: (src) => (src.startsWith("(") ? ok(src) : err({ kind: "InvalidFunction", message: "not a function", arg: { name: "source" } })),
 };
 
 function setup(maxQueue = 1000) {
   const clock = new FakeClock();
   const tasks = new MemoryTaskStore({ clock, retentionMs: 1000 });
-  const events = new MemoryTaskEvents();
-  const cancels = new MemoryCancelSignals();
-  const service = new TaskService({ functions: new MemoryFunctionStore(), tasks, events, cancels, ids: counterIds(), clock, checker, maxQueue });
-  return { clock, tasks, events, cancels, service };
+  const events = new MemoryChannel();
+  const cancels = new MemoryChannel();
+  const store = new MemoryFunctionStore();
+  const ids = counterIds();
+  const service = new TaskService({ functions: store, tasks, events, cancels, ids, clock, maxQueue });
+  const functions = new FunctionService({ functions: store, ids, clock, checker });
+  return { clock, tasks, events, cancels, service, functions };
 }
 
 async function finish(s: ReturnType<typeof setup>, result = "5"): Promise<string[]> {
@@ -27,29 +31,31 @@ async function finish(s: ReturnType<typeof setup>, result = "5"): Promise<string
 }
 
 describe("TaskService", () => {
-  test("register applies defaults and rejects what the checker rejects", async () => {
+  test("register applies defaults, names the bad option, and rejects what the checker rejects", async () => {
     const s = setup();
-    const fn = await s.service.register({ name: "add", payload: "(a, b) => a + b" });
+    const fn = await s.functions.register({ name: "add", source: "(a, b) => a + b" });
     expect(fn.ok && fn.value.timeoutMs === 60_000 && fn.value.maxAttempts === 3).toBe(true);
-    const bad = await s.service.register({ name: "x", payload: "1 + 2" });
+    const bad = await s.functions.register({ name: "x", source: "1 + 2" });
     expect(bad.ok ? "" : bad.error.kind).toBe("InvalidFunction");
-    const badTimeout = await s.service.register({ name: "x", payload: "() => 1", timeoutMs: 0 });
-    expect(badTimeout.ok ? "" : badTimeout.error.kind).toBe("InvalidRequest");
+    const badTimeout = await s.functions.register({ name: "x", source: "(x) => 1", timeoutMs: 0 });
+    expect(badTimeout.ok ? undefined : badTimeout.error).toMatchObject({ kind: "InvalidRequest", arg: { name: "timeoutMs" } });
+    const badAttempts = await s.functions.register({ name: "x", source: "(x) => 1", maxAttempts: 101 });
+    expect(badAttempts.ok ? undefined : badAttempts.error).toMatchObject({ kind: "InvalidRequest", arg: { name: "maxAttempts" } });
   });
 
   test("every registration is a new function, even with the same name", async () => {
     const s = setup();
-    const a = await s.service.register({ name: "same", payload: "() => 1" });
-    const b = await s.service.register({ name: "same", payload: "() => 1" });
+    const a = await s.functions.register({ name: "same", source: "() => 1" });
+    const b = await s.functions.register({ name: "same", source: "() => 1" });
     expect(a.ok && b.ok && a.value.id !== b.value.id).toBe(true);
-    expect((await s.service.listFunctions()).length).toBe(2);
+    expect((await s.functions.list()).length).toBe(2);
   });
 
   test("execute checks the function and the argument array", async () => {
     const s = setup();
     const unknown = await s.service.execute("nope", "[]");
     expect(unknown.ok ? "" : unknown.error.kind).toBe("UnknownFunction");
-    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
     for (const bad of ["{}", "not json", "3", 5]) {
       const r = await s.service.execute(fn.value.id, bad);
@@ -62,11 +68,11 @@ describe("TaskService", () => {
 
   test("a batch is all or nothing and names the bad index", async () => {
     const s = setup();
-    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
     const r = await s.service.executeBatch(fn.value.id, ["[1]", "[2]", "{}", "[4]"]);
     expect(r.ok).toBe(false);
-    if (!r.ok && r.error.kind === "InvalidRequest") expect(r.error.field).toBe("payloads/2");
+    expect(r.ok ? undefined : r.error).toMatchObject({ kind: "InvalidRequest", arg: { name: "args", index: 2 } });
     expect(await s.tasks.queueDepth()).toBe(0);
     const okBatch = await s.service.executeBatch(fn.value.id, ["[1]", "[2]"]);
     expect(okBatch.ok && okBatch.value.length === 2).toBe(true);
@@ -76,7 +82,7 @@ describe("TaskService", () => {
 
   test("a full queue refuses with QueueFull", async () => {
     const s = setup(2);
-    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
     expect((await s.service.executeBatch(fn.value.id, ["[1]", "[2]"])).ok).toBe(true);
     const r = await s.service.execute(fn.value.id, "[3]");
@@ -85,7 +91,7 @@ describe("TaskService", () => {
 
   test("awaitTask answers as soon as the task is terminal", async () => {
     const s = setup();
-    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
     const id = await s.service.execute(fn.value.id, "[1]");
     if (!id.ok) throw new Error("execute failed");
@@ -99,7 +105,7 @@ describe("TaskService", () => {
 
   test("awaitTask gives up after the wait with the current status", async () => {
     const s = setup();
-    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
     const id = await s.service.execute(fn.value.id, "[1]");
     if (!id.ok) throw new Error("execute failed");
@@ -116,7 +122,7 @@ describe("TaskService", () => {
 
   test("awaitAny returns the terminal tasks and lists pending and unknown ids", async () => {
     const s = setup();
-    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
     const ids = await s.service.executeBatch(fn.value.id, ["[1]", "[2]"]);
     if (!ids.ok) throw new Error("execute failed");
@@ -133,7 +139,7 @@ describe("TaskService", () => {
   });
   test("cancel makes the task CANCELLED, wakes its long-polls, signals dispatchers; errors for terminal and unknown", async () => {
     const s = setup();
-    const fn = await s.service.register({ name: "f", payload: "(x) => x" });
+    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
     const id = await s.service.execute(fn.value.id, "[1]");
     if (!id.ok) throw new Error("execute failed");

@@ -15,6 +15,18 @@ describe("WorkerRegistry: liveness", () => {
     expect(reg.expired(clock.now())).toEqual(["w1"]);
   });
 
+  test("a pause of the observer is forgiven: silence during it does not count", () => {
+    const clock = new FakeClock();
+    const reg = new WorkerRegistry({ policy: "push", timeoutMs: 3000 });
+    reg.register("w1", cap(4), clock.now());
+    clock.advance(2000);
+    reg.forgive(5000); // the dispatcher could not run for 5 s
+    clock.advance(5000);
+    expect(reg.expired(clock.now())).toEqual([]);
+    clock.advance(1001);
+    expect(reg.expired(clock.now())).toEqual(["w1"]);
+  });
+
   test("heartbeats keep a worker alive; an unknown worker's heartbeat says so", () => {
     const clock = new FakeClock();
     const reg = new WorkerRegistry({ policy: "push", timeoutMs: 3000 });

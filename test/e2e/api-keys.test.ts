@@ -6,10 +6,9 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { FaasClient, FaasError } from "../../src/client/index.ts";
-import { freePort, killAll, spawnManaged, startApi, startDispatcher } from "../helpers/processes.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
-import { spawnServer } from "../helpers/server-process.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { killAll, spawnServer } from "../../scripts/lib/processes.ts";
+import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-server.ts";
+import { spawnDispatcher } from "../helpers/redis-stack.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const KEY = "e2e-key-0123456789abcdef";
@@ -42,22 +41,20 @@ describe("start-up with a bad key", () => {
 
 describe("embedded process with keys", () => {
   test("--api-keys: 401 without a key, 200 with it, /healthz open", async () => {
-    const server = await spawnServer(["--api-keys", KEY, "--workers", "1"]);
+    const server = await spawnServer("start", ["--api-keys", KEY, "--workers", "1"]);
     try {
       expect((await fetch(`${server.url}/functions`)).status).toBe(401);
       expect((await fetch(`${server.url}/functions`, { headers: { "x-api-key": KEY } })).status).toBe(200);
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     } finally {
-      await server.stop();
+      await server.kill();
     }
   });
 
   test("FAAS_API_KEYS in the environment turns keys on", async () => {
-    const port = freePort();
-    const m = spawnManaged([process.execPath, "src/app/start.ts", "--port", String(port), "--workers", "1"], { FAAS_API_KEYS: KEY, LOG_LEVEL: "info" }, "start-keys");
+    const m = await spawnServer("start", ["--workers", "1"], { FAAS_API_KEYS: KEY });
     try {
-      const url = `http://127.0.0.1:${port}`;
-      await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, "the embedded server to listen", 15_000, 25);
+      const url = m.url;
       expect((await fetch(`${url}/functions`)).status).toBe(401);
       expect((await fetch(`${url}/functions`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
     } finally {
@@ -70,14 +67,14 @@ describe("bun run api on Redis with keys", () => {
   let redis: RedisServer | undefined;
   afterAll(async () => {
     await killAll();
-    await redis?.stop({ kill: true });
+    await redis?.[Symbol.asyncDispose]();
   });
 
   test("the SDK with apiKey runs a task through a dispatcher; without it, 401; /dashboard with ?key= lists the function", async () => {
     redis = await startRedisServer();
     const target = { url: redis.url, prefix: "e2e-api-keys" };
-    const api = await startApi(target, ["--api-keys", KEY]);
-    startDispatcher(target, ["--workers", "1"]);
+    const api = await spawnServer("api", ["--api-keys", KEY], { REDIS_URL: target.url, FAAS_PREFIX: target.prefix });
+    spawnDispatcher(target, ["--workers", "1"]);
     const faas = new FaasClient(api.url, { apiKey: KEY });
     const id = await faas.register((a: number, b: number) => a * b, { name: "times" });
     expect(await faas.run(id, [6, 7], { waitS: 30 })).toBe(42);

@@ -3,9 +3,15 @@
  * deadlines, dying executors, late errors, unserializable results, and (process mode) the memory cap.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { register, run } from "../helpers/embedded.ts";
+import { register, run } from "../../scripts/lib/http.ts";
+import { killAll, spawnServer, type ServerProcess } from "../../scripts/lib/processes.ts";
 import { procStats } from "../helpers/proc-stats.ts";
-import { spawnServer, type ServerProcess } from "../helpers/server-process.ts";
+
+/** faas_task_retries_total: attempts lost and run again, server-wide. */
+async function retries(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^faas_task_retries_total (\d+)$/m.exec(text)?.[1]);
+}
 
 function errorOf(r: { result: string | null }): { name: string; message: string } {
   return JSON.parse(r.result ?? "null");
@@ -16,10 +22,10 @@ for (const isolation of ["thread", "process"] as const) {
     let server: ServerProcess;
     let base: string;
     beforeAll(async () => {
-      server = await spawnServer(["--workers", "2", "--isolation", isolation, "--max-memory-mb", "160"]);
+      server = await spawnServer("start", ["--workers", "2", "--isolation", isolation, "--max-memory-mb", "160"]);
       base = server.url;
     });
-    afterAll(() => server.stop());
+    afterAll(() => killAll());
 
     test("a task past its deadline ends FAILED TimeoutError and the pool keeps serving", async () => {
       const loop = await register(base, "() => { for (;;) {} }", { timeout_ms: 300 });
@@ -52,12 +58,14 @@ for (const isolation of ["thread", "process"] as const) {
     });
 
     test("an uncaught error thrown later fails that task, not retried, and spares the others", async () => {
+      const retriesBefore = await retries(base);
       const late = await register(base, "async () => { setTimeout(() => { throw new Error('late boom') }, 20); await new Promise((r) => setTimeout(r, 3000)); return 'no' }");
       const calm = await register(base, "async (x) => { await new Promise((r) => setTimeout(r, 200)); return x }");
       const [a, b, c] = await Promise.all([run(base, late, "[]"), run(base, calm, "[1]"), run(base, calm, "[2]")]);
       expect(a.status).toBe("FAILED");
       expect(errorOf(a)).toMatchObject({ name: "Error", message: "late boom" });
       expect([b.result, c.result]).toEqual(["1", "2"]);
+      expect(await retries(base)).toBe(retriesBefore); // no attempt was run again
     });
 
     test("an unhandled rejection fails that task", async () => {
@@ -80,12 +88,12 @@ for (const isolation of ["thread", "process"] as const) {
 
     if (isolation === "process") {
       test("a task that allocates without bound ends FAILED ResourceLimit; the server's memory stays flat", async () => {
-        const before = procStats(server.pid).rssMb;
+        const before = procStats(server.proc.pid).rssMb;
         const hog = await register(base, "() => { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)) }");
         const r = await run(base, hog, "[]");
         expect(r.status).toBe("FAILED");
         expect(errorOf(r).name).toBe("ResourceLimit");
-        expect(procStats(server.pid).rssMb - before).toBeLessThan(64);
+        expect(procStats(server.proc.pid).rssMb - before).toBeLessThan(64);
         const ok = await register(base, "() => 'fine'");
         expect((await run(base, ok, "[]")).result).toBe('"fine"');
       });

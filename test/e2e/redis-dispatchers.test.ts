@@ -6,9 +6,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { awaitAll, call, register, startDispatcher, submit, tempDir, withLogs } from "../helpers/processes.ts";
+import { awaitAll, call, register, submit } from "../../scripts/lib/http.ts";
+import { withLogs } from "../../scripts/lib/processes.ts";
+import { tempDir } from "../../scripts/lib/temp-dirs.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { useRedisStack } from "../helpers/redis-stack.ts";
-import { waitFor } from "../helpers/wait-for.ts";
 
 const stack = useRedisStack("e2e-two");
 
@@ -31,8 +33,8 @@ test("two live dispatchers: 2,000 tasks each run exactly once; a 20 s task is ne
     const longLog = join(dir, "long.log");
     writeFileSync(log, "");
     writeFileSync(longLog, "");
-    const a = startDispatcher(stack.target, ["--workers", "1", "--liveness", "1s"]);
-    const b = startDispatcher(stack.target, ["--workers", "1", "--liveness", "1s"]);
+    const a = stack.dispatcherProcess(["--workers", "1", "--liveness", "1s"]);
+    const b = stack.dispatcherProcess(["--workers", "1", "--liveness", "1s"]);
 
     const longFn = await register(stack.api.url, LONG, { timeout_ms: 60_000 });
     const long = await call(`${stack.api.url}/execute_function`, { function_id: longFn, payload: JSON.stringify([longLog]) });

@@ -5,9 +5,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { awaitAll, register, startDispatcher, submit, tempDir, withLogs } from "../helpers/processes.ts";
+import { awaitAll, register, submit } from "../../scripts/lib/http.ts";
+import { withLogs } from "../../scripts/lib/processes.ts";
+import { tempDir } from "../../scripts/lib/temp-dirs.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { useRedisStack } from "../helpers/redis-stack.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { startDispatcherHere } from "../helpers/roots.ts";
 
 const stack = useRedisStack("e2e-failover");
 
@@ -28,7 +31,7 @@ test("500 tasks: the dispatcher is killed -9 mid-run, a new one completes every 
     writeFileSync(log, "");
     const fid = await register(stack.api.url, GATED);
     const ids = await submit(stack.api.url, fid, Array.from({ length: 500 }, (_, i) => JSON.stringify([gate, log, i])));
-    const first = startDispatcher(stack.target, ["--workers", "1", "--liveness", "1s"]);
+    const first = stack.dispatcherProcess(["--workers", "1", "--liveness", "1s"]);
     const starts = (): string[] => readFileSync(log, "utf8").split("\n").filter(Boolean);
     const records = async (): Promise<{ status: string; attempt: number }[]> =>
       (await stack.admin.mget(ids.map((id) => `${stack.target.prefix}:task:${id}`))).map((j) => JSON.parse(j as string));
@@ -44,7 +47,7 @@ test("500 tasks: the dispatcher is killed -9 mid-run, a new one completes every 
     expect(runningWhenKilled.every((i) => claimedWhenKilled.includes(i))).toBe(true);
 
     writeFileSync(gate, "open");
-    startDispatcher(stack.target, ["--workers", "2", "--liveness", "1s"]);
+    await startDispatcherHere(stack.target, ["--workers", "2", "--liveness", "1s"]);
     const done = await awaitAll(stack.api.url, ids, 60_000);
     expect(ids.map((id) => done.get(id)?.status)).toEqual(ids.map(() => "COMPLETED"));
     expect(ids.map((id) => done.get(id)?.result)).toEqual(ids.map((_, i) => String(i)));

@@ -1,14 +1,17 @@
 /**
- * GET /metrics across processes: a private redis-server, `bun run api` and local-mode dispatchers. The
+ * GET /metrics across processes: a private redis-server, the API (in this process) and local-mode
+ * dispatchers (a real process, killed -9, then one in this process). The
  * counters are kept in Redis by the scripts the dispatcher runs, so the API reports work it never saw:
  * completions, thrown errors, timeouts, a task taken over from a dispatcher killed -9 (a retry), a
  * cancel. With Redis gone, /metrics answers 503.
  */
 import { describe, expect, test } from "bun:test";
-import { awaitAll, call, register, startDispatcher, submit, withLogs } from "../helpers/processes.ts";
+import { awaitAll, call, register, submit } from "../../scripts/lib/http.ts";
+import { withLogs } from "../../scripts/lib/processes.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { checkHistogram, parsePrometheus, type ParsedMetrics } from "../helpers/prometheus-text.ts";
 import { useRedisStack } from "../helpers/redis-stack.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { startDispatcherHere } from "../helpers/roots.ts";
 
 const stack = useRedisStack("e2e-metrics");
 
@@ -24,7 +27,7 @@ const finished = (m: ParsedMetrics): number[] => ["COMPLETED", "FAILED", "CANCEL
 describe("GET /metrics on Redis", () => {
   test("the API reports what dispatcher processes did: completions, failures by name, a retry after kill -9, a cancel", () =>
     withLogs(async () => {
-      const first = startDispatcher(stack.target, ["--workers", "2", "--liveness", "1s"]);
+      const first = stack.dispatcherProcess(["--workers", "2", "--liveness", "1s"]);
       const ok = await register(stack.api.url, "(x) => x + 1");
       const thrower = await register(stack.api.url, "(x) => { throw new RangeError('x=' + x) }");
       const spinShort = await register(stack.api.url, "() => { for (;;) {} }", { timeout_ms: 300 });
@@ -52,7 +55,7 @@ describe("GET /metrics on Redis", () => {
       const m2 = await scrape();
       expect([m2.value("faas_tasks_running"), m2.value("faas_queue_depth")]).toEqual([1, 0]);
       await first.kill("SIGKILL");
-      startDispatcher(stack.target, ["--workers", "2", "--liveness", "1s"]);
+      await startDispatcherHere(stack.target, ["--workers", "2", "--liveness", "1s"]);
       await waitFor(async () => (await scrape()).value("faas_task_retries_total") === 1, "the second dispatcher to take the task over (a retry)", 20_000, 50);
       expect((await call(`${stack.api.url}/status/${held}`)).body.status).toBe("RUNNING");
 

@@ -7,23 +7,26 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { awaitAll, call, killAll, register, startApi, startDispatcher, submit, tempDir, withLogs, type ApiProcess } from "../helpers/processes.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { awaitAll, call, register, submit } from "../../scripts/lib/http.ts";
+import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-server.ts";
+import { removeTempDirs, tempDir } from "../../scripts/lib/temp-dirs.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
+import { startApiHere, startDispatcherHere, stopAllHere } from "../helpers/roots.ts";
 
 let redis: RedisServer;
-let api: ApiProcess;
+let api: { url: string };
 const target = { url: "", prefix: "e2e-restart" };
 
 beforeAll(async () => {
   redis = await startRedisServer({ args: ["--appendonly", "yes", "--appendfsync", "always"] });
   target.url = redis.url;
-  api = await startApi(target);
+  api = await startApiHere(target);
 });
 
 afterAll(async () => {
-  await killAll();
-  await redis?.stop({ kill: true });
+  await stopAllHere();
+  await redis?.[Symbol.asyncDispose]();
+  removeTempDirs();
 });
 
 const GATED = `async (gate, i) => {
@@ -33,11 +36,11 @@ const GATED = `async (gate, i) => {
 }`;
 
 test("Redis killed -9 and restarted mid-run: 503 while down, then every accepted task completes", async () => {
-  await withLogs(async () => {
+  {
     const gate = join(tempDir("restart"), "gate");
     const fid = await register(api.url, GATED);
     const accepted = await submit(api.url, fid, Array.from({ length: 200 }, (_, i) => JSON.stringify([gate, i])));
-    startDispatcher(target, ["--workers", "1", "--liveness", "1s"]);
+    await startDispatcherHere(target, ["--workers", "1", "--liveness", "1s"]);
     // Some tasks are running (held at the gate), the rest still queued.
     await waitFor(async () => {
       const queued = (await call(`${api.url}/healthz`)).body.queued as number;
@@ -59,7 +62,7 @@ test("Redis killed -9 and restarted mid-run: 503 while down, then every accepted
           // 503: Redis unreachable, nothing done; 504: the connection dropped while this very call was
           // in flight, so it may or may not have been stored (either way the client gets no ids).
           expect([r.status, r.body.error]).toEqual(r.status === 504 ? [504, "BackendTimeout"] : [503, "BackendUnavailable"]);
-          await Bun.sleep(20); // pace the retries of this client
+          await new Promise((r) => setTimeout(r, 20)); // pace the retries of this client
         }
       }
     })();
@@ -86,5 +89,31 @@ test("Redis killed -9 and restarted mid-run: 503 while down, then every accepted
     const results = accepted.map((id) => done.get(id));
     expect(results.filter((t) => t?.status !== "COMPLETED")).toEqual([]);
     expect(new Set(results.map((t) => t?.result)).size).toBe(accepted.length);
-  });
+  }
 }, 90_000);
+
+test("Redis restarted EMPTY under a running api and dispatcher: /healthz recovers, a vanished function is 404 at once, and new tasks complete without restarting anything", async () => {
+  const t = { url: "", prefix: "e2e-empty" };
+  await using empty = await startRedisServer(); // no persistence: a restart loses everything
+  t.url = empty.url;
+  const a = await startApiHere(t);
+  const d = await startDispatcherHere(t, ["--workers", "1", "--liveness", "1s"]);
+  await using _api = { [Symbol.asyncDispose]: () => a.stop() };
+  const before = await register(a.url, "(x) => x + 1");
+  const [first] = await submit(a.url, before, ["[1]"]);
+  expect((await awaitAll(a.url, [first as string])).get(first as string)?.result).toBe("2");
+
+  await empty.stop({ kill: true });
+  await empty.restart();
+  await waitFor(async () => (await call(`${a.url}/healthz`)).status === 200, "the api to reach the new Redis", 15_000, 50);
+  // The API still caches the function, but Redis lost it: execute is refused at once, nothing queued.
+  const gone = await call(`${a.url}/execute_function`, { function_id: before, payload: "[1]" });
+  expect([gone.status, gone.body.error]).toEqual([404, "UnknownFunction"]);
+  expect((await call(`${a.url}/healthz`)).body.queued).toBe(0);
+
+  const after = await register(a.url, "(x) => x * 10");
+  const [next] = await submit(a.url, after, ["[4]"]);
+  const done = await awaitAll(a.url, [next as string], 20_000);
+  expect(done.get(next as string)).toMatchObject({ status: "COMPLETED", result: "40" });
+  await d.stop();
+}, 60_000);

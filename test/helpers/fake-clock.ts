@@ -1,6 +1,6 @@
 import type { Clock } from "../../src/domain/ports.ts";
 
-/** A clock that moves only when told to; timers fire in order as time passes. */
+/** A clock that moves only when told to; timers (and sleeps) fire in order as time passes. */
 export class FakeClock implements Clock {
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private seq = 0;
@@ -19,6 +19,10 @@ export class FakeClock implements Clock {
     };
   }
 
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.after(ms, resolve));
+  }
+
   /** Moves time forward, firing every timer that falls due. */
   advance(ms: number): void {
     const target = this.t + ms;
@@ -27,10 +31,19 @@ export class FakeClock implements Clock {
       const next = this.timers[0];
       if (next === undefined || next.at > target) break;
       this.timers.shift();
-      this.t = next.at;
+      this.t = Math.max(this.t, next.at);
       next.fn();
     }
     this.t = target;
+  }
+
+  /**
+   * The process was stalled for `ms`: time jumps forward, then every timer that fell due fires once,
+   * late, with the clock already at the end (as timers do after a long GC or a starved CPU).
+   */
+  stall(ms: number): void {
+    this.t += ms;
+    this.advance(0);
   }
 
   pendingTimers(): number {

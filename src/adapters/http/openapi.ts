@@ -1,34 +1,41 @@
-/** Builds the OpenAPI 3.1 document from the same TypeBox schemas that validate requests. */
-import type { TSchema } from "@sinclair/typebox";
+/**
+ * The OpenAPI 3.1 document, generated from the route table (route.ts) and the TypeBox schemas that
+ * validate request bodies, so the documentation cannot drift from what the server routes, accepts and
+ * answers. Statuses every route may give (401/403 with keys on, 500, 503, 504) are shared responses.
+ *
+ * @example
+ * const doc = openApiDocument(routes, "0.1.0");
+ */
+import type { Access, ResponseSpec, Route } from "./route.ts";
 import * as S from "./schemas.ts";
 
-function content(schema: TSchema): object {
-  return { "application/json": { schema } };
-}
-
-function reply(description: string, schema: TSchema): object {
-  return { description, content: content(schema) };
-}
-
-const errors = (codes: number[]): Record<string, object> =>
-  Object.fromEntries(codes.map((c) => [String(c), reply("Error", S.ErrorReply)]));
-
-const idParam = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
-
-/** Security requirements: any one of them is enough. The API routes take a header; /metrics and /dashboard also a query key or the session cookie. */
+/** Security requirements: any one of them is enough. */
 const API_KEY_HEADERS = [{ bearer: [] }, { apiKeyHeader: [] }];
 const BROWSER_AUTH = [...API_KEY_HEADERS, { apiKeyQuery: [] }, { sessionCookie: [] }];
-const OPEN: object[] = [];
 
 const securitySchemes = {
-  bearer: { type: "http", scheme: "bearer", description: "Authorization: Bearer <key>, one of the server's --api-keys" },
+  bearer: { type: "http", scheme: "bearer", description: "Authorization: Bearer <key>, one of the server's API keys" },
   apiKeyHeader: { type: "apiKey", in: "header", name: "X-API-Key", description: "The key in an X-API-Key header" },
   apiKeyQuery: { type: "apiKey", in: "query", name: "key", description: "?key=<key>: /metrics (scrapers) and /dashboard only" },
   sessionCookie: { type: "apiKey", in: "cookie", name: "faas_session", description: "Set by POST /dashboard/login: /metrics and /dashboard only" },
 };
 
+const errorContent = { "application/json": { schema: S.ErrorReply } };
+const shared = {
+  Unauthorized: { description: "No API key sent (only when API keys are on); WWW-Authenticate: Bearer", content: errorContent },
+  Forbidden: { description: "The API key is not valid (only when API keys are on)", content: errorContent },
+  InternalError: { description: "A bug: the x-request-id header names the server log entry", content: errorContent },
+  BackendUnavailable: { description: "The backend (Redis) cannot be reached: nothing was done, safe to retry (Retry-After)", content: errorContent },
+  BackendTimeout: { description: "The backend took the request but did not answer: it may have been applied, check before retrying", content: errorContent },
+};
+
 /** The document served at GET /openapi.json. */
-export function openApiDocument(version: string): object {
+export function openApiDocument(routes: readonly Route[], version: string): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const r of routes) {
+    const ops = (paths[r.path] ??= {});
+    ops[r.method.toLowerCase()] = operation(r);
+  }
   return {
     openapi: "3.1.0",
     info: {
@@ -39,97 +46,46 @@ export function openApiDocument(version: string): object {
         "every route but /healthz and /openapi.json takes a key: 401 Unauthorized without one (WWW-Authenticate: Bearer), 403 Forbidden with a wrong one. " +
         "Without keys the security requirements do not apply.",
     },
-    components: { securitySchemes, responses: { Unauthorized: reply("No API key sent", S.ErrorReply), Forbidden: reply("The API key is not valid", S.ErrorReply) } },
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
+    components: { securitySchemes, responses: shared },
     security: API_KEY_HEADERS,
-    paths: {
-      "/register_function": {
-        post: {
-          summary: "Register a function (source of one function expression)",
-          requestBody: { required: true, content: content(S.RegisterBody) },
-          responses: { "201": reply("Registered", S.FunctionIdReply), ...errors([400, 413]) },
-        },
-      },
-      "/execute_function": {
-        post: {
-          summary: "Queue one task",
-          requestBody: { required: true, content: content(S.ExecuteBody) },
-          responses: { "201": reply("Queued", S.TaskIdReply), ...errors([400, 404, 413, 429]) },
-        },
-      },
-      "/execute_batch": {
-        post: {
-          summary: "Queue many tasks of one function, all or nothing",
-          requestBody: { required: true, content: content(S.ExecuteBatchBody) },
-          responses: { "201": reply("Queued, ids in order", S.TaskIdsReply), ...errors([400, 404, 413, 429]) },
-        },
-      },
-      "/wait": {
-        post: {
-          summary: "Every listed task that is terminal, waiting up to timeout_s until at least one is",
-          requestBody: { required: true, content: content(S.WaitBody) },
-          responses: { "200": reply("Terminal, pending and unknown tasks", S.WaitReply), ...errors([400, 413]) },
-        },
-      },
-      "/status/{task_id}": {
-        get: { summary: "Task status", parameters: [idParam("task_id")], responses: { "200": reply("Status", S.StatusReply), ...errors([404]) } },
-      },
-      "/result/{task_id}": {
-        get: {
-          summary: "Task result; with ?wait=S, answers once terminal or after S seconds",
-          parameters: [idParam("task_id"), { name: "wait", in: "query", required: false, schema: { type: "number", exclusiveMinimum: 0, maximum: 60 } }],
-          responses: { "200": reply("Result", S.ResultReply), ...errors([400, 404]) },
-        },
-      },
-      "/tasks/{task_id}": {
-        delete: {
-          summary: "Cancel a task: QUEUED never runs, RUNNING has its executor stopped; result stays null",
-          parameters: [idParam("task_id")],
-          responses: { "200": reply("Cancelled", S.CancelReply), ...errors([404, 409]) },
-        },
-      },
-      "/functions": { get: { summary: "Registered functions", responses: { "200": reply("List", S.FunctionList) } } },
-      "/functions/{function_id}": {
-        get: {
-          summary: "One function; ?source=true adds its payload",
-          parameters: [idParam("function_id"), { name: "source", in: "query", required: false, schema: { type: "boolean" } }],
-          responses: { "200": reply("Function", S.FunctionInfo), ...errors([404]) },
-        },
-      },
-      "/healthz": { get: { summary: "Liveness", security: OPEN, responses: { "200": reply("OK", S.Health), ...errors([503]) } } },
-      "/metrics": {
-        get: {
-          summary: "Prometheus metrics (text format 0.0.4): task counters of the whole deployment, queue depth, duration histogram, process facts",
-          security: BROWSER_AUTH,
-          responses: {
-            "200": { description: "Prometheus text exposition", content: { "text/plain; version=0.0.4": { schema: { type: "string" } } } },
-            ...errors([503]),
-          },
-        },
-      },
-      "/openapi.json": { get: { summary: "This document", security: OPEN, responses: { "200": { description: "OpenAPI 3.1" } } } },
-      "/dashboard": {
-        get: {
-          summary: "HTML dashboard: task counters, duration summary, functions, task lookup (?task=id); with API keys, a sign-in form until signed in",
-          security: BROWSER_AUTH,
-          parameters: [{ name: "task", in: "query", required: false, schema: { type: "string" } }],
-          responses: { "200": { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } }, ...errors([503]) },
-        },
-      },
-      "/dashboard/login": {
-        post: {
-          summary: "Sign in to the dashboard with an API key (form field key); sets an HttpOnly session cookie (only when API keys are on)",
-          security: OPEN,
-          requestBody: {
-            required: true,
-            content: { "application/x-www-form-urlencoded": { schema: { type: "object", properties: { key: { type: "string" } }, required: ["key"] } } },
-          },
-          responses: {
-            "303": { description: "Signed in: Set-Cookie faas_session, Location /dashboard" },
-            "401": { description: "No key: the form again", content: { "text/html": { schema: { type: "string" } } } },
-            "403": { description: "Wrong key: the form again", content: { "text/html": { schema: { type: "string" } } } },
-          },
-        },
-      },
-    },
+    paths,
   };
+}
+
+function operation(r: Route): object {
+  const params = [...r.path.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+  const query = (r.query ?? []).map((q) => ({ name: q.name, in: "query", required: false, description: q.description, schema: q.schema }));
+  const responses: Record<string, object> = {};
+  for (const [status, spec] of Object.entries(r.responses)) responses[status] = response(spec);
+  if (r.access !== "open") {
+    responses["401"] ??= { $ref: "#/components/responses/Unauthorized" };
+    responses["403"] ??= { $ref: "#/components/responses/Forbidden" };
+  }
+  responses["500"] = { $ref: "#/components/responses/InternalError" };
+  if (r.path !== "/openapi.json") {
+    responses["503"] ??= { $ref: "#/components/responses/BackendUnavailable" };
+    if (r.access !== "open") responses["504"] = { $ref: "#/components/responses/BackendTimeout" };
+  }
+  return {
+    operationId: r.operationId,
+    tags: [r.tag],
+    summary: r.summary,
+    ...security(r.access),
+    ...(params.length + query.length > 0 && { parameters: [...params, ...query] }),
+    ...(r.body !== undefined && { requestBody: { required: true, content: { "application/json": { schema: r.body } } } }),
+    ...(r.formBody !== undefined && { requestBody: { required: true, content: { [r.formBody.contentType]: { schema: r.formBody.schema } } } }),
+    responses,
+  };
+}
+
+function security(access: Access): object {
+  if (access === "open") return { security: [] };
+  if (access === "browser") return { security: BROWSER_AUTH };
+  return {}; // the document-wide default: a key in a header
+}
+
+function response(spec: ResponseSpec): object {
+  if (spec.schema === undefined) return { description: spec.description };
+  return { description: spec.description, content: { [spec.contentType ?? "application/json"]: { schema: spec.schema } } };
 }

@@ -1,5 +1,5 @@
 /** JSON replies and the one error shape: `{error, message, field?}`. */
-import { describeError, type DomainError } from "../../domain/errors.ts";
+import { describeError, type ArgRef, type DomainError } from "../../domain/errors.ts";
 
 const STATUS: Record<DomainError["kind"], number> = {
   InvalidRequest: 400,
@@ -21,9 +21,31 @@ export function errorReply(status: number, error: string, message: string, field
   return json(field === undefined ? { error, message } : { error, message, field }, status, headers);
 }
 
-/** Maps a domain error to its status code and the error shape. */
-export function domainErrorReply(e: DomainError): Response {
-  const field = "field" in e ? e.field : undefined;
+/**
+ * The JSON field an input of a use case came from, in the REST contract's names. `args` is the
+ * `payload` of /execute_function and `payloads/<i>` of /execute_batch: the route says which.
+ */
+export type FieldNames = (arg: ArgRef) => string;
+
+const FIELDS: Record<ArgRef["name"], string> = {
+  name: "name",
+  source: "payload",
+  timeoutMs: "timeout_ms",
+  maxAttempts: "max_attempts",
+  args: "payload",
+  taskIds: "task_ids",
+};
+
+/** Field names of single-task routes. */
+export const singleFields: FieldNames = (arg) => FIELDS[arg.name];
+
+/** Field names of /execute_batch: the bad arguments are named by their index. */
+export const batchFields: FieldNames = (arg) => (arg.name === "args" ? (arg.index === undefined ? "payloads" : `payloads/${arg.index}`) : FIELDS[arg.name]);
+
+/** Maps a domain error to its status code and the error shape, naming the field as the route calls it. */
+export function domainErrorReply(e: DomainError, fields: FieldNames = singleFields): Response {
+  const field = "arg" in e && e.arg !== undefined ? fields(e.arg) : undefined;
+  const message = field === undefined ? describeError(e) : `${field}: ${describeError(e)}`;
   const headers = e.kind === "QueueFull" ? { "retry-after": String(e.retryAfterS) } : undefined;
-  return errorReply(STATUS[e.kind], e.kind, describeError(e), field, headers);
+  return errorReply(STATUS[e.kind], e.kind, message, field, headers);
 }

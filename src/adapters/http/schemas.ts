@@ -2,7 +2,7 @@
  * The REST contract as TypeBox schemas: the same objects validate request bodies and generate
  * /openapi.json, so the documentation cannot drift from what the server accepts.
  */
-import { Type, type Static } from "@sinclair/typebox";
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { MAX_ATTEMPTS_LIMIT, MAX_TIMEOUT_MS } from "../../domain/function-record.ts";
 import { MAX_BATCH } from "../../domain/task-service.ts";
 
@@ -73,3 +73,5 @@ export const ErrorReply = Type.Object({
   field: Type.Optional(Type.String({ description: "Path of the offending field" })),
 });
 export const Health = Type.Object({ status: Type.Literal("ok"), queued: Type.Integer() });
+export type AnySchema = TSchema;
+export const Text = Type.String();

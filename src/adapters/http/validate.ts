@@ -1,15 +1,20 @@
 /**
  * Request-body validation with compiled TypeBox schemas. The first problem becomes a 400 that names
- * the field, what was expected, and what came.
+ * the field, what was expected, and what came (fields are the JSON names of the REST contract).
  */
 import type { TSchema, Static } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { kindOf } from "../../domain/args.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
-import { invalid, type DomainError } from "../../domain/errors.ts";
+
+/** A shape problem: the message and the field it is about. */
+export interface BodyProblem {
+  readonly message: string;
+  readonly field?: string;
+}
 
 export interface BodyValidator<T extends TSchema> {
-  (body: unknown): Result<Static<T>, DomainError>;
+  (body: unknown): Result<Static<T>, BodyProblem>;
 }
 
 /** Compiles a schema once; the returned function checks a parsed body against it. */
@@ -20,18 +25,18 @@ export function validator<T extends TSchema>(schema: T): BodyValidator<T> {
   return (body) => {
     if (check.Check(body)) return ok(body);
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      return err(invalid(`Request body must be a JSON object, got ${kindOf(body)}`));
+      return err({ message: `Request body must be a JSON object, got ${kindOf(body)}` });
     }
     for (const key of Object.keys(body)) {
-      if (!known.has(key)) return err(invalid(`Unknown field "${key}"; expected only ${[...known].join(", ")}`, key));
+      if (!known.has(key)) return err({ message: `Unknown field "${key}"; expected only ${[...known].join(", ")}`, field: key });
     }
     for (const key of required) {
-      if (!(key in body)) return err(invalid(`Missing required field "${key}"`, key));
+      if (!(key in body)) return err({ message: `Missing required field "${key}"`, field: key });
     }
     const first = check.Errors(body).First();
-    if (first === undefined) return err(invalid("Request body does not match the schema"));
+    if (first === undefined) return err({ message: "Request body does not match the schema" });
     const field = first.path.replace(/^\//, "");
-    return err(invalid(`${field}: ${first.message}, got ${describeValue(first.value)}`, field));
+    return err({ message: `${field}: ${first.message}, got ${describeValue(first.value)}`, field });
   };
 }
 

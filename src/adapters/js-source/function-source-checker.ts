@@ -22,7 +22,7 @@ interface DeclarationNode extends Node {
 }
 
 function invalidFunction(message: string): Result<string, DomainError> {
-  return err({ kind: "InvalidFunction", message, field: "payload" });
+  return err({ kind: "InvalidFunction", message, arg: { name: "source" } });
 }
 
 function firstLine(text: string): string {

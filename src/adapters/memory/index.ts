@@ -1,4 +1,3 @@
 export { MemoryFunctionStore } from "./function-store.ts";
 export { MemoryTaskStore, type MemoryTaskStoreOptions } from "./task-store.ts";
-export { MemoryTaskEvents } from "./task-events.ts";
-export { MemoryCancelSignals } from "./cancel-signals.ts";
+export { MemoryChannel } from "./channel.ts";

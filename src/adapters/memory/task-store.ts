@@ -1,12 +1,13 @@
 /**
- * Tasks and their queue in memory: the embedded mode's store and the reference implementation for the
- * TaskStore contract suite. Terminal tasks are forgotten after the retention period. A cancelled QUEUED
+ * Tasks and their queue in memory: the embedded mode's store, both sides of it (the API's TaskStore
+ * and the dispatcher's DispatchQueue share one Map), and the reference implementation for their
+ * contract suites. Terminal tasks are forgotten after the retention period. A cancelled QUEUED
  * task's id stays in the FIFO until a claim reaches it and skips it; `queued` counts the QUEUED tasks.
  * It keeps the task counters (TaskStats) where it changes tasks: enqueue, apply and cancel.
  */
 import type { DomainError } from "../../domain/errors.ts";
 import { TaskCounters, type StatsSnapshot } from "../../domain/metrics.ts";
-import type { Clock, TaskStats, TaskStore } from "../../domain/ports.ts";
+import type { Clock, DispatchQueue, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import { applyTransition, cancelTask, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
@@ -17,7 +18,7 @@ export interface MemoryTaskStoreOptions {
   readonly retentionMs: number;
 }
 
-export class MemoryTaskStore implements TaskStore, TaskStats {
+export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
   private readonly tasks = new Map<string, Task>();
   private readonly queue = new FifoQueue<string>();
   private readonly expiries = new FifoQueue<{ id: string; at: number }>();

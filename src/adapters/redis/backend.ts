@@ -1,20 +1,22 @@
 /**
  * Opens everything a process needs from Redis in one call: the command connection, the stores on it
- * and the two pub/sub channels (task events, cancel signals). Composition roots call this and hand the stores to domain services.
+ * (functions, the API's task store with its counters) and the two broadcast channels (task events,
+ * cancel signals). A dispatcher also asks for its side of the queue with `dispatchQueue`. Composition
+ * roots call this and hand the pieces to the domain services.
  *
  * @example
  * const backend = openRedisBackend({ url: "redis://127.0.0.1:6379", prefix: "faas", clock: systemClock, retentionMs: 86_400_000 });
- * const service = new TaskService({ functions: backend.functions, tasks: backend.tasks, events: backend.events, cancels: backend.cancels, ... });
+ * const tasks = new TaskService({ functions: backend.functions, tasks: backend.tasks, events: backend.events, cancels: backend.cancels, ... });
+ * const queue = backend.dispatchQueue({ dispatcherId: "d-1" }); // dispatchers only
  * await backend.close();
  */
 import type Redis from "ioredis";
 import type { Clock, Logger } from "../../domain/ports.ts";
+import { RedisChannel } from "./channel.ts";
 import { connectRedis, whenReady } from "./connection.ts";
+import { RedisDispatchQueue, type DispatchQueueOptions } from "./dispatch-queue.ts";
 import { RedisFunctionStore } from "./function-store.ts";
-import { RedisCancelSignals } from "./cancel-signals.ts";
 import { redisKeys } from "./keys.ts";
-import type { QueueConsumerOptions } from "./queue-consumer.ts";
-import { RedisTaskEvents } from "./task-events.ts";
 import { RedisTaskStore } from "./task-store.ts";
 
 export interface RedisBackendOptions {
@@ -25,17 +27,21 @@ export interface RedisBackendOptions {
   readonly retentionMs: number;
   /** Per-command deadline in ms. */
   readonly commandTimeoutMs?: number;
-  /** For dispatchers: their id and queue settings. */
-  readonly consumer?: QueueConsumerOptions;
   readonly logger?: Logger;
 }
+
+/** What a dispatcher says about itself when it asks for its side of the queue. */
+export type DispatcherIdentity = Omit<DispatchQueueOptions, "redis" | "keys" | "clock" | "retentionMs" | "logger">;
 
 export interface RedisBackend {
   readonly redis: Redis;
   readonly functions: RedisFunctionStore;
+  /** The API's side of the tasks; also the deployment's task counters. */
   readonly tasks: RedisTaskStore;
-  readonly events: RedisTaskEvents;
-  readonly cancels: RedisCancelSignals;
+  readonly events: RedisChannel;
+  readonly cancels: RedisChannel;
+  /** The dispatcher's side of the tasks (claim, apply, reclaim), on this connection; closed with the backend. */
+  dispatchQueue(who: DispatcherIdentity): RedisDispatchQueue;
   /** True once connected; false if not within `timeoutMs` (calls fail with 503 until it is). */
   ready(timeoutMs: number): Promise<boolean>;
   /** Health facts for /healthz; throws BackendUnavailableError when Redis is down. */
@@ -47,11 +53,12 @@ export interface RedisBackend {
 export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
   const redis = connectRedis(o.url, { commandTimeoutMs: o.commandTimeoutMs, logger: o.logger });
   const keys = redisKeys(o.prefix);
-  const tasks = new RedisTaskStore({ redis, keys, clock: o.clock, retentionMs: o.retentionMs, consumer: o.consumer, logger: o.logger });
-  const events = new RedisTaskEvents(redis, keys, o.logger);
-  const cancels = new RedisCancelSignals(redis, keys, o.logger);
+  const tasks = new RedisTaskStore({ redis, keys, clock: o.clock, retentionMs: o.retentionMs });
+  const events = new RedisChannel(redis, keys.events, o.clock, o.logger);
+  const cancels = new RedisChannel(redis, keys.cancels, o.clock, o.logger);
+  const queues: RedisDispatchQueue[] = [];
   const close = async (): Promise<void> => {
-    await tasks.close();
+    for (const q of queues) await q.close();
     events.close();
     cancels.close();
     redis.disconnect();
@@ -62,10 +69,16 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
     tasks,
     events,
     cancels,
-    ready: (timeoutMs) => whenReady(redis, timeoutMs).then(
-      () => true,
-      () => false,
-    ),
+    dispatchQueue(who) {
+      const queue = new RedisDispatchQueue({ ...who, redis, keys, clock: o.clock, retentionMs: o.retentionMs, ...(o.logger !== undefined && { logger: o.logger }) });
+      queues.push(queue);
+      return queue;
+    },
+    ready: (timeoutMs) =>
+      whenReady(redis, timeoutMs).then(
+        () => true,
+        () => false,
+      ),
     health: async () => ({ queued: await tasks.queueDepth() }),
     close,
     [Symbol.asyncDispose]: close,

@@ -5,17 +5,19 @@
  * reclaims its entries as new attempts.
  */
 import type Redis from "ioredis";
-import type { Logger } from "../../domain/ports.ts";
+import { every } from "../../domain/every.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
 import { guarded } from "./connection.ts";
 
 export class Liveness {
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopRefreshing: (() => void) | undefined;
   private started: Promise<void> | undefined;
 
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
     private readonly ttlMs: number,
+    private readonly clock: Clock,
     private readonly logger?: Logger,
   ) {}
 
@@ -24,8 +26,8 @@ export class Liveness {
     if (this.started === undefined) {
       this.started = this.refresh().then(
         () => {
-          this.timer = setInterval(() => void this.refresh().catch((e) => this.logger?.log("debug", "liveness refresh failed", { error: String(e) })), Math.max(10, Math.floor(this.ttlMs / 4)));
-          this.timer.unref?.();
+          const refresh = (): void => void this.refresh().catch((e) => this.logger?.log("debug", "liveness refresh failed", { error: String(e) }));
+          this.stopRefreshing = every(this.clock, Math.max(10, Math.floor(this.ttlMs / 4)), refresh);
         },
         (e) => {
           this.started = undefined;
@@ -42,8 +44,8 @@ export class Liveness {
 
   /** Stops refreshing; `release` also deletes the key so others take over at once. */
   async stop(release: boolean): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopRefreshing?.();
+    this.stopRefreshing = undefined;
     if (release && this.started !== undefined) await this.redis.del(this.key).catch(() => undefined);
   }
 }

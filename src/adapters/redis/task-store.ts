@@ -1,9 +1,11 @@
 /**
- * Tasks and their queue in Redis. Each task is a string key holding its JSON; the queue is a Stream
- * read through a consumer group, so an entry stays pending on its dispatcher until the task is terminal
- * (then it is acked and deleted). Every state change is one atomic Lua script carrying the attempt
- * number (fencing), and every call is one round trip however many tasks it carries. The same scripts
- * keep the task counters (TaskStats) in a hash, so the API reads what the dispatchers did (task-stats.ts).
+ * The API's side of the tasks in Redis (the TaskStore port; dispatchers use RedisDispatchQueue). Each
+ * task is a string key holding its JSON; the queue is a Stream read through a consumer group, so an
+ * entry stays pending on its dispatcher until the task is terminal (then it is acked and deleted).
+ * Every state change is one atomic Lua script, and every call is one round trip however many tasks it
+ * carries. The same scripts keep the task counters (TaskStats) in a hash, so the API reads what the
+ * dispatchers did (task-stats.ts). Enqueue checks that the function is still registered (Redis may
+ * have restarted empty under a process that still caches it).
  *
  * @example
  * const tasks = new RedisTaskStore({ redis, keys: redisKeys("faas"), clock: systemClock, retentionMs: 86_400_000 });
@@ -11,17 +13,15 @@
  */
 import type Redis from "ioredis";
 import type { DomainError } from "../../domain/errors.ts";
-import { failureLabelOf, type StatsSnapshot } from "../../domain/metrics.ts";
-import type { Clock, Logger, TaskStats, TaskStore } from "../../domain/ports.ts";
+import type { StatsSnapshot } from "../../domain/metrics.ts";
+import type { Clock, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
-import type { Task, Transition } from "../../domain/task.ts";
+import type { Task } from "../../domain/task.ts";
 import { guarded } from "./connection.ts";
 import { GROUP, type RedisKeys } from "./keys.ts";
-import { APPLY } from "./lua/apply.ts";
 import { CANCEL } from "./lua/cancel.ts";
 import { ENQUEUE } from "./lua/enqueue.ts";
 import { READ_STATS } from "./lua/stats.ts";
-import { QueueConsumer, type QueueConsumerOptions } from "./queue-consumer.ts";
 import { decodeTask, encodeTask } from "./task-codec.ts";
 import { decodeStats } from "./task-stats.ts";
 
@@ -31,15 +31,11 @@ export interface RedisTaskStoreOptions {
   readonly clock: Clock;
   /** How long terminal tasks stay readable, in ms (set as their key's expiry). */
   readonly retentionMs: number;
-  /** Needed only by processes that claim (dispatchers): their id, liveness and read settings. */
-  readonly consumer?: QueueConsumerOptions;
-  readonly logger?: Logger;
 }
 
 export class RedisTaskStore implements TaskStore, TaskStats {
   private readonly redis: Redis;
   private readonly keys: RedisKeys;
-  private consumer: QueueConsumer | undefined;
 
   constructor(private readonly o: RedisTaskStoreOptions) {
     if (!Number.isInteger(o.retentionMs) || o.retentionMs < 1) throw new Error(`retentionMs must be a whole number of ms >= 1, got ${o.retentionMs}`);
@@ -48,11 +44,16 @@ export class RedisTaskStore implements TaskStore, TaskStats {
   }
 
   async enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>> {
-    if (tasks.length === 0) return ok(undefined);
-    const args: (string | number)[] = [maxQueue, this.keys.taskPrefix];
-    for (const t of tasks) args.push(t.id, encodeTask(t));
-    const reply = (await guarded(() => ENQUEUE.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args))) as [number, number?];
+    const first = tasks[0];
+    if (first === undefined) return ok(undefined);
+    const args: (string | number)[] = [maxQueue, this.keys.taskPrefix, first.functionId];
+    for (const t of tasks) {
+      if (t.functionId !== first.functionId) throw new Error(`enqueue takes tasks of one function, got ${first.functionId} and ${t.functionId}`);
+      args.push(t.id, encodeTask(t));
+    }
+    const reply = (await guarded(() => ENQUEUE.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats, this.keys.functions], args))) as [number, number?];
     if (reply[0] === 1) return ok(undefined);
+    if (reply[0] === -1) return err({ kind: "UnknownFunction", functionId: first.functionId });
     return err({ kind: "QueueFull", depth: Number(reply[1]), limit: maxQueue, retryAfterS: 1 });
   }
 
@@ -65,24 +66,6 @@ export class RedisTaskStore implements TaskStore, TaskStats {
     if (ids.length === 0) return [];
     const found = await guarded(() => this.redis.mget(ids.map((id) => this.keys.task(id))));
     return found.map((json) => (json === null ? undefined : decodeTask(json)));
-  }
-
-  claim(max: number, signal: AbortSignal): Promise<Task[]> {
-    return this.queueConsumer().claim(max, signal);
-  }
-
-  /** Takes over up to `max` tasks left pending by dead dispatchers now (claim also does this about every second). */
-  reclaim(max: number): Promise<Task[]> {
-    return this.queueConsumer().reclaim(max);
-  }
-
-  async apply(transitions: readonly Transition[]): Promise<Task[]> {
-    if (transitions.length === 0) return [];
-    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.taskPrefix];
-    for (const t of transitions) args.push(t.taskId, t.attempt, t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "");
-    const reply = (await guarded(() => APPLY.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args))) as string[];
-    this.consumer?.release(transitions);
-    return reply.map(decodeTask);
   }
 
   async queueDepth(): Promise<number> {
@@ -100,18 +83,5 @@ export class RedisTaskStore implements TaskStore, TaskStats {
   async snapshot(): Promise<StatsSnapshot> {
     const [fields, queued] = (await guarded(() => READ_STATS.run(this.redis, [this.keys.stats, this.keys.queued], []))) as [string[], string | null];
     return decodeStats(fields, queued);
-  }
-
-  /** Stops claiming; a dispatcher's liveness key is deleted so others take over its pending tasks. */
-  async close(): Promise<void> {
-    await this.consumer?.close();
-  }
-
-  private queueConsumer(): QueueConsumer {
-    if (this.consumer === undefined) {
-      if (this.o.consumer === undefined) throw new Error("RedisTaskStore.claim needs the `consumer` option (dispatcher id)");
-      this.consumer = new QueueConsumer(this.redis, this.keys, this.o.clock, this.o.consumer, this.o.logger);
-    }
-    return this.consumer;
   }
 }

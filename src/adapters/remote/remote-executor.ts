@@ -64,12 +64,15 @@ export class RemoteExecutor implements Executor {
   private stopTicking: () => void = () => {};
   private closed = false;
   private readonly receiving: Promise<void>;
+  /** When the liveness tick last ran: a tick that comes late means this process was stalled. */
+  private lastTick: number;
 
   private constructor(
     private readonly o: RemoteExecutorOptions,
     private readonly router: Router,
   ) {
     this.registry = new WorkerRegistry({ policy: o.policy, timeoutMs: o.workerTimeoutMs });
+    this.lastTick = o.clock.now();
     this.receiving = this.receiveLoop();
     this.stopTicking = every(this.o.clock, this.o.heartbeatMs, () => this.tick());
   }
@@ -137,12 +140,12 @@ export class RemoteExecutor implements Executor {
     for await (const [idFrame, ...frames] of this.router) {
       const id = (idFrame as Buffer).toString("latin1");
       if (frames.length !== 1) {
-        this.o.logger.log("warn", "dropped a worker message: expected one frame", { worker: printable(id), frames: frames.length });
+        this.o.logger.log("warn", "dropped a worker message: expected one frame", { event: "worker.bad_message", worker: printable(id), frames: frames.length });
         continue;
       }
       const msg = decodeFromWorker(frames[0] as Buffer);
       if (!msg.ok) {
-        this.o.logger.log("warn", "dropped a worker message", { worker: printable(id), error: msg.error });
+        this.o.logger.log("warn", "dropped a worker message", { event: "worker.bad_message", worker: printable(id), error: msg.error });
         continue;
       }
       try {
@@ -159,7 +162,7 @@ export class RemoteExecutor implements Executor {
       const lost = this.registry.register(id, { capacity: msg.capacity, busy: msg.busy, credit: this.o.policy === "pull" ? msg.credit : 0 }, now);
       this.links.set(id, { session: msg.session, seq: 0 });
       this.send(id, { v: 1, t: "welcome", session: msg.session });
-      this.o.logger.log("info", "worker registered", { worker: printable(id), capacity: msg.capacity, busy: msg.busy, session: msg.session, workers: this.registry.size });
+      this.o.logger.log("info", "worker registered", { event: "worker.registered", worker: printable(id), capacity: msg.capacity, busy: msg.busy, session: msg.session, workers: this.registry.size });
       this.reportLost(lost, `worker ${printable(id)} registered again`);
       this.pump();
       this.wake();
@@ -218,10 +221,21 @@ export class RemoteExecutor implements Executor {
     });
   }
 
-  /** The one liveness timer: drop silent or disconnected workers, heartbeat the others. */
+  /**
+   * The one liveness timer: drop silent or disconnected workers, heartbeat the others. When the tick
+   * itself comes late, this process was stalled (busy CPU, GC) and may not have read what workers sent
+   * meanwhile: the stall is forgiven rather than counted as their silence.
+   */
   private tick(): void {
+    const now = this.o.clock.now();
+    const late = now - this.lastTick - this.o.heartbeatMs;
+    this.lastTick = now;
+    if (late > this.o.heartbeatMs) {
+      this.registry.forgive(late);
+      this.o.logger.log("warn", "the dispatcher was stalled; worker silence during the stall is not counted", { event: "dispatcher.stalled", stalledMs: late });
+    }
     const connected = new Set(this.router.routingIds.map((b) => b.toString("latin1")));
-    for (const id of this.registry.expired(this.o.clock.now())) this.dead(id, `was silent for more than ${this.o.workerTimeoutMs} ms`);
+    for (const id of this.registry.expired(now)) this.dead(id, `was silent for more than ${this.o.workerTimeoutMs} ms`);
     for (const id of this.registry.ids()) if (!connected.has(id)) this.dead(id, "lost its connection");
     for (const [id, link] of this.links) this.send(id, { v: 1, t: "heartbeat", session: link.session, seq: link.seq });
   }
@@ -230,7 +244,7 @@ export class RemoteExecutor implements Executor {
     const known = this.registry.has(id);
     const lost = this.registry.remove(id);
     this.links.delete(id);
-    if (known) this.o.logger.log(lost.length > 0 ? "warn" : "info", `worker ${why}; its jobs are reported lost`, { worker: printable(id), lost: lost.length, workers: this.registry.size });
+    if (known) this.o.logger.log(lost.length > 0 ? "warn" : "info", `worker ${why}; its jobs are reported lost`, { event: "worker.gone", reason: why, worker: printable(id), lost: lost.length, workers: this.registry.size });
     this.reportLost(lost, `worker ${printable(id)} ${why}`);
     this.wake();
   }

@@ -59,6 +59,8 @@ export class WorkerAgent {
   private needsRegister = true;
   private lastSeq = 0;
   private lastHeard = 0;
+  /** When the tick last ran: a late tick means this process was stalled (its reads were late too). */
+  private lastTick = 0;
   /** Pull: credits granted in this session and not yet used by jobs. */
   private granted = 0;
   /** Outcomes finished this turn: one message per turn, with the credit their slots give back (pull). */
@@ -80,6 +82,7 @@ export class WorkerAgent {
   start(): void {
     this.dealer.connect(this.o.url);
     this.lastHeard = this.o.clock.now();
+    this.lastTick = this.lastHeard;
     this.register();
     this.receiving = this.receiveLoop();
     this.stopTicking = every(this.o.clock, this.o.heartbeatMs, () => this.tick());
@@ -130,14 +133,14 @@ export class WorkerAgent {
 
   private handle(msg: ToWorker): void {
     if (msg.t === "reregister") {
-      this.o.logger.log("info", "the dispatcher does not know this worker; registering again", { worker: this.o.id });
+      this.o.logger.log("info", "the dispatcher does not know this worker; registering again", { event: "worker.reregister", worker: this.o.id });
       this.register();
       return;
     }
     if (msg.session !== this.session) return; // about an earlier registration
     switch (msg.t) {
       case "welcome":
-        if (!this.registered) this.o.logger.log("info", "registered with the dispatcher", { worker: this.o.id, session: this.session, url: this.o.url });
+        if (!this.registered) this.o.logger.log("info", "registered with the dispatcher", { event: "worker.welcomed", worker: this.o.id, session: this.session, url: this.o.url });
         this.registered = true;
         return;
       case "heartbeat":
@@ -222,7 +225,7 @@ export class WorkerAgent {
   }
 
   private gap(seq: number): void {
-    this.o.logger.log("warn", "jobs from the dispatcher went missing (connection lost); registering again", { worker: this.o.id, expected: this.lastSeq + 1, got: seq });
+    this.o.logger.log("warn", "jobs from the dispatcher went missing (connection lost); registering again", { event: "worker.gap", worker: this.o.id, expected: this.lastSeq + 1, got: seq });
     this.register();
   }
 
@@ -233,13 +236,17 @@ export class WorkerAgent {
   }
 
   private tick(): void {
+    const now = this.o.clock.now();
+    const late = now - this.lastTick - this.o.heartbeatMs;
+    this.lastTick = now;
+    if (late > this.o.heartbeatMs) this.lastHeard += late; // stalled here: the dispatcher's silence is not proven
     if (this.dealer.peerCount === 0) {
       this.needsRegister = true; // whatever was in flight on the old connection may be lost
       return;
     }
     const silent = this.o.clock.now() - this.lastHeard > this.o.dispatcherTimeoutMs;
     if (this.needsRegister || silent) {
-      if (silent) this.o.logger.log("warn", "the dispatcher is silent; registering again", { worker: this.o.id, silentMs: this.o.clock.now() - this.lastHeard });
+      if (silent) this.o.logger.log("warn", "the dispatcher is silent; registering again", { event: "worker.dispatcher_silent", worker: this.o.id, silentMs: this.o.clock.now() - this.lastHeard });
       this.lastHeard = this.o.clock.now(); // one registration per timeout while it stays silent
       this.register();
       return;

@@ -1,4 +1,4 @@
-export { systemClock, pause } from "./clock.ts";
+export { systemClock } from "./clock.ts";
 export { uuidGen } from "./ids.ts";
 export { jsonLogger } from "./logger.ts";
 export { processFacts } from "./process-facts.ts";

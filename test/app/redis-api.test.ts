@@ -1,27 +1,30 @@
 /**
- * The REST API of `bun run api` + `bun run dispatcher --mode local` on a private redis-server behaves
- * as in the embedded mode: the same calls, statuses and error shape, long-polls included, plus the
- * Redis-mode settings (queue cap, retention, prefix) and the dispatcher's command line.
+ * The REST API (startApi) + a local-mode dispatcher (startDispatcher), both in this process, on a
+ * private redis-server behave as in the embedded mode: the same calls, statuses and error shape,
+ * long-polls included, plus the Redis-mode settings (queue cap, retention, prefix). The command-line
+ * behaviour of the real processes (exit codes, signals) is in test/e2e/processes.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call, killAll, readLog, register, spawnManaged, startApi, startDispatcher, submit, type ApiProcess } from "../helpers/processes.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { call, register, submit } from "../../scripts/lib/http.ts";
+import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-server.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
+import { startApiHere, startDispatcherHere, stopAllHere } from "../helpers/roots.ts";
 
+setDefaultTimeout(20_000);
 let redis: RedisServer;
-let api: ApiProcess;
-const target = { url: "", prefix: "e2e-api" };
+let api: { url: string };
+const target = { url: "", prefix: "app-api" };
 
 beforeAll(async () => {
   redis = await startRedisServer();
   target.url = redis.url;
-  api = await startApi(target);
-  startDispatcher(target, ["--workers", "2"]);
+  api = await startApiHere(target);
+  await startDispatcherHere(target, ["--workers", "2"]);
 });
 
 afterAll(async () => {
-  await killAll();
-  await redis?.stop({ kill: true });
+  await stopAllHere();
+  await redis?.[Symbol.asyncDispose]();
 });
 
 describe("REST on Redis", () => {
@@ -110,16 +113,18 @@ describe("REST on Redis", () => {
   });
 
   test("/healthz reports the queue depth", async () => {
-    const h = await call(`${api.url}/healthz`);
-    expect(h.status).toBe(200);
-    expect(h.body.status).toBe("ok");
-    expect(typeof h.body.queued).toBe("number");
+    const t = { url: redis.url, prefix: "app-health" }; // no dispatcher: tasks stay queued
+    const a = await startApiHere(t);
+    expect((await call(`${a.url}/healthz`)).body).toEqual({ status: "ok", queued: 0 });
+    const fid = await register(a.url, "() => 1");
+    await submit(a.url, fid, ["[]", "[]", "[]"]);
+    expect((await call(`${a.url}/healthz`)).body).toEqual({ status: "ok", queued: 3 });
   });
 });
 
 describe("Redis-mode settings", () => {
   test("--max-queue: a batch past it is refused whole with 429 and Retry-After", async () => {
-    const capped = await startApi({ url: redis.url, prefix: "e2e-capped" }, ["--max-queue", "3"]);
+    const capped = await startApiHere({ url: redis.url, prefix: "app-capped" }, ["--max-queue", "3"]);
     const fid = await register(capped.url, "() => 1");
     expect((await call(`${capped.url}/execute_batch`, { function_id: fid, payloads: ["[]", "[]"] })).status).toBe(201);
     const full = await call(`${capped.url}/execute_batch`, { function_id: fid, payloads: ["[]", "[]"] });
@@ -130,9 +135,9 @@ describe("Redis-mode settings", () => {
   });
 
   test("--retention: a finished task is gone (404) once it passes; prefixes keep deployments apart", async () => {
-    const short = { url: redis.url, prefix: "e2e-short" };
-    const shortApi = await startApi(short);
-    startDispatcher(short, ["--workers", "1", "--retention", "300ms"]);
+    const short = { url: redis.url, prefix: "app-short" };
+    const shortApi = await startApiHere(short);
+    await startDispatcherHere(short, ["--workers", "1", "--retention", "300ms"]);
     const fid = await register(shortApi.url, "() => 7");
     expect((await call(`${api.url}/functions/${fid}`)).status).toBe(404); // another prefix
     const ex = await call(`${shortApi.url}/execute_function`, { function_id: fid, payload: "[]" });
@@ -141,9 +146,9 @@ describe("Redis-mode settings", () => {
   });
 
   test("--isolation process: the dispatcher runs tasks in child processes under --max-memory-mb", async () => {
-    const iso = { url: redis.url, prefix: "e2e-iso" };
-    const isoApi = await startApi(iso);
-    const d = startDispatcher(iso, ["--workers", "1", "--isolation", "process", "--max-memory-mb", "160"]);
+    const iso = { url: redis.url, prefix: "app-iso" };
+    const isoApi = await startApiHere(iso);
+    await startDispatcherHere(iso, ["--workers", "1", "--isolation", "process", "--max-memory-mb", "160"]);
     const pid = await register(isoApi.url, "() => process.pid");
     const hog = await register(isoApi.url, "() => { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)) }");
     const a = await call(`${isoApi.url}/execute_function`, { function_id: pid, payload: "[]" });
@@ -151,15 +156,9 @@ describe("Redis-mode settings", () => {
     const ra = await call(`${isoApi.url}/result/${a.body.task_id}?wait=30`);
     const rb = await call(`${isoApi.url}/result/${b.body.task_id}?wait=30`);
     expect(ra.body.status).toBe("COMPLETED");
-    expect(Number(ra.body.result)).not.toBe(d.proc.pid); // ran in a child of the dispatcher
+    expect(Number(ra.body.result)).not.toBe(process.pid); // ran in a child of the dispatcher
     expect(rb.body.status).toBe("FAILED");
     expect(JSON.parse(rb.body.result).name).toBe("ResourceLimit");
-  });
-
-  test("the dispatcher refuses an unknown --mode with exit code 2, naming the supported modes", async () => {
-    const d = spawnManaged([process.execPath, "src/app/dispatcher.ts", "--mode", "bogus"], { REDIS_URL: redis.url }, "bad-mode");
-    expect(await d.proc.exited).toBe(2);
-    expect(readLog(d.log)).toContain(`supports (local, pull, push), got "bogus"`);
   });
 
   test("a hung Redis makes execute answer 504 BackendTimeout (maybe applied), not 503; service resumes", async () => {
@@ -174,16 +173,5 @@ describe("Redis-mode settings", () => {
       redis.thaw();
     }
     await waitFor(async () => (await call(`${api.url}/execute_function`, { function_id: fid, payload: "[2]" })).status === 201, "execute to work again");
-  });
-
-  test("api and dispatcher stop cleanly on SIGTERM and SIGINT", async () => {
-    const t = { url: redis.url, prefix: "e2e-stop" };
-    const a = await startApi(t);
-    const d = startDispatcher(t, ["--workers", "1"]);
-    const fid = await register(a.url, "() => 1");
-    const ex = await call(`${a.url}/execute_function`, { function_id: fid, payload: "[]" });
-    expect((await call(`${a.url}/result/${ex.body.task_id}?wait=30`)).body.status).toBe("COMPLETED");
-    expect(await d.kill("SIGINT")).toBe(0);
-    expect(await a.kill("SIGTERM")).toBe(0);
   });
 });

@@ -1,14 +1,16 @@
 /**
- * A private `redis-server` for tests: a free port on 127.0.0.1, its own temp dir, no persistence by
- * default (`--save "" --appendonly no`; pass e.g. ["--appendonly", "yes", "--appendfsync", "always"]).
- * It can be stopped (SIGTERM or SIGKILL) and restarted on the same port and dir. Never the system Redis.
+ * A private `redis-server` for tests and benchmarks: a free port on 127.0.0.1, its own temp dir
+ * (removed on dispose), no persistence by default (`--save "" --appendonly no`; pass e.g.
+ * ["--appendonly", "yes", "--appendfsync", "always"]). It can be stopped (SIGTERM or SIGKILL) and
+ * restarted on the same port and dir. Never the system Redis.
  *
  * @example
  * await using redis = await startRedisServer();
  * const client = new Redis(redis.url);
  */
 import type { Subprocess } from "bun";
-import { freePort, tempDir } from "./processes.ts";
+import { freePort } from "./ports.ts";
+import { removeTempDir, tempDir } from "./temp-dirs.ts";
 
 export interface RedisServer {
   readonly port: number;
@@ -78,6 +80,7 @@ export async function startRedisServer(o: { args?: string[] } = {}): Promise<Red
     [Symbol.asyncDispose]: async () => {
       proc?.kill("SIGCONT");
       await stop({ kill: true });
+      removeTempDir(dir);
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * One dispatcher's side of the queue stream. `claim` takes new entries through the consumer group and
+ * One dispatcher's side of the tasks in Redis (the DispatchQueue port). `claim` takes new entries through the consumer group and
  * starts their attempts atomically (the CLAIM script); when none are waiting it blocks in XREAD on a
  * dedicated connection, for at most `blockMs` at a time so an abort is honoured, until an entry is
  * added after the newest one it saw (no polling sleep). About every `reclaimEveryMs` it first takes
@@ -8,19 +8,37 @@
  * It remembers the entries it handed out until their tasks are settled (`release`). When a claim fails
  * after it may have run on Redis (the reply was lost), the next claim first adopts the entries pending
  * on this dispatcher that it does not hold (the ADOPT script): nobody else would, as it is alive.
+ *
+ * `apply` settles attempts with fenced transitions (the APPLY script), acking their queue entries.
+ *
+ * Redis restarted empty (no persistence) loses the stream and its group: CLAIM recreates both, and an
+ * ADOPT that finds no group has nothing to adopt.
+ *
+ * @example
+ * const queue = new RedisDispatchQueue({ redis, keys, clock, retentionMs: 86_400_000, dispatcherId: "d-1" });
+ * const tasks = await queue.claim(64, signal);
+ * await queue.apply([{ taskId: tasks[0].id, attempt: tasks[0].attempt, status: "COMPLETED", result: "5" }]);
  */
 import type Redis from "ioredis";
-import type { Clock, Logger } from "../../domain/ports.ts";
-import type { Task } from "../../domain/task.ts";
+import { failureLabelOf } from "../../domain/metrics.ts";
+import type { Clock, DispatchQueue, Logger } from "../../domain/ports.ts";
+import type { Task, Transition } from "../../domain/task.ts";
 import { duplicateConnection, guarded } from "./connection.ts";
 import { GROUP, type RedisKeys } from "./keys.ts";
 import { Liveness } from "./liveness.ts";
 import { ADOPT } from "./lua/adopt.ts";
+import { APPLY } from "./lua/apply.ts";
 import { CLAIM } from "./lua/claim.ts";
 import { RECLAIM } from "./lua/reclaim.ts";
-import { decodeStored } from "./task-codec.ts";
+import { decodeStored, decodeTask } from "./task-codec.ts";
 
-export interface QueueConsumerOptions {
+export interface DispatchQueueOptions {
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+  readonly clock: Clock;
+  /** How long terminal tasks stay readable, in ms (set as their key's expiry where they end). */
+  readonly retentionMs: number;
+  readonly logger?: Logger;
   /** This dispatcher's consumer name in the group; also names its liveness key. */
   readonly dispatcherId: string;
   /** Liveness key ttl; entries of a dispatcher silent this long are taken over. Default 10 s. */
@@ -31,7 +49,11 @@ export interface QueueConsumerOptions {
   readonly reclaimEveryMs?: number;
 }
 
-export class QueueConsumer {
+export class RedisDispatchQueue implements DispatchQueue {
+  private readonly redis: Redis;
+  private readonly keys: RedisKeys;
+  private readonly clock: Clock;
+  private readonly logger: Logger | undefined;
   private readonly liveness: Liveness;
   private readonly blockMs: number;
   private readonly reclaimEveryMs: number;
@@ -42,14 +64,13 @@ export class QueueConsumer {
   private mayHaveLostEntries = false;
   private closed = false;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
-    private readonly clock: Clock,
-    private readonly o: QueueConsumerOptions,
-    private readonly logger?: Logger,
-  ) {
-    this.liveness = new Liveness(redis, keys.live(o.dispatcherId), o.livenessMs ?? 10_000, logger);
+  constructor(private readonly o: DispatchQueueOptions) {
+    if (!Number.isInteger(o.retentionMs) || o.retentionMs < 1) throw new Error(`retentionMs must be a whole number of ms >= 1, got ${o.retentionMs}`);
+    this.redis = o.redis;
+    this.keys = o.keys;
+    this.clock = o.clock;
+    this.logger = o.logger;
+    this.liveness = new Liveness(o.redis, o.keys.live(o.dispatcherId), o.livenessMs ?? 10_000, o.clock, o.logger);
     this.blockMs = o.blockMs ?? 1000;
     this.reclaimEveryMs = o.reclaimEveryMs ?? 1000;
   }
@@ -91,9 +112,14 @@ export class QueueConsumer {
     return this.hold(reply);
   }
 
-  /** Forgets settled attempts (their entries were acked by the call that settled them). */
-  release(settled: readonly { taskId: string; attempt: number }[]): void {
-    for (const s of settled) if (this.held.get(s.taskId)?.attempt === s.attempt) this.held.delete(s.taskId);
+  async apply(transitions: readonly Transition[]): Promise<Task[]> {
+    if (transitions.length === 0) return [];
+    const args: (string | number)[] = [GROUP, this.clock.now(), this.o.retentionMs, this.keys.taskPrefix];
+    for (const t of transitions) args.push(t.taskId, t.attempt, t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "");
+    const reply = (await guarded(() => APPLY.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args))) as string[];
+    // Settled attempts are forgotten (their entries were acked by the script).
+    for (const s of transitions) if (this.held.get(s.taskId)?.attempt === s.attempt) this.held.delete(s.taskId);
+    return reply.map(decodeTask);
   }
 
   private hold(jsons: readonly string[]): Task[] {
@@ -118,7 +144,16 @@ export class QueueConsumer {
   private async adoptLost(max: number): Promise<Task[]> {
     const heldEntries = new Set([...this.held.values()].map((h) => h.entry)); // read before the pending list
     const limit = heldEntries.size + max;
-    const pending = (await guarded(() => this.redis.xpending(this.keys.queue, GROUP, "-", "+", limit, this.o.dispatcherId))) as [string, ...unknown[]][];
+    let pending: [string, ...unknown[]][];
+    try {
+      pending = (await guarded(() => this.redis.xpending(this.keys.queue, GROUP, "-", "+", limit, this.o.dispatcherId))) as [string, ...unknown[]][];
+    } catch (e) {
+      if (!String((e as Error)?.message).includes("NOGROUP")) throw e;
+      // Redis restarted empty: no group, so nothing is pending anywhere; the next CLAIM creates it.
+      this.mayHaveLostEntries = false;
+      this.logger?.log("warn", "the queue's consumer group is gone (Redis restarted empty?); it is created again", { event: "queue.group_recreated" });
+      return [];
+    }
     const lost = pending.map((p) => p[0]).filter((id) => !heldEntries.has(id)).slice(0, max);
     if (lost.length === 0 && pending.length < limit) {
       this.mayHaveLostEntries = false;

@@ -1,15 +1,20 @@
 /**
- * "These tasks are terminal" notifications over Redis pub/sub: one PUBLISH per batch (a JSON array of
- * ids), one subscriber connection per process however many listeners. Notifications only wake
- * long-polls early; a lost one (Redis down, reconnecting) delays a long-poll until its next re-check.
- * The same fan-out on another channel carries cancel signals (see cancel-signals.ts).
+ * A broadcast of task ids over Redis pub/sub (task events on `<prefix>:events`, cancel signals on
+ * `<prefix>:cancels`): one PUBLISH per batch (a JSON array of ids), one subscriber connection per
+ * channel and process however many listeners. Best effort: a message lost while Redis is down or
+ * reconnecting only delays a long-poll until its next re-check, or lets a cancelled attempt run to its
+ * end (its outcome is then refused by the fence).
+ *
+ * @example
+ * const events = new RedisChannel(redis, keys.events, clock, logger);
+ * events.subscribe((ids) => waiters.wake(ids));
+ * events.publish(["t-1", "t-2"]);
  */
 import type Redis from "ioredis";
-import type { Logger, TaskEvents } from "../../domain/ports.ts";
+import type { Clock, IdChannel, Logger } from "../../domain/ports.ts";
 import { duplicateConnection } from "./connection.ts";
-import type { RedisKeys } from "./keys.ts";
 
-export class RedisTaskEvents implements TaskEvents {
+export class RedisChannel implements IdChannel {
   private readonly listeners = new Set<(ids: readonly string[]) => void>();
   private subscriber: Redis | undefined;
   /** While this process's SUBSCRIBE is not in place yet, publishes wait for it (at most 1 s). */
@@ -17,19 +22,17 @@ export class RedisTaskEvents implements TaskEvents {
 
   constructor(
     private readonly redis: Redis,
-    keys: RedisKeys,
+    private readonly channel: string,
+    private readonly clock: Clock,
     private readonly logger?: Logger,
-    /** The pub/sub channel; the task events channel unless a subclass says otherwise. */
-    private readonly channel: string = keys.events,
   ) {}
 
   publish(taskIds: readonly string[]): void {
     if (taskIds.length === 0) return;
     const message = JSON.stringify(taskIds);
     const send = (): Promise<number> => this.redis.publish(this.channel, message);
-    const sent = this.subscribing === undefined ? send() : Promise.race([this.subscribing, Bun.sleep(1000)]).then(send);
-    void sent
-      .catch((e) => this.logger?.log("debug", "task notification not published", { error: String(e), tasks: taskIds.length }));
+    const sent = this.subscribing === undefined ? send() : Promise.race([this.subscribing, this.clock.sleep(1000)]).then(send);
+    void sent.catch((e) => this.logger?.log("debug", "notification not published", { channel: this.channel, error: String(e), tasks: taskIds.length }));
   }
 
   subscribe(listener: (taskIds: readonly string[]) => void): () => void {
@@ -53,7 +56,7 @@ export class RedisTaskEvents implements TaskEvents {
     });
     const subscribing = sub
       .subscribe(this.channel)
-      .catch((e) => this.logger?.log("warn", "subscribe failed", { error: String(e) }))
+      .catch((e) => this.logger?.log("warn", "subscribe failed", { channel: this.channel, error: String(e) }))
       .finally(() => {
         if (this.subscribing === subscribing) this.subscribing = undefined;
       });

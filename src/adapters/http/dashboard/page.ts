@@ -8,10 +8,10 @@
  * htmlReply(renderDashboard(view));
  * htmlReply(loginPage("Sign in with an API key."), 401);
  */
-import type { FunctionRecord } from "../../domain/function-record.ts";
-import { DURATION_BUCKETS_MS, FINISHED_STATUSES, runningTasks } from "../../domain/metrics.ts";
-import type { TaskStatus } from "../../domain/task.ts";
-import type { MetricsReport } from "./prometheus.ts";
+import type { FunctionRecord } from "../../../domain/function-record.ts";
+import { DURATION_BUCKETS_MS, FINISHED_STATUSES, runningTasks } from "../../../domain/metrics.ts";
+import type { TaskStatus } from "../../../domain/task.ts";
+import type { MetricsReport } from "../prometheus.ts";
 
 /** What the dashboard shows. */
 export interface DashboardView {

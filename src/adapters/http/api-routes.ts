@@ -1,0 +1,183 @@
+/**
+ * The REST API's routes over the use cases (FunctionService, TaskService): the original contract
+ * (register, execute, status, result) and its extensions (batches, waiting on many tasks, cancel,
+ * function listing). Each declares its body schema and every status it answers; the handler maps the
+ * use case's DomainErrors to the error shape, naming fields as the contract does.
+ *
+ * @example
+ * const routes = apiRoutes({ functions, tasks });
+ */
+import type { FunctionRecord } from "../../domain/function-record.ts";
+import type { FunctionService } from "../../domain/function-service.ts";
+import type { TaskService } from "../../domain/task-service.ts";
+import { isTerminal, type Task } from "../../domain/task.ts";
+import { batchFields, domainErrorReply, errorReply, json } from "./replies.ts";
+import { route, type ResponseSpec, type Route } from "./route.ts";
+import * as S from "./schemas.ts";
+
+export interface ApiRouteDeps {
+  readonly functions: FunctionService;
+  readonly tasks: TaskService;
+}
+
+/** Longest `?wait=` of GET /result, in seconds. */
+export const MAX_WAIT_S = 60;
+
+/** A JSON response spec. */
+export function reply(description: string, schema: S.AnySchema): ResponseSpec {
+  return { description, schema };
+}
+
+/** An error response spec in the one error shape. */
+export function failure(description: string): ResponseSpec {
+  return { description, schema: S.ErrorReply };
+}
+
+const badRequest = failure("Malformed or invalid request: the message names the field");
+const tooLarge = failure("Body over --max-body");
+
+export function apiRoutes(d: ApiRouteDeps): Route[] {
+  return [
+    route({
+      method: "POST",
+      path: "/register_function",
+      access: "key",
+      operationId: "registerFunction",
+      tag: "functions",
+      summary: "Register a function (source of one function expression, JavaScript or TypeScript)",
+      body: S.RegisterBody,
+      responses: { 201: reply("Registered", S.FunctionIdReply), 400: badRequest, 413: tooLarge },
+      handle: async ({ body }) => {
+        const fn = await d.functions.register({ name: body.name, source: body.payload, timeoutMs: body.timeout_ms, maxAttempts: body.max_attempts });
+        return fn.ok ? json({ function_id: fn.value.id }, 201) : domainErrorReply(fn.error);
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/execute_function",
+      access: "key",
+      operationId: "executeFunction",
+      tag: "tasks",
+      summary: "Queue one task",
+      body: S.ExecuteBody,
+      responses: { 201: reply("Queued", S.TaskIdReply), 400: badRequest, 404: failure("Unknown function"), 413: tooLarge, 429: failure("Queue full (Retry-After)") },
+      handle: async ({ body }) => {
+        const id = await d.tasks.execute(body.function_id, body.payload, body.timeout_ms);
+        return id.ok ? json({ task_id: id.value }, 201) : domainErrorReply(id.error);
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/execute_batch",
+      access: "key",
+      operationId: "executeBatch",
+      tag: "tasks",
+      summary: "Queue many tasks of one function, all or nothing (at most 10,000)",
+      body: S.ExecuteBatchBody,
+      responses: { 201: reply("Queued, ids in order", S.TaskIdsReply), 400: badRequest, 404: failure("Unknown function"), 413: tooLarge, 429: failure("Queue full (Retry-After)") },
+      handle: async ({ body }) => {
+        const ids = await d.tasks.executeBatch(body.function_id, body.payloads, body.timeout_ms);
+        return ids.ok ? json({ task_ids: ids.value }, 201) : domainErrorReply(ids.error, batchFields);
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/wait",
+      access: "key",
+      operationId: "waitForTasks",
+      tag: "tasks",
+      summary: "Every listed task that is terminal, waiting up to timeout_s until at least one is",
+      body: S.WaitBody,
+      responses: { 200: reply("Terminal, pending and unknown tasks", S.WaitReply), 400: badRequest, 413: tooLarge },
+      handle: async ({ body }) => {
+        const sweep = await d.tasks.awaitAny(body.task_ids, Math.round((body.timeout_s ?? 0) * 1000));
+        if (!sweep.ok) return domainErrorReply(sweep.error);
+        return json({ results: sweep.value.done.map(resultBody), pending: sweep.value.pending, unknown: sweep.value.unknown });
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/status/{task_id}",
+      access: "key",
+      operationId: "getStatus",
+      tag: "tasks",
+      summary: "Task status",
+      responses: { 200: reply("Status", S.StatusReply), 404: failure("Unknown or expired task") },
+      handle: async ({ params }) => {
+        const t = await d.tasks.task(params.task_id as string);
+        return t.ok ? json({ task_id: t.value.id, status: t.value.status }) : domainErrorReply(t.error);
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/result/{task_id}",
+      access: "key",
+      operationId: "getResult",
+      tag: "tasks",
+      summary: "Task result; with ?wait=S, answers once terminal or after S seconds",
+      query: [{ name: "wait", description: `Long-poll up to this many seconds (0 < wait <= ${MAX_WAIT_S})`, schema: { type: "number", exclusiveMinimum: 0, maximum: MAX_WAIT_S } }],
+      responses: { 200: reply("Result (null until terminal)", S.ResultReply), 400: badRequest, 404: failure("Unknown or expired task") },
+      handle: async ({ params, url }) => {
+        const waitParam = url.searchParams.get("wait");
+        let waitMs = 0;
+        if (waitParam !== null) {
+          const s = Number(waitParam);
+          if (waitParam.trim() === "" || !Number.isFinite(s) || s <= 0 || s > MAX_WAIT_S) {
+            return errorReply(400, "InvalidRequest", `wait must be a number of seconds with 0 < wait <= ${MAX_WAIT_S}, got "${waitParam}"`, "wait");
+          }
+          waitMs = Math.round(s * 1000);
+        }
+        const t = await d.tasks.awaitTask(params.task_id as string, waitMs);
+        return t.ok ? json(resultBody(t.value)) : domainErrorReply(t.error);
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: "/tasks/{task_id}",
+      access: "key",
+      operationId: "cancelTask",
+      tag: "tasks",
+      summary: "Cancel a task: QUEUED never runs, RUNNING has its executor stopped; result stays null",
+      responses: { 200: reply("Cancelled", S.CancelReply), 404: failure("Unknown or expired task"), 409: failure("Already terminal") },
+      handle: async ({ params }) => {
+        const t = await d.tasks.cancel(params.task_id as string);
+        return t.ok ? json({ task_id: t.value.id, status: t.value.status }) : domainErrorReply(t.error);
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/functions",
+      access: "key",
+      operationId: "listFunctions",
+      tag: "functions",
+      summary: "Registered functions",
+      responses: { 200: reply("List", S.FunctionList) },
+      handle: async () => json({ functions: (await d.functions.list()).map((f) => functionBody(f, false)) }),
+    }),
+    route({
+      method: "GET",
+      path: "/functions/{function_id}",
+      access: "key",
+      operationId: "getFunction",
+      tag: "functions",
+      summary: "One function; ?source=true adds its payload",
+      query: [{ name: "source", description: "true: include the function's source", schema: { type: "boolean" } }],
+      responses: { 200: reply("Function", S.FunctionInfo), 404: failure("Unknown function") },
+      handle: async ({ params, url }) => {
+        const id = params.function_id as string;
+        const fn = await d.functions.get(id);
+        if (fn === undefined) return domainErrorReply({ kind: "UnknownFunction", functionId: id });
+        return json(functionBody(fn, url.searchParams.get("source") === "true"));
+      },
+    }),
+  ];
+}
+
+function resultBody(t: Task): { task_id: string; status: string; result: string | null } {
+  return { task_id: t.id, status: t.status, result: isTerminal(t.status) ? t.result : null };
+}
+
+function functionBody(f: FunctionRecord, withSource: boolean): object {
+  const base = { function_id: f.id, name: f.name, created: new Date(f.createdAt).toISOString(), timeout_ms: f.timeoutMs, max_attempts: f.maxAttempts };
+  return withSource ? { ...base, payload: f.source } : base;
+}

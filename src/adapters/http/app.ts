@@ -1,0 +1,51 @@
+/**
+ * Everything HTTP a composition root needs in one call: the route table (REST API, operations,
+ * dashboard), the OpenAPI document built from it, API keys and dashboard sessions, and the fetch
+ * handler over them.
+ *
+ * @example
+ * const fetch = httpApp({ functions, tasks, health, metrics, version, keys: [], clock, logger, maxBodyBytes });
+ * startHttpServer({ port: 8000, host: "127.0.0.1", maxBodyBytes, fetch });
+ */
+import type { FunctionService } from "../../domain/function-service.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
+import type { TaskService } from "../../domain/task-service.ts";
+import { apiRoutes } from "./api-routes.ts";
+import { ApiKeys, Authenticator, type ApiKeyEntry } from "./auth.ts";
+import { dashboardRoutes, DEFAULT_SESSION_TTL_MS } from "./dashboard/routes.ts";
+import { Sessions } from "./dashboard/sessions.ts";
+import { createHandler, type FetchHandler } from "./handler.ts";
+import { openApiDocument } from "./openapi.ts";
+import { opsRoutes } from "./ops-routes.ts";
+import type { MetricsReport } from "./prometheus.ts";
+import type { Route } from "./route.ts";
+
+export interface HttpAppDeps {
+  readonly functions: FunctionService;
+  readonly tasks: TaskService;
+  readonly health: () => Promise<{ queued: number }>;
+  readonly metrics: () => Promise<MetricsReport>;
+  readonly version: string;
+  /** Accepted API keys; none: the API is open. */
+  readonly keys: readonly ApiKeyEntry[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+  readonly sessionTtlMs?: number;
+}
+
+export function httpApp(d: HttpAppDeps): FetchHandler {
+  const keys = new ApiKeys(d.keys);
+  const sessionTtlMs = d.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const sessions = new Sessions({ ttlMs: sessionTtlMs, clock: d.clock });
+  let document = "";
+  const all: Route[] = [
+    ...apiRoutes(d),
+    ...opsRoutes({ health: d.health, metrics: d.metrics, document: () => document }),
+    ...dashboardRoutes({ functions: d.functions, tasks: d.tasks, metrics: d.metrics, version: d.version, keys, sessions, sessionTtlMs }),
+  ];
+  // Routes that only make sense with API keys (the sign-in form) do not exist without them.
+  const routes = all.filter((r) => !r.onlyWithKeys || keys.size > 0);
+  document = JSON.stringify(openApiDocument(routes, d.version));
+  return createHandler(routes, { maxBodyBytes: d.maxBodyBytes, auth: new Authenticator({ keys, sessions }), logger: d.logger });
+}

@@ -1,0 +1,38 @@
+/**
+ * Request bodies read with a byte limit counted while they stream (chunked uploads included): reading
+ * stops at the first chunk past the limit, so a client cannot make the server buffer more than the
+ * limit whatever it declares or omits.
+ *
+ * @example
+ * const r = await readLimited(req, 1024 * 1024);
+ * if (!r.ok) return tooLarge(r.size); // r.size: bytes seen before reading stopped
+ */
+export type LimitedBody = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly size: number };
+
+/** Reads the whole body if it fits in `limit` bytes; stops reading (and cancels the stream) past it. */
+export async function readLimited(req: Request, limit: number): Promise<LimitedBody> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (Number.isFinite(declared) && declared > limit) return { ok: false, size: declared };
+  if (req.body === null) return { ok: true, bytes: new Uint8Array(0) };
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      void reader.cancel().catch(() => undefined);
+      return { ok: false, size };
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return { ok: true, bytes: chunks[0] as Uint8Array };
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return { ok: true, bytes };
+}

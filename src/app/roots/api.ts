@@ -1,0 +1,61 @@
+/**
+ * The REST API on Redis: tasks go to the queue stream; dispatchers run them. Long-polls wake on Redis
+ * pub/sub and re-read every second, so a lost message only delays. Cancels go to the store and, on the
+ * cancels channel, to the dispatchers.
+ *
+ * @example
+ * const api = await startApi({ ...apiConfig([], process.env), port: 0 });
+ * await fetch(`${api.url}/healthz`);
+ * await api.stop();
+ */
+import { openRedisBackend } from "../../adapters/redis/index.ts";
+import { jsonLogger, systemClock, uuidGen } from "../../adapters/system/index.ts";
+import { CachedFunctionStore } from "../../domain/function-cache.ts";
+import type { ApiConfig } from "../redis-config.ts";
+import type { RootDeps } from "./embedded.ts";
+import { startHttpSide } from "./http.ts";
+
+export interface ApiHandle {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Connects to Redis (waiting up to `readyMs` for it; it keeps retrying after) and starts listening. */
+export async function startApi(c: ApiConfig, deps: RootDeps & { readonly readyMs?: number } = {}): Promise<ApiHandle> {
+  const logger = deps.logger ?? jsonLogger(c.logLevel);
+  const clock = deps.clock ?? systemClock;
+  const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, retentionMs: c.retentionMs, logger });
+  if (!(await backend.ready(deps.readyMs ?? 2000))) logger.log("warn", "redis not reachable yet; retrying in the background", { event: "redis.unreachable", redis: redactUrl(c.redisUrl) });
+  const http = startHttpSide(c, {
+    functions: new CachedFunctionStore(backend.functions, clock), // functions are immutable: read each once
+    tasks: backend.tasks,
+    events: backend.events,
+    cancels: backend.cancels,
+    health: backend.health,
+    clock,
+    ids: deps.ids ?? uuidGen,
+    logger,
+    recheckMs: 1000,
+  });
+  logger.log("info", "bunfaas api listening", { event: "api.listening", url: http.url, redis: redactUrl(c.redisUrl), prefix: c.prefix, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
+  return {
+    url: http.url,
+    port: http.port,
+    async stop() {
+      await http.stop();
+      await backend.close();
+    },
+  };
+}
+
+/** A Redis URL fit for logs: the password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== "") u.password = "***";
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//***@");
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The embedded platform: API + local dispatcher + in-memory store in one process. `start.ts` runs it
+ * from the command line; tests start it on port 0.
+ *
+ * @example
+ * const app = startEmbedded({ ...embeddedConfig([], {}), port: 0 });
+ * await fetch(`${app.url}/healthz`);
+ * await app.stop();
+ */
+import type { ExecutorPool } from "../../adapters/executors/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../adapters/memory/index.ts";
+import { jsonLogger, systemClock, uuidGen } from "../../adapters/system/index.ts";
+import { Dispatcher } from "../../domain/dispatcher.ts";
+import type { Clock, IdGen, Logger } from "../../domain/ports.ts";
+import type { TaskService } from "../../domain/task-service.ts";
+import type { EmbeddedConfig } from "../config.ts";
+import { executorPool } from "../executors.ts";
+import { startHttpSide } from "./http.ts";
+
+export interface RootDeps {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly ids?: IdGen;
+}
+
+export interface Embedded {
+  readonly url: string;
+  readonly port: number;
+  readonly pool: ExecutorPool;
+  readonly dispatcher: Dispatcher;
+  readonly tasks: TaskService;
+  stop(): Promise<void>;
+}
+
+/** Starts everything; returns once the server listens. */
+export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded {
+  const logger = deps.logger ?? jsonLogger(c.logLevel);
+  const clock = deps.clock ?? systemClock;
+  const functions = new MemoryFunctionStore();
+  const store = new MemoryTaskStore({ clock, retentionMs: c.retentionMs });
+  const events = new MemoryChannel();
+  const cancels = new MemoryChannel();
+  const pool = executorPool(c, logger);
+  const dispatcher = new Dispatcher({ queue: store, functions, events, cancels, executor: pool, logger, clock });
+  const health = async (): Promise<{ queued: number }> => ({ queued: await store.queueDepth() });
+  const http = startHttpSide(c, { functions, tasks: store, events, cancels, health, clock, ids: deps.ids ?? uuidGen, logger });
+  dispatcher.start();
+  logger.log("info", "bunfaas embedded mode listening", { event: "embedded.listening", url: http.url, workers: c.workers, isolation: c.isolation, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
+  return {
+    url: http.url,
+    port: http.port,
+    pool,
+    dispatcher,
+    tasks: http.tasks,
+    async stop() {
+      await http.stop();
+      await dispatcher.stop();
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The HTTP side shared by the embedded and API roots: the use cases over the stores, the route table
+ * and the server.
+ */
+import { httpApp, startHttpServer } from "../../adapters/http/index.ts";
+import { FunctionSourceChecker } from "../../adapters/js-source/index.ts";
+import { FunctionService } from "../../domain/function-service.ts";
+import type { CancelSignals, Clock, FunctionStore, IdGen, Logger, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
+import { TaskService } from "../../domain/task-service.ts";
+import { metricsReport } from "./metrics.ts";
+import pkg from "../../../package.json" with { type: "json" };
+
+export interface HttpSideConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly maxBodyBytes: number;
+  readonly maxQueue: number;
+  readonly apiKeys: readonly string[];
+}
+
+export interface HttpSideDeps {
+  readonly functions: FunctionStore;
+  readonly tasks: TaskStore & TaskStats;
+  readonly events: TaskEvents;
+  readonly cancels: CancelSignals;
+  readonly health: () => Promise<{ queued: number }>;
+  readonly clock: Clock;
+  readonly ids: IdGen;
+  readonly logger: Logger;
+  /** Long-polls re-read their tasks this often (Redis: a lost notification only delays). */
+  readonly recheckMs?: number;
+}
+
+export interface HttpSide {
+  readonly url: string;
+  readonly port: number;
+  readonly tasks: TaskService;
+  stop(): Promise<void>;
+}
+
+/** Starts the HTTP server over the use cases; resolves once it listens. */
+export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
+  const functions = new FunctionService({ functions: d.functions, ids: d.ids, clock: d.clock, checker: new FunctionSourceChecker() });
+  const tasks = new TaskService({ functions: d.functions, tasks: d.tasks, events: d.events, cancels: d.cancels, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue, ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }) });
+  const fetch = httpApp({
+    functions,
+    tasks,
+    health: d.health,
+    metrics: metricsReport(d.tasks, d.functions),
+    version: pkg.version,
+    keys: c.apiKeys.map((key) => ({ tenant: "default", key })),
+    clock: d.clock,
+    logger: d.logger,
+    maxBodyBytes: c.maxBodyBytes,
+  });
+  const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
+  const port = server.port as number;
+  return {
+    url: `http://${c.host.includes(":") ? `[${c.host}]` : c.host}:${port}`,
+    port,
+    tasks,
+    async stop() {
+      void server.stop(true);
+      tasks.close();
+    },
+  };
+}

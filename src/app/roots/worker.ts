@@ -1,0 +1,37 @@
+/**
+ * A worker process for a pull or push dispatcher: runs jobs in its own executor pool (N executors:
+ * threads, child processes or sandboxes), speaks only ZMTP to the dispatcher and never touches Redis.
+ * It registers, heartbeats, and registers again whenever the dispatcher restarts.
+ *
+ * @example
+ * const w = startWorker(workerConfig(["--mode", "push", "--url", "tcp://127.0.0.1:5555"], {}, newId));
+ * await w.stop(); // says bye: the dispatcher reports what it held as lost at once
+ */
+import { WorkerAgent } from "../../adapters/remote/index.ts";
+import { jsonLogger, systemClock } from "../../adapters/system/index.ts";
+import { executorPool } from "../executors.ts";
+import type { WorkerConfig } from "../worker-config.ts";
+import type { RootDeps } from "./embedded.ts";
+
+export interface WorkerHandle {
+  readonly id: string;
+  readonly agent: WorkerAgent;
+  stop(): Promise<void>;
+}
+
+export function startWorker(c: WorkerConfig, deps: RootDeps = {}): WorkerHandle {
+  const logger = deps.logger ?? jsonLogger(c.logLevel);
+  const pool = executorPool(c, logger);
+  const capacity = pool.freeSlots();
+  const agent = new WorkerAgent({ url: c.url, id: c.workerId, mode: c.mode, executor: pool, capacity, heartbeatMs: c.heartbeatMs, dispatcherTimeoutMs: c.dispatcherTimeoutMs, clock: deps.clock ?? systemClock, logger });
+  agent.start();
+  logger.log("info", "bunfaas worker started", { event: "worker.started", id: c.workerId, mode: c.mode, url: c.url, procs: c.workers, isolation: c.isolation, capacity });
+  return {
+    id: c.workerId,
+    agent,
+    async stop() {
+      await agent.close();
+      await pool.close();
+    },
+  };
+}
