@@ -42,6 +42,9 @@ export interface DispatcherConfig extends RedisSettings, ExecutorSettings {
   /** pull/push: how often workers are heartbeated and checked, and after how long silent one is dead. */
   readonly heartbeatMs: number;
   readonly workerTimeoutMs: number;
+  /** --health-port: serve GET /healthz (200 claiming, 503 not) on 127.0.0.1 or --health-host; unset: none. */
+  readonly healthPort: number | undefined;
+  readonly healthHost: string;
 }
 
 function redisSettings(argv: readonly string[], env: Env): RedisSettings {
@@ -77,6 +80,7 @@ export function dispatcherConfig(argv: readonly string[], env: Env, newId: () =>
   if (livenessMs < 100) throw new Error(`--liveness must be at least 100ms, got "${get("liveness", "LIVENESS")}"`);
   const heartbeatMs = parseDuration(get("heartbeat", "HEARTBEAT") ?? "1s", "--heartbeat");
   const workerTimeoutMs = parseDuration(get("worker-timeout", "WORKER_TIMEOUT") ?? "3s", "--worker-timeout");
+  const healthPort = get("health-port", "HEALTH_PORT");
   if (heartbeatMs < 10) throw new Error(`--heartbeat must be at least 10ms, got "${get("heartbeat", "HEARTBEAT")}"`);
   if (workerTimeoutMs <= heartbeatMs) throw new Error(`--worker-timeout must be longer than --heartbeat (${heartbeatMs} ms), got ${workerTimeoutMs} ms`);
   return {
@@ -89,5 +93,7 @@ export function dispatcherConfig(argv: readonly string[], env: Env, newId: () =>
     port: parseInteger(get("port", "DISPATCHER_PORT") ?? "5555", "--port", 0, 65535),
     heartbeatMs,
     workerTimeoutMs,
+    healthPort: healthPort === undefined ? undefined : parseInteger(healthPort, "--health-port", 0, 65535),
+    healthHost: get("health-host", "HEALTH_HOST") ?? "127.0.0.1",
   };
 }

@@ -40,6 +40,9 @@ export class Dispatcher {
   private unsubscribeCancels: () => void = () => {};
   private readonly stopping = new AbortController();
   private loopDone: Promise<void> = Promise.resolve();
+  /** Why the last claim failed; undefined while claims succeed (or none was tried yet). */
+  private claimError: string | undefined;
+  private started = false;
   private settling: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly d: DispatcherDeps) {
@@ -49,8 +52,18 @@ export class Dispatcher {
   }
 
   start(): void {
+    this.started = true;
     this.unsubscribeCancels = this.d.cancels.subscribe((ids) => this.cancelled(ids));
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Whether this dispatcher is claiming: started, not stopped, and its last claim did not fail (a
+   * backend it cannot reach, a queue it cannot read). What a dispatcher's /healthz reports.
+   */
+  health(): { readonly claiming: boolean; readonly inFlight: number; readonly error?: string } {
+    const claiming = this.started && !this.stopping.signal.aborted && this.claimError === undefined;
+    return this.claimError === undefined ? { claiming, inFlight: this.inFlight.size } : { claiming, inFlight: this.inFlight.size, error: this.claimError };
   }
 
   /** Tasks handed to the executor and not yet settled. */
@@ -67,9 +80,11 @@ export class Dispatcher {
       if (signal.aborted) break;
       try {
         const claimed = await this.d.queue.claim(this.d.executor.freeSlots(), signal);
+        this.claimError = undefined;
         if (claimed.length > 0) await this.handOut(claimed);
         backoff = 50;
       } catch (e) {
+        this.claimError = String(e);
         this.d.logger.log("warn", "claim failed; retrying", { event: "dispatcher.claim_failed", error: String(e), backoffMs: backoff });
         await this.d.clock.sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);

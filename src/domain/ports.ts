@@ -44,7 +44,11 @@ export interface FunctionStore {
 
 /** The API's side of the tasks: submit, read, cancel. */
 export interface TaskStore {
-  /** Stores new QUEUED tasks and appends them to the queue, all or nothing; QueueFull past `maxQueue`. */
+  /**
+   * Stores new QUEUED tasks (all of one function) and appends them to the queue, all or nothing;
+   * QueueFull past `maxQueue`; UnknownFunction when the backend no longer has the function (Redis
+   * restarted empty under a process that cached it).
+   */
   enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>>;
   get(id: string): Promise<Task | undefined>;
   getMany(ids: readonly string[]): Promise<(Task | undefined)[]>;
@@ -61,7 +65,8 @@ export interface TaskStore {
 export interface DispatchQueue {
   /**
    * Waits until a task is queued (or `signal` aborts), then takes up to `max` of them, each RUNNING with
-   * its attempt counted. Returns [] when aborted.
+   * its attempt counted. Returns [] when aborted, and may return [] after waiting a while with nothing
+   * queued (a backend that wants to show it is alive); callers simply ask again.
    */
   claim(max: number, signal: AbortSignal): Promise<Task[]>;
   /** Applies fenced transitions (stale ones are skipped); returns the tasks as changed. */

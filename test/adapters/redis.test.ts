@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(opened.map((b) => b.close()));
   admin?.disconnect();
-  await server?.stop({ kill: true });
+  await server?.[Symbol.asyncDispose]();
 });
 
 let seq = 0;

@@ -34,7 +34,7 @@ async function setup(slots: number, maxAttempts = 3) {
   stops.push(() => dispatcher.stop());
   const enqueue = (n: number, fid = "f1") =>
     tasks.enqueue(Array.from({ length: n }, (_, i) => newTask(`t${i}`, fid, `[${i}]`, maxAttempts, 1000, clock.now())), 1000);
-  return { tasks, executor, dispatcher, published, enqueue, cancels, asked };
+  return { tasks, executor, dispatcher, published, enqueue, cancels, asked, clock };
 }
 
 describe("Dispatcher", () => {
@@ -117,5 +117,31 @@ describe("Dispatcher", () => {
     expect(s.asked).toEqual([{ taskId: "t0", attempt: 1, status: "CANCELLED", result: null }]);
     expect((await s.tasks.get("t0"))?.status).toBe("CANCELLED");
     await waitFor(() => s.published.includes("t0"), "t0 published as terminal");
+  });
+
+  test("health says whether it claims: not while claims fail, again once one succeeds", async () => {
+    const s = await setup(2);
+    const claim = s.tasks.claim.bind(s.tasks);
+    let failures = 1;
+    s.tasks.claim = async (max, signal) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error("backend down");
+      }
+      return claim(max, signal);
+    };
+    await s.enqueue(1);
+    await waitFor(() => failures === 0, "a failing claim"); // whichever claim came first after the override
+    await waitFor(() => !s.dispatcher.health().claiming, "health to report the failure");
+    expect(s.dispatcher.health()).toMatchObject({ claiming: false, error: "Error: backend down" });
+    s.clock.advance(50); // the backoff before the next try, which succeeds
+    await waitFor(() => s.executor.received.some((j) => j.taskId === "t0"), "t0 handed out");
+    s.executor.report([{ taskId: "t0", attempt: 1, kind: "returned", value: "1" }]);
+    await waitFor(() => s.published.includes("t0"), "t0 settled");
+    await s.tasks.enqueue([newTask("t9", "f1", "[9]", 3, 1000, s.clock.now())], 1000);
+    await waitFor(() => s.executor.received.some((j) => j.taskId === "t9"), "t9 claimed and handed out");
+    expect(s.dispatcher.health()).toMatchObject({ claiming: true });
+    await s.dispatcher.stop();
+    expect(s.dispatcher.health().claiming).toBe(false);
   });
 });

@@ -97,13 +97,17 @@ test("Redis restarted EMPTY under a running api and dispatcher: /healthz recover
   await using empty = await startRedisServer(); // no persistence: a restart loses everything
   t.url = empty.url;
   const a = await startApiHere(t);
-  const d = await startDispatcherHere(t, ["--workers", "1", "--liveness", "1s"]);
+  const d = await startDispatcherHere(t, ["--workers", "1", "--liveness", "1s", "--health-port", "0"]);
+  const health = async (): Promise<number> => (await fetch(d.healthUrl as string)).status;
+  expect(await health()).toBe(200);
   await using _api = { [Symbol.asyncDispose]: () => a.stop() };
   const before = await register(a.url, "(x) => x + 1");
   const [first] = await submit(a.url, before, ["[1]"]);
   expect((await awaitAll(a.url, [first as string])).get(first as string)?.result).toBe("2");
 
   await empty.stop({ kill: true });
+  await waitFor(async () => (await health()) === 503, "the dispatcher's /healthz to say it is not claiming", 15_000, 50);
+  expect(((await (await fetch(d.healthUrl as string)).json()) as { claiming: boolean }).claiming).toBe(false);
   await empty.restart();
   await waitFor(async () => (await call(`${a.url}/healthz`)).status === 200, "the api to reach the new Redis", 15_000, 50);
   // The API still caches the function, but Redis lost it: execute is refused at once, nothing queued.
@@ -115,5 +119,6 @@ test("Redis restarted EMPTY under a running api and dispatcher: /healthz recover
   const [next] = await submit(a.url, after, ["[4]"]);
   const done = await awaitAll(a.url, [next as string], 20_000);
   expect(done.get(next as string)).toMatchObject({ status: "COMPLETED", result: "40" });
+  await waitFor(async () => (await health()) === 200, "the dispatcher's /healthz to say it claims again", 15_000, 50);
   await d.stop();
 }, 60_000);

@@ -75,7 +75,10 @@ export class RedisDispatchQueue implements DispatchQueue {
     this.reclaimEveryMs = o.reclaimEveryMs ?? 1000;
   }
 
-  /** Waits until tasks can be taken (or `signal` aborts: []), then takes up to `max`, each RUNNING. */
+  /**
+   * Waits until tasks can be taken, then takes up to `max`, each RUNNING. Answers [] when `signal`
+   * aborts, and after about `blockMs` with nothing queued (the caller asks again).
+   */
   async claim(max: number, signal: AbortSignal): Promise<Task[]> {
     if (max < 1 || signal.aborted || this.closed) return [];
     await this.liveness.ensure();
@@ -83,6 +86,7 @@ export class RedisDispatchQueue implements DispatchQueue {
       const adopted = await this.adoptLost(max);
       if (adopted.length > 0) return adopted;
     }
+    const since = this.clock.now();
     while (!signal.aborted && !this.closed) {
       if (this.clock.now() >= this.nextReclaimAt) {
         this.nextReclaimAt = this.clock.now() + this.reclaimEveryMs;
@@ -92,6 +96,9 @@ export class RedisDispatchQueue implements DispatchQueue {
       const args = [GROUP, this.o.dispatcherId, max, this.clock.now(), this.keys.taskPrefix];
       const reply = await this.runClaiming(() => CLAIM.run(this.redis, [this.keys.queue, this.keys.queued], args));
       if (reply[0] !== "") {
+        // Nothing queued: after a block time of waiting, answer [] so the caller sees a healthy,
+        // idle queue (and can say so in its /healthz) before asking again.
+        if (this.clock.now() - since >= this.blockMs) return [];
         await this.waitForEntryAfter(reply[0] as string, signal);
         continue;
       }

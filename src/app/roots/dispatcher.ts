@@ -21,8 +21,28 @@ import type { DispatcherConfig } from "../redis-config.ts";
 import { redactUrl } from "./api.ts";
 import type { RootDeps } from "./embedded.ts";
 
+/**
+ * A dispatcher's own GET /healthz (it has no API): 200 with `{status: "ok", claiming: true, ...}` while
+ * it claims, 503 with `claiming: false` and the last claim error while it cannot (Redis unreachable,
+ * a queue it cannot read). For supervisors and load balancers; everything else is 404.
+ */
+function serveDispatcherHealth(host: string, port: number, facts: () => { claiming: boolean; error?: string }): { server: ReturnType<typeof Bun.serve>; url: string } {
+  const server = Bun.serve({
+    hostname: host,
+    port,
+    fetch(req) {
+      if (new URL(req.url).pathname !== "/healthz") return Response.json({ error: "NotFound", message: "Only GET /healthz is served here" }, { status: 404 });
+      const f = facts();
+      return Response.json({ status: f.claiming ? "ok" : "unavailable", ...f }, { status: f.claiming ? 200 : 503 });
+    },
+  });
+  return { server, url: `http://${host.includes(":") ? `[${host}]` : host}:${server.port}/healthz` };
+}
+
 export interface DispatcherHandle {
   readonly id: string;
+  /** With --health-port: where GET /healthz answers (the real port when 0 was asked). */
+  readonly healthUrl: string | undefined;
   /** pull/push: where workers connect (the real port when --port 0). */
   readonly endpoint: string | undefined;
   readonly executor: Executor;
@@ -47,15 +67,18 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
   const dispatcher = new Dispatcher({ queue, functions, events: backend.events, cancels: backend.cancels, executor, logger, clock });
   if (!(await backend.ready(deps.readyMs ?? 5000))) logger.log("warn", "redis not reachable yet; retrying in the background", { event: "redis.unreachable", redis: redactUrl(c.redisUrl) });
   dispatcher.start();
+  const health = c.healthPort === undefined ? undefined : serveDispatcherHealth(c.healthHost, c.healthPort, () => ({ ...dispatcher.health(), id: c.dispatcherId, mode: c.mode }));
   const bound = executor instanceof RemoteExecutor ? executor.endpoint : undefined;
   const where = c.mode === "local" ? { workers: c.workers, isolation: c.isolation } : { endpoint: bound };
-  logger.log("info", "bunfaas dispatcher started", { event: "dispatcher.started", id: c.dispatcherId, mode: c.mode, ...where, redis: redactUrl(c.redisUrl), prefix: c.prefix });
+  logger.log("info", "bunfaas dispatcher started", { event: "dispatcher.started", id: c.dispatcherId, mode: c.mode, ...where, redis: redactUrl(c.redisUrl), prefix: c.prefix, health: health?.url });
   return {
     id: c.dispatcherId,
+    healthUrl: health?.url,
     endpoint: bound,
     executor,
     inFlight: () => dispatcher.inFlightCount(),
     async stop() {
+      void health?.server.stop(true);
       await dispatcher.stop();
       await executor.close();
       await backend.close(); // deletes the liveness key: other dispatchers take over at once
