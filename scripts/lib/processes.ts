@@ -83,6 +83,21 @@ export function eventField(log: string, event: string, field: string): string | 
   return undefined;
 }
 
+/** The distinct values of `field` in the log lines of `path` that carry `event` (e.g. which workers registered). */
+export function eventValues(path: string, event: string, field: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of readLog(path).split("\n")) {
+    if (!line.includes(`"${event}"`)) continue;
+    try {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      if (o.event === event && o[field] !== undefined) out.add(String(o[field]));
+    } catch {
+      // a partial line
+    }
+  }
+  return out;
+}
+
 /** How many log lines of `path` carry `event`. */
 export function countEvents(path: string, event: string): number {
   let n = 0;

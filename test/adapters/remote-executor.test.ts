@@ -11,6 +11,7 @@ import type { Outcome } from "../../src/domain/outcome.ts";
 import type { Clock, Job, Logger } from "../../src/domain/ports.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
+import { freePort } from "../../scripts/lib/ports.ts";
 
 const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
 const logger: Logger = { log: (level, msg, fields) => void logs.push({ level, msg, fields }) };
@@ -186,6 +187,23 @@ describe("RemoteExecutor liveness on a fake clock", () => {
     await waitFor(() => w.isRegistered, "the welcome");
     clock.stall(5000); // its own loop was stalled: the dispatcher's silence is not proven
     clock.advance(200); // and a normal tick after it
+    const [, next] = await router.receive();
+    expect(JSON.parse(String(next))).toMatchObject({ t: "heartbeat", session: 1 });
+  });
+
+  test("a worker started before its dispatcher registers once, when the connection comes up", async () => {
+    const port = freePort();
+    const clock = new FakeClock();
+    const w = agent(`tcp://127.0.0.1:${port}`, "push", { clock, dispatcherTimeoutMs: 3000 });
+    for (let i = 0; i < 5; i++) clock.advance(200); // ticks while nothing listens
+    const router = new Router();
+    closers.push(() => router.close());
+    await router.bind(`tcp://127.0.0.1:${port}`);
+    const [id, first] = await router.receive();
+    expect(JSON.parse(String(first))).toMatchObject({ t: "register", session: 1 });
+    await router.send([id!, encode({ v: 1, t: "welcome", session: 1 })]);
+    await waitFor(() => w.isRegistered, "the welcome");
+    clock.advance(200);
     const [, next] = await router.receive();
     expect(JSON.parse(String(next))).toMatchObject({ t: "heartbeat", session: 1 });
   });

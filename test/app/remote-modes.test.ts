@@ -18,7 +18,7 @@ for (const mode of ["push", "pull"] as const) {
     beforeAll(async () => {
       const d = await startDispatcherHere({ ...stack.target, prefix: `app-remote-${mode}` }, ["--mode", mode]);
       for (let i = 0; i < 2; i++) workers.push(startWorkerHere(["--mode", mode, "--url", d.endpoint as string]));
-      await waitFor(() => d.log.count("worker.registered") >= 2, "both workers to register", 15_000);
+      await waitFor(() => d.log.distinct("worker.registered", "worker").size === 2, "both workers to register", 15_000);
     });
     afterAll(() => stopAllHere());
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { awaitAll, register, submit } from "../../scripts/lib/http.ts";
-import { countEvents, spawnEntry, withLogs, type Managed } from "../../scripts/lib/processes.ts";
+import { countEvents, eventValues, spawnEntry, withLogs, type Managed } from "../../scripts/lib/processes.ts";
 import { freePort } from "../../scripts/lib/ports.ts";
 import { tempDir } from "../../scripts/lib/temp-dirs.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
@@ -50,7 +50,7 @@ for (const mode of ["push", "pull"] as const) {
       dispatcher = startRemoteDispatcher(mode, port);
       const url = `tcp://127.0.0.1:${port}`;
       workers = [0, 1].map(() => startWorkerProcess(mode, url));
-      await waitFor(() => countEvents(dispatcher.log, "worker.registered") >= 2, "both workers to register", 15_000, 25);
+      await waitFor(() => eventValues(dispatcher.log, "worker.registered", "worker").size === 2, "both workers to register", 15_000, 25);
     });
 
     afterAll(async () => {

@@ -43,6 +43,11 @@ export class MemoryLog implements Logger {
   count(event: string, where: (fields: Record<string, unknown>) => boolean = () => true): number {
     return this.entries.filter((e) => e.fields.event === event && where(e.fields)).length;
   }
+
+  /** The distinct values of `field` over the entries carrying `event` (e.g. which workers registered). */
+  distinct(event: string, field: string): Set<unknown> {
+    return new Set(this.entries.filter((e) => e.fields.event === event).map((e) => e.fields[field]));
+  }
 }
 
 const running: { stop(): Promise<void> }[] = [];

@@ -57,6 +57,8 @@ export class WorkerAgent {
   private session = 0;
   private registered = false;
   private needsRegister = true;
+  /** Whether a connection was up since the current registration was sent (its loss may lose messages). */
+  private connectedSinceRegister = false;
   private lastSeq = 0;
   private lastHeard = 0;
   /** When the tick last ran: a late tick means this process was stalled (its reads were late too). */
@@ -221,6 +223,7 @@ export class WorkerAgent {
     this.lastSeq = 0;
     const free = Math.max(0, this.o.capacity - this.held.size);
     this.granted = this.o.mode === "pull" ? free : 0;
+    this.connectedSinceRegister = this.dealer.peerCount > 0;
     this.post({ v: 1, t: "register", session: this.session, capacity: this.o.capacity, busy: this.held.size, credit: this.granted });
   }
 
@@ -241,9 +244,13 @@ export class WorkerAgent {
     this.lastTick = now;
     if (late > this.o.heartbeatMs) this.lastHeard += late; // stalled here: the dispatcher's silence is not proven
     if (this.dealer.peerCount === 0) {
-      this.needsRegister = true; // whatever was in flight on the old connection may be lost
+      // A connection that carried this session went down: whatever was in flight may be lost. (A
+      // registration sent before any connection waits in the socket and goes out on the first one.)
+      if (this.connectedSinceRegister) this.needsRegister = true;
+      this.lastHeard = now; // nothing can be heard while disconnected: silence counts only while connected
       return;
     }
+    this.connectedSinceRegister = true;
     const silent = this.o.clock.now() - this.lastHeard > this.o.dispatcherTimeoutMs;
     if (this.needsRegister || silent) {
       if (silent) this.o.logger.log("warn", "the dispatcher is silent; registering again", { event: "worker.dispatcher_silent", worker: this.o.id, silentMs: this.o.clock.now() - this.lastHeard });
