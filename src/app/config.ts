@@ -2,6 +2,8 @@
  * Command-line flags and environment variables, parsed once per process. Flags win over variables.
  * A bad value stops the process with a message naming the flag.
  */
+import { readFileSync } from "node:fs";
+import { DEFAULT_TENANT, TENANT_NAME } from "../domain/tenant.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -13,8 +15,14 @@ export interface EmbeddedConfig extends ExecutorSettings {
   readonly maxQueue: number;
   readonly retentionMs: number;
   readonly logLevel: LogLevel;
-  /** --api-keys / FAAS_API_KEYS: the accepted API keys; empty means the API is open. */
-  readonly apiKeys: readonly string[];
+  /** --api-keys / FAAS_API_KEYS / FAAS_API_KEYS_FILE: the accepted API keys and their tenants; empty means the API is open. */
+  readonly apiKeys: readonly ApiKeyEntry[];
+}
+
+/** One accepted API key and the tenant it belongs to. */
+export interface ApiKeyEntry {
+  readonly tenant: string;
+  readonly key: string;
 }
 
 /** Reads `--name value` or `--name=value` from argv. */
@@ -65,24 +73,56 @@ export function parseLogLevel(text: string | undefined): LogLevel {
 export const MIN_API_KEY_LENGTH = 16;
 
 /**
- * Parses `--api-keys` / `FAAS_API_KEYS`: a comma-separated list of keys, each at least 16 printable
- * ASCII characters without spaces. Unset or empty: no keys (the API is open). Messages never echo a key.
+ * Parses `--api-keys` / `FAAS_API_KEYS`: a list of entries separated by commas (or newlines, in a
+ * file). An entry is `NAME:KEY` when the part before its first `:` is a tenant name ([a-z0-9_-]{1,32});
+ * otherwise the whole entry is a key of the tenant `default`, so plain key lists keep working. A key is
+ * at least 16 printable ASCII characters without spaces, and listed once. Unset or empty: no keys (the
+ * API is open). Messages never echo a key.
  *
  * @example
- * parseApiKeys("k1-0123456789abcdef,k2-0123456789abcdef") // two keys
- * parseApiKeys(undefined)                                // []
+ * parseApiKeys("alice:k1-0123456789abcdef,bob:k2-0123456789abcdef") // alice and bob
+ * parseApiKeys("k1-0123456789abcdef")                              // one key of the tenant default
+ * parseApiKeys(undefined)                                          // []
  */
-export function parseApiKeys(text: string | undefined): string[] {
+export function parseApiKeys(text: string | undefined, source = "--api-keys (FAAS_API_KEYS)"): ApiKeyEntry[] {
   if (text === undefined || text.trim() === "") return [];
-  const keys = text.split(",").map((k) => k.trim());
-  keys.forEach((k, i) => {
-    const which = keys.length > 1 ? ` (key ${i + 1} of ${keys.length})` : "";
-    if (k.length < MIN_API_KEY_LENGTH) {
-      throw new Error(`--api-keys (FAAS_API_KEYS) must be a comma-separated list of keys of at least ${MIN_API_KEY_LENGTH} characters each, got one of ${k.length} characters${which}`);
+  const entries = text.split(/[,\n]/).map((k) => k.trim());
+  if (text.includes("\n")) while (entries.length > 0 && entries.at(-1) === "") entries.pop(); // a final newline
+  const seen = new Map<string, number>();
+  return entries.map((entry, i) => {
+    const which = entries.length > 1 ? ` (entry ${i + 1} of ${entries.length})` : "";
+    const colon = entry.indexOf(":");
+    const named = colon > 0 && TENANT_NAME.test(entry.slice(0, colon));
+    const tenant = named ? entry.slice(0, colon) : DEFAULT_TENANT;
+    const key = named ? entry.slice(colon + 1) : entry;
+    if (key.length < MIN_API_KEY_LENGTH) {
+      throw new Error(`${source} must be a comma-separated list of keys (or tenant:key) of at least ${MIN_API_KEY_LENGTH} characters each, got one of ${key.length} characters${which}`);
     }
-    if (!/^[\x21-\x7e]+$/.test(k)) throw new Error(`--api-keys (FAAS_API_KEYS): a key must be printable ASCII without spaces, got one with other characters${which}`);
+    if (!/^[\x21-\x7e]+$/.test(key)) throw new Error(`${source}: a key must be printable ASCII without spaces, got one with other characters${which}`);
+    const before = seen.get(key);
+    if (before !== undefined) throw new Error(`${source}: the same key is listed twice (entries ${before + 1} and ${i + 1}); each key belongs to one tenant`);
+    seen.set(key, i);
+    return { tenant, key };
   });
-  return keys;
+}
+
+/**
+ * A secret from `--flag`, `ENV`, or the file named by `ENV_FILE` (so it need not sit in any process
+ * environment). Giving both `ENV` and `ENV_FILE` is refused, as is an unreadable file.
+ *
+ * @example
+ * secret(get, env, "api-keys", "FAAS_API_KEYS") // FAAS_API_KEYS_FILE=/run/secrets/keys works too
+ */
+export function secret(get: (name: string, envName: string) => string | undefined, env: Record<string, string | undefined>, name: string, envName: string): string | undefined {
+  const direct = get(name, envName);
+  const file = env[`${envName}_FILE`];
+  if (file === undefined || file === "") return direct;
+  if (direct !== undefined) throw new Error(`Give ${envName} (or --${name}) or ${envName}_FILE, not both`);
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (e) {
+    throw new Error(`${envName}_FILE must name a readable file, got "${file}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** The embedded process's settings from argv and env. */
@@ -96,7 +136,7 @@ export function embeddedConfig(argv: readonly string[], env: Record<string, stri
     maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
     retentionMs: parseDuration(get("retention", "RETENTION") ?? "24h", "--retention"),
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
-    apiKeys: parseApiKeys(get("api-keys", "FAAS_API_KEYS")),
+    apiKeys: parseApiKeys(secret(get, env, "api-keys", "FAAS_API_KEYS")),
   };
 }
 

@@ -3,13 +3,13 @@
  * parsed with the same helpers and flags as the embedded mode. Flags win over variables; a bad value
  * throws an Error naming the flag (the process prints it and exits with code 2).
  */
-import { parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, type LogLevel } from "./config.ts";
+import { parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
 type Env = Record<string, string | undefined>;
 
 export interface RedisSettings {
-  /** REDIS_URL, default redis://127.0.0.1:6379. */
+  /** REDIS_URL (or REDIS_URL_FILE, --redis-url), default redis://127.0.0.1:6379. */
   readonly redisUrl: string;
   /** FAAS_PREFIX, default "faas": the key prefix, so deployments can share one Redis. */
   readonly prefix: string;
@@ -23,8 +23,8 @@ export interface ApiConfig extends RedisSettings {
   readonly host: string;
   readonly maxBodyBytes: number;
   readonly maxQueue: number;
-  /** --api-keys / FAAS_API_KEYS: the accepted API keys; empty means the API is open. */
-  readonly apiKeys: readonly string[];
+  /** --api-keys / FAAS_API_KEYS / FAAS_API_KEYS_FILE: the accepted API keys and their tenants; empty means the API is open. */
+  readonly apiKeys: readonly ApiKeyEntry[];
 }
 
 /** The modes this build's dispatcher runs: its own executors (local), or remote workers (pull, push). */
@@ -53,7 +53,7 @@ function redisSettings(argv: readonly string[], env: Env): RedisSettings {
   if (!/^[\w.:-]{1,64}$/.test(prefix)) throw new Error(`FAAS_PREFIX must be 1-64 letters, digits or _.:-, got "${prefix}"`);
   const retentionMs = parseDuration(get("retention", "RETENTION") ?? "24h", "--retention");
   if (retentionMs < 1) throw new Error(`--retention must be at least 1ms, got "${get("retention", "RETENTION")}"`);
-  return { redisUrl: get("redis-url", "REDIS_URL") ?? "redis://127.0.0.1:6379", prefix, retentionMs, logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")) };
+  return { redisUrl: secret(get, env, "redis-url", "REDIS_URL") ?? "redis://127.0.0.1:6379", prefix, retentionMs, logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")) };
 }
 
 /** `bun run api` settings. */
@@ -65,7 +65,7 @@ export function apiConfig(argv: readonly string[], env: Env): ApiConfig {
     host: get("host", "HOST") ?? "127.0.0.1",
     maxBodyBytes: parseBytes(get("max-body", "MAX_BODY") ?? "1mb", "--max-body"),
     maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
-    apiKeys: parseApiKeys(get("api-keys", "FAAS_API_KEYS")),
+    apiKeys: parseApiKeys(secret(get, env, "api-keys", "FAAS_API_KEYS")),
   };
 }
 

@@ -37,12 +37,12 @@ export class CachedFunctionStore implements FunctionStore {
     return fn;
   }
 
-  list(): Promise<FunctionRecord[]> {
-    return this.inner.list();
+  list(tenant?: string): Promise<FunctionRecord[]> {
+    return this.inner.list(tenant);
   }
 
-  count(): Promise<number> {
-    return this.inner.count();
+  count(tenant?: string): Promise<number> {
+    return this.inner.count(tenant);
   }
 
   private remember(fn: FunctionRecord): void {

@@ -1,6 +1,8 @@
 /** A registered function: immutable once stored; every registration gets a new id. */
 export interface FunctionRecord {
   readonly id: string;
+  /** The tenant that registered it; its tasks belong to the same tenant. */
+  readonly tenant: string;
   readonly name: string;
   /** The source text as the user sent it (TypeScript allowed). */
   readonly source: string;

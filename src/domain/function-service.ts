@@ -5,12 +5,13 @@
  *
  * @example
  * const functions = new FunctionService({ functions: store, ids, clock, checker });
- * const fn = await functions.register({ name: "add", source: "(a, b) => a + b" });
+ * const fn = await functions.register({ tenant: "alice", name: "add", source: "(a, b) => a + b" });
  */
 import { invalid, type DomainError } from "./errors.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS, MAX_ATTEMPTS_LIMIT, MAX_TIMEOUT_MS, type FunctionRecord } from "./function-record.ts";
 import type { Clock, FunctionStore, IdGen, SourceChecker } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
+import { scopeOf, visibleTo } from "./tenant.ts";
 
 export interface FunctionServiceDeps {
   readonly functions: FunctionStore;
@@ -20,6 +21,8 @@ export interface FunctionServiceDeps {
 }
 
 export interface RegisterInput {
+  /** The tenant registering it (the caller's). */
+  readonly tenant: string;
   readonly name: string;
   /** Source text of one function expression (JavaScript or TypeScript). */
   readonly source: string;
@@ -40,6 +43,7 @@ export class FunctionService {
     if (!code.ok) return code;
     const fn: FunctionRecord = {
       id: this.d.ids.next(),
+      tenant: input.tenant,
       name: input.name,
       source: input.source,
       code: code.value,
@@ -51,12 +55,20 @@ export class FunctionService {
     return ok(fn);
   }
 
-  get(id: string): Promise<FunctionRecord | undefined> {
-    return this.d.functions.get(id);
+  /** The function, if it exists and `viewer` may see it (another tenant's is as unknown). */
+  async get(id: string, viewer: string): Promise<FunctionRecord | undefined> {
+    const fn = await this.d.functions.get(id);
+    return fn !== undefined && visibleTo(viewer, fn.tenant) ? fn : undefined;
   }
 
-  list(): Promise<FunctionRecord[]> {
-    return this.d.functions.list();
+  /** The functions `viewer` may see: its own, or all for admin. */
+  list(viewer: string): Promise<FunctionRecord[]> {
+    return this.d.functions.list(scopeOf(viewer));
+  }
+
+  /** How many functions `viewer` may see. */
+  count(viewer: string): Promise<number> {
+    return this.d.functions.count(scopeOf(viewer));
   }
 }
 

@@ -94,6 +94,28 @@ export function emptyStats(): StatsSnapshot {
   };
 }
 
+/** The sum of several snapshots (the counters of several tenants). */
+export function sumStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
+  const total = emptyStats();
+  const finished = { ...total.finished };
+  const failures: Record<string, number> = {};
+  const buckets = [...total.duration.buckets];
+  let submitted = 0;
+  let retries = 0;
+  let queued = 0;
+  let sumMs = 0;
+  for (const p of parts) {
+    submitted += p.submitted;
+    retries += p.retries;
+    queued += p.queued;
+    sumMs += p.duration.sumMs;
+    for (const st of FINISHED_STATUSES) finished[st] += p.finished[st];
+    for (const [name, n] of Object.entries(p.failures)) failures[name] = (failures[name] ?? 0) + n;
+    p.duration.buckets.forEach((n, i) => (buckets[i] = (buckets[i] ?? 0) + n));
+  }
+  return { submitted, finished, failures, retries, queued, duration: { buckets, sumMs } };
+}
+
 /**
  * The counters of an in-process store, changed by the store where it changes tasks.
  *

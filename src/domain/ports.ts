@@ -37,9 +37,10 @@ export interface SourceChecker {
 export interface FunctionStore {
   save(fn: FunctionRecord): Promise<void>;
   get(id: string): Promise<FunctionRecord | undefined>;
-  list(): Promise<FunctionRecord[]>;
-  /** How many functions are registered (without reading them). */
-  count(): Promise<number>;
+  /** The functions of `tenant`, or of every tenant when undefined. */
+  list(tenant?: string): Promise<FunctionRecord[]>;
+  /** How many functions `tenant` (every tenant when undefined) registered, without reading them. */
+  count(tenant?: string): Promise<number>;
 }
 
 /** The API's side of the tasks: submit, read, cancel. */
@@ -78,7 +79,8 @@ export interface DispatchQueue {
  * as the changes they count, so every process sees the same numbers; see metrics.ts.
  */
 export interface TaskStats {
-  snapshot(): Promise<StatsSnapshot>;
+  /** The counters of `tenant`'s tasks, or of every tenant's when undefined. */
+  snapshot(tenant?: string): Promise<StatsSnapshot>;
 }
 
 /**

@@ -5,8 +5,11 @@
  *
  * @example
  * const tasks = new TaskService({ functions, tasks: store, events, cancels, ids, clock, maxQueue: 100_000 });
- * const id = await tasks.execute(functionId, "[2, 3]");
- * const done = await tasks.awaitTask(id.value, 10_000);
+ * const id = await tasks.execute("alice", functionId, "[2, 3]");
+ * const done = await tasks.awaitTask("alice", id.value, 10_000);
+ *
+ * Every call names its viewer (the caller's tenant): another tenant's functions and tasks are
+ * reported unknown, exactly as missing ones.
  */
 import { checkArgs } from "./args.ts";
 import { invalid, type DomainError } from "./errors.ts";
@@ -15,6 +18,7 @@ import type { CancelSignals, Clock, FunctionStore, IdGen, TaskEvents, TaskStore 
 import { err, ok, type Result } from "./result.ts";
 import { isTerminal, newTask, type Task } from "./task.ts";
 import { TaskWaiters } from "./task-waiters.ts";
+import { visibleTo } from "./tenant.ts";
 
 export const MAX_BATCH = 10_000;
 
@@ -40,13 +44,13 @@ export class TaskService {
   }
 
   /** Queues one task; `timeoutMs` overrides the function's deadline for this call. */
-  async execute(functionId: string, args: unknown, timeoutMs?: number): Promise<Result<string, DomainError>> {
-    const ids = await this.executeBatch(functionId, [args], timeoutMs);
+  async execute(viewer: string, functionId: string, args: unknown, timeoutMs?: number): Promise<Result<string, DomainError>> {
+    const ids = await this.executeBatch(viewer, functionId, [args], timeoutMs);
     return ids.ok ? ok(ids.value[0] as string) : ids;
   }
 
   /** Queues several tasks of one function, all or nothing; bad arguments are named by their index. */
-  async executeBatch(functionId: string, argsList: readonly unknown[], timeoutMs?: number): Promise<Result<string[], DomainError>> {
+  async executeBatch(viewer: string, functionId: string, argsList: readonly unknown[], timeoutMs?: number): Promise<Result<string[], DomainError>> {
     if (argsList.length > MAX_BATCH) {
       return err(invalid(`A batch holds at most ${MAX_BATCH} tasks, got ${argsList.length}`, { name: "args" }));
     }
@@ -55,41 +59,42 @@ export class TaskService {
       if (bad !== undefined) return err(bad);
     }
     const fn = await this.d.functions.get(functionId);
-    if (fn === undefined) return err({ kind: "UnknownFunction", functionId });
+    if (fn === undefined || !visibleTo(viewer, fn.tenant)) return err({ kind: "UnknownFunction", functionId });
     const now = this.d.clock.now();
     const deadline = timeoutMs ?? fn.timeoutMs;
     const tasks: Task[] = new Array(argsList.length);
     for (let i = 0; i < argsList.length; i++) {
       const args = checkArgs(argsList[i], { name: "args", index: i });
       if (!args.ok) return args;
-      tasks[i] = newTask(this.d.ids.next(), fn.id, args.value, fn.maxAttempts, deadline, now);
+      tasks[i] = newTask(this.d.ids.next(), fn.id, args.value, fn.maxAttempts, deadline, now, fn.tenant);
     }
     const queued = await this.d.tasks.enqueue(tasks, this.d.maxQueue);
     if (!queued.ok) return queued;
     return ok(tasks.map((t) => t.id));
   }
 
-  async task(id: string): Promise<Result<Task, DomainError>> {
+  /** The task, if `viewer` may see it. */
+  async task(viewer: string, id: string): Promise<Result<Task, DomainError>> {
     const t = await this.d.tasks.get(id);
-    return t === undefined ? err({ kind: "UnknownTask", taskId: id }) : ok(t);
+    return t === undefined || !visibleTo(viewer, t.tenant) ? err({ kind: "UnknownTask", taskId: id }) : ok(t);
   }
 
   /** The task, once terminal or after `waitMs` (0: at once), whichever comes first. */
-  async awaitTask(id: string, waitMs: number): Promise<Result<Task, DomainError>> {
-    const first = await this.task(id);
+  async awaitTask(viewer: string, id: string, waitMs: number): Promise<Result<Task, DomainError>> {
+    const first = await this.task(viewer, id);
     if (!first.ok || waitMs <= 0 || isTerminal(first.value.status)) return first;
     const deadline = this.d.clock.now() + waitMs;
     const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
     for (;;) {
       const left = deadline - this.d.clock.now();
       const w = this.waiters.waitFor(id, Math.max(0, Math.min(left, recheck)));
-      const again = await this.task(id);
+      const again = await this.task(viewer, id);
       if (!again.ok || isTerminal(again.value.status) || left <= 0) {
         w.cancel();
         return again;
       }
       await w.done;
-      if (this.d.clock.now() >= deadline) return this.task(id);
+      if (this.d.clock.now() >= deadline) return this.task(viewer, id);
     }
   }
 
@@ -97,14 +102,15 @@ export class TaskService {
    * Every listed task that is terminal, waiting up to `waitMs` until at least one is. Unknown (or
    * expired) ids are listed apart rather than failing the whole call.
    */
-  async awaitAny(ids: readonly string[], waitMs: number): Promise<Result<TaskSweep, DomainError>> {
+  async awaitAny(viewer: string, ids: readonly string[], waitMs: number): Promise<Result<TaskSweep, DomainError>> {
     if (ids.length > MAX_BATCH) return err(invalid(`At most ${MAX_BATCH} task ids per call, got ${ids.length}`, { name: "taskIds" }));
     const deadline = this.d.clock.now() + waitMs;
     const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
     for (;;) {
       const left = deadline - this.d.clock.now();
       const w = left > 0 ? this.waiters.waitFor(ids, Math.min(left, recheck)) : undefined;
-      const sweep = sweepTasks(ids, await this.d.tasks.getMany(ids));
+      const found = await this.d.tasks.getMany(ids);
+      const sweep = sweepTasks(ids, found.map((t) => (t !== undefined && visibleTo(viewer, t.tenant) ? t : undefined)));
       if (sweep.done.length > 0 || sweep.pending.length === 0 || w === undefined) {
         w?.cancel();
         return ok(sweep);
@@ -117,7 +123,9 @@ export class TaskService {
    * Cancels a QUEUED or RUNNING task: CANCELLED at once in the store, long-polls on it answer, and the
    * dispatcher running it (if any) stops its job. UnknownTask or AlreadyTerminal otherwise.
    */
-  async cancel(id: string): Promise<Result<Task, DomainError>> {
+  async cancel(viewer: string, id: string): Promise<Result<Task, DomainError>> {
+    const visible = await this.task(viewer, id); // a task's tenant never changes: checking first is safe
+    if (!visible.ok) return visible;
     const cancelled = await this.d.tasks.cancel(id);
     if (!cancelled.ok) return cancelled;
     this.d.cancels.publish([id]);

@@ -1,5 +1,6 @@
 import type { DomainError } from "./errors.ts";
 import { err, ok, type Result } from "./result.ts";
+import { DEFAULT_TENANT } from "./tenant.ts";
 
 /**
  * The task state machine: QUEUED -> RUNNING -> COMPLETED | FAILED, plus CANCELLED.
@@ -18,6 +19,8 @@ export function isTerminal(status: TaskStatus): boolean {
 
 export interface Task {
   readonly id: string;
+  /** The tenant it belongs to: its function's. */
+  readonly tenant: string;
   readonly functionId: string;
   /** JSON text of the argument array. */
   readonly args: string;
@@ -33,8 +36,8 @@ export interface Task {
 }
 
 /** A new task, QUEUED, never attempted. */
-export function newTask(id: string, functionId: string, args: string, maxAttempts: number, timeoutMs: number, now: number): Task {
-  return { id, functionId, args, status: "QUEUED", attempt: 0, maxAttempts, timeoutMs, result: null, createdAt: now, updatedAt: now };
+export function newTask(id: string, functionId: string, args: string, maxAttempts: number, timeoutMs: number, now: number, tenant: string = DEFAULT_TENANT): Task {
+  return { id, tenant, functionId, args, status: "QUEUED", attempt: 0, maxAttempts, timeoutMs, result: null, createdAt: now, updatedAt: now };
 }
 
 /** Hands a QUEUED task to an executor: RUNNING, attempt counted now (not when it fails). */

@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ApiKeys } from "../../src/adapters/http/auth.ts";
 import { readCookie, Sessions } from "../../src/adapters/http/dashboard/sessions.ts";
-import { parseApiKeys } from "../../src/app/config.ts";
 import type { Embedded } from "../../src/app/roots/embedded.ts";
 import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
@@ -19,7 +18,7 @@ const WRONG = "wrong-key-0123456789abcdef";
 let app: Embedded;
 let base: string;
 beforeAll(() => {
-  app = startTestServer({ apiKeys: [KEY, OTHER_KEY] });
+  app = startTestServer({ apiKeys: [{ tenant: "default", key: KEY }, { tenant: "default", key: OTHER_KEY }] });
   base = app.url;
 });
 afterAll(() => app.stop());
@@ -148,28 +147,6 @@ describe("ApiKeys", () => {
     expect(keys.tenantOf(KEY)).toBe("a");
     expect(keys.tenantOf(OTHER_KEY)).toBe("b");
     for (const c of ["", KEY.slice(0, -1), `${KEY}x`, KEY.toUpperCase(), ` ${KEY}`, WRONG]) expect([c, keys.matches(c)]).toEqual([c, false]);
-  });
-});
-
-describe("parseApiKeys (--api-keys / FAAS_API_KEYS)", () => {
-  test("unset or empty: no keys; a list: trimmed keys", () => {
-    expect(parseApiKeys(undefined)).toEqual([]);
-    expect(parseApiKeys("  ")).toEqual([]);
-    expect(parseApiKeys(` ${KEY} ,${OTHER_KEY}`)).toEqual([KEY, OTHER_KEY]);
-  });
-
-  test("a short key, an empty entry or a key with spaces is refused, naming the flag and not the key", () => {
-    for (const text of ["short", `${KEY},`, `${KEY},tiny-but-secret`, "a key with spaces in it"]) {
-      let message = "";
-      try {
-        parseApiKeys(text);
-      } catch (e) {
-        message = (e as Error).message;
-      }
-      expect(message).toContain("--api-keys");
-      expect(message).not.toContain("tiny-but-secret");
-      expect(message).not.toContain("a key with spaces");
-    }
   });
 });
 

@@ -128,7 +128,7 @@ describe("dashboard, keys on", () => {
   let app: Embedded;
   let base: string;
   beforeAll(() => {
-    app = startTestServer({ apiKeys: [KEY] });
+    app = startTestServer({ apiKeys: [{ tenant: "default", key: KEY }] });
     base = app.url;
   });
   afterAll(() => app.stop());

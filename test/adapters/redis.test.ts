@@ -82,7 +82,7 @@ async function closeBackend(b: RedisBackend): Promise<void> {
   await b.close();
 }
 
-const F1 = { id: "f-1", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 };
+const F1 = { id: "f-1", tenant: "default", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 };
 
 function tasks(n: number, maxAttempts = 3): Task[] {
   return Array.from({ length: n }, () => newTask(crypto.randomUUID(), "f-1", "[1]", maxAttempts, 1000, Date.now()));
@@ -199,16 +199,18 @@ describe("Redis task store", () => {
     expect(await b.tasks.queueDepth()).toBe(0);
   });
 
-  test("the task counters cost one HINCRBY per field per call, however many tasks it carries", async () => {
+  test("the task counters cost one HINCRBY per tenant and field per call, however many tasks it carries", async () => {
     const b = await open();
     const hincrbys = async (): Promise<number> => Number(/cmdstat_hincrby:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
     const ts = tasks(500);
     const before = await hincrbys();
     await b.tasks.enqueue(ts, 1000);
-    expect((await hincrbys()) - before).toBe(1); // submitted
+    expect((await hincrbys()) - before).toBe(2); // submitted, queued
+    const beforeClaim = await hincrbys();
     const claimed = await b.queue.claim(500, never);
     expect(claimed.length).toBe(500);
     const afterClaim = await hincrbys();
+    expect(afterClaim - beforeClaim).toBe(1); // queued
     await b.queue.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
     // finished:COMPLETED, duration_sum_ms, and one duration:<i> per bucket that got tasks (at most 11)
     const applyCalls = (await hincrbys()) - afterClaim;
@@ -346,7 +348,7 @@ describe("Redis dispatchers: lost replies", () => {
     const [t] = tasks(1);
     await b.tasks.enqueue([t!], 10);
     // The claim script runs for b but b never sees the reply, as when Redis dies right after it.
-    await CLAIM.run(admin, [`${prefix}:queue`, `${prefix}:queued`], [GROUP, b.dispatcherId, 1, Date.now(), `${prefix}:task:`]);
+    await CLAIM.run(admin, [`${prefix}:queue`, `${prefix}:queued`, `${prefix}:stats:`], [GROUP, b.dispatcherId, 1, Date.now(), `${prefix}:task:`]);
     expect((await b.tasks.get(t!.id))?.status).toBe("RUNNING");
     b.redis.disconnect();
     expect(await b.queue.claim(1, never).then(String, (e) => e.constructor.name)).toBe("BackendUnavailableError");

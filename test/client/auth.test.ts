@@ -81,7 +81,7 @@ describe("SDK apiKey", () => {
 describe("SDK and CLI against a server with keys", () => {
   let app: Embedded;
   beforeAll(() => {
-    app = startTestServer({ apiKeys: [KEY] });
+    app = startTestServer({ apiKeys: [{ tenant: "default", key: KEY }] });
   });
   afterAll(() => app.stop());
 

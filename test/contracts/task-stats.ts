@@ -19,8 +19,8 @@ export interface TaskStatsFixture {
 }
 
 let seq = 0;
-function tasks(n: number, now: number, maxAttempts = 3): Task[] {
-  return Array.from({ length: n }, () => newTask(`s-${++seq}-${Math.floor(performance.now())}`, "f-1", "[1]", maxAttempts, 1000, now));
+function tasks(n: number, now: number, maxAttempts = 3, tenant = "default"): Task[] {
+  return Array.from({ length: n }, () => newTask(`s-${++seq}-${Math.floor(performance.now())}`, "f-1", "[1]", maxAttempts, 1000, now, tenant));
 }
 
 const never = new AbortController().signal;
@@ -145,6 +145,33 @@ export function describeTaskStats(name: string, make: () => Promise<TaskStatsFix
         expect(s.queued).toBe(100);
         expect(s.duration).toEqual({ buckets: buckets({ 7: 200 }), sumMs: 1400 });
         expect(runningTasks(s)).toBe(0);
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("counters are kept per tenant: a tenant's snapshot is its own, no tenant means every tenant", async () => {
+      const f = await make();
+      try {
+        const now = f.clock.now();
+        const alice = tasks(3, now, 3, "alice");
+        const bob = tasks(2, now, 3, "bob");
+        await f.store.enqueue(alice, 100);
+        await f.store.enqueue(bob, 100);
+        const claimed = await f.queue.claim(10, never);
+        expect(claimed.length).toBe(5);
+        f.clock.advance(7);
+        await f.queue.apply(claimed.filter((t) => t.tenant === "alice").map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "1" })));
+        await f.queue.apply(claimed.filter((t) => t.tenant === "bob").map((t) => ({ taskId: t.id, attempt: t.attempt, status: "QUEUED" as const, result: null })));
+        const a = await f.store.snapshot("alice");
+        const b = await f.store.snapshot("bob");
+        const all = await f.store.snapshot();
+        expect([a.submitted, a.finished.COMPLETED, a.queued, a.retries, runningTasks(a)]).toEqual([3, 3, 0, 0, 0]);
+        expect([b.submitted, b.finished.COMPLETED, b.queued, b.retries, runningTasks(b)]).toEqual([2, 0, 2, 2, 0]);
+        expect([all.submitted, all.finished.COMPLETED, all.queued, all.retries]).toEqual([5, 3, 2, 2]);
+        expect(a.duration).toEqual({ buckets: buckets({ 7: 3 }), sumMs: 21 });
+        expect((await f.store.snapshot("nobody")).submitted).toBe(0);
+        expect(await f.store.queueDepth()).toBe(2);
       } finally {
         await f.close();
       }

@@ -26,7 +26,7 @@ async function setup(slots: number, maxAttempts = 3) {
   const asked: Transition[] = [];
   const apply = tasks.apply.bind(tasks);
   tasks.apply = (ts) => (asked.push(...ts), apply(ts));
-  await functions.save({ id: "f1", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts, createdAt: 0 });
+  await functions.save({ id: "f1", tenant: "default", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts, createdAt: 0 });
   const published: string[] = [];
   events.subscribe((ids) => published.push(...ids));
   const dispatcher = new Dispatcher({ queue: tasks, functions, events, cancels, executor, logger: quiet, clock });

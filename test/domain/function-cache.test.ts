@@ -5,7 +5,7 @@ import type { FunctionRecord } from "../../src/domain/function-record.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
 function fn(id: string): FunctionRecord {
-  return { id, name: "f", source: "() => 1", code: "() => 1", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 };
+  return { id, tenant: "default", name: "f", source: "() => 1", code: "() => 1", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 };
 }
 
 /** A memory store that counts reads. */

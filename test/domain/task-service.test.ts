@@ -6,6 +6,9 @@ import { FunctionService } from "../../src/domain/function-service.ts";
 import { TaskService } from "../../src/domain/task-service.ts";
 import { counterIds, drainMicrotasks, FakeClock } from "../helpers/fake-clock.ts";
 
+/** The tenant every call of these tests is made as. */
+const T = "default";
+
 /** A checker that accepts sources starting with "(" and rejects the rest. */
 const checker: SourceChecker = {
   check: (src) => (src.startsWith("(") ? ok(src) : err({ kind: "InvalidFunction", message: "not a function", arg: { name: "source" } })),
@@ -33,69 +36,69 @@ async function finish(s: ReturnType<typeof setup>, result = "5"): Promise<string
 describe("TaskService", () => {
   test("register applies defaults, names the bad option, and rejects what the checker rejects", async () => {
     const s = setup();
-    const fn = await s.functions.register({ name: "add", source: "(a, b) => a + b" });
+    const fn = await s.functions.register({ tenant: T, name: "add", source: "(a, b) => a + b" });
     expect(fn.ok && fn.value.timeoutMs === 60_000 && fn.value.maxAttempts === 3).toBe(true);
-    const bad = await s.functions.register({ name: "x", source: "1 + 2" });
+    const bad = await s.functions.register({ tenant: T, name: "x", source: "1 + 2" });
     expect(bad.ok ? "" : bad.error.kind).toBe("InvalidFunction");
-    const badTimeout = await s.functions.register({ name: "x", source: "(x) => 1", timeoutMs: 0 });
+    const badTimeout = await s.functions.register({ tenant: T, name: "x", source: "(x) => 1", timeoutMs: 0 });
     expect(badTimeout.ok ? undefined : badTimeout.error).toMatchObject({ kind: "InvalidRequest", arg: { name: "timeoutMs" } });
-    const badAttempts = await s.functions.register({ name: "x", source: "(x) => 1", maxAttempts: 101 });
+    const badAttempts = await s.functions.register({ tenant: T, name: "x", source: "(x) => 1", maxAttempts: 101 });
     expect(badAttempts.ok ? undefined : badAttempts.error).toMatchObject({ kind: "InvalidRequest", arg: { name: "maxAttempts" } });
   });
 
   test("every registration is a new function, even with the same name", async () => {
     const s = setup();
-    const a = await s.functions.register({ name: "same", source: "() => 1" });
-    const b = await s.functions.register({ name: "same", source: "() => 1" });
+    const a = await s.functions.register({ tenant: T, name: "same", source: "() => 1" });
+    const b = await s.functions.register({ tenant: T, name: "same", source: "() => 1" });
     expect(a.ok && b.ok && a.value.id !== b.value.id).toBe(true);
-    expect((await s.functions.list()).length).toBe(2);
+    expect((await s.functions.list(T)).length).toBe(2);
   });
 
   test("execute checks the function and the argument array", async () => {
     const s = setup();
-    const unknown = await s.service.execute("nope", "[]");
+    const unknown = await s.service.execute(T, "nope", "[]");
     expect(unknown.ok ? "" : unknown.error.kind).toBe("UnknownFunction");
-    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
     for (const bad of ["{}", "not json", "3", 5]) {
-      const r = await s.service.execute(fn.value.id, bad);
+      const r = await s.service.execute(T, fn.value.id, bad);
       expect(r.ok ? "" : r.error.kind).toBe("InvalidRequest");
     }
-    const id = await s.service.execute(fn.value.id, "[1]");
+    const id = await s.service.execute(T, fn.value.id, "[1]");
     expect(id.ok).toBe(true);
-    if (id.ok) expect((await s.service.task(id.value)).ok).toBe(true);
+    if (id.ok) expect((await s.service.task(T, id.value)).ok).toBe(true);
   });
 
   test("a batch is all or nothing and names the bad index", async () => {
     const s = setup();
-    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
-    const r = await s.service.executeBatch(fn.value.id, ["[1]", "[2]", "{}", "[4]"]);
+    const r = await s.service.executeBatch(T, fn.value.id, ["[1]", "[2]", "{}", "[4]"]);
     expect(r.ok).toBe(false);
     expect(r.ok ? undefined : r.error).toMatchObject({ kind: "InvalidRequest", arg: { name: "args", index: 2 } });
     expect(await s.tasks.queueDepth()).toBe(0);
-    const okBatch = await s.service.executeBatch(fn.value.id, ["[1]", "[2]"]);
+    const okBatch = await s.service.executeBatch(T, fn.value.id, ["[1]", "[2]"]);
     expect(okBatch.ok && okBatch.value.length === 2).toBe(true);
-    const tooMany = await s.service.executeBatch(fn.value.id, Array.from({ length: 10_001 }, () => "[]"));
+    const tooMany = await s.service.executeBatch(T, fn.value.id, Array.from({ length: 10_001 }, () => "[]"));
     expect(tooMany.ok).toBe(false);
   });
 
   test("a full queue refuses with QueueFull", async () => {
     const s = setup(2);
-    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
-    expect((await s.service.executeBatch(fn.value.id, ["[1]", "[2]"])).ok).toBe(true);
-    const r = await s.service.execute(fn.value.id, "[3]");
+    expect((await s.service.executeBatch(T, fn.value.id, ["[1]", "[2]"])).ok).toBe(true);
+    const r = await s.service.execute(T, fn.value.id, "[3]");
     expect(r.ok ? "" : r.error.kind).toBe("QueueFull");
   });
 
   test("awaitTask answers as soon as the task is terminal", async () => {
     const s = setup();
-    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
-    const id = await s.service.execute(fn.value.id, "[1]");
+    const id = await s.service.execute(T, fn.value.id, "[1]");
     if (!id.ok) throw new Error("execute failed");
-    const waiting = s.service.awaitTask(id.value, 30_000);
+    const waiting = s.service.awaitTask(T, id.value, 30_000);
     await drainMicrotasks(); // let the waiter register
     await finish(s, "42");
     const t = await waiting;
@@ -105,12 +108,12 @@ describe("TaskService", () => {
 
   test("awaitTask gives up after the wait with the current status", async () => {
     const s = setup();
-    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
-    const id = await s.service.execute(fn.value.id, "[1]");
+    const id = await s.service.execute(T, fn.value.id, "[1]");
     if (!id.ok) throw new Error("execute failed");
     let settled = false;
-    const waiting = s.service.awaitTask(id.value, 5_000).then((r) => ((settled = true), r));
+    const waiting = s.service.awaitTask(T, id.value, 5_000).then((r) => ((settled = true), r));
     await drainMicrotasks();
     s.clock.advance(4_999);
     await drainMicrotasks();
@@ -122,11 +125,11 @@ describe("TaskService", () => {
 
   test("awaitAny returns the terminal tasks and lists pending and unknown ids", async () => {
     const s = setup();
-    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
-    const ids = await s.service.executeBatch(fn.value.id, ["[1]", "[2]"]);
+    const ids = await s.service.executeBatch(T, fn.value.id, ["[1]", "[2]"]);
     if (!ids.ok) throw new Error("execute failed");
-    const waiting = s.service.awaitAny([...ids.value, "ghost"], 10_000);
+    const waiting = s.service.awaitAny(T, [...ids.value, "ghost"], 10_000);
     await drainMicrotasks();
     const [first] = await s.tasks.claim(1, new AbortController().signal);
     await s.tasks.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
@@ -139,23 +142,23 @@ describe("TaskService", () => {
   });
   test("cancel makes the task CANCELLED, wakes its long-polls, signals dispatchers; errors for terminal and unknown", async () => {
     const s = setup();
-    const fn = await s.functions.register({ name: "f", source: "(x) => x" });
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
     if (!fn.ok) throw new Error("register failed");
-    const id = await s.service.execute(fn.value.id, "[1]");
+    const id = await s.service.execute(T, fn.value.id, "[1]");
     if (!id.ok) throw new Error("execute failed");
     const signalled: string[] = [];
     s.cancels.subscribe((ids) => signalled.push(...ids));
-    const waiting = s.service.awaitTask(id.value, 30_000);
+    const waiting = s.service.awaitTask(T, id.value, 30_000);
     await drainMicrotasks();
     expect(s.service.waitingCount()).toBe(1);
-    const c = await s.service.cancel(id.value);
+    const c = await s.service.cancel(T, id.value);
     expect(c.ok && c.value.status === "CANCELLED" && c.value.result === null).toBe(true);
     const t = await waiting; // no time passed: the cancel woke it
     expect(t.ok && t.value.status === "CANCELLED").toBe(true);
     expect(signalled).toEqual([id.value]);
-    const again = await s.service.cancel(id.value);
+    const again = await s.service.cancel(T, id.value);
     expect(again.ok ? "" : again.error).toEqual({ kind: "AlreadyTerminal", taskId: id.value, status: "CANCELLED" });
-    const unknown = await s.service.cancel("ghost");
+    const unknown = await s.service.cancel(T, "ghost");
     expect(unknown.ok ? "" : unknown.error.kind).toBe("UnknownTask");
     expect(signalled).toEqual([id.value]);
   });

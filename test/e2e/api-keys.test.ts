@@ -33,7 +33,7 @@ describe("start-up with a bad key", () => {
     const r = await runToExit(["src/app/api.ts", "--port", "0"], { FAAS_API_KEYS: `${KEY},secret-tiny`, REDIS_URL: "redis://127.0.0.1:1" });
     expect(r.code).toBe(2);
     expect(r.err).toContain("FAAS_API_KEYS");
-    expect(r.err).toContain("key 2 of 2");
+    expect(r.err).toContain("entry 2 of 2");
     expect(r.err).not.toContain("secret-tiny");
     expect(r.err).not.toContain(KEY);
   });

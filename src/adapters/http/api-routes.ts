@@ -47,8 +47,8 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       summary: "Register a function (source of one function expression, JavaScript or TypeScript)",
       body: S.RegisterBody,
       responses: { 201: reply("Registered", S.FunctionIdReply), 400: badRequest, 413: tooLarge },
-      handle: async ({ body }) => {
-        const fn = await d.functions.register({ name: body.name, source: body.payload, timeoutMs: body.timeout_ms, maxAttempts: body.max_attempts });
+      handle: async ({ body, caller }) => {
+        const fn = await d.functions.register({ tenant: caller.tenant, name: body.name, source: body.payload, timeoutMs: body.timeout_ms, maxAttempts: body.max_attempts });
         return fn.ok ? json({ function_id: fn.value.id }, 201) : domainErrorReply(fn.error);
       },
     }),
@@ -61,8 +61,8 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       summary: "Queue one task",
       body: S.ExecuteBody,
       responses: { 201: reply("Queued", S.TaskIdReply), 400: badRequest, 404: failure("Unknown function"), 413: tooLarge, 429: failure("Queue full (Retry-After)") },
-      handle: async ({ body }) => {
-        const id = await d.tasks.execute(body.function_id, body.payload, body.timeout_ms);
+      handle: async ({ body, caller }) => {
+        const id = await d.tasks.execute(caller.tenant, body.function_id, body.payload, body.timeout_ms);
         return id.ok ? json({ task_id: id.value }, 201) : domainErrorReply(id.error);
       },
     }),
@@ -75,8 +75,8 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       summary: "Queue many tasks of one function, all or nothing (at most 10,000)",
       body: S.ExecuteBatchBody,
       responses: { 201: reply("Queued, ids in order", S.TaskIdsReply), 400: badRequest, 404: failure("Unknown function"), 413: tooLarge, 429: failure("Queue full (Retry-After)") },
-      handle: async ({ body }) => {
-        const ids = await d.tasks.executeBatch(body.function_id, body.payloads, body.timeout_ms);
+      handle: async ({ body, caller }) => {
+        const ids = await d.tasks.executeBatch(caller.tenant, body.function_id, body.payloads, body.timeout_ms);
         return ids.ok ? json({ task_ids: ids.value }, 201) : domainErrorReply(ids.error, batchFields);
       },
     }),
@@ -89,8 +89,8 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       summary: "Every listed task that is terminal, waiting up to timeout_s until at least one is",
       body: S.WaitBody,
       responses: { 200: reply("Terminal, pending and unknown tasks", S.WaitReply), 400: badRequest, 413: tooLarge },
-      handle: async ({ body }) => {
-        const sweep = await d.tasks.awaitAny(body.task_ids, Math.round((body.timeout_s ?? 0) * 1000));
+      handle: async ({ body, caller }) => {
+        const sweep = await d.tasks.awaitAny(caller.tenant, body.task_ids, Math.round((body.timeout_s ?? 0) * 1000));
         if (!sweep.ok) return domainErrorReply(sweep.error);
         return json({ results: sweep.value.done.map(resultBody), pending: sweep.value.pending, unknown: sweep.value.unknown });
       },
@@ -103,8 +103,8 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       tag: "tasks",
       summary: "Task status",
       responses: { 200: reply("Status", S.StatusReply), 404: failure("Unknown or expired task") },
-      handle: async ({ params }) => {
-        const t = await d.tasks.task(params.task_id as string);
+      handle: async ({ params, caller }) => {
+        const t = await d.tasks.task(caller.tenant, params.task_id as string);
         return t.ok ? json({ task_id: t.value.id, status: t.value.status }) : domainErrorReply(t.error);
       },
     }),
@@ -117,7 +117,7 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       summary: "Task result; with ?wait=S, answers once terminal or after S seconds",
       query: [{ name: "wait", description: `Long-poll up to this many seconds (0 < wait <= ${MAX_WAIT_S})`, schema: { type: "number", exclusiveMinimum: 0, maximum: MAX_WAIT_S } }],
       responses: { 200: reply("Result (null until terminal)", S.ResultReply), 400: badRequest, 404: failure("Unknown or expired task") },
-      handle: async ({ params, url }) => {
+      handle: async ({ params, url, caller }) => {
         const waitParam = url.searchParams.get("wait");
         let waitMs = 0;
         if (waitParam !== null) {
@@ -127,7 +127,7 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
           }
           waitMs = Math.round(s * 1000);
         }
-        const t = await d.tasks.awaitTask(params.task_id as string, waitMs);
+        const t = await d.tasks.awaitTask(caller.tenant, params.task_id as string, waitMs);
         return t.ok ? json(resultBody(t.value)) : domainErrorReply(t.error);
       },
     }),
@@ -139,8 +139,8 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       tag: "tasks",
       summary: "Cancel a task: QUEUED never runs, RUNNING has its executor stopped; result stays null",
       responses: { 200: reply("Cancelled", S.CancelReply), 404: failure("Unknown or expired task"), 409: failure("Already terminal") },
-      handle: async ({ params }) => {
-        const t = await d.tasks.cancel(params.task_id as string);
+      handle: async ({ params, caller }) => {
+        const t = await d.tasks.cancel(caller.tenant, params.task_id as string);
         return t.ok ? json({ task_id: t.value.id, status: t.value.status }) : domainErrorReply(t.error);
       },
     }),
@@ -152,7 +152,7 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       tag: "functions",
       summary: "Registered functions",
       responses: { 200: reply("List", S.FunctionList) },
-      handle: async () => json({ functions: (await d.functions.list()).map((f) => functionBody(f, false)) }),
+      handle: async ({ caller }) => json({ functions: (await d.functions.list(caller.tenant)).map((f) => functionBody(f, false)) }),
     }),
     route({
       method: "GET",
@@ -163,9 +163,9 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       summary: "One function; ?source=true adds its payload",
       query: [{ name: "source", description: "true: include the function's source", schema: { type: "boolean" } }],
       responses: { 200: reply("Function", S.FunctionInfo), 404: failure("Unknown function") },
-      handle: async ({ params, url }) => {
+      handle: async ({ params, url, caller }) => {
         const id = params.function_id as string;
-        const fn = await d.functions.get(id);
+        const fn = await d.functions.get(id, caller.tenant);
         if (fn === undefined) return domainErrorReply({ kind: "UnknownFunction", functionId: id });
         return json(functionBody(fn, url.searchParams.get("source") === "true"));
       },

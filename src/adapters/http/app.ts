@@ -24,7 +24,8 @@ export interface HttpAppDeps {
   readonly functions: FunctionService;
   readonly tasks: TaskService;
   readonly health: () => Promise<{ queued: number }>;
-  readonly metrics: () => Promise<MetricsReport>;
+  /** What /metrics shows a viewer: its tenant's tasks and functions, or everyone's for admin. */
+  readonly metrics: (viewer: string) => Promise<MetricsReport>;
   readonly version: string;
   /** Accepted API keys; none: the API is open. */
   readonly keys: readonly ApiKeyEntry[];

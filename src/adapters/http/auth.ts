@@ -20,6 +20,7 @@ import { timingSafeEqual } from "node:crypto";
 import { readCookie, SESSION_COOKIE, type Sessions } from "./dashboard/sessions.ts";
 import { errorReply } from "./replies.ts";
 import type { Access, Caller } from "./route.ts";
+import { DEFAULT_TENANT } from "../../domain/tenant.ts";
 
 /** One accepted API key and the tenant it belongs to. */
 export interface ApiKeyEntry {
@@ -27,8 +28,6 @@ export interface ApiKeyEntry {
   readonly key: string;
 }
 
-/** The tenant every caller is when API keys are off. */
-export const DEFAULT_TENANT = "default";
 
 /**
  * A set of keys checked in constant time.

@@ -6,7 +6,7 @@ export { createHandler, type FetchHandler, type HandlerOptions } from "./handler
 export { startHttpServer, type HttpServerOptions } from "./server.ts";
 export { openApiDocument } from "./openapi.ts";
 export { PROMETHEUS_CONTENT_TYPE, renderMetrics, type MetricsReport, type ProcessFacts } from "./prometheus.ts";
-export { ApiKeys, Authenticator, DEFAULT_TENANT, type ApiKeyEntry } from "./auth.ts";
+export { ApiKeys, Authenticator, type ApiKeyEntry } from "./auth.ts";
 export { Sessions, readCookie, SESSION_COOKIE } from "./dashboard/sessions.ts";
 export { httpApp, type HttpAppDeps } from "./app.ts";
 export type { Route, Caller, Access } from "./route.ts";

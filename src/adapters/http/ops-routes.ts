@@ -19,7 +19,8 @@ import * as S from "./schemas.ts";
 export interface OpsRouteDeps {
   /** Facts /healthz adds to `status: "ok"`; throws a backend error when the backend is down. */
   readonly health: () => Promise<{ queued: number }>;
-  readonly metrics: () => Promise<MetricsReport>;
+  /** What /metrics shows a viewer: its tenant's tasks and functions, or everyone's for admin. */
+  readonly metrics: (viewer: string) => Promise<MetricsReport>;
   /** The OpenAPI document as JSON text (built once from the full table). */
   readonly document: () => string;
 }
@@ -51,7 +52,7 @@ export function opsRoutes(d: OpsRouteDeps): Route[] {
       tag: "operations",
       summary: "Prometheus metrics (text format 0.0.4): task counters of the whole deployment, queue depth, duration histogram, process facts",
       responses: { 200: { description: "Prometheus text exposition", contentType: "text/plain; version=0.0.4", schema: S.Text } },
-      handle: async () => new Response(renderMetrics(await d.metrics()), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } }),
+      handle: async ({ caller }) => new Response(renderMetrics(await d.metrics(caller.tenant)), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } }),
     }),
     route({
       method: "GET",

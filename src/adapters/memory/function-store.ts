@@ -13,11 +13,12 @@ export class MemoryFunctionStore implements FunctionStore {
     return this.byId.get(id);
   }
 
-  async list(): Promise<FunctionRecord[]> {
-    return [...this.byId.values()];
+  async list(tenant?: string): Promise<FunctionRecord[]> {
+    const all = [...this.byId.values()];
+    return tenant === undefined ? all : all.filter((f) => f.tenant === tenant);
   }
 
-  async count(): Promise<number> {
-    return this.byId.size;
+  async count(tenant?: string): Promise<number> {
+    return tenant === undefined ? this.byId.size : (await this.list(tenant)).length;
   }
 }

@@ -6,7 +6,7 @@
  * It keeps the task counters (TaskStats) where it changes tasks: enqueue, apply and cancel.
  */
 import type { DomainError } from "../../domain/errors.ts";
-import { TaskCounters, type StatsSnapshot } from "../../domain/metrics.ts";
+import { sumStats, TaskCounters, type StatsSnapshot } from "../../domain/metrics.ts";
 import type { Clock, DispatchQueue, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import { applyTransition, cancelTask, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
@@ -25,7 +25,8 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
   private readonly claimers = new Set<() => void>();
   /** How many tasks are QUEUED (the queue may also hold ids of tasks cancelled while queued). */
   private queued = 0;
-  private readonly counters = new TaskCounters();
+  /** Counters and QUEUED count per tenant (GET /metrics shows a tenant its own). */
+  private readonly byTenant = new Map<string, { counters: TaskCounters; queued: number }>();
 
   constructor(private readonly o: MemoryTaskStoreOptions) {}
 
@@ -37,7 +38,11 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
       this.queue.push(t.id);
     }
     this.queued += tasks.length;
-    this.counters.submitted(tasks.length);
+    for (const t of tasks) {
+      const c = this.tenant(t.tenant);
+      c.counters.submitted(1);
+      c.queued++;
+    }
     this.wake();
     return ok(undefined);
   }
@@ -74,6 +79,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
         if (task === undefined || task.status !== "QUEUED") continue; // cancelled while queued
         const running = startAttempt(task, now);
         this.tasks.set(id, running);
+        this.tenant(task.tenant).queued--;
         claimed.push(running);
       }
       this.queued -= claimed.length;
@@ -91,14 +97,16 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
       if (next === undefined) continue;
       this.tasks.set(next.id, next);
       changed.push(next);
+      const c = this.tenant(next.tenant);
       if (next.status === "QUEUED") {
         this.queue.push(next.id);
         this.queued++;
-        this.counters.retried();
+        c.queued++;
+        c.counters.retried();
         requeued = true;
       } else if (isTerminal(next.status)) {
         this.expiries.push({ id: next.id, at: now + this.o.retentionMs });
-        this.counters.finished(next, now);
+        c.counters.finished(next, now);
       }
     }
     if (requeued) this.wake();
@@ -116,15 +124,29 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
     const now = this.o.clock.now();
     const cancelled = cancelTask(task, now);
     if (!cancelled.ok) return cancelled;
-    if (task.status === "QUEUED") this.queued--;
+    const c = this.tenant(task.tenant);
+    if (task.status === "QUEUED") {
+      this.queued--;
+      c.queued--;
+    }
     this.tasks.set(id, cancelled.value);
     this.expiries.push({ id, at: now + this.o.retentionMs });
-    this.counters.finished(cancelled.value, now);
+    c.counters.finished(cancelled.value, now);
     return cancelled;
   }
 
-  async snapshot(): Promise<StatsSnapshot> {
-    return this.counters.snapshot(this.queued);
+  async snapshot(tenant?: string): Promise<StatsSnapshot> {
+    if (tenant !== undefined) {
+      const c = this.byTenant.get(tenant);
+      return c === undefined ? new TaskCounters().snapshot(0) : c.counters.snapshot(c.queued);
+    }
+    return sumStats([...this.byTenant.values()].map((c) => c.counters.snapshot(c.queued)));
+  }
+
+  private tenant(name: string): { counters: TaskCounters; queued: number } {
+    let c = this.byTenant.get(name);
+    if (c === undefined) this.byTenant.set(name, (c = { counters: new TaskCounters(), queued: 0 }));
+    return c;
   }
 
   private wake(): void {

@@ -94,7 +94,7 @@ export class RedisDispatchQueue implements DispatchQueue {
         if (taken.length > 0) return taken;
       }
       const args = [GROUP, this.o.dispatcherId, max, this.clock.now(), this.keys.taskPrefix];
-      const reply = await this.runClaiming(() => CLAIM.run(this.redis, [this.keys.queue, this.keys.queued], args));
+      const reply = await this.runClaiming(() => CLAIM.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.statsPrefix], args));
       if (reply[0] !== "") {
         // Nothing queued: after a block time of waiting, answer [] so the caller sees a healthy,
         // idle queue (and can say so in its /healthz) before asking again.
@@ -114,7 +114,7 @@ export class RedisDispatchQueue implements DispatchQueue {
   async reclaim(max: number): Promise<Task[]> {
     await this.liveness.ensure();
     const args = [GROUP, this.o.dispatcherId, max, this.clock.now(), this.keys.taskPrefix, this.keys.livePrefix];
-    const reply = await this.runClaiming(() => RECLAIM.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args));
+    const reply = await this.runClaiming(() => RECLAIM.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.statsPrefix], args));
     if (reply.length > 0) this.logger?.log("info", "took over tasks of a dead dispatcher", { tasks: reply.length });
     return this.hold(reply);
   }
@@ -123,7 +123,7 @@ export class RedisDispatchQueue implements DispatchQueue {
     if (transitions.length === 0) return [];
     const args: (string | number)[] = [GROUP, this.clock.now(), this.o.retentionMs, this.keys.taskPrefix];
     for (const t of transitions) args.push(t.taskId, t.attempt, t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "");
-    const reply = (await guarded(() => APPLY.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args))) as string[];
+    const reply = (await guarded(() => APPLY.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.statsPrefix], args))) as string[];
     // Settled attempts are forgotten (their entries were acked by the script).
     for (const s of transitions) if (this.held.get(s.taskId)?.attempt === s.attempt) this.held.delete(s.taskId);
     return reply.map(decodeTask);
@@ -167,7 +167,7 @@ export class RedisDispatchQueue implements DispatchQueue {
       return [];
     }
     const args = [GROUP, this.o.dispatcherId, this.clock.now(), this.keys.taskPrefix, ...lost];
-    const reply = await this.runClaiming(() => ADOPT.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args));
+    const reply = await this.runClaiming(() => ADOPT.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.statsPrefix], args));
     if (reply.length > 0) this.logger?.log("warn", "adopted tasks whose claim reply was lost", { tasks: reply.length });
     return this.hold(reply);
   }

@@ -12,8 +12,10 @@ export interface RedisKeys {
   readonly queue: string;
   /** Count of QUEUED tasks (queued, not yet claimed): the queue depth. */
   readonly queued: string;
-  /** Hash of task counters (GET /metrics), changed by the scripts that change tasks; see task-stats.ts. */
-  readonly stats: string;
+  /** Prefix of the per-tenant hashes of task counters (GET /metrics), `<statsPrefix><tenant>`; see task-stats.ts. */
+  readonly statsPrefix: string;
+  /** Set of the tenants that have counters. */
+  readonly tenants: string;
   /** Hash: function id -> JSON of the FunctionRecord. */
   readonly functions: string;
   /** Pub/sub channel carrying "these tasks are terminal" notifications. */
@@ -26,6 +28,7 @@ export interface RedisKeys {
   readonly livePrefix: string;
   task(id: string): string;
   live(dispatcherId: string): string;
+  statsOf(tenant: string): string;
 }
 
 /** The consumer group every dispatcher reads the queue through. */
@@ -38,7 +41,9 @@ export function redisKeys(prefix: string): RedisKeys {
     prefix,
     queue: `${prefix}:queue`,
     queued: `${prefix}:queued`,
-    stats: `${prefix}:stats`,
+    statsPrefix: `${prefix}:stats:`,
+    tenants: `${prefix}:tenants`,
+    statsOf: (tenant) => `${prefix}:stats:${tenant}`,
     functions: `${prefix}:functions`,
     events: `${prefix}:events`,
     cancels: `${prefix}:cancels`,

@@ -13,6 +13,7 @@ import type { Task } from "../../domain/task.ts";
 export function encodeTask(t: Task): string {
   return JSON.stringify({
     id: t.id.toWellFormed(),
+    tenant: t.tenant,
     functionId: t.functionId.toWellFormed(),
     args: t.args.toWellFormed(),
     status: t.status,
@@ -35,6 +36,7 @@ export function decodeStored(json: string): { task: Task; entry: string | undefi
   const s = JSON.parse(json) as Task & { entry?: string };
   const task: Task = {
     id: s.id,
+    tenant: s.tenant ?? "default",
     functionId: s.functionId,
     args: s.args,
     status: s.status,

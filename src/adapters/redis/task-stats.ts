@@ -1,8 +1,11 @@
 /**
- * The task counters as kept in Redis: one hash (`<prefix>:stats`) changed with HINCRBY by the scripts
- * that change tasks (enqueue, apply, cancel, reclaim, adopt), one HINCRBY per field per call. Fields:
+ * The task counters as kept in Redis: one hash per tenant (`<prefix>:stats:<tenant>`, the tenants
+ * listed in the set `<prefix>:tenants`) changed with HINCRBY by the scripts that change tasks (enqueue,
+ * claim, apply, cancel, reclaim, adopt), one HINCRBY per tenant and field per call. Fields:
  *
  * - `submitted`: tasks enqueued
+ * - `queued`: tasks QUEUED now
+ * - `functions`: functions registered
  * - `finished:<COMPLETED|FAILED|CANCELLED>`: tasks that became terminal
  * - `failed:<label>`: FAILED tasks by error label (failureLabel in domain/metrics.ts)
  * - `retries`: lost attempts after which the task runs again (re-queued, or taken over from a dead dispatcher)
@@ -13,8 +16,8 @@
  */
 import { DURATION_BUCKETS_MS, FINISHED_STATUSES, emptyStats, type StatsSnapshot } from "../../domain/metrics.ts";
 
-/** The snapshot held in an HGETALL reply of the stats hash (`[field, value, ...]`) and the queued count. */
-export function decodeStats(fields: readonly string[], queued: string | null | false): StatsSnapshot {
+/** The snapshot held in an HGETALL reply of a stats hash (`[field, value, ...]`). */
+export function decodeStats(fields: readonly string[]): StatsSnapshot {
   const base = emptyStats();
   const finished = { ...base.finished };
   const failures: Record<string, number> = {};
@@ -22,12 +25,14 @@ export function decodeStats(fields: readonly string[], queued: string | null | f
   let submitted = 0;
   let retries = 0;
   let sumMs = 0;
+  let queued = 0;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const field = fields[i] as string;
     const n = Number(fields[i + 1]);
     if (field === "submitted") submitted = n;
     else if (field === "retries") retries = n;
     else if (field === "duration_sum_ms") sumMs = n;
+    else if (field === "queued") queued = n;
     else if (field.startsWith("finished:")) {
       const status = field.slice("finished:".length);
       if ((FINISHED_STATUSES as readonly string[]).includes(status)) finished[status as keyof typeof finished] = n;
@@ -37,5 +42,5 @@ export function decodeStats(fields: readonly string[], queued: string | null | f
       if (Number.isInteger(b) && b >= 0 && b <= DURATION_BUCKETS_MS.length) buckets[b] = n;
     }
   }
-  return { submitted, finished, failures, retries, queued: Number(queued || 0), duration: { buckets, sumMs } };
+  return { submitted, finished, failures, retries, queued, duration: { buckets, sumMs } };
 }

@@ -13,7 +13,7 @@
  */
 import type Redis from "ioredis";
 import type { DomainError } from "../../domain/errors.ts";
-import type { StatsSnapshot } from "../../domain/metrics.ts";
+import { sumStats, type StatsSnapshot } from "../../domain/metrics.ts";
 import type { Clock, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import type { Task } from "../../domain/task.ts";
@@ -46,12 +46,13 @@ export class RedisTaskStore implements TaskStore, TaskStats {
   async enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>> {
     const first = tasks[0];
     if (first === undefined) return ok(undefined);
-    const args: (string | number)[] = [maxQueue, this.keys.taskPrefix, first.functionId];
+    const args: (string | number)[] = [maxQueue, this.keys.taskPrefix, first.functionId, first.tenant];
     for (const t of tasks) {
       if (t.functionId !== first.functionId) throw new Error(`enqueue takes tasks of one function, got ${first.functionId} and ${t.functionId}`);
       args.push(t.id, encodeTask(t));
     }
-    const reply = (await guarded(() => ENQUEUE.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats, this.keys.functions], args))) as [number, number?];
+    const keys = [this.keys.queue, this.keys.queued, this.keys.statsOf(first.tenant), this.keys.functions, this.keys.tenants];
+    const reply = (await guarded(() => ENQUEUE.run(this.redis, keys, args))) as [number, number?];
     if (reply[0] === 1) return ok(undefined);
     if (reply[0] === -1) return err({ kind: "UnknownFunction", functionId: first.functionId });
     return err({ kind: "QueueFull", depth: Number(reply[1]), limit: maxQueue, retryAfterS: 1 });
@@ -74,14 +75,14 @@ export class RedisTaskStore implements TaskStore, TaskStats {
 
   async cancel(id: string): Promise<Result<Task, DomainError>> {
     const args = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.task(id)];
-    const reply = (await guarded(() => CANCEL.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.stats], args))) as [string, string?];
+    const reply = (await guarded(() => CANCEL.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.statsPrefix], args))) as [string, string?];
     if (reply[0] === "CANCELLED") return ok(decodeTask(reply[1] as string));
     if (reply[0] === "AlreadyTerminal") return err({ kind: "AlreadyTerminal", taskId: id, status: String(reply[1]) });
     return err({ kind: "UnknownTask", taskId: id });
   }
 
-  async snapshot(): Promise<StatsSnapshot> {
-    const [fields, queued] = (await guarded(() => READ_STATS.run(this.redis, [this.keys.stats, this.keys.queued], []))) as [string[], string | null];
-    return decodeStats(fields, queued);
+  async snapshot(tenant?: string): Promise<StatsSnapshot> {
+    const hashes = (await guarded(() => READ_STATS.run(this.redis, [this.keys.tenants, this.keys.statsPrefix], [tenant ?? ""]))) as string[][];
+    return sumStats(hashes.map(decodeStats));
   }
 }

@@ -7,6 +7,7 @@ import { FunctionSourceChecker } from "../../adapters/js-source/index.ts";
 import { FunctionService } from "../../domain/function-service.ts";
 import type { CancelSignals, Clock, FunctionStore, IdGen, Logger, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { TaskService } from "../../domain/task-service.ts";
+import type { ApiKeyEntry } from "../config.ts";
 import { metricsReport } from "./metrics.ts";
 import pkg from "../../../package.json" with { type: "json" };
 
@@ -15,7 +16,7 @@ export interface HttpSideConfig {
   readonly host: string;
   readonly maxBodyBytes: number;
   readonly maxQueue: number;
-  readonly apiKeys: readonly string[];
+  readonly apiKeys: readonly ApiKeyEntry[];
 }
 
 export interface HttpSideDeps {
@@ -48,7 +49,7 @@ export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
     health: d.health,
     metrics: metricsReport(d.tasks, d.functions),
     version: pkg.version,
-    keys: c.apiKeys.map((key) => ({ tenant: "default", key })),
+    keys: c.apiKeys,
     clock: d.clock,
     logger: d.logger,
     maxBodyBytes: c.maxBodyBytes,

@@ -5,10 +5,13 @@
 import type { MetricsReport } from "../../adapters/http/index.ts";
 import { processFacts } from "../../adapters/system/index.ts";
 import type { FunctionStore, TaskStats } from "../../domain/ports.ts";
+import { scopeOf } from "../../domain/tenant.ts";
 
-export function metricsReport(stats: TaskStats, functions: FunctionStore): () => Promise<MetricsReport> {
-  return async () => {
-    const [snapshot, count] = await Promise.all([stats.snapshot(), functions.count()]);
+/** The report a viewer sees: its tenant's counters (everyone's for admin) and this process' facts. */
+export function metricsReport(stats: TaskStats, functions: FunctionStore): (viewer: string) => Promise<MetricsReport> {
+  return async (viewer) => {
+    const scope = scopeOf(viewer);
+    const [snapshot, count] = await Promise.all([stats.snapshot(scope), functions.count(scope)]);
     return { stats: snapshot, functions: count, process: processFacts() };
   };
 }

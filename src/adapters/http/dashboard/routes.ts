@@ -26,7 +26,8 @@ import { SESSION_COOKIE, type Sessions } from "./sessions.ts";
 export interface DashboardDeps {
   readonly functions: FunctionService;
   readonly tasks: TaskService;
-  readonly metrics: () => Promise<MetricsReport>;
+  /** The report for a viewer (its tenant's tasks, or all for admin). */
+  readonly metrics: (viewer: string) => Promise<MetricsReport>;
   readonly version: string;
   readonly keys: ApiKeys;
   readonly sessions: Sessions;
@@ -64,7 +65,7 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
       denied,
       handle: async ({ req, url, caller }) => {
         const taskId = url.searchParams.get("task")?.trim() ?? "";
-        const [report, functions, lookup] = await Promise.all([d.metrics(), d.functions.list(), lookupTask(d.tasks, taskId)]);
+        const [report, functions, lookup] = await Promise.all([d.metrics(caller.tenant), d.functions.list(caller.tenant), lookupTask(d.tasks, caller.tenant, taskId)]);
         const newest = functions.sort((a, b) => b.createdAt - a.createdAt).slice(0, MAX_FUNCTIONS_SHOWN);
         const view = { version: d.version, report, functions: newest, functionCount: functions.length, refreshS: d.refreshS ?? 5, ...(lookup !== undefined && { lookup }) };
         const res = htmlReply(renderDashboard(view));
@@ -101,10 +102,10 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
   ];
 }
 
-async function lookupTask(tasks: TaskService, taskId: string): Promise<TaskLookup | undefined> {
+async function lookupTask(tasks: TaskService, viewer: string, taskId: string): Promise<TaskLookup | undefined> {
   if (taskId === "") return undefined;
   if (taskId.length > MAX_TASK_ID) return { taskId: taskId.slice(0, MAX_TASK_ID), found: false, message: `A task id has at most ${MAX_TASK_ID} characters, got ${taskId.length}` };
-  const t = await tasks.task(taskId);
+  const t = await tasks.task(viewer, taskId);
   if (!t.ok) return { taskId, found: false, message: `No task ${taskId} (unknown, or expired after the retention period)` };
   return { taskId, found: true, status: t.value.status, result: isTerminal(t.value.status) ? t.value.result : null };
 }

@@ -5,11 +5,11 @@ import { SHARED_LUA } from "./shared.ts";
  * Applies fenced transitions: each only while its task is RUNNING with the same attempt (a stale
  * attempt never overwrites a newer one). A terminal task gets its result and expires after the
  * retention period (SET ... PX, one command per task); its queue entry is acked and deleted. A QUEUED
- * task (retry) goes back on the queue as a new entry and counts as queued again. The stats hash counts
- * the tasks finished (by status, failure label and submit-to-terminal time) and retried, one HINCRBY
- * per field per call.
+ * task (retry) goes back on the queue as a new entry and counts as queued again. Each tenant's stats
+ * hash counts its tasks finished (by status, failure label and submit-to-terminal time) and retried,
+ * one HINCRBY per tenant and field per call.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] stats hash
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
  * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key prefix, then 5 per
  * transition: task id, attempt, new status, result (JSON text; '' stands for null), error label (for
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts). Only the first
@@ -41,16 +41,15 @@ for k = 1, #keys do
       redis.call('SET', keys[k], json)
       redis.call('XADD', KEYS[1], '*', 't', ARGV[i])
       requeued = requeued + 1
+      bump(stats, tenant_of(t), 'queued', 1)
+      bump(stats, tenant_of(t), 'retries', 1)
     else
       redis.call('SET', keys[k], json, 'PX', ARGV[3])
       count_finished(stats, t, now, ARGV[i + 4])
     end
   end
 end
-if requeued > 0 then
-  redis.call('INCRBY', KEYS[2], requeued)
-  stats.retries = requeued
-end
+if requeued > 0 then redis.call('INCRBY', KEYS[2], requeued) end
 flush_stats(KEYS[3], stats)
 ack_all(KEYS[1], ARGV[1], done)
 return out

@@ -10,9 +10,9 @@ import { SHARED_LUA } from "./shared.ts";
  * - RUNNING: the entry pending on its dispatcher is acked and deleted here, since no transition of that
  *   attempt will ever apply (the fence refuses them), so nothing else would; a dead dispatcher's reclaim
  *   then never sees it either.
- * The stats hash counts it as finished CANCELLED, with its submit-to-cancel time.
+ * Its tenant's stats hash counts it as finished CANCELLED, with its submit-to-cancel time.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] stats hash
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
  * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key
  * Returns {'CANCELLED', task JSON}, {'AlreadyTerminal', status} or {'UnknownTask'}.
  */
@@ -22,7 +22,11 @@ export const CANCEL = new LuaScript(
 local t = decode_task(ARGV[4], redis.call('GET', ARGV[4]))
 if not t then return {'UnknownTask'} end
 if t.status ~= 'QUEUED' and t.status ~= 'RUNNING' then return {'AlreadyTerminal', t.status} end
-if t.status == 'QUEUED' then redis.call('DECRBY', KEYS[2], 1) end
+local stats = {}
+if t.status == 'QUEUED' then
+  redis.call('DECRBY', KEYS[2], 1)
+  bump(stats, tenant_of(t), 'queued', -1)
+end
 if t.status == 'RUNNING' and t.entry then ack_all(KEYS[1], ARGV[1], {t.entry}) end
 t.status = 'CANCELLED'
 t.result = cjson.null
@@ -30,7 +34,6 @@ t.updatedAt = tonumber(ARGV[2])
 t.entry = nil
 local json = cjson.encode(t)
 redis.call('SET', ARGV[4], json, 'PX', ARGV[3])
-local stats = {}
 count_finished(stats, t, t.updatedAt, nil)
 flush_stats(KEYS[3], stats)
 return {'CANCELLED', json}

@@ -7,7 +7,7 @@ import { SHARED_LUA } from "./shared.ts";
  * task being marked. Entries whose task is gone or not QUEUED are acked and dropped. Creates the group
  * when missing (first use, or Redis restarted empty).
  *
- * KEYS[1] queue stream, KEYS[2] queued counter
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
  * ARGV[1] group, ARGV[2] consumer (dispatcher id), ARGV[3] max entries, ARGV[4] now (ms),
  * ARGV[5] task key prefix
  * Returns {'', task JSON...} when entries were read; {last id} when none were waiting: the id a
@@ -31,7 +31,7 @@ if not r then
   return {'0-0'}
 end
 local drop = {}
-local out = hand_out(KEYS[1], ARGV[1], KEYS[2], nil, ARGV[5], entry_pairs(r[1][2], drop), tonumber(ARGV[4]), drop)
+local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], entry_pairs(r[1][2], drop), tonumber(ARGV[4]), drop)
 table.insert(out, 1, '')
 return out
 `,

@@ -9,20 +9,23 @@ import { DURATION_BUCKETS_MS } from "../../../domain/metrics.ts";
  * start_attempts(task_prefix, entries, now): entries = {{entry id, task id}, ...}. Each task that is
  * QUEUED, or RUNNING on that same entry (taken over from a dead dispatcher), becomes RUNNING with its
  * attempt counted and the entry noted (finishing the task acks it). Returns the new task JSONs, the
- * entry ids to drop (task gone, terminal or unreadable), how many were QUEUED (the queued count) and how
- * many were RUNNING and may still run (attempts lost with their dispatcher and retried: the retries counter).
+ * entry ids to drop (task gone, terminal or unreadable), and two tables by tenant: how many were QUEUED
+ * (the queued counters) and how many were RUNNING and may still run (attempts lost with their
+ * dispatcher and retried: the retries counters).
  *
  * ack_all(queue, group, ids): XACK and XDEL the entries.
  *
- * hand_out(queue, group, queued_key, stats_key, task_prefix, entries, now, drop): what every script that
- * gives entries to a dispatcher does (claim, reclaim, adopt): start_attempts, then the queued counter,
- * the retries counter (stats_key may be nil), and XACK+XDEL of what was dropped (added to `drop`).
- * Returns the new task JSONs.
+ * hand_out(queue, group, queued_key, stats_prefix, task_prefix, entries, now, drop): what every script
+ * that gives entries to a dispatcher does (claim, reclaim, adopt): start_attempts, then the queued
+ * counter (all tenants) and each tenant's queued and retries counters, and XACK+XDEL of what was
+ * dropped (added to `drop`). Returns the new task JSONs.
  *
- * Task counters (the stats hash, fields in task-stats.ts) are added up per call in a Lua table and
- * written with one HINCRBY per field that moved, however many tasks the call carries:
+ * Task counters live in one hash per tenant, `<stats_prefix><tenant>` (fields in task-stats.ts). They
+ * are added up per call in a Lua table by tenant and written with one HINCRBY per tenant and field
+ * that moved, however many tasks the call carries: bump(acc, tenant, field, n);
  * count_finished(acc, task, now, error_label) counts a task that just became terminal (status, failure
- * label when FAILED, submit-to-terminal time in its histogram bucket); flush_stats(key, acc) writes them.
+ * label when FAILED, submit-to-terminal time in its histogram bucket); flush_stats(stats_prefix, acc)
+ * writes them.
  */
 export const SHARED_LUA = `
 local DURATION_BOUNDS = {${DURATION_BUCKETS_MS.join(", ")}}
@@ -39,6 +42,11 @@ local function mset_all(pairs)
   for i = 1, #pairs, 1000 do redis.call('MSET', unpack(pairs, i, math.min(i + 999, #pairs))) end
 end
 
+local function tenant_of(t)
+  if type(t.tenant) == 'string' and t.tenant ~= '' then return t.tenant end
+  return 'default'
+end
+
 local function decode_task(key, raw)
   if not raw then return nil end
   local okay, t = pcall(cjson.decode, raw)
@@ -51,14 +59,15 @@ local function start_attempts(task_prefix, entries, now)
   local keys = {}
   for i, e in ipairs(entries) do keys[i] = task_prefix .. e[2] end
   local raws = mget_all(keys)
-  local out, drop, writes, queued, retried = {}, {}, {}, 0, 0
+  local out, drop, writes, queued, retried = {}, {}, {}, {}, {}
   for i, e in ipairs(entries) do
     local t = decode_task(keys[i], raws[i])
     if t and (t.status == 'QUEUED' or (t.status == 'RUNNING' and t.entry == e[1])) then
+      local tenant = tenant_of(t)
       if t.status == 'QUEUED' then
-        queued = queued + 1
+        queued[tenant] = (queued[tenant] or 0) + 1
       elseif t.attempt < t.maxAttempts then
-        retried = retried + 1
+        retried[tenant] = (retried[tenant] or 0) + 1
       end
       t.status = 'RUNNING'
       t.attempt = t.attempt + 1
@@ -84,24 +93,42 @@ local function ack_all(queue, group, ids)
   end
 end
 
-local function hand_out(queue, group, queued_key, stats_key, task_prefix, entries, now, drop)
+local function bump(acc, tenant, field, n)
+  local fields = acc[tenant]
+  if not fields then
+    fields = {}
+    acc[tenant] = fields
+  end
+  fields[field] = (fields[field] or 0) + n
+end
+
+local function flush_stats(stats_prefix, acc)
+  for tenant, fields in pairs(acc) do
+    for field, n in pairs(fields) do redis.call('HINCRBY', stats_prefix .. tenant, field, string.format('%d', n)) end
+  end
+end
+
+local function hand_out(queue, group, queued_key, stats_prefix, task_prefix, entries, now, drop)
   local out, dropped, queued, retried = start_attempts(task_prefix, entries, now)
   for _, id in ipairs(dropped) do drop[#drop + 1] = id end
-  if queued > 0 then redis.call('DECRBY', queued_key, queued) end
-  if retried > 0 and stats_key then redis.call('HINCRBY', stats_key, 'retries', retried) end
+  local total, acc = 0, {}
+  for tenant, n in pairs(queued) do
+    total = total + n
+    bump(acc, tenant, 'queued', -n)
+  end
+  for tenant, n in pairs(retried) do bump(acc, tenant, 'retries', n) end
+  if total > 0 then redis.call('DECRBY', queued_key, total) end
+  flush_stats(stats_prefix, acc)
   ack_all(queue, group, drop)
   return out
 end
 
-local function bump(acc, field, n)
-  acc[field] = (acc[field] or 0) + n
-end
-
 local function count_finished(acc, t, now, error_label)
-  bump(acc, 'finished:' .. t.status, 1)
+  local tenant = tenant_of(t)
+  bump(acc, tenant, 'finished:' .. t.status, 1)
   if t.status == 'FAILED' then
     if not error_label or error_label == '' then error_label = 'UserError' end
-    bump(acc, 'failed:' .. error_label, 1)
+    bump(acc, tenant, 'failed:' .. error_label, 1)
   end
   local ms = math.floor(now - (tonumber(t.createdAt) or now))
   if ms < 0 then ms = 0 end
@@ -112,12 +139,8 @@ local function count_finished(acc, t, now, error_label)
       break
     end
   end
-  bump(acc, 'duration:' .. bucket, 1)
-  bump(acc, 'duration_sum_ms', ms)
-end
-
-local function flush_stats(key, acc)
-  for field, n in pairs(acc) do redis.call('HINCRBY', key, field, string.format('%d', n)) end
+  bump(acc, tenant, 'duration:' .. bucket, 1)
+  bump(acc, tenant, 'duration_sum_ms', ms)
 end
 
 -- {{entry id, task id}, ...} from an XREADGROUP / XCLAIM reply; entries deleted meanwhile are dropped
