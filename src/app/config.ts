@@ -17,6 +17,8 @@ export interface EmbeddedConfig extends ExecutorSettings {
   readonly logLevel: LogLevel;
   /** --api-keys / FAAS_API_KEYS / FAAS_API_KEYS_FILE: the accepted API keys and their tenants; empty means the API is open. */
   readonly apiKeys: readonly ApiKeyEntry[];
+  /** Bytes of results one POST /wait reply carries at most (default 32 MiB; not a flag). */
+  readonly waitReplyBytes?: number;
 }
 
 /** One accepted API key and the tenant it belongs to. */

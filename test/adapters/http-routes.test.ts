@@ -11,6 +11,8 @@ import { route, type Route } from "../../src/adapters/http/route.ts";
 import { Router } from "../../src/adapters/http/router.ts";
 import type { Logger } from "../../src/domain/ports.ts";
 import { memoryHttpApp } from "../helpers/http-app.ts";
+import { startEmbeddedHere, stopAllHere } from "../helpers/roots.ts";
+import { call, register, submit } from "../../scripts/lib/http.ts";
 
 const noop = async (): Promise<Response> => new Response("ok");
 function r(method: "GET" | "POST" | "DELETE", path: string): Route {
@@ -98,5 +100,30 @@ describe("the app's table", () => {
     expect(res.status).toBe(413);
     expect(((await res.json()) as any).error).toBe("PayloadTooLarge");
     expect(pulled).toBeLessThan(10); // 512 MB were offered; a few chunks were read
+  });
+});
+
+describe("POST /wait caps its reply by bytes", () => {
+  test("terminal tasks past the cap stay in pending and come with the next call; at least one result always comes", async () => {
+    const app = startEmbeddedHere({ waitReplyBytes: 100_000 });
+    try {
+      const fid = await register(app.url, "(n) => 'z'.repeat(n)");
+      const ids = await submit(app.url, fid, ["[40000]", "[40000]", "[40000]", "[400000]"]);
+      const seen = new Set<string>();
+      let pending = ids;
+      let calls = 0;
+      while (pending.length > 0) {
+        const r = await call(`${app.url}/wait`, { task_ids: pending, timeout_s: 10 });
+        calls++;
+        const bytes = r.body.results.reduce((n: number, t: { result: string }) => n + t.result.length, 0);
+        expect(r.body.results.length === 1 || bytes <= 100_000).toBe(true);
+        for (const t of r.body.results) seen.add(t.task_id);
+        pending = r.body.pending;
+      }
+      expect(seen).toEqual(new Set(ids));
+      expect(calls).toBeGreaterThanOrEqual(3);
+    } finally {
+      await stopAllHere();
+    }
   });
 });

@@ -297,3 +297,38 @@ describe("RemoteExecutor, pull specifics and robustness", () => {
     await waitFor(() => second.outcomes.length === 5, "5 outcomes from the second dispatcher");
   });
 });
+
+describe("message sizes", () => {
+  test("a batch of jobs bigger than the message size goes out as several messages, in order, and all complete", async () => {
+    const ex = await RemoteExecutor.bind({ policy: "push", endpoint: "tcp://127.0.0.1:0", heartbeatMs: 200, workerTimeoutMs: 10_000, clock: systemClock, logger, maxMessageBytes: 256 * 1024 });
+    closers.push(() => ex.close());
+    const outcomes: Outcome[] = [];
+    ex.onOutcomes((os) => outcomes.push(...os));
+    const w = await rawWorker(ex.endpoint, { capacity: 40 });
+    const big = "x".repeat(20_000); // ~120 KB each on the wire budget: about two jobs per message
+    const batch = jobs(10).map((j) => ({ ...j, args: JSON.stringify([big]) }));
+    ex.run(batch);
+    await waitFor(() => w.received().length === 10, "10 jobs at the worker");
+    const messages = w.inbox.filter((m) => m.t === "jobs") as Extract<ToWorker, { t: "jobs" }>[];
+    expect(messages.length).toBeGreaterThan(2);
+    expect(messages.map((m) => m.seq)).toEqual(messages.map((_, i) => i + 1));
+    expect(w.received().map((j) => j.taskId)).toEqual(batch.map((j) => j.taskId));
+  });
+
+  test("a worker splits a turn's outcomes below the message size; the dispatcher gets every one", async () => {
+    const ex = await RemoteExecutor.bind({ policy: "push", endpoint: "tcp://127.0.0.1:0", heartbeatMs: 200, workerTimeoutMs: 10_000, clock: systemClock, logger, maxMessageBytes: 256 * 1024 });
+    closers.push(() => ex.close());
+    const outcomes: Outcome[] = [];
+    ex.onOutcomes((os) => outcomes.push(...os));
+    const pool = new ThreadPool({ executors: 1, slotsPerExecutor: 16, logger });
+    const a = new WorkerAgent({ url: ex.endpoint, id: crypto.randomUUID(), mode: "push", executor: pool, capacity: 16, heartbeatMs: 200, dispatcherTimeoutMs: 10_000, clock: systemClock, logger, maxMessageBytes: 256 * 1024 });
+    a.start();
+    closers.push(() => pool.close(), () => a.close());
+    await waitFor(() => ex.freeSlots() === 16, "the worker's slots");
+    const batch = jobs(8, "(i) => 'y'.repeat(60000) + i"); // 480 KB in one turn: over the 256 KiB message size
+    ex.run(batch);
+    await waitFor(() => outcomes.length === 8, "8 outcomes");
+    expect(new Set(outcomes.map((o) => o.taskId))).toEqual(new Set(batch.map((j) => j.taskId)));
+    expect(outcomes.every((o) => o.kind === "returned")).toBe(true);
+  });
+});

@@ -18,10 +18,18 @@ import * as S from "./schemas.ts";
 export interface ApiRouteDeps {
   readonly functions: FunctionService;
   readonly tasks: TaskService;
+  /** Bytes of results one POST /wait reply carries at most (default WAIT_REPLY_BYTES). */
+  readonly waitReplyBytes?: number;
 }
 
 /** Longest `?wait=` of GET /result, in seconds. */
 export const MAX_WAIT_S = 60;
+
+/**
+ * Most bytes of results one POST /wait reply carries: past it, the other terminal tasks stay in
+ * `pending` for the next call (a reply always carries at least one result, however big).
+ */
+export const WAIT_REPLY_BYTES = 32 * 1024 * 1024;
 
 /** A JSON response spec. */
 export function reply(description: string, schema: S.AnySchema): ResponseSpec {
@@ -86,13 +94,24 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       access: "key",
       operationId: "waitForTasks",
       tag: "tasks",
-      summary: "Every listed task that is terminal, waiting up to timeout_s until at least one is",
+      summary: "Every listed task that is terminal, waiting up to timeout_s until at least one is; past 32 MiB of results, the rest stay in pending for the next call",
       body: S.WaitBody,
       responses: { 200: reply("Terminal, pending and unknown tasks", S.WaitReply), 400: badRequest, 413: tooLarge },
       handle: async ({ body, caller }) => {
         const sweep = await d.tasks.awaitAny(caller.tenant, body.task_ids, Math.round((body.timeout_s ?? 0) * 1000));
         if (!sweep.ok) return domainErrorReply(sweep.error);
-        return json({ results: sweep.value.done.map(resultBody), pending: sweep.value.pending, unknown: sweep.value.unknown });
+        const results: ReturnType<typeof resultBody>[] = [];
+        const pending = [...sweep.value.pending];
+        let bytes = 0;
+        for (const t of sweep.value.done) {
+          const size = (t.result?.length ?? 0) * 3 + t.id.length + 64;
+          if (results.length > 0 && bytes + size > (d.waitReplyBytes ?? WAIT_REPLY_BYTES)) pending.push(t.id);
+          else {
+            results.push(resultBody(t));
+            bytes += size;
+          }
+        }
+        return json({ results, pending, unknown: sweep.value.unknown });
       },
     }),
     route({

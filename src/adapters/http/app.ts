@@ -33,6 +33,8 @@ export interface HttpAppDeps {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly sessionTtlMs?: number;
+  /** Bytes of results one POST /wait reply carries at most. */
+  readonly waitReplyBytes?: number;
 }
 
 export function httpApp(d: HttpAppDeps): FetchHandler {

@@ -22,6 +22,27 @@ import type { Result } from "../../domain/result.ts";
 
 export const PROTOCOL_VERSION = 1;
 
+/** Largest message either side sends or accepts by default (ZMTP maxMessageSize); batches are split below it. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/** Room kept for a message's envelope (type, session, seq, credit) around its list of jobs or outcomes. */
+export const ENVELOPE_BYTES = 256;
+
+/**
+ * An upper bound on the bytes one job or outcome takes in a message, without serializing it: its
+ * strings at 6 bytes per UTF-16 unit (a JSON escape such as \u001f), plus room for field names and
+ * numbers.
+ */
+export function wireSize(item: Job | Outcome): number {
+  let chars = item.taskId.length;
+  if ("code" in item) chars += item.code.length + item.args.length + item.functionId.length + 64; // 64: the tenant name
+  else if (item.kind === "returned") chars += item.value.length;
+  else if (item.kind === "threw") chars += item.error.name.length + item.error.message.length + item.error.stack.length;
+  else if (item.kind === "lost") chars += item.reason.length;
+  else if ("message" in item) chars += item.message.length;
+  return chars * 6 + 160;
+}
+
 /** Worker -> dispatcher. */
 export type FromWorker =
   /** Capacity = executors x slots; busy = slots held by jobs from earlier sessions; credit (pull) = jobs wanted now. */

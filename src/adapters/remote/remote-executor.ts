@@ -31,7 +31,8 @@ import { WorkerRegistry, type HeldJob, type WorkerPolicy } from "../../domain/wo
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
 import { Router } from "../../lib/zmtp/index.ts";
-import { decodeFromWorker, encode, type FromWorker, type ToWorker } from "./protocol.ts";
+import { chunksBySize } from "../../lib/size-chunks.ts";
+import { decodeFromWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker } from "./protocol.ts";
 
 export interface RemoteExecutorOptions {
   readonly policy: WorkerPolicy;
@@ -43,6 +44,8 @@ export interface RemoteExecutorOptions {
   readonly workerTimeoutMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Largest message accepted from a worker, and the budget jobs messages are split under (default 64 MiB). */
+  readonly maxMessageBytes?: number;
 }
 
 interface Link {
@@ -79,7 +82,7 @@ export class RemoteExecutor implements Executor {
 
   /** Binds the ROUTER and starts listening for workers. */
   static async bind(o: RemoteExecutorOptions): Promise<RemoteExecutor> {
-    const router = new Router();
+    const router = new Router({ maxMessageSize: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
     await router.bind(o.endpoint);
     return new RemoteExecutor(o, router);
   }
@@ -206,8 +209,11 @@ export class RemoteExecutor implements Executor {
           jobs.push(job);
         }
         if (jobs.length === 0) continue;
-        link.seq++;
-        this.send(workerId, { v: 1, t: "jobs", session: link.session, seq: link.seq, jobs });
+        // One message per worker, unless that would pass the message size: then several, in order.
+        for (const chunk of chunksBySize(jobs, wireSize, (this.o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) - ENVELOPE_BYTES)) {
+          link.seq++;
+          this.send(workerId, { v: 1, t: "jobs", session: link.session, seq: link.seq, jobs: chunk });
+        }
       }
     }
   }

@@ -24,7 +24,8 @@ import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { TurnBatcher } from "../../lib/turn-batcher.ts";
 import { Dealer } from "../../lib/zmtp/index.ts";
-import { decodeToWorker, encode, type FromWorker, type ToWorker } from "./protocol.ts";
+import { chunksBySize } from "../../lib/size-chunks.ts";
+import { decodeToWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker } from "./protocol.ts";
 
 export interface WorkerAgentOptions {
   /** The dispatcher, e.g. tcp://127.0.0.1:5555. */
@@ -40,6 +41,8 @@ export interface WorkerAgentOptions {
   readonly dispatcherTimeoutMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Largest message accepted from the dispatcher, and the budget outcomes messages are split under (default 64 MiB). */
+  readonly maxMessageBytes?: number;
 }
 
 interface Held {
@@ -66,7 +69,11 @@ export class WorkerAgent {
   /** Pull: credits granted in this session and not yet used by jobs. */
   private granted = 0;
   /** Outcomes finished this turn: one message per turn, with the credit their slots give back (pull). */
-  private readonly outbox = new TurnBatcher<Outcome>((outcomes) => this.post({ v: 1, t: "outcomes", session: this.session, outcomes, credit: this.creditToOffer() }));
+  private readonly outbox = new TurnBatcher<Outcome>((outcomes) => {
+    // One message per turn, unless that would pass the message size: then several, the credit on the last.
+    const chunks = chunksBySize(outcomes, wireSize, (this.o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) - ENVELOPE_BYTES);
+    chunks.forEach((chunk, i) => this.post({ v: 1, t: "outcomes", session: this.session, outcomes: chunk, credit: i === chunks.length - 1 ? this.creditToOffer() : 0 }));
+  });
   private stopTicking: () => void = () => {};
   private closed = false;
   private receiving: Promise<void> = Promise.resolve();
@@ -76,7 +83,7 @@ export class WorkerAgent {
   received = 0;
 
   constructor(private readonly o: WorkerAgentOptions) {
-    this.dealer = new Dealer({ routingId: o.id });
+    this.dealer = new Dealer({ routingId: o.id, maxMessageSize: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
     o.executor.onOutcomes((outcomes) => this.finished(outcomes));
   }
 

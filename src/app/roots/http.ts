@@ -17,6 +17,8 @@ export interface HttpSideConfig {
   readonly maxBodyBytes: number;
   readonly maxQueue: number;
   readonly apiKeys: readonly ApiKeyEntry[];
+  /** Bytes of results one POST /wait reply carries at most (default 32 MiB). */
+  readonly waitReplyBytes?: number;
 }
 
 export interface HttpSideDeps {
@@ -53,6 +55,7 @@ export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
     clock: d.clock,
     logger: d.logger,
     maxBodyBytes: c.maxBodyBytes,
+    ...(c.waitReplyBytes !== undefined && { waitReplyBytes: c.waitReplyBytes }),
   });
   const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
   const port = server.port as number;
