@@ -3,6 +3,7 @@
  * A bad value stops the process with a message naming the flag.
  */
 import { readFileSync } from "node:fs";
+import { isLoopback } from "../adapters/http/edge.ts";
 import { DEFAULT_TENANT, TENANT_NAME } from "../domain/tenant.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
@@ -19,6 +20,53 @@ export interface EmbeddedConfig extends ExecutorSettings {
   readonly apiKeys: readonly ApiKeyEntry[];
   /** Bytes of results one POST /wait reply carries at most (default 32 MiB; not a flag). */
   readonly waitReplyBytes?: number;
+  readonly edge: HttpEdgeSettings;
+}
+
+/** The HTTP edge's checks (adapters/http/edge.ts) and the start-up rule about open, non-loopback servers. */
+export interface HttpEdgeSettings {
+  /** --allowed-hosts: Host names accepted besides localhost, 127.0.0.1 and [::1] on a loopback bind. */
+  readonly allowedHosts: readonly string[];
+  /** --allowed-origins: web origins accepted besides the server's own. */
+  readonly allowedOrigins: readonly string[];
+  /** --trust-proxy: believe X-Forwarded-Proto (Secure cookies) and X-Forwarded-For (sign-in limits). */
+  readonly trustProxy: boolean;
+  /** --insecure-no-auth: allow no API keys on a non-loopback address. */
+  readonly insecureNoAuth: boolean;
+}
+
+/** Whether a boolean flag is set: `--name` alone, `--name=true|false`, or ENV=1|true|0|false. */
+export function switchOn(argv: readonly string[], env: Record<string, string | undefined>, name: string, envName: string): boolean {
+  const raw = argv.includes(`--${name}`) ? "true" : (flag(argv, name) ?? env[envName]);
+  if (raw === undefined || raw === "") return false;
+  const v = raw.toLowerCase();
+  if (v === "1" || v === "true" || v === "yes") return true;
+  if (v === "0" || v === "false" || v === "no") return false;
+  throw new Error(`--${name} (${envName}) is on or off: give it alone, or true/false, got "${raw}"`);
+}
+
+/**
+ * The start-up rule for servers: no API keys on an address other machines reach is refused, unless
+ * --insecure-no-auth says so (anyone who reaches the server could run code on it).
+ */
+export function checkOpenBind(c: { readonly host: string; readonly apiKeys: readonly unknown[]; readonly edge: HttpEdgeSettings }): void {
+  if (c.apiKeys.length === 0 && !isLoopback(c.host) && !c.edge.insecureNoAuth) {
+    throw new Error(`Refusing to listen on ${c.host} without API keys: anyone who reaches it could run code here. Set FAAS_API_KEYS (or FAAS_API_KEYS_FILE), bind 127.0.0.1, or pass --insecure-no-auth`);
+  }
+}
+
+/** Reads the HTTP edge settings. */
+export function edgeSettings(argv: readonly string[], env: Record<string, string | undefined>): HttpEdgeSettings {
+  const get = reader(argv, env);
+  const list = (text: string | undefined): string[] => (text === undefined ? [] : text.split(",").map((x) => x.trim()).filter((x) => x !== ""));
+  const allowedOrigins = list(get("allowed-origins", "ALLOWED_ORIGINS"));
+  for (const o of allowedOrigins) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new Error(`--allowed-origins must list origins like https://app.example.com (scheme and host, no path), got "${o}"`);
+  return {
+    allowedHosts: list(get("allowed-hosts", "ALLOWED_HOSTS")),
+    allowedOrigins,
+    trustProxy: switchOn(argv, env, "trust-proxy", "TRUST_PROXY"),
+    insecureNoAuth: switchOn(argv, env, "insecure-no-auth", "INSECURE_NO_AUTH"),
+  };
 }
 
 /** One accepted API key and the tenant it belongs to. */
@@ -130,7 +178,7 @@ export function secret(get: (name: string, envName: string) => string | undefine
 /** The embedded process's settings from argv and env. */
 export function embeddedConfig(argv: readonly string[], env: Record<string, string | undefined>): EmbeddedConfig {
   const get = reader(argv, env);
-  return {
+  const c = {
     ...executorSettings(get, parseInteger),
     port: parseInteger(get("port", "PORT") ?? "8000", "--port", 0, 65535),
     host: get("host", "HOST") ?? "127.0.0.1",
@@ -139,6 +187,9 @@ export function embeddedConfig(argv: readonly string[], env: Record<string, stri
     retentionMs: parseDuration(get("retention", "RETENTION") ?? "24h", "--retention"),
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
     apiKeys: parseApiKeys(secret(get, env, "api-keys", "FAAS_API_KEYS")),
+    edge: edgeSettings(argv, env),
   };
+  checkOpenBind(c);
+  return c;
 }
 

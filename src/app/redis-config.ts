@@ -3,7 +3,7 @@
  * parsed with the same helpers and flags as the embedded mode. Flags win over variables; a bad value
  * throws an Error naming the flag (the process prints it and exits with code 2).
  */
-import { parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type LogLevel } from "./config.ts";
+import { checkOpenBind, edgeSettings, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
 type Env = Record<string, string | undefined>;
@@ -25,6 +25,7 @@ export interface ApiConfig extends RedisSettings {
   readonly maxQueue: number;
   /** --api-keys / FAAS_API_KEYS / FAAS_API_KEYS_FILE: the accepted API keys and their tenants; empty means the API is open. */
   readonly apiKeys: readonly ApiKeyEntry[];
+  readonly edge: HttpEdgeSettings;
 }
 
 /** The modes this build's dispatcher runs: its own executors (local), or remote workers (pull, push). */
@@ -59,14 +60,17 @@ function redisSettings(argv: readonly string[], env: Env): RedisSettings {
 /** `bun run api` settings. */
 export function apiConfig(argv: readonly string[], env: Env): ApiConfig {
   const get = reader(argv, env);
-  return {
+  const c = {
     ...redisSettings(argv, env),
     port: parseInteger(get("port", "PORT") ?? "8000", "--port", 0, 65535),
     host: get("host", "HOST") ?? "127.0.0.1",
     maxBodyBytes: parseBytes(get("max-body", "MAX_BODY") ?? "1mb", "--max-body"),
     maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
     apiKeys: parseApiKeys(secret(get, env, "api-keys", "FAAS_API_KEYS")),
+    edge: edgeSettings(argv, env),
   };
+  checkOpenBind(c);
+  return c;
 }
 
 /** `bun run dispatcher` settings; `--mode` must be one of DISPATCHER_MODES. */

@@ -135,6 +135,7 @@ describe("API keys off (the default)", () => {
       expect((await fetch(`${open.url}/metrics`)).status).toBe(200);
       expect((await fetch(`${open.url}/dashboard`)).status).toBe(200);
       expect((await fetch(`${open.url}/dashboard/login`, { method: "POST", body: `key=${KEY}` })).status).toBe(404);
+      expect((await fetch(`${open.url}/dashboard/logout`, { method: "POST" })).status).toBe(404);
     } finally {
       await open.stop();
     }

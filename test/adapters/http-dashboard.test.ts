@@ -190,14 +190,15 @@ describe("dashboard, keys on", () => {
     expect((await fetch(`${base}/dashboard/login`, { redirect: "manual" })).status).toBe(405);
   });
 
-  test("?key= opens the page and signs the browser in; a wrong ?key= is 403 with the form", async () => {
+  test("?key= signs the browser in and redirects to the page without the key; a wrong ?key= is 403 with the form", async () => {
     const p = await page(`${base}/dashboard?key=${encodeURIComponent(KEY)}`);
-    expect(p.status).toBe(200);
-    expect(p.html).toContain('data-metric="submitted"');
-    expect(p.html).not.toContain(KEY); // the refresh URL and forms drop the key
+    expect([p.status, p.headers.get("location")]).toEqual([303, "/dashboard"]);
+    expect(p.html).not.toContain(KEY);
     const cookie = (p.headers.get("set-cookie") ?? "").split(";")[0] as string;
     expect(cookie).toMatch(/^faas_session=/);
-    expect((await page(`${base}/dashboard`, { cookie })).status).toBe(200);
+    const opened = await page(`${base}/dashboard`, { cookie });
+    expect(opened.status).toBe(200);
+    expect(opened.html).toContain('data-metric="submitted"');
 
     const wrong = await page(`${base}/dashboard?key=wrong-key-0123456789abcdef`);
     expect(wrong.status).toBe(403);

@@ -81,7 +81,10 @@ describe("bun run api on Redis with keys", () => {
     const anonymous = await new FaasClient(api.url, { retries: 0 }).functions().catch((e: unknown) => e);
     expect(anonymous).toBeInstanceOf(FaasError);
     expect(anonymous).toMatchObject({ status: 401, code: "Unauthorized" });
-    const page = await fetch(`${api.url}/dashboard?key=${KEY}`);
+    const signIn = await fetch(`${api.url}/dashboard?key=${KEY}`, { redirect: "manual" }); // a redirect without the key, and a session
+    expect(signIn.status).toBe(303);
+    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const page = await fetch(`${api.url}/dashboard`, { headers: { cookie } });
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain(`data-function="${id}"`);

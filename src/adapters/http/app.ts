@@ -14,6 +14,8 @@ import { apiRoutes } from "./api-routes.ts";
 import { ApiKeys, Authenticator, type ApiKeyEntry } from "./auth.ts";
 import { dashboardRoutes, DEFAULT_SESSION_TTL_MS } from "./dashboard/routes.ts";
 import { Sessions } from "./dashboard/sessions.ts";
+import { SignInLimit } from "./dashboard/sign-in-limit.ts";
+import { EdgeGuard, type EdgeOptions } from "./edge.ts";
 import { createHandler, type FetchHandler } from "./handler.ts";
 import { openApiDocument } from "./openapi.ts";
 import { opsRoutes } from "./ops-routes.ts";
@@ -35,6 +37,8 @@ export interface HttpAppDeps {
   readonly sessionTtlMs?: number;
   /** Bytes of results one POST /wait reply carries at most. */
   readonly waitReplyBytes?: number;
+  /** Host and Origin checks (edge.ts); with `trustProxy`, X-Forwarded-Proto and -For are believed. */
+  readonly edge?: EdgeOptions;
 }
 
 export function httpApp(d: HttpAppDeps): FetchHandler {
@@ -45,10 +49,17 @@ export function httpApp(d: HttpAppDeps): FetchHandler {
   const all: Route[] = [
     ...apiRoutes(d),
     ...opsRoutes({ health: d.health, metrics: d.metrics, document: () => document }),
-    ...dashboardRoutes({ functions: d.functions, tasks: d.tasks, metrics: d.metrics, version: d.version, keys, sessions, sessionTtlMs }),
+    ...dashboardRoutes({ functions: d.functions, tasks: d.tasks, metrics: d.metrics, version: d.version, keys, sessions, sessionTtlMs, signInLimit: new SignInLimit({ clock: d.clock }) }),
   ];
   // Routes that only make sense with API keys (the sign-in form) do not exist without them.
   const routes = all.filter((r) => !r.onlyWithKeys || keys.size > 0);
   document = JSON.stringify(openApiDocument(routes, d.version));
-  return createHandler(routes, { maxBodyBytes: d.maxBodyBytes, auth: new Authenticator({ keys, sessions }), logger: d.logger });
+  const edge = d.edge === undefined ? undefined : new EdgeGuard(d.edge);
+  return createHandler(routes, {
+    maxBodyBytes: d.maxBodyBytes,
+    auth: new Authenticator({ keys, sessions }),
+    logger: d.logger,
+    ...(edge !== undefined && { edge }),
+    ...(d.edge?.trustProxy === true && { trustProxy: true }),
+  });
 }

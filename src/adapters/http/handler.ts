@@ -13,6 +13,7 @@ import { BackendTimeoutError, BackendUnavailableError } from "../../domain/error
 import type { Logger } from "../../domain/ports.ts";
 import { deniedReply, type Authenticator } from "./auth.ts";
 import { readLimited } from "./body.ts";
+import type { EdgeGuard } from "./edge.ts";
 import { errorReply } from "./replies.ts";
 import type { Route } from "./route.ts";
 import { Router } from "./router.ts";
@@ -23,16 +24,27 @@ export interface HandlerOptions {
   readonly maxBodyBytes: number;
   readonly auth: Authenticator;
   readonly logger: Logger;
+  /** Host and Origin checks before routing (edge.ts); none: every request goes on. */
+  readonly edge?: EdgeGuard;
+  /** Behind a proxy: the client address comes from X-Forwarded-For. */
+  readonly trustProxy?: boolean;
 }
 
-export type FetchHandler = (req: Request) => Promise<Response>;
+/** What the server knows about a connection beside the request (Bun.serve's requestIP). */
+export interface ConnectionInfo {
+  readonly ip?: string;
+}
+
+export type FetchHandler = (req: Request, info?: ConnectionInfo) => Promise<Response>;
 
 export function createHandler(routes: readonly Route[], o: HandlerOptions): FetchHandler {
   const router = new Router(routes);
   const validators = new Map<Route, BodyValidator<TSchema>>();
   for (const r of routes) if (r.body !== undefined) validators.set(r, validator(r.body));
 
-  async function dispatch(req: Request, url: URL): Promise<Response> {
+  async function dispatch(req: Request, url: URL, info: ConnectionInfo | undefined): Promise<Response> {
+    const refused = o.edge?.check(req);
+    if (refused !== undefined) return refused;
     const m = router.match(req.method, url.pathname);
     if (m.kind === "none") {
       // Unknown paths take a key like the API, so a caller without one learns nothing about routes.
@@ -56,13 +68,16 @@ export function createHandler(routes: readonly Route[], o: HandlerOptions): Fetc
       if (!checked.ok) return errorReply(400, "InvalidRequest", checked.error.message, checked.error.field);
       body = checked.value;
     }
-    return r.handle({ req, url, params: m.params, body: body as never, caller: who.caller });
+    const forwarded = o.trustProxy ? req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
+    const clientIp = forwarded || info?.ip || "";
+    const scheme = o.edge?.scheme(req) ?? url.protocol.replace(":", "");
+    return r.handle({ req, url, params: m.params, body: body as never, caller: who.caller, clientIp, scheme, keyInUrl: who.viaQuery });
   }
 
-  return async (req) => {
+  return async (req, info) => {
     const url = new URL(req.url);
     try {
-      return await dispatch(req, url);
+      return await dispatch(req, url, info);
     } catch (e) {
       if (e instanceof BackendUnavailableError) return errorReply(503, "BackendUnavailable", e.message, undefined, { "retry-after": "1" });
       if (e instanceof BackendTimeoutError) return errorReply(504, "BackendTimeout", e.message);

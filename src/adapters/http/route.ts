@@ -35,6 +35,12 @@ export interface RouteContext<B> {
   readonly params: Readonly<Record<string, string>>;
   readonly body: B;
   readonly caller: Caller;
+  /** The client's address (X-Forwarded-For's first behind a trusted proxy); "" when unknown. */
+  readonly clientIp: string;
+  /** The scheme the client used (X-Forwarded-Proto behind a trusted proxy). */
+  readonly scheme: string;
+  /** Whether the caller was identified by a `?key=` in the URL (browser routes). */
+  readonly keyInUrl: boolean;
 }
 
 /** A documented response: its description and, for JSON, its schema; a string names an error code. */

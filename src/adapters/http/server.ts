@@ -3,7 +3,7 @@ export interface HttpServerOptions {
   readonly port: number;
   readonly host: string;
   readonly maxBodyBytes: number;
-  readonly fetch: (req: Request) => Promise<Response>;
+  readonly fetch: (req: Request, info?: { ip?: string }) => Promise<Response>;
 }
 
 /** Starts the server; `port: 0` picks a free port (read it from `server.port`). */
@@ -14,6 +14,6 @@ export function startHttpServer(o: HttpServerOptions): ReturnType<typeof Bun.ser
     // Our handler answers 413 with the error shape; Bun's own limit only guards against abuse.
     maxRequestBodySize: Math.max(o.maxBodyBytes * 4, 64 * 1024 * 1024),
     idleTimeout: 75,
-    fetch: o.fetch,
+    fetch: (req, server) => o.fetch(req, { ip: server.requestIP(req)?.address }),
   });
 }

@@ -7,7 +7,8 @@ import { FunctionSourceChecker } from "../../adapters/js-source/index.ts";
 import { FunctionService } from "../../domain/function-service.ts";
 import type { CancelSignals, Clock, FunctionStore, IdGen, Logger, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { TaskService } from "../../domain/task-service.ts";
-import type { ApiKeyEntry } from "../config.ts";
+import { isLoopback } from "../../adapters/http/edge.ts";
+import { checkOpenBind, type ApiKeyEntry, type HttpEdgeSettings } from "../config.ts";
 import { metricsReport } from "./metrics.ts";
 import pkg from "../../../package.json" with { type: "json" };
 
@@ -19,6 +20,7 @@ export interface HttpSideConfig {
   readonly apiKeys: readonly ApiKeyEntry[];
   /** Bytes of results one POST /wait reply carries at most (default 32 MiB). */
   readonly waitReplyBytes?: number;
+  readonly edge: HttpEdgeSettings;
 }
 
 export interface HttpSideDeps {
@@ -43,6 +45,7 @@ export interface HttpSide {
 
 /** Starts the HTTP server over the use cases; resolves once it listens. */
 export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
+  checkOpenBind(c);
   const functions = new FunctionService({ functions: d.functions, ids: d.ids, clock: d.clock, checker: new FunctionSourceChecker() });
   const tasks = new TaskService({ functions: d.functions, tasks: d.tasks, events: d.events, cancels: d.cancels, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue, ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }) });
   const fetch = httpApp({
@@ -56,6 +59,7 @@ export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
     logger: d.logger,
     maxBodyBytes: c.maxBodyBytes,
     ...(c.waitReplyBytes !== undefined && { waitReplyBytes: c.waitReplyBytes }),
+    edge: { loopback: isLoopback(c.host), allowedHosts: c.edge.allowedHosts, allowedOrigins: c.edge.allowedOrigins, trustProxy: c.edge.trustProxy },
   });
   const server = startHttpServer({ port: c.port, host: c.host, maxBodyBytes: c.maxBodyBytes, fetch });
   const port = server.port as number;

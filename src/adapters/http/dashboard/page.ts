@@ -24,6 +24,8 @@ export interface DashboardView {
   /** The task looked up with `?task=`, if any. */
   readonly lookup?: TaskLookup;
   readonly refreshS: number;
+  /** Signed in with a key (API keys on): show a sign-out button. */
+  readonly signOut?: boolean;
 }
 
 export type TaskLookup =
@@ -86,7 +88,8 @@ export function renderDashboard(v: DashboardView): string {
     ["functions", "Functions registered", v.report.functions],
   ];
   const failures = Object.entries(s.failures).filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b));
-  const body = `<h1>bunfaas dashboard <span class="muted">v${escapeHtml(v.version)}</span></h1>
+  const signOut = v.signOut === true ? `<form method="post" action="/dashboard/logout"><button type="submit" data-action="sign-out">Sign out</button></form>` : "";
+  const body = `<h1>bunfaas dashboard <span class="muted">v${escapeHtml(v.version)}</span></h1>${signOut}
 <p class="muted">Refreshes every ${v.refreshS} s. Task figures cover the whole deployment (the same numbers as <a href="/metrics">/metrics</a>).</p>
 <h2>Tasks</h2>
 <table>${counters.map(([id, label, n]) => `<tr><th>${label}</th><td class="n" data-metric="${id}">${n}</td></tr>`).join("")}</table>

@@ -4,9 +4,11 @@
  * report as GET /metrics, the functions, and the task named by `?task=`.
  *
  * Signing in: the form posts the key; a valid key gets a session cookie (HttpOnly, SameSite=Strict,
- * an opaque token, never the key) and a redirect to /dashboard. A valid `?key=` on /dashboard also
- * starts a session. Without a session, /dashboard answers with the sign-in form (401, or 403 for a
- * wrong key).
+ * Secure over https, an opaque token, never the key) and a redirect to /dashboard. A valid `?key=` on
+ * /dashboard also starts a session, answered with a redirect to the same page without the key, so it
+ * does not stay in the address bar or the history. Failed sign-ins are limited per client address
+ * (429 past the limit); POST /dashboard/logout ends the session. Without a session, /dashboard answers
+ * with the sign-in form (401, or 403 for a wrong key).
  *
  * @example
  * const routes = dashboardRoutes({ functions, tasks, metrics, version, keys, sessions, sessionTtlMs });
@@ -21,7 +23,8 @@ import { errorReply } from "../replies.ts";
 import { route, type Route } from "../route.ts";
 import * as S from "../schemas.ts";
 import { htmlReply, loginPage, MAX_FUNCTIONS_SHOWN, renderDashboard, type TaskLookup } from "./page.ts";
-import { SESSION_COOKIE, type Sessions } from "./sessions.ts";
+import { readCookie, SESSION_COOKIE, type Sessions } from "./sessions.ts";
+import type { SignInLimit } from "./sign-in-limit.ts";
 
 export interface DashboardDeps {
   readonly functions: FunctionService;
@@ -32,6 +35,7 @@ export interface DashboardDeps {
   readonly keys: ApiKeys;
   readonly sessions: Sessions;
   readonly sessionTtlMs: number;
+  readonly signInLimit: SignInLimit;
   /** Seconds between automatic reloads (default 5). */
   readonly refreshS?: number;
 }
@@ -43,9 +47,9 @@ const MAX_TASK_ID = 200;
 const HTML = { description: "HTML page", contentType: "text/html", schema: S.Text };
 
 export function dashboardRoutes(d: DashboardDeps): Route[] {
-  const cookie = (req: Request, token: string): string => {
-    const secure = new URL(req.url).protocol === "https:" ? "; Secure" : "";
-    return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(d.sessionTtlMs / 1000)}${secure}`;
+  const cookie = (scheme: string, token: string, maxAgeS = Math.floor(d.sessionTtlMs / 1000)): string => {
+    const secure = scheme === "https" ? "; Secure" : "";
+    return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`;
   };
   const denied = (status: 401 | 403): Response =>
     status === 401
@@ -63,15 +67,19 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
       query: [{ name: "task", description: "A task id to look up", schema: { type: "string" } }],
       responses: { 200: HTML, 401: { ...HTML, description: "Not signed in: the sign-in form" }, 403: { ...HTML, description: "Wrong key: the sign-in form" } },
       denied,
-      handle: async ({ req, url, caller }) => {
+      handle: async ({ url, caller, scheme, keyInUrl }) => {
+        if (keyInUrl) {
+          // Signed in by ?key=: start a session and send the browser to the same page without the key.
+          const clean = new URL(url);
+          clean.searchParams.delete("key");
+          const location = `${clean.pathname}${clean.search}`;
+          return new Response(null, { status: 303, headers: { location, "set-cookie": cookie(scheme, d.sessions.create(caller.tenant)), "cache-control": "no-store", "referrer-policy": "no-referrer" } });
+        }
         const taskId = url.searchParams.get("task")?.trim() ?? "";
         const [report, functions, lookup] = await Promise.all([d.metrics(caller.tenant), d.functions.list(caller.tenant), lookupTask(d.tasks, caller.tenant, taskId)]);
         const newest = functions.sort((a, b) => b.createdAt - a.createdAt).slice(0, MAX_FUNCTIONS_SHOWN);
-        const view = { version: d.version, report, functions: newest, functionCount: functions.length, refreshS: d.refreshS ?? 5, ...(lookup !== undefined && { lookup }) };
-        const res = htmlReply(renderDashboard(view));
-        // A valid ?key= also signs the browser in, so refreshes and forms need no key in the URL.
-        if (d.keys.size > 0 && url.searchParams.has("key")) res.headers.append("set-cookie", cookie(req, d.sessions.create(caller.tenant)));
-        return res;
+        const view = { version: d.version, report, functions: newest, functionCount: functions.length, refreshS: d.refreshS ?? 5, signOut: d.keys.size > 0, ...(lookup !== undefined && { lookup }) };
+        return htmlReply(renderDashboard(view));
       },
     }),
     route({
@@ -88,15 +96,38 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
         401: { ...HTML, description: "No key: the form again" },
         403: { ...HTML, description: "Wrong key: the form again" },
         413: { description: "Form over 4 KiB", schema: S.ErrorReply },
+        429: { description: "Too many failed sign-ins from this address (Retry-After)", schema: S.ErrorReply },
       },
-      handle: async ({ req }) => {
+      handle: async ({ req, clientIp, scheme }) => {
+        const wait = d.signInLimit.blockedFor(clientIp);
+        if (wait > 0) {
+          const s = Math.ceil(wait / 1000);
+          return errorReply(429, "TooManySignIns", `Too many failed sign-ins from this address; try again in ${s} s`, undefined, { "retry-after": String(s) });
+        }
         const read = await readLimited(req, MAX_LOGIN_BODY);
         if (!read.ok) return errorReply(413, "PayloadTooLarge", `A sign-in form must be at most ${MAX_LOGIN_BODY} bytes, got ${read.size} or more`);
         const key = new URLSearchParams(new TextDecoder().decode(read.bytes)).get("key") ?? "";
-        if (key === "") return denied(401);
-        const tenant = d.keys.tenantOf(key);
-        if (tenant === undefined) return denied(403);
-        return new Response(null, { status: 303, headers: { location: "/dashboard", "set-cookie": cookie(req, d.sessions.create(tenant)), "cache-control": "no-store" } });
+        const tenant = key === "" ? undefined : d.keys.tenantOf(key);
+        if (tenant === undefined) {
+          d.signInLimit.failed(clientIp);
+          return denied(key === "" ? 401 : 403);
+        }
+        return new Response(null, { status: 303, headers: { location: "/dashboard", "set-cookie": cookie(scheme, d.sessions.create(tenant)), "cache-control": "no-store" } });
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/dashboard/logout",
+      access: "open",
+      onlyWithKeys: true,
+      operationId: "dashboardLogout",
+      tag: "dashboard",
+      summary: "Sign out of the dashboard: ends the session and clears its cookie",
+      responses: { 303: { description: "Signed out: the cookie cleared, Location /dashboard" } },
+      handle: async ({ req, scheme }) => {
+        const token = readCookie(req.headers.get("cookie"), SESSION_COOKIE);
+        if (token !== undefined && token !== "") d.sessions.end(token);
+        return new Response(null, { status: 303, headers: { location: "/dashboard", "set-cookie": cookie(scheme, "", 0), "cache-control": "no-store" } });
       },
     }),
   ];
