@@ -43,6 +43,8 @@ export interface DispatcherConfig extends RedisSettings, ExecutorSettings {
   /** pull/push: how often workers are heartbeated and checked, and after how long silent one is dead. */
   readonly heartbeatMs: number;
   readonly workerTimeoutMs: number;
+  /** pull/push: most capacity one worker may claim. */
+  readonly maxWorkerCapacity: number;
   /** --health-port: serve GET /healthz (200 claiming, 503 not) on 127.0.0.1 or --health-host; unset: none. */
   readonly healthPort: number | undefined;
   readonly healthHost: string;
@@ -97,6 +99,7 @@ export function dispatcherConfig(argv: readonly string[], env: Env, newId: () =>
     port: parseInteger(get("port", "DISPATCHER_PORT") ?? "5555", "--port", 0, 65535),
     heartbeatMs,
     workerTimeoutMs,
+    maxWorkerCapacity: parseInteger(get("max-worker-capacity", "MAX_WORKER_CAPACITY") ?? "1024", "--max-worker-capacity", 1, 1_000_000),
     healthPort: healthPort === undefined ? undefined : parseInteger(healthPort, "--health-port", 0, 65535),
     healthHost: get("health-host", "HEALTH_HOST") ?? "127.0.0.1",
   };

@@ -8,6 +8,7 @@ import { basename, extname } from "node:path";
 import { parseArgs } from "node:util";
 import { FaasClient } from "./client.ts";
 import { FaasError, FaasNetworkError, TaskCancelledError, TaskFailedError, WaitTimeoutError } from "./errors.ts";
+import { writeKeyPair } from "./keygen.ts";
 import { isTerminalStatus } from "./types.ts";
 
 export const USAGE = `Usage: faas <command> [options]   (server: --url URL, or FAAS_URL; default http://127.0.0.1:8000)
@@ -22,6 +23,8 @@ export const USAGE = `Usage: faas <command> [options]   (server: --url URL, or F
   cancel <task_id>                                                      cancels a queued or running task
   functions                                                             lists functions: id, name, timeout_ms, created
   health                                                                prints {status,queued}
+  keygen --out NAME                                                     writes a CURVE key pair: NAME.key (secret, 0600)
+                                                                        and NAME.pub, for workers and dispatchers
 `;
 
 /** Where the CLI reads and writes; the process's streams in `cli.ts`, buffers in tests. */
@@ -140,6 +143,22 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  keygen: {
+    args: [],
+    flags: ["out"],
+    run: async (_c, _p, f, io) => {
+      if (f.out === undefined || f.out === "") throw new UsageError("keygen needs --out NAME (it writes NAME.key and NAME.pub)");
+      try {
+        const written = await writeKeyPair(f.out);
+        io.out(`${written.publicKey}\n`);
+        io.err(`wrote ${written.secretFile} (secret, mode 0600) and ${written.publicFile}\n`);
+        return 0;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`${f.out}.key or ${f.out}.pub already exists; keygen never overwrites a key`);
+        throw e;
+      }
+    },
+  },
 };
 
 /**
@@ -182,7 +201,7 @@ function parse(
   env: Record<string, string | undefined>,
 ): { command: Command; pos: string[]; flags: Flags; url: string; apiKey: string | undefined } {
   const str = { type: "string" } as const;
-  const options = { url: str, "api-key": str, name: str, "timeout-ms": str, "max-attempts": str, wait: str, help: { type: "boolean" } } as const;
+  const options = { url: str, "api-key": str, name: str, "timeout-ms": str, "max-attempts": str, wait: str, out: str, help: { type: "boolean" } } as const;
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {

@@ -62,7 +62,7 @@ export class WorkerRegistry {
   /** task id -> id of the worker holding it (for cancellation). */
   private readonly holder = new Map<string, string>();
 
-  constructor(private readonly o: { readonly policy: WorkerPolicy; readonly timeoutMs: number }) {}
+  constructor(private readonly o: { readonly policy: WorkerPolicy; readonly timeoutMs: number; /** Most capacity one worker may claim (default unbounded). */ readonly maxCapacity?: number }) {}
 
   /**
    * Adds a worker, or starts it afresh when it registers again: whatever it held under its previous
@@ -70,7 +70,7 @@ export class WorkerRegistry {
    */
   register(id: string, r: Registration, now: number): HeldJob[] {
     const lost = this.remove(id);
-    const capacity = Math.max(0, Math.floor(r.capacity));
+    const capacity = clamp(r.capacity, 0, this.o.maxCapacity ?? Number.MAX_SAFE_INTEGER);
     const busy = clamp(r.busy, 0, capacity);
     this.workers.set(id, { id, capacity, busy, credits: clamp(r.credit, 0, capacity - busy), lastSeen: now, jobs: new Map() });
     return lost;

@@ -298,6 +298,20 @@ describe("RemoteExecutor, pull specifics and robustness", () => {
   });
 });
 
+describe("claimed capacity", () => {
+  test("a worker claiming a huge capacity gets at most --max-worker-capacity and cannot take every task", async () => {
+    const ex = await RemoteExecutor.bind({ policy: "push", endpoint: "tcp://127.0.0.1:0", heartbeatMs: 200, workerTimeoutMs: 10_000, clock: systemClock, logger, maxWorkerCapacity: 8 });
+    closers.push(() => ex.close());
+    const greedy = await rawWorker(ex.endpoint, { capacity: 1_000_000 });
+    const honest = await rawWorker(ex.endpoint, { capacity: 8 });
+    expect(ex.freeSlots()).toBe(16);
+    ex.run(jobs(16));
+    await waitFor(() => greedy.received().length + honest.received().length === 16, "16 jobs handed out");
+    expect([greedy.received().length, honest.received().length]).toEqual([8, 8]);
+    expect(logs.some((l) => l.fields?.event === "worker.capacity_capped" && l.fields?.claimed === 1_000_000)).toBe(true);
+  });
+});
+
 describe("message sizes", () => {
   test("a batch of jobs bigger than the message size goes out as several messages, in order, and all complete", async () => {
     const ex = await RemoteExecutor.bind({ policy: "push", endpoint: "tcp://127.0.0.1:0", heartbeatMs: 200, workerTimeoutMs: 10_000, clock: systemClock, logger, maxMessageBytes: 256 * 1024 });

@@ -3,7 +3,8 @@
  * server (started in the test process).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { z85Encode } from "../../src/client/keygen.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedHere } from "../helpers/roots.ts";
@@ -92,6 +93,27 @@ describe("faas CLI", () => {
     const bad = await faas(["register", file("bad.ts", "1 + 2")]);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain("InvalidFunction (HTTP 400)");
+  });
+
+  test("keygen --out NAME writes a Z85 key pair: NAME.key (0600) and NAME.pub, and never overwrites", async () => {
+    const name = join(dir, "worker-1");
+    const r = await faas(["keygen", "--out", name]);
+    expect(r.code).toBe(0);
+    const pub = readFileSync(`${name}.pub`, "utf8").trim();
+    const key = readFileSync(`${name}.key`, "utf8").trim();
+    expect(r.out.trim()).toBe(pub);
+    for (const k of [pub, key]) expect(k).toMatch(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/);
+    expect(pub).not.toBe(key);
+    expect(statSync(`${name}.key`).mode & 0o777).toBe(0o600);
+    const again = await faas(["keygen", "--out", name]);
+    expect(again.code).toBe(2);
+    expect(again.err).toContain("never overwrites");
+    expect(readFileSync(`${name}.key`, "utf8").trim()).toBe(key);
+    expect((await faas(["keygen"])).code).toBe(2);
+  });
+
+  test("z85Encode follows RFC 32 (its test vector)", () => {
+    expect(z85Encode(new Uint8Array([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b]))).toBe("HelloWorld");
   });
 
   test("bad usage exits 2 with a message and the usage text", async () => {

@@ -46,7 +46,12 @@ export interface RemoteExecutorOptions {
   readonly logger: Logger;
   /** Largest message accepted from a worker, and the budget jobs messages are split under (default 64 MiB). */
   readonly maxMessageBytes?: number;
+  /** Most capacity one worker may claim (default 1024): a worker cannot take every task by claiming a huge one. */
+  readonly maxWorkerCapacity?: number;
 }
+
+/** Most capacity one worker may claim unless told otherwise. */
+export const DEFAULT_MAX_WORKER_CAPACITY = 1024;
 
 interface Link {
   /** The worker's current registration. */
@@ -74,7 +79,7 @@ export class RemoteExecutor implements Executor {
     private readonly o: RemoteExecutorOptions,
     private readonly router: Router,
   ) {
-    this.registry = new WorkerRegistry({ policy: o.policy, timeoutMs: o.workerTimeoutMs });
+    this.registry = new WorkerRegistry({ policy: o.policy, timeoutMs: o.workerTimeoutMs, maxCapacity: o.maxWorkerCapacity ?? DEFAULT_MAX_WORKER_CAPACITY });
     this.lastTick = o.clock.now();
     this.receiving = this.receiveLoop();
     this.stopTicking = every(this.o.clock, this.o.heartbeatMs, () => this.tick());
@@ -165,7 +170,9 @@ export class RemoteExecutor implements Executor {
       const lost = this.registry.register(id, { capacity: msg.capacity, busy: msg.busy, credit: this.o.policy === "pull" ? msg.credit : 0 }, now);
       this.links.set(id, { session: msg.session, seq: 0 });
       this.send(id, { v: 1, t: "welcome", session: msg.session });
-      this.o.logger.log("info", "worker registered", { event: "worker.registered", worker: printable(id), capacity: msg.capacity, busy: msg.busy, session: msg.session, workers: this.registry.size });
+      const cap = this.o.maxWorkerCapacity ?? DEFAULT_MAX_WORKER_CAPACITY;
+      if (msg.capacity > cap) this.o.logger.log("warn", "a worker claimed more capacity than allowed; it gets the cap", { event: "worker.capacity_capped", worker: printable(id), claimed: msg.capacity, cap });
+      this.o.logger.log("info", "worker registered", { event: "worker.registered", worker: printable(id), capacity: Math.min(msg.capacity, cap), busy: msg.busy, session: msg.session, workers: this.registry.size });
       this.reportLost(lost, `worker ${printable(id)} registered again`);
       this.pump();
       this.wake();

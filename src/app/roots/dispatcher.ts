@@ -60,7 +60,7 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
   const executor: Executor =
     c.mode === "local"
       ? executorPool(c, logger)
-      : await RemoteExecutor.bind({ policy: c.mode, endpoint, heartbeatMs: c.heartbeatMs, workerTimeoutMs: c.workerTimeoutMs, clock, logger });
+      : await RemoteExecutor.bind({ policy: c.mode, endpoint, heartbeatMs: c.heartbeatMs, workerTimeoutMs: c.workerTimeoutMs, clock, logger, maxWorkerCapacity: c.maxWorkerCapacity });
   const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, retentionMs: c.retentionMs, logger });
   const queue = backend.dispatchQueue({ dispatcherId: c.dispatcherId, livenessMs: c.livenessMs });
   const functions = new CachedFunctionStore(backend.functions, clock);
