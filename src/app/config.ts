@@ -21,6 +21,8 @@ export interface EmbeddedConfig extends ExecutorSettings {
   /** Bytes of results one POST /wait reply carries at most (default 32 MiB; not a flag). */
   readonly waitReplyBytes?: number;
   readonly edge: HttpEdgeSettings;
+  /** On SIGTERM/SIGINT, how long running tasks may finish before the rest are handed back. */
+  readonly shutdownGraceMs: number;
 }
 
 /** The HTTP edge's checks (adapters/http/edge.ts) and the start-up rule about open, non-loopback servers. */
@@ -37,6 +39,7 @@ export interface HttpEdgeSettings {
 
 /** Whether a boolean flag is set: `--name` alone, `--name=true|false`, or ENV=1|true|0|false. */
 export function switchOn(argv: readonly string[], env: Record<string, string | undefined>, name: string, envName: string): boolean {
+  flagsRead.add(name);
   const raw = argv.includes(`--${name}`) ? "true" : (flag(argv, name) ?? env[envName]);
   if (raw === undefined || raw === "") return false;
   const v = raw.toLowerCase();
@@ -108,9 +111,20 @@ export function parseBytes(text: string, what: string): number {
   return Number(m[1]) * (unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1024 * 1024 : 1);
 }
 
+/** Every flag name a config reader was asked for (flags.test.ts checks each is declared in flags.ts). */
+export const flagsRead = new Set<string>();
+
 /** Reads `--name` from argv, else `ENV_NAME` from the environment. */
 export function reader(argv: readonly string[], env: Record<string, string | undefined>): (name: string, envName: string) => string | undefined {
-  return (name, envName) => flag(argv, name) ?? env[envName];
+  return (name, envName) => {
+    flagsRead.add(name);
+    return flag(argv, name) ?? env[envName];
+  };
+}
+
+/** --shutdown-grace / SHUTDOWN_GRACE (default 8 s, inside the 10 s most supervisors wait before SIGKILL). */
+export function shutdownGrace(get: (name: string, envName: string) => string | undefined): number {
+  return parseDuration(get("shutdown-grace", "SHUTDOWN_GRACE") ?? "8s", "--shutdown-grace");
 }
 
 /** --log-level / LOG_LEVEL, default info. */
@@ -188,6 +202,7 @@ export function embeddedConfig(argv: readonly string[], env: Record<string, stri
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
     apiKeys: parseApiKeys(secret(get, env, "api-keys", "FAAS_API_KEYS")),
     edge: edgeSettings(argv, env),
+    shutdownGraceMs: shutdownGrace(get),
   };
   checkOpenBind(c);
   return c;

@@ -1,9 +1,18 @@
 /** What every entry file does at its edges: read its config or exit 2, stop cleanly on signals. */
 import type { Logger } from "../domain/ports.ts";
+import { checkArgv, usage, wantsHelp, type FlagSpec } from "./flags.ts";
 
-/** Runs `parse`; on a bad flag prints the message and exits with code 2. */
-export function configOrExit<T>(parse: () => T): T {
+/**
+ * Reads a command's config from argv: `--help`/`-h` prints the usage and exits 0; an unknown flag or a
+ * bad value prints one line naming it and exits 2.
+ */
+export function configOrExit<T>(command: string, summary: string, specs: readonly FlagSpec[], argv: readonly string[], parse: () => T): T {
+  if (wantsHelp(argv)) {
+    process.stdout.write(usage(command, summary, specs));
+    process.exit(0);
+  }
   try {
+    checkArgv(argv, specs, command);
     return parse();
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
@@ -21,15 +30,30 @@ export async function startOrExit<T>(logger: Logger, what: string, start: () => 
   }
 }
 
-/** On the first SIGINT or SIGTERM, logs, awaits `stop`, and exits 0. */
+/**
+ * On the first SIGINT or SIGTERM: logs, awaits the graceful `stop`, and exits 0. A second signal exits
+ * at once (code 1).
+ */
 export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
-      if (stopping) return;
+      if (stopping) {
+        logger.log("warn", "second signal: exiting now", { event: "stopping.forced", signal });
+        process.exit(1);
+      }
       stopping = true;
       logger.log("info", "stopping", { event: "stopping", signal });
-      void stop().then(() => process.exit(0));
+      void stop().then(
+        () => {
+          logger.log("info", "stopped", { event: "stopped" });
+          process.exit(0);
+        },
+        (e: unknown) => {
+          logger.log("error", "stopping failed", { event: "stopping.failed", error: String(e) });
+          process.exit(1);
+        },
+      );
     });
   }
 }

@@ -3,7 +3,7 @@
  * parsed with the same helpers and flags as the embedded mode. Flags win over variables; a bad value
  * throws an Error naming the flag (the process prints it and exits with code 2).
  */
-import { checkOpenBind, edgeSettings, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
+import { checkOpenBind, edgeSettings, shutdownGrace, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
 type Env = Record<string, string | undefined>;
@@ -16,6 +16,8 @@ export interface RedisSettings {
   /** How long terminal tasks stay readable; applied where a task becomes terminal. */
   readonly retentionMs: number;
   readonly logLevel: LogLevel;
+  /** On SIGTERM/SIGINT, how long running tasks may finish before the rest are handed back. */
+  readonly shutdownGraceMs: number;
 }
 
 export interface ApiConfig extends RedisSettings {
@@ -56,7 +58,13 @@ function redisSettings(argv: readonly string[], env: Env): RedisSettings {
   if (!/^[\w.:-]{1,64}$/.test(prefix)) throw new Error(`FAAS_PREFIX must be 1-64 letters, digits or _.:-, got "${prefix}"`);
   const retentionMs = parseDuration(get("retention", "RETENTION") ?? "24h", "--retention");
   if (retentionMs < 1) throw new Error(`--retention must be at least 1ms, got "${get("retention", "RETENTION")}"`);
-  return { redisUrl: secret(get, env, "redis-url", "REDIS_URL") ?? "redis://127.0.0.1:6379", prefix, retentionMs, logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")) };
+  return {
+    redisUrl: secret(get, env, "redis-url", "REDIS_URL") ?? "redis://127.0.0.1:6379",
+    prefix,
+    retentionMs,
+    logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
+    shutdownGraceMs: shutdownGrace(get),
+  };
 }
 
 /** `bun run api` settings. */

@@ -2,7 +2,7 @@
  * `bun run worker` settings from argv and env (flags win over variables). A bad value throws an Error
  * naming the flag; the process prints it and exits with code 2.
  */
-import { parseDuration, parseInteger, parseLogLevel, reader, type LogLevel } from "./config.ts";
+import { parseDuration, parseInteger, parseLogLevel, reader, shutdownGrace, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
 /** The modes a worker runs in; the dispatcher it connects to must run the same one. */
@@ -18,6 +18,8 @@ export interface WorkerConfig extends ExecutorSettings {
   /** The dispatcher silent this long: register again (it may have restarted). */
   readonly dispatcherTimeoutMs: number;
   readonly logLevel: LogLevel;
+  /** On SIGTERM/SIGINT, how long running jobs may finish before the rest are handed back. */
+  readonly shutdownGraceMs: number;
 }
 
 /** Reads --mode, --url, --procs (executors: `workers` of ExecutorSettings), --isolation, --max-memory-mb, --heartbeat, --dispatcher-timeout, --id, --log-level. */
@@ -42,5 +44,6 @@ export function workerConfig(argv: readonly string[], env: Record<string, string
     heartbeatMs,
     dispatcherTimeoutMs,
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
+    shutdownGraceMs: shutdownGrace(get),
   };
 }

@@ -8,7 +8,7 @@ import { basename, extname } from "node:path";
 import { parseArgs } from "node:util";
 import { FaasClient } from "./client.ts";
 import { FaasError, FaasNetworkError, TaskCancelledError, TaskFailedError, WaitTimeoutError } from "./errors.ts";
-import { writeKeyPair } from "./keygen.ts";
+import { writeKeyPair } from "./cli-keygen.ts";
 import { isTerminalStatus } from "./types.ts";
 
 export const USAGE = `Usage: faas <command> [options]   (server: --url URL, or FAAS_URL; default http://127.0.0.1:8000)

@@ -13,9 +13,9 @@
  * a task this dispatcher does not hold is remembered for a while: the task may be between its claim and
  * its hand-out, and is then never handed out.
  */
-import { decide, errorResult, exhausted, type Outcome } from "./outcome.ts";
+import { decide, errorResult, exhausted, handBack, type Outcome } from "./outcome.ts";
 import type { CancelSignals, Clock, DispatchQueue, Executor, FunctionStore, Job, Logger, TaskEvents } from "./ports.ts";
-import { isTerminal, type Task, type Transition } from "./task.ts";
+import { isTerminal, spentAttempts, type Task, type Transition } from "./task.ts";
 
 export interface DispatcherDeps {
   readonly queue: DispatchQueue;
@@ -44,6 +44,8 @@ export class Dispatcher {
   private claimError: string | undefined;
   private started = false;
   private settling: Promise<unknown> = Promise.resolve();
+  /** While draining: called after each settlement, to see whether nothing runs any more. */
+  private drained: (() => void) | undefined;
 
   constructor(private readonly d: DispatcherDeps) {
     d.executor.onOutcomes((outcomes) => {
@@ -96,7 +98,7 @@ export class Dispatcher {
     const jobs: Job[] = [];
     const refused: Transition[] = [];
     for (const task of claimed) {
-      if (task.attempt > task.maxAttempts) {
+      if (spentAttempts(task) > task.maxAttempts) {
         refused.push(exhausted(task));
         continue;
       }
@@ -144,10 +146,11 @@ export class Dispatcher {
       this.inFlight.delete(o.taskId);
       transitions.push(decide(task, o));
     }
-    if (transitions.length > 0) await this.applyAndPublish(transitions);
+    if (transitions.length > 0) await this.applyAndPublish(transitions, true);
+    this.drained?.();
   }
 
-  private async applyAndPublish(transitions: readonly Transition[]): Promise<void> {
+  private async applyAndPublish(transitions: readonly Transition[], evenWhenStopping = false): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         const applied = await this.d.queue.apply(transitions);
@@ -156,12 +159,44 @@ export class Dispatcher {
         if (done.length > 0) this.d.events.publish(done);
         return;
       } catch (e) {
-        if (this.stopping.signal.aborted) return;
+        if (this.stopping.signal.aborted && (!evenWhenStopping || attempt >= 3)) return;
         const wait = Math.min(50 * 2 ** attempt, 5000);
         this.d.logger.log("warn", "settling outcomes failed; retrying", { event: "dispatcher.settle_failed", error: String(e), backoffMs: wait });
         await this.d.clock.sleep(wait);
       }
     }
+  }
+
+  /**
+   * A graceful stop: claims nothing more, lets the running tasks finish for up to `graceMs`, then hands
+   * the rest back (QUEUED again, the attempt not counted toward max_attempts) and stops their jobs.
+   * Returns how many were handed back.
+   */
+  async drain(graceMs: number): Promise<number> {
+    this.stopping.abort();
+    await this.loopDone;
+    if (this.inFlight.size > 0) {
+      await new Promise<void>((resolve) => {
+        const cancel = this.d.clock.after(graceMs, done);
+        const poll = (): void => {
+          if (this.inFlight.size === 0) done();
+        };
+        this.drained = poll;
+        function done(): void {
+          cancel();
+          resolve();
+        }
+        poll();
+      });
+      this.drained = undefined;
+    }
+    await this.settling;
+    const left = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const t of left) this.d.executor.stop(t.id);
+    if (left.length > 0) await this.applyAndPublish(left.map((t) => handBack({ taskId: t.id, attempt: t.attempt })), true);
+    this.unsubscribeCancels();
+    return left.length;
   }
 
   /** Stops claiming, waits for the loop and the last settlement. In-flight tasks stay RUNNING. */

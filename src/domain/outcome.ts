@@ -1,4 +1,4 @@
-import type { Task, Transition } from "./task.ts";
+import { spentAttempts, type Task, type Transition } from "./task.ts";
 
 /** What an executor reports for one attempt of one task. */
 export type Outcome =
@@ -7,7 +7,9 @@ export type Outcome =
   | { readonly taskId: string; readonly attempt: number; readonly kind: "timeout"; readonly timeoutMs: number }
   | { readonly taskId: string; readonly attempt: number; readonly kind: "lost"; readonly reason: string }
   | { readonly taskId: string; readonly attempt: number; readonly kind: "unserializable"; readonly message: string }
-  | { readonly taskId: string; readonly attempt: number; readonly kind: "resource-limit"; readonly message: string };
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "resource-limit"; readonly message: string }
+  /** Given back unfinished by an executor or worker shutting down gracefully: runs again, not counted. */
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "handed-back" };
 
 /** The `{name, message, stack}` a FAILED task's result holds. */
 export interface ErrorInfo {
@@ -28,7 +30,7 @@ export function errorResult(name: string, message: string, stack = ""): string {
  * @example
  * decide({ attempt: 3, maxAttempts: 3 }, { kind: "lost", ... }) // FAILED WorkerFailure
  */
-export function decide(task: Pick<Task, "attempt" | "maxAttempts">, o: Outcome): Transition {
+export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts">, o: Outcome): Transition {
   const base = { taskId: o.taskId, attempt: o.attempt };
   switch (o.kind) {
     case "returned":
@@ -42,13 +44,21 @@ export function decide(task: Pick<Task, "attempt" | "maxAttempts">, o: Outcome):
     case "resource-limit":
       return { ...base, status: "FAILED", result: errorResult("ResourceLimit", o.message) };
     case "lost":
-      if (task.attempt < task.maxAttempts) return { ...base, status: "QUEUED", result: null };
-      return { ...base, status: "FAILED", result: errorResult("WorkerFailure", `${o.reason}; gave up after ${task.attempt} of ${task.maxAttempts} attempts`) };
+      if (spentAttempts(task) < task.maxAttempts) return { ...base, status: "QUEUED", result: null };
+      return { ...base, status: "FAILED", result: errorResult("WorkerFailure", `${o.reason}; gave up after ${spentAttempts(task)} of ${task.maxAttempts} attempts`) };
+    case "handed-back":
+      return handBack(base);
   }
+}
+
+/** The transition giving an attempt back at a graceful shutdown: QUEUED again, the attempt not counted. */
+export function handBack(t: { readonly taskId: string; readonly attempt: number }): Transition {
+  return { taskId: t.taskId, attempt: t.attempt, status: "QUEUED", result: null, handback: true };
 }
 
 /** The transition for a task claimed after its attempts ran out (its host died on every try). */
 export function exhausted(task: Pick<Task, "id" | "attempt" | "maxAttempts">): Transition {
+  // called when spentAttempts(task) > maxAttempts
   return {
     taskId: task.id,
     attempt: task.attempt,

@@ -38,6 +38,8 @@ export interface TaskServiceDeps {
 
 export class TaskService {
   private readonly waiters: TaskWaiters;
+  /** Closed (shutting down): long-polls answer with the current status at once. */
+  private closed = false;
 
   constructor(private readonly d: TaskServiceDeps) {
     this.waiters = new TaskWaiters(d.events, d.clock);
@@ -82,7 +84,7 @@ export class TaskService {
   /** The task, once terminal or after `waitMs` (0: at once), whichever comes first. */
   async awaitTask(viewer: string, id: string, waitMs: number): Promise<Result<Task, DomainError>> {
     const first = await this.task(viewer, id);
-    if (!first.ok || waitMs <= 0 || isTerminal(first.value.status)) return first;
+    if (!first.ok || waitMs <= 0 || isTerminal(first.value.status) || this.closed) return first;
     const deadline = this.d.clock.now() + waitMs;
     const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
     for (;;) {
@@ -94,7 +96,7 @@ export class TaskService {
         return again;
       }
       await w.done;
-      if (this.d.clock.now() >= deadline) return this.task(viewer, id);
+      if (this.closed || this.d.clock.now() >= deadline) return this.task(viewer, id);
     }
   }
 
@@ -108,7 +110,7 @@ export class TaskService {
     const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
     for (;;) {
       const left = deadline - this.d.clock.now();
-      const w = left > 0 ? this.waiters.waitFor(ids, Math.min(left, recheck)) : undefined;
+      const w = left > 0 && !this.closed ? this.waiters.waitFor(ids, Math.min(left, recheck)) : undefined;
       const found = await this.d.tasks.getMany(ids);
       const sweep = sweepTasks(ids, found.map((t) => (t !== undefined && visibleTo(viewer, t.tenant) ? t : undefined)));
       if (sweep.done.length > 0 || sweep.pending.length === 0 || w === undefined) {
@@ -138,7 +140,9 @@ export class TaskService {
     return this.waiters.size();
   }
 
+  /** Shutting down: every waiting long-poll answers now with the current status, and new ones do not wait. */
   close(): void {
+    this.closed = true;
     this.waiters.close();
   }
 }

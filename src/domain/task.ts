@@ -25,8 +25,10 @@ export interface Task {
   /** JSON text of the argument array. */
   readonly args: string;
   readonly status: TaskStatus;
-  /** How many times the task has been handed to an executor. */
+  /** How many times the task has been handed to an executor (also the fencing number). */
   readonly attempt: number;
+  /** Attempts handed back unrun or unfinished at a graceful shutdown: not counted toward maxAttempts. */
+  readonly handbacks: number;
   readonly maxAttempts: number;
   readonly timeoutMs: number;
   /** JSON text of the return value (COMPLETED) or of `{name, message, stack}` (FAILED); else null. */
@@ -37,7 +39,12 @@ export interface Task {
 
 /** A new task, QUEUED, never attempted. */
 export function newTask(id: string, functionId: string, args: string, maxAttempts: number, timeoutMs: number, now: number, tenant: string = DEFAULT_TENANT): Task {
-  return { id, tenant, functionId, args, status: "QUEUED", attempt: 0, maxAttempts, timeoutMs, result: null, createdAt: now, updatedAt: now };
+  return { id, tenant, functionId, args, status: "QUEUED", attempt: 0, handbacks: 0, maxAttempts, timeoutMs, result: null, createdAt: now, updatedAt: now };
+}
+
+/** Attempts that count toward maxAttempts: hand-outs, less those handed back at a graceful shutdown. */
+export function spentAttempts(task: Pick<Task, "attempt" | "handbacks">): number {
+  return task.attempt - task.handbacks;
 }
 
 /** Hands a QUEUED task to an executor: RUNNING, attempt counted now (not when it fails). */
@@ -54,12 +61,15 @@ export interface Transition {
   readonly attempt: number;
   readonly status: "COMPLETED" | "FAILED" | "QUEUED" | "CANCELLED";
   readonly result: string | null;
+  /** With QUEUED: the attempt is handed back at a graceful shutdown and does not count toward maxAttempts. */
+  readonly handback?: boolean;
 }
 
 /** Applies a transition if its fence holds; returns the new task, or undefined when stale. */
 export function applyTransition(task: Task, t: Transition, now: number): Task | undefined {
   if (task.status !== "RUNNING" || task.attempt !== t.attempt) return undefined;
-  return { ...task, status: t.status, result: t.result, updatedAt: now };
+  const handbacks = t.status === "QUEUED" && t.handback === true ? task.handbacks + 1 : task.handbacks;
+  return { ...task, status: t.status, result: t.result, handbacks, updatedAt: now };
 }
 
 /**

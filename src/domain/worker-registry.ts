@@ -51,6 +51,8 @@ export interface WorkerView {
 interface WorkerState {
   readonly id: string;
   readonly capacity: number;
+  /** Shutting down: takes no more jobs. */
+  draining: boolean;
   busy: number;
   credits: number;
   lastSeen: number;
@@ -72,7 +74,7 @@ export class WorkerRegistry {
     const lost = this.remove(id);
     const capacity = clamp(r.capacity, 0, this.o.maxCapacity ?? Number.MAX_SAFE_INTEGER);
     const busy = clamp(r.busy, 0, capacity);
-    this.workers.set(id, { id, capacity, busy, credits: clamp(r.credit, 0, capacity - busy), lastSeen: now, jobs: new Map() });
+    this.workers.set(id, { id, capacity, busy, credits: clamp(r.credit, 0, capacity - busy), lastSeen: now, jobs: new Map(), draining: false });
     return lost;
   }
 
@@ -90,6 +92,14 @@ export class WorkerRegistry {
     const w = this.workers.get(id);
     if (w === undefined) return false;
     w.credits = clamp(w.credits + Math.floor(n), 0, w.capacity);
+    return true;
+  }
+
+  /** The worker is shutting down: it gets no more jobs; what it holds may still finish. False when unknown. */
+  drain(id: string): boolean {
+    const w = this.workers.get(id);
+    if (w === undefined) return false;
+    w.draining = true;
     return true;
   }
 
@@ -222,6 +232,7 @@ export class WorkerRegistry {
   }
 
   private freeOf(w: WorkerState): number {
+    if (w.draining) return 0;
     if (this.o.policy === "pull") return Math.min(w.credits, Math.max(0, w.capacity - w.jobs.size));
     return Math.max(0, w.capacity - w.jobs.size - w.busy);
   }

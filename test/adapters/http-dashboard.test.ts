@@ -101,7 +101,7 @@ describe("dashboard numbers come from the metrics report", () => {
         duration: { buckets: [10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11_335], sumMs: 5_000_000 },
       },
       functions: 42,
-      process: { residentMemoryBytes: 1, startTimeSeconds: 1 },
+      process: { residentMemoryBytes: 1, startTimeSeconds: 1, waitingRequests: 0 },
     };
     const handler = memoryHttpApp({
       version: "9.9.9",

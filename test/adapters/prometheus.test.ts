@@ -4,7 +4,7 @@ import { DURATION_BUCKETS_MS, emptyStats } from "../../src/domain/metrics.ts";
 import { checkHistogram, parsePrometheus } from "../helpers/prometheus-text.ts";
 
 function report(over: Partial<MetricsReport["stats"]> = {}): MetricsReport {
-  return { stats: { ...emptyStats(), ...over }, functions: 4, process: { residentMemoryBytes: 123_456_789, startTimeSeconds: 1_767_225_600.5 } };
+  return { stats: { ...emptyStats(), ...over }, functions: 4, process: { residentMemoryBytes: 123_456_789, startTimeSeconds: 1_767_225_600.5, waitingRequests: 3 } };
 }
 
 describe("Prometheus text rendering", () => {
@@ -36,6 +36,7 @@ describe("Prometheus text rendering", () => {
       faas_functions_registered: "gauge",
       process_resident_memory_bytes: "gauge",
       process_start_time_seconds: "gauge",
+      faas_waiting_requests: "gauge",
     });
     for (const f of m.families.values()) expect(f.help.length).toBeGreaterThan(10);
     expect(m.value("faas_tasks_submitted_total")).toBe(20);
@@ -49,6 +50,7 @@ describe("Prometheus text rendering", () => {
     expect(m.value("faas_functions_registered")).toBe(4);
     expect(m.value("process_resident_memory_bytes")).toBe(123_456_789);
     expect(m.value("process_start_time_seconds")).toBe(1_767_225_600.5);
+    expect(m.value("faas_waiting_requests")).toBe(3);
     expect(text).toContain('# TYPE faas_task_duration_seconds histogram\nfaas_task_duration_seconds_bucket{le="0.001"} 2\n');
   });
 

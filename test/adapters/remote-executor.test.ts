@@ -298,6 +298,31 @@ describe("RemoteExecutor, pull specifics and robustness", () => {
   });
 });
 
+describe("worker and dispatcher that cannot work together", () => {
+  test("a push worker and a pull dispatcher refuse each other, with a clear message on both sides", async () => {
+    const { ex } = await executor("pull");
+    const w = agent(ex.endpoint, "push");
+    await waitFor(() => logs.filter((l) => l.fields?.event === "worker.refused").length >= 2, "both sides to log the refusal");
+    const [dispatcherSide, workerSide] = [logs.find((l) => l.level === "warn" && l.fields?.event === "worker.refused"), logs.find((l) => l.level === "error" && l.fields?.event === "worker.refused")];
+    expect(String(dispatcherSide?.fields?.reason)).toContain("this dispatcher runs --mode pull, the worker --mode push");
+    expect(String(workerSide?.fields?.reason)).toContain("start the worker with --mode pull");
+    expect(ex.workerCount()).toBe(0);
+    expect(w.isRegistered).toBe(false);
+  });
+
+  test("a worker that cannot reach its dispatcher says so every few seconds, naming the URL", async () => {
+    const port = freePort();
+    const clock = new FakeClock();
+    agent(`tcp://127.0.0.1:${port}`, "push", { clock });
+    for (let i = 0; i < 26; i++) clock.advance(200); // 5.2 s of ticks with nothing listening
+    const said = logs.filter((l) => l.fields?.event === "worker.unreachable");
+    expect(said).toHaveLength(1);
+    expect(said[0]?.fields?.url).toBe(`tcp://127.0.0.1:${port}`);
+    for (let i = 0; i < 25; i++) clock.advance(200);
+    expect(logs.filter((l) => l.fields?.event === "worker.unreachable")).toHaveLength(2);
+  });
+});
+
 describe("claimed capacity", () => {
   test("a worker claiming a huge capacity gets at most --max-worker-capacity and cannot take every task", async () => {
     const ex = await RemoteExecutor.bind({ policy: "push", endpoint: "tcp://127.0.0.1:0", heartbeatMs: 200, workerTimeoutMs: 10_000, clock: systemClock, logger, maxWorkerCapacity: 8 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { z85Encode } from "../../src/client/keygen.ts";
+import { z85Encode } from "../../src/client/cli-keygen.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedHere } from "../helpers/roots.ts";

@@ -234,5 +234,21 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
         await f.close();
       }
     });
+
+    test("a hand-back (graceful shutdown) re-queues the task without counting the attempt", async () => {
+      const f = await make();
+      try {
+        const [t] = tasks(1, 1);
+        await f.store.enqueue([t!], 100);
+        const [running] = await f.queue.claim(1, never);
+        const [back] = await f.queue.apply([{ taskId: t!.id, attempt: running!.attempt, status: "QUEUED", result: null, handback: true }]);
+        expect([back?.status, back?.attempt, back?.handbacks]).toEqual(["QUEUED", 1, 1]);
+        const [again] = await f.queue.claim(1, never);
+        expect([again?.id, again?.attempt, again?.handbacks]).toEqual([t!.id, 2, 1]);
+        expect(await f.store.queueDepth()).toBe(0);
+      } finally {
+        await f.close();
+      }
+    });
   });
 }

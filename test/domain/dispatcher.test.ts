@@ -144,4 +144,21 @@ describe("Dispatcher", () => {
     await s.dispatcher.stop();
     expect(s.dispatcher.health().claiming).toBe(false);
   });
+
+  test("drain: claims nothing more, lets running tasks finish within the grace, hands the rest back uncounted", async () => {
+    const s = await setup(3);
+    await s.enqueue(3);
+    await waitFor(() => s.executor.received.length === 3, "3 tasks handed out");
+    const draining = s.dispatcher.drain(5000);
+    s.executor.report([{ taskId: "t0", attempt: 1, kind: "returned", value: "0" }]); // finishes within the grace
+    await waitFor(() => s.published.includes("t0"), "t0 settled");
+    await s.tasks.enqueue([newTask("late", "f1", "[9]", 3, 1000, s.clock.now())], 1000); // never claimed now
+    s.clock.advance(5000); // the grace runs out with t1 and t2 still running
+    expect(await draining).toBe(2);
+    expect(s.executor.stopped.sort()).toEqual(["t1", "t2"]);
+    for (const id of ["t1", "t2"]) expect(await s.tasks.get(id)).toMatchObject({ status: "QUEUED", attempt: 1, handbacks: 1 });
+    expect((await s.tasks.get("t0"))?.status).toBe("COMPLETED");
+    expect((await s.tasks.get("late"))?.status).toBe("QUEUED");
+    expect(s.executor.received.map((j) => j.taskId)).not.toContain("late");
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { decide, exhausted } from "../../src/domain/outcome.ts";
-import { applyTransition, cancelTask, isTerminal, newTask, startAttempt } from "../../src/domain/task.ts";
+import { applyTransition, cancelTask, isTerminal, newTask, spentAttempts, startAttempt } from "../../src/domain/task.ts";
 
 const t0 = newTask("t1", "f1", "[1]", 3, 1000, 100);
 
@@ -58,11 +58,11 @@ describe("task state machine", () => {
 describe("decide", () => {
   const base = { taskId: "t1", attempt: 1 };
   test("a return value completes the task", () => {
-    expect(decide({ attempt: 1, maxAttempts: 3 }, { ...base, kind: "returned", value: "5" })).toEqual({ ...base, status: "COMPLETED", result: "5" });
+    expect(decide({ attempt: 1, handbacks: 0, maxAttempts: 3 }, { ...base, kind: "returned", value: "5" })).toEqual({ ...base, status: "COMPLETED", result: "5" });
   });
 
   test("a thrown error is final, whatever attempts remain", () => {
-    const t = decide({ attempt: 1, maxAttempts: 3 }, { ...base, kind: "threw", error: { name: "TypeError", message: "boom", stack: "s" } });
+    const t = decide({ attempt: 1, handbacks: 0, maxAttempts: 3 }, { ...base, kind: "threw", error: { name: "TypeError", message: "boom", stack: "s" } });
     expect(t.status).toBe("FAILED");
     expect(JSON.parse(t.result!)).toEqual({ name: "TypeError", message: "boom", stack: "s" });
   });
@@ -70,18 +70,27 @@ describe("decide", () => {
   test("timeout, unserializable and resource limits fail with their error names", () => {
     const names = (["timeout", "unserializable", "resource-limit"] as const).map((kind) => {
       const o = kind === "timeout" ? { ...base, kind, timeoutMs: 5 } : { ...base, kind, message: "m" };
-      return JSON.parse(decide({ attempt: 1, maxAttempts: 3 }, o).result!).name;
+      return JSON.parse(decide({ attempt: 1, handbacks: 0, maxAttempts: 3 }, o).result!).name;
     });
     expect(names).toEqual(["TimeoutError", "SerializationError", "ResourceLimit"]);
   });
 
   test("a lost executor requeues while attempts remain, then fails WorkerFailure", () => {
     const lost = { kind: "lost" as const, reason: "thread exited" };
-    expect(decide({ attempt: 1, maxAttempts: 3 }, { ...base, ...lost }).status).toBe("QUEUED");
-    expect(decide({ attempt: 2, maxAttempts: 3 }, { ...base, attempt: 2, ...lost }).status).toBe("QUEUED");
-    const last = decide({ attempt: 3, maxAttempts: 3 }, { ...base, attempt: 3, ...lost });
+    expect(decide({ attempt: 1, handbacks: 0, maxAttempts: 3 }, { ...base, ...lost }).status).toBe("QUEUED");
+    expect(decide({ attempt: 2, handbacks: 0, maxAttempts: 3 }, { ...base, attempt: 2, ...lost }).status).toBe("QUEUED");
+    const last = decide({ attempt: 3, handbacks: 0, maxAttempts: 3 }, { ...base, attempt: 3, ...lost });
     expect(last.status).toBe("FAILED");
     expect(JSON.parse(last.result!).name).toBe("WorkerFailure");
+  });
+
+  test("attempts handed back at a graceful shutdown do not count: a lost third hand-out after one hand-back runs again", () => {
+    const lost = { kind: "lost" as const, reason: "worker gone" };
+    expect(decide({ attempt: 3, handbacks: 1, maxAttempts: 3 }, { ...base, attempt: 3, ...lost }).status).toBe("QUEUED");
+    expect(decide({ attempt: 1, handbacks: 0, maxAttempts: 1 }, { ...base, kind: "handed-back" })).toEqual({ ...base, status: "QUEUED", result: null, handback: true });
+    const running = { ...newTask("t1", "f", "[]", 1, 1000, 0), status: "RUNNING" as const, attempt: 1 };
+    const back = applyTransition(running, { taskId: "t1", attempt: 1, status: "QUEUED", result: null, handback: true }, 5)!;
+    expect([back.status, back.attempt, back.handbacks, spentAttempts(back)]).toEqual(["QUEUED", 1, 1, 0]);
   });
 
   test("a task claimed past its attempts fails WorkerFailure", () => {

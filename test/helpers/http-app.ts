@@ -24,7 +24,7 @@ export function memoryHttpApp(overrides: Partial<HttpAppDeps> = {}): FetchHandle
     functions: new FunctionService({ functions, ids: uuidGen, clock, checker: new FunctionSourceChecker() }),
     tasks,
     health: async () => ({ queued: 0 }),
-    metrics: async () => ({ stats: emptyStats(), functions: 0, process: { residentMemoryBytes: 0, startTimeSeconds: 0 } }),
+    metrics: async () => ({ stats: emptyStats(), functions: 0, process: { residentMemoryBytes: 0, startTimeSeconds: 0, waitingRequests: 0 } }),
     version: "test",
     keys: [],
     clock,

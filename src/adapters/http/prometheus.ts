@@ -21,6 +21,8 @@ export interface ProcessFacts {
   readonly residentMemoryBytes: number;
   /** Unix time the process started, in seconds. */
   readonly startTimeSeconds: number;
+  /** Long-polls (GET /result?wait, POST /wait) this process holds open right now. */
+  readonly waitingRequests: number;
 }
 
 /** Everything /metrics shows. */
@@ -63,6 +65,7 @@ export function renderMetrics(r: MetricsReport): string {
     family("faas_functions_registered", "gauge", "Functions registered.", [{ value: r.functions }]),
     family("process_resident_memory_bytes", "gauge", "Resident memory size of the process answering this scrape, in bytes.", [{ value: r.process.residentMemoryBytes }]),
     family("process_start_time_seconds", "gauge", "Start time of the process answering this scrape since unix epoch in seconds.", [{ value: r.process.startTimeSeconds }]),
+    family("faas_waiting_requests", "gauge", "Long-polls (GET /result?wait, POST /wait) the answering process holds open.", [{ value: r.process.waitingRequests }]),
   ];
   return out.join("");
 }

@@ -102,7 +102,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
         this.queue.push(next.id);
         this.queued++;
         c.queued++;
-        c.counters.retried();
+        if (t.handback !== true) c.counters.retried();
         requeued = true;
       } else if (isTerminal(next.status)) {
         this.expiries.push({ id: next.id, at: now + this.o.retentionMs });

@@ -122,7 +122,7 @@ export class RedisDispatchQueue implements DispatchQueue {
   async apply(transitions: readonly Transition[]): Promise<Task[]> {
     if (transitions.length === 0) return [];
     const args: (string | number)[] = [GROUP, this.clock.now(), this.o.retentionMs, this.keys.taskPrefix];
-    for (const t of transitions) args.push(t.taskId, t.attempt, t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "");
+    for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "");
     const reply = (await guarded(() => APPLY.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.statsPrefix], args))) as string[];
     // Settled attempts are forgotten (their entries were acked by the script).
     for (const s of transitions) if (this.held.get(s.taskId)?.attempt === s.attempt) this.held.delete(s.taskId);

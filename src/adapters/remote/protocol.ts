@@ -46,12 +46,16 @@ export function wireSize(item: Job | Outcome): number {
 /** Worker -> dispatcher. */
 export type FromWorker =
   /** Capacity = executors x slots; busy = slots held by jobs from earlier sessions; credit (pull) = jobs wanted now. */
-  | { readonly v: 1; readonly t: "register"; readonly session: number; readonly capacity: number; readonly busy: number; readonly credit: number }
+  | { readonly v: 1; readonly t: "register"; readonly session: number; readonly capacity: number; readonly busy: number; readonly credit: number; readonly mode?: "pull" | "push" }
   | { readonly v: 1; readonly t: "heartbeat"; readonly session: number; readonly busy: number }
   /** Pull mode: `n` more jobs wanted. */
   | { readonly v: 1; readonly t: "credit"; readonly session: number; readonly n: number }
   /** Outcomes in a batch, with the credit (pull) their freed slots give back. */
   | { readonly v: 1; readonly t: "outcomes"; readonly session: number; readonly outcomes: readonly Outcome[]; readonly credit: number }
+  /** Shutting down gracefully: send no more jobs (those held may still finish). */
+  | { readonly v: 1; readonly t: "drain"; readonly session: number }
+  /** Shutting down: these jobs will not finish here; run them elsewhere without counting the attempt. */
+  | { readonly v: 1; readonly t: "handback"; readonly session: number; readonly jobs: readonly { readonly taskId: string; readonly attempt: number }[] }
   | { readonly v: 1; readonly t: "bye" };
 
 /** Dispatcher -> worker. */
@@ -61,7 +65,9 @@ export type ToWorker =
   | { readonly v: 1; readonly t: "heartbeat"; readonly session: number; readonly seq: number }
   | { readonly v: 1; readonly t: "cancel"; readonly session: number; readonly taskId: string; readonly attempt: number }
   /** "I do not know you": the dispatcher restarted or took the worker for dead. */
-  | { readonly v: 1; readonly t: "reregister" };
+  | { readonly v: 1; readonly t: "reregister" }
+  /** The registration is refused (a worker of another mode); `reason` says why. */
+  | { readonly v: 1; readonly t: "refused"; readonly reason: string };
 
 export function encode(msg: FromWorker | ToWorker): string {
   return JSON.stringify(msg);
@@ -76,13 +82,17 @@ export function decodeFromWorker(frame: Uint8Array | string): Result<FromWorker,
   const o = m.value;
   switch (o.t) {
     case "register":
-      return check(o, count(o.session) && count(o.capacity) && count(o.busy) && count(o.credit), "session, capacity, busy and credit as whole numbers");
+      return check(o, count(o.session) && count(o.capacity) && count(o.busy) && count(o.credit) && (o.mode === undefined || o.mode === "pull" || o.mode === "push"), "session, capacity, busy and credit as whole numbers, and mode pull or push");
     case "heartbeat":
       return check(o, count(o.session) && count(o.busy), "session and busy as whole numbers");
     case "credit":
       return check(o, count(o.session) && count(o.n), "session and n as whole numbers");
     case "outcomes":
       return check(o, count(o.session) && count(o.credit) && Array.isArray(o.outcomes) && o.outcomes.every(isOutcome), "session, credit and an array of outcomes");
+    case "drain":
+      return check(o, count(o.session), "session as a whole number");
+    case "handback":
+      return check(o, count(o.session) && Array.isArray(o.jobs) && o.jobs.every((j) => typeof j === "object" && j !== null && typeof (j as Fields).taskId === "string" && count((j as Fields).attempt)), "session and an array of {taskId, attempt}");
     case "bye":
       return { ok: true, value: o as unknown as FromWorker };
     default:
@@ -106,6 +116,8 @@ export function decodeToWorker(frame: Uint8Array | string): Result<ToWorker, str
       return check(o, count(o.session) && typeof o.taskId === "string" && count(o.attempt), "session, taskId and attempt");
     case "reregister":
       return { ok: true, value: o as unknown as ToWorker };
+    case "refused":
+      return check(o, typeof o.reason === "string", "a reason");
     default:
       return { ok: false, error: `unknown message type ${JSON.stringify(o.t)} from the dispatcher` };
   }
@@ -154,6 +166,8 @@ function isOutcome(x: unknown): x is Outcome {
     case "unserializable":
     case "resource-limit":
       return typeof o.message === "string";
+    case "handed-back":
+      return true;
     default:
       return false;
   }

@@ -167,6 +167,12 @@ export class RemoteExecutor implements Executor {
   private handle(id: string, msg: FromWorker): void {
     const now = this.o.clock.now();
     if (msg.t === "register") {
+      if (msg.mode !== undefined && msg.mode !== this.o.policy) {
+        const reason = `this dispatcher runs --mode ${this.o.policy}, the worker --mode ${msg.mode}: start the worker with --mode ${this.o.policy}`;
+        this.o.logger.log("warn", "refused a worker of another mode", { event: "worker.refused", worker: printable(id), reason });
+        this.send(id, { v: 1, t: "refused", reason });
+        return;
+      }
       const lost = this.registry.register(id, { capacity: msg.capacity, busy: msg.busy, credit: this.o.policy === "pull" ? msg.credit : 0 }, now);
       this.links.set(id, { session: msg.session, seq: 0 });
       this.send(id, { v: 1, t: "welcome", session: msg.session });
@@ -195,6 +201,13 @@ export class RemoteExecutor implements Executor {
       if (fresh.length > 0) this.listener(fresh);
     } else if (msg.t === "credit" && current && this.o.policy === "pull") {
       this.registry.grant(id, msg.n);
+    } else if (msg.t === "drain") {
+      this.registry.drain(id);
+      this.o.logger.log("info", "a worker is shutting down: it gets no more jobs", { event: "worker.draining", worker: printable(id), holds: this.registry.view(id)?.inFlight ?? 0 });
+    } else if (msg.t === "handback") {
+      const back: Outcome[] = [];
+      for (const j of msg.jobs) if (this.registry.complete(id, j.taskId, j.attempt)) back.push({ taskId: j.taskId, attempt: j.attempt, kind: "handed-back" });
+      if (back.length > 0) this.listener(back);
     }
     this.pump();
     this.wake();

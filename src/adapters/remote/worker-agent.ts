@@ -45,6 +45,9 @@ export interface WorkerAgentOptions {
   readonly maxMessageBytes?: number;
 }
 
+/** How often a condition that lasts (no dispatcher, a refusal) is logged again. */
+const REPEAT_LOG_MS = 5000;
+
 interface Held {
   readonly job: Job;
   /** The registration it came under. */
@@ -76,6 +79,14 @@ export class WorkerAgent {
   });
   private stopTicking: () => void = () => {};
   private closed = false;
+  /** Shutting down gracefully: accepts no new jobs, offers no credit. */
+  private draining = false;
+  private heldChanged: (() => void) | undefined;
+  /** Why the dispatcher refused the last registration, until one is welcomed. */
+  private refused: string | undefined;
+  private lastRefusalLog = Number.NEGATIVE_INFINITY;
+  private lastUnreachableLog = Number.NEGATIVE_INFINITY;
+  private startedAt = 0;
   private receiving: Promise<void> = Promise.resolve();
   /** Most jobs held at once (for tests and metrics). */
   maxHeld = 0;
@@ -92,6 +103,7 @@ export class WorkerAgent {
     this.dealer.connect(this.o.url);
     this.lastHeard = this.o.clock.now();
     this.lastTick = this.lastHeard;
+    this.startedAt = this.lastHeard;
     this.register();
     this.receiving = this.receiveLoop();
     this.stopTicking = every(this.o.clock, this.o.heartbeatMs, () => this.tick());
@@ -105,6 +117,47 @@ export class WorkerAgent {
   /** Jobs received and not yet answered. */
   heldCount(): number {
     return this.held.size;
+  }
+
+  /**
+   * A graceful stop: tells the dispatcher to send nothing more, lets the jobs held finish for up to
+   * `graceMs` (their outcomes go back as usual), hands back the rest (they run elsewhere, the attempt
+   * not counted), then says bye and disconnects. Returns how many were handed back.
+   */
+  async drain(graceMs: number): Promise<number> {
+    if (this.closed) return 0;
+    this.draining = true;
+    if (this.dealer.peerCount > 0) this.post({ v: 1, t: "drain", session: this.session });
+    // Jobs not started yet go back at once; the running ones get the grace.
+    const notStarted: Job[] = [];
+    for (let j = this.waiting.shift(); j !== undefined; j = this.waiting.shift()) if (this.held.delete(key(j.taskId, j.attempt))) notStarted.push(j);
+    let handedBack = this.handBack(notStarted);
+    const deadline = this.o.clock.now() + graceMs;
+    while (this.held.size > 0 && this.o.clock.now() < deadline && this.dealer.peerCount > 0) {
+      await new Promise<void>((resolve) => {
+        const cancel = this.o.clock.after(Math.max(1, deadline - this.o.clock.now()), resolve);
+        this.heldChanged = () => {
+          cancel();
+          resolve();
+        };
+      });
+      this.heldChanged = undefined;
+    }
+    this.outbox.flush();
+    const left = [...this.held.values()].map((h) => h.job);
+    this.held.clear();
+    for (const j of left) this.o.executor.stop(j.taskId);
+    handedBack += this.handBack(left);
+    await this.close();
+    return handedBack;
+  }
+
+  /** Tells the dispatcher these jobs will not finish here (they run elsewhere, the attempt not counted). */
+  private handBack(jobs: readonly Job[]): number {
+    if (jobs.length === 0 || this.dealer.peerCount === 0) return 0;
+    this.post({ v: 1, t: "handback", session: this.session, jobs: jobs.map((j) => ({ taskId: j.taskId, attempt: j.attempt })) });
+    this.o.logger.log("info", "unfinished jobs handed back to the dispatcher", { event: "worker.handed_back", jobs: jobs.length });
+    return jobs.length;
   }
 
   /** Says bye (the dispatcher reports what this held as lost at once), then disconnects. */
@@ -141,6 +194,16 @@ export class WorkerAgent {
   }
 
   private handle(msg: ToWorker): void {
+    if (msg.t === "refused") {
+      this.refused = msg.reason;
+      this.registered = false;
+      this.needsRegister = true; // try again later: the dispatcher may come back in the right mode
+      if (this.o.clock.now() - this.lastRefusalLog >= REPEAT_LOG_MS) {
+        this.lastRefusalLog = this.o.clock.now();
+        this.o.logger.log("error", "the dispatcher refused this worker", { event: "worker.refused", worker: this.o.id, url: this.o.url, reason: msg.reason });
+      }
+      return;
+    }
     if (msg.t === "reregister") {
       this.o.logger.log("info", "the dispatcher does not know this worker; registering again", { event: "worker.reregister", worker: this.o.id });
       this.register();
@@ -149,6 +212,7 @@ export class WorkerAgent {
     if (msg.session !== this.session) return; // about an earlier registration
     switch (msg.t) {
       case "welcome":
+        this.refused = undefined;
         if (!this.registered) this.o.logger.log("info", "registered with the dispatcher", { event: "worker.welcomed", worker: this.o.id, session: this.session, url: this.o.url });
         this.registered = true;
         return;
@@ -167,6 +231,10 @@ export class WorkerAgent {
   }
 
   private accept(jobs: readonly Job[]): void {
+    if (this.draining) {
+      this.handBack(jobs); // sent before the dispatcher heard of the drain: give them straight back
+      return;
+    }
     this.received += jobs.length;
     this.granted = Math.max(0, this.granted - jobs.length);
     for (const job of jobs) {
@@ -201,6 +269,7 @@ export class WorkerAgent {
       if (!this.closed) this.outbox.add(out);
     }
     this.startWaiting();
+    this.heldChanged?.();
   }
 
   private offerCredit(): void {
@@ -210,7 +279,7 @@ export class WorkerAgent {
 
   /** Pull: free slots not yet offered in this session (0 in push mode, and before registration). */
   private creditToOffer(): number {
-    if (this.o.mode !== "pull" || this.needsRegister) return 0;
+    if (this.o.mode !== "pull" || this.needsRegister || this.draining) return 0;
     const n = this.o.capacity - this.held.size - this.granted;
     if (n <= 0) return 0;
     this.granted += n;
@@ -231,7 +300,7 @@ export class WorkerAgent {
     const free = Math.max(0, this.o.capacity - this.held.size);
     this.granted = this.o.mode === "pull" ? free : 0;
     this.connectedSinceRegister = this.dealer.peerCount > 0;
-    this.post({ v: 1, t: "register", session: this.session, capacity: this.o.capacity, busy: this.held.size, credit: this.granted });
+    this.post({ v: 1, t: "register", session: this.session, capacity: this.o.capacity, busy: this.held.size, credit: this.granted, mode: this.o.mode });
   }
 
   private gap(seq: number): void {
@@ -251,6 +320,10 @@ export class WorkerAgent {
     this.lastTick = now;
     if (late > this.o.heartbeatMs) this.lastHeard += late; // stalled here: the dispatcher's silence is not proven
     if (this.dealer.peerCount === 0) {
+      if (now - this.lastUnreachableLog >= REPEAT_LOG_MS && now - this.startedAt >= REPEAT_LOG_MS) {
+        this.lastUnreachableLog = now;
+        this.o.logger.log("warn", "cannot reach the dispatcher; retrying", { event: "worker.unreachable", worker: this.o.id, url: this.o.url });
+      }
       // A connection that carried this session went down: whatever was in flight may be lost. (A
       // registration sent before any connection waits in the socket and goes out on the first one.)
       if (this.connectedSinceRegister) this.needsRegister = true;
@@ -259,6 +332,7 @@ export class WorkerAgent {
     }
     this.connectedSinceRegister = true;
     const silent = this.o.clock.now() - this.lastHeard > this.o.dispatcherTimeoutMs;
+    if (this.refused !== undefined && now - this.lastRefusalLog < REPEAT_LOG_MS) return; // refused: ask again every few seconds
     if (this.needsRegister || silent) {
       if (silent) this.o.logger.log("warn", "the dispatcher is silent; registering again", { event: "worker.dispatcher_silent", worker: this.o.id, silentMs: this.o.clock.now() - this.lastHeard });
       this.lastHeard = this.o.clock.now(); // one registration per timeout while it stays silent

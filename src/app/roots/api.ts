@@ -18,6 +18,7 @@ import { startHttpSide } from "./http.ts";
 export interface ApiHandle {
   readonly url: string;
   readonly port: number;
+  /** Stops accepting requests, answers waiting long-polls with the current status, disconnects. */
   stop(): Promise<void>;
 }
 

@@ -48,8 +48,11 @@ export interface DispatcherHandle {
   readonly executor: Executor;
   /** Tasks handed to the executor and not yet settled. */
   inFlight(): number;
-  /** Stops claiming and executing; tasks in flight stay RUNNING until another dispatcher takes them over. */
-  stop(): Promise<void>;
+  /**
+   * Stops gracefully: claims nothing more, lets running tasks finish for `graceMs` (default 0), hands the
+   * rest back to the queue (not counted toward max_attempts), then disconnects.
+   */
+  stop(o?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /** Binds the worker port (pull/push) or starts the executors (local), connects to Redis and starts claiming. */
@@ -77,9 +80,10 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
     endpoint: bound,
     executor,
     inFlight: () => dispatcher.inFlightCount(),
-    async stop() {
+    async stop(o = {}) {
       void health?.server.stop(true);
-      await dispatcher.stop();
+      const handedBack = await dispatcher.drain(o.graceMs ?? 0);
+      if (handedBack > 0) logger.log("info", "unfinished tasks handed back to the queue", { event: "dispatcher.handed_back", tasks: handedBack });
       await executor.close();
       await backend.close(); // deletes the liveness key: other dispatchers take over at once
     },

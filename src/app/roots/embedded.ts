@@ -29,7 +29,11 @@ export interface Embedded {
   readonly pool: ExecutorPool;
   readonly dispatcher: Dispatcher;
   readonly tasks: TaskService;
-  stop(): Promise<void>;
+  /**
+   * Stops gracefully: no new requests, long-polls answered, running tasks given `graceMs` (default 0)
+   * to finish; queued tasks live in memory and are lost (logged).
+   */
+  stop(o?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /** Starts everything; returns once the server listens. */
@@ -52,9 +56,11 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
     pool,
     dispatcher,
     tasks: http.tasks,
-    async stop() {
+    async stop(o = {}) {
       await http.stop();
-      await dispatcher.stop();
+      const handedBack = await dispatcher.drain(o.graceMs ?? 0);
+      const lost = await store.queueDepth();
+      if (lost > 0) logger.log("warn", "queued tasks lived in memory and are lost with this process", { event: "embedded.tasks_lost", queued: lost, unfinished: handedBack });
       await pool.close();
     },
   };

@@ -40,6 +40,7 @@ export interface HttpSide {
   readonly url: string;
   readonly port: number;
   readonly tasks: TaskService;
+  /** Stops accepting requests and answers waiting long-polls with the current status. */
   stop(): Promise<void>;
 }
 
@@ -52,7 +53,7 @@ export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
     functions,
     tasks,
     health: d.health,
-    metrics: metricsReport(d.tasks, d.functions),
+    metrics: metricsReport(d.tasks, d.functions, () => tasks.waitingCount()),
     version: pkg.version,
     keys: c.apiKeys,
     clock: d.clock,
@@ -68,8 +69,9 @@ export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
     port,
     tasks,
     async stop() {
+      tasks.close(); // long-polls answer now, with the current status
+      await Promise.race([server.stop(false), d.clock.sleep(1000)]); // let answers go out, then cut
       void server.stop(true);
-      tasks.close();
     },
   };
 }

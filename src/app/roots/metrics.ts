@@ -8,10 +8,10 @@ import type { FunctionStore, TaskStats } from "../../domain/ports.ts";
 import { scopeOf } from "../../domain/tenant.ts";
 
 /** The report a viewer sees: its tenant's counters (everyone's for admin) and this process' facts. */
-export function metricsReport(stats: TaskStats, functions: FunctionStore): (viewer: string) => Promise<MetricsReport> {
+export function metricsReport(stats: TaskStats, functions: FunctionStore, waiting: () => number): (viewer: string) => Promise<MetricsReport> {
   return async (viewer) => {
     const scope = scopeOf(viewer);
     const [snapshot, count] = await Promise.all([stats.snapshot(scope), functions.count(scope)]);
-    return { stats: snapshot, functions: count, process: processFacts() };
+    return { stats: snapshot, functions: count, process: { ...processFacts(), waitingRequests: waiting() } };
   };
 }

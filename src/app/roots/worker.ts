@@ -16,7 +16,11 @@ import type { RootDeps } from "./embedded.ts";
 export interface WorkerHandle {
   readonly id: string;
   readonly agent: WorkerAgent;
-  stop(): Promise<void>;
+  /**
+   * Stops gracefully: the dispatcher sends nothing more, running jobs get `graceMs` (default 0) to
+   * finish, the rest are handed back (run elsewhere, not counted), then bye.
+   */
+  stop(o?: { readonly graceMs?: number }): Promise<void>;
 }
 
 export function startWorker(c: WorkerConfig, deps: RootDeps = {}): WorkerHandle {
@@ -29,8 +33,8 @@ export function startWorker(c: WorkerConfig, deps: RootDeps = {}): WorkerHandle 
   return {
     id: c.workerId,
     agent,
-    async stop() {
-      await agent.close();
+    async stop(o = {}) {
+      await agent.drain(o.graceMs ?? 0);
       await pool.close();
     },
   };

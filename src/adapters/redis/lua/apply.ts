@@ -11,7 +11,8 @@ import { SHARED_LUA } from "./shared.ts";
  *
  * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
  * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key prefix, then 5 per
- * transition: task id, attempt, new status, result (JSON text; '' stands for null), error label (for
+ * transition: task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a
+ * graceful shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts). Only the first
  * transition of a task in one call counts.
  * Returns {task JSON...} of the tasks changed.
@@ -32,6 +33,11 @@ for k = 1, #keys do
   if t and t.status == 'RUNNING' and t.attempt == tonumber(ARGV[i + 1]) then
     if t.entry then done[#done + 1] = t.entry end
     t.status = ARGV[i + 2]
+    local handback = t.status == 'HANDBACK'
+    if handback then
+      t.status = 'QUEUED'
+      t.handbacks = (tonumber(t.handbacks) or 0) + 1
+    end
     t.updatedAt = now
     t.entry = nil
     if ARGV[i + 3] == '' then t.result = cjson.null else t.result = ARGV[i + 3] end
@@ -42,7 +48,7 @@ for k = 1, #keys do
       redis.call('XADD', KEYS[1], '*', 't', ARGV[i])
       requeued = requeued + 1
       bump(stats, tenant_of(t), 'queued', 1)
-      bump(stats, tenant_of(t), 'retries', 1)
+      if not handback then bump(stats, tenant_of(t), 'retries', 1) end
     else
       redis.call('SET', keys[k], json, 'PX', ARGV[3])
       count_finished(stats, t, now, ARGV[i + 4])

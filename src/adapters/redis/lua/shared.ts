@@ -66,7 +66,7 @@ local function start_attempts(task_prefix, entries, now)
       local tenant = tenant_of(t)
       if t.status == 'QUEUED' then
         queued[tenant] = (queued[tenant] or 0) + 1
-      elseif t.attempt < t.maxAttempts then
+      elseif t.attempt - (tonumber(t.handbacks) or 0) < t.maxAttempts then
         retried[tenant] = (retried[tenant] or 0) + 1
       end
       t.status = 'RUNNING'

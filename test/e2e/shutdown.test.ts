@@ -1,0 +1,114 @@
+/**
+ * Graceful shutdown with real processes and signals: SIGTERM reaches the server when started with
+ * `npm start`; the embedded server answers waiting long-polls and exits 0; a dispatcher lets running
+ * tasks finish within --shutdown-grace and hands the rest back (QUEUED again, the attempt not counted);
+ * a push worker does the same through its dispatcher; a second signal exits at once.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { call, register, submit } from "../../scripts/lib/http.ts";
+import { countEvents, eventField, killAll, readLog, spawnEntry, spawnManaged, spawnServer } from "../../scripts/lib/processes.ts";
+import { tempDir } from "../../scripts/lib/temp-dirs.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
+import { spawnDispatcher, useRedisStack } from "../helpers/redis-stack.ts";
+import { startApiHere, startDispatcherHere, startWorkerHere } from "../helpers/roots.ts";
+
+const stack = useRedisStack("e2e-shutdown");
+afterAll(() => killAll());
+
+/** Waits for a gate file, then returns its argument. */
+const GATED = `async (gate, x) => { const fs = process.getBuiltinModule("node:fs"); while (!fs.existsSync(gate)) await new Promise((r) => setTimeout(r, 10)); return x }`;
+const SLEEP = `async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms }`;
+
+/** A process is gone when /proc has no entry for it (a zombie still answers kill -0). */
+function gone(pid: number): boolean {
+  return !existsSync(`/proc/${pid}/status`);
+}
+
+async function record(id: string): Promise<{ status: string; attempt: number; handbacks: number }> {
+  return JSON.parse((await stack.admin.get(`${stack.target.prefix}:task:${id}`)) as string);
+}
+
+describe("signals", () => {
+  test("npm start: SIGTERM to npm reaches the server, which stops cleanly", async () => {
+    const npm = spawnManaged(["npm", "start", "--", "--port", "0", "--workers", "1"], {}, "npm-start");
+    const url = await waitFor(() => eventField(readLog(npm.log), "embedded.listening", "url"), "the server to listen", 20_000, 25);
+    const children = (): number[] => {
+      try {
+        return readFileSync(`/proc/${npm.proc.pid}/task/${npm.proc.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    };
+    const [server] = await waitFor(() => (children().length > 0 ? children() : undefined), "npm's child");
+    expect((await call(`${url}/healthz`)).status).toBe(200);
+    npm.proc.kill("SIGTERM");
+    await npm.proc.exited;
+    await waitFor(() => gone(server as number), `the server (pid ${server}) to be gone`, 10_000);
+    expect(countEvents(npm.log, "stopped")).toBe(1);
+  }, 30_000);
+
+  test("embedded: SIGTERM answers waiting long-polls with the current status and exits 0; a second signal exits at once", async () => {
+    const dir = tempDir("shutdown");
+    const server = await spawnServer("start", ["--workers", "1", "--shutdown-grace", "30s"]);
+    const fid = await register(server.url, GATED);
+    const [id] = await submit(server.url, fid, [JSON.stringify([join(dir, "never"), 1])]);
+    await waitFor(async () => (await call(`${server.url}/status/${id}`)).body.status === "RUNNING", "the task to run");
+    const longPoll = call(`${server.url}/result/${id}?wait=60`, undefined, { signal: AbortSignal.timeout(70_000) });
+    await waitFor(async () => /^faas_waiting_requests 1$/m.test((await call(`${server.url}/metrics`)).body as string), "the long-poll to wait");
+    server.proc.kill("SIGTERM");
+    expect((await longPoll).body).toEqual({ task_id: id, status: "RUNNING", result: null }); // answered, not cut
+    // the running task has a 30 s grace; a second signal does not wait for it
+    await waitFor(() => countEvents(server.log, "stopping") === 1, "the first signal to be taken");
+    server.proc.kill("SIGTERM");
+    expect(await server.proc.exited).toBe(1);
+    expect(countEvents(server.log, "stopping.forced")).toBe(1);
+  }, 30_000);
+});
+
+describe("dispatcher and worker hand back what they cannot finish", () => {
+  test("a local dispatcher: a task that ends within --shutdown-grace completes; one that does not is handed back uncounted and runs again elsewhere", async () => {
+    const dir = tempDir("drain");
+    const gate = join(dir, "gate");
+    const d = spawnDispatcher(stack.target, ["--workers", "1", "--shutdown-grace", "1500ms"]);
+    const quick = await register(stack.api.url, SLEEP);
+    const gated = await register(stack.api.url, GATED, { max_attempts: 1 });
+    const [held] = await submit(stack.api.url, gated, [JSON.stringify([gate, "b"])]);
+    await waitFor(async () => (await call(`${stack.api.url}/status/${held}`)).body.status === "RUNNING", "the gated task to run", 15_000);
+    const [short] = await submit(stack.api.url, quick, ["[300]"]);
+    await waitFor(async () => (await call(`${stack.api.url}/status/${short}`)).body.status === "RUNNING", "the short task to run", 15_000);
+    d.proc.kill("SIGTERM");
+    expect(await d.proc.exited).toBe(0);
+    expect((await call(`${stack.api.url}/result/${short}`)).body).toMatchObject({ status: "COMPLETED", result: "300" });
+    expect(await record(held as string)).toMatchObject({ status: "QUEUED", attempt: 1, handbacks: 1 });
+    expect(countEvents(d.log, "dispatcher.handed_back")).toBe(1);
+    // max_attempts is 1: a counted attempt would fail it; the hand-back did not count
+    writeFileSync(gate, "");
+    await startDispatcherHere(stack.target, ["--workers", "1"]);
+    expect((await call(`${stack.api.url}/result/${held}?wait=20`, undefined, { signal: AbortSignal.timeout(30_000) })).body).toMatchObject({ status: "COMPLETED", result: '"b"' });
+    expect(await record(held as string)).toMatchObject({ attempt: 2, handbacks: 1 });
+  }, 40_000);
+
+  test("a push worker: SIGTERM hands its unfinished job back through the dispatcher, and another worker completes it", async () => {
+    const dir = tempDir("worker-drain");
+    const gate = join(dir, "gate");
+    const target = { ...stack.target, prefix: "e2e-shutdown-push" };
+    const api = await startApiHere(target);
+    const d = await startDispatcherHere(target, ["--mode", "push", "--heartbeat", "250ms"]);
+    const w = spawnEntry("worker", ["--mode", "push", "--url", d.endpoint as string, "--procs", "1", "--shutdown-grace", "300ms"], {}, "worker-drain");
+    await waitFor(() => d.log.count("worker.registered") === 1, "the worker to register", 15_000);
+    const fid = await register(api.url, GATED, { max_attempts: 1 });
+    const [id] = await submit(api.url, fid, [JSON.stringify([gate, "done"])]);
+    await waitFor(async () => (await call(`${api.url}/status/${id}`)).body.status === "RUNNING", "the job to run on the worker", 15_000);
+    w.proc.kill("SIGTERM");
+    expect(await w.proc.exited).toBe(0);
+    expect(countEvents(w.log, "worker.handed_back")).toBe(1);
+    await waitFor(() => d.log.count("worker.draining") === 1, "the dispatcher to hear the drain");
+    writeFileSync(gate, "");
+    startWorkerHere(["--mode", "push", "--url", d.endpoint as string]);
+    expect((await call(`${api.url}/result/${id}?wait=20`, undefined, { signal: AbortSignal.timeout(30_000) })).body).toMatchObject({ status: "COMPLETED", result: '"done"' });
+    const rec = JSON.parse((await stack.admin.get(`${target.prefix}:task:${id}`)) as string);
+    expect([rec.attempt, rec.handbacks]).toEqual([2, 1]);
+  }, 40_000);
+});
