@@ -48,7 +48,7 @@ describe("the app's table", () => {
       Object.entries(ops).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
     );
     expect(documented.map((d) => `${d.method} ${d.path}`).sort()).toEqual([
-      "DELETE /tasks/{task_id}", "GET /dashboard", "GET /functions", "GET /functions/{function_id}", "GET /healthz", "GET /metrics", "GET /openapi.json",
+      "DELETE /tasks/{task_id}", "GET /dashboard", "GET /docs", "GET /docs/{asset}", "GET /functions", "GET /functions/{function_id}", "GET /healthz", "GET /metrics", "GET /openapi.json",
       "GET /result/{task_id}", "GET /status/{task_id}", "POST /execute_batch", "POST /execute_function", "POST /register_function", "POST /wait",
     ]);
     for (const { path, method, op } of documented) {

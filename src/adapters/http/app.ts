@@ -13,6 +13,7 @@ import type { TaskService } from "../../domain/task-service.ts";
 import { apiRoutes } from "./api-routes.ts";
 import { ApiKeys, Authenticator, type ApiKeyEntry } from "./auth.ts";
 import { dashboardRoutes, DEFAULT_SESSION_TTL_MS } from "./dashboard/routes.ts";
+import { docsRoutes } from "./docs-routes.ts";
 import { Sessions } from "./dashboard/sessions.ts";
 import { SignInLimit } from "./dashboard/sign-in-limit.ts";
 import { EdgeGuard, type EdgeOptions } from "./edge.ts";
@@ -49,6 +50,7 @@ export function httpApp(d: HttpAppDeps): FetchHandler {
   const all: Route[] = [
     ...apiRoutes(d),
     ...opsRoutes({ health: d.health, metrics: d.metrics, document: () => document }),
+    ...docsRoutes(),
     ...dashboardRoutes({ functions: d.functions, tasks: d.tasks, metrics: d.metrics, version: d.version, keys, sessions, sessionTtlMs, signInLimit: new SignInLimit({ clock: d.clock }) }),
   ];
   // Routes that only make sense with API keys (the sign-in form) do not exist without them.

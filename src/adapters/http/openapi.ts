@@ -1,13 +1,30 @@
 /**
  * The OpenAPI 3.1 document, generated from the route table (route.ts) and the TypeBox schemas that
  * validate request bodies, so the documentation cannot drift from what the server routes, accepts and
- * answers. Statuses every route may give (401/403 with keys on, 500, 503, 504) are shared responses.
+ * answers. Statuses every route may give (401/403 with keys on, 500, 503, 504) are shared responses;
+ * the schemas of schemas.ts are named under `components.schemas` and referenced with `$ref`.
  *
  * @example
  * const doc = openApiDocument(routes, "0.1.0");
  */
+import type { TSchema } from "@sinclair/typebox";
 import type { Access, ResponseSpec, Route } from "./route.ts";
 import * as S from "./schemas.ts";
+
+/** Every schema of schemas.ts by identity, with the name it has under components.schemas. */
+const NAMES: ReadonlyMap<unknown, string> = new Map(
+  Object.entries(S)
+    .filter(([, v]) => typeof v === "object" && v !== null)
+    .map(([name, schema]) => [schema, name]),
+);
+
+/** A `$ref` to the named schema, or the schema itself when it has no name. */
+function ref(schema: TSchema | object, used: Map<string, object>): object {
+  const name = NAMES.get(schema);
+  if (name === undefined) return schema;
+  used.set(name, schema);
+  return { $ref: `#/components/schemas/${name}` };
+}
 
 /** Security requirements: any one of them is enough. */
 const API_KEY_HEADERS = [{ bearer: [] }, { apiKeyHeader: [] }];
@@ -20,7 +37,7 @@ const securitySchemes = {
   sessionCookie: { type: "apiKey", in: "cookie", name: "faas_session", description: "Set by POST /dashboard/login: /metrics and /dashboard only" },
 };
 
-const errorContent = { "application/json": { schema: S.ErrorReply } };
+const errorContent = { "application/json": { schema: { $ref: "#/components/schemas/ErrorReply" } } };
 const shared = {
   Unauthorized: { description: "No API key sent (only when API keys are on); WWW-Authenticate: Bearer", content: errorContent },
   Forbidden: { description: "The API key is not valid (only when API keys are on)", content: errorContent },
@@ -32,9 +49,10 @@ const shared = {
 /** The document served at GET /openapi.json. */
 export function openApiDocument(routes: readonly Route[], version: string): object {
   const paths: Record<string, Record<string, object>> = {};
+  const used = new Map<string, object>([["ErrorReply", S.ErrorReply]]);
   for (const r of routes) {
     const ops = (paths[r.path] ??= {});
-    ops[r.method.toLowerCase()] = operation(r);
+    ops[r.method.toLowerCase()] = operation(r, used);
   }
   return {
     openapi: "3.1.0",
@@ -47,17 +65,17 @@ export function openApiDocument(routes: readonly Route[], version: string): obje
         "Without keys the security requirements do not apply.",
     },
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
-    components: { securitySchemes, responses: shared },
+    components: { schemas: Object.fromEntries([...used].sort(([a], [b]) => a.localeCompare(b))), securitySchemes, responses: shared },
     security: API_KEY_HEADERS,
     paths,
   };
 }
 
-function operation(r: Route): object {
+function operation(r: Route, used: Map<string, object>): object {
   const params = [...r.path.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
   const query = (r.query ?? []).map((q) => ({ name: q.name, in: "query", required: false, description: q.description, schema: q.schema }));
   const responses: Record<string, object> = {};
-  for (const [status, spec] of Object.entries(r.responses)) responses[status] = response(spec);
+  for (const [status, spec] of Object.entries(r.responses)) responses[status] = response(spec, used);
   if (r.access !== "open") {
     responses["401"] ??= { $ref: "#/components/responses/Unauthorized" };
     responses["403"] ??= { $ref: "#/components/responses/Forbidden" };
@@ -73,7 +91,7 @@ function operation(r: Route): object {
     summary: r.summary,
     ...security(r.access),
     ...(params.length + query.length > 0 && { parameters: [...params, ...query] }),
-    ...(r.body !== undefined && { requestBody: { required: true, content: { "application/json": { schema: r.body } } } }),
+    ...(r.body !== undefined && { requestBody: { required: true, content: { "application/json": { schema: ref(r.body, used) } } } }),
     ...(r.formBody !== undefined && { requestBody: { required: true, content: { [r.formBody.contentType]: { schema: r.formBody.schema } } } }),
     responses,
   };
@@ -85,7 +103,7 @@ function security(access: Access): object {
   return {}; // the document-wide default: a key in a header
 }
 
-function response(spec: ResponseSpec): object {
+function response(spec: ResponseSpec, used: Map<string, object>): object {
   if (spec.schema === undefined) return { description: spec.description };
-  return { description: spec.description, content: { [spec.contentType ?? "application/json"]: { schema: spec.schema } } };
+  return { description: spec.description, content: { [spec.contentType ?? "application/json"]: { schema: ref(spec.schema, used) } } };
 }
