@@ -172,6 +172,17 @@ console.log(JSON.stringify({ sum, squares, finished: finished.sort((a, b) => a -
     expect(empty.err).toContain("stdin is empty");
   });
 
+  test("in the clone: npm run --silent faas and (once built) npm exec faas print only the CLI's output", async () => {
+    const fn = join(dir, "inc.ts");
+    writeFileSync(fn, "(x: number) => x + 1\n");
+    const env = cleanEnv({ FAAS_URL: app.url });
+    const reg = await run([...npmCommand(), "run", "--silent", "faas", "--", "register", fn], root, env);
+    expect(reg.code).toBe(0);
+    expect(reg.out).toMatch(/^\S+\n$/); // F=$(npm run --silent faas -- register inc.ts) holds the id alone
+    const exec = await run([...npmCommand(), "exec", "--offline", "--", "faas", "execute", reg.out.trim(), "[41]", "--wait", "10"], root, env);
+    expect(exec).toMatchObject({ code: 0, out: "42\n" });
+  });
+
   test("a TypeScript project type-checks against the shipped .d.ts (node16 resolution)", async () => {
     writeFileSync(
       join(consumer, "use.ts"),
