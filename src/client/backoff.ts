@@ -39,15 +39,3 @@ export function retryAfterMs(headers: Headers): number | undefined {
   if (!Number.isFinite(s) || s < 0) return undefined;
   return Math.min(MAX_RETRY_DELAY_MS, Math.round(s * 1000));
 }
-
-/**
- * Resolves after `ms` milliseconds (at once for 0).
- *
- * @example
- * ```ts
- * await delay(backoffDelay(1, 100));
- * ```
- */
-export function delay(ms: number): Promise<void> {
-  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -1,10 +1,17 @@
 /**
- * `FaasClient`: the platform's REST contract as typed methods. It talks HTTP only (global `fetch`,
- * Bun or Node 20) and imports nothing from the server's code.
+ * `FaasClient`: the platform's REST contract as typed methods, plus `submit`, `map` and `asCompleted`
+ * in the manner of Globus Compute's Executor. It talks HTTP only (global `fetch`, Bun or Node 20) and
+ * imports nothing from the server's code. Every method takes `{signal}` (an AbortSignal): when it
+ * fires the call stops waiting and rejects with an {@link AbortError}.
  */
-import { chunk, mapBounded, PartialFailure } from "./chunks.ts";
-import { BatchSubmitError, WaitTimeoutError } from "./errors.ts";
+import { raceAbort, throwIfAborted } from "./abort.ts";
+import { asCompleted } from "./as-completed.ts";
+import { submitBatch } from "./batch.ts";
+import { FaasError, WaitTimeoutError } from "./errors.ts";
+import { TaskHandle } from "./handle.ts";
+import { mapInOrder } from "./map.ts";
 import { outcomeValue } from "./outcome.ts";
+import { registrationKey, sharedRegistrations } from "./registrations.ts";
 import { functionSource, parseResult, serializeArgs } from "./serialize.ts";
 import { Transport, type FetchLike } from "./transport.ts";
 import { isTerminalStatus, type FunctionInfo, type Health, type TaskOutcome, type TaskResult, type TaskStatus, type WireFunction, type WireResult, type WireWait } from "./types.ts";
@@ -26,23 +33,48 @@ export interface ClientOptions {
   apiKey?: string;
 }
 
+/** Every call takes a signal: when it fires, the call stops waiting and rejects with an AbortError. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** Options of `register`. */
+export interface RegisterOptions extends CallOptions {
+  /** Default: the function's own name, else "anonymous". */
+  name?: string;
+  /** The function's deadline per call, in ms (the server's default otherwise). */
+  timeoutMs?: number;
+  /** Attempts when a worker is lost, and retries of errors when set (the server's default otherwise). */
+  maxAttempts?: number;
+  /**
+   * Reuse the id of an earlier registration of the same source and options on the same server with
+   * the same key, made by any client in this process (default true); false registers a new copy.
+   */
+  reuse?: boolean;
+}
+
+/** Options of `submit`, `run` and `map` (`name` is used when they register a function). */
+export interface SubmitOptions extends CallOptions {
+  /** This call's deadline in ms (the function's otherwise). */
+  timeoutMs?: number;
+  /** The name to register a function under (default: its own name). */
+  name?: string;
+}
+
 /** A function to register: sent as `fn.toString()`, so it must be self-contained. */
 export type RemoteFunction = (...args: any[]) => unknown;
 
-const MAX_BATCH = 10_000; // the server's limit of payloads per /execute_batch and ids per /wait
-const BATCH_BODY_BYTES = 1024 * 1024 - 4096; // the server's default --max-body, less room for the rest
-const BATCH_CONCURRENCY = 4;
 const WAIT_CHUNK = 1000;
 const WAIT_CONCURRENCY = 4;
 const MAX_CALL_S = 20; // one long-poll; the server caps it at 60
-const utf8 = new TextEncoder();
+const MAP_CONCURRENCY = 1000;
 
 /**
  * A client of one FaaS server.
  *
  * @example
  * ```ts
- * import { FaasClient } from "./src/client/index.ts";
+ * import { FaasClient } from "bunfaas/client";
  * const faas = new FaasClient("http://127.0.0.1:8000", { apiKey: process.env.FAAS_API_KEY });
  * const add = await faas.register((a: number, b: number) => a + b, { name: "add" });
  * console.log(await faas.run(add, [2, 3])); // 5
@@ -50,13 +82,16 @@ const utf8 = new TextEncoder();
  */
 export class FaasClient {
   private readonly http: Transport;
-  private readonly registered = new WeakMap<RemoteFunction, Promise<string>>();
+  private readonly baseUrl: string;
+  private readonly apiKey: string | undefined;
 
   constructor(baseUrl: string, o: ClientOptions = {}) {
     if (o.apiKey !== undefined && !/^[\x21-\x7e]+$/.test(o.apiKey)) {
       throw new TypeError(`apiKey must be a non-empty string of printable ASCII without spaces, got ${typeof o.apiKey === "string" ? `one of ${o.apiKey.length} characters that does not fit` : typeof o.apiKey}`);
     }
-    this.http = new Transport(baseUrl.replace(/\/+$/, ""), {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.apiKey = o.apiKey;
+    this.http = new Transport(this.baseUrl, {
       retries: o.retries ?? 3,
       backoffMs: o.backoffMs ?? 100,
       requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
@@ -69,7 +104,8 @@ export class FaasClient {
    * Registers a function and returns its id. A JS function is sent as `fn.toString()`: it must be
    * self-contained (it sees its arguments and globals, not the variables around it), as in Globus
    * Compute. A string is the source of one function expression, TypeScript allowed. The name defaults
-   * to `fn.name`, else "anonymous". Retried on 429/503 only (see transport.ts).
+   * to `fn.name`, else "anonymous". The same source with the same options, server and key is
+   * registered once per process (`reuse: false` registers a copy). Retried on 429/503 only.
    *
    * @example
    * ```ts
@@ -77,12 +113,8 @@ export class FaasClient {
    * const id2 = await faas.register("(s: string): number => s.length", { name: "len", timeoutMs: 5000 });
    * ```
    */
-  async register(fn: RemoteFunction | string, o: { name?: string; timeoutMs?: number; maxAttempts?: number } = {}): Promise<string> {
-    const payload = functionSource(fn);
-    const name = o.name ?? ((typeof fn === "function" && fn.name) || "anonymous");
-    const body = { name, payload, ...(o.timeoutMs !== undefined && { timeout_ms: o.timeoutMs }), ...(o.maxAttempts !== undefined && { max_attempts: o.maxAttempts }) };
-    const r = await this.http.send<{ function_id: string }>({ method: "POST", path: "/register_function", body, idempotent: false });
-    return r.function_id;
+  async register(fn: RemoteFunction | string, o: RegisterOptions = {}): Promise<string> {
+    return (await this.registration(fn, o)).id;
   }
 
   /**
@@ -95,10 +127,10 @@ export class FaasClient {
    * const taskId = await faas.execute(addId, [2, 3], { timeoutMs: 1000 });
    * ```
    */
-  async execute(functionId: string, args: unknown[], o: { timeoutMs?: number } = {}): Promise<string> {
+  async execute(functionId: string, args: unknown[], o: { timeoutMs?: number } & CallOptions = {}): Promise<string> {
     const payload = serializeArgs(args);
     const body = { function_id: functionId, payload, ...(o.timeoutMs !== undefined && { timeout_ms: o.timeoutMs }) };
-    const r = await this.http.send<{ task_id: string }>({ method: "POST", path: "/execute_function", body, idempotent: false });
+    const r = await this.http.send<{ task_id: string }>({ method: "POST", path: "/execute_function", body, idempotent: false, signal: o.signal });
     return r.task_id;
   }
 
@@ -116,37 +148,11 @@ export class FaasClient {
    * const outcomes = await faas.wait(ids);
    * ```
    */
-  async executeBatch(functionId: string, argsList: unknown[][], o: { timeoutMs?: number } = {}): Promise<string[]> {
-    if (!Array.isArray(argsList)) throw new TypeError(`argsList must be an array of args arrays, got ${typeof argsList}`);
-    const payloads = argsList.map((args, i) => {
-      try {
-        return serializeArgs(args);
-      } catch (e) {
-        throw new TypeError(`argsList[${i}]: ${(e as Error).message}`);
-      }
-    });
-    const indexed = payloads.map((payload, index) => ({ payload, index }));
-    const chunks = chunk(indexed, MAX_BATCH, BATCH_BODY_BYTES, (p) => utf8.encode(JSON.stringify(p.payload)).length + 1);
+  async executeBatch(functionId: string, argsList: unknown[][], o: { timeoutMs?: number } & CallOptions = {}): Promise<string[]> {
     const extra = o.timeoutMs !== undefined ? { timeout_ms: o.timeoutMs } : {};
-    try {
-      const replies = await mapBounded(chunks, BATCH_CONCURRENCY, (c) =>
-        this.http.send<{ task_ids: string[] }>({
-          method: "POST",
-          path: "/execute_batch",
-          body: { function_id: functionId, payloads: c.map((p) => p.payload), ...extra },
-          idempotent: false,
-        }),
-      );
-      return replies.flatMap((r) => r.task_ids);
-    } catch (e) {
-      if (!(e instanceof PartialFailure)) throw e;
-      if (!e.done.includes(true)) throw e.error; // no chunk queued: the plain FaasError / FaasNetworkError
-      const ids = new Array<string | undefined>(payloads.length).fill(undefined);
-      chunks.forEach((c, i) => {
-        if (e.done[i]) c.forEach((p, j) => (ids[p.index] = (e.results[i] as { task_ids: string[] }).task_ids[j]));
-      });
-      throw new BatchSubmitError(ids, e.error);
-    }
+    return submitBatch(argsList, (payloads) =>
+      this.http.send<{ task_ids: string[] }>({ method: "POST", path: "/execute_batch", body: { function_id: functionId, payloads, ...extra }, idempotent: false, signal: o.signal }),
+    );
   }
 
   /**
@@ -157,8 +163,8 @@ export class FaasClient {
    * if ((await faas.status(taskId)) === "FAILED") { ... }
    * ```
    */
-  async status(taskId: string): Promise<TaskStatus> {
-    const r = await this.http.send<{ status: TaskStatus }>({ method: "GET", path: `/status/${encodeURIComponent(taskId)}`, idempotent: true });
+  async status(taskId: string, o: CallOptions = {}): Promise<TaskStatus> {
+    const r = await this.http.send<{ status: TaskStatus }>({ method: "GET", path: `/status/${encodeURIComponent(taskId)}`, idempotent: true, signal: o.signal });
     return r.status;
   }
 
@@ -171,13 +177,14 @@ export class FaasClient {
    * const { status, result } = await faas.result(taskId, { waitS: 10 });
    * ```
    */
-  async result(taskId: string, o: { waitS?: number } = {}): Promise<TaskResult> {
+  async result(taskId: string, o: { waitS?: number } & CallOptions = {}): Promise<TaskResult> {
     const query = o.waitS !== undefined && o.waitS !== 0 ? `?wait=${o.waitS}` : "";
     const r = await this.http.send<WireResult>({
       method: "GET",
       path: `/result/${encodeURIComponent(taskId)}${query}`,
       idempotent: true,
       holdMs: (o.waitS ?? 0) * 1000,
+      signal: o.signal,
     });
     return { taskId: r.task_id, status: r.status, result: parseResult(r.result) };
   }
@@ -192,8 +199,8 @@ export class FaasClient {
    * await faas.cancel(taskId);
    * ```
    */
-  async cancel(taskId: string): Promise<void> {
-    await this.http.send({ method: "DELETE", path: `/tasks/${encodeURIComponent(taskId)}`, idempotent: true });
+  async cancel(taskId: string, o: CallOptions = {}): Promise<void> {
+    await this.http.send({ method: "DELETE", path: `/tasks/${encodeURIComponent(taskId)}`, idempotent: true, signal: o.signal });
   }
 
   /**
@@ -204,8 +211,8 @@ export class FaasClient {
    * for (const f of await faas.functions()) console.log(f.functionId, f.name);
    * ```
    */
-  async functions(): Promise<FunctionInfo[]> {
-    const r = await this.http.send<{ functions: WireFunction[] }>({ method: "GET", path: "/functions", idempotent: true });
+  async functions(o: CallOptions = {}): Promise<FunctionInfo[]> {
+    const r = await this.http.send<{ functions: WireFunction[] }>({ method: "GET", path: "/functions", idempotent: true, signal: o.signal });
     return r.functions.map(toFunctionInfo);
   }
 
@@ -217,9 +224,9 @@ export class FaasClient {
    * const { name, source } = await faas.function(addId, { source: true });
    * ```
    */
-  async function(functionId: string, o: { source?: boolean } = {}): Promise<FunctionInfo> {
+  async function(functionId: string, o: { source?: boolean } & CallOptions = {}): Promise<FunctionInfo> {
     const query = o.source === true ? "?source=true" : "";
-    const r = await this.http.send<WireFunction>({ method: "GET", path: `/functions/${encodeURIComponent(functionId)}${query}`, idempotent: true });
+    const r = await this.http.send<WireFunction>({ method: "GET", path: `/functions/${encodeURIComponent(functionId)}${query}`, idempotent: true, signal: o.signal });
     return toFunctionInfo(r);
   }
 
@@ -231,8 +238,8 @@ export class FaasClient {
    * const { queued } = await faas.health();
    * ```
    */
-  async health(): Promise<Health> {
-    return this.http.send<Health>({ method: "GET", path: "/healthz", idempotent: true });
+  async health(o: CallOptions = {}): Promise<Health> {
+    return this.http.send<Health>({ method: "GET", path: "/healthz", idempotent: true, signal: o.signal });
   }
 
   /**
@@ -240,8 +247,8 @@ export class FaasClient {
    * is terminal or `timeoutS` passes (default: no limit; 0 looks once). Returns a Map holding every
    * requested id: COMPLETED/FAILED/CANCELLED with the parsed result (FAILED: the remote
    * `{name, message, stack}`), `PENDING` for tasks still queued or running at the timeout, and
-   * `UNKNOWN` (not thrown) for ids the server does not know. Use `outcomeValue` to turn an outcome into a
-   * value or an error.
+   * `UNKNOWN` (not thrown) for ids the server does not know. `onOutcome` hears of each id as soon as
+   * its outcome is final (for progress). Use `outcomeValue` to turn an outcome into a value or an error.
    *
    * @example
    * ```ts
@@ -249,45 +256,140 @@ export class FaasClient {
    * for (const id of ids) console.log(outcomes.get(id)?.status, outcomes.get(id)?.result);
    * ```
    */
-  async wait(taskIds: readonly string[], o: { timeoutS?: number } = {}): Promise<Map<string, TaskOutcome>> {
-    const plan = { timeoutS: o.timeoutS ?? Infinity, chunkSize: WAIT_CHUNK, concurrency: WAIT_CONCURRENCY, maxCallS: MAX_CALL_S };
-    return waitForTasks(taskIds, plan, (task_ids, timeout_s) =>
-      this.http.send<WireWait>({ method: "POST", path: "/wait", body: { task_ids, timeout_s }, idempotent: true, holdMs: timeout_s * 1000 }),
-    );
+  async wait(
+    taskIds: readonly string[],
+    o: { timeoutS?: number; onOutcome?: (taskId: string, outcome: TaskOutcome) => void } & CallOptions = {},
+  ): Promise<Map<string, TaskOutcome>> {
+    const plan = { timeoutS: o.timeoutS ?? Infinity, chunkSize: WAIT_CHUNK, concurrency: WAIT_CONCURRENCY, maxCallS: MAX_CALL_S, signal: o.signal, onOutcome: o.onOutcome };
+    return waitForTasks(taskIds, plan, (task_ids, timeout_s) => this.waitCall(task_ids, timeout_s, o.signal));
   }
 
   /**
    * Executes and awaits the parsed result. `fnOrId` is a function id, or a function to register
-   * first (registered once per function object and client). Throws {@link TaskFailedError} with the
-   * remote error when the task FAILED, {@link TaskCancelledError} when CANCELLED, and
-   * {@link WaitTimeoutError} when it is not done after `waitS` seconds (default: no limit).
+   * first (once per source: see `register`; registered again once if the server has lost it).
+   * Throws {@link TaskFailedError} with the remote error when the task FAILED,
+   * {@link TaskCancelledError} when CANCELLED, and {@link WaitTimeoutError} when it is not done after
+   * `waitS` seconds (default: no limit).
    *
    * @example
    * ```ts
    * const n = await faas.run((s: string) => s.length, ["hello"]); // 5
    * ```
    */
-  async run(fnOrId: RemoteFunction | string, args: unknown[], o: { timeoutMs?: number; waitS?: number; name?: string } = {}): Promise<unknown> {
-    const functionId = typeof fnOrId === "string" ? fnOrId : await this.registerOnce(fnOrId, o.name);
-    const taskId = await this.execute(functionId, args, o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {});
+  async run<R>(fnOrId: ((...args: any[]) => R) | string, args: unknown[], o: SubmitOptions & { waitS?: number } = {}): Promise<Awaited<R>> {
+    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, { ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }), ...(o.signal && { signal: o.signal }) }));
     const limitS = o.waitS ?? Infinity;
     const started = Date.now();
     for (;;) {
       const leftS = limitS - (Date.now() - started) / 1000;
-      const r = await this.result(taskId, leftS > 0 ? { waitS: Math.min(MAX_CALL_S, Math.ceil(leftS * 1000) / 1000) } : {});
-      if (isTerminalStatus(r.status)) return outcomeValue(taskId, { status: r.status, result: r.result });
+      const r = await this.result(taskId, { ...(leftS > 0 && { waitS: Math.min(MAX_CALL_S, Math.ceil(leftS * 1000) / 1000) }), ...(o.signal && { signal: o.signal }) });
+      if (isTerminalStatus(r.status)) return outcomeValue(taskId, { status: r.status, result: r.result }) as Awaited<R>;
       if (leftS <= 0 || Date.now() - started >= limitS * 1000) throw new WaitTimeoutError(taskId, r.status, limitS);
     }
   }
 
-  private registerOnce(fn: RemoteFunction, name: string | undefined): Promise<string> {
-    let id = this.registered.get(fn);
-    if (id === undefined) {
-      id = this.register(fn, name !== undefined ? { name } : {});
-      id.catch(() => this.registered.delete(fn));
-      this.registered.set(fn, id);
+  /**
+   * Queues one call and returns its {@link TaskHandle}: `.taskId`, `.result()`, `.outcome()`,
+   * `.cancel()`. `fnOrId` is a function id or a function (registered as `run` does).
+   *
+   * @example
+   * ```ts
+   * const h = await faas.submit((a: number, b: number) => a * b, [6, 7]);
+   * console.log(await h.result()); // 42
+   * ```
+   */
+  async submit<R>(fnOrId: ((...args: any[]) => R) | string, args: unknown[], o: SubmitOptions = {}): Promise<TaskHandle<Awaited<R>>> {
+    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, { ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }), ...(o.signal && { signal: o.signal }) }));
+    return this.handle<Awaited<R>>(taskId);
+  }
+
+  /**
+   * A handle on a task queued earlier (by id), for `result`, `cancel` or `asCompleted`.
+   *
+   * @example
+   * ```ts
+   * const value = await faas.handle(taskId).result({ timeoutS: 10 });
+   * ```
+   */
+  handle<R = unknown>(taskId: string): TaskHandle<R> {
+    return new TaskHandle<R>(taskId, {
+      wait: async (id, w) => (await this.wait([id], w)).get(id) as TaskOutcome,
+      cancel: (id, c) => this.cancel(id, c),
+    });
+  }
+
+  /**
+   * Runs `fnOrId` once per args array and yields the results in input order (Globus Compute's
+   * `Executor.map`), keeping at most `concurrency` tasks (default 1,000) unfinished on the server.
+   * Iterating reaches a failed task's error (TaskFailedError, TaskCancelledError) at its place in the
+   * order. Leaving the loop early, an error, or `signal` (AbortError) cancel the tasks still unfinished.
+   *
+   * @example
+   * ```ts
+   * for await (const square of faas.map((x: number) => x * x, [[1], [2], [3]], { concurrency: 2 })) console.log(square); // 1, 4, 9
+   * ```
+   */
+  map<R>(fnOrId: ((...args: any[]) => R) | string, argsList: Iterable<unknown[]>, o: SubmitOptions & { concurrency?: number } = {}): AsyncGenerator<Awaited<R>, void, undefined> {
+    const ops = {
+      submit: (batch: unknown[][], signal: AbortSignal | undefined) =>
+        this.withFunction(fnOrId, o, (id) => this.executeBatch(id, batch, { ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }), ...(signal && { signal }) })),
+      waitSome: (ids: string[], signal: AbortSignal | undefined) => this.waitCall(ids, MAX_CALL_S, signal),
+      cancelAll: async (ids: string[]) => {
+        await Promise.all(ids.map((id) => this.cancel(id).catch(() => undefined)));
+      },
+    };
+    return mapInOrder(argsList, o.concurrency ?? MAP_CONCURRENCY, ops, o.signal) as AsyncGenerator<Awaited<R>, void, undefined>;
+  }
+
+  /**
+   * Yields the handles in the order their tasks finish (terminal, or unknown to the server), each
+   * once; watched through `POST /wait`, many ids per call. Leaving the loop early stops the waiting.
+   *
+   * @example
+   * ```ts
+   * const handles = await Promise.all([[1], [2], [3]].map((args) => faas.submit(slowSquare, args)));
+   * for await (const h of faas.asCompleted(handles)) console.log(h.taskId, await h.result());
+   * ```
+   */
+  asCompleted<H extends TaskHandle<any>>(handles: Iterable<H>, o: CallOptions = {}): AsyncGenerator<H, void, undefined> {
+    return asCompleted(handles, (ids, w) => this.wait(ids, w), o.signal) as AsyncGenerator<H, void, undefined>;
+  }
+
+  /** One `POST /wait`: the listed tasks that are terminal, held until one is or `timeoutS` passes. */
+  private waitCall(task_ids: string[], timeout_s: number, signal: AbortSignal | undefined): Promise<WireWait> {
+    return this.http.send<WireWait>({ method: "POST", path: "/wait", body: { task_ids, timeout_s }, idempotent: true, holdMs: timeout_s * 1000, signal });
+  }
+
+  /** Registers (or reuses) a function; returns its id and the cache key it is kept under. */
+  private async registration(fn: RemoteFunction | string, o: RegisterOptions): Promise<{ id: string; key: string }> {
+    const payload = functionSource(fn);
+    const name = o.name ?? ((typeof fn === "function" && fn.name) || "anonymous");
+    const body = { name, payload, ...(o.timeoutMs !== undefined && { timeout_ms: o.timeoutMs }), ...(o.maxAttempts !== undefined && { max_attempts: o.maxAttempts }) };
+    const send = async (signal?: AbortSignal): Promise<string> =>
+      (await this.http.send<{ function_id: string }>({ method: "POST", path: "/register_function", body, idempotent: false, signal })).function_id;
+    const key = registrationKey(this.baseUrl, this.apiKey, body);
+    if (o.reuse === false) return { id: await send(o.signal), key };
+    // shared with other callers: one caller's signal stops its own wait, not the registration
+    throwIfAborted(o.signal, "POST /register_function");
+    return { id: await raceAbort(sharedRegistrations.get(key, send), o.signal, "POST /register_function"), key };
+  }
+
+  /**
+   * Calls `use` with the function id: `fnOrId` itself when it is an id, else the id of its
+   * registration. When the server answers 404 UnknownFunction for a registered id (restarted without
+   * its store, say), registers once more and calls `use` again.
+   */
+  private async withFunction<T>(fnOrId: RemoteFunction | string, o: SubmitOptions, use: (functionId: string) => Promise<T>): Promise<T> {
+    if (typeof fnOrId === "string") return use(fnOrId);
+    const ro = { ...(o.name !== undefined && { name: o.name }), ...(o.signal && { signal: o.signal }) };
+    const first = await this.registration(fnOrId, ro);
+    try {
+      return await use(first.id);
+    } catch (e) {
+      if (!(e instanceof FaasError && e.status === 404 && e.code === "UnknownFunction")) throw e;
+      await sharedRegistrations.forget(first.key, first.id);
+      return use((await this.registration(fnOrId, ro)).id);
     }
-    return id;
   }
 }
 

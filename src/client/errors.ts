@@ -60,7 +60,7 @@ export class FaasError extends Error {
 /**
  * No reply came (connection refused or reset, DNS failure, request timeout). `outcomeUnknown` is true
  * when the request was not idempotent: the server may have acted on it (a task may have been queued),
- * so the SDK did not retry it.
+ * so the SDK did not retry it. `url` is the address that did not answer; `cause` the runtime's error.
  *
  * @example
  * ```ts
@@ -75,9 +75,29 @@ export class FaasNetworkError extends Error {
     readonly outcomeUnknown: boolean,
     readonly attempts: number,
     cause: unknown,
+    readonly url: string = path,
   ) {
-    super(`${method} ${path} got no reply after ${attempts} attempt(s): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${method} ${url} got no reply after ${attempts} attempt(s): ${networkReason(cause)}`, { cause });
   }
+}
+
+/**
+ * What went wrong on the network, in words: the innermost cause's message (Node's fetch says only
+ * "fetch failed" and keeps "connect ECONNREFUSED 127.0.0.1:1" in its cause), with its code when the
+ * message does not hold it.
+ *
+ * @example
+ * ```ts
+ * networkReason(new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }) }));
+ * // "connect ECONNREFUSED 127.0.0.1:1"
+ * ```
+ */
+export function networkReason(cause: unknown): string {
+  let e = cause;
+  for (let depth = 0; depth < 5 && e instanceof Error && e.cause instanceof Error; depth++) e = e.cause;
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && code !== "" && !e.message.includes(code) ? `${e.message} (${code})` : e.message;
 }
 
 /**

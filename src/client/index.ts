@@ -1,17 +1,22 @@
 /**
- * The platform's TypeScript SDK: `FaasClient` and its error types. It talks HTTP only (global fetch)
- * and runs under Bun and Node 20; copy this folder or import it.
+ * The platform's TypeScript SDK (`bunfaas/client`): `FaasClient`, task handles and the error types.
+ * It talks HTTP only (global fetch), imports nothing but its own files, and runs under Node 20+ and
+ * Bun; `npm run build` turns it into plain ESM with types in dist/client/.
  *
  * @example
  * ```ts
- * import { FaasClient, TaskFailedError } from "./src/client/index.ts";
+ * import { FaasClient } from "bunfaas/client";
  * const faas = new FaasClient("http://127.0.0.1:8000");
- * const ids = await faas.executeBatch(await faas.register((x: number) => x * 2), [[1], [2], [3]]);
- * const outcomes = await faas.wait(ids); // Map id -> { status, result }
+ * const double = (x: number) => x * 2;
+ * for await (const y of faas.map(double, [[1], [2], [3]])) console.log(y); // 2, 4, 6
+ * const h = await faas.submit(double, [21]);
+ * console.log(h.taskId, await h.result({ signal: AbortSignal.timeout(10_000) })); // "...", 42
  * ```
  */
-export { FaasClient, type ClientOptions, type RemoteFunction } from "./client.ts";
+export { AbortError } from "./abort.ts";
+export { FaasClient, type CallOptions, type ClientOptions, type RegisterOptions, type RemoteFunction, type SubmitOptions } from "./client.ts";
 export { BatchSubmitError, FaasError, FaasNetworkError, TaskCancelledError, TaskFailedError, WaitTimeoutError, type RemoteError } from "./errors.ts";
+export { TaskHandle, type HandleWaitOptions } from "./handle.ts";
 export { outcomeValue } from "./outcome.ts";
 export { serializeArgs } from "./serialize.ts";
 export type { FetchLike } from "./transport.ts";

@@ -11,7 +11,8 @@
  *   full jitter; every other non-2xx reply is thrown at once as a {@link FaasError}: a 401 (no API
  *   key) or 403 (wrong key) is never retried.
  */
-import { backoffDelay, delay, retryAfterMs } from "./backoff.ts";
+import { abortableDelay, attemptSignal, throwIfAborted } from "./abort.ts";
+import { backoffDelay, retryAfterMs } from "./backoff.ts";
 import { FaasError, FaasNetworkError } from "./errors.ts";
 
 /** The part of `fetch` the SDK uses (global fetch in Bun and Node 20, or a test double). */
@@ -29,7 +30,7 @@ export interface TransportOptions {
   readonly apiKey?: string;
   /** Source of jitter; tests may pin it. */
   readonly random?: () => number;
-  /** How to wait between attempts (default: a timer); tests may record the delays instead. */
+  /** How to wait between attempts (default: a timer the call's signal cuts short); tests may record the delays instead. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -41,6 +42,8 @@ export interface Call {
   readonly idempotent: boolean;
   /** How long the server may hold the request on purpose (a long-poll), in ms. */
   readonly holdMs?: number;
+  /** Stops the call: the attempt in flight is aborted, no retry follows, and it rejects with an AbortError. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Sends calls to one server. */
@@ -51,7 +54,8 @@ export class Transport {
   ) {}
 
   /**
-   * Sends `call` and returns its parsed JSON body, retrying as the module doc says.
+   * Sends `call` and returns its parsed JSON body, retrying as the module doc says. When
+   * `call.signal` fires, rejects with an {@link AbortError} (never a FaasNetworkError).
    *
    * @example
    * ```ts
@@ -64,27 +68,31 @@ export class Transport {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.o.apiKey !== undefined) headers.authorization = `Bearer ${this.o.apiKey}`;
-    const init = (): RequestInit => ({
-      method: call.method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(this.o.requestTimeoutMs + (call.holdMs ?? 0)),
-    });
+    const what = `${call.method} ${call.path}`;
     const doFetch = this.o.fetch ?? ((input: string, i: RequestInit) => globalThis.fetch(input, i));
-    const sleep = this.o.sleep ?? delay;
+    const sleep = this.o.sleep ?? ((ms: number) => abortableDelay(ms, call.signal, `back-off before retrying ${what}`));
     for (let attempt = 1; ; attempt++) {
+      throwIfAborted(call.signal, what);
       const canRetry = attempt <= this.o.retries;
-      let res: Response;
-      let text: string;
+      const attemptAbort = attemptSignal(this.o.requestTimeoutMs + (call.holdMs ?? 0), call.signal);
+      let reply: { res: Response; text: string } | { cause: unknown };
       try {
-        res = await doFetch(this.baseUrl + call.path, init());
-        text = await res.text();
+        const res = await doFetch(this.baseUrl + call.path, { method: call.method, headers, body, signal: attemptAbort.signal });
+        reply = { res, text: await res.text() };
       } catch (cause) {
-        if (!call.idempotent) throw new FaasNetworkError(call.method, call.path, true, attempt, cause);
-        if (!canRetry) throw new FaasNetworkError(call.method, call.path, false, attempt, cause);
+        reply = { cause };
+      } finally {
+        attemptAbort.release();
+      }
+      if ("cause" in reply) {
+        throwIfAborted(call.signal, what);
+        const url = this.baseUrl + call.path;
+        if (!call.idempotent) throw new FaasNetworkError(call.method, call.path, true, attempt, reply.cause, url);
+        if (!canRetry) throw new FaasNetworkError(call.method, call.path, false, attempt, reply.cause, url);
         await sleep(backoffDelay(attempt, this.o.backoffMs, this.o.random));
         continue;
       }
+      const { res, text } = reply;
       if (res.ok) return parseBody<T>(res.status, text, call);
       if ((res.status === 429 || res.status === 503) && canRetry) {
         await sleep(retryAfterMs(res.headers) ?? backoffDelay(attempt, this.o.backoffMs, this.o.random));

@@ -4,6 +4,7 @@
  * the pool until every task is terminal or the overall timeout passes. One client thus waits on
  * thousands of tasks with a handful of requests (Bun's fetch keeps at most 256 in flight).
  */
+import { AbortError } from "./abort.ts";
 import { parseResult } from "./serialize.ts";
 import type { TaskOutcome, WireWait } from "./types.ts";
 
@@ -18,6 +19,10 @@ export interface WaitPlan {
   readonly maxCallS: number;
   /** Milliseconds now; a parameter for tests. */
   readonly now?: () => number;
+  /** Stops the wait: no new call starts and the wait rejects with an AbortError (pass it to `call` too). */
+  readonly signal?: AbortSignal | undefined;
+  /** Told each id's final outcome as soon as it is known (progress bars, `asCompleted`). */
+  readonly onOutcome?: ((taskId: string, outcome: TaskOutcome) => void) | undefined;
 }
 
 /** One `POST /wait {task_ids, timeout_s}`. */
@@ -28,7 +33,8 @@ export type WaitCall = (ids: string[], timeoutS: number) => Promise<WireWait>;
  * parsed result, `UNKNOWN` for an id the server does not know (reported, not thrown), `PENDING` for a
  * task still QUEUED or RUNNING when `timeoutS` passed. Every id is looked at at least once, even when
  * the timeout is 0 or has passed. A call that fails (after the transport's retries) rejects the whole
- * wait.
+ * wait, and so does `plan.signal` (with an AbortError). `plan.onOutcome` hears of each id once, as
+ * soon as its outcome is final.
  *
  * @example
  * ```ts
@@ -45,6 +51,10 @@ export async function waitForTasks(ids: readonly string[], plan: WaitPlan, call:
   const deadline = now() + Math.max(0, plan.timeoutS) * 1000;
   let inFlight = 0;
   let failure: { error: unknown } | undefined;
+  const record = (id: string, outcome: TaskOutcome): void => {
+    out.set(id, outcome);
+    plan.onOutcome?.(id, outcome);
+  };
   let wake: () => void = () => {};
   let settled = new Promise<void>((r) => (wake = r));
   const signal = (): void => {
@@ -54,6 +64,10 @@ export async function waitForTasks(ids: readonly string[], plan: WaitPlan, call:
 
   const lane = async (): Promise<void> => {
     while (failure === undefined) {
+      if (plan.signal?.aborted === true) {
+        failure = { error: new AbortError(`wait for ${pool.length + out.size} task(s)`, plan.signal.reason) };
+        return;
+      }
       const batch = pool.splice(0, plan.chunkSize);
       if (batch.length === 0) {
         if (inFlight === 0) return;
@@ -64,9 +78,9 @@ export async function waitForTasks(ids: readonly string[], plan: WaitPlan, call:
       try {
         const leftS = (deadline - now()) / 1000;
         const reply = await call(batch, Math.max(0, Math.min(plan.maxCallS, leftS)));
-        for (const r of reply.results) out.set(r.task_id, { status: r.status as TaskOutcome["status"], result: parseResult(r.result) });
-        for (const id of reply.unknown) out.set(id, { status: "UNKNOWN", result: null });
-        if (now() >= deadline) for (const id of reply.pending) out.set(id, { status: "PENDING", result: null });
+        for (const r of reply.results) record(r.task_id, { status: r.status as TaskOutcome["status"], result: parseResult(r.result) });
+        for (const id of reply.unknown) record(id, { status: "UNKNOWN", result: null });
+        if (now() >= deadline) for (const id of reply.pending) record(id, { status: "PENDING", result: null });
         else pool.push(...reply.pending);
       } catch (error) {
         failure ??= { error };

@@ -116,23 +116,32 @@ describe("faas CLI", () => {
     expect(z85Encode(new Uint8Array([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b]))).toBe("HelloWorld");
   });
 
-  test("bad usage exits 2 with a message and the usage text", async () => {
-    for (const args of [
-      ["frobnicate"],
-      [],
-      ["execute", "f"],
-      ["execute", "f", "not json"],
-      ["execute", "f", '{"a": 1}'],
-      ["status", "t", "--wait", "5"],
-      ["result", "t", "--wait", "soon"],
-      ["register", join(dir, "missing.ts")],
-      ["functions", "--bogus"],
-    ]) {
-      const r = await faas(args);
+  test("bad usage exits 2 with one line and a hint to --help, not the whole usage", async () => {
+    for (const [args, says, hint] of [
+      [["frobnicate"], 'unknown command "frobnicate"', "faas --help"],
+      [["execute", "f"], "execute takes 2 argument(s) (<function_id> <json_args>), got 1", "faas execute --help"],
+      [["execute", "f", "not json"], "the args must be a JSON array", "faas execute --help"],
+      [["execute", "f", '{"a": 1}'], "the args must be a JSON array", "faas execute --help"],
+      [["status", "t", "--wait", "5"], "status does not take --wait", "faas status --help"],
+      [["result", "t", "--wait", "soon"], '--wait must be a number of seconds above 0, got "soon"', "faas result --help"],
+      [["result", "t", "--wait"], "--wait needs a value: --wait S", "faas result --help"],
+      [["register", join(dir, "missing.ts")], "cannot read", "faas register --help"],
+      [["functions", "--bogus"], "functions does not take --bogus", "faas functions --help"],
+      [["health", "--json=yes"], "--json takes no value", "faas health --help"],
+      [["wait"], "wait needs task ids", "faas wait --help"],
+      [["status", "t", "--url", "ftp://x"], "--url (or FAAS_URL) must be an http(s) URL", "faas status --help"],
+    ] as const) {
+      const r = await faas([...args]);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
-      expect(r.err).toContain("Usage: faas");
+      const lines = r.err.trimEnd().split("\n");
+      expect(lines.length).toBe(2);
+      expect(lines[0]).toStartWith("faas: ");
+      expect(lines[0]).toContain(says);
+      expect(lines[1]).toContain(hint);
       expect(r.out).toBe("");
     }
-    expect((await faas(["--help"])).code).toBe(0);
+    const none = await faas([]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("Commands:"); // no command at all: the overview, on stderr
   });
 });

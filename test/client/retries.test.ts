@@ -3,6 +3,7 @@
  * honoured) for every call, network errors only for idempotent calls, other errors never.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { networkReason } from "../../src/client/errors.ts";
 import { FaasClient, FaasError, FaasNetworkError } from "../../src/client/index.ts";
 import { Transport } from "../../src/client/transport.ts";
 
@@ -95,7 +96,8 @@ describe("retries", () => {
     const client = new FaasClient(fake.url, { retries: 3, backoffMs: 1 });
     const e = await client.execute("f", [1]).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(FaasNetworkError);
-    expect(e).toMatchObject({ method: "POST", path: "/execute_function", outcomeUnknown: true, attempts: 1 });
+    expect(e).toMatchObject({ method: "POST", path: "/execute_function", outcomeUnknown: true, attempts: 1, url: `${fake.url}/execute_function` });
+    expect((e as Error).message).toStartWith(`POST ${fake.url}/execute_function got no reply after 1 attempt(s): `);
     expect(fake.count()).toBe(1);
   });
 
@@ -118,6 +120,13 @@ describe("retries", () => {
     const post = await client.executeBatch("f", [[1]]).catch((x: unknown) => x);
     expect(post).toMatchObject({ name: "FaasNetworkError", outcomeUnknown: true });
     expect(fake.count("/execute_batch")).toBe(1);
+  });
+
+  test("networkReason names the innermost cause, with its code when the message lacks it", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+    expect(networkReason(new TypeError("fetch failed", { cause: refused }))).toBe("connect ECONNREFUSED 127.0.0.1:1");
+    expect(networkReason(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }))).toBe("socket hang up (ECONNRESET)");
+    expect(networkReason("plain")).toBe("plain");
   });
 
   test("400 is never retried, and its fields reach the FaasError", async () => {
