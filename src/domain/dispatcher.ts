@@ -93,7 +93,7 @@ export class Dispatcher {
         continue;
       }
       this.inFlight.set(task.id, task);
-      jobs.push({ taskId: task.id, attempt: task.attempt, functionId: fn.id, code: fn.code, args: task.args, timeoutMs: task.timeoutMs });
+      jobs.push({ taskId: task.id, tenant: tenantOf(task), attempt: task.attempt, functionId: fn.id, code: fn.code, args: task.args, timeoutMs: task.timeoutMs });
     }
     // A cancel heard during the awaits above took its task out of inFlight: do not start it.
     const live = jobs.filter((j) => this.inFlight.get(j.taskId)?.attempt === j.attempt);
@@ -170,4 +170,10 @@ export class Dispatcher {
 /** The fenced transition settling a cancelled attempt (refused when the store cancelled the task first). */
 function cancelledAttempt(task: Pick<Task, "id" | "attempt">): Transition {
   return { taskId: task.id, attempt: task.attempt, status: "CANCELLED", result: null };
+}
+
+/** The task's tenant when the store keeps one, else "default" (tasks from before tenants existed). */
+function tenantOf(task: Task): string {
+  const tenant = (task as { readonly tenant?: unknown }).tenant;
+  return typeof tenant === "string" && tenant !== "" ? tenant : "default";
 }

@@ -22,7 +22,7 @@ afterEach(async () => {
 
 let seq = 0;
 function jobs(n: number, code = "(x) => x * 2"): Job[] {
-  return Array.from({ length: n }, (_, i) => ({ taskId: `t${++seq}`, attempt: 1, functionId: `f-${Bun.hash(code)}`, code, args: `[${i}]`, timeoutMs: 10_000 }));
+  return Array.from({ length: n }, (_, i) => ({ taskId: `t${++seq}`, tenant: "default", attempt: 1, functionId: `f-${Bun.hash(code)}`, code, args: `[${i}]`, timeoutMs: 10_000 }));
 }
 
 async function executor(policy: "push" | "pull", o: { clock?: Clock; heartbeatMs?: number; timeoutMs?: number; endpoint?: string } = {}) {

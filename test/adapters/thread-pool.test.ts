@@ -20,7 +20,7 @@ function pool(threads: number, slotsPerExecutor = 64): { pool: ThreadPool; outco
 }
 
 function jobs(n: number, code = "(i) => i * 2", fid = "f1"): Job[] {
-  return Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, attempt: 1, functionId: fid, code, args: `[${i}]`, timeoutMs: 10_000 }));
+  return Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, tenant: "default", attempt: 1, functionId: fid, code, args: `[${i}]`, timeoutMs: 10_000 }));
 }
 
 describe("ThreadPool", () => {

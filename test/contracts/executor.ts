@@ -15,7 +15,7 @@ export interface PoolFactory {
 let seq = 0;
 /** A job for `code` called with `args`; each call gets a new task id and function id per code. */
 export function job(code: string, args = "[]", timeoutMs = 10_000): Job {
-  return { taskId: `task-${++seq}`, attempt: 1, functionId: `fn-${Bun.hash(code)}`, code, args, timeoutMs };
+  return { taskId: `task-${++seq}`, tenant: "default", attempt: 1, functionId: `fn-${Bun.hash(code)}`, code, args, timeoutMs };
 }
 
 /** Runs jobs on a pool of `kind` in a separate `bun` process (see test/helpers/pool-runner.ts). */

@@ -133,6 +133,8 @@ function isOutcome(x: unknown): x is Outcome {
     case "unserializable":
     case "resource-limit":
       return typeof o.message === "string";
+    case "too-large":
+      return count(o.bytes) && count(o.limit);
     default:
       return false;
   }
