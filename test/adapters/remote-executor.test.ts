@@ -3,7 +3,7 @@
  * pull modes. Raw DEALERs stand in for workers that misbehave: silent, abruptly gone, never asking.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { ThreadPool } from "../../src/adapters/executors/index.ts";
+import { ExecutorPool } from "../../src/adapters/executors/index.ts";
 import { decodeToWorker, encode, RemoteExecutor, WorkerAgent, type FromWorker, type ToWorker } from "../../src/adapters/remote/index.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
 import { Dealer, Router } from "../../src/lib/zmtp/index.ts";
@@ -38,7 +38,7 @@ async function executor(policy: "push" | "pull", o: { clock?: Clock; heartbeatMs
 }
 
 function agent(endpoint: string, mode: "push" | "pull", o: { threads?: number; slots?: number; dispatcherTimeoutMs?: number } = {}) {
-  const pool = new ThreadPool({ executors: o.threads ?? 1, slotsPerExecutor: o.slots ?? 2, logger });
+  const pool = new ExecutorPool({ executors: o.threads ?? 1, slotsPerExecutor: o.slots ?? 2, logger });
   const a = new WorkerAgent({ url: endpoint, id: crypto.randomUUID(), mode, executor: pool, capacity: pool.freeSlots(), heartbeatMs: 50, dispatcherTimeoutMs: o.dispatcherTimeoutMs ?? 300, clock: systemClock, logger });
   a.start();
   closers.push(() => pool.close(), () => a.close());
