@@ -33,6 +33,8 @@ export interface ChildHostOptions {
   readonly ticketsOwner?: number;
   /** Log the executor's stdout/stderr (event executor.output) instead of sharing the server's. */
   readonly captureOutput: boolean;
+  /** Use a cgroup per executor where one can be made (default); false: always walk /proc. */
+  readonly cgroups?: boolean;
 }
 
 /** Joins the cgroups named before `--`, then execs the rest. */
@@ -133,6 +135,7 @@ export class ChildHosts {
   }
 
   private cgroup(): ExecutorCgroup | undefined {
+    if (this.o.cgroups === false) return undefined;
     const probe = probeCgroups();
     if (!probe.ok || SH === null) {
       if (!this.cgroupChecked) {

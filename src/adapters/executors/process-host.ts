@@ -17,6 +17,8 @@ export interface ProcessHostOptions {
   readonly memoryLimitBytes: number | undefined;
   /** Run each executor in its own pid namespace (bwrap): "auto" = when bwrap works here. */
   readonly pidNamespace?: "auto" | boolean;
+  /** Cap and kill trees through a cgroup where one can be made (default true); false: through /proc. */
+  readonly cgroups?: boolean;
 }
 
 let nsWorks: boolean | undefined;
@@ -52,6 +54,7 @@ export function processHosts(o: ProcessHostOptions): HostFactory {
     maxProcesses: 4096,
     pidNamespace: ns,
     captureOutput: false,
+    cgroups: o.cgroups,
     limits: () => (ns ? {} : { parentPid: process.pid }),
     command: (tickets, spec, limits) => [...wrapper, process.execPath, ENTRY, tickets, JSON.stringify(spec), JSON.stringify(limits)],
   });

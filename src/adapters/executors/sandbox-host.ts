@@ -23,6 +23,8 @@ export interface SandboxHostOptions {
   readonly tmpBytes?: number;
   /** Processes and threads one sandbox may have (default 256). */
   readonly maxProcesses?: number;
+  /** Cap and kill trees through a cgroup where one can be made (default true); false: through /proc. */
+  readonly cgroups?: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export function sandboxHosts(o: SandboxHostOptions): HostFactory {
     maxProcesses,
     pidNamespace: true,
     captureOutput: true,
+    cgroups: o.cgroups,
     ticketsOwner: SANDBOX_UID,
     // RLIMIT_NPROC counts per user namespace: each sandbox has its own. Set even under a pids cgroup.
     limits: () => ({ maxProcesses }),
