@@ -6,14 +6,19 @@
  * outcomes (a test kills it), printing `{"pids":[...]}` lines for the executors' trees as they grow.
  *
  *   bun test/helpers/pool-runner.ts <thread|process|sandbox> '<jobs as JSON>' ['<options as JSON>']
+ *   options: { executors?, memoryLimitBytes?, stay?: true, plainProcesses?: true }
  */
-import { ExecutorPool, type Isolation } from "../../src/adapters/executors/index.ts";
+import { ExecutorPool, processHosts, type Isolation } from "../../src/adapters/executors/index.ts";
 import type { Job } from "../../src/domain/ports.ts";
 
 const [kind, jobsJson, optionsJson] = Bun.argv.slice(2);
 const jobs = JSON.parse(jobsJson ?? "[]") as Job[];
-const options = JSON.parse(optionsJson ?? "{}") as { executors?: number; memoryLimitBytes?: number; stay?: boolean };
-const pool = new ExecutorPool({ executors: options.executors ?? 1, isolation: kind as Isolation, logger: { log: () => {} }, memoryLimitBytes: options.memoryLimitBytes ?? 512 * 1024 * 1024 });
+const options = JSON.parse(optionsJson ?? "{}") as { executors?: number; memoryLimitBytes?: number; stay?: boolean; plainProcesses?: boolean };
+const logger = { log: () => {} };
+const memoryLimitBytes = options.memoryLimitBytes ?? 512 * 1024 * 1024;
+// plainProcesses: process executors without a pid namespace (what runs where bwrap is missing).
+const hosts = options.plainProcesses === true ? processHosts({ logger, memoryLimitBytes, pidNamespace: false }) : undefined;
+const pool = new ExecutorPool({ executors: options.executors ?? 1, isolation: kind as Isolation, hosts, logger, memoryLimitBytes });
 let left = jobs.length;
 pool.onOutcomes((outcomes) => {
   for (const o of outcomes) console.log(JSON.stringify(o));
