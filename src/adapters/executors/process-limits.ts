@@ -1,7 +1,8 @@
 /**
  * Limits a child-process executor puts on itself before it serves any job, through libc (bun:ffi):
  * a parent-death signal (the executor dies with the server, kill -9 included, when nothing else
- * guarantees it) and RLIMIT_NPROC (a fork bomb stays bounded where no cgroup pids limit exists).
+ * guarantees it), RLIMIT_NPROC (a fork bomb stays bounded where no cgroup pids limit exists) and
+ * RLIMIT_FSIZE (no file grows without bound).
  * User code runs later in the same process and cannot raise a hard limit (no CAP_SYS_RESOURCE).
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
@@ -11,21 +12,24 @@ export interface ProcessLimits {
   readonly parentPid?: number;
   /** RLIMIT_NPROC, soft and hard (threads count too: leave room for the runtime's own). */
   readonly maxProcesses?: number;
+  /** RLIMIT_FSIZE: no file written grows past this. */
+  readonly maxFileBytes?: number;
 }
 
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
 const RLIMIT_NPROC = 6;
+const RLIMIT_FSIZE = 1;
 
 /**
  * Applies `limits`; returns what was done, for the pool's log. Throws when a limit asked for cannot
  * be set (an executor without its limits must not serve).
  *
  * @example
- * applyProcessLimits({ parentPid: 1234, maxProcesses: 256 }) // "pdeathsig, nproc=256"
+ * applyProcessLimits({ parentPid: 1234, maxProcesses: 256 }) // "pdeathsig, RLIMIT_NPROC=256"
  */
 export function applyProcessLimits(limits: ProcessLimits): string {
-  if (limits.parentPid === undefined && limits.maxProcesses === undefined) return "";
+  if (limits.parentPid === undefined && limits.maxProcesses === undefined && limits.maxFileBytes === undefined) return "";
   const libc = dlopen("libc.so.6", {
     prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
     setrlimit: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
@@ -39,11 +43,14 @@ export function applyProcessLimits(limits: ProcessLimits): string {
       if (libc.symbols.getppid() !== limits.parentPid) process.exit(1);
       done.push("pdeathsig");
     }
-    if (limits.maxProcesses !== undefined) {
-      const n = BigInt(limits.maxProcesses);
-      if (libc.symbols.setrlimit(RLIMIT_NPROC, ptr(new BigUint64Array([n, n]))) !== 0) throw new Error(`setrlimit(RLIMIT_NPROC, ${n}) failed`);
-      done.push(`nproc=${n}`);
-    }
+    const set = (resource: number, name: string, value: number | undefined): void => {
+      if (value === undefined) return;
+      const n = BigInt(value);
+      if (libc.symbols.setrlimit(resource, ptr(new BigUint64Array([n, n]))) !== 0) throw new Error(`setrlimit(${name}, ${n}) failed`);
+      done.push(`${name}=${n}`);
+    };
+    set(RLIMIT_NPROC, "RLIMIT_NPROC", limits.maxProcesses);
+    set(RLIMIT_FSIZE, "RLIMIT_FSIZE", limits.maxFileBytes);
   } finally {
     libc.close();
   }

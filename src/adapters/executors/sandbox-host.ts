@@ -48,7 +48,8 @@ export function sandboxHosts(o: SandboxHostOptions): HostFactory {
     cgroups: o.cgroups,
     ticketsOwner: SANDBOX_UID,
     // RLIMIT_NPROC counts per user namespace: each sandbox has its own. Set even under a pids cgroup.
-    limits: () => ({ maxProcesses }),
+    // RLIMIT_FSIZE: the one writable host file (the ticket table) cannot grow into the host's /dev/shm.
+    limits: () => ({ maxProcesses, maxFileBytes: o.tmpBytes ?? 16 * 1024 * 1024 }),
     command: (tickets, spec, limits) => {
       if (bundle === undefined) throw new Error("sandbox executor started before its entry was built (prepare() not awaited)");
       return [
@@ -60,6 +61,7 @@ export function sandboxHosts(o: SandboxHostOptions): HostFactory {
         "--bind", tickets, "/bunfaas/tickets",
         "--proc", "/proc",
         "--dev", "/dev",
+        "--remount-ro", "/dev", // bwrap's /dev is a tmpfs: no files there (device nodes still work)
         ...(tools.tmpfsSize ? ["--size", String(o.tmpBytes ?? 16 * 1024 * 1024)] : []),
         "--tmpfs", "/tmp",
         "--chdir", "/tmp",
