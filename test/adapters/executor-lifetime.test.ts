@@ -5,12 +5,15 @@
  * them, since the host's init may never reap a zombie.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ExecutorPool, processHosts, type HostFactory } from "../../src/adapters/executors/index.ts";
+import { removeStaleCgroups } from "../../src/adapters/executors/cgroup.ts";
 import { processTree } from "../../src/adapters/executors/process-tree.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
 import { job } from "../contracts/executor.ts";
-import { becomeSubreaper, processGone } from "../helpers/proc-gone.ts";
+import { becomeSubreaper, goneCheck } from "../helpers/proc-gone.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
 const MB = 1024 * 1024;
@@ -31,6 +34,15 @@ function cmdline(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8");
   } catch {
     return "";
+  }
+}
+
+/** Removes the temporary directories a pool in process `pid` made (it was killed: it could not). */
+function removeFilesOf(pid: number): void {
+  for (const dir of [tmpdir(), "/dev/shm"]) {
+    for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+      if (name.startsWith(`bunfaas-entry-${pid}-`) || name.startsWith(`bunfaas-tickets-${pid}-`)) rmSync(join(dir, name), { recursive: true, force: true });
+    }
   }
 }
 
@@ -61,9 +73,10 @@ for (const [name, kind] of kinds) {
         pool.run([j]);
         const tree = await withGrandchild(() => pool.pids());
         expect(tree.length).toBeGreaterThanOrEqual(2);
+        const gone = goneCheck(tree);
         if (how === "cancel") pool.stop(j.taskId);
         else expect(await waitFor(() => outcomes.find((o) => o.taskId === j.taskId), "the timeout")).toMatchObject({ kind: "timeout" });
-        await waitFor(() => tree.every(processGone), `every process of ${JSON.stringify(tree)} gone`, 10_000);
+        await waitFor(gone, `every process of ${JSON.stringify(tree)} gone`, 10_000);
         const next = job("() => 'next'");
         pool.run([next]);
         expect(await waitFor(() => outcomes.find((o) => o.taskId === next.taskId), "a job after it")).toMatchObject({ kind: "returned" });
@@ -91,17 +104,21 @@ for (const [name, kind, options, wholeTree] of servers) {
       return last === undefined ? [] : (JSON.parse(last) as { pids: number[] }).pids;
     });
     const everything = processTree(server.pid).filter((p) => p !== server.pid);
+    const allGone = goneCheck(everything);
     try {
       const executors = wholeTree ? everything : everything.filter((p) => !cmdline(p).includes("grandchild"));
       expect(executors.length).toBeGreaterThanOrEqual(wholeTree ? 2 : 1);
       expect(poolPids.every((p) => everything.includes(p))).toBe(true);
+      const executorsGone = goneCheck(executors);
       server.kill("SIGKILL");
       await server.exited;
-      await waitFor(() => executors.every(processGone), `every executor process of ${JSON.stringify(executors)} gone`, 10_000);
+      await waitFor(executorsGone, `every executor process of ${JSON.stringify(executors)} gone`, 10_000);
     } finally {
       server.kill("SIGKILL");
-      for (const p of everything) if (!processGone(p)) process.kill(p, "SIGKILL"); // what plain processes leave behind (or a failure)
+      for (const p of everything) if (existsSync(`/proc/${p}`)) process.kill(p, "SIGKILL"); // what plain processes leave behind (or a failure)
+      removeFilesOf(server.pid);
     }
-    await waitFor(() => everything.every(processGone), "the leftovers reaped", 10_000);
+    await waitFor(allGone, "the leftovers reaped", 10_000);
+    await waitFor(() => removeStaleCgroups() === 0, "the killed server's cgroups removed", 10_000);
   }, 60_000);
 }

@@ -1,11 +1,11 @@
 /**
- * Whether a process is gone, judged from /proc/PID/status (never `kill -0`, which an unreaped zombie
- * still answers). A process that died as an orphan of a test is reparented to the test process when
- * it is a child subreaper, which then reaps it here: on a host whose init never reaps, an orphan would
- * otherwise stay a zombie for good.
+ * Whether processes are gone, judged from /proc/PID/status (never `kill -0`, which an unreaped zombie
+ * still answers). A process that dies as an orphan of a test is reparented to the test process when
+ * it is a child subreaper, and reaped here: on a host whose init never reaps, an orphan would stay a
+ * zombie for good. Children this process spawned itself are left to Bun, which reaps them.
  */
 import { dlopen, FFIType } from "bun:ffi";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
@@ -20,8 +20,28 @@ export function becomeSubreaper(on = true): void {
   if (libc.symbols.prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) !== 0) throw new Error("prctl(PR_SET_CHILD_SUBREAPER) failed");
 }
 
-/** True once /proc/PID/status is absent (reaping `pid` first if it is a dead child of this process). */
-export function processGone(pid: number): boolean {
-  libc.symbols.waitpid(pid, null, WNOHANG); // only reaps a dead child; a live one stays
-  return !existsSync(`/proc/${pid}/status`);
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A check that every one of `pids` is gone (/proc/PID/status absent). Call it while they live: it
+ * notes which are this process's own children (Bun reaps those); the others, adopted as orphans,
+ * are reaped by the check once dead.
+ *
+ * @example
+ * const gone = goneCheck(pool.pids()); pool.stop(taskId); await waitFor(gone, "the tree gone");
+ */
+export function goneCheck(pids: readonly number[]): () => boolean {
+  const own = new Set(pids.filter((p) => parentOf(p) === process.pid));
+  return () =>
+    pids.every((p) => {
+      if (!own.has(p)) libc.symbols.waitpid(p, null, WNOHANG); // reaps only a dead child: a live one stays
+      return !existsSync(`/proc/${p}/status`);
+    });
 }

@@ -55,8 +55,20 @@ function plan(): CgroupPlan | string {
   return { version: 2, memoryParent: parent, pidsParent: parent };
 }
 
-/** Removes empty groups a killed server left behind (their names carry its pid). */
-function removeStale(p: CgroupPlan): void {
+/**
+ * Removes the empty groups servers that are gone left behind (their names carry the server's pid):
+ * a server killed by kill -9 cannot remove its own. Returns how many such groups remain (not empty yet).
+ *
+ * @example
+ * removeStaleCgroups() // 0
+ */
+export function removeStaleCgroups(): number {
+  const p = plan();
+  return typeof p === "string" ? 0 : removeStale(p);
+}
+
+function removeStale(p: CgroupPlan): number {
+  let left = 0;
   for (const parent of new Set([p.memoryParent, p.pidsParent].filter((d): d is string => d !== undefined))) {
     for (const name of readdirSync(parent)) {
       const m = /^bunfaas-(\d+)-\d+$/.exec(name);
@@ -64,10 +76,11 @@ function removeStale(p: CgroupPlan): void {
       try {
         rmdirSync(join(parent, name));
       } catch {
-        // not empty yet
+        left++; // not empty yet
       }
     }
   }
+  return left;
 }
 
 /**

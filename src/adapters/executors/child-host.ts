@@ -7,13 +7,14 @@
  * is killed through the namespace's init: the kernel then kills everything inside, and bwrap, left
  * without a child, exits and is reaped here (no orphan is left to a host init that may not reap).
  */
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "../../domain/ports.ts";
 import { ExecutorCgroup, probeCgroups } from "./cgroup.ts";
 import type { ExecutorHost, HostEvents } from "./executor-host.ts";
 import type { ProcessLimits } from "./process-limits.ts";
+import { makePrivateDir } from "./private-dirs.ts";
 import { killTree, processTree, treeResidentBytes } from "./process-tree.ts";
 import type { ExecutorSpec } from "./protocol.ts";
 
@@ -45,6 +46,8 @@ const SH = Bun.which("sh");
 export class ChildHosts {
   private dir: string | undefined;
   private cgroupChecked = false;
+  /** Groups of exited executors still being removed (dying processes may linger in them a moment). */
+  private readonly removing = new Set<Promise<void>>();
 
   constructor(private readonly o: ChildHostOptions) {}
 
@@ -78,7 +81,11 @@ export class ChildHosts {
       exited = true;
       rmSync(tickets, { force: true });
       if (!terminated) events.exit(code); // before the group goes: the pool asks it about memory kills
-      if (group !== undefined) removeWhenEmpty(group, this.o.logger, 50);
+      if (group !== undefined) {
+        const removal = removeWhenEmpty(group, this.o.logger);
+        this.removing.add(removal);
+        void removal.then(() => this.removing.delete(removal));
+      }
     });
     const pid = child.pid;
     return {
@@ -111,10 +118,11 @@ export class ChildHosts {
     };
   }
 
-  /** Removes the ticket directory (executors were terminated before). */
-  dispose(): void {
+  /** Removes the ticket directory and waits for the cgroups of exited executors to go. */
+  async dispose(): Promise<void> {
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
+    await Promise.all(this.removing);
   }
 
   private ticketDir(): string {
@@ -127,7 +135,7 @@ export class ChildHosts {
       } catch {
         // no /dev/shm: the temp dir does
       }
-      this.dir = mkdtempSync(join(base, "bunfaas-tickets-"));
+      this.dir = makePrivateDir(base, "tickets");
       // The sandbox's uid must reach its own file to bind it, and list nothing.
       if (this.o.ticketsOwner !== undefined) chmodSync(this.dir, 0o711);
     }
@@ -172,13 +180,12 @@ function kill(pid: number): void {
   }
 }
 
-/** Removes a group once its last (dying) process has left; gives up after `tries` and says so. */
-function removeWhenEmpty(group: ExecutorCgroup, logger: Logger, tries: number): void {
-  group.killAll();
-  if (group.remove()) return;
-  if (tries <= 0) {
-    logger.log("warn", "an executor cgroup could not be removed", { event: "executor.cgroup-left" });
-    return;
+/** Removes a group once its last (dying) process has left; gives up after about 5 s and says so. */
+async function removeWhenEmpty(group: ExecutorCgroup, logger: Logger): Promise<void> {
+  for (let tries = 0; tries < 100; tries++) {
+    group.killAll();
+    if (group.remove()) return;
+    await new Promise((r) => setTimeout(r, 50));
   }
-  setTimeout(() => removeWhenEmpty(group, logger, tries - 1), 100).unref();
+  logger.log("warn", "an executor cgroup could not be removed", { event: "executor.cgroup-left" });
 }

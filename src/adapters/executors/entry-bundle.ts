@@ -3,9 +3,10 @@
  * directory: a sandbox binds just that file, never the project or any shared folder. The directory
  * is readable by the sandbox's uid (traverse only, no listing) and removed by `dispose()`.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makePrivateDir } from "./private-dirs.ts";
 
 const ENTRY = new URL("./process-entry.ts", import.meta.url).pathname;
 
@@ -27,7 +28,7 @@ export async function buildEntryBundle(): Promise<EntryBundle> {
   if (!built.success || out === undefined) {
     throw new Error(`Building the executor entry ${ENTRY} failed: ${built.logs.map(String).join("; ") || "no output"}`);
   }
-  const dir = mkdtempSync(join(tmpdir(), "bunfaas-entry-"));
+  const dir = makePrivateDir(tmpdir(), "entry");
   const path = join(dir, "executor.js");
   try {
     writeFileSync(path, await out.text());

@@ -61,6 +61,6 @@ export function processHosts(o: ProcessHostOptions): HostFactory {
   return {
     kind: "process",
     start: (spec, events, label) => hosts.start(spec, events, label),
-    close: async () => hosts.dispose(),
+    close: () => hosts.dispose(),
   };
 }

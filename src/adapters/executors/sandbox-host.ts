@@ -77,7 +77,7 @@ export function sandboxHosts(o: SandboxHostOptions): HostFactory {
     },
     start: (spec, events, label) => hosts.start(spec, events, label),
     async close() {
-      hosts.dispose();
+      await hosts.dispose();
       bundle?.dispose();
       bundle = undefined;
     },
