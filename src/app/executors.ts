@@ -57,6 +57,9 @@ export function executorSettings(
 /**
  * The executor pool the settings ask for. Throws for --isolation sandbox where sandboxes cannot be
  * made, saying what is missing (call `probeSandbox()` first to decide before that).
+ *
+ * @example
+ * const pool = executorPool(executorSettings(reader(argv, process.env), parseInteger), logger);
  */
 export function executorPool(c: ExecutorSettings, logger: Logger): ExecutorPool {
   return new ExecutorPool({

@@ -42,7 +42,13 @@ export interface ChildHostOptions {
 const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 const SH = Bun.which("sh");
 
-/** Starts child-process executors per `o`; `dispose()` removes their files. */
+/**
+ * Starts child-process executors per `o`; `dispose()` removes their files.
+ *
+ * @example
+ * const hosts = new ChildHosts({ logger, memoryLimitBytes, maxProcesses: 256, pidNamespace: true, captureOutput: true, limits: () => ({}), command: (t, s, l) => [...] });
+ * const host = hosts.start(spec, events, "e1");
+ */
 export class ChildHosts {
   private dir: string | undefined;
   private cgroupChecked = false;

@@ -34,6 +34,9 @@ export function place(records: ReadonlySet<ExecutorRecord>, max: number, tenant:
 /**
  * The executor to drain for `starving` tenants (work, no executor): none while one drains or idles
  * already; else one of the tenant holding the most executors, the least loaded of them.
+ *
+ * @example
+ * const victim = drainVictim(records, ["carol"]); if (victim) victim.draining = true;
  */
 export function drainVictim(records: ReadonlySet<ExecutorRecord>, starving: readonly string[]): ExecutorRecord | undefined {
   for (const e of records) if (e.draining || e.count === 0) return undefined;

@@ -63,20 +63,35 @@ export function processTree(pid: number): number[] {
   return out.filter((p) => p === pid || existsSync(`/proc/${p}`));
 }
 
-/** Resident memory (VmRSS) of one process in bytes; 0 when gone or a zombie. */
+/**
+ * Resident memory (VmRSS) of one process in bytes; 0 when gone or a zombie.
+ *
+ * @example
+ * residentBytes(process.pid) // 52428800
+ */
 export function residentBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(read(`/proc/${pid}/status`) ?? "");
   return m === null ? 0 : Number(m[1]) * 1024;
 }
 
-/** The sum of VmRSS over `pid` and its descendants (shared pages count once per process). */
+/**
+ * The sum of VmRSS over `pid` and its descendants (shared pages count once per process).
+ *
+ * @example
+ * treeResidentBytes(child.pid) > cap // the executor and what it spawned, together
+ */
 export function treeResidentBytes(pid: number): number {
   let total = 0;
   for (const p of processTree(pid)) total += residentBytes(p);
   return total;
 }
 
-/** SIGKILLs `pid` and every descendant, children first seen first (none can fork once stopped). */
+/**
+ * SIGKILLs `pid` and every descendant: stops them all first, so none forks between the walk and the kill.
+ *
+ * @example
+ * killTree(child.pid)
+ */
 export function killTree(pid: number): void {
   // Stop everything first so nothing forks between the walk and the kill, then kill.
   const seen = processTree(pid);

@@ -42,7 +42,12 @@ export function compile(code: string, functionId: string): UserFunction {
 /** Frames of the runtime's code that the platform's own calls put under every user frame. */
 const PLATFORM_RUNTIME = /\(node:async_hooks:\d+:\d+\)$/;
 
-/** A stack without the platform's frames, user frame lines counted from the user's first line. */
+/**
+ * A stack without the platform's frames, user frame lines counted from the user's first line.
+ *
+ * @example
+ * userStack(e.stack) // "TypeError: bad\n    at inner (function:fn-1:3:11)"
+ */
 export function userStack(stack: string): string {
   return stack
     .split("\n")
@@ -70,7 +75,12 @@ export function toErrorInfo(thrown: unknown): ErrorInfo {
   return { name: "Error", message: `Non-Error value thrown: ${shown}`, stack: "" };
 }
 
-/** UTF-8 length of `text` when it may pass `limit`; else its length in characters (enough to show it fits). */
+/**
+ * UTF-8 length of `text` when it may pass `limit`; else its length in characters (enough to show it fits).
+ *
+ * @example
+ * utf8Bytes('"é"', 1) // 4
+ */
 export function utf8Bytes(text: string, limit: number): number {
   return text.length * 3 <= limit ? text.length : Buffer.byteLength(text, "utf8");
 }
@@ -94,7 +104,12 @@ export function serialize(slot: number, seq: number, value: unknown, maxBytes: n
   return bytes > maxBytes ? { slot, seq, k: "too-large", bytes } : { slot, seq, k: "ok", v };
 }
 
-/** A thrown value as a result, or `too-large` when its text passes the limit. */
+/**
+ * A thrown value as a result, or `too-large` when its text passes the limit.
+ *
+ * @example
+ * thrownResult(0, 7, new Error("x".repeat(100)), 10) // { slot: 0, seq: 7, k: "too-large", bytes: 107 }
+ */
 export function thrownResult(slot: number, seq: number, thrown: unknown, maxBytes: number): ExecutorResult {
   const e = toErrorInfo(thrown);
   const bytes = utf8Bytes(e.name + e.message + e.stack, maxBytes);

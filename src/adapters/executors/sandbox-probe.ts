@@ -47,7 +47,12 @@ function librariesOf(binary: string): string[] {
 
 let tools: SandboxTools | string | undefined;
 
-/** Finds the programs and paths a sandbox needs, or says what is missing (memoized). */
+/**
+ * Finds the programs and paths a sandbox needs, or says what is missing (memoized).
+ *
+ * @example
+ * const t = sandboxTools(); if (typeof t === "string") throw new Error(t); t.bwrap // "/usr/bin/bwrap"
+ */
 export function sandboxTools(): SandboxTools | string {
   if (tools !== undefined) return tools;
   const bwrap = Bun.which("bwrap");
@@ -97,13 +102,23 @@ export function probeSandbox(): { ok: true } | { ok: false; reason: string } {
   });
 }
 
-/** setpriv in front of bwrap when the server is root: the sandbox then is not root even outside. */
+/**
+ * setpriv in front of bwrap when the server is root: the sandbox then is not root even outside.
+ *
+ * @example
+ * dropRoot(tools) // ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] as root, else []
+ */
 export function dropRoot(t: SandboxTools): string[] {
   if (process.getuid?.() !== 0 || t.setpriv === undefined) return [];
   return [t.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, "--clear-groups", "--"];
 }
 
-/** Every namespace a sandbox gets; `network` keeps the host's network. */
+/**
+ * Every namespace a sandbox gets; `network` keeps the host's network.
+ *
+ * @example
+ * [tools.bwrap, ...namespaceArgs(tools, false), ...binaryBinds(tools), "/bunfaas/bun", "--version"]
+ */
 export function namespaceArgs(t: SandboxTools, network: boolean): string[] {
   return [
     "--unshare-user",
@@ -121,7 +136,12 @@ export function namespaceArgs(t: SandboxTools, network: boolean): string[] {
   ];
 }
 
-/** The Bun binary at /bunfaas/bun and its libraries at their own paths, read-only. */
+/**
+ * The Bun binary at /bunfaas/bun and its libraries at their own paths, read-only.
+ *
+ * @example
+ * binaryBinds(tools) // ["--ro-bind", "/…/bun", "/bunfaas/bun", "--ro-bind", "/lib/…/libc.so.6", "/lib/…/libc.so.6", …]
+ */
 export function binaryBinds(t: SandboxTools): string[] {
   return ["--ro-bind", t.bun, "/bunfaas/bun", ...t.libraries.flatMap((lib) => ["--ro-bind", lib, lib])];
 }

@@ -110,7 +110,12 @@ export class TenantQueues {
   }
 }
 
-/** The job's tenant; "default" for a job from a sender that predates tenants. */
+/**
+ * The job's tenant; "default" for a job from a sender that predates tenants.
+ *
+ * @example
+ * tenantOf({ ...job, tenant: "alice" }) // "alice"
+ */
 export function tenantOf(job: Job): string {
   return typeof job.tenant === "string" && job.tenant !== "" ? job.tenant : "default";
 }

@@ -41,7 +41,11 @@ export function inspect(e: ExecutorRecord, now: number, judge: boolean, t: PoolT
 }
 
 /**
- * Who answers for `h` passing its deadline. Takes back the executor's unstarted jobs first (it is
+ * Who answers for `h` passing its deadline.
+ *
+ * @example
+ * const { ambiguous, unstarted } = deadlineBlame(e, late); // ambiguous: re-run the started ones alone
+ * Takes back the executor's unstarted jobs first (it is
  * about to be killed). Ambiguous when `h` was blurred and other started jobs remain: any of them may
  * have blocked the event loop that `h` was waiting on.
  */
