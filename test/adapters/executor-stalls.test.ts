@@ -4,6 +4,9 @@
  * queued behind it start elsewhere as soon as the stall is seen.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ExecutorPool, type Isolation } from "../../src/adapters/executors/index.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
 import type { Job } from "../../src/domain/ports.ts";
@@ -63,4 +66,23 @@ for (const isolation of ["thread", "process", "sandbox"] as const) {
       for (const q of queued) expect(order.indexOf(q.taskId)).toBeLessThan(order.indexOf(spin.taskId));
     }, 60_000);
   });
+}
+
+for (const isolation of ["thread", "process"] as const) {
+  test(`${isolation} executors: a job taken back from a stalled executor never starts there later (each job runs once)`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bunfaas-stall-runs-"));
+    try {
+      const { pool, logs, outcomeOf } = start(isolation, 2);
+      const spin = job(SPIN, "[1500]", 10_000);
+      const note = "async (file, i) => { (await import('node:fs')).appendFileSync(file, i + '\\n'); return i }";
+      const queued = Array.from({ length: 8 }, (_, i) => job(note, JSON.stringify([join(dir, "runs"), i]), 10_000));
+      pool.run([spin, ...queued]);
+      for (const q of [spin, ...queued]) expect((await outcomeOf(q)).kind).toBe("returned");
+      expect((logs.find((f) => f.event === "executor.stalled") as { recalled: number }).recalled).toBeGreaterThan(0);
+      const runs = readFileSync(join(dir, "runs"), "utf8").trim().split("\n").map(Number).sort((a, b) => a - b);
+      expect(runs).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 }
