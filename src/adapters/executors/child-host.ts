@@ -98,7 +98,12 @@ export class ChildHosts {
       tickets: new Int32Array(mapped.buffer, mapped.byteOffset, spec.slots),
       exited: gone,
       post: (msg) => {
-        if (!exited) child.send(msg);
+        try {
+          if (!exited) child.send(msg);
+        } catch (e) {
+          // The channel closed under a dying executor: its exit reports the jobs.
+          this.o.logger.log("debug", "could not post to an executor", { event: "executor.post-failed", executor: label, error: (e as Error).message });
+        }
       },
       terminate: () => {
         if (terminated) return;
