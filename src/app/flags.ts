@@ -43,9 +43,12 @@ export const REDIS_FLAGS: readonly FlagSpec[] = [
 ];
 
 export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
-  flag("workers", "WORKERS", "CPU count", "executors"),
-  flag("isolation", "ISOLATION", "thread", "thread, process"),
-  flag("max-memory-mb", "MAX_MEMORY_MB", "512", "memory cap of each process executor"),
+  flag("workers", "WORKERS", "CPU count", "executors (at most this many at once, shared by tenants)"),
+  flag("isolation", "ISOLATION", "thread", "thread, process or sandbox (see Isolation modes in the README)"),
+  flag("max-memory-mb", "MAX_MEMORY_MB", "512", "memory cap of each process or sandbox executor, its whole process tree"),
+  flag("max-result-bytes", "MAX_RESULT_BYTES", "16mb", "a bigger result ends FAILED ResultTooLarge"),
+  flag("executor-idle", "EXECUTOR_IDLE", "30s", "an executor idle this long is stopped"),
+  flag("sandbox-network", "SANDBOX_NETWORK", "off", "on: sandboxes keep the host's network"),
 ];
 
 export const SHUTDOWN_FLAGS: readonly FlagSpec[] = [flag("shutdown-grace", "SHUTDOWN_GRACE", "8s", "on SIGTERM/SIGINT, how long running tasks may finish before the rest are handed back")];

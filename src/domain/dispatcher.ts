@@ -112,7 +112,7 @@ export class Dispatcher {
         continue;
       }
       this.inFlight.set(task.id, task);
-      jobs.push({ taskId: task.id, attempt: task.attempt, functionId: fn.id, code: fn.code, args: task.args, timeoutMs: task.timeoutMs });
+      jobs.push({ taskId: task.id, tenant: task.tenant, attempt: task.attempt, functionId: fn.id, code: fn.code, args: task.args, timeoutMs: task.timeoutMs });
     }
     // A cancel heard during the awaits above took its task out of inFlight: do not start it.
     const live = jobs.filter((j) => this.inFlight.get(j.taskId)?.attempt === j.attempt);
@@ -212,3 +212,4 @@ export class Dispatcher {
 function cancelledAttempt(task: Pick<Task, "id" | "attempt">): Transition {
   return { taskId: task.id, attempt: task.attempt, status: "CANCELLED", result: null };
 }
+

@@ -9,7 +9,9 @@ export type Outcome =
   | { readonly taskId: string; readonly attempt: number; readonly kind: "unserializable"; readonly message: string }
   | { readonly taskId: string; readonly attempt: number; readonly kind: "resource-limit"; readonly message: string }
   /** Given back unfinished by an executor or worker shutting down gracefully: runs again, not counted. */
-  | { readonly taskId: string; readonly attempt: number; readonly kind: "handed-back" };
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "handed-back" }
+  /** The result (or error) was bigger than the executor's limit: `bytes` of JSON text over `limit`. */
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "too-large"; readonly bytes: number; readonly limit: number };
 
 /** The `{name, message, stack}` a FAILED task's result holds. */
 export interface ErrorInfo {
@@ -25,7 +27,8 @@ export function errorResult(name: string, message: string, stack = ""): string {
 
 /**
  * Decides what an outcome does to a task: errors the function throws are final, a lost executor is
- * retried while attempts remain (then FAILED WorkerFailure), a deadline ends FAILED TimeoutError.
+ * retried while attempts remain (then FAILED WorkerFailure), a deadline ends FAILED TimeoutError, a
+ * result over the size limit FAILED ResultTooLarge.
  *
  * @example
  * decide({ attempt: 3, maxAttempts: 3 }, { kind: "lost", ... }) // FAILED WorkerFailure
@@ -43,6 +46,8 @@ export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts">
       return { ...base, status: "FAILED", result: errorResult("SerializationError", o.message) };
     case "resource-limit":
       return { ...base, status: "FAILED", result: errorResult("ResourceLimit", o.message) };
+    case "too-large":
+      return { ...base, status: "FAILED", result: errorResult("ResultTooLarge", `Result of ${o.bytes} bytes is over the ${o.limit} byte limit (--max-result-bytes)`) };
     case "lost":
       if (spentAttempts(task) < task.maxAttempts) return { ...base, status: "QUEUED", result: null };
       return { ...base, status: "FAILED", result: errorResult("WorkerFailure", `${o.reason}; gave up after ${spentAttempts(task)} of ${task.maxAttempts} attempts`) };

@@ -101,6 +101,8 @@ export type CancelSignals = IdChannel;
 /** One attempt of one task, as handed to an executor. */
 export interface Job {
   readonly taskId: string;
+  /** Who submitted it ("default" without API keys): executors are never shared between tenants. */
+  readonly tenant: string;
   readonly attempt: number;
   readonly functionId: string;
   readonly code: string;

@@ -1,7 +1,14 @@
-import { ProcessPool, ThreadPool } from "../../src/adapters/executors/index.ts";
-import { describeExecutor } from "../contracts/executor.ts";
+import { ExecutorPool, type Isolation } from "../../src/adapters/executors/index.ts";
+import { describeExecutor, type PoolFactory } from "../contracts/executor.ts";
+import { describeTenantSeparation } from "../contracts/executor-tenants.ts";
 
 const quiet = { log: () => {} };
 
-describeExecutor("threads", "thread", (o) => new ThreadPool({ ...o, logger: quiet }));
-describeExecutor("processes", "process", (o) => new ProcessPool({ ...o, logger: quiet, memoryLimitBytes: 512 * 1024 * 1024 }));
+function kind(isolation: Isolation): PoolFactory {
+  return (o) => new ExecutorPool({ logger: quiet, ...o, isolation, memoryLimitBytes: isolation === "thread" ? undefined : 512 * 1024 * 1024 });
+}
+
+for (const [name, isolation] of [["threads", "thread"], ["processes", "process"], ["sandboxes", "sandbox"]] as const) {
+  describeExecutor(name, isolation, kind(isolation));
+  describeTenantSeparation(name, kind(isolation));
+}

@@ -3,7 +3,7 @@
  * pull modes. Raw DEALERs stand in for workers that misbehave: silent, abruptly gone, never asking.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { ThreadPool } from "../../src/adapters/executors/index.ts";
+import { ExecutorPool } from "../../src/adapters/executors/index.ts";
 import { decodeToWorker, encode, RemoteExecutor, WorkerAgent, type FromWorker, type ToWorker } from "../../src/adapters/remote/index.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
 import { Dealer, Router } from "../../src/lib/zmtp/index.ts";
@@ -23,7 +23,7 @@ afterEach(async () => {
 
 let seq = 0;
 function jobs(n: number, code = "(x) => x * 2"): Job[] {
-  return Array.from({ length: n }, (_, i) => ({ taskId: `t${++seq}`, attempt: 1, functionId: `f-${Bun.hash(code)}`, code, args: `[${i}]`, timeoutMs: 10_000 }));
+  return Array.from({ length: n }, (_, i) => ({ taskId: `t${++seq}`, tenant: "default", attempt: 1, functionId: `f-${Bun.hash(code)}`, code, args: `[${i}]`, timeoutMs: 10_000 }));
 }
 
 async function executor(policy: "push" | "pull", o: { clock?: Clock; heartbeatMs?: number; timeoutMs?: number; endpoint?: string } = {}) {
@@ -41,7 +41,7 @@ async function executor(policy: "push" | "pull", o: { clock?: Clock; heartbeatMs
 }
 
 function agent(endpoint: string, mode: "push" | "pull", o: { threads?: number; slots?: number; dispatcherTimeoutMs?: number; clock?: Clock } = {}) {
-  const pool = new ThreadPool({ executors: o.threads ?? 1, slotsPerExecutor: o.slots ?? 2, logger });
+  const pool = new ExecutorPool({ executors: o.threads ?? 1, slotsPerExecutor: o.slots ?? 2, logger });
   const a = new WorkerAgent({ url: endpoint, id: crypto.randomUUID(), mode, executor: pool, capacity: pool.freeSlots(), heartbeatMs: 200, dispatcherTimeoutMs: o.dispatcherTimeoutMs ?? 10_000, clock: o.clock ?? systemClock, logger });
   a.start();
   closers.push(() => pool.close(), () => a.close());
@@ -359,7 +359,7 @@ describe("message sizes", () => {
     closers.push(() => ex.close());
     const outcomes: Outcome[] = [];
     ex.onOutcomes((os) => outcomes.push(...os));
-    const pool = new ThreadPool({ executors: 1, slotsPerExecutor: 16, logger });
+    const pool = new ExecutorPool({ executors: 1, slotsPerExecutor: 16, logger });
     const a = new WorkerAgent({ url: ex.endpoint, id: crypto.randomUUID(), mode: "push", executor: pool, capacity: 16, heartbeatMs: 200, dispatcherTimeoutMs: 10_000, clock: systemClock, logger, maxMessageBytes: 256 * 1024 });
     a.start();
     closers.push(() => pool.close(), () => a.close());

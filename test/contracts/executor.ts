@@ -1,25 +1,27 @@
 /**
- * The executor contract: thread and process executors must behave the same for everything user code
- * can do (return, throw, hang, exit, raise late errors, return what JSON cannot hold).
+ * The executor contract: thread, process and sandbox executors must behave the same for everything
+ * user code can do (return, throw, hang, exit, raise late errors, return what JSON cannot hold).
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { ExecutorPool } from "../../src/adapters/executors/index.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
-import type { Job } from "../../src/domain/ports.ts";
+import type { Job, Logger } from "../../src/domain/ports.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 
+export type Kind = "thread" | "process" | "sandbox";
+
 export interface PoolFactory {
-  (o: { executors: number; slotsPerExecutor?: number }): ExecutorPool;
+  (o: { executors: number; slotsPerExecutor?: number; idleMs?: number; logger?: Logger }): ExecutorPool;
 }
 
 let seq = 0;
 /** A job for `code` called with `args`; each call gets a new task id and function id per code. */
-export function job(code: string, args = "[]", timeoutMs = 10_000): Job {
-  return { taskId: `task-${++seq}`, attempt: 1, functionId: `fn-${Bun.hash(code)}`, code, args, timeoutMs };
+export function job(code: string, args = "[]", timeoutMs = 10_000, tenant = "default"): Job {
+  return { taskId: `task-${++seq}`, tenant, attempt: 1, functionId: `fn-${Bun.hash(code)}`, code, args, timeoutMs };
 }
 
 /** Runs jobs on a pool of `kind` in a separate `bun` process (see test/helpers/pool-runner.ts). */
-async function runInChild(kind: "thread" | "process", jobs: Job[]): Promise<{ outcomes: Map<string, Outcome>; spawned: number }> {
+export async function runInChild(kind: Kind, jobs: Job[]): Promise<{ outcomes: Map<string, Outcome>; spawned: number }> {
   const runner = new URL("../helpers/pool-runner.ts", import.meta.url).pathname;
   const child = Bun.spawn([process.execPath, runner, kind, JSON.stringify(jobs)], { stdout: "pipe", stderr: "inherit" });
   const text = await new Response(child.stdout).text();
@@ -34,7 +36,7 @@ async function runInChild(kind: "thread" | "process", jobs: Job[]): Promise<{ ou
   return { outcomes, spawned };
 }
 
-export function describeExecutor(name: string, kind: "thread" | "process", make: PoolFactory): void {
+export function describeExecutor(name: string, kind: Kind, make: PoolFactory): void {
   describe(`Executor contract: ${name}`, () => {
     let pools: ExecutorPool[] = [];
     afterEach(async () => {
@@ -72,6 +74,7 @@ export function describeExecutor(name: string, kind: "thread" | "process", make:
       const oa = (await outcomeOf(a)) as Extract<Outcome, { kind: "threw" }>;
       expect([oa.kind, oa.error.name, oa.error.message]).toEqual(["threw", "TypeError", "bad input"]);
       expect(oa.error.stack).toContain("TypeError");
+      expect(oa.error.stack).toContain(`function:${a.functionId}:1:`);
       const ob = (await outcomeOf(b)) as Extract<Outcome, { kind: "threw" }>;
       expect(ob.kind).toBe("threw");
       expect(ob.error.message).toContain('{"code":7}');
@@ -102,7 +105,7 @@ export function describeExecutor(name: string, kind: "thread" | "process", make:
       expect(await outcomeOf(loop)).toMatchObject({ kind: "timeout", timeoutMs: 150 });
       expect((await outcomeOf(after[0]!)) as unknown).toMatchObject({ kind: "returned", value: "2" });
       expect((await outcomeOf(after[1]!)) as unknown).toMatchObject({ kind: "returned", value: "3" });
-      expect(pool.size()).toBe(1);
+      expect(pool.size()).toBe(1); // the replacement, started for the two jobs the loop held up
       expect(pool.spawned).toBe(2);
     });
 
@@ -122,7 +125,7 @@ export function describeExecutor(name: string, kind: "thread" | "process", make:
       pool.run([exit]);
       const o = await outcomeOf(exit);
       expect(o.kind).toBe("lost");
-      expect(pool.size()).toBe(2);
+      expect(pool.size()).toBe(0); // executors start on demand: none is needed now
       const next = job("() => 1");
       pool.run([next]);
       expect(await outcomeOf(next)).toMatchObject({ kind: "returned" });
@@ -155,6 +158,17 @@ export function describeExecutor(name: string, kind: "thread" | "process", make:
       const j = job("() => Object.keys(process.env).length");
       pool.run([j]);
       expect(await outcomeOf(j)).toMatchObject({ kind: "returned", value: "0" });
+    });
+
+    test("an error's stack names the user's frames, with lines of the user's source, and none of the platform's", async () => {
+      const { pool, outcomeOf } = start();
+      const j = job("(x) => {\n  const inner = () => {\n    throw new RangeError('deep ' + x)\n  };\n  const r = inner(); // not a tail call: strict mode drops tail-call frames\n  return r\n}", "[7]");
+      pool.run([j]);
+      const o = (await outcomeOf(j)) as Extract<Outcome, { kind: "threw" }>;
+      expect(o.error.message).toBe("deep 7");
+      expect(o.error.stack).toContain(`at inner (function:${j.functionId}:3:`);
+      expect(o.error.stack).toContain(`(function:${j.functionId}:5:`);
+      expect(o.error.stack).not.toMatch(/executor-core|run-user-function|process-entry|thread-entry|executor\.js|src\/lib|node:async_hooks/);
     });
   });
 }

@@ -38,10 +38,19 @@ async function setup(slots: number, maxAttempts = 3) {
 }
 
 describe("Dispatcher", () => {
+  test("a job carries its task's tenant when the task has one", async () => {
+    const s = await setup(2);
+    const task = { ...newTask("ta", "f1", "[1]", 3, 1000, 0), tenant: "alice" };
+    await s.tasks.enqueue([task], 1000);
+    await waitFor(() => s.executor.received.length === 1, "the job handed out");
+    expect(s.executor.received[0]?.tenant).toBe("alice");
+  });
+
   test("hands out no more than the free slots, with the function's code", async () => {
     const s = await setup(2);
     await s.enqueue(5);
     await waitFor(() => s.executor.received.length === 2, "two jobs handed out");
+    expect(s.executor.received.map((j) => j.tenant)).toEqual(["default", "default"]);
     expect(s.executor.received.map((j) => [j.taskId, j.attempt, j.code, j.args])).toEqual([
       ["t0", 1, "(x) => x", "[0]"],
       ["t1", 1, "(x) => x", "[1]"],

@@ -39,12 +39,13 @@ describe("durationBucket", () => {
 
 describe("failureLabel", () => {
   test("keeps the platform's and JavaScript's own names, caps every other name as UserError", () => {
-    const names = ["TimeoutError", "WorkerFailure", "SerializationError", "ResourceLimit", "UnknownFunction", "Error", "TypeError", "RangeError", "MyError", "", "constructor", "__proto__"];
+    const names = ["TimeoutError", "WorkerFailure", "SerializationError", "ResourceLimit", "ResultTooLarge", "UnknownFunction", "Error", "TypeError", "RangeError", "MyError", "", "constructor", "__proto__"];
     expect(names.map(failureLabel)).toEqual([
       "TimeoutError",
       "WorkerFailure",
       "SerializationError",
       "ResourceLimit",
+      "ResultTooLarge",
       "UnknownFunction",
       "Error",
       "TypeError",

@@ -75,6 +75,15 @@ describe("decide", () => {
     expect(names).toEqual(["TimeoutError", "SerializationError", "ResourceLimit"]);
   });
 
+  test("a result over the size limit fails ResultTooLarge, naming both sizes", () => {
+    const t = decide({ attempt: 1, handbacks: 0, maxAttempts: 3 }, { ...base, kind: "too-large", bytes: 2048, limit: 1024 });
+    expect(t.status).toBe("FAILED");
+    const e = JSON.parse(t.result!);
+    expect(e.name).toBe("ResultTooLarge");
+    expect(e.message).toContain("2048 bytes");
+    expect(e.message).toContain("1024 byte limit");
+  });
+
   test("a lost executor requeues while attempts remain, then fails WorkerFailure", () => {
     const lost = { kind: "lost" as const, reason: "thread exited" };
     expect(decide({ attempt: 1, handbacks: 0, maxAttempts: 3 }, { ...base, ...lost }).status).toBe("QUEUED");

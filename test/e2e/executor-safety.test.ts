@@ -1,6 +1,7 @@
 /**
- * Executor safety against a running embedded server (a real process), in both isolation modes:
- * deadlines, dying executors, late errors, unserializable results, and (process mode) the memory cap.
+ * Executor safety against a running embedded server (a real process), in every isolation mode:
+ * deadlines, dying executors, late errors, unserializable results, and (process and sandbox modes)
+ * the memory cap.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { register, run } from "../../scripts/lib/http.ts";
@@ -17,12 +18,13 @@ function errorOf(r: { result: string | null }): { name: string; message: string 
   return JSON.parse(r.result ?? "null");
 }
 
-for (const isolation of ["thread", "process"] as const) {
+for (const isolation of ["thread", "process", "sandbox"] as const) {
   describe(`executor safety, --isolation ${isolation}`, () => {
     let server: ServerProcess;
     let base: string;
     beforeAll(async () => {
-      server = await spawnServer("start", ["--workers", "2", "--isolation", isolation, "--max-memory-mb", "160"]);
+      const bigResults = isolation === "thread" ? [] : ["--max-result-bytes", "1024mb"];
+      server = await spawnServer("start", ["--workers", "2", "--isolation", isolation, "--max-memory-mb", "160", ...bigResults]);
       base = server.url;
     });
     afterAll(() => killAll());
@@ -86,7 +88,14 @@ for (const isolation of ["thread", "process"] as const) {
       expect([undef.status, undef.result]).toEqual(["COMPLETED", "null"]);
     });
 
-    if (isolation === "process") {
+    if (isolation !== "thread") {
+      test("a result bigger than the memory cap ends FAILED ResourceLimit, once, not WorkerFailure after restarts", async () => {
+        const huge = await register(base, "() => 'x'.repeat(300 * 1024 * 1024)", { max_attempts: 3 });
+        const r = await run(base, huge, "[]");
+        expect(r.status).toBe("FAILED");
+        expect(errorOf(r).name).toBe("ResourceLimit");
+      });
+
       test("a task that allocates without bound ends FAILED ResourceLimit; the server's memory stays flat", async () => {
         const before = procStats(server.proc.pid).rssMb;
         const hog = await register(base, "() => { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)) }");

@@ -1,21 +1,21 @@
 /**
- * What runs inside every executor, thread or child process. Runs each job of a `run` batch in order:
- * a synchronous function runs to completion before the next starts; an async one is awaited while
- * the next starts. Before calling user code it writes the start time into the shared table, so the
- * pool enforces deadlines without a timer per job. Results go back in batches, at most one message
- * per turn. Errors user code raises later (a throw in a setTimeout, a rejection nobody awaited) fail
- * the task they came from if it is still running; the executor itself keeps serving.
+ * What runs inside every executor (thread, child process or sandbox). Runs each job of a `run` batch
+ * in order: a synchronous function runs to completion before the next starts; an async one is awaited
+ * while the next starts. A job starts only if its ticket is still the one the pool wrote (the pool may
+ * have recalled it to run elsewhere, see protocol.ts). Results go back in batches, at most one message
+ * per turn; while it holds jobs the executor also sends a heartbeat every `beatMs`, so the pool sees a
+ * blocked event loop. Errors user code raises later (a throw in a setTimeout, a rejection nobody
+ * awaited) fail the task they came from if it is still running; the executor itself keeps serving.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { ExecutorJob, ExecutorResult, FromExecutor, ToExecutor } from "./protocol.ts";
-import { SLOT_FINISHED } from "./protocol.ts";
-import { compile, serialize, toErrorInfo } from "./run-user-function.ts";
+import type { ExecutorJob, ExecutorResult, ExecutorSpec, FromExecutor, ToExecutor } from "./protocol.ts";
+import { compile, serialize, thrownResult, toErrorInfo } from "./run-user-function.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { TurnBatcher } from "../../lib/turn-batcher.ts";
 
 interface Running {
   readonly slot: number;
-  readonly run: number;
+  readonly seq: number;
 }
 
 export interface ExecutorIo {
@@ -24,47 +24,67 @@ export interface ExecutorIo {
 }
 
 /**
- * Starts serving jobs over `io`, writing start times into `startedAt` (one entry per job slot). At most
- * `concurrency` jobs run at once; the pool may hand over more (up to one per slot), and those wait here
- * and start the moment a running one settles, without a round trip to the pool.
+ * Starts serving jobs over `io`. At most `spec.concurrency` jobs run at once; the pool may hand over
+ * more (up to one per slot), and those wait here and start the moment a running one settles, without
+ * a round trip to the pool. `note` goes back in the `ready` message (for the pool's log).
+ *
+ * @example
+ * serveJobs({ post: (m) => process.send!(m), onMessage: (h) => process.on("message", h) }, tickets, { concurrency: 64, beatMs: 25, maxResultBytes: 16 << 20 });
  */
-export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLike>, concurrency: number): void {
+export function serveJobs(io: ExecutorIo, tickets: Int32Array<ArrayBufferLike>, spec: Omit<ExecutorSpec, "slots">, note?: string): void {
+  const sources = new Map<string, string>();
   const compiled = new Map<string, (...args: unknown[]) => unknown>();
   const context = new AsyncLocalStorage<Running>();
-  /** slot -> run number of the job now running in it (absent once settled). */
+  /** slot -> ticket of the job now running in it (absent once settled). */
   const running = new Map<number, number>();
-  let runs = 0;
   let lastStarted: Running | undefined;
-  const results = new TurnBatcher<ExecutorResult>((batch) => io.post({ t: "done", results: batch }));
+  let lastPost = Date.now();
+  const post = (msg: FromExecutor): void => {
+    lastPost = Date.now();
+    io.post(msg);
+  };
+  const results = new TurnBatcher<ExecutorResult>((batch) => post({ t: "done", results: batch }));
   /** Jobs handed over and not started yet (they start in order as running ones settle). */
   const waiting = new FifoQueue<ExecutorJob>();
   let pumping = false;
+  let beat: ReturnType<typeof setInterval> | undefined;
+
+  /** Heartbeats run while jobs are held, and stop when none are. */
+  const beatWhileBusy = (): void => {
+    const busy = running.size > 0 || waiting.length > 0;
+    if (busy && beat === undefined) beat = setInterval(() => post({ t: "beat" }), spec.beatMs);
+    else if (!busy && beat !== undefined) {
+      clearInterval(beat);
+      beat = undefined;
+    }
+  };
 
   const settle = (who: Running, r: ExecutorResult): void => {
-    if (running.get(who.slot) !== who.run) return; // already settled (a late error after the result)
+    if (running.get(who.slot) !== who.seq) return; // already settled (a late error after the result)
     running.delete(who.slot);
-    startedAt[who.slot] = SLOT_FINISHED;
     results.add(r);
     if (waiting.length > 0) pump();
+    beatWhileBusy();
   };
 
   const lateError = (error: unknown, kind: string): void => {
-    const who = context.getStore() ?? (lastStarted !== undefined && running.get(lastStarted.slot) === lastStarted.run ? lastStarted : undefined);
-    if (who !== undefined && running.get(who.slot) === who.run) {
-      settle(who, { slot: who.slot, k: "threw", e: toErrorInfo(error) });
+    const who = context.getStore() ?? (lastStarted !== undefined && running.get(lastStarted.slot) === lastStarted.seq ? lastStarted : undefined);
+    if (who !== undefined && running.get(who.slot) === who.seq) {
+      settle(who, thrownResult(who.slot, who.seq, error, spec.maxResultBytes));
     } else {
-      io.post({ t: "stray", message: `${kind} after its task finished: ${toErrorInfo(error).message}` });
+      post({ t: "stray", message: `${kind} after its task finished: ${toErrorInfo(error).message.slice(0, 2000)}` });
     }
   };
   process.on("uncaughtException", (e) => lateError(e, "uncaught exception"));
   process.on("unhandledRejection", (e) => lateError(e, "unhandled rejection"));
 
-  const functionFor = (job: ExecutorJob): ((...args: unknown[]) => unknown) => {
-    let fn = compiled.get(job.fid);
+  const functionFor = (fid: string): ((...args: unknown[]) => unknown) => {
+    let fn = compiled.get(fid);
     if (fn === undefined) {
-      if (job.code === undefined) throw new Error(`Executor has no code for function ${job.fid}`);
-      fn = compile(job.code);
-      compiled.set(job.fid, fn);
+      const code = sources.get(fid);
+      if (code === undefined) throw new Error(`Executor has no code for function ${fid}`);
+      fn = compile(code, fid);
+      compiled.set(fid, fn);
     }
     return fn;
   };
@@ -72,19 +92,19 @@ export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLik
   const call = (who: Running, job: ExecutorJob): void => {
     let value: unknown;
     try {
-      value = functionFor(job)(...(JSON.parse(job.args) as unknown[]));
+      value = functionFor(job.fid)(...(JSON.parse(job.args) as unknown[]));
     } catch (e) {
-      settle(who, { slot: who.slot, k: "threw", e: toErrorInfo(e) });
+      settle(who, thrownResult(who.slot, who.seq, e, spec.maxResultBytes));
       return;
     }
     if (value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function") {
       (value as PromiseLike<unknown>).then(
-        (v) => settle(who, serialize(who.slot, v)),
-        (e) => settle(who, { slot: who.slot, k: "threw", e: toErrorInfo(e) }),
+        (v) => settle(who, serialize(who.slot, who.seq, v, spec.maxResultBytes)),
+        (e) => settle(who, thrownResult(who.slot, who.seq, e, spec.maxResultBytes)),
       );
       return;
     }
-    settle(who, serialize(who.slot, value));
+    settle(who, serialize(who.slot, who.seq, value, spec.maxResultBytes));
   };
 
   /** Starts waiting jobs while fewer than `concurrency` run; a synchronous job settles before the next. */
@@ -93,16 +113,18 @@ export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLik
     pumping = true;
     let lastFlush = Date.now();
     try {
-      while (running.size < concurrency && waiting.length > 0) {
+      while (running.size < spec.concurrency && waiting.length > 0) {
         const job = waiting.shift() as ExecutorJob;
-        const who: Running = { slot: job.slot, run: ++runs };
-        running.set(who.slot, who.run);
+        // Start only a job still ours: the pool zeroes the ticket of a job it took back.
+        if (Atomics.compareExchange(tickets, job.slot, job.seq, -job.seq) !== job.seq) continue;
+        const who: Running = { slot: job.slot, seq: job.seq };
+        running.set(who.slot, who.seq);
         lastStarted = who;
-        startedAt[who.slot] = Date.now();
         context.run(who, call, who, job);
         const now = Date.now();
         if (now - lastFlush >= 5) {
           results.flush(); // long synchronous batches still report as they go
+          if (now - lastPost >= spec.beatMs) post({ t: "beat" });
           lastFlush = now;
         }
       }
@@ -111,9 +133,14 @@ export function serveJobs(io: ExecutorIo, startedAt: Float64Array<ArrayBufferLik
     }
   };
 
+  io.post({ t: "ready", ...(note === undefined ? {} : { note }) });
   io.onMessage((msg) => {
-    for (const job of msg.jobs) waiting.push(job);
+    for (const job of msg.jobs) {
+      if (job.code !== undefined) sources.set(job.fid, job.code);
+      waiting.push(job);
+    }
     pump();
     results.flush();
+    beatWhileBusy();
   });
 }

@@ -1,78 +1,98 @@
 /**
- * An Executor over a fixed number of executors (Bun Worker threads or child processes, see
- * executor-host.ts). Each executor owns a fixed number of job slots; jobs are handed out in one message
- * per executor per batch, results come back in batches. One ticker for the whole pool scans the shared
- * start-time tables (no timer per job): a job past its deadline gets its executor terminated and
- * replaced, and the executor's other jobs are handed out again. An executor over the memory cap is
- * killed the same way, its newest running job FAILED ResourceLimit. An executor that dies on its own
- * reports its started jobs as lost (the dispatcher retries them) and re-runs its unstarted ones.
+ * An Executor over up to `executors` executors (threads, child processes or sandboxes: see
+ * executor-host.ts), never shared between tenants. Executors start on demand for the tenant whose
+ * jobs need one and stop when idle; at the global count, a tenant with work and no executor takes the
+ * place of the least recently used idle executor of another tenant (a fresh one is started, never
+ * reused across tenants), or waits while one is drained. Jobs wait inside the pool until an executor
+ * of their tenant has a slot, offered round-robin between tenants; `freeSlots()` counts what the pool
+ * accepts, wherever it waits.
+ *
+ * One ticker for the whole pool (no timer per job) enforces, from the pool's own records only:
+ * deadlines (counted from the start model, start-model.ts), memory caps (over the executor's whole
+ * process tree) and stalls (no heartbeat: its unstarted jobs are taken back to run elsewhere). A job
+ * past its deadline fails TimeoutError and its executor is replaced; when other jobs ran in the same
+ * stalled executor the blame is ambiguous and each started job re-runs alone in a fresh executor
+ * (quarantine), where it is timed exactly. Jobs that lose their executor for another job's sake run
+ * again elsewhere without spending an attempt (at most MAX_BOUNCES times).
  */
 import type { Outcome } from "../../domain/outcome.ts";
 import type { Executor, Job, Logger } from "../../domain/ports.ts";
-import type { ExecutorHost, HostFactory } from "./executor-host.ts";
-import type { ExecutorJob, ExecutorResult, FromExecutor, ToExecutor } from "./protocol.ts";
-import { processHost } from "./process-host.ts";
-import { threadHost } from "./thread-host.ts";
 import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
+import { hostsFor } from "./host-kinds.ts";
+import type { HostFactory } from "./executor-host.ts";
+import { ExecutorRecord, type Held } from "./executor-record.ts";
+import type { ExecutorJob, ExecutorSpec } from "./protocol.ts";
+import { drainVictim, place } from "./placement.ts";
+import { MAX_BOUNCES, timings, type PoolOptions, type PoolTimings } from "./pool-options.ts";
+import { checkMessage, toOutcome } from "./result-check.ts";
+import { deadlineBlame, inspect } from "./watch.ts";
+import { TenantQueues, tenantOf, type Pending } from "./tenant-queues.ts";
 
-export interface PoolOptions {
-  /** How many executors. */
-  readonly executors: number;
-  /**
-   * Jobs one executor holds at once (default 128). Half of them (rounded up) run at once; the rest wait
-   * inside the executor and start the moment a running one settles, so a slot never idles for a round
-   * trip to the dispatcher. Deadlines count from a job's own start.
-   */
-  readonly slotsPerExecutor?: number;
-  /** How often deadlines (and memory) are checked, in ms. */
-  readonly tickMs?: number;
-  readonly logger: Logger;
-  /** Kill an executor whose resident memory passes this (process executors only). */
-  readonly memoryLimitBytes?: number;
-}
-
-interface ExecutorState {
-  readonly host: ExecutorHost;
-  readonly jobs: (Job | undefined)[];
-  readonly free: number[];
-  readonly known: Set<string>;
-  alive: boolean;
-}
-
-type Death = "exited" | "deadline" | "memory" | "cancelled";
+type Verdict = "requeue" | "alone" | Outcome;
 
 export class ExecutorPool implements Executor {
-  private readonly executors: ExecutorState[] = [];
-  private readonly slots: number;
-  private readonly tickMs: number;
+  private readonly records = new Set<ExecutorRecord>();
+  private readonly queues = new TenantQueues();
+  private readonly hosts: HostFactory;
+  private readonly spec: ExecutorSpec;
+  private readonly t: PoolTimings;
   private listener: (outcomes: readonly Outcome[]) => void = () => {};
   private readonly freeWaiters = new FreeSlotWaiters(() => this.freeSlots() > 0);
-  private inFlight = 0;
+  /** Jobs taken by run() and neither reported nor stopped yet. */
+  private accepted = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
+  private lastTick = 0;
+  private prepared = false;
+  private broken: string | undefined;
   private closed = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private nextId = 0;
   /** Executors started over the pool's life, including replacements (for tests and metrics). */
   spawned = 0;
   /** `run` messages posted to executors (each carries a batch of jobs). */
   batchesPosted = 0;
 
-  constructor(
-    private readonly o: PoolOptions,
-    private readonly host: HostFactory,
-  ) {
-    this.slots = o.slotsPerExecutor ?? 128;
-    this.tickMs = o.tickMs ?? 20;
-    for (let i = 0; i < o.executors; i++) this.executors.push(this.spawn());
+  constructor(private readonly o: PoolOptions) {
+    const slots = o.slotsPerExecutor ?? 128;
+    this.t = timings(o);
+    this.spec = { slots, concurrency: Math.ceil(slots / 2), beatMs: this.t.beatMs, maxResultBytes: o.maxResultBytes ?? 16 * 1024 * 1024 };
+    this.hosts = o.hosts ?? hostsFor(o.isolation ?? "thread", { logger: o.logger, memoryLimitBytes: o.memoryLimitBytes, network: o.sandboxNetwork === true });
+    if (this.hosts.prepare === undefined) this.prepared = true;
+    else {
+      const failed = (e: unknown) => {
+        this.broken = `${this.hosts.kind} executors cannot start: ${(e as Error).message}`;
+        o.logger.log("error", "executors cannot start", { event: "executor.start-failed", error: this.broken });
+        this.failQueued();
+      };
+      void this.hosts.prepare().then(() => ((this.prepared = true), this.pump()), failed);
+    }
+  }
+
+  /** The kind cannot start executors at all: every job, now and later, is lost with the reason. */
+  private failQueued(): void {
+    const queued = this.queues.drain();
+    this.accepted -= queued.length;
+    this.emit(queued.map((p) => this.lost(p.job, this.broken as string)));
   }
 
   freeSlots(): number {
-    let n = 0;
-    for (const t of this.executors) n += t.free.length;
-    return n;
+    return this.closed ? 0 : Math.max(0, this.o.executors * this.spec.slots - this.accepted);
   }
 
-  /** Live executors (the pool keeps this at its size). */
+  /** Live executors (over all tenants). */
   size(): number {
-    return this.executors.filter((t) => t.alive).length;
+    return this.records.size;
+  }
+
+  /** Live executors per tenant (for tests and metrics). */
+  executorsByTenant(): Map<string, number> {
+    return countBy(this.records, (e) => e.tenant);
+  }
+
+  /** Host-side process ids of every live executor's tree ([] for threads): for tests and diagnostics. */
+  pids(): number[] {
+    return [...this.records].flatMap((e) => e.host.pids());
   }
 
   onOutcomes(listener: (outcomes: readonly Outcome[]) => void): void {
@@ -83,201 +103,300 @@ export class ExecutorPool implements Executor {
     return this.freeWaiters.whenFree();
   }
 
+  /** Accepts any mix of tenants; what finds no executor yet waits here (never throws). */
   run(jobs: readonly Job[]): void {
-    let next = 0;
-    let open = this.executors.filter((t) => t.free.length > 0);
-    while (next < jobs.length && open.length > 0) {
-      const share = Math.ceil((jobs.length - next) / open.length);
-      for (const executor of open) {
-        const batch: ExecutorJob[] = [];
-        while (batch.length < share && next < jobs.length && executor.free.length > 0) {
-          batch.push(this.assign(executor, jobs[next++] as Job));
-        }
-        if (batch.length > 0) {
-          this.post(executor, { t: "run", jobs: batch });
-          this.batchesPosted++;
-        }
-      }
-      open = open.filter((t) => t.free.length > 0);
-    }
-    if (next < jobs.length) throw new Error(`ThreadPool.run got ${jobs.length} jobs with ${next} free slots`);
-    this.armTicker();
+    if (this.closed) return;
+    this.accepted += jobs.length;
+    for (const job of jobs) this.queues.push(tenantOf(job), { job, alone: false, bounces: 0 });
+    if (this.broken !== undefined) queueMicrotask(() => this.failQueued());
+    else this.pump();
   }
 
   stop(taskId: string): void {
-    for (const executor of this.executors) {
-      const slot = executor.jobs.findIndex((j) => j?.taskId === taskId);
-      if (slot >= 0) {
-        this.release(executor, slot);
-        this.replace(executor, "cancelled", `task ${taskId} cancelled`);
-        return;
-      }
+    if (this.queues.remove(taskId) !== undefined) {
+      this.accepted--;
+      this.freeWaiters.wake();
+      return;
+    }
+    for (const e of this.records) {
+      const h = e.find(taskId);
+      if (h === undefined) continue;
+      e.release(h, Date.now());
+      this.accepted--;
+      this.retire(e, "cancelled", `task ${taskId} cancelled`, () => "requeue");
+      return;
     }
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     if (this.ticker !== undefined) clearInterval(this.ticker);
-    for (const t of this.executors) {
-      t.alive = false;
-      t.host.terminate();
+    this.ticker = undefined;
+    const gone: Promise<unknown>[] = [];
+    for (const e of this.records) {
+      e.alive = false;
+      e.host.terminate();
+      gone.push(e.host.exited);
     }
+    this.records.clear();
+    this.queues.drain();
+    await Promise.race([Promise.all(gone), new Promise((r) => setTimeout(r, 3000).unref())]);
+    await this.hosts.close();
     this.freeWaiters.closeAll();
   }
 
-  private spawn(): ExecutorState {
-    const state: ExecutorState = {
-      host: undefined as unknown as ExecutorHost,
-      jobs: new Array(this.slots).fill(undefined),
-      free: Array.from({ length: this.slots }, (_, i) => this.slots - 1 - i),
-      known: new Set(),
-      alive: true,
-    };
-    (state as { host: ExecutorHost }).host = this.host(this.slots, Math.ceil(this.slots / 2), {
-      message: (msg) => this.receive(state, msg),
-      exit: (code) => {
-        if (state.alive && !this.closed) this.replace(state, "exited", `executor exited with code ${code}`);
-      },
-    });
-    this.spawned++;
-    return state;
-  }
-
-  private assign(executor: ExecutorState, job: Job): ExecutorJob {
-    const slot = executor.free.pop() as number;
-    executor.jobs[slot] = job;
-    executor.host.startedAt[slot] = 0;
-    this.inFlight++;
-    if (executor.known.has(job.functionId)) return { slot, fid: job.functionId, args: job.args };
-    executor.known.add(job.functionId);
-    return { slot, fid: job.functionId, code: job.code, args: job.args };
-  }
-
-  private release(executor: ExecutorState, slot: number): Job | undefined {
-    const job = executor.jobs[slot];
-    if (job === undefined) return undefined;
-    executor.jobs[slot] = undefined;
-    executor.free.push(slot);
-    this.inFlight--;
-    return job;
-  }
-
-  private post(executor: ExecutorState, msg: ToExecutor): void {
-    executor.host.post(msg);
-  }
-
-  private receive(executor: ExecutorState, msg: FromExecutor): void {
-    if (!executor.alive) return;
-    if (msg.t === "stray") {
-      this.o.logger.log("warn", "user code raised an error after its task finished", { error: msg.message });
+  /** Hands queued jobs to executors of their tenants, one job per tenant per round. */
+  private pump(): void {
+    if (!this.prepared || this.closed || this.queues.size === 0) return;
+    if (this.pumping) {
+      this.pumpAgain = true; // called back from inside (an executor retired to make room): go round again
       return;
     }
-    const results = msg.results;
-    const outcomes: Outcome[] = [];
-    for (const r of results) {
-      const job = this.release(executor, r.slot);
-      if (job !== undefined) outcomes.push(toOutcome(job, r));
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.pumpOnce();
+      } while (this.pumpAgain && !this.closed);
+    } finally {
+      this.pumping = false;
     }
+    this.armTicker();
+  }
+
+  private pumpOnce(): void {
+    const now = Date.now();
+    const batches = new Map<ExecutorRecord, ExecutorJob[]>();
+    const blocked = new Set<string>();
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      for (const tenant of this.queues.tenants()) {
+        if (blocked.has(tenant)) continue;
+        const p = this.queues.peek(tenant) as Pending;
+        const e = this.placeFor(tenant, p.alone);
+        if (e === undefined) {
+          blocked.add(tenant);
+          continue;
+        }
+        this.queues.shift(tenant);
+        if (e === "failed") {
+          this.runAgain(tenant, [p], (x) => x.alone, "could not start an executor");
+          continue;
+        }
+        if (p.alone) e.alone = true;
+        const batch = batches.get(e) ?? [];
+        batch.push(e.assign(p, now));
+        batches.set(e, batch);
+        progressed = true;
+      }
+    }
+    for (const [e, jobs] of batches) {
+      e.host.post({ t: "run", jobs });
+      this.batchesPosted++;
+    }
+    this.drainFor(blocked);
+  }
+
+  /** The executor a job of `tenant` goes to (started for it if need be), or undefined when it must wait. */
+  private placeFor(tenant: string, alone: boolean): ExecutorRecord | "failed" | undefined {
+    const p = place(this.records, this.o.executors, tenant, alone);
+    if ("use" in p) return p.use;
+    if ("wait" in p) return undefined;
+    if (p.evict !== undefined) this.retire(p.evict, p.evict.tenant === tenant ? "recycled" : "evicted", `its place went to tenant ${tenant}`, () => "requeue");
+    return this.spawn(tenant, alone) ?? p.fallback ?? "failed";
+  }
+
+  private spawn(tenant: string, alone: boolean): ExecutorRecord | undefined {
+    const now = Date.now();
+    const e = new ExecutorRecord(++this.nextId, tenant, this.spec.slots, this.spec.concurrency, now);
+    try {
+      e.host = this.hosts.start(this.spec, { message: (m) => this.receive(e, m), exit: (code) => this.exited(e, code) }, `e${e.id}`);
+    } catch (err) {
+      this.o.logger.log("error", "an executor could not start", { event: "executor.start-failed", tenant, error: (err as Error).message });
+      return undefined;
+    }
+    this.records.add(e);
+    this.spawned++;
+    this.o.logger.log("debug", "executor started", { event: "executor.started", executor: e.id, tenant, kind: this.hosts.kind, alone });
+    return e;
+  }
+
+  /** A tenant with work and no executor at the global count: one executor of another tenant drains. */
+  private drainFor(blocked: ReadonlySet<string>): void {
+    const starving = [...blocked].filter((t) => ![...this.records].some((e) => e.tenant === t));
+    if (starving.length === 0) {
+      for (const e of this.records) e.draining = false;
+      return;
+    }
+    const victim = drainVictim(this.records, starving);
+    if (victim === undefined) return;
+    victim.draining = true;
+    this.o.logger.log("debug", "executor drains for a waiting tenant", { event: "executor.draining", executor: victim.id, tenant: victim.tenant, for: starving[0] });
+  }
+
+  private receive(e: ExecutorRecord, raw: unknown): void {
+    if (!e.alive) return;
+    const now = Date.now();
+    e.lastHeard = now;
+    e.stalled = false;
+    const msg = checkMessage(raw);
+    if (msg === undefined) {
+      this.o.logger.log("warn", "an executor sent a message that is not of the protocol; dropped", { event: "executor.bad-message", executor: e.id, tenant: e.tenant });
+      return;
+    }
+    if (msg.t === "ready") {
+      if (e.ready) return;
+      e.ready = true;
+      e.model.open(now);
+      this.o.logger.log("debug", "executor ready", { event: "executor.ready", executor: e.id, kind: this.hosts.kind, startMs: now - e.spawnedAt, ...(msg.note ? { note: msg.note } : {}) });
+    } else if (msg.t === "stray") {
+      this.o.logger.log("warn", "user code raised an error after its task finished", { event: "executor.stray-error", tenant: e.tenant, error: msg.message.slice(0, 2000) });
+    } else if (msg.t === "done") {
+      const outcomes: Outcome[] = [];
+      for (const r of msg.results) {
+        const h = e.at(r.slot, r.seq);
+        if (h === undefined) continue; // taken back, timed out, or made up
+        e.release(h, now);
+        this.accepted--;
+        outcomes.push(toOutcome(h.job, r, this.spec.maxResultBytes));
+      }
+      this.emit(outcomes);
+      this.pump();
+    }
+  }
+
+  private exited(e: ExecutorRecord, code: number | null): void {
+    if (!e.alive || this.closed) return;
+    if (!e.ready) {
+      this.o.logger.log("error", "an executor exited before it was ready", { event: "executor.start-failed", executor: e.id, tenant: e.tenant, code });
+      this.retire(e, "start-failed", `exited with code ${code} before it was ready`, () => "requeue");
+    } else if (e.host.killedForMemory()) {
+      this.memoryDeath(e, "the kernel killed a process of the executor at its memory limit");
+    } else {
+      const reason = `Executor exited while running the task (exit code ${code})`;
+      this.retire(e, "exited", `executor exited with code ${code}`, (h) => (h.phase === "running" || e.startedPerTable(h) ? this.lost(h.job, reason) : "requeue"));
+    }
+  }
+
+  private armTicker(): void {
+    if (this.ticker !== undefined || this.closed || (this.records.size === 0 && this.queues.size === 0)) return;
+    this.lastTick = Date.now();
+    this.ticker = setInterval(() => this.tick(), this.t.tickMs);
+  }
+
+  private tick(): void {
+    if (this.records.size === 0 && this.queues.size === 0) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+      return;
+    }
+    const now = Date.now();
+    const judge = now - this.lastTick < this.t.suspectMs;
+    this.lastTick = now;
+    for (const e of [...this.records]) {
+      for (const f of inspect(e, now, judge, this.t, this.o.memoryLimitBytes)) {
+        if (!e.alive) break;
+        if (f.kind === "start-timeout") this.retire(e, "start-failed", "not ready in time", () => "requeue");
+        else if (f.kind === "idle") this.retire(e, "idle", `idle for ${this.t.idleMs} ms`, () => "requeue");
+        else if (f.kind === "memory") this.memoryDeath(e, `executor used ${Math.round((f.usedBytes ?? 0) / 1048576)} MB`);
+        else if (f.kind === "stall") this.recallFromStalled(e, now);
+        else this.deadline(e, f.job);
+      }
+    }
+    this.pump();
+  }
+
+  /** The executor's event loop is blocked: jobs it has not started run elsewhere. */
+  private recallFromStalled(e: ExecutorRecord, now: number): void {
+    e.stalled = true;
+    const recalled = e.jobs().filter((h) => e.recall(h));
+    for (const h of recalled) e.release(h, now);
+    this.runAgain(e.tenant, recalled, () => false, "its executor stalled");
+    this.o.logger.log("info", "executor stalled; its unstarted jobs run elsewhere", { event: "executor.stalled", executor: e.id, tenant: e.tenant, recalled: recalled.length });
+  }
+
+  /** `h` passed its deadline: charged, unless others ran beside it in a stalled executor (then quarantine). */
+  private deadline(e: ExecutorRecord, h: Held): void {
+    const detail = `task ${h.job.taskId} passed its ${h.job.timeoutMs} ms deadline`;
+    const { ambiguous, unstarted } = deadlineBlame(e, h);
+    if (ambiguous) {
+      this.o.logger.log("info", "a deadline passed in a stalled executor; its started jobs re-run alone", { event: "executor.quarantined", executor: e.id, tenant: e.tenant, jobs: e.count - unstarted.size });
+      this.retire(e, "quarantine", detail, (x) => (unstarted.has(x) ? "requeue" : "alone"));
+      return;
+    }
+    e.release(h, Date.now());
+    this.accepted--;
+    this.retire(e, "deadline", detail, () => "requeue");
+    this.emit([{ taskId: h.job.taskId, attempt: h.job.attempt, kind: "timeout", timeoutMs: h.job.timeoutMs }]);
+  }
+
+  private memoryDeath(e: ExecutorRecord, what: string): void {
+    const cap = Math.round((this.o.memoryLimitBytes ?? 0) / 1048576);
+    const newest = e.newestRunning();
+    const message = `Executor memory over the ${cap} MB cap (--max-memory-mb): ${what}`;
+    this.retire(e, "memory", `${what}, over its ${cap} MB cap`, (h) => (h === newest ? { taskId: h.job.taskId, attempt: h.job.attempt, kind: "resource-limit", message } : "requeue"));
+  }
+
+  /**
+   * Terminates an executor (and its tree); each job it held gets a verdict: re-run (without an attempt
+   * spent, at most MAX_BOUNCES times), re-run alone, or an outcome now.
+   */
+  private retire(e: ExecutorRecord, why: string, detail: string, verdict: (h: Held) => Verdict): void {
+    if (!e.alive) return;
+    e.alive = false;
+    this.records.delete(e);
+    e.host.terminate();
+    const now = Date.now();
+    const outcomes: Outcome[] = [];
+    const again: Held[] = [];
+    const alone = new Set<Held>();
+    for (const h of e.jobs()) {
+      const v = verdict(h);
+      e.release(h, now);
+      if (v === "requeue" || v === "alone") {
+        again.push(h);
+        if (v === "alone") alone.add(h);
+      } else outcomes.push(v);
+    }
+    this.accepted -= outcomes.length;
+    const rerun = this.runAgain(e.tenant, again, (h) => alone.has(h), detail);
+    const quiet = why === "idle" || why === "evicted" || why === "recycled";
+    const fields = { why, detail, executor: e.id, tenant: e.tenant, rerun, outcomes: outcomes.length };
+    this.o.logger.log(quiet ? "debug" : "warn", quiet ? "executor stopped" : "executor replaced", { event: quiet ? "executor.stopped" : "executor.replaced", ...fields });
     this.emit(outcomes);
+    this.pump();
+  }
+
+  /**
+   * Puts jobs back in front of their tenant's queue without an attempt spent; one handed back more than
+   * MAX_BOUNCES times is reported lost instead (a task must not loop for ever). Returns how many went back.
+   */
+  private runAgain<T extends { readonly job: Job; readonly bounces: number; readonly alone: boolean }>(tenant: string, jobs: readonly T[], alone: (x: T) => boolean, why: string): number {
+    const again: Pending[] = [];
+    const lost: Outcome[] = [];
+    for (const x of jobs) {
+      if (x.bounces + 1 > MAX_BOUNCES) lost.push(this.lost(x.job, `Executor replaced ${MAX_BOUNCES} times while holding the task (last: ${why})`));
+      else again.push({ job: x.job, alone: alone(x), bounces: x.bounces + 1 });
+    }
+    this.queues.requeue(tenant, again);
+    this.accepted -= lost.length;
+    this.emit(lost);
+    return again.length;
+  }
+
+  private lost(job: Job, reason: string): Outcome {
+    return { taskId: job.taskId, attempt: job.attempt, kind: "lost", reason };
   }
 
   private emit(outcomes: readonly Outcome[]): void {
     if (outcomes.length > 0) this.listener(outcomes);
     this.freeWaiters.wake();
   }
-
-  private armTicker(): void {
-    if (this.ticker === undefined && this.inFlight > 0) this.ticker = setInterval(() => this.checkDeadlines(), this.tickMs);
-  }
-
-  private checkDeadlines(): void {
-    if (this.inFlight === 0) {
-      clearInterval(this.ticker);
-      this.ticker = undefined;
-      return;
-    }
-    const now = Date.now();
-    for (const executor of [...this.executors]) {
-      if (this.overMemory(executor)) continue;
-      for (let slot = 0; slot < this.slots; slot++) {
-        const job = executor.jobs[slot];
-        const started = executor.host.startedAt[slot] as number;
-        if (job === undefined || started <= 0 || now - started < job.timeoutMs) continue;
-        this.release(executor, slot);
-        this.replace(executor, "deadline", `task ${job.taskId} passed its ${job.timeoutMs} ms deadline`);
-        this.emit([{ taskId: job.taskId, attempt: job.attempt, kind: "timeout", timeoutMs: job.timeoutMs }]);
-        break;
-      }
-    }
-  }
-
-  /** Kills an executor over the memory cap; its newest running job fails ResourceLimit. */
-  private overMemory(executor: ExecutorState): boolean {
-    const limit = this.o.memoryLimitBytes;
-    if (limit === undefined) return false;
-    const used = executor.host.memoryBytes();
-    if (used === undefined || used <= limit) return false;
-    let newest = -1;
-    for (let slot = 0; slot < this.slots; slot++) {
-      const started = executor.host.startedAt[slot] as number;
-      if (executor.jobs[slot] !== undefined && started > 0 && (newest < 0 || started >= (executor.host.startedAt[newest] as number))) newest = slot;
-    }
-    const job = newest < 0 ? undefined : this.release(executor, newest);
-    const mb = Math.round(used / 1048576);
-    this.replace(executor, "memory", `executor used ${mb} MB, over its ${Math.round(limit / 1048576)} MB cap`);
-    if (job !== undefined) {
-      this.emit([{ taskId: job.taskId, attempt: job.attempt, kind: "resource-limit", message: `Executor memory reached ${mb} MB, over the ${Math.round(limit / 1048576)} MB cap (--max-memory-mb)` }]);
-    }
-    return true;
-  }
-
-  /**
-   * Terminates an executor and starts its replacement. Jobs that had started are reported lost when it
-   * died on its own, and re-run when the pool killed it for another job's sake.
-   */
-  private replace(executor: ExecutorState, why: Death, detail: string): void {
-    if (!executor.alive) return;
-    executor.alive = false;
-    executor.host.terminate();
-    const index = this.executors.indexOf(executor);
-    this.executors[index] = this.spawn();
-    const rerun: Job[] = [];
-    const lost: Outcome[] = [];
-    for (let slot = 0; slot < this.slots; slot++) {
-      const started = executor.host.startedAt[slot] as number;
-      const job = this.release(executor, slot);
-      if (job === undefined) continue;
-      if (why === "exited" && started > 0) lost.push({ taskId: job.taskId, attempt: job.attempt, kind: "lost", reason: `Executor exited while running the task (${detail})` });
-      else rerun.push(job);
-    }
-    this.o.logger.log("warn", "executor replaced", { why, detail, rerun: rerun.length, lost: lost.length });
-    if (rerun.length > 0) this.run(rerun);
-    this.emit(lost);
-  }
 }
 
-/** An ExecutorPool of Bun Worker threads: the fast default. */
-export class ThreadPool extends ExecutorPool {
-  constructor(o: PoolOptions) {
-    super(o, threadHost);
-  }
-}
-
-/** An ExecutorPool of child processes, each under a memory cap: the safe choice for untrusted code. */
-export class ProcessPool extends ExecutorPool {
-  constructor(o: PoolOptions & { readonly memoryLimitBytes: number }) {
-    super(o, processHost);
-  }
-}
-
-function toOutcome(job: Job, r: ExecutorResult): Outcome {
-  const base = { taskId: job.taskId, attempt: job.attempt };
-  switch (r.k) {
-    case "ok":
-      return { ...base, kind: "returned", value: r.v };
-    case "threw":
-      return { ...base, kind: "threw", error: r.e };
-    case "unserializable":
-      return { ...base, kind: "unserializable", message: r.m };
-  }
+function countBy<T>(items: Iterable<T>, key: (x: T) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const x of items) out.set(key(x), (out.get(key(x)) ?? 0) + 1);
+  return out;
 }

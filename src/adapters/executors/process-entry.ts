@@ -1,27 +1,31 @@
 /**
- * Entry point of an executor child process: maps the start-time table from the file named in argv,
- * then serves jobs over Bun's IPC channel.
+ * Entry point of an executor child process (plain, in a pid namespace, or in a sandbox): applies its
+ * own limits, maps the ticket table from the file named in argv, then serves jobs over Bun's IPC
+ * channel. Bundled into one file for sandboxes (see entry-bundle.ts).
+ *
+ *   bun process-entry.ts <tickets-file> '<ExecutorSpec as JSON>' '<ProcessLimits as JSON>'
  */
-import { rmSync } from "node:fs";
 import { serveJobs } from "./executor-core.ts";
-import type { ToExecutor } from "./protocol.ts";
+import { applyProcessLimits, type ProcessLimits } from "./process-limits.ts";
+import type { ExecutorSpec, ToExecutor } from "./protocol.ts";
 
-const tablePath = process.argv[2];
-const slots = Number(process.argv[3]);
-const concurrency = Number(process.argv[4]);
-if (tablePath === undefined || !Number.isInteger(slots) || !Number.isInteger(concurrency)) {
-  throw new Error("usage: process-entry.ts <start-table-path> <slots> <concurrency>");
+const [ticketsPath, specJson, limitsJson] = process.argv.slice(2);
+if (ticketsPath === undefined || specJson === undefined) {
+  throw new Error(`usage: process-entry <tickets-file> <spec-json> [limits-json], got ${JSON.stringify(process.argv.slice(2))}`);
 }
-const mapped = Bun.mmap(tablePath, { shared: true });
-rmSync(tablePath, { force: true }); // both sides have it mapped now; nothing is left behind if the server dies
+const spec = JSON.parse(specJson) as ExecutorSpec;
+const note = applyProcessLimits(JSON.parse(limitsJson ?? "{}") as ProcessLimits);
 const send = process.send?.bind(process);
-if (send === undefined) throw new Error("process-entry.ts must be spawned with an IPC channel");
+if (send === undefined) throw new Error("process-entry must be spawned with an IPC channel");
+const mapped = Bun.mmap(ticketsPath, { shared: true });
+for (const name of Object.keys(process.env)) delete process.env[name]; // what Bun's IPC needed is read already
 
 serveJobs(
   {
     post: (msg) => send(msg),
     onMessage: (handler) => process.on("message", (m) => handler(m as ToExecutor)),
   },
-  new Float64Array(mapped.buffer, mapped.byteOffset, slots),
-  concurrency,
+  new Int32Array(mapped.buffer, mapped.byteOffset, spec.slots),
+  spec,
+  note,
 );

@@ -1,57 +1,66 @@
 /**
- * An executor in a child process (Bun.spawn with IPC), with an empty environment. Its start-time table
- * is a small file in shared memory that both processes map. Its resident memory is read from
- * /proc/<pid>/status, so the pool can cap it (Linux); the parent's memory is untouched by what the
- * child allocates.
+ * Executors in child processes: for trusted code that may crash, exit or bloat. Each runs in a pid
+ * namespace of its own under `bwrap --dev-bind / / --unshare-pid --die-with-parent` when bwrap can
+ * make one here (then killing it, or the server dying even by kill -9, takes everything it started
+ * with it); else as a plain child that sets a parent-death signal on itself, its tree found through
+ * /proc. Its files and network are the server's: process isolation is no sandbox.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { ExecutorHost, HostFactory } from "./executor-host.ts";
-import type { FromExecutor } from "./protocol.ts";
+import type { Logger } from "../../domain/ports.ts";
+import { ChildHosts } from "./child-host.ts";
+import type { HostFactory } from "./executor-host.ts";
+import { sandboxTools } from "./sandbox-probe.ts";
 
 const ENTRY = new URL("./process-entry.ts", import.meta.url).pathname;
-const SHM_DIR = (() => {
-  try {
-    writeFileSync("/dev/shm/.bunfaas-probe", "");
-    rmSync("/dev/shm/.bunfaas-probe");
-    return "/dev/shm";
-  } catch {
-    return tmpdir();
-  }
-})();
-let counter = 0;
 
-function residentBytes(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m === null ? undefined : Number(m[1]) * 1024;
-  } catch {
-    return undefined;
-  }
+export interface ProcessHostOptions {
+  readonly logger: Logger;
+  readonly memoryLimitBytes: number | undefined;
+  /** Run each executor in its own pid namespace (bwrap): "auto" = when bwrap works here. */
+  readonly pidNamespace?: "auto" | boolean;
+  /** Cap and kill trees through a cgroup where one can be made (default true); false: through /proc. */
+  readonly cgroups?: boolean;
 }
 
-export const processHost: HostFactory = (slots, concurrency, events) => {
-  const tablePath = join(SHM_DIR, `bunfaas-${process.pid}-${++counter}.slots`);
-  writeFileSync(tablePath, new Uint8Array(slots * Float64Array.BYTES_PER_ELEMENT));
-  const mapped = Bun.mmap(tablePath, { shared: true });
-  let terminated = false;
-  const child = Bun.spawn([process.execPath, ENTRY, tablePath, String(slots), String(concurrency)], {
-    env: {},
-    stdio: ["ignore", "inherit", "inherit"],
-    ipc: (msg) => events.message(msg as FromExecutor),
-  });
-  void child.exited.then((code) => {
-    rmSync(tablePath, { force: true });
-    if (!terminated) events.exit(code);
+let nsWorks: boolean | undefined;
+
+/** Whether bwrap can give a child process a pid namespace here (memoized trial run). */
+function pidNamespaceWorks(): boolean {
+  if (nsWorks === undefined) {
+    const t = sandboxTools();
+    nsWorks = typeof t !== "string" && Bun.spawnSync([t.bwrap, ...pidNamespaceArgs(t.bwrap).slice(1), process.execPath, "--version"], { env: {}, stdout: "pipe", stderr: "pipe" }).exitCode === 0;
+  }
+  return nsWorks;
+}
+
+function pidNamespaceArgs(bwrap: string): string[] {
+  const userns = process.getuid?.() === 0 ? [] : ["--unshare-user"];
+  return [bwrap, "--dev-bind", "/", "/", ...userns, "--unshare-pid", "--die-with-parent", "--proc", "/proc", "--"];
+}
+
+/**
+ * The process kind.
+ *
+ * @example
+ * new ExecutorPool({ executors: 4, logger, memoryLimitBytes: 512 << 20, hosts: processHosts({ logger, memoryLimitBytes: 512 << 20 }) })
+ */
+export function processHosts(o: ProcessHostOptions): HostFactory {
+  const tools = sandboxTools();
+  const ns = o.pidNamespace === true || ((o.pidNamespace ?? "auto") === "auto" && pidNamespaceWorks());
+  if (ns && typeof tools === "string") throw new Error(`A pid namespace per process executor needs bwrap: ${tools}`);
+  const wrapper = ns && typeof tools !== "string" ? pidNamespaceArgs(tools.bwrap) : [];
+  const hosts = new ChildHosts({
+    logger: o.logger,
+    memoryLimitBytes: o.memoryLimitBytes,
+    maxProcesses: 4096,
+    pidNamespace: ns,
+    captureOutput: false,
+    cgroups: o.cgroups,
+    limits: () => (ns ? {} : { parentPid: process.pid }),
+    command: (tickets, spec, limits) => [...wrapper, process.execPath, ENTRY, tickets, JSON.stringify(spec), JSON.stringify(limits)],
   });
   return {
-    startedAt: new Float64Array(mapped.buffer, mapped.byteOffset, slots),
-    post: (msg) => child.send(msg),
-    terminate() {
-      terminated = true;
-      child.kill("SIGKILL");
-    },
-    memoryBytes: () => residentBytes(child.pid),
+    kind: "process",
+    start: (spec, events, label) => hosts.start(spec, events, label),
+    close: () => hosts.dispose(),
   };
-};
+}

@@ -1,13 +1,13 @@
 /**
- * Entry point of an executor thread: the start-time table (a SharedArrayBuffer) and how many jobs may
- * run at once arrive first, then batches of jobs.
+ * Entry point of an executor thread: the ticket table (a SharedArrayBuffer) and the executor's spec
+ * arrive first, then batches of jobs.
  */
 import { serveJobs } from "./executor-core.ts";
-import type { ToExecutor } from "./protocol.ts";
+import type { ExecutorSpec, ToExecutor } from "./protocol.ts";
 
 declare const self: Worker;
 
-self.onmessage = (first: MessageEvent<{ startedAt: SharedArrayBuffer; concurrency: number }>) => {
+self.onmessage = (first: MessageEvent<{ tickets: SharedArrayBuffer; spec: ExecutorSpec }>) => {
   serveJobs(
     {
       post: (msg) => self.postMessage(msg),
@@ -15,7 +15,7 @@ self.onmessage = (first: MessageEvent<{ startedAt: SharedArrayBuffer; concurrenc
         self.onmessage = (e: MessageEvent<ToExecutor>) => handler(e.data);
       },
     },
-    new Float64Array(first.data.startedAt),
-    first.data.concurrency,
+    new Int32Array(first.data.tickets),
+    first.data.spec,
   );
 };

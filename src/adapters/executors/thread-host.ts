@@ -1,30 +1,48 @@
 /**
- * An executor on a Bun Worker thread, with an empty environment (user code cannot read the server's
- * secrets through process.env) and its start-time table in a SharedArrayBuffer.
- * Bun ignores Worker resourceLimits, so a thread cannot be memory-capped: memoryBytes() is undefined.
+ * Executors on Bun Worker threads, each with an empty environment (user code cannot read the server's
+ * secrets through process.env) and its ticket table in a SharedArrayBuffer. A thread shares the
+ * server's process: it stops runaway time (deadlines) and nothing else. Bun ignores Worker
+ * resourceLimits, so a thread cannot be memory-capped: memoryBytes() is undefined.
  */
 import type { ExecutorHost, HostFactory } from "./executor-host.ts";
-import type { FromExecutor } from "./protocol.ts";
 
 const ENTRY = new URL("./thread-entry.ts", import.meta.url);
 
-export const threadHost: HostFactory = (slots, concurrency, events) => {
-  const sab = new SharedArrayBuffer(slots * Float64Array.BYTES_PER_ELEMENT);
-  const worker = new Worker(ENTRY, { env: {} });
-  let terminated = false;
-  worker.onmessage = (e: MessageEvent<FromExecutor>) => events.message(e.data);
-  worker.addEventListener("close", (e) => {
-    if (!terminated) events.exit((e as CloseEvent).code ?? null);
-  });
-  worker.postMessage({ startedAt: sab, concurrency });
-  const host: ExecutorHost = {
-    startedAt: new Float64Array(sab),
-    post: (msg) => worker.postMessage(msg),
-    terminate() {
-      terminated = true;
-      worker.terminate();
+/**
+ * The thread kind.
+ *
+ * @example
+ * new ExecutorPool({ executors: 4, logger, hosts: threadHosts() })
+ */
+export function threadHosts(): HostFactory {
+  return {
+    kind: "thread",
+    close: async () => {},
+    start(spec, events) {
+      const sab = new SharedArrayBuffer(spec.slots * Int32Array.BYTES_PER_ELEMENT);
+      const worker = new Worker(ENTRY, { env: {} });
+      let terminated = false;
+      let closed: () => void = () => {};
+      const exited = new Promise<void>((resolve) => (closed = resolve));
+      worker.onmessage = (e: MessageEvent) => events.message(e.data);
+      worker.addEventListener("close", (e) => {
+        closed();
+        if (!terminated) events.exit((e as CloseEvent).code ?? null);
+      });
+      worker.postMessage({ tickets: sab, spec });
+      const host: ExecutorHost = {
+        tickets: new Int32Array(sab),
+        post: (msg) => worker.postMessage(msg),
+        terminate() {
+          terminated = true;
+          worker.terminate();
+        },
+        exited,
+        memoryBytes: () => undefined,
+        killedForMemory: () => false,
+        pids: () => [],
+      };
+      return host;
     },
-    memoryBytes: () => undefined,
   };
-  return host;
-};
+}

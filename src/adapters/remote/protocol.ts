@@ -35,7 +35,7 @@ export const ENVELOPE_BYTES = 256;
  */
 export function wireSize(item: Job | Outcome): number {
   let chars = item.taskId.length;
-  if ("code" in item) chars += item.code.length + item.args.length + item.functionId.length + 64; // 64: the tenant name
+  if ("code" in item) chars += item.code.length + item.args.length + item.functionId.length + item.tenant.length;
   else if (item.kind === "returned") chars += item.value.length;
   else if (item.kind === "threw") chars += item.error.name.length + item.error.message.length + item.error.stack.length;
   else if (item.kind === "lost") chars += item.reason.length;
@@ -146,7 +146,7 @@ function count(x: unknown): boolean {
 
 function isJob(x: unknown): x is Job {
   const j = x as Fields;
-  return typeof j === "object" && j !== null && typeof j.taskId === "string" && count(j.attempt) && typeof j.functionId === "string" && typeof j.code === "string" && typeof j.args === "string" && typeof j.timeoutMs === "number";
+  return typeof j === "object" && j !== null && typeof j.taskId === "string" && count(j.attempt) && typeof j.functionId === "string" && typeof j.code === "string" && typeof j.args === "string" && typeof j.timeoutMs === "number" && typeof j.tenant === "string";
 }
 
 function isOutcome(x: unknown): x is Outcome {
@@ -168,6 +168,8 @@ function isOutcome(x: unknown): x is Outcome {
       return typeof o.message === "string";
     case "handed-back":
       return true;
+    case "too-large":
+      return count(o.bytes) && count(o.limit);
     default:
       return false;
   }
