@@ -192,15 +192,18 @@ export function secret(get: (name: string, envName: string) => string | undefine
 /** The embedded process's settings from argv and env. */
 export function embeddedConfig(argv: readonly string[], env: Record<string, string | undefined>): EmbeddedConfig {
   const get = reader(argv, env);
+  const host = get("host", "HOST") ?? "127.0.0.1";
+  const apiKeys = parseApiKeys(secret(get, env, "api-keys", "FAAS_API_KEYS"));
+  // Secure by default: with API keys (several users) or on an address others reach, code runs sandboxed.
   const c = {
-    ...executorSettings(get, parseInteger),
+    ...executorSettings(get, parseInteger, apiKeys.length > 0 || !isLoopback(host) ? "sandbox" : "thread"),
     port: parseInteger(get("port", "PORT") ?? "8000", "--port", 0, 65535),
-    host: get("host", "HOST") ?? "127.0.0.1",
+    host,
     maxBodyBytes: parseBytes(get("max-body", "MAX_BODY") ?? "1mb", "--max-body"),
     maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
     retentionMs: parseDuration(get("retention", "RETENTION") ?? "24h", "--retention"),
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
-    apiKeys: parseApiKeys(secret(get, env, "api-keys", "FAAS_API_KEYS")),
+    apiKeys,
     edge: edgeSettings(argv, env),
     shutdownGraceMs: shutdownGrace(get),
   };

@@ -18,6 +18,8 @@ export interface ExecutorSettings {
   readonly maxResultBytes: number;
   /** An executor without jobs this long is stopped. */
   readonly executorIdleMs: number;
+  /** Whether --isolation (or ISOLATION) was given, rather than the default for the situation. */
+  readonly isolationExplicit: boolean;
 }
 
 const SWITCH: Record<string, boolean> = { on: true, true: true, yes: true, "1": true, off: false, false: false, no: false, "0": false };
@@ -33,8 +35,10 @@ const SWITCH: Record<string, boolean> = { on: true, true: true, yes: true, "1": 
 export function executorSettings(
   get: (name: string, envName: string) => string | undefined,
   parseInteger: (text: string, what: string, min: number, max: number) => number,
+  defaultIsolation: Isolation = "thread",
 ): ExecutorSettings {
-  const isolation = get("isolation", "ISOLATION") ?? "thread";
+  const given = get("isolation", "ISOLATION");
+  const isolation = given ?? defaultIsolation;
   if (!(ISOLATIONS as readonly string[]).includes(isolation)) throw new Error(`--isolation must be one of ${ISOLATIONS.join(", ")}, got "${isolation}"`);
   const network = get("sandbox-network", "SANDBOX_NETWORK") ?? "off";
   const sandboxNetwork = SWITCH[network.toLowerCase()];
@@ -51,7 +55,29 @@ export function executorSettings(
     sandboxNetwork,
     maxResultBytes,
     executorIdleMs,
+    isolationExplicit: given !== undefined,
   };
+}
+
+/**
+ * The start-up rules of isolation (secure by default): where the sandbox was chosen, it must be
+ * possible, or the process refuses to start saying what is missing (and, when it was only the default,
+ * how to choose another mode knowingly). Where threads or processes run code while the process holds
+ * secrets (API keys, a Redis password), it says so at start.
+ *
+ * @example
+ * checkIsolation(settings, { secrets: apiKeys.length > 0, why: "API keys are set" }, logger); // throws or logs
+ */
+export function checkIsolation(c: ExecutorSettings, o: { readonly secrets: boolean; readonly why: string }, logger: Logger): void {
+  if (c.isolation === "sandbox") {
+    const probe = probeSandbox();
+    if (probe.ok) return;
+    const override = c.isolationExplicit ? "" : ` Sandboxes are the default here (${o.why}); to run without one, pass --isolation process (or thread), knowing that functions can then read this process's files, network and secrets.`;
+    throw new Error(`--isolation sandbox cannot be used on this machine: ${probe.reason}.${override}`);
+  }
+  if (o.secrets) {
+    logger.log("warn", `functions run with --isolation ${c.isolation} can read this process's secrets (API keys, Redis password), files and network; use --isolation sandbox for code you do not trust`, { event: "isolation.unsafe", isolation: c.isolation });
+  }
 }
 
 /**

@@ -99,7 +99,7 @@ export function dispatcherConfig(argv: readonly string[], env: Env, newId: () =>
   if (workerTimeoutMs <= heartbeatMs) throw new Error(`--worker-timeout must be longer than --heartbeat (${heartbeatMs} ms), got ${workerTimeoutMs} ms`);
   return {
     ...redisSettings(argv, env),
-    ...executorSettings(get, parseInteger),
+    ...executorSettings(get, parseInteger, "sandbox"), // a local dispatcher runs others' code: sandboxed by default
     mode: mode as DispatcherConfig["mode"],
     dispatcherId: get("id", "DISPATCHER_ID") ?? newId(),
     livenessMs,

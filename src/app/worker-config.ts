@@ -37,7 +37,7 @@ export function workerConfig(argv: readonly string[], env: Record<string, string
   const id = get("id", "WORKER_ID") ?? newId();
   if (!/^[\x21-\x7e]{1,255}$/.test(id)) throw new Error(`--id must be 1-255 printable characters, got "${id}"`);
   return {
-    ...executorSettings(procsAsWorkers, (text, what, min, max) => parseInteger(text, what === "--workers" ? "--procs" : what, min, max)),
+    ...executorSettings(procsAsWorkers, (text, what, min, max) => parseInteger(text, what === "--workers" ? "--procs" : what, min, max), "sandbox"), // others' code: sandboxed by default
     mode: mode as WorkerConfig["mode"],
     url,
     workerId: id,

@@ -12,9 +12,9 @@ import { workerConfig } from "../../src/app/worker-config.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
-async function runToExit(entry: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function runToExit(entry: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   // REDIS_URL points nowhere: a command that started anyway would hang, not exit
-  const proc = Bun.spawn([process.execPath, `src/app/${entry}.ts`, ...args], { cwd: root, env: { PATH: process.env.PATH ?? "", REDIS_URL: "redis://127.0.0.1:1" }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const proc = Bun.spawn([process.execPath, `src/app/${entry}.ts`, ...args], { cwd: root, env: { PATH: process.env.PATH ?? "", REDIS_URL: "redis://127.0.0.1:1", ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, out, err };
 }
@@ -71,4 +71,20 @@ describe("server commands", () => {
     check(DISPATCHER_FLAGS, () => dispatcherConfig([], {}, () => uuidGen.next()));
     check(WORKER_FLAGS, () => workerConfig([], {}, () => uuidGen.next()));
   });
+
+  test("where the sandbox is the default and cannot be made, the server refuses to start, saying what is missing and how to choose", async () => {
+    const noBwrap = { PATH: "/nonexistent", FAAS_API_KEYS: "alice:0123456789abcdef" };
+    const byDefault = await runToExit("start", ["--port", "0"], noBwrap);
+    expect(byDefault.code).toBe(1);
+    expect(byDefault.err).toContain("bwrap (bubblewrap) was not found on PATH");
+    expect(byDefault.err).toContain("apt-get install bubblewrap");
+    expect(byDefault.err).toContain("pass --isolation process");
+    const asked = await runToExit("start", ["--port", "0", "--isolation", "sandbox"], noBwrap);
+    expect(asked.code).toBe(1);
+    expect(asked.err).not.toContain("pass --isolation process");
+    for (const entry of ["dispatcher", "worker"]) {
+      const r = await runToExit(entry, entry === "dispatcher" ? ["--mode", "local"] : [], { PATH: "/nonexistent" });
+      expect([entry, r.code, r.err.includes("bwrap (bubblewrap) was not found")]).toEqual([entry, 1, true]);
+    }
+  }, 30_000);
 });

@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { parseInteger, reader } from "../../src/app/config.ts";
-import { executorSettings, probeSandbox } from "../../src/app/executors.ts";
+import { checkIsolation, executorSettings, probeSandbox } from "../../src/app/executors.ts";
+import { embeddedConfig } from "../../src/app/config.ts";
+import { dispatcherConfig } from "../../src/app/redis-config.ts";
+import { workerConfig } from "../../src/app/worker-config.ts";
+import { MemoryLog } from "../helpers/roots.ts";
 
 const settings = (...argv: string[]) => executorSettings(reader(argv, {}), parseInteger);
 
@@ -17,6 +21,7 @@ describe("executor settings", () => {
       sandboxNetwork: true,
       maxResultBytes: 2 * 1024 * 1024,
       executorIdleMs: 5000,
+      isolationExplicit: true,
     });
     expect(executorSettings(reader([], { ISOLATION: "process", MAX_RESULT_BYTES: "4096" }), parseInteger)).toMatchObject({ isolation: "process", maxResultBytes: 4096 });
   });
@@ -35,5 +40,24 @@ describe("executor settings", () => {
     const p = probeSandbox();
     if (!p.ok) expect(p.reason.length).toBeGreaterThan(20);
     else expect(p).toEqual({ ok: true });
+  });
+
+  test("secure by default: sandboxes with API keys, on a non-loopback address, in local dispatchers and workers; threads for one user on loopback", () => {
+    const id = () => "x";
+    expect(embeddedConfig([], {})).toMatchObject({ isolation: "thread", isolationExplicit: false });
+    expect(embeddedConfig([], { FAAS_API_KEYS: "alice:0123456789abcdef" })).toMatchObject({ isolation: "sandbox", isolationExplicit: false });
+    expect(embeddedConfig(["--host", "0.0.0.0", "--insecure-no-auth"], {})).toMatchObject({ isolation: "sandbox" });
+    expect(embeddedConfig(["--isolation", "thread"], { FAAS_API_KEYS: "alice:0123456789abcdef" })).toMatchObject({ isolation: "thread", isolationExplicit: true });
+    expect(dispatcherConfig([], {}, id)).toMatchObject({ isolation: "sandbox", isolationExplicit: false });
+    expect(workerConfig([], {}, id)).toMatchObject({ isolation: "sandbox", isolationExplicit: false });
+  });
+
+  test("thread or process isolation with secrets is said at start; sandbox needs a working sandbox", () => {
+    const log = new MemoryLog();
+    checkIsolation(settings("--isolation", "process"), { secrets: true, why: "API keys are set" }, log);
+    expect(log.count("isolation.unsafe")).toBe(1);
+    checkIsolation(settings("--isolation", "thread"), { secrets: false, why: "" }, log);
+    expect(log.count("isolation.unsafe")).toBe(1);
+    if (probeSandbox().ok) expect(() => checkIsolation(settings("--isolation", "sandbox"), { secrets: true, why: "x" }, log)).not.toThrow();
   });
 });

@@ -16,7 +16,7 @@ import { jsonLogger, systemClock } from "../../adapters/system/index.ts";
 import { Dispatcher } from "../../domain/dispatcher.ts";
 import { CachedFunctionStore } from "../../domain/function-cache.ts";
 import type { Executor } from "../../domain/ports.ts";
-import { executorPool } from "../executors.ts";
+import { checkIsolation, executorPool } from "../executors.ts";
 import type { DispatcherConfig } from "../redis-config.ts";
 import { redactUrl } from "./api.ts";
 import type { RootDeps } from "./embedded.ts";
@@ -60,6 +60,7 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
   const logger = deps.logger ?? jsonLogger(c.logLevel);
   const clock = deps.clock ?? systemClock;
   const endpoint = `tcp://${c.host}:${c.port}`;
+  if (c.mode === "local") checkIsolation(c, { secrets: true, why: "a local dispatcher runs the code users submit" }, logger);
   const executor: Executor =
     c.mode === "local"
       ? executorPool(c, logger)

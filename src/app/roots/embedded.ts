@@ -14,7 +14,7 @@ import { Dispatcher } from "../../domain/dispatcher.ts";
 import type { Clock, IdGen, Logger } from "../../domain/ports.ts";
 import type { TaskService } from "../../domain/task-service.ts";
 import type { EmbeddedConfig } from "../config.ts";
-import { executorPool } from "../executors.ts";
+import { checkIsolation, executorPool } from "../executors.ts";
 import { startHttpSide } from "./http.ts";
 
 export interface RootDeps {
@@ -44,6 +44,7 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
   const store = new MemoryTaskStore({ clock, retentionMs: c.retentionMs });
   const events = new MemoryChannel();
   const cancels = new MemoryChannel();
+  checkIsolation(c, { secrets: c.apiKeys.length > 0, why: c.apiKeys.length > 0 ? "API keys are set" : `it listens on ${c.host}` }, logger);
   const pool = executorPool(c, logger);
   const dispatcher = new Dispatcher({ queue: store, functions, events, cancels, executor: pool, logger, clock });
   const health = async (): Promise<{ queued: number }> => ({ queued: await store.queueDepth() });

@@ -9,7 +9,7 @@
  */
 import { WorkerAgent } from "../../adapters/remote/index.ts";
 import { jsonLogger, systemClock } from "../../adapters/system/index.ts";
-import { executorPool } from "../executors.ts";
+import { checkIsolation, executorPool } from "../executors.ts";
 import type { WorkerConfig } from "../worker-config.ts";
 import type { RootDeps } from "./embedded.ts";
 
@@ -25,6 +25,7 @@ export interface WorkerHandle {
 
 export function startWorker(c: WorkerConfig, deps: RootDeps = {}): WorkerHandle {
   const logger = deps.logger ?? jsonLogger(c.logLevel);
+  checkIsolation(c, { secrets: false, why: "a worker runs the code users submit" }, logger);
   const pool = executorPool(c, logger);
   const capacity = pool.freeSlots();
   const agent = new WorkerAgent({ url: c.url, id: c.workerId, mode: c.mode, executor: pool, capacity, heartbeatMs: c.heartbeatMs, dispatcherTimeoutMs: c.dispatcherTimeoutMs, clock: deps.clock ?? systemClock, logger });
