@@ -110,6 +110,12 @@ export interface Job {
   readonly timeoutMs: number;
 }
 
+/** Which attempt of which task. */
+export interface JobRef {
+  readonly taskId: string;
+  readonly attempt: number;
+}
+
 /** Runs jobs somewhere (threads, processes, remote workers) and reports outcomes in batches. */
 export interface Executor {
   /** How many more jobs it takes right now. */
@@ -118,6 +124,8 @@ export interface Executor {
   /** Stops one job (cancellation); its outcome is not reported. */
   stop(taskId: string): void;
   onOutcomes(listener: (outcomes: readonly Outcome[]) => void): void;
+  /** Hears, in batches, of jobs that started running (a remote worker reports them so its dispatcher can time them). */
+  onStarted(listener: (started: readonly JobRef[]) => void): void;
   /** Resolves when a slot frees up (or immediately if one is free). */
   whenFree(): Promise<void>;
   close(): Promise<void>;

@@ -323,6 +323,62 @@ describe("worker and dispatcher that cannot work together", () => {
   });
 });
 
+describe("deadlines enforced by the dispatcher", () => {
+  test("a worker that heartbeats but never answers: the job fails TimeoutError at twice its deadline from the hand-out, and the worker is told to cancel", async () => {
+    const clock = new FakeClock();
+    const { ex, outcomes } = await executor("push", { clock, heartbeatMs: 250, timeoutMs: 3_600_000 });
+    const w = await rawWorker(ex.endpoint, { capacity: 4 });
+    const [j] = jobs(1).map((x) => ({ ...x, timeoutMs: 1000 }));
+    ex.run([j!]);
+    await waitFor(() => w.received().length === 1, "the job at the worker");
+    for (let i = 0; i < 8; i++) clock.advance(250); // 2000 ms: not yet past
+    expect(outcomes).toEqual([]);
+    clock.advance(250);
+    expect(outcomes).toEqual([{ taskId: j!.taskId, attempt: 1, kind: "timeout", timeoutMs: 1000 }]);
+    await waitFor(() => w.inbox.some((m) => m.t === "cancel" && m.taskId === j!.taskId), "the cancel at the worker");
+    expect(ex.freeSlots()).toBe(4);
+    await w.send({ v: 1, t: "outcomes", session: 1, outcomes: [{ taskId: j!.taskId, attempt: 1, kind: "returned", value: "late" }], credit: 0 });
+    await w.dealer.send("marker"); // handled in order: once it is dropped, the late answer was handled
+    await waitFor(() => logs.some((l) => String(l.msg).startsWith("dropped a worker message")), "the marker");
+    expect(outcomes).toHaveLength(1); // the late answer is not reported
+  });
+
+  test("with a start reported, the job has its deadline plus 2 s of grace from that start", async () => {
+    const clock = new FakeClock();
+    const { ex, outcomes } = await executor("push", { clock, heartbeatMs: 250, timeoutMs: 3_600_000 });
+    const w = await rawWorker(ex.endpoint, { capacity: 4 });
+    const [j] = jobs(1).map((x) => ({ ...x, timeoutMs: 1000 }));
+    ex.run([j!]);
+    await waitFor(() => w.received().length === 1, "the job at the worker");
+    clock.advance(1500); // it started late, behind other work
+    await w.send({ v: 1, t: "started", session: 1, jobs: [{ taskId: j!.taskId, attempt: 1 }] });
+    await w.dealer.send("marker"); // handled in order: once it is dropped, the report was handled
+    await waitFor(() => logs.some((l) => String(l.msg).startsWith("dropped a worker message")), "the report to be handled");
+    for (let i = 0; i < 11; i++) clock.advance(250); // 1500 + 2750 = 4250 < 1500 + 1000 + 2000
+    expect(outcomes).toEqual([]);
+    clock.advance(500);
+    expect(outcomes.map((o) => o.kind)).toEqual(["timeout"]);
+  });
+
+  test("a worker agent reports when its jobs start", async () => {
+    const router = new Router();
+    closers.push(() => router.close());
+    await router.bind("tcp://127.0.0.1:0");
+    agent(router.lastEndpoint!, "push", { slots: 4 });
+    const [id] = await router.receive();
+    await router.send([id!, encode({ v: 1, t: "welcome", session: 1 })]);
+    const [j] = jobs(1, "async () => { await new Promise((r) => setTimeout(r, 200)); return 1 }");
+    await router.send([id!, encode({ v: 1, t: "jobs", session: 1, seq: 1, jobs: [j!] })]);
+    for (;;) {
+      const [, frame] = await router.receive();
+      const m = JSON.parse(String(frame));
+      if (m.t !== "started") continue;
+      expect(m.jobs).toEqual([{ taskId: j!.taskId, attempt: 1 }]);
+      break;
+    }
+  });
+});
+
 describe("claimed capacity", () => {
   test("a worker claiming a huge capacity gets at most --max-worker-capacity and cannot take every task", async () => {
     const ex = await RemoteExecutor.bind({ policy: "push", endpoint: "tcp://127.0.0.1:0", heartbeatMs: 200, workerTimeoutMs: 10_000, clock: systemClock, logger, maxWorkerCapacity: 8 });

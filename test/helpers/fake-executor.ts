@@ -33,6 +33,8 @@ export class FakeExecutor implements Executor {
     this.listener = listener;
   }
 
+  onStarted(): void {}
+
   whenFree(): Promise<void> {
     if (this.freeSlots() > 0) return Promise.resolve();
     return new Promise((r) => this.waiters.push(r));

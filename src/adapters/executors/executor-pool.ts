@@ -16,8 +16,9 @@
  * again elsewhere without spending an attempt (at most MAX_BOUNCES times).
  */
 import type { Outcome } from "../../domain/outcome.ts";
-import type { Executor, Job, Logger } from "../../domain/ports.ts";
+import type { Executor, Job, JobRef, Logger } from "../../domain/ports.ts";
 import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
+import { TurnBatcher } from "../../lib/turn-batcher.ts";
 import { hostsFor } from "./host-kinds.ts";
 import type { HostFactory } from "./executor-host.ts";
 import { ExecutorRecord, type Held } from "./executor-record.ts";
@@ -37,6 +38,9 @@ export class ExecutorPool implements Executor {
   private readonly spec: ExecutorSpec;
   private readonly t: PoolTimings;
   private listener: (outcomes: readonly Outcome[]) => void = () => {};
+  private startedListener: (started: readonly JobRef[]) => void = () => {};
+  /** Jobs whose clocks started this turn, reported together. */
+  private readonly starts = new TurnBatcher<JobRef>((batch) => this.startedListener(batch));
   private readonly freeWaiters = new FreeSlotWaiters(() => this.freeSlots() > 0);
   /** Jobs taken by run() and neither reported nor stopped yet. */
   private accepted = 0;
@@ -97,6 +101,10 @@ export class ExecutorPool implements Executor {
 
   onOutcomes(listener: (outcomes: readonly Outcome[]) => void): void {
     this.listener = listener;
+  }
+
+  onStarted(listener: (started: readonly JobRef[]) => void): void {
+    this.startedListener = listener;
   }
 
   whenFree(): Promise<void> {
@@ -209,7 +217,7 @@ export class ExecutorPool implements Executor {
 
   private spawn(tenant: string, alone: boolean): ExecutorRecord | undefined {
     const now = Date.now();
-    const e = new ExecutorRecord(++this.nextId, tenant, this.spec.slots, this.spec.concurrency, now);
+    const e = new ExecutorRecord(++this.nextId, tenant, this.spec.slots, this.spec.concurrency, now, (h) => this.starts.add({ taskId: h.job.taskId, attempt: h.job.attempt }));
     try {
       e.host = this.hosts.start(this.spec, { message: (m) => this.receive(e, m), exit: (code) => this.exited(e, code) }, `e${e.id}`);
     } catch (err) {

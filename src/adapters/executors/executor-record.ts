@@ -53,10 +53,11 @@ export class ExecutorRecord {
     slots: number,
     concurrency: number,
     readonly spawnedAt: number,
+    onStart: (held: Held) => void = () => {},
   ) {
     this.held = new Array(slots).fill(undefined);
     this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
-    this.model = new StartModel(concurrency);
+    this.model = new StartModel(concurrency, onStart);
     this.lastHeard = spawnedAt;
     this.idleSince = spawnedAt;
   }

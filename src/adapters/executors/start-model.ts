@@ -28,7 +28,11 @@ export class StartModel<T extends Modelled> {
   private waitingCount = 0;
   private readyAt: number | undefined;
 
-  constructor(readonly concurrency: number) {}
+  /** `onStart` hears of every job whose clock starts (for those who report starts, e.g. remote workers). */
+  constructor(
+    readonly concurrency: number,
+    private readonly onStart: (job: T) => void = () => {},
+  ) {}
 
   get runningCount(): number {
     return this.running.size;
@@ -43,7 +47,11 @@ export class StartModel<T extends Modelled> {
   open(now: number): void {
     if (this.readyAt !== undefined) return;
     this.readyAt = now;
-    for (const job of this.running) job.startedAt ??= now;
+    for (const job of this.running) {
+      if (job.startedAt !== undefined) continue;
+      job.startedAt = now;
+      this.onStart(job);
+    }
   }
 
   handOut(job: T, now: number): void {
@@ -73,5 +81,6 @@ export class StartModel<T extends Modelled> {
     job.phase = "running";
     job.startedAt = this.readyAt === undefined ? undefined : now;
     this.running.add(job);
+    if (job.startedAt !== undefined) this.onStart(job);
   }
 }

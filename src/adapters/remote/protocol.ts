@@ -52,6 +52,8 @@ export type FromWorker =
   | { readonly v: 1; readonly t: "credit"; readonly session: number; readonly n: number }
   /** Outcomes in a batch, with the credit (pull) their freed slots give back. */
   | { readonly v: 1; readonly t: "outcomes"; readonly session: number; readonly outcomes: readonly Outcome[]; readonly credit: number }
+  /** These jobs started running now (the dispatcher times their deadlines from here). */
+  | { readonly v: 1; readonly t: "started"; readonly session: number; readonly jobs: readonly { readonly taskId: string; readonly attempt: number }[] }
   /** Shutting down gracefully: send no more jobs (those held may still finish). */
   | { readonly v: 1; readonly t: "drain"; readonly session: number }
   /** Shutting down: these jobs will not finish here; run them elsewhere without counting the attempt. */
@@ -91,6 +93,7 @@ export function decodeFromWorker(frame: Uint8Array | string): Result<FromWorker,
       return check(o, count(o.session) && count(o.credit) && Array.isArray(o.outcomes) && o.outcomes.every(isOutcome), "session, credit and an array of outcomes");
     case "drain":
       return check(o, count(o.session), "session as a whole number");
+    case "started":
     case "handback":
       return check(o, count(o.session) && Array.isArray(o.jobs) && o.jobs.every((j) => typeof j === "object" && j !== null && typeof (j as Fields).taskId === "string" && count((j as Fields).attempt)), "session and an array of {taskId, attempt}");
     case "bye":

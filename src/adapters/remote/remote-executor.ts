@@ -15,6 +15,12 @@
  * retries them until max_attempts). A worker saying `bye` is removed at once, the same way. Outcomes of
  * an attempt the worker no longer holds (from before it registered again) are dropped.
  *
+ * Deadlines are enforced here too, from this dispatcher's own clock: a job must be answered within its
+ * deadline plus `deadlineGraceMs` (2 s) from the start its worker reports (`started`), or within twice
+ * its deadline from the hand-out when no start was reported; past that it ends FAILED TimeoutError (the
+ * attempt counted) and the worker is told to cancel it. A worker that heartbeats but never answers
+ * cannot keep a task RUNNING.
+ *
  * `stop(taskId)` forwards a `cancel` to the worker holding the task and forgets the task at once (its
  * slot counts as free); an outcome for it that was already on the way is dropped.
  *
@@ -26,7 +32,7 @@
  */
 import { every } from "../../domain/every.ts";
 import type { Outcome } from "../../domain/outcome.ts";
-import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
+import type { Clock, Executor, Job, JobRef, Logger } from "../../domain/ports.ts";
 import { WorkerRegistry, type HeldJob, type WorkerPolicy } from "../../domain/worker-registry.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
@@ -48,6 +54,17 @@ export interface RemoteExecutorOptions {
   readonly maxMessageBytes?: number;
   /** Most capacity one worker may claim (default 1024): a worker cannot take every task by claiming a huge one. */
   readonly maxWorkerCapacity?: number;
+  /** Added to a job's deadline from the start its worker reports (default 2000 ms). */
+  readonly deadlineGraceMs?: number;
+}
+
+/** When a job handed to a worker must be answered by. */
+interface Timing {
+  readonly workerId: string;
+  readonly attempt: number;
+  readonly handedAt: number;
+  readonly timeoutMs: number;
+  startedAt: number | undefined;
 }
 
 /** Most capacity one worker may claim unless told otherwise. */
@@ -68,6 +85,9 @@ export class RemoteExecutor implements Executor {
   private readonly queued = new Set<string>();
   private readonly cancelled = new Set<string>();
   private listener: (outcomes: readonly Outcome[]) => void = () => {};
+  private startedListener: (started: readonly JobRef[]) => void = () => {};
+  /** Task id -> when its job handed to a worker must be answered by. */
+  private readonly timings = new Map<string, Timing>();
   private readonly freeWaiters = new FreeSlotWaiters(() => this.freeSlots() > 0);
   private stopTicking: () => void = () => {};
   private closed = false;
@@ -115,6 +135,7 @@ export class RemoteExecutor implements Executor {
   }
 
   stop(taskId: string): void {
+    this.timings.delete(taskId);
     const held = this.registry.release(taskId);
     if (held === undefined) {
       if (this.queued.has(taskId)) this.cancelled.add(taskId); // skipped when it comes up
@@ -128,6 +149,10 @@ export class RemoteExecutor implements Executor {
 
   onOutcomes(listener: (outcomes: readonly Outcome[]) => void): void {
     this.listener = listener;
+  }
+
+  onStarted(listener: (started: readonly JobRef[]) => void): void {
+    this.startedListener = listener;
   }
 
   whenFree(): Promise<void> {
@@ -196,7 +221,11 @@ export class RemoteExecutor implements Executor {
     }
     if (msg.t === "outcomes") {
       const fresh: Outcome[] = [];
-      for (const out of msg.outcomes) if (this.registry.complete(id, out.taskId, out.attempt)) fresh.push(out);
+      for (const out of msg.outcomes) {
+        if (!this.registry.complete(id, out.taskId, out.attempt)) continue;
+        this.timings.delete(out.taskId);
+        fresh.push(out);
+      }
       if (current && this.o.policy === "pull" && msg.credit > 0) this.registry.grant(id, msg.credit);
       if (fresh.length > 0) this.listener(fresh);
     } else if (msg.t === "credit" && current && this.o.policy === "pull") {
@@ -206,8 +235,21 @@ export class RemoteExecutor implements Executor {
       this.o.logger.log("info", "a worker is shutting down: it gets no more jobs", { event: "worker.draining", worker: printable(id), holds: this.registry.view(id)?.inFlight ?? 0 });
     } else if (msg.t === "handback") {
       const back: Outcome[] = [];
-      for (const j of msg.jobs) if (this.registry.complete(id, j.taskId, j.attempt)) back.push({ taskId: j.taskId, attempt: j.attempt, kind: "handed-back" });
+      for (const j of msg.jobs) {
+        if (!this.registry.complete(id, j.taskId, j.attempt)) continue;
+        this.timings.delete(j.taskId);
+        back.push({ taskId: j.taskId, attempt: j.attempt, kind: "handed-back" });
+      }
       if (back.length > 0) this.listener(back);
+    } else if (msg.t === "started") {
+      const started: JobRef[] = [];
+      for (const j of msg.jobs) {
+        const t = this.timings.get(j.taskId);
+        if (t === undefined || t.workerId !== id || t.attempt !== j.attempt || t.startedAt !== undefined) continue;
+        t.startedAt = now;
+        started.push(j);
+      }
+      if (started.length > 0) this.startedListener(started);
     }
     this.pump();
     this.wake();
@@ -226,6 +268,7 @@ export class RemoteExecutor implements Executor {
           this.queued.delete(job.taskId);
           if (this.cancelled.delete(job.taskId)) continue;
           this.registry.assign(workerId, job.taskId, job.attempt);
+          this.timings.set(job.taskId, { workerId, attempt: job.attempt, handedAt: this.o.clock.now(), timeoutMs: job.timeoutMs, startedAt: undefined });
           jobs.push(job);
         }
         if (jobs.length === 0) continue;
@@ -260,15 +303,39 @@ export class RemoteExecutor implements Executor {
       this.registry.forgive(late);
       this.o.logger.log("warn", "the dispatcher was stalled; worker silence during the stall is not counted", { event: "dispatcher.stalled", stalledMs: late });
     }
+    this.enforceDeadlines(now);
     const connected = new Set(this.router.routingIds.map((b) => b.toString("latin1")));
     for (const id of this.registry.expired(now)) this.dead(id, `was silent for more than ${this.o.workerTimeoutMs} ms`);
     for (const id of this.registry.ids()) if (!connected.has(id)) this.dead(id, "lost its connection");
     for (const [id, link] of this.links) this.send(id, { v: 1, t: "heartbeat", session: link.session, seq: link.seq });
   }
 
+  /** Jobs past the time their worker had to answer: FAILED TimeoutError here, and a cancel to the worker. */
+  private enforceDeadlines(now: number): void {
+    const grace = this.o.deadlineGraceMs ?? 2000;
+    const late: Outcome[] = [];
+    for (const [taskId, t] of this.timings) {
+      const by = t.startedAt !== undefined ? t.startedAt + t.timeoutMs + grace : t.handedAt + 2 * t.timeoutMs;
+      if (now <= by) continue;
+      this.timings.delete(taskId);
+      const held = this.registry.release(taskId);
+      if (held === undefined) continue;
+      const link = this.links.get(held.workerId);
+      if (link !== undefined) this.send(held.workerId, { v: 1, t: "cancel", session: link.session, taskId, attempt: held.attempt });
+      this.o.logger.log("warn", "a worker did not answer a job in time; it fails TimeoutError here", { event: "job.deadline_enforced", worker: printable(held.workerId), task: taskId, started: t.startedAt !== undefined });
+      late.push({ taskId, attempt: held.attempt, kind: "timeout", timeoutMs: t.timeoutMs });
+    }
+    if (late.length > 0) {
+      this.listener(late);
+      this.pump();
+      this.wake();
+    }
+  }
+
   private dead(id: string, why: string): void {
     const known = this.registry.has(id);
     const lost = this.registry.remove(id);
+    for (const h of lost) this.timings.delete(h.taskId);
     this.links.delete(id);
     if (known) this.o.logger.log(lost.length > 0 ? "warn" : "info", `worker ${why}; its jobs are reported lost`, { event: "worker.gone", reason: why, worker: printable(id), lost: lost.length, workers: this.registry.size });
     this.reportLost(lost, `worker ${printable(id)} ${why}`);

@@ -96,6 +96,10 @@ export class WorkerAgent {
   constructor(private readonly o: WorkerAgentOptions) {
     this.dealer = new Dealer({ routingId: o.id, maxMessageSize: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
     o.executor.onOutcomes((outcomes) => this.finished(outcomes));
+    o.executor.onStarted((refs) => {
+      const mine = refs.filter((r) => this.held.has(key(r.taskId, r.attempt)));
+      if (mine.length > 0 && !this.closed) this.post({ v: 1, t: "started", session: this.session, jobs: mine.map((r) => ({ taskId: r.taskId, attempt: r.attempt })) });
+    });
   }
 
   /** Connects, registers and starts heartbeating (the dispatcher may come up later). */
