@@ -50,7 +50,23 @@ export function parseCommand(body: Buffer): Command | null {
  * encodeReady([["Socket-Type", Buffer.from("DEALER")], ["Identity", Buffer.alloc(0)]]);
  * ```
  */
-export function encodeReady(properties: ReadonlyArray<readonly [string, Uint8Array]>): Buffer {
+export function encodeReady(properties: Properties): Buffer {
+  return encodeCommand("READY", encodeMetadata(properties));
+}
+
+/** Metadata properties in the order they are sent: name and value. */
+export type Properties = ReadonlyArray<readonly [string, Uint8Array]>;
+
+/**
+ * Encodes metadata properties (`name-size name value-size(4) value`, RFC 23), the body of a
+ * NULL READY and the plaintext a CURVE INITIATE or READY box carries.
+ *
+ * @example
+ * ```ts
+ * encodeMetadata([["Socket-Type", Buffer.from("REQ")]]); // 0x0b "Socket-Type" 0 0 0 3 "REQ"
+ * ```
+ */
+export function encodeMetadata(properties: Properties): Buffer {
   const parts: Buffer[] = [];
   for (const [name, value] of properties) {
     const head = Buffer.allocUnsafe(1 + name.length + 4);
@@ -59,11 +75,11 @@ export function encodeReady(properties: ReadonlyArray<readonly [string, Uint8Arr
     head.writeUInt32BE(value.length, 1 + name.length);
     parts.push(head, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   }
-  return encodeCommand("READY", Buffer.concat(parts));
+  return Buffer.concat(parts);
 }
 
 /**
- * Parses READY metadata into a map keyed by lower-cased property name.
+ * Parses metadata (a READY body, or a CURVE box's plaintext) into a map keyed by lower-cased property name.
  * Returns an error string when a name or value runs past the end, or a name is empty.
  */
 export function parseMetadata(data: Buffer): Map<string, Buffer> | string {
@@ -72,12 +88,12 @@ export function parseMetadata(data: Buffer): Map<string, Buffer> | string {
   while (pos < data.length) {
     const nameSize = data[pos] as number;
     if (nameSize === 0) return "Metadata property name must not be empty";
-    if (pos + 1 + nameSize + 4 > data.length) return "Metadata property runs past the end of READY";
+    if (pos + 1 + nameSize + 4 > data.length) return "Metadata property runs past the end of the metadata";
     const name = data.toString("latin1", pos + 1, pos + 1 + nameSize).toLowerCase();
     pos += 1 + nameSize;
     const valueSize = data.readUInt32BE(pos);
     pos += 4;
-    if (valueSize > data.length - pos) return `Metadata value of "${name}" runs past the end of READY`;
+    if (valueSize > data.length - pos) return `Metadata value of "${name}" runs past the end of the metadata`;
     props.set(name, data.subarray(pos, pos + valueSize));
     pos += valueSize;
   }

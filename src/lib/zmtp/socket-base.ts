@@ -6,12 +6,19 @@ import { ZmtpError } from "./errors.ts";
 import { FairQueue } from "./fair-queue.ts";
 import { FifoQueue } from "../fifo-queue.ts";
 import type { FrameData } from "./frame.ts";
+import { parseCurveKey, type CurveKey } from "./curve-keys.ts";
+import { securityFrom, type CurveOptions, type Security } from "./security.ts";
 import { SendLanes, type RouteResult } from "./send-lanes.ts";
+import { SocketEvents } from "./socket-events.ts";
 import type { SocketType } from "./socket-type.ts";
 import { listenTcp } from "./tcp-transport.ts";
 
-/** Options shared by all socket types; names and defaults follow zeromq.js v6. */
-export interface SocketOptions {
+/**
+ * Options shared by all socket types; names and defaults follow zeromq.js v6. The CURVE
+ * options (`curveServer`, `curvePublicKey`, `curveSecretKey`, `curveServerKey`, and our
+ * `curveAllow`) are described in security.ts.
+ */
+export interface SocketOptions extends CurveOptions {
   /** Identity announced to ROUTER peers (1-255 octets, must not start with 0). */
   routingId?: string | Uint8Array;
   /** Messages queued per peer before `send` waits. 0 = no limit. Default 1000. */
@@ -57,6 +64,10 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
   readonly maxMessageSize: number;
   /** @internal */
   readonly handshakeTimeout: number;
+  /** @internal NULL, or CURVE client or server. */
+  readonly security: Security;
+  /** Handshake successes and failures, disconnects; see {@link SocketEvents}. */
+  readonly events = new SocketEvents();
   /** The endpoint of the last successful `bind`, with the real port (like ZMQ_LAST_ENDPOINT). */
   lastEndpoint: string | null = null;
 
@@ -84,7 +95,48 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
     this.reconnectMaxInterval = options.reconnectMaxInterval ?? 2000;
     this.maxMessageSize = options.maxMessageSize ?? -1;
     this.handshakeTimeout = options.handshakeInterval ?? 30_000;
+    this.security = securityFrom(options);
     this.inbound = new FairQueue(this.receiveHighWaterMark);
+  }
+
+  /** Whether this socket is a CURVE server, a CURVE client, or uses NULL security. */
+  get securityMechanism(): "NULL" | "CURVE server" | "CURVE client" {
+    return this.security.kind;
+  }
+
+  /**
+   * Drops every live connection whose peer authenticated with this CURVE public key (on a
+   * CURVE server: the client's long-term key). Returns how many were dropped. A libzmq or
+   * our own client reconnects, and is refused at INITIATE if the key is no longer allowed.
+   *
+   * @example
+   * ```ts
+   * allowed.delete(workerKey);
+   * router.disconnectPeer(workerKey);
+   * ```
+   */
+  disconnectPeer(publicKey: CurveKey): number {
+    const key = parseCurveKey(publicKey, "publicKey");
+    return this.dropConnections((peer) => sameKey(peer, key), "CURVE key disconnected by disconnectPeer");
+  }
+
+  /**
+   * Checks every live connection's client key against the current `curveAllow` again and
+   * drops those it now refuses (after keys were removed from the set, or the function changed
+   * its mind). Returns how many were dropped. Only for CURVE servers.
+   *
+   * @example
+   * ```ts
+   * allowed.clear(); for (const k of readAuthorizedKeys()) allowed.add(k);
+   * router.recheckCurveAllow();
+   * ```
+   */
+  recheckCurveAllow(): number {
+    const security = this.security;
+    if (security.kind !== "CURVE server") {
+      throw new ZmtpError("EINVAL", `recheckCurveAllow needs a CURVE server socket, this one is ${security.kind}`);
+    }
+    return this.dropConnections((peer) => !allowedSafely(security.config.allows, peer), "CURVE client key no longer allowed");
   }
 
   /** Whether `close()` was called. */
@@ -274,6 +326,7 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
   /** @internal */
   connectionReady(conn: Connection): boolean {
     if (this.isClosed || !this.peerAttached(conn)) return false;
+    this.events.emit({ type: "handshake", address: conn.endpoint });
     this.peers.push(conn);
     this.inbound.add(conn);
     this.dialerOf(conn)?.connected();
@@ -296,12 +349,19 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
   }
 
   /** @internal */
-  connectionClosed(conn: Connection, _reason: string): void {
+  connectionClosed(conn: Connection, reason: string): void {
     this.connections.delete(conn);
     const index = this.peers.indexOf(conn);
     if (index >= 0) {
       this.peers.splice(index, 1);
       this.peerDetached(conn);
+    }
+    if (conn.handshaken) {
+      this.events.emit({ type: "disconnect", address: conn.endpoint, reason });
+    } else if (conn.failure !== null) {
+      const auth = conn.failure === "auth";
+      const error = new ZmtpError(auth ? "EACCES" : "EPROTO", reason);
+      this.events.emit({ type: auth ? "handshake:error:auth" : "handshake:error:protocol", address: conn.endpoint, error });
     }
     this.inbound.departed(conn);
     if (!this.isClosed) {
@@ -316,6 +376,18 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
     this.connections.add(conn);
     if (this.isClosed) conn.close("Socket closed");
     return conn;
+  }
+
+  /** Closes the handshaken connections whose peer key matches; returns how many. */
+  private dropConnections(match: (peerKey: Uint8Array) => boolean, reason: string): number {
+    let dropped = 0;
+    for (const conn of [...this.connections]) {
+      const key = conn.peerPublicKey;
+      if (key === null || !match(key)) continue;
+      conn.close(reason);
+      dropped++;
+    }
+    return dropped;
   }
 
   private dialerOf(conn: Connection): Dialer | undefined {
@@ -365,6 +437,18 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
       if (message !== null) return message;
     }
     return null;
+  }
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function allowedSafely(allows: (key: Uint8Array) => boolean, key: Uint8Array): boolean {
+  try {
+    return allows(key);
+  } catch {
+    return false;
   }
 }
 
