@@ -189,9 +189,13 @@ export class Connection implements FrameSink, HandshakeOutput {
     }
   }
 
-  /** Bun reports the TCP socket closed. */
+  /** Bun reports the TCP socket closed (not by us: {@link close} has finished before it ends the socket). */
   onSocketClosed(error?: Error): void {
-    if (this.attached && !this.handshaken && this.phase !== "closed") this.failure = "protocol";
+    if (this.phase === "greeting" || this.phase === "handshake") {
+      this.failure = "protocol";
+      const how = error ? `Connection lost (${error.message})` : "Peer closed the connection";
+      return this.finish(`${how} during the ${this.mechanism.name} handshake`);
+    }
     this.finish(error ? `Connection lost: ${error.message}` : "Peer closed the connection");
   }
 
@@ -236,11 +240,10 @@ export class Connection implements FrameSink, HandshakeOutput {
   close(reason = "Closed locally"): void {
     if (this.phase === "closed") return;
     const sock = this.sock;
-    if (sock !== null) {
-      this.out.flushTo(sock);
-      sock.end();
-    }
+    if (sock !== null) this.out.flushTo(sock);
+    // Finish first: ending the socket may report the close synchronously, under another reason.
     this.finish(reason);
+    sock?.end();
   }
 
   // ---- FrameSink -------------------------------------------------------------------------

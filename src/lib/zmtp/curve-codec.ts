@@ -10,12 +10,13 @@
  * COMMAND (0x02). The box nonce is `"CurveZMQMESSAGEC"` (client to server) or
  * `"CurveZMQMESSAGES"` (server to client) + the short nonce, which must strictly increase.
  *
- * The key is the connection's precomputed `beforenm` key, so a frame costs one
- * XSalsa20-Poly1305. Outgoing frames are encrypted in place in the write buffer; nonces are
- * written into reused buffers.
+ * The key is the connection's precomputed `beforenm` key (and the XSalsa20 subkey of each
+ * direction's nonce prefix, see curve-message-box.ts), so a frame costs one Salsa20 pass and
+ * one Poly1305. Outgoing frames are encrypted in place in the write buffer; incoming ones are
+ * decrypted into slices of a shared slab; nonces are written into reused buffers.
  */
-import { xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
-import { BOX_OVERHEAD, NONCE_SIZE } from "./curve-box.ts";
+import { BOX_OVERHEAD } from "./curve-box.ts";
+import { BOX_HEAD, PrefixedBox } from "./curve-message-box.ts";
 import { FLAG_COMMAND, FLAG_MORE, type FrameData } from "./frame.ts";
 import type { OutBuffer } from "./frame-encoder.ts";
 import { commandName, type ShortNonce } from "./curve-handshake.ts";
@@ -27,7 +28,8 @@ const NAME = Uint8Array.from(Buffer.from("\x07MESSAGE", "latin1"));
 const INNER_MORE = 0x01;
 const INNER_COMMAND = 0x02;
 const TWO_POW_32 = 0x1_0000_0000;
-const utf8 = new TextEncoder();
+/** Decrypted frames are cut from slabs of this size (frames above a quarter get their own). */
+const SLAB_SIZE = 64 * 1024;
 
 /**
  * Encrypts outgoing frames and decrypts incoming ones for one CURVE connection.
@@ -44,11 +46,14 @@ export class CurveCodec {
   flags = 0;
   /** Why {@link open} returned null. */
   error = "";
-  private readonly sendNonce = new Uint8Array(NONCE_SIZE);
-  private readonly sendView: DataView;
-  private readonly receiveNonce = new Uint8Array(NONCE_SIZE);
-  private readonly receiveCipher;
+  private readonly sendBox: PrefixedBox;
+  private readonly receiveBox: PrefixedBox;
+  private readonly sendNonce = new Uint8Array(8);
+  private readonly sendView = new DataView(this.sendNonce.buffer);
+  private readonly receiveNonce = new Uint8Array(8);
   private sendCounter: number;
+  private slab = new ArrayBuffer(SLAB_SIZE);
+  private slabUsed = 0;
 
   /**
    * @param key the connection's `beforenm` key (transient keys of both sides)
@@ -58,18 +63,15 @@ export class CurveCodec {
    * @param maxMessageSize largest accepted frame body after decryption; -1 for no limit
    */
   constructor(
-    private readonly key: Uint8Array,
+    key: Uint8Array,
     role: "client" | "server",
     firstNonce: number,
     private readonly peerNonce: ShortNonce,
     private readonly maxMessageSize: number,
   ) {
-    writeAscii(this.sendNonce, role === "client" ? "CurveZMQMESSAGEC" : "CurveZMQMESSAGES");
-    writeAscii(this.receiveNonce, role === "client" ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC");
-    this.sendView = new DataView(this.sendNonce.buffer);
+    this.sendBox = new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGEC" : "CurveZMQMESSAGES");
+    this.receiveBox = new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC");
     this.sendCounter = firstNonce;
-    // decrypt() may be called many times on one instance; it reads receiveNonce as it is then.
-    this.receiveCipher = xsalsa20poly1305(key, this.receiveNonce);
   }
 
   /**
@@ -115,39 +117,48 @@ export class CurveCodec {
     if (hi < last.hi || (hi === last.hi && lo <= last.lo)) {
       return this.fail(`CURVE MESSAGE nonce must exceed ${last.hi * TWO_POW_32 + last.lo}, got ${hi * TWO_POW_32 + lo} (replayed or reordered)`);
     }
-    this.receiveNonce.set(body.subarray(8, 16), 16);
-    const output = new Uint8Array(body.length + BOX_OVERHEAD);
-    try {
-      this.receiveCipher.decrypt(body.subarray(16), output);
-    } catch {
-      return this.fail("CURVE MESSAGE box did not open (wrong key or altered octets)");
-    }
-    last.hi = hi;
-    last.lo = lo;
-    const inner = output[48] as number;
-    if (inner & ~(INNER_MORE | INNER_COMMAND)) return this.fail(`CURVE MESSAGE flags must be 0-3, got ${inner}`);
-    if (inner === (INNER_MORE | INNER_COMMAND)) return this.fail("A CURVE command must not have the MORE flag");
     const size = body.length - MESSAGE_OVERHEAD;
     if (this.maxMessageSize >= 0 && size > this.maxMessageSize) {
       return this.fail(`Frame of ${size} octets exceeds maxMessageSize ${this.maxMessageSize}`);
     }
+    this.receiveNonce.set(body.subarray(8, 16));
+    const output = this.allocate(body.length);
+    // A plain view: @noble copies Buffer subclasses through the slow iterator path.
+    const input = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    if (!this.receiveBox.open(this.receiveNonce, input, output)) {
+      return this.fail("CURVE MESSAGE box did not open (wrong key or altered octets)");
+    }
+    last.hi = hi;
+    last.lo = lo;
+    const inner = output[BOX_HEAD] as number;
+    if (inner & ~(INNER_MORE | INNER_COMMAND)) return this.fail(`CURVE MESSAGE flags must be 0-3, got ${inner}`);
+    if (inner === (INNER_MORE | INNER_COMMAND)) return this.fail("A CURVE command must not have the MORE flag");
     this.flags = (inner & INNER_MORE ? FLAG_MORE : 0) | (inner & INNER_COMMAND ? FLAG_COMMAND : 0);
-    return Buffer.from(output.buffer, 49, size);
+    return Buffer.from(output.buffer, output.byteOffset + BOX_HEAD + 1, size);
   }
 
   private sealBytes(out: OutBuffer, inner: number, data: Uint8Array): void {
-    const size = data.byteLength + MESSAGE_OVERHEAD;
-    const body = out.reserveFrame(0, size);
-    body[32] = inner;
-    body.set(data, 33);
+    const body = out.reserveFrame(0, data.byteLength + MESSAGE_OVERHEAD);
+    body[BOX_HEAD] = inner;
+    body.set(data, BOX_HEAD + 1);
     const counter = this.sendCounter++;
-    const hi = Math.floor(counter / TWO_POW_32);
-    const lo = counter >>> 0;
-    this.sendView.setUint32(16, hi);
-    this.sendView.setUint32(20, lo);
-    xsalsa20poly1305(this.key, this.sendNonce).encrypt(body.subarray(32), body);
+    this.sendView.setUint32(0, Math.floor(counter / TWO_POW_32));
+    this.sendView.setUint32(4, counter >>> 0);
+    this.sendBox.seal(this.sendNonce, body);
     body.set(NAME, 0);
-    body.set(this.sendNonce.subarray(16), 8);
+    body.set(this.sendNonce, 8);
+  }
+
+  /** An 8-aligned region of `n` octets for one decrypted frame (it stays referenced by the frame). */
+  private allocate(n: number): Uint8Array {
+    if (n > SLAB_SIZE / 4) return new Uint8Array(new ArrayBuffer(n));
+    if (this.slabUsed + n > SLAB_SIZE) {
+      this.slab = new ArrayBuffer(SLAB_SIZE);
+      this.slabUsed = 0;
+    }
+    const region = new Uint8Array(this.slab, this.slabUsed, n);
+    this.slabUsed += (n + 7) & ~7;
+    return region;
   }
 
   private hasNonces(n: number): boolean {
@@ -158,8 +169,4 @@ export class CurveCodec {
     this.error = reason;
     return null;
   }
-}
-
-function writeAscii(target: Uint8Array, text: string): void {
-  for (let i = 0; i < text.length; i++) target[i] = text.charCodeAt(i);
 }
