@@ -169,14 +169,15 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
     this.assertOpen();
     const endpoint = parseEndpoint(address, "bind");
     let listener: TCPSocketListener<Connection>;
+    let bound = address; // accepted connections report the real endpoint, set below
     try {
-      listener = listenTcp(endpoint, () => this.adopt(new Connection(this, address, false)));
+      listener = listenTcp(endpoint, () => this.adopt(new Connection(this, bound, false)));
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const why = `${typeof code === "string" ? `${code}: ` : ""}${error instanceof Error ? error.message : String(error)}`;
       throw new ZmtpError(code === "EADDRINUSE" ? "EADDRINUSE" : "EINVAL", `Cannot bind ${address}: ${why}`);
     }
-    const bound = formatEndpoint(endpoint.host, listener.port);
+    bound = formatEndpoint(endpoint.host, listener.port);
     this.listeners.set(bound, listener);
     this.lastEndpoint = bound;
   }
