@@ -338,7 +338,9 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.flushNow();
     if (this.phase !== "ready") return false;
     if (!this.owner.connectionReady(this)) {
-      this.close("Refused by the socket");
+      // Never a peer: report a failed handshake, not the disconnect of a peer that never was.
+      this.handshaken = false;
+      this.fail("protocol", "Refused by the socket: the peer's routing id is already in use (or the socket is closing)");
       return false;
     }
     return this.phase === "ready";
