@@ -3,21 +3,13 @@ import { FifoQueue } from "../fifo-queue.ts";
 import { FLAG_COMMAND, FLAG_MORE, type FrameData } from "./frame.ts";
 import { FrameDecoder, type FrameSink } from "./frame-decoder.ts";
 import { OutBuffer } from "./frame-encoder.ts";
-import { checkGreetingPrefix, encodeGreeting, GREETING_PREFIX_SIZE, GREETING_SIZE, parseGreeting } from "./greeting.ts";
-import {
-  encodeError,
-  parseCommand,
-  parseErrorReason,
-  pongFor,
-  PROPERTY_IDENTITY,
-  PROPERTY_SOCKET_TYPE,
-  type Properties,
-} from "./commands.ts";
+import { encodeGreeting, GreetingReader } from "./greeting.ts";
+import { encodeError, parseCommand, parseErrorReason, pongFor, type Properties } from "./commands.ts";
 import type { CurveCodec } from "./curve-codec.ts";
 import { MESSAGE_OVERHEAD } from "./curve-codec.ts";
 import type { HandshakeFailure, HandshakeOutput, HandshakeStep, Mechanism } from "./mechanism.ts";
 import { newMechanism, type Security } from "./security.ts";
-import { canPair, sendsIdentity, type SocketType } from "./socket-type.ts";
+import { peerProperties, sendsIdentity, type SocketType } from "./socket-type.ts";
 
 /** What a {@link Connection} needs from the ZeroMQ socket that owns it. */
 export interface ConnectionOwner {
@@ -78,8 +70,7 @@ export class Connection implements FrameSink, HandshakeOutput {
   private sock: Socket<Connection> | null = null;
   private readonly decoder: FrameDecoder;
   private readonly out = new OutBuffer();
-  private greeting: Buffer | null = Buffer.alloc(GREETING_SIZE);
-  private greetingHave = 0;
+  private readonly greeting: GreetingReader;
   private parts: Buffer[] = [];
   private flushScheduled = false;
   private waitingForDrain = false;
@@ -102,6 +93,7 @@ export class Connection implements FrameSink, HandshakeOutput {
     const properties: [string, Uint8Array][] = [["Socket-Type", Buffer.from(owner.socketType)]];
     if (sendsIdentity(owner.socketType)) properties.push(["Identity", owner.ownIdentity]);
     this.mechanism = newMechanism(owner.security, properties as Properties, owner.maxMessageSize);
+    this.greeting = new GreetingReader(this.mechanism.name);
     const max = owner.maxMessageSize;
     const frameLimit = max < 0 || this.mechanism.name === "NULL" ? max : Math.max(max + MESSAGE_OVERHEAD, CURVE_HANDSHAKE_MAX);
     this.decoder = new FrameDecoder(this, frameLimit);
@@ -282,24 +274,15 @@ export class Connection implements FrameSink, HandshakeOutput {
   // ---- internals -------------------------------------------------------------------------
 
   private readGreeting(chunk: Buffer): void {
-    const greeting = this.greeting as Buffer;
-    const take = Math.min(GREETING_SIZE - this.greetingHave, chunk.length);
-    chunk.copy(greeting, this.greetingHave, 0, take);
-    this.greetingHave += take;
-    if (this.greetingHave >= GREETING_PREFIX_SIZE) {
-      const prefixError = checkGreetingPrefix(greeting);
-      if (prefixError !== null) return this.fail("protocol", `Bad greeting: ${prefixError}`);
-    }
-    if (this.greetingHave < GREETING_SIZE) return;
-    const result = parseGreeting(greeting, this.mechanism.name);
-    if (!result.ok) return this.fail("protocol", `Bad greeting: ${result.reason}`);
-    const roleError = this.mechanism.checkPeer(result.greeting);
+    const got = this.greeting.push(chunk);
+    if (got.kind === "more") return;
+    if (got.kind === "error") return this.fail("protocol", `Bad greeting: ${got.reason}`);
+    const roleError = this.mechanism.checkPeer(got.greeting);
     if (roleError !== null) return this.fail("protocol", `Bad greeting: ${roleError}`);
-    this.greeting = null;
-    this.peerVersion = `${result.greeting.major}.${result.greeting.minor}`;
+    this.peerVersion = `${got.greeting.major}.${got.greeting.minor}`;
     this.phase = "handshake";
     if (!this.afterStep(this.mechanism.start(this))) return;
-    if (take < chunk.length) this.decoder.push(chunk.subarray(take));
+    if (got.rest.length > 0) this.decoder.push(got.rest);
   }
 
   private onHandshakeFrame(flags: number, body: Buffer): boolean {
@@ -321,15 +304,10 @@ export class Connection implements FrameSink, HandshakeOutput {
       this.fail(step.failure, step.reason);
       return false;
     }
-    const { metadata } = step;
-    const peerType = metadata.get(PROPERTY_SOCKET_TYPE)?.toString("latin1");
-    if (peerType === undefined) return this.refuse("READY has no Socket-Type property");
-    if (!canPair(this.owner.socketType, peerType)) {
-      return this.refuse(`Invalid socket type: ${this.owner.socketType} does not accept ${peerType}`);
-    }
-    this.peerSocketType = peerType;
-    const identity = metadata.get(PROPERTY_IDENTITY);
-    this.peerIdentity = identity !== undefined && identity.length > 0 ? Buffer.from(identity) : EMPTY;
+    const peer = peerProperties(this.owner.socketType, step.metadata);
+    if (typeof peer === "string") return this.refuse(peer);
+    this.peerSocketType = peer.socketType;
+    this.peerIdentity = peer.identity;
     this.mechanism.accept(this);
     this.codec = this.mechanism.codec;
     this.phase = "ready";

@@ -7,33 +7,15 @@ import { FairQueue } from "./fair-queue.ts";
 import { FifoQueue } from "../fifo-queue.ts";
 import type { FrameData } from "./frame.ts";
 import { parseCurveKey, type CurveKey } from "./curve-keys.ts";
-import { securityFrom, type CurveOptions, type Security } from "./security.ts";
+import { dropCurvePeers, keyIs } from "./curve-peers.ts";
+import type { Security } from "./security.ts";
 import { SendLanes, type RouteResult } from "./send-lanes.ts";
-import { SocketEvents } from "./socket-events.ts";
+import { endEvent, SocketEvents } from "./socket-events.ts";
 import type { SocketType } from "./socket-type.ts";
 import { listenTcp } from "./tcp-transport.ts";
+import { resolveOptions, type SocketOptions } from "./socket-options.ts";
 
-/**
- * Options shared by all socket types; names and defaults follow zeromq.js v6. The CURVE
- * options (`curveServer`, `curvePublicKey`, `curveSecretKey`, `curveServerKey`, and our
- * `curveAllow`) are described in security.ts.
- */
-export interface SocketOptions extends CurveOptions {
-  /** Identity announced to ROUTER peers (1-255 octets, must not start with 0). */
-  routingId?: string | Uint8Array;
-  /** Messages queued per peer before `send` waits. 0 = no limit. Default 1000. */
-  sendHighWaterMark?: number;
-  /** Messages queued per peer before we stop reading from it. 0 = no limit. Default 1000. */
-  receiveHighWaterMark?: number;
-  /** Milliseconds before reconnecting a lost or failed `connect`; -1 = never. Default 100. */
-  reconnectInterval?: number;
-  /** Cap for the doubling reconnect delay; 0 = no doubling. Default 2000. */
-  reconnectMaxInterval?: number;
-  /** Largest accepted frame in octets (as libzmq, per frame); larger drops the peer. -1 = no limit. */
-  maxMessageSize?: number;
-  /** Milliseconds a new connection has to complete the ZMTP handshake; 0 = unlimited. Default 30000. */
-  handshakeInterval?: number;
-}
+export type { SocketOptions };
 
 /** One part of a message as accepted by `send`. */
 export type MessagePart = Uint8Array | string;
@@ -85,17 +67,15 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
   private isClosed = false;
 
   constructor(options: SocketOptions = {}) {
-    const id = options.routingId;
-    this.ownIdentity = id === undefined ? Buffer.alloc(0) : Buffer.from(typeof id === "string" ? Buffer.from(id) : id);
-    if (this.ownIdentity.length > 255) throw new ZmtpError("EINVAL", `routingId must be at most 255 octets, got ${this.ownIdentity.length}`);
-    if (this.ownIdentity[0] === 0) throw new ZmtpError("EINVAL", "routingId must not start with a zero octet (reserved)");
-    this.sendHighWaterMark = options.sendHighWaterMark ?? 1000;
-    this.receiveHighWaterMark = options.receiveHighWaterMark ?? 1000;
-    this.reconnectInterval = options.reconnectInterval ?? 100;
-    this.reconnectMaxInterval = options.reconnectMaxInterval ?? 2000;
-    this.maxMessageSize = options.maxMessageSize ?? -1;
-    this.handshakeTimeout = options.handshakeInterval ?? 30_000;
-    this.security = securityFrom(options);
+    const o = resolveOptions(options);
+    this.ownIdentity = o.ownIdentity;
+    this.sendHighWaterMark = o.sendHighWaterMark;
+    this.receiveHighWaterMark = o.receiveHighWaterMark;
+    this.reconnectInterval = o.reconnectInterval;
+    this.reconnectMaxInterval = o.reconnectMaxInterval;
+    this.maxMessageSize = o.maxMessageSize;
+    this.handshakeTimeout = o.handshakeTimeout;
+    this.security = o.security;
     this.inbound = new FairQueue(this.receiveHighWaterMark);
   }
 
@@ -116,8 +96,7 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
    * ```
    */
   disconnectPeer(publicKey: CurveKey): number {
-    const key = parseCurveKey(publicKey, "publicKey");
-    return this.dropConnections((peer) => sameKey(peer, key), "CURVE key disconnected by disconnectPeer");
+    return dropCurvePeers(this.connections, keyIs(parseCurveKey(publicKey, "publicKey")), "CURVE key disconnected by disconnectPeer");
   }
 
   /**
@@ -136,7 +115,8 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
     if (security.kind !== "CURVE server") {
       throw new ZmtpError("EINVAL", `recheckCurveAllow needs a CURVE server socket, this one is ${security.kind}`);
     }
-    return this.dropConnections((peer) => !allowedSafely(security.config.allows, peer), "CURVE client key no longer allowed");
+    const { allows } = security.config;
+    return dropCurvePeers(this.connections, (key) => !allows(key), "CURVE client key no longer allowed");
   }
 
   /** Whether `close()` was called. */
@@ -357,13 +337,8 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
       this.peers.splice(index, 1);
       this.peerDetached(conn);
     }
-    if (conn.handshaken) {
-      this.events.emit({ type: "disconnect", address: conn.endpoint, reason });
-    } else if (conn.failure !== null) {
-      const auth = conn.failure === "auth";
-      const error = new ZmtpError(auth ? "EACCES" : "EPROTO", reason);
-      this.events.emit({ type: auth ? "handshake:error:auth" : "handshake:error:protocol", address: conn.endpoint, error });
-    }
+    const event = endEvent(conn, reason);
+    if (event !== null) this.events.emit(event);
     this.inbound.departed(conn);
     if (!this.isClosed) {
       this.dialerOf(conn)?.lost(conn);
@@ -377,18 +352,6 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
     this.connections.add(conn);
     if (this.isClosed) conn.close("Socket closed");
     return conn;
-  }
-
-  /** Closes the handshaken connections whose peer key matches; returns how many. */
-  private dropConnections(match: (peerKey: Uint8Array) => boolean, reason: string): number {
-    let dropped = 0;
-    for (const conn of [...this.connections]) {
-      const key = conn.peerPublicKey;
-      if (key === null || !match(key)) continue;
-      conn.close(reason);
-      dropped++;
-    }
-    return dropped;
   }
 
   private dialerOf(conn: Connection): Dialer | undefined {
@@ -438,18 +401,6 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
       if (message !== null) return message;
     }
     return null;
-  }
-}
-
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function allowedSafely(allows: (key: Uint8Array) => boolean, key: Uint8Array): boolean {
-  try {
-    return allows(key);
-  } catch {
-    return false;
   }
 }
 

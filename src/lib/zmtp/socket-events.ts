@@ -1,4 +1,4 @@
-import type { ZmtpError } from "./errors.ts";
+import { ZmtpError } from "./errors.ts";
 
 /**
  * What a socket reports about its connections, named as zeromq.js v6's `socket.events`:
@@ -65,4 +65,28 @@ export class SocketEvents {
       }
     }
   }
+}
+
+/** What {@link endEvent} needs to know about a connection that ended. */
+export interface EndedConnection {
+  readonly endpoint: string;
+  readonly handshaken: boolean;
+  readonly failure: "protocol" | "auth" | null;
+}
+
+/**
+ * The event reporting a connection's end: `disconnect` for a peer that was handshaken, a
+ * `handshake:error:*` for a diagnosed failure before that, none for a plain failed connect.
+ *
+ * @example
+ * ```ts
+ * const event = endEvent(conn, "Peer closed the connection");
+ * if (event !== null) socket.events.emit(event);
+ * ```
+ */
+export function endEvent(conn: EndedConnection, reason: string): SocketEvent | null {
+  if (conn.handshaken) return { type: "disconnect", address: conn.endpoint, reason };
+  if (conn.failure === "auth") return { type: "handshake:error:auth", address: conn.endpoint, error: new ZmtpError("EACCES", reason) };
+  if (conn.failure === "protocol") return { type: "handshake:error:protocol", address: conn.endpoint, error: new ZmtpError("EPROTO", reason) };
+  return null;
 }
