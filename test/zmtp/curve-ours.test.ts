@@ -195,6 +195,39 @@ describe("on the wire", () => {
     expect(pong.body.equals(encodeCommand("PONG", Buffer.from("ctx")))).toBe(true);
   });
 
+  test("a burst sealed by the seal worker, with a PING answered in the middle, keeps nonces strictly increasing", async () => {
+    const { server, router, port } = await curveRouter();
+    const conn = await rawConnection(port);
+    const { codec } = await conn.handshake(new RawCurveClient(rawKeys(server.publicKey, curveKeyPair())), "DEALER");
+    await waitFor(() => router.peerCount === 1, "the raw client to be a peer");
+    const id = router.routingIds[0] as Buffer;
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 1500; i++) sends.push(router.send([id, `m${i}`, Buffer.alloc(i % 7 === 0 ? 3000 : 10, i)]));
+    const out = new OutBuffer();
+    codec.sealCommand(out, encodePing(10, Buffer.from("mid")));
+    const chunks: Buffer[] = [];
+    out.flushTo({ write: (d) => (chunks.push(Buffer.from(d)), d.byteLength) });
+    conn.peer.write(Buffer.concat(chunks));
+    for (let i = 1500; i < 3000; i++) sends.push(router.send([id, `m${i}`, Buffer.alloc(10, i)]));
+    await within(Promise.all(sends), "the sends to be queued", 20_000);
+    // conn.message() opens each MESSAGE with the client's codec, which refuses any nonce out of order.
+    const seen: string[] = [];
+    let pongs = 0;
+    while (seen.length < 3000) {
+      const first = await conn.message(codec);
+      if (first.flags === 0x04) {
+        expect(first.body.equals(encodeCommand("PONG", Buffer.from("mid")))).toBe(true);
+        pongs++;
+        continue;
+      }
+      const second = await conn.message(codec);
+      expect(second.body.length).toBe(seen.length % 7 === 0 && seen.length < 1500 ? 3000 : 10);
+      seen.push(first.body.toString());
+    }
+    expect(seen).toEqual(Array.from({ length: 3000 }, (_, i) => `m${i}`));
+    expect(pongs).toBe(1);
+  }, 30_000);
+
   test("an INITIATE replayed on another connection is refused (each cookie opens once)", async () => {
     const { server, router, port } = await curveRouter();
     const failures: string[] = [];

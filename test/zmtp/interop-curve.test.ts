@@ -107,6 +107,41 @@ describe("CURVE: our clients, libzmq servers", () => {
   });
 });
 
+describe("CURVE bursts (batches sealed by our seal worker)", () => {
+  test("5,000 messages from our Dealer to a libzmq Router, and 5,000 back, in order", async () => {
+    const server = curveKeyPair();
+    // mandatory: a libzmq Router drops messages to a peer at its high-water mark otherwise.
+    const router = await libzmq("Router", { curveServer: true, curveSecretKey: server.secretKey, mandatory: true });
+    const endpoint = await fx.zmq.bind(router);
+    const dealer = track(new Dealer({ ...clientOptions(server.publicKey), routingId: "burst" }));
+    dealer.connect(endpoint);
+    const received = fx.zmq.receiveSeq(router, 5000);
+    for (let i = 0; i < 5000; i++) await dealer.send(["x", `m${i}`]);
+    const { texts: got, first } = await received;
+    expect(texts(first)).toEqual(["burst", "x", "m0"]);
+    expect(got).toEqual(Array.from({ length: 5000 }, (_, i) => `m${i}`));
+
+    await fx.zmq.sendSeq(router, 5000, ["burst"]);
+    for (let i = 0; i < 5000; i++) expect(texts(await within(dealer.receive(), `message ${i}`))).toEqual([`m${i}`]);
+  }, 30_000);
+
+  test("5,000 messages from a libzmq Dealer to our Router, echoed back in a burst", async () => {
+    const server = curveKeyPair();
+    const router = track(new Router(serverOptions(server)));
+    await router.bind("tcp://127.0.0.1:0");
+    const dealer = await libzmq("Dealer", libzmqClient(server.publicKey, curveKeyPair(), { routingId: "lz" }));
+    await fx.zmq.connect(dealer, router.lastEndpoint as string);
+    const echoed = fx.zmq.receiveSeq(dealer, 5000);
+    await fx.zmq.sendSeq(dealer, 5000);
+    for (let i = 0; i < 5000; i++) {
+      const [id, body] = await within(router.receive(), `message ${i}`);
+      expect(String(body)).toBe(`m${i}`);
+      void router.send([id as Buffer, body as Buffer]);
+    }
+    expect((await echoed).texts).toEqual(Array.from({ length: 5000 }, (_, i) => `m${i}`));
+  }, 30_000);
+});
+
 describe("CURVE refusals: nothing passes, while a good peer at the same time gets its answer", () => {
   test("a libzmq client with the wrong server key", async () => {
     const server = curveKeyPair();

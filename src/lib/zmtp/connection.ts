@@ -7,6 +7,7 @@ import { encodeGreeting, GreetingReader } from "./greeting.ts";
 import { encodeError, parseCommand, parseErrorReason, pongFor, type Properties } from "./commands.ts";
 import type { CurveCodec } from "./curve-codec.ts";
 import { MESSAGE_OVERHEAD } from "./curve-codec.ts";
+import { SealQueue } from "./curve-sealer.ts";
 import type { HandshakeFailure, HandshakeOutput, HandshakeStep, Mechanism } from "./mechanism.ts";
 import { newMechanism, type Security } from "./security.ts";
 import { peerProperties, sendsIdentity, type SocketType } from "./socket-type.ts";
@@ -79,6 +80,8 @@ export class Connection implements FrameSink, HandshakeOutput {
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly mechanism: Mechanism;
   private codec: CurveCodec | null = null;
+  /** Outgoing frames under CURVE, before they are sealed into {@link out}. */
+  private sealQueue: SealQueue | null = null;
 
   /**
    * @param owner the ZeroMQ socket this connection belongs to
@@ -106,7 +109,7 @@ export class Connection implements FrameSink, HandshakeOutput {
 
   /** Messages queued and not yet completely written to the kernel. */
   get queuedMessages(): number {
-    return this.out.messages;
+    return this.out.messages + (this.sealQueue?.messages ?? 0);
   }
 
   /** Whether reading is paused because the owner's receive queue for this peer is full. */
@@ -116,7 +119,7 @@ export class Connection implements FrameSink, HandshakeOutput {
 
   /** Whether another message may be queued under the given high-water mark (0 = no limit). */
   canAccept(highWaterMark: number): boolean {
-    return this.phase === "ready" && (highWaterMark <= 0 || this.out.messages < highWaterMark);
+    return this.phase === "ready" && (highWaterMark <= 0 || this.queuedMessages < highWaterMark);
   }
 
   /** Binds the TCP socket once connected and sends our greeting. */
@@ -141,12 +144,13 @@ export class Connection implements FrameSink, HandshakeOutput {
 
   /** Queues a message (frames from index `from`) and schedules a write. */
   send(frames: readonly FrameData[], from = 0): void {
-    const codec = this.codec;
-    if (codec === null) {
+    const queue = this.sealQueue;
+    if (queue === null) {
       this.out.appendMessage(frames, from);
-    } else if (!codec.sealMessage(this.out, frames, from)) {
-      this.close("CURVE nonces exhausted; reconnecting");
-      return;
+    } else {
+      queue.add(frames, from);
+      // A full batch goes to the seal worker now, so it encrypts while this thread goes on.
+      if (queue.full && !this.waitingForDrain) queue.drain(this.out, this.flushNow, (reason) => this.close(reason));
     }
     this.scheduleFlush();
   }
@@ -310,6 +314,7 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.peerIdentity = peer.identity;
     this.mechanism.accept(this);
     this.codec = this.mechanism.codec;
+    if (this.codec !== null) this.sealQueue = new SealQueue(this.codec);
     this.phase = "ready";
     this.handshaken = true;
     this.clearHandshakeTimer();
@@ -356,11 +361,10 @@ export class Connection implements FrameSink, HandshakeOutput {
     }
   }
 
-  /** Sends a command after the handshake (encrypted under CURVE). */
+  /** Sends a command after the handshake (encrypted under CURVE, in turn with the messages). */
   private sendReadyCommand(body: Uint8Array): void {
-    const codec = this.codec;
-    if (codec === null) this.out.appendCommand(body);
-    else if (!codec.sealCommand(this.out, body)) return this.close("CURVE nonces exhausted; reconnecting");
+    if (this.sealQueue === null) this.out.appendCommand(body);
+    else this.sealQueue.addCommand(body);
     this.scheduleFlush();
   }
 
@@ -374,6 +378,8 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.flushScheduled = false;
     const sock = this.sock;
     if (sock === null || this.phase === "closed" || this.waitingForDrain) return;
+    this.sealQueue?.drain(this.out, this.flushNow, (reason) => this.close(reason));
+    if ((this.phase as ConnectionPhase) === "closed") return;
     const hadMessages = this.out.messages > 0;
     const result = this.out.flushTo(sock);
     if (result === "partial") {
@@ -396,6 +402,7 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.closeReason = reason;
     this.clearHandshakeTimer();
     this.decoder.stop();
+    this.sealQueue?.close();
     this.out.clear();
     this.parts = [];
     this.owner.connectionClosed(this, reason);

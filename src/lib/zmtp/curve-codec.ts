@@ -49,7 +49,6 @@ export class CurveCodec {
   private readonly sendBox: PrefixedBox;
   private readonly receiveBox: PrefixedBox;
   private readonly sendNonce = new Uint8Array(8);
-  private readonly sendView = new DataView(this.sendNonce.buffer);
   private readonly receiveNonce = new Uint8Array(8);
   private sendCounter: number;
   private slab = new ArrayBuffer(SLAB_SIZE);
@@ -63,13 +62,13 @@ export class CurveCodec {
    * @param maxMessageSize largest accepted frame body after decryption; -1 for no limit
    */
   constructor(
-    key: Uint8Array,
-    role: "client" | "server",
+    private readonly key: Uint8Array,
+    private readonly role: "client" | "server",
     firstNonce: number,
     private readonly peerNonce: ShortNonce,
     private readonly maxMessageSize: number,
   ) {
-    this.sendBox = new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGEC" : "CurveZMQMESSAGES");
+    this.sendBox = sendBox(key, role);
     this.receiveBox = new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC");
     this.sendCounter = firstNonce;
   }
@@ -137,16 +136,25 @@ export class CurveCodec {
     return Buffer.from(output.buffer, output.byteOffset + BOX_HEAD + 1, size);
   }
 
+  /**
+   * Takes `n` consecutive nonces for frames sealed elsewhere (a worker thread); returns the
+   * first, or -1 (taking none) once nonces would pass 2^53.
+   */
+  reserveNonces(n: number): number {
+    if (!this.hasNonces(n)) return -1;
+    const first = this.sendCounter;
+    this.sendCounter += n;
+    return first;
+  }
+
+  /** What a worker needs to seal this connection's frames: the key and our role. */
+  get sealing(): { readonly key: Uint8Array; readonly role: "client" | "server" } {
+    return { key: this.key, role: this.role };
+  }
+
   private sealBytes(out: OutBuffer, inner: number, data: Uint8Array): void {
     const body = out.reserveFrame(0, data.byteLength + MESSAGE_OVERHEAD);
-    body[BOX_HEAD] = inner;
-    body.set(data, BOX_HEAD + 1);
-    const counter = this.sendCounter++;
-    this.sendView.setUint32(0, Math.floor(counter / TWO_POW_32));
-    this.sendView.setUint32(4, counter >>> 0);
-    this.sendBox.seal(this.sendNonce, body);
-    body.set(NAME, 0);
-    body.set(this.sendNonce, 8);
+    sealInto(body, this.sendBox, this.sendNonce, this.sendCounter++, inner, data);
   }
 
   /** An 8-aligned region of `n` octets for one decrypted frame (it stays referenced by the frame). */
@@ -169,4 +177,36 @@ export class CurveCodec {
     this.error = reason;
     return null;
   }
+}
+
+/**
+ * The box our side seals MESSAGEs with.
+ *
+ * @example
+ * ```ts
+ * const box = sendBox(key, "client"); // nonce prefix "CurveZMQMESSAGEC"
+ * ```
+ */
+export function sendBox(key: Uint8Array, role: "client" | "server"): PrefixedBox {
+  return new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGEC" : "CurveZMQMESSAGES");
+}
+
+/**
+ * Writes one MESSAGE command into `body` (exactly `data.length + MESSAGE_OVERHEAD` octets):
+ * name, short nonce `counter`, then the box of `inner` flags + `data`. `nonce` is scratch.
+ *
+ * @example
+ * ```ts
+ * sealInto(out.reserveFrame(0, data.length + MESSAGE_OVERHEAD), box, scratch8, 3, 0, data);
+ * ```
+ */
+export function sealInto(body: Uint8Array, box: PrefixedBox, nonce: Uint8Array, counter: number, inner: number, data: Uint8Array): void {
+  body[BOX_HEAD] = inner;
+  body.set(data, BOX_HEAD + 1);
+  const view = new DataView(nonce.buffer, nonce.byteOffset, 8);
+  view.setUint32(0, Math.floor(counter / TWO_POW_32));
+  view.setUint32(4, counter >>> 0);
+  box.seal(nonce, body);
+  body.set(NAME, 0);
+  body.set(nonce, 8);
 }
