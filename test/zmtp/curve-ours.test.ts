@@ -228,6 +228,30 @@ describe("on the wire", () => {
     expect(pongs).toBe(1);
   }, 30_000);
 
+  for (const [fault, make] of [
+    ["an altered box", (m: Buffer) => Buffer.from(m.map((b, i) => (i === m.length - 1 ? b ^ 1 : b)))],
+    ["a replayed nonce", (_m: Buffer, previous: Buffer) => previous],
+  ] as const) {
+    test(`a bulk of 400 messages with ${fault} at 250: the 250 before it are delivered, nothing after`, async () => {
+      const { server, router, port } = await curveRouter();
+      const drops: string[] = [];
+      router.events.on("disconnect", (e) => drops.push(e.reason));
+      const conn = await rawConnection(port);
+      const { codec } = await conn.handshake(new RawCurveClient(rawKeys(server.publicKey, curveKeyPair())), "DEALER");
+      const sealed = Array.from({ length: 400 }, (_, i) => RawCurveConnection.sealed(codec, [`m${i}`, Buffer.alloc(200, i)]));
+      sealed[250] = make(sealed[250] as Buffer, sealed[249] as Buffer);
+      const bulk = Buffer.concat(sealed);
+      expect(bulk.length).toBeGreaterThan(64 * 1024); // one write, read in bulk chunks: opened by the worker
+      conn.peer.write(bulk);
+      await within(conn.peer.closed, "the connection to be dropped");
+      const got: string[] = [];
+      while (router.receiveQueueLength > 0) got.push(String((await router.receive())[1]));
+      expect(got).toEqual(Array.from({ length: 250 }, (_, i) => `m${i}`));
+      expect(drops).toHaveLength(1);
+      expect(drops[0]).toMatch(/box did not open|replayed or reordered/);
+    });
+  }
+
   test("an INITIATE replayed on another connection is refused (each cookie opens once)", async () => {
     const { server, router, port } = await curveRouter();
     const failures: string[] = [];

@@ -7,7 +7,7 @@ import { xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
 import { boxKey, newKeyPair, nonceOf } from "../../src/lib/zmtp/curve-box.ts";
 import { CurveCodec, MESSAGE_OVERHEAD } from "../../src/lib/zmtp/curve-codec.ts";
 import { CookieJar, COOKIE_SIZE } from "../../src/lib/zmtp/curve-cookie.ts";
-import { sealBatch } from "../../src/lib/zmtp/curve-seal-batch.ts";
+import { openBatch, regionOffsets, sealBatch } from "../../src/lib/zmtp/curve-batches.ts";
 import { BOX_HEAD, PrefixedBox } from "../../src/lib/zmtp/curve-message-box.ts";
 import { FrameDecoder } from "../../src/lib/zmtp/frame-decoder.ts";
 import { OutBuffer } from "../../src/lib/zmtp/frame-encoder.ts";

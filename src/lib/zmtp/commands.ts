@@ -132,3 +132,25 @@ export function encodePing(ttlDeciseconds: number, context: Uint8Array): Buffer 
   data.set(context, PING_TTL_SIZE);
   return encodeCommand("PING", data);
 }
+
+/** What a command received after the handshake asks for: nothing, a reply, or dropping the peer. */
+export type ReadyCommandAction = { readonly kind: "ignore" } | { readonly kind: "reply"; readonly body: Buffer } | { readonly kind: "fail"; readonly reason: string };
+
+/**
+ * Handles a command after the handshake: PING is answered with PONG, ERROR and malformed
+ * commands drop the peer; PONG and commands meant for other socket types (SUBSCRIBE...) are
+ * ignored, as libzmq does.
+ *
+ * @example
+ * ```ts
+ * readyCommand(encodePing(10, ctx)); // { kind: "reply", body: <PONG ctx> }
+ * ```
+ */
+export function readyCommand(body: Buffer): ReadyCommandAction {
+  const command = parseCommand(body);
+  if (command === null) return { kind: "fail", reason: "Protocol error: malformed command" };
+  if (command.name === "ERROR") return { kind: "fail", reason: `Peer sent ERROR: ${parseErrorReason(command.data)}` };
+  if (command.name !== "PING") return { kind: "ignore" };
+  const pong = pongFor(command.data);
+  return pong === null ? { kind: "fail", reason: "Protocol error: PING without TTL" } : { kind: "reply", body: pong };
+}

@@ -4,9 +4,10 @@ import { FLAG_COMMAND, FLAG_MORE, type FrameData } from "./frame.ts";
 import { FrameDecoder, type FrameSink } from "./frame-decoder.ts";
 import { OutBuffer } from "./frame-encoder.ts";
 import { encodeGreeting, GreetingReader } from "./greeting.ts";
-import { encodeError, parseCommand, parseErrorReason, pongFor, type Properties } from "./commands.ts";
+import { encodeError, readyCommand, type Properties } from "./commands.ts";
 import type { CurveCodec } from "./curve-codec.ts";
 import { MESSAGE_OVERHEAD } from "./curve-codec.ts";
+import { OpenQueue } from "./curve-opener.ts";
 import { SealQueue } from "./curve-sealer.ts";
 import type { HandshakeFailure, HandshakeOutput, HandshakeStep, Mechanism } from "./mechanism.ts";
 import { newMechanism, type Security } from "./security.ts";
@@ -39,6 +40,8 @@ export type ConnectionPhase = "connecting" | "greeting" | "handshake" | "ready" 
 const EMPTY = Buffer.alloc(0);
 /** Largest CURVE handshake command we accept even under a small maxMessageSize (INITIATE with metadata). */
 const CURVE_HANDSHAKE_MAX = 1024;
+/** Received chunks this large are opened in bulk (by the crypto worker when there are many frames). */
+const BULK_CHUNK = 16 * 1024;
 
 /**
  * One ZMTP 3.1 connection over one TCP socket: greeting, security handshake (NULL or CURVE,
@@ -82,6 +85,10 @@ export class Connection implements FrameSink, HandshakeOutput {
   private codec: CurveCodec | null = null;
   /** Outgoing frames under CURVE, before they are sealed into {@link out}. */
   private sealQueue: SealQueue | null = null;
+  /** Incoming frames under CURVE that arrived in bulk, before they are opened and delivered. */
+  private opener: OpenQueue | null = null;
+  /** Whether the chunk being decoded is a bulk one. */
+  private bulk = false;
 
   /**
    * @param owner the ZeroMQ socket this connection belongs to
@@ -165,7 +172,10 @@ export class Connection implements FrameSink, HandshakeOutput {
     if (this.phase === "greeting") {
       this.readGreeting(chunk);
     } else if (this.phase === "handshake" || this.phase === "ready") {
+      this.bulk = chunk.length >= BULK_CHUNK;
       this.decoder.push(chunk);
+      this.bulk = false;
+      this.opener?.flush();
     }
   }
 
@@ -222,6 +232,7 @@ export class Connection implements FrameSink, HandshakeOutput {
     if (!this.readingPaused || this.phase === "closed") return;
     this.readingPaused = false;
     this.decoder.resume();
+    this.opener?.flush();
     if (!this.readingPaused) this.sock?.resume();
   }
 
@@ -247,24 +258,18 @@ export class Connection implements FrameSink, HandshakeOutput {
   /** @internal Decoder callback: one complete frame. */
   frame(flags: number, body: Buffer): boolean {
     if (this.phase === "ready") {
-      const codec = this.codec;
-      if (codec !== null) {
-        const opened = codec.open(flags, body);
-        if (opened === null) {
-          this.fail("protocol", `Protocol error: ${codec.error}`);
+      const opener = this.opener;
+      if (opener !== null) {
+        const taken = opener.intake(flags, body, this.bulk);
+        if (taken === "queued") return !opener.refusing;
+        if ("refused" in taken) {
+          this.fail("protocol", taken.refused);
           return false;
         }
-        flags = codec.flags;
-        body = opened;
+        flags = (this.codec as CurveCodec).flags;
+        body = taken;
       }
-      if (flags & FLAG_COMMAND) return this.onCommand(body);
-      this.parts.push(body);
-      if (flags & FLAG_MORE) return true;
-      const message = this.parts;
-      this.parts = [];
-      if (this.owner.connectionMessage(this, message)) return this.phase === "ready";
-      this.pauseReading();
-      return false;
+      return this.deliverFrame(flags, body);
     }
     if (this.phase === "handshake") return this.onHandshakeFrame(flags, body);
     return false;
@@ -314,7 +319,14 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.peerIdentity = peer.identity;
     this.mechanism.accept(this);
     this.codec = this.mechanism.codec;
-    if (this.codec !== null) this.sealQueue = new SealQueue(this.codec);
+    if (this.codec !== null) {
+      this.sealQueue = new SealQueue(this.codec);
+      this.opener = new OpenQueue(this.codec, {
+        // Frames opened in bulk are all delivered; a full inbox pauses reading after them.
+        deliver: (flags, body) => (this.deliverFrame(flags, body), this.phase !== "closed"),
+        refuse: (reason) => this.fail("protocol", reason),
+      });
+    }
     this.phase = "ready";
     this.handshaken = true;
     this.clearHandshakeTimer();
@@ -337,28 +349,22 @@ export class Connection implements FrameSink, HandshakeOutput {
   }
 
   private onCommand(body: Buffer): boolean {
-    const command = parseCommand(body);
-    if (command === null) {
-      this.fail("protocol", "Protocol error: malformed command");
-      return false;
-    }
-    switch (command.name) {
-      case "PING": {
-        const pong = pongFor(command.data);
-        if (pong === null) {
-          this.fail("protocol", "Protocol error: PING without TTL");
-          return false;
-        }
-        this.sendReadyCommand(pong);
-        return this.phase === "ready";
-      }
-      case "ERROR":
-        this.fail("protocol", `Peer sent ERROR: ${parseErrorReason(command.data)}`);
-        return false;
-      default:
-        // PONG and commands meant for other socket types (SUBSCRIBE...) are ignored, as libzmq does.
-        return true;
-    }
+    const action = readyCommand(body);
+    if (action.kind === "fail") this.fail("protocol", action.reason);
+    else if (action.kind === "reply") this.sendReadyCommand(action.body);
+    return this.phase === "ready";
+  }
+
+  /** A frame in the ready phase (decrypted under CURVE): a command, or a part of a message. */
+  private deliverFrame(flags: number, body: Buffer): boolean {
+    if (flags & FLAG_COMMAND) return this.onCommand(body);
+    this.parts.push(body);
+    if (flags & FLAG_MORE) return true;
+    const message = this.parts;
+    this.parts = [];
+    if (this.owner.connectionMessage(this, message)) return this.phase === "ready";
+    this.pauseReading();
+    return false;
   }
 
   /** Sends a command after the handshake (encrypted under CURVE, in turn with the messages). */
@@ -403,6 +409,7 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.clearHandshakeTimer();
     this.decoder.stop();
     this.sealQueue?.close();
+    this.opener?.close();
     this.out.clear();
     this.parts = [];
     this.owner.connectionClosed(this, reason);

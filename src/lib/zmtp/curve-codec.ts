@@ -69,7 +69,7 @@ export class CurveCodec {
     private readonly maxMessageSize: number,
   ) {
     this.sendBox = sendBox(key, role);
-    this.receiveBox = new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC");
+    this.receiveBox = receiveBox(key, role);
     this.sendCounter = firstNonce;
   }
 
@@ -103,23 +103,36 @@ export class CurveCodec {
    * a nonce, does not decrypt, or carries unknown flags.
    */
   open(frameFlags: number, body: Buffer): Buffer | null {
-    if (frameFlags & FLAG_MORE) return this.fail("CURVE MESSAGE frames must not have the MORE flag (it travels inside the box)");
-    if (body.length < MESSAGE_OVERHEAD) {
-      return this.fail(`CURVE MESSAGE must be at least ${MESSAGE_OVERHEAD} octets, got ${body.length}`);
-    }
+    const refused = this.check(frameFlags, body);
+    return refused === null ? this.decrypt(body) : this.fail(refused);
+  }
+
+  /**
+   * The checks of {@link open} that need no decryption: MESSAGE name, lengths, the nonce
+   * (which it takes as the peer's latest: a box that then fails to open drops the connection).
+   * Returns why the frame is refused, or null.
+   */
+  check(frameFlags: number, body: Buffer): string | null {
+    if (frameFlags & FLAG_MORE) return "CURVE MESSAGE frames must not have the MORE flag (it travels inside the box)";
+    if (body.length < MESSAGE_OVERHEAD) return `CURVE MESSAGE must be at least ${MESSAGE_OVERHEAD} octets, got ${body.length}`;
     for (let i = 0; i < 8; i++) {
-      if (body[i] !== NAME[i]) return this.fail(`Expected a CURVE MESSAGE command, got ${commandName(body)}`);
+      if (body[i] !== NAME[i]) return `Expected a CURVE MESSAGE command, got ${commandName(body)}`;
     }
     const hi = body.readUInt32BE(8);
     const lo = body.readUInt32BE(12);
     const last = this.peerNonce;
     if (hi < last.hi || (hi === last.hi && lo <= last.lo)) {
-      return this.fail(`CURVE MESSAGE nonce must exceed ${last.hi * TWO_POW_32 + last.lo}, got ${hi * TWO_POW_32 + lo} (replayed or reordered)`);
+      return `CURVE MESSAGE nonce must exceed ${last.hi * TWO_POW_32 + last.lo}, got ${hi * TWO_POW_32 + lo} (replayed or reordered)`;
     }
     const size = body.length - MESSAGE_OVERHEAD;
-    if (this.maxMessageSize >= 0 && size > this.maxMessageSize) {
-      return this.fail(`Frame of ${size} octets exceeds maxMessageSize ${this.maxMessageSize}`);
-    }
+    if (this.maxMessageSize >= 0 && size > this.maxMessageSize) return `Frame of ${size} octets exceeds maxMessageSize ${this.maxMessageSize}`;
+    last.hi = hi;
+    last.lo = lo;
+    return null;
+  }
+
+  /** Decrypts a frame that passed {@link check}; as {@link open}. */
+  decrypt(body: Buffer): Buffer | null {
     this.receiveNonce.set(body.subarray(8, 16));
     const output = this.allocate(body.length);
     // A plain view: @noble copies Buffer subclasses through the slow iterator path.
@@ -127,13 +140,19 @@ export class CurveCodec {
     if (!this.receiveBox.open(this.receiveNonce, input, output)) {
       return this.fail("CURVE MESSAGE box did not open (wrong key or altered octets)");
     }
-    last.hi = hi;
-    last.lo = lo;
-    const inner = output[BOX_HEAD] as number;
+    return this.opened(output);
+  }
+
+  /**
+   * A decrypted frame: `region` = `[32 octets][inner flags][body]` (as a box opens). Returns
+   * the body (sets {@link flags}), or null (sets {@link error}) for unknown inner flags.
+   */
+  opened(region: Uint8Array): Buffer | null {
+    const inner = region[BOX_HEAD] as number;
     if (inner & ~(INNER_MORE | INNER_COMMAND)) return this.fail(`CURVE MESSAGE flags must be 0-3, got ${inner}`);
     if (inner === (INNER_MORE | INNER_COMMAND)) return this.fail("A CURVE command must not have the MORE flag");
     this.flags = (inner & INNER_MORE ? FLAG_MORE : 0) | (inner & INNER_COMMAND ? FLAG_COMMAND : 0);
-    return Buffer.from(output.buffer, output.byteOffset + BOX_HEAD + 1, size);
+    return Buffer.from(region.buffer, region.byteOffset + BOX_HEAD + 1, region.length - BOX_HEAD - 1);
   }
 
   /**
@@ -147,7 +166,7 @@ export class CurveCodec {
     return first;
   }
 
-  /** What a worker needs to seal this connection's frames: the key and our role. */
+  /** What a worker needs to seal or open this connection's frames: the key and our role. */
   get sealing(): { readonly key: Uint8Array; readonly role: "client" | "server" } {
     return { key: this.key, role: this.role };
   }
@@ -189,6 +208,18 @@ export class CurveCodec {
  */
 export function sendBox(key: Uint8Array, role: "client" | "server"): PrefixedBox {
   return new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGEC" : "CurveZMQMESSAGES");
+}
+
+/**
+ * The box our side opens the peer's MESSAGEs with.
+ *
+ * @example
+ * ```ts
+ * const box = receiveBox(key, "client"); // nonce prefix "CurveZMQMESSAGES"
+ * ```
+ */
+export function receiveBox(key: Uint8Array, role: "client" | "server"): PrefixedBox {
+  return new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC");
 }
 
 /**

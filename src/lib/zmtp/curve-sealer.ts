@@ -2,16 +2,17 @@
  * Outgoing CURVE frames of one connection, between `send` and the write buffer.
  *
  * Sends are copied here and sealed when the connection flushes: a few frames right there on
- * the socket's thread (one round trip costs no thread hop); a burst goes to a worker thread
- * shared by the process in batches of 64 frames or 256 KiB as soon as a batch is full, so
+ * the socket's thread (one round trip costs no thread hop); a burst goes to the crypto worker
+ * (curve-worker-client.ts) in batches of 64 frames or 256 KiB as soon as a batch is full, so
  * encryption runs beside the socket's own work (receiving, decrypting) as it does on libzmq's
  * I/O thread. Nonces are given out in send order and batches come
- * back in order, so the wire sees them strictly increasing. If the worker cannot be started or
- * fails, batches are sealed here instead.
+ * back in order, so the wire sees them strictly increasing. If the worker cannot be had,
+ * batches are sealed here instead.
  */
 import { sendBox, type CurveCodec } from "./curve-codec.ts";
 import type { PrefixedBox } from "./curve-message-box.ts";
-import { sealBatch, type SealBatch } from "./curve-seal-batch.ts";
+import { sealBatch, type SealBatch } from "./curve-batches.ts";
+import { CryptoWorker } from "./curve-worker-client.ts";
 import type { OutBuffer } from "./frame-encoder.ts";
 import type { FrameData } from "./frame.ts";
 
@@ -19,53 +20,6 @@ const OFFLOAD_FRAMES = 64;
 const OFFLOAD_BYTES = 256 * 1024;
 const INNER_MORE = 0x01;
 const INNER_COMMAND = 0x02;
-
-type Reply = (wire: Uint8Array | null) => void;
-
-/** The process-wide seal worker; `null` once it could not be started or has failed. */
-class SealWorker {
-  private static instance: SealWorker | null | undefined;
-  private readonly replies = new Map<number, Reply>();
-  private nextId = 0;
-
-  private constructor(private readonly worker: Worker) {
-    worker.onmessage = (event: MessageEvent<{ id: number; wire: Uint8Array }>) => {
-      const reply = this.replies.get(event.data.id);
-      this.replies.delete(event.data.id);
-      reply?.(event.data.wire);
-    };
-    worker.onerror = () => this.broken();
-    worker.addEventListener("messageerror", () => this.broken());
-  }
-
-  static get(): SealWorker | null {
-    if (SealWorker.instance === undefined) {
-      try {
-        const worker = new Worker(new URL("./curve-seal-worker.ts", import.meta.url).href);
-        worker.unref();
-        SealWorker.instance = new SealWorker(worker);
-      } catch {
-        SealWorker.instance = null;
-      }
-    }
-    return SealWorker.instance;
-  }
-
-  seal(batch: SealBatch, reply: Reply): void {
-    const id = this.nextId++;
-    this.replies.set(id, reply);
-    this.worker.postMessage({ id, batch });
-  }
-
-  /** Answers every waiting batch with null (in order), and never starts again. */
-  private broken(): void {
-    SealWorker.instance = null;
-    this.worker.terminate();
-    const replies = [...this.replies.values()];
-    this.replies.clear();
-    for (const reply of replies) reply(null);
-  }
-}
 
 /**
  * The frames one connection has been asked to send and has not yet handed to its write buffer.
@@ -121,7 +75,7 @@ export class SealQueue {
   drain(out: OutBuffer, ready: () => void, failed: (reason: string) => void): void {
     const frames = this.lens.length;
     if (frames === 0) return;
-    const worker = this.inFlight > 0 || frames >= OFFLOAD_FRAMES || this.used >= OFFLOAD_BYTES ? SealWorker.get() : null;
+    const worker = this.inFlight > 0 || frames >= OFFLOAD_FRAMES || this.used >= OFFLOAD_BYTES ? CryptoWorker.get("seal") : null;
     const first = this.codec.reserveNonces(frames);
     if (first < 0) return failed("CURVE nonces exhausted; reconnecting");
     const { key, role } = this.codec.sealing;
