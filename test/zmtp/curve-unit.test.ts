@@ -264,6 +264,26 @@ describe("MESSAGE codec", () => {
     expect(Buffer.from(batch).toString("hex")).toBe(encoded.toString("hex"));
   });
 
+  test("a batch opened in one piece (as the open worker does) stops at the first box that does not open", () => {
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const client = new CurveCodec(key, "client", 3, { hi: 0, lo: 0 }, -1);
+    const frames = wire((out) => {
+      for (const text of ["a", "bb", "ccc", "dddd"]) client.sealMessage(out, [text, Buffer.alloc(300, 1)], 0);
+    });
+    const bodies = frames.map((f) => f.body);
+    const lens = Uint32Array.from(bodies, (b) => b.length);
+    const all = openBatch({ key, role: "server", bodies: Buffer.concat(bodies), lens });
+    expect(all.failedAt).toBe(-1);
+    const offsets = regionOffsets(lens);
+    const reader = new CurveCodec(key, "server", 2, { hi: 0, lo: 0 }, -1);
+    const texts = Array.from(lens, (len, i) => reader.opened(all.plain.subarray(offsets[i]!, offsets[i]! + len))!.toString("latin1"));
+    expect(texts.filter((_, i) => i % 2 === 0)).toEqual(["a", "bb", "ccc", "dddd"]);
+    expect(offsets.every((o) => o % 8 === 0)).toBe(true);
+
+    bodies[5] = Buffer.from(bodies[5]!.map((b, i) => (i === 40 ? b ^ 0x80 : b)));
+    expect(openBatch({ key, role: "server", bodies: Buffer.concat(bodies), lens }).failedAt).toBe(5);
+  });
+
   test("the server's boxes do not open as the client's (direction prefixes differ)", () => {
     const { client, server } = pair();
     const [frame] = wire((out) => client.sealMessage(out, ["x"], 0));

@@ -81,6 +81,11 @@ export function encodeMetadata(properties: Properties): Buffer {
 /**
  * Parses metadata (a READY body, or a CURVE box's plaintext) into a map keyed by lower-cased property name.
  * Returns an error string when a name or value runs past the end, or a name is empty.
+ *
+ * @example
+ * ```ts
+ * parseMetadata(encodeMetadata([["Socket-Type", Buffer.from("REQ")]])); // Map { "socket-type" => <REQ> }
+ * ```
  */
 export function parseMetadata(data: Buffer): Map<string, Buffer> | string {
   const props = new Map<string, Buffer>();

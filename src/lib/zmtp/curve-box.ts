@@ -156,7 +156,14 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** A plain Uint8Array over the same memory (noble copies Buffer subclasses the slow way). */
+/**
+ * A plain Uint8Array over the same memory (noble copies Buffer subclasses the slow way).
+ *
+ * @example
+ * ```ts
+ * x25519.getPublicKey(plain(secretKeyBuffer));
+ * ```
+ */
 export function plain(bytes: Uint8Array): Uint8Array {
   return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -53,7 +53,14 @@ export interface Mechanism {
 /** Continue the handshake. */
 export const CONTINUE: HandshakeStep = { kind: "continue" };
 
-/** A failed step; `reply` is sent to the peer in an ERROR command first. */
+/**
+ * A failed step; `reply` is sent to the peer in an ERROR command first.
+ *
+ * @example
+ * ```ts
+ * return fail("CURVE client key is not on the allow-list", "auth", "400");
+ * ```
+ */
 export function fail(reason: string, failure: HandshakeFailure = "protocol", reply?: string): HandshakeStep {
   return reply === undefined ? { kind: "fail", failure, reason } : { kind: "fail", failure, reason, reply };
 }

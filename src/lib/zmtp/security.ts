@@ -109,8 +109,6 @@ export function newMechanism(security: Security, properties: Properties, maxMess
 export function allowList(allow: CurveAllow | undefined): (clientPublicKey: Uint8Array) => boolean {
   if (allow === undefined) return () => true;
   if (typeof allow === "function") return allow;
-  if (allow instanceof Set || (typeof allow === "object" && allow !== null && typeof allow.has === "function")) {
-    return (key) => allow.has(z85Encode(key));
-  }
-  throw new ZmtpError("EINVAL", `curveAllow must be a Set of Z85 keys or a function, got ${typeof allow}`);
+  if (typeof (allow as { has?: unknown } | null)?.has === "function") return (key) => allow.has(z85Encode(key));
+  throw new ZmtpError("EINVAL", `curveAllow must be a Set of Z85 keys or a function, got ${allow === null ? "null" : typeof allow}`);
 }

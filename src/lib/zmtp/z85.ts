@@ -25,7 +25,7 @@ export function z85Encode(data: Uint8Array): string {
   }
   let text = "";
   for (let i = 0; i < data.length; i += 4) {
-    let value = ((data[i] as number) * 0x100_0000 + ((data[i + 1] as number) << 16) + ((data[i + 2] as number) << 8) + (data[i + 3] as number));
+    let value = (data[i] as number) * 0x100_0000 + ((data[i + 1] as number) << 16) + ((data[i + 2] as number) << 8) + (data[i + 3] as number);
     const group = new Array<string>(5);
     for (let k = 4; k >= 0; k--) {
       group[k] = ALPHABET[value % 85] as string;
