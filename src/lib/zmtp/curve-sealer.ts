@@ -18,6 +18,7 @@ import type { FrameData } from "./frame.ts";
 
 const OFFLOAD_FRAMES = 64;
 const OFFLOAD_BYTES = 256 * 1024;
+const SHRINK_ABOVE = 1024 * 1024;
 const INNER_MORE = 0x01;
 const INNER_COMMAND = 0x02;
 
@@ -89,17 +90,19 @@ export class SealQueue {
     this.queuedMessages = 0;
     if (worker === null) {
       out.appendEncoded(sealBatch(batch, this.box), messages);
-      return;
+    } else {
+      this.inFlight++;
+      this.inFlightMessages += messages;
+      worker.seal(batch, (wire) => {
+        this.inFlight--;
+        this.inFlightMessages -= messages;
+        if (this.closed) return;
+        out.appendEncoded(wire ?? sealBatch(batch, this.box), messages);
+        ready();
+      });
     }
-    this.inFlight++;
-    this.inFlightMessages += messages;
-    worker.seal(batch, (wire) => {
-      this.inFlight--;
-      this.inFlightMessages -= messages;
-      if (this.closed) return;
-      out.appendEncoded(wire ?? sealBatch(batch, this.box), messages);
-      ready();
-    });
+    // A burst of large messages does not keep its staging memory afterwards.
+    if (this.plain.length > SHRINK_ABOVE) this.plain = new Uint8Array(new ArrayBuffer(4096));
   }
 
   /** The connection is gone: batches coming back are dropped. */
