@@ -157,7 +157,7 @@ export class Connection implements FrameSink, HandshakeOutput {
     } else {
       queue.add(frames, from);
       // A full batch goes to the seal worker now, so it encrypts while this thread goes on.
-      if (queue.full && !this.waitingForDrain) queue.drain(this.out, this.flushNow, (reason) => this.close(reason));
+      if (queue.full && !this.waitingForDrain) queue.drain(this.out, this.scheduleFlush, (reason) => this.close(reason));
     }
     this.scheduleFlush();
   }
@@ -374,17 +374,18 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.scheduleFlush();
   }
 
-  private scheduleFlush(): void {
+  /** Flushes on the next turn (sealed batches that come back together go out in one write). */
+  private readonly scheduleFlush = (): void => {
     if (this.flushScheduled || this.waitingForDrain || this.sock === null) return;
     this.flushScheduled = true;
     setImmediate(this.flushNow);
-  }
+  };
 
   private readonly flushNow = (): void => {
     this.flushScheduled = false;
     const sock = this.sock;
     if (sock === null || this.phase === "closed" || this.waitingForDrain) return;
-    this.sealQueue?.drain(this.out, this.flushNow, (reason) => this.close(reason));
+    this.sealQueue?.drain(this.out, this.scheduleFlush, (reason) => this.close(reason));
     if ((this.phase as ConnectionPhase) === "closed") return;
     const hadMessages = this.out.messages > 0;
     const result = this.out.flushTo(sock);

@@ -16,7 +16,7 @@ import { CryptoWorker } from "./curve-worker-client.ts";
 import type { OutBuffer } from "./frame-encoder.ts";
 import type { FrameData } from "./frame.ts";
 
-const OFFLOAD_FRAMES = 64;
+const OFFLOAD_FRAMES = 256;
 const OFFLOAD_BYTES = 256 * 1024;
 const SHRINK_ABOVE = 1024 * 1024;
 const INNER_MORE = 0x01;
