@@ -3,7 +3,7 @@
  *
  * Sends are copied here and sealed when the connection flushes: a few frames right there on
  * the socket's thread (one round trip costs no thread hop); a burst goes to the crypto worker
- * (curve-worker-client.ts) in batches of 64 frames or 256 KiB as soon as a batch is full, so
+ * (curve-worker-client.ts) in batches of 256 frames or 256 KiB as soon as a batch is full, so
  * encryption runs beside the socket's own work (receiving, decrypting) as it does on libzmq's
  * I/O thread. Nonces are given out in send order and batches come
  * back in order, so the wire sees them strictly increasing. If the worker cannot be had,
