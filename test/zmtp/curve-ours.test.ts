@@ -195,7 +195,7 @@ describe("on the wire", () => {
     expect(pong.body.equals(encodeCommand("PONG", Buffer.from("ctx")))).toBe(true);
   });
 
-  test("a burst sealed by the seal worker, with a PING answered in the middle, keeps nonces strictly increasing", async () => {
+  test("a burst of 3,000 messages with a PING answered in the middle keeps nonces strictly increasing", async () => {
     const { server, router, port } = await curveRouter();
     const conn = await rawConnection(port);
     const { codec } = await conn.handshake(new RawCurveClient(rawKeys(server.publicKey, curveKeyPair())), "DEALER");
@@ -241,7 +241,7 @@ describe("on the wire", () => {
       const sealed = Array.from({ length: 400 }, (_, i) => RawCurveConnection.sealed(codec, [`m${i}`, Buffer.alloc(200, i)]));
       sealed[250] = make(sealed[250] as Buffer, sealed[249] as Buffer);
       const bulk = Buffer.concat(sealed);
-      expect(bulk.length).toBeGreaterThan(64 * 1024); // one write, read in bulk chunks: opened by the worker
+      expect(bulk.length).toBeGreaterThan(64 * 1024); // one write, read in several large chunks
       conn.peer.write(bulk);
       await within(conn.peer.closed, "the connection to be dropped");
       const got: string[] = [];

@@ -7,7 +7,6 @@ import { xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
 import { boxKey, newKeyPair, nonceOf } from "../../src/lib/zmtp/curve-box.ts";
 import { CurveCodec, MESSAGE_OVERHEAD } from "../../src/lib/zmtp/curve-codec.ts";
 import { CookieJar, COOKIE_SIZE } from "../../src/lib/zmtp/curve-cookie.ts";
-import { openBatch, regionOffsets, sealBatch } from "../../src/lib/zmtp/curve-batches.ts";
 import { BOX_HEAD, PrefixedBox } from "../../src/lib/zmtp/curve-message-box.ts";
 import { FrameDecoder } from "../../src/lib/zmtp/frame-decoder.ts";
 import { OutBuffer } from "../../src/lib/zmtp/frame-encoder.ts";
@@ -15,11 +14,6 @@ import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE } from "../../src/lib/zmtp/frame.ts"
 import { curveKeyPair, curvePublicKey, Dealer, Router, z85Decode, z85Encode, ZmtpError } from "../../src/lib/zmtp/index.ts";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, "hex"));
-function pattern(size: number): Buffer {
-  const b = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) b[i] = (i * 7 + 3) & 0xff;
-  return b;
-}
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 /** libzmq's documented test keys (doc/zmq_curve: "TEST KEY VALUES"). */
@@ -242,46 +236,6 @@ describe("MESSAGE codec", () => {
     expect(server.open(0, big!.body)).toBeNull();
     expect(server.error).toContain("Frame of 11 octets exceeds maxMessageSize 10");
     expect(server.open(0, m4!.body)?.toString()).toBe("m4");
-  });
-
-  test("a batch sealed in one piece (as the seal worker does) is byte for byte the frames sealed one by one", () => {
-    const key = crypto.getRandomValues(new Uint8Array(32));
-    const frames = [Buffer.from("a"), Buffer.alloc(0), pattern(300), pattern(70_000), Buffer.from("z")];
-    const oneByOne = new CurveCodec(key, "server", 2, { hi: 0, lo: 0 }, -1);
-    const expected = wire((out) => {
-      oneByOne.sealMessage(out, frames.slice(0, 3), 0);
-      oneByOne.sealCommand(out, Buffer.from("\x04PONG"));
-      oneByOne.sealMessage(out, frames.slice(3), 0);
-    });
-    const plain = Buffer.concat([...frames.slice(0, 3), Buffer.from("\x04PONG"), ...frames.slice(3)]);
-    const lens = Uint32Array.from([1, 0, 300, 5, 70_000, 1]);
-    const inners = Uint8Array.from([1, 1, 0, 2, 1, 0]);
-    const batch = sealBatch({ key, role: "server", firstNonce: 2, plain, lens, inners });
-    const encoded = Buffer.concat(expected.map((f) => {
-      const head = f.body.length > 255 ? Buffer.concat([Buffer.from([f.flags]), Buffer.from(new BigUint64Array([BigInt(f.body.length)]).buffer).reverse()]) : Buffer.from([f.flags, f.body.length]);
-      return Buffer.concat([head, f.body]);
-    }));
-    expect(Buffer.from(batch).toString("hex")).toBe(encoded.toString("hex"));
-  });
-
-  test("a batch opened in one piece (as the open worker does) stops at the first box that does not open", () => {
-    const key = crypto.getRandomValues(new Uint8Array(32));
-    const client = new CurveCodec(key, "client", 3, { hi: 0, lo: 0 }, -1);
-    const frames = wire((out) => {
-      for (const text of ["a", "bb", "ccc", "dddd"]) client.sealMessage(out, [text, Buffer.alloc(300, 1)], 0);
-    });
-    const bodies = frames.map((f) => f.body);
-    const lens = Uint32Array.from(bodies, (b) => b.length);
-    const all = openBatch({ key, role: "server", bodies: Buffer.concat(bodies), lens });
-    expect(all.failedAt).toBe(-1);
-    const offsets = regionOffsets(lens);
-    const reader = new CurveCodec(key, "server", 2, { hi: 0, lo: 0 }, -1);
-    const texts = Array.from(lens, (len, i) => reader.opened(all.plain.subarray(offsets[i]!, offsets[i]! + len))!.toString("latin1"));
-    expect(texts.filter((_, i) => i % 2 === 0)).toEqual(["a", "bb", "ccc", "dddd"]);
-    expect(offsets.every((o) => o % 8 === 0)).toBe(true);
-
-    bodies[5] = Buffer.from(bodies[5]!.map((b, i) => (i === 40 ? b ^ 0x80 : b)));
-    expect(openBatch({ key, role: "server", bodies: Buffer.concat(bodies), lens }).failedAt).toBe(5);
   });
 
   test("the server's boxes do not open as the client's (direction prefixes differ)", () => {

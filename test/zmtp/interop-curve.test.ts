@@ -107,7 +107,7 @@ describe("CURVE: our clients, libzmq servers", () => {
   });
 });
 
-describe("CURVE bursts (batches sealed by our seal worker)", () => {
+describe("CURVE bursts", () => {
   test("5,000 messages from our Dealer to a libzmq Router, and 5,000 back, in order", async () => {
     const server = curveKeyPair();
     // mandatory: a libzmq Router drops messages to a peer at its high-water mark otherwise.

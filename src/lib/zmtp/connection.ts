@@ -7,8 +7,6 @@ import { encodeGreeting, GreetingReader } from "./greeting.ts";
 import { encodeError, readyCommand, type Properties } from "./commands.ts";
 import type { CurveCodec } from "./curve-codec.ts";
 import { MESSAGE_OVERHEAD } from "./curve-codec.ts";
-import { OpenQueue } from "./curve-opener.ts";
-import { SealQueue } from "./curve-sealer.ts";
 import type { HandshakeFailure, HandshakeOutput, HandshakeStep, Mechanism } from "./mechanism.ts";
 import { newMechanism, type Security } from "./security.ts";
 import { peerProperties, sendsIdentity, type SocketType } from "./socket-type.ts";
@@ -40,8 +38,6 @@ export type ConnectionPhase = "connecting" | "greeting" | "handshake" | "ready" 
 const EMPTY = Buffer.alloc(0);
 /** Largest CURVE handshake command we accept even under a small maxMessageSize (INITIATE with metadata). */
 const CURVE_HANDSHAKE_MAX = 1024;
-/** Received chunks this large are opened in bulk (by the crypto worker when there are many frames). */
-const BULK_CHUNK = 16 * 1024;
 
 /**
  * One ZMTP 3.1 connection over one TCP socket: greeting, security handshake (NULL or CURVE,
@@ -83,12 +79,6 @@ export class Connection implements FrameSink, HandshakeOutput {
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly mechanism: Mechanism;
   private codec: CurveCodec | null = null;
-  /** Outgoing frames under CURVE, before they are sealed into {@link out}. */
-  private sealQueue: SealQueue | null = null;
-  /** Incoming frames under CURVE that arrived in bulk, before they are opened and delivered. */
-  private opener: OpenQueue | null = null;
-  /** Whether the chunk being decoded is a bulk one. */
-  private bulk = false;
 
   /**
    * @param owner the ZeroMQ socket this connection belongs to
@@ -116,7 +106,7 @@ export class Connection implements FrameSink, HandshakeOutput {
 
   /** Messages queued and not yet completely written to the kernel. */
   get queuedMessages(): number {
-    return this.out.messages + (this.sealQueue?.messages ?? 0);
+    return this.out.messages;
   }
 
   /** Whether reading is paused because the owner's receive queue for this peer is full. */
@@ -126,7 +116,7 @@ export class Connection implements FrameSink, HandshakeOutput {
 
   /** Whether another message may be queued under the given high-water mark (0 = no limit). */
   canAccept(highWaterMark: number): boolean {
-    return this.phase === "ready" && (highWaterMark <= 0 || this.queuedMessages < highWaterMark);
+    return this.phase === "ready" && (highWaterMark <= 0 || this.out.messages < highWaterMark);
   }
 
   /** Binds the TCP socket once connected and sends our greeting. */
@@ -151,13 +141,12 @@ export class Connection implements FrameSink, HandshakeOutput {
 
   /** Queues a message (frames from index `from`) and schedules a write. */
   send(frames: readonly FrameData[], from = 0): void {
-    const queue = this.sealQueue;
-    if (queue === null) {
+    const codec = this.codec;
+    if (codec === null) {
       this.out.appendMessage(frames, from);
-    } else {
-      queue.add(frames, from);
-      // A full batch goes to the seal worker now, so it encrypts while this thread goes on.
-      if (queue.full && !this.waitingForDrain) queue.drain(this.out, this.scheduleFlush, (reason) => this.close(reason));
+    } else if (!codec.sealMessage(this.out, frames, from)) {
+      this.close("CURVE nonces exhausted; reconnecting");
+      return;
     }
     this.scheduleFlush();
   }
@@ -172,10 +161,7 @@ export class Connection implements FrameSink, HandshakeOutput {
     if (this.phase === "greeting") {
       this.readGreeting(chunk);
     } else if (this.phase === "handshake" || this.phase === "ready") {
-      this.bulk = chunk.length >= BULK_CHUNK;
       this.decoder.push(chunk);
-      this.bulk = false;
-      this.opener?.flush();
     }
   }
 
@@ -232,7 +218,6 @@ export class Connection implements FrameSink, HandshakeOutput {
     if (!this.readingPaused || this.phase === "closed") return;
     this.readingPaused = false;
     this.decoder.resume();
-    this.opener?.flush();
     if (!this.readingPaused) this.sock?.resume();
   }
 
@@ -258,18 +243,24 @@ export class Connection implements FrameSink, HandshakeOutput {
   /** @internal Decoder callback: one complete frame. */
   frame(flags: number, body: Buffer): boolean {
     if (this.phase === "ready") {
-      const opener = this.opener;
-      if (opener !== null) {
-        const taken = opener.intake(flags, body, this.bulk);
-        if (taken === "queued") return !opener.refusing;
-        if ("refused" in taken) {
-          this.fail("protocol", taken.refused);
+      const codec = this.codec;
+      if (codec !== null) {
+        const opened = codec.open(flags, body);
+        if (opened === null) {
+          this.fail("protocol", `Protocol error: ${codec.error}`);
           return false;
         }
-        flags = (this.codec as CurveCodec).flags;
-        body = taken;
+        flags = codec.flags;
+        body = opened;
       }
-      return this.deliverFrame(flags, body);
+      if (flags & FLAG_COMMAND) return this.onCommand(body);
+      this.parts.push(body);
+      if (flags & FLAG_MORE) return true;
+      const message = this.parts;
+      this.parts = [];
+      if (this.owner.connectionMessage(this, message)) return this.phase === "ready";
+      this.pauseReading();
+      return false;
     }
     if (this.phase === "handshake") return this.onHandshakeFrame(flags, body);
     return false;
@@ -319,14 +310,6 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.peerIdentity = peer.identity;
     this.mechanism.accept(this);
     this.codec = this.mechanism.codec;
-    if (this.codec !== null) {
-      this.sealQueue = new SealQueue(this.codec);
-      this.opener = new OpenQueue(this.codec, {
-        // Frames opened in bulk are all delivered; a full inbox pauses reading after them.
-        deliver: (flags, body) => (this.deliverFrame(flags, body), this.phase !== "closed"),
-        refuse: (reason) => this.fail("protocol", reason),
-      });
-    }
     this.phase = "ready";
     this.handshaken = true;
     this.clearHandshakeTimer();
@@ -355,38 +338,24 @@ export class Connection implements FrameSink, HandshakeOutput {
     return this.phase === "ready";
   }
 
-  /** A frame in the ready phase (decrypted under CURVE): a command, or a part of a message. */
-  private deliverFrame(flags: number, body: Buffer): boolean {
-    if (flags & FLAG_COMMAND) return this.onCommand(body);
-    this.parts.push(body);
-    if (flags & FLAG_MORE) return true;
-    const message = this.parts;
-    this.parts = [];
-    if (this.owner.connectionMessage(this, message)) return this.phase === "ready";
-    this.pauseReading();
-    return false;
-  }
-
-  /** Sends a command after the handshake (encrypted under CURVE, in turn with the messages). */
+  /** Sends a command after the handshake (encrypted under CURVE). */
   private sendReadyCommand(body: Uint8Array): void {
-    if (this.sealQueue === null) this.out.appendCommand(body);
-    else this.sealQueue.addCommand(body);
+    const codec = this.codec;
+    if (codec === null) this.out.appendCommand(body);
+    else if (!codec.sealCommand(this.out, body)) return this.close("CURVE nonces exhausted; reconnecting");
     this.scheduleFlush();
   }
 
-  /** Flushes on the next turn (sealed batches that come back together go out in one write). */
-  private readonly scheduleFlush = (): void => {
+  private scheduleFlush(): void {
     if (this.flushScheduled || this.waitingForDrain || this.sock === null) return;
     this.flushScheduled = true;
     setImmediate(this.flushNow);
-  };
+  }
 
   private readonly flushNow = (): void => {
     this.flushScheduled = false;
     const sock = this.sock;
     if (sock === null || this.phase === "closed" || this.waitingForDrain) return;
-    this.sealQueue?.drain(this.out, this.scheduleFlush, (reason) => this.close(reason));
-    if ((this.phase as ConnectionPhase) === "closed") return;
     const hadMessages = this.out.messages > 0;
     const result = this.out.flushTo(sock);
     if (result === "partial") {
@@ -409,8 +378,6 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.closeReason = reason;
     this.clearHandshakeTimer();
     this.decoder.stop();
-    this.sealQueue?.close();
-    this.opener?.close();
     this.out.clear();
     this.parts = [];
     this.owner.connectionClosed(this, reason);

@@ -62,8 +62,8 @@ export class CurveCodec {
    * @param maxMessageSize largest accepted frame body after decryption; -1 for no limit
    */
   constructor(
-    private readonly key: Uint8Array,
-    private readonly role: "client" | "server",
+    key: Uint8Array,
+    role: "client" | "server",
     firstNonce: number,
     private readonly peerNonce: ShortNonce,
     private readonly maxMessageSize: number,
@@ -153,22 +153,6 @@ export class CurveCodec {
     if (inner === (INNER_MORE | INNER_COMMAND)) return this.fail("A CURVE command must not have the MORE flag");
     this.flags = (inner & INNER_MORE ? FLAG_MORE : 0) | (inner & INNER_COMMAND ? FLAG_COMMAND : 0);
     return Buffer.from(region.buffer, region.byteOffset + BOX_HEAD + 1, region.length - BOX_HEAD - 1);
-  }
-
-  /**
-   * Takes `n` consecutive nonces for frames sealed elsewhere (a worker thread); returns the
-   * first, or -1 (taking none) once nonces would pass 2^53.
-   */
-  reserveNonces(n: number): number {
-    if (!this.hasNonces(n)) return -1;
-    const first = this.sendCounter;
-    this.sendCounter += n;
-    return first;
-  }
-
-  /** What a worker needs to seal or open this connection's frames: the key and our role. */
-  get sealing(): { readonly key: Uint8Array; readonly role: "client" | "server" } {
-    return { key: this.key, role: this.role };
   }
 
   private sealBytes(out: OutBuffer, inner: number, data: Uint8Array): void {

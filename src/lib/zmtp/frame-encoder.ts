@@ -87,18 +87,6 @@ export class OutBuffer {
     return body;
   }
 
-  /**
-   * Appends finished wire octets (whole frames, sealed elsewhere) holding `messages` complete
-   * messages; queued by reference.
-   */
-  appendEncoded(octets: Uint8Array, messages: number): void {
-    if (octets.byteLength === 0) return;
-    this.seal();
-    this.chunks.push(octets);
-    this.queuedBytes += octets.byteLength;
-    this.queuedMessages += messages;
-  }
-
   /** Counts one complete message appended frame by frame with {@link reserveFrame}. */
   endMessage(): void {
     this.queuedMessages++;
