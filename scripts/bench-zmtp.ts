@@ -1,15 +1,18 @@
 /**
  * ZMTP benchmark (not a test): our TypeScript ZMTP under Bun vs libzmq (zeromq.js) under Node,
- * measured the same way in the same run.
+ * measured the same way in the same run, with NULL security and with CURVE.
  *
  * - DEALER -> ROUTER throughput: 100-byte messages, each `send` awaited, until the ROUTER has
- *   received them all.
+ *   received them all (after 20,000 unmeasured warm-up messages).
  * - REQ/REP round trip latency: 100-byte request, echoed; p50 and p99.
+ *
+ * Both sockets of a measurement live in one process (ours: one Bun thread; libzmq: Node's
+ * thread plus libzmq's I/O thread, where its encryption runs).
  *
  * Run: bun scripts/bench-zmtp.ts [messages=200000] [roundTrips=20000]
  */
 import { join } from "node:path";
-import { Dealer, Reply, Request, Router } from "../src/lib/zmtp/index.ts";
+import { curveKeyPair, Dealer, Reply, Request, Router, type SocketOptions } from "../src/lib/zmtp/index.ts";
 
 const messages = Number(process.argv[2] ?? 200_000);
 const trips = Number(process.argv[3] ?? 20_000);
@@ -21,14 +24,33 @@ interface Result {
   p99us: number;
 }
 
-async function throughput(count: number): Promise<number> {
-  const router = new Router();
+type Security = "NULL" | "CURVE";
+
+/** Options for the server and client sockets of one measurement. */
+function securityOptions(security: Security): { server: SocketOptions; client: SocketOptions } {
+  if (security === "NULL") return { server: {}, client: {} };
+  const server = curveKeyPair();
+  const client = curveKeyPair();
+  return {
+    server: { curveServer: true, curveSecretKey: server.secretKey },
+    client: { curveServerKey: server.publicKey, curvePublicKey: client.publicKey, curveSecretKey: client.secretKey },
+  };
+}
+
+async function throughput(count: number, security: Security): Promise<number> {
+  const options = securityOptions(security);
+  const router = new Router(options.server);
   await router.bind("tcp://127.0.0.1:0");
-  const dealer = new Dealer();
+  const dealer = new Dealer(options.client);
   dealer.connect(router.lastEndpoint as string);
   const payload = Buffer.alloc(SIZE, 0x61);
-  await dealer.send(payload);
-  await router.receive();
+  // Warm-up (connection, JIT; for ours under CURVE also the seal worker), not measured.
+  const warmup = Math.min(count, 20000);
+  const warmed = (async () => {
+    for (let i = 0; i < warmup; i++) await router.receive();
+  })();
+  for (let i = 0; i < warmup; i++) await dealer.send(payload);
+  await warmed;
   const received = (async () => {
     for (let i = 0; i < count; i++) await router.receive();
   })();
@@ -41,10 +63,11 @@ async function throughput(count: number): Promise<number> {
   return count / seconds;
 }
 
-async function roundTrips(count: number): Promise<{ p50: number; p99: number }> {
-  const rep = new Reply();
+async function roundTrips(count: number, security: Security): Promise<{ p50: number; p99: number }> {
+  const options = securityOptions(security);
+  const rep = new Reply(options.server);
   await rep.bind("tcp://127.0.0.1:0");
-  const req = new Request();
+  const req = new Request(options.client);
   req.connect(rep.lastEndpoint as string);
   const serving = (async () => {
     for await (const [msg] of rep) await rep.send(msg as Buffer);
@@ -68,27 +91,39 @@ async function roundTrips(count: number): Promise<{ p50: number; p99: number }> 
   return { p50: (samples[Math.floor(count * 0.5)] as number) * 1000, p99: (samples[Math.floor(count * 0.99)] as number) * 1000 };
 }
 
-async function libzmq(): Promise<Result> {
+async function libzmq(security: Security): Promise<Result> {
   const script = join(import.meta.dir, "zmtp-peer/bench-libzmq.cjs");
-  const proc = Bun.spawn(["node", script, String(messages), String(trips)], { stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn(["node", script, String(messages), String(trips), security], { stdout: "pipe", stderr: "inherit" });
   const text = await new Response(proc.stdout).text();
   if ((await proc.exited) !== 0) throw new Error(`libzmq bench failed: ${text}`);
   return JSON.parse(text) as Result;
 }
 
-const oursThroughput = await throughput(messages);
-const oursLatency = await roundTrips(trips);
-const ours: Result = { msgsPerSec: oursThroughput, p50us: oursLatency.p50, p99us: oursLatency.p99 };
-const theirs = await libzmq();
+async function ours(security: Security): Promise<Result> {
+  const msgsPerSec = await throughput(messages, security);
+  const latency = await roundTrips(trips, security);
+  return { msgsPerSec, p50us: latency.p50, p99us: latency.p99 };
+}
 
-const rows: [string, string, string][] = [
-  ["", "ours (Bun)", "libzmq (Node)"],
-  [`DEALER->ROUTER msgs/s (${SIZE} B, awaited)`, fmt(ours.msgsPerSec, 0), fmt(theirs.msgsPerSec, 0)],
-  ["REQ/REP round trip p50 (us)", fmt(ours.p50us, 1), fmt(theirs.p50us, 1)],
-  ["REQ/REP round trip p99 (us)", fmt(ours.p99us, 1), fmt(theirs.p99us, 1)],
-];
-const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
-for (const r of rows) process.stdout.write(`${r[0].padEnd(widths[0] as number)}  ${r[1].padStart(widths[1] as number)}  ${r[2].padStart(widths[2] as number)}\n`);
+const results: Record<Security, { ours: Result; libzmq: Result }> = {
+  NULL: { ours: await ours("NULL"), libzmq: await libzmq("NULL") },
+  CURVE: { ours: await ours("CURVE"), libzmq: await libzmq("CURVE") },
+};
+
+const rows: string[][] = [["", "security", "ours (Bun)", "libzmq (Node)", "ours/libzmq"]];
+for (const security of ["NULL", "CURVE"] as const) {
+  const { ours: a, libzmq: b } = results[security];
+  rows.push([`DEALER->ROUTER msgs/s (${SIZE} B, awaited)`, security, fmt(a.msgsPerSec, 0), fmt(b.msgsPerSec, 0), `${fmt(a.msgsPerSec / b.msgsPerSec, 2)}x`]);
+}
+for (const security of ["NULL", "CURVE"] as const) {
+  const { ours: a, libzmq: b } = results[security];
+  rows.push(["REQ/REP round trip p50 (us)", security, fmt(a.p50us, 1), fmt(b.p50us, 1), `${fmt(a.p50us / b.p50us, 2)}x`]);
+  rows.push(["REQ/REP round trip p99 (us)", security, fmt(a.p99us, 1), fmt(b.p99us, 1), `${fmt(a.p99us / b.p99us, 2)}x`]);
+}
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+for (const r of rows) {
+  process.stdout.write(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ") + "\n");
+}
 process.stdout.write(`(${messages} messages, ${trips} round trips, Bun ${Bun.version}, Node ${(await nodeVersion()).trim()})\n`);
 
 function fmt(n: number, digits: number): string {

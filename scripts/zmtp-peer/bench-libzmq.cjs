@@ -1,17 +1,35 @@
 #!/usr/bin/env node
 // libzmq (zeromq.js under Node) side of scripts/bench-zmtp.ts: the same two measurements as
-// the Bun side, printed as one JSON line. Usage: node bench-libzmq.cjs <messages> <roundTrips>
+// the Bun side, printed as one JSON line.
+// Usage: node bench-libzmq.cjs <messages> <roundTrips> [NULL|CURVE]
 "use strict";
 const zmq = require("zeromq");
 
-async function throughput(count, size) {
-  const router = new zmq.Router({ linger: 0 });
+/** Options for the server and client sockets: NULL, or a fresh CURVE server and client. */
+function securityOptions(security) {
+  if (security !== "CURVE") return { server: { linger: 0 }, client: { linger: 0 } };
+  const server = zmq.curveKeyPair();
+  const client = zmq.curveKeyPair();
+  return {
+    server: { linger: 0, curveServer: true, curveSecretKey: server.secretKey },
+    client: { linger: 0, curveServerKey: server.publicKey, curvePublicKey: client.publicKey, curveSecretKey: client.secretKey },
+  };
+}
+
+async function throughput(count, size, security) {
+  const options = securityOptions(security);
+  const router = new zmq.Router(options.server);
   await router.bind("tcp://127.0.0.1:0");
-  const dealer = new zmq.Dealer({ linger: 0 });
+  const dealer = new zmq.Dealer(options.client);
   dealer.connect(router.lastEndpoint);
   const payload = Buffer.alloc(size, 0x61);
-  await dealer.send(payload);
-  await router.receive();
+  // Warm-up (connection, JIT; for ours under CURVE also the seal worker), not measured.
+  const warmup = Math.min(count, 20000);
+  const warmed = (async () => {
+    for (let i = 0; i < warmup; i++) await router.receive();
+  })();
+  for (let i = 0; i < warmup; i++) await dealer.send(payload);
+  await warmed;
   const received = (async () => {
     for (let i = 0; i < count; i++) await router.receive();
   })();
@@ -24,10 +42,11 @@ async function throughput(count, size) {
   return count / seconds;
 }
 
-async function roundTrips(count, size) {
-  const rep = new zmq.Reply({ linger: 0 });
+async function roundTrips(count, size, security) {
+  const options = securityOptions(security);
+  const rep = new zmq.Reply(options.server);
   await rep.bind("tcp://127.0.0.1:0");
-  const req = new zmq.Request({ linger: 0 });
+  const req = new zmq.Request(options.client);
   req.connect(rep.lastEndpoint);
   const serving = (async () => {
     for await (const [msg] of rep) await rep.send(msg);
@@ -54,8 +73,9 @@ async function roundTrips(count, size) {
 (async () => {
   const messages = Number(process.argv[2] || 200000);
   const trips = Number(process.argv[3] || 20000);
-  const msgsPerSec = await throughput(messages, 100);
-  const rt = await roundTrips(trips, 100);
+  const security = process.argv[4] || "NULL";
+  const msgsPerSec = await throughput(messages, 100, security);
+  const rt = await roundTrips(trips, 100, security);
   process.stdout.write(JSON.stringify({ msgsPerSec, p50us: rt.p50, p99us: rt.p99 }) + "\n");
   process.exit(0);
 })().catch((e) => {

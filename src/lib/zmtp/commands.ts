@@ -50,7 +50,23 @@ export function parseCommand(body: Buffer): Command | null {
  * encodeReady([["Socket-Type", Buffer.from("DEALER")], ["Identity", Buffer.alloc(0)]]);
  * ```
  */
-export function encodeReady(properties: ReadonlyArray<readonly [string, Uint8Array]>): Buffer {
+export function encodeReady(properties: Properties): Buffer {
+  return encodeCommand("READY", encodeMetadata(properties));
+}
+
+/** Metadata properties in the order they are sent: name and value. */
+export type Properties = ReadonlyArray<readonly [string, Uint8Array]>;
+
+/**
+ * Encodes metadata properties (`name-size name value-size(4) value`, RFC 23), the body of a
+ * NULL READY and the plaintext a CURVE INITIATE or READY box carries.
+ *
+ * @example
+ * ```ts
+ * encodeMetadata([["Socket-Type", Buffer.from("REQ")]]); // 0x0b "Socket-Type" 0 0 0 3 "REQ"
+ * ```
+ */
+export function encodeMetadata(properties: Properties): Buffer {
   const parts: Buffer[] = [];
   for (const [name, value] of properties) {
     const head = Buffer.allocUnsafe(1 + name.length + 4);
@@ -59,12 +75,17 @@ export function encodeReady(properties: ReadonlyArray<readonly [string, Uint8Arr
     head.writeUInt32BE(value.length, 1 + name.length);
     parts.push(head, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   }
-  return encodeCommand("READY", Buffer.concat(parts));
+  return Buffer.concat(parts);
 }
 
 /**
- * Parses READY metadata into a map keyed by lower-cased property name.
+ * Parses metadata (a READY body, or a CURVE box's plaintext) into a map keyed by lower-cased property name.
  * Returns an error string when a name or value runs past the end, or a name is empty.
+ *
+ * @example
+ * ```ts
+ * parseMetadata(encodeMetadata([["Socket-Type", Buffer.from("REQ")]])); // Map { "socket-type" => <REQ> }
+ * ```
  */
 export function parseMetadata(data: Buffer): Map<string, Buffer> | string {
   const props = new Map<string, Buffer>();
@@ -72,12 +93,12 @@ export function parseMetadata(data: Buffer): Map<string, Buffer> | string {
   while (pos < data.length) {
     const nameSize = data[pos] as number;
     if (nameSize === 0) return "Metadata property name must not be empty";
-    if (pos + 1 + nameSize + 4 > data.length) return "Metadata property runs past the end of READY";
+    if (pos + 1 + nameSize + 4 > data.length) return "Metadata property runs past the end of the metadata";
     const name = data.toString("latin1", pos + 1, pos + 1 + nameSize).toLowerCase();
     pos += 1 + nameSize;
     const valueSize = data.readUInt32BE(pos);
     pos += 4;
-    if (valueSize > data.length - pos) return `Metadata value of "${name}" runs past the end of READY`;
+    if (valueSize > data.length - pos) return `Metadata value of "${name}" runs past the end of the metadata`;
     props.set(name, data.subarray(pos, pos + valueSize));
     pos += valueSize;
   }
@@ -115,4 +136,26 @@ export function encodePing(ttlDeciseconds: number, context: Uint8Array): Buffer 
   data.writeUInt16BE(ttlDeciseconds, 0);
   data.set(context, PING_TTL_SIZE);
   return encodeCommand("PING", data);
+}
+
+/** What a command received after the handshake asks for: nothing, a reply, or dropping the peer. */
+export type ReadyCommandAction = { readonly kind: "ignore" } | { readonly kind: "reply"; readonly body: Buffer } | { readonly kind: "fail"; readonly reason: string };
+
+/**
+ * Handles a command after the handshake: PING is answered with PONG, ERROR and malformed
+ * commands drop the peer; PONG and commands meant for other socket types (SUBSCRIBE...) are
+ * ignored, as libzmq does.
+ *
+ * @example
+ * ```ts
+ * readyCommand(encodePing(10, ctx)); // { kind: "reply", body: <PONG ctx> }
+ * ```
+ */
+export function readyCommand(body: Buffer): ReadyCommandAction {
+  const command = parseCommand(body);
+  if (command === null) return { kind: "fail", reason: "Protocol error: malformed command" };
+  if (command.name === "ERROR") return { kind: "fail", reason: `Peer sent ERROR: ${parseErrorReason(command.data)}` };
+  if (command.name !== "PING") return { kind: "ignore" };
+  const pong = pongFor(command.data);
+  return pong === null ? { kind: "fail", reason: "Protocol error: PING without TTL" } : { kind: "reply", body: pong };
 }

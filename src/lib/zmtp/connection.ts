@@ -3,18 +3,13 @@ import { FifoQueue } from "../fifo-queue.ts";
 import { FLAG_COMMAND, FLAG_MORE, type FrameData } from "./frame.ts";
 import { FrameDecoder, type FrameSink } from "./frame-decoder.ts";
 import { OutBuffer } from "./frame-encoder.ts";
-import { checkGreetingPrefix, encodeGreeting, GREETING_PREFIX_SIZE, GREETING_SIZE, parseGreeting } from "./greeting.ts";
-import {
-  encodeError,
-  encodeReady,
-  parseCommand,
-  parseErrorReason,
-  parseMetadata,
-  pongFor,
-  PROPERTY_IDENTITY,
-  PROPERTY_SOCKET_TYPE,
-} from "./commands.ts";
-import { canPair, sendsIdentity, type SocketType } from "./socket-type.ts";
+import { encodeGreeting, GreetingReader } from "./greeting.ts";
+import { encodeError, readyCommand, type Properties } from "./commands.ts";
+import type { CurveCodec } from "./curve-codec.ts";
+import { MESSAGE_OVERHEAD } from "./curve-codec.ts";
+import type { HandshakeFailure, HandshakeOutput, HandshakeStep, Mechanism } from "./mechanism.ts";
+import { newMechanism, type Security } from "./security.ts";
+import { peerProperties, sendsIdentity, type SocketType } from "./socket-type.ts";
 
 /** What a {@link Connection} needs from the ZeroMQ socket that owns it. */
 export interface ConnectionOwner {
@@ -25,6 +20,8 @@ export interface ConnectionOwner {
   readonly maxMessageSize: number;
   /** Milliseconds allowed from TCP connect to READY; 0 disables the limit. */
   readonly handshakeTimeout: number;
+  /** NULL, or CURVE client or server, for every connection of the socket. */
+  readonly security: Security;
   /** The handshake completed. Return `false` to refuse the peer (the connection is closed). */
   connectionReady(conn: Connection): boolean;
   /** A complete message arrived. Return `false` to stop reading until {@link Connection.resumeReading}. */
@@ -39,13 +36,16 @@ export interface ConnectionOwner {
 export type ConnectionPhase = "connecting" | "greeting" | "handshake" | "ready" | "closed";
 
 const EMPTY = Buffer.alloc(0);
+/** Largest CURVE handshake command we accept even under a small maxMessageSize (INITIATE with metadata). */
+const CURVE_HANDSHAKE_MAX = 1024;
 
 /**
- * One ZMTP 3.1 connection over one TCP socket: greeting, NULL handshake (READY/ERROR),
- * socket-type check, framing, PING/PONG, and batched writes with backpressure.
+ * One ZMTP 3.1 connection over one TCP socket: greeting, security handshake (NULL or CURVE,
+ * see mechanism.ts), socket-type check, framing (encrypted under CURVE), PING/PONG, and
+ * batched writes with backpressure.
  * It knows nothing of REQ/REP semantics; it hands whole messages to its owner.
  */
-export class Connection implements FrameSink {
+export class Connection implements FrameSink, HandshakeOutput {
   /** Current phase; messages flow only in "ready". */
   phase: ConnectionPhase = "connecting";
   /** Socket-Type the peer announced. */
@@ -60,18 +60,25 @@ export class Connection implements FrameSink {
   readonly inbox = new FifoQueue<Buffer[]>();
   /** Why the connection closed, once closed. */
   closeReason = "";
+  /** What went wrong, when the connection was dropped for a protocol or authentication failure. */
+  failure: HandshakeFailure | null = null;
+  /** Whether the handshake completed (the peer was, or is, ready). */
+  handshaken = false;
+  /** Whether the TCP connection was made. */
+  attached = false;
 
   private sock: Socket<Connection> | null = null;
   private readonly decoder: FrameDecoder;
   private readonly out = new OutBuffer();
-  private greeting: Buffer | null = Buffer.alloc(GREETING_SIZE);
-  private greetingHave = 0;
+  private readonly greeting: GreetingReader;
   private parts: Buffer[] = [];
   private flushScheduled = false;
   private waitingForDrain = false;
   private readingPaused = false;
   private resumeScheduled = false;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly mechanism: Mechanism;
+  private codec: CurveCodec | null = null;
 
   /**
    * @param owner the ZeroMQ socket this connection belongs to
@@ -83,7 +90,18 @@ export class Connection implements FrameSink {
     readonly endpoint: string,
     readonly outgoing: boolean,
   ) {
-    this.decoder = new FrameDecoder(this, owner.maxMessageSize);
+    const properties: [string, Uint8Array][] = [["Socket-Type", Buffer.from(owner.socketType)]];
+    if (sendsIdentity(owner.socketType)) properties.push(["Identity", owner.ownIdentity]);
+    this.mechanism = newMechanism(owner.security, properties as Properties, owner.maxMessageSize);
+    this.greeting = new GreetingReader(this.mechanism.name);
+    const max = owner.maxMessageSize;
+    const frameLimit = max < 0 || this.mechanism.name === "NULL" ? max : Math.max(max + MESSAGE_OVERHEAD, CURVE_HANDSHAKE_MAX);
+    this.decoder = new FrameDecoder(this, frameLimit);
+  }
+
+  /** The peer's long-term CURVE public key once the handshake is done (a server sees its client's). */
+  get peerPublicKey(): Uint8Array | null {
+    return this.handshaken ? this.mechanism.peerPublicKey : null;
   }
 
   /** Messages queued and not yet completely written to the kernel. */
@@ -108,22 +126,34 @@ export class Connection implements FrameSink {
       return;
     }
     this.sock = sock;
+    this.attached = true;
     this.phase = "greeting";
     sock.setNoDelay(true);
     if (this.owner.handshakeTimeout > 0) {
       this.handshakeTimer = setTimeout(
-        () => this.close(`No ZMTP handshake within ${this.owner.handshakeTimeout} ms`),
+        () => this.fail("protocol", `No ZMTP handshake within ${this.owner.handshakeTimeout} ms`),
         this.owner.handshakeTimeout,
       );
     }
-    this.out.appendRaw(encodeGreeting());
+    this.out.appendRaw(encodeGreeting(this.mechanism.name, this.mechanism.asServer));
     this.flushNow();
   }
 
   /** Queues a message (frames from index `from`) and schedules a write. */
   send(frames: readonly FrameData[], from = 0): void {
-    this.out.appendMessage(frames, from);
+    const codec = this.codec;
+    if (codec === null) {
+      this.out.appendMessage(frames, from);
+    } else if (!codec.sealMessage(this.out, frames, from)) {
+      this.close("CURVE nonces exhausted; reconnecting");
+      return;
+    }
     this.scheduleFlush();
+  }
+
+  /** @internal Queues a plain command frame (handshake commands, NULL ERROR). */
+  sendCommand(body: Uint8Array): void {
+    this.out.appendCommand(body);
   }
 
   /** Called with every TCP chunk received. */
@@ -144,11 +174,20 @@ export class Connection implements FrameSink {
 
   /** The peer sent FIN. */
   onPeerEnd(): void {
-    this.close("Peer closed the connection");
+    if (this.phase === "greeting" || this.phase === "handshake") {
+      this.fail("protocol", `Peer closed the connection during the ${this.mechanism.name} handshake`);
+    } else {
+      this.close("Peer closed the connection");
+    }
   }
 
-  /** Bun reports the TCP socket closed. */
+  /** Bun reports the TCP socket closed (not by us: {@link close} has finished before it ends the socket). */
   onSocketClosed(error?: Error): void {
+    if (this.phase === "greeting" || this.phase === "handshake") {
+      this.failure = "protocol";
+      const how = error ? `Connection lost (${error.message})` : "Peer closed the connection";
+      return this.finish(`${how} during the ${this.mechanism.name} handshake`);
+    }
     this.finish(error ? `Connection lost: ${error.message}` : "Peer closed the connection");
   }
 
@@ -182,15 +221,21 @@ export class Connection implements FrameSink {
     if (!this.readingPaused) this.sock?.resume();
   }
 
+  /** Closes for a protocol or authentication failure, remembered in {@link failure}. */
+  fail(failure: HandshakeFailure, reason: string): void {
+    if (this.phase === "closed") return;
+    this.failure = failure;
+    this.close(reason);
+  }
+
   /** Writes what can be written now, then closes gracefully (FIN). */
   close(reason = "Closed locally"): void {
     if (this.phase === "closed") return;
     const sock = this.sock;
-    if (sock !== null) {
-      this.out.flushTo(sock);
-      sock.end();
-    }
+    if (sock !== null) this.out.flushTo(sock);
+    // Finish first: ending the socket may report the close synchronously, under another reason.
     this.finish(reason);
+    sock?.end();
   }
 
   // ---- FrameSink -------------------------------------------------------------------------
@@ -198,6 +243,16 @@ export class Connection implements FrameSink {
   /** @internal Decoder callback: one complete frame. */
   frame(flags: number, body: Buffer): boolean {
     if (this.phase === "ready") {
+      const codec = this.codec;
+      if (codec !== null) {
+        const opened = codec.open(flags, body);
+        if (opened === null) {
+          this.fail("protocol", `Protocol error: ${codec.error}`);
+          return false;
+        }
+        flags = codec.flags;
+        body = opened;
+      }
       if (flags & FLAG_COMMAND) return this.onCommand(body);
       this.parts.push(body);
       if (flags & FLAG_MORE) return true;
@@ -213,101 +268,82 @@ export class Connection implements FrameSink {
 
   /** @internal Decoder callback: the byte stream is not valid ZMTP. */
   malformed(reason: string): void {
-    this.close(`Protocol error: ${reason}`);
+    this.fail("protocol", `Protocol error: ${reason}`);
   }
 
   // ---- internals -------------------------------------------------------------------------
 
   private readGreeting(chunk: Buffer): void {
-    const greeting = this.greeting as Buffer;
-    const take = Math.min(GREETING_SIZE - this.greetingHave, chunk.length);
-    chunk.copy(greeting, this.greetingHave, 0, take);
-    this.greetingHave += take;
-    if (this.greetingHave >= GREETING_PREFIX_SIZE) {
-      const prefixError = checkGreetingPrefix(greeting);
-      if (prefixError !== null) return this.close(`Bad greeting: ${prefixError}`);
-    }
-    if (this.greetingHave < GREETING_SIZE) return;
-    const result = parseGreeting(greeting);
-    if (!result.ok) return this.close(`Bad greeting: ${result.reason}`);
-    this.greeting = null;
-    this.peerVersion = `${result.greeting.major}.${result.greeting.minor}`;
+    const got = this.greeting.push(chunk);
+    if (got.kind === "more") return;
+    if (got.kind === "error") return this.fail("protocol", `Bad greeting: ${got.reason}`);
+    const roleError = this.mechanism.checkPeer(got.greeting);
+    if (roleError !== null) return this.fail("protocol", `Bad greeting: ${roleError}`);
+    this.peerVersion = `${got.greeting.major}.${got.greeting.minor}`;
     this.phase = "handshake";
-    const properties: [string, Uint8Array][] = [["Socket-Type", Buffer.from(this.owner.socketType)]];
-    if (sendsIdentity(this.owner.socketType)) properties.push(["Identity", this.owner.ownIdentity]);
-    this.out.appendCommand(encodeReady(properties));
-    this.flushNow();
-    if (take < chunk.length) this.decoder.push(chunk.subarray(take));
+    if (!this.afterStep(this.mechanism.start(this))) return;
+    if (got.rest.length > 0) this.decoder.push(got.rest);
   }
 
   private onHandshakeFrame(flags: number, body: Buffer): boolean {
     if (!(flags & FLAG_COMMAND)) {
-      this.close("Protocol error: message frame before the NULL handshake completed");
+      this.fail("protocol", `Protocol error: message frame before the ${this.mechanism.name} handshake completed`);
       return false;
     }
-    const command = parseCommand(body);
-    if (command === null) {
-      this.close("Protocol error: malformed command during handshake");
+    return this.afterStep(this.mechanism.command(body, this));
+  }
+
+  /** Acts on a handshake step: keep going, fail, or check the peer's metadata and become ready. */
+  private afterStep(step: HandshakeStep): boolean {
+    if (step.kind === "continue") {
+      this.flushNow();
+      return this.phase === "handshake";
+    }
+    if (step.kind === "fail") {
+      if (step.reply !== undefined) this.out.appendCommand(encodeError(step.reply));
+      this.fail(step.failure, step.reason);
       return false;
     }
-    if (command.name === "ERROR") {
-      this.close(`Peer refused the handshake: ${parseErrorReason(command.data)}`);
-      return false;
-    }
-    if (command.name !== "READY") {
-      this.close(`Protocol error: expected READY, got ${command.name}`);
-      return false;
-    }
-    const metadata = parseMetadata(command.data);
-    if (typeof metadata === "string") return this.refuse(metadata);
-    const peerType = metadata.get(PROPERTY_SOCKET_TYPE)?.toString("latin1");
-    if (peerType === undefined) return this.refuse("READY has no Socket-Type property");
-    if (!canPair(this.owner.socketType, peerType)) {
-      return this.refuse(`Invalid socket type: ${this.owner.socketType} does not accept ${peerType}`);
-    }
-    this.peerSocketType = peerType;
-    const identity = metadata.get(PROPERTY_IDENTITY);
-    this.peerIdentity = identity !== undefined && identity.length > 0 ? Buffer.from(identity) : EMPTY;
+    const peer = peerProperties(this.owner.socketType, step.metadata);
+    if (typeof peer === "string") return this.refuse(peer);
+    this.peerSocketType = peer.socketType;
+    this.peerIdentity = peer.identity;
+    this.mechanism.accept(this);
+    this.codec = this.mechanism.codec;
     this.phase = "ready";
+    this.handshaken = true;
     this.clearHandshakeTimer();
+    this.flushNow();
+    if (this.phase !== "ready") return false;
     if (!this.owner.connectionReady(this)) {
-      this.close("Refused by the socket");
+      // Never a peer: report a failed handshake, not the disconnect of a peer that never was.
+      this.handshaken = false;
+      this.fail("protocol", "Refused by the socket: the peer's routing id is already in use (or the socket is closing)");
       return false;
     }
     return this.phase === "ready";
   }
 
-  /** Sends ERROR with the reason, then closes. */
+  /** Refuses the peer's metadata: ERROR (under NULL; CURVE peers are just dropped), then close. */
   private refuse(reason: string): false {
-    this.out.appendCommand(encodeError(reason));
-    this.close(reason);
+    if (this.mechanism.explainsRefusal) this.out.appendCommand(encodeError(reason));
+    this.fail("protocol", reason);
     return false;
   }
 
   private onCommand(body: Buffer): boolean {
-    const command = parseCommand(body);
-    if (command === null) {
-      this.close("Protocol error: malformed command");
-      return false;
-    }
-    switch (command.name) {
-      case "PING": {
-        const pong = pongFor(command.data);
-        if (pong === null) {
-          this.close("Protocol error: PING without TTL");
-          return false;
-        }
-        this.out.appendCommand(pong);
-        this.scheduleFlush();
-        return true;
-      }
-      case "ERROR":
-        this.close(`Peer sent ERROR: ${parseErrorReason(command.data)}`);
-        return false;
-      default:
-        // PONG and commands meant for other socket types (SUBSCRIBE...) are ignored, as libzmq does.
-        return true;
-    }
+    const action = readyCommand(body);
+    if (action.kind === "fail") this.fail("protocol", action.reason);
+    else if (action.kind === "reply") this.sendReadyCommand(action.body);
+    return this.phase === "ready";
+  }
+
+  /** Sends a command after the handshake (encrypted under CURVE). */
+  private sendReadyCommand(body: Uint8Array): void {
+    const codec = this.codec;
+    if (codec === null) this.out.appendCommand(body);
+    else if (!codec.sealCommand(this.out, body)) return this.close("CURVE nonces exhausted; reconnecting");
+    this.scheduleFlush();
   }
 
   private scheduleFlush(): void {

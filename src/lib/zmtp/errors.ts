@@ -8,8 +8,10 @@
  * - `ETERM`: the socket is closed.
  * - `EINVAL`: bad argument (endpoint, message shape), or an address that cannot be bound.
  * - `EADDRINUSE`: the bind address is taken.
+ * - `EPROTO`: a peer broke the protocol or its cryptography (in `handshake:error:protocol` events).
+ * - `EACCES`: a peer was refused (in `handshake:error:auth` events).
  */
-export type ZmtpErrorCode = "EFSM" | "EHOSTUNREACH" | "EBUSY" | "ETERM" | "EINVAL" | "EADDRINUSE";
+export type ZmtpErrorCode = "EFSM" | "EHOSTUNREACH" | "EBUSY" | "ETERM" | "EINVAL" | "EADDRINUSE" | "EPROTO" | "EACCES";
 
 /**
  * The error every ZMTP socket operation rejects with.

@@ -66,6 +66,32 @@ export class OutBuffer {
     this.appendFrame(FLAG_COMMAND, body);
   }
 
+  /**
+   * Appends the header of a frame whose body of `size` octets the caller writes into the
+   * returned space before the next append or flush (an encrypting codec fills it in place).
+   * Large bodies get their own buffer, queued by reference like large frames.
+   */
+  reserveFrame(flags: number, size: number): Uint8Array {
+    if (size >= BY_REFERENCE) {
+      this.writeHeader(flags, size, 0);
+      this.seal();
+      const body = new Uint8Array(size);
+      this.chunks.push(body);
+      this.queuedBytes += size;
+      return body;
+    }
+    this.writeHeader(flags, size, size);
+    const body = new Uint8Array(this.stage.buffer, this.stage.byteOffset + this.stagePos, size);
+    this.stagePos += size;
+    this.queuedBytes += size;
+    return body;
+  }
+
+  /** Counts one complete message appended frame by frame with {@link reserveFrame}. */
+  endMessage(): void {
+    this.queuedMessages++;
+  }
+
   /** Appends raw octets, used for the greeting. */
   appendRaw(data: Uint8Array): void {
     this.reserve(data.length);

@@ -95,6 +95,43 @@ export function parseGreeting(b: Uint8Array, expectedMechanism = "NULL"): Greeti
   return { ok: true, greeting };
 }
 
+/** What {@link GreetingReader.push} found: not all there yet, a refusal, or the greeting and what followed it. */
+export type GreetingProgress =
+  | { readonly kind: "more" }
+  | { readonly kind: "error"; readonly reason: string }
+  | { readonly kind: "done"; readonly greeting: PeerGreeting; readonly rest: Buffer };
+
+/**
+ * Collects a peer's greeting from TCP chunks, refusing a non-ZMTP-3 peer after 11 octets.
+ *
+ * @example
+ * ```ts
+ * const reader = new GreetingReader("CURVE");
+ * const got = reader.push(chunk); // { kind: "more" } until 64 octets are in
+ * ```
+ */
+export class GreetingReader {
+  private readonly buf = Buffer.alloc(GREETING_SIZE);
+  private have = 0;
+
+  constructor(private readonly mechanism: string) {}
+
+  /** Feeds one chunk. After "done" or "error" the reader must not be fed again. */
+  push(chunk: Buffer): GreetingProgress {
+    const take = Math.min(GREETING_SIZE - this.have, chunk.length);
+    chunk.copy(this.buf, this.have, 0, take);
+    this.have += take;
+    if (this.have >= GREETING_PREFIX_SIZE) {
+      const prefixError = checkGreetingPrefix(this.buf);
+      if (prefixError !== null) return { kind: "error", reason: prefixError };
+    }
+    if (this.have < GREETING_SIZE) return { kind: "more" };
+    const result = parseGreeting(this.buf, this.mechanism);
+    if (!result.ok) return { kind: "error", reason: result.reason };
+    return { kind: "done", greeting: result.greeting, rest: chunk.subarray(take) };
+  }
+}
+
 function hex(n: number | undefined): string {
   return (n ?? 0).toString(16).padStart(2, "0");
 }

@@ -1,6 +1,7 @@
 /**
- * ZeroMQ wire protocol (ZMTP 3.1, RFC 37; NULL mechanism) over Bun TCP, with an API shaped
- * like zeromq.js v6: `Request`, `Reply`, `Dealer`, `Router`. Interoperates with libzmq.
+ * ZeroMQ wire protocol (ZMTP 3.1, RFC 37; NULL and CURVE mechanisms, RFC 25/26) over Bun TCP,
+ * with an API shaped like zeromq.js v6: `Request`, `Reply`, `Dealer`, `Router`,
+ * `curveKeyPair`. Interoperates with libzmq.
  *
  * @example
  * ```ts
@@ -13,6 +14,11 @@
  * const [request] = await rep.receive();
  * await rep.send(["pong", request]);
  * const [pong] = await req.receive();
+ *
+ * // CURVE: the server holds its secret key, clients its public key (and their own pair).
+ * const server = curveKeyPair(), client = curveKeyPair();
+ * const router = new Router({ curveServer: true, curveSecretKey: server.secretKey, curveAllow: new Set([client.publicKey]) });
+ * const dealer = new Dealer({ curveServerKey: server.publicKey, curvePublicKey: client.publicKey, curveSecretKey: client.secretKey });
  * ```
  *
  * @module
@@ -23,4 +29,8 @@ export { Request } from "./request.ts";
 export { Router } from "./router.ts";
 export { SocketBase, type Message, type MessagePart, type SocketOptions } from "./socket-base.ts";
 export { ZmtpError, type ZmtpErrorCode } from "./errors.ts";
+export { curveKeyPair, curvePublicKey, type CurveKey } from "./curve-keys.ts";
+export type { CurveAllow, CurveOptions } from "./security.ts";
+export { SocketEvents, type SocketEvent, type SocketEventType } from "./socket-events.ts";
+export { z85Decode, z85Encode } from "./z85.ts";
 export type { SocketType } from "./socket-type.ts";

@@ -36,6 +36,23 @@ export class Router extends SocketBase {
   }
 
   /**
+   * The CURVE public key the peer with this routing id authenticated with (on a CURVE server:
+   * the client's long-term key), or `undefined` when no such peer is connected or the socket
+   * uses NULL security.
+   *
+   * @example
+   * ```ts
+   * const [id, ...request] = await router.receive();
+   * const worker = z85Encode(router.peerPublicKey(id)!);
+   * ```
+   */
+  peerPublicKey(routingId: Uint8Array | string): Uint8Array | undefined {
+    const key = typeof routingId === "string" ? Buffer.from(routingId).toString("latin1") : Buffer.from(routingId.buffer, routingId.byteOffset, routingId.byteLength).toString("latin1");
+    const publicKey = this.byId.get(key)?.peerPublicKey;
+    return publicKey === null || publicKey === undefined ? undefined : Uint8Array.from(publicKey);
+  }
+
+  /**
    * Sends `frames[1..]` to the peer whose routing id is `frames[0]`.
    * Rejects with `EHOSTUNREACH` when no such peer is connected.
    */

@@ -6,27 +6,16 @@ import { ZmtpError } from "./errors.ts";
 import { FairQueue } from "./fair-queue.ts";
 import { FifoQueue } from "../fifo-queue.ts";
 import type { FrameData } from "./frame.ts";
+import { parseCurveKey, type CurveKey } from "./curve-keys.ts";
+import { dropCurvePeers, keyIs } from "./curve-peers.ts";
+import type { Security } from "./security.ts";
 import { SendLanes, type RouteResult } from "./send-lanes.ts";
+import { endEvent, SocketEvents } from "./socket-events.ts";
 import type { SocketType } from "./socket-type.ts";
 import { listenTcp } from "./tcp-transport.ts";
+import { resolveOptions, type SocketOptions } from "./socket-options.ts";
 
-/** Options shared by all socket types; names and defaults follow zeromq.js v6. */
-export interface SocketOptions {
-  /** Identity announced to ROUTER peers (1-255 octets, must not start with 0). */
-  routingId?: string | Uint8Array;
-  /** Messages queued per peer before `send` waits. 0 = no limit. Default 1000. */
-  sendHighWaterMark?: number;
-  /** Messages queued per peer before we stop reading from it. 0 = no limit. Default 1000. */
-  receiveHighWaterMark?: number;
-  /** Milliseconds before reconnecting a lost or failed `connect`; -1 = never. Default 100. */
-  reconnectInterval?: number;
-  /** Cap for the doubling reconnect delay; 0 = no doubling. Default 2000. */
-  reconnectMaxInterval?: number;
-  /** Largest accepted frame in octets (as libzmq, per frame); larger drops the peer. -1 = no limit. */
-  maxMessageSize?: number;
-  /** Milliseconds a new connection has to complete the ZMTP handshake; 0 = unlimited. Default 30000. */
-  handshakeInterval?: number;
-}
+export type { SocketOptions };
 
 /** One part of a message as accepted by `send`. */
 export type MessagePart = Uint8Array | string;
@@ -57,6 +46,10 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
   readonly maxMessageSize: number;
   /** @internal */
   readonly handshakeTimeout: number;
+  /** @internal NULL, or CURVE client or server. */
+  readonly security: Security;
+  /** Handshake successes and failures, disconnects; see {@link SocketEvents}. */
+  readonly events = new SocketEvents();
   /** The endpoint of the last successful `bind`, with the real port (like ZMQ_LAST_ENDPOINT). */
   lastEndpoint: string | null = null;
 
@@ -74,17 +67,56 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
   private isClosed = false;
 
   constructor(options: SocketOptions = {}) {
-    const id = options.routingId;
-    this.ownIdentity = id === undefined ? Buffer.alloc(0) : Buffer.from(typeof id === "string" ? Buffer.from(id) : id);
-    if (this.ownIdentity.length > 255) throw new ZmtpError("EINVAL", `routingId must be at most 255 octets, got ${this.ownIdentity.length}`);
-    if (this.ownIdentity[0] === 0) throw new ZmtpError("EINVAL", "routingId must not start with a zero octet (reserved)");
-    this.sendHighWaterMark = options.sendHighWaterMark ?? 1000;
-    this.receiveHighWaterMark = options.receiveHighWaterMark ?? 1000;
-    this.reconnectInterval = options.reconnectInterval ?? 100;
-    this.reconnectMaxInterval = options.reconnectMaxInterval ?? 2000;
-    this.maxMessageSize = options.maxMessageSize ?? -1;
-    this.handshakeTimeout = options.handshakeInterval ?? 30_000;
+    const o = resolveOptions(options);
+    this.ownIdentity = o.ownIdentity;
+    this.sendHighWaterMark = o.sendHighWaterMark;
+    this.receiveHighWaterMark = o.receiveHighWaterMark;
+    this.reconnectInterval = o.reconnectInterval;
+    this.reconnectMaxInterval = o.reconnectMaxInterval;
+    this.maxMessageSize = o.maxMessageSize;
+    this.handshakeTimeout = o.handshakeTimeout;
+    this.security = o.security;
     this.inbound = new FairQueue(this.receiveHighWaterMark);
+  }
+
+  /** Whether this socket is a CURVE server, a CURVE client, or uses NULL security. */
+  get securityMechanism(): "NULL" | "CURVE server" | "CURVE client" {
+    return this.security.kind;
+  }
+
+  /**
+   * Drops every live connection whose peer authenticated with this CURVE public key (on a
+   * CURVE server: the client's long-term key). Returns how many were dropped. A libzmq or
+   * our own client reconnects, and is refused at INITIATE if the key is no longer allowed.
+   *
+   * @example
+   * ```ts
+   * allowed.delete(workerKey);
+   * router.disconnectPeer(workerKey);
+   * ```
+   */
+  disconnectPeer(publicKey: CurveKey): number {
+    return dropCurvePeers(this.connections, keyIs(parseCurveKey(publicKey, "publicKey")), "CURVE key disconnected by disconnectPeer");
+  }
+
+  /**
+   * Checks every live connection's client key against the current `curveAllow` again and
+   * drops those it now refuses (after keys were removed from the set, or the function changed
+   * its mind). Returns how many were dropped. Only for CURVE servers.
+   *
+   * @example
+   * ```ts
+   * allowed.clear(); for (const k of readAuthorizedKeys()) allowed.add(k);
+   * router.recheckCurveAllow();
+   * ```
+   */
+  recheckCurveAllow(): number {
+    const security = this.security;
+    if (security.kind !== "CURVE server") {
+      throw new ZmtpError("EINVAL", `recheckCurveAllow needs a CURVE server socket, this one is ${security.kind}`);
+    }
+    const { allows } = security.config;
+    return dropCurvePeers(this.connections, (key) => !allows(key), "CURVE client key no longer allowed");
   }
 
   /** Whether `close()` was called. */
@@ -117,14 +149,15 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
     this.assertOpen();
     const endpoint = parseEndpoint(address, "bind");
     let listener: TCPSocketListener<Connection>;
+    let bound = address; // accepted connections report the real endpoint, set below
     try {
-      listener = listenTcp(endpoint, () => this.adopt(new Connection(this, address, false)));
+      listener = listenTcp(endpoint, () => this.adopt(new Connection(this, bound, false)));
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const why = `${typeof code === "string" ? `${code}: ` : ""}${error instanceof Error ? error.message : String(error)}`;
       throw new ZmtpError(code === "EADDRINUSE" ? "EADDRINUSE" : "EINVAL", `Cannot bind ${address}: ${why}`);
     }
-    const bound = formatEndpoint(endpoint.host, listener.port);
+    bound = formatEndpoint(endpoint.host, listener.port);
     this.listeners.set(bound, listener);
     this.lastEndpoint = bound;
   }
@@ -274,6 +307,7 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
   /** @internal */
   connectionReady(conn: Connection): boolean {
     if (this.isClosed || !this.peerAttached(conn)) return false;
+    this.events.emit({ type: "handshake", address: conn.endpoint });
     this.peers.push(conn);
     this.inbound.add(conn);
     this.dialerOf(conn)?.connected();
@@ -296,13 +330,15 @@ export abstract class SocketBase implements ConnectionOwner, AsyncIterable<Buffe
   }
 
   /** @internal */
-  connectionClosed(conn: Connection, _reason: string): void {
+  connectionClosed(conn: Connection, reason: string): void {
     this.connections.delete(conn);
     const index = this.peers.indexOf(conn);
     if (index >= 0) {
       this.peers.splice(index, 1);
       this.peerDetached(conn);
     }
+    const event = endEvent(conn, reason);
+    if (event !== null) this.events.emit(event);
     this.inbound.departed(conn);
     if (!this.isClosed) {
       this.dialerOf(conn)?.lost(conn);
