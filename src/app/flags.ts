@@ -62,6 +62,9 @@ export const DISPATCHER_ONLY_FLAGS: readonly FlagSpec[] = [
   flag("heartbeat", "HEARTBEAT", "1s", "pull/push: how often workers are heartbeated"),
   flag("worker-timeout", "WORKER_TIMEOUT", "3s", "pull/push: a worker silent this long is dead"),
   flag("max-worker-capacity", "MAX_WORKER_CAPACITY", "1024", "pull/push: most capacity one worker may claim"),
+  flag("curve-secret-key-file", "CURVE_SECRET_KEY_FILE", undefined, "pull/push: ZMTP CURVE with this secret key (faas keygen writes one)"),
+  flag("authorized-workers", "AUTHORIZED_WORKERS", undefined, "pull/push: file of worker public keys allowed (one per line, re-read when it changes)"),
+  onOff("insecure-transport", "INSECURE_TRANSPORT", "pull/push: allow NULL security (no CURVE) on a non-loopback --host"),
   flag("health-port", "HEALTH_PORT", undefined, "serve GET /healthz (200 claiming, 503 not) on this port"),
   flag("health-host", "HEALTH_HOST", "127.0.0.1", "interface of --health-port"),
 ];
@@ -73,6 +76,9 @@ export const WORKER_ONLY_FLAGS: readonly FlagSpec[] = [
   flag("id", "WORKER_ID", "a UUID", "its id and ZMTP routing id"),
   flag("heartbeat", "HEARTBEAT", "1s", "how often it heartbeats the dispatcher"),
   flag("dispatcher-timeout", "DISPATCHER_TIMEOUT", "3s", "the dispatcher silent this long: register again"),
+  flag("curve-server-key", "CURVE_SERVER_KEY", undefined, "ZMTP CURVE: the dispatcher's public key (Z85)"),
+  flag("curve-server-key-file", "CURVE_SERVER_KEY_FILE", undefined, "ZMTP CURVE: a file holding the dispatcher's public key"),
+  flag("curve-secret-key-file", "CURVE_SECRET_KEY_FILE", undefined, "ZMTP CURVE: this worker's secret key (faas keygen writes one)"),
 ];
 
 export const EMBEDDED_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...EXECUTOR_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];

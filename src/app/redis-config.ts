@@ -3,7 +3,9 @@
  * parsed with the same helpers and flags as the embedded mode. Flags win over variables; a bad value
  * throws an Error naming the flag (the process prints it and exits with code 2).
  */
-import { checkOpenBind, edgeSettings, shutdownGrace, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
+import { isLoopback } from "../adapters/http/edge.ts";
+import { readAuthorizedWorkers, readKeyFile } from "./curve-config.ts";
+import { checkOpenBind, edgeSettings, shutdownGrace, switchOn, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
 type Env = Record<string, string | undefined>;
@@ -47,6 +49,8 @@ export interface DispatcherConfig extends RedisSettings, ExecutorSettings {
   readonly workerTimeoutMs: number;
   /** pull/push: most capacity one worker may claim. */
   readonly maxWorkerCapacity: number;
+  /** pull/push: ZMTP CURVE (--curve-secret-key-file, --authorized-workers), or none (NULL security). */
+  readonly curve: { readonly secretKey: string; readonly authorizedWorkersFile: string; readonly authorizedWorkers: Set<string> } | undefined;
   /** --health-port: serve GET /healthz (200 claiming, 503 not) on 127.0.0.1 or --health-host; unset: none. */
   readonly healthPort: number | undefined;
   readonly healthHost: string;
@@ -107,8 +111,28 @@ export function dispatcherConfig(argv: readonly string[], env: Env, newId: () =>
     port: parseInteger(get("port", "DISPATCHER_PORT") ?? "5555", "--port", 0, 65535),
     heartbeatMs,
     workerTimeoutMs,
+    curve: dispatcherCurve(get, mode, get("host", "DISPATCHER_HOST") ?? "127.0.0.1", switchOn(argv, env, "insecure-transport", "INSECURE_TRANSPORT")),
     maxWorkerCapacity: parseInteger(get("max-worker-capacity", "MAX_WORKER_CAPACITY") ?? "1024", "--max-worker-capacity", 1, 1_000_000),
     healthPort: healthPort === undefined ? undefined : parseInteger(healthPort, "--health-port", 0, 65535),
     healthHost: get("health-host", "HEALTH_HOST") ?? "127.0.0.1",
   };
+}
+
+/**
+ * The dispatcher's CURVE settings: both files or neither. A pull or push dispatcher bound to an address
+ * other machines can reach refuses to start without them, unless --insecure-transport.
+ */
+function dispatcherCurve(get: (name: string, envName: string) => string | undefined, mode: string, host: string, insecure: boolean): DispatcherConfig["curve"] {
+  const keyFile = get("curve-secret-key-file", "CURVE_SECRET_KEY_FILE");
+  const workersFile = get("authorized-workers", "AUTHORIZED_WORKERS");
+  if ((keyFile === undefined) !== (workersFile === undefined)) {
+    throw new Error("--curve-secret-key-file and --authorized-workers go together: give both (CURVE with an allow-list of workers) or neither");
+  }
+  if (keyFile === undefined || workersFile === undefined) {
+    if (mode !== "local" && !isLoopback(host) && !insecure) {
+      throw new Error(`Refusing to listen for workers on ${host} without CURVE: any process that connects would get function source and arguments, and could report results. Give --curve-secret-key-file and --authorized-workers (keys from faas keygen), bind 127.0.0.1, or pass --insecure-transport`);
+    }
+    return undefined;
+  }
+  return { secretKey: readKeyFile(keyFile, "--curve-secret-key-file"), authorizedWorkersFile: workersFile, authorizedWorkers: readAuthorizedWorkers(workersFile) };
 }

@@ -2,6 +2,8 @@
  * `bun run worker` settings from argv and env (flags win over variables). A bad value throws an Error
  * naming the flag; the process prints it and exits with code 2.
  */
+import { curvePublicKey } from "../lib/zmtp/index.ts";
+import { checkKey, readKeyFile } from "./curve-config.ts";
 import { parseDuration, parseInteger, parseLogLevel, reader, shutdownGrace, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
@@ -20,6 +22,8 @@ export interface WorkerConfig extends ExecutorSettings {
   readonly logLevel: LogLevel;
   /** On SIGTERM/SIGINT, how long running jobs may finish before the rest are handed back. */
   readonly shutdownGraceMs: number;
+  /** ZMTP CURVE: the dispatcher's public key and this worker's key pair; undefined: NULL security. */
+  readonly curve: { readonly serverKey: string; readonly publicKey: string; readonly secretKey: string } | undefined;
 }
 
 /** Reads --mode, --url, --procs (executors: `workers` of ExecutorSettings), --isolation, --max-memory-mb, --heartbeat, --dispatcher-timeout, --id, --log-level. */
@@ -45,5 +49,21 @@ export function workerConfig(argv: readonly string[], env: Record<string, string
     dispatcherTimeoutMs,
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
     shutdownGraceMs: shutdownGrace(get),
+    curve: workerCurve(get),
   };
+}
+
+/** The worker's CURVE settings: the dispatcher's public key and its own secret key file, both or neither. */
+function workerCurve(get: (name: string, envName: string) => string | undefined): WorkerConfig["curve"] {
+  const direct = get("curve-server-key", "CURVE_SERVER_KEY");
+  const serverFile = get("curve-server-key-file", "CURVE_SERVER_KEY_FILE");
+  const secretFile = get("curve-secret-key-file", "CURVE_SECRET_KEY_FILE");
+  if (direct !== undefined && serverFile !== undefined) throw new Error("Give --curve-server-key or --curve-server-key-file, not both");
+  const server = direct !== undefined ? checkKey(direct, "--curve-server-key") : serverFile !== undefined ? readKeyFile(serverFile, "--curve-server-key-file") : undefined;
+  if ((server === undefined) !== (secretFile === undefined)) {
+    throw new Error("--curve-server-key (or -file) and --curve-secret-key-file go together: give both, or neither for NULL security");
+  }
+  if (server === undefined || secretFile === undefined) return undefined;
+  const secretKey = readKeyFile(secretFile, "--curve-secret-key-file");
+  return { serverKey: server, publicKey: curvePublicKey(secretKey), secretKey };
 }

@@ -16,7 +16,7 @@ export type DomainError =
  * adapter maps `{name: "args", index: 3}` to the JSON field `payloads/3`).
  */
 export interface ArgRef {
-  readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds";
+  readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds" | "retry" | "cron";
   /** The position of the bad item when the input is a list. */
   readonly index?: number;
 }

@@ -23,7 +23,7 @@ function startRemoteDispatcher(mode: "push" | "pull", port: number): Managed {
 }
 
 function startWorkerProcess(mode: "push" | "pull", url: string): Managed {
-  return spawnEntry("worker", ["--mode", mode, "--url", url, "--procs", "1", ...HEARTBEATS, "--dispatcher-timeout", "2s"], {}, `worker-${mode}`);
+  return spawnEntry("worker", ["--mode", mode, "--url", url, "--procs", "1", "--isolation", "thread", ...HEARTBEATS, "--dispatcher-timeout", "2s"], {}, `worker-${mode}`);
 }
 
 async function attempts(ids: readonly string[]): Promise<number[]> {

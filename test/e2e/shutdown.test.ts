@@ -96,7 +96,7 @@ describe("dispatcher and worker hand back what they cannot finish", () => {
     const target = { ...stack.target, prefix: "e2e-shutdown-push" };
     const api = await startApiHere(target);
     const d = await startDispatcherHere(target, ["--mode", "push", "--heartbeat", "250ms"]);
-    const w = spawnEntry("worker", ["--mode", "push", "--url", d.endpoint as string, "--procs", "1", "--shutdown-grace", "300ms"], {}, "worker-drain");
+    const w = spawnEntry("worker", ["--mode", "push", "--url", d.endpoint as string, "--procs", "1", "--isolation", "thread", "--shutdown-grace", "300ms"], {}, "worker-drain");
     await waitFor(() => d.log.count("worker.registered") === 1, "the worker to register", 15_000);
     const fid = await register(api.url, GATED, { max_attempts: 1 });
     const [id] = await submit(api.url, fid, [JSON.stringify([gate, "done"])]);

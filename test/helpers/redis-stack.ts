@@ -23,10 +23,14 @@ export interface RedisStack {
   dispatcherProcess(args?: string[]): Managed;
 }
 
-/** A real dispatcher process on `target` (local mode unless `args` name another). */
+/**
+ * A real dispatcher process on `target` (local mode unless `args` name another; threads unless they
+ * ask for another isolation: tests run trusted code, and gate files in /tmp must be visible to it).
+ */
 export function spawnDispatcher(target: RedisTarget, args: string[] = []): Managed {
   const mode = args.includes("--mode") ? [] : ["--mode", "local"];
-  return spawnEntry("dispatcher", [...mode, ...args], { REDIS_URL: target.url, FAAS_PREFIX: target.prefix }, `dispatcher-${target.prefix}`);
+  const isolation = args.includes("--isolation") ? [] : ["--isolation", "thread"];
+  return spawnEntry("dispatcher", [...mode, ...isolation, ...args], { REDIS_URL: target.url, FAAS_PREFIX: target.prefix }, `dispatcher-${target.prefix}`);
 }
 
 /** Registers beforeAll/afterAll hooks; the returned object is filled in once beforeAll has run. */

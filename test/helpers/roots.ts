@@ -65,7 +65,7 @@ export async function startApiHere(target: RedisTarget, args: string[] = [], log
 
 /** A dispatcher (`--mode local` unless args say otherwise; pull/push bind 127.0.0.1 port 0 unless told). */
 export async function startDispatcherHere(target: RedisTarget, args: string[] = [], log = new MemoryLog()): Promise<DispatcherHandle & { log: MemoryLog }> {
-  const c = dispatcherConfig([...args, "--workers", "2", "--port", "0"], env(target), () => uuidGen.next()); // the first --flag wins
+  const c = dispatcherConfig([...args, "--workers", "2", "--port", "0", "--isolation", "thread"], env(target), () => uuidGen.next()); // the first --flag wins; tests run trusted code in threads unless they ask
   const d = await startDispatcher(c, { logger: log });
   running.push(d);
   return { ...d, log };
@@ -73,7 +73,7 @@ export async function startDispatcherHere(target: RedisTarget, args: string[] = 
 
 /** A pull or push worker. */
 export function startWorkerHere(args: string[], log = new MemoryLog()): WorkerHandle & { log: MemoryLog } {
-  const w = startWorker(workerConfig([...args, "--procs", "1"], {}, () => uuidGen.next()), { logger: log }); // the first --flag wins
+  const w = startWorker(workerConfig([...args, "--procs", "1", "--isolation", "thread"], {}, () => uuidGen.next()), { logger: log }); // the first --flag wins; threads unless asked
   running.push(w);
   return { ...w, log };
 }

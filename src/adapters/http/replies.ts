@@ -34,6 +34,8 @@ const FIELDS: Record<ArgRef["name"], string> = {
   maxAttempts: "max_attempts",
   args: "payload",
   taskIds: "task_ids",
+  retry: "retry",
+  cron: "cron",
 };
 
 /** Field names of single-task routes. */

@@ -56,6 +56,11 @@ export interface RemoteExecutorOptions {
   readonly maxWorkerCapacity?: number;
   /** Added to a job's deadline from the start its worker reports (default 2000 ms). */
   readonly deadlineGraceMs?: number;
+  /**
+   * ZMTP CURVE: this dispatcher's secret key (Z85) and the workers allowed (their public keys, Z85).
+   * The set is read at every handshake: change it and call `recheckWorkers()` to drop removed ones.
+   */
+  readonly curve?: { readonly secretKey: string; readonly allowedWorkers: ReadonlySet<string> };
 }
 
 /** When a job handed to a worker must be answered by. */
@@ -107,7 +112,8 @@ export class RemoteExecutor implements Executor {
 
   /** Binds the ROUTER and starts listening for workers. */
   static async bind(o: RemoteExecutorOptions): Promise<RemoteExecutor> {
-    const router = new Router({ maxMessageSize: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+    const curve = o.curve === undefined ? {} : { curveServer: true, curveSecretKey: o.curve.secretKey, curveAllow: o.curve.allowedWorkers };
+    const router = new Router({ maxMessageSize: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, ...curve });
     await router.bind(o.endpoint);
     return new RemoteExecutor(o, router);
   }
@@ -115,6 +121,14 @@ export class RemoteExecutor implements Executor {
   /** The bound endpoint, with the real port. */
   get endpoint(): string {
     return this.router.lastEndpoint ?? this.o.endpoint;
+  }
+
+  /**
+   * Drops the live connections of workers no longer allowed (after the allow-list changed); their jobs
+   * are reported lost at the next liveness tick. Returns how many were dropped.
+   */
+  recheckWorkers(): number {
+    return this.router.recheckCurveAllow();
   }
 
   /** Registered, live workers. */

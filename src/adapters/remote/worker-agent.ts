@@ -43,6 +43,8 @@ export interface WorkerAgentOptions {
   readonly logger: Logger;
   /** Largest message accepted from the dispatcher, and the budget outcomes messages are split under (default 64 MiB). */
   readonly maxMessageBytes?: number;
+  /** ZMTP CURVE: the dispatcher's public key and this worker's key pair (Z85). */
+  readonly curve?: { readonly serverKey: string; readonly publicKey: string; readonly secretKey: string };
 }
 
 /** How often a condition that lasts (no dispatcher, a refusal) is logged again. */
@@ -94,7 +96,8 @@ export class WorkerAgent {
   received = 0;
 
   constructor(private readonly o: WorkerAgentOptions) {
-    this.dealer = new Dealer({ routingId: o.id, maxMessageSize: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+    const curve = o.curve === undefined ? {} : { curveServerKey: o.curve.serverKey, curvePublicKey: o.curve.publicKey, curveSecretKey: o.curve.secretKey };
+    this.dealer = new Dealer({ routingId: o.id, maxMessageSize: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, ...curve });
     o.executor.onOutcomes((outcomes) => this.finished(outcomes));
     o.executor.onStarted((refs) => {
       const mine = refs.filter((r) => this.held.has(key(r.taskId, r.attempt)));

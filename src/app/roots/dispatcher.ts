@@ -20,6 +20,40 @@ import { checkIsolation, executorPool } from "../executors.ts";
 import type { DispatcherConfig } from "../redis-config.ts";
 import { redactUrl } from "./api.ts";
 import type { RootDeps } from "./embedded.ts";
+import { every } from "../../domain/every.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
+import { curvePublicKey } from "../../lib/zmtp/index.ts";
+import { readAuthorizedWorkers } from "../curve-config.ts";
+import { statSync } from "node:fs";
+
+/**
+ * Re-reads the authorized-workers file when it changes (checked every second): the allow-list is
+ * replaced in place and workers no longer listed lose their live session (their jobs are retried).
+ */
+function watchAuthorizedWorkers(curve: NonNullable<DispatcherConfig["curve"]>, executor: RemoteExecutor, clock: Clock, logger: Logger): () => void {
+  const mtime = (): number => {
+    try {
+      return statSync(curve.authorizedWorkersFile).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  let seen = mtime();
+  return every(clock, 1000, () => {
+    const now = mtime();
+    if (now === seen) return;
+    seen = now;
+    try {
+      const next = readAuthorizedWorkers(curve.authorizedWorkersFile);
+      curve.authorizedWorkers.clear();
+      for (const k of next) curve.authorizedWorkers.add(k);
+      const dropped = executor.recheckWorkers();
+      logger.log("info", "authorized workers re-read", { event: "workers.authorized_reloaded", workers: next.size, dropped });
+    } catch (e) {
+      logger.log("error", "the authorized-workers file could not be read; keeping the previous list", { event: "workers.authorized_unreadable", error: (e as Error).message });
+    }
+  });
+}
 
 /**
  * A dispatcher's own GET /healthz (it has no API): 200 with `{status: "ok", claiming: true, ...}` while
@@ -64,7 +98,17 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
   const executor: Executor =
     c.mode === "local"
       ? executorPool(c, logger)
-      : await RemoteExecutor.bind({ policy: c.mode, endpoint, heartbeatMs: c.heartbeatMs, workerTimeoutMs: c.workerTimeoutMs, clock, logger, maxWorkerCapacity: c.maxWorkerCapacity });
+      : await RemoteExecutor.bind({
+          policy: c.mode,
+          endpoint,
+          heartbeatMs: c.heartbeatMs,
+          workerTimeoutMs: c.workerTimeoutMs,
+          clock,
+          logger,
+          maxWorkerCapacity: c.maxWorkerCapacity,
+          ...(c.curve !== undefined && { curve: { secretKey: c.curve.secretKey, allowedWorkers: c.curve.authorizedWorkers } }),
+        });
+  const stopWatching = executor instanceof RemoteExecutor && c.curve !== undefined ? watchAuthorizedWorkers(c.curve, executor, clock, logger) : () => {};
   const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, retentionMs: c.retentionMs, logger });
   const queue = backend.dispatchQueue({ dispatcherId: c.dispatcherId, livenessMs: c.livenessMs });
   const functions = new CachedFunctionStore(backend.functions, clock);
@@ -73,7 +117,7 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
   dispatcher.start();
   const health = c.healthPort === undefined ? undefined : serveDispatcherHealth(c.healthHost, c.healthPort, () => ({ ...dispatcher.health(), id: c.dispatcherId, mode: c.mode }));
   const bound = executor instanceof RemoteExecutor ? executor.endpoint : undefined;
-  const where = c.mode === "local" ? { workers: c.workers, isolation: c.isolation } : { endpoint: bound };
+  const where = c.mode === "local" ? { workers: c.workers, isolation: c.isolation } : { endpoint: bound, security: c.curve === undefined ? "null" : "curve", publicKey: c.curve === undefined ? undefined : curvePublicKey(c.curve.secretKey), authorizedWorkers: c.curve?.authorizedWorkers.size };
   logger.log("info", "bunfaas dispatcher started", { event: "dispatcher.started", id: c.dispatcherId, mode: c.mode, ...where, redis: redactUrl(c.redisUrl), prefix: c.prefix, health: health?.url });
   return {
     id: c.dispatcherId,
@@ -82,6 +126,7 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
     executor,
     inFlight: () => dispatcher.inFlightCount(),
     async stop(o = {}) {
+      stopWatching();
       void health?.server.stop(true);
       const handedBack = await dispatcher.drain(o.graceMs ?? 0);
       if (handedBack > 0) logger.log("info", "unfinished tasks handed back to the queue", { event: "dispatcher.handed_back", tasks: handedBack });

@@ -28,9 +28,20 @@ export function startWorker(c: WorkerConfig, deps: RootDeps = {}): WorkerHandle 
   checkIsolation(c, { secrets: false, why: "a worker runs the code users submit" }, logger);
   const pool = executorPool(c, logger);
   const capacity = pool.freeSlots();
-  const agent = new WorkerAgent({ url: c.url, id: c.workerId, mode: c.mode, executor: pool, capacity, heartbeatMs: c.heartbeatMs, dispatcherTimeoutMs: c.dispatcherTimeoutMs, clock: deps.clock ?? systemClock, logger });
+  const agent = new WorkerAgent({
+    url: c.url,
+    id: c.workerId,
+    mode: c.mode,
+    executor: pool,
+    capacity,
+    heartbeatMs: c.heartbeatMs,
+    dispatcherTimeoutMs: c.dispatcherTimeoutMs,
+    clock: deps.clock ?? systemClock,
+    logger,
+    ...(c.curve !== undefined && { curve: c.curve }),
+  });
   agent.start();
-  logger.log("info", "bunfaas worker started", { event: "worker.started", id: c.workerId, mode: c.mode, url: c.url, procs: c.workers, isolation: c.isolation, capacity });
+  logger.log("info", "bunfaas worker started", { event: "worker.started", id: c.workerId, mode: c.mode, url: c.url, procs: c.workers, isolation: c.isolation, capacity, security: c.curve === undefined ? "null" : "curve", publicKey: c.curve?.publicKey });
   return {
     id: c.workerId,
     agent,
