@@ -1,7 +1,7 @@
 /** The executor settings shared by the embedded mode, the local dispatcher and workers, and the pool they ask for. */
 import { availableParallelism } from "node:os";
 import { ExecutorPool, ISOLATIONS, probeSandbox, type Isolation } from "../adapters/executors/index.ts";
-import type { Logger } from "../domain/ports.ts";
+import type { Clock, Logger } from "../domain/ports.ts";
 import { parseBytes, parseDuration } from "./config.ts";
 
 export { probeSandbox };
@@ -87,8 +87,9 @@ export function checkIsolation(c: ExecutorSettings, o: { readonly secrets: boole
  * @example
  * const pool = executorPool(executorSettings(reader(argv, process.env), parseInteger), logger);
  */
-export function executorPool(c: ExecutorSettings, logger: Logger): ExecutorPool {
+export function executorPool(c: ExecutorSettings, logger: Logger, clock?: Clock): ExecutorPool {
   return new ExecutorPool({
+    ...(clock !== undefined && { clock }),
     executors: c.workers,
     isolation: c.isolation,
     logger,

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { freePort } from "../../scripts/lib/ports.ts";
 import { Dealer, Router, type SocketBase } from "../../src/lib/zmtp/index.ts";
 import { LibzmqPeer } from "./libzmq-peer.ts";
 import { waitFor, within } from "./wait.ts";
@@ -17,14 +18,6 @@ async function libzmqPeer(): Promise<LibzmqPeer> {
   const p = await LibzmqPeer.start();
   peers.push(p);
   return p;
-}
-/** A port that was free a moment ago (bound to port 0, then released). */
-async function freePort(): Promise<number> {
-  const probe = new Router();
-  await probe.bind("tcp://127.0.0.1:0");
-  const port = Number(probe.lastEndpoint?.split(":").pop());
-  probe.close();
-  return port;
 }
 const texts = (frames: Buffer[]) => frames.map((f) => f.toString());
 const fast = { reconnectInterval: 20, reconnectMaxInterval: 200 };

@@ -1,13 +1,8 @@
-/**
- * Polls `condition` until it holds or `timeoutMs` passes (then throws naming `what`).
- * Tests use this instead of sleeping a fixed time.
- */
+/** The one waitFor (scripts/lib/wait-for.ts), polling often: socket events come fast. */
+import { waitFor as poll } from "../../scripts/lib/wait-for.ts";
+
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  await poll(condition, what, timeoutMs, 2);
 }
 
 /** Rejects if `promise` does not settle within `timeoutMs`. */

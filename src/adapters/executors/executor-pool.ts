@@ -16,7 +16,9 @@
  * again elsewhere without spending an attempt (at most MAX_BOUNCES times).
  */
 import type { Outcome } from "../../domain/outcome.ts";
-import type { Executor, Job, JobRef, Logger } from "../../domain/ports.ts";
+import { every } from "../../domain/every.ts";
+import type { Clock, Executor, Job, JobRef, Logger } from "../../domain/ports.ts";
+import { systemClock } from "../system/clock.ts";
 import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
 import { TurnBatcher } from "../../lib/turn-batcher.ts";
 import { hostsFor } from "./host-kinds.ts";
@@ -44,7 +46,9 @@ export class ExecutorPool implements Executor {
   private readonly freeWaiters = new FreeSlotWaiters(() => this.freeSlots() > 0);
   /** Jobs taken by run() and neither reported nor stopped yet. */
   private accepted = 0;
-  private ticker: ReturnType<typeof setInterval> | undefined;
+  /** Stops the ticker (a recurring timer on the pool's Clock), when one runs. */
+  private ticker: (() => void) | undefined;
+  private readonly clock: Clock;
   private lastTick = 0;
   private prepared = false;
   private broken: string | undefined;
@@ -58,6 +62,7 @@ export class ExecutorPool implements Executor {
   batchesPosted = 0;
 
   constructor(private readonly o: PoolOptions) {
+    this.clock = o.clock ?? systemClock;
     const slots = o.slotsPerExecutor ?? 128;
     this.t = timings(o);
     this.spec = { slots, concurrency: Math.ceil(slots / 2), beatMs: this.t.beatMs, maxResultBytes: o.maxResultBytes ?? 16 * 1024 * 1024 };
@@ -129,7 +134,7 @@ export class ExecutorPool implements Executor {
     for (const e of this.records) {
       const h = e.find(taskId);
       if (h === undefined) continue;
-      e.release(h, Date.now());
+      e.release(h, this.clock.now());
       this.accepted--;
       this.retire(e, "cancelled", `task ${taskId} cancelled`, () => "requeue");
       return;
@@ -139,7 +144,7 @@ export class ExecutorPool implements Executor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker?.();
     this.ticker = undefined;
     const gone: Promise<unknown>[] = [];
     for (const e of this.records) {
@@ -149,7 +154,7 @@ export class ExecutorPool implements Executor {
     }
     this.records.clear();
     this.queues.drain();
-    await Promise.race([Promise.all(gone), new Promise((r) => setTimeout(r, 3000).unref())]);
+    await Promise.race([Promise.all(gone), this.clock.sleep(3000)]);
     await this.hosts.close();
     this.freeWaiters.closeAll();
   }
@@ -174,7 +179,7 @@ export class ExecutorPool implements Executor {
   }
 
   private pumpOnce(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const batches = new Map<ExecutorRecord, ExecutorJob[]>();
     const blocked = new Set<string>();
     for (let progressed = true; progressed; ) {
@@ -216,7 +221,7 @@ export class ExecutorPool implements Executor {
   }
 
   private spawn(tenant: string, alone: boolean): ExecutorRecord | undefined {
-    const now = Date.now();
+    const now = this.clock.now();
     const e = new ExecutorRecord(++this.nextId, tenant, this.spec.slots, this.spec.concurrency, now, (h) => this.starts.add({ taskId: h.job.taskId, attempt: h.job.attempt }));
     try {
       e.host = this.hosts.start(this.spec, { message: (m) => this.receive(e, m), exit: (code) => this.exited(e, code) }, `e${e.id}`);
@@ -245,7 +250,7 @@ export class ExecutorPool implements Executor {
 
   private receive(e: ExecutorRecord, raw: unknown): void {
     if (!e.alive) return;
-    const now = Date.now();
+    const now = this.clock.now();
     e.lastHeard = now;
     e.stalled = false;
     const msg = checkMessage(raw);
@@ -289,17 +294,17 @@ export class ExecutorPool implements Executor {
 
   private armTicker(): void {
     if (this.ticker !== undefined || this.closed || (this.records.size === 0 && this.queues.size === 0)) return;
-    this.lastTick = Date.now();
-    this.ticker = setInterval(() => this.tick(), this.t.tickMs);
+    this.lastTick = this.clock.now();
+    this.ticker = every(this.clock, this.t.tickMs, () => this.tick());
   }
 
   private tick(): void {
     if (this.records.size === 0 && this.queues.size === 0) {
-      clearInterval(this.ticker);
+      this.ticker?.();
       this.ticker = undefined;
       return;
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const judge = now - this.lastTick < this.t.suspectMs;
     this.lastTick = now;
     for (const e of [...this.records]) {
@@ -333,7 +338,7 @@ export class ExecutorPool implements Executor {
       this.retire(e, "quarantine", detail, (x) => (unstarted.has(x) ? "requeue" : "alone"));
       return;
     }
-    e.release(h, Date.now());
+    e.release(h, this.clock.now());
     this.accepted--;
     this.retire(e, "deadline", detail, () => "requeue");
     this.emit([{ taskId: h.job.taskId, attempt: h.job.attempt, kind: "timeout", timeoutMs: h.job.timeoutMs }]);
@@ -355,7 +360,7 @@ export class ExecutorPool implements Executor {
     e.alive = false;
     this.records.delete(e);
     e.host.terminate();
-    const now = Date.now();
+    const now = this.clock.now();
     const outcomes: Outcome[] = [];
     const again: Held[] = [];
     const alone = new Set<Held>();

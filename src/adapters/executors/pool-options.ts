@@ -1,5 +1,5 @@
 /** What an ExecutorPool is built with, and the timings it derives from it. */
-import type { Logger } from "../../domain/ports.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
 import type { HostFactory } from "./executor-host.ts";
 import type { Isolation } from "./host-kinds.ts";
 
@@ -17,6 +17,8 @@ export interface PoolOptions {
   /** How often deadlines, stalls, memory and idle executors are checked, in ms (default 20). */
   readonly tickMs?: number;
   readonly logger: Logger;
+  /** The pool's time: deadlines, stalls, idle executors, the ticker (the system clock unless given). */
+  readonly clock?: Clock;
   /** Cap on an executor's whole process tree (process and sandbox executors). */
   readonly memoryLimitBytes?: number;
   /** Results whose JSON text is longer end `too-large` (default 16 MiB). */

@@ -173,7 +173,7 @@ export class WorkerAgent {
     this.closed = true;
     this.stopTicking();
     if (this.dealer.peerCount > 0) {
-      await Promise.race([this.dealer.send(encode({ v: 1, t: "bye" })).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+      await Promise.race([this.dealer.send(encode({ v: 1, t: "bye" })).catch(() => {}), this.o.clock.sleep(500)]);
       await new Promise((r) => setImmediate(r)); // writes go to the kernel on the next turn
     }
     this.dealer.close();

@@ -97,7 +97,7 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
   if (c.mode === "local") checkIsolation(c, { secrets: true, why: "a local dispatcher runs the code users submit" }, logger);
   const executor: Executor =
     c.mode === "local"
-      ? executorPool(c, logger)
+      ? executorPool(c, logger, clock)
       : await RemoteExecutor.bind({
           policy: c.mode,
           endpoint,

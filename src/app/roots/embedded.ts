@@ -45,7 +45,7 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
   const events = new MemoryChannel();
   const cancels = new MemoryChannel();
   checkIsolation(c, { secrets: c.apiKeys.length > 0, why: c.apiKeys.length > 0 ? "API keys are set" : `it listens on ${c.host}` }, logger);
-  const pool = executorPool(c, logger);
+  const pool = executorPool(c, logger, clock);
   const dispatcher = new Dispatcher({ queue: store, functions, events, cancels, executor: pool, logger, clock });
   const health = async (): Promise<{ queued: number }> => ({ queued: await store.queueDepth() });
   const http = startHttpSide(c, { functions, tasks: store, events, cancels, health, clock, ids: deps.ids ?? uuidGen, logger });

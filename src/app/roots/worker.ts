@@ -26,7 +26,8 @@ export interface WorkerHandle {
 export function startWorker(c: WorkerConfig, deps: RootDeps = {}): WorkerHandle {
   const logger = deps.logger ?? jsonLogger(c.logLevel);
   checkIsolation(c, { secrets: false, why: "a worker runs the code users submit" }, logger);
-  const pool = executorPool(c, logger);
+  const clock = deps.clock ?? systemClock;
+  const pool = executorPool(c, logger, clock);
   const capacity = pool.freeSlots();
   const agent = new WorkerAgent({
     url: c.url,
@@ -36,7 +37,7 @@ export function startWorker(c: WorkerConfig, deps: RootDeps = {}): WorkerHandle 
     capacity,
     heartbeatMs: c.heartbeatMs,
     dispatcherTimeoutMs: c.dispatcherTimeoutMs,
-    clock: deps.clock ?? systemClock,
+    clock,
     logger,
     ...(c.curve !== undefined && { curve: c.curve }),
   });
