@@ -1,3 +1,4 @@
+import { nextRetry } from "./retry-policy.ts";
 import { spentAttempts, type Task, type Transition } from "./task.ts";
 
 /** What an executor reports for one attempt of one task. */
@@ -26,22 +27,23 @@ export function errorResult(name: string, message: string, stack = ""): string {
 }
 
 /**
- * Decides what an outcome does to a task: errors the function throws are final, a lost executor is
+ * Decides what an outcome does to a task: errors the function throws are final unless the task's retry
+ * policy retries them (QUEUED again after a backoff with jitter drawn from `random`), a lost executor is
  * retried while attempts remain (then FAILED WorkerFailure), a deadline ends FAILED TimeoutError, a
  * result over the size limit FAILED ResultTooLarge.
  *
  * @example
  * decide({ attempt: 3, maxAttempts: 3 }, { kind: "lost", ... }) // FAILED WorkerFailure
  */
-export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts">, o: Outcome): Transition {
+export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts"> & Partial<Pick<Task, "retry" | "retries">>, o: Outcome, random: () => number = () => 0.5): Transition {
   const base = { taskId: o.taskId, attempt: o.attempt };
   switch (o.kind) {
     case "returned":
       return { ...base, status: "COMPLETED", result: o.value };
     case "threw":
-      return { ...base, status: "FAILED", result: JSON.stringify(o.error) };
+      return retried(task, base, o.error.name, random) ?? { ...base, status: "FAILED", result: JSON.stringify(o.error) };
     case "timeout":
-      return { ...base, status: "FAILED", result: errorResult("TimeoutError", `Task exceeded its deadline of ${o.timeoutMs} ms`) };
+      return retried(task, base, "TimeoutError", random) ?? { ...base, status: "FAILED", result: errorResult("TimeoutError", `Task exceeded its deadline of ${o.timeoutMs} ms`) };
     case "unserializable":
       return { ...base, status: "FAILED", result: errorResult("SerializationError", o.message) };
     case "resource-limit":
@@ -54,6 +56,13 @@ export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts">
     case "handed-back":
       return handBack(base);
   }
+}
+
+/** The retry a task's policy grants for an error of this name (QUEUED after the backoff), if any. */
+function retried(task: Partial<Pick<Task, "retry" | "retries">>, base: { taskId: string; attempt: number }, errorName: string, random: () => number): Transition | undefined {
+  if (task.retry === undefined) return undefined;
+  const next = nextRetry(task.retry, task.retries ?? 0, errorName, random);
+  return next === undefined ? undefined : { ...base, status: "QUEUED", result: null, retryInMs: next.delayMs };
 }
 
 /** The transition giving an attempt back at a graceful shutdown: QUEUED again, the attempt not counted. */

@@ -1,5 +1,6 @@
 import type { DomainError } from "./errors.ts";
 import { err, ok, type Result } from "./result.ts";
+import type { RetryPolicy } from "./retry-policy.ts";
 import { DEFAULT_TENANT } from "./tenant.ts";
 
 /**
@@ -35,16 +36,73 @@ export interface Task {
   readonly result: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** 0 (least urgent) to 9 (most); 5 by default. A waiting task rises with age (see queue-order.ts). */
+  readonly priority: number;
+  /** Not claimable before this time (ms): a delay, a run_at, or a retry's backoff. */
+  readonly runAt: number;
+  /** What a thrown error does: retried as the policy says, or final. */
+  readonly retry?: RetryPolicy;
+  /** Retries the policy has spent (not counted toward maxAttempts). */
+  readonly retries: number;
+  /** Tasks this one waits for (it runs when all of them COMPLETED). */
+  readonly after?: readonly string[];
+  /** "results": the results of `after`, parsed, are appended to the arguments when it becomes ready. */
+  readonly argsFrom?: "results";
+  /** How many of `after` have not COMPLETED yet: claimable only at 0. */
+  readonly blockedBy: number;
 }
+
+/** What execute may ask of a new task beyond its function's defaults. */
+export interface TaskOptions {
+  readonly priority: number;
+  readonly runAt: number;
+  readonly retry: RetryPolicy;
+  readonly after: readonly string[];
+  readonly argsFrom: "results";
+}
+
+export const DEFAULT_PRIORITY = 5;
 
 /** A new task, QUEUED, never attempted. */
-export function newTask(id: string, functionId: string, args: string, maxAttempts: number, timeoutMs: number, now: number, tenant: string = DEFAULT_TENANT): Task {
-  return { id, tenant, functionId, args, status: "QUEUED", attempt: 0, handbacks: 0, maxAttempts, timeoutMs, result: null, createdAt: now, updatedAt: now };
+export function newTask(
+  id: string,
+  functionId: string,
+  args: string,
+  maxAttempts: number,
+  timeoutMs: number,
+  now: number,
+  tenant: string = DEFAULT_TENANT,
+  o: Partial<TaskOptions> = {},
+): Task {
+  return {
+    id,
+    tenant,
+    functionId,
+    args,
+    status: "QUEUED",
+    attempt: 0,
+    handbacks: 0,
+    maxAttempts,
+    timeoutMs,
+    result: null,
+    createdAt: now,
+    updatedAt: now,
+    priority: o.priority ?? DEFAULT_PRIORITY,
+    runAt: Math.max(now, o.runAt ?? now),
+    retries: 0,
+    blockedBy: o.after?.length ?? 0,
+    ...(o.retry !== undefined && { retry: o.retry }),
+    ...(o.after !== undefined && o.after.length > 0 && { after: [...o.after] }),
+    ...(o.argsFrom !== undefined && { argsFrom: o.argsFrom }),
+  };
 }
 
-/** Attempts that count toward maxAttempts: hand-outs, less those handed back at a graceful shutdown. */
-export function spentAttempts(task: Pick<Task, "attempt" | "handbacks">): number {
-  return task.attempt - task.handbacks;
+/**
+ * Attempts that count toward maxAttempts: hand-outs, less those handed back at a graceful shutdown and
+ * those a retry policy spent (maxAttempts counts lost executors and workers).
+ */
+export function spentAttempts(task: Pick<Task, "attempt" | "handbacks"> & { readonly retries?: number }): number {
+  return task.attempt - task.handbacks - (task.retries ?? 0);
 }
 
 /** Hands a QUEUED task to an executor: RUNNING, attempt counted now (not when it fails). */
@@ -63,11 +121,16 @@ export interface Transition {
   readonly result: string | null;
   /** With QUEUED: the attempt is handed back at a graceful shutdown and does not count toward maxAttempts. */
   readonly handback?: boolean;
+  /** With QUEUED: a retry of the policy, runnable again after this many ms (counted in `retries`). */
+  readonly retryInMs?: number;
 }
 
 /** Applies a transition if its fence holds; returns the new task, or undefined when stale. */
 export function applyTransition(task: Task, t: Transition, now: number): Task | undefined {
   if (task.status !== "RUNNING" || task.attempt !== t.attempt) return undefined;
+  if (t.status === "QUEUED" && t.retryInMs !== undefined) {
+    return { ...task, status: "QUEUED", result: t.result, retries: task.retries + 1, runAt: now + t.retryInMs, updatedAt: now };
+  }
   const handbacks = t.status === "QUEUED" && t.handback === true ? task.handbacks + 1 : task.handbacks;
   return { ...task, status: t.status, result: t.result, handbacks, updatedAt: now };
 }

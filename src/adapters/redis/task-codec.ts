@@ -24,6 +24,13 @@ export function encodeTask(t: Task): string {
     result: t.result === null ? null : t.result.toWellFormed(),
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
+    priority: t.priority,
+    runAt: t.runAt,
+    retries: t.retries,
+    blockedBy: t.blockedBy,
+    ...(t.retry !== undefined && { retry: t.retry }),
+    ...(t.after !== undefined && { after: t.after }),
+    ...(t.argsFrom !== undefined && { argsFrom: t.argsFrom }),
   });
 }
 
@@ -48,6 +55,14 @@ export function decodeStored(json: string): { task: Task; entry: string | undefi
     result: s.result ?? null,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
+    priority: s.priority ?? 5,
+    runAt: s.runAt ?? s.createdAt,
+    retries: s.retries ?? 0,
+    blockedBy: s.blockedBy ?? 0,
+    // Lua's cjson writes an empty list as {}: read anything but a list as none
+    ...(s.retry !== undefined && typeof s.retry === "object" && { retry: { ...s.retry, ...(s.retry.on !== undefined && { on: Array.isArray(s.retry.on) ? s.retry.on : [] }) } }),
+    ...(Array.isArray(s.after) && s.after.length > 0 && { after: s.after }),
+    ...(s.argsFrom === "results" && { argsFrom: "results" as const }),
   };
   return { task, entry: s.entry };
 }
