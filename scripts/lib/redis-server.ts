@@ -4,10 +4,16 @@
  * ["--appendonly", "yes", "--appendfsync", "always"]). It can be stopped (SIGTERM or SIGKILL) and
  * restarted on the same port and dir. Never the system Redis.
  *
+ * `cluster` makes it a Redis Cluster node (its bus on another free port, kept across restarts; see
+ * redis-cluster.ts); `sentinelConfig` makes it a Sentinel (`redis-server <conf> --sentinel`) with that
+ * config text (see redis-sentinel.ts).
+ *
  * @example
  * await using redis = await startRedisServer();
  * const client = new Redis(redis.url);
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort } from "./ports.ts";
 import { removeTempDir, tempDir } from "./temp-dirs.ts";
@@ -27,12 +33,29 @@ export interface RedisServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function startRedisServer(o: { args?: string[] } = {}): Promise<RedisServer> {
-  const dir = tempDir("redis");
+export interface RedisServerOptions {
+  readonly args?: string[];
+  /** A cluster node: `--cluster-enabled yes`, nodes.conf in its dir, this node timeout. */
+  readonly cluster?: { readonly nodeTimeoutMs: number };
+  /** A Sentinel with this config (`sentinel monitor ...` lines), written to its dir before each start. */
+  readonly sentinelConfig?: string;
+}
+
+export async function startRedisServer(o: RedisServerOptions = {}): Promise<RedisServer> {
+  const dir = tempDir(o.cluster ? "redis-node" : o.sentinelConfig !== undefined ? "sentinel" : "redis");
   let port = 0;
+  let busPort = 0;
   let proc: Subprocess | undefined;
   const launch = async (): Promise<string | undefined> => {
-    const argv = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...(o.args ?? [])];
+    const head = ["redis-server"];
+    if (o.sentinelConfig !== undefined) {
+      writeFileSync(join(dir, "sentinel.conf"), o.sentinelConfig);
+      head.push(join(dir, "sentinel.conf"), "--sentinel");
+    }
+    const cluster = o.cluster ? ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(busPort), "--cluster-node-timeout", String(o.cluster.nodeTimeoutMs), "--cluster-require-full-coverage", "no"] : [];
+    // A replica syncs at once (not after the default 5 s wait for more replicas to share the transfer).
+    const replication = o.sentinelConfig === undefined ? ["--repl-diskless-sync-delay", "0"] : [];
+    const argv = [...head, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...replication, ...cluster, ...(o.args ?? [])];
     const p = Bun.spawn(argv, { cwd: dir, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
     proc = p;
     const output: string[] = [];
@@ -51,6 +74,8 @@ export async function startRedisServer(o: { args?: string[] } = {}): Promise<Red
   };
   for (let tries = 0; ; tries++) {
     port = freePort();
+    busPort = 0;
+    while (o.cluster && (busPort === 0 || busPort === port)) busPort = freePort();
     const failure = await launch();
     if (failure === undefined) break;
     if (tries >= 4 || !failure.includes("Address already in use")) throw new Error(`redis-server failed to start: ${failure}`);
@@ -91,7 +116,7 @@ async function drain(stream: ReadableStream<Uint8Array>, into: string[]): Promis
 }
 
 /** True when a server on `port` answers PING with PONG (not LOADING or an error). */
-async function ping(port: number): Promise<boolean> {
+export async function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     let reply = "";
     let settled = false;
