@@ -8,7 +8,7 @@
  * @example
  * await using cluster = await startRedisCluster({ masters: 3, replicas: 1 });
  * const client = new Redis.Cluster(cluster.startupNodes);
- * const node = await cluster.masterOf("faas:{s1}:queue"); await node.stop({ kill: true });
+ * const { promoted, ms } = await cluster.killMasterOf("faas:{s1}:queue"); // kill -9, then a replica serves it
  */
 import Redis from "ioredis";
 import { startRedisServer, type RedisServer } from "./redis-server.ts";
@@ -22,6 +22,12 @@ export interface RedisCluster {
   readonly addresses: string;
   /** The node serving `key` as master now (asked of a live node). */
   masterOf(key: string): Promise<RedisServer>;
+  /**
+   * Kills (SIGKILL) the master serving `key` and resolves once a replica serves its slot, with the node
+   * killed, the one promoted, when the killed process had exited (Date.now()) and the milliseconds from
+   * then until the promotion was seen.
+   */
+  killMasterOf(key: string, timeoutMs?: number): Promise<{ killed: RedisServer; promoted: RedisServer; killedAt: number; ms: number }>;
   /**
    * Resolves once every live node says cluster_state:ok with every slot served and, with `replicas`,
    * every master has that many replicas online.
@@ -56,6 +62,16 @@ export async function startRedisCluster(o: { masters?: number; replicas?: number
         const node = nodes.find((n) => n.port === port);
         if (node === undefined) throw new Error(`slot of "${key}" is served by port ${port}, not one of this cluster's nodes`);
         return node;
+      },
+      async killMasterOf(key, timeoutMs = 60_000) {
+        const killed = await cluster.masterOf(key);
+        await killed.stop({ kill: true });
+        const at = Date.now();
+        const promoted = await waitFor(async () => {
+          const now = await cluster.masterOf(key).catch(() => killed);
+          return now === killed ? undefined : now;
+        }, `a replica to take over the slot of "${key}"`, timeoutMs, 20);
+        return { killed, promoted, killedAt: at, ms: Date.now() - at };
       },
       async healthy(h = {}) {
         const want = h.replicas ?? 0;

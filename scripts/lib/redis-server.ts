@@ -39,6 +39,8 @@ export interface RedisServerOptions {
   readonly cluster?: { readonly nodeTimeoutMs: number };
   /** A Sentinel with this config (`sentinel monitor ...` lines), written to its dir before each start. */
   readonly sentinelConfig?: string;
+  /** The server's password (`--requirepass`), so the start-up PING can authenticate. */
+  readonly password?: string;
 }
 
 export async function startRedisServer(o: RedisServerOptions = {}): Promise<RedisServer> {
@@ -55,7 +57,8 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
     const cluster = o.cluster ? ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(busPort), "--cluster-node-timeout", String(o.cluster.nodeTimeoutMs), "--cluster-require-full-coverage", "no"] : [];
     // A replica syncs at once (not after the default 5 s wait for more replicas to share the transfer).
     const replication = o.sentinelConfig === undefined ? ["--repl-diskless-sync-delay", "0"] : [];
-    const argv = [...head, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...replication, ...cluster, ...(o.args ?? [])];
+    const auth = o.password === undefined ? [] : ["--requirepass", o.password];
+    const argv = [...head, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...replication, ...cluster, ...auth, ...(o.args ?? [])];
     const p = Bun.spawn(argv, { cwd: dir, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
     proc = p;
     const output: string[] = [];
@@ -64,7 +67,7 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (p.exitCode !== null) return output.join("");
-      if (await ping(port)) return undefined;
+      if (await ping(port, o.password)) return undefined;
       if (Date.now() > deadline) {
         p.kill("SIGKILL");
         throw new Error(`redis-server on port ${port} did not answer PING within 10 s: ${output.join("")}`);
@@ -115,8 +118,8 @@ async function drain(stream: ReadableStream<Uint8Array>, into: string[]): Promis
   for await (const chunk of stream) if (into.length < 200) into.push(decoder.decode(chunk));
 }
 
-/** True when a server on `port` answers PING with PONG (not LOADING or an error). */
-export async function ping(port: number): Promise<boolean> {
+/** True when a server on `port` answers PING with PONG (not LOADING or an error), after AUTH with `password` if given. */
+export async function ping(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     let reply = "";
     let settled = false;
@@ -131,11 +134,13 @@ export async function ping(port: number): Promise<boolean> {
       port,
       socket: {
         open(s) {
-          s.write("PING\r\n");
+          s.write(password === undefined ? "PING\r\n" : `AUTH ${JSON.stringify(password)}\r\nPING\r\n`);
         },
         data(s, chunk) {
           reply += chunk.toString();
-          if (reply.includes("\r\n")) finish(reply.startsWith("+PONG"), s);
+          const lines = reply.split("\r\n");
+          const wanted = password === undefined ? 1 : 2;
+          if (lines.length > wanted) finish(lines[wanted - 1] === "+PONG", s);
         },
         close: () => finish(false),
         error: () => finish(false),

@@ -68,12 +68,17 @@ export function openClient(where: RedisLocation, o: RedisConnectionOptions = {})
       {
         enableOfflineQueue,
         enableAutoPipelining: true,
+        // Auto-pipelining routes a command by its first argument; for EVALSHA that is the script's sha,
+        // not a key, so scripts go on their own (each still to the node of its KEYS[1]).
+        autoPipeliningIgnoredCommands: ["evalsha", "eval", "EVALSHA", "EVAL"],
         clusterRetryStrategy: (times) => retryStrategy?.(times) ?? 1000,
-        // A slot whose master died is served by its replica once the cluster promotes it: commands that
-        // found the connection closed (never sent) are tried again after a slots refresh.
-        retryDelayOnFailover: 200,
+        // A command whose node connection closed is not sent again (it may have run: 504), as on a
+        // single Redis; the next commands find the promoted replica through MOVED. CLUSTERDOWN means
+        // nothing ran: those are tried again.
+        retryDelayOnFailover: 0,
         retryDelayOnClusterDown: 200,
         slotsRefreshTimeout: 1000,
+        slotsRefreshInterval: 5000,
         redisOptions: {
           ...perNode,
           ...(where.username !== undefined && { username: where.username }),

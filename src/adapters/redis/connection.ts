@@ -87,6 +87,10 @@ export function backendError(e: unknown): unknown {
   if (err?.name === "MaxRetriesPerRequestError") {
     return new BackendTimeoutError("The connection to Redis dropped before it answered; the request may have been applied: check before sending it again");
   }
+  // A Redis Cluster node's connection closed with the command sent or not (ioredis does not say which).
+  if (why === "Connection is closed.") {
+    return new BackendTimeoutError("The connection to a Redis node closed before it answered; the request may have been applied: check before sending it again");
+  }
   if (why.includes("enableOfflineQueue")) return new BackendUnavailableError("Redis unavailable: not connected (reconnecting in the background)");
   return new BackendUnavailableError(`Redis unavailable: ${why}`);
 }

@@ -16,7 +16,8 @@
  */
 import { BackendTimeoutError } from "../../domain/errors.ts";
 import type { Logger } from "../../domain/ports.ts";
-import { duplicateClient, type RedisClient } from "./client.ts";
+import type { Cluster } from "ioredis";
+import { duplicateClient, isCluster, type RedisClient } from "./client.ts";
 import { guarded, whenReady } from "./connection.ts";
 import { LuaScript } from "./lua-script.ts";
 
@@ -44,6 +45,12 @@ export class ReplicatedWrites {
     if (this.o.replicas === 0) return guarded(() => script.run(this.client, keys, args));
     return guarded(async () => {
       let [reply, acked] = await this.withWait("EVALSHA", script.sha, keys, args);
+      // A pipeline is not redirected when only some of its commands are: after a Cluster failover the
+      // script answers MOVED (it did not run; WAIT ran elsewhere). Learn the new owner and send it again.
+      for (let tries = 0; tries < 3 && reply instanceof Error && /^(MOVED|ASK) /.test(reply.message) && isCluster(this.conn); tries++) {
+        await refreshSlots(this.conn);
+        [reply, acked] = await this.withWait("EVALSHA", script.sha, keys, args);
+      }
       if (reply instanceof Error && LuaScript.isNoScript(reply)) [reply, acked] = await this.withWait("EVAL", script.source, keys, args);
       if (reply instanceof Error) throw reply;
       if (wrote(reply) && (acked instanceof Error || Number(acked) < this.o.replicas)) {
@@ -78,4 +85,9 @@ export class ReplicatedWrites {
   close(): void {
     if (this.conn !== this.client) this.conn.disconnect();
   }
+}
+
+/** Asks the Cluster which node serves which slots now. */
+function refreshSlots(cluster: Cluster): Promise<void> {
+  return new Promise((resolve, reject) => cluster.refreshSlotsCache((e) => (e ? reject(e) : resolve())));
 }
