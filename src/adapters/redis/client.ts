@@ -56,9 +56,9 @@ export function openClient(where: RedisLocation, o: RedisConnectionOptions = {})
       ...(where.sentinelUsername !== undefined && { sentinelUsername: where.sentinelUsername }),
       ...(where.sentinelPassword !== undefined && { sentinelPassword: where.sentinelPassword }),
       ...(where.db !== undefined && { db: where.db }),
-      // Asks the Sentinels again as soon as they announce a new master, and leaves a master that was
-      // demoted under it (writes answered READONLY) instead of failing until the connection drops.
-      failoverDetector: true,
+      // Leaves a master that was demoted under it (writes answered READONLY: not run, so sent again)
+      // and asks the Sentinels again. (ioredis' failoverDetector is left off: a +switch-master that
+      // arrives while it reconnects ends the connection for good.)
       reconnectOnError: (e: Error) => (e.message.startsWith("READONLY") ? 2 : false),
     });
   } else {
