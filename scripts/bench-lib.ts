@@ -65,3 +65,36 @@ export async function serialLatency(url: string, functionId: string, n: number):
   lat.sort((a, b) => a - b);
   return { p50: percentile(lat, 50), p99: percentile(lat, 99) };
 }
+
+/**
+ * One no-op round: `total` tasks of `functionId` through /execute_batch in batches of `batch` (sent at
+ * once), every result read back through POST /wait; throws unless all completed. Returns tasks/s.
+ */
+export async function noopRound(url: string, functionId: string, total: number, batch: number): Promise<number> {
+  const t0 = performance.now();
+  const chunks: Promise<{ task_ids: string[] }>[] = [];
+  for (let sent = 0; sent < total; sent += batch) {
+    const n = Math.min(batch, total - sent);
+    chunks.push(postJson(`${url}/execute_batch`, { function_id: functionId, payloads: Array.from({ length: n }, () => "[]") }));
+  }
+  const ids = (await Promise.all(chunks)).flatMap((c) => c.task_ids);
+  const results = [...(await waitAll(url, ids)).values()];
+  const seconds = (performance.now() - t0) / 1000;
+  if (results.length !== total) throw new Error(`read back ${results.length} of ${total}`);
+  const bad = results.filter((r) => r.status !== "COMPLETED").length;
+  if (bad > 0) throw new Error(`${bad} tasks did not complete`);
+  return total / seconds;
+}
+
+/** Calls per command from `INFO commandstats` ("cmdstat_get:calls=3,usec=..."). */
+export function commandStats(info: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] as string, Number(m[2]));
+  return out;
+}
+
+/** Commands run between two commandStats readings, most first. */
+export function commandDelta(before: Map<string, number>, after: Map<string, number>): [string, number][] {
+  const delta = [...after].map(([cmd, n]) => [cmd, n - (before.get(cmd) ?? 0)] as [string, number]).filter(([, n]) => n > 0);
+  return delta.sort((a, b) => b[1] - a[1]);
+}

@@ -11,7 +11,7 @@
  */
 import Redis from "ioredis";
 import { flag } from "../src/app/config.ts";
-import { postJson, serialLatency, waitAll } from "./bench-lib.ts";
+import { commandDelta, commandStats, noopRound, postJson, serialLatency } from "./bench-lib.ts";
 import { freePort } from "./lib/ports.ts";
 import { killAll, spawnEntry, spawnServer } from "./lib/processes.ts";
 import { startRedisServer } from "./lib/redis-server.ts";
@@ -29,36 +29,19 @@ if (!["local", "push", "pull"].includes(mode)) throw new Error(`--mode must be l
 await using redis = await startRedisServer();
 const env = { REDIS_URL: redis.url, FAAS_PREFIX: "bench" };
 const quiet = { ...env, LOG_LEVEL: "warn" };
-const api = await spawnServer("api", [], quiet);
-const port = freePort();
-spawnEntry("dispatcher", ["--mode", mode, ...(mode === "local" ? ["--workers", workers] : ["--port", String(port)])], quiet);
-if (mode !== "local") for (let i = 0; i < workerProcs; i++) spawnEntry("worker", ["--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1"], quiet);
 const stats = new Redis(redis.url);
 try {
+  const api = await spawnServer("api", [], env); // info: its "listening" line says where it is
+  const port = freePort();
+  spawnEntry("dispatcher", ["--mode", mode, ...(mode === "local" ? ["--workers", workers] : ["--port", String(port)])], quiet);
+  if (mode !== "local") for (let i = 0; i < workerProcs; i++) spawnEntry("worker", ["--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1"], quiet);
   const { function_id } = await postJson(`${api.url}/register_function`, { name: "noop", payload: "() => null" });
-  const round = async (): Promise<number> => {
-    const t0 = performance.now();
-    const chunks: Promise<{ task_ids: string[] }>[] = [];
-    for (let sent = 0; sent < total; sent += batch) {
-      const n = Math.min(batch, total - sent);
-      chunks.push(postJson(`${api.url}/execute_batch`, { function_id, payloads: Array.from({ length: n }, () => "[]") }));
-    }
-    const ids = (await Promise.all(chunks)).flatMap((c) => c.task_ids);
-    const results = [...(await waitAll(api.url, ids)).values()];
-    const seconds = (performance.now() - t0) / 1000;
-    if (results.length !== total) throw new Error(`read back ${results.length} of ${total}`);
-    const bad = results.filter((r) => r.status !== "COMPLETED").length;
-    if (bad > 0) throw new Error(`${bad} tasks did not complete`);
-    return total / seconds;
-  };
-  await round(); // warm-up (threads compiled, scripts cached)
+  await noopRound(api.url, function_id, total, batch); // warm-up (threads compiled, scripts cached)
   const before = commandStats(await stats.info("commandstats"));
   const rates: number[] = [];
-  for (let i = 0; i < rounds; i++) rates.push(await round());
-  const after = commandStats(await stats.info("commandstats"));
+  for (let i = 0; i < rounds; i++) rates.push(await noopRound(api.url, function_id, total, batch));
+  const delta = commandDelta(before, commandStats(await stats.info("commandstats")));
   const tasks = total * rounds;
-  const delta = [...after].map(([cmd, n]) => [cmd, n - (before.get(cmd) ?? 0)] as const).filter(([, n]) => n > 0);
-  delta.sort((a, b) => b[1] - a[1]);
   const perTask = delta.reduce((sum, [, n]) => sum + n, 0) / tasks;
   const setup = mode === "local" ? `--mode local --workers ${workers}` : `--mode ${mode}, ${workerProcs} worker processes (--procs 1)`;
   console.log(`redis, 1 dispatcher ${setup}, tasks=${total} per round, batch=${batch}, results read by POST /wait`);
@@ -70,11 +53,4 @@ try {
 } finally {
   stats.disconnect();
   await killAll();
-}
-
-/** calls per command from `INFO commandstats` ("cmdstat_get:calls=3,usec=..."). */
-function commandStats(info: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] as string, Number(m[2]));
-  return out;
 }

@@ -4,10 +4,16 @@
  * ["--appendonly", "yes", "--appendfsync", "always"]). It can be stopped (SIGTERM or SIGKILL) and
  * restarted on the same port and dir. Never the system Redis.
  *
+ * `cluster` makes it a Redis Cluster node (its bus on another free port, kept across restarts; see
+ * redis-cluster.ts); `sentinelConfig` makes it a Sentinel (`redis-server <conf> --sentinel`) with that
+ * config text (see redis-sentinel.ts).
+ *
  * @example
  * await using redis = await startRedisServer();
  * const client = new Redis(redis.url);
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort } from "./ports.ts";
 import { removeTempDir, tempDir } from "./temp-dirs.ts";
@@ -27,12 +33,32 @@ export interface RedisServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function startRedisServer(o: { args?: string[] } = {}): Promise<RedisServer> {
-  const dir = tempDir("redis");
+export interface RedisServerOptions {
+  readonly args?: string[];
+  /** A cluster node: `--cluster-enabled yes`, nodes.conf in its dir, this node timeout. */
+  readonly cluster?: { readonly nodeTimeoutMs: number };
+  /** A Sentinel with this config (`sentinel monitor ...` lines), written to its dir before each start. */
+  readonly sentinelConfig?: string;
+  /** The server's password (`--requirepass`), so the start-up PING can authenticate. */
+  readonly password?: string;
+}
+
+export async function startRedisServer(o: RedisServerOptions = {}): Promise<RedisServer> {
+  const dir = tempDir(o.cluster ? "redis-node" : o.sentinelConfig !== undefined ? "sentinel" : "redis");
   let port = 0;
+  let busPort = 0;
   let proc: Subprocess | undefined;
   const launch = async (): Promise<string | undefined> => {
-    const argv = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...(o.args ?? [])];
+    const head = ["redis-server"];
+    if (o.sentinelConfig !== undefined) {
+      writeFileSync(join(dir, "sentinel.conf"), o.sentinelConfig);
+      head.push(join(dir, "sentinel.conf"), "--sentinel");
+    }
+    const cluster = o.cluster ? ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(busPort), "--cluster-node-timeout", String(o.cluster.nodeTimeoutMs), "--cluster-require-full-coverage", "no"] : [];
+    // A replica syncs at once (not after the default 5 s wait for more replicas to share the transfer).
+    const replication = o.sentinelConfig === undefined ? ["--repl-diskless-sync-delay", "0"] : [];
+    const auth = o.password === undefined ? [] : ["--requirepass", o.password];
+    const argv = [...head, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...replication, ...cluster, ...auth, ...(o.args ?? [])];
     const p = Bun.spawn(argv, { cwd: dir, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
     proc = p;
     const output: string[] = [];
@@ -41,7 +67,7 @@ export async function startRedisServer(o: { args?: string[] } = {}): Promise<Red
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (p.exitCode !== null) return output.join("");
-      if (await ping(port)) return undefined;
+      if (await ping(port, o.password)) return undefined;
       if (Date.now() > deadline) {
         p.kill("SIGKILL");
         throw new Error(`redis-server on port ${port} did not answer PING within 10 s: ${output.join("")}`);
@@ -51,6 +77,8 @@ export async function startRedisServer(o: { args?: string[] } = {}): Promise<Red
   };
   for (let tries = 0; ; tries++) {
     port = freePort();
+    busPort = 0;
+    while (o.cluster && (busPort === 0 || busPort === port)) busPort = freePort();
     const failure = await launch();
     if (failure === undefined) break;
     if (tries >= 4 || !failure.includes("Address already in use")) throw new Error(`redis-server failed to start: ${failure}`);
@@ -90,8 +118,8 @@ async function drain(stream: ReadableStream<Uint8Array>, into: string[]): Promis
   for await (const chunk of stream) if (into.length < 200) into.push(decoder.decode(chunk));
 }
 
-/** True when a server on `port` answers PING with PONG (not LOADING or an error). */
-async function ping(port: number): Promise<boolean> {
+/** True when a server on `port` answers PING with PONG (not LOADING or an error), after AUTH with `password` if given. */
+export async function ping(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     let reply = "";
     let settled = false;
@@ -106,11 +134,13 @@ async function ping(port: number): Promise<boolean> {
       port,
       socket: {
         open(s) {
-          s.write("PING\r\n");
+          s.write(password === undefined ? "PING\r\n" : `AUTH ${JSON.stringify(password)}\r\nPING\r\n`);
         },
         data(s, chunk) {
           reply += chunk.toString();
-          if (reply.includes("\r\n")) finish(reply.startsWith("+PONG"), s);
+          const lines = reply.split("\r\n");
+          const wanted = password === undefined ? 1 : 2;
+          if (lines.length > wanted) finish(lines[wanted - 1] === "+PONG", s);
         },
         close: () => finish(false),
         error: () => finish(false),

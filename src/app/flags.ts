@@ -39,8 +39,16 @@ export const RETENTION_FLAGS: readonly FlagSpec[] = [flag("retention", "RETENTIO
 
 export const REDIS_FLAGS: readonly FlagSpec[] = [
   flag("redis-url", "REDIS_URL", "redis://127.0.0.1:6379", "where Redis is; or REDIS_URL_FILE"),
+  flag("redis-sentinels", "REDIS_SENTINELS", undefined, "host:port,... of Sentinels: the master is found (and followed after a failover) through them"),
+  flag("redis-sentinel-name", "REDIS_SENTINEL_NAME", "mymaster", "the master's name in the Sentinels' configuration"),
+  flag("redis-cluster", "REDIS_CLUSTER", undefined, "host:port,... of some Redis Cluster nodes: use the Cluster"),
+  flag("redis-password", "REDIS_PASSWORD", "the URL's, if any", "Redis password (prefer REDIS_PASSWORD_FILE)"),
+  flag("redis-sentinel-password", "REDIS_SENTINEL_PASSWORD", "none", "the Sentinels' password (prefer REDIS_SENTINEL_PASSWORD_FILE)"),
+  flag("shards", "FAAS_SHARDS", "1", "queue shards (hash slots; spread over a Cluster's masters); the same for every process"),
   flag("prefix", "FAAS_PREFIX", "faas", "key prefix, so deployments can share one Redis"),
 ];
+
+export const API_REDIS_FLAGS: readonly FlagSpec[] = [flag("redis-wait-replicas", "REDIS_WAIT_REPLICAS", "0", "replicas that must have an enqueue or a registration before it is answered 201 (else 504)")];
 
 export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
   flag("workers", "WORKERS", "CPU count", "executors (at most this many at once, shared by tenants)"),
@@ -82,7 +90,7 @@ export const WORKER_ONLY_FLAGS: readonly FlagSpec[] = [
 ];
 
 export const EMBEDDED_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...EXECUTOR_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
-export const API_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...REDIS_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
+export const API_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...REDIS_FLAGS, ...API_REDIS_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
 export const DISPATCHER_FLAGS: readonly FlagSpec[] = [...DISPATCHER_ONLY_FLAGS, ...EXECUTOR_FLAGS, ...REDIS_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
 export const WORKER_FLAGS: readonly FlagSpec[] = [...WORKER_ONLY_FLAGS, ...EXECUTOR_FLAGS.filter((f) => f.name !== "workers"), ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
 

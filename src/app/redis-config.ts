@@ -4,15 +4,22 @@
  * throws an Error naming the flag (the process prints it and exits with code 2).
  */
 import { isLoopback } from "../adapters/http/edge.ts";
+import type { RedisLocation } from "../adapters/redis/index.ts";
+import { MAX_SHARDS } from "../adapters/redis/index.ts";
 import { readAuthorizedWorkers, readKeyFile } from "./curve-config.ts";
 import { checkOpenBind, edgeSettings, shutdownGrace, switchOn, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
+import { redisLocation } from "./redis-location.ts";
 
 type Env = Record<string, string | undefined>;
 
 export interface RedisSettings {
   /** REDIS_URL (or REDIS_URL_FILE, --redis-url), default redis://127.0.0.1:6379. */
   readonly redisUrl: string;
+  /** Where Redis is: REDIS_URL, or REDIS_SENTINELS / REDIS_CLUSTER with passwords (redis-location.ts). */
+  readonly redis: RedisLocation;
+  /** --shards / FAAS_SHARDS, default 1: how many streams (hash slots) the queue is split into; the deployment's, stored in Redis. */
+  readonly shards: number;
   /** FAAS_PREFIX, default "faas": the key prefix, so deployments can share one Redis. */
   readonly prefix: string;
   /** How long terminal tasks stay readable; applied where a task becomes terminal. */
@@ -30,6 +37,8 @@ export interface ApiConfig extends RedisSettings {
   /** --api-keys / FAAS_API_KEYS / FAAS_API_KEYS_FILE: the accepted API keys and their tenants; empty means the API is open. */
   readonly apiKeys: readonly ApiKeyEntry[];
   readonly edge: HttpEdgeSettings;
+  /** --redis-wait-replicas / REDIS_WAIT_REPLICAS, default 0: replicas that must have an enqueue (or a registration) before it is answered 201. */
+  readonly waitReplicas: number;
 }
 
 /** The modes this build's dispatcher runs: its own executors (local), or remote workers (pull, push). */
@@ -62,8 +71,11 @@ function redisSettings(argv: readonly string[], env: Env): RedisSettings {
   if (!/^[\w.:-]{1,64}$/.test(prefix)) throw new Error(`FAAS_PREFIX must be 1-64 letters, digits or _.:-, got "${prefix}"`);
   const retentionMs = parseDuration(get("retention", "RETENTION") ?? "24h", "--retention");
   if (retentionMs < 1) throw new Error(`--retention must be at least 1ms, got "${get("retention", "RETENTION")}"`);
+  const { location, url } = redisLocation(get, env);
   return {
-    redisUrl: secret(get, env, "redis-url", "REDIS_URL") ?? "redis://127.0.0.1:6379",
+    redisUrl: url,
+    redis: location,
+    shards: parseInteger(get("shards", "FAAS_SHARDS") ?? "1", "--shards", 1, MAX_SHARDS),
     prefix,
     retentionMs,
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
@@ -82,6 +94,7 @@ export function apiConfig(argv: readonly string[], env: Env): ApiConfig {
     maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
     apiKeys: parseApiKeys(secret(get, env, "api-keys", "FAAS_API_KEYS")),
     edge: edgeSettings(argv, env),
+    waitReplicas: parseInteger(get("redis-wait-replicas", "REDIS_WAIT_REPLICAS") ?? "0", "--redis-wait-replicas", 0, 100),
   };
   checkOpenBind(c);
   return c;

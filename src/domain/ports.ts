@@ -22,6 +22,11 @@ export interface Clock {
 /** Unique ids (UUIDs in production, counters in tests). */
 export interface IdGen {
   next(): string;
+  /**
+   * `n` ids for tasks stored together (one batch). A store split into shards gives them one shard, so
+   * the batch is stored in one step; without it, ids come from `next`.
+   */
+  batch?(n: number): string[];
 }
 
 /** JSON-lines logging. */

@@ -64,12 +64,14 @@ export class TaskService {
     if (fn === undefined || !visibleTo(viewer, fn.tenant)) return err({ kind: "UnknownFunction", functionId });
     const now = this.d.clock.now();
     const deadline = timeoutMs ?? fn.timeoutMs;
-    const tasks: Task[] = new Array(argsList.length);
+    const checked: string[] = new Array(argsList.length);
     for (let i = 0; i < argsList.length; i++) {
       const args = checkArgs(argsList[i], { name: "args", index: i });
       if (!args.ok) return args;
-      tasks[i] = newTask(this.d.ids.next(), fn.id, args.value, fn.maxAttempts, deadline, now, fn.tenant);
+      checked[i] = args.value;
     }
+    const ids = this.d.ids.batch?.(checked.length) ?? checked.map(() => this.d.ids.next());
+    const tasks = checked.map((args, i) => newTask(ids[i] as string, fn.id, args, fn.maxAttempts, deadline, now, fn.tenant));
     const queued = await this.d.tasks.enqueue(tasks, this.d.maxQueue);
     if (!queued.ok) return queued;
     return ok(tasks.map((t) => t.id));

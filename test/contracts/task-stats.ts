@@ -19,8 +19,11 @@ export interface TaskStatsFixture {
 }
 
 let seq = 0;
+let batches = 0;
+/** One batch of new tasks; ids start with a shard number, one per batch in turn (see task-store.ts). */
 function tasks(n: number, now: number, maxAttempts = 3, tenant = "default"): Task[] {
-  return Array.from({ length: n }, () => newTask(`s-${++seq}-${Math.floor(performance.now())}`, "f-1", "[1]", maxAttempts, 1000, now, tenant));
+  const shard = batches++ % 3;
+  return Array.from({ length: n }, () => newTask(`${shard}-s-${++seq}-${Math.floor(performance.now())}`, "f-1", "[1]", maxAttempts, 1000, now, tenant));
 }
 
 const never = new AbortController().signal;

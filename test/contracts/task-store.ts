@@ -16,9 +16,12 @@ export interface TaskStoreFixture {
 }
 
 let seq = 0;
+let batches = 0;
+/** One batch of new tasks. Ids start with a shard number (0-2, one per batch, in turn), as a sharded store's ids do; to other stores they are just ids. */
 function tasks(n: number, maxAttempts = 3): Task[] {
   const now = 1_700_000_000_000;
-  return Array.from({ length: n }, () => newTask(`t-${++seq}-${Math.floor(performance.now())}`, "f-1", "[1]", maxAttempts, 1000, now));
+  const shard = batches++ % 3;
+  return Array.from({ length: n }, () => newTask(`${shard}-t-${++seq}-${Math.floor(performance.now())}`, "f-1", "[1]", maxAttempts, 1000, now));
 }
 
 const never = new AbortController().signal;

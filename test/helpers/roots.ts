@@ -23,6 +23,8 @@ import type { Logger } from "../../src/domain/ports.ts";
 export interface RedisTarget {
   readonly url: string;
   readonly prefix: string;
+  /** More settings, as variables: REDIS_SENTINELS, REDIS_CLUSTER, FAAS_SHARDS, passwords' _FILEs... */
+  readonly env?: Record<string, string>;
 }
 
 export interface LogEntry {
@@ -53,7 +55,7 @@ export class MemoryLog implements Logger {
 const running: { stop(): Promise<void> }[] = [];
 
 function env(target: RedisTarget): Record<string, string> {
-  return { REDIS_URL: target.url, FAAS_PREFIX: target.prefix };
+  return { ...(target.url !== "" && { REDIS_URL: target.url }), FAAS_PREFIX: target.prefix, ...target.env };
 }
 
 /** The Redis-backed API on port 0. */

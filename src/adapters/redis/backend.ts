@@ -1,48 +1,76 @@
 /**
- * Opens everything a process needs from Redis in one call: the command connection, the stores on it
- * (functions, the API's task store with its counters) and the two broadcast channels (task events,
+ * Opens everything a process needs from Redis in one call: the command connection (to one server, a
+ * Sentinel-watched master or a Cluster), the stores on it (functions, the API's task store with its
+ * counters), the ids of new tasks (they name their shard) and the two broadcast channels (task events,
  * cancel signals). A dispatcher also asks for its side of the queue with `dispatchQueue`. Composition
  * roots call this and hand the pieces to the domain services.
  *
+ * The shard count is the deployment's: the first process stores it in Redis (`<prefix>:shards`), and
+ * `ready` throws ShardCountMismatchError for a process started with another (its keys and task ids
+ * would not match). It is checked again whenever the connection comes back (Redis restarted empty).
+ *
  * @example
- * const backend = openRedisBackend({ url: "redis://127.0.0.1:6379", prefix: "faas", clock: systemClock, retentionMs: 86_400_000 });
- * const tasks = new TaskService({ functions: backend.functions, tasks: backend.tasks, events: backend.events, cancels: backend.cancels, ... });
+ * const backend = openRedisBackend({ location: { kind: "url", url: "redis://127.0.0.1:6379" }, prefix: "faas", clock: systemClock, retentionMs: 86_400_000 });
+ * await backend.ready(2000);
+ * const tasks = new TaskService({ functions: backend.functions, tasks: backend.tasks, ids: backend.taskIds, ... });
  * const queue = backend.dispatchQueue({ dispatcherId: "d-1" }); // dispatchers only
  * await backend.close();
  */
-import type Redis from "ioredis";
-import type { Clock, Logger } from "../../domain/ports.ts";
+import { BackendUnavailableError } from "../../domain/errors.ts";
+import type { Clock, IdGen, Logger } from "../../domain/ports.ts";
 import { RedisChannel } from "./channel.ts";
-import { connectRedis, whenReady } from "./connection.ts";
+import { isCluster, openClient, type RedisClient, type RedisLocation } from "./client.ts";
+import { whenReady } from "./connection.ts";
 import { RedisDispatchQueue, type DispatchQueueOptions } from "./dispatch-queue.ts";
 import { RedisFunctionStore } from "./function-store.ts";
-import { redisKeys } from "./keys.ts";
+import { redisKeys, type RedisKeys } from "./keys.ts";
+import { ReplicatedWrites } from "./replicated-writes.ts";
+import { ShardedTaskIds } from "./task-ids.ts";
 import { RedisTaskStore } from "./task-store.ts";
 
 export interface RedisBackendOptions {
-  readonly url: string;
+  /** Where Redis is; `url` is short for `{ kind: "url", url }`. */
+  readonly location?: RedisLocation;
+  readonly url?: string;
   /** Key prefix (FAAS_PREFIX); several deployments can share one Redis. */
   readonly prefix: string;
   readonly clock: Clock;
   readonly retentionMs: number;
+  /** How many shards the queue is split into (`--shards`); default 1. */
+  readonly shards?: number;
+  /** Replicas that must confirm an enqueue or a registration before it is acknowledged (`--redis-wait-replicas`); default 0. */
+  readonly waitReplicas?: number;
   /** Per-command deadline in ms. */
   readonly commandTimeoutMs?: number;
+  /** How long an acknowledged write waits for `waitReplicas` replicas (WAIT's timeout), in ms; default the command deadline (1 s). */
+  readonly waitTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
 /** What a dispatcher says about itself when it asks for its side of the queue. */
 export type DispatcherIdentity = Omit<DispatchQueueOptions, "redis" | "keys" | "clock" | "retentionMs" | "logger">;
 
+/** A process started with a shard count other than the deployment's. */
+export class ShardCountMismatchError extends Error {
+  override readonly name = "ShardCountMismatchError";
+}
+
 export interface RedisBackend {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
+  readonly keys: RedisKeys;
   readonly functions: RedisFunctionStore;
   /** The API's side of the tasks; also the deployment's task counters. */
   readonly tasks: RedisTaskStore;
+  /** Ids for new tasks: one shard per batch, in turn. */
+  readonly taskIds: IdGen;
   readonly events: RedisChannel;
   readonly cancels: RedisChannel;
   /** The dispatcher's side of the tasks (claim, apply, reclaim), on this connection; closed with the backend. */
   dispatchQueue(who: DispatcherIdentity): RedisDispatchQueue;
-  /** True once connected; false if not within `timeoutMs` (calls fail with 503 until it is). */
+  /**
+   * True once connected and the shard count checked; false if not connected within `timeoutMs` (calls
+   * fail with 503 until it is). Throws ShardCountMismatchError.
+   */
   ready(timeoutMs: number): Promise<boolean>;
   /** Health facts for /healthz; throws BackendUnavailableError when Redis is down. */
   health(): Promise<{ queued: number }>;
@@ -51,22 +79,36 @@ export interface RedisBackend {
 }
 
 export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
-  const redis = connectRedis(o.url, { commandTimeoutMs: o.commandTimeoutMs, logger: o.logger });
-  const keys = redisKeys(o.prefix);
-  const tasks = new RedisTaskStore({ redis, keys, clock: o.clock, retentionMs: o.retentionMs });
+  const location = o.location ?? { kind: "url", url: o.url ?? "redis://127.0.0.1:6379" };
+  const redis = openClient(location, { commandTimeoutMs: o.commandTimeoutMs, logger: o.logger });
+  const shards = o.shards ?? 1;
+  const keys = redisKeys(o.prefix, { shards, hashTags: isCluster(redis) });
+  const writes = new ReplicatedWrites(redis, { replicas: o.waitReplicas ?? 0, timeoutMs: o.waitTimeoutMs ?? o.commandTimeoutMs ?? 1000, ...(o.logger !== undefined && { logger: o.logger }) });
+  const tasks = new RedisTaskStore({ redis, keys, clock: o.clock, retentionMs: o.retentionMs, writes });
   const events = new RedisChannel(redis, keys.events, o.clock, o.logger);
   const cancels = new RedisChannel(redis, keys.cancels, o.clock, o.logger);
   const queues: RedisDispatchQueue[] = [];
+  let mismatch: ShardCountMismatchError | undefined;
+  const check = async (): Promise<void> => {
+    mismatch = await checkShardCount(redis, keys, shards);
+    if (mismatch !== undefined) o.logger?.log("error", mismatch.message, { event: "redis.shard_mismatch" });
+  };
+  const recheck = (): void => void check().catch(() => undefined); // unreachable again: the next "ready" checks
+  redis.on("ready", recheck);
   const close = async (): Promise<void> => {
+    redis.off("ready", recheck);
     for (const q of queues) await q.close();
     events.close();
     cancels.close();
+    writes.close();
     redis.disconnect();
   };
   return {
     redis,
-    functions: new RedisFunctionStore(redis, keys),
+    keys,
+    functions: new RedisFunctionStore(redis, keys, writes),
     tasks,
+    taskIds: new ShardedTaskIds(shards),
     events,
     cancels,
     dispatchQueue(who) {
@@ -74,13 +116,31 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
       queues.push(queue);
       return queue;
     },
-    ready: (timeoutMs) =>
-      whenReady(redis, timeoutMs).then(
+    async ready(timeoutMs) {
+      const connected = await whenReady(redis, timeoutMs).then(
         () => true,
         () => false,
-      ),
-    health: async () => ({ queued: await tasks.queueDepth() }),
+      );
+      if (!connected || !(await writes.ready(timeoutMs))) return false;
+      await check().catch(() => undefined); // lost again at once: the next "ready" checks
+      if (mismatch !== undefined) throw mismatch;
+      return true;
+    },
+    health: async () => {
+      if (mismatch !== undefined) throw new BackendUnavailableError(mismatch.message);
+      return { queued: await tasks.queueDepth() };
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** Stores `shards` as the deployment's shard count if none is; the mismatch error if another is. */
+async function checkShardCount(redis: RedisClient, keys: RedisKeys, shards: number): Promise<ShardCountMismatchError | undefined> {
+  await redis.set(keys.shardCount, String(shards), "NX");
+  const stored = await redis.get(keys.shardCount);
+  if (stored === null || Number(stored) === shards) return undefined;
+  return new ShardCountMismatchError(
+    `This deployment's Redis (prefix "${keys.prefix}") holds a queue of ${stored} shard(s) (key ${keys.shardCount}), but this process was started with --shards ${shards}: start every api and dispatcher of the deployment with --shards ${stored}, or use another --prefix`,
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * A broadcast of task ids over Redis pub/sub (task events on `<prefix>:events`, cancel signals on
  * `<prefix>:cancels`): one PUBLISH per batch (a JSON array of ids), one subscriber connection per
- * channel and process however many listeners. Best effort: a message lost while Redis is down or
+ * channel and process however many listeners (on a Cluster a message published on any node reaches
+ * subscribers on every node). Best effort: a message lost while Redis is down or
  * reconnecting only delays a long-poll until its next re-check, or lets a cancelled attempt run to its
  * end (its outcome is then refused by the fence).
  *
@@ -10,18 +11,17 @@
  * events.subscribe((ids) => waiters.wake(ids));
  * events.publish(["t-1", "t-2"]);
  */
-import type Redis from "ioredis";
 import type { Clock, IdChannel, Logger } from "../../domain/ports.ts";
-import { duplicateConnection } from "./connection.ts";
+import { duplicateClient, type RedisClient } from "./client.ts";
 
 export class RedisChannel implements IdChannel {
   private readonly listeners = new Set<(ids: readonly string[]) => void>();
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   /** While this process's SUBSCRIBE is not in place yet, publishes wait for it (at most 1 s). */
   private subscribing: Promise<unknown> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly channel: string,
     private readonly clock: Clock,
     private readonly logger?: Logger,
@@ -41,9 +41,10 @@ export class RedisChannel implements IdChannel {
     return () => this.listeners.delete(listener);
   }
 
-  private openSubscriber(): Redis {
-    // Queues SUBSCRIBE until connected and re-subscribes after every reconnect.
-    const sub = duplicateConnection(this.redis, { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, enableAutoPipelining: false }, this.logger);
+  private openSubscriber(): RedisClient {
+    // Queues SUBSCRIBE until connected and re-subscribes after every reconnect (on a Cluster, on
+    // another node when its node fails).
+    const sub = duplicateClient(this.redis, { offlineQueue: true, maxRetriesPerRequest: null, commandTimeoutMs: undefined, autoPipelining: false }, this.logger);
     sub.on("message", (_channel: string, message: string) => {
       let ids: unknown;
       try {

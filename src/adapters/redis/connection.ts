@@ -4,11 +4,13 @@
  *
  * Commands are never queued while disconnected (`enableOfflineQueue: false`) and never re-sent after a
  * reconnect (a re-sent enqueue could store a batch twice); the connection itself keeps reconnecting in
- * the background, so service resumes as soon as Redis is back.
+ * the background, so service resumes as soon as Redis is back. Connections are opened in client.ts.
  */
-import Redis, { type RedisOptions } from "ioredis";
+import type { EventEmitter } from "node:events";
+import type { RedisOptions } from "ioredis";
 import { BackendTimeoutError, BackendUnavailableError } from "../../domain/errors.ts";
 import type { Logger } from "../../domain/ports.ts";
+import type { RedisClient } from "./client.ts";
 
 export interface RedisConnectionOptions {
   /** Per-command deadline in ms (a hung server answers 503 after this). */
@@ -32,25 +34,8 @@ export function connectionOptions(o: RedisConnectionOptions = {}): RedisOptions 
   };
 }
 
-/**
- * Opens a connection to `url` (redis://host:port/db). It connects in the background; commands sent
- * before it is ready fail with BackendUnavailableError (see `whenReady`).
- */
-export function connectRedis(url: string, o: RedisConnectionOptions = {}): Redis {
-  const redis = new Redis(url, connectionOptions(o));
-  watchErrors(redis, o.logger);
-  return redis;
-}
-
-/** A second connection with the same settings and overrides (blocking reads, subscriptions). */
-export function duplicateConnection(redis: Redis, overrides: RedisOptions, logger?: Logger): Redis {
-  const copy = redis.duplicate(overrides);
-  watchErrors(copy, logger);
-  return copy;
-}
-
 /** Logs connection errors once per outage (ioredis would otherwise print every reconnect failure). */
-function watchErrors(redis: Redis, logger: Logger | undefined): void {
+export function watchErrors(redis: EventEmitter, logger: Logger | undefined): void {
   let down = false;
   redis.on("error", (e: Error) => {
     if (down) return;
@@ -65,7 +50,7 @@ function watchErrors(redis: Redis, logger: Logger | undefined): void {
 }
 
 /** Resolves once the connection is ready; rejects with BackendUnavailableError after `timeoutMs`. */
-export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+export function whenReady(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -81,7 +66,7 @@ export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
 }
 
 /** Reply errors that mean "Redis cannot serve right now", not "this command is wrong". */
-const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|READONLY)\b/;
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|READONLY|MOVED|ASK)\b/;
 
 /**
  * The error to throw for a failed Redis call: BackendUnavailableError when Redis could not be reached
@@ -101,6 +86,10 @@ export function backendError(e: unknown): unknown {
   // error, as maxRetriesPerRequest is 0): it may have run before Redis went away.
   if (err?.name === "MaxRetriesPerRequestError") {
     return new BackendTimeoutError("The connection to Redis dropped before it answered; the request may have been applied: check before sending it again");
+  }
+  // A Redis Cluster node's connection closed with the command sent or not (ioredis does not say which).
+  if (why === "Connection is closed.") {
+    return new BackendTimeoutError("The connection to a Redis node closed before it answered; the request may have been applied: check before sending it again");
   }
   if (why.includes("enableOfflineQueue")) return new BackendUnavailableError("Redis unavailable: not connected (reconnecting in the background)");
   return new BackendUnavailableError(`Redis unavailable: ${why}`);

@@ -1,7 +1,11 @@
-export { openRedisBackend, type RedisBackend, type RedisBackendOptions } from "./backend.ts";
+export { openRedisBackend, ShardCountMismatchError, type RedisBackend, type RedisBackendOptions } from "./backend.ts";
 export { RedisChannel } from "./channel.ts";
-export { backendError, connectRedis, guarded, whenReady, type RedisConnectionOptions } from "./connection.ts";
+export { describeLocation, duplicateClient, isCluster, openClient, redactUrl, type HostPort, type RedisClient, type RedisLocation } from "./client.ts";
+export { backendError, guarded, whenReady, type RedisConnectionOptions } from "./connection.ts";
 export { RedisDispatchQueue, type DispatchQueueOptions } from "./dispatch-queue.ts";
 export { RedisFunctionStore } from "./function-store.ts";
-export { GROUP, redisKeys, type RedisKeys } from "./keys.ts";
+export { keySlot, MAX_SHARDS, shardTags } from "./hash-slot.ts";
+export { GROUP, redisKeys, type RedisKeys, type ShardKeys } from "./keys.ts";
+export { ReplicatedWrites } from "./replicated-writes.ts";
+export { ShardedTaskIds, shardOfTask } from "./task-ids.ts";
 export { RedisTaskStore, type RedisTaskStoreOptions } from "./task-store.ts";

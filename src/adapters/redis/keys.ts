@@ -2,26 +2,31 @@
  * Where a deployment keeps its data in Redis. Every key starts with the deployment's prefix (FAAS_PREFIX,
  * default "faas"), so several deployments can share one Redis.
  *
+ * The tasks are split into shards (`--shards`, default 1). Each shard has its own queue stream, task
+ * keys, counters, copy of the functions and liveness keys, all under one hash tag (`faas:{s1.1}:queue`,
+ * `faas:{s1.1}:task:<id>`), so every script touches one Redis Cluster slot. With one shard on a single
+ * Redis (or Sentinel) the keys keep the names they had before shards existed (`faas:queue`,
+ * `faas:task:<id>`); on a Cluster even one shard is tagged.
+ *
  * @example
  * const keys = redisKeys("faas");
- * keys.task("4f1c...") // "faas:task:4f1c..."
+ * keys.shards[0].task("4f1c...") // "faas:task:4f1c..."
+ * redisKeys("faas", { shards: 3 }).shards[2].queue // "faas:{s2.1}:queue"
  */
-export interface RedisKeys {
-  readonly prefix: string;
+import { shardTags } from "./hash-slot.ts";
+
+/** The keys of one shard: everything a script about its tasks touches. */
+export interface ShardKeys {
   /** Stream of queue entries, one field `t` = task id; read through the consumer group `GROUP`. */
   readonly queue: string;
-  /** Count of QUEUED tasks (queued, not yet claimed): the queue depth. */
+  /** Count of this shard's QUEUED tasks (queued, not yet claimed). */
   readonly queued: string;
   /** Prefix of the per-tenant hashes of task counters (GET /metrics), `<statsPrefix><tenant>`; see task-stats.ts. */
   readonly statsPrefix: string;
-  /** Set of the tenants that have counters. */
+  /** Set of the tenants that have counters in this shard. */
   readonly tenants: string;
-  /** Hash: function id -> JSON of the FunctionRecord. */
+  /** Hash: function id -> JSON of the FunctionRecord (every shard holds every function). */
   readonly functions: string;
-  /** Pub/sub channel carrying "these tasks are terminal" notifications. */
-  readonly events: string;
-  /** Pub/sub channel carrying "these tasks were cancelled" signals to dispatchers. */
-  readonly cancels: string;
   /** Prefix of task keys (a string per task holding its JSON). */
   readonly taskPrefix: string;
   /** Prefix of dispatcher liveness keys (`<livePrefix><dispatcher id>`, set with PX, refreshed). */
@@ -31,25 +36,52 @@ export interface RedisKeys {
   statsOf(tenant: string): string;
 }
 
+export interface RedisKeys {
+  readonly prefix: string;
+  /** Pub/sub channel carrying "these tasks are terminal" notifications. */
+  readonly events: string;
+  /** Pub/sub channel carrying "these tasks were cancelled" signals to dispatchers. */
+  readonly cancels: string;
+  /** String: the deployment's shard count; a process started with another refuses to start. */
+  readonly shardCount: string;
+  /** One entry per shard; shard 0 also holds the function catalogue and its counts. */
+  readonly shards: readonly ShardKeys[];
+}
+
 /** The consumer group every dispatcher reads the queue through. */
 export const GROUP = "dispatchers";
 
-export function redisKeys(prefix: string): RedisKeys {
-  const taskPrefix = `${prefix}:task:`;
-  const livePrefix = `${prefix}:live:`;
+/**
+ * The keys of deployment `prefix` with `shards` shards; `hashTags` (on a Cluster) tags one shard too.
+ */
+export function redisKeys(prefix: string, o: { readonly shards?: number; readonly hashTags?: boolean } = {}): RedisKeys {
+  const n = o.shards ?? 1;
+  const tagged = n > 1 || o.hashTags === true;
+  if (tagged && /[{}]/.test(prefix)) throw new Error(`A key prefix with shards or on a Cluster must not contain { or }, got "${prefix}"`);
+  const bases = tagged ? shardTags(n).map((tag) => `${prefix}:{${tag}}:`) : [`${prefix}:`];
   return {
     prefix,
-    queue: `${prefix}:queue`,
-    queued: `${prefix}:queued`,
-    statsPrefix: `${prefix}:stats:`,
-    tenants: `${prefix}:tenants`,
-    statsOf: (tenant) => `${prefix}:stats:${tenant}`,
-    functions: `${prefix}:functions`,
     events: `${prefix}:events`,
     cancels: `${prefix}:cancels`,
+    shardCount: `${prefix}:shards`,
+    shards: bases.map(shardKeys),
+  };
+}
+
+function shardKeys(base: string): ShardKeys {
+  const taskPrefix = `${base}task:`;
+  const livePrefix = `${base}live:`;
+  const statsPrefix = `${base}stats:`;
+  return {
+    queue: `${base}queue`,
+    queued: `${base}queued`,
+    statsPrefix,
+    tenants: `${base}tenants`,
+    functions: `${base}functions`,
     taskPrefix,
     livePrefix,
     task: (id) => taskPrefix + id,
     live: (id) => livePrefix + id,
+    statsOf: (tenant) => statsPrefix + tenant,
   };
 }

@@ -4,7 +4,7 @@
  * dispatcher dies (or loses Redis for longer than the ttl) the key expires and a live dispatcher
  * reclaims its entries as new attempts.
  */
-import type Redis from "ioredis";
+import type { RedisClient } from "./client.ts";
 import { every } from "../../domain/every.ts";
 import type { Clock, Logger } from "../../domain/ports.ts";
 import { guarded } from "./connection.ts";
@@ -14,7 +14,7 @@ export class Liveness {
   private started: Promise<void> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly ttlMs: number,
     private readonly clock: Clock,

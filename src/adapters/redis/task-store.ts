@@ -1,88 +1,136 @@
 /**
  * The API's side of the tasks in Redis (the TaskStore port; dispatchers use RedisDispatchQueue). Each
- * task is a string key holding its JSON; the queue is a Stream read through a consumer group, so an
- * entry stays pending on its dispatcher until the task is terminal (then it is acked and deleted).
- * Every state change is one atomic Lua script, and every call is one round trip however many tasks it
- * carries. The same scripts keep the task counters (TaskStats) in a hash, so the API reads what the
+ * task is a string key holding its JSON, in the shard its id names (task-ids.ts); each shard's queue is
+ * a Stream read through a consumer group, so an entry stays pending on its dispatcher until the task is
+ * terminal (then it is acked and deleted). Every state change is one atomic Lua script in one shard,
+ * and every call is one round trip per shard however many tasks it carries. The same scripts keep the
+ * task counters (TaskStats) in hashes per shard, summed when read, so the API reads what the
  * dispatchers did (task-stats.ts). Enqueue checks that the function is still registered (Redis may
  * have restarted empty under a process that still caches it).
  *
+ * The queue cap (`maxQueue`) counts every shard: an enqueue reads the other shards' queued counts
+ * just before its script, which checks its own shard's count atomically. Concurrent enqueues into
+ * different shards may together pass the cap by what they carry.
+ *
  * @example
- * const tasks = new RedisTaskStore({ redis, keys: redisKeys("faas"), clock: systemClock, retentionMs: 86_400_000 });
+ * const tasks = new RedisTaskStore({ redis, keys: redisKeys("faas"), clock: systemClock, retentionMs: 86_400_000, writes });
  * await tasks.enqueue([task], 100_000);
  */
-import type Redis from "ioredis";
 import type { DomainError } from "../../domain/errors.ts";
 import { sumStats, type StatsSnapshot } from "../../domain/metrics.ts";
 import type { Clock, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import type { Task } from "../../domain/task.ts";
+import { isCluster, type RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
-import { GROUP, type RedisKeys } from "./keys.ts";
+import { GROUP, type RedisKeys, type ShardKeys } from "./keys.ts";
 import { CANCEL } from "./lua/cancel.ts";
 import { ENQUEUE } from "./lua/enqueue.ts";
 import { READ_STATS } from "./lua/stats.ts";
+import type { ReplicatedWrites } from "./replicated-writes.ts";
 import { decodeTask, encodeTask } from "./task-codec.ts";
+import { shardOfTask } from "./task-ids.ts";
 import { decodeStats } from "./task-stats.ts";
 
 export interface RedisTaskStoreOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   readonly clock: Clock;
   /** How long terminal tasks stay readable, in ms (set as their key's expiry). */
   readonly retentionMs: number;
+  /** Where enqueues run (waiting for replicas when asked to). */
+  readonly writes: ReplicatedWrites;
 }
 
 export class RedisTaskStore implements TaskStore, TaskStats {
-  private readonly redis: Redis;
-  private readonly keys: RedisKeys;
+  private readonly redis: RedisClient;
+  private readonly shards: readonly ShardKeys[];
 
   constructor(private readonly o: RedisTaskStoreOptions) {
     if (!Number.isInteger(o.retentionMs) || o.retentionMs < 1) throw new Error(`retentionMs must be a whole number of ms >= 1, got ${o.retentionMs}`);
     this.redis = o.redis;
-    this.keys = o.keys;
+    this.shards = o.keys.shards;
+  }
+
+  private shardOf(id: string): ShardKeys {
+    return this.shards[shardOfTask(id, this.shards.length)] as ShardKeys;
   }
 
   async enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>> {
     const first = tasks[0];
     if (first === undefined) return ok(undefined);
-    const args: (string | number)[] = [maxQueue, this.keys.taskPrefix, first.functionId, first.tenant];
+    const shard = shardOfTask(first.id, this.shards.length);
+    const k = this.shards[shard] as ShardKeys;
+    const others = this.shards.length === 1 ? 0 : await this.queuedIn(this.shards.filter((_, i) => i !== shard));
+    const args: (string | number)[] = [maxQueue, others, k.taskPrefix, first.functionId, first.tenant];
     for (const t of tasks) {
       if (t.functionId !== first.functionId) throw new Error(`enqueue takes tasks of one function, got ${first.functionId} and ${t.functionId}`);
+      if (shardOfTask(t.id, this.shards.length) !== shard) throw new Error(`enqueue takes tasks of one shard (ids from one batch), got ${first.id} and ${t.id}`);
       args.push(t.id, encodeTask(t));
     }
-    const keys = [this.keys.queue, this.keys.queued, this.keys.statsOf(first.tenant), this.keys.functions, this.keys.tenants];
-    const reply = (await guarded(() => ENQUEUE.run(this.redis, keys, args))) as [number, number?];
+    const keys = [k.queue, k.queued, k.statsOf(first.tenant), k.functions, k.tenants];
+    const reply = (await this.o.writes.run(ENQUEUE, keys, args, (r) => (r as number[])[0] === 1)) as [number, number?];
     if (reply[0] === 1) return ok(undefined);
     if (reply[0] === -1) return err({ kind: "UnknownFunction", functionId: first.functionId });
     return err({ kind: "QueueFull", depth: Number(reply[1]), limit: maxQueue, retryAfterS: 1 });
   }
 
   async get(id: string): Promise<Task | undefined> {
-    const json = await guarded(() => this.redis.get(this.keys.task(id)));
+    const json = await guarded(() => this.redis.get(this.shardOf(id).task(id)));
     return json === null ? undefined : decodeTask(json);
   }
 
   async getMany(ids: readonly string[]): Promise<(Task | undefined)[]> {
     if (ids.length === 0) return [];
-    const found = await guarded(() => this.redis.mget(ids.map((id) => this.keys.task(id))));
+    const found = await this.mget(ids.map((id) => this.shardOf(id).task(id)));
     return found.map((json) => (json === null ? undefined : decodeTask(json)));
   }
 
   async queueDepth(): Promise<number> {
-    return Number((await guarded(() => this.redis.get(this.keys.queued))) ?? 0);
+    return this.queuedIn(this.shards);
   }
 
   async cancel(id: string): Promise<Result<Task, DomainError>> {
-    const args = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.task(id)];
-    const reply = (await guarded(() => CANCEL.run(this.redis, [this.keys.queue, this.keys.queued, this.keys.statsPrefix], args))) as [string, string?];
+    const k = this.shardOf(id);
+    const args = [GROUP, this.o.clock.now(), this.o.retentionMs, k.task(id)];
+    const reply = (await guarded(() => CANCEL.run(this.redis, [k.queue, k.queued, k.statsPrefix], args))) as [string, string?];
     if (reply[0] === "CANCELLED") return ok(decodeTask(reply[1] as string));
     if (reply[0] === "AlreadyTerminal") return err({ kind: "AlreadyTerminal", taskId: id, status: String(reply[1]) });
     return err({ kind: "UnknownTask", taskId: id });
   }
 
   async snapshot(tenant?: string): Promise<StatsSnapshot> {
-    const hashes = (await guarded(() => READ_STATS.run(this.redis, [this.keys.tenants, this.keys.statsPrefix], [tenant ?? ""]))) as string[][];
-    return sumStats(hashes.map(decodeStats));
+    const perShard = await Promise.all(this.shards.map((k) => guarded(() => READ_STATS.run(this.redis, [k.tenants, k.statsPrefix], [tenant ?? ""])) as Promise<string[][]>));
+    return sumStats(perShard.flat().map(decodeStats));
+  }
+
+  /** The queued counts of `shards`, added up. */
+  private async queuedIn(shards: readonly ShardKeys[]): Promise<number> {
+    if (shards.length === 0) return 0;
+    const counts = await this.mget(shards.map((k) => k.queued));
+    return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
+  }
+
+  /**
+   * MGET of keys in any shards: one command on a single Redis; on a Cluster (where one MGET must stay
+   * in one slot) one per shard, in parallel, answers put back in order.
+   */
+  private async mget(keys: readonly string[]): Promise<(string | null)[]> {
+    if (!isCluster(this.redis)) return guarded(() => this.redis.mget(keys as string[]));
+    const bySlotTag = new Map<string, number[]>();
+    keys.forEach((key, i) => {
+      const tag = key.slice(0, key.indexOf("}") + 1);
+      const group = bySlotTag.get(tag);
+      if (group === undefined) bySlotTag.set(tag, [i]);
+      else group.push(i);
+    });
+    const out = new Array<string | null>(keys.length);
+    await Promise.all(
+      [...bySlotTag.values()].map(async (positions) => {
+        const values = await guarded(() => this.redis.mget(positions.map((i) => keys[i] as string)));
+        positions.forEach((p, j) => (out[p] = values[j] ?? null));
+      }),
+    );
+    return out;
   }
 }

@@ -8,8 +8,8 @@
  * await fetch(`${api.url}/healthz`);
  * await api.stop();
  */
-import { openRedisBackend } from "../../adapters/redis/index.ts";
-import { jsonLogger, systemClock, uuidGen } from "../../adapters/system/index.ts";
+import { describeLocation, openRedisBackend } from "../../adapters/redis/index.ts";
+import { jsonLogger, systemClock } from "../../adapters/system/index.ts";
 import { CachedFunctionStore } from "../../domain/function-cache.ts";
 import type { ApiConfig } from "../redis-config.ts";
 import type { RootDeps } from "./embedded.ts";
@@ -22,12 +22,20 @@ export interface ApiHandle {
   stop(): Promise<void>;
 }
 
-/** Connects to Redis (waiting up to `readyMs` for it; it keeps retrying after) and starts listening. */
+/**
+ * Connects to Redis (waiting up to `readyMs` for it; it keeps retrying after) and starts listening.
+ * Refuses to start (throws) when the deployment's shard count is not `c.shards`.
+ */
 export async function startApi(c: ApiConfig, deps: RootDeps & { readonly readyMs?: number } = {}): Promise<ApiHandle> {
   const logger = deps.logger ?? jsonLogger(c.logLevel);
   const clock = deps.clock ?? systemClock;
-  const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, retentionMs: c.retentionMs, logger });
-  if (!(await backend.ready(deps.readyMs ?? 2000))) logger.log("warn", "redis not reachable yet; retrying in the background", { event: "redis.unreachable", redis: redactUrl(c.redisUrl) });
+  const backend = openRedisBackend({ location: c.redis, prefix: c.prefix, shards: c.shards, waitReplicas: c.waitReplicas, clock, retentionMs: c.retentionMs, logger });
+  const redis = describeLocation(c.redis);
+  const ready = await backend.ready(deps.readyMs ?? 2000).catch(async (e) => {
+    await backend.close();
+    throw e; // another shard count than the deployment's
+  });
+  if (!ready) logger.log("warn", "redis not reachable yet; retrying in the background", { event: "redis.unreachable", redis });
   const http = startHttpSide(c, {
     functions: new CachedFunctionStore(backend.functions, clock), // functions are immutable: read each once
     tasks: backend.tasks,
@@ -35,11 +43,11 @@ export async function startApi(c: ApiConfig, deps: RootDeps & { readonly readyMs
     cancels: backend.cancels,
     health: backend.health,
     clock,
-    ids: deps.ids ?? uuidGen,
+    ids: deps.ids ?? backend.taskIds,
     logger,
     recheckMs: 1000,
   });
-  logger.log("info", "bunfaas api listening", { event: "api.listening", url: http.url, redis: redactUrl(c.redisUrl), prefix: c.prefix, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
+  logger.log("info", "bunfaas api listening", { event: "api.listening", url: http.url, redis, prefix: c.prefix, shards: c.shards, waitReplicas: c.waitReplicas, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
   return {
     url: http.url,
     port: http.port,
@@ -48,15 +56,4 @@ export async function startApi(c: ApiConfig, deps: RootDeps & { readonly readyMs
       await backend.close();
     },
   };
-}
-
-/** A Redis URL fit for logs: the password replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== "") u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, "//***@");
-  }
 }

@@ -10,7 +10,7 @@
  * startWorker({ ...workerConfig(["--url", d.endpoint!], {}, newId) });
  * await d.stop();
  */
-import { openRedisBackend } from "../../adapters/redis/index.ts";
+import { describeLocation, openRedisBackend } from "../../adapters/redis/index.ts";
 import { RemoteExecutor } from "../../adapters/remote/index.ts";
 import { jsonLogger, systemClock } from "../../adapters/system/index.ts";
 import { Dispatcher } from "../../domain/dispatcher.ts";
@@ -18,7 +18,6 @@ import { CachedFunctionStore } from "../../domain/function-cache.ts";
 import type { Executor } from "../../domain/ports.ts";
 import { checkIsolation, executorPool } from "../executors.ts";
 import type { DispatcherConfig } from "../redis-config.ts";
-import { redactUrl } from "./api.ts";
 import type { RootDeps } from "./embedded.ts";
 import { every } from "../../domain/every.ts";
 import type { Clock, Logger } from "../../domain/ports.ts";
@@ -109,16 +108,21 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
           ...(c.curve !== undefined && { curve: { secretKey: c.curve.secretKey, allowedWorkers: c.curve.authorizedWorkers } }),
         });
   const stopWatching = executor instanceof RemoteExecutor && c.curve !== undefined ? watchAuthorizedWorkers(c.curve, executor, clock, logger) : () => {};
-  const backend = openRedisBackend({ url: c.redisUrl, prefix: c.prefix, clock, retentionMs: c.retentionMs, logger });
+  const backend = openRedisBackend({ location: c.redis, prefix: c.prefix, shards: c.shards, clock, retentionMs: c.retentionMs, logger });
+  const redis = describeLocation(c.redis);
   const queue = backend.dispatchQueue({ dispatcherId: c.dispatcherId, livenessMs: c.livenessMs });
   const functions = new CachedFunctionStore(backend.functions, clock);
   const dispatcher = new Dispatcher({ queue, functions, events: backend.events, cancels: backend.cancels, executor, logger, clock });
-  if (!(await backend.ready(deps.readyMs ?? 5000))) logger.log("warn", "redis not reachable yet; retrying in the background", { event: "redis.unreachable", redis: redactUrl(c.redisUrl) });
+  const ready = await backend.ready(deps.readyMs ?? 5000).catch(async (e) => {
+    await Promise.all([backend.close(), executor.close()]);
+    throw e; // another shard count than the deployment's
+  });
+  if (!ready) logger.log("warn", "redis not reachable yet; retrying in the background", { event: "redis.unreachable", redis });
   dispatcher.start();
   const health = c.healthPort === undefined ? undefined : serveDispatcherHealth(c.healthHost, c.healthPort, () => ({ ...dispatcher.health(), id: c.dispatcherId, mode: c.mode }));
   const bound = executor instanceof RemoteExecutor ? executor.endpoint : undefined;
   const where = c.mode === "local" ? { workers: c.workers, isolation: c.isolation } : { endpoint: bound, security: c.curve === undefined ? "null" : "curve", publicKey: c.curve === undefined ? undefined : curvePublicKey(c.curve.secretKey), authorizedWorkers: c.curve?.authorizedWorkers.size };
-  logger.log("info", "bunfaas dispatcher started", { event: "dispatcher.started", id: c.dispatcherId, mode: c.mode, ...where, redis: redactUrl(c.redisUrl), prefix: c.prefix, health: health?.url });
+  logger.log("info", "bunfaas dispatcher started", { event: "dispatcher.started", id: c.dispatcherId, mode: c.mode, ...where, redis, prefix: c.prefix, shards: c.shards, health: health?.url });
   return {
     id: c.dispatcherId,
     healthUrl: health?.url,

@@ -10,20 +10,24 @@ import { SHARED_LUA } from "./shared.ts";
  * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
  * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] max entries, ARGV[4] now (ms),
  * ARGV[5] task key prefix, ARGV[6] liveness key prefix
- * Returns {task JSON...} of the tasks now RUNNING here.
+ * Returns {n, task JSON...}: n = entries pending on this dispatcher before the call (more than it
+ * knows it holds: it lost some, e.g. an acknowledged write lost in a failover; see ADOPT), then the
+ * tasks now RUNNING here.
  */
 export const RECLAIM = new LuaScript(
   "reclaim",
   `${SHARED_LUA}
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
-if type(consumers) ~= 'table' or consumers.err then return {} end
+if type(consumers) ~= 'table' or consumers.err then return {0} end
 local left = tonumber(ARGV[3])
+local mine = 0
 local entries, drop = {}, {}
 for _, c in ipairs(consumers) do
   local name, pending = nil, 0
   for i = 1, #c, 2 do
     if c[i] == 'name' then name = c[i + 1] elseif c[i] == 'pending' then pending = tonumber(c[i + 1]) end
   end
+  if name == ARGV[2] then mine = pending end
   if name ~= ARGV[2] and redis.call('EXISTS', ARGV[6] .. name) == 0 then
     local taken = 0
     if pending > 0 and left > 0 then
@@ -39,6 +43,8 @@ for _, c in ipairs(consumers) do
     if taken >= pending then redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name) end
   end
 end
-return hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], entries, tonumber(ARGV[4]), drop)
+local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], entries, tonumber(ARGV[4]), drop)
+table.insert(out, 1, mine)
+return out
 `,
 );

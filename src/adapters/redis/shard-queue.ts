@@ -1,0 +1,164 @@
+/**
+ * One dispatcher's side of one shard's queue: its liveness key in the shard, the entries it holds there,
+ * and the scripts that hand entries out (CLAIM, RECLAIM, ADOPT) or settle them (APPLY). RedisDispatchQueue
+ * combines one per shard.
+ *
+ * It remembers the entries it handed out until their tasks are settled. It adopts the entries pending
+ * on it that it does not hold (ADOPT; nobody else would, as it is alive) when it may have lost some:
+ * - a script that hands entries out failed after it may have run (the reply was lost);
+ * - the connection came back after a drop (a failover may have lost an acknowledged write, say an
+ *   APPLY, leaving an entry pending here for a task it no longer runs);
+ * - RECLAIM (run about every `reclaimEveryMs`) reports more entries pending here than it holds.
+ *
+ * @example
+ * const shard = new ShardQueue({ redis, keys: keys.shards[0], clock, retentionMs, dispatcherId: "d-1" });
+ * const got = await shard.take(64); // { tasks } or { idleAfter: last stream id }
+ */
+import { failureLabelOf } from "../../domain/metrics.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
+import type { Task, Transition } from "../../domain/task.ts";
+import type { RedisClient } from "./client.ts";
+import { guarded } from "./connection.ts";
+import { GROUP, type ShardKeys } from "./keys.ts";
+import { Liveness } from "./liveness.ts";
+import { ADOPT } from "./lua/adopt.ts";
+import { APPLY } from "./lua/apply.ts";
+import { CLAIM } from "./lua/claim.ts";
+import { RECLAIM } from "./lua/reclaim.ts";
+import { decodeStored, decodeTask } from "./task-codec.ts";
+
+export interface ShardQueueOptions {
+  readonly redis: RedisClient;
+  readonly keys: ShardKeys;
+  readonly clock: Clock;
+  readonly retentionMs: number;
+  readonly logger?: Logger;
+  readonly dispatcherId: string;
+  /** Liveness key ttl. Default 10 s. */
+  readonly livenessMs?: number;
+  /** How often to look for dead dispatchers' entries. Default 1000 ms. */
+  readonly reclaimEveryMs?: number;
+}
+
+/** What one look at a shard found: tasks now RUNNING here, or none and the stream's newest entry id. */
+export type Take = { readonly tasks: Task[]; readonly idleAfter?: undefined } | { readonly tasks: readonly []; readonly idleAfter: string };
+
+export class ShardQueue {
+  readonly keys: ShardKeys;
+  private readonly redis: RedisClient;
+  private readonly liveness: Liveness;
+  /** Task id -> attempt and queue entry of each attempt handed out and not yet settled. */
+  private readonly held = new Map<string, { attempt: number; entry: string }>();
+  private nextReclaimAt = 0;
+  private mayHaveLostEntries = false;
+
+  constructor(private readonly o: ShardQueueOptions) {
+    this.redis = o.redis;
+    this.keys = o.keys;
+    this.liveness = new Liveness(o.redis, o.keys.live(o.dispatcherId), o.livenessMs ?? 10_000, o.clock, o.logger);
+  }
+
+  private get scriptKeys(): string[] {
+    return [this.keys.queue, this.keys.queued, this.keys.statsPrefix];
+  }
+
+  /** Adopt entries pending here that are not held, on the next take (see the file comment). */
+  markMayHaveLostEntries(): void {
+    this.mayHaveLostEntries = true;
+  }
+
+  /** When the next periodic reclaim is due (for how long a blocking read may wait). */
+  reclaimDueAt(): number {
+    return this.nextReclaimAt;
+  }
+
+  /** Adopts lost entries, else takes over dead dispatchers' (when due), else claims new ones: up to `max`. */
+  async take(max: number): Promise<Take> {
+    await this.liveness.ensure();
+    if (this.mayHaveLostEntries) {
+      const adopted = await this.adoptLost(max);
+      if (adopted.length > 0) return { tasks: adopted };
+    }
+    if (this.o.clock.now() >= this.nextReclaimAt) {
+      this.nextReclaimAt = this.o.clock.now() + (this.o.reclaimEveryMs ?? 1000);
+      const taken = await this.reclaim(max);
+      if (taken.length > 0) return { tasks: taken };
+    }
+    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix];
+    const reply = await this.runHandingOut(() => CLAIM.run(this.redis, this.scriptKeys, args));
+    if (reply[0] !== "") return { tasks: [], idleAfter: String(reply[0]) };
+    return { tasks: this.hold(reply.slice(1) as string[]) };
+  }
+
+  /**
+   * Takes over up to `max` pending entries of dispatchers whose liveness key is gone, each a new
+   * attempt of its task. A live dispatcher's entries are never taken.
+   */
+  async reclaim(max: number): Promise<Task[]> {
+    await this.liveness.ensure();
+    const holding = this.held.size; // read before the script: settling only lowers the pending count
+    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix, this.keys.livePrefix];
+    const [mine, ...jsons] = await this.runHandingOut(() => RECLAIM.run(this.redis, this.scriptKeys, args));
+    if (Number(mine) > holding) this.mayHaveLostEntries = true;
+    if (jsons.length > 0) this.o.logger?.log("info", "took over tasks of a dead dispatcher", { tasks: jsons.length });
+    return this.hold(jsons as string[]);
+  }
+
+  /** Settles attempts of this shard's tasks with fenced transitions, acking their entries. */
+  async apply(transitions: readonly Transition[]): Promise<Task[]> {
+    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.taskPrefix];
+    for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "");
+    const reply = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as string[];
+    // Settled attempts are forgotten (their entries were acked by the script).
+    for (const s of transitions) if (this.held.get(s.taskId)?.attempt === s.attempt) this.held.delete(s.taskId);
+    return reply.map(decodeTask);
+  }
+
+  private hold(jsons: readonly string[]): Task[] {
+    return jsons.map((json) => {
+      const { task, entry } = decodeStored(json);
+      if (entry !== undefined) this.held.set(task.id, { attempt: task.attempt, entry });
+      return task;
+    });
+  }
+
+  /** Runs a script that hands out entries; if it fails, its reply may have been lost after it ran. */
+  private async runHandingOut(script: () => Promise<unknown>): Promise<unknown[]> {
+    try {
+      return (await guarded(script)) as unknown[];
+    } catch (e) {
+      this.mayHaveLostEntries = true;
+      throw e;
+    }
+  }
+
+  /** Adopts up to `max` entries pending on this dispatcher that it does not hold. */
+  private async adoptLost(max: number): Promise<Task[]> {
+    const heldEntries = new Set([...this.held.values()].map((h) => h.entry)); // read before the pending list
+    const limit = heldEntries.size + max;
+    let pending: [string, ...unknown[]][];
+    try {
+      pending = (await guarded(() => this.redis.xpending(this.keys.queue, GROUP, "-", "+", limit, this.o.dispatcherId))) as [string, ...unknown[]][];
+    } catch (e) {
+      if (!String((e as Error)?.message).includes("NOGROUP")) throw e;
+      // Redis restarted empty: no group, so nothing is pending anywhere; the next CLAIM creates it.
+      this.mayHaveLostEntries = false;
+      this.o.logger?.log("warn", "the queue's consumer group is gone (Redis restarted empty?); it is created again", { event: "queue.group_recreated", queue: this.keys.queue });
+      return [];
+    }
+    const lost = pending.map((p) => p[0]).filter((id) => !heldEntries.has(id)).slice(0, max);
+    if (lost.length === 0 && pending.length < limit) {
+      this.mayHaveLostEntries = false;
+      return [];
+    }
+    const args = [GROUP, this.o.dispatcherId, this.o.clock.now(), this.keys.taskPrefix, ...lost];
+    const reply = await this.runHandingOut(() => ADOPT.run(this.redis, this.scriptKeys, args));
+    if (reply.length > 0) this.o.logger?.log("warn", "adopted tasks whose claim or settlement was lost", { event: "queue.adopted", tasks: reply.length });
+    return this.hold(reply as string[]);
+  }
+
+  /** Stops refreshing the liveness key; `release` deletes it so others take over at once. */
+  async close(release: boolean): Promise<void> {
+    await this.liveness.stop(release);
+  }
+}

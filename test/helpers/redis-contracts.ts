@@ -1,0 +1,68 @@
+/**
+ * The contract suites (TaskStore, TaskStats, FunctionStore, TaskEvents and cancel signals) against a
+ * Redis backend of any shape: one server, several shards, a Cluster. `open` makes a backend on a fresh
+ * prefix, its "f-1" function registered unless told not to; `admin` is a client of the same Redis for
+ * inspection (on a Cluster, a Cluster client: keys are looked for on every master).
+ *
+ * @example
+ * describeRedisContracts("redis, 3 shards", (o) => openFresh({ ...o, shards: 3 }), () => admin);
+ */
+import Redis, { type Cluster } from "ioredis";
+import type { RedisBackend, RedisDispatchQueue } from "../../src/adapters/redis/index.ts";
+import type { Clock } from "../../src/domain/ports.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
+import { describeFunctionStore } from "../contracts/function-store.ts";
+import { describeTaskEvents } from "../contracts/task-events.ts";
+import { describeTaskStats } from "../contracts/task-stats.ts";
+import { describeTaskStore } from "../contracts/task-store.ts";
+import { FakeClock } from "./fake-clock.ts";
+
+export interface OpenedBackend {
+  readonly backend: RedisBackend;
+  /** A dispatcher's side of the same queue. */
+  readonly queue: RedisDispatchQueue;
+  close(): Promise<void>;
+}
+
+export type OpenBackend = (o: { readonly clock?: Clock; readonly withF1?: boolean }) => Promise<OpenedBackend>;
+
+export const F1 = { id: "f-1", tenant: "default", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 };
+
+export function describeRedisContracts(name: string, open: OpenBackend, admin: () => Redis | Cluster): void {
+  describeTaskStore(name, async () => {
+    const f = await open({});
+    return { store: f.backend.tasks, queue: f.queue, expireAll: () => expireTerminal(admin(), f.backend), close: f.close };
+  });
+  describeTaskStats(name, async () => {
+    const clock = new FakeClock(Date.now());
+    const f = await open({ clock });
+    return { store: f.backend.tasks, queue: f.queue, clock, close: f.close };
+  });
+  describeFunctionStore(name, async () => {
+    const f = await open({ withF1: false });
+    return { store: f.backend.functions, close: f.close };
+  });
+  describeTaskEvents(name, async () => {
+    const f = await open({});
+    return { events: f.backend.events, close: f.close };
+  });
+  describeTaskEvents(`${name} cancel signals`, async () => {
+    const f = await open({});
+    return { events: f.backend.cancels, close: f.close };
+  });
+}
+
+/** Every key matching `pattern` (on a Cluster, on every master). */
+export async function keysMatching(admin: Redis | Cluster, pattern: string): Promise<string[]> {
+  if (!(admin instanceof Redis)) return (await Promise.all(admin.nodes("master").map((n) => n.keys(pattern)))).flat();
+  return admin.keys(pattern);
+}
+
+/** The Redis equivalent of moving the clock: what carries an expiry (terminal tasks only) expires now. */
+export async function expireTerminal(admin: Redis | Cluster, b: RedisBackend): Promise<void> {
+  const keys = (await Promise.all(b.keys.shards.map((k) => keysMatching(admin, `${k.taskPrefix}*`)))).flat();
+  const expiring: string[] = [];
+  for (const k of keys) if ((await admin.pttl(k)) > 0) expiring.push(k);
+  for (const k of expiring) await admin.pexpire(k, 1);
+  await waitFor(async () => (await Promise.all(expiring.map((k) => admin.exists(k)))).every((n) => n === 0), "expiring task keys to be gone");
+}
