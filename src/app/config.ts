@@ -4,12 +4,31 @@
  */
 import { readFileSync } from "node:fs";
 import { isLoopback } from "../adapters/http/edge.ts";
+import { parseTenantLimits, type LimitsTable } from "../domain/tenant-limits.ts";
 import { DEFAULT_TENANT, TENANT_NAME } from "../domain/tenant.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** How the queue orders and shares tasks: --tenant-limits and --priority-aging. */
+export interface QueuePolicy {
+  /** Quotas per tenant (queued, running at once, started per second). */
+  readonly limits: LimitsTable;
+  /** A waiting task rises one priority level per this many ms. */
+  readonly agingMs: number;
+}
+
+/** --tenant-limits and --priority-aging. */
+export function queuePolicy(get: (name: string, envName: string) => string | undefined): QueuePolicy {
+  const limits = parseTenantLimits(get("tenant-limits", "TENANT_LIMITS"));
+  if (!limits.ok) throw new Error(limits.error.kind === "InvalidRequest" ? limits.error.message : "--tenant-limits is invalid");
+  const agingMs = parseDuration(get("priority-aging", "PRIORITY_AGING") ?? "30s", "--priority-aging");
+  if (agingMs < 1) throw new Error("--priority-aging must be at least 1ms");
+  return { limits: limits.value, agingMs };
+}
+
 export interface EmbeddedConfig extends ExecutorSettings {
+  readonly queuePolicy: QueuePolicy;
   readonly port: number;
   readonly host: string;
   readonly maxBodyBytes: number;
@@ -206,6 +225,7 @@ export function embeddedConfig(argv: readonly string[], env: Record<string, stri
     apiKeys,
     edge: edgeSettings(argv, env),
     shutdownGraceMs: shutdownGrace(get),
+    queuePolicy: queuePolicy(get),
   };
   checkOpenBind(c);
   return c;

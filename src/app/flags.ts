@@ -59,6 +59,11 @@ export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
   flag("sandbox-network", "SANDBOX_NETWORK", "off", "on: sandboxes keep the host's network"),
 ];
 
+export const QUEUE_FLAGS: readonly FlagSpec[] = [
+  flag("tenant-limits", "TENANT_LIMITS", "none", "per tenant: tenant:queued=N,running=N,rate=N;... (* for every tenant without its own)"),
+  flag("priority-aging", "PRIORITY_AGING", "30s", "a waiting task rises one priority level per this much waiting"),
+];
+
 export const SHUTDOWN_FLAGS: readonly FlagSpec[] = [flag("shutdown-grace", "SHUTDOWN_GRACE", "8s", "on SIGTERM/SIGINT, how long running tasks may finish before the rest are handed back")];
 
 export const DISPATCHER_ONLY_FLAGS: readonly FlagSpec[] = [
@@ -89,9 +94,9 @@ export const WORKER_ONLY_FLAGS: readonly FlagSpec[] = [
   flag("curve-secret-key-file", "CURVE_SECRET_KEY_FILE", undefined, "ZMTP CURVE: this worker's secret key (faas keygen writes one)"),
 ];
 
-export const EMBEDDED_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...EXECUTOR_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
-export const API_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...REDIS_FLAGS, ...API_REDIS_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
-export const DISPATCHER_FLAGS: readonly FlagSpec[] = [...DISPATCHER_ONLY_FLAGS, ...EXECUTOR_FLAGS, ...REDIS_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
+export const EMBEDDED_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...EXECUTOR_FLAGS, ...QUEUE_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
+export const API_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...REDIS_FLAGS, ...API_REDIS_FLAGS, ...QUEUE_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
+export const DISPATCHER_FLAGS: readonly FlagSpec[] = [...DISPATCHER_ONLY_FLAGS, ...EXECUTOR_FLAGS, ...REDIS_FLAGS, ...QUEUE_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
 export const WORKER_FLAGS: readonly FlagSpec[] = [...WORKER_ONLY_FLAGS, ...EXECUTOR_FLAGS.filter((f) => f.name !== "workers"), ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
 
 /** Whether argv asks for help. */

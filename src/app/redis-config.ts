@@ -7,7 +7,7 @@ import { isLoopback } from "../adapters/http/edge.ts";
 import type { RedisLocation } from "../adapters/redis/index.ts";
 import { MAX_SHARDS } from "../adapters/redis/index.ts";
 import { readAuthorizedWorkers, readKeyFile } from "./curve-config.ts";
-import { checkOpenBind, edgeSettings, shutdownGrace, switchOn, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
+import { checkOpenBind, queuePolicy, type QueuePolicy, edgeSettings, shutdownGrace, switchOn, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 import { redisLocation } from "./redis-location.ts";
 
@@ -27,6 +27,8 @@ export interface RedisSettings {
   readonly logLevel: LogLevel;
   /** On SIGTERM/SIGINT, how long running tasks may finish before the rest are handed back. */
   readonly shutdownGraceMs: number;
+  /** --tenant-limits and --priority-aging (the same for every process of a deployment). */
+  readonly queuePolicy: QueuePolicy;
 }
 
 export interface ApiConfig extends RedisSettings {
@@ -80,6 +82,7 @@ function redisSettings(argv: readonly string[], env: Env): RedisSettings {
     retentionMs,
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
     shutdownGraceMs: shutdownGrace(get),
+    queuePolicy: queuePolicy(get),
   };
 }
 

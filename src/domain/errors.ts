@@ -8,7 +8,10 @@ export type DomainError =
   | { readonly kind: "UnknownFunction"; readonly functionId: string }
   | { readonly kind: "UnknownTask"; readonly taskId: string }
   | { readonly kind: "AlreadyTerminal"; readonly taskId: string; readonly status: string }
-  | { readonly kind: "QueueFull"; readonly depth: number; readonly limit: number; readonly retryAfterS: number }
+  /** The queue (or, with `tenant`, that tenant's share of it: --tenant-limits queued=N) is full. */
+  | { readonly kind: "QueueFull"; readonly depth: number; readonly limit: number; readonly retryAfterS: number; readonly tenant?: string }
+  /** The same idempotency key came with a different request (or while the first is still being stored). */
+  | { readonly kind: "IdempotencyConflict"; readonly message: string }
   | { readonly kind: "BackendUnavailable"; readonly message: string };
 
 /**
@@ -16,7 +19,7 @@ export type DomainError =
  * adapter maps `{name: "args", index: 3}` to the JSON field `payloads/3`).
  */
 export interface ArgRef {
-  readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds" | "retry" | "cron";
+  readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds" | "retry" | "cron" | "priority" | "delay" | "runAt" | "after" | "argsFrom" | "idempotencyKey" | "everyMs" | "tasks";
   /** The position of the bad item when the input is a list. */
   readonly index?: number;
 }
@@ -32,6 +35,7 @@ export function describeError(e: DomainError): string {
     case "InvalidRequest":
     case "InvalidFunction":
     case "BackendUnavailable":
+    case "IdempotencyConflict":
       return e.message;
     case "UnknownFunction":
       return `No function with id "${e.functionId}" (expected the function_id returned by /register_function)`;
@@ -40,7 +44,9 @@ export function describeError(e: DomainError): string {
     case "AlreadyTerminal":
       return `Task "${e.taskId}" is already ${e.status}`;
     case "QueueFull":
-      return `The queue holds ${e.depth} tasks, its limit is ${e.limit}; retry after ${e.retryAfterS} s`;
+      return e.tenant === undefined
+        ? `The queue holds ${e.depth} tasks, its limit is ${e.limit}; retry after ${e.retryAfterS} s`
+        : `Tenant ${e.tenant} has ${e.depth} tasks queued, its limit (--tenant-limits queued=${e.limit}); retry after ${e.retryAfterS} s`;
   }
 }
 

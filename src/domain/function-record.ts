@@ -1,3 +1,5 @@
+import type { RetryPolicy } from "./retry-policy.ts";
+
 /** A registered function: immutable once stored; every registration gets a new id. */
 export interface FunctionRecord {
   readonly id: string;
@@ -10,6 +12,8 @@ export interface FunctionRecord {
   readonly code: string;
   readonly timeoutMs: number;
   readonly maxAttempts: number;
+  /** What its tasks do when it throws (each call may override it); final errors when absent. */
+  readonly retry?: RetryPolicy;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
 }

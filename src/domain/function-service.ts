@@ -11,6 +11,7 @@ import { invalid, type DomainError } from "./errors.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS, MAX_ATTEMPTS_LIMIT, MAX_TIMEOUT_MS, type FunctionRecord } from "./function-record.ts";
 import type { Clock, FunctionStore, IdGen, SourceChecker } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
+import { checkRetryPolicy, type RetryPolicyInput } from "./retry-policy.ts";
 import { scopeOf, visibleTo } from "./tenant.ts";
 
 export interface FunctionServiceDeps {
@@ -28,6 +29,8 @@ export interface RegisterInput {
   readonly source: string;
   readonly timeoutMs?: number;
   readonly maxAttempts?: number;
+  /** The retry policy of its tasks (each call may override it). */
+  readonly retry?: RetryPolicyInput;
 }
 
 export class FunctionService {
@@ -39,6 +42,8 @@ export class FunctionService {
     const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     const bad = checkTimeout(timeoutMs) ?? checkMaxAttempts(maxAttempts);
     if (bad !== undefined) return err(bad);
+    const retry = input.retry === undefined ? undefined : checkRetryPolicy(input.retry);
+    if (retry !== undefined && !retry.ok) return retry;
     const code = this.d.checker.check(input.source);
     if (!code.ok) return code;
     const fn: FunctionRecord = {
@@ -49,6 +54,7 @@ export class FunctionService {
       code: code.value,
       timeoutMs,
       maxAttempts,
+      ...(retry !== undefined && { retry: retry.value }),
       createdAt: this.d.clock.now(),
     };
     await this.d.functions.save(fn);

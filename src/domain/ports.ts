@@ -48,14 +48,21 @@ export interface FunctionStore {
   count(tenant?: string): Promise<number>;
 }
 
+/** The queue limits new tasks meet: the deployment's, and the tenant's own (--tenant-limits queued=N). */
+export interface EnqueueCaps {
+  readonly maxQueue: number;
+  readonly tenantMaxQueued?: number;
+}
+
 /** The API's side of the tasks: submit, read, cancel. */
 export interface TaskStore {
   /**
-   * Stores new QUEUED tasks (all of one function) and appends them to the queue, all or nothing;
-   * QueueFull past `maxQueue`; UnknownFunction when the backend no longer has the function (Redis
-   * restarted empty under a process that cached it).
+   * Stores new QUEUED tasks (all of one tenant) and queues them, all or nothing: a task is claimable
+   * from its `runAt`, once its `after` tasks all COMPLETED, in the order of queue-order.ts. QueueFull
+   * past `caps`; UnknownFunction when the backend no longer has a function (Redis restarted empty
+   * under a process that cached it).
    */
-  enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>>;
+  enqueue(tasks: readonly Task[], caps: EnqueueCaps): Promise<Result<void, DomainError>>;
   get(id: string): Promise<Task | undefined>;
   getMany(ids: readonly string[]): Promise<(Task | undefined)[]>;
   queueDepth(): Promise<number>;

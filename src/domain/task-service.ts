@@ -13,11 +13,12 @@
  */
 import { checkArgs } from "./args.ts";
 import { invalid, type DomainError } from "./errors.ts";
-import { checkTimeout } from "./function-service.ts";
-import type { CancelSignals, Clock, FunctionStore, IdGen, TaskEvents, TaskStore } from "./ports.ts";
+import { checkExecuteOptions, type ExecuteOptions } from "./execute-options.ts";
+import type { CancelSignals, Clock, EnqueueCaps, FunctionStore, IdGen, TaskEvents, TaskStore } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
 import { isTerminal, newTask, type Task } from "./task.ts";
 import { TaskWaiters } from "./task-waiters.ts";
+import { limitsOf, type LimitsTable } from "./tenant-limits.ts";
 import { visibleTo } from "./tenant.ts";
 
 export const MAX_BATCH = 10_000;
@@ -32,6 +33,8 @@ export interface TaskServiceDeps {
   readonly clock: Clock;
   /** Queue length past which execute answers QueueFull. */
   readonly maxQueue: number;
+  /** Quotas per tenant (--tenant-limits): execute answers QueueFull past a tenant's `maxQueued`. */
+  readonly limits?: LimitsTable;
   /** Long-polls re-read the task this often even without a notification (a lost one only delays). */
   readonly recheckMs?: number;
 }
@@ -45,25 +48,27 @@ export class TaskService {
     this.waiters = new TaskWaiters(d.events, d.clock);
   }
 
-  /** Queues one task; `timeoutMs` overrides the function's deadline for this call. */
-  async execute(viewer: string, functionId: string, args: unknown, timeoutMs?: number): Promise<Result<string, DomainError>> {
-    const ids = await this.executeBatch(viewer, functionId, [args], timeoutMs);
+  /** Queues one task; the options override the function's defaults for this call (see ExecuteOptions). */
+  async execute(viewer: string, functionId: string, args: unknown, o: ExecuteOptions = {}): Promise<Result<string, DomainError>> {
+    const ids = await this.executeBatch(viewer, functionId, [args], o);
     return ids.ok ? ok(ids.value[0] as string) : ids;
   }
 
   /** Queues several tasks of one function, all or nothing; bad arguments are named by their index. */
-  async executeBatch(viewer: string, functionId: string, argsList: readonly unknown[], timeoutMs?: number): Promise<Result<string[], DomainError>> {
+  async executeBatch(viewer: string, functionId: string, argsList: readonly unknown[], o: ExecuteOptions = {}): Promise<Result<string[], DomainError>> {
     if (argsList.length > MAX_BATCH) {
       return err(invalid(`A batch holds at most ${MAX_BATCH} tasks, got ${argsList.length}`, { name: "args" }));
-    }
-    if (timeoutMs !== undefined) {
-      const bad = checkTimeout(timeoutMs);
-      if (bad !== undefined) return err(bad);
     }
     const fn = await this.d.functions.get(functionId);
     if (fn === undefined || !visibleTo(viewer, fn.tenant)) return err({ kind: "UnknownFunction", functionId });
     const now = this.d.clock.now();
-    const deadline = timeoutMs ?? fn.timeoutMs;
+    const opts = checkExecuteOptions(o, fn.retry, now);
+    if (!opts.ok) return opts;
+    if (opts.value.after !== undefined) {
+      const missing = await this.unknownTasks(viewer, opts.value.after);
+      if (missing !== undefined) return err(missing);
+    }
+    const deadline = opts.value.timeoutMs ?? fn.timeoutMs;
     const checked: string[] = new Array(argsList.length);
     for (let i = 0; i < argsList.length; i++) {
       const args = checkArgs(argsList[i], { name: "args", index: i });
@@ -71,10 +76,23 @@ export class TaskService {
       checked[i] = args.value;
     }
     const ids = this.d.ids.batch?.(checked.length) ?? checked.map(() => this.d.ids.next());
-    const tasks = checked.map((args, i) => newTask(ids[i] as string, fn.id, args, fn.maxAttempts, deadline, now, fn.tenant));
-    const queued = await this.d.tasks.enqueue(tasks, this.d.maxQueue);
+    const tasks = checked.map((args, i) => newTask(ids[i] as string, fn.id, args, fn.maxAttempts, deadline, now, fn.tenant, opts.value));
+    const queued = await this.d.tasks.enqueue(tasks, this.capsFor(fn.tenant));
     if (!queued.ok) return queued;
     return ok(tasks.map((t) => t.id));
+  }
+
+  /** The queue limits a tenant's new tasks meet. */
+  private capsFor(tenant: string): EnqueueCaps {
+    const mine = this.d.limits === undefined ? undefined : limitsOf(this.d.limits, tenant).maxQueued;
+    return mine === undefined ? { maxQueue: this.d.maxQueue } : { maxQueue: this.d.maxQueue, tenantMaxQueued: mine };
+  }
+
+  /** An error naming the first id of `after` that `viewer` cannot see (missing, expired, another tenant's). */
+  private async unknownTasks(viewer: string, after: readonly string[]): Promise<DomainError | undefined> {
+    const found = await this.d.tasks.getMany(after);
+    const i = found.findIndex((t) => t === undefined || !visibleTo(viewer, t.tenant));
+    return i < 0 ? undefined : invalid(`No task with id "${after[i]}" to wait for (unknown, expired, or not yours)`, { name: "after", index: i });
   }
 
   /** The task, if `viewer` may see it. */

@@ -45,7 +45,7 @@ test("with one replica to wait for, a registration and an enqueue are on the rep
   for (const k of b.keys.shards) expect(await replicaClient.hexists(k.functions, "f-1")).toBe(1);
   for (let i = 0; i < 3; i++) {
     const ids = b.taskIds.batch?.(5) as string[];
-    expect((await b.tasks.enqueue(ids.map((id) => newTask(id, "f-1", "[1]", 3, 1000, Date.now())), 100)).ok).toBe(true);
+    expect((await b.tasks.enqueue(ids.map((id) => newTask(id, "f-1", "[1]", 3, 1000, Date.now())), { maxQueue: 100 })).ok).toBe(true);
     const k = b.keys.shards.find((s) => ids[0]!.startsWith(`${b.keys.shards.indexOf(s)}-`))!;
     expect((await replicaClient.mget(ids.map((id) => k.task(id)))).every((json) => json !== null)).toBe(true);
   }
@@ -58,9 +58,9 @@ test("waiting for more replicas than there are answers BackendTimeoutError (may 
   expect(String(failed.message)).toContain("1 of 2 replica(s) confirmed it within 200 ms");
   expect(await b.functions.get("f-1")).toEqual(F1);
   const t = newTask("t-1", "f-1", "[1]", 3, 1000, Date.now());
-  expect(await b.tasks.enqueue([t], 100).catch((e) => e.constructor.name)).toBe("BackendTimeoutError");
+  expect(await b.tasks.enqueue([t], { maxQueue: 100 }).catch((e) => e.constructor.name)).toBe("BackendTimeoutError");
   expect((await b.tasks.get("t-1"))?.status).toBe("QUEUED");
   // Refused writes change nothing, so there is nothing to wait for: the answer is the refusal.
-  expect(await b.tasks.enqueue([newTask("t-2", "f-1", "[1]", 3, 1000, Date.now())], 1)).toMatchObject({ ok: false, error: { kind: "QueueFull" } });
-  expect(await b.tasks.enqueue([newTask("t-3", "nope", "[1]", 3, 1000, Date.now())], 100)).toEqual({ ok: false, error: { kind: "UnknownFunction", functionId: "nope" } });
+  expect(await b.tasks.enqueue([newTask("t-2", "f-1", "[1]", 3, 1000, Date.now())], { maxQueue: 1 })).toMatchObject({ ok: false, error: { kind: "QueueFull" } });
+  expect(await b.tasks.enqueue([newTask("t-3", "nope", "[1]", 3, 1000, Date.now())], { maxQueue: 100 })).toEqual({ ok: false, error: { kind: "UnknownFunction", functionId: "nope" } });
 }, 15_000);

@@ -63,7 +63,7 @@ describe("Redis with 3 shards", () => {
     expect(shards.every((s) => s.size === 1)).toBe(true);
     expect(new Set(shards.map((s) => [...s][0])).size).toBe(3);
     expect(batches.flat().every((t) => /^[0-2]-[0-9a-f-]{36}$/.test(t.id))).toBe(true);
-    for (const ts of batches) expect((await backend.tasks.enqueue(ts, 100)).ok).toBe(true);
+    for (const ts of batches) expect((await backend.tasks.enqueue(ts, { maxQueue: 100 })).ok).toBe(true);
     for (const k of backend.keys.shards) {
       const slots = new Set([k.queue, k.queued, k.functions, k.tenants, k.statsOf("default"), k.task("x"), k.live("d")].map(keySlot));
       expect(slots.size).toBe(1);
@@ -82,7 +82,7 @@ describe("Redis with 3 shards", () => {
       const ts = batch(backend, 1); // learn the shard of the next batch, then fill it
       const shard = shardOfTask(ts[0]!.id, 3);
       const rest = Array.from({ length: sizes[shard]! - 1 }, () => newTask(`${shard}-${crypto.randomUUID()}`, "f-1", "[1]", 3, 1000, Date.now()));
-      await backend.tasks.enqueue([...ts, ...rest], 1000);
+      await backend.tasks.enqueue([...ts, ...rest], { maxQueue: 1000 });
       filled++;
     }
     const seen = new Set<number>();
@@ -95,7 +95,7 @@ describe("Redis with 3 shards", () => {
     for (let shard = 0; shard < 3; shard++) {
       const waiting = queue.claim(10, never);
       const ts = batch(backend, 1);
-      await backend.tasks.enqueue(ts, 100);
+      await backend.tasks.enqueue(ts, { maxQueue: 100 });
       expect((await waiting).map((t) => t.id)).toEqual([ts[0]!.id]);
     }
   });
@@ -108,7 +108,7 @@ describe("Redis with 3 shards", () => {
     const results = [];
     for (let i = 0; i < 3; i++) {
       const ts = batch(backend, 2);
-      results.push([shardOfTask(ts[0]!.id, 3), (await backend.tasks.enqueue(ts, 100)).ok]);
+      results.push([shardOfTask(ts[0]!.id, 3), (await backend.tasks.enqueue(ts, { maxQueue: 100 })).ok]);
     }
     expect(results.sort()).toEqual([
       [0, true],
@@ -131,7 +131,7 @@ describe("Redis with 3 shards", () => {
   test("entries pending on a live dispatcher that it does not hold (a write lost in a failover) are adopted within a reclaim period, no error needed", async () => {
     const { backend, queue, dispatcherId } = await open({ reclaimEveryMs: 50 });
     const ts = batch(backend, 1);
-    await backend.tasks.enqueue(ts, 10);
+    await backend.tasks.enqueue(ts, { maxQueue: 10 });
     const k = backend.keys.shards[shardOfTask(ts[0]!.id, 3)]!;
     // The entry is handed to this dispatcher behind its back, as when Redis acknowledged its APPLY and
     // a failover lost it: RUNNING, pending on it, and it does not know.

@@ -136,7 +136,7 @@ describe("Redis task store", () => {
   test("a terminal task expires after the store's retention; queued ones never expire", async () => {
     const b = await open({ retentionMs: 50 });
     const ts = tasks(2);
-    await b.tasks.enqueue(ts, 10);
+    await b.tasks.enqueue(ts, { maxQueue: 10 });
     const [first] = await b.queue.claim(1, never);
     await b.queue.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
     const ttl = await admin.pttl(`${b.prefix}:task:${first!.id}`);
@@ -149,7 +149,7 @@ describe("Redis task store", () => {
   test("finished tasks leave nothing in the stream: entries are acked and deleted", async () => {
     const b = await open();
     const prefix = b.prefix;
-    await b.tasks.enqueue(tasks(50), 100);
+    await b.tasks.enqueue(tasks(50), { maxQueue: 100 });
     const claimed = await b.queue.claim(50, never);
     expect(await admin.xlen(`${prefix}:queue`)).toBe(50);
     expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(50);
@@ -163,7 +163,7 @@ describe("Redis task store", () => {
     const b = await open({ retentionMs: 60_000 });
     const queue = `${b.prefix}:queue`;
     const [running, queued] = tasks(2);
-    await b.tasks.enqueue([running!, queued!], 10);
+    await b.tasks.enqueue([running!, queued!], { maxQueue: 10 });
     await b.queue.claim(1, never);
     expect((await b.tasks.cancel(running!.id)).ok).toBe(true);
     expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
@@ -186,7 +186,7 @@ describe("Redis task store", () => {
   test("10,000 tasks go in with one call and come out in bulk claims, each exactly once", async () => {
     const b = await open();
     const ts = tasks(10_000);
-    expect((await b.tasks.enqueue(ts, 10_000)).ok).toBe(true);
+    expect((await b.tasks.enqueue(ts, { maxQueue: 10_000 })).ok).toBe(true);
     expect(await b.tasks.queueDepth()).toBe(10_000);
     const seen = new Set<string>();
     while (seen.size < ts.length) {
@@ -204,7 +204,7 @@ describe("Redis task store", () => {
     const hincrbys = async (): Promise<number> => Number(/cmdstat_hincrby:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
     const ts = tasks(500);
     const before = await hincrbys();
-    await b.tasks.enqueue(ts, 1000);
+    await b.tasks.enqueue(ts, { maxQueue: 1000 });
     expect((await hincrbys()) - before).toBe(2); // submitted, queued
     const beforeClaim = await hincrbys();
     const claimed = await b.queue.claim(500, never);
@@ -224,7 +224,7 @@ describe("Redis task store", () => {
     const b = await open();
     const [t] = tasks(1);
     const odd = { ...t!, args: '["\ud800x"]' };
-    await b.tasks.enqueue([odd], 10);
+    await b.tasks.enqueue([odd], { maxQueue: 10 });
     const [claimed] = await b.queue.claim(1, never);
     expect(claimed?.id).toBe(odd.id);
     expect(claimed?.args).toBe('["\ufffdx"]');
@@ -236,7 +236,7 @@ describe("Redis task store", () => {
     const b = await open({ prefix });
     const waiting = b.queue.claim(5, never);
     const ts = tasks(300);
-    await a.tasks.enqueue(ts, 1000);
+    await a.tasks.enqueue(ts, { maxQueue: 1000 });
     const got: string[] = (await waiting).map((t) => t.id);
     const lane = async (store: Opened): Promise<void> => {
       while ((await store.tasks.queueDepth()) > 0) {
@@ -258,7 +258,7 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const prefix = a.prefix;
     const b = await open({ prefix });
     const [t] = tasks(1);
-    await a.tasks.enqueue([t!], 10);
+    await a.tasks.enqueue([t!], { maxQueue: 10 });
     const [mine] = await a.queue.claim(1, never);
     expect(mine?.attempt).toBe(1);
     a.redis.disconnect(); // a stops refreshing its liveness key: it looks dead
@@ -282,7 +282,7 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const prefix = a.prefix;
     const b = await open({ prefix });
     const [t] = tasks(1);
-    await a.tasks.enqueue([t!], 10);
+    await a.tasks.enqueue([t!], { maxQueue: 10 });
     await a.queue.claim(1, never);
     await waitFor(async () => {
       const [entry] = (await admin.xpending(`${prefix}:queue`, "dispatchers", "-", "+", 1)) as [string, string, number, number][];
@@ -308,7 +308,7 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const prefix = a.prefix;
     const b = await open({ prefix });
     const [t] = tasks(1);
-    await a.tasks.enqueue([t!], 10);
+    await a.tasks.enqueue([t!], { maxQueue: 10 });
     const [mine] = await a.queue.claim(1, never);
     await admin.set(`${prefix}:task:${t!.id}`, JSON.stringify({ ...mine, status: "CANCELLED" }));
     a.redis.disconnect();
@@ -323,7 +323,7 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const prefix = a.prefix;
     const b = await open({ prefix });
     const [t] = tasks(1, 1);
-    await a.tasks.enqueue([t!], 10);
+    await a.tasks.enqueue([t!], { maxQueue: 10 });
     await a.queue.claim(1, never);
     a.redis.disconnect();
     const [taken] = await waitFor(async () => {
@@ -346,7 +346,7 @@ describe("Redis dispatchers: lost replies", () => {
     ac.abort();
     expect(await idle).toEqual([]);
     const [t] = tasks(1);
-    await b.tasks.enqueue([t!], 10);
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
     // The claim script runs for b but b never sees the reply, as when Redis dies right after it.
     await CLAIM.run(admin, [`${prefix}:queue`, `${prefix}:queued`, `${prefix}:stats:`], [GROUP, b.dispatcherId, 1, Date.now(), `${prefix}:task:`]);
     expect((await b.tasks.get(t!.id))?.status).toBe("RUNNING");
@@ -366,12 +366,12 @@ describe("Redis going away", () => {
     await using own = await startRedisServer();
     const b = await open({ url: own.url });
     const [t] = tasks(1);
-    await b.tasks.enqueue([t!], 10);
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
     await own.stop({ kill: true });
     const calls: [string, () => Promise<unknown>][] = [
       ["get", () => b.tasks.get(t!.id)],
       ["getMany", () => b.tasks.getMany([t!.id])],
-      ["enqueue", () => b.tasks.enqueue(tasks(1), 10)],
+      ["enqueue", () => b.tasks.enqueue(tasks(1), { maxQueue: 10 })],
       ["queueDepth", () => b.tasks.queueDepth()],
       ["health", () => b.health()],
       ["claim", () => b.queue.claim(1, never)],
@@ -392,10 +392,10 @@ describe("Redis going away", () => {
     await waitFor(async () => (await b.tasks.queueDepth().catch(() => -1)) === 0, "the store to reach the restarted (empty) Redis");
     const [u] = tasks(1);
     // Redis came back empty: the function is gone, so enqueue refuses at once, storing nothing.
-    expect(await b.tasks.enqueue([u!], 10)).toEqual({ ok: false, error: { kind: "UnknownFunction", functionId: "f-1" } });
+    expect(await b.tasks.enqueue([u!], { maxQueue: 10 })).toEqual({ ok: false, error: { kind: "UnknownFunction", functionId: "f-1" } });
     expect(await b.tasks.get(u!.id)).toBeUndefined();
     await b.functions.save(F1);
-    expect((await b.tasks.enqueue([u!], 10)).ok).toBe(true);
+    expect((await b.tasks.enqueue([u!], { maxQueue: 10 })).ok).toBe(true);
     const [claimed] = await b.queue.claim(1, never);
     expect(claimed?.id).toBe(u!.id);
   }, 30_000);

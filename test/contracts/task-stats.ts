@@ -63,8 +63,8 @@ export function describeTaskStats(name: string, make: () => Promise<TaskStatsFix
       try {
         const ts = tasks(8, f.clock.now());
         const [t0, t1, t2, t3, t4, t5, t6, t7] = ts as [Task, Task, Task, Task, Task, Task, Task, Task];
-        expect((await f.store.enqueue(ts, 100)).ok).toBe(true);
-        expect((await f.store.enqueue(tasks(200, f.clock.now()), 100)).ok).toBe(false); // refused: counts nothing
+        expect((await f.store.enqueue(ts, { maxQueue: 100 })).ok).toBe(true);
+        expect((await f.store.enqueue(tasks(200, f.clock.now()), { maxQueue: 100 })).ok).toBe(false); // refused: counts nothing
         const claimed = await f.queue.claim(6, never);
         expect(claimed.map((t) => t.id)).toEqual([t0, t1, t2, t3, t4, t5].map((t) => t.id));
         expect(runningTasks(await f.store.snapshot())).toBe(6);
@@ -130,7 +130,7 @@ export function describeTaskStats(name: string, make: () => Promise<TaskStatsFix
       const f = await make();
       try {
         const ts = tasks(300, f.clock.now());
-        await f.store.enqueue(ts, 1000);
+        await f.store.enqueue(ts, { maxQueue: 1000 });
         const claimed = await f.queue.claim(300, never);
         f.clock.advance(7);
         const statuses = ["COMPLETED", "FAILED", "QUEUED"] as const;
@@ -159,8 +159,8 @@ export function describeTaskStats(name: string, make: () => Promise<TaskStatsFix
         const now = f.clock.now();
         const alice = tasks(3, now, 3, "alice");
         const bob = tasks(2, now, 3, "bob");
-        await f.store.enqueue(alice, 100);
-        await f.store.enqueue(bob, 100);
+        await f.store.enqueue(alice, { maxQueue: 100 });
+        await f.store.enqueue(bob, { maxQueue: 100 });
         const claimed = await f.queue.claim(10, never);
         expect(claimed.length).toBe(5);
         f.clock.advance(7);

@@ -32,7 +32,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       const f = await make();
       try {
         const ts = tasks(3);
-        expect((await f.store.enqueue(ts, 100)).ok).toBe(true);
+        expect((await f.store.enqueue(ts, { maxQueue: 100 })).ok).toBe(true);
         const got = await f.store.getMany(ts.map((t) => t.id));
         expect(got.map((t) => t?.status)).toEqual(["QUEUED", "QUEUED", "QUEUED"]);
         expect((await f.store.get(ts[0]!.id))?.args).toBe("[1]");
@@ -46,9 +46,9 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
     test("enqueue past maxQueue is refused whole with QueueFull", async () => {
       const f = await make();
       try {
-        expect((await f.store.enqueue(tasks(3), 4)).ok).toBe(true);
+        expect((await f.store.enqueue(tasks(3), { maxQueue: 4 })).ok).toBe(true);
         const ts = tasks(2);
-        const r = await f.store.enqueue(ts, 4);
+        const r = await f.store.enqueue(ts, { maxQueue: 4 });
         expect(r.ok).toBe(false);
         if (!r.ok) expect(r.error.kind).toBe("QueueFull");
         expect(await f.store.get(ts[0]!.id)).toBeUndefined();
@@ -62,7 +62,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       const f = await make();
       try {
         const ts = tasks(5);
-        await f.store.enqueue(ts, 100);
+        await f.store.enqueue(ts, { maxQueue: 100 });
         const a = await f.queue.claim(3, never);
         expect(a.map((t) => t.id)).toEqual(ts.slice(0, 3).map((t) => t.id));
         expect(a.every((t) => t.status === "RUNNING" && t.attempt === 1)).toBe(true);
@@ -80,7 +80,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       try {
         const waiting = f.queue.claim(10, never);
         const ts = tasks(1);
-        await f.store.enqueue(ts, 100);
+        await f.store.enqueue(ts, { maxQueue: 100 });
         expect((await waiting).map((t) => t.id)).toEqual([ts[0]!.id]);
         const ac = new AbortController();
         const idle = f.queue.claim(10, ac.signal);
@@ -95,7 +95,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       const f = await make();
       try {
         const [t] = tasks(1);
-        await f.store.enqueue([t!], 100);
+        await f.store.enqueue([t!], { maxQueue: 100 });
         const [running] = await f.queue.claim(1, never);
         const stale = await f.queue.apply([{ taskId: t!.id, attempt: 0, status: "COMPLETED", result: "1" }]);
         expect(stale).toEqual([]);
@@ -114,7 +114,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       const f = await make();
       try {
         const [t] = tasks(1);
-        await f.store.enqueue([t!], 100);
+        await f.store.enqueue([t!], { maxQueue: 100 });
         await f.queue.claim(1, never);
         const back = await f.queue.apply([{ taskId: t!.id, attempt: 1, status: "QUEUED", result: null }]);
         expect(back[0]?.status).toBe("QUEUED");
@@ -132,7 +132,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       const f = await make();
       try {
         const ts = tasks(200);
-        await f.store.enqueue(ts, 1000);
+        await f.store.enqueue(ts, { maxQueue: 1000 });
         const claimed = await f.queue.claim(200, never);
         const applied = await f.queue.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: `"${t.id}"` })));
         expect(applied.length).toBe(200);
@@ -151,7 +151,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       }
       try {
         const ts = tasks(2);
-        await f.store.enqueue(ts, 100);
+        await f.store.enqueue(ts, { maxQueue: 100 });
         const [first] = await f.queue.claim(1, never);
         await f.queue.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
         await f.expireAll();
@@ -166,7 +166,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       const f = await make();
       try {
         const [a, b] = tasks(2);
-        await f.store.enqueue([a!, b!], 100);
+        await f.store.enqueue([a!, b!], { maxQueue: 100 });
         const c = await f.store.cancel(a!.id);
         expect(c.ok && [c.value.id, c.value.status, c.value.result]).toEqual([a!.id, "CANCELLED", null]);
         expect(await f.store.queueDepth()).toBe(1);
@@ -184,7 +184,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       const f = await make();
       try {
         const [t] = tasks(1);
-        await f.store.enqueue([t!], 100);
+        await f.store.enqueue([t!], { maxQueue: 100 });
         const [running] = await f.queue.claim(1, never);
         const c = await f.store.cancel(t!.id);
         expect(c.ok && [c.value.status, c.value.attempt, c.value.result]).toEqual(["CANCELLED", running!.attempt, null]);
@@ -202,7 +202,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       const f = await make();
       try {
         const [done, cancelled] = tasks(2);
-        await f.store.enqueue([done!, cancelled!], 100);
+        await f.store.enqueue([done!, cancelled!], { maxQueue: 100 });
         const [running] = await f.queue.claim(1, never);
         await f.queue.apply([{ taskId: done!.id, attempt: running!.attempt, status: "COMPLETED", result: "7" }]);
         expect(await f.store.cancel(done!.id)).toEqual({ ok: false, error: { kind: "AlreadyTerminal", taskId: done!.id, status: "COMPLETED" } });
@@ -224,7 +224,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       }
       try {
         const [queued, running, untouched] = tasks(3);
-        await f.store.enqueue([running!, queued!, untouched!], 100);
+        await f.store.enqueue([running!, queued!, untouched!], { maxQueue: 100 });
         await f.queue.claim(1, never);
         expect((await f.store.cancel(queued!.id)).ok).toBe(true);
         expect((await f.store.cancel(running!.id)).ok).toBe(true);
@@ -242,7 +242,7 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       const f = await make();
       try {
         const [t] = tasks(1, 1);
-        await f.store.enqueue([t!], 100);
+        await f.store.enqueue([t!], { maxQueue: 100 });
         const [running] = await f.queue.claim(1, never);
         const [back] = await f.queue.apply([{ taskId: t!.id, attempt: running!.attempt, status: "QUEUED", result: null, handback: true }]);
         expect([back?.status, back?.attempt, back?.handbacks]).toEqual(["QUEUED", 1, 1]);

@@ -33,7 +33,7 @@ async function setup(slots: number, maxAttempts = 3) {
   dispatcher.start();
   stops.push(() => dispatcher.stop());
   const enqueue = (n: number, fid = "f1") =>
-    tasks.enqueue(Array.from({ length: n }, (_, i) => newTask(`t${i}`, fid, `[${i}]`, maxAttempts, 1000, clock.now())), 1000);
+    tasks.enqueue(Array.from({ length: n }, (_, i) => newTask(`t${i}`, fid, `[${i}]`, maxAttempts, 1000, clock.now())), { maxQueue: 1000 });
   return { tasks, executor, dispatcher, published, enqueue, cancels, asked, clock };
 }
 
@@ -41,7 +41,7 @@ describe("Dispatcher", () => {
   test("a job carries its task's tenant when the task has one", async () => {
     const s = await setup(2);
     const task = { ...newTask("ta", "f1", "[1]", 3, 1000, 0), tenant: "alice" };
-    await s.tasks.enqueue([task], 1000);
+    await s.tasks.enqueue([task], { maxQueue: 1000 });
     await waitFor(() => s.executor.received.length === 1, "the job handed out");
     expect(s.executor.received[0]?.tenant).toBe("alice");
   });
@@ -147,7 +147,7 @@ describe("Dispatcher", () => {
     await waitFor(() => s.executor.received.some((j) => j.taskId === "t0"), "t0 handed out");
     s.executor.report([{ taskId: "t0", attempt: 1, kind: "returned", value: "1" }]);
     await waitFor(() => s.published.includes("t0"), "t0 settled");
-    await s.tasks.enqueue([newTask("t9", "f1", "[9]", 3, 1000, s.clock.now())], 1000);
+    await s.tasks.enqueue([newTask("t9", "f1", "[9]", 3, 1000, s.clock.now())], { maxQueue: 1000 });
     await waitFor(() => s.executor.received.some((j) => j.taskId === "t9"), "t9 claimed and handed out");
     expect(s.dispatcher.health()).toMatchObject({ claiming: true });
     await s.dispatcher.stop();
@@ -161,7 +161,7 @@ describe("Dispatcher", () => {
     const draining = s.dispatcher.drain(5000);
     s.executor.report([{ taskId: "t0", attempt: 1, kind: "returned", value: "0" }]); // finishes within the grace
     await waitFor(() => s.published.includes("t0"), "t0 settled");
-    await s.tasks.enqueue([newTask("late", "f1", "[9]", 3, 1000, s.clock.now())], 1000); // never claimed now
+    await s.tasks.enqueue([newTask("late", "f1", "[9]", 3, 1000, s.clock.now())], { maxQueue: 1000 }); // never claimed now
     s.clock.advance(5000); // the grace runs out with t1 and t2 still running
     expect(await draining).toBe(2);
     expect(s.executor.stopped.sort()).toEqual(["t1", "t2"]);

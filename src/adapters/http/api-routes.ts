@@ -7,6 +7,7 @@
  * @example
  * const routes = apiRoutes({ functions, tasks });
  */
+import type { ExecuteOptions } from "../../domain/execute-options.ts";
 import type { FunctionRecord } from "../../domain/function-record.ts";
 import type { FunctionService } from "../../domain/function-service.ts";
 import type { TaskService } from "../../domain/task-service.ts";
@@ -56,7 +57,7 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       body: S.RegisterBody,
       responses: { 201: reply("Registered", S.FunctionIdReply), 400: badRequest, 413: tooLarge },
       handle: async ({ body, caller }) => {
-        const fn = await d.functions.register({ tenant: caller.tenant, name: body.name, source: body.payload, timeoutMs: body.timeout_ms, maxAttempts: body.max_attempts });
+        const fn = await d.functions.register({ tenant: caller.tenant, name: body.name, source: body.payload, timeoutMs: body.timeout_ms, maxAttempts: body.max_attempts, ...(body.retry !== undefined && { retry: body.retry }) });
         return fn.ok ? json({ function_id: fn.value.id }, 201) : domainErrorReply(fn.error);
       },
     }),
@@ -70,7 +71,7 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       body: S.ExecuteBody,
       responses: { 201: reply("Queued", S.TaskIdReply), 400: badRequest, 404: failure("Unknown function"), 413: tooLarge, 429: failure("Queue full (Retry-After)") },
       handle: async ({ body, caller }) => {
-        const id = await d.tasks.execute(caller.tenant, body.function_id, body.payload, body.timeout_ms);
+        const id = await d.tasks.execute(caller.tenant, body.function_id, body.payload, executeOptions(body));
         return id.ok ? json({ task_id: id.value }, 201) : domainErrorReply(id.error);
       },
     }),
@@ -84,7 +85,7 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       body: S.ExecuteBatchBody,
       responses: { 201: reply("Queued, ids in order", S.TaskIdsReply), 400: badRequest, 404: failure("Unknown function"), 413: tooLarge, 429: failure("Queue full (Retry-After)") },
       handle: async ({ body, caller }) => {
-        const ids = await d.tasks.executeBatch(caller.tenant, body.function_id, body.payloads, body.timeout_ms);
+        const ids = await d.tasks.executeBatch(caller.tenant, body.function_id, body.payloads, executeOptions(body));
         return ids.ok ? json({ task_ids: ids.value }, 201) : domainErrorReply(ids.error, batchFields);
       },
     }),
@@ -190,6 +191,19 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       },
     }),
   ];
+}
+
+/** The task options of an execute body, in the domain's terms (run_at read as RFC 3339). */
+function executeOptions(b: S.ExecuteBody | S.ExecuteBatchBody): ExecuteOptions {
+  return {
+    ...(b.timeout_ms !== undefined && { timeoutMs: b.timeout_ms }),
+    ...(b.priority !== undefined && { priority: b.priority }),
+    ...(b.delay_ms !== undefined && { delayMs: b.delay_ms }),
+    ...(b.run_at !== undefined && { runAt: Date.parse(b.run_at) }),
+    ...(b.retry !== undefined && { retry: b.retry }),
+    ...(b.after !== undefined && { after: b.after }),
+    ...(b.args_from !== undefined && { argsFrom: b.args_from }),
+  };
 }
 
 function resultBody(t: Task): { task_id: string; status: string; result: string | null } {

@@ -8,6 +8,7 @@ const STATUS: Record<DomainError["kind"], number> = {
   UnknownTask: 404,
   AlreadyTerminal: 409,
   QueueFull: 429,
+  IdempotencyConflict: 409,
   BackendUnavailable: 503,
 };
 
@@ -36,6 +37,14 @@ const FIELDS: Record<ArgRef["name"], string> = {
   taskIds: "task_ids",
   retry: "retry",
   cron: "cron",
+  priority: "priority",
+  delay: "delay_ms",
+  runAt: "run_at",
+  after: "after",
+  argsFrom: "args_from",
+  idempotencyKey: "idempotency_key",
+  everyMs: "every_ms",
+  tasks: "tasks",
 };
 
 /** Field names of single-task routes. */

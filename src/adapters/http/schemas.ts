@@ -4,11 +4,35 @@
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { MAX_ATTEMPTS_LIMIT, MAX_TIMEOUT_MS } from "../../domain/function-record.ts";
+import { MAX_AFTER, MAX_DELAY_MS } from "../../domain/execute-options.ts";
+import { MAX_RETRIES_LIMIT } from "../../domain/retry-policy.ts";
 import { MAX_BATCH } from "../../domain/task-service.ts";
 
 const TimeoutMs = Type.Integer({ minimum: 1, maximum: MAX_TIMEOUT_MS, description: "Deadline of one attempt, in ms" });
 const Id = Type.String({ minLength: 1, maxLength: 200 });
 const ArgsPayload = Type.String({ description: 'JSON text of the argument array, e.g. "[2, 3]"' });
+
+const RetryPolicy = Type.Object(
+  {
+    max_retries: Type.Integer({ minimum: 0, maximum: MAX_RETRIES_LIMIT, description: "Retries after a thrown error (not counted in max_attempts)" }),
+    backoff_ms: Type.Optional(Type.Integer({ minimum: 0, description: "Wait before the first retry (default 1000); jittered ±50%" })),
+    factor: Type.Optional(Type.Number({ minimum: 1, maximum: 10, description: "Each retry waits this many times longer (default 2)" })),
+    max_backoff_ms: Type.Optional(Type.Integer({ minimum: 0, description: "Cap on the wait (default 60000)" })),
+    on: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50, description: "Error names to retry (all when absent; TimeoutError only when named)" })),
+  },
+  { $id: "RetryPolicy", additionalProperties: false, description: "What a thrown error does", examples: [{ max_retries: 3, backoff_ms: 200, factor: 2, max_backoff_ms: 5000, on: ["FetchError"] }] },
+);
+
+/** The task options execute_function and execute_batch share (each applies to every task of the call). */
+const TaskOptionFields = {
+  timeout_ms: Type.Optional(TimeoutMs),
+  priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 9, description: "0-9, 9 most urgent (default 5); a waiting task rises one level per --priority-aging" })),
+  delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: "Claimable only this many ms from now (not with run_at)" })),
+  run_at: Type.Optional(Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$", description: "RFC 3339 time from which it is claimable (not with delay_ms)" })),
+  retry: Type.Optional(RetryPolicy),
+  after: Type.Optional(Type.Array(Id, { maxItems: MAX_AFTER, description: "Ids of your tasks that must all COMPLETE first (any failing: this one FAILS with DependencyFailed)" })),
+  args_from: Type.Optional(Type.Literal("results", { description: "Append the results of `after`, parsed, to the arguments" })),
+};
 
 export const RegisterBody = Type.Object(
   {
@@ -16,19 +40,20 @@ export const RegisterBody = Type.Object(
     payload: Type.String({ minLength: 1, description: "Source of one function expression (JS or TS)" }),
     timeout_ms: Type.Optional(TimeoutMs),
     max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ATTEMPTS_LIMIT, description: "Hand-outs before a lost task is FAILED" })),
+    retry: Type.Optional(RetryPolicy),
   },
   { additionalProperties: false, examples: [{ name: "add", payload: "(a: number, b: number): number => a + b", timeout_ms: 5000 }] },
 );
 export type RegisterBody = Static<typeof RegisterBody>;
 
 export const ExecuteBody = Type.Object(
-  { function_id: Id, payload: ArgsPayload, timeout_ms: Type.Optional(TimeoutMs) },
+  { function_id: Id, payload: ArgsPayload, ...TaskOptionFields },
   { additionalProperties: false, examples: [{ function_id: "6f1c2a9e-...", payload: "[2, 3]" }] },
 );
 export type ExecuteBody = Static<typeof ExecuteBody>;
 
 export const ExecuteBatchBody = Type.Object(
-  { function_id: Id, payloads: Type.Array(ArgsPayload, { maxItems: MAX_BATCH }), timeout_ms: Type.Optional(TimeoutMs) },
+  { function_id: Id, payloads: Type.Array(ArgsPayload, { maxItems: MAX_BATCH }), ...TaskOptionFields },
   { additionalProperties: false, examples: [{ function_id: "6f1c2a9e-...", payloads: ["[1, 2]", "[3, 4]"] }] },
 );
 export type ExecuteBatchBody = Static<typeof ExecuteBatchBody>;

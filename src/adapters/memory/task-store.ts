@@ -7,7 +7,7 @@
  */
 import type { DomainError } from "../../domain/errors.ts";
 import { sumStats, TaskCounters, type StatsSnapshot } from "../../domain/metrics.ts";
-import type { Clock, DispatchQueue, TaskStats, TaskStore } from "../../domain/ports.ts";
+import type { Clock, DispatchQueue, EnqueueCaps, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import { applyTransition, cancelTask, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
@@ -30,9 +30,14 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
 
   constructor(private readonly o: MemoryTaskStoreOptions) {}
 
-  async enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>> {
+  async enqueue(tasks: readonly Task[], caps: EnqueueCaps): Promise<Result<void, DomainError>> {
     const depth = this.queued;
-    if (depth + tasks.length > maxQueue) return err({ kind: "QueueFull", depth, limit: maxQueue, retryAfterS: 1 });
+    if (depth + tasks.length > caps.maxQueue) return err({ kind: "QueueFull", depth, limit: caps.maxQueue, retryAfterS: 1 });
+    const tenant = tasks[0]?.tenant;
+    if (tenant !== undefined && caps.tenantMaxQueued !== undefined) {
+      const mine = this.byTenant.get(tenant)?.queued ?? 0;
+      if (mine + tasks.length > caps.tenantMaxQueued) return err({ kind: "QueueFull", depth: mine, limit: caps.tenantMaxQueued, retryAfterS: 1, tenant });
+    }
     for (const t of tasks) {
       this.tasks.set(t.id, t);
       this.queue.push(t.id);

@@ -18,7 +18,7 @@
  */
 import type { DomainError } from "../../domain/errors.ts";
 import { sumStats, type StatsSnapshot } from "../../domain/metrics.ts";
-import type { Clock, TaskStats, TaskStore } from "../../domain/ports.ts";
+import type { Clock, EnqueueCaps, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import type { Task } from "../../domain/task.ts";
 import { isCluster, type RedisClient } from "./client.ts";
@@ -56,7 +56,8 @@ export class RedisTaskStore implements TaskStore, TaskStats {
     return this.shards[shardOfTask(id, this.shards.length)] as ShardKeys;
   }
 
-  async enqueue(tasks: readonly Task[], maxQueue: number): Promise<Result<void, DomainError>> {
+  async enqueue(tasks: readonly Task[], caps: EnqueueCaps): Promise<Result<void, DomainError>> {
+    const maxQueue = caps.maxQueue;
     const first = tasks[0];
     if (first === undefined) return ok(undefined);
     const shard = shardOfTask(first.id, this.shards.length);

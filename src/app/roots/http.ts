@@ -8,7 +8,7 @@ import { FunctionService } from "../../domain/function-service.ts";
 import type { CancelSignals, Clock, FunctionStore, IdGen, Logger, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { TaskService } from "../../domain/task-service.ts";
 import { isLoopback } from "../../adapters/http/edge.ts";
-import { checkOpenBind, type ApiKeyEntry, type HttpEdgeSettings } from "../config.ts";
+import { checkOpenBind, type ApiKeyEntry, type HttpEdgeSettings, type QueuePolicy } from "../config.ts";
 import { metricsReport } from "./metrics.ts";
 import pkg from "../../../package.json" with { type: "json" };
 
@@ -21,6 +21,8 @@ export interface HttpSideConfig {
   /** Bytes of results one POST /wait reply carries at most (default 32 MiB). */
   readonly waitReplyBytes?: number;
   readonly edge: HttpEdgeSettings;
+  /** --tenant-limits (the queued quota is checked here) and --priority-aging. */
+  readonly queuePolicy?: QueuePolicy;
 }
 
 export interface HttpSideDeps {
@@ -48,7 +50,7 @@ export interface HttpSide {
 export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
   checkOpenBind(c);
   const functions = new FunctionService({ functions: d.functions, ids: d.ids, clock: d.clock, checker: new FunctionSourceChecker() });
-  const tasks = new TaskService({ functions: d.functions, tasks: d.tasks, events: d.events, cancels: d.cancels, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue, ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }) });
+  const tasks = new TaskService({ functions: d.functions, tasks: d.tasks, events: d.events, cancels: d.cancels, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue, ...(c.queuePolicy !== undefined && { limits: c.queuePolicy.limits }), ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }) });
   const fetch = httpApp({
     functions,
     tasks,
