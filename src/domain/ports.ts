@@ -52,6 +52,11 @@ export interface FunctionStore {
 export interface EnqueueCaps {
   readonly maxQueue: number;
   readonly tenantMaxQueued?: number;
+  /**
+   * When the first task's id is stored already, store nothing and answer ok: re-sending a batch with
+   * the same ids is then safe (idempotency keys, schedule ticks).
+   */
+  readonly ifAbsent?: boolean;
 }
 
 /** The API's side of the tasks: submit, read, cancel. */

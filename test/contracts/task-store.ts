@@ -43,6 +43,37 @@ export function describeTaskStore(name: string, make: () => Promise<TaskStoreFix
       }
     });
 
+    test("enqueue with ifAbsent stores nothing when the batch's first id exists, and answers ok", async () => {
+      const f = await make();
+      try {
+        const ts = tasks(2);
+        expect((await f.store.enqueue(ts, { maxQueue: 100, ifAbsent: true })).ok).toBe(true);
+        const again = ts.map((t) => ({ ...t, args: "[2]" }));
+        expect((await f.store.enqueue(again, { maxQueue: 100, ifAbsent: true })).ok).toBe(true);
+        expect((await f.store.getMany(ts.map((t) => t.id))).map((t) => t?.args)).toEqual(["[1]", "[1]"]);
+        expect(await f.store.queueDepth()).toBe(2);
+        const claimed = await f.queue.claim(10, never);
+        expect(claimed.map((t) => t.id).sort()).toEqual(ts.map((t) => t.id).sort()); // each queued once
+      } finally {
+        await f.close();
+      }
+    });
+
+    test("a tenant past its own queued quota is refused with QueueFull naming the tenant; others are not", async () => {
+      const f = await make();
+      try {
+        const mine = tasks(3).map((t) => ({ ...t, tenant: "alice" }));
+        expect((await f.store.enqueue(mine, { maxQueue: 100, tenantMaxQueued: 3 })).ok).toBe(true);
+        const more = tasks(1).map((t) => ({ ...t, tenant: "alice" }));
+        const r = await f.store.enqueue(more, { maxQueue: 100, tenantMaxQueued: 3 });
+        expect(r).toEqual({ ok: false, error: { kind: "QueueFull", depth: 3, limit: 3, retryAfterS: 1, tenant: "alice" } });
+        const bobs = tasks(2).map((t) => ({ ...t, tenant: "bob" }));
+        expect((await f.store.enqueue(bobs, { maxQueue: 100, tenantMaxQueued: 3 })).ok).toBe(true);
+      } finally {
+        await f.close();
+      }
+    });
+
     test("enqueue past maxQueue is refused whole with QueueFull", async () => {
       const f = await make();
       try {

@@ -31,6 +31,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
   constructor(private readonly o: MemoryTaskStoreOptions) {}
 
   async enqueue(tasks: readonly Task[], caps: EnqueueCaps): Promise<Result<void, DomainError>> {
+    if (caps.ifAbsent === true && tasks[0] !== undefined && this.tasks.has(tasks[0].id)) return ok(undefined);
     const depth = this.queued;
     if (depth + tasks.length > caps.maxQueue) return err({ kind: "QueueFull", depth, limit: caps.maxQueue, retryAfterS: 1 });
     const tenant = tasks[0]?.tenant;

@@ -62,8 +62,11 @@ export class RedisTaskStore implements TaskStore, TaskStats {
     if (first === undefined) return ok(undefined);
     const shard = shardOfTask(first.id, this.shards.length);
     const k = this.shards[shard] as ShardKeys;
-    const others = this.shards.length === 1 ? 0 : await this.queuedIn(this.shards.filter((_, i) => i !== shard));
-    const args: (string | number)[] = [maxQueue, others, k.taskPrefix, first.functionId, first.tenant];
+    const otherShards = this.shards.filter((_, i) => i !== shard);
+    const others = otherShards.length === 0 ? 0 : await this.queuedIn(otherShards);
+    const tenantCap = caps.tenantMaxQueued;
+    const tenantOthers = tenantCap === undefined || otherShards.length === 0 ? 0 : await this.tenantQueuedIn(otherShards, first.tenant);
+    const args: (string | number)[] = [maxQueue, others, k.taskPrefix, first.functionId, first.tenant, caps.ifAbsent === true ? 1 : 0, tenantCap ?? "", tenantOthers];
     for (const t of tasks) {
       if (t.functionId !== first.functionId) throw new Error(`enqueue takes tasks of one function, got ${first.functionId} and ${t.functionId}`);
       if (shardOfTask(t.id, this.shards.length) !== shard) throw new Error(`enqueue takes tasks of one shard (ids from one batch), got ${first.id} and ${t.id}`);
@@ -71,9 +74,16 @@ export class RedisTaskStore implements TaskStore, TaskStats {
     }
     const keys = [k.queue, k.queued, k.statsOf(first.tenant), k.functions, k.tenants];
     const reply = (await this.o.writes.run(ENQUEUE, keys, args, (r) => (r as number[])[0] === 1)) as [number, number?];
-    if (reply[0] === 1) return ok(undefined);
+    if (reply[0] === 1 || reply[0] === 2) return ok(undefined);
     if (reply[0] === -1) return err({ kind: "UnknownFunction", functionId: first.functionId });
+    if (reply[0] === 3) return err({ kind: "QueueFull", depth: Number(reply[1]), limit: tenantCap as number, retryAfterS: 1, tenant: first.tenant });
     return err({ kind: "QueueFull", depth: Number(reply[1]), limit: maxQueue, retryAfterS: 1 });
+  }
+
+  /** `tenant`'s queued counts in `shards`, added up. */
+  private async tenantQueuedIn(shards: readonly ShardKeys[], tenant: string): Promise<number> {
+    const counts = await Promise.all(shards.map((k) => guarded(() => this.redis.hget(k.statsOf(tenant), "queued"))));
+    return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
   }
 
   async get(id: string): Promise<Task | undefined> {
