@@ -14,7 +14,7 @@ import type { Task, TaskStatus } from "./task.ts";
 export const DURATION_BUCKETS_MS: readonly number[] = [1, 5, 10, 50, 100, 500, 1000, 5000, 10_000, 60_000];
 
 /** Error names the platform itself writes into FAILED results. */
-export const PLATFORM_ERRORS: readonly string[] = ["TimeoutError", "WorkerFailure", "SerializationError", "ResourceLimit", "ResultTooLarge", "UnknownFunction"];
+export const PLATFORM_ERRORS: readonly string[] = ["TimeoutError", "WorkerFailure", "SerializationError", "ResourceLimit", "ResultTooLarge", "UnknownFunction", "DependencyFailed"];
 
 /** Error names JavaScript itself defines: kept as they are, a bounded set. */
 export const BUILTIN_ERRORS: readonly string[] = ["Error", "TypeError", "RangeError", "ReferenceError", "SyntaxError", "EvalError", "URIError", "AggregateError"];
