@@ -47,7 +47,7 @@ export interface Options {
 }
 
 export const FULL: Sizes = {
-  tasks: 20_000, rounds: 3, warmup: 2_000, serial: 2_000, executors: 2, workerProcs: 2, bullmqConcurrency: 50,
+  tasks: 30_000, rounds: 5, warmup: 3_000, serial: 3_000, executors: 2, workerProcs: 2, bullmqConcurrency: 50,
   cpuPerExecutor: 100, cpuTotal: 400, cpuIterations: 2_000_000, sleepMs: 100, sleepRounds: 5,
   unevenTasks: 4_000, shortMs: 10, longMs: 500, longShare: 0.1,
   recoveryTasks: 2_000, recoverySleepMs: 100, killAt: 0.3,

@@ -84,6 +84,6 @@ export class Progress {
     const filled = Math.min(width, Math.round((width * this.done) / Math.max(1, this.total)));
     const bar = `${"#".repeat(filled)}${"-".repeat(width - filled)}`;
     const line = `[${bar}] ${this.done}/${this.total} ${this.elapsed()} ${this.label}${this.detail === "" ? "" : ` (${this.detail})`}`;
-    this.sink.write(`\r\x1b[K${line.slice(0, Math.max(20, (this.sink.columns ?? 120) - 1))}`);
+    this.sink.write(`\r\x1b[K${line.slice(0, Math.max(20, (this.sink.columns || 120) - 1))}`);
   }
 }
