@@ -4,11 +4,12 @@
  * .evaluation/ (a --quick or partial run). Every process and temp dir it starts is removed on the way
  * out, after a failure, or on Ctrl-C / SIGTERM.
  *
- *   npm run evaluate                      # everything, full sizes (about 10 minutes on 2 cores)
+ *   npm run evaluate                      # everything, full sizes (about 3 minutes on 2 cores)
  *   npm run evaluate -- --quick           # small sizes, a smoke run
  *   npm run evaluate -- --only scaling --cpu-per-executor 50
+ *   npm run evaluate -- --from docs/evaluation/results.json   # re-render report and plots only
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { dumpLogs, killAll } from "../lib/processes.ts";
 import { removeTempDirs } from "../lib/temp-dirs.ts";
@@ -29,6 +30,22 @@ if (wantsHelp(argv)) {
   process.exit(0);
 }
 const o = parseOptions(argv);
+if (o.from !== undefined) {
+  const saved = JSON.parse(readFileSync(o.from, "utf8")) as Evaluation;
+  write(saved, o.out);
+  process.exit(0);
+}
+
+/** Writes report.md, results.json and the plots of `e` to `dir`, and the report to stdout. */
+function write(e: Evaluation, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const report = renderReport(e);
+  writeFileSync(join(dir, "report.md"), report);
+  writeFileSync(join(dir, "results.json"), `${JSON.stringify(e)}\n`);
+  for (const [name, svg] of Object.entries(plots(e))) writeFileSync(join(dir, name), svg);
+  process.stdout.write(report);
+  process.stdout.write(`\nwritten to ${dir}/ (report.md, results.json, plots)\n`);
+}
 
 async function cleanup(): Promise<void> {
   await stopAllStacks();
@@ -81,11 +98,4 @@ try {
   process.exit(1);
 }
 await cleanup();
-
-mkdirSync(o.out, { recursive: true });
-const report = renderReport(evaluation);
-writeFileSync(join(o.out, "report.md"), report);
-writeFileSync(join(o.out, "results.json"), `${JSON.stringify(evaluation)}\n`);
-for (const [name, svg] of Object.entries(plots(evaluation))) writeFileSync(join(o.out, name), svg);
-process.stdout.write(report);
-process.stdout.write(`\nwritten to ${o.out}/ (report.md, results.json, plots)\n`);
+write(evaluation, o.out);

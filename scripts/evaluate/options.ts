@@ -2,6 +2,7 @@
  * Command-line options of `npm run evaluate`: which sections, full or quick sizes, each size
  * overridable by a flag, and where the report goes.
  */
+import { dirname } from "node:path";
 import { ISOLATIONS, MODES, type ModeName, type SeriesIsolation } from "./floors.ts";
 
 export const SECTIONS = ["modes", "scaling", "uneven", "recovery"] as const;
@@ -44,6 +45,8 @@ export interface Options {
   readonly out: string;
   /** True when this is the full evaluation (all sections, full sizes): the one the docs come from. */
   readonly full: boolean;
+  /** Measure nothing: render report.md and the plots again from this results.json. */
+  readonly from?: string;
 }
 
 export const FULL: Sizes = {
@@ -77,6 +80,8 @@ pull with short and long tasks), recovery (a worker killed with SIGKILL mid-run)
   --modes <list>          modes to measure (default all): ${MODES.join(", ")}
   --isolations <list>     isolation series (default thread,sandbox)
   --out <dir>             where to write (default docs/evaluation for a full run, .evaluation otherwise)
+  --from <results.json>   measure nothing: render report.md and the plots again from saved results
+                          (written next to that file unless --out is given)
   --help                  this text
 Sizes (full / quick defaults in scripts/evaluate/options.ts): ${Object.keys(SIZE_FLAGS).map((f) => `--${f}`).join(" ")}
 `;
@@ -106,7 +111,7 @@ export function parseOptions(argv: readonly string[]): Options {
       switches.add(name);
       continue;
     }
-    if (!["only", "modes", "isolations", "out"].includes(name) && SIZE_FLAGS[name] === undefined) throw new Error(`unknown flag --${name}; see --help`);
+    if (!["only", "modes", "isolations", "out", "from"].includes(name) && SIZE_FLAGS[name] === undefined) throw new Error(`unknown flag --${name}; see --help`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`--${name} needs a value`);
     values.set(name, value);
@@ -124,8 +129,9 @@ export function parseOptions(argv: readonly string[]): Options {
   const modes = list(values.get("modes"), MODES, "--modes") ?? MODES;
   const isolations = list(values.get("isolations"), ISOLATIONS, "--isolations") ?? ISOLATIONS;
   const full = !quick && sections.length === SECTIONS.length && modes.length === MODES.length && isolations.length === ISOLATIONS.length && values.size === 0;
-  const out = values.get("out") ?? (full ? "docs/evaluation" : ".evaluation");
-  return { sections, modes, isolations, sizes: sizes as unknown as Sizes, quick, out, full };
+  const from = values.get("from");
+  const out = values.get("out") ?? (from !== undefined ? dirname(from) : full ? "docs/evaluation" : ".evaluation");
+  return { sections, modes, isolations, sizes: sizes as unknown as Sizes, quick, out, full, ...(from !== undefined && { from }) };
 }
 
 /** True when `--help` or `-h` is among the arguments. */

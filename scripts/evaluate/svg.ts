@@ -220,7 +220,10 @@ export function barChart(spec: BarChartSpec): string {
   const w = spec.width ?? 720;
   const h = spec.height ?? 420;
   const values = spec.groups.flatMap((g) => g.values).filter(Number.isFinite);
-  const top = Math.max(1e-9, ...values, spec.reference?.y ?? 0) * 1.1;
+  // headroom so the tallest bar stays below the legend box in the top corner
+  const plotHeight = h - MARGIN.top - MARGIN.bottom;
+  const legendRoom = Math.min(0.6, (24 + 16 * spec.seriesNames.length) / plotHeight);
+  const top = (Math.max(1e-9, ...values, spec.reference?.y ?? 0) * 1.05) / (1 - legendRoom);
   const y = scale(0, top, h - MARGIN.bottom, MARGIN.top);
   const body = [...yAxisTicks(niceTicks(0, top), y, w), ...axes(w, h, "", spec.yLabel)];
   const plotWidth = w - MARGIN.left - MARGIN.right;

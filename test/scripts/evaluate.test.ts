@@ -243,6 +243,7 @@ describe("section helpers", () => {
     expect(() => parseOptions(["--only", "speed"])).toThrow('--only must be among modes, scaling, uneven, recovery, got "speed"');
     expect(() => parseOptions(["--tasks", "-3"])).toThrow('--tasks must be a positive number, got "-3"');
     expect(() => parseOptions(["--fast"])).toThrow("unknown flag --fast");
+    expect(parseOptions(["--from", "docs/evaluation/results.json"])).toMatchObject({ from: "docs/evaluation/results.json", out: "docs/evaluation" });
   });
 
   test("cpuinfo: model and logical cores", () => {
