@@ -120,7 +120,12 @@ export async function startBullmq(concurrency: number): Promise<BullmqBench> {
   };
 }
 
-/** BullMQ's installed version (from its package.json). */
+/**
+ * BullMQ's installed version (from its package.json).
+ *
+ * @example
+ * bullmqVersion(); // "6.7.0"
+ */
 export function bullmqVersion(): string {
   return (JSON.parse(readFileSync(join(import.meta.dir, "..", "..", "node_modules", "bullmq", "package.json"), "utf8")) as { version: string }).version;
 }

@@ -46,7 +46,12 @@ export interface ModesSection {
 
 const us = (ms: number): number => Math.round(ms * 1000) / 1000;
 
-/** How many progress steps `runModes` takes with these options. */
+/**
+ * How many progress steps `runModes` takes with these options.
+ *
+ * @example
+ * modeSteps(parseOptions([])); // 18: BullMQ twice, then 4 modes x 2 isolations x 2 steps
+ */
 export function modeSteps(o: Options): number {
   return 2 + 2 * o.modes.length * o.isolations.length;
 }

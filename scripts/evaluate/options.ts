@@ -134,7 +134,12 @@ export function parseOptions(argv: readonly string[]): Options {
   return { sections, modes, isolations, sizes: sizes as unknown as Sizes, quick, out, full, ...(from !== undefined && { from }) };
 }
 
-/** True when `--help` or `-h` is among the arguments. */
+/**
+ * True when `--help` or `-h` is among the arguments.
+ *
+ * @example
+ * if (wantsHelp(Bun.argv.slice(2))) process.stdout.write(HELP);
+ */
 export function wantsHelp(argv: readonly string[]): boolean {
   return argv.includes("--help") || argv.includes("-h");
 }

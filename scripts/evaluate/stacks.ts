@@ -107,7 +107,12 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
   }
 }
 
-/** Stops every stack still running (after a failure or an interrupt). */
+/**
+ * Stops every stack still running (after a failure or an interrupt).
+ *
+ * @example
+ * process.on("SIGINT", () => void stopAllStacks().finally(() => process.exit(130)));
+ */
 export async function stopAllStacks(): Promise<void> {
   await Promise.all([...live].map((stop) => stop()));
 }

@@ -110,7 +110,13 @@ export function scale(d0: number, d1: number, r0: number, r1: number, log = fals
   return (v) => r0 + ((f(v) - a) / span) * (r1 - r0);
 }
 
-/** Formats a tick label: at most 3 significant digits, thousands as "k". */
+/**
+ * Formats a tick label: at most 3 significant digits, tens of thousands and up as "k".
+ *
+ * @example
+ * tickLabel(0.123456); // "0.123"
+ * tickLabel(25000); // "25k"
+ */
 export function tickLabel(v: number): string {
   if (Math.abs(v) >= 10_000) return `${Number((v / 1000).toPrecision(3))}k`;
   return String(Number(v.toPrecision(3)));
