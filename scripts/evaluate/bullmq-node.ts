@@ -1,0 +1,123 @@
+/**
+ * The BullMQ side of the evaluation, run under Node (not Bun): bullmq.ts strips the types with Bun's
+ * transpiler and starts `node --input-type=module --eval <this file> -- <role> <json config>` from
+ * the repository root, so `bullmq` resolves from node_modules. Self-contained on purpose: it imports
+ * only `bullmq` and Node built-ins.
+ *
+ * Roles:
+ * - `worker`: one Worker at the given concurrency whose processor returns null; prints
+ *   `{"event":"ready"}` once connected, closes on SIGTERM.
+ * - `producer`: throughput rounds (jobs added with addBulk in chunks, removeOnComplete; a round is done
+ *   when the waiting and active counts are 0), then jobs one at a time (add, then waitUntilFinished
+ *   with a QueueEvents; the last 1,000 completed jobs kept, since a job removed at once can make
+ *   waitUntilFinished fail). Prints JSON lines: progress, one per round, and the latency samples.
+ *
+ * @example
+ * // node --input-type=module --eval "$(code)" -- producer '{"port":6390,"queue":"eval","tasks":20000,...}'
+ */
+import { Queue, QueueEvents, Worker } from "bullmq";
+
+export interface ProducerConfig {
+  readonly port: number;
+  readonly queue: string;
+  /** Jobs per throughput round, added `chunk` at a time with at most `inflight` addBulk calls at once. */
+  readonly tasks: number;
+  readonly chunk: number;
+  readonly inflight: number;
+  readonly rounds: number;
+  /** Unmeasured jobs first (one round of this size, then this many / 10 one at a time). */
+  readonly warmup: number;
+  /** Jobs one at a time. */
+  readonly serial: number;
+}
+
+export interface WorkerConfig {
+  readonly port: number;
+  readonly queue: string;
+  readonly concurrency: number;
+}
+
+const say = (o: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function runWorker(c: WorkerConfig): Promise<void> {
+  const worker = new Worker(c.queue, async () => null, { connection: { host: "127.0.0.1", port: c.port }, concurrency: c.concurrency });
+  worker.on("error", (e) => process.stderr.write(`worker error: ${String(e)}\n`));
+  await worker.waitUntilReady();
+  say({ event: "ready" });
+  const stop = (): void => {
+    void worker.close().finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+async function throughputRound(queue: Queue, c: ProducerConfig, tasks: number, phase: string): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  let added = 0;
+  const lane = async (): Promise<void> => {
+    while (next < tasks) {
+      const n = Math.min(c.chunk, tasks - next);
+      next += n;
+      await queue.addBulk(Array.from({ length: n }, () => ({ name: "noop", data: {}, opts: { removeOnComplete: true } })));
+      added += n;
+    }
+  };
+  let addsDone = false;
+  const adding = Promise.all(Array.from({ length: c.inflight }, lane)).then(() => {
+    addsDone = true;
+  });
+  let lastSay = 0;
+  for (;;) {
+    await sleep(5);
+    const counts = await queue.getJobCounts("waiting", "active");
+    const left = (counts.waiting ?? 0) + (counts.active ?? 0);
+    if (addsDone && left === 0) break;
+    if (performance.now() - lastSay > 200) {
+      lastSay = performance.now();
+      say({ event: "progress", phase, done: Math.max(0, added - left), total: tasks });
+    }
+  }
+  await adding;
+  const ms = performance.now() - t0;
+  const failed = (await queue.getJobCounts("failed")).failed ?? 0;
+  if (failed > 0) throw new Error(`${failed} BullMQ jobs failed`);
+  return (tasks * 1000) / ms;
+}
+
+async function runProducer(c: ProducerConfig): Promise<void> {
+  const connection = { host: "127.0.0.1", port: c.port };
+  const queue = new Queue(c.queue, { connection });
+  const events = new QueueEvents(c.queue, { connection });
+  await queue.waitUntilReady();
+  await events.waitUntilReady();
+  if (c.warmup > 0) await throughputRound(queue, c, c.warmup, "warm-up");
+  for (let r = 0; r < c.rounds; r++) say({ event: "round", jobsPerSec: await throughputRound(queue, c, c.tasks, `round ${r + 1}/${c.rounds}`) });
+  const samples: number[] = [];
+  const warmSerial = Math.ceil(c.warmup / 10);
+  for (let i = 0; i < warmSerial + c.serial; i++) {
+    const t0 = performance.now();
+    // removeOnComplete: true races waitUntilFinished ("Missing key for job"): keep the last 1,000.
+    const job = await queue.add("noop", {}, { removeOnComplete: { count: 1000 } });
+    await job.waitUntilFinished(events, 30_000);
+    if (i >= warmSerial) samples.push(performance.now() - t0);
+    if (i % 100 === 0) say({ event: "progress", phase: "one at a time", done: Math.max(0, i - warmSerial), total: c.serial });
+  }
+  say({ event: "latency", samples });
+  await events.close();
+  await queue.close();
+}
+
+const [role, json] = process.argv.slice(1);
+const config = JSON.parse(json ?? "{}");
+if (role === "worker") await runWorker(config as WorkerConfig);
+else if (role === "producer") {
+  await runProducer(config as ProducerConfig);
+  process.exit(0);
+} else {
+  process.stderr.write(`expected role worker or producer, got "${role}"\n`);
+  process.exit(2);
+}

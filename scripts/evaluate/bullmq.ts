@@ -1,0 +1,131 @@
+/**
+ * BullMQ measured side by side with ours, in the same run on the same machine: its own private
+ * redis-server, one Node worker process at concurrency 50, and a Node producer process
+ * (bullmq-node.ts) that measures throughput (addBulk in chunks of 1,000, removeOnComplete, done when
+ * waiting and active are 0) and one-at-a-time latency (add, then waitUntilFinished with QueueEvents).
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { type Managed, readLog, spawnManaged } from "../lib/processes.ts";
+import { type RedisServer, startRedisServer } from "../lib/redis-server.ts";
+import { waitFor } from "../lib/wait-for.ts";
+import type { ProducerConfig } from "./bullmq-node.ts";
+import type { Progress } from "./progress.ts";
+
+export interface BullmqSizes {
+  readonly tasks: number;
+  readonly rounds: number;
+  readonly serial: number;
+  readonly warmup: number;
+  readonly concurrency: number;
+}
+
+/** What one producer session measured: jobs/s per round and one-at-a-time latencies (ms). */
+export interface BullmqSession {
+  readonly rounds: number[];
+  readonly latencies: number[];
+}
+
+/** A running BullMQ setup: redis-server and worker; `measure` runs a producer session. */
+export interface BullmqBench {
+  measure(sizes: BullmqSizes, progress: Progress, label: string): Promise<BullmqSession>;
+  stop(): Promise<void>;
+}
+
+const QUEUE = "evaluate";
+let code: string | undefined;
+
+/** The Node-side code: bullmq-node.ts with its types stripped. */
+function nodeCode(): string {
+  code ??= new Bun.Transpiler({ loader: "ts", target: "node" }).transformSync(readFileSync(join(import.meta.dir, "bullmq-node.ts"), "utf8"));
+  return code;
+}
+
+function spawnNode(role: "worker" | "producer", config: object, name: string): Managed {
+  return spawnManaged(["node", "--input-type=module", "--eval", nodeCode(), "--", role, JSON.stringify(config)], {}, name);
+}
+
+/** The JSON lines a Node process printed so far. */
+function lines(m: Managed, name: string): Record<string, any>[] {
+  const out: Record<string, any>[] = [];
+  for (const line of readLog(join(dirname(m.log), `${name}.stdout`)).split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // a line still being written
+    }
+  }
+  return out;
+}
+
+/**
+ * Starts BullMQ's redis-server and worker (Node, concurrency `concurrency`).
+ *
+ * @example
+ * const bull = await startBullmq(50);
+ * const s = await bull.measure({ tasks: 20000, rounds: 3, serial: 2000, warmup: 2000, concurrency: 50 }, progress, "before");
+ * await bull.stop();
+ */
+export async function startBullmq(concurrency: number): Promise<BullmqBench> {
+  const redis: RedisServer = await startRedisServer();
+  let worker: Managed | undefined;
+  try {
+    worker = spawnNode("worker", { port: redis.port, queue: QUEUE, concurrency }, "bullmq-worker");
+    const w = worker;
+    await waitFor(
+      () => {
+        if (w.proc.exitCode !== null) throw new Error(`BullMQ worker exited with ${w.proc.exitCode}: ${readLog(w.log)}`);
+        return lines(w, "bullmq-worker").some((l) => l.event === "ready");
+      },
+      "the BullMQ worker to connect",
+      20_000,
+      20,
+    );
+  } catch (e) {
+    await worker?.kill("SIGKILL");
+    await redis[Symbol.asyncDispose]();
+    throw e;
+  }
+  let sessions = 0;
+  return {
+    async measure(sizes, progress, label) {
+      const name = `bullmq-producer-${++sessions}`;
+      const config: ProducerConfig = { port: redis.port, queue: QUEUE, tasks: sizes.tasks, chunk: 1000, inflight: 4, rounds: sizes.rounds, warmup: sizes.warmup, serial: sizes.serial };
+      const producer = spawnNode("producer", config, name);
+      let seen = 0;
+      const timer = setInterval(() => {
+        const out = lines(producer, name);
+        for (const l of out.slice(seen)) {
+          if (l.event === "progress") progress.update(l.done, l.total);
+          if (l.event === "round") progress.note(`BullMQ (${label}): ${Math.round(l.jobsPerSec).toLocaleString("en-US")} jobs/s`);
+        }
+        seen = out.length;
+      }, 100);
+      try {
+        const exit = await producer.proc.exited;
+        const out = lines(producer, name);
+        if (exit !== 0) throw new Error(`BullMQ producer exited with ${exit}: ${readLog(producer.log).slice(-2000)}`);
+        const latencies = out.find((l) => l.event === "latency")?.samples as number[] | undefined;
+        if (latencies === undefined) throw new Error("BullMQ producer printed no latency samples");
+        return { rounds: out.filter((l) => l.event === "round").map((l) => l.jobsPerSec as number), latencies };
+      } finally {
+        clearInterval(timer);
+      }
+    },
+    async stop() {
+      await worker?.kill("SIGTERM");
+      await redis[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/**
+ * BullMQ's installed version (from its package.json).
+ *
+ * @example
+ * bullmqVersion(); // "6.7.0"
+ */
+export function bullmqVersion(): string {
+  return (JSON.parse(readFileSync(join(import.meta.dir, "..", "..", "node_modules", "bullmq", "package.json"), "utf8")) as { version: string }).version;
+}

@@ -1,0 +1,85 @@
+/**
+ * The DESIGN.md section 6 floors, checked against measured figures. Pure: figures in, verdicts out.
+ *
+ * - every Redis-backed mode (thread isolation): throughput at least 2x BullMQ's, one-at-a-time p50 no
+ *   higher than BullMQ's;
+ * - embedded (thread isolation): throughput at least 10x BullMQ's, p50 under a quarter of BullMQ's;
+ * - sandbox isolation within 1.5x of thread isolation, both figures, every mode.
+ */
+
+export const MODES = ["embedded", "redis-local", "redis-push", "redis-pull"] as const;
+export type ModeName = (typeof MODES)[number];
+export const ISOLATIONS = ["thread", "sandbox"] as const;
+export type SeriesIsolation = (typeof ISOLATIONS)[number];
+
+/** The two headline figures of one mode and isolation (throughput in tasks/s, p50 in ms). */
+export interface HeadlineFigures {
+  readonly mode: ModeName;
+  readonly isolation: SeriesIsolation;
+  readonly throughput: number;
+  readonly p50: number;
+}
+
+/** BullMQ's figures from the same run: jobs/s and one-at-a-time p50 in ms. */
+export interface BaselineFigures {
+  readonly throughput: number;
+  readonly p50: number;
+}
+
+/** One floor and whether it was met. `value` is the measured ratio the floor is about. */
+export interface FloorCheck {
+  readonly mode: ModeName;
+  /** "throughput vs BullMQ", "p50 vs BullMQ", "sandbox/thread throughput", "sandbox/thread p50". */
+  readonly figure: string;
+  readonly value: number;
+  /** The floor as text, e.g. ">= 2x", "< 0.25x", "<= 1.5x". */
+  readonly floor: string;
+  readonly met: boolean;
+}
+
+/**
+ * Ours over BullMQ: throughput ratio (higher is better) and p50 ratio (lower is better).
+ *
+ * @example
+ * ratios({ throughput: 24000, p50: 0.5 }, { throughput: 12000, p50: 1 }); // { throughput: 2, p50: 0.5 }
+ */
+export function ratios(ours: { throughput: number; p50: number }, bull: BaselineFigures): { throughput: number; p50: number } {
+  return { throughput: ours.throughput / bull.throughput, p50: ours.p50 / bull.p50 };
+}
+
+/**
+ * Checks every floor that the given figures allow: the BullMQ floors on the thread series, the
+ * sandbox-vs-thread floors where both series of a mode were measured.
+ *
+ * @example
+ * const checks = checkFloors(
+ *   [{ mode: "redis-local", isolation: "thread", throughput: 30000, p50: 0.6 }],
+ *   { throughput: 12000, p50: 0.7 },
+ * );
+ * checks.every((c) => c.met); // true: 2.5x >= 2x and 0.86x <= 1x
+ */
+export function checkFloors(figures: readonly HeadlineFigures[], bull: BaselineFigures | undefined): FloorCheck[] {
+  const out: FloorCheck[] = [];
+  for (const mode of MODES) {
+    const thread = figures.find((f) => f.mode === mode && f.isolation === "thread");
+    const sandbox = figures.find((f) => f.mode === mode && f.isolation === "sandbox");
+    if (thread !== undefined && bull !== undefined) {
+      const r = ratios(thread, bull);
+      const embedded = mode === "embedded";
+      const minThroughput = embedded ? 10 : 2;
+      out.push({ mode, figure: "throughput vs BullMQ", value: r.throughput, floor: `>= ${minThroughput}x`, met: r.throughput >= minThroughput });
+      out.push(
+        embedded
+          ? { mode, figure: "p50 vs BullMQ", value: r.p50, floor: "< 0.25x", met: r.p50 < 0.25 }
+          : { mode, figure: "p50 vs BullMQ", value: r.p50, floor: "<= 1x", met: r.p50 <= 1 },
+      );
+    }
+    if (thread !== undefined && sandbox !== undefined) {
+      const slower = thread.throughput / sandbox.throughput;
+      const later = sandbox.p50 / thread.p50;
+      out.push({ mode, figure: "thread/sandbox throughput", value: slower, floor: "<= 1.5x", met: slower <= 1.5 });
+      out.push({ mode, figure: "sandbox/thread p50", value: later, floor: "<= 1.5x", met: later <= 1.5 });
+    }
+  }
+  return out;
+}

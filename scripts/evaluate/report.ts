@@ -1,0 +1,150 @@
+/**
+ * The evaluation's report: everything measured in one JSON-able object, and the Markdown that
+ * docs/evaluation/report.md holds (machine, conditions, tables, floors met or missed, plots).
+ */
+import type { Machine } from "./machine.ts";
+import type { ModesSection } from "./modes.ts";
+import type { RecoverySection } from "./recovery.ts";
+import type { ScalingKind, ScalingSection } from "./scaling.ts";
+import type { UnevenSection } from "./uneven.ts";
+
+export interface Evaluation {
+  /** ISO date and time the run started. */
+  readonly date: string;
+  readonly command: string;
+  readonly durationS: number;
+  readonly machine: Machine;
+  readonly loadBefore: readonly number[];
+  readonly loadAfter: readonly number[];
+  readonly modes?: ModesSection;
+  readonly scaling?: ScalingSection;
+  readonly uneven?: UnevenSection;
+  readonly recovery?: RecoverySection;
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString("en-US");
+const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const x = (n: number): string => `${n < 1 ? n.toFixed(2) : n.toFixed(1)}x`;
+const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
+const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
+  [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+function modesPart(m: ModesSection): string[] {
+  const b = m.bullmq;
+  const rows = m.results.map((r) => [
+    r.mode, r.isolation, int(r.throughput), ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.p99),
+    r.vsBullmq === undefined ? "" : x(r.vsBullmq.throughput), r.vsBullmq === undefined ? "" : x(r.vsBullmq.p50),
+  ]);
+  if (b !== undefined) rows.push([`BullMQ ${b.version}`, "(Node worker)", int(b.throughput), ms(b.latency.p50), ms(b.latency.p95), ms(b.latency.p99), "1x", "1x"]);
+  const floorRows = m.floors.map((f) => [f.mode, f.figure, x(f.value), f.floor, f.met ? "met" : "**missed**"]);
+  const met = m.floors.filter((f) => f.met).length;
+  return [
+    "## Throughput and latency, every mode",
+    "",
+    `Throughput: ${int(m.sizes.tasks)} no-op tasks per round submitted 1,000 per \`POST /execute_batch\` (4 calls in flight), every result read back through \`POST /wait\` (1,000 ids per call); the figure is the median of ${m.sizes.rounds} rounds after ${int(m.sizes.warmup)} unmeasured tasks. Latency: ${int(m.sizes.serial)} tasks one at a time, \`POST /execute_function\` then \`GET /result/{id}?wait\` until terminal. The client runs under Bun in the evaluation's process.`,
+    "",
+    ...(b === undefined
+      ? []
+      : [
+          `BullMQ ${b.version}: ${b.setup}. Jobs added with \`addBulk\` in chunks of 1,000 (4 in flight) with \`removeOnComplete\`; a round is done when the waiting and active counts are 0. Latency: \`add\` then \`waitUntilFinished\` (a \`QueueEvents\`) one job at a time. Rounds before ours: ${b.roundsBefore.map(int).join(", ")} jobs/s; after: ${b.roundsAfter.map(int).join(", ")} jobs/s.`,
+          "",
+        ]),
+    table(["mode", "isolation", "tasks/s", "p50 ms", "p95 ms", "p99 ms", "throughput / BullMQ", "p50 / BullMQ"], rows),
+    "",
+    "Setups:",
+    "",
+    ...[...new Set(m.results.map((r) => `- ${r.mode}: ${r.setup.replace(/--isolation \w+/, "--isolation <series>").replace(/\(--isolation \w+\)/, "(--isolation <series>)")}`))],
+    "",
+    "Rounds (tasks/s): " + m.results.map((r) => `${r.mode}/${r.isolation} ${r.rounds.map(int).join(", ")}`).join("; ") + ".",
+    "",
+    `### DESIGN floors: ${met} of ${m.floors.length} met`,
+    "",
+    "BullMQ floors are checked on the thread series (Redis modes: throughput >= 2x, p50 <= 1x; embedded: >= 10x, < 0.25x); the sandbox series must stay within 1.5x of thread (throughput thread/sandbox, p50 sandbox/thread).",
+    "",
+    table(["mode", "figure", "measured", "floor", "verdict"], floorRows),
+    "",
+    "![throughput](throughput.svg)",
+    "",
+    ...["thread", "sandbox"].filter((i) => m.results.some((r) => r.isolation === i)).flatMap((i) => [`![latency CDF, ${i} isolation](latency-cdf-${i}.svg)`, ""]),
+  ];
+}
+
+const KINDS: [ScalingKind, string][] = [["cpuWeak", "CPU-bound, weak"], ["cpuStrong", "CPU-bound, strong"], ["sleepWeak", "sleeping, weak"], ["sleepStrong", "sleeping, strong"]];
+
+function scalingPart(s: ScalingSection): string[] {
+  const counts = s.series.cpuWeak.map((p) => p.executors);
+  const rows = KINDS.map(([k, name]) => [name, ...s.series[k].map((p) => `${pct(p.efficiency)} (${int(p.ms)} ms, ${int(p.tasks)} tasks)`)]);
+  rows.push([`bound for CPU-bound: min(1, ${s.cores}/N)`, ...s.series.cpuWeak.map((p) => pct(p.bound))]);
+  return [
+    "## Weak and strong scaling",
+    "",
+    `The embedded server (thread isolation) with N executors (\`--workers N\`). CPU-bound tasks: a fixed busy loop of ${int(s.cpuIterations)} iterations, ${ms(s.cpuTaskMs)} ms per task on one executor. Sleeping tasks: ${s.sleepMs} ms each, 64 running at once per executor. Weak scaling grows the work with N (efficiency t1/tN); strong scaling keeps it fixed (t1/(N x tN)). CPU-bound efficiency cannot pass cores/N beyond ${s.cores} executors on this machine.`,
+    "",
+    table(["tasks, scaling", ...counts.map((n) => `N = ${n}`)], rows),
+    "",
+    "![scaling](scaling.svg)",
+    "",
+  ];
+}
+
+function unevenPart(u: UnevenSection): string[] {
+  const rows = u.runs.map((r) => [r.mode, int(r.ms), ...r.workers.map((w) => `${w.worker}: ${int(w.tasks)} tasks, ${(w.busyMs / 1000).toFixed(1)} s of sleep, last at ${int(w.lastMs)} ms`), `${r.imbalance.toFixed(2)}x`, int(r.idleTailMs)]);
+  const workers = u.runs[0]?.workers.map((w) => w.worker) ?? [];
+  return [
+    "## Push vs pull under uneven task lengths",
+    "",
+    `${int(u.tasks)} sleeping tasks in one shuffled order (the same for both modes): ${Math.round(u.longShare * 100)}% of ${u.longMs} ms, the rest ${u.shortMs} ms; Redis, one dispatcher, two worker processes (\`--procs 1\`, thread isolation). Lower bound (total sleep / running slots): ${int(u.lowerBoundMs)} ms. Busiest = the busiest worker's sleep total over the mean; idle tail = the last worker's last finish minus the first worker's.`,
+    "",
+    table(["mode", "all done (ms)", ...workers, "busiest / mean", "idle tail (ms)"], rows),
+    "",
+    "![push vs pull](uneven.svg)",
+    "",
+  ];
+}
+
+function recoveryPart(r: RecoverySection): string[] {
+  const rows = r.runs.map((x) => [x.mode, int(x.tasks), int(x.baselineMs), int(x.runMs), int(x.killAtMs), int(x.goneAfterMs), int(x.doneAfterMs), String(x.lostJobs)]);
+  return [
+    "## Recovery from a killed worker",
+    "",
+    `Redis, one dispatcher (defaults: heartbeat 1 s, worker timeout 3 s), two worker processes; tasks sleep ${r.sleepMs} ms (max_attempts 5). The batch runs once undisturbed, then again with worker 1 killed (SIGKILL) once ${Math.round(r.killAt * 100)}% of the tasks are done. "gone" is when the dispatcher logged \`worker.gone\`; every task completed in every run.`,
+    "",
+    table(["mode", "tasks", "undisturbed (ms)", "with kill (ms)", "kill at (ms)", "kill -> gone (ms)", "kill -> all done (ms)", "jobs re-queued"], rows),
+    "",
+    "![recovery](recovery.svg)",
+    "",
+  ];
+}
+
+/**
+ * The Markdown report of an evaluation.
+ *
+ * @example
+ * await Bun.write("docs/evaluation/report.md", renderReport(evaluation));
+ */
+export function renderReport(e: Evaluation): string {
+  const m = e.machine;
+  const lines = [
+    "# bunfaas evaluation",
+    "",
+    `Generated by \`${e.command}\` on ${e.date.slice(0, 10)} (started ${e.date}); the run took ${Math.round(e.durationS)} s. Raw figures: [results.json](results.json).`,
+    "",
+    "## Machine",
+    "",
+    table(["", ""], [
+      ["CPU", `${m.cpuModel}, ${m.cores} logical cores`],
+      ["memory", `${m.memoryGiB} GiB`],
+      ["OS", m.os],
+      ["software", `Bun ${m.bun}, Node ${m.node}, Redis ${m.redis}, BullMQ ${m.bullmq}`],
+      ["load average (1, 5, 15 min)", `before ${e.loadBefore.join(", ")}; after ${e.loadAfter.join(", ")}`],
+    ]),
+    "",
+    "Everything (client, API, dispatchers, workers, Redis, BullMQ) shares these cores; other work on the machine shows in the load average.",
+    "",
+  ];
+  if (e.modes !== undefined) lines.push(...modesPart(e.modes));
+  if (e.scaling !== undefined) lines.push(...scalingPart(e.scaling));
+  if (e.uneven !== undefined) lines.push(...unevenPart(e.uneven));
+  if (e.recovery !== undefined) lines.push(...recoveryPart(e.recovery));
+  return `${lines.join("\n").trimEnd()}\n`;
+}

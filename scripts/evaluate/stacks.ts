@@ -1,0 +1,118 @@
+/**
+ * Our deployments for the evaluation, each in its own processes: the embedded server, or a private
+ * redis-server with the API and one dispatcher (local executors, or push/pull with worker processes).
+ * Every stack started here is stopped by `stopAllStacks()`, which the entry calls on any exit.
+ */
+import { type Managed, eventValues, readLog, spawnEntry, spawnServer } from "../lib/processes.ts";
+import { freePort } from "../lib/ports.ts";
+import { type RedisServer, startRedisServer } from "../lib/redis-server.ts";
+import { waitFor } from "../lib/wait-for.ts";
+import type { ModeName, SeriesIsolation } from "./floors.ts";
+
+export interface StackSpec {
+  readonly mode: ModeName;
+  readonly isolation: SeriesIsolation | "process";
+  /** Executors of the embedded server or the local dispatcher (`--workers`). */
+  readonly executors: number;
+  /** Worker processes in push/pull mode, each with `--procs 1`. */
+  readonly workerProcs: number;
+}
+
+export interface Stack {
+  /** The API's base URL. */
+  readonly url: string;
+  readonly dispatcher?: Managed;
+  readonly workers: readonly Managed[];
+  /** Human-readable setup, for the report. */
+  readonly describe: string;
+  stop(): Promise<void>;
+}
+
+const live = new Set<() => Promise<void>>();
+const STOP_GRACE_MS = 10_000;
+
+async function stopGently(m: Managed): Promise<void> {
+  if (m.proc.exitCode !== null || m.proc.signalCode !== null) return;
+  m.proc.kill("SIGTERM");
+  const timer = setTimeout(() => m.proc.kill("SIGKILL"), STOP_GRACE_MS);
+  await m.proc.exited;
+  clearTimeout(timer);
+}
+// info, not warn: servers announce their URL (api.listening) and workers their registration at info
+const QUIET = { LOG_LEVEL: "info" };
+
+/**
+ * Starts one deployment and resolves once it can take tasks (remote workers registered).
+ *
+ * @example
+ * const stack = await startStack({ mode: "redis-push", isolation: "thread", executors: 2, workerProcs: 2 });
+ * await fetch(`${stack.url}/healthz`);
+ * await stack.stop();
+ */
+export async function startStack(spec: StackSpec): Promise<Stack> {
+  const iso = ["--isolation", spec.isolation];
+  const own: Managed[] = [];
+  let redis: RedisServer | undefined;
+  const stop = async (): Promise<void> => {
+    live.delete(stop);
+    // SIGTERM so each removes what it made (a sandbox pool's entry folder); SIGKILL after STOP_GRACE_MS
+    await Promise.all(own.map(stopGently));
+    await redis?.[Symbol.asyncDispose]();
+  };
+  live.add(stop);
+  let stack: Stack = { url: "", workers: [], describe: "", stop };
+  try {
+    if (spec.mode === "embedded") {
+      const server = await spawnServer("start", ["--workers", String(spec.executors), ...iso], QUIET);
+      own.push(server);
+      stack = { ...stack, url: server.url, describe: `bun run start --workers ${spec.executors} --isolation ${spec.isolation}` };
+    } else {
+      redis = await startRedisServer();
+      const env = { REDIS_URL: redis.url };
+      const api = await spawnServer("api", [], { ...env, ...QUIET });
+      own.push(api);
+      const remote = spec.mode !== "redis-local";
+      const wire = spec.mode === "redis-push" ? "push" : "pull";
+      const port = freePort();
+      const args = remote ? ["--mode", wire, "--port", String(port), ...iso] : ["--mode", "local", "--workers", String(spec.executors), ...iso];
+      // the dispatcher's worker.registered and worker.gone events are read from its log
+      const dispatcher = spawnEntry("dispatcher", args, { ...env, ...QUIET });
+      own.push(dispatcher);
+      await waitFor(() => {
+        if (dispatcher.proc.exitCode !== null) throw new Error(`dispatcher exited with ${dispatcher.proc.exitCode}: ${readLog(dispatcher.log)}`);
+        return readLog(dispatcher.log).includes('"dispatcher.started"');
+      }, "the dispatcher to start", 20_000, 20);
+      const workers: Managed[] = [];
+      if (remote) {
+        for (let i = 0; i < spec.workerProcs; i++) {
+          const w = spawnEntry("worker", ["--mode", wire, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1", "--id", `w${i + 1}`, ...iso], QUIET, `worker-${i + 1}`);
+          workers.push(w);
+          own.push(w);
+        }
+        await waitFor(() => {
+          const dead = workers.find((w) => w.proc.exitCode !== null);
+          if (dead !== undefined) throw new Error(`a worker exited with ${dead.proc.exitCode}: ${readLog(dead.log)}`);
+          return eventValues(dispatcher.log, "worker.registered", "worker").size >= spec.workerProcs;
+        }, `${spec.workerProcs} workers to register`, 30_000, 20);
+      }
+      const describe = remote
+        ? `redis-server, bun run api, bun run dispatcher --mode ${wire}, ${spec.workerProcs} x bun run worker --procs 1 (--isolation ${spec.isolation})`
+        : `redis-server, bun run api, bun run dispatcher --mode local --workers ${spec.executors} --isolation ${spec.isolation}`;
+      stack = { ...stack, url: api.url, dispatcher, workers, describe };
+    }
+    return stack;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/**
+ * Stops every stack still running (after a failure or an interrupt).
+ *
+ * @example
+ * process.on("SIGINT", () => void stopAllStacks().finally(() => process.exit(130)));
+ */
+export async function stopAllStacks(): Promise<void> {
+  await Promise.all([...live].map((stop) => stop()));
+}
