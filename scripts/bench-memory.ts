@@ -13,7 +13,7 @@ import { killAll, spawnServer } from "./lib/processes.ts";
 const total = Number(flag(Bun.argv.slice(2), "tasks") ?? 100_000);
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
 
-const server = await spawnServer("start", ["--workers", "1", "--max-queue", String(total * 2)], { LOG_LEVEL: "warn" });
+const server = await spawnServer("start", ["--workers", "1", "--max-queue", String(total * 2)], {}); // info: its "listening" line says where it is
 try {
   const idle = rssMb(server.proc.pid);
   const { function_id } = await postJson(`${server.url}/register_function`, { name: "hang", payload: "(i) => new Promise(() => {})", timeout_ms: 3_600_000 });

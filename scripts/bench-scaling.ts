@@ -19,7 +19,7 @@ const SLEEP_MS = 100;
 console.log(`weak scaling, embedded mode, ${SLEEP_MS} ms sleep tasks, ${rounds} in a row for each of the ${slots} jobs an executor runs at once`);
 console.log("executors  tasks   ideal    measured  efficiency");
 for (const workers of [1, 2, 4, 8]) {
-  const server = await spawnServer("start", ["--workers", String(workers)], { LOG_LEVEL: "warn" });
+  const server = await spawnServer("start", ["--workers", String(workers)], {}); // info: its "listening" line says where it is
   try {
     const { function_id } = await postJson(`${server.url}/register_function`, { name: "sleep", payload: `() => new Promise((r) => setTimeout(r, ${SLEEP_MS}))` });
     const warm = await postJson(`${server.url}/execute_batch`, { function_id, payloads: Array.from({ length: workers * slots }, () => "[]") });
