@@ -17,7 +17,7 @@ const extra = flag(argv, "isolation") === undefined ? [] : ["--isolation", flag(
 const entry = flag(argv, "entry") ?? "start";
 if (entry !== "start" && entry !== "api") throw new Error(`--entry must be start or api, got "${entry}"`);
 
-const server = await spawnServer(entry, extra, {}) // info: its "listening" line says where it is;
+const server = await spawnServer(entry, extra, {}); // info: its "listening" line says where it is
 try {
   const { function_id } = await postJson(`${server.url}/register_function`, { name: "noop", payload: "() => null" });
   const round = async (readBack: "get" | "wait"): Promise<number> => {
