@@ -28,6 +28,8 @@ export interface DispatcherDeps {
   readonly logger: Logger;
   /** Sleeps between retries after a store error (backoff). */
   readonly clock: Clock;
+  /** Jitter of retry backoffs, in [0, 1) (Math.random in production). Default 0.5: none. */
+  readonly random?: () => number;
 }
 
 /** How many cancelled ids not held here are remembered (a claim racing its cancel). */
@@ -144,7 +146,7 @@ export class Dispatcher {
       const task = this.inFlight.get(o.taskId);
       if (task === undefined || task.attempt !== o.attempt) continue; // stale or unknown attempt
       this.inFlight.delete(o.taskId);
-      transitions.push(decide(task, o));
+      transitions.push(decide(task, o, this.d.random));
     }
     if (transitions.length > 0) await this.applyAndPublish(transitions, true);
     this.drained?.();

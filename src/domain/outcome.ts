@@ -41,9 +41,11 @@ export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts">
     case "returned":
       return { ...base, status: "COMPLETED", result: o.value };
     case "threw":
-      return retried(task, base, o.error.name, random) ?? { ...base, status: "FAILED", result: JSON.stringify(o.error) };
-    case "timeout":
-      return retried(task, base, "TimeoutError", random) ?? { ...base, status: "FAILED", result: errorResult("TimeoutError", `Task exceeded its deadline of ${o.timeoutMs} ms`) };
+      return retried(task, base, o.error.name, JSON.stringify(o.error), random) ?? { ...base, status: "FAILED", result: JSON.stringify(o.error) };
+    case "timeout": {
+      const result = errorResult("TimeoutError", `Task exceeded its deadline of ${o.timeoutMs} ms`);
+      return retried(task, base, "TimeoutError", result, random) ?? { ...base, status: "FAILED", result };
+    }
     case "unserializable":
       return { ...base, status: "FAILED", result: errorResult("SerializationError", o.message) };
     case "resource-limit":
@@ -58,11 +60,14 @@ export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts">
   }
 }
 
-/** The retry a task's policy grants for an error of this name (QUEUED after the backoff), if any. */
-function retried(task: Partial<Pick<Task, "retry" | "retries">>, base: { taskId: string; attempt: number }, errorName: string, random: () => number): Transition | undefined {
+/**
+ * The retry a task's policy grants for an error of this name, if any: QUEUED after the backoff, the
+ * error kept as the task's result until the next attempt ends (GET /tasks/{id} shows it).
+ */
+function retried(task: Partial<Pick<Task, "retry" | "retries">>, base: { taskId: string; attempt: number }, errorName: string, error: string, random: () => number): Transition | undefined {
   if (task.retry === undefined) return undefined;
   const next = nextRetry(task.retry, task.retries ?? 0, errorName, random);
-  return next === undefined ? undefined : { ...base, status: "QUEUED", result: null, retryInMs: next.delayMs };
+  return next === undefined ? undefined : { ...base, status: "QUEUED", result: error, retryInMs: next.delayMs };
 }
 
 /** The transition giving an attempt back at a graceful shutdown: QUEUED again, the attempt not counted. */

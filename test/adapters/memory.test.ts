@@ -1,6 +1,7 @@
 import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
+import { describeTaskQueue } from "../contracts/task-queue.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
@@ -23,3 +24,8 @@ describeTaskStats("memory", async () => {
 describeFunctionStore("memory", async () => ({ store: new MemoryFunctionStore(), close: async () => {} }));
 describeTaskEvents("memory", async () => ({ events: new MemoryChannel(), close: async () => {} }));
 describeTaskEvents("memory cancel signals", async () => ({ events: new MemoryChannel(), close: async () => {} }));
+describeTaskQueue("memory", async (o) => {
+  const clock = new FakeClock();
+  const store = new MemoryTaskStore({ clock, retentionMs: 60_000, ...o });
+  return { store, queue: store, clock, close: async () => {} };
+});

@@ -135,7 +135,7 @@ describe("Redis with 3 shards", () => {
     const k = backend.keys.shards[shardOfTask(ts[0]!.id, 3)]!;
     // The entry is handed to this dispatcher behind its back, as when Redis acknowledged its APPLY and
     // a failover lost it: RUNNING, pending on it, and it does not know.
-    await CLAIM.run(admin, [k.queue, k.queued, k.statsPrefix], [GROUP, dispatcherId, 1, Date.now(), k.taskPrefix]);
+    await CLAIM.run(admin, k.scriptKeys, [GROUP, dispatcherId, 1, Date.now(), 30_000]);
     expect((await backend.tasks.get(ts[0]!.id))?.attempt).toBe(1);
     const adopted = await waitFor(async () => {
       const got = await queue.claim(10, AbortSignal.timeout(1000));

@@ -9,6 +9,8 @@ import Redis from "ioredis";
 import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
 import { GROUP, type DispatchQueueOptions, type RedisDispatchQueue } from "../../src/adapters/redis/index.ts";
 import { CLAIM } from "../../src/adapters/redis/lua/claim.ts";
+import type { LimitsTable } from "../../src/domain/tenant-limits.ts";
+import { describeTaskQueue } from "../contracts/task-queue.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
 import type { Clock } from "../../src/domain/ports.ts";
 import { BackendTimeoutError, BackendUnavailableError } from "../../src/domain/errors.ts";
@@ -49,6 +51,8 @@ interface OpenOptions {
   readonly clock?: Clock;
   /** Register the function "f-1" that `tasks()` uses (default true). */
   readonly withF1?: boolean;
+  readonly agingMs?: number;
+  readonly limits?: LimitsTable;
 }
 
 /**
@@ -69,6 +73,8 @@ async function open(o: OpenOptions = {}): Promise<Opened> {
     prefix,
     clock: o.clock ?? systemClock,
     retentionMs: o.retentionMs ?? 60_000,
+    ...(o.agingMs !== undefined && { agingMs: o.agingMs }),
+    ...(o.limits !== undefined && { limits: o.limits }),
   });
   const queue = backend.dispatchQueue({ dispatcherId, livenessMs: 10_000, reclaimEveryMs: 50, ...o.consumer });
   opened.push(backend);
@@ -112,6 +118,11 @@ describeTaskStore("redis", async () => {
     },
     close: () => closeBackend(b),
   };
+});
+describeTaskQueue("redis", async (o) => {
+  const clock = new FakeClock(Date.now());
+  const b = await open({ clock, ...o });
+  return { store: b.tasks, queue: b.queue, clock, close: () => closeBackend(b) };
 });
 describeTaskStats("redis", async () => {
   const clock = new FakeClock(Date.now());
@@ -159,24 +170,29 @@ describe("Redis task store", () => {
     expect(await b.tasks.queueDepth()).toBe(0);
   });
 
-  test("cancelling leaves nothing in the stream: a RUNNING task's entry at once, a QUEUED one's when a claim reaches it", async () => {
+  test("cancelling leaves nothing behind: a RUNNING task's stream entry at once, a QUEUED one's ready-list entry when a claim reaches it", async () => {
     const b = await open({ retentionMs: 60_000 });
     const queue = `${b.prefix}:queue`;
+    const readyList = `${b.prefix}:ready:default`;
     const [running, queued] = tasks(2);
     await b.tasks.enqueue([running!, queued!], { maxQueue: 10 });
     await b.queue.claim(1, never);
+    expect(await admin.xlen(queue)).toBe(1); // the hand-out of the running one
     expect((await b.tasks.cancel(running!.id)).ok).toBe(true);
     expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
-    expect(await admin.xlen(queue)).toBe(1);
+    expect(await admin.xlen(queue)).toBe(0);
+    expect(await admin.llen(readyList)).toBe(1);
     expect((await b.tasks.cancel(queued!.id)).ok).toBe(true);
     expect(await b.tasks.queueDepth()).toBe(0);
     const pttl = await admin.pttl(`${b.prefix}:task:${queued!.id}`);
     expect(pttl > 0 && pttl <= 60_000).toBe(true);
     const ac = new AbortController();
-    const claiming = b.queue.claim(10, ac.signal); // reads the cancelled entry, drops it, then waits
-    await waitFor(blockedInXread(admin, b), "the claim to have read past the cancelled entry and wait in XREAD");
+    const claiming = b.queue.claim(10, ac.signal); // meets the cancelled task's entry, drops it, then waits
+    await waitFor(blockedInXread(admin, b), "the claim to have dropped the cancelled entry and wait in XREAD");
     ac.abort();
     expect(await claiming).toEqual([]);
+    expect(await admin.llen(readyList)).toBe(0);
+    expect(await admin.sismember(`${b.prefix}:active`, "default")).toBe(0);
     expect(await admin.xlen(queue)).toBe(0);
     expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
     expect(await b.tasks.queueDepth()).toBe(0);
@@ -210,12 +226,12 @@ describe("Redis task store", () => {
     const claimed = await b.queue.claim(500, never);
     expect(claimed.length).toBe(500);
     const afterClaim = await hincrbys();
-    expect(afterClaim - beforeClaim).toBe(1); // queued
+    expect(afterClaim - beforeClaim).toBe(2); // queued, and the tenant's running count
     await b.queue.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
-    // finished:COMPLETED, duration_sum_ms, and one duration:<i> per bucket that got tasks (at most 11)
+    // finished:COMPLETED, duration_sum_ms, one duration:<i> per bucket that got tasks (at most 11), the running count
     const applyCalls = (await hincrbys()) - afterClaim;
-    expect(applyCalls).toBeGreaterThanOrEqual(3);
-    expect(applyCalls).toBeLessThanOrEqual(13);
+    expect(applyCalls).toBeGreaterThanOrEqual(4);
+    expect(applyCalls).toBeLessThanOrEqual(14);
     const s = await b.tasks.snapshot();
     expect([s.submitted, s.finished.COMPLETED, s.duration.buckets.reduce((x, y) => x + y, 0)]).toEqual([500, 500, 500]);
   });
@@ -348,7 +364,7 @@ describe("Redis dispatchers: lost replies", () => {
     const [t] = tasks(1);
     await b.tasks.enqueue([t!], { maxQueue: 10 });
     // The claim script runs for b but b never sees the reply, as when Redis dies right after it.
-    await CLAIM.run(admin, [`${prefix}:queue`, `${prefix}:queued`, `${prefix}:stats:`], [GROUP, b.dispatcherId, 1, Date.now(), `${prefix}:task:`]);
+    await CLAIM.run(admin, b.keys.shards[0]!.scriptKeys, [GROUP, b.dispatcherId, 1, Date.now(), 30_000]);
     expect((await b.tasks.get(t!.id))?.status).toBe("RUNNING");
     b.redis.disconnect();
     expect(await b.queue.claim(1, never).then(String, (e) => e.constructor.name)).toBe("BackendUnavailableError");

@@ -1,34 +1,61 @@
 /**
  * Tasks and their queue in memory: the embedded mode's store, both sides of it (the API's TaskStore
  * and the dispatcher's DispatchQueue share one Map), and the reference implementation for their
- * contract suites. Terminal tasks are forgotten after the retention period. A cancelled QUEUED
- * task's id stays in the FIFO until a claim reaches it and skips it; `queued` counts the QUEUED tasks.
+ * contract suites. Terminal tasks are forgotten after the retention period.
+ *
+ * Claim order and fair shares come from ReadyQueues (priorities with aging, round-robin over tenants,
+ * tasks not due yet held until their runAt); the tenant limits (running at once, started per second)
+ * are applied at claim. A task waiting for others (`after`) is in no queue until its last dependency
+ * COMPLETES (see domain/dependencies.ts); a failed one fails it, and its own dependents in turn, at once.
+ * Cancelled tasks stay in the queues until a claim meets and skips them.
+ *
  * It keeps the task counters (TaskStats) where it changes tasks: enqueue, apply and cancel.
  */
+import { settleDependency } from "../../domain/dependencies.ts";
 import type { DomainError } from "../../domain/errors.ts";
 import { sumStats, TaskCounters, type StatsSnapshot } from "../../domain/metrics.ts";
-import type { Clock, DispatchQueue, EnqueueCaps, TaskStats, TaskStore } from "../../domain/ports.ts";
+import type { Clock, DispatchQueue, EnqueueCaps, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
 import { applyTransition, cancelTask, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
+import { limitsOf, TokenBucket, type LimitsTable } from "../../domain/tenant-limits.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
+import { ReadyQueues } from "./ready-queues.ts";
 
 export interface MemoryTaskStoreOptions {
   readonly clock: Clock;
   /** How long terminal tasks stay readable, in ms. */
   readonly retentionMs: number;
+  /** Quotas per tenant: running at once and started per second are applied at claim. */
+  readonly limits?: LimitsTable;
+  /** A waiting task rises one priority level per this many ms (default 30 s). */
+  readonly agingMs?: number;
+  /** Where tasks that fail because a task they waited for failed are announced (long-polls). */
+  readonly events?: TaskEvents;
+}
+
+interface TenantState {
+  readonly counters: TaskCounters;
+  queued: number;
+  running: number;
+  bucket?: TokenBucket;
 }
 
 export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
   private readonly tasks = new Map<string, Task>();
-  private readonly queue = new FifoQueue<string>();
+  private readonly ready: ReadyQueues;
   private readonly expiries = new FifoQueue<{ id: string; at: number }>();
   private readonly claimers = new Set<() => void>();
-  /** How many tasks are QUEUED (the queue may also hold ids of tasks cancelled while queued). */
+  /** How many tasks are QUEUED (due or not, blocked or not). */
   private queued = 0;
-  /** Counters and QUEUED count per tenant (GET /metrics shows a tenant its own). */
-  private readonly byTenant = new Map<string, { counters: TaskCounters; queued: number }>();
+  private readonly byTenant = new Map<string, TenantState>();
+  /** Task id -> the QUEUED tasks waiting for it. */
+  private readonly dependents = new Map<string, Set<string>>();
+  /** Blocked task id -> the results of its dependencies that COMPLETED so far. */
+  private readonly depResults = new Map<string, ReadonlyMap<string, string>>();
 
-  constructor(private readonly o: MemoryTaskStoreOptions) {}
+  constructor(private readonly o: MemoryTaskStoreOptions) {
+    this.ready = new ReadyQueues(o.agingMs ?? 30_000);
+  }
 
   async enqueue(tasks: readonly Task[], caps: EnqueueCaps): Promise<Result<void, DomainError>> {
     if (caps.ifAbsent === true && tasks[0] !== undefined && this.tasks.has(tasks[0].id)) return ok(undefined);
@@ -39,16 +66,20 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
       const mine = this.byTenant.get(tenant)?.queued ?? 0;
       if (mine + tasks.length > caps.tenantMaxQueued) return err({ kind: "QueueFull", depth: mine, limit: caps.tenantMaxQueued, retryAfterS: 1, tenant });
     }
+    const now = this.o.clock.now();
     for (const t of tasks) {
       this.tasks.set(t.id, t);
-      this.queue.push(t.id);
-    }
-    this.queued += tasks.length;
-    for (const t of tasks) {
       const c = this.tenant(t.tenant);
       c.counters.submitted(1);
       c.queued++;
     }
+    this.queued += tasks.length;
+    const failed: Task[] = [];
+    for (const t of tasks) {
+      if (t.after === undefined || t.blockedBy === 0) this.ready.add(t, now);
+      else this.link(t, now, failed);
+    }
+    this.announce(failed);
     this.wake();
     return ok(undefined);
   }
@@ -65,38 +96,18 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
 
   async claim(max: number, signal: AbortSignal): Promise<Task[]> {
     for (;;) {
-      while (this.queue.length === 0) {
-        if (signal.aborted) return [];
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            signal.removeEventListener("abort", done);
-            this.claimers.delete(done);
-            resolve();
-          };
-          this.claimers.add(done);
-          signal.addEventListener("abort", done);
-        });
-      }
+      if (signal.aborted) return [];
       const now = this.o.clock.now();
-      const claimed: Task[] = [];
-      while (claimed.length < max && this.queue.length > 0) {
-        const id = this.queue.shift() as string;
-        const task = this.tasks.get(id);
-        if (task === undefined || task.status !== "QUEUED") continue; // cancelled while queued
-        const running = startAttempt(task, now);
-        this.tasks.set(id, running);
-        this.tenant(task.tenant).queued--;
-        claimed.push(running);
-      }
-      this.queued -= claimed.length;
-      if (claimed.length > 0 || signal.aborted) return claimed;
+      this.ready.promoteDue(now);
+      const ids = this.ready.take(max, (tenant) => this.allowance(tenant, now), (id) => this.tasks.get(id)?.status === "QUEUED");
+      if (ids.length > 0) return this.start(ids, now);
+      await this.nextChance(signal, now);
     }
   }
 
   async apply(transitions: readonly Transition[]): Promise<Task[]> {
     const now = this.o.clock.now();
     const changed: Task[] = [];
-    let requeued = false;
     for (const t of transitions) {
       const task = this.tasks.get(t.taskId);
       const next = task === undefined ? undefined : applyTransition(task, t, now);
@@ -104,18 +115,15 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
       this.tasks.set(next.id, next);
       changed.push(next);
       const c = this.tenant(next.tenant);
+      c.running--;
       if (next.status === "QUEUED") {
-        this.queue.push(next.id);
+        this.ready.add(next, now);
         this.queued++;
         c.queued++;
         if (t.handback !== true) c.counters.retried();
-        requeued = true;
-      } else if (isTerminal(next.status)) {
-        this.expiries.push({ id: next.id, at: now + this.o.retentionMs });
-        c.counters.finished(next, now);
-      }
+      } else this.finished(next, now, changed);
     }
-    if (requeued) this.wake();
+    this.wake(); // a freed running slot or a re-queued task may let a waiting claim go on
     return changed;
   }
 
@@ -134,10 +142,13 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
     if (task.status === "QUEUED") {
       this.queued--;
       c.queued--;
-    }
+      this.depResults.delete(id);
+    } else c.running--;
     this.tasks.set(id, cancelled.value);
-    this.expiries.push({ id, at: now + this.o.retentionMs });
-    c.counters.finished(cancelled.value, now);
+    const failed: Task[] = [];
+    this.finished(cancelled.value, now, failed);
+    this.announce(failed);
+    this.wake();
     return cancelled;
   }
 
@@ -149,9 +160,116 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
     return sumStats([...this.byTenant.values()].map((c) => c.counters.snapshot(c.queued)));
   }
 
-  private tenant(name: string): { counters: TaskCounters; queued: number } {
+  /** Starts an attempt of each task (RUNNING, attempt counted), charging its tenant's limits. */
+  private start(ids: readonly string[], now: number): Task[] {
+    const claimed: Task[] = [];
+    for (const id of ids) {
+      const running = startAttempt(this.tasks.get(id) as Task, now);
+      this.tasks.set(id, running);
+      const c = this.tenant(running.tenant);
+      c.queued--;
+      c.running++;
+      c.bucket?.take(1, now);
+      claimed.push(running);
+    }
+    this.queued -= claimed.length;
+    return claimed;
+  }
+
+  /** How many more tasks `tenant` may start now: its running and rate limits. */
+  private allowance(tenant: string, now: number): number {
+    if (this.o.limits === undefined) return Number.POSITIVE_INFINITY;
+    const limits = limitsOf(this.o.limits, tenant);
+    const c = this.tenant(tenant);
+    let n = limits.maxRunning === undefined ? Number.POSITIVE_INFINITY : limits.maxRunning - c.running;
+    if (limits.ratePerSec !== undefined) {
+      c.bucket ??= new TokenBucket(limits.ratePerSec, now);
+      n = Math.min(n, c.bucket.available(now));
+    }
+    return n;
+  }
+
+  /**
+   * Waits for something that may make a task claimable: an enqueue, a settlement, a cancel, the next
+   * task coming due, or a tenant's next token when its rate held work back.
+   */
+  private nextChance(signal: AbortSignal, now: number): Promise<void> {
+    let at = this.ready.nextDueAt();
+    if (this.o.limits !== undefined) {
+      for (const tenant of this.ready.tenantsWithWork()) {
+        const wait = this.byTenant.get(tenant)?.bucket?.waitMs(now);
+        if (wait !== undefined && wait > 0) at = Math.min(at ?? Number.POSITIVE_INFINITY, now + wait);
+      }
+    }
+    return new Promise<void>((resolve) => {
+      const cancelTimer = at === undefined ? () => {} : this.o.clock.after(Math.max(0, at - now), () => done());
+      const done = (): void => {
+        cancelTimer();
+        signal.removeEventListener("abort", done);
+        this.claimers.delete(done);
+        resolve();
+      };
+      this.claimers.add(done);
+      signal.addEventListener("abort", done);
+    });
+  }
+
+  /** A task just became terminal: counted, expiring, and the tasks waiting for it settled. */
+  private finished(task: Task, now: number, failed: Task[]): void {
+    this.expiries.push({ id: task.id, at: now + this.o.retentionMs });
+    this.tenant(task.tenant).counters.finished(task, now);
+    const waiting = this.dependents.get(task.id);
+    if (waiting === undefined) return;
+    this.dependents.delete(task.id);
+    for (const id of waiting) {
+      const dependent = this.tasks.get(id);
+      if (dependent !== undefined) this.settle(dependent, task.id, task, now, failed);
+    }
+  }
+
+  /** Links a new blocked task to what it waits for; a dependency already terminal (or gone) settles at once. */
+  private link(task: Task, now: number, failed: Task[]): void {
+    for (const depId of task.after ?? []) {
+      const dep = this.tasks.get(depId);
+      if (dep !== undefined && !isTerminal(dep.status)) {
+        let set = this.dependents.get(depId);
+        if (set === undefined) this.dependents.set(depId, (set = new Set()));
+        set.add(task.id);
+        continue;
+      }
+      const current = this.tasks.get(task.id) as Task;
+      if (current.status !== "QUEUED") return; // failed by an earlier dependency
+      this.settle(current, depId, dep, now, failed);
+    }
+  }
+
+  private settle(dependent: Task, depId: string, dep: Task | undefined, now: number, failed: Task[]): void {
+    const step = settleDependency(dependent, depId, dep?.status, dep?.result ?? null, this.depResults.get(dependent.id) ?? new Map(), now);
+    if (step.task === dependent) return;
+    this.tasks.set(dependent.id, step.task);
+    if (step.kind === "waiting") {
+      this.depResults.set(dependent.id, step.results);
+      return;
+    }
+    this.depResults.delete(dependent.id);
+    const c = this.tenant(dependent.tenant);
+    if (step.kind === "ready") {
+      this.ready.add(step.task, now);
+      return;
+    }
+    this.queued--;
+    c.queued--;
+    failed.push(step.task);
+    this.finished(step.task, now, failed);
+  }
+
+  private announce(failed: readonly Task[]): void {
+    if (failed.length > 0) this.o.events?.publish(failed.map((t) => t.id));
+  }
+
+  private tenant(name: string): TenantState {
     let c = this.byTenant.get(name);
-    if (c === undefined) this.byTenant.set(name, (c = { counters: new TaskCounters(), queued: 0 }));
+    if (c === undefined) this.byTenant.set(name, (c = { counters: new TaskCounters(), queued: 0, running: 0 }));
     return c;
   }
 

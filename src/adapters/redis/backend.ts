@@ -18,6 +18,7 @@
  */
 import { BackendUnavailableError } from "../../domain/errors.ts";
 import type { Clock, IdGen, Logger } from "../../domain/ports.ts";
+import type { LimitsTable } from "../../domain/tenant-limits.ts";
 import { RedisChannel } from "./channel.ts";
 import { isCluster, openClient, type RedisClient, type RedisLocation } from "./client.ts";
 import { whenReady } from "./connection.ts";
@@ -45,10 +46,14 @@ export interface RedisBackendOptions {
   /** How long an acknowledged write waits for `waitReplicas` replicas (WAIT's timeout), in ms; default the command deadline (1 s). */
   readonly waitTimeoutMs?: number;
   readonly logger?: Logger;
+  /** A waiting task rises one priority level per this many ms (--priority-aging). Default 30 s. */
+  readonly agingMs?: number;
+  /** Quotas per tenant (--tenant-limits): dispatchers apply running at once and started per second. */
+  readonly limits?: LimitsTable;
 }
 
 /** What a dispatcher says about itself when it asks for its side of the queue. */
-export type DispatcherIdentity = Omit<DispatchQueueOptions, "redis" | "keys" | "clock" | "retentionMs" | "logger">;
+export type DispatcherIdentity = Omit<DispatchQueueOptions, "redis" | "keys" | "clock" | "retentionMs" | "logger" | "agingMs" | "limits" | "events">;
 
 /** A process started with a shard count other than the deployment's. */
 export class ShardCountMismatchError extends Error {
@@ -84,7 +89,7 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
   const shards = o.shards ?? 1;
   const keys = redisKeys(o.prefix, { shards, hashTags: isCluster(redis) });
   const writes = new ReplicatedWrites(redis, { replicas: o.waitReplicas ?? 0, timeoutMs: o.waitTimeoutMs ?? o.commandTimeoutMs ?? 1000, ...(o.logger !== undefined && { logger: o.logger }) });
-  const tasks = new RedisTaskStore({ redis, keys, clock: o.clock, retentionMs: o.retentionMs, writes });
+  const tasks = new RedisTaskStore({ redis, keys, clock: o.clock, retentionMs: o.retentionMs, writes, ...(o.agingMs !== undefined && { agingMs: o.agingMs }) });
   const events = new RedisChannel(redis, keys.events, o.clock, o.logger);
   const cancels = new RedisChannel(redis, keys.cancels, o.clock, o.logger);
   const queues: RedisDispatchQueue[] = [];
@@ -112,7 +117,17 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
     events,
     cancels,
     dispatchQueue(who) {
-      const queue = new RedisDispatchQueue({ ...who, redis, keys, clock: o.clock, retentionMs: o.retentionMs, ...(o.logger !== undefined && { logger: o.logger }) });
+      const queue = new RedisDispatchQueue({
+        ...who,
+        redis,
+        keys,
+        clock: o.clock,
+        retentionMs: o.retentionMs,
+        events,
+        ...(o.logger !== undefined && { logger: o.logger }),
+        ...(o.agingMs !== undefined && { agingMs: o.agingMs }),
+        ...(o.limits !== undefined && { limits: o.limits }),
+      });
       queues.push(queue);
       return queue;
     },

@@ -21,9 +21,11 @@
  * const tasks = await queue.claim(64, signal);
  * await queue.apply([{ taskId: tasks[0].id, attempt: tasks[0].attempt, status: "COMPLETED", result: "5" }]);
  */
-import type { Clock, DispatchQueue, Logger } from "../../domain/ports.ts";
+import type { Clock, DispatchQueue, Logger, TaskEvents } from "../../domain/ports.ts";
 import type { Task, Transition } from "../../domain/task.ts";
+import type { LimitsTable } from "../../domain/tenant-limits.ts";
 import type { RedisClient } from "./client.ts";
+import { DependencyLinks } from "./dependency-links.ts";
 import type { RedisKeys } from "./keys.ts";
 import { ShardQueue } from "./shard-queue.ts";
 import { StreamWaiter, type StreamPosition } from "./stream-waiter.ts";
@@ -44,10 +46,17 @@ export interface DispatchQueueOptions {
   readonly blockMs?: number;
   /** How often to look for dead dispatchers' entries. Default 1000 ms. */
   readonly reclaimEveryMs?: number;
+  /** A waiting task rises one priority level per this many ms (--priority-aging). Default 30 s. */
+  readonly agingMs?: number;
+  /** Quotas per tenant (--tenant-limits): running at once and started per second, split over the shards. */
+  readonly limits?: LimitsTable;
+  /** Where tasks failed by a failed dependency are announced (long-polls). */
+  readonly events?: TaskEvents;
 }
 
 export class RedisDispatchQueue implements DispatchQueue {
   private readonly shards: ShardQueue[];
+  private readonly links: DependencyLinks;
   private readonly waiter: StreamWaiter;
   private readonly blockMs: number;
   private readonly clock: Clock;
@@ -65,7 +74,8 @@ export class RedisDispatchQueue implements DispatchQueue {
     if (!Number.isInteger(o.retentionMs) || o.retentionMs < 1) throw new Error(`retentionMs must be a whole number of ms >= 1, got ${o.retentionMs}`);
     this.clock = o.clock;
     this.blockMs = o.blockMs ?? 1000;
-    this.shards = o.keys.shards.map((keys) => new ShardQueue({ ...o, keys }));
+    this.shards = o.keys.shards.map((keys) => new ShardQueue({ ...o, keys, shardCount: o.keys.shards.length }));
+    this.links = new DependencyLinks({ redis: o.redis, keys: o.keys, clock: o.clock, retentionMs: o.retentionMs, agingMs: o.agingMs ?? 30_000, ...(o.events !== undefined && { events: o.events }), ...(o.logger !== undefined && { logger: o.logger }) });
     this.waiter = new StreamWaiter(o.redis, { blockMs: this.blockMs, name: `bunfaas-claim-${o.dispatcherId}`, ...(o.logger !== undefined && { logger: o.logger }) });
     this.turn = Math.floor(Math.random() * this.shards.length);
     // "ready" after a reconnect (single Redis, Sentinel); a Cluster announces nodes joining or leaving.
@@ -89,8 +99,10 @@ export class RedisDispatchQueue implements DispatchQueue {
     while (!signal.aborted && !this.closed) {
       const got: Task[] = [];
       const idle: StreamPosition[] = [];
+      let waitUntil = since + this.blockMs;
       let failures = 0;
       let failure: unknown;
+      let linked = false;
       const start = this.turn;
       this.turn = (this.turn + 1) % this.shards.length;
       for (let i = 0; i < this.shards.length && got.length < max; i++) {
@@ -99,8 +111,13 @@ export class RedisDispatchQueue implements DispatchQueue {
         try {
           const take = await shard.take(max - got.length);
           if (this.failing.delete(index)) this.o.logger?.log("info", "queue shard reachable again", { event: "queue.shard_restored", shard: index });
+          if (take.outbox > 0) linked = (await this.drainOutbox(index)) || linked;
           if (take.idleAfter === undefined) got.push(...take.tasks);
-          else idle.push({ stream: shard.keys.queue, after: take.idleAfter });
+          else {
+            idle.push({ stream: shard.keys.wake, after: take.idleAfter });
+            if (take.dueAt !== undefined) waitUntil = Math.min(waitUntil, take.dueAt);
+            if (take.rateWaitMs !== undefined) waitUntil = Math.min(waitUntil, this.clock.now() + take.rateWaitMs);
+          }
         } catch (e) {
           failures++;
           failure ??= e;
@@ -112,14 +129,27 @@ export class RedisDispatchQueue implements DispatchQueue {
       }
       if (got.length > 0) return got;
       if (failures === this.shards.length) throw failure;
-      if (idle.length + failures < this.shards.length) continue; // entries read and dropped (cancelled tasks): look again
-      // Nothing queued: after a block time of waiting, answer [] so the caller sees a healthy, idle
+      if (linked) continue; // dependencies settled: tasks may be claimable now
+      // Nothing claimable: after a block time of waiting, answer [] so the caller sees a healthy, idle
       // queue (and can say so in its /healthz) before asking again.
-      if (this.clock.now() - since >= this.blockMs) return [];
+      const now = this.clock.now();
+      if (now - since >= this.blockMs) return [];
       const reclaimDue = Math.min(...this.shards.map((s) => s.reclaimDueAt()));
-      await this.waiter.wait(idle, Math.min(this.blockMs, reclaimDue - this.clock.now()), signal);
+      const ms = Math.min(waitUntil, reclaimDue) - now;
+      if (ms > 0) await this.waiter.wait(idle, ms, signal);
     }
     return [];
+  }
+
+  /** Carries out a shard's dependency outbox; true when it did (errors are logged: the items stay for the next look). */
+  private async drainOutbox(index: number): Promise<boolean> {
+    try {
+      await this.links.drain(index);
+      return true;
+    } catch (e) {
+      this.o.logger?.log("warn", "dependency work failed; it stays queued", { event: "dependencies.failed", shard: index, error: String(e) });
+      return false;
+    }
   }
 
   /**
@@ -141,10 +171,13 @@ export class RedisDispatchQueue implements DispatchQueue {
       if (list === undefined) byShard.set(s, [t]);
       else list.push(t);
     }
+    const shards = [...byShard.keys()];
     const results = await Promise.allSettled([...byShard].map(([s, list]) => (this.shards[s] as ShardQueue).apply(list)));
     const failed = results.find((r) => r.status === "rejected");
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason; // retried whole: what was applied is now refused by the fence
-    return results.flatMap((r) => (r as PromiseFulfilledResult<Task[]>).value);
+    const applied = results.map((r) => (r as PromiseFulfilledResult<{ tasks: Task[]; outbox: number }>).value);
+    for (let i = 0; i < applied.length; i++) if ((applied[i]?.outbox ?? 0) > 0) await this.drainOutbox(shards[i] as number);
+    return applied.flatMap((a) => a.tasks);
   }
 
   /** Stops claiming and refreshing; deletes the liveness keys so others take over this one's entries. */

@@ -31,6 +31,30 @@ export interface ShardKeys {
   readonly taskPrefix: string;
   /** Prefix of dispatcher liveness keys (`<livePrefix><dispatcher id>`, set with PX, refreshed). */
   readonly livePrefix: string;
+  /** Stream with one entry per change that may make a task claimable (enqueue, re-queue, resolved dependency): dispatchers block on it. */
+  readonly wake: string;
+  /** Set of tenants with claimable tasks (their ready list or priority set is not empty). */
+  readonly active: string;
+  /** Sorted set: ids of QUEUED tasks not due yet, by runAt. */
+  readonly delayed: string;
+  /** Counter: the order of entries of equal rank in the priority sets (first-in first-out). */
+  readonly seq: string;
+  /** Counter: where the next claim starts its round-robin over tenants. */
+  readonly turn: string;
+  /** Hash: tenant -> tasks RUNNING in this shard. */
+  readonly running: string;
+  /** Hash: tenant -> its token bucket in this shard ("tokens:at ms"), for --tenant-limits rate. */
+  readonly rate: string;
+  /** List of dependency work ("link|<task id>", "done|<task id>") that dispatchers carry out (dependency-links.ts). */
+  readonly outbox: string;
+  /** Prefix of the tenants' ready lists (`<readyPrefix><tenant>`): default-priority tasks, "<ms>|<id>", first-in first-out. */
+  readonly readyPrefix: string;
+  /** Prefix of the tenants' priority sets (`<prioPrefix><tenant>`): other priorities, by rank, members "<seq>|<id>". */
+  readonly prioPrefix: string;
+  /** Prefix of dependents sets (`<depsPrefix><task id>`): the tasks waiting for that task. */
+  readonly depsPrefix: string;
+  /** The KEYS every queue script takes, in this order (see lua/queue.ts). */
+  readonly scriptKeys: readonly string[];
   task(id: string): string;
   live(dispatcherId: string): string;
   statsOf(tenant: string): string;
@@ -72,7 +96,7 @@ function shardKeys(base: string): ShardKeys {
   const taskPrefix = `${base}task:`;
   const livePrefix = `${base}live:`;
   const statsPrefix = `${base}stats:`;
-  return {
+  const k = {
     queue: `${base}queue`,
     queued: `${base}queued`,
     statsPrefix,
@@ -80,6 +104,21 @@ function shardKeys(base: string): ShardKeys {
     functions: `${base}functions`,
     taskPrefix,
     livePrefix,
+    wake: `${base}wake`,
+    active: `${base}active`,
+    delayed: `${base}delayed`,
+    seq: `${base}seq`,
+    turn: `${base}turn`,
+    running: `${base}running`,
+    rate: `${base}rate`,
+    outbox: `${base}outbox`,
+    readyPrefix: `${base}ready:`,
+    prioPrefix: `${base}prio:`,
+    depsPrefix: `${base}deps:`,
+  };
+  return {
+    ...k,
+    scriptKeys: [k.queue, k.queued, k.statsPrefix, k.wake, k.active, k.delayed, k.seq, k.turn, k.running, k.rate, k.outbox, k.readyPrefix, k.prioPrefix, k.depsPrefix, k.taskPrefix, k.tenants, k.functions],
     task: (id) => taskPrefix + id,
     live: (id) => livePrefix + id,
     statsOf: (tenant) => statsPrefix + tenant,

@@ -16,6 +16,7 @@
  */
 import { failureLabelOf } from "../../domain/metrics.ts";
 import type { Clock, Logger } from "../../domain/ports.ts";
+import type { LimitsTable } from "../../domain/tenant-limits.ts";
 import type { Task, Transition } from "../../domain/task.ts";
 import type { RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
@@ -38,10 +39,21 @@ export interface ShardQueueOptions {
   readonly livenessMs?: number;
   /** How often to look for dead dispatchers' entries. Default 1000 ms. */
   readonly reclaimEveryMs?: number;
+  /** A waiting task rises one priority level per this many ms. Default 30 s. */
+  readonly agingMs?: number;
+  /** Quotas per tenant (running at once, started per second), split evenly over `shardCount` shards. */
+  readonly limits?: LimitsTable;
+  readonly shardCount?: number;
 }
 
-/** What one look at a shard found: tasks now RUNNING here, or none and the stream's newest entry id. */
-export type Take = { readonly tasks: Task[]; readonly idleAfter?: undefined } | { readonly tasks: readonly []; readonly idleAfter: string };
+/**
+ * What one look at a shard found: tasks now RUNNING here; or none, the wake stream's newest entry id,
+ * when the next delayed task is due, and how long until a rate-limited tenant may start one. `outbox`:
+ * how many dependency items wait on the shard's outbox (dependency-links.ts).
+ */
+export type Take =
+  | { readonly tasks: Task[]; readonly idleAfter?: undefined; readonly outbox: number }
+  | { readonly tasks: readonly []; readonly idleAfter: string; readonly outbox: number; readonly dueAt?: number; readonly rateWaitMs?: number };
 
 export class ShardQueue {
   readonly keys: ShardKeys;
@@ -52,14 +64,25 @@ export class ShardQueue {
   private nextReclaimAt = 0;
   private mayHaveLostEntries = false;
 
+  private readonly limits: (string | number)[];
+
   constructor(private readonly o: ShardQueueOptions) {
     this.redis = o.redis;
     this.keys = o.keys;
+    this.limits = this.limitArgs();
     this.liveness = new Liveness(o.redis, o.keys.live(o.dispatcherId), o.livenessMs ?? 10_000, o.clock, o.logger);
   }
 
-  private get scriptKeys(): string[] {
-    return [this.keys.queue, this.keys.queued, this.keys.statsPrefix];
+  private get scriptKeys(): readonly string[] {
+    return this.keys.scriptKeys;
+  }
+
+  /** The CLAIM arguments after the fixed ones: tenant, running, rate triples, this shard's share. */
+  private limitArgs(): (string | number)[] {
+    const out: (string | number)[] = [];
+    const n = this.o.shardCount ?? 1;
+    for (const [tenant, l] of this.o.limits ?? []) out.push(tenant, l.maxRunning === undefined ? "" : Math.ceil(l.maxRunning / n), l.ratePerSec === undefined ? "" : l.ratePerSec / n);
+    return out;
   }
 
   /** Adopt entries pending here that are not held, on the next take (see the file comment). */
@@ -77,17 +100,20 @@ export class ShardQueue {
     await this.liveness.ensure();
     if (this.mayHaveLostEntries) {
       const adopted = await this.adoptLost(max);
-      if (adopted.length > 0) return { tasks: adopted };
+      if (adopted.length > 0) return { tasks: adopted, outbox: 0 };
     }
     if (this.o.clock.now() >= this.nextReclaimAt) {
       this.nextReclaimAt = this.o.clock.now() + (this.o.reclaimEveryMs ?? 1000);
       const taken = await this.reclaim(max);
-      if (taken.length > 0) return { tasks: taken };
+      if (taken.length > 0) return { tasks: taken, outbox: 0 };
     }
-    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix];
+    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.o.agingMs ?? 30_000, ...this.limits];
     const reply = await this.runHandingOut(() => CLAIM.run(this.redis, this.scriptKeys, args));
-    if (reply[0] !== "") return { tasks: [], idleAfter: String(reply[0]) };
-    return { tasks: this.hold(reply.slice(1) as string[]) };
+    const outbox = Number(reply[1]);
+    if (reply[0] === "") return { tasks: this.hold(reply.slice(2) as string[]), outbox };
+    const dueAt = reply[2] === "" ? undefined : Number(reply[2]);
+    const rateWaitMs = reply[3] === "" ? undefined : Number(reply[3]);
+    return { tasks: [], idleAfter: String(reply[0]), outbox, ...(dueAt !== undefined && { dueAt }), ...(rateWaitMs !== undefined && { rateWaitMs }) };
   }
 
   /**
@@ -104,14 +130,17 @@ export class ShardQueue {
     return this.hold(jsons as string[]);
   }
 
-  /** Settles attempts of this shard's tasks with fenced transitions, acking their entries. */
-  async apply(transitions: readonly Transition[]): Promise<Task[]> {
-    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.taskPrefix];
-    for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "");
-    const reply = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as string[];
+  /**
+   * Settles attempts of this shard's tasks with fenced transitions, acking their entries; answers the
+   * tasks changed and how many dependency items wait on the shard's outbox.
+   */
+  async apply(transitions: readonly Transition[]): Promise<{ tasks: Task[]; outbox: number }> {
+    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.o.agingMs ?? 30_000];
+    for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "", t.retryInMs ?? "");
+    const [outbox, ...jsons] = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as [number, ...string[]];
     // Settled attempts are forgotten (their entries were acked by the script).
     for (const s of transitions) if (this.held.get(s.taskId)?.attempt === s.attempt) this.held.delete(s.taskId);
-    return reply.map(decodeTask);
+    return { tasks: jsons.map(decodeTask), outbox: Number(outbox) };
   }
 
   private hold(jsons: readonly string[]): Task[] {

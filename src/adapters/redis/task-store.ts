@@ -31,6 +31,15 @@ import type { ReplicatedWrites } from "./replicated-writes.ts";
 import { decodeTask, encodeTask } from "./task-codec.ts";
 import { shardOfTask } from "./task-ids.ts";
 import { decodeStats } from "./task-stats.ts";
+import { DEFAULT_PRIORITY } from "../../domain/task.ts";
+import { rank } from "../../domain/queue-order.ts";
+
+/** Where enqueue.ts queues a task (queue.ts): 'b' waiting for others, 'd<runAt>' not due, 'r' the ready list, 'p<rank>' the priority set. */
+function placement(t: Task, now: number, agingMs: number): string {
+  if (t.blockedBy > 0) return "b";
+  if (t.runAt > now) return `d${t.runAt}`;
+  return t.priority === DEFAULT_PRIORITY ? "r" : `p${rank(t.priority, t.runAt, agingMs)}`;
+}
 
 export interface RedisTaskStoreOptions {
   readonly redis: RedisClient;
@@ -40,16 +49,20 @@ export interface RedisTaskStoreOptions {
   readonly retentionMs: number;
   /** Where enqueues run (waiting for replicas when asked to). */
   readonly writes: ReplicatedWrites;
+  /** A waiting task rises one priority level per this many ms (--priority-aging). Default 30 s. */
+  readonly agingMs?: number;
 }
 
 export class RedisTaskStore implements TaskStore, TaskStats {
   private readonly redis: RedisClient;
   private readonly shards: readonly ShardKeys[];
+  private readonly agingMs: number;
 
   constructor(private readonly o: RedisTaskStoreOptions) {
     if (!Number.isInteger(o.retentionMs) || o.retentionMs < 1) throw new Error(`retentionMs must be a whole number of ms >= 1, got ${o.retentionMs}`);
     this.redis = o.redis;
     this.shards = o.keys.shards;
+    this.agingMs = o.agingMs ?? 30_000;
   }
 
   private shardOf(id: string): ShardKeys {
@@ -57,7 +70,6 @@ export class RedisTaskStore implements TaskStore, TaskStats {
   }
 
   async enqueue(tasks: readonly Task[], caps: EnqueueCaps): Promise<Result<void, DomainError>> {
-    const maxQueue = caps.maxQueue;
     const first = tasks[0];
     if (first === undefined) return ok(undefined);
     const shard = shardOfTask(first.id, this.shards.length);
@@ -66,24 +78,21 @@ export class RedisTaskStore implements TaskStore, TaskStats {
     const others = otherShards.length === 0 ? 0 : await this.queuedIn(otherShards);
     const tenantCap = caps.tenantMaxQueued;
     const tenantOthers = tenantCap === undefined || otherShards.length === 0 ? 0 : await this.tenantQueuedIn(otherShards, first.tenant);
-    const args: (string | number)[] = [maxQueue, others, k.taskPrefix, first.functionId, first.tenant, caps.ifAbsent === true ? 1 : 0, tenantCap ?? "", tenantOthers];
+    const now = this.o.clock.now();
+    const functionIds = new Set<string>();
+    const triples: (string | number)[] = [];
     for (const t of tasks) {
-      if (t.functionId !== first.functionId) throw new Error(`enqueue takes tasks of one function, got ${first.functionId} and ${t.functionId}`);
+      if (t.tenant !== first.tenant) throw new Error(`enqueue takes tasks of one tenant, got ${first.tenant} and ${t.tenant}`);
       if (shardOfTask(t.id, this.shards.length) !== shard) throw new Error(`enqueue takes tasks of one shard (ids from one batch), got ${first.id} and ${t.id}`);
-      args.push(t.id, encodeTask(t));
+      functionIds.add(t.functionId);
+      triples.push(t.id, encodeTask(t), placement(t, now, this.agingMs));
     }
-    const keys = [k.queue, k.queued, k.statsOf(first.tenant), k.functions, k.tenants];
-    const reply = (await this.o.writes.run(ENQUEUE, keys, args, (r) => (r as number[])[0] === 1)) as [number, number?];
+    const args: (string | number)[] = [caps.maxQueue, others, [...functionIds].join(" "), first.tenant, caps.ifAbsent === true ? 1 : 0, tenantCap ?? "", tenantOthers, now, ...triples];
+    const reply = (await this.o.writes.run(ENQUEUE, k.scriptKeys, args, (r) => (r as number[])[0] === 1)) as [number, (number | string)?];
     if (reply[0] === 1 || reply[0] === 2) return ok(undefined);
-    if (reply[0] === -1) return err({ kind: "UnknownFunction", functionId: first.functionId });
+    if (reply[0] === -1) return err({ kind: "UnknownFunction", functionId: String(reply[1]) });
     if (reply[0] === 3) return err({ kind: "QueueFull", depth: Number(reply[1]), limit: tenantCap as number, retryAfterS: 1, tenant: first.tenant });
-    return err({ kind: "QueueFull", depth: Number(reply[1]), limit: maxQueue, retryAfterS: 1 });
-  }
-
-  /** `tenant`'s queued counts in `shards`, added up. */
-  private async tenantQueuedIn(shards: readonly ShardKeys[], tenant: string): Promise<number> {
-    const counts = await Promise.all(shards.map((k) => guarded(() => this.redis.hget(k.statsOf(tenant), "queued"))));
-    return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
+    return err({ kind: "QueueFull", depth: Number(reply[1]), limit: caps.maxQueue, retryAfterS: 1 });
   }
 
   async get(id: string): Promise<Task | undefined> {
@@ -103,8 +112,8 @@ export class RedisTaskStore implements TaskStore, TaskStats {
 
   async cancel(id: string): Promise<Result<Task, DomainError>> {
     const k = this.shardOf(id);
-    const args = [GROUP, this.o.clock.now(), this.o.retentionMs, k.task(id)];
-    const reply = (await guarded(() => CANCEL.run(this.redis, [k.queue, k.queued, k.statsPrefix], args))) as [string, string?];
+    const args = [GROUP, this.o.clock.now(), this.o.retentionMs, id];
+    const reply = (await guarded(() => CANCEL.run(this.redis, k.scriptKeys, args))) as [string, string?];
     if (reply[0] === "CANCELLED") return ok(decodeTask(reply[1] as string));
     if (reply[0] === "AlreadyTerminal") return err({ kind: "AlreadyTerminal", taskId: id, status: String(reply[1]) });
     return err({ kind: "UnknownTask", taskId: id });
@@ -119,6 +128,12 @@ export class RedisTaskStore implements TaskStore, TaskStats {
   private async queuedIn(shards: readonly ShardKeys[]): Promise<number> {
     if (shards.length === 0) return 0;
     const counts = await this.mget(shards.map((k) => k.queued));
+    return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
+  }
+
+  /** `tenant`'s queued counts in `shards`, added up. */
+  private async tenantQueuedIn(shards: readonly ShardKeys[], tenant: string): Promise<number> {
+    const counts = await Promise.all(shards.map((k) => guarded(() => this.redis.hget(k.statsOf(tenant), "queued"))));
     return counts.reduce((sum, n) => sum + Number(n ?? 0), 0);
   }
 

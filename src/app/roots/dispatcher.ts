@@ -108,11 +108,11 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
           ...(c.curve !== undefined && { curve: { secretKey: c.curve.secretKey, allowedWorkers: c.curve.authorizedWorkers } }),
         });
   const stopWatching = executor instanceof RemoteExecutor && c.curve !== undefined ? watchAuthorizedWorkers(c.curve, executor, clock, logger) : () => {};
-  const backend = openRedisBackend({ location: c.redis, prefix: c.prefix, shards: c.shards, clock, retentionMs: c.retentionMs, logger });
+  const backend = openRedisBackend({ location: c.redis, prefix: c.prefix, shards: c.shards, clock, retentionMs: c.retentionMs, agingMs: c.queuePolicy.agingMs, limits: c.queuePolicy.limits, logger });
   const redis = describeLocation(c.redis);
   const queue = backend.dispatchQueue({ dispatcherId: c.dispatcherId, livenessMs: c.livenessMs });
   const functions = new CachedFunctionStore(backend.functions, clock);
-  const dispatcher = new Dispatcher({ queue, functions, events: backend.events, cancels: backend.cancels, executor, logger, clock });
+  const dispatcher = new Dispatcher({ queue, functions, events: backend.events, cancels: backend.cancels, executor, logger, clock, random: Math.random });
   const ready = await backend.ready(deps.readyMs ?? 5000).catch(async (e) => {
     await Promise.all([backend.close(), executor.close()]);
     throw e; // another shard count than the deployment's

@@ -41,12 +41,12 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
   const logger = deps.logger ?? jsonLogger(c.logLevel);
   const clock = deps.clock ?? systemClock;
   const functions = new MemoryFunctionStore();
-  const store = new MemoryTaskStore({ clock, retentionMs: c.retentionMs });
   const events = new MemoryChannel();
+  const store = new MemoryTaskStore({ clock, retentionMs: c.retentionMs, limits: c.queuePolicy.limits, agingMs: c.queuePolicy.agingMs, events });
   const cancels = new MemoryChannel();
   checkIsolation(c, { secrets: c.apiKeys.length > 0, why: c.apiKeys.length > 0 ? "API keys are set" : `it listens on ${c.host}` }, logger);
   const pool = executorPool(c, logger, clock);
-  const dispatcher = new Dispatcher({ queue: store, functions, events, cancels, executor: pool, logger, clock });
+  const dispatcher = new Dispatcher({ queue: store, functions, events, cancels, executor: pool, logger, clock, random: Math.random });
   const health = async (): Promise<{ queued: number }> => ({ queued: await store.queueDepth() });
   const http = startHttpSide(c, { functions, tasks: store, events, cancels, health, clock, ids: deps.ids ?? uuidGen, logger });
   dispatcher.start();

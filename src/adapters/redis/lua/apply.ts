@@ -1,42 +1,53 @@
 import { LuaScript } from "../lua-script.ts";
+import { QUEUE_LUA } from "./queue.ts";
 import { SHARED_LUA } from "./shared.ts";
 
 /**
  * Applies fenced transitions: each only while its task is RUNNING with the same attempt (a stale
- * attempt never overwrites a newer one). A terminal task gets its result and expires after the
- * retention period (SET ... PX, one command per task); its queue entry is acked and deleted. A QUEUED
- * task (retry) goes back on the queue as a new entry and counts as queued again. Each tenant's stats
- * hash counts its tasks finished (by status, failure label and submit-to-terminal time) and retried,
- * one HINCRBY per tenant and field per call.
+ * attempt never overwrites a newer one); its queue entry is acked and deleted, and its tenant's running
+ * count in the shard goes down. A terminal task gets its result and expires after the retention period
+ * (SET ... PX); when tasks wait for it, a "done" item goes on the outbox for dispatchers to settle them
+ * (dependency-links.ts). A QUEUED task (a lost attempt, a hand-back, or a retry of its policy, due
+ * after its backoff) is queued again (queue.ts). Each tenant's stats hash counts its tasks finished (by
+ * status, failure label and submit-to-terminal time) and retried, one HINCRBY per tenant and field.
+ * When a task was queued again, or a running slot freed while tenants have work (their limits may have
+ * held it back), one entry on the wake stream wakes blocked dispatchers.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
- * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key prefix, then 5 per
- * transition: task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a
- * graceful shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
- * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts). Only the first
- * transition of a task in one call counts.
- * Returns {task JSON...} of the tasks changed.
+ * KEYS: the shard's scriptKeys (see queue.ts)
+ * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] aging (ms), then 6 per transition:
+ * task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a graceful
+ * shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
+ * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts), retry delay in ms (a
+ * retry of the policy: counted in `retries`, due after it; '' otherwise). Only the first transition of
+ * a task in one call counts.
+ * Returns {outbox length, task JSON...} of the tasks changed.
  */
 export const APPLY = new LuaScript(
   "apply",
-  `${SHARED_LUA}
-local now = tonumber(ARGV[2])
+  `${SHARED_LUA}${QUEUE_LUA}
+local now, aging = tonumber(ARGV[2]), tonumber(ARGV[4])
 local keys = {}
-for i = 5, #ARGV, 5 do keys[#keys + 1] = ARGV[4] .. ARGV[i] end
+for i = 5, #ARGV, 6 do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
-local out, done, requeued, seen, stats = {}, {}, 0, {}, {}
+local out, done, requeued, seen, stats, freed = {}, {}, {}, {}, {}, {}
 for k = 1, #keys do
-  local i = 5 * k
+  local i = 5 + 6 * (k - 1)
   local t = nil
   if not seen[keys[k]] then t = decode_task(keys[k], raws[k]) end
   seen[keys[k]] = true
   if t and t.status == 'RUNNING' and t.attempt == tonumber(ARGV[i + 1]) then
     if t.entry then done[#done + 1] = t.entry end
+    local tenant = tenant_of(t)
+    freed[tenant] = (freed[tenant] or 0) + 1
     t.status = ARGV[i + 2]
     local handback = t.status == 'HANDBACK'
     if handback then
       t.status = 'QUEUED'
       t.handbacks = (tonumber(t.handbacks) or 0) + 1
+    end
+    if ARGV[i + 5] ~= '' then
+      t.retries = (tonumber(t.retries) or 0) + 1
+      t.runAt = now + tonumber(ARGV[i + 5])
     end
     t.updatedAt = now
     t.entry = nil
@@ -45,19 +56,29 @@ for k = 1, #keys do
     out[#out + 1] = json
     if t.status == 'QUEUED' then
       redis.call('SET', keys[k], json)
-      redis.call('XADD', KEYS[1], '*', 't', ARGV[i])
-      requeued = requeued + 1
-      bump(stats, tenant_of(t), 'queued', 1)
-      if not handback then bump(stats, tenant_of(t), 'retries', 1) end
+      requeued[#requeued + 1] = t
+      bump(stats, tenant, 'queued', 1)
+      if not handback then bump(stats, tenant, 'retries', 1) end
     else
       redis.call('SET', keys[k], json, 'PX', ARGV[3])
       count_finished(stats, t, now, ARGV[i + 4])
+      if redis.call('EXISTS', K.deps .. t.id) == 1 then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
     end
   end
 end
-if requeued > 0 then redis.call('INCRBY', KEYS[2], requeued) end
-flush_stats(KEYS[3], stats)
-ack_all(KEYS[1], ARGV[1], done)
+if #requeued > 0 then
+  redis.call('INCRBY', K.queued, #requeued)
+  place_all(requeued, now, aging)
+end
+local any_freed = false
+for tenant, n in pairs(freed) do
+  redis.call('HINCRBY', K.running, tenant, -n)
+  any_freed = true
+end
+if #requeued > 0 or (any_freed and redis.call('SCARD', K.active) > 0) then wake() end
+flush_stats(K.stats, stats)
+ack_all(K.queue, ARGV[1], done)
+table.insert(out, 1, redis.call('LLEN', K.outbox))
 return out
 `,
 );

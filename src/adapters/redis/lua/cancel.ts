@@ -1,41 +1,54 @@
 import { LuaScript } from "../lua-script.ts";
+import { QUEUE_LUA } from "./queue.ts";
 import { SHARED_LUA } from "./shared.ts";
 
 /**
  * Cancels one task atomically, if it is QUEUED or RUNNING: CANCELLED, result null, expiring after the
  * retention period (SET ... PX).
- * - QUEUED: it leaves the queued count at once. Its stream entry (not delivered yet: delivery and the
- *   start of an attempt are one step in CLAIM) is not known by id; the next claim that reads it acks and
- *   deletes it without starting anything, as for any entry whose task is not QUEUED.
+ * - QUEUED: it leaves the queued count at once, and the delayed set if it waits there. An entry in its
+ *   tenant's ready list or priority set stays until a claim meets it and drops it (claims take only
+ *   QUEUED tasks).
  * - RUNNING: the entry pending on its dispatcher is acked and deleted here, since no transition of that
  *   attempt will ever apply (the fence refuses them), so nothing else would; a dead dispatcher's reclaim
- *   then never sees it either.
- * Its tenant's stats hash counts it as finished CANCELLED, with its submit-to-cancel time.
+ *   then never sees it either. Its tenant's running count goes down.
+ * When tasks wait for it, a "done" item goes on the outbox (they end FAILED DependencyFailed) and the
+ * wake stream wakes a dispatcher to carry it out. Its tenant's stats hash counts it as finished
+ * CANCELLED, with its submit-to-cancel time.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
- * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key
+ * KEYS: the shard's scriptKeys (see queue.ts)
+ * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task id
  * Returns {'CANCELLED', task JSON}, {'AlreadyTerminal', status} or {'UnknownTask'}.
  */
 export const CANCEL = new LuaScript(
   "cancel",
-  `${SHARED_LUA}
-local t = decode_task(ARGV[4], redis.call('GET', ARGV[4]))
+  `${SHARED_LUA}${QUEUE_LUA}
+local key = K.task .. ARGV[4]
+local t = decode_task(key, redis.call('GET', key))
 if not t then return {'UnknownTask'} end
 if t.status ~= 'QUEUED' and t.status ~= 'RUNNING' then return {'AlreadyTerminal', t.status} end
-local stats = {}
+local stats, tenant = {}, tenant_of(t)
 if t.status == 'QUEUED' then
-  redis.call('DECRBY', KEYS[2], 1)
-  bump(stats, tenant_of(t), 'queued', -1)
+  redis.call('DECRBY', K.queued, 1)
+  bump(stats, tenant, 'queued', -1)
+  redis.call('ZREM', K.delayed, t.id)
+else
+  if t.entry then ack_all(K.queue, ARGV[1], {t.entry}) end
+  redis.call('HINCRBY', K.running, tenant, -1)
+  if redis.call('SCARD', K.active) > 0 then wake() end -- a running limit may have held work back
 end
-if t.status == 'RUNNING' and t.entry then ack_all(KEYS[1], ARGV[1], {t.entry}) end
 t.status = 'CANCELLED'
 t.result = cjson.null
 t.updatedAt = tonumber(ARGV[2])
 t.entry = nil
+t.depResults = nil
 local json = cjson.encode(t)
-redis.call('SET', ARGV[4], json, 'PX', ARGV[3])
+redis.call('SET', key, json, 'PX', ARGV[3])
 count_finished(stats, t, t.updatedAt, nil)
-flush_stats(KEYS[3], stats)
+flush_stats(K.stats, stats)
+if redis.call('EXISTS', K.deps .. t.id) == 1 then
+  redis.call('LPUSH', K.outbox, 'done|' .. t.id)
+  wake()
+end
 return {'CANCELLED', json}
 `,
 );

@@ -1,37 +1,171 @@
 import { LuaScript } from "../lua-script.ts";
+import { QUEUE_LUA } from "./queue.ts";
 import { SHARED_LUA } from "./shared.ts";
 
 /**
- * Reads up to ARGV[3] new entries for one dispatcher from the consumer group and starts an attempt of
- * each task (RUNNING, attempt + 1) in the same atomic step, so no entry is ever delivered without its
- * task being marked. Entries whose task is gone or not QUEUED are acked and dropped. Creates the group
- * when missing (first use, or Redis restarted empty).
+ * Takes up to ARGV[3] claimable tasks of one shard for one dispatcher and starts an attempt of each
+ * (RUNNING, attempt + 1), in one atomic step:
+ * 1. moves the delayed tasks now due to their tenants' queues;
+ * 2. shares the claim among the tenants with work, round-robin (one turn further each call), each
+ *    within what its limits leave (running at once in this shard, its token bucket for starts per
+ *    second), each tenant's tasks in rank order (the ready list and the priority set merged);
+ * 3. appends one queue-stream entry per task and reads them into this dispatcher's pending list
+ *    (XREADGROUP), so a dead dispatcher's tasks are found and taken over as before (reclaim.ts).
+ * Entries of tasks no longer QUEUED (cancelled) are dropped on the way. Creates the consumer group when
+ * missing (first use, or Redis restarted empty).
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
- * ARGV[1] group, ARGV[2] consumer (dispatcher id), ARGV[3] max entries, ARGV[4] now (ms),
- * ARGV[5] task key prefix
- * Returns {'', task JSON...} when entries were read; {last id} when none were waiting: the id a
- * blocking XREAD should wait after (the newest entry in the stream, or '0-0').
+ * KEYS: the shard's scriptKeys (see queue.ts)
+ * ARGV[1] group, ARGV[2] consumer (dispatcher id), ARGV[3] max, ARGV[4] now (ms), ARGV[5] aging (ms),
+ * then triples of limits: tenant (or '*'), most running in this shard (or ''), starts per second in
+ * this shard (or '')
+ * Returns {'', outbox length, task JSON...} when tasks were taken; else {the wake stream's newest id
+ * (or '0-0'), outbox length, the earliest delayed runAt (or ''), ms until a rate-limited tenant may
+ * start one (or '')}.
  */
 export const CLAIM = new LuaScript(
   "claim",
-  `${SHARED_LUA}
-local function read()
-  return redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+  `${SHARED_LUA}${QUEUE_LUA}
+local group, consumer, max, now, aging = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local LIMITS = {}
+for i = 6, #ARGV, 3 do LIMITS[ARGV[i]] = {running = tonumber(ARGV[i + 1]), rate = tonumber(ARGV[i + 2])} end
+
+local function limit_of(tenant, field)
+  local own, all = LIMITS[tenant], LIMITS['*']
+  if own and own[field] then return own[field] end
+  if all then return all[field] end
+  return nil
 end
-local r = read()
+
+local function tokens_of(tenant, rate)
+  local raw = redis.call('HGET', K.rate, tenant)
+  local tokens, at = rate, now
+  if raw then
+    local a, b = string.match(raw, '^([^:]+):(.+)$')
+    tokens, at = tonumber(a), tonumber(b)
+  end
+  return math.min(rate, tokens + math.max(0, now - at) / 1000 * rate)
+end
+
+-- up to n live tasks of a tenant, most urgent first, appended to chosen as {key, task}
+local function take_tenant(tenant, n, chosen)
+  local list, zset = K.ready .. tenant, K.prio .. tenant
+  local got = 0
+  for _ = 1, 4 do
+    local want = n - got
+    if want <= 0 then break end
+    local ls = redis.call('LRANGE', list, 0, want - 1)
+    local zs = redis.call('ZRANGE', zset, 0, want - 1, 'WITHSCORES')
+    local ids, li, zi = {}, 1, 1
+    while #ids < want and (li <= #ls or 2 * zi <= #zs) do
+      local lrank, zrank = nil, nil
+      if li <= #ls then lrank = tonumber(string.match(ls[li], '^(%d+)|')) - DEFAULT_PRIORITY * aging end
+      if 2 * zi <= #zs then zrank = tonumber(zs[2 * zi]) end
+      if zrank and (not lrank or zrank < lrank) then
+        ids[#ids + 1] = string.match(zs[2 * zi - 1], '|(.*)$')
+        zi = zi + 1
+      else
+        ids[#ids + 1] = string.match(ls[li], '|(.*)$')
+        li = li + 1
+      end
+    end
+    if li > 1 then redis.call('LTRIM', list, li - 1, -1) end
+    if zi > 1 then redis.call('ZPOPMIN', zset, zi - 1) end
+    if #ids == 0 then break end
+    local keys = {}
+    for i, id in ipairs(ids) do keys[i] = K.task .. id end
+    local raws = mget_all(keys)
+    for i = 1, #ids do
+      local t = decode_task(keys[i], raws[i])
+      if t and t.status == 'QUEUED' then
+        chosen[#chosen + 1] = {keys[i], t}
+        got = got + 1
+      end
+    end
+  end
+  if redis.call('LLEN', list) == 0 and redis.call('ZCARD', zset) == 0 then redis.call('SREM', K.active, tenant) end
+  return got
+end
+
+promote_due(now, aging)
+local chosen, rate_wait, tokens = {}, nil, {}
+local tenants = redis.call('SMEMBERS', K.active)
+if #tenants > 0 then
+  table.sort(tenants)
+  local start = redis.call('INCR', K.turn) % #tenants
+  local order, avail = {}, {}
+  for i = 0, #tenants - 1 do
+    local tenant = tenants[(start + i) % #tenants + 1]
+    local n = redis.call('LLEN', K.ready .. tenant) + redis.call('ZCARD', K.prio .. tenant)
+    local running = limit_of(tenant, 'running')
+    if running then n = math.min(n, running - (tonumber(redis.call('HGET', K.running, tenant)) or 0)) end
+    local rate = limit_of(tenant, 'rate')
+    if rate then
+      local have = tokens_of(tenant, rate)
+      tokens[tenant] = have
+      n = math.min(n, math.floor(have))
+      if have < 1 then
+        local wait = math.ceil((1 - have) / rate * 1000)
+        if not rate_wait or wait < rate_wait then rate_wait = wait end
+      end
+    end
+    if n > 0 then
+      order[#order + 1] = tenant
+      avail[tenant] = n
+    end
+  end
+  local share, left, progress = {}, max, true
+  while left > 0 and progress do
+    progress = false
+    for _, tenant in ipairs(order) do
+      if left == 0 then break end
+      if (share[tenant] or 0) < avail[tenant] then
+        share[tenant] = (share[tenant] or 0) + 1
+        left = left - 1
+        progress = true
+      end
+    end
+  end
+  for _, tenant in ipairs(order) do
+    if share[tenant] then take_tenant(tenant, share[tenant], chosen) end
+  end
+end
+
+if #chosen == 0 then
+  local last = redis.call('XREVRANGE', K.wake, '+', '-', 'COUNT', 1)
+  local due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
+  return {last[1] and last[1][1] or '0-0', redis.call('LLEN', K.outbox), due[2] or '', rate_wait or ''}
+end
+
+local writes, out, per_tenant = {}, {}, {}
+for _, c in ipairs(chosen) do
+  local t = c[2]
+  t.entry = redis.call('XADD', K.queue, '*', 't', t.id)
+  t.status = 'RUNNING'
+  t.attempt = t.attempt + 1
+  t.updatedAt = now
+  local json = cjson.encode(t)
+  writes[#writes + 1] = c[1]
+  writes[#writes + 1] = json
+  out[#out + 1] = json
+  local tenant = tenant_of(t)
+  per_tenant[tenant] = (per_tenant[tenant] or 0) + 1
+end
+local r = redis.pcall('XREADGROUP', 'GROUP', group, consumer, 'STREAMS', K.queue, '>')
 if type(r) == 'table' and r.err then
   if not string.find(r.err, 'NOGROUP', 1, true) then return redis.error_reply(r.err) end
-  redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
-  r = read()
+  redis.call('XGROUP', 'CREATE', K.queue, group, '0', 'MKSTREAM')
+  redis.call('XREADGROUP', 'GROUP', group, consumer, 'STREAMS', K.queue, '>')
 end
-if not r then
-  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-  if last[1] then return {last[1][1]} end
-  return {'0-0'}
+mset_all(writes)
+redis.call('DECRBY', K.queued, #chosen)
+local stats = {}
+for tenant, n in pairs(per_tenant) do
+  bump(stats, tenant, 'queued', -n)
+  redis.call('HINCRBY', K.running, tenant, n)
+  if tokens[tenant] then redis.call('HSET', K.rate, tenant, string.format('%.6f', tokens[tenant] - n) .. ':' .. string.format('%d', now)) end
 end
-local drop = {}
-local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], entry_pairs(r[1][2], drop), tonumber(ARGV[4]), drop)
+flush_stats(K.stats, stats)
+table.insert(out, 1, redis.call('LLEN', K.outbox))
 table.insert(out, 1, '')
 return out
 `,

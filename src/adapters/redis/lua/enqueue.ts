@@ -1,45 +1,56 @@
 import { LuaScript } from "../lua-script.ts";
+import { QUEUE_LUA } from "./queue.ts";
 import { SHARED_LUA } from "./shared.ts";
 
 /**
- * Stores new QUEUED tasks of one function in one shard (one MSET) and appends one queue entry per task,
- * all or nothing: when the function is not registered in the shard (Redis restarted empty under an API
- * that cached it) or the queued count (this shard's, plus the other shards' as read just before) plus
- * the batch would pass the limit, nothing is written. Counts them as submitted and queued in their
- * tenant's stats hash and notes the tenant in the shard's tenants set.
+ * Stores new QUEUED tasks of one tenant in one shard (one MSET) and queues each where its placement
+ * code says (queue.ts; the caller computes the codes so the script never decodes a task), all or
+ * nothing: when a function is not registered in the shard (Redis restarted empty under an API that
+ * cached it), the queued count (this shard's, plus the other shards' as read just before) plus the
+ * batch would pass the limit, or the tenant's would pass its own, nothing is written. Tasks that wait
+ * for others get a "link" item on the outbox: a dispatcher links them to what they wait for
+ * (dependency-links.ts). Counts them as submitted and queued in their tenant's stats hash, notes the
+ * tenant in the shard's tenants set, and adds one entry to the wake stream.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] the tenant's stats hash, KEYS[4] functions
- * hash, KEYS[5] tenants set
- * ARGV[1] limit (max queued), ARGV[2] tasks queued in the other shards, ARGV[3] task key prefix,
- * ARGV[4] function id, ARGV[5] tenant, ARGV[6] 1: store nothing when the first task exists, ARGV[7]
- * the tenant's queued limit ('' for none), ARGV[8] the tenant's tasks queued in the other shards, then
- * pairs: ARGV[i] task id, ARGV[i+1] task JSON
- * Returns {1} when stored, {2} when the first task existed (ARGV[6] = 1), {-1} when the function is
- * unknown, {0, depth} when the queue is full, {3, depth} when the tenant's share is.
+ * KEYS: the shard's scriptKeys (see queue.ts)
+ * ARGV[1] limit (max queued), ARGV[2] tasks queued in the other shards, ARGV[3] the function ids
+ * (space-separated), ARGV[4] tenant, ARGV[5] 1: store nothing when the first task exists, ARGV[6] the
+ * tenant's queued limit ('' for none), ARGV[7] the tenant's tasks queued in the other shards, ARGV[8]
+ * now (ms), then triples: task id, task JSON, placement code ('r' ready list, 'p<rank>' priority set,
+ * 'd<runAt>' delayed, 'b' waiting for other tasks)
+ * Returns {1} when stored, {2} when the first task existed (ARGV[5] = 1), {-1, function id} when a
+ * function is unknown, {0, depth} when the queue is full, {3, depth} when the tenant's share is.
  */
 export const ENQUEUE = new LuaScript(
   "enqueue",
-  `${SHARED_LUA}
-if ARGV[6] == '1' and redis.call('EXISTS', ARGV[3] .. ARGV[9]) == 1 then return {2} end
-if redis.call('HEXISTS', KEYS[4], ARGV[4]) == 0 then return {-1} end
-local depth = tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[2])
-local n = (#ARGV - 8) / 2
-if depth + n > tonumber(ARGV[1]) then return {0, depth} end
-if ARGV[7] ~= '' then
-  local mine = tonumber(redis.call('HGET', KEYS[3], 'queued') or '0') + tonumber(ARGV[8])
-  if mine + n > tonumber(ARGV[7]) then return {3, mine} end
+  `${SHARED_LUA}${QUEUE_LUA}
+if ARGV[5] == '1' and redis.call('EXISTS', K.task .. ARGV[9]) == 1 then return {2} end
+for fid in string.gmatch(ARGV[3], '%S+') do
+  if redis.call('HEXISTS', K.functions, fid) == 0 then return {-1, fid} end
 end
-local writes = {}
-for i = 9, #ARGV, 2 do
-  writes[#writes + 1] = ARGV[3] .. ARGV[i]
+local depth = tonumber(redis.call('GET', K.queued) or '0') + tonumber(ARGV[2])
+local n = (#ARGV - 8) / 3
+if depth + n > tonumber(ARGV[1]) then return {0, depth} end
+local tenant = ARGV[4]
+local stats_key = K.stats .. tenant
+if ARGV[6] ~= '' then
+  local mine = tonumber(redis.call('HGET', stats_key, 'queued') or '0') + tonumber(ARGV[7])
+  if mine + n > tonumber(ARGV[6]) then return {3, mine} end
+end
+local writes, ready, links = {}, {}, {}
+for i = 9, #ARGV, 3 do
+  writes[#writes + 1] = K.task .. ARGV[i]
   writes[#writes + 1] = ARGV[i + 1]
+  if ARGV[i + 2] == 'b' then links[#links + 1] = 'link|' .. ARGV[i] else place_coded(ARGV[i], ARGV[i + 2], tenant, ready) end
 end
 mset_all(writes)
-for i = 9, #ARGV, 2 do redis.call('XADD', KEYS[1], '*', 't', ARGV[i]) end
-redis.call('INCRBY', KEYS[2], n)
-redis.call('HINCRBY', KEYS[3], 'submitted', n)
-redis.call('HINCRBY', KEYS[3], 'queued', n)
-redis.call('SADD', KEYS[5], ARGV[5])
+if #ready > 0 then push_ready(tenant, ready, tonumber(ARGV[8])) end
+for i = 1, #links, 1000 do redis.call('LPUSH', K.outbox, unpack(links, i, math.min(i + 999, #links))) end
+redis.call('INCRBY', K.queued, n)
+redis.call('HINCRBY', stats_key, 'submitted', n)
+redis.call('HINCRBY', stats_key, 'queued', n)
+redis.call('SADD', K.tenants, tenant)
+wake()
 return {1}
 `,
 );
