@@ -32,15 +32,15 @@ afterAll(async () => {
   await master?.[Symbol.asyncDispose]();
 });
 
-async function open(waitReplicas: number, shards = 1): Promise<RedisBackend> {
-  const b = openRedisBackend({ url: master.url, prefix: `wait-${waitReplicas}-${shards}`, shards, waitReplicas, waitTimeoutMs: 200, clock: systemClock, retentionMs: 60_000 });
+async function open(waitReplicas: number, shards = 1, waitTimeoutMs = 200): Promise<RedisBackend> {
+  const b = openRedisBackend({ url: master.url, prefix: `wait-${waitReplicas}-${shards}`, shards, waitReplicas, waitTimeoutMs, commandTimeoutMs: waitTimeoutMs + 1000, clock: systemClock, retentionMs: 60_000 });
   opened.push(b);
   expect(await b.ready(5000)).toBe(true);
   return b;
 }
 
 test("with one replica to wait for, a registration and an enqueue are on the replica when they return", async () => {
-  const b = await open(1, 3);
+  const b = await open(1, 3, 5000); // answers as soon as the replica has it; the bound only matters on a loaded machine
   await b.functions.save(F1);
   for (const k of b.keys.shards) expect(await replicaClient.hexists(k.functions, "f-1")).toBe(1);
   for (let i = 0; i < 3; i++) {
@@ -55,7 +55,7 @@ test("waiting for more replicas than there are answers BackendTimeoutError (may 
   const b = await open(2);
   const failed = await b.functions.save(F1).catch((e) => e);
   expect(failed).toBeInstanceOf(BackendTimeoutError);
-  expect(String(failed.message)).toContain("1 of 2 replica(s) confirmed it within 200 ms");
+  expect(String(failed.message)).toMatch(/[01] of 2 replica\(s\) confirmed it within 200 ms/); // 0 when the loaded replica is slower than 200 ms
   expect(await b.functions.get("f-1")).toEqual(F1);
   const t = newTask("t-1", "f-1", "[1]", 3, 1000, Date.now());
   expect(await b.tasks.enqueue([t], { maxQueue: 100 }).catch((e) => e.constructor.name)).toBe("BackendTimeoutError");
