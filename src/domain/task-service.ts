@@ -12,6 +12,8 @@
  * reported unknown, exactly as missing ones.
  */
 import { checkArgs } from "./args.ts";
+import type { FunctionRecord } from "./function-record.ts";
+import { checkGraph } from "./task-graph.ts";
 import { invalid, type DomainError } from "./errors.ts";
 import { checkExecuteOptions, type ExecuteOptions } from "./execute-options.ts";
 import type { CancelSignals, Clock, EnqueueCaps, FunctionStore, IdGen, TaskEvents, TaskStore } from "./ports.ts";
@@ -80,6 +82,45 @@ export class TaskService {
     const queued = await this.d.tasks.enqueue(tasks, this.capsFor(fn.tenant));
     if (!queued.ok) return queued;
     return ok(tasks.map((t) => t.id));
+  }
+
+  /**
+   * Queues a small DAG of tasks in one all-or-nothing call: each node names its function, arguments and
+   * options; its `after` lists local names of other nodes or ids of the caller's existing tasks. Cycles,
+   * duplicate names and bad nodes are refused naming the node. Answers the task id of each name.
+   */
+  async executeGraph(viewer: string, nodes: readonly GraphTaskInput[]): Promise<Result<Map<string, string>, DomainError>> {
+    const order = checkGraph(nodes.map((n) => ({ name: n.name, ...(n.options.after !== undefined && { after: n.options.after }) })));
+    if (!order.ok) return order;
+    const fns = new Map<string, FunctionRecord>();
+    for (const n of nodes) {
+      if (fns.has(n.functionId)) continue;
+      const fn = await this.d.functions.get(n.functionId);
+      if (fn === undefined || !visibleTo(viewer, fn.tenant)) return err({ kind: "UnknownFunction", functionId: n.functionId });
+      fns.set(fn.id, fn);
+    }
+    const tenants = new Set([...fns.values()].map((f) => f.tenant));
+    if (tenants.size > 1) return err(invalid(`A graph's functions must belong to one tenant, got ${[...tenants].join(", ")}`, { name: "tasks" }));
+    const ids = this.d.ids.batch?.(nodes.length) ?? nodes.map(() => this.d.ids.next());
+    const idOf = new Map(nodes.map((n, i) => [n.name, ids[i] as string]));
+    const now = this.d.clock.now();
+    const existing = new Set<string>();
+    const tasks: Task[] = [];
+    for (const [i, n] of nodes.entries()) {
+      const fn = fns.get(n.functionId) as FunctionRecord;
+      const args = checkArgs(n.args, { name: "tasks", index: i });
+      if (!args.ok) return args;
+      const after = n.options.after?.map((a) => idOf.get(a) ?? (existing.add(a), a));
+      const opts = checkExecuteOptions({ ...n.options, ...(after !== undefined && { after }) }, fn.retry, now);
+      if (!opts.ok) return err(inNode(opts.error, i));
+      tasks.push(newTask(ids[i] as string, fn.id, args.value, fn.maxAttempts, opts.value.timeoutMs ?? fn.timeoutMs, now, fn.tenant, opts.value));
+    }
+    if (existing.size > 0) {
+      const missing = await this.unknownTasks(viewer, [...existing]);
+      if (missing !== undefined) return err(missing);
+    }
+    const queued = await this.d.tasks.enqueue(tasks, this.capsFor([...tenants][0] as string));
+    return queued.ok ? ok(idOf) : queued;
   }
 
   /** The queue limits a tenant's new tasks meet. */
@@ -165,6 +206,22 @@ export class TaskService {
     this.closed = true;
     this.waiters.close();
   }
+}
+
+/** One node of POST /execute_graph. */
+export interface GraphTaskInput {
+  /** Unique in the graph; other nodes' `after` may name it. */
+  readonly name: string;
+  readonly functionId: string;
+  /** JSON text of the argument array. */
+  readonly args: unknown;
+  /** As for execute; `after` may hold local names as well as task ids. */
+  readonly options: ExecuteOptions;
+}
+
+/** An error about one node's options, naming the node (adapters show it as `tasks/<i>`; the message names the option). */
+function inNode(e: DomainError, index: number): DomainError {
+  return e.kind === "InvalidRequest" ? invalid(e.message, { name: "tasks", index }) : e;
 }
 
 /** What `awaitAny` found: terminal tasks, ids still running or queued, ids unknown. */

@@ -12,7 +12,7 @@ import type { FunctionRecord } from "../../domain/function-record.ts";
 import type { FunctionService } from "../../domain/function-service.ts";
 import type { TaskService } from "../../domain/task-service.ts";
 import { isTerminal, type Task } from "../../domain/task.ts";
-import { batchFields, domainErrorReply, errorReply, json } from "./replies.ts";
+import { batchFields, domainErrorReply, errorReply, graphFields, json } from "./replies.ts";
 import { route, type ResponseSpec, type Route } from "./route.ts";
 import * as S from "./schemas.ts";
 
@@ -87,6 +87,21 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       handle: async ({ body, caller }) => {
         const ids = await d.tasks.executeBatch(caller.tenant, body.function_id, body.payloads, executeOptions(body));
         return ids.ok ? json({ task_ids: ids.value }, 201) : domainErrorReply(ids.error, batchFields);
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/execute_graph",
+      access: "key",
+      operationId: "executeGraph",
+      tag: "tasks",
+      summary: "Queue a small DAG of tasks with local names, all or nothing (at most 1,000); cycles are refused",
+      body: S.GraphBody,
+      responses: { 201: reply("Queued: the task id of each name", S.GraphReply), 400: badRequest, 404: failure("Unknown function"), 413: tooLarge, 429: failure("Queue full (Retry-After)") },
+      handle: async ({ body, caller }) => {
+        const nodes = body.tasks.map((t) => ({ name: t.name, functionId: t.function_id, args: t.payload, options: executeOptions(t) }));
+        const ids = await d.tasks.executeGraph(caller.tenant, nodes);
+        return ids.ok ? json({ task_ids: Object.fromEntries(ids.value) }, 201) : domainErrorReply(ids.error, graphFields);
       },
     }),
     route({
@@ -194,7 +209,7 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
 }
 
 /** The task options of an execute body, in the domain's terms (run_at read as RFC 3339). */
-function executeOptions(b: S.ExecuteBody | S.ExecuteBatchBody): ExecuteOptions {
+function executeOptions(b: Omit<S.ExecuteBody, "function_id" | "payload">): ExecuteOptions {
   return {
     ...(b.timeout_ms !== undefined && { timeoutMs: b.timeout_ms }),
     ...(b.priority !== undefined && { priority: b.priority }),

@@ -47,11 +47,14 @@ const FIELDS: Record<ArgRef["name"], string> = {
   tasks: "tasks",
 };
 
-/** Field names of single-task routes. */
-export const singleFields: FieldNames = (arg) => FIELDS[arg.name];
+/** Field names of single-task routes (an item of `after` by its index). */
+export const singleFields: FieldNames = (arg) => (arg.name === "after" && arg.index !== undefined ? `after/${arg.index}` : FIELDS[arg.name]);
 
 /** Field names of /execute_batch: the bad arguments are named by their index. */
-export const batchFields: FieldNames = (arg) => (arg.name === "args" ? (arg.index === undefined ? "payloads" : `payloads/${arg.index}`) : FIELDS[arg.name]);
+export const batchFields: FieldNames = (arg) => (arg.name === "args" ? (arg.index === undefined ? "payloads" : `payloads/${arg.index}`) : singleFields(arg));
+
+/** Field names of /execute_graph: a bad task is named by its index. */
+export const graphFields: FieldNames = (arg) => (arg.name === "tasks" && arg.index !== undefined ? `tasks/${arg.index}` : FIELDS[arg.name]);
 
 /** Maps a domain error to its status code and the error shape, naming the field as the route calls it. */
 export function domainErrorReply(e: DomainError, fields: FieldNames = singleFields): Response {

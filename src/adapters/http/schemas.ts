@@ -6,6 +6,7 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { MAX_ATTEMPTS_LIMIT, MAX_TIMEOUT_MS } from "../../domain/function-record.ts";
 import { MAX_AFTER, MAX_DELAY_MS } from "../../domain/execute-options.ts";
 import { MAX_RETRIES_LIMIT } from "../../domain/retry-policy.ts";
+import { MAX_GRAPH } from "../../domain/task-graph.ts";
 import { MAX_BATCH } from "../../domain/task-service.ts";
 
 const TimeoutMs = Type.Integer({ minimum: 1, maximum: MAX_TIMEOUT_MS, description: "Deadline of one attempt, in ms" });
@@ -57,6 +58,37 @@ export const ExecuteBatchBody = Type.Object(
   { additionalProperties: false, examples: [{ function_id: "6f1c2a9e-...", payloads: ["[1, 2]", "[3, 4]"] }] },
 );
 export type ExecuteBatchBody = Static<typeof ExecuteBatchBody>;
+
+export const GraphBody = Type.Object(
+  {
+    tasks: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 100, description: "Unique in the graph; other tasks' after may name it" }),
+          function_id: Id,
+          payload: ArgsPayload,
+          ...TaskOptionFields,
+          after: Type.Optional(Type.Array(Id, { maxItems: MAX_AFTER, description: "Names of tasks of this graph, or ids of your existing tasks, that must all COMPLETE first" })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_GRAPH },
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        tasks: [
+          { name: "fetch", function_id: "6f1c2a9e-...", payload: '["a"]' },
+          { name: "sum", function_id: "9b0d...", payload: "[]", after: ["fetch"], args_from: "results" },
+        ],
+      },
+    ],
+  },
+);
+export type GraphBody = Static<typeof GraphBody>;
+export const GraphReply = Type.Object({ task_ids: Type.Record(Type.String(), Type.String(), { description: "Task id of each name" }) }, { additionalProperties: false });
 
 export const WaitBody = Type.Object(
   {
