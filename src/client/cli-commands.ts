@@ -6,6 +6,8 @@
 import { basename, extname } from "node:path";
 import { emit, intFlag, jsonArray, readInput, secondsFlag, UsageError, type Command } from "./cli-command.ts";
 import { batchCommand, waitCommand } from "./cli-wait.ts";
+import { graphCommand } from "./cli-graph.ts";
+import { RETRY_FLAGS, retryFrom, TASK_FLAGS, taskOptionsFrom } from "./cli-task-flags.ts";
 import { writeKeyPair } from "./cli-keygen.ts";
 import { isTerminalStatus, type TaskOutcome } from "./types.ts";
 
@@ -32,6 +34,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       name: { value: "NAME", help: "its name (default: the file name without extension)" },
       "timeout-ms": { value: "N", help: "deadline of each call in ms" },
       "max-attempts": { value: "N", help: "attempts when a worker is lost" },
+      ...RETRY_FLAGS,
     },
     details: "The file holds one function expression, JS or TypeScript: (a: number, b: number) => a + b",
     run: async (ctx) => {
@@ -39,7 +42,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const source = (await readInput(ctx, file)).trim();
       if (source === "") throw new UsageError(`${file === "-" ? "stdin" : file} is empty; expected one function expression such as (a, b) => a + b`);
       const name = typeof ctx.flags.name === "string" ? ctx.flags.name : file === "-" ? "anonymous" : basename(file, extname(file));
-      const id = await ctx.client.register(source, { name, timeoutMs: intFlag(ctx, "timeout-ms"), maxAttempts: intFlag(ctx, "max-attempts"), reuse: false });
+      const retry = retryFrom(ctx);
+      const id = await ctx.client.register(source, { name, timeoutMs: intFlag(ctx, "timeout-ms"), maxAttempts: intFlag(ctx, "max-attempts"), ...(retry !== undefined && { retry }), reuse: false });
       emit(ctx, id, { function_id: id, name });
       return 0;
     },
@@ -50,14 +54,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     flags: {
       wait: { value: "S", help: "wait up to S seconds and print the result (exit 1 if it failed)" },
       "timeout-ms": { value: "N", help: "this call's deadline in ms (default: the function's)" },
+      ...TASK_FLAGS,
     },
     details: "json_args is the JSON array of arguments: '[2, 3]'. With --json and --wait: {task_id,status,result}.",
     run: async (ctx) => {
       const [fid, json] = ctx.args as [string, string];
       const args = jsonArray(json, "the args");
       const waitS = secondsFlag(ctx, "wait");
-      const timeoutMs = intFlag(ctx, "timeout-ms");
-      const handle = await ctx.client.submit(fid, args, timeoutMs !== undefined ? { timeoutMs } : {});
+      const handle = await ctx.client.submit(fid, args, taskOptionsFrom(ctx));
       if (waitS === undefined) {
         emit(ctx, handle.taskId, { task_id: handle.taskId });
         return 0;
@@ -70,6 +74,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   batch: batchCommand,
+  graph: graphCommand,
   wait: waitCommand,
   status: {
     summary: "print a task's status",

@@ -4,6 +4,7 @@
  * imports nothing from the server's code. Every method takes `{signal}` (an AbortSignal): when it
  * fires the call stops waiting and rejects with an {@link AbortError}.
  */
+import { pickTaskOptions, retryBody, taskOptionsBody, type RetryPolicy, type TaskOptions } from "./task-options.ts";
 import { raceAbort, throwIfAborted } from "./abort.ts";
 import { asCompleted } from "./as-completed.ts";
 import { submitBatch } from "./batch.ts";
@@ -44,8 +45,10 @@ export interface RegisterOptions extends CallOptions {
   name?: string;
   /** The function's deadline per call, in ms (the server's default otherwise). */
   timeoutMs?: number;
-  /** Attempts when a worker is lost, and retries of errors when set (the server's default otherwise). */
+  /** Attempts when a worker is lost (the server's default otherwise). */
   maxAttempts?: number;
+  /** What a thrown error does (each call may override it); final when absent. */
+  retry?: RetryPolicy;
   /**
    * Reuse the id of an earlier registration of the same source and options on the same server with
    * the same key, made by any client in this process (default true); false registers a new copy.
@@ -54,11 +57,18 @@ export interface RegisterOptions extends CallOptions {
 }
 
 /** Options of `submit`, `run` and `map` (`name` is used when they register a function). */
-export interface SubmitOptions extends CallOptions {
-  /** This call's deadline in ms (the function's otherwise). */
-  timeoutMs?: number;
+export interface SubmitOptions extends CallOptions, TaskOptions {
   /** The name to register a function under (default: its own name). */
   name?: string;
+}
+
+/** One task of `executeGraph`: a local name, the function, its arguments and options. */
+export interface GraphTask extends TaskOptions {
+  name: string;
+  functionId: string;
+  args: unknown[];
+  /** Local names of other tasks of the graph, or ids of your existing tasks. */
+  after?: string[];
 }
 
 /** A function to register: sent as `fn.toString()`, so it must be self-contained. */
@@ -125,11 +135,12 @@ export class FaasClient {
    * @example
    * ```ts
    * const taskId = await faas.execute(addId, [2, 3], { timeoutMs: 1000 });
+   * const later = await faas.execute(addId, [2, 3], { priority: 9, delayMs: 5000, after: [taskId], retry: { maxRetries: 3 } });
    * ```
    */
-  async execute(functionId: string, args: unknown[], o: { timeoutMs?: number } & CallOptions = {}): Promise<string> {
+  async execute(functionId: string, args: unknown[], o: TaskOptions & CallOptions = {}): Promise<string> {
     const payload = serializeArgs(args);
-    const body = { function_id: functionId, payload, ...(o.timeoutMs !== undefined && { timeout_ms: o.timeoutMs }) };
+    const body = { function_id: functionId, payload, ...taskOptionsBody(o) };
     const r = await this.http.send<{ task_id: string }>({ method: "POST", path: "/execute_function", body, idempotent: false, signal: o.signal });
     return r.task_id;
   }
@@ -148,11 +159,30 @@ export class FaasClient {
    * const outcomes = await faas.wait(ids);
    * ```
    */
-  async executeBatch(functionId: string, argsList: unknown[][], o: { timeoutMs?: number } & CallOptions = {}): Promise<string[]> {
-    const extra = o.timeoutMs !== undefined ? { timeout_ms: o.timeoutMs } : {};
+  async executeBatch(functionId: string, argsList: unknown[][], o: TaskOptions & CallOptions = {}): Promise<string[]> {
+    const extra = taskOptionsBody(o);
     return submitBatch(argsList, (payloads) =>
       this.http.send<{ task_ids: string[] }>({ method: "POST", path: "/execute_batch", body: { function_id: functionId, payloads, ...extra }, idempotent: false, signal: o.signal }),
     );
+  }
+
+  /**
+   * Queues a small DAG of tasks in one all-or-nothing call and returns the task id of each local name.
+   * A task's `after` names other tasks of the graph (or ids of existing tasks); cycles are refused
+   * (a 400 FaasError naming the cycle). Retried like `execute`.
+   *
+   * @example
+   * ```ts
+   * const ids = await faas.executeGraph([
+   *   { name: "a", functionId: addId, args: [1, 2] },
+   *   { name: "b", functionId: addId, args: [10], after: ["a"], argsFrom: "results" },
+   * ]);
+   * await faas.handle(ids.b).result(); // 13
+   * ```
+   */
+  async executeGraph(tasks: GraphTask[], o: CallOptions = {}): Promise<Record<string, string>> {
+    const body = { tasks: tasks.map((t) => ({ name: t.name, function_id: t.functionId, payload: serializeArgs(t.args), ...taskOptionsBody(t) })) };
+    return (await this.http.send<{ task_ids: Record<string, string> }>({ method: "POST", path: "/execute_graph", body, idempotent: false, signal: o.signal })).task_ids;
   }
 
   /**
@@ -277,7 +307,7 @@ export class FaasClient {
    * ```
    */
   async run<R>(fnOrId: ((...args: any[]) => R) | string, args: unknown[], o: SubmitOptions & { waitS?: number } = {}): Promise<Awaited<R>> {
-    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, { ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }), ...(o.signal && { signal: o.signal }) }));
+    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, { ...pickTaskOptions(o), ...(o.signal && { signal: o.signal }) }));
     const limitS = o.waitS ?? Infinity;
     const started = Date.now();
     for (;;) {
@@ -299,7 +329,7 @@ export class FaasClient {
    * ```
    */
   async submit<R>(fnOrId: ((...args: any[]) => R) | string, args: unknown[], o: SubmitOptions = {}): Promise<TaskHandle<Awaited<R>>> {
-    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, { ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }), ...(o.signal && { signal: o.signal }) }));
+    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, { ...pickTaskOptions(o), ...(o.signal && { signal: o.signal }) }));
     return this.handle<Awaited<R>>(taskId);
   }
 
@@ -332,7 +362,7 @@ export class FaasClient {
   map<R>(fnOrId: ((...args: any[]) => R) | string, argsList: Iterable<unknown[]>, o: SubmitOptions & { concurrency?: number } = {}): AsyncGenerator<Awaited<R>, void, undefined> {
     const ops = {
       submit: (batch: unknown[][], signal: AbortSignal | undefined) =>
-        this.withFunction(fnOrId, o, (id) => this.executeBatch(id, batch, { ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }), ...(signal && { signal }) })),
+        this.withFunction(fnOrId, o, (id) => this.executeBatch(id, batch, { ...pickTaskOptions(o), ...(signal && { signal }) })),
       waitSome: (ids: string[], signal: AbortSignal | undefined) => this.waitCall(ids, MAX_CALL_S, signal),
       cancelAll: async (ids: string[]) => {
         await Promise.all(ids.map((id) => this.cancel(id).catch(() => undefined)));
@@ -364,7 +394,7 @@ export class FaasClient {
   private async registration(fn: RemoteFunction | string, o: RegisterOptions): Promise<{ id: string; key: string }> {
     const payload = functionSource(fn);
     const name = o.name ?? ((typeof fn === "function" && fn.name) || "anonymous");
-    const body = { name, payload, ...(o.timeoutMs !== undefined && { timeout_ms: o.timeoutMs }), ...(o.maxAttempts !== undefined && { max_attempts: o.maxAttempts }) };
+    const body = { name, payload, ...(o.timeoutMs !== undefined && { timeout_ms: o.timeoutMs }), ...(o.maxAttempts !== undefined && { max_attempts: o.maxAttempts }), ...(o.retry !== undefined && { retry: retryBody(o.retry) }) };
     const send = async (signal?: AbortSignal): Promise<string> =>
       (await this.http.send<{ function_id: string }>({ method: "POST", path: "/register_function", body, idempotent: false, signal })).function_id;
     const key = registrationKey(this.baseUrl, this.apiKey, body);
