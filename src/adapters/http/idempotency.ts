@@ -44,9 +44,19 @@ export function idempotencyOf(req: Request, path: string, body: { readonly idemp
   }
   const key = header ?? field;
   if (key === undefined) return { ok: true };
-  const { idempotency_key: _, ...rest } = body;
-  const fingerprint = createHash("sha256").update(`${path}\n${canonicalJson(rest)}`).digest("base64url");
-  return { ok: true, request: { key, fingerprint } };
+  return { ok: true, request: { key, fingerprint: fingerprintOf(path, body) } };
+}
+
+/**
+ * What a request under a key is compared by: SHA-256 (base64url) of the route's path and the
+ * canonical JSON of its body without `idempotency_key`.
+ *
+ * @example
+ * fingerprintOf("/execute_function", { function_id: "f", payload: "[1]", idempotency_key: "k" }) === fingerprintOf("/execute_function", { payload: "[1]", function_id: "f" }) // true
+ */
+export function fingerprintOf(path: string, body: object): string {
+  const { idempotency_key: _, ...rest } = body as { idempotency_key?: unknown };
+  return createHash("sha256").update(`${path}\n${canonicalJson(rest)}`).digest("base64url");
 }
 
 /** The reply to an execute under a key: 201 with new tasks, 200 with a replay's (same shape), or the error. */
