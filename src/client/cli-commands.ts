@@ -4,7 +4,7 @@
  * entry here (see cli-command.ts for its shape).
  */
 import { basename, extname } from "node:path";
-import { emit, intFlag, jsonArray, readInput, secondsFlag, UsageError, type Command } from "./cli-command.ts";
+import { emit, intFlag, jsonArray, KEY_FLAG, keyFlag, readInput, secondsFlag, UsageError, type Command } from "./cli-command.ts";
 import { batchCommand, waitCommand } from "./cli-wait.ts";
 import { writeKeyPair } from "./cli-keygen.ts";
 import { isTerminalStatus, type TaskOutcome } from "./types.ts";
@@ -50,14 +50,15 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     flags: {
       wait: { value: "S", help: "wait up to S seconds and print the result (exit 1 if it failed)" },
       "timeout-ms": { value: "N", help: "this call's deadline in ms (default: the function's)" },
+      "idempotency-key": KEY_FLAG,
     },
-    details: "json_args is the JSON array of arguments: '[2, 3]'. With --json and --wait: {task_id,status,result}.",
+    details: "json_args is the JSON array of arguments: '[2, 3]'. With --json and --wait: {task_id,status,result}.\nEach call carries an idempotency key (a fresh one without --idempotency-key): a retry after a lost\nreply queues nothing twice.",
     run: async (ctx) => {
       const [fid, json] = ctx.args as [string, string];
       const args = jsonArray(json, "the args");
       const waitS = secondsFlag(ctx, "wait");
       const timeoutMs = intFlag(ctx, "timeout-ms");
-      const handle = await ctx.client.submit(fid, args, timeoutMs !== undefined ? { timeoutMs } : {});
+      const handle = await ctx.client.submit(fid, args, { ...(timeoutMs !== undefined && { timeoutMs }), ...keyFlag(ctx) });
       if (waitS === undefined) {
         emit(ctx, handle.taskId, { task_id: handle.taskId });
         return 0;

@@ -4,7 +4,7 @@
  * line per task in input order, draw a progress bar on a terminal, end with a summary line on stderr,
  * and exit 0 only when every task COMPLETED.
  */
-import { emit, jsonArray, readInput, secondsFlag, intFlag, UsageError, type Command, type CommandContext } from "./cli-command.ts";
+import { emit, jsonArray, KEY_FLAG, keyFlag, readInput, secondsFlag, intFlag, UsageError, type Command, type CommandContext } from "./cli-command.ts";
 import { WaitProgress } from "./cli-progress.ts";
 
 /**
@@ -70,6 +70,7 @@ export const batchCommand: Command = {
   flags: {
     wait: { value: "S", help: "then wait up to S seconds and print {task_id,status,result} per line" },
     "timeout-ms": { value: "N", help: "each task's deadline in ms (default: the function's)" },
+    "idempotency-key": KEY_FLAG,
   },
   details: "Blank lines are skipped. With --wait: a progress bar on a terminal, a summary line on stderr,\nexit 0 only when every task COMPLETED.",
   run: async (ctx) => {
@@ -81,7 +82,7 @@ export const batchCommand: Command = {
     });
     const waitS = secondsFlag(ctx, "wait");
     const timeoutMs = intFlag(ctx, "timeout-ms");
-    const ids = await ctx.client.executeBatch(fid, argsList, timeoutMs !== undefined ? { timeoutMs } : {});
+    const ids = await ctx.client.executeBatch(fid, argsList, { ...(timeoutMs !== undefined && { timeoutMs }), ...keyFlag(ctx) });
     if (waitS !== undefined) return waitAndReport(ctx, ids, waitS);
     for (const id of ids) emit(ctx, id, { task_id: id });
     return 0;
