@@ -69,7 +69,7 @@ export function onceReply(r: Result<IdempotentOutcome, DomainError>, shape: (ids
  * written (`{"b":1, "a":[2]}` and `{"a":[2],"b":1}` both give `{"a":[2],"b":1}`).
  */
 export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (Array.isArray(v)) return v.some(isObject) ? `[${v.map(canonicalJson).join(",")}]` : JSON.stringify(v); // a batch's payloads: one call
   if (v !== null && typeof v === "object") {
     const o = v as Record<string, unknown>;
     const fields = Object.keys(o)
@@ -79,6 +79,10 @@ export function canonicalJson(v: unknown): string {
     return `{${fields.join(",")}}`;
   }
   return JSON.stringify(v);
+}
+
+function isObject(v: unknown): boolean {
+  return v !== null && typeof v === "object";
 }
 
 /** A structured-field string (`"abc"`, as the IETF draft writes the header) is the key without its quotes. */
