@@ -106,6 +106,25 @@ export function secondsFlag(ctx: CommandContext, key: string): number | undefine
 }
 
 /**
+ * `--idempotency-key K` as the SDK's option (nothing when absent); a UsageError when K does not fit
+ * the server's rule (1 to 255 printable ASCII characters, no spaces).
+ *
+ * @example
+ * ```ts
+ * await ctx.client.submit(fid, args, { ...keyFlag(ctx) }); // { idempotencyKey: "order-42" } for --idempotency-key order-42
+ * ```
+ */
+export function keyFlag(ctx: CommandContext): { idempotencyKey?: string } {
+  const raw = ctx.flags["idempotency-key"];
+  if (raw === undefined) return {};
+  if (typeof raw !== "string" || !/^[\x21-\x7e]{1,255}$/.test(raw)) throw new UsageError(`--idempotency-key must be 1 to 255 printable ASCII characters without spaces, got ${JSON.stringify(String(raw).slice(0, 40))}`);
+  return { idempotencyKey: raw };
+}
+
+/** The `--idempotency-key` flag of the commands that queue tasks. */
+export const KEY_FLAG: Flag = { value: "K", help: "name this request: sent again with K, it prints the same id(s) and queues nothing (409 if it differs)" };
+
+/**
  * Parses the JSON text of an argument array, or throws a UsageError naming `what`.
  *
  * @example

@@ -4,7 +4,7 @@
  * entry here (see cli-command.ts for its shape).
  */
 import { basename, extname } from "node:path";
-import { emit, intFlag, jsonArray, readInput, secondsFlag, UsageError, type Command } from "./cli-command.ts";
+import { emit, intFlag, jsonArray, KEY_FLAG, keyFlag, readInput, secondsFlag, UsageError, type Command } from "./cli-command.ts";
 import { batchCommand, waitCommand } from "./cli-wait.ts";
 import { graphCommand } from "./cli-graph.ts";
 import { RETRY_FLAGS, retryFrom, TASK_FLAGS, taskOptionsFrom } from "./cli-task-flags.ts";
@@ -55,13 +55,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       wait: { value: "S", help: "wait up to S seconds and print the result (exit 1 if it failed)" },
       "timeout-ms": { value: "N", help: "this call's deadline in ms (default: the function's)" },
       ...TASK_FLAGS,
+      "idempotency-key": KEY_FLAG,
     },
-    details: "json_args is the JSON array of arguments: '[2, 3]'. With --json and --wait: {task_id,status,result}.",
+    details: "json_args is the JSON array of arguments: '[2, 3]'. With --json and --wait: {task_id,status,result}.\nEach call carries an idempotency key (a fresh one without --idempotency-key): a retry after a lost\nreply queues nothing twice.",
     run: async (ctx) => {
       const [fid, json] = ctx.args as [string, string];
       const args = jsonArray(json, "the args");
       const waitS = secondsFlag(ctx, "wait");
-      const handle = await ctx.client.submit(fid, args, taskOptionsFrom(ctx));
+      const handle = await ctx.client.submit(fid, args, { ...taskOptionsFrom(ctx), ...keyFlag(ctx) });
       if (waitS === undefined) {
         emit(ctx, handle.taskId, { task_id: handle.taskId });
         return 0;

@@ -5,7 +5,7 @@
  * and exit 0 only when every task COMPLETED.
  */
 import { TASK_FLAGS, taskOptionsFrom } from "./cli-task-flags.ts";
-import { emit, jsonArray, readInput, secondsFlag, intFlag, UsageError, type Command, type CommandContext } from "./cli-command.ts";
+import { emit, jsonArray, KEY_FLAG, keyFlag, readInput, secondsFlag, intFlag, UsageError, type Command, type CommandContext } from "./cli-command.ts";
 import { WaitProgress } from "./cli-progress.ts";
 
 /**
@@ -72,6 +72,7 @@ export const batchCommand: Command = {
     wait: { value: "S", help: "then wait up to S seconds and print {task_id,status,result} per line" },
     "timeout-ms": { value: "N", help: "each task's deadline in ms (default: the function's)" },
     ...TASK_FLAGS,
+    "idempotency-key": KEY_FLAG,
   },
   details: "Blank lines are skipped. With --wait: a progress bar on a terminal, a summary line on stderr,\nexit 0 only when every task COMPLETED.",
   run: async (ctx) => {
@@ -82,7 +83,7 @@ export const batchCommand: Command = {
       if (line.trim() !== "") argsList.push(jsonArray(line, `line ${i + 1} of ${file === "-" ? "stdin" : file}`));
     });
     const waitS = secondsFlag(ctx, "wait");
-    const ids = await ctx.client.executeBatch(fid, argsList, taskOptionsFrom(ctx));
+    const ids = await ctx.client.executeBatch(fid, argsList, { ...taskOptionsFrom(ctx), ...keyFlag(ctx) });
     if (waitS !== undefined) return waitAndReport(ctx, ids, waitS);
     for (const id of ids) emit(ctx, id, { task_id: id });
     return 0;

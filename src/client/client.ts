@@ -10,6 +10,7 @@ import { asCompleted } from "./as-completed.ts";
 import { submitBatch } from "./batch.ts";
 import { FaasError, WaitTimeoutError } from "./errors.ts";
 import { TaskHandle } from "./handle.ts";
+import { keyHeader, requestKey } from "./idempotency.ts";
 import { mapInOrder } from "./map.ts";
 import { outcomeValue } from "./outcome.ts";
 import { registrationKey, sharedRegistrations } from "./registrations.ts";
@@ -71,6 +72,18 @@ export interface GraphTask extends TaskOptions {
   after?: string[];
 }
 
+/**
+ * The idempotency key of an execute (`execute`, `executeBatch`, `submit`, `run`). Without one the SDK
+ * sends a fresh key with every call anyway, so its own retries after a lost reply are safe; give your
+ * own to make your retries safe too: the same key with the same call within the server's --retention
+ * answers the tasks queued the first time; with a different call, a 409 FaasError
+ * (`IdempotencyConflict`).
+ */
+export interface OnceOptions {
+  /** 1 to 255 printable ASCII characters without spaces (a TypeError otherwise, before anything is sent). */
+  idempotencyKey?: string;
+}
+
 /** A function to register: sent as `fn.toString()`, so it must be self-contained. */
 export type RemoteFunction = (...args: any[]) => unknown;
 
@@ -129,19 +142,22 @@ export class FaasClient {
 
   /**
    * Queues one call and returns the task id. `args` must be an array of JSON values; anything else
-   * throws a TypeError before a request is sent. Retried on 429/503 only: after a network error the
-   * task may or may not be queued, so this throws `FaasNetworkError` (`outcomeUnknown: true`) instead.
+   * throws a TypeError before a request is sent. Sent with an idempotency key (a fresh one, or
+   * `idempotencyKey`: see {@link OnceOptions}), so it is retried on network errors as on 429/503: a
+   * retry whose first attempt was queued answers that task, never a second one.
    *
    * @example
    * ```ts
    * const taskId = await faas.execute(addId, [2, 3], { timeoutMs: 1000 });
    * const later = await faas.execute(addId, [2, 3], { priority: 9, delayMs: 5000, after: [taskId], retry: { maxRetries: 3 } });
+   * const same = await faas.execute(addId, [2, 3], { idempotencyKey: "order-42" }); // again: the same id
    * ```
    */
-  async execute(functionId: string, args: unknown[], o: TaskOptions & CallOptions = {}): Promise<string> {
+  async execute(functionId: string, args: unknown[], o: TaskOptions & OnceOptions & CallOptions = {}): Promise<string> {
     const payload = serializeArgs(args);
+    const key = requestKey(o.idempotencyKey);
     const body = { function_id: functionId, payload, ...taskOptionsBody(o) };
-    const r = await this.http.send<{ task_id: string }>({ method: "POST", path: "/execute_function", body, idempotent: false, signal: o.signal });
+    const r = await this.http.send<{ task_id: string }>({ method: "POST", path: "/execute_function", body, headers: keyHeader(key), idempotent: true, signal: o.signal });
     return r.task_id;
   }
 
@@ -151,7 +167,9 @@ export class FaasClient {
    * 1 MiB), a few at a time; each chunk is all or nothing on the server, but the whole batch is not:
    * if a chunk fails after another was queued, this throws a {@link BatchSubmitError} listing the ids
    * already queued (if none was, the chunk's own FaasError or FaasNetworkError). Chunks follow the
-   * retry rules of `execute`.
+   * retry rules of `execute`, each with its own idempotency key (`<idempotencyKey>:<chunk>` when there
+   * are several): calling again with the same `idempotencyKey` and args after a BatchSubmitError
+   * answers the chunks already queued and queues only the others.
    *
    * @example
    * ```ts
@@ -159,10 +177,10 @@ export class FaasClient {
    * const outcomes = await faas.wait(ids);
    * ```
    */
-  async executeBatch(functionId: string, argsList: unknown[][], o: TaskOptions & CallOptions = {}): Promise<string[]> {
+  async executeBatch(functionId: string, argsList: unknown[][], o: TaskOptions & OnceOptions & CallOptions = {}): Promise<string[]> {
     const extra = taskOptionsBody(o);
-    return submitBatch(argsList, (payloads) =>
-      this.http.send<{ task_ids: string[] }>({ method: "POST", path: "/execute_batch", body: { function_id: functionId, payloads, ...extra }, idempotent: false, signal: o.signal }),
+    return submitBatch(argsList, requestKey(o.idempotencyKey), (payloads, key) =>
+      this.http.send<{ task_ids: string[] }>({ method: "POST", path: "/execute_batch", body: { function_id: functionId, payloads, ...extra }, headers: keyHeader(key), idempotent: true, signal: o.signal }),
     );
   }
 
@@ -306,8 +324,8 @@ export class FaasClient {
    * const n = await faas.run((s: string) => s.length, ["hello"]); // 5
    * ```
    */
-  async run<R>(fnOrId: ((...args: any[]) => R) | string, args: unknown[], o: SubmitOptions & { waitS?: number } = {}): Promise<Awaited<R>> {
-    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, { ...pickTaskOptions(o), ...(o.signal && { signal: o.signal }) }));
+  async run<R>(fnOrId: ((...args: any[]) => R) | string, args: unknown[], o: SubmitOptions & OnceOptions & { waitS?: number } = {}): Promise<Awaited<R>> {
+    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, executeOptions(o)));
     const limitS = o.waitS ?? Infinity;
     const started = Date.now();
     for (;;) {
@@ -328,8 +346,8 @@ export class FaasClient {
    * console.log(await h.result()); // 42
    * ```
    */
-  async submit<R>(fnOrId: ((...args: any[]) => R) | string, args: unknown[], o: SubmitOptions = {}): Promise<TaskHandle<Awaited<R>>> {
-    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, { ...pickTaskOptions(o), ...(o.signal && { signal: o.signal }) }));
+  async submit<R>(fnOrId: ((...args: any[]) => R) | string, args: unknown[], o: SubmitOptions & OnceOptions = {}): Promise<TaskHandle<Awaited<R>>> {
+    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, executeOptions(o)));
     return this.handle<Awaited<R>>(taskId);
   }
 
@@ -421,6 +439,11 @@ export class FaasClient {
       return use((await this.registration(fnOrId, ro)).id);
     }
   }
+}
+
+/** What `run` and `submit` pass on to `execute`. */
+function executeOptions(o: SubmitOptions & OnceOptions): TaskOptions & OnceOptions & CallOptions {
+  return { ...pickTaskOptions(o), ...(o.idempotencyKey !== undefined && { idempotencyKey: o.idempotencyKey }), ...(o.signal && { signal: o.signal }) };
 }
 
 function toFunctionInfo(f: WireFunction): FunctionInfo {

@@ -58,13 +58,14 @@ export class FaasError extends Error {
 }
 
 /**
- * No reply came (connection refused or reset, DNS failure, request timeout). `outcomeUnknown` is true
- * when the request was not idempotent: the server may have acted on it (a task may have been queued),
- * so the SDK did not retry it. `url` is the address that did not answer; `cause` the runtime's error.
+ * No reply came (connection refused or reset, DNS failure, request timeout), after the retries the
+ * call allows. `outcomeUnknown` is true only for `register` (not retried after a network error: the
+ * server may have registered the function); execute calls carry an idempotency key and are retried,
+ * so for them it is always false. `url` is the address that did not answer; `cause` the runtime's error.
  *
  * @example
  * ```ts
- * catch (e) { if (e instanceof FaasNetworkError && e.outcomeUnknown) { ... check before resubmitting ... } }
+ * catch (e) { if (e instanceof FaasNetworkError && e.outcomeUnknown) { ... a registration may exist ... } }
  * ```
  */
 export class FaasNetworkError extends Error {

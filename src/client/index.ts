@@ -14,7 +14,7 @@
  * ```
  */
 export { AbortError } from "./abort.ts";
-export { FaasClient, type CallOptions, type ClientOptions, type GraphTask, type RegisterOptions, type RemoteFunction, type SubmitOptions } from "./client.ts";
+export { FaasClient, type CallOptions, type ClientOptions, type GraphTask, type OnceOptions, type RegisterOptions, type RemoteFunction, type SubmitOptions } from "./client.ts";
 export type { RetryPolicy, TaskOptions } from "./task-options.ts";
 export { BatchSubmitError, FaasError, FaasNetworkError, TaskCancelledError, TaskFailedError, WaitTimeoutError, type RemoteError } from "./errors.ts";
 export { TaskHandle, type HandleWaitOptions } from "./handle.ts";

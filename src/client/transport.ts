@@ -1,12 +1,13 @@
 /**
  * One HTTP call to the server, with the retry rules in one place:
  *
- * - idempotent calls (GET, POST /wait, DELETE) are retried on network errors (no reply, reset,
- *   request timeout) and on 429 and 503 replies;
- * - other calls (POST /register_function, /execute_function, /execute_batch) are retried only on 429
- *   and 503 replies, where the server says it did not act. After a network error such a call may or
- *   may not have been applied (a task may be queued), so it is never retried blindly: it fails with
- *   a {@link FaasNetworkError} whose `outcomeUnknown` is true;
+ * - idempotent calls are retried on network errors (no reply, reset, request timeout) and on 429 and
+ *   503 replies: GET, POST /wait, DELETE, and POST /execute_function and /execute_batch, which carry an
+ *   `Idempotency-Key` header (the same on every attempt), so the server answers a repeat with the
+ *   tasks the first attempt queued instead of queueing new ones;
+ * - other calls (POST /register_function) are retried only on 429 and 503 replies, where the server
+ *   says it did not act. After a network error such a call may or may not have been applied, so it is
+ *   never retried blindly: it fails with a {@link FaasNetworkError} whose `outcomeUnknown` is true;
  * - the wait before a retry is the server's `Retry-After` when present, else exponential backoff with
  *   full jitter; every other non-2xx reply is thrown at once as a {@link FaasError}: a 401 (no API
  *   key) or 403 (wrong key) is never retried.
@@ -39,6 +40,8 @@ export interface Call {
   readonly method: "GET" | "POST" | "DELETE";
   readonly path: string;
   readonly body?: unknown;
+  /** More request headers (`Idempotency-Key`). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly idempotent: boolean;
   /** How long the server may hold the request on purpose (a long-poll), in ms. */
   readonly holdMs?: number;
@@ -65,7 +68,7 @@ export class Transport {
    */
   async send<T>(call: Call): Promise<T> {
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept: "application/json", ...call.headers };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.o.apiKey !== undefined) headers.authorization = `Bearer ${this.o.apiKey}`;
     const what = `${call.method} ${call.path}`;

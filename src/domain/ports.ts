@@ -59,6 +59,28 @@ export interface EnqueueCaps {
   readonly ifAbsent?: boolean;
 }
 
+/** What an idempotency key stands for: the request it came with, and the tasks that request created. */
+export interface IdempotencyRecord {
+  /** A digest of the request (route and body, the key left out): a different request gets 409. */
+  readonly fingerprint: string;
+  /** The ids of the request's tasks, chosen before they were stored. */
+  readonly taskIds: readonly string[];
+}
+
+/** The request's key was new (its record now stored), or was known (with the record stored first). */
+export type Remembered = { readonly fresh: true } | { readonly fresh: false; readonly record: IdempotencyRecord };
+
+/** Idempotency keys per tenant: the first request with a key wins, later ones read what it stored. */
+export interface IdempotencyStore {
+  /**
+   * Stores `record` under the tenant's `key` for `ttlMs` unless the key is known, atomically: of two
+   * calls racing on one key exactly one is fresh, and the other reads the first one's record.
+   */
+  remember(tenant: string, key: string, record: IdempotencyRecord, ttlMs: number): Promise<Remembered>;
+  /** Drops the key, so it can name a new request (the one it named stored nothing). */
+  forget(tenant: string, key: string): Promise<void>;
+}
+
 /** The API's side of the tasks: submit, read, cancel. */
 export interface TaskStore {
   /**

@@ -16,7 +16,8 @@ import type { FunctionRecord } from "./function-record.ts";
 import { checkGraph } from "./task-graph.ts";
 import { invalid, type DomainError } from "./errors.ts";
 import { checkExecuteOptions, type ExecuteOptions } from "./execute-options.ts";
-import type { CancelSignals, Clock, EnqueueCaps, FunctionStore, IdGen, TaskEvents, TaskStore } from "./ports.ts";
+import { checkIdempotencyKey, idempotencyConflict, type IdempotentOutcome, type IdempotentRequest } from "./idempotency.ts";
+import type { CancelSignals, Clock, EnqueueCaps, FunctionStore, IdempotencyStore, IdGen, TaskEvents, TaskStore } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
 import { isTerminal, newTask, type Task } from "./task.ts";
 import { TaskWaiters } from "./task-waiters.ts";
@@ -39,6 +40,14 @@ export interface TaskServiceDeps {
   readonly limits?: LimitsTable;
   /** Long-polls re-read the task this often even without a notification (a lost one only delays). */
   readonly recheckMs?: number;
+  /** Idempotency keys (executeOnce): where they are kept, and how long (the retention period). */
+  readonly idempotency?: { readonly store: IdempotencyStore; readonly ttlMs: number };
+}
+
+/** A checked request to execute: its tasks, built for the ids they will get, and the limits they meet. */
+interface PreparedTasks {
+  readonly caps: EnqueueCaps;
+  tasks(ids: readonly string[]): Task[];
 }
 
 export class TaskService {
@@ -58,6 +67,55 @@ export class TaskService {
 
   /** Queues several tasks of one function, all or nothing; bad arguments are named by their index. */
   async executeBatch(viewer: string, functionId: string, argsList: readonly unknown[], o: ExecuteOptions = {}): Promise<Result<string[], DomainError>> {
+    const p = await this.prepare(viewer, functionId, argsList, o);
+    if (!p.ok) return p;
+    const ids = this.newIds(argsList.length);
+    const queued = await this.d.tasks.enqueue(p.value.tasks(ids), p.value.caps);
+    return queued.ok ? ok(ids) : queued;
+  }
+
+  /**
+   * executeBatch under an idempotency key (one task is a batch of one). The task ids are chosen first
+   * and remembered with the request's fingerprint under the viewer's key, then those very tasks are
+   * stored. The same key again within the retention period: with the same fingerprint, the first
+   * request's ids (`replayed`), storing them if the first request stopped before it could (a no-op
+   * otherwise); with another, IdempotencyConflict. A request refused before anything was stored
+   * (bad arguments, unknown function, a full queue) leaves the key free for a corrected one.
+   *
+   * @example
+   * const r = await tasks.executeOnce("alice", fid, ["[1]"], {}, { key: "order-42", fingerprint: digest });
+   * // ok({ ids: ["9a2e..."], replayed: false }); the same call again: ok({ ids: ["9a2e..."], replayed: true })
+   */
+  async executeOnce(viewer: string, functionId: string, argsList: readonly unknown[], o: ExecuteOptions, once: IdempotentRequest): Promise<Result<IdempotentOutcome, DomainError>> {
+    const keys = this.d.idempotency;
+    if (keys === undefined) throw new Error("executeOnce needs TaskServiceDeps.idempotency");
+    const badKey = checkIdempotencyKey(once.key);
+    if (badKey !== undefined) return err(badKey);
+    const p = await this.prepare(viewer, functionId, argsList, o);
+    if (!p.ok) return p;
+    const ids = this.newIds(argsList.length);
+    const seen = await keys.store.remember(viewer, once.key, { fingerprint: once.fingerprint, taskIds: ids }, keys.ttlMs);
+    const caps = { ...p.value.caps, ifAbsent: true }; // a request racing on the key may store the same ids
+    if (!seen.fresh) {
+      const first = seen.record;
+      if (first.fingerprint !== once.fingerprint || first.taskIds.length !== ids.length) return err(idempotencyConflict(once.key));
+      const again = await this.d.tasks.enqueue(p.value.tasks(first.taskIds), caps);
+      return again.ok ? ok({ ids: [...first.taskIds], replayed: true }) : again;
+    }
+    const queued = await this.d.tasks.enqueue(p.value.tasks(ids), caps);
+    if (queued.ok) return ok({ ids, replayed: false });
+    // Nothing stored: free the key for a corrected request (unless a request racing on it stored them).
+    if ((await this.d.tasks.get(ids[0] as string)) === undefined) await keys.store.forget(viewer, once.key);
+    return queued;
+  }
+
+  /** Ids for a batch of `n` new tasks (one shard for the batch where the store has shards). */
+  private newIds(n: number): string[] {
+    return this.d.ids.batch?.(n) ?? Array.from({ length: n }, () => this.d.ids.next());
+  }
+
+  /** Checks a request to execute; builds nothing in the store. */
+  private async prepare(viewer: string, functionId: string, argsList: readonly unknown[], o: ExecuteOptions): Promise<Result<PreparedTasks, DomainError>> {
     if (argsList.length > MAX_BATCH) {
       return err(invalid(`A batch holds at most ${MAX_BATCH} tasks, got ${argsList.length}`, { name: "args" }));
     }
@@ -77,11 +135,10 @@ export class TaskService {
       if (!args.ok) return args;
       checked[i] = args.value;
     }
-    const ids = this.d.ids.batch?.(checked.length) ?? checked.map(() => this.d.ids.next());
-    const tasks = checked.map((args, i) => newTask(ids[i] as string, fn.id, args, fn.maxAttempts, deadline, now, fn.tenant, opts.value));
-    const queued = await this.d.tasks.enqueue(tasks, this.capsFor(fn.tenant));
-    if (!queued.ok) return queued;
-    return ok(tasks.map((t) => t.id));
+    return ok({
+      caps: this.capsFor(fn.tenant),
+      tasks: (ids) => checked.map((args, i) => newTask(ids[i] as string, fn.id, args, fn.maxAttempts, deadline, now, fn.tenant, opts.value)),
+    });
   }
 
   /**

@@ -49,7 +49,7 @@ describe("the app's table", () => {
     );
     expect(documented.map((d) => `${d.method} ${d.path}`).sort()).toEqual([
       "DELETE /tasks/{task_id}", "GET /dashboard", "GET /docs", "GET /docs/{asset}", "GET /functions", "GET /functions/{function_id}", "GET /healthz", "GET /metrics", "GET /openapi.json",
-      "GET /result/{task_id}", "GET /status/{task_id}", "POST /execute_batch", "POST /execute_function", "POST /register_function", "POST /wait",
+      "GET /result/{task_id}", "GET /status/{task_id}", "POST /execute_batch", "POST /execute_function", "POST /execute_graph", "POST /register_function", "POST /wait",
     ]);
     for (const { path, method, op } of documented) {
       expect(typeof op.operationId).toBe("string");

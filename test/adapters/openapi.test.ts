@@ -85,6 +85,25 @@ describe("OpenAPI document", () => {
     conforms(doc, "/healthz", "get", await call(`${u}/healthz`));
     conforms(doc, "/metrics", "get", await call(`${u}/metrics`, undefined, auth));
     conforms(doc, "/metrics", "get", await call(`${u}/metrics`));
+    const key = { headers: { ...auth.headers, "idempotency-key": "openapi-1" } };
+    const statuses: number[] = [];
+    for (const [path, body, init] of [
+      ["/execute_function", { function_id: fid, payload: "[1]" }, key], // 201
+      ["/execute_function", { function_id: fid, payload: "[1]" }, key], // 200, a replay
+      ["/execute_function", { function_id: fid, payload: "[2]" }, key], // 409
+      ["/execute_function", { function_id: fid, payload: "[1]" }, { headers: { ...auth.headers, "idempotency-key": "a b" } }], // 400
+      ["/execute_batch", { function_id: fid, payloads: ["[1]"], idempotency_key: "openapi-2" }, auth], // 201
+      ["/execute_batch", { function_id: fid, payloads: ["[1]"], idempotency_key: "openapi-2" }, auth], // 200
+      ["/execute_batch", { function_id: fid, payloads: ["[2]"], idempotency_key: "openapi-2" }, auth], // 409
+    ] as const) {
+      const r = await call(`${u}${path}`, body, init);
+      conforms(doc, path, "post", r);
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([201, 200, 409, 400, 201, 200, 409]);
+    for (const path of ["/execute_function", "/execute_batch"]) {
+      expect((doc.paths[path]!.post as { parameters?: { name: string; in: string }[] }).parameters).toContainEqual(expect.objectContaining({ name: "Idempotency-Key", in: "header" }));
+    }
   }, 20_000);
 
   test("a backend outage (503) and a bug (500) are documented replies too", async () => {

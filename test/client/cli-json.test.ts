@@ -91,6 +91,13 @@ describe("--json on every command", () => {
     const fns = await json(["functions"]);
     expect(fns.length).toBeGreaterThanOrEqual(2);
     expect(fns.find((f) => f.function_id === fid)).toMatchObject({ name: "triple", timeout_ms: expect.any(Number), max_attempts: expect.any(Number), created: expect.any(String) });
+    const graphFile = join(dir, "graph.json");
+    writeFileSync(graphFile, JSON.stringify({ tasks: [{ name: "a", function_id: fid, args: [1] }, { name: "b", function_id: fid, args: [], after: ["a"], args_from: "results" }] }));
+    const [graph] = await json(["graph", graphFile]);
+    expect(Object.keys(graph.task_ids).sort()).toEqual(["a", "b"]);
+    expect(await json(["result", graph.task_ids.b, "--wait", "30"])).toEqual([{ task_id: graph.task_ids.b, status: "COMPLETED", result: 9 }]);
+    const [urgent] = await json(["execute", fid, "[2]", "--priority", "9", "--after", graph.task_ids.b, "--args-from", "results", "--retry", "2", "--wait", "30"]);
+    expect(urgent).toMatchObject({ status: "COMPLETED", result: 6 }); // triple(2, 9): extra args are ignored by x => x * 3
     expect(await json(["health"])).toEqual([{ status: "ok", queued: expect.any(Number) }]);
     const [keys] = await json(["keygen", "--out", join(dir, "k1")]);
     expect(keys).toEqual({ public_key: expect.any(String), secret_file: join(dir, "k1.key"), public_file: join(dir, "k1.pub") });

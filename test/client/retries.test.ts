@@ -1,6 +1,7 @@
 /**
  * The SDK's retry rules against small fake servers on port 0: 503 and 429 are retried (Retry-After
- * honoured) for every call, network errors only for idempotent calls, other errors never.
+ * honoured) for every call, network errors for idempotent calls (execute and executeBatch included:
+ * they carry an Idempotency-Key, the same on every attempt) but not for register, other errors never.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { networkReason } from "../../src/client/errors.ts";
@@ -91,14 +92,23 @@ describe("retries", () => {
     expect(fake.count()).toBe(5);
   });
 
-  test("a network error on POST /execute_function is not retried; the error says the outcome is unknown", async () => {
+  test("a network error on POST /register_function is not retried; the error says the outcome is unknown", async () => {
+    const fake = droppingServer();
+    const client = new FaasClient(fake.url, { retries: 3, backoffMs: 1 });
+    const e = await client.register("() => 1").catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(FaasNetworkError);
+    expect(e).toMatchObject({ method: "POST", path: "/register_function", outcomeUnknown: true, attempts: 1, url: `${fake.url}/register_function` });
+    expect((e as Error).message).toStartWith(`POST ${fake.url}/register_function got no reply after 1 attempt(s): `);
+    expect(fake.count()).toBe(1);
+  });
+
+  test("a network error on POST /execute_function is retried (it carries an idempotency key); the outcome is not unknown", async () => {
     const fake = droppingServer();
     const client = new FaasClient(fake.url, { retries: 3, backoffMs: 1 });
     const e = await client.execute("f", [1]).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(FaasNetworkError);
-    expect(e).toMatchObject({ method: "POST", path: "/execute_function", outcomeUnknown: true, attempts: 1, url: `${fake.url}/execute_function` });
-    expect((e as Error).message).toStartWith(`POST ${fake.url}/execute_function got no reply after 1 attempt(s): `);
-    expect(fake.count()).toBe(1);
+    expect(e).toMatchObject({ method: "POST", path: "/execute_function", outcomeUnknown: false, attempts: 4, url: `${fake.url}/execute_function` });
+    expect(fake.count()).toBe(4);
   });
 
   test("a network error on an idempotent call (GET, POST /wait) is retried", async () => {
@@ -111,15 +121,18 @@ describe("retries", () => {
     expect(fake.count()).toBe(6);
   });
 
-  test("a request timeout counts as a network error: retried for GET, not for POST /execute_batch", async () => {
+  test("a request timeout counts as a network error: retried for GET and POST /execute_batch, not for POST /register_function", async () => {
     const fake = fakeServer(() => new Promise<Response>(() => {})); // never answers
     const client = new FaasClient(fake.url, { retries: 1, backoffMs: 1, requestTimeoutMs: 100 });
     const get = await client.functions().catch((x: unknown) => x);
     expect(get).toBeInstanceOf(FaasNetworkError);
     expect(fake.count("/functions")).toBe(2);
-    const post = await client.executeBatch("f", [[1]]).catch((x: unknown) => x);
-    expect(post).toMatchObject({ name: "FaasNetworkError", outcomeUnknown: true });
-    expect(fake.count("/execute_batch")).toBe(1);
+    const batch = await client.executeBatch("f", [[1]]).catch((x: unknown) => x);
+    expect(batch).toMatchObject({ name: "FaasNetworkError", outcomeUnknown: false });
+    expect(fake.count("/execute_batch")).toBe(2);
+    const reg = await client.register("() => 1").catch((x: unknown) => x);
+    expect(reg).toMatchObject({ name: "FaasNetworkError", outcomeUnknown: true });
+    expect(fake.count("/register_function")).toBe(1);
   });
 
   test("networkReason names the innermost cause, with its code when the message lacks it", () => {

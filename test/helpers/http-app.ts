@@ -9,7 +9,7 @@
  */
 import { httpApp, type HttpAppDeps, type FetchHandler } from "../../src/adapters/http/index.ts";
 import { FunctionSourceChecker } from "../../src/adapters/js-source/index.ts";
-import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryIdempotencyStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { systemClock, uuidGen } from "../../src/adapters/system/index.ts";
 import { FunctionService } from "../../src/domain/function-service.ts";
 import { emptyStats } from "../../src/domain/metrics.ts";
@@ -19,7 +19,7 @@ export function memoryHttpApp(overrides: Partial<HttpAppDeps> = {}): FetchHandle
   const clock = overrides.clock ?? systemClock;
   const functions = new MemoryFunctionStore();
   const store = new MemoryTaskStore({ clock, retentionMs: 60_000 });
-  const tasks = new TaskService({ functions, tasks: store, events: new MemoryChannel(), cancels: new MemoryChannel(), ids: uuidGen, clock, maxQueue: 100 });
+  const tasks = new TaskService({ functions, tasks: store, events: new MemoryChannel(), cancels: new MemoryChannel(), ids: uuidGen, clock, maxQueue: 100, idempotency: { store: new MemoryIdempotencyStore(clock), ttlMs: 60_000 } });
   return httpApp({
     functions: new FunctionService({ functions, ids: uuidGen, clock, checker: new FunctionSourceChecker() }),
     tasks,

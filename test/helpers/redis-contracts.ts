@@ -12,6 +12,7 @@ import type { RedisBackend, RedisDispatchQueue } from "../../src/adapters/redis/
 import type { Clock } from "../../src/domain/ports.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
+import { describeIdempotencyStore } from "../contracts/idempotency-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
@@ -50,6 +51,10 @@ export function describeRedisContracts(name: string, open: OpenBackend, admin: (
     const f = await open({});
     return { events: f.backend.cancels, close: f.close };
   });
+  describeIdempotencyStore(name, async () => {
+    const f = await open({ withF1: false });
+    return { store: f.backend.idempotency, expireAll: () => expireIdempotencyKeys(admin(), f.backend), close: f.close };
+  });
 }
 
 /** Every key matching `pattern` (on a Cluster, on every master). */
@@ -65,4 +70,11 @@ export async function expireTerminal(admin: Redis | Cluster, b: RedisBackend): P
   for (const k of keys) if ((await admin.pttl(k)) > 0) expiring.push(k);
   for (const k of expiring) await admin.pexpire(k, 1);
   await waitFor(async () => (await Promise.all(expiring.map((k) => admin.exists(k)))).every((n) => n === 0), "expiring task keys to be gone");
+}
+
+/** The Redis equivalent of moving the clock past every idempotency key's time to live: they expire now. */
+export async function expireIdempotencyKeys(admin: Redis | Cluster, b: RedisBackend): Promise<void> {
+  const keys = await keysMatching(admin, `${b.keys.prefix}:idem:*`);
+  for (const k of keys) await admin.pexpire(k, 1);
+  await waitFor(async () => (await Promise.all(keys.map((k) => admin.exists(k)))).every((n) => n === 0), "expiring idempotency keys to be gone");
 }

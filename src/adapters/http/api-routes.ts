@@ -12,6 +12,7 @@ import type { FunctionRecord } from "../../domain/function-record.ts";
 import type { FunctionService } from "../../domain/function-service.ts";
 import type { TaskService } from "../../domain/task-service.ts";
 import { isTerminal, type Task } from "../../domain/task.ts";
+import { IDEMPOTENCY_HEADER, idempotencyOf, onceReply } from "./idempotency.ts";
 import { batchFields, domainErrorReply, errorReply, graphFields, json } from "./replies.ts";
 import { route, type ResponseSpec, type Route } from "./route.ts";
 import * as S from "./schemas.ts";
@@ -44,6 +45,7 @@ export function failure(description: string): ResponseSpec {
 
 const badRequest = failure("Malformed or invalid request: the message names the field");
 const tooLarge = failure("Body over --max-body");
+const keyConflict = failure("IdempotencyConflict: the idempotency key came with a different request within --retention");
 
 export function apiRoutes(d: ApiRouteDeps): Route[] {
   return [
@@ -69,8 +71,12 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       tag: "tasks",
       summary: "Queue one task",
       body: S.ExecuteBody,
-      responses: { 201: reply("Queued", S.TaskIdReply), 400: badRequest, 404: failure("Unknown function"), 413: tooLarge, 429: failure("Queue full (Retry-After)") },
-      handle: async ({ body, caller }) => {
+      headers: [IDEMPOTENCY_HEADER],
+      responses: { 200: reply("A replay: the idempotency key's first request's task; nothing new queued", S.TaskIdReply), 201: reply("Queued", S.TaskIdReply), 400: badRequest, 404: failure("Unknown function"), 409: keyConflict, 413: tooLarge, 429: failure("Queue full (Retry-After)") },
+      handle: async ({ req, body, caller }) => {
+        const once = idempotencyOf(req, "/execute_function", body);
+        if (!once.ok) return once.reply;
+        if (once.request !== undefined) return onceReply(await d.tasks.executeOnce(caller.tenant, body.function_id, [body.payload], executeOptions(body), once.request), (ids) => ({ task_id: ids[0] }));
         const id = await d.tasks.execute(caller.tenant, body.function_id, body.payload, executeOptions(body));
         return id.ok ? json({ task_id: id.value }, 201) : domainErrorReply(id.error);
       },
@@ -83,8 +89,12 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       tag: "tasks",
       summary: "Queue many tasks of one function, all or nothing (at most 10,000)",
       body: S.ExecuteBatchBody,
-      responses: { 201: reply("Queued, ids in order", S.TaskIdsReply), 400: badRequest, 404: failure("Unknown function"), 413: tooLarge, 429: failure("Queue full (Retry-After)") },
-      handle: async ({ body, caller }) => {
+      headers: [IDEMPOTENCY_HEADER],
+      responses: { 200: reply("A replay: the idempotency key's first request's tasks, in order; nothing new queued", S.TaskIdsReply), 201: reply("Queued, ids in order", S.TaskIdsReply), 400: badRequest, 404: failure("Unknown function"), 409: keyConflict, 413: tooLarge, 429: failure("Queue full (Retry-After)") },
+      handle: async ({ req, body, caller }) => {
+        const once = idempotencyOf(req, "/execute_batch", body);
+        if (!once.ok) return once.reply;
+        if (once.request !== undefined) return onceReply(await d.tasks.executeOnce(caller.tenant, body.function_id, body.payloads, executeOptions(body), once.request), (task_ids) => ({ task_ids }), batchFields);
         const ids = await d.tasks.executeBatch(caller.tenant, body.function_id, body.payloads, executeOptions(body));
         return ids.ok ? json({ task_ids: ids.value }, 201) : domainErrorReply(ids.error, batchFields);
       },

@@ -74,6 +74,7 @@ export function openApiDocument(routes: readonly Route[], version: string): obje
 function operation(r: Route, used: Map<string, object>): object {
   const params = [...r.path.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
   const query = (r.query ?? []).map((q) => ({ name: q.name, in: "query", required: false, description: q.description, schema: q.schema }));
+  query.push(...(r.headers ?? []).map((h) => ({ name: h.name, in: "header", required: false, description: h.description, schema: h.schema })));
   const responses: Record<string, object> = {};
   for (const [status, spec] of Object.entries(r.responses)) responses[status] = response(spec, used);
   if (r.access !== "open") {

@@ -71,6 +71,8 @@ export interface Route<S extends TSchema | undefined = TSchema | undefined> {
   /** A body that is not JSON (the sign-in form): documented, read by the handler itself. */
   readonly formBody?: { readonly contentType: string; readonly schema: object };
   readonly query?: readonly QueryParam[];
+  /** Request headers the route reads (documented as header parameters; the handler reads them). */
+  readonly headers?: readonly QueryParam[];
   /** Every status this route answers besides the ones every route may give (401/403/500/503/504). */
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** Shown instead of the JSON 401/403 when the caller is not signed in (the dashboard's form). */

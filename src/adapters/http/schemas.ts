@@ -5,6 +5,7 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { MAX_ATTEMPTS_LIMIT, MAX_TIMEOUT_MS } from "../../domain/function-record.ts";
 import { MAX_AFTER, MAX_DELAY_MS } from "../../domain/execute-options.ts";
+import { MAX_IDEMPOTENCY_KEY } from "../../domain/idempotency.ts";
 import { MAX_RETRIES_LIMIT } from "../../domain/retry-policy.ts";
 import { MAX_GRAPH } from "../../domain/task-graph.ts";
 import { MAX_BATCH } from "../../domain/task-service.ts";
@@ -35,6 +36,18 @@ const TaskOptionFields = {
   args_from: Type.Optional(Type.Literal("results", { description: "Append the results of `after`, parsed, to the arguments" })),
 };
 
+/** The body's form of the Idempotency-Key header (see idempotency.ts in this folder). */
+const IdempotencyKeyField = {
+  idempotency_key: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: MAX_IDEMPOTENCY_KEY,
+      pattern: "^[\\x21-\\x7e]+$",
+      description: "Names this request, as the Idempotency-Key header does (give either, or the same in both): the same key and request within --retention answer the first task ids with 200; another request, 409",
+    }),
+  ),
+};
+
 export const RegisterBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200, description: "A label; names need not be unique" }),
@@ -48,13 +61,13 @@ export const RegisterBody = Type.Object(
 export type RegisterBody = Static<typeof RegisterBody>;
 
 export const ExecuteBody = Type.Object(
-  { function_id: Id, payload: ArgsPayload, ...TaskOptionFields },
+  { function_id: Id, payload: ArgsPayload, ...TaskOptionFields, ...IdempotencyKeyField },
   { additionalProperties: false, examples: [{ function_id: "6f1c2a9e-...", payload: "[2, 3]" }] },
 );
 export type ExecuteBody = Static<typeof ExecuteBody>;
 
 export const ExecuteBatchBody = Type.Object(
-  { function_id: Id, payloads: Type.Array(ArgsPayload, { maxItems: MAX_BATCH }), ...TaskOptionFields },
+  { function_id: Id, payloads: Type.Array(ArgsPayload, { maxItems: MAX_BATCH }), ...TaskOptionFields, ...IdempotencyKeyField },
   { additionalProperties: false, examples: [{ function_id: "6f1c2a9e-...", payloads: ["[1, 2]", "[3, 4]"] }] },
 );
 export type ExecuteBatchBody = Static<typeof ExecuteBatchBody>;

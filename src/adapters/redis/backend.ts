@@ -24,6 +24,7 @@ import { isCluster, openClient, type RedisClient, type RedisLocation } from "./c
 import { whenReady } from "./connection.ts";
 import { RedisDispatchQueue, type DispatchQueueOptions } from "./dispatch-queue.ts";
 import { RedisFunctionStore } from "./function-store.ts";
+import { RedisIdempotencyStore } from "./idempotency-store.ts";
 import { redisKeys, type RedisKeys } from "./keys.ts";
 import { ReplicatedWrites } from "./replicated-writes.ts";
 import { ShardedTaskIds } from "./task-ids.ts";
@@ -68,6 +69,8 @@ export interface RedisBackend {
   readonly tasks: RedisTaskStore;
   /** Ids for new tasks: one shard per batch, in turn. */
   readonly taskIds: IdGen;
+  /** Idempotency keys of execute requests. */
+  readonly idempotency: RedisIdempotencyStore;
   readonly events: RedisChannel;
   readonly cancels: RedisChannel;
   /** The dispatcher's side of the tasks (claim, apply, reclaim), on this connection; closed with the backend. */
@@ -114,6 +117,7 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
     functions: new RedisFunctionStore(redis, keys, writes),
     tasks,
     taskIds: new ShardedTaskIds(shards),
+    idempotency: new RedisIdempotencyStore(redis, o.prefix, writes),
     events,
     cancels,
     dispatchQueue(who) {

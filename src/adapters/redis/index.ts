@@ -4,6 +4,7 @@ export { describeLocation, duplicateClient, isCluster, openClient, redactUrl, ty
 export { backendError, guarded, whenReady, type RedisConnectionOptions } from "./connection.ts";
 export { RedisDispatchQueue, type DispatchQueueOptions } from "./dispatch-queue.ts";
 export { RedisFunctionStore } from "./function-store.ts";
+export { RedisIdempotencyStore } from "./idempotency-store.ts";
 export { keySlot, MAX_SHARDS, shardTags } from "./hash-slot.ts";
 export { GROUP, redisKeys, type RedisKeys, type ShardKeys } from "./keys.ts";
 export { ReplicatedWrites } from "./replicated-writes.ts";

@@ -8,7 +8,7 @@
  * await app.stop();
  */
 import type { ExecutorPool } from "../../adapters/executors/index.ts";
-import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../adapters/memory/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryIdempotencyStore, MemoryTaskStore } from "../../adapters/memory/index.ts";
 import { jsonLogger, systemClock, uuidGen } from "../../adapters/system/index.ts";
 import { Dispatcher } from "../../domain/dispatcher.ts";
 import type { Clock, IdGen, Logger } from "../../domain/ports.ts";
@@ -48,7 +48,7 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
   const pool = executorPool(c, logger, clock);
   const dispatcher = new Dispatcher({ queue: store, functions, events, cancels, executor: pool, logger, clock, random: Math.random });
   const health = async (): Promise<{ queued: number }> => ({ queued: await store.queueDepth() });
-  const http = startHttpSide(c, { functions, tasks: store, events, cancels, health, clock, ids: deps.ids ?? uuidGen, logger });
+  const http = startHttpSide(c, { functions, tasks: store, events, cancels, health, clock, ids: deps.ids ?? uuidGen, logger, idempotency: new MemoryIdempotencyStore(clock) });
   dispatcher.start();
   logger.log("info", "bunfaas embedded mode listening", { event: "embedded.listening", url: http.url, workers: c.workers, isolation: c.isolation, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
   return {

@@ -5,7 +5,7 @@
 import { httpApp, startHttpServer } from "../../adapters/http/index.ts";
 import { FunctionSourceChecker } from "../../adapters/js-source/index.ts";
 import { FunctionService } from "../../domain/function-service.ts";
-import type { CancelSignals, Clock, FunctionStore, IdGen, Logger, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
+import type { CancelSignals, Clock, FunctionStore, IdempotencyStore, IdGen, Logger, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { TaskService } from "../../domain/task-service.ts";
 import { isLoopback } from "../../adapters/http/edge.ts";
 import { checkOpenBind, type ApiKeyEntry, type HttpEdgeSettings, type QueuePolicy } from "../config.ts";
@@ -23,6 +23,8 @@ export interface HttpSideConfig {
   readonly edge: HttpEdgeSettings;
   /** --tenant-limits (the queued quota is checked here) and --priority-aging. */
   readonly queuePolicy?: QueuePolicy;
+  /** --retention: how long idempotency keys are kept (terminal tasks too). */
+  readonly retentionMs: number;
 }
 
 export interface HttpSideDeps {
@@ -36,6 +38,7 @@ export interface HttpSideDeps {
   readonly logger: Logger;
   /** Long-polls re-read their tasks this often (Redis: a lost notification only delays). */
   readonly recheckMs?: number;
+  readonly idempotency: IdempotencyStore;
 }
 
 export interface HttpSide {
@@ -50,7 +53,7 @@ export interface HttpSide {
 export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
   checkOpenBind(c);
   const functions = new FunctionService({ functions: d.functions, ids: d.ids, clock: d.clock, checker: new FunctionSourceChecker() });
-  const tasks = new TaskService({ functions: d.functions, tasks: d.tasks, events: d.events, cancels: d.cancels, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue, ...(c.queuePolicy !== undefined && { limits: c.queuePolicy.limits }), ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }) });
+  const tasks = new TaskService({ functions: d.functions, tasks: d.tasks, events: d.events, cancels: d.cancels, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue, ...(c.queuePolicy !== undefined && { limits: c.queuePolicy.limits }), ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }), idempotency: { store: d.idempotency, ttlMs: c.retentionMs } });
   const fetch = httpApp({
     functions,
     tasks,
