@@ -101,6 +101,17 @@ describe("OpenAPI document", () => {
       statuses.push(r.status);
     }
     expect(statuses).toEqual([201, 200, 409, 400, 201, 200, 409]);
+    const graphStatuses: number[] = [];
+    for (const tasks of [
+      [{ name: "a", function_id: fid, payload: "[1]", after: ["b"] }, { name: "b", function_id: fid, payload: "[1]", after: ["a"] }], // 400: a cycle
+      [{ name: "a", function_id: "nope", payload: "[1]" }], // 404
+      [{ name: "a", function_id: fid, payload: "[1]", priority: 9 }, { name: "b", function_id: fid, payload: "[1]", after: ["a"], args_from: "results" }], // 201, or 429 if the queue is full
+    ]) {
+      const r = await call(`${u}/execute_graph`, { tasks }, auth);
+      conforms(doc, "/execute_graph", "post", r);
+      graphStatuses.push(r.status);
+    }
+    expect(graphStatuses.slice(0, 2)).toEqual([400, 404]);
     for (const path of ["/execute_function", "/execute_batch"]) {
       expect((doc.paths[path]!.post as { parameters?: { name: string; in: string }[] }).parameters).toContainEqual(expect.objectContaining({ name: "Idempotency-Key", in: "header" }));
     }
