@@ -4,6 +4,7 @@
  * shard, claims that visit every shard in turn and wake on any, functions in every shard, the shard
  * count stored and enforced, and entries a live dispatcher lost track of adopted without an error.
  */
+import type { LimitsTable } from "../../src/domain/tenant-limits.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { GROUP, keySlot, openRedisBackend, ShardCountMismatchError, shardOfTask, type RedisBackend } from "../../src/adapters/redis/index.ts";
@@ -33,8 +34,8 @@ afterAll(async () => {
 let seq = 0;
 const never = new AbortController().signal;
 
-async function open(o: { prefix?: string; shards?: number; clock?: Clock; withF1?: boolean; reclaimEveryMs?: number } = {}): Promise<OpenedBackend & { dispatcherId: string }> {
-  const backend = openRedisBackend({ url: server.url, prefix: o.prefix ?? `shards-${process.pid}-${++seq}`, shards: o.shards ?? 3, clock: o.clock ?? systemClock, retentionMs: 60_000 });
+async function open(o: { prefix?: string; shards?: number; clock?: Clock; withF1?: boolean; reclaimEveryMs?: number; agingMs?: number; limits?: LimitsTable } = {}): Promise<OpenedBackend & { dispatcherId: string }> {
+  const backend = openRedisBackend({ url: server.url, prefix: o.prefix ?? `shards-${process.pid}-${++seq}`, shards: o.shards ?? 3, clock: o.clock ?? systemClock, retentionMs: 60_000, ...(o.agingMs !== undefined && { agingMs: o.agingMs }), ...(o.limits !== undefined && { limits: o.limits }) });
   opened.push(backend);
   const dispatcherId = `d-${++seq}`;
   const queue = backend.dispatchQueue({ dispatcherId, reclaimEveryMs: o.reclaimEveryMs ?? 50 });

@@ -14,6 +14,8 @@ export interface TaskQueueFixture {
   readonly store: TaskStore;
   readonly queue: DispatchQueue;
   readonly clock: FakeClock;
+  /** Shards of a Redis store (default 1): order, shares and limits hold per shard, limits split evenly. */
+  readonly shards?: number;
   close(): Promise<void>;
 }
 
@@ -24,19 +26,29 @@ export interface TaskQueueSetup {
 
 const never = new AbortController().signal;
 let seq = 0;
+/**
+ * The shard number the next tasks' ids start with. Order, shares and limits hold per shard, so those
+ * tests keep every task in shard 0; the dependency tests move it on with each put (0-2), so on a
+ * sharded store dependencies cross shards.
+ */
+let shard = 0;
+let spread = false;
 
 export function describeTaskQueue(name: string, make: (o: TaskQueueSetup) => Promise<TaskQueueFixture>): void {
   describe(`Task queue semantics: ${name}`, () => {
     const task = (f: TaskQueueFixture, o: Partial<TaskOptions> & { tenant?: string; args?: string } = {}): Task =>
-      newTask(`q-${++seq}-${Math.floor(performance.now())}`, "f-1", o.args ?? "[1]", 3, 1000, f.clock.now(), o.tenant ?? "default", o);
+      newTask(`${shard}-q-${++seq}-${Math.floor(performance.now())}`, "f-1", o.args ?? "[1]", 3, 1000, f.clock.now(), o.tenant ?? "default", o);
     const put = async (f: TaskQueueFixture, ts: Task[]): Promise<Task[]> => {
+      if (spread) shard = (shard + 1) % 3;
       expect((await f.store.enqueue(ts, { maxQueue: 100_000 })).ok).toBe(true);
       return ts;
     };
     const ids = (ts: readonly Task[]): string[] => ts.map((t) => t.id);
     const complete = (t: Task, result: string) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result });
 
-    async function withFixture(o: TaskQueueSetup, body: (f: TaskQueueFixture) => Promise<void>): Promise<void> {
+    async function withFixture(o: TaskQueueSetup & { spread?: boolean }, body: (f: TaskQueueFixture) => Promise<void>): Promise<void> {
+      spread = o.spread === true;
+      shard = 0;
       const f = await make(o);
       try {
         await body(f);
@@ -111,10 +123,11 @@ export function describeTaskQueue(name: string, make: (o: TaskQueueSetup) => Pro
 
     test("a tenant's running limit holds its tasks back until one of its running tasks ends; other tenants go on", () =>
       withFixture({ limits: new Map([["alice", { maxRunning: 2 }]]) }, async (f) => {
+        const cap = Math.ceil(2 / (f.shards ?? 1)); // each shard enforces its share (rounded up)
         await put(f, Array.from({ length: 5 }, () => task(f, { tenant: "alice" })));
         const [bobs] = await put(f, [task(f, { tenant: "bob" })]);
         const first = await f.queue.claim(10, never);
-        expect(first.filter((t) => t.tenant === "alice").length).toBe(2);
+        expect(first.filter((t) => t.tenant === "alice").length).toBe(cap);
         expect(ids(first)).toContain(bobs!.id);
         const waiting = new AbortController();
         const blocked = f.queue.claim(10, waiting.signal);
@@ -125,14 +138,16 @@ export function describeTaskQueue(name: string, make: (o: TaskQueueSetup) => Pro
 
     test("a tenant's rate limit starts at most that many tasks per second", () =>
       withFixture({ limits: new Map([["*", { ratePerSec: 4 }]]) }, async (f) => {
+        const rate = 4 / (f.shards ?? 1); // each shard's share
+        const first = Math.floor(rate);
         await put(f, Array.from({ length: 10 }, () => task(f)));
-        expect((await f.queue.claim(10, never)).length).toBe(4);
-        f.clock.advance(500);
-        expect((await f.queue.claim(10, never)).length).toBe(2);
+        expect((await f.queue.claim(10, never)).length).toBe(first);
+        f.clock.advance(600);
+        expect((await f.queue.claim(10, never)).length).toBe(Math.floor(rate - first + 0.6 * rate + 1e-6));
       }));
 
     test("a task waits for its `after` tasks, then runs with their results appended when it asked for them", () =>
-      withFixture({}, async (f) => {
+      withFixture({ spread: true }, async (f) => {
         const [a, b] = await put(f, [task(f), task(f)]);
         const [d] = await put(f, [task(f, { after: [a!.id, b!.id], argsFrom: "results", args: "[1]" })]);
         expect((await f.store.get(d!.id))?.blockedBy).toBe(2);
@@ -147,7 +162,7 @@ export function describeTaskQueue(name: string, make: (o: TaskQueueSetup) => Pro
       }));
 
     test("a dependency that already COMPLETED does not block; one that failed fails the task and, in turn, its own dependents", () =>
-      withFixture({}, async (f) => {
+      withFixture({ spread: true }, async (f) => {
         const [a, b] = await put(f, [task(f), task(f)]);
         const running = await f.queue.claim(10, never);
         await f.queue.apply([complete(running.find((t) => t.id === a!.id)!, "7")]);
@@ -171,7 +186,7 @@ export function describeTaskQueue(name: string, make: (o: TaskQueueSetup) => Pro
       }));
 
     test("cancelling a task fails the tasks waiting for it", () =>
-      withFixture({}, async (f) => {
+      withFixture({ spread: true }, async (f) => {
         const [a] = await put(f, [task(f, { runAt: f.clock.now() + 60_000 })]);
         const [d] = await put(f, [task(f, { after: [a!.id] })]);
         const idle = new AbortController();

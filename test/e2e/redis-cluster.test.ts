@@ -13,7 +13,7 @@ import { awaitAll, call, register, submit } from "../../scripts/lib/http.ts";
 import { startRedisCluster, type RedisCluster } from "../../scripts/lib/redis-cluster.ts";
 import { removeTempDirs } from "../../scripts/lib/temp-dirs.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
-import { describeRedisContracts, F1, type OpenedBackend } from "../helpers/redis-contracts.ts";
+import { describeRedisContracts, F1, type OpenBackend, type OpenedBackend } from "../helpers/redis-contracts.ts";
 import { startApiHere, startDispatcherHere, stopAllHere, type RedisTarget } from "../helpers/roots.ts";
 
 setDefaultTimeout(120_000);
@@ -37,8 +37,8 @@ afterAll(async () => {
 
 let seq = 0;
 
-async function open(o: { clock?: typeof systemClock; withF1?: boolean } = {}): Promise<OpenedBackend> {
-  const backend = openRedisBackend({ location: { kind: "cluster", nodes: cluster.startupNodes }, prefix: `cl-${process.pid}-${++seq}`, shards: 3, clock: o.clock ?? systemClock, retentionMs: 60_000 });
+async function open(o: Parameters<OpenBackend>[0] = {}): Promise<OpenedBackend> {
+  const backend = openRedisBackend({ location: { kind: "cluster", nodes: cluster.startupNodes }, prefix: `cl-${process.pid}-${++seq}`, shards: 3, clock: o.clock ?? systemClock, retentionMs: 60_000, ...(o.agingMs !== undefined && { agingMs: o.agingMs }), ...(o.limits !== undefined && { limits: o.limits }) });
   opened.push(backend);
   const queue = backend.dispatchQueue({ dispatcherId: `d-${seq}`, reclaimEveryMs: 50 });
   expect(await backend.ready(10_000)).toBe(true);

@@ -14,6 +14,8 @@ import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeIdempotencyStore } from "../contracts/idempotency-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
+import { describeTaskQueue } from "../contracts/task-queue.ts";
+import type { LimitsTable } from "../../src/domain/tenant-limits.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
 import { FakeClock } from "./fake-clock.ts";
@@ -25,7 +27,7 @@ export interface OpenedBackend {
   close(): Promise<void>;
 }
 
-export type OpenBackend = (o: { readonly clock?: Clock; readonly withF1?: boolean }) => Promise<OpenedBackend>;
+export type OpenBackend = (o: { readonly clock?: Clock; readonly withF1?: boolean; readonly agingMs?: number; readonly limits?: LimitsTable }) => Promise<OpenedBackend>;
 
 export const F1 = { id: "f-1", tenant: "default", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 };
 
@@ -38,6 +40,11 @@ export function describeRedisContracts(name: string, open: OpenBackend, admin: (
     const clock = new FakeClock(Date.now());
     const f = await open({ clock });
     return { store: f.backend.tasks, queue: f.queue, clock, close: f.close };
+  });
+  describeTaskQueue(name, async (setup) => {
+    const clock = new FakeClock(Date.now());
+    const f = await open({ clock, ...setup });
+    return { store: f.backend.tasks, queue: f.queue, clock, shards: f.backend.keys.shards.length, close: f.close };
   });
   describeFunctionStore(name, async () => {
     const f = await open({ withF1: false });

@@ -41,8 +41,6 @@ export interface ShardKeys {
   readonly seq: string;
   /** Counter: where the next claim starts its round-robin over tenants. */
   readonly turn: string;
-  /** Hash: tenant -> tasks RUNNING in this shard. */
-  readonly running: string;
   /** Hash: tenant -> its token bucket in this shard ("tokens:at ms"), for --tenant-limits rate. */
   readonly rate: string;
   /** List of dependency work ("link|<task id>", "done|<task id>") that dispatchers carry out (dependency-links.ts). */
@@ -109,7 +107,6 @@ function shardKeys(base: string): ShardKeys {
     delayed: `${base}delayed`,
     seq: `${base}seq`,
     turn: `${base}turn`,
-    running: `${base}running`,
     rate: `${base}rate`,
     outbox: `${base}outbox`,
     readyPrefix: `${base}ready:`,
@@ -118,7 +115,7 @@ function shardKeys(base: string): ShardKeys {
   };
   return {
     ...k,
-    scriptKeys: [k.queue, k.queued, k.statsPrefix, k.wake, k.active, k.delayed, k.seq, k.turn, k.running, k.rate, k.outbox, k.readyPrefix, k.prioPrefix, k.depsPrefix, k.taskPrefix, k.tenants, k.functions],
+    scriptKeys: [k.queue, k.queued, k.statsPrefix, k.wake, k.active, k.delayed, k.seq, k.turn, k.rate, k.outbox, k.readyPrefix, k.prioPrefix, k.depsPrefix, k.taskPrefix, k.tenants, k.functions],
     task: (id) => taskPrefix + id,
     live: (id) => livePrefix + id,
     statsOf: (tenant) => statsPrefix + tenant,

@@ -65,11 +65,14 @@ export class ShardQueue {
   private mayHaveLostEntries = false;
 
   private readonly limits: (string | number)[];
+  /** Whether some tenant has a running limit (a settled attempt then wakes waiting dispatchers). */
+  private readonly runningLimits: boolean;
 
   constructor(private readonly o: ShardQueueOptions) {
     this.redis = o.redis;
     this.keys = o.keys;
     this.limits = this.limitArgs();
+    this.runningLimits = [...(o.limits?.values() ?? [])].some((l) => l.maxRunning !== undefined);
     this.liveness = new Liveness(o.redis, o.keys.live(o.dispatcherId), o.livenessMs ?? 10_000, o.clock, o.logger);
   }
 
@@ -135,7 +138,7 @@ export class ShardQueue {
    * tasks changed and how many dependency items wait on the shard's outbox.
    */
   async apply(transitions: readonly Transition[]): Promise<{ tasks: Task[]; outbox: number }> {
-    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.o.agingMs ?? 30_000];
+    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.o.agingMs ?? 30_000, this.runningLimits ? 1 : 0];
     for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "", t.retryInMs ?? "");
     const [outbox, ...jsons] = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as [number, ...string[]];
     // Settled attempts are forgotten (their entries were acked by the script).

@@ -4,17 +4,17 @@ import { SHARED_LUA } from "./shared.ts";
 
 /**
  * Applies fenced transitions: each only while its task is RUNNING with the same attempt (a stale
- * attempt never overwrites a newer one); its queue entry is acked and deleted, and its tenant's running
- * count in the shard goes down. A terminal task gets its result and expires after the retention period
- * (SET ... PX); when tasks wait for it, a "done" item goes on the outbox for dispatchers to settle them
+ * attempt never overwrites a newer one); its queue entry is acked and deleted. A terminal task gets its result and expires after the retention period
+ * (SET ... PX); when tasks wait for it (LINK marked it `hasDeps`), a "done" item goes on the outbox for dispatchers to settle them
  * (dependency-links.ts). A QUEUED task (a lost attempt, a hand-back, or a retry of its policy, due
  * after its backoff) is queued again (queue.ts). Each tenant's stats hash counts its tasks finished (by
  * status, failure label and submit-to-terminal time) and retried, one HINCRBY per tenant and field.
- * When a task was queued again, or a running slot freed while tenants have work (their limits may have
- * held it back), one entry on the wake stream wakes blocked dispatchers.
+ * When a task was queued again, or (with running limits) a slot freed while tenants have work, one entry
+ * on the wake stream wakes blocked dispatchers.
  *
  * KEYS: the shard's scriptKeys (see queue.ts)
- * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] aging (ms), then 6 per transition:
+ * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] aging (ms), ARGV[5] '1' when tenants
+ * have running limits (a freed slot then wakes dispatchers), then 6 per transition:
  * task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a graceful
  * shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts), retry delay in ms (a
@@ -27,11 +27,11 @@ export const APPLY = new LuaScript(
   `${SHARED_LUA}${QUEUE_LUA}
 local now, aging = tonumber(ARGV[2]), tonumber(ARGV[4])
 local keys = {}
-for i = 5, #ARGV, 6 do keys[#keys + 1] = K.task .. ARGV[i] end
+for i = 6, #ARGV, 6 do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
 local out, done, requeued, seen, stats, freed = {}, {}, {}, {}, {}, {}
 for k = 1, #keys do
-  local i = 5 + 6 * (k - 1)
+  local i = 6 + 6 * (k - 1)
   local t = nil
   if not seen[keys[k]] then t = decode_task(keys[k], raws[k]) end
   seen[keys[k]] = true
@@ -62,7 +62,7 @@ for k = 1, #keys do
     else
       redis.call('SET', keys[k], json, 'PX', ARGV[3])
       count_finished(stats, t, now, ARGV[i + 4])
-      if redis.call('EXISTS', K.deps .. t.id) == 1 then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
+      if t.hasDeps then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
     end
   end
 end
@@ -70,12 +70,7 @@ if #requeued > 0 then
   redis.call('INCRBY', K.queued, #requeued)
   place_all(requeued, now, aging)
 end
-local any_freed = false
-for tenant, n in pairs(freed) do
-  redis.call('HINCRBY', K.running, tenant, -n)
-  any_freed = true
-end
-if #requeued > 0 or (any_freed and redis.call('SCARD', K.active) > 0) then wake() end
+if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD', K.active) > 0) then wake() end
 flush_stats(K.stats, stats)
 ack_all(K.queue, ARGV[1], done)
 table.insert(out, 1, redis.call('LLEN', K.outbox))

@@ -10,7 +10,7 @@ import { SHARED_LUA } from "./shared.ts";
  *   QUEUED tasks).
  * - RUNNING: the entry pending on its dispatcher is acked and deleted here, since no transition of that
  *   attempt will ever apply (the fence refuses them), so nothing else would; a dead dispatcher's reclaim
- *   then never sees it either. Its tenant's running count goes down.
+ *   then never sees it either.
  * When tasks wait for it, a "done" item goes on the outbox (they end FAILED DependencyFailed) and the
  * wake stream wakes a dispatcher to carry it out. Its tenant's stats hash counts it as finished
  * CANCELLED, with its submit-to-cancel time.
@@ -33,7 +33,6 @@ if t.status == 'QUEUED' then
   redis.call('ZREM', K.delayed, t.id)
 else
   if t.entry then ack_all(K.queue, ARGV[1], {t.entry}) end
-  redis.call('HINCRBY', K.running, tenant, -1)
   if redis.call('SCARD', K.active) > 0 then wake() end -- a running limit may have held work back
 end
 t.status = 'CANCELLED'
@@ -45,7 +44,7 @@ local json = cjson.encode(t)
 redis.call('SET', key, json, 'PX', ARGV[3])
 count_finished(stats, t, t.updatedAt, nil)
 flush_stats(K.stats, stats)
-if redis.call('EXISTS', K.deps .. t.id) == 1 then
+if t.hasDeps then
   redis.call('LPUSH', K.outbox, 'done|' .. t.id)
   wake()
 end

@@ -7,8 +7,9 @@ import { SHARED_LUA } from "./shared.ts";
  * (RUNNING, attempt + 1), in one atomic step:
  * 1. moves the delayed tasks now due to their tenants' queues;
  * 2. shares the claim among the tenants with work, round-robin (one turn further each call), each
- *    within what its limits leave (running at once in this shard, its token bucket for starts per
- *    second), each tenant's tasks in rank order (the ready list and the priority set merged);
+ *    within what its limits leave (running at once in this shard, counted from its counters as
+ *    submitted - finished - queued; its token bucket for starts per second), each tenant's tasks in
+ *    rank order (the ready list and the priority set merged);
  * 3. appends one queue-stream entry per task and reads them into this dispatcher's pending list
  *    (XREADGROUP), so a dead dispatcher's tasks are found and taken over as before (reclaim.ts).
  * Entries of tasks no longer QUEUED (cancelled) are dropped on the way. Creates the consumer group when
@@ -46,15 +47,23 @@ local function tokens_of(tenant, rate)
   return math.min(rate, tokens + math.max(0, now - at) / 1000 * rate)
 end
 
--- up to n live tasks of a tenant, most urgent first, appended to chosen as {key, task}
-local function take_tenant(tenant, n, chosen)
+-- tasks of a tenant running in this shard, from its counters: submitted - finished - queued
+local function running_of(tenant)
+  local c = redis.call('HMGET', K.stats .. tenant, 'submitted', 'finished:COMPLETED', 'finished:FAILED', 'finished:CANCELLED', 'queued')
+  return (tonumber(c[1]) or 0) - (tonumber(c[2]) or 0) - (tonumber(c[3]) or 0) - (tonumber(c[4]) or 0) - (tonumber(c[5]) or 0)
+end
+
+-- up to n live tasks of a tenant (llen, zcard: its list's and set's lengths), most urgent first,
+-- appended to chosen as {key, task}
+local function take_tenant(tenant, n, llen, zcard, chosen)
   local list, zset = K.ready .. tenant, K.prio .. tenant
   local got = 0
   for _ = 1, 4 do
     local want = n - got
-    if want <= 0 then break end
-    local ls = redis.call('LRANGE', list, 0, want - 1)
-    local zs = redis.call('ZRANGE', zset, 0, want - 1, 'WITHSCORES')
+    if want <= 0 or llen + zcard == 0 then break end
+    local ls, zs = {}, {}
+    if llen > 0 then ls = redis.call('LRANGE', list, 0, want - 1) end
+    if zcard > 0 then zs = redis.call('ZRANGE', zset, 0, want - 1, 'WITHSCORES') end
     local ids, li, zi = {}, 1, 1
     while #ids < want and (li <= #ls or 2 * zi <= #zs) do
       local lrank, zrank = nil, nil
@@ -68,9 +77,14 @@ local function take_tenant(tenant, n, chosen)
         li = li + 1
       end
     end
-    if li > 1 then redis.call('LTRIM', list, li - 1, -1) end
-    if zi > 1 then redis.call('ZPOPMIN', zset, zi - 1) end
-    if #ids == 0 then break end
+    if li > 1 then
+      redis.call('LTRIM', list, li - 1, -1)
+      llen = llen - (li - 1)
+    end
+    if zi > 1 then
+      redis.call('ZPOPMIN', zset, zi - 1)
+      zcard = zcard - (zi - 1)
+    end
     local keys = {}
     for i, id in ipairs(ids) do keys[i] = K.task .. id end
     local raws = mget_all(keys)
@@ -82,7 +96,7 @@ local function take_tenant(tenant, n, chosen)
       end
     end
   end
-  if redis.call('LLEN', list) == 0 and redis.call('ZCARD', zset) == 0 then redis.call('SREM', K.active, tenant) end
+  if llen + zcard == 0 then redis.call('SREM', K.active, tenant) end
   return got
 end
 
@@ -90,14 +104,20 @@ promote_due(now, aging)
 local chosen, rate_wait, tokens = {}, nil, {}
 local tenants = redis.call('SMEMBERS', K.active)
 if #tenants > 0 then
-  table.sort(tenants)
-  local start = redis.call('INCR', K.turn) % #tenants
-  local order, avail = {}, {}
+  local start = 0
+  if #tenants > 1 then
+    table.sort(tenants)
+    start = redis.call('INCR', K.turn) % #tenants
+  end
+  local order, avail, lens = {}, {}, {}
   for i = 0, #tenants - 1 do
     local tenant = tenants[(start + i) % #tenants + 1]
-    local n = redis.call('LLEN', K.ready .. tenant) + redis.call('ZCARD', K.prio .. tenant)
+    local llen, zcard = redis.call('LLEN', K.ready .. tenant), redis.call('ZCARD', K.prio .. tenant)
+    lens[tenant] = {llen, zcard}
+    local n = llen + zcard
+    if n == 0 then redis.call('SREM', K.active, tenant) end
     local running = limit_of(tenant, 'running')
-    if running then n = math.min(n, running - (tonumber(redis.call('HGET', K.running, tenant)) or 0)) end
+    if running and n > 0 then n = math.min(n, running - running_of(tenant)) end
     local rate = limit_of(tenant, 'rate')
     if rate then
       local have = tokens_of(tenant, rate)
@@ -126,7 +146,7 @@ if #tenants > 0 then
     end
   end
   for _, tenant in ipairs(order) do
-    if share[tenant] then take_tenant(tenant, share[tenant], chosen) end
+    if share[tenant] then take_tenant(tenant, share[tenant], lens[tenant][1], lens[tenant][2], chosen) end
   end
 end
 
@@ -161,7 +181,6 @@ redis.call('DECRBY', K.queued, #chosen)
 local stats = {}
 for tenant, n in pairs(per_tenant) do
   bump(stats, tenant, 'queued', -n)
-  redis.call('HINCRBY', K.running, tenant, n)
   if tokens[tenant] then redis.call('HSET', K.rate, tenant, string.format('%.6f', tokens[tenant] - n) .. ':' .. string.format('%d', now)) end
 end
 flush_stats(K.stats, stats)

@@ -7,8 +7,8 @@ import { SHARED_LUA } from "./shared.ts";
  * different shards): dependency-links.ts runs them for the outbox items.
  *
  * LINK, in the shard of the task waited for: notes the waiting task in its dependents set while it is
- * QUEUED or RUNNING, atomically with reading its status, so its end (which checks the set, apply.ts and
- * cancel.ts) cannot be missed.
+ * QUEUED or RUNNING, and marks it `hasDeps`, atomically with reading its status, so its end (where
+ * apply.ts, cancel.ts and RESOLVE check the mark) cannot be missed.
  * KEYS: the shard's scriptKeys. ARGV[1] id of the task waited for, ARGV[2] id of the waiting task.
  * Returns {'pending'}, {'COMPLETED', result JSON}, {'FAILED'} / {'CANCELLED'}, or {'gone'}.
  */
@@ -20,6 +20,10 @@ local d = decode_task(key, redis.call('GET', key))
 if not d then return {'gone'} end
 if d.status == 'QUEUED' or d.status == 'RUNNING' then
   redis.call('SADD', K.deps .. ARGV[1], ARGV[2])
+  if not d.hasDeps then
+    d.hasDeps = true
+    redis.call('SET', key, cjson.encode(d), 'KEEPTTL')
+  end
   return {'pending'}
 end
 if d.status == 'COMPLETED' then
@@ -78,7 +82,7 @@ if ARGV[6] ~= 'COMPLETED' then
   bump(stats, tenant, 'queued', -1)
   count_finished(stats, t, now, 'DependencyFailed')
   flush_stats(K.stats, stats)
-  if redis.call('EXISTS', K.deps .. t.id) == 1 then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
+  if t.hasDeps then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
   return {'failed', json}
 end
 t.depResults[ARGV[5]] = ARGV[7]
