@@ -1,5 +1,6 @@
-import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryScheduleStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
+import { describeScheduleStore } from "../contracts/schedule-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
@@ -23,3 +24,4 @@ describeTaskStats("memory", async () => {
 describeFunctionStore("memory", async () => ({ store: new MemoryFunctionStore(), close: async () => {} }));
 describeTaskEvents("memory", async () => ({ events: new MemoryChannel(), close: async () => {} }));
 describeTaskEvents("memory cancel signals", async () => ({ events: new MemoryChannel(), close: async () => {} }));
+describeScheduleStore("memory", async () => ({ store: new MemoryScheduleStore(), close: async () => {} }));

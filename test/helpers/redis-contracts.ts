@@ -1,8 +1,9 @@
 /**
- * The contract suites (TaskStore, TaskStats, FunctionStore, TaskEvents and cancel signals) against a
- * Redis backend of any shape: one server, several shards, a Cluster. `open` makes a backend on a fresh
- * prefix, its "f-1" function registered unless told not to; `admin` is a client of the same Redis for
- * inspection (on a Cluster, a Cluster client: keys are looked for on every master).
+ * The contract suites (TaskStore, TaskStats, FunctionStore, ScheduleStore, TaskEvents and cancel
+ * signals) against a Redis backend of any shape: one server, several shards, a Cluster. `open` makes
+ * a backend on a fresh prefix, its "f-1" function registered unless told not to; `admin` is a client
+ * of the same Redis for inspection (on a Cluster, a Cluster client: keys are looked for on every
+ * master).
  *
  * @example
  * describeRedisContracts("redis, 3 shards", (o) => openFresh({ ...o, shards: 3 }), () => admin);
@@ -12,6 +13,7 @@ import type { RedisBackend, RedisDispatchQueue } from "../../src/adapters/redis/
 import type { Clock } from "../../src/domain/ports.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
+import { describeScheduleStore } from "../contracts/schedule-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
@@ -41,6 +43,10 @@ export function describeRedisContracts(name: string, open: OpenBackend, admin: (
   describeFunctionStore(name, async () => {
     const f = await open({ withF1: false });
     return { store: f.backend.functions, close: f.close };
+  });
+  describeScheduleStore(name, async () => {
+    const f = await open({ withF1: false });
+    return { store: f.backend.schedules, close: f.close };
   });
   describeTaskEvents(name, async () => {
     const f = await open({});

@@ -31,6 +31,10 @@ export interface ShardKeys {
   readonly taskPrefix: string;
   /** Prefix of dispatcher liveness keys (`<livePrefix><dispatcher id>`, set with PX, refreshed). */
   readonly livePrefix: string;
+  /** Hash: schedule id -> JSON of the schedule's fixed fields (the schedules whose ids name this shard). */
+  readonly schedules: string;
+  /** Hash: schedule id -> its changing state, `<nextAt>|<paused 0/1>|<lastFiredAt or empty>`. */
+  readonly scheduleState: string;
   task(id: string): string;
   live(dispatcherId: string): string;
   statsOf(tenant: string): string;
@@ -42,6 +46,8 @@ export interface RedisKeys {
   readonly events: string;
   /** Pub/sub channel carrying "these tasks were cancelled" signals to dispatchers. */
   readonly cancels: string;
+  /** Pub/sub channel carrying "these schedules changed" to the dispatchers' schedulers. */
+  readonly scheduleChanges: string;
   /** String: the deployment's shard count; a process started with another refuses to start. */
   readonly shardCount: string;
   /** One entry per shard; shard 0 also holds the function catalogue and its counts. */
@@ -63,6 +69,7 @@ export function redisKeys(prefix: string, o: { readonly shards?: number; readonl
     prefix,
     events: `${prefix}:events`,
     cancels: `${prefix}:cancels`,
+    scheduleChanges: `${prefix}:schedule-changes`,
     shardCount: `${prefix}:shards`,
     shards: bases.map(shardKeys),
   };
@@ -80,6 +87,8 @@ function shardKeys(base: string): ShardKeys {
     functions: `${base}functions`,
     taskPrefix,
     livePrefix,
+    schedules: `${base}schedules`,
+    scheduleState: `${base}schedule-state`,
     task: (id) => taskPrefix + id,
     live: (id) => livePrefix + id,
     statsOf: (tenant) => statsPrefix + tenant,
