@@ -46,6 +46,7 @@ export async function startApi(c: ApiConfig, deps: RootDeps & { readonly readyMs
     ids: deps.ids ?? backend.taskIds,
     logger,
     recheckMs: 1000,
+    schedules: { store: backend.schedules, changes: backend.scheduleChanges },
   });
   logger.log("info", "bunfaas api listening", { event: "api.listening", url: http.url, redis, prefix: c.prefix, shards: c.shards, waitReplicas: c.waitReplicas, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
   return {
