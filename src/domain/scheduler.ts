@@ -56,6 +56,8 @@ export class Scheduler {
   private reloadAll = true;
   private loop: Promise<void> | undefined;
   private again = false;
+  /** The last run failed (the store was unreachable): its failures are logged once per outage. */
+  private failing = false;
   private stopped = true;
   private cancelTimer = (): void => {};
   private stopRefresh = (): void => {};
@@ -121,9 +123,12 @@ export class Scheduler {
         await this.fireDue();
       } catch (e) {
         failed = true;
-        this.d.logger.log("warn", "schedules could not be read or fired; trying again", { event: "schedule.store_failed", error: String(e) });
+        // once per outage: a store that is down fails every retry the same way
+        if (!this.failing) this.d.logger.log("warn", "schedules could not be read or fired; trying again every second", { event: "schedule.store_failed", error: String(e) });
       }
     } while (this.again && !this.stopped && !failed);
+    if (this.failing && !failed) this.d.logger.log("info", "schedules can be read and fired again", { event: "schedule.store_recovered" });
+    this.failing = failed;
     if (!this.stopped) this.arm(failed);
   }
 
