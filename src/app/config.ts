@@ -27,8 +27,15 @@ export function queuePolicy(get: (name: string, envName: string) => string | und
   return { limits: limits.value, agingMs };
 }
 
+/** --schedule-catch-up: most missed ticks of a schedule fired at once after a gap (0: none). */
+export function scheduleCatchUp(get: (name: string, envName: string) => string | undefined): number {
+  return parseInteger(get("schedule-catch-up", "SCHEDULE_CATCH_UP") ?? "1", "--schedule-catch-up", 0, 1000);
+}
+
 export interface EmbeddedConfig extends ExecutorSettings {
   readonly queuePolicy: QueuePolicy;
+  /** --schedule-catch-up (default 1). */
+  readonly scheduleCatchUp: number;
   readonly port: number;
   readonly host: string;
   readonly maxBodyBytes: number;
@@ -226,6 +233,7 @@ export function embeddedConfig(argv: readonly string[], env: Record<string, stri
     edge: edgeSettings(argv, env),
     shutdownGraceMs: shutdownGrace(get),
     queuePolicy: queuePolicy(get),
+    scheduleCatchUp: scheduleCatchUp(get),
   };
   checkOpenBind(c);
   return c;

@@ -64,6 +64,10 @@ export const QUEUE_FLAGS: readonly FlagSpec[] = [
   flag("priority-aging", "PRIORITY_AGING", "30s", "a waiting task rises one priority level per this much waiting"),
 ];
 
+export const SCHEDULE_FLAGS: readonly FlagSpec[] = [flag("schedule-catch-up", "SCHEDULE_CATCH_UP", "1", "after a gap (no dispatcher running), at most this many missed ticks of a schedule fire at once; 0 skips them")];
+/** A dispatcher enqueues schedule ticks, so it needs the queue cap an API has. */
+const DISPATCHER_SCHEDULE_FLAGS: readonly FlagSpec[] = [...SCHEDULE_FLAGS, flag("max-queue", "MAX_QUEUE", "100000", "queued tasks past which a schedule's tick is skipped (as execute answers 429)")];
+
 export const SHUTDOWN_FLAGS: readonly FlagSpec[] = [flag("shutdown-grace", "SHUTDOWN_GRACE", "8s", "on SIGTERM/SIGINT, how long running tasks may finish before the rest are handed back")];
 
 export const DISPATCHER_ONLY_FLAGS: readonly FlagSpec[] = [
@@ -94,9 +98,9 @@ export const WORKER_ONLY_FLAGS: readonly FlagSpec[] = [
   flag("curve-secret-key-file", "CURVE_SECRET_KEY_FILE", undefined, "ZMTP CURVE: this worker's secret key (faas keygen writes one)"),
 ];
 
-export const EMBEDDED_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...EXECUTOR_FLAGS, ...QUEUE_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
+export const EMBEDDED_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...EXECUTOR_FLAGS, ...QUEUE_FLAGS, ...SCHEDULE_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
 export const API_FLAGS: readonly FlagSpec[] = [...HTTP_FLAGS, ...REDIS_FLAGS, ...API_REDIS_FLAGS, ...QUEUE_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
-export const DISPATCHER_FLAGS: readonly FlagSpec[] = [...DISPATCHER_ONLY_FLAGS, ...EXECUTOR_FLAGS, ...REDIS_FLAGS, ...QUEUE_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
+export const DISPATCHER_FLAGS: readonly FlagSpec[] = [...DISPATCHER_ONLY_FLAGS, ...EXECUTOR_FLAGS, ...REDIS_FLAGS, ...QUEUE_FLAGS, ...DISPATCHER_SCHEDULE_FLAGS, ...RETENTION_FLAGS, ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
 export const WORKER_FLAGS: readonly FlagSpec[] = [...WORKER_ONLY_FLAGS, ...EXECUTOR_FLAGS.filter((f) => f.name !== "workers"), ...SHUTDOWN_FLAGS, ...LOG_FLAGS];
 
 /** Whether argv asks for help. */

@@ -7,7 +7,7 @@ import { isLoopback } from "../adapters/http/edge.ts";
 import type { RedisLocation } from "../adapters/redis/index.ts";
 import { MAX_SHARDS } from "../adapters/redis/index.ts";
 import { readAuthorizedWorkers, readKeyFile } from "./curve-config.ts";
-import { checkOpenBind, queuePolicy, type QueuePolicy, edgeSettings, shutdownGrace, switchOn, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
+import { checkOpenBind, queuePolicy, scheduleCatchUp, type QueuePolicy, edgeSettings, shutdownGrace, switchOn, parseApiKeys, parseBytes, parseDuration, parseInteger, parseLogLevel, reader, secret, type ApiKeyEntry, type HttpEdgeSettings, type LogLevel } from "./config.ts";
 import { executorSettings, type ExecutorSettings } from "./executors.ts";
 import { redisLocation } from "./redis-location.ts";
 
@@ -65,6 +65,10 @@ export interface DispatcherConfig extends RedisSettings, ExecutorSettings {
   /** --health-port: serve GET /healthz (200 claiming, 503 not) on 127.0.0.1 or --health-host; unset: none. */
   readonly healthPort: number | undefined;
   readonly healthHost: string;
+  /** --schedule-catch-up (default 1): most missed ticks of a schedule its scheduler fires at once. */
+  readonly scheduleCatchUp: number;
+  /** --max-queue: queued tasks past which a schedule's tick is skipped. */
+  readonly maxQueue: number;
 }
 
 function redisSettings(argv: readonly string[], env: Env): RedisSettings {
@@ -131,6 +135,8 @@ export function dispatcherConfig(argv: readonly string[], env: Env, newId: () =>
     maxWorkerCapacity: parseInteger(get("max-worker-capacity", "MAX_WORKER_CAPACITY") ?? "1024", "--max-worker-capacity", 1, 1_000_000),
     healthPort: healthPort === undefined ? undefined : parseInteger(healthPort, "--health-port", 0, 65535),
     healthHost: get("health-host", "HEALTH_HOST") ?? "127.0.0.1",
+    scheduleCatchUp: scheduleCatchUp(get),
+    maxQueue: parseInteger(get("max-queue", "MAX_QUEUE") ?? "100000", "--max-queue", 1, 100_000_000),
   };
 }
 

@@ -9,6 +9,7 @@ import { batchCommand, waitCommand } from "./cli-wait.ts";
 import { graphCommand } from "./cli-graph.ts";
 import { RETRY_FLAGS, retryFrom, TASK_FLAGS, taskOptionsFrom } from "./cli-task-flags.ts";
 import { writeKeyPair } from "./cli-keygen.ts";
+import { scheduleCommand } from "./cli-schedule.ts";
 import { isTerminalStatus, type TaskOutcome } from "./types.ts";
 
 /** What went wrong with a task, in one line (the exit-1 message of `execute --wait`). */
@@ -125,6 +126,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       return 0;
     },
   },
+  schedule: scheduleCommand,
   health: {
     summary: "print the server's {status,queued}",
     run: async (ctx) => {

@@ -14,6 +14,7 @@ import { keyHeader, requestKey } from "./idempotency.ts";
 import { mapInOrder } from "./map.ts";
 import { outcomeValue } from "./outcome.ts";
 import { registrationKey, sharedRegistrations } from "./registrations.ts";
+import { scheduleBody, toScheduleInfo, type ScheduleInfo, type ScheduleTaskOptions, type ScheduleTiming, type WireSchedule } from "./schedules.ts";
 import { functionSource, parseResult, serializeArgs } from "./serialize.ts";
 import { Transport, type FetchLike } from "./transport.ts";
 import { isTerminalStatus, type FunctionInfo, type Health, type TaskOutcome, type TaskResult, type TaskStatus, type WireFunction, type WireResult, type WireWait } from "./types.ts";
@@ -288,6 +289,51 @@ export class FaasClient {
    */
   async health(o: CallOptions = {}): Promise<Health> {
     return this.http.send<Health>({ method: "GET", path: "/healthz", idempotent: true, signal: o.signal });
+  }
+
+  /**
+   * Calls a function on a cron expression (five fields, UTC) or every `everyMs` ms (at least 1000),
+   * with the same `args` each time: one task per tick, whatever the number of dispatchers. `fnOrId`
+   * is a function id or a function (registered as `run` does). Retried on 429/503 only, as `execute`.
+   *
+   * @example
+   * ```ts
+   * const { scheduleId, nextRunAt } = await faas.createSchedule(reportId, ["daily"], { cron: "0 6 * * *" });
+   * await faas.createSchedule((n: number) => n + 1, [1], { everyMs: 60_000, priority: 7 });
+   * ```
+   */
+  async createSchedule(fnOrId: RemoteFunction | string, args: unknown[], o: ScheduleTiming & ScheduleTaskOptions & CallOptions): Promise<{ scheduleId: string; nextRunAt: string }> {
+    const ro = { ...(o.signal && { signal: o.signal }) };
+    const r = await this.withFunction(fnOrId, ro, (id) =>
+      this.http.send<{ schedule_id: string; next_run_at: string }>({ method: "POST", path: "/schedules", body: scheduleBody(id, args, o), idempotent: false, signal: o.signal }),
+    );
+    return { scheduleId: r.schedule_id, nextRunAt: r.next_run_at };
+  }
+
+  /** Your schedules, oldest first. @example `for (const s of await faas.listSchedules()) console.log(s.scheduleId, s.nextRunAt);` */
+  async listSchedules(o: CallOptions = {}): Promise<ScheduleInfo[]> {
+    const r = await this.http.send<{ schedules: WireSchedule[] }>({ method: "GET", path: "/schedules", idempotent: true, signal: o.signal });
+    return r.schedules.map(toScheduleInfo);
+  }
+
+  /** One schedule (a 404 FaasError `UnknownSchedule` if unknown). @example `const { lastTaskId } = await faas.getSchedule(id);` */
+  async getSchedule(scheduleId: string, o: CallOptions = {}): Promise<ScheduleInfo> {
+    return toScheduleInfo(await this.http.send<WireSchedule>({ method: "GET", path: `/schedules/${encodeURIComponent(scheduleId)}`, idempotent: true, signal: o.signal }));
+  }
+
+  /** Stops a schedule firing (ticks that fall while paused are skipped). @example `await faas.pauseSchedule(id);` */
+  async pauseSchedule(scheduleId: string, o: CallOptions = {}): Promise<ScheduleInfo> {
+    return toScheduleInfo(await this.http.send<WireSchedule>({ method: "POST", path: `/schedules/${encodeURIComponent(scheduleId)}/pause`, idempotent: true, signal: o.signal }));
+  }
+
+  /** Fires a paused schedule again, from its next tick after now. @example `await faas.resumeSchedule(id);` */
+  async resumeSchedule(scheduleId: string, o: CallOptions = {}): Promise<ScheduleInfo> {
+    return toScheduleInfo(await this.http.send<WireSchedule>({ method: "POST", path: `/schedules/${encodeURIComponent(scheduleId)}/resume`, idempotent: true, signal: o.signal }));
+  }
+
+  /** Deletes a schedule (its tasks stay). Retried after network errors, so a delete whose first attempt landed may answer 404. @example `await faas.deleteSchedule(id);` */
+  async deleteSchedule(scheduleId: string, o: CallOptions = {}): Promise<void> {
+    await this.http.send({ method: "DELETE", path: `/schedules/${encodeURIComponent(scheduleId)}`, idempotent: true, signal: o.signal });
   }
 
   /**

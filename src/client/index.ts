@@ -20,5 +20,6 @@ export { BatchSubmitError, FaasError, FaasNetworkError, TaskCancelledError, Task
 export { TaskHandle, type HandleWaitOptions } from "./handle.ts";
 export { outcomeValue } from "./outcome.ts";
 export { serializeArgs } from "./serialize.ts";
+export type { ScheduleInfo, ScheduleTaskOptions, ScheduleTiming } from "./schedules.ts";
 export type { FetchLike } from "./transport.ts";
 export type { FunctionInfo, Health, TaskOutcome, TaskResult, TaskStatus, WaitStatus } from "./types.ts";

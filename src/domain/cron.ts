@@ -1,7 +1,9 @@
 /**
  * Cron expressions in UTC: five fields (minute, hour, day of month, month, day of week), each `*`, a
  * number, a range `a-b`, a list `a,b,c`, or a step `*\/n` / `a-b/n`. Day of week 0-6 (0 and 7 are
- * Sunday). As in Vixie cron, when both day fields are restricted a day matches either.
+ * Sunday). As in Vixie cron, when both day fields are restricted (neither starts with `*`) a day
+ * matches either; otherwise it must match both. An expression whose day never comes (`0 0 30 2 *`)
+ * is refused.
  *
  * @example
  * const c = parseCron("*\/15 9-17 * * 1-5");      // every 15 minutes, 9:00-17:45, Monday to Friday
@@ -41,15 +43,29 @@ export function parseCron(text: string): Result<Cron, DomainError> {
   }
   const weekdays = sets[4] as Set<number>;
   if (weekdays.delete(7)) weekdays.add(0);
-  return ok({
+  const c: Cron = {
     minutes: sets[0] as Set<number>,
     hours: sets[1] as Set<number>,
     days: sets[2] as Set<number>,
     months: sets[3] as Set<number>,
     weekdays,
-    daysRestricted: parts[2] !== "*",
-    weekdaysRestricted: parts[4] !== "*",
-  });
+    // As Vixie cron: a day field that starts with * (`*`, `*/2`) does not restrict the other one.
+    daysRestricted: !(parts[2] as string).startsWith("*"),
+    weekdaysRestricted: !(parts[4] as string).startsWith("*"),
+  };
+  if (c.daysRestricted && !c.weekdaysRestricted && !someDayExists(c)) {
+    return err(invalid(`cron "${text}" never matches: no month it names has the day of month it names`, { name: "cron" }));
+  }
+  return ok(c);
+}
+
+/** Most days of each month (February's in a leap year). */
+const MONTH_DAYS = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether a day of month of `c` falls in one of its months (in some year). */
+function someDayExists(c: Cron): boolean {
+  for (const m of c.months) for (const d of c.days) if (d <= (MONTH_DAYS[m] as number)) return true;
+  return false;
 }
 
 function parseField(text: string, min: number, max: number): Set<number> | string {

@@ -7,6 +7,7 @@ export type DomainError =
   | { readonly kind: "InvalidFunction"; readonly message: string; readonly arg?: ArgRef }
   | { readonly kind: "UnknownFunction"; readonly functionId: string }
   | { readonly kind: "UnknownTask"; readonly taskId: string }
+  | { readonly kind: "UnknownSchedule"; readonly scheduleId: string }
   | { readonly kind: "AlreadyTerminal"; readonly taskId: string; readonly status: string }
   /** The queue (or, with `tenant`, that tenant's share of it: --tenant-limits queued=N) is full. */
   | { readonly kind: "QueueFull"; readonly depth: number; readonly limit: number; readonly retryAfterS: number; readonly tenant?: string }
@@ -41,6 +42,8 @@ export function describeError(e: DomainError): string {
       return `No function with id "${e.functionId}" (expected the function_id returned by /register_function)`;
     case "UnknownTask":
       return `No task with id "${e.taskId}" (unknown, or expired after the retention period)`;
+    case "UnknownSchedule":
+      return `No schedule with id "${e.scheduleId}" (expected the schedule_id returned by POST /schedules)`;
     case "AlreadyTerminal":
       return `Task "${e.taskId}" is already ${e.status}`;
     case "QueueFull":

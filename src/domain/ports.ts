@@ -8,6 +8,7 @@ import type { StatsSnapshot } from "./metrics.ts";
 import type { Outcome } from "./outcome.ts";
 import type { Result } from "./result.ts";
 import type { DomainError } from "./errors.ts";
+import type { Schedule } from "./schedule.ts";
 import type { Task, Transition } from "./task.ts";
 
 /** Time: milliseconds since the epoch, timers and sleeps. The system clock in production, a fake in tests. */
@@ -136,6 +137,30 @@ export interface IdChannel {
 
 export type TaskEvents = IdChannel;
 export type CancelSignals = IdChannel;
+/** Ids of schedules that were created, paused, resumed or deleted: running schedulers re-read them. */
+export type ScheduleChanges = IdChannel;
+
+/**
+ * Recurring schedules (see schedule.ts): the API creates, lists, pauses and deletes them; schedulers
+ * read them and move each one's next tick forward with `advance`, a compare-and-set, so of several
+ * schedulers firing the same tick only one moves it.
+ */
+export interface ScheduleStore {
+  /** Stores a new schedule (its id is new). */
+  create(s: Schedule): Promise<void>;
+  get(id: string): Promise<Schedule | undefined>;
+  /** The schedules of `tenant`, or of every tenant when undefined, in no particular order. */
+  list(tenant?: string): Promise<Schedule[]>;
+  /** Pauses or resumes; with `nextAt`, also moves the next tick. The schedule as changed; undefined when missing. */
+  setPaused(id: string, paused: boolean, nextAt?: number): Promise<Schedule | undefined>;
+  /** Deletes; false when there was none. */
+  delete(id: string): Promise<boolean>;
+  /**
+   * Moves `nextAt` from `from` to `to`, only while it is still `from` (and the schedule exists); with
+   * `firedTick`, records it as the last tick that produced a task. True when it moved.
+   */
+  advance(id: string, from: number, to: number, firedTick?: number): Promise<boolean>;
+}
 
 /** One attempt of one task, as handed to an executor. */
 export interface Job {

@@ -1,5 +1,6 @@
-import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryScheduleStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
+import { describeScheduleStore } from "../contracts/schedule-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskQueue } from "../contracts/task-queue.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
@@ -29,3 +30,4 @@ describeTaskQueue("memory", async (o) => {
   const store = new MemoryTaskStore({ clock, retentionMs: 60_000, ...o });
   return { store, queue: store, clock, close: async () => {} };
 });
+describeScheduleStore("memory", async () => ({ store: new MemoryScheduleStore(), close: async () => {} }));

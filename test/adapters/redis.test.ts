@@ -16,6 +16,7 @@ import type { Clock } from "../../src/domain/ports.ts";
 import { BackendTimeoutError, BackendUnavailableError } from "../../src/domain/errors.ts";
 import { newTask, type Task } from "../../src/domain/task.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
+import { describeScheduleStore } from "../contracts/schedule-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
@@ -136,6 +137,11 @@ describeFunctionStore("redis", async () => {
 describeTaskEvents("redis", async () => {
   const b = await open();
   return { events: b.events, close: () => closeBackend(b) };
+});
+
+describeScheduleStore("redis", async () => {
+  const b = await open({ withF1: false });
+  return { store: b.schedules, close: () => closeBackend(b) };
 });
 
 describeTaskEvents("redis cancel signals", async () => {

@@ -99,6 +99,11 @@ describe("--json on every command", () => {
     const [urgent] = await json(["execute", fid, "[2]", "--priority", "9", "--after", graph.task_ids.b, "--args-from", "results", "--retry", "2", "--wait", "30"]);
     expect(urgent).toMatchObject({ status: "COMPLETED", result: 6 }); // triple(2, 9): extra args are ignored by x => x * 3
     expect(await json(["health"])).toEqual([{ status: "ok", queued: expect.any(Number) }]);
+    const [sched] = await json(["schedule", "create", fid, "[1]", "--every-ms", "3600000"]);
+    expect(sched).toEqual({ schedule_id: expect.any(String), next_run_at: expect.any(String) });
+    expect((await json(["schedule", "list"])).find((d) => d.schedule_id === sched.schedule_id)).toMatchObject({ function_id: fid, every_ms: 3_600_000, args: [1], paused: false });
+    expect(await json(["schedule", "pause", sched.schedule_id])).toEqual([expect.objectContaining({ schedule_id: sched.schedule_id, paused: true, next_run_at: null })]);
+    expect(await json(["schedule", "delete", sched.schedule_id])).toEqual([{ schedule_id: sched.schedule_id, deleted: true }]);
     const [keys] = await json(["keygen", "--out", join(dir, "k1")]);
     expect(keys).toEqual({ public_key: expect.any(String), secret_file: join(dir, "k1.key"), public_file: join(dir, "k1.pub") });
     expect([...covered].sort()).toEqual(Object.keys(COMMANDS).sort()); // a new command needs its --json case here

@@ -1,8 +1,9 @@
 /**
- * The contract suites (TaskStore, TaskStats, FunctionStore, TaskEvents and cancel signals) against a
- * Redis backend of any shape: one server, several shards, a Cluster. `open` makes a backend on a fresh
- * prefix, its "f-1" function registered unless told not to; `admin` is a client of the same Redis for
- * inspection (on a Cluster, a Cluster client: keys are looked for on every master).
+ * The contract suites (TaskStore, TaskStats, FunctionStore, ScheduleStore, TaskEvents and cancel
+ * signals) against a Redis backend of any shape: one server, several shards, a Cluster. `open` makes
+ * a backend on a fresh prefix, its "f-1" function registered unless told not to; `admin` is a client
+ * of the same Redis for inspection (on a Cluster, a Cluster client: keys are looked for on every
+ * master).
  *
  * @example
  * describeRedisContracts("redis, 3 shards", (o) => openFresh({ ...o, shards: 3 }), () => admin);
@@ -13,6 +14,7 @@ import type { Clock } from "../../src/domain/ports.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeIdempotencyStore } from "../contracts/idempotency-store.ts";
+import { describeScheduleStore } from "../contracts/schedule-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskQueue } from "../contracts/task-queue.ts";
 import type { LimitsTable } from "../../src/domain/tenant-limits.ts";
@@ -49,6 +51,10 @@ export function describeRedisContracts(name: string, open: OpenBackend, admin: (
   describeFunctionStore(name, async () => {
     const f = await open({ withF1: false });
     return { store: f.backend.functions, close: f.close };
+  });
+  describeScheduleStore(name, async () => {
+    const f = await open({ withF1: false });
+    return { store: f.backend.schedules, close: f.close };
   });
   describeTaskEvents(name, async () => {
     const f = await open({});

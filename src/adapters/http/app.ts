@@ -22,10 +22,14 @@ import { openApiDocument } from "./openapi.ts";
 import { opsRoutes } from "./ops-routes.ts";
 import type { MetricsReport } from "./prometheus.ts";
 import type { Route } from "./route.ts";
+import { scheduleRoutes } from "./schedule-routes.ts";
+import type { ScheduleService } from "../../domain/schedule-service.ts";
 
 export interface HttpAppDeps {
   readonly functions: FunctionService;
   readonly tasks: TaskService;
+  /** Recurring schedules: without it, the /schedules routes do not exist. */
+  readonly schedules?: ScheduleService;
   readonly health: () => Promise<{ queued: number }>;
   /** What /metrics shows a viewer: its tenant's tasks and functions, or everyone's for admin. */
   readonly metrics: (viewer: string) => Promise<MetricsReport>;
@@ -49,6 +53,7 @@ export function httpApp(d: HttpAppDeps): FetchHandler {
   let document = "";
   const all: Route[] = [
     ...apiRoutes(d),
+    ...(d.schedules === undefined ? [] : scheduleRoutes({ schedules: d.schedules })),
     ...opsRoutes({ health: d.health, metrics: d.metrics, document: () => document }),
     ...docsRoutes(),
     ...dashboardRoutes({ functions: d.functions, tasks: d.tasks, metrics: d.metrics, version: d.version, keys, sessions, sessionTtlMs, signInLimit: new SignInLimit({ clock: d.clock }) }),

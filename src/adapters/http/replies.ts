@@ -6,6 +6,7 @@ const STATUS: Record<DomainError["kind"], number> = {
   InvalidFunction: 400,
   UnknownFunction: 404,
   UnknownTask: 404,
+  UnknownSchedule: 404,
   AlreadyTerminal: 409,
   QueueFull: 429,
   IdempotencyConflict: 409,

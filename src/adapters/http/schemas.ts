@@ -8,6 +8,7 @@ import { MAX_AFTER, MAX_DELAY_MS } from "../../domain/execute-options.ts";
 import { MAX_IDEMPOTENCY_KEY } from "../../domain/idempotency.ts";
 import { MAX_RETRIES_LIMIT } from "../../domain/retry-policy.ts";
 import { MAX_GRAPH } from "../../domain/task-graph.ts";
+import { MAX_EVERY_MS, MIN_EVERY_MS } from "../../domain/schedule.ts";
 import { MAX_BATCH } from "../../domain/task-service.ts";
 
 const TimeoutMs = Type.Integer({ minimum: 1, maximum: MAX_TIMEOUT_MS, description: "Deadline of one attempt, in ms" });
@@ -154,6 +155,63 @@ export const ErrorReply = Type.Object(
   },
   { additionalProperties: false, examples: [{ error: "InvalidRequest", message: "payloads/2: The arguments must be a JSON array, got an object", field: "payloads/2" }] },
 );
+export const ScheduleBody = Type.Object(
+  {
+    function_id: Id,
+    cron: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Five fields (minute hour day-of-month month day-of-week), in UTC; not with every_ms" })),
+    every_ms: Type.Optional(Type.Integer({ minimum: MIN_EVERY_MS, maximum: MAX_EVERY_MS, description: "A tick every this many ms from creation; not with cron" })),
+    payload: ArgsPayload,
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 9, description: "Priority of each tick's task, 0-9 (default 5)" })),
+    timeout_ms: Type.Optional(TimeoutMs),
+  },
+  {
+    additionalProperties: false,
+    description: "Give exactly one of cron and every_ms",
+    examples: [
+      { function_id: "6f1c2a9e-...", cron: "*/5 * * * *", payload: "[2, 3]" },
+      { function_id: "6f1c2a9e-...", every_ms: 60000, payload: "[]", priority: 7 },
+    ],
+  },
+);
+export type ScheduleBody = Static<typeof ScheduleBody>;
+export const ScheduleCreated = Type.Object(
+  { schedule_id: Type.String(), next_run_at: Type.String({ description: "RFC 3339 (UTC): the first tick" }) },
+  { additionalProperties: false, examples: [{ schedule_id: "4b7e...", next_run_at: "2026-01-05T09:05:00.000Z" }] },
+);
+export const ScheduleInfo = Type.Object(
+  {
+    schedule_id: Type.String(),
+    function_id: Type.String(),
+    cron: Type.Optional(Type.String()),
+    every_ms: Type.Optional(Type.Integer()),
+    payload: Type.String({ description: "JSON text of the argument array each tick's task gets" }),
+    priority: Type.Optional(Type.Integer()),
+    timeout_ms: Type.Optional(Type.Integer()),
+    paused: Type.Boolean(),
+    next_run_at: Type.Union([Type.String(), Type.Null()], { description: "RFC 3339 (UTC) of the next tick; null while paused" }),
+    created: Type.String({ description: "RFC 3339" }),
+    last_run_at: Type.Optional(Type.String({ description: "RFC 3339: the last tick that made a task" })),
+    last_task_id: Type.Optional(Type.String({ description: "That tick's task: <schedule_id>@<tick in ms>" })),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        schedule_id: "4b7e...",
+        function_id: "6f1c2a9e-...",
+        cron: "*/5 * * * *",
+        payload: "[2, 3]",
+        paused: false,
+        next_run_at: "2026-01-05T09:10:00.000Z",
+        created: "2026-01-05T09:03:12.345Z",
+        last_run_at: "2026-01-05T09:05:00.000Z",
+        last_task_id: "4b7e...@1767603900000",
+      },
+    ],
+  },
+);
+export const ScheduleList = Type.Object({ schedules: Type.Array(ScheduleInfo) }, { additionalProperties: false });
+export const ScheduleDeleted = Type.Object({ schedule_id: Type.String(), deleted: Type.Literal(true) }, { additionalProperties: false });
 export const Health = Type.Object({ status: Type.Literal("ok"), queued: Type.Integer() }, { additionalProperties: false });
 export type AnySchema = TSchema;
 export const Text = Type.String();

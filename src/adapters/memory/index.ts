@@ -2,3 +2,4 @@ export { MemoryFunctionStore } from "./function-store.ts";
 export { MemoryTaskStore, type MemoryTaskStoreOptions } from "./task-store.ts";
 export { MemoryChannel } from "./channel.ts";
 export { MemoryIdempotencyStore } from "./idempotency-store.ts";
+export { MemoryScheduleStore } from "./schedule-store.ts";

@@ -1,9 +1,9 @@
 /**
  * Opens everything a process needs from Redis in one call: the command connection (to one server, a
  * Sentinel-watched master or a Cluster), the stores on it (functions, the API's task store with its
- * counters), the ids of new tasks (they name their shard) and the two broadcast channels (task events,
- * cancel signals). A dispatcher also asks for its side of the queue with `dispatchQueue`. Composition
- * roots call this and hand the pieces to the domain services.
+ * counters, schedules), the ids of new tasks (they name their shard) and the broadcast channels (task
+ * events, cancel signals, schedule changes). A dispatcher also asks for its side of the queue with
+ * `dispatchQueue`. Composition roots call this and hand the pieces to the domain services.
  *
  * The shard count is the deployment's: the first process stores it in Redis (`<prefix>:shards`), and
  * `ready` throws ShardCountMismatchError for a process started with another (its keys and task ids
@@ -27,6 +27,7 @@ import { RedisFunctionStore } from "./function-store.ts";
 import { RedisIdempotencyStore } from "./idempotency-store.ts";
 import { redisKeys, type RedisKeys } from "./keys.ts";
 import { ReplicatedWrites } from "./replicated-writes.ts";
+import { RedisScheduleStore } from "./schedule-store.ts";
 import { ShardedTaskIds } from "./task-ids.ts";
 import { RedisTaskStore } from "./task-store.ts";
 
@@ -73,6 +74,10 @@ export interface RedisBackend {
   readonly idempotency: RedisIdempotencyStore;
   readonly events: RedisChannel;
   readonly cancels: RedisChannel;
+  /** Recurring schedules (ids from `taskIds.batch(1)`, so each lives in the shard its id names). */
+  readonly schedules: RedisScheduleStore;
+  /** Ids of schedules that changed, for the dispatchers' schedulers. */
+  readonly scheduleChanges: RedisChannel;
   /** The dispatcher's side of the tasks (claim, apply, reclaim), on this connection; closed with the backend. */
   dispatchQueue(who: DispatcherIdentity): RedisDispatchQueue;
   /**
@@ -95,6 +100,7 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
   const tasks = new RedisTaskStore({ redis, keys, clock: o.clock, retentionMs: o.retentionMs, writes, ...(o.agingMs !== undefined && { agingMs: o.agingMs }) });
   const events = new RedisChannel(redis, keys.events, o.clock, o.logger);
   const cancels = new RedisChannel(redis, keys.cancels, o.clock, o.logger);
+  const scheduleChanges = new RedisChannel(redis, keys.scheduleChanges, o.clock, o.logger);
   const queues: RedisDispatchQueue[] = [];
   let mismatch: ShardCountMismatchError | undefined;
   const check = async (): Promise<void> => {
@@ -108,6 +114,7 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
     for (const q of queues) await q.close();
     events.close();
     cancels.close();
+    scheduleChanges.close();
     writes.close();
     redis.disconnect();
   };
@@ -120,6 +127,8 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
     idempotency: new RedisIdempotencyStore(redis, o.prefix, writes),
     events,
     cancels,
+    schedules: new RedisScheduleStore(redis, keys, writes),
+    scheduleChanges,
     dispatchQueue(who) {
       const queue = new RedisDispatchQueue({
         ...who,

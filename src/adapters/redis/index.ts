@@ -10,3 +10,4 @@ export { GROUP, redisKeys, type RedisKeys, type ShardKeys } from "./keys.ts";
 export { ReplicatedWrites } from "./replicated-writes.ts";
 export { ShardedTaskIds, shardOfTask } from "./task-ids.ts";
 export { RedisTaskStore, type RedisTaskStoreOptions } from "./task-store.ts";
+export { RedisScheduleStore } from "./schedule-store.ts";

@@ -53,6 +53,10 @@ export interface ShardKeys {
   readonly depsPrefix: string;
   /** The KEYS every queue script takes, in this order (see lua/queue.ts). */
   readonly scriptKeys: readonly string[];
+  /** Hash: schedule id -> JSON of the schedule's fixed fields (the schedules whose ids name this shard). */
+  readonly schedules: string;
+  /** Hash: schedule id -> its changing state, `<nextAt>|<paused 0/1>|<lastFiredAt or empty>`. */
+  readonly scheduleState: string;
   task(id: string): string;
   live(dispatcherId: string): string;
   statsOf(tenant: string): string;
@@ -64,6 +68,8 @@ export interface RedisKeys {
   readonly events: string;
   /** Pub/sub channel carrying "these tasks were cancelled" signals to dispatchers. */
   readonly cancels: string;
+  /** Pub/sub channel carrying "these schedules changed" to the dispatchers' schedulers. */
+  readonly scheduleChanges: string;
   /** String: the deployment's shard count; a process started with another refuses to start. */
   readonly shardCount: string;
   /** One entry per shard; shard 0 also holds the function catalogue and its counts. */
@@ -85,6 +91,7 @@ export function redisKeys(prefix: string, o: { readonly shards?: number; readonl
     prefix,
     events: `${prefix}:events`,
     cancels: `${prefix}:cancels`,
+    scheduleChanges: `${prefix}:schedule-changes`,
     shardCount: `${prefix}:shards`,
     shards: bases.map(shardKeys),
   };
@@ -102,6 +109,8 @@ function shardKeys(base: string): ShardKeys {
     functions: `${base}functions`,
     taskPrefix,
     livePrefix,
+    schedules: `${base}schedules`,
+    scheduleState: `${base}schedule-state`,
     wake: `${base}wake`,
     active: `${base}active`,
     delayed: `${base}delayed`,

@@ -47,6 +47,7 @@ export async function startApi(c: ApiConfig, deps: RootDeps & { readonly readyMs
     logger,
     recheckMs: 1000,
     idempotency: backend.idempotency,
+    schedules: { store: backend.schedules, changes: backend.scheduleChanges },
   });
   logger.log("info", "bunfaas api listening", { event: "api.listening", url: http.url, redis, prefix: c.prefix, shards: c.shards, waitReplicas: c.waitReplicas, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
   return {

@@ -14,6 +14,7 @@ import { describeLocation, openRedisBackend } from "../../adapters/redis/index.t
 import { RemoteExecutor } from "../../adapters/remote/index.ts";
 import { jsonLogger, systemClock } from "../../adapters/system/index.ts";
 import { Dispatcher } from "../../domain/dispatcher.ts";
+import { Scheduler } from "../../domain/scheduler.ts";
 import { CachedFunctionStore } from "../../domain/function-cache.ts";
 import type { Executor } from "../../domain/ports.ts";
 import { checkIsolation, executorPool } from "../executors.ts";
@@ -113,12 +114,15 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
   const queue = backend.dispatchQueue({ dispatcherId: c.dispatcherId, livenessMs: c.livenessMs });
   const functions = new CachedFunctionStore(backend.functions, clock);
   const dispatcher = new Dispatcher({ queue, functions, events: backend.events, cancels: backend.cancels, executor, logger, clock, random: Math.random });
+  // Every dispatcher runs a scheduler; they race, and each tick still makes one task (see scheduler.ts).
+  const scheduler = new Scheduler({ schedules: backend.schedules, changes: backend.scheduleChanges, tasks: backend.tasks, functions, clock, logger, maxQueue: c.maxQueue, limits: c.queuePolicy.limits, catchUp: c.scheduleCatchUp });
   const ready = await backend.ready(deps.readyMs ?? 5000).catch(async (e) => {
     await Promise.all([backend.close(), executor.close()]);
     throw e; // another shard count than the deployment's
   });
   if (!ready) logger.log("warn", "redis not reachable yet; retrying in the background", { event: "redis.unreachable", redis });
   dispatcher.start();
+  scheduler.start();
   const health = c.healthPort === undefined ? undefined : serveDispatcherHealth(c.healthHost, c.healthPort, () => ({ ...dispatcher.health(), id: c.dispatcherId, mode: c.mode }));
   const bound = executor instanceof RemoteExecutor ? executor.endpoint : undefined;
   const where = c.mode === "local" ? { workers: c.workers, isolation: c.isolation } : { endpoint: bound, security: c.curve === undefined ? "null" : "curve", publicKey: c.curve === undefined ? undefined : curvePublicKey(c.curve.secretKey), authorizedWorkers: c.curve?.authorizedWorkers.size };
@@ -131,6 +135,7 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
     inFlight: () => dispatcher.inFlightCount(),
     async stop(o = {}) {
       stopWatching();
+      await scheduler.stop();
       void health?.server.stop(true);
       const handedBack = await dispatcher.drain(o.graceMs ?? 0);
       if (handedBack > 0) logger.log("info", "unfinished tasks handed back to the queue", { event: "dispatcher.handed_back", tasks: handedBack });

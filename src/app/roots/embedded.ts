@@ -8,11 +8,12 @@
  * await app.stop();
  */
 import type { ExecutorPool } from "../../adapters/executors/index.ts";
-import { MemoryChannel, MemoryFunctionStore, MemoryIdempotencyStore, MemoryTaskStore } from "../../adapters/memory/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryIdempotencyStore, MemoryScheduleStore, MemoryTaskStore } from "../../adapters/memory/index.ts";
 import { jsonLogger, systemClock, uuidGen } from "../../adapters/system/index.ts";
 import { Dispatcher } from "../../domain/dispatcher.ts";
 import type { Clock, IdGen, Logger } from "../../domain/ports.ts";
 import type { TaskService } from "../../domain/task-service.ts";
+import { Scheduler } from "../../domain/scheduler.ts";
 import type { EmbeddedConfig } from "../config.ts";
 import { checkIsolation, executorPool } from "../executors.ts";
 import { startHttpSide } from "./http.ts";
@@ -47,9 +48,12 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
   checkIsolation(c, { secrets: c.apiKeys.length > 0, why: c.apiKeys.length > 0 ? "API keys are set" : `it listens on ${c.host}` }, logger);
   const pool = executorPool(c, logger, clock);
   const dispatcher = new Dispatcher({ queue: store, functions, events, cancels, executor: pool, logger, clock, random: Math.random });
+  const schedules = { store: new MemoryScheduleStore(), changes: new MemoryChannel() };
+  const scheduler = new Scheduler({ schedules: schedules.store, changes: schedules.changes, tasks: store, functions, clock, logger, maxQueue: c.maxQueue, limits: c.queuePolicy.limits, catchUp: c.scheduleCatchUp });
   const health = async (): Promise<{ queued: number }> => ({ queued: await store.queueDepth() });
-  const http = startHttpSide(c, { functions, tasks: store, events, cancels, health, clock, ids: deps.ids ?? uuidGen, logger, idempotency: new MemoryIdempotencyStore(clock) });
+  const http = startHttpSide(c, { functions, tasks: store, events, cancels, health, clock, ids: deps.ids ?? uuidGen, logger, idempotency: new MemoryIdempotencyStore(clock), schedules });
   dispatcher.start();
+  scheduler.start();
   logger.log("info", "bunfaas embedded mode listening", { event: "embedded.listening", url: http.url, workers: c.workers, isolation: c.isolation, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
   return {
     url: http.url,
@@ -59,6 +63,7 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
     tasks: http.tasks,
     async stop(o = {}) {
       await http.stop();
+      await scheduler.stop();
       const handedBack = await dispatcher.drain(o.graceMs ?? 0);
       const lost = await store.queueDepth();
       if (lost > 0) logger.log("warn", "queued tasks lived in memory and are lost with this process", { event: "embedded.tasks_lost", queued: lost, unfinished: handedBack });

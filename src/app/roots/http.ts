@@ -5,7 +5,8 @@
 import { httpApp, startHttpServer } from "../../adapters/http/index.ts";
 import { FunctionSourceChecker } from "../../adapters/js-source/index.ts";
 import { FunctionService } from "../../domain/function-service.ts";
-import type { CancelSignals, Clock, FunctionStore, IdempotencyStore, IdGen, Logger, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
+import type { CancelSignals, Clock, FunctionStore, IdempotencyStore, IdGen, Logger, ScheduleChanges, ScheduleStore, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
+import { ScheduleService } from "../../domain/schedule-service.ts";
 import { TaskService } from "../../domain/task-service.ts";
 import { isLoopback } from "../../adapters/http/edge.ts";
 import { checkOpenBind, type ApiKeyEntry, type HttpEdgeSettings, type QueuePolicy } from "../config.ts";
@@ -39,6 +40,8 @@ export interface HttpSideDeps {
   /** Long-polls re-read their tasks this often (Redis: a lost notification only delays). */
   readonly recheckMs?: number;
   readonly idempotency: IdempotencyStore;
+  /** Recurring schedules and where their changes are announced (the /schedules routes). */
+  readonly schedules?: { readonly store: ScheduleStore; readonly changes: ScheduleChanges };
 }
 
 export interface HttpSide {
@@ -54,9 +57,11 @@ export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
   checkOpenBind(c);
   const functions = new FunctionService({ functions: d.functions, ids: d.ids, clock: d.clock, checker: new FunctionSourceChecker() });
   const tasks = new TaskService({ functions: d.functions, tasks: d.tasks, events: d.events, cancels: d.cancels, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue, ...(c.queuePolicy !== undefined && { limits: c.queuePolicy.limits }), ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }), idempotency: { store: d.idempotency, ttlMs: c.retentionMs } });
+  const schedules = d.schedules === undefined ? undefined : new ScheduleService({ schedules: d.schedules.store, changes: d.schedules.changes, functions: d.functions, ids: d.ids, clock: d.clock });
   const fetch = httpApp({
     functions,
     tasks,
+    ...(schedules !== undefined && { schedules }),
     health: d.health,
     metrics: metricsReport(d.tasks, d.functions, () => tasks.waitingCount()),
     version: pkg.version,
