@@ -10,6 +10,7 @@ import type { TSchema } from "@sinclair/typebox";
 import * as S from "../../src/adapters/http/schemas.ts";
 import { call } from "../../scripts/lib/http.ts";
 import { memoryHttpApp } from "../helpers/http-app.ts";
+import { conforms, type OpenApiDoc } from "../helpers/openapi-conformance.ts";
 import { startEmbeddedHere, stopAllHere } from "../helpers/roots.ts";
 import { BackendUnavailableError } from "../../src/domain/errors.ts";
 
@@ -18,28 +19,7 @@ const app = startEmbeddedHere({ apiKeys: [{ tenant: "default", key: KEY }], maxB
 afterAll(() => stopAllHere());
 const auth = { headers: { authorization: `Bearer ${KEY}` } };
 
-type Doc = { paths: Record<string, Record<string, { operationId: string; tags: string[]; responses: Record<string, any> }>>; components: { schemas: Record<string, unknown>; responses: Record<string, any> } };
-
-function schemaOf(doc: Doc, response: any): TSchema | undefined {
-  const r = response.$ref !== undefined ? doc.components.responses[String(response.$ref).split("/").pop() as string] : response;
-  const schema = r?.content?.["application/json"]?.schema;
-  if (schema === undefined) return undefined;
-  const name = schema.$ref === undefined ? undefined : String(schema.$ref).split("/").pop();
-  return name === undefined ? schema : ((S as Record<string, unknown>)[name] as TSchema);
-}
-
-/** Checks one live reply against the document: the status is documented for the route, the body fits. */
-function conforms(doc: Doc, path: string, method: string, reply: { status: number; body: unknown }): void {
-  const op = doc.paths[path]?.[method];
-  expect([path, method, op === undefined ? "undocumented route" : "ok"]).toEqual([path, method, "ok"]);
-  const response = op!.responses[String(reply.status)];
-  expect([path, method, reply.status, response === undefined ? "undocumented status" : "ok"]).toEqual([path, method, reply.status, "ok"]);
-  const schema = schemaOf(doc, response);
-  if (schema === undefined || typeof reply.body !== "object") return;
-  const check = TypeCompiler.Compile(schema);
-  const errors = [...check.Errors(reply.body)].map((e) => `${e.path} ${e.message}`);
-  expect([path, method, reply.status, errors]).toEqual([path, method, reply.status, []]);
-}
+type Doc = OpenApiDoc;
 
 describe("OpenAPI document", () => {
   test("named schemas under components, $ref in operations, an operationId and a tag on every operation", async () => {
