@@ -5,9 +5,6 @@
  * operation has an operationId and a tag; GET /docs serves the reference page and its files locally.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
-import type { TSchema } from "@sinclair/typebox";
-import * as S from "../../src/adapters/http/schemas.ts";
 import { call } from "../../scripts/lib/http.ts";
 import { memoryHttpApp } from "../helpers/http-app.ts";
 import { conforms, type OpenApiDoc } from "../helpers/openapi-conformance.ts";
