@@ -9,6 +9,8 @@ export type DomainError =
   | { readonly kind: "UnknownTask"; readonly taskId: string }
   | { readonly kind: "AlreadyTerminal"; readonly taskId: string; readonly status: string }
   | { readonly kind: "QueueFull"; readonly depth: number; readonly limit: number; readonly retryAfterS: number }
+  /** POST /tasks/{id}/retry on a task that is not FAILED or CANCELLED, or was re-run already. */
+  | { readonly kind: "NotRetriable"; readonly taskId: string; readonly status: string; readonly retriedAs?: string }
   | { readonly kind: "BackendUnavailable"; readonly message: string };
 
 /**
@@ -16,7 +18,7 @@ export type DomainError =
  * adapter maps `{name: "args", index: 3}` to the JSON field `payloads/3`).
  */
 export interface ArgRef {
-  readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds" | "retry" | "cron";
+  readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds" | "retry" | "cron" | "cursor";
   /** The position of the bad item when the input is a list. */
   readonly index?: number;
 }
@@ -41,6 +43,10 @@ export function describeError(e: DomainError): string {
       return `Task "${e.taskId}" is already ${e.status}`;
     case "QueueFull":
       return `The queue holds ${e.depth} tasks, its limit is ${e.limit}; retry after ${e.retryAfterS} s`;
+    case "NotRetriable":
+      return e.retriedAs !== undefined
+        ? `Task "${e.taskId}" was run again already, as task "${e.retriedAs}"`
+        : `Only a FAILED or CANCELLED task can be run again; task "${e.taskId}" is ${e.status}`;
   }
 }
 

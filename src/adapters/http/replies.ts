@@ -8,6 +8,7 @@ const STATUS: Record<DomainError["kind"], number> = {
   UnknownTask: 404,
   AlreadyTerminal: 409,
   QueueFull: 429,
+  NotRetriable: 409,
   BackendUnavailable: 503,
 };
 
@@ -36,6 +37,7 @@ const FIELDS: Record<ArgRef["name"], string> = {
   taskIds: "task_ids",
   retry: "retry",
   cron: "cron",
+  cursor: "cursor",
 };
 
 /** Field names of single-task routes. */
