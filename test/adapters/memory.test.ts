@@ -1,5 +1,6 @@
 import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
+import { describeOperationsStore } from "../contracts/task-operations.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
@@ -23,3 +24,8 @@ describeTaskStats("memory", async () => {
 describeFunctionStore("memory", async () => ({ store: new MemoryFunctionStore(), close: async () => {} }));
 describeTaskEvents("memory", async () => ({ events: new MemoryChannel(), close: async () => {} }));
 describeTaskEvents("memory cancel signals", async () => ({ events: new MemoryChannel(), close: async () => {} }));
+describeOperationsStore("memory", async () => {
+  const clock = new FakeClock();
+  const store = new MemoryTaskStore({ clock, retentionMs: 60_000 });
+  return { store, queue: store, clock, expireAll: async () => clock.advance(60_001), close: async () => {} };
+});
