@@ -9,3 +9,5 @@ export { GROUP, redisKeys, type RedisKeys, type ShardKeys } from "./keys.ts";
 export { ReplicatedWrites } from "./replicated-writes.ts";
 export { ShardedTaskIds, shardOfTask } from "./task-ids.ts";
 export { RedisTaskStore, type RedisTaskStoreOptions } from "./task-store.ts";
+export { RedisOperations } from "./task-operations.ts";
+export { RedisWorkerDirectory } from "./worker-directory.ts";

@@ -31,6 +31,8 @@ export interface ShardKeys {
   readonly taskPrefix: string;
   /** Prefix of dispatcher liveness keys (`<livePrefix><dispatcher id>`, set with PX, refreshed). */
   readonly livePrefix: string;
+  /** Prefix of the operators' keys: listing indexes, per-function and per-second counters (lua/operations.ts). */
+  readonly opsPrefix: string;
   task(id: string): string;
   live(dispatcherId: string): string;
   statsOf(tenant: string): string;
@@ -46,6 +48,9 @@ export interface RedisKeys {
   readonly shardCount: string;
   /** One entry per shard; shard 0 also holds the function catalogue and its counts. */
   readonly shards: readonly ShardKeys[];
+  /** Sorted set of dispatcher ids by when their report expires, and the prefix of those reports (worker-directory.ts); one slot. */
+  readonly dispatchers: string;
+  readonly dispatcherReportPrefix: string;
 }
 
 /** The consumer group every dispatcher reads the queue through. */
@@ -64,6 +69,8 @@ export function redisKeys(prefix: string, o: { readonly shards?: number; readonl
     events: `${prefix}:events`,
     cancels: `${prefix}:cancels`,
     shardCount: `${prefix}:shards`,
+    dispatchers: `${prefix}:{ops}:dispatchers`,
+    dispatcherReportPrefix: `${prefix}:{ops}:dispatcher:`,
     shards: bases.map(shardKeys),
   };
 }
@@ -80,6 +87,7 @@ function shardKeys(base: string): ShardKeys {
     functions: `${base}functions`,
     taskPrefix,
     livePrefix,
+    opsPrefix: `${base}ops:`,
     task: (id) => taskPrefix + id,
     live: (id) => livePrefix + id,
     statsOf: (tenant) => statsPrefix + tenant,

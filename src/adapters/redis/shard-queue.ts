@@ -59,7 +59,7 @@ export class ShardQueue {
   }
 
   private get scriptKeys(): string[] {
-    return [this.keys.queue, this.keys.queued, this.keys.statsPrefix];
+    return [this.keys.queue, this.keys.queued, this.keys.statsPrefix, this.keys.opsPrefix];
   }
 
   /** Adopt entries pending here that are not held, on the next take (see the file comment). */
@@ -107,7 +107,7 @@ export class ShardQueue {
   /** Settles attempts of this shard's tasks with fenced transitions, acking their entries. */
   async apply(transitions: readonly Transition[]): Promise<Task[]> {
     const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.keys.taskPrefix];
-    for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "");
+    for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "", t.ranOn ?? "");
     const reply = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as string[];
     // Settled attempts are forgotten (their entries were acked by the script).
     for (const s of transitions) if (this.held.get(s.taskId)?.attempt === s.attempt) this.held.delete(s.taskId);

@@ -68,7 +68,7 @@ export class RedisTaskStore implements TaskStore, TaskStats {
       if (shardOfTask(t.id, this.shards.length) !== shard) throw new Error(`enqueue takes tasks of one shard (ids from one batch), got ${first.id} and ${t.id}`);
       args.push(t.id, encodeTask(t));
     }
-    const keys = [k.queue, k.queued, k.statsOf(first.tenant), k.functions, k.tenants];
+    const keys = [k.queue, k.queued, k.statsOf(first.tenant), k.functions, k.tenants, k.opsPrefix];
     const reply = (await this.o.writes.run(ENQUEUE, keys, args, (r) => (r as number[])[0] === 1)) as [number, number?];
     if (reply[0] === 1) return ok(undefined);
     if (reply[0] === -1) return err({ kind: "UnknownFunction", functionId: first.functionId });
@@ -93,7 +93,7 @@ export class RedisTaskStore implements TaskStore, TaskStats {
   async cancel(id: string): Promise<Result<Task, DomainError>> {
     const k = this.shardOf(id);
     const args = [GROUP, this.o.clock.now(), this.o.retentionMs, k.task(id)];
-    const reply = (await guarded(() => CANCEL.run(this.redis, [k.queue, k.queued, k.statsPrefix], args))) as [string, string?];
+    const reply = (await guarded(() => CANCEL.run(this.redis, [k.queue, k.queued, k.statsPrefix, k.opsPrefix], args))) as [string, string?];
     if (reply[0] === "CANCELLED") return ok(decodeTask(reply[1] as string));
     if (reply[0] === "AlreadyTerminal") return err({ kind: "AlreadyTerminal", taskId: id, status: String(reply[1]) });
     return err({ kind: "UnknownTask", taskId: id });

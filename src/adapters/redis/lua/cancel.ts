@@ -12,7 +12,8 @@ import { SHARED_LUA } from "./shared.ts";
  *   then never sees it either.
  * Its tenant's stats hash counts it as finished CANCELLED, with its submit-to-cancel time.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes,
+ * KEYS[#KEYS] the shard's operations prefix (attempts, listing indexes, counters: operations.ts)
  * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] task key
  * Returns {'CANCELLED', task JSON}, {'AlreadyTerminal', status} or {'UnknownTask'}.
  */
@@ -28,6 +29,7 @@ if t.status == 'QUEUED' then
   bump(stats, tenant_of(t), 'queued', -1)
 end
 if t.status == 'RUNNING' and t.entry then ack_all(KEYS[1], ARGV[1], {t.entry}) end
+if t.status == 'RUNNING' then note_attempt_end(t, tonumber(ARGV[2]), 'CANCELLED', '') end
 t.status = 'CANCELLED'
 t.result = cjson.null
 t.updatedAt = tonumber(ARGV[2])
@@ -36,6 +38,7 @@ local json = cjson.encode(t)
 redis.call('SET', ARGV[4], json, 'PX', ARGV[3])
 count_finished(stats, t, t.updatedAt, nil)
 flush_stats(KEYS[3], stats)
+ops_finished(KEYS[#KEYS], {t}, t.updatedAt, tonumber(ARGV[3]))
 return {'CANCELLED', json}
 `,
 );

@@ -7,7 +7,8 @@ import { SHARED_LUA } from "./shared.ts";
  * task being marked. Entries whose task is gone or not QUEUED are acked and dropped. Creates the group
  * when missing (first use, or Redis restarted empty).
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes,
+ * KEYS[#KEYS] the shard's operations prefix (unused here: the attempt is noted in the task)
  * ARGV[1] group, ARGV[2] consumer (dispatcher id), ARGV[3] max entries, ARGV[4] now (ms),
  * ARGV[5] task key prefix
  * Returns {'', task JSON...} when entries were read; {last id} when none were waiting: the id a

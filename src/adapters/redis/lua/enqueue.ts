@@ -9,7 +9,7 @@ import { SHARED_LUA } from "./shared.ts";
  * tenant's stats hash and notes the tenant in the shard's tenants set.
  *
  * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] the tenant's stats hash, KEYS[4] functions
- * hash, KEYS[5] tenants set
+ * hash, KEYS[5] tenants set, KEYS[#KEYS] the shard's operations prefix (listing indexes: operations.ts)
  * ARGV[1] limit (max queued), ARGV[2] tasks queued in the other shards, ARGV[3] task key prefix,
  * ARGV[4] function id, ARGV[5] tenant, then pairs: ARGV[i] task id, ARGV[i+1] task JSON
  * Returns {1} when stored, {-1} when the function is unknown, {0, depth} when the queue is full.
@@ -32,6 +32,7 @@ redis.call('INCRBY', KEYS[2], n)
 redis.call('HINCRBY', KEYS[3], 'submitted', n)
 redis.call('HINCRBY', KEYS[3], 'queued', n)
 redis.call('SADD', KEYS[5], ARGV[5])
+ops_enqueued(KEYS[#KEYS], ARGV[5], ARGV[4], ARGV, 6)
 return {1}
 `,
 );
