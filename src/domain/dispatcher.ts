@@ -28,6 +28,8 @@ export interface DispatcherDeps {
   readonly logger: Logger;
   /** Sleeps between retries after a store error (backoff). */
   readonly clock: Clock;
+  /** Names this dispatcher in the attempts it settles ("dispatcher d-1 on host-a"), after the executor's own place. */
+  readonly label?: string;
 }
 
 /** How many cancelled ids not held here are remembered (a claim racing its cancel). */
@@ -46,6 +48,8 @@ export class Dispatcher {
   private settling: Promise<unknown> = Promise.resolve();
   /** While draining: called after each settlement, to see whether nothing runs any more. */
   private drained: (() => void) | undefined;
+  /** Attempts settled from executors' outcomes since it started. */
+  private settled = 0;
 
   constructor(private readonly d: DispatcherDeps) {
     d.executor.onOutcomes((outcomes) => {
@@ -71,6 +75,11 @@ export class Dispatcher {
   /** Tasks handed to the executor and not yet settled. */
   inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** Attempts settled from executors' outcomes since it started. */
+  settledCount(): number {
+    return this.settled;
   }
 
   private async loop(): Promise<void> {
@@ -144,10 +153,17 @@ export class Dispatcher {
       const task = this.inFlight.get(o.taskId);
       if (task === undefined || task.attempt !== o.attempt) continue; // stale or unknown attempt
       this.inFlight.delete(o.taskId);
-      transitions.push(decide(task, o));
+      this.settled++;
+      transitions.push(this.placed(decide(task, o)));
     }
     if (transitions.length > 0) await this.applyAndPublish(transitions, true);
     this.drained?.();
+  }
+
+  /** The transition with this dispatcher's label added to where the attempt ran. */
+  private placed(t: Transition): Transition {
+    if (this.d.label === undefined) return t;
+    return { ...t, ranOn: t.ranOn === undefined ? this.d.label : `${t.ranOn} (${this.d.label})` };
   }
 
   private async applyAndPublish(transitions: readonly Transition[], evenWhenStopping = false): Promise<void> {
