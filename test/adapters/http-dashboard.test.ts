@@ -56,9 +56,12 @@ describe("dashboard, keys off", () => {
     expect(p.html).toContain(`data-function="${evil}"><td>&lt;script&gt;alert(1)&lt;/script&gt;</td>`);
     expect(p.html).toMatch(new RegExp(`data-function="${evil}">.*<td class="n">4321</td><td class="n">2</td><td>\\d{4}-\\d\\d-\\d\\dT`));
     expect(p.html).not.toContain(XSS_NAME);
-    // The only script on the page is the static auto-refresh one.
+    // The only script on the page is the dashboard's own, from this server; no inline code is allowed.
     expect(p.html.match(/<script/g)?.length).toBe(1);
-    expect(p.html).toContain('data-refresh-s="5"');
+    expect(p.html).toContain('<script src="/dashboard/assets/app.js"></script>');
+    expect(p.headers.get("content-security-policy")).toContain("script-src 'self';");
+    expect(p.headers.get("content-security-policy")).not.toContain("unsafe-inline");
+    expect(p.html).not.toMatch(/ on[a-z]+=/);
   });
 
   test("task lookup shows status and the escaped result; an unknown id says so", async () => {
@@ -69,7 +72,7 @@ describe("dashboard, keys off", () => {
     expect(cell(found.html, "data-lookup", "status")).toBe("COMPLETED");
     expect(found.html).toContain("&lt;/pre&gt;&lt;script&gt;alert(3)&lt;/script&gt;");
     expect(found.html).not.toContain("alert(3)</script>");
-    expect(found.html).toContain(`data-refresh-url="/dashboard?task=${done.task_id}"`);
+    expect(found.html).toContain(`<a href="/dashboard/tasks/${done.task_id}">`);
 
     const missing = await page(`${base}/dashboard?task=${encodeURIComponent('"><script>alert(4)</script>')}`);
     expect(missing.status).toBe(200);

@@ -87,3 +87,4 @@ export const ErrorReply = Type.Object(
 export const Health = Type.Object({ status: Type.Literal("ok"), queued: Type.Integer() }, { additionalProperties: false });
 export type AnySchema = TSchema;
 export const Text = Type.String();
+export * from "./operations-schemas.ts";

@@ -5,7 +5,9 @@
 import { httpApp, startHttpServer } from "../../adapters/http/index.ts";
 import { FunctionSourceChecker } from "../../adapters/js-source/index.ts";
 import { FunctionService } from "../../domain/function-service.ts";
+import { OperationsService, type OperationsStore } from "../../domain/operations-service.ts";
 import type { CancelSignals, Clock, FunctionStore, IdGen, Logger, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
+import type { WorkerDirectory } from "../../domain/worker-directory.ts";
 import { TaskService } from "../../domain/task-service.ts";
 import { isLoopback } from "../../adapters/http/edge.ts";
 import { checkOpenBind, type ApiKeyEntry, type HttpEdgeSettings } from "../config.ts";
@@ -26,6 +28,10 @@ export interface HttpSideConfig {
 export interface HttpSideDeps {
   readonly functions: FunctionStore;
   readonly tasks: TaskStore & TaskStats;
+  /** The operators' side of the same tasks (listing, retry marks, counters). */
+  readonly operations: OperationsStore;
+  /** Where dispatchers publish their workers and executors. */
+  readonly workers: WorkerDirectory;
   readonly events: TaskEvents;
   readonly cancels: CancelSignals;
   readonly health: () => Promise<{ queued: number }>;
@@ -49,9 +55,11 @@ export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
   checkOpenBind(c);
   const functions = new FunctionService({ functions: d.functions, ids: d.ids, clock: d.clock, checker: new FunctionSourceChecker() });
   const tasks = new TaskService({ functions: d.functions, tasks: d.tasks, events: d.events, cancels: d.cancels, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue, ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }) });
+  const operations = new OperationsService({ tasks: d.tasks, functions: d.functions, store: d.operations, directory: d.workers, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue });
   const fetch = httpApp({
     functions,
     tasks,
+    operations,
     health: d.health,
     metrics: metricsReport(d.tasks, d.functions, () => tasks.waitingCount()),
     version: pkg.version,
