@@ -137,6 +137,9 @@ export const DashboardLive = Type.Object(
         {
           function_id: Type.String(),
           name: Type.String(),
+          timeout_ms: Type.Integer(),
+          max_attempts: Type.Integer(),
+          created: Type.String({ description: "ISO 8601" }),
           submitted: Type.Integer(),
           active: Type.Integer(),
           completed: Type.Integer(),
