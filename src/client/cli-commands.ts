@@ -7,6 +7,7 @@ import { basename, extname } from "node:path";
 import { emit, intFlag, jsonArray, readInput, secondsFlag, UsageError, type Command } from "./cli-command.ts";
 import { batchCommand, waitCommand } from "./cli-wait.ts";
 import { writeKeyPair } from "./cli-keygen.ts";
+import { retryCommand, taskCommand, tasksCommand, workersCommand } from "./cli-operations.ts";
 import { isTerminalStatus, type TaskOutcome } from "./types.ts";
 
 /** What went wrong with a task, in one line (the exit-1 message of `execute --wait`). */
@@ -119,6 +120,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       return 0;
     },
   },
+  tasks: tasksCommand,
+  task: taskCommand,
+  retry: retryCommand,
+  workers: workersCommand,
   health: {
     summary: "print the server's {status,queued}",
     run: async (ctx) => {

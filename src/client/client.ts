@@ -10,6 +10,7 @@ import { submitBatch } from "./batch.ts";
 import { FaasError, WaitTimeoutError } from "./errors.ts";
 import { TaskHandle } from "./handle.ts";
 import { mapInOrder } from "./map.ts";
+import { FaasOperations } from "./operations.ts";
 import { outcomeValue } from "./outcome.ts";
 import { registrationKey, sharedRegistrations } from "./registrations.ts";
 import { functionSource, parseResult, serializeArgs } from "./serialize.ts";
@@ -81,6 +82,8 @@ const MAP_CONCURRENCY = 1000;
  * ```
  */
 export class FaasClient {
+  /** The operators' calls: list, inspect and re-run tasks, see workers (operations.ts). */
+  readonly ops: FaasOperations;
   private readonly http: Transport;
   private readonly baseUrl: string;
   private readonly apiKey: string | undefined;
@@ -98,6 +101,7 @@ export class FaasClient {
       fetch: o.fetch,
       ...(o.apiKey !== undefined && { apiKey: o.apiKey }),
     });
+    this.ops = new FaasOperations(this.http);
   }
 
   /**

@@ -18,6 +18,8 @@ export { FaasClient, type CallOptions, type ClientOptions, type RegisterOptions,
 export { BatchSubmitError, FaasError, FaasNetworkError, TaskCancelledError, TaskFailedError, WaitTimeoutError, type RemoteError } from "./errors.ts";
 export { TaskHandle, type HandleWaitOptions } from "./handle.ts";
 export { outcomeValue } from "./outcome.ts";
+export { FaasOperations, type TaskQuery } from "./operations.ts";
+export type { AttemptInfo, DispatcherInfo, TaskDetail, TaskListItem, TaskPage, WorkerInfo } from "./operations-types.ts";
 export { serializeArgs } from "./serialize.ts";
 export type { FetchLike } from "./transport.ts";
 export type { FunctionInfo, Health, TaskOutcome, TaskResult, TaskStatus, WaitStatus } from "./types.ts";
