@@ -22,7 +22,7 @@ describe("faas.ops", () => {
     const ids = await faas.executeBatch(half, [[1], [2], [3], [4], [5]]);
     await faas.wait(ids);
     const failed = await faas.ops.tasks({ status: "FAILED", functionId: half });
-    expect(failed.tasks.map((t) => t.taskId).sort()).toEqual([ids[0], ids[2], ids[4]].sort());
+    expect(failed.tasks.map((t) => t.taskId).sort()).toEqual([ids[0] as string, ids[2] as string, ids[4] as string].sort());
     expect(failed.tasks[0]).toMatchObject({ functionName: "half", status: "FAILED", errorName: "RangeError", attempt: 1 });
     expect(failed.nextCursor).toBeNull();
     const all: string[] = [];
