@@ -125,7 +125,7 @@ const Quantiles = Type.Array(Type.Union([Type.Number(), Type.Null()]));
 export const DashboardLive = Type.Object(
   {
     counts: Type.Object(
-      { queued: Type.Integer(), running: Type.Integer(), completed: Type.Integer(), failed: Type.Integer(), cancelled: Type.Integer(), submitted: Type.Integer() },
+      { queued: Type.Integer(), running: Type.Integer(), completed: Type.Integer(), failed: Type.Integer(), cancelled: Type.Integer(), submitted: Type.Integer(), retries: Type.Integer() },
       { additionalProperties: false, description: "Tasks now QUEUED and RUNNING; finished ones counted since the deployment began" },
     ),
     activity: Type.Object(

@@ -66,7 +66,9 @@ export function htmlReply(html: string, status = 200, headers?: Record<string, s
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": CSP,
       "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
+      // same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with the page's own
+      // form posts (sign-in, actions), which the edge refuses as a foreign origin.
+      "referrer-policy": "same-origin",
       "cache-control": "no-store",
       ...headers,
     },
@@ -125,7 +127,7 @@ ${filters(v)}
 <table class="list"><thead><tr><th>Name</th><th>Id</th><th>timeout_ms</th><th>max_attempts</th><th>Created</th><th>Submitted</th><th>Active</th><th>Completed</th><th>Failed</th><th>Failure rate</th><th>p50</th><th></th></tr></thead><tbody id="function-rows">${functionRows(v.functions, v.token)}</tbody></table>
 ${v.functionCount > v.functions.length ? `<p class="muted">Showing the newest ${v.functions.length} of ${v.functionCount}.</p>` : ""}
 ${failures.length === 0 ? "" : `<h2>Failures by error</h2><table>${failures.map(([name, n]) => `<tr><th>${escapeHtml(name)}</th><td class="n" data-failure="${escapeHtml(name)}">${n}</td></tr>`).join("")}</table>`}
-<h2>Time from submission to end (all time)</h2>
+<h2>Time from submission to end (all time, at page load)</h2>
 ${durationSummary(s.duration.buckets, s.duration.sumMs)}
 <h2>Look up a task</h2>
 <form method="get" action="/dashboard"><input name="task" size="40" placeholder="task id" value="${escapeHtml(v.lookup?.taskId ?? "")}"> <button type="submit">Look up</button></form>

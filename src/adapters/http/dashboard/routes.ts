@@ -141,7 +141,7 @@ export function dashboardRoutes(d: DashboardDeps): Route[] {
         const [report, activity, fns] = await Promise.all([d.metrics(caller.tenant), d.operations.activity(caller.tenant), d.operations.functionActivity(caller.tenant, MAX_FUNCTIONS_SHOWN)]);
         const s = report.stats;
         return json({
-          counts: { queued: s.queued, running: runningTasks(s), completed: s.finished.COMPLETED, failed: s.finished.FAILED, cancelled: s.finished.CANCELLED, submitted: s.submitted },
+          counts: { queued: s.queued, running: runningTasks(s), completed: s.finished.COMPLETED, failed: s.finished.FAILED, cancelled: s.finished.CANCELLED, submitted: s.submitted, retries: s.retries },
           activity: { from: activity.fromSecond, completed: activity.completed, failed: activity.failed, cancelled: activity.cancelled, p50_ms: activity.p50, p95_ms: activity.p95, p99_ms: activity.p99 },
           functions: fns.functions.map(({ fn, counts: c }) => ({
             function_id: fn.id,

@@ -92,6 +92,8 @@
     return rows;
   }
 
+  function count(name, text) { return el("td", { cls: "n", "data-fn": name, text: text }); }
+
   function functionRow(f) {
     var retry = el("td");
     if (f.failed > 0) {
@@ -104,8 +106,8 @@
     }
     return el("tr", { "data-function": f.function_id }, [
       td(f.name), el("td", {}, [el("code", { text: f.function_id })]), td(String(f.timeout_ms), "n"), td(String(f.max_attempts), "n"), td(f.created),
-      td(String(f.submitted), "n"), td(String(f.active), "n"), td(String(f.completed), "n"), td(String(f.failed), "n"),
-      td((100 * f.failure_rate).toFixed(1) + "%", "n"), td(f.p50_ms === null ? "" : "\u2264 " + formatMs(f.p50_ms), "n"), retry,
+      count("submitted", String(f.submitted)), count("active", String(f.active)), count("completed", String(f.completed)), count("failed", String(f.failed)),
+      count("failure_rate", (100 * f.failure_rate).toFixed(1) + "%"), count("p50", f.p50_ms === null ? "" : "\u2264 " + formatMs(f.p50_ms)), retry,
     ]);
   }
 
@@ -175,6 +177,8 @@
         setText('[data-metric="finished_FAILED"]', c.failed);
         setText('[data-metric="finished_CANCELLED"]', c.cancelled);
         setText('[data-metric="submitted"]', c.submitted);
+        setText('[data-metric="retries"]', c.retries);
+        setText('[data-metric="functions"]', live.function_count);
         setText("[data-function-count]", live.function_count);
         var a = live.activity;
         drawChart(document.getElementById("chart-throughput"), [
