@@ -94,21 +94,12 @@ local function hash_add(key, acc, ttl_ms)
   if fresh then redis.call('PEXPIRE', key, ttl_ms) end
 end
 
-local function add_to(groups, key, a, b)
-  local g = groups[key]
-  if not g then
-    g = {}
-    groups[key] = g
-  end
-  g[#g + 1] = a
-  if b ~= nil then g[#g + 1] = b end
-end
-
 local function ops_enqueued(P, tenant, function_id, argv, first)
-  local members = {}
+  local members, n = {}, 0
   for i = first, #argv, 2 do
-    members[#members + 1] = tonumber(string.match(argv[i + 1], '"createdAt":(%d+)')) or 0
-    members[#members + 1] = argv[i]
+    members[n + 1] = string.match(argv[i + 1], '"createdAt":(%d+)') or '0'
+    members[n + 2] = argv[i]
+    n = n + 2
   end
   if #members == 0 then return end
   zadd_all(P .. 'a:' .. tenant, members)
@@ -117,38 +108,71 @@ local function ops_enqueued(P, tenant, function_id, argv, first)
 end
 
 local STATUS_FIELD = {COMPLETED = 'C', FAILED = 'F', CANCELLED = 'X'}
-local function ops_finished(P, tasks, now, retention_ms)
-  if #tasks == 0 then return end
-  local unfinished, finished, fn_counts, seconds = {}, {}, {}, {}
-  local second = math.floor(now / 1000)
-  local minute_key = function(tenant) return P .. 'h:' .. tenant .. ':' .. math.floor(second / 60) end
-  for _, t in ipairs(tasks) do
-    local tenant = ops_tenant_of(t)
-    local field = STATUS_FIELD[t.status] or 'X'
-    add_to(unfinished, P .. 'a:' .. tenant, t.id)
-    add_to(unfinished, P .. 'fa:' .. t.functionId, t.id)
-    add_to(finished, P .. 'd:' .. tenant .. ':' .. t.status, now, t.id)
-    add_to(finished, P .. 'fd:' .. t.functionId .. ':' .. t.status, now, t.id)
-    local fc = fn_counts[t.functionId] or {}
-    fn_counts[t.functionId] = fc
-    local sc = seconds[tenant] or {}
-    seconds[tenant] = sc
-    fc[field] = (fc[field] or 0) + 1
-    sc[second .. ':' .. field] = (sc[second .. ':' .. field] or 0) + 1
-    if field ~= 'X' then
-      local b = 'b' .. latency_bucket(math.max(0, now - (tonumber(t.createdAt) or now)))
-      fc[b] = (fc[b] or 0) + 1
-      sc[second .. ':' .. b] = (sc[second .. ':' .. b] or 0) + 1
-    end
+
+-- per owner (tenant or function): ids leaving the unfinished set, finished members by status, counters
+local function ops_group(groups, owner)
+  local g = groups[owner]
+  if not g then
+    g = {ids = {}, done = {}, acc = {}}
+    groups[owner] = g
   end
-  for key, ids in pairs(unfinished) do zrem_all(key, ids) end
-  for key, members in pairs(finished) do
+  return g
+end
+
+local function ops_note(g, t, status, now, field, bucket_field)
+  g.ids[#g.ids + 1] = t.id
+  local d = g.done[status]
+  if not d then
+    d = {}
+    g.done[status] = d
+  end
+  d[#d + 1] = now
+  d[#d + 1] = t.id
+  g.acc[field] = (g.acc[field] or 0) + 1
+  if bucket_field then g.acc[bucket_field] = (g.acc[bucket_field] or 0) + 1 end
+end
+
+local function ops_flush_sets(unfinished_key, done_prefix, g, now, retention_ms)
+  zrem_all(unfinished_key, g.ids)
+  local cutoff = '(' .. string.format('%d', now - retention_ms)
+  for status, members in pairs(g.done) do
+    local key = done_prefix .. status
     zadd_all(key, members)
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', now - retention_ms))
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
     redis.call('PEXPIRE', key, retention_ms)
   end
-  for fid, acc in pairs(fn_counts) do hash_add(P .. 'fs:' .. fid, acc, nil) end
-  local ttl = math.floor(second / 60) * 60000 + ACTIVITY_KEEP_MS - now
-  for tenant, acc in pairs(seconds) do hash_add(minute_key(tenant), acc, math.max(1000, ttl)) end
+end
+
+local function ops_finished(P, tasks, now, retention_ms)
+  if #tasks == 0 then return end
+  local tenants, fns, bucket_fields = {}, {}, {}
+  for _, t in ipairs(tasks) do
+    local status = t.status
+    local field = STATUS_FIELD[status] or 'X'
+    local bf = nil
+    if field ~= 'X' then
+      local b = latency_bucket(math.max(0, now - (tonumber(t.createdAt) or now)))
+      bf = bucket_fields[b]
+      if not bf then
+        bf = 'b' .. b
+        bucket_fields[b] = bf
+      end
+    end
+    ops_note(ops_group(tenants, ops_tenant_of(t)), t, status, now, field, bf)
+    ops_note(ops_group(fns, t.functionId), t, status, now, field, bf)
+  end
+  local second = math.floor(now / 1000)
+  local minute = math.floor(second / 60)
+  local ttl = math.max(1000, minute * 60000 + ACTIVITY_KEEP_MS - now)
+  for tenant, g in pairs(tenants) do
+    ops_flush_sets(P .. 'a:' .. tenant, P .. 'd:' .. tenant .. ':', g, now, retention_ms)
+    local acc = {}
+    for f, n in pairs(g.acc) do acc[second .. ':' .. f] = n end
+    hash_add(P .. 'h:' .. tenant .. ':' .. minute, acc, ttl)
+  end
+  for fid, g in pairs(fns) do
+    ops_flush_sets(P .. 'fa:' .. fid, P .. 'fd:' .. fid .. ':', g, now, retention_ms)
+    hash_add(P .. 'fs:' .. fid, g.acc, nil)
+  end
 end
 `;
