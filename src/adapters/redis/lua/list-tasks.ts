@@ -3,7 +3,8 @@ import { SHARED_LUA } from "./shared.ts";
 
 /**
  * One shard's part of a task list (task-listing.ts): scans each index (source) that the query needs
- * (operations.ts names them) after the position, newest first, skipping entries whose task expired
+ * (operations.ts names them: a function's FAILED tasks have their own; other lists of one function
+ * scan its tenant's, keeping that function's tasks) after the position, newest first, skipping entries whose task expired
  * (removing them from the index: ZREM) or no longer belongs there, until it has `limit` items or has
  * examined `budget` entries. Ties of the position's score are read whole and kept when their id is
  * below the position's (byte order, as the sorted set orders members).
@@ -90,27 +91,24 @@ local function scan(key, accept)
   return out
 end
 
-local owners = {}
-if fid ~= '' then
-  owners[1] = {'fa:', 'fd:', fid}
-elseif tenant ~= '' then
-  owners[1] = {'a:', 'd:', tenant}
-else
-  for _, name in ipairs(redis.call('SMEMBERS', KEYS[2])) do owners[#owners + 1] = {'a:', 'd:', name} end
+local function finished_here(s)
+  return function(t, score) return t.status == s and t.updatedAt == score and mine(t) end
 end
 local result = {}
-for _, o in ipairs(owners) do
+if fid ~= '' and status == 'FAILED' then
+  result[1] = scan(P .. 'fd:' .. fid .. ':FAILED', finished_here('FAILED'))
+  return result
+end
+local tenants = {tenant}
+if tenant == '' then tenants = redis.call('SMEMBERS', KEYS[2]) end
+for _, name in ipairs(tenants) do
   if status == '' or UNFINISHED[status] then
-    result[#result + 1] = scan(P .. o[1] .. o[3], function(t, score)
+    result[#result + 1] = scan(P .. 'a:' .. name, function(t, score)
       return UNFINISHED[t.status] and (status == '' or t.status == status) and t.createdAt == score and mine(t)
     end)
   end
   for _, s in ipairs(FINISHED) do
-    if status == '' or status == s then
-      result[#result + 1] = scan(P .. o[2] .. o[3] .. ':' .. s, function(t, score)
-        return t.status == s and t.updatedAt == score and mine(t)
-      end)
-    end
+    if status == '' or status == s then result[#result + 1] = scan(P .. 'd:' .. name .. ':' .. s, finished_here(s)) end
   end
 end
 return result

@@ -6,16 +6,19 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
  * change tasks call them with a line or two each; every key they touch is under the shard's operations
  * prefix P (`<shard base>ops:`, passed as the scripts' last KEYS entry), so a script stays in one slot:
  *
- * - `P a:<tenant>`, `P fa:<function id>`: sorted sets of unfinished tasks (QUEUED, RUNNING) by created time;
- * - `P d:<tenant>:<status>`, `P fd:<function id>:<status>`: finished tasks by finish time; entries older
- *   than the retention are trimmed when the set is written, and the set expires `retention` after its
- *   last write, so no entry outlives its task by more than that;
+ * - `P a:<tenant>`: sorted set of the tenant's unfinished tasks (QUEUED, RUNNING) by created time;
+ * - `P d:<tenant>:<status>`: its finished tasks by finish time, and `P fd:<function id>:FAILED` a
+ *   function's FAILED ones (the lists operators filter by function most: to inspect and re-run them);
+ *   other lists of one function scan the tenant's sets. Entries older than the retention are trimmed
+ *   when a set is written, and a set expires `retention` after its last write, so no entry outlives
+ *   its task by more than that;
  * - `P fs:<function id>`: hash of the function's counters (submitted, C, F, X, b<bucket>);
  * - `P h:<tenant>:<minute>`: hash of that minute's seconds (`<second>:C|F|X`, `<second>:b<bucket>`),
  *   expiring ACTIVITY_KEEP_MS after the minute began (task-counts in activity.ts).
  *
  * Each call writes a batch with one command per key touched (ZADD, ZREM variadic; HMGET + HSET for the
- * counters), so the cost per task falls with the batch size.
+ * counters), so the commands per task fall with the batch size; each task costs one sorted-set insert
+ * when queued and one removal and one insert when it finishes (two inserts when it FAILED).
  *
  * note_attempt_start(t, now): records the attempt t.attempt starting now (in start_attempts).
  * note_attempt_end(t, now, status, ran_on): ends attempt t.attempt as the APPLY status says
@@ -103,7 +106,6 @@ local function ops_enqueued(P, tenant, function_id, argv, first)
   end
   if #members == 0 then return end
   zadd_all(P .. 'a:' .. tenant, members)
-  zadd_all(P .. 'fa:' .. function_id, members)
   redis.call('HINCRBY', P .. 'fs:' .. function_id, 'submitted', #members / 2)
 end
 
@@ -119,21 +121,23 @@ local function ops_group(groups, owner)
   return g
 end
 
-local function ops_note(g, t, status, now, field, bucket_field)
-  g.ids[#g.ids + 1] = t.id
-  local d = g.done[status]
-  if not d then
-    d = {}
-    g.done[status] = d
+local function ops_note(g, t, status, now, field, bucket_field, indexed)
+  if indexed then
+    g.ids[#g.ids + 1] = t.id
+    local d = g.done[status]
+    if not d then
+      d = {}
+      g.done[status] = d
+    end
+    d[#d + 1] = now
+    d[#d + 1] = t.id
   end
-  d[#d + 1] = now
-  d[#d + 1] = t.id
   g.acc[field] = (g.acc[field] or 0) + 1
   if bucket_field then g.acc[bucket_field] = (g.acc[bucket_field] or 0) + 1 end
 end
 
 local function ops_flush_sets(unfinished_key, done_prefix, g, now, retention_ms)
-  zrem_all(unfinished_key, g.ids)
+  if unfinished_key then zrem_all(unfinished_key, g.ids) end
   local cutoff = '(' .. string.format('%d', now - retention_ms)
   for status, members in pairs(g.done) do
     local key = done_prefix .. status
@@ -158,8 +162,8 @@ local function ops_finished(P, tasks, now, retention_ms)
         bucket_fields[b] = bf
       end
     end
-    ops_note(ops_group(tenants, ops_tenant_of(t)), t, status, now, field, bf)
-    ops_note(ops_group(fns, t.functionId), t, status, now, field, bf)
+    ops_note(ops_group(tenants, ops_tenant_of(t)), t, status, now, field, bf, true)
+    ops_note(ops_group(fns, t.functionId), t, status, now, field, bf, status == 'FAILED')
   end
   local second = math.floor(now / 1000)
   local minute = math.floor(second / 60)
@@ -171,7 +175,7 @@ local function ops_finished(P, tasks, now, retention_ms)
     hash_add(P .. 'h:' .. tenant .. ':' .. minute, acc, ttl)
   end
   for fid, g in pairs(fns) do
-    ops_flush_sets(P .. 'fa:' .. fid, P .. 'fd:' .. fid .. ':', g, now, retention_ms)
+    ops_flush_sets(nil, P .. 'fd:' .. fid .. ':', g, now, retention_ms)
     hash_add(P .. 'fs:' .. fid, g.acc, nil)
   end
 end
