@@ -10,6 +10,7 @@ import { graphCommand } from "./cli-graph.ts";
 import { RETRY_FLAGS, retryFrom, TASK_FLAGS, taskOptionsFrom } from "./cli-task-flags.ts";
 import { writeKeyPair } from "./cli-keygen.ts";
 import { scheduleCommand } from "./cli-schedule.ts";
+import { retryCommand, taskCommand, tasksCommand, workersCommand } from "./cli-operations.ts";
 import { isTerminalStatus, type TaskOutcome } from "./types.ts";
 
 /** What went wrong with a task, in one line (the exit-1 message of `execute --wait`). */
@@ -127,6 +128,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   schedule: scheduleCommand,
+  tasks: tasksCommand,
+  task: taskCommand,
+  retry: retryCommand,
+  workers: workersCommand,
   health: {
     summary: "print the server's {status,queued}",
     run: async (ctx) => {

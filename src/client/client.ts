@@ -12,6 +12,7 @@ import { FaasError, WaitTimeoutError } from "./errors.ts";
 import { TaskHandle } from "./handle.ts";
 import { keyHeader, requestKey } from "./idempotency.ts";
 import { mapInOrder } from "./map.ts";
+import { FaasOperations } from "./operations.ts";
 import { outcomeValue } from "./outcome.ts";
 import { registrationKey, sharedRegistrations } from "./registrations.ts";
 import { scheduleBody, toScheduleInfo, type ScheduleInfo, type ScheduleTaskOptions, type ScheduleTiming, type WireSchedule } from "./schedules.ts";
@@ -105,6 +106,8 @@ const MAP_CONCURRENCY = 1000;
  * ```
  */
 export class FaasClient {
+  /** The operators' calls: list, inspect and re-run tasks, see workers (operations.ts). */
+  readonly ops: FaasOperations;
   private readonly http: Transport;
   private readonly baseUrl: string;
   private readonly apiKey: string | undefined;
@@ -122,6 +125,7 @@ export class FaasClient {
       fetch: o.fetch,
       ...(o.apiKey !== undefined && { apiKey: o.apiKey }),
     });
+    this.ops = new FaasOperations(this.http);
   }
 
   /**

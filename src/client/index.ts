@@ -19,6 +19,8 @@ export type { RetryPolicy, TaskOptions } from "./task-options.ts";
 export { BatchSubmitError, FaasError, FaasNetworkError, TaskCancelledError, TaskFailedError, WaitTimeoutError, type RemoteError } from "./errors.ts";
 export { TaskHandle, type HandleWaitOptions } from "./handle.ts";
 export { outcomeValue } from "./outcome.ts";
+export { FaasOperations, type TaskQuery } from "./operations.ts";
+export type { AttemptInfo, DispatcherInfo, TaskDetail, TaskListItem, TaskPage, WorkerInfo } from "./operations-types.ts";
 export { serializeArgs } from "./serialize.ts";
 export type { ScheduleInfo, ScheduleTaskOptions, ScheduleTiming } from "./schedules.ts";
 export type { FetchLike } from "./transport.ts";

@@ -30,6 +30,8 @@ export interface DispatcherDeps {
   readonly clock: Clock;
   /** Jitter of retry backoffs, in [0, 1) (Math.random in production). Default 0.5: none. */
   readonly random?: () => number;
+  /** Names this dispatcher in the attempts it settles ("dispatcher d-1 on host-a"), after the executor's own place. */
+  readonly label?: string;
 }
 
 /** How many cancelled ids not held here are remembered (a claim racing its cancel). */
@@ -48,6 +50,8 @@ export class Dispatcher {
   private settling: Promise<unknown> = Promise.resolve();
   /** While draining: called after each settlement, to see whether nothing runs any more. */
   private drained: (() => void) | undefined;
+  /** Attempts settled from executors' outcomes since it started. */
+  private settled = 0;
 
   constructor(private readonly d: DispatcherDeps) {
     d.executor.onOutcomes((outcomes) => {
@@ -73,6 +77,11 @@ export class Dispatcher {
   /** Tasks handed to the executor and not yet settled. */
   inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** Attempts settled from executors' outcomes since it started. */
+  settledCount(): number {
+    return this.settled;
   }
 
   private async loop(): Promise<void> {
@@ -146,10 +155,17 @@ export class Dispatcher {
       const task = this.inFlight.get(o.taskId);
       if (task === undefined || task.attempt !== o.attempt) continue; // stale or unknown attempt
       this.inFlight.delete(o.taskId);
-      transitions.push(decide(task, o, this.d.random));
+      this.settled++;
+      transitions.push(this.placed(decide(task, o, this.d.random)));
     }
     if (transitions.length > 0) await this.applyAndPublish(transitions, true);
     this.drained?.();
+  }
+
+  /** The transition with this dispatcher's label added to where the attempt ran. */
+  private placed(t: Transition): Transition {
+    if (this.d.label === undefined) return t;
+    return { ...t, ranOn: t.ranOn === undefined ? this.d.label : `${t.ranOn} (${this.d.label})` };
   }
 
   private async applyAndPublish(transitions: readonly Transition[], evenWhenStopping = false): Promise<void> {

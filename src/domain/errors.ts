@@ -13,6 +13,8 @@ export type DomainError =
   | { readonly kind: "QueueFull"; readonly depth: number; readonly limit: number; readonly retryAfterS: number; readonly tenant?: string }
   /** The same idempotency key came with a different request (or while the first is still being stored). */
   | { readonly kind: "IdempotencyConflict"; readonly message: string }
+  /** POST /tasks/{id}/retry on a task that is not FAILED or CANCELLED, or was re-run already. */
+  | { readonly kind: "NotRetriable"; readonly taskId: string; readonly status: string; readonly retriedAs?: string }
   | { readonly kind: "BackendUnavailable"; readonly message: string };
 
 /**
@@ -20,7 +22,7 @@ export type DomainError =
  * adapter maps `{name: "args", index: 3}` to the JSON field `payloads/3`).
  */
 export interface ArgRef {
-  readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds" | "retry" | "cron" | "priority" | "delay" | "runAt" | "after" | "argsFrom" | "idempotencyKey" | "everyMs" | "tasks";
+  readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds" | "retry" | "cron" | "priority" | "delay" | "runAt" | "after" | "argsFrom" | "idempotencyKey" | "everyMs" | "tasks" | "cursor";
   /** The position of the bad item when the input is a list. */
   readonly index?: number;
 }
@@ -50,6 +52,10 @@ export function describeError(e: DomainError): string {
       return e.tenant === undefined
         ? `The queue holds ${e.depth} tasks, its limit is ${e.limit}; retry after ${e.retryAfterS} s`
         : `Tenant ${e.tenant} has ${e.depth} tasks queued, its limit (--tenant-limits queued=${e.limit}); retry after ${e.retryAfterS} s`;
+    case "NotRetriable":
+      return e.retriedAs !== undefined
+        ? `Task "${e.taskId}" was run again already, as task "${e.retriedAs}"`
+        : `Only a FAILED or CANCELLED task can be run again; task "${e.taskId}" is ${e.status}`;
   }
 }
 

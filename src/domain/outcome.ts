@@ -1,8 +1,8 @@
 import { nextRetry } from "./retry-policy.ts";
 import { spentAttempts, type Task, type Transition } from "./task.ts";
 
-/** What an executor reports for one attempt of one task. */
-export type Outcome =
+/** What an executor reports for one attempt of one task, and where it ran (`ranOn`, when the executor says). */
+export type Outcome = (
   | { readonly taskId: string; readonly attempt: number; readonly kind: "returned"; readonly value: string }
   | { readonly taskId: string; readonly attempt: number; readonly kind: "threw"; readonly error: ErrorInfo }
   | { readonly taskId: string; readonly attempt: number; readonly kind: "timeout"; readonly timeoutMs: number }
@@ -12,7 +12,8 @@ export type Outcome =
   /** Given back unfinished by an executor or worker shutting down gracefully: runs again, not counted. */
   | { readonly taskId: string; readonly attempt: number; readonly kind: "handed-back" }
   /** The result (or error) was bigger than the executor's limit: `bytes` of JSON text over `limit`. */
-  | { readonly taskId: string; readonly attempt: number; readonly kind: "too-large"; readonly bytes: number; readonly limit: number };
+  | { readonly taskId: string; readonly attempt: number; readonly kind: "too-large"; readonly bytes: number; readonly limit: number }
+) & { readonly ranOn?: string };
 
 /** The `{name, message, stack}` a FAILED task's result holds. */
 export interface ErrorInfo {
@@ -36,7 +37,7 @@ export function errorResult(name: string, message: string, stack = ""): string {
  * decide({ attempt: 3, maxAttempts: 3 }, { kind: "lost", ... }) // FAILED WorkerFailure
  */
 export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts"> & Partial<Pick<Task, "retry" | "retries">>, o: Outcome, random: () => number = () => 0.5): Transition {
-  const base = { taskId: o.taskId, attempt: o.attempt };
+  const base = { taskId: o.taskId, attempt: o.attempt, ...(o.ranOn !== undefined && { ranOn: o.ranOn }) };
   switch (o.kind) {
     case "returned":
       return { ...base, status: "COMPLETED", result: o.value };

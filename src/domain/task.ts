@@ -1,3 +1,4 @@
+import type { AttemptRecord } from "./attempt-log.ts";
 import type { DomainError } from "./errors.ts";
 import { err, ok, type Result } from "./result.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
@@ -50,6 +51,11 @@ export interface Task {
   readonly argsFrom?: "results";
   /** How many of `after` have not COMPLETED yet: claimable only at 0. */
   readonly blockedBy: number;
+  /** Each attempt: started, ended, how and where it ran (attempt-log.ts). */
+  readonly attempts?: readonly AttemptRecord[];
+  /** The task this one runs again (POST /tasks/{id}/retry), and the task that ran this one again. */
+  readonly retryOf?: string;
+  readonly retriedAs?: string;
 }
 
 /** What execute may ask of a new task beyond its function's defaults. */
@@ -123,6 +129,8 @@ export interface Transition {
   readonly handback?: boolean;
   /** With QUEUED: a retry of the policy, runnable again after this many ms (counted in `retries`). */
   readonly retryInMs?: number;
+  /** Where the attempt ran, from the executor's outcome (recorded with the attempt). */
+  readonly ranOn?: string;
 }
 
 /** Applies a transition if its fence holds; returns the new task, or undefined when stale. */

@@ -37,6 +37,8 @@ export interface Registration {
   readonly busy: number;
   /** Pull mode: slots it asks to have filled now. */
   readonly credit: number;
+  /** The host it runs on, as it says (for operators). */
+  readonly host?: string;
 }
 
 export interface WorkerView {
@@ -46,6 +48,12 @@ export interface WorkerView {
   readonly credits: number;
   readonly lastSeen: number;
   readonly inFlight: number;
+  readonly host: string;
+  /** When it registered (this registration). */
+  readonly registeredAt: number;
+  /** Outcomes it reported under this registration. */
+  readonly done: number;
+  readonly draining: boolean;
 }
 
 interface WorkerState {
@@ -57,6 +65,9 @@ interface WorkerState {
   credits: number;
   lastSeen: number;
   readonly jobs: Map<string, number>;
+  readonly host: string;
+  readonly registeredAt: number;
+  done: number;
 }
 
 export class WorkerRegistry {
@@ -74,7 +85,7 @@ export class WorkerRegistry {
     const lost = this.remove(id);
     const capacity = clamp(r.capacity, 0, this.o.maxCapacity ?? Number.MAX_SAFE_INTEGER);
     const busy = clamp(r.busy, 0, capacity);
-    this.workers.set(id, { id, capacity, busy, credits: clamp(r.credit, 0, capacity - busy), lastSeen: now, jobs: new Map(), draining: false });
+    this.workers.set(id, { id, capacity, busy, credits: clamp(r.credit, 0, capacity - busy), lastSeen: now, jobs: new Map(), draining: false, host: r.host ?? "", registeredAt: now, done: 0 });
     return lost;
   }
 
@@ -143,7 +154,12 @@ export class WorkerRegistry {
 
   view(id: string): WorkerView | undefined {
     const w = this.workers.get(id);
-    return w === undefined ? undefined : { id: w.id, capacity: w.capacity, busy: w.busy, credits: w.credits, lastSeen: w.lastSeen, inFlight: w.jobs.size };
+    return w === undefined ? undefined : viewOf(w);
+  }
+
+  /** Every registered worker, in registration order. */
+  views(): WorkerView[] {
+    return [...this.workers.values()].map(viewOf);
   }
 
   /** Jobs the worker can take now under the policy. */
@@ -213,6 +229,7 @@ export class WorkerRegistry {
     if (w === undefined || w.jobs.get(taskId) !== attempt) return false;
     w.jobs.delete(taskId);
     if (this.holder.get(taskId) === id) this.holder.delete(taskId);
+    w.done++;
     return true;
   }
 
@@ -242,6 +259,10 @@ export class WorkerRegistry {
     const fb = this.freeOf(b);
     return fa > fb || (fa === fb && a.jobs.size < b.jobs.size);
   }
+}
+
+function viewOf(w: WorkerState): WorkerView {
+  return { id: w.id, capacity: w.capacity, busy: w.busy, credits: w.credits, lastSeen: w.lastSeen, inFlight: w.jobs.size, host: w.host, registeredAt: w.registeredAt, done: w.done, draining: w.draining };
 }
 
 function clamp(n: number, lo: number, hi: number): number {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { MetricsReport } from "../../src/adapters/http/index.ts";
 import type { Embedded } from "../../src/app/roots/embedded.ts";
 import { call, register, run } from "../../scripts/lib/http.ts";
-import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
+import { startEmbeddedHere as startTestServer, stopAllHere } from "../helpers/roots.ts";
 import { memoryHttpApp } from "../helpers/http-app.ts";
 
 const XSS_NAME = "<script>alert(1)</script>";
@@ -56,9 +56,12 @@ describe("dashboard, keys off", () => {
     expect(p.html).toContain(`data-function="${evil}"><td>&lt;script&gt;alert(1)&lt;/script&gt;</td>`);
     expect(p.html).toMatch(new RegExp(`data-function="${evil}">.*<td class="n">4321</td><td class="n">2</td><td>\\d{4}-\\d\\d-\\d\\dT`));
     expect(p.html).not.toContain(XSS_NAME);
-    // The only script on the page is the static auto-refresh one.
+    // The only script on the page is the dashboard's own, from this server; no inline code is allowed.
     expect(p.html.match(/<script/g)?.length).toBe(1);
-    expect(p.html).toContain('data-refresh-s="5"');
+    expect(p.html).toContain('<script src="/dashboard/assets/app.js"></script>');
+    expect(p.headers.get("content-security-policy")).toContain("script-src 'self';");
+    expect(p.headers.get("content-security-policy")).not.toContain("unsafe-inline");
+    expect(p.html).not.toMatch(/ on[a-z]+=/);
   });
 
   test("task lookup shows status and the escaped result; an unknown id says so", async () => {
@@ -69,7 +72,7 @@ describe("dashboard, keys off", () => {
     expect(cell(found.html, "data-lookup", "status")).toBe("COMPLETED");
     expect(found.html).toContain("&lt;/pre&gt;&lt;script&gt;alert(3)&lt;/script&gt;");
     expect(found.html).not.toContain("alert(3)</script>");
-    expect(found.html).toContain(`data-refresh-url="/dashboard?task=${done.task_id}"`);
+    expect(found.html).toContain(`<a href="/dashboard/tasks/${done.task_id}">`);
 
     const missing = await page(`${base}/dashboard?task=${encodeURIComponent('"><script>alert(4)</script>')}`);
     expect(missing.status).toBe(200);
@@ -85,6 +88,52 @@ describe("dashboard, keys off", () => {
     expect(["QUEUED", "RUNNING"]).toContain(cell(p.html, "data-lookup", "status") ?? "none");
     expect(p.html).toContain("No result yet.");
     expect((await fetch(`${base}/tasks/${r.body.task_id}`, { method: "DELETE" })).status).toBe(200);
+  });
+});
+
+describe("dashboard actions, keys off", () => {
+  let base: string;
+  beforeAll(() => {
+    base = startTestServer().url;
+  });
+  afterAll(() => stopAllHere());
+
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body, redirect: "manual" });
+
+  test("retry, cancel and retry-all are forms carrying the page's token; without it, or from another origin, refused", async () => {
+    const fid = await register(base, "(x) => { throw new Error('no ' + x) }", { name: "nope" });
+    const failed = await run(base, fid, "[1]");
+    const p = await page(`${base}/dashboard/tasks/${failed.task_id}`);
+    expect([p.status, p.headers.get("referrer-policy")]).toEqual([200, "same-origin"]);
+    expect(p.html).toContain("<pre data-stack>Error: no 1");
+    const token = /data-token="([^"]+)"/.exec(p.html)?.[1] as string;
+    expect(p.html).toContain(`<input type="hidden" name="token" value="${token}"><button type="submit" data-action="retry">`);
+
+    expect((await post(`/dashboard/tasks/${failed.task_id}/retry`, "")).status).toBe(403);
+    expect((await post(`/dashboard/tasks/${failed.task_id}/retry`, `token=${token}`, { origin: "http://evil.example" })).status).toBe(403);
+    const retried = await post(`/dashboard/tasks/${failed.task_id}/retry`, `token=${token}`);
+    expect(retried.status).toBe(303);
+    const location = retried.headers.get("location") as string;
+    expect(location).toMatch(/^\/dashboard\/tasks\/[^/?]+\?notice=retried$/);
+    expect((await page(`${base}${location}`)).html).toContain("Queued again: this is the new task.");
+    const again = await post(`/dashboard/tasks/${failed.task_id}/retry`, `token=${token}`);
+    expect(again.headers.get("location")).toBe(`/dashboard/tasks/${failed.task_id}?notice=NotRetriable`);
+
+    const slow = await register(base, "() => new Promise(() => {})", { timeout_ms: 600_000 });
+    const stuck = (await call(`${base}/execute_function`, { function_id: slow, payload: "[]" })).body.task_id as string;
+    const cancelled = await post(`/dashboard/tasks/${stuck}/cancel`, `token=${token}`);
+    expect(cancelled.headers.get("location")).toBe(`/dashboard/tasks/${stuck}?notice=cancelled`);
+    expect((await call(`${base}/status/${stuck}`)).body.status).toBe("CANCELLED");
+
+    await run(base, fid, "[2]");
+    await call(`${base}/wait`, { task_ids: [location.split("/")[3]!.split("?")[0]!], timeout_s: 10 });
+    const bulk = await post("/dashboard/retry", `token=${token}&status=FAILED&function_id=${fid}`);
+    expect(bulk.headers.get("location")).toBe(`/dashboard?status=FAILED&function=${fid}&notice=retried-all-2#tasks`);
+    const list = await page(`${base}/dashboard?status=FAILED&function=${fid}&notice=retried-all-2`);
+    expect(list.html).toContain("Queued again: 2 failed task(s).");
+    expect(list.html).toContain('data-action="retry-all">Retry all failed of this function');
+    expect((await page(`${base}/dashboard?notice=<script>`)).html).not.toContain("data-notice");
   });
 });
 

@@ -48,8 +48,10 @@ describe("the app's table", () => {
       Object.entries(ops).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
     );
     expect(documented.map((d) => `${d.method} ${d.path}`).sort()).toEqual([
-      "DELETE /tasks/{task_id}", "GET /dashboard", "GET /docs", "GET /docs/{asset}", "GET /functions", "GET /functions/{function_id}", "GET /healthz", "GET /metrics", "GET /openapi.json",
-      "GET /result/{task_id}", "GET /status/{task_id}", "POST /execute_batch", "POST /execute_function", "POST /execute_graph", "POST /register_function", "POST /wait",
+      "DELETE /tasks/{task_id}", "GET /dashboard", "GET /dashboard/assets/{asset}", "GET /dashboard/live", "GET /dashboard/tasks/{task_id}", "GET /docs", "GET /docs/{asset}",
+      "GET /functions", "GET /functions/{function_id}", "GET /healthz", "GET /metrics", "GET /openapi.json", "GET /result/{task_id}", "GET /status/{task_id}", "GET /tasks",
+      "GET /tasks/{task_id}", "GET /workers", "POST /dashboard/retry", "POST /dashboard/tasks/{task_id}/cancel", "POST /dashboard/tasks/{task_id}/retry", "POST /execute_batch",
+      "POST /execute_function", "POST /execute_graph", "POST /register_function", "POST /tasks/retry", "POST /tasks/{task_id}/retry", "POST /wait",
     ]);
     for (const { path, method, op } of documented) {
       expect(typeof op.operationId).toBe("string");

@@ -1,6 +1,7 @@
 import { MemoryChannel, MemoryFunctionStore, MemoryScheduleStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeScheduleStore } from "../contracts/schedule-store.ts";
+import { describeOperationsStore } from "../contracts/task-operations.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskQueue } from "../contracts/task-queue.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
@@ -31,3 +32,8 @@ describeTaskQueue("memory", async (o) => {
   return { store, queue: store, clock, close: async () => {} };
 });
 describeScheduleStore("memory", async () => ({ store: new MemoryScheduleStore(), close: async () => {} }));
+describeOperationsStore("memory", async () => {
+  const clock = new FakeClock();
+  const store = new MemoryTaskStore({ clock, retentionMs: 60_000 });
+  return { store, queue: store, clock, expireAll: async () => clock.advance(60_001), close: async () => {} };
+});

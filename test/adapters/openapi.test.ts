@@ -1,7 +1,7 @@
 /**
  * The OpenAPI document against the live server: every reply the server gives (successes and errors,
  * with API keys on) has its status documented for that route, and a JSON body that matches the schema
- * documented for that status. Named schemas are under components and referenced with $ref; every
+ * documented for that status (the operators' routes and the dashboard's too). Named schemas are under components and referenced with $ref; every
  * operation has an operationId and a tag; GET /docs serves the reference page and its files locally.
  */
 import { afterAll, describe, expect, test } from "bun:test";
@@ -21,7 +21,10 @@ type Doc = OpenApiDoc;
 describe("OpenAPI document", () => {
   test("named schemas under components, $ref in operations, an operationId and a tag on every operation", async () => {
     const doc = (await call(`${app.url}/openapi.json`)).body as Doc;
-    for (const name of ["RegisterBody", "ExecuteBody", "ExecuteBatchBody", "WaitBody", "ResultReply", "WaitReply", "ErrorReply", "Health"]) expect(Object.keys(doc.components.schemas)).toContain(name);
+    for (const name of ["RegisterBody", "ExecuteBody", "ExecuteBatchBody", "WaitBody", "ResultReply", "WaitReply", "ErrorReply", "Health", "TaskList", "TaskDetail", "RetryAllBody", "RetryAllReply", "WorkerList", "DashboardLive"]) {
+      expect(Object.keys(doc.components.schemas)).toContain(name);
+    }
+    expect(doc.paths["/tasks"]!.get!.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/TaskList" });
     expect(doc.paths["/register_function"]!.post!.responses["201"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/FunctionIdReply" });
     for (const ops of Object.values(doc.paths)) for (const op of Object.values(ops)) expect([op.operationId, op.tags.length]).toEqual([expect.any(String), 1]);
     expect((doc.components.schemas.RegisterBody as { examples: unknown[] }).examples.length).toBeGreaterThan(0);
@@ -59,6 +62,30 @@ describe("OpenAPI document", () => {
     conforms(doc, "/functions", "get", await call(`${u}/functions`, undefined, auth));
     conforms(doc, "/functions/{function_id}", "get", await call(`${u}/functions/${fid}?source=true`, undefined, auth));
     conforms(doc, "/functions/{function_id}", "get", await call(`${u}/functions/nope`, undefined, auth));
+    // the operators' routes
+    const boom = await call(`${u}/register_function`, { name: "boom", payload: "() => { throw new TypeError('boom') }" }, auth);
+    const failedId = (await call(`${u}/execute_function`, { function_id: boom.body.function_id, payload: "[]" }, auth)).body.task_id as string;
+    await call(`${u}/result/${failedId}?wait=10`, undefined, auth);
+    const list = await call(`${u}/tasks?limit=2`, undefined, auth);
+    conforms(doc, "/tasks", "get", list);
+    conforms(doc, "/tasks", "get", await call(`${u}/tasks?cursor=${list.body.next_cursor}&status=FAILED`, undefined, auth));
+    conforms(doc, "/tasks", "get", await call(`${u}/tasks?limit=5000`, undefined, auth));
+    conforms(doc, "/tasks/{task_id}", "get", await call(`${u}/tasks/${failedId}`, undefined, auth));
+    conforms(doc, "/tasks/{task_id}", "get", await call(`${u}/tasks/${id}`, undefined, auth));
+    conforms(doc, "/tasks/{task_id}", "get", await call(`${u}/tasks/nope`, undefined, auth));
+    conforms(doc, "/tasks/{task_id}/retry", "post", await call(`${u}/tasks/${failedId}/retry`, {}, auth));
+    conforms(doc, "/tasks/{task_id}/retry", "post", await call(`${u}/tasks/${failedId}/retry`, {}, auth)); // 409
+    conforms(doc, "/tasks/{task_id}/retry", "post", await call(`${u}/tasks/nope/retry`, {}, auth));
+    conforms(doc, "/tasks/retry", "post", await call(`${u}/tasks/retry`, { status: "CANCELLED" }, auth));
+    conforms(doc, "/tasks/retry", "post", await call(`${u}/tasks/retry`, { status: "RUNNING" }, auth));
+    conforms(doc, "/workers", "get", await call(`${u}/workers`, undefined, auth));
+    conforms(doc, "/workers", "get", await call(`${u}/workers`));
+    conforms(doc, "/dashboard/live", "get", await call(`${u}/dashboard/live`, undefined, auth));
+    conforms(doc, "/dashboard/tasks/{task_id}", "get", await call(`${u}/dashboard/tasks/${failedId}`, undefined, auth));
+    conforms(doc, "/dashboard/tasks/{task_id}", "get", await call(`${u}/dashboard/tasks/nope`, undefined, auth));
+    conforms(doc, "/dashboard/assets/{asset}", "get", await call(`${u}/dashboard/assets/app.js`));
+    conforms(doc, "/dashboard/assets/{asset}", "get", await call(`${u}/dashboard/assets/secrets.txt`));
+    conforms(doc, "/dashboard/tasks/{task_id}/retry", "post", await call(`${u}/dashboard/tasks/${failedId}/retry`, "token=wrong", { ...auth, headers: { ...auth.headers, "content-type": "application/x-www-form-urlencoded" }, redirect: "manual" }));
     conforms(doc, "/healthz", "get", await call(`${u}/healthz`));
     conforms(doc, "/metrics", "get", await call(`${u}/metrics`, undefined, auth));
     conforms(doc, "/metrics", "get", await call(`${u}/metrics`));

@@ -20,6 +20,8 @@ import { describeScheduleStore } from "../contracts/schedule-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskStats } from "../contracts/task-stats.ts";
 import { describeTaskStore } from "../contracts/task-store.ts";
+import { describeOperationsStore } from "../contracts/task-operations.ts";
+import { expireTerminal, opsOf } from "../helpers/redis-contracts.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-server.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
@@ -130,6 +132,12 @@ describeTaskStats("redis", async () => {
   const b = await open({ clock });
   return { store: b.tasks, queue: b.queue, clock, close: () => closeBackend(b) };
 });
+describeOperationsStore("redis", async () => {
+  const clock = new FakeClock(Date.now());
+  const b = await open({ clock });
+  for (const id of ["f-2", "f-3"]) await b.functions.save({ ...F1, id });
+  return { store: Object.assign(b.tasks, opsOf(b)), queue: b.queue, clock, expireAll: () => expireTerminal(admin, b), close: () => closeBackend(b) };
+});
 describeFunctionStore("redis", async () => {
   const b = await open({ withF1: false });
   return { store: b.functions, close: () => closeBackend(b) };
@@ -227,7 +235,7 @@ describe("Redis task store", () => {
     const ts = tasks(500);
     const before = await hincrbys();
     await b.tasks.enqueue(ts, { maxQueue: 1000 });
-    expect((await hincrbys()) - before).toBe(2); // submitted, queued
+    expect((await hincrbys()) - before).toBe(3); // submitted, queued; the function's submitted (lua/operations.ts)
     const beforeClaim = await hincrbys();
     const claimed = await b.queue.claim(500, never);
     expect(claimed.length).toBe(500);

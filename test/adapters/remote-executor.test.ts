@@ -89,7 +89,7 @@ for (const mode of ["push", "pull"] as const) {
       await feed(ex, batch);
       await waitFor(() => outcomes.length === 200, "200 outcomes");
       const byTask = new Map(outcomes.map((o) => [o.taskId, o]));
-      expect(batch.map((j) => byTask.get(j.taskId))).toEqual(batch.map((j, i) => ({ taskId: j.taskId, attempt: 1, kind: "returned", value: String(i * 2) })));
+      expect(batch.map((j) => byTask.get(j.taskId))).toEqual(batch.map((j, i) => ({ taskId: j.taskId, attempt: 1, kind: "returned", value: String(i * 2), ranOn: expect.stringMatching(/^worker \S+/) })));
       expect(a.received).toBeGreaterThan(0);
       expect(b.received).toBeGreaterThan(0);
       expect(a.received + b.received).toBe(200);
@@ -334,7 +334,7 @@ describe("deadlines enforced by the dispatcher", () => {
     for (let i = 0; i < 8; i++) clock.advance(250); // 2000 ms: not yet past
     expect(outcomes).toEqual([]);
     clock.advance(250);
-    expect(outcomes).toEqual([{ taskId: j!.taskId, attempt: 1, kind: "timeout", timeoutMs: 1000 }]);
+    expect(outcomes).toEqual([{ taskId: j!.taskId, attempt: 1, kind: "timeout", timeoutMs: 1000, ranOn: expect.stringMatching(/^worker /) }]);
     await waitFor(() => w.inbox.some((m) => m.t === "cancel" && m.taskId === j!.taskId), "the cancel at the worker");
     expect(ex.freeSlots()).toBe(4);
     await w.send({ v: 1, t: "outcomes", session: 1, outcomes: [{ taskId: j!.taskId, attempt: 1, kind: "returned", value: "late" }], credit: 0 });

@@ -88,6 +88,12 @@ for (const [mode, start] of Object.entries(modes)) {
       const failed = await result(over.body.task_id);
       expect(failed.status).toBe("FAILED");
       expect(JSON.parse(failed.result as string)).toMatchObject({ name: "FetchError", message: "not yet 2" });
+      const detail = (await call(`${url}/tasks/${over.body.task_id}`)).body;
+      expect(detail).toMatchObject({ status: "FAILED", retries: 1, attempt: 2 });
+      expect(detail.attempts.map((a: { outcome: string; error: unknown }) => [a.outcome, a.error])).toEqual([
+        ["RETRIED", { name: "FetchError", message: "not yet 1" }],
+        ["FAILED", { name: "FetchError", message: "not yet 2" }],
+      ]);
       const other = await execute({ function_id: fid, payload: JSON.stringify([counterUrl("c"), 3]), retry: { max_retries: 3, backoff_ms: 10, on: ["TypeError"] } });
       expect(JSON.parse((await result(other.body.task_id)).result as string).message).toBe("not yet 1");
     });
@@ -98,6 +104,8 @@ for (const [mode, start] of Object.entries(modes)) {
       const later = await execute({ function_id: fid, payload: "[]", delay_ms: 400 });
       expect(later.status).toBe(201);
       expect((await call(`${url}/status/${later.body.task_id}`)).body.status).toBe("QUEUED");
+      const waiting = (await call(`${url}/tasks/${later.body.task_id}`)).body;
+      expect(Date.parse(waiting.run_at)).toBeGreaterThanOrEqual(before + 400);
       const ran = await result(later.body.task_id);
       expect(Number(ran.result)).toBeGreaterThanOrEqual(before + 400);
       const past = await execute({ function_id: fid, payload: "[]", run_at: new Date(Date.now() - 60_000).toISOString() });

@@ -63,7 +63,7 @@ describe("--json on every command", () => {
     const json = async (args: string[], o: { stdin?: string; code?: number } = {}): Promise<any[]> => {
       covered.add(args[0]!);
       const r = await faas([...args, "--json"], o.stdin);
-      expect({ args, code: r.code }).toEqual({ args, code: o.code ?? 0 });
+      expect({ args, code: r.code, err: r.code === (o.code ?? 0) ? "" : r.err }).toEqual({ args, code: o.code ?? 0, err: "" });
       const docs = r.out.trimEnd().split("\n").map((l) => JSON.parse(l));
       for (const d of docs) expect(typeof d).toBe("object");
       return docs;
@@ -78,6 +78,7 @@ describe("--json on every command", () => {
     expect(await json(["execute", fid, "[2]", "--wait", "30"])).toEqual([{ task_id: expect.any(String), status: "COMPLETED", result: 6 }]);
     const boom = (await json(["register", "-"], { stdin: '() => { throw new TypeError("no") }' }))[0].function_id;
     const [failed] = await json(["execute", boom, "[]", "--wait", "30"], { code: 1 });
+    const failedId = String(failed.task_id);
     expect(failed).toMatchObject({ task_id: expect.any(String), status: "FAILED", result: { name: "TypeError", message: "no" } });
     const batch = await json(["batch", fid, "-"], { stdin: "[1]\n[2]\n" });
     expect(batch.map((d) => Object.keys(d))).toEqual([["task_id"], ["task_id"]]);
@@ -104,6 +105,14 @@ describe("--json on every command", () => {
     expect((await json(["schedule", "list"])).find((d) => d.schedule_id === sched.schedule_id)).toMatchObject({ function_id: fid, every_ms: 3_600_000, args: [1], paused: false });
     expect(await json(["schedule", "pause", sched.schedule_id])).toEqual([expect.objectContaining({ schedule_id: sched.schedule_id, paused: true, next_run_at: null })]);
     expect(await json(["schedule", "delete", sched.schedule_id])).toEqual([{ schedule_id: sched.schedule_id, deleted: true }]);
+    const listed = await json(["tasks", "--status", "FAILED"]);
+    expect(listed).toEqual([{ task_id: failedId, function_id: boom, function_name: "anonymous", status: "FAILED", attempt: 1, created_at: expect.any(String), finished_at: expect.any(String), error_name: "TypeError" }]);
+    const [detail] = await json(["task", failedId]);
+    expect(detail).toMatchObject({ taskId: failedId, status: "FAILED", args: [], error: { name: "TypeError", message: "no" }, attempts: [{ attempt: 1, outcome: "FAILED" }] });
+    const [again] = await json(["retry", failedId]);
+    expect(again).toEqual({ task_id: expect.any(String), retry_of: failed.task_id });
+    const [dispatcher] = await json(["workers"]);
+    expect(dispatcher).toMatchObject({ dispatcherId: "embedded", mode: "embedded", executors: { isolation: "thread" }, workers: [] });
     const [keys] = await json(["keygen", "--out", join(dir, "k1")]);
     expect(keys).toEqual({ public_key: expect.any(String), secret_file: join(dir, "k1.key"), public_file: join(dir, "k1.pub") });
     expect([...covered].sort()).toEqual(Object.keys(COMMANDS).sort()); // a new command needs its --json case here

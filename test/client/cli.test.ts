@@ -85,6 +85,31 @@ describe("faas CLI", () => {
     expect(again.err).toContain("already CANCELLED");
   });
 
+  test("operators: tasks lists a failed task, task prints its stack and attempts, retry prints the new id once, workers prints the dispatcher", async () => {
+    const boom = (await faas(["register", "-", "--name", "boom"], { stdin: '(x) => { throw new TypeError("bad " + x) }' })).out.trim();
+    const failed = await faas(["execute", boom, "[7]", "--wait", "10"]);
+    expect(failed.code).toBe(1);
+    const list = await faas(["tasks", "--status", "FAILED", "--function", boom]);
+    expect(list.code).toBe(0);
+    const [line, ...rest] = list.out.trim().split("\n");
+    expect(rest).toEqual([]);
+    const [id, status, name, , , errorName] = (line as string).split("\t");
+    expect([status, name, errorName]).toEqual(["FAILED", "boom", "TypeError"]);
+    const detail = await faas(["task", id as string]);
+    expect(detail.code).toBe(0);
+    expect(detail.out).toContain("error     TypeError: bad 7\n  TypeError: bad 7\n");
+    expect(detail.out).toMatch(/attempt 1: \S+ -> \S+ FAILED on thread executor \d+/);
+    const retried = await faas(["retry", id as string]);
+    expect(retried.code).toBe(0);
+    expect(retried.out.trim()).toMatch(/^\S+$/);
+    const again = await faas(["retry", id as string]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain("NotRetriable (HTTP 409)");
+    const workers = await faas(["workers"]);
+    expect(workers.out).toMatch(/^embedded\tembedded\t\S+\t\d+ thread executors \(max 1\)\t\d+\t\d+\n$/);
+    expect((await faas(["tasks", "--status", "DONE"])).code).toBe(2);
+  });
+
   test("server errors exit 1 and print the server's message", async () => {
     const r = await faas(["execute", "no-such-function", "[1]"]);
     expect(r.code).toBe(1);

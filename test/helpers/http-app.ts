@@ -14,13 +14,17 @@ import { systemClock, uuidGen } from "../../src/adapters/system/index.ts";
 import { FunctionService } from "../../src/domain/function-service.ts";
 import { emptyStats } from "../../src/domain/metrics.ts";
 import { TaskService } from "../../src/domain/task-service.ts";
+import { OperationsService } from "../../src/domain/operations-service.ts";
+import { MemoryWorkerDirectory } from "../../src/adapters/memory/index.ts";
 
 export function memoryHttpApp(overrides: Partial<HttpAppDeps> = {}): FetchHandler {
   const clock = overrides.clock ?? systemClock;
   const functions = new MemoryFunctionStore();
   const store = new MemoryTaskStore({ clock, retentionMs: 60_000 });
   const tasks = new TaskService({ functions, tasks: store, events: new MemoryChannel(), cancels: new MemoryChannel(), ids: uuidGen, clock, maxQueue: 100, idempotency: { store: new MemoryIdempotencyStore(clock), ttlMs: 60_000 } });
+  const operations = new OperationsService({ tasks: store, functions, store, directory: new MemoryWorkerDirectory(clock), ids: uuidGen, clock, maxQueue: 100 });
   return httpApp({
+    operations,
     functions: new FunctionService({ functions, ids: uuidGen, clock, checker: new FunctionSourceChecker() }),
     tasks,
     health: async () => ({ queued: 0 }),

@@ -15,6 +15,7 @@ import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeIdempotencyStore } from "../contracts/idempotency-store.ts";
 import { describeScheduleStore } from "../contracts/schedule-store.ts";
+import { describeOperationsStore } from "../contracts/task-operations.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
 import { describeTaskQueue } from "../contracts/task-queue.ts";
 import type { LimitsTable } from "../../src/domain/tenant-limits.ts";
@@ -48,6 +49,12 @@ export function describeRedisContracts(name: string, open: OpenBackend, admin: (
     const f = await open({ clock, ...setup });
     return { store: f.backend.tasks, queue: f.queue, clock, shards: f.backend.keys.shards.length, close: f.close };
   });
+  describeOperationsStore(name, async () => {
+    const clock = new FakeClock(Date.now());
+    const f = await open({ clock });
+    for (const id of ["f-2", "f-3"]) await f.backend.functions.save({ ...F1, id });
+    return { store: Object.assign(f.backend.tasks, opsOf(f.backend)), queue: f.queue, clock, expireAll: () => expireTerminal(admin(), f.backend), close: f.close };
+  });
   describeFunctionStore(name, async () => {
     const f = await open({ withF1: false });
     return { store: f.backend.functions, close: f.close };
@@ -68,6 +75,12 @@ export function describeRedisContracts(name: string, open: OpenBackend, admin: (
     const f = await open({ withF1: false });
     return { store: f.backend.idempotency, expireAll: () => expireIdempotencyKeys(admin(), f.backend), close: f.close };
   });
+}
+
+/** The backend's task store with its operators' side, as one object (the memory store is both). */
+export function opsOf(b: RedisBackend): Pick<RedisBackend["operations"], "list" | "markRetried" | "unmarkRetried" | "activity" | "functionCounts"> {
+  const o = b.operations;
+  return { list: (q) => o.list(q), markRetried: (m) => o.markRetried(m), unmarkRetried: (m) => o.unmarkRetried(m), activity: (t, a, z) => o.activity(t, a, z), functionCounts: (ids) => o.functionCounts(ids) };
 }
 
 /** Every key matching `pattern` (on a Cluster, on every master). */

@@ -272,7 +272,7 @@ export class ExecutorPool implements Executor {
         if (h === undefined) continue; // taken back, timed out, or made up
         e.release(h, now);
         this.accepted--;
-        outcomes.push(toOutcome(h.job, r, this.spec.maxResultBytes));
+        outcomes.push({ ...toOutcome(h.job, r, this.spec.maxResultBytes), ranOn: this.placeOf(e) });
       }
       this.emit(outcomes);
       this.pump();
@@ -341,7 +341,7 @@ export class ExecutorPool implements Executor {
     e.release(h, this.clock.now());
     this.accepted--;
     this.retire(e, "deadline", detail, () => "requeue");
-    this.emit([{ taskId: h.job.taskId, attempt: h.job.attempt, kind: "timeout", timeoutMs: h.job.timeoutMs }]);
+    this.emit([{ taskId: h.job.taskId, attempt: h.job.attempt, kind: "timeout", timeoutMs: h.job.timeoutMs, ranOn: this.placeOf(e) }]);
   }
 
   private memoryDeath(e: ExecutorRecord, what: string): void {
@@ -370,7 +370,7 @@ export class ExecutorPool implements Executor {
       if (v === "requeue" || v === "alone") {
         again.push(h);
         if (v === "alone") alone.add(h);
-      } else outcomes.push(v);
+      } else outcomes.push({ ...v, ranOn: this.placeOf(e) });
     }
     this.accepted -= outcomes.length;
     const rerun = this.runAgain(e.tenant, again, (h) => alone.has(h), detail);
@@ -396,6 +396,11 @@ export class ExecutorPool implements Executor {
     this.accepted -= lost.length;
     this.emit(lost);
     return again.length;
+  }
+
+  /** Where a job ran, for the task's attempt record: "thread executor 3". */
+  private placeOf(e: ExecutorRecord): string {
+    return `${this.hosts.kind} executor ${e.id}`;
   }
 
   private lost(job: Job, reason: string): Outcome {

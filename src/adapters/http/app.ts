@@ -8,6 +8,7 @@
  * startHttpServer({ port: 8000, host: "127.0.0.1", maxBodyBytes, fetch });
  */
 import type { FunctionService } from "../../domain/function-service.ts";
+import type { OperationsService } from "../../domain/operations-service.ts";
 import type { Clock, Logger } from "../../domain/ports.ts";
 import type { TaskService } from "../../domain/task-service.ts";
 import { apiRoutes } from "./api-routes.ts";
@@ -16,9 +17,11 @@ import { dashboardRoutes, DEFAULT_SESSION_TTL_MS } from "./dashboard/routes.ts";
 import { docsRoutes } from "./docs-routes.ts";
 import { Sessions } from "./dashboard/sessions.ts";
 import { SignInLimit } from "./dashboard/sign-in-limit.ts";
+import { FormTokens } from "./dashboard/form-tokens.ts";
 import { EdgeGuard, type EdgeOptions } from "./edge.ts";
 import { createHandler, type FetchHandler } from "./handler.ts";
 import { openApiDocument } from "./openapi.ts";
+import { operationsRoutes } from "./operations-routes.ts";
 import { opsRoutes } from "./ops-routes.ts";
 import type { MetricsReport } from "./prometheus.ts";
 import type { Route } from "./route.ts";
@@ -30,6 +33,8 @@ export interface HttpAppDeps {
   readonly tasks: TaskService;
   /** Recurring schedules: without it, the /schedules routes do not exist. */
   readonly schedules?: ScheduleService;
+  /** Listing, inspecting and re-running tasks; workers; the dashboard's figures. */
+  readonly operations: OperationsService;
   readonly health: () => Promise<{ queued: number }>;
   /** What /metrics shows a viewer: its tenant's tasks and functions, or everyone's for admin. */
   readonly metrics: (viewer: string) => Promise<MetricsReport>;
@@ -54,9 +59,10 @@ export function httpApp(d: HttpAppDeps): FetchHandler {
   const all: Route[] = [
     ...apiRoutes(d),
     ...(d.schedules === undefined ? [] : scheduleRoutes({ schedules: d.schedules })),
+    ...operationsRoutes(d),
     ...opsRoutes({ health: d.health, metrics: d.metrics, document: () => document }),
     ...docsRoutes(),
-    ...dashboardRoutes({ functions: d.functions, tasks: d.tasks, metrics: d.metrics, version: d.version, keys, sessions, sessionTtlMs, signInLimit: new SignInLimit({ clock: d.clock }) }),
+    ...dashboardRoutes({ functions: d.functions, tasks: d.tasks, operations: d.operations, metrics: d.metrics, version: d.version, keys, sessions, sessionTtlMs, signInLimit: new SignInLimit({ clock: d.clock }), tokens: new FormTokens(d.keys.map((k) => k.key)) }),
   ];
   // Routes that only make sense with API keys (the sign-in form) do not exist without them.
   const routes = all.filter((r) => !r.onlyWithKeys || keys.size > 0);

@@ -10,6 +10,7 @@ const STATUS: Record<DomainError["kind"], number> = {
   AlreadyTerminal: 409,
   QueueFull: 429,
   IdempotencyConflict: 409,
+  NotRetriable: 409,
   BackendUnavailable: 503,
 };
 
@@ -46,6 +47,7 @@ const FIELDS: Record<ArgRef["name"], string> = {
   idempotencyKey: "idempotency_key",
   everyMs: "every_ms",
   tasks: "tasks",
+  cursor: "cursor",
 };
 
 /** Field names of single-task routes (an item of `after` by its index). */

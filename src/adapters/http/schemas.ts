@@ -215,3 +215,4 @@ export const ScheduleDeleted = Type.Object({ schedule_id: Type.String(), deleted
 export const Health = Type.Object({ status: Type.Literal("ok"), queued: Type.Integer() }, { additionalProperties: false });
 export type AnySchema = TSchema;
 export const Text = Type.String();
+export * from "./operations-schemas.ts";

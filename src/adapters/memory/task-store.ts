@@ -9,8 +9,16 @@
  * COMPLETES (see domain/dependencies.ts); a failed one fails it, and its own dependents in turn, at once.
  * Cancelled tasks stay in the queues until a claim meets and skips them.
  *
- * It keeps the task counters (TaskStats) where it changes tasks: enqueue, apply and cancel.
+ * It keeps the task counters (TaskStats) where it changes tasks: enqueue, apply and cancel, and for
+ * operators (OperationsStore) the listing indexes (task-index.ts), the per-second and per-function
+ * counters (task-counts.ts), the attempts of each task and the retry marks.
  */
+import type { SecondCounts } from "../../domain/activity.ts";
+import { attemptEnded, attemptStarted } from "../../domain/attempt-log.ts";
+import type { FunctionCounts } from "../../domain/function-stats.ts";
+import type { OperationsStore } from "../../domain/operations-service.ts";
+import type { TaskPage, TaskQuery } from "../../domain/task-listing.ts";
+import { retriable, type RetryMark } from "../../domain/task-retries.ts";
 import { settleDependency } from "../../domain/dependencies.ts";
 import type { DomainError } from "../../domain/errors.ts";
 import { sumStats, TaskCounters, type StatsSnapshot } from "../../domain/metrics.ts";
@@ -20,6 +28,8 @@ import { applyTransition, cancelTask, isTerminal, startAttempt, type Task, type 
 import { limitsOf, TokenBucket, type LimitsTable } from "../../domain/tenant-limits.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { ReadyQueues } from "./ready-queues.ts";
+import { MemoryTaskCounts } from "./task-counts.ts";
+import { MemoryTaskIndex } from "./task-index.ts";
 
 export interface MemoryTaskStoreOptions {
   readonly clock: Clock;
@@ -40,7 +50,7 @@ interface TenantState {
   bucket?: TokenBucket;
 }
 
-export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
+export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, OperationsStore {
   private readonly tasks = new Map<string, Task>();
   private readonly ready: ReadyQueues;
   private readonly expiries = new FifoQueue<{ id: string; at: number }>();
@@ -52,6 +62,8 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
   private readonly dependents = new Map<string, Set<string>>();
   /** Blocked task id -> the results of its dependencies that COMPLETED so far. */
   private readonly depResults = new Map<string, ReadonlyMap<string, string>>();
+  private readonly index = new MemoryTaskIndex((id) => this.tasks.get(id));
+  private readonly counts = new MemoryTaskCounts();
 
   constructor(private readonly o: MemoryTaskStoreOptions) {
     this.ready = new ReadyQueues(o.agingMs ?? 30_000);
@@ -69,6 +81,8 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
     const now = this.o.clock.now();
     for (const t of tasks) {
       this.tasks.set(t.id, t);
+      this.index.added(t);
+      this.counts.submitted(t.functionId, 1);
       const c = this.tenant(t.tenant);
       c.counters.submitted(1);
       c.queued++;
@@ -110,8 +124,9 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
     const changed: Task[] = [];
     for (const t of transitions) {
       const task = this.tasks.get(t.taskId);
-      const next = task === undefined ? undefined : applyTransition(task, t, now);
-      if (next === undefined) continue;
+      const applied = task === undefined ? undefined : applyTransition(task, t, now);
+      if (applied === undefined) continue;
+      const next = attemptEnded(applied, t, now);
       this.tasks.set(next.id, next);
       changed.push(next);
       const c = this.tenant(next.tenant);
@@ -144,12 +159,13 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
       c.queued--;
       this.depResults.delete(id);
     } else c.running--;
-    this.tasks.set(id, cancelled.value);
+    const done = task.status === "RUNNING" ? attemptEnded(cancelled.value, { attempt: task.attempt, status: "CANCELLED" }, now) : cancelled.value;
+    this.tasks.set(id, done);
     const failed: Task[] = [];
-    this.finished(cancelled.value, now, failed);
+    this.finished(done, now, failed);
     this.announce(failed);
     this.wake();
-    return cancelled;
+    return ok(done);
   }
 
   async snapshot(tenant?: string): Promise<StatsSnapshot> {
@@ -160,11 +176,45 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
     return sumStats([...this.byTenant.values()].map((c) => c.counters.snapshot(c.queued)));
   }
 
-  /** Starts an attempt of each task (RUNNING, attempt counted), charging its tenant's limits. */
+  async list(q: TaskQuery): Promise<TaskPage> {
+    this.expire();
+    return this.index.list(q);
+  }
+
+  async markRetried(marks: readonly RetryMark[]): Promise<string[]> {
+    this.expire();
+    const marked: string[] = [];
+    for (const m of marks) {
+      const t = this.tasks.get(m.taskId);
+      if (t === undefined || !retriable(t)) continue;
+      this.tasks.set(t.id, { ...t, retriedAs: m.retriedAs });
+      marked.push(t.id);
+    }
+    return marked;
+  }
+
+  async unmarkRetried(marks: readonly RetryMark[]): Promise<void> {
+    for (const m of marks) {
+      const t = this.tasks.get(m.taskId);
+      if (t?.retriedAs !== m.retriedAs) continue;
+      const { retriedAs: _, ...rest } = t;
+      this.tasks.set(t.id, rest);
+    }
+  }
+
+  async activity(tenant: string | undefined, fromSecond: number, toSecond: number): Promise<SecondCounts[]> {
+    return this.counts.activity(tenant, fromSecond, toSecond);
+  }
+
+  async functionCounts(functionIds: readonly string[]): Promise<Map<string, FunctionCounts>> {
+    return this.counts.functionCounts(functionIds);
+  }
+
+  /** Starts an attempt of each task (RUNNING, attempt counted and recorded), charging its tenant's limits. */
   private start(ids: readonly string[], now: number): Task[] {
     const claimed: Task[] = [];
     for (const id of ids) {
-      const running = startAttempt(this.tasks.get(id) as Task, now);
+      const running = attemptStarted(startAttempt(this.tasks.get(id) as Task, now), now);
       this.tasks.set(id, running);
       const c = this.tenant(running.tenant);
       c.queued--;
@@ -218,6 +268,8 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
   private finished(task: Task, now: number, failed: Task[]): void {
     this.expiries.push({ id: task.id, at: now + this.o.retentionMs });
     this.tenant(task.tenant).counters.finished(task, now);
+    this.index.finished(task);
+    this.counts.finished(task, now);
     const waiting = this.dependents.get(task.id);
     if (waiting === undefined) return;
     this.dependents.delete(task.id);
@@ -281,7 +333,9 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats {
     const now = this.o.clock.now();
     for (let head = this.expiries.peek(); head !== undefined && head.at <= now; head = this.expiries.peek()) {
       this.expiries.shift();
+      const gone = this.tasks.get(head.id);
       this.tasks.delete(head.id);
+      if (gone !== undefined) this.index.expired(gone);
     }
   }
 }

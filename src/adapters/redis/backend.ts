@@ -29,7 +29,9 @@ import { redisKeys, type RedisKeys } from "./keys.ts";
 import { ReplicatedWrites } from "./replicated-writes.ts";
 import { RedisScheduleStore } from "./schedule-store.ts";
 import { ShardedTaskIds } from "./task-ids.ts";
+import { RedisOperations } from "./task-operations.ts";
 import { RedisTaskStore } from "./task-store.ts";
+import { RedisWorkerDirectory } from "./worker-directory.ts";
 
 export interface RedisBackendOptions {
   /** Where Redis is; `url` is short for `{ kind: "url", url }`. */
@@ -68,6 +70,10 @@ export interface RedisBackend {
   readonly functions: RedisFunctionStore;
   /** The API's side of the tasks; also the deployment's task counters. */
   readonly tasks: RedisTaskStore;
+  /** The operators' side: task lists, retry marks, per-second and per-function counters. */
+  readonly operations: RedisOperations;
+  /** Where dispatchers publish their workers and executors, and API processes read them. */
+  readonly workers: RedisWorkerDirectory;
   /** Ids for new tasks: one shard per batch, in turn. */
   readonly taskIds: IdGen;
   /** Idempotency keys of execute requests. */
@@ -123,6 +129,8 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
     keys,
     functions: new RedisFunctionStore(redis, keys, writes),
     tasks,
+    operations: new RedisOperations({ redis, keys }),
+    workers: new RedisWorkerDirectory(redis, keys, o.clock),
     taskIds: new ShardedTaskIds(shards),
     idempotency: new RedisIdempotencyStore(redis, o.prefix, writes),
     events,

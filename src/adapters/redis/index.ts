@@ -11,3 +11,5 @@ export { ReplicatedWrites } from "./replicated-writes.ts";
 export { ShardedTaskIds, shardOfTask } from "./task-ids.ts";
 export { RedisTaskStore, type RedisTaskStoreOptions } from "./task-store.ts";
 export { RedisScheduleStore } from "./schedule-store.ts";
+export { RedisOperations } from "./task-operations.ts";
+export { RedisWorkerDirectory } from "./worker-directory.ts";

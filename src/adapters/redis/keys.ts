@@ -57,6 +57,8 @@ export interface ShardKeys {
   readonly schedules: string;
   /** Hash: schedule id -> its changing state, `<nextAt>|<paused 0/1>|<lastFiredAt or empty>`. */
   readonly scheduleState: string;
+  /** Prefix of the operators' keys: listing indexes, per-function and per-second counters (lua/operations.ts). */
+  readonly opsPrefix: string;
   task(id: string): string;
   live(dispatcherId: string): string;
   statsOf(tenant: string): string;
@@ -74,6 +76,9 @@ export interface RedisKeys {
   readonly shardCount: string;
   /** One entry per shard; shard 0 also holds the function catalogue and its counts. */
   readonly shards: readonly ShardKeys[];
+  /** Sorted set of dispatcher ids by when their report expires, and the prefix of those reports (worker-directory.ts); one slot. */
+  readonly dispatchers: string;
+  readonly dispatcherReportPrefix: string;
 }
 
 /** The consumer group every dispatcher reads the queue through. */
@@ -93,6 +98,8 @@ export function redisKeys(prefix: string, o: { readonly shards?: number; readonl
     cancels: `${prefix}:cancels`,
     scheduleChanges: `${prefix}:schedule-changes`,
     shardCount: `${prefix}:shards`,
+    dispatchers: `${prefix}:{ops}:dispatchers`,
+    dispatcherReportPrefix: `${prefix}:{ops}:dispatcher:`,
     shards: bases.map(shardKeys),
   };
 }
@@ -121,10 +128,11 @@ function shardKeys(base: string): ShardKeys {
     readyPrefix: `${base}ready:`,
     prioPrefix: `${base}prio:`,
     depsPrefix: `${base}deps:`,
+    opsPrefix: `${base}ops:`,
   };
   return {
     ...k,
-    scriptKeys: [k.queue, k.queued, k.statsPrefix, k.wake, k.active, k.delayed, k.seq, k.turn, k.rate, k.outbox, k.readyPrefix, k.prioPrefix, k.depsPrefix, k.taskPrefix, k.tenants, k.functions],
+    scriptKeys: [k.queue, k.queued, k.statsPrefix, k.wake, k.active, k.delayed, k.seq, k.turn, k.rate, k.outbox, k.readyPrefix, k.prioPrefix, k.depsPrefix, k.taskPrefix, k.tenants, k.functions, k.opsPrefix],
     task: (id) => taskPrefix + id,
     live: (id) => livePrefix + id,
     statsOf: (tenant) => statsPrefix + tenant,

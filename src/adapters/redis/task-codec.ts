@@ -31,6 +31,7 @@ export function encodeTask(t: Task): string {
     ...(t.retry !== undefined && { retry: t.retry }),
     ...(t.after !== undefined && { after: t.after }),
     ...(t.argsFrom !== undefined && { argsFrom: t.argsFrom }),
+    ...(t.retryOf !== undefined && { retryOf: t.retryOf.toWellFormed() }),
   });
 }
 
@@ -63,6 +64,9 @@ export function decodeStored(json: string): { task: Task; entry: string | undefi
     ...(s.retry !== undefined && typeof s.retry === "object" && { retry: { ...s.retry, ...(s.retry.on !== undefined && { on: Array.isArray(s.retry.on) ? s.retry.on : [] }) } }),
     ...(Array.isArray(s.after) && s.after.length > 0 && { after: s.after }),
     ...(s.argsFrom === "results" && { argsFrom: "results" as const }),
+    ...(Array.isArray(s.attempts) && { attempts: s.attempts }),
+    ...(typeof s.retryOf === "string" && { retryOf: s.retryOf }),
+    ...(typeof s.retriedAs === "string" && { retriedAs: s.retriedAs }),
   };
   return { task, entry: s.entry };
 }

@@ -46,7 +46,7 @@ export function wireSize(item: Job | Outcome): number {
 /** Worker -> dispatcher. */
 export type FromWorker =
   /** Capacity = executors x slots; busy = slots held by jobs from earlier sessions; credit (pull) = jobs wanted now. */
-  | { readonly v: 1; readonly t: "register"; readonly session: number; readonly capacity: number; readonly busy: number; readonly credit: number; readonly mode?: "pull" | "push" }
+  | { readonly v: 1; readonly t: "register"; readonly session: number; readonly capacity: number; readonly busy: number; readonly credit: number; readonly mode?: "pull" | "push"; readonly host?: string }
   | { readonly v: 1; readonly t: "heartbeat"; readonly session: number; readonly busy: number }
   /** Pull mode: `n` more jobs wanted. */
   | { readonly v: 1; readonly t: "credit"; readonly session: number; readonly n: number }
@@ -84,7 +84,11 @@ export function decodeFromWorker(frame: Uint8Array | string): Result<FromWorker,
   const o = m.value;
   switch (o.t) {
     case "register":
-      return check(o, count(o.session) && count(o.capacity) && count(o.busy) && count(o.credit) && (o.mode === undefined || o.mode === "pull" || o.mode === "push"), "session, capacity, busy and credit as whole numbers, and mode pull or push");
+      return check(
+        o,
+        count(o.session) && count(o.capacity) && count(o.busy) && count(o.credit) && (o.mode === undefined || o.mode === "pull" || o.mode === "push") && (o.host === undefined || (typeof o.host === "string" && /^[\x21-\x7e]{1,255}$/.test(o.host))),
+        "session, capacity, busy and credit as whole numbers, mode pull or push, and host as 1-255 printable characters",
+      );
     case "heartbeat":
       return check(o, count(o.session) && count(o.busy), "session and busy as whole numbers");
     case "credit":

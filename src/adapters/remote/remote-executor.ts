@@ -33,6 +33,7 @@
 import { every } from "../../domain/every.ts";
 import type { Outcome } from "../../domain/outcome.ts";
 import type { Clock, Executor, Job, JobRef, Logger } from "../../domain/ports.ts";
+import type { WorkerReport } from "../../domain/worker-directory.ts";
 import { WorkerRegistry, type HeldJob, type WorkerPolicy } from "../../domain/worker-registry.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
@@ -136,6 +137,11 @@ export class RemoteExecutor implements Executor {
     return this.registry.size;
   }
 
+  /** The registered workers, for operators (GET /workers). */
+  workers(): WorkerReport[] {
+    return this.registry.views().map((w) => ({ id: printable(w.id), host: w.host, mode: this.o.policy, capacity: w.capacity, inFlight: w.inFlight, connectedSince: w.registeredAt, lastHeartbeat: w.lastSeen, tasksDone: w.done, draining: w.draining }));
+  }
+
   freeSlots(): number {
     return Math.max(0, this.registry.totalFree() - this.backlog.length);
   }
@@ -212,7 +218,7 @@ export class RemoteExecutor implements Executor {
         this.send(id, { v: 1, t: "refused", reason });
         return;
       }
-      const lost = this.registry.register(id, { capacity: msg.capacity, busy: msg.busy, credit: this.o.policy === "pull" ? msg.credit : 0 }, now);
+      const lost = this.registry.register(id, { capacity: msg.capacity, busy: msg.busy, credit: this.o.policy === "pull" ? msg.credit : 0, ...(msg.host !== undefined && { host: msg.host }) }, now);
       this.links.set(id, { session: msg.session, seq: 0 });
       this.send(id, { v: 1, t: "welcome", session: msg.session });
       const cap = this.o.maxWorkerCapacity ?? DEFAULT_MAX_WORKER_CAPACITY;
@@ -238,7 +244,7 @@ export class RemoteExecutor implements Executor {
       for (const out of msg.outcomes) {
         if (!this.registry.complete(id, out.taskId, out.attempt)) continue;
         this.timings.delete(out.taskId);
-        fresh.push(out);
+        fresh.push({ ...out, ranOn: this.placeOf(id, out.ranOn) });
       }
       if (current && this.o.policy === "pull" && msg.credit > 0) this.registry.grant(id, msg.credit);
       if (fresh.length > 0) this.listener(fresh);
@@ -337,7 +343,7 @@ export class RemoteExecutor implements Executor {
       const link = this.links.get(held.workerId);
       if (link !== undefined) this.send(held.workerId, { v: 1, t: "cancel", session: link.session, taskId, attempt: held.attempt });
       this.o.logger.log("warn", "a worker did not answer a job in time; it fails TimeoutError here", { event: "job.deadline_enforced", worker: printable(held.workerId), task: taskId, started: t.startedAt !== undefined });
-      late.push({ taskId, attempt: held.attempt, kind: "timeout", timeoutMs: t.timeoutMs });
+      late.push({ taskId, attempt: held.attempt, kind: "timeout", timeoutMs: t.timeoutMs, ranOn: this.placeOf(held.workerId) });
     }
     if (late.length > 0) {
       this.listener(late);
@@ -348,17 +354,28 @@ export class RemoteExecutor implements Executor {
 
   private dead(id: string, why: string): void {
     const known = this.registry.has(id);
+    const place = this.placeOf(id);
     const lost = this.registry.remove(id);
     for (const h of lost) this.timings.delete(h.taskId);
     this.links.delete(id);
     if (known) this.o.logger.log(lost.length > 0 ? "warn" : "info", `worker ${why}; its jobs are reported lost`, { event: "worker.gone", reason: why, worker: printable(id), lost: lost.length, workers: this.registry.size });
-    this.reportLost(lost, `worker ${printable(id)} ${why}`);
+    this.reportLost(lost, `worker ${printable(id)} ${why}`, place);
     this.wake();
   }
 
-  private reportLost(held: readonly HeldJob[], reason: string): void {
+  private reportLost(held: readonly HeldJob[], reason: string, ranOn?: string): void {
     if (held.length === 0) return;
-    this.listener(held.map((h) => ({ taskId: h.taskId, attempt: h.attempt, kind: "lost", reason: `Worker lost: ${reason}` })));
+    this.listener(held.map((h) => ({ taskId: h.taskId, attempt: h.attempt, kind: "lost", reason: `Worker lost: ${reason}`, ...(ranOn !== undefined && { ranOn }) })));
+  }
+
+  /**
+   * Where a job ran, for the task's attempt record: the worker, its host, and the executor it names
+   * (a short printable text, else left out).
+   */
+  private placeOf(id: string, detail?: unknown): string {
+    const host = this.registry.view(id)?.host ?? "";
+    const executor = typeof detail === "string" && /^[\x20-\x7e]{1,80}$/.test(detail) ? `, ${detail}` : "";
+    return `worker ${printable(id)}${host === "" ? "" : ` on ${host}`}${executor}`;
   }
 
   private wake(): void {

@@ -45,6 +45,8 @@ export interface WorkerAgentOptions {
   readonly maxMessageBytes?: number;
   /** ZMTP CURVE: the dispatcher's public key and this worker's key pair (Z85). */
   readonly curve?: { readonly serverKey: string; readonly publicKey: string; readonly secretKey: string };
+  /** The host name sent when it registers (operators see where a task ran). */
+  readonly host?: string;
 }
 
 /** How often a condition that lasts (no dispatcher, a refusal) is logged again. */
@@ -307,7 +309,7 @@ export class WorkerAgent {
     const free = Math.max(0, this.o.capacity - this.held.size);
     this.granted = this.o.mode === "pull" ? free : 0;
     this.connectedSinceRegister = this.dealer.peerCount > 0;
-    this.post({ v: 1, t: "register", session: this.session, capacity: this.o.capacity, busy: this.held.size, credit: this.granted, mode: this.o.mode });
+    this.post({ v: 1, t: "register", session: this.session, capacity: this.o.capacity, busy: this.held.size, credit: this.granted, mode: this.o.mode, ...(this.o.host !== undefined && { host: this.o.host }) });
   }
 
   private gap(seq: number): void {

@@ -39,6 +39,8 @@ export async function startApi(c: ApiConfig, deps: RootDeps & { readonly readyMs
   const http = startHttpSide(c, {
     functions: new CachedFunctionStore(backend.functions, clock), // functions are immutable: read each once
     tasks: backend.tasks,
+    operations: backend.operations,
+    workers: backend.workers,
     events: backend.events,
     cancels: backend.cancels,
     health: backend.health,

@@ -25,6 +25,8 @@ import type { Clock, Logger } from "../../domain/ports.ts";
 import { curvePublicKey } from "../../lib/zmtp/index.ts";
 import { readAuthorizedWorkers } from "../curve-config.ts";
 import { statSync } from "node:fs";
+import type { ExecutorPool } from "../../adapters/executors/index.ts";
+import { HOST, publishReports } from "./reports.ts";
 
 /**
  * Re-reads the authorized-workers file when it changes (checked every second): the allow-list is
@@ -113,7 +115,7 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
   const redis = describeLocation(c.redis);
   const queue = backend.dispatchQueue({ dispatcherId: c.dispatcherId, livenessMs: c.livenessMs });
   const functions = new CachedFunctionStore(backend.functions, clock);
-  const dispatcher = new Dispatcher({ queue, functions, events: backend.events, cancels: backend.cancels, executor, logger, clock, random: Math.random });
+  const dispatcher = new Dispatcher({ queue, functions, events: backend.events, cancels: backend.cancels, executor, logger, clock, random: Math.random, label: `dispatcher ${c.dispatcherId} on ${HOST}` });
   // Every dispatcher runs a scheduler; they race, and each tick still makes one task (see scheduler.ts).
   const scheduler = new Scheduler({ schedules: backend.schedules, changes: backend.scheduleChanges, tasks: backend.tasks, functions, clock, logger, maxQueue: c.maxQueue, limits: c.queuePolicy.limits, catchUp: c.scheduleCatchUp });
   const ready = await backend.ready(deps.readyMs ?? 5000).catch(async (e) => {
@@ -123,6 +125,8 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
   if (!ready) logger.log("warn", "redis not reachable yet; retrying in the background", { event: "redis.unreachable", redis });
   dispatcher.start();
   scheduler.start();
+  const local = c.mode === "local" ? { isolation: c.isolation, max: c.workers, live: () => (executor as ExecutorPool).size() } : undefined;
+  const reports = publishReports({ directory: backend.workers, clock, logger, source: { id: c.dispatcherId, mode: c.mode, startedAt: clock.now(), dispatcher, executor, ...(local !== undefined && { local }) } });
   const health = c.healthPort === undefined ? undefined : serveDispatcherHealth(c.healthHost, c.healthPort, () => ({ ...dispatcher.health(), id: c.dispatcherId, mode: c.mode }));
   const bound = executor instanceof RemoteExecutor ? executor.endpoint : undefined;
   const where = c.mode === "local" ? { workers: c.workers, isolation: c.isolation } : { endpoint: bound, security: c.curve === undefined ? "null" : "curve", publicKey: c.curve === undefined ? undefined : curvePublicKey(c.curve.secretKey), authorizedWorkers: c.curve?.authorizedWorkers.size };
@@ -136,6 +140,7 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
     async stop(o = {}) {
       stopWatching();
       await scheduler.stop();
+      await reports.stop();
       void health?.server.stop(true);
       const handedBack = await dispatcher.drain(o.graceMs ?? 0);
       if (handedBack > 0) logger.log("info", "unfinished tasks handed back to the queue", { event: "dispatcher.handed_back", tasks: handedBack });

@@ -8,7 +8,7 @@
  * await app.stop();
  */
 import type { ExecutorPool } from "../../adapters/executors/index.ts";
-import { MemoryChannel, MemoryFunctionStore, MemoryIdempotencyStore, MemoryScheduleStore, MemoryTaskStore } from "../../adapters/memory/index.ts";
+import { MemoryChannel, MemoryFunctionStore, MemoryIdempotencyStore, MemoryScheduleStore, MemoryTaskStore, MemoryWorkerDirectory } from "../../adapters/memory/index.ts";
 import { jsonLogger, systemClock, uuidGen } from "../../adapters/system/index.ts";
 import { Dispatcher } from "../../domain/dispatcher.ts";
 import type { Clock, IdGen, Logger } from "../../domain/ports.ts";
@@ -17,6 +17,7 @@ import { Scheduler } from "../../domain/scheduler.ts";
 import type { EmbeddedConfig } from "../config.ts";
 import { checkIsolation, executorPool } from "../executors.ts";
 import { startHttpSide } from "./http.ts";
+import { publishReports } from "./reports.ts";
 
 export interface RootDeps {
   readonly logger?: Logger;
@@ -51,9 +52,12 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
   const schedules = { store: new MemoryScheduleStore(), changes: new MemoryChannel() };
   const scheduler = new Scheduler({ schedules: schedules.store, changes: schedules.changes, tasks: store, functions, clock, logger, maxQueue: c.maxQueue, limits: c.queuePolicy.limits, catchUp: c.scheduleCatchUp });
   const health = async (): Promise<{ queued: number }> => ({ queued: await store.queueDepth() });
-  const http = startHttpSide(c, { functions, tasks: store, events, cancels, health, clock, ids: deps.ids ?? uuidGen, logger, idempotency: new MemoryIdempotencyStore(clock), schedules });
+  const workers = new MemoryWorkerDirectory(clock);
+  const http = startHttpSide(c, { functions, tasks: store, operations: store, workers, events, cancels, health, clock, ids: deps.ids ?? uuidGen, logger, idempotency: new MemoryIdempotencyStore(clock), schedules });
   dispatcher.start();
   scheduler.start();
+  const local = { isolation: c.isolation, max: c.workers, live: () => pool.size() };
+  const reports = publishReports({ directory: workers, clock, logger, source: { id: "embedded", mode: "embedded", startedAt: clock.now(), dispatcher, executor: pool, local } });
   logger.log("info", "bunfaas embedded mode listening", { event: "embedded.listening", url: http.url, workers: c.workers, isolation: c.isolation, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
   return {
     url: http.url,
@@ -64,6 +68,7 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
     async stop(o = {}) {
       await http.stop();
       await scheduler.stop();
+      await reports.stop();
       const handedBack = await dispatcher.drain(o.graceMs ?? 0);
       const lost = await store.queueDepth();
       if (lost > 0) logger.log("warn", "queued tasks lived in memory and are lost with this process", { event: "embedded.tasks_lost", queued: lost, unfinished: handedBack });

@@ -5,8 +5,10 @@
 import { httpApp, startHttpServer } from "../../adapters/http/index.ts";
 import { FunctionSourceChecker } from "../../adapters/js-source/index.ts";
 import { FunctionService } from "../../domain/function-service.ts";
+import { OperationsService, type OperationsStore } from "../../domain/operations-service.ts";
 import type { CancelSignals, Clock, FunctionStore, IdempotencyStore, IdGen, Logger, ScheduleChanges, ScheduleStore, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { ScheduleService } from "../../domain/schedule-service.ts";
+import type { WorkerDirectory } from "../../domain/worker-directory.ts";
 import { TaskService } from "../../domain/task-service.ts";
 import { isLoopback } from "../../adapters/http/edge.ts";
 import { checkOpenBind, type ApiKeyEntry, type HttpEdgeSettings, type QueuePolicy } from "../config.ts";
@@ -31,6 +33,10 @@ export interface HttpSideConfig {
 export interface HttpSideDeps {
   readonly functions: FunctionStore;
   readonly tasks: TaskStore & TaskStats;
+  /** The operators' side of the same tasks (listing, retry marks, counters). */
+  readonly operations: OperationsStore;
+  /** Where dispatchers publish their workers and executors. */
+  readonly workers: WorkerDirectory;
   readonly events: TaskEvents;
   readonly cancels: CancelSignals;
   readonly health: () => Promise<{ queued: number }>;
@@ -58,9 +64,11 @@ export function startHttpSide(c: HttpSideConfig, d: HttpSideDeps): HttpSide {
   const functions = new FunctionService({ functions: d.functions, ids: d.ids, clock: d.clock, checker: new FunctionSourceChecker() });
   const tasks = new TaskService({ functions: d.functions, tasks: d.tasks, events: d.events, cancels: d.cancels, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue, ...(c.queuePolicy !== undefined && { limits: c.queuePolicy.limits }), ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }), idempotency: { store: d.idempotency, ttlMs: c.retentionMs } });
   const schedules = d.schedules === undefined ? undefined : new ScheduleService({ schedules: d.schedules.store, changes: d.schedules.changes, functions: d.functions, ids: d.ids, clock: d.clock });
+  const operations = new OperationsService({ tasks: d.tasks, functions: d.functions, store: d.operations, directory: d.workers, ids: d.ids, clock: d.clock, maxQueue: c.maxQueue });
   const fetch = httpApp({
     functions,
     tasks,
+    operations,
     ...(schedules !== undefined && { schedules }),
     health: d.health,
     metrics: metricsReport(d.tasks, d.functions, () => tasks.waitingCount()),

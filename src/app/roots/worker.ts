@@ -7,6 +7,7 @@
  * const w = startWorker(workerConfig(["--mode", "push", "--url", "tcp://127.0.0.1:5555"], {}, newId));
  * await w.stop(); // says bye: the dispatcher reports what it held as lost at once
  */
+import { hostname } from "node:os";
 import { WorkerAgent } from "../../adapters/remote/index.ts";
 import { jsonLogger, systemClock } from "../../adapters/system/index.ts";
 import { checkIsolation, executorPool } from "../executors.ts";
@@ -39,6 +40,7 @@ export function startWorker(c: WorkerConfig, deps: RootDeps = {}): WorkerHandle 
     dispatcherTimeoutMs: c.dispatcherTimeoutMs,
     clock,
     logger,
+    host: hostname().replace(/[^\x21-\x7e]/g, "?").slice(0, 255) || "unknown",
     ...(c.curve !== undefined && { curve: c.curve }),
   });
   agent.start();

@@ -1,29 +1,44 @@
 /**
- * The HTML of GET /dashboard and of its sign-in form: server-rendered, no external assets, one static
- * inline style and one static inline script (auto-refresh), both allowed by hash in a strict
- * Content-Security-Policy. Every value that comes from users (function names, ids, results) goes
- * through {@link escapeHtml}. Pure rendering.
+ * The HTML of GET /dashboard and of its sign-in form: rendered by the server with the figures of the
+ * moment, then kept live without reloading by the dashboard's script (/dashboard/assets/app.js, which
+ * polls /dashboard/live, /tasks and /workers and redraws the counts, the charts and the lists). No
+ * external assets: the script and the style sheet come from this server, under a strict
+ * Content-Security-Policy (scripts and styles only from here, no inline handlers). Every value that
+ * comes from users (function names, ids, results) goes through {@link escapeHtml}. Pure rendering.
  *
  * @example
  * htmlReply(renderDashboard(view));
  * htmlReply(loginPage("Sign in with an API key."), 401);
  */
-import type { FunctionRecord } from "../../../domain/function-record.ts";
+import type { FunctionActivity, ListedTask } from "../../../domain/operations-service.ts";
 import { DURATION_BUCKETS_MS, FINISHED_STATUSES, runningTasks } from "../../../domain/metrics.ts";
 import type { TaskStatus } from "../../../domain/task.ts";
+import type { DispatcherReport } from "../../../domain/worker-directory.ts";
 import type { MetricsReport } from "../prometheus.ts";
+import { functionRows, taskRows, workerRows } from "./sections.ts";
 
 /** What the dashboard shows. */
 export interface DashboardView {
   readonly version: string;
   /** The same report GET /metrics renders. */
   readonly report: MetricsReport;
-  /** Newest first, at most `MAX_FUNCTIONS_SHOWN`. */
-  readonly functions: readonly FunctionRecord[];
+  /** Newest first, at most `MAX_FUNCTIONS_SHOWN`, with their counters. */
+  readonly functions: readonly FunctionActivity[];
   readonly functionCount: number;
+  /** The first page of the task list, as filtered. */
+  readonly tasks: readonly ListedTask[];
+  readonly filter: { readonly status?: TaskStatus; readonly functionId?: string; readonly cursor?: string };
+  /** The cursor of the next (older) page, if any. */
+  readonly nextCursor?: string;
+  readonly workers: readonly DispatcherReport[];
   /** The task looked up with `?task=`, if any. */
   readonly lookup?: TaskLookup;
-  readonly refreshS: number;
+  /** The form token of the viewer (hidden field of every action form). */
+  readonly token: string;
+  /** A line to show at the top (the outcome of an action). */
+  readonly notice?: string;
+  /** How often the script polls, in ms. */
+  readonly pollMs: number;
   /** Signed in with a key (API keys on): show a sign-out button. */
   readonly signOut?: boolean;
 }
@@ -34,13 +49,9 @@ export type TaskLookup =
 
 export const MAX_FUNCTIONS_SHOWN = 200;
 const MAX_RESULT_CHARS = 20_000;
+const STATUS_TABS: readonly (TaskStatus | "")[] = ["", "QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 
-const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222}h1{font-size:1.3rem}h2{font-size:1.05rem;margin-top:1.5rem}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
-pre{background:#f4f4f4;padding:.5rem;max-height:20rem;overflow:auto;white-space:pre-wrap;word-break:break-all}.muted{color:#777}.err{color:#a00}`;
-// Reloads the page every data-refresh-s seconds, but not while the user is typing in a field.
-const SCRIPT = `(function(){var b=document.body,s=Number(b.dataset.refreshS)*1000;function t(){var a=document.activeElement;if(a&&a.tagName==="INPUT"){setTimeout(t,1000);return}location.replace(b.dataset.refreshUrl)}if(s>0)setTimeout(t,s)})();`;
-const CSP = `default-src 'none'; style-src '${hash(STYLE)}'; script-src '${hash(SCRIPT)}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -55,7 +66,9 @@ export function htmlReply(html: string, status = 200, headers?: Record<string, s
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": CSP,
       "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
+      // same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with the page's own
+      // form posts (sign-in, actions), which the edge refuses as a foreign origin.
+      "referrer-policy": "same-origin",
       "cache-control": "no-store",
       ...headers,
     },
@@ -75,33 +88,78 @@ export function loginPage(message: string): string {
   );
 }
 
-/** The dashboard: task counters, duration summary, task lookup, functions. */
+/** A page with one message and a link back to the dashboard. */
+export function messagePage(message: string): string {
+  return page("bunfaas dashboard", `<h1>bunfaas dashboard</h1>
+<p data-message>${escapeHtml(message)}</p>
+<p><a href="/dashboard">Back to the dashboard</a></p>`);
+}
+
+/** The dashboard: counts, charts, task list with filters, workers, functions, failures, durations, task lookup. */
 export function renderDashboard(v: DashboardView): string {
   const s = v.report.stats;
-  const taskQuery = v.lookup === undefined ? "" : `?task=${encodeURIComponent(v.lookup.taskId)}`;
   const counters: Array<[string, string, number]> = [
-    ["queue_depth", "Queued (queue depth)", s.queued],
+    ["queue_depth", "Queued", s.queued],
     ["running", "Running", runningTasks(s)],
+    ...FINISHED_STATUSES.map((st): [string, string, number] => [`finished_${st}`, `${st[0]}${st.slice(1).toLowerCase()}`, s.finished[st]]),
     ["submitted", "Submitted", s.submitted],
-    ...FINISHED_STATUSES.map((st): [string, string, number] => [`finished_${st}`, `Finished ${st}`, s.finished[st]]),
     ["retries", "Retries (lost attempts)", s.retries],
-    ["functions", "Functions registered", v.report.functions],
+    ["functions", "Functions", v.report.functions],
   ];
   const failures = Object.entries(s.failures).filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b));
-  const signOut = v.signOut === true ? `<form method="post" action="/dashboard/logout"><button type="submit" data-action="sign-out">Sign out</button></form>` : "";
-  const body = `<h1>bunfaas dashboard <span class="muted">v${escapeHtml(v.version)}</span></h1>${signOut}
-<p class="muted">Refreshes every ${v.refreshS} s. Task figures cover the whole deployment (the same numbers as <a href="/metrics">/metrics</a>).</p>
-<h2>Tasks</h2>
-<table>${counters.map(([id, label, n]) => `<tr><th>${label}</th><td class="n" data-metric="${id}">${n}</td></tr>`).join("")}</table>
+  const signOut = v.signOut === true ? `<form method="post" action="/dashboard/logout" class="inline"><button type="submit" data-action="sign-out">Sign out</button></form>` : "";
+  const notice = v.notice === undefined ? "" : `<p class="notice" data-notice>${escapeHtml(v.notice)}</p>`;
+  const body = `<header><h1>bunfaas dashboard <span class="muted">v${escapeHtml(v.version)}</span></h1>${signOut}<span class="muted" id="live-state" data-live-state>live</span></header>
+${notice}
+<p class="muted">Task figures cover the whole deployment (the same numbers as <a href="/metrics">/metrics</a>); they update every ${v.pollMs / 1000} s without reloading.</p>
+<section class="cards">${counters.map(([id, label, n]) => `<div class="card"><div class="label">${label}</div><div class="n" data-metric="${id}">${n}</div></div>`).join("")}</section>
+<section class="charts">
+<figure><figcaption>Tasks finished per second, last 15 minutes <span class="key ok">completed</span> <span class="key bad">failed</span></figcaption><svg id="chart-throughput" class="chart" viewBox="0 0 900 160" role="img" aria-label="tasks finished per second"></svg></figure>
+<figure><figcaption>Submission to end per second (ms) <span class="key p50">p50</span> <span class="key p95">p95</span> <span class="key p99">p99</span></figcaption><svg id="chart-latency" class="chart" viewBox="0 0 900 160" role="img" aria-label="latency quantiles per second"></svg></figure>
+</section>
+<h2 id="tasks">Tasks</h2>
+${filters(v)}
+<table class="list"><thead><tr><th>Task</th><th>Function</th><th>Status</th><th>Attempt</th><th>Created</th><th>Finished</th><th>Error</th></tr></thead><tbody id="task-rows">${taskRows(v.tasks)}</tbody></table>
+<p id="task-paging">${v.nextCursor === undefined ? "" : `<a data-older href="${escapeHtml(listUrl({ ...v.filter, cursor: v.nextCursor }))}">Older tasks &rarr;</a>`}${v.filter.cursor === undefined ? "" : ` <a href="${escapeHtml(listUrl({ ...v.filter, cursor: undefined }))}">Newest</a>`}</p>
+<h2>Workers</h2>
+<table class="list"><thead><tr><th>Dispatcher</th><th>Host</th><th>Mode</th><th>Worker / executors</th><th>Capacity</th><th>In flight</th><th>Done</th><th>Connected since</th><th>Last heard</th></tr></thead><tbody id="worker-rows">${workerRows(v.workers)}</tbody></table>
+<h2>Functions (<span data-function-count>${v.functionCount}</span>)</h2>
+<table class="list"><thead><tr><th>Name</th><th>Id</th><th>timeout_ms</th><th>max_attempts</th><th>Created</th><th>Submitted</th><th>Active</th><th>Completed</th><th>Failed</th><th>Failure rate</th><th>p50</th><th></th></tr></thead><tbody id="function-rows">${functionRows(v.functions, v.token)}</tbody></table>
+${v.functionCount > v.functions.length ? `<p class="muted">Showing the newest ${v.functions.length} of ${v.functionCount}.</p>` : ""}
 ${failures.length === 0 ? "" : `<h2>Failures by error</h2><table>${failures.map(([name, n]) => `<tr><th>${escapeHtml(name)}</th><td class="n" data-failure="${escapeHtml(name)}">${n}</td></tr>`).join("")}</table>`}
-<h2>Time from submission to end</h2>
+<h2>Time from submission to end (all time, at page load)</h2>
 ${durationSummary(s.duration.buckets, s.duration.sumMs)}
 <h2>Look up a task</h2>
 <form method="get" action="/dashboard"><input name="task" size="40" placeholder="task id" value="${escapeHtml(v.lookup?.taskId ?? "")}"> <button type="submit">Look up</button></form>
-${v.lookup === undefined ? "" : lookupSection(v.lookup)}
-<h2>Functions (${v.functionCount})</h2>
-${functionTable(v.functions, v.functionCount)}`;
-  return page("bunfaas dashboard", body, { refreshS: v.refreshS, refreshUrl: `/dashboard${taskQuery}` });
+${v.lookup === undefined ? "" : lookupSection(v.lookup)}`;
+  const data = { pollMs: v.pollMs, status: v.filter.status ?? "", functionId: v.filter.functionId ?? "", paged: v.filter.cursor === undefined ? "" : "1", token: v.token };
+  return page("bunfaas dashboard", body, data);
+}
+
+/** The status tabs and the function filter of the task list. */
+function filters(v: DashboardView): string {
+  const tabs = STATUS_TABS.map((st) => {
+    const current = (v.filter.status ?? "") === st;
+    const label = st === "" ? "All" : st;
+    return current ? `<strong data-tab="${st}">${label}</strong>` : `<a data-tab="${st}" href="${escapeHtml(listUrl({ ...v.filter, status: st === "" ? undefined : st, cursor: undefined }))}">${label}</a>`;
+  });
+  const options = v.functions.map(({ fn }) => `<option value="${escapeHtml(fn.id)}"${fn.id === v.filter.functionId ? " selected" : ""}>${escapeHtml(fn.name)} (${escapeHtml(fn.id.slice(0, 8))})</option>`);
+  const bulk =
+    v.filter.functionId !== undefined && v.filter.status === "FAILED"
+      ? ` <form method="post" action="/dashboard/retry" class="inline"><input type="hidden" name="token" value="${escapeHtml(v.token)}"><input type="hidden" name="status" value="FAILED"><input type="hidden" name="function_id" value="${escapeHtml(v.filter.functionId)}"><button type="submit" data-action="retry-all">Retry all failed of this function</button></form>`
+      : "";
+  return `<nav class="tabs">${tabs.join(" ")}</nav>
+<form method="get" action="/dashboard" class="inline" id="function-filter">${v.filter.status === undefined ? "" : `<input type="hidden" name="status" value="${v.filter.status}">`}<label>Function <select name="function" data-function-filter><option value="">any</option>${options.join("")}</select></label> <button type="submit">Filter</button></form>${bulk}`;
+}
+
+/** The dashboard URL of a task list. */
+export function listUrl(f: { status?: string; functionId?: string; cursor?: string }): string {
+  const q = new URLSearchParams();
+  if (f.status !== undefined) q.set("status", f.status);
+  if (f.functionId !== undefined) q.set("function", f.functionId);
+  if (f.cursor !== undefined) q.set("cursor", f.cursor);
+  const text = q.toString();
+  return `/dashboard${text === "" ? "" : `?${text}`}#tasks`;
 }
 
 function durationSummary(buckets: readonly number[], sumMs: number): string {
@@ -136,22 +194,12 @@ function durationSummary(buckets: readonly number[], sumMs: number): string {
 function lookupSection(l: TaskLookup): string {
   if (!l.found) return `<p class="err" data-lookup="missing">${escapeHtml(l.message)}</p>`;
   const result = l.result === null ? `<p class="muted">No result yet.</p>` : `<pre data-lookup="result">${escapeHtml(pretty(l.result))}</pre>`;
-  return `<table><tr><th>Task</th><td>${escapeHtml(l.taskId)}</td></tr><tr><th>Status</th><td data-lookup="status">${l.status}</td></tr></table>
+  return `<table><tr><th>Task</th><td><a href="/dashboard/tasks/${encodeURIComponent(l.taskId)}">${escapeHtml(l.taskId)}</a></td></tr><tr><th>Status</th><td data-lookup="status">${l.status}</td></tr></table>
 ${result}`;
 }
 
-function functionTable(fns: readonly FunctionRecord[], total: number): string {
-  if (fns.length === 0) return `<p class="muted">No functions registered.</p>`;
-  const rows = fns.map(
-    (f) =>
-      `<tr data-function="${escapeHtml(f.id)}"><td>${escapeHtml(f.name)}</td><td><code>${escapeHtml(f.id)}</code></td><td class="n">${f.timeoutMs}</td><td class="n">${f.maxAttempts}</td><td>${new Date(f.createdAt).toISOString()}</td></tr>`,
-  );
-  const more = total > fns.length ? `<p class="muted">Showing the newest ${fns.length} of ${total}.</p>` : "";
-  return `<table><tr><th>Name</th><th>Id</th><th>timeout_ms</th><th>max_attempts</th><th>Created</th></tr>${rows.join("")}</table>${more}`;
-}
-
 /** JSON text indented when it parses, cut at MAX_RESULT_CHARS. */
-function pretty(text: string): string {
+export function pretty(text: string): string {
   let out = text;
   try {
     out = JSON.stringify(JSON.parse(text), null, 2);
@@ -161,22 +209,19 @@ function pretty(text: string): string {
   return out.length > MAX_RESULT_CHARS ? `${out.slice(0, MAX_RESULT_CHARS)}\n... (${out.length - MAX_RESULT_CHARS} more characters)` : out;
 }
 
-function formatMs(ms: number): string {
+export function formatMs(ms: number): string {
   return ms >= 1000 ? `${Number((ms / 1000).toFixed(3))} s` : `${Number(ms.toFixed(3))} ms`;
 }
 
-function page(title: string, body: string, refresh?: { refreshS: number; refreshUrl: string }): string {
-  const data = refresh === undefined ? "" : ` data-refresh-s="${refresh.refreshS}" data-refresh-url="${escapeHtml(refresh.refreshUrl)}"`;
+/** A page with the dashboard's style sheet and script; `data` goes on <body> as data-* attributes for the script. */
+export function page(title: string, body: string, data?: Record<string, string | number>): string {
+  const attrs = data === undefined ? "" : Object.entries(data).map(([k, val]) => ` data-${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${escapeHtml(String(val))}"`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body${data}>
+<title>${escapeHtml(title)}</title><link rel="stylesheet" href="/dashboard/assets/app.css"></head>
+<body${attrs}>
 ${body}
-${refresh === undefined ? "" : `<script>${SCRIPT}</script>`}
+${data === undefined ? "" : `<script src="/dashboard/assets/app.js"></script>`}
 </body></html>
 `;
-}
-
-function hash(text: string): string {
-  return `sha256-${Bun.CryptoHasher.hash("sha256", text, "base64")}`;
 }

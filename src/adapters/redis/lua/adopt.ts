@@ -6,7 +6,8 @@ import { SHARED_LUA } from "./shared.ts";
  * not know it holds: a claim whose reply was lost when the connection or Redis died after the script
  * ran. Entries no longer pending are skipped; entries whose task is terminal or gone are acked.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes,
+ * KEYS[#KEYS] the shard's operations prefix (unused here: the attempt is noted in the task)
  * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] now (ms), ARGV[4] task key prefix,
  * then the entry ids
  * Returns {task JSON...} of the tasks now RUNNING here.

@@ -14,12 +14,13 @@ import { SHARED_LUA } from "./shared.ts";
  *
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] aging (ms), ARGV[5] '1' when tenants
- * have running limits (a freed slot then wakes dispatchers), then 6 per transition:
+ * have running limits (a freed slot then wakes dispatchers), then 7 per transition:
  * task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a graceful
  * shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts), retry delay in ms (a
- * retry of the policy: counted in `retries`, due after it; '' otherwise). Only the first transition of
- * a task in one call counts.
+ * retry of the policy: counted in `retries`, due after it; '' otherwise), where the attempt ran (''
+ * when unknown). Only the first transition of a task in one call counts. Each attempt's end (how, where,
+ * its error) is noted in the task, and finished tasks in the operators' indexes (operations.ts).
  * Returns {outbox length, task JSON...} of the tasks changed.
  */
 export const APPLY = new LuaScript(
@@ -27,11 +28,11 @@ export const APPLY = new LuaScript(
   `${SHARED_LUA}${QUEUE_LUA}
 local now, aging = tonumber(ARGV[2]), tonumber(ARGV[4])
 local keys = {}
-for i = 6, #ARGV, 6 do keys[#keys + 1] = K.task .. ARGV[i] end
+for i = 6, #ARGV, 7 do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
-local out, done, requeued, seen, stats, freed = {}, {}, {}, {}, {}, {}
+local out, done, requeued, seen, stats, freed, finished = {}, {}, {}, {}, {}, {}, {}
 for k = 1, #keys do
-  local i = 6 + 6 * (k - 1)
+  local i = 6 + 7 * (k - 1)
   local t = nil
   if not seen[keys[k]] then t = decode_task(keys[k], raws[k]) end
   seen[keys[k]] = true
@@ -41,6 +42,9 @@ for k = 1, #keys do
     freed[tenant] = (freed[tenant] or 0) + 1
     t.status = ARGV[i + 2]
     local handback = t.status == 'HANDBACK'
+    local outcome = t.status
+    if ARGV[i + 5] ~= '' then outcome = 'RETRY' end
+    note_attempt_end(t, now, outcome, ARGV[i + 6], ARGV[i + 3])
     if handback then
       t.status = 'QUEUED'
       t.handbacks = (tonumber(t.handbacks) or 0) + 1
@@ -62,6 +66,7 @@ for k = 1, #keys do
     else
       redis.call('SET', keys[k], json, 'PX', ARGV[3])
       count_finished(stats, t, now, ARGV[i + 4])
+      finished[#finished + 1] = t
       if t.hasDeps then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
     end
   end
@@ -72,6 +77,7 @@ if #requeued > 0 then
 end
 if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD', K.active) > 0) then wake() end
 flush_stats(K.stats, stats)
+ops_finished(K.ops, finished, now, tonumber(ARGV[3]))
 ack_all(K.queue, ARGV[1], done)
 table.insert(out, 1, redis.call('LLEN', K.outbox))
 return out

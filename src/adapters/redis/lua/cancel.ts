@@ -33,6 +33,7 @@ if t.status == 'QUEUED' then
   redis.call('ZREM', K.delayed, t.id)
 else
   if t.entry then ack_all(K.queue, ARGV[1], {t.entry}) end
+  note_attempt_end(t, tonumber(ARGV[2]), 'CANCELLED', '', nil)
   if redis.call('SCARD', K.active) > 0 then wake() end -- a running limit may have held work back
 end
 t.status = 'CANCELLED'
@@ -44,6 +45,7 @@ local json = cjson.encode(t)
 redis.call('SET', key, json, 'PX', ARGV[3])
 count_finished(stats, t, t.updatedAt, nil)
 flush_stats(K.stats, stats)
+ops_finished(K.ops, {t}, t.updatedAt, tonumber(ARGV[3]))
 if t.hasDeps then
   redis.call('LPUSH', K.outbox, 'done|' .. t.id)
   wake()

@@ -163,6 +163,7 @@ for _, c in ipairs(chosen) do
   t.status = 'RUNNING'
   t.attempt = t.attempt + 1
   t.updatedAt = now
+  note_attempt_start(t, now)
   local json = cjson.encode(t)
   writes[#writes + 1] = c[1]
   writes[#writes + 1] = json

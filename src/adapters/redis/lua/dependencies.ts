@@ -82,6 +82,7 @@ if ARGV[6] ~= 'COMPLETED' then
   bump(stats, tenant, 'queued', -1)
   count_finished(stats, t, now, 'DependencyFailed')
   flush_stats(K.stats, stats)
+  ops_finished(K.ops, {t}, now, tonumber(ARGV[3]))
   if t.hasDeps then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
   return {'failed', json}
 end

@@ -50,6 +50,7 @@ redis.call('INCRBY', K.queued, n)
 redis.call('HINCRBY', stats_key, 'submitted', n)
 redis.call('HINCRBY', stats_key, 'queued', n)
 redis.call('SADD', K.tenants, tenant)
+ops_enqueued(K.ops, tenant, ARGV, 9, 3)
 wake()
 return {1}
 `,

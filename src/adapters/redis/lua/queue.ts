@@ -2,7 +2,8 @@ import { DEFAULT_PRIORITY } from "../../../domain/task.ts";
 
 /**
  * Lua helpers of the scripts that queue tasks (prepended after SHARED_LUA). Every such script takes the
- * shard's `scriptKeys` as KEYS (keys.ts), named here in table K.
+ * shard's `scriptKeys` as KEYS (keys.ts), named here in table K; the last, K.ops, is the operators'
+ * prefix (operations.ts), as every script that changes tasks has it.
  *
  * Where a QUEUED task waits (see domain/queue-order.ts for the order):
  * - not due yet: in the shard's delayed set, by runAt; `promote_due` moves due ones on;
@@ -23,7 +24,7 @@ import { DEFAULT_PRIORITY } from "../../../domain/task.ts";
 export const QUEUE_LUA = `
 local K = {queue = KEYS[1], queued = KEYS[2], stats = KEYS[3], wake = KEYS[4], active = KEYS[5], delayed = KEYS[6],
   seq = KEYS[7], turn = KEYS[8], rate = KEYS[9], outbox = KEYS[10], ready = KEYS[11], prio = KEYS[12],
-  deps = KEYS[13], task = KEYS[14], tenants = KEYS[15], functions = KEYS[16]}
+  deps = KEYS[13], task = KEYS[14], tenants = KEYS[15], functions = KEYS[16], ops = KEYS[17]}
 local DEFAULT_PRIORITY = ${DEFAULT_PRIORITY}
 
 local function wake()

@@ -7,7 +7,8 @@ import { SHARED_LUA } from "./shared.ts";
  * dispatcher's entries are never touched, however long they have been idle. Entries whose task is
  * terminal or gone are acked and dropped; dead consumers with nothing left pending are deleted.
  *
- * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes
+ * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes,
+ * KEYS[#KEYS] the shard's operations prefix (unused here: the attempt is noted in the task)
  * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] max entries, ARGV[4] now (ms),
  * ARGV[5] task key prefix, ARGV[6] liveness key prefix
  * Returns {n, task JSON...}: n = entries pending on this dispatcher before the call (more than it

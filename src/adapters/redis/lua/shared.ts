@@ -1,4 +1,5 @@
 import { DURATION_BUCKETS_MS } from "../../../domain/metrics.ts";
+import { OPS_LUA } from "./operations.ts";
 
 /**
  * Lua helpers prepended to the scripts. Many keys are read with one MGET and written with one MSET
@@ -26,8 +27,10 @@ import { DURATION_BUCKETS_MS } from "../../../domain/metrics.ts";
  * count_finished(acc, task, now, error_label) counts a task that just became terminal (status, failure
  * label when FAILED, submit-to-terminal time in its histogram bucket); flush_stats(stats_prefix, acc)
  * writes them.
+ *
+ * The operators' helpers (operations.ts) come first: start_attempts notes each attempt it starts.
  */
-export const SHARED_LUA = `
+export const SHARED_LUA = `${OPS_LUA}
 local DURATION_BOUNDS = {${DURATION_BUCKETS_MS.join(", ")}}
 local function mget_all(keys)
   local values = {}
@@ -72,6 +75,7 @@ local function start_attempts(task_prefix, entries, now)
       t.status = 'RUNNING'
       t.attempt = t.attempt + 1
       t.updatedAt = now
+      note_attempt_start(t, now)
       t.entry = e[1]
       local json = cjson.encode(t)
       writes[#writes + 1] = keys[i]

@@ -1,0 +1,123 @@
+/**
+ * The in-memory store's indexes for listing tasks (task-listing.ts), the same ones the Redis scripts
+ * keep: per tenant and per function, the unfinished tasks by creation time and the finished ones per
+ * status by finish time, each a SortedLog. The store calls `added` when it queues a task, `finished`
+ * when one becomes terminal and `expired` when it forgets one. Entries of tasks that moved on (finished,
+ * expired) are skipped when read and dropped in bulk: from the front as tasks expire (finish order is
+ * expiry order), by compaction when an unfinished log holds more dead entries than live ones.
+ *
+ * @example
+ * const index = new MemoryTaskIndex((id) => tasks.get(id));
+ * index.added(task);
+ * index.finished(doneTask);
+ * index.list({ tenant: "alice", status: "FAILED", limit: 50 }) // { tasks, next? }
+ */
+import { mergeScans, scanBudget, summarize, type ListPosition, type SourceScan, type TaskPage, type TaskQuery, type TaskSummary } from "../../domain/task-listing.ts";
+import { isTerminal, type Task, type TaskStatus } from "../../domain/task.ts";
+import { SortedLog } from "../../lib/sorted-log.ts";
+
+const FINISHED: readonly TaskStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
+
+interface Entry {
+  readonly log: SortedLog;
+  /** Entries known dead (their task finished) and not dropped yet. */
+  stale: number;
+}
+
+/** A source to scan: a log, and which tasks in it belong there (and match the query). */
+interface Source {
+  readonly entry: Entry | undefined;
+  readonly accept: (t: Task) => boolean;
+}
+
+export class MemoryTaskIndex {
+  private readonly logs = new Map<string, Entry>();
+  private readonly tenants = new Set<string>();
+
+  constructor(private readonly get: (id: string) => Task | undefined) {}
+
+  /** A task was queued. */
+  added(t: Task): void {
+    this.tenants.add(t.tenant);
+    this.entry(active("t", t.tenant)).log.insert(t.createdAt, t.id);
+    this.entry(active("f", t.functionId)).log.insert(t.createdAt, t.id);
+  }
+
+  /** A task became terminal: it moves to the finished logs of its status. */
+  finished(t: Task): void {
+    for (const key of [done("t", t.tenant, t.status), done("f", t.functionId, t.status)]) this.entry(key).log.insert(t.updatedAt, t.id);
+    for (const key of [active("t", t.tenant), active("f", t.functionId)]) {
+      const e = this.entry(key);
+      e.stale++;
+      if (e.stale > 1024 && e.stale * 2 > e.log.size) {
+        e.log.compact((_, id) => {
+          const live = this.get(id);
+          return live !== undefined && !isTerminal(live.status);
+        });
+        e.stale = 0;
+      }
+    }
+  }
+
+  /** A terminal task was forgotten (retention): its entries leave the front of its logs. */
+  expired(t: Task): void {
+    for (const key of [done("t", t.tenant, t.status), done("f", t.functionId, t.status)]) {
+      const e = this.logs.get(key);
+      if (e === undefined) continue;
+      while (e.log.first() !== undefined && this.get((e.log.first() as ListPosition).id) === undefined) e.log.shift();
+      if (e.log.size === 0) this.logs.delete(key);
+    }
+  }
+
+  /** A page of tasks, newest first (see task-listing.ts). */
+  list(q: TaskQuery): TaskPage {
+    const scans = this.sources(q).map((s) => this.scan(s, q.after, q.limit));
+    return mergeScans(scans, q.limit);
+  }
+
+  private sources(q: TaskQuery): Source[] {
+    const owners: [kind: "t" | "f", owner: string][] = q.functionId !== undefined ? [["f", q.functionId]] : [...(q.tenant !== undefined ? [q.tenant] : this.tenants)].map((t) => ["t", t]);
+    const mine = (t: Task): boolean => (q.tenant === undefined || t.tenant === q.tenant) && (q.functionId === undefined || t.functionId === q.functionId);
+    const out: Source[] = [];
+    for (const [kind, owner] of owners) {
+      if (q.status === undefined || !isTerminal(q.status)) {
+        out.push({ entry: this.logs.get(active(kind, owner)), accept: (t) => !isTerminal(t.status) && (q.status === undefined || t.status === q.status) && mine(t) });
+      }
+      for (const status of FINISHED) {
+        if (q.status === undefined || q.status === status) out.push({ entry: this.logs.get(done(kind, owner, status)), accept: (t) => t.status === status && mine(t) });
+      }
+    }
+    return out;
+  }
+
+  /** What one source holds after `after`: at most `limit` items, examining at most a budget of entries. */
+  private scan(s: Source, after: ListPosition | undefined, limit: number): SourceScan {
+    if (s.entry === undefined) return { items: [], more: false };
+    const items: TaskSummary[] = [];
+    let examined = 0;
+    let last: ListPosition | undefined;
+    const budget = scanBudget(limit);
+    for (const [score, id] of s.entry.log.descending(after)) {
+      if (last !== undefined && (items.length === limit || examined === budget)) return { items, more: true, horizon: last };
+      examined++;
+      last = { score, id };
+      const t = this.get(id);
+      if (t !== undefined && s.accept(t) && (isTerminal(t.status) ? t.updatedAt : t.createdAt) === score) items.push(summarize(t));
+    }
+    return { items, more: false };
+  }
+
+  private entry(key: string): Entry {
+    let e = this.logs.get(key);
+    if (e === undefined) this.logs.set(key, (e = { log: new SortedLog(), stale: 0 }));
+    return e;
+  }
+}
+
+function active(kind: "t" | "f", owner: string): string {
+  return `${kind}\u0000${owner}\u0000active`;
+}
+
+function done(kind: "t" | "f", owner: string, status: TaskStatus): string {
+  return `${kind}\u0000${owner}\u0000${status}`;
+}
