@@ -172,6 +172,7 @@ export class Dispatcher {
     for (let attempt = 0; ; attempt++) {
       try {
         const applied = await this.d.queue.apply(transitions);
+        if (this.d.queue.announcesFinished === true) return; // the store published them itself
         const done: string[] = [];
         for (const t of applied) if (isTerminal(t.status)) done.push(t.id);
         if (done.length > 0) this.d.events.publish(done);

@@ -112,6 +112,11 @@ export interface DispatchQueue {
   claim(max: number, signal: AbortSignal): Promise<Task[]>;
   /** Applies fenced transitions (stale ones are skipped); returns the tasks as changed. */
   apply(transitions: readonly Transition[]): Promise<Task[]>;
+  /**
+   * True when `apply` itself announces the tasks it ends on the task events (Redis: the APPLY script
+   * publishes them, with their records): the caller then does not publish them again.
+   */
+  readonly announcesFinished?: boolean;
 }
 
 /**
@@ -135,7 +140,14 @@ export interface IdChannel {
   subscribe(listener: (taskIds: readonly string[]) => void): () => void;
 }
 
-export type TaskEvents = IdChannel;
+/**
+ * "These tasks are terminal", for long-polls. A publisher may send the finished tasks themselves
+ * (the Redis APPLY script does, for records under 64 KiB): listeners then get them in `finished`, and
+ * need not read them again.
+ */
+export interface TaskEvents extends IdChannel {
+  subscribe(listener: (taskIds: readonly string[], finished?: ReadonlyMap<string, Task>) => void): () => void;
+}
 export type CancelSignals = IdChannel;
 /** Ids of schedules that were created, paused, resumed or deleted: running schedulers re-read them. */
 export type ScheduleChanges = IdChannel;

@@ -201,20 +201,24 @@ export class TaskService {
 
   /** The task, once terminal or after `waitMs` (0: at once), whichever comes first. */
   async awaitTask(viewer: string, id: string, waitMs: number): Promise<Result<Task, DomainError>> {
-    const first = await this.task(viewer, id);
-    if (!first.ok || waitMs <= 0 || isTerminal(first.value.status) || this.closed) return first;
+    if (waitMs <= 0 || this.closed) return this.task(viewer, id);
     const deadline = this.d.clock.now() + waitMs;
     const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
+    // Registered before each read, so an end reported in between is not missed.
+    let w = this.waiters.waitFor(id, Math.min(waitMs, recheck));
+    let current = await this.task(viewer, id);
     for (;;) {
-      const left = deadline - this.d.clock.now();
-      const w = this.waiters.waitFor(id, Math.max(0, Math.min(left, recheck)));
-      const again = await this.task(viewer, id);
-      if (!again.ok || isTerminal(again.value.status) || left <= 0) {
+      if (!current.ok || isTerminal(current.value.status) || this.closed) {
         w.cancel();
-        return again;
+        return current;
       }
-      await w.done;
-      if (this.closed || this.d.clock.now() >= deadline) return this.task(viewer, id);
+      const delivered = await w.done;
+      // A report that carried the finished task answers without reading it again (its tenant is the one read above).
+      if (delivered !== undefined && delivered.id === id && isTerminal(delivered.status)) return ok(delivered);
+      const left = deadline - this.d.clock.now();
+      if (left <= 0 || this.closed) return this.task(viewer, id);
+      w = this.waiters.waitFor(id, Math.min(left, recheck));
+      current = await this.task(viewer, id);
     }
   }
 

@@ -250,6 +250,26 @@ describe("Redis task store", () => {
     expect([s.submitted, s.finished.COMPLETED, s.duration.buckets.reduce((x, y) => x + y, 0)]).toEqual([500, 500, 500]);
   });
 
+  test("APPLY publishes the tasks it ends on the events channel with their records (ids only for records over 64 KiB); the dispatcher need not", async () => {
+    const b = await open();
+    expect(b.queue.announcesFinished).toBe(true);
+    const heard: { ids: string[]; finished?: ReadonlyMap<string, Task> }[] = [];
+    b.events.subscribe((ids, finished) => void heard.push({ ids: [...ids], ...(finished !== undefined && { finished }) }));
+    await waitFor(async () => (await admin.pubsub("NUMSUB", `${b.prefix}:events`))[1] === 1, "the subscription");
+    const ts = tasks(2);
+    await b.tasks.enqueue(ts, { maxQueue: 10 });
+    const claimed = await b.queue.claim(2, never);
+    const big = JSON.stringify("x".repeat(70_000));
+    await b.queue.apply([
+      { taskId: claimed[0]!.id, attempt: claimed[0]!.attempt, status: "COMPLETED", result: "42" },
+      { taskId: claimed[1]!.id, attempt: claimed[1]!.attempt, status: "COMPLETED", result: big },
+    ]);
+    await waitFor(() => heard.length > 0, "the report");
+    expect(heard[0]!.ids.sort()).toEqual(claimed.map((t) => t.id).sort());
+    expect([...(heard[0]!.finished?.keys() ?? [])]).toEqual([claimed[0]!.id]);
+    expect(heard[0]!.finished?.get(claimed[0]!.id)).toMatchObject({ status: "COMPLETED", result: "42", attempt: 1 });
+  });
+
   test("args with a lone surrogate do not break the scripts", async () => {
     const b = await open();
     const [t] = tasks(1);

@@ -106,6 +106,27 @@ describe("TaskService", () => {
     expect(s.clock.pendingTimers()).toBe(0);
   });
 
+  test("awaitTask answered by a report that carries the finished task does not read the task again", async () => {
+    const s = setup();
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
+    if (!fn.ok) throw new Error("register");
+    const id = await s.service.execute(T, fn.value.id, "[1]");
+    if (!id.ok) throw new Error("execute");
+    let reads = 0;
+    const get = s.tasks.get.bind(s.tasks);
+    s.tasks.get = async (taskId: string) => (reads++, get(taskId));
+    const waiting = s.service.awaitTask(T, id.value, 30_000);
+    await drainMicrotasks();
+    expect(reads).toBe(1); // the one read after registering the waiter
+    const [running] = await s.tasks.claim(1, new AbortController().signal);
+    const [done] = await s.tasks.apply([{ taskId: id.value, attempt: running!.attempt, status: "COMPLETED", result: "7" }]);
+    const delivered = new Map([[id.value, { ...done!, result: "7 (as delivered)" }]]);
+    s.events.publish([id.value], delivered);
+    const r = await waiting;
+    expect(r.ok && r.value.result).toBe("7 (as delivered)");
+    expect(reads).toBe(1);
+  });
+
   test("awaitTask gives up after the wait with the current status", async () => {
     const s = setup();
     const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });

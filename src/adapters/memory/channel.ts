@@ -1,4 +1,7 @@
-import type { IdChannel } from "../../domain/ports.ts";
+import type { TaskEvents } from "../../domain/ports.ts";
+import type { Task } from "../../domain/task.ts";
+
+type Listener = (ids: readonly string[], finished?: ReadonlyMap<string, Task>) => void;
 
 /**
  * An in-process broadcast of task ids (task events, cancel signals): a synchronous fan-out to the
@@ -9,14 +12,15 @@ import type { IdChannel } from "../../domain/ports.ts";
  * const stop = events.subscribe((ids) => console.log(ids));
  * events.publish(["t-1"]); // logs ["t-1"]
  */
-export class MemoryChannel implements IdChannel {
-  private readonly listeners = new Set<(ids: readonly string[]) => void>();
+export class MemoryChannel implements TaskEvents {
+  private readonly listeners = new Set<Listener>();
 
-  publish(taskIds: readonly string[]): void {
-    for (const l of this.listeners) l(taskIds);
+  /** Sends the ids (and, as the Redis APPLY script does, the finished tasks themselves when given). */
+  publish(taskIds: readonly string[], finished?: ReadonlyMap<string, Task>): void {
+    for (const l of this.listeners) l(taskIds, finished);
   }
 
-  subscribe(listener: (taskIds: readonly string[]) => void): () => void {
+  subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -57,7 +57,7 @@ export interface RedisBackendOptions {
 }
 
 /** What a dispatcher says about itself when it asks for its side of the queue. */
-export type DispatcherIdentity = Omit<DispatchQueueOptions, "redis" | "keys" | "clock" | "retentionMs" | "logger" | "agingMs" | "limits" | "events">;
+export type DispatcherIdentity = Omit<DispatchQueueOptions, "redis" | "keys" | "clock" | "retentionMs" | "logger" | "agingMs" | "limits" | "events" | "eventsChannel">;
 
 /** A process started with a shard count other than the deployment's. */
 export class ShardCountMismatchError extends Error {
@@ -145,6 +145,7 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
         clock: o.clock,
         retentionMs: o.retentionMs,
         events,
+        eventsChannel: keys.events,
         ...(o.logger !== undefined && { logger: o.logger }),
         ...(o.agingMs !== undefined && { agingMs: o.agingMs }),
         ...(o.limits !== undefined && { limits: o.limits }),

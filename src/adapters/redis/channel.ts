@@ -11,11 +11,15 @@
  * events.subscribe((ids) => waiters.wake(ids));
  * events.publish(["t-1", "t-2"]);
  */
-import type { Clock, IdChannel, Logger } from "../../domain/ports.ts";
+import type { Clock, Logger, TaskEvents } from "../../domain/ports.ts";
+import type { Task } from "../../domain/task.ts";
 import { duplicateClient, type RedisClient } from "./client.ts";
+import { taskOfStored } from "./task-codec.ts";
 
-export class RedisChannel implements IdChannel {
-  private readonly listeners = new Set<(ids: readonly string[]) => void>();
+type Listener = (ids: readonly string[], finished?: ReadonlyMap<string, Task>) => void;
+
+export class RedisChannel implements TaskEvents {
+  private readonly listeners = new Set<Listener>();
   private subscriber: RedisClient | undefined;
   /** While this process's SUBSCRIBE is not in place yet, publishes wait for it (at most 1 s). */
   private subscribing: Promise<unknown> | undefined;
@@ -35,7 +39,7 @@ export class RedisChannel implements IdChannel {
     void sent.catch((e) => this.logger?.log("debug", "notification not published", { channel: this.channel, error: String(e), tasks: taskIds.length }));
   }
 
-  subscribe(listener: (taskIds: readonly string[]) => void): () => void {
+  subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     if (this.subscriber === undefined) this.subscriber = this.openSubscriber();
     return () => this.listeners.delete(listener);
@@ -46,14 +50,26 @@ export class RedisChannel implements IdChannel {
     // another node when its node fails).
     const sub = duplicateClient(this.redis, { offlineQueue: true, maxRetriesPerRequest: null, commandTimeoutMs: undefined, autoPipelining: false }, this.logger);
     sub.on("message", (_channel: string, message: string) => {
-      let ids: unknown;
+      let items: unknown;
       try {
-        ids = JSON.parse(message);
+        items = JSON.parse(message);
       } catch {
         return;
       }
-      if (!Array.isArray(ids)) return;
-      for (const l of [...this.listeners]) l(ids as string[]);
+      if (!Array.isArray(items)) return;
+      // Items are ids, or (from the APPLY script) the records of the tasks that ended.
+      const ids: string[] = [];
+      let finished: Map<string, Task> | undefined;
+      for (const item of items) {
+        if (typeof item === "string") ids.push(item);
+        else if (item !== null && typeof item === "object") {
+          const task = taskOfStored(item as Record<string, unknown>);
+          if (task === undefined) continue;
+          ids.push(task.id);
+          (finished ??= new Map()).set(task.id, task);
+        }
+      }
+      for (const l of [...this.listeners]) l(ids, finished);
     });
     const subscribing = sub
       .subscribe(this.channel)

@@ -52,9 +52,13 @@ export interface DispatchQueueOptions {
   readonly limits?: LimitsTable;
   /** Where tasks failed by a failed dependency are announced (long-polls). */
   readonly events?: TaskEvents;
+  /** The task events channel: APPLY publishes the tasks it ends there itself (see announcesFinished). */
+  readonly eventsChannel?: string;
 }
 
 export class RedisDispatchQueue implements DispatchQueue {
+  /** APPLY publishes the tasks it ends (with their records) when given the events channel. */
+  readonly announcesFinished: boolean;
   private readonly shards: ShardQueue[];
   private readonly links: DependencyLinks;
   private readonly waiter: StreamWaiter;
@@ -74,6 +78,7 @@ export class RedisDispatchQueue implements DispatchQueue {
     if (!Number.isInteger(o.retentionMs) || o.retentionMs < 1) throw new Error(`retentionMs must be a whole number of ms >= 1, got ${o.retentionMs}`);
     this.clock = o.clock;
     this.blockMs = o.blockMs ?? 1000;
+    this.announcesFinished = o.eventsChannel !== undefined;
     this.shards = o.keys.shards.map((keys) => new ShardQueue({ ...o, keys, shardCount: o.keys.shards.length }));
     this.links = new DependencyLinks({ redis: o.redis, keys: o.keys, clock: o.clock, retentionMs: o.retentionMs, agingMs: o.agingMs ?? 30_000, ...(o.events !== undefined && { events: o.events }), ...(o.logger !== undefined && { logger: o.logger }) });
     this.waiter = new StreamWaiter(o.redis, { blockMs: this.blockMs, name: `bunfaas-claim-${o.dispatcherId}`, ...(o.logger !== undefined && { logger: o.logger }) });

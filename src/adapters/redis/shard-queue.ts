@@ -41,6 +41,8 @@ export interface ShardQueueOptions {
   readonly reclaimEveryMs?: number;
   /** A waiting task rises one priority level per this many ms. Default 30 s. */
   readonly agingMs?: number;
+  /** Where APPLY publishes the tasks it ends (the task events channel); none when undefined. */
+  readonly eventsChannel?: string;
   /** Quotas per tenant (running at once, started per second), split evenly over `shardCount` shards. */
   readonly limits?: LimitsTable;
   readonly shardCount?: number;
@@ -138,7 +140,7 @@ export class ShardQueue {
    * tasks changed and how many dependency items wait on the shard's outbox.
    */
   async apply(transitions: readonly Transition[]): Promise<{ tasks: Task[]; outbox: number }> {
-    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.o.agingMs ?? 30_000, this.runningLimits ? 1 : 0];
+    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.o.agingMs ?? 30_000, this.runningLimits ? 1 : 0, this.o.eventsChannel ?? ""];
     for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "", t.retryInMs ?? "", t.ranOn ?? "");
     const [outbox, ...jsons] = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as [number, ...string[]];
     // Settled attempts are forgotten (their entries were acked by the script).

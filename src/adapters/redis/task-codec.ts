@@ -42,7 +42,16 @@ export function decodeTask(json: string): Task {
 
 /** The Task and, while an attempt runs, the queue entry carrying it. */
 export function decodeStored(json: string): { task: Task; entry: string | undefined } {
-  const s = JSON.parse(json) as Task & { entry?: string };
+  return fromStored(JSON.parse(json) as Task & { entry?: string });
+}
+
+/** The Task in an already parsed stored record (a task events message carries them); undefined when it is not one. */
+export function taskOfStored(o: Record<string, unknown>): Task | undefined {
+  if (typeof o.id !== "string" || typeof o.status !== "string" || typeof o.functionId !== "string" || typeof o.args !== "string") return undefined;
+  return fromStored(o as unknown as Task & { entry?: string }).task;
+}
+
+function fromStored(s: Task & { entry?: string }): { task: Task; entry: string | undefined } {
   const task: Task = {
     id: s.id,
     tenant: s.tenant ?? "default",

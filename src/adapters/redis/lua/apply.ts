@@ -14,7 +14,9 @@ import { SHARED_LUA } from "./shared.ts";
  *
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] aging (ms), ARGV[5] '1' when tenants
- * have running limits (a freed slot then wakes dispatchers), then 7 per transition:
+ * have running limits (a freed slot then wakes dispatchers), ARGV[6] the task events channel ('' for
+ * none: the tasks that ended are published there, as one JSON array of their records, or of their ids
+ * for records over 64 KiB, so long-polls need not read them again), then 7 per transition:
  * task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a graceful
  * shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts), retry delay in ms (a
@@ -28,11 +30,11 @@ export const APPLY = new LuaScript(
   `${SHARED_LUA}${QUEUE_LUA}
 local now, aging = tonumber(ARGV[2]), tonumber(ARGV[4])
 local keys = {}
-for i = 6, #ARGV, 7 do keys[#keys + 1] = K.task .. ARGV[i] end
+for i = 7, #ARGV, 7 do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
-local out, done, requeued, seen, stats, freed, finished = {}, {}, {}, {}, {}, {}, {}
+local out, done, requeued, seen, stats, freed, finished, announce = {}, {}, {}, {}, {}, {}, {}, {}
 for k = 1, #keys do
-  local i = 6 + 7 * (k - 1)
+  local i = 7 + 7 * (k - 1)
   local t = nil
   if not seen[keys[k]] then t = decode_task(keys[k], raws[k]) end
   seen[keys[k]] = true
@@ -67,6 +69,9 @@ for k = 1, #keys do
       redis.call('SET', keys[k], json, 'PX', ARGV[3])
       count_finished(stats, t, now, ARGV[i + 4])
       finished[#finished + 1] = t
+      if ARGV[6] ~= '' then
+        if #json <= 65536 then announce[#announce + 1] = json else announce[#announce + 1] = cjson.encode(t.id) end
+      end
       if t.hasDeps then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
     end
   end
@@ -79,6 +84,7 @@ if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD
 flush_stats(K.stats, stats)
 ops_finished(K.ops, finished, now, tonumber(ARGV[3]))
 ack_all(K.queue, ARGV[1], done)
+if #announce > 0 then redis.call('PUBLISH', ARGV[6], '[' .. table.concat(announce, ',') .. ']') end
 table.insert(out, 1, redis.call('LLEN', K.outbox))
 return out
 `,
