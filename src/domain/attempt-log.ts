@@ -57,8 +57,9 @@ export function attemptError(result: string | null): { name: string; message: st
  * attemptStarted({ ...task, attempt: 2 }, 1000).attempts?.at(-1) // { attempt: 2, startedAt: 1000 }
  */
 export function attemptStarted(task: Task, now: number): Task {
-  const attempts = [...(task.attempts ?? []), { attempt: task.attempt, startedAt: now }];
-  return { ...task, attempts: attempts.slice(-MAX_ATTEMPT_RECORDS) };
+  const before = task.attempts ?? [];
+  const attempts = before.length < MAX_ATTEMPT_RECORDS ? before.concat({ attempt: task.attempt, startedAt: now }) : [...before.slice(1 - MAX_ATTEMPT_RECORDS), { attempt: task.attempt, startedAt: now }];
+  return { ...task, attempts };
 }
 
 /**
@@ -75,5 +76,7 @@ export function attemptEnded(task: Task, t: Pick<Transition, "attempt" | "status
   const outcome = attemptOutcome(t);
   const error = outcome === "FAILED" || outcome === "RETRIED" ? attemptError(t.result ?? null) : undefined;
   const ended: AttemptRecord = { ...(attempts[i] as AttemptRecord), endedAt: now, outcome, ...(t.ranOn !== undefined && { ranOn: t.ranOn }), ...(error !== undefined && { error }) };
-  return { ...task, attempts: attempts.map((a, j) => (j === i ? ended : a)) };
+  const copy = attempts.slice();
+  copy[i] = ended;
+  return { ...task, attempts: copy };
 }

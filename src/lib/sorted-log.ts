@@ -19,6 +19,13 @@ function less(aScore: number, aId: string, bScore: number, bId: string): boolean
   return aScore < bScore || (aScore === bScore && aId < bId);
 }
 
+/** The entries in (score, id) order; a batch of one score (the usual case) is sorted by the engine's own string sort. */
+function sortEntries(entries: readonly (readonly [number, string])[]): (readonly [number, string])[] {
+  const score = (entries[0] as readonly [number, string])[0];
+  if (entries.every((e) => e[0] === score)) return entries.map((e) => e[1]).sort().map((id) => [score, id] as const);
+  return [...entries].sort((a, b) => (less(a[0], a[1], b[0], b[1]) ? -1 : less(b[0], b[1], a[0], a[1]) ? 1 : 0));
+}
+
 export class SortedLog {
   private scores: number[] = [];
   private ids: string[] = [];
@@ -40,6 +47,53 @@ export class SortedLog {
     const at = this.firstNotLess(score, id);
     this.scores.splice(at, 0, score);
     this.ids.splice(at, 0, id);
+  }
+
+  /**
+   * Adds many entries at once: sorted first, then appended (the common case: newer than the log) or
+   * merged into the tail they belong in, so a batch costs O(k log k + tail), not one splice each.
+   */
+  insertAll(entries: readonly (readonly [score: number, id: string])[]): void {
+    if (entries.length === 0) return;
+    this.merge(sortEntries(entries));
+  }
+
+  /** Adds many entries of one score (a batch queued or settled together): ids sorted by the engine's own sort. */
+  insertMany(score: number, ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const sorted = [...ids].sort();
+    const n = this.ids.length;
+    if (n === this.head || !less(score, sorted[0] as string, this.scores[n - 1] as number, this.ids[n - 1] as string)) {
+      for (const id of sorted) {
+        this.scores.push(score);
+        this.ids.push(id);
+      }
+      return;
+    }
+    this.merge(sorted.map((id) => [score, id] as const));
+  }
+
+  /** Merges sorted entries into the log. */
+  private merge(batch: readonly (readonly [number, string])[]): void {
+    const [s0, id0] = batch[0] as readonly [number, string];
+    const n = this.ids.length;
+    const at = n === this.head || !less(s0, id0, this.scores[n - 1] as number, this.ids[n - 1] as string) ? n : this.firstNotLess(s0, id0);
+    const tailScores = this.scores.splice(at);
+    const tailIds = this.ids.splice(at);
+    let i = 0;
+    let j = 0;
+    while (i < batch.length || j < tailIds.length) {
+      const b = batch[i];
+      if (b !== undefined && (j >= tailIds.length || less(b[0], b[1], tailScores[j] as number, tailIds[j] as string))) {
+        this.scores.push(b[0]);
+        this.ids.push(b[1]);
+        i++;
+      } else {
+        this.scores.push(tailScores[j] as number);
+        this.ids.push(tailIds[j] as string);
+        j++;
+      }
+    }
   }
 
   /** The oldest entry, if any. */

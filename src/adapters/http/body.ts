@@ -9,11 +9,20 @@
  */
 export type LimitedBody = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly size: number };
 
-/** Reads the whole body if it fits in `limit` bytes; stops reading (and cancels the stream) past it. */
+/**
+ * Reads the whole body if it fits in `limit` bytes; stops reading (and cancels the stream) past it. A
+ * body with a Content-Length within the limit is read in one native call (the server reads no more than
+ * the length declared); only a chunked body is counted chunk by chunk.
+ */
 export async function readLimited(req: Request, limit: number): Promise<LimitedBody> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
+  const length = req.headers.get("content-length");
+  const declared = Number(length ?? "0");
   if (Number.isFinite(declared) && declared > limit) return { ok: false, size: declared };
   if (req.body === null) return { ok: true, bytes: new Uint8Array(0) };
+  if (length !== null && Number.isInteger(declared) && declared >= 0) {
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    return bytes.byteLength > limit ? { ok: false, size: bytes.byteLength } : { ok: true, bytes };
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -8,8 +8,8 @@
  *
  * @example
  * const index = new MemoryTaskIndex((id) => tasks.get(id));
- * index.added(task);
- * index.finished(doneTask);
+ * index.added([task]);
+ * index.finished([doneTask]);
  * index.list({ tenant: "alice", status: "FAILED", limit: 50 }) // { tasks, next? }
  */
 import { mergeScans, scanBudget, summarize, type ListPosition, type SourceScan, type TaskPage, type TaskQuery, type TaskSummary } from "../../domain/task-listing.ts";
@@ -30,25 +30,75 @@ interface Source {
   readonly accept: (t: Task) => boolean;
 }
 
+/**
+ * Ids grouped by log and score, keys built once per group (a batch usually has one tenant, one
+ * function, one time): kind -> owner -> state -> score -> ids.
+ */
+class Groups {
+  private readonly groups = new Map<string, { key: string; byScore: Map<number, string[]> }>();
+  private lastOwner = "";
+  private lastState = "";
+  private last: { key: string; byScore: Map<number, string[]> } | undefined;
+
+  constructor(private readonly kind: "t" | "f") {}
+
+  add(owner: string, state: string, score: number, id: string): void {
+    let g = owner === this.lastOwner && state === this.lastState ? this.last : undefined;
+    if (g === undefined) {
+      const tag = `${this.kind}\u0000${owner}\u0000${state}`;
+      g = this.groups.get(tag);
+      if (g === undefined) this.groups.set(tag, (g = { key: tag, byScore: new Map() }));
+    }
+    this.lastOwner = owner;
+    this.lastState = state;
+    this.last = g;
+    const ids = g.byScore.get(score);
+    if (ids === undefined) g.byScore.set(score, [id]);
+    else ids.push(id);
+  }
+
+  each(f: (key: string, score: number, ids: string[]) => void): void {
+    for (const g of this.groups.values()) for (const [score, ids] of [...g.byScore].sort((a, b) => a[0] - b[0])) f(g.key, score, ids);
+  }
+}
+
 export class MemoryTaskIndex {
   private readonly logs = new Map<string, Entry>();
   private readonly tenants = new Set<string>();
 
   constructor(private readonly get: (id: string) => Task | undefined) {}
 
-  /** A task was queued. */
-  added(t: Task): void {
-    this.tenants.add(t.tenant);
-    this.entry(active("t", t.tenant)).log.insert(t.createdAt, t.id);
-    this.entry(active("f", t.functionId)).log.insert(t.createdAt, t.id);
+  /** Tasks were queued (a batch: one sorted insert per log and creation time). */
+  added(ts: readonly Task[]): void {
+    const byTenant = new Groups("t");
+    const byFunction = new Groups("f");
+    for (const t of ts) {
+      this.tenants.add(t.tenant);
+      byTenant.add(t.tenant, "active", t.createdAt, t.id);
+      byFunction.add(t.functionId, "active", t.createdAt, t.id);
+    }
+    for (const g of [byTenant, byFunction]) g.each((key, score, ids) => this.entry(key).log.insertMany(score, ids));
   }
 
-  /** A task became terminal: it moves to the finished logs of its status. */
-  finished(t: Task): void {
-    for (const key of [done("t", t.tenant, t.status), done("f", t.functionId, t.status)]) this.entry(key).log.insert(t.updatedAt, t.id);
-    for (const key of [active("t", t.tenant), active("f", t.functionId)]) {
+  /** Tasks became terminal: they move to the finished logs of their status (one sorted insert per log and time). */
+  finished(ts: readonly Task[]): void {
+    const byTenant = new Groups("t");
+    const byFunction = new Groups("f");
+    for (const t of ts) {
+      byTenant.add(t.tenant, t.status, t.updatedAt, t.id);
+      byFunction.add(t.functionId, t.status, t.updatedAt, t.id);
+    }
+    const stale = new Map<string, number>();
+    for (const [g, kind] of [[byTenant, "t"], [byFunction, "f"]] as const) {
+      g.each((key, score, ids) => {
+        this.entry(key).log.insertMany(score, ids);
+        const owner = key.split("\u0000")[1] as string;
+        stale.set(active(kind, owner), (stale.get(active(kind, owner)) ?? 0) + ids.length);
+      });
+    }
+    for (const [key, n] of stale) {
       const e = this.entry(key);
-      e.stale++;
+      e.stale += n;
       if (e.stale > 1024 && e.stale * 2 > e.log.size) {
         e.log.compact((_, id) => {
           const live = this.get(id);

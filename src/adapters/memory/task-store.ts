@@ -64,6 +64,8 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
   private readonly depResults = new Map<string, ReadonlyMap<string, string>>();
   private readonly index = new MemoryTaskIndex((id) => this.tasks.get(id));
   private readonly counts = new MemoryTaskCounts();
+  /** Tasks ended by the call in progress, indexed together at its end (index.finished sorts a batch once). */
+  private justFinished: Task[] = [];
 
   constructor(private readonly o: MemoryTaskStoreOptions) {
     this.ready = new ReadyQueues(o.agingMs ?? 30_000);
@@ -81,18 +83,19 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     const now = this.o.clock.now();
     for (const t of tasks) {
       this.tasks.set(t.id, t);
-      this.index.added(t);
       this.counts.submitted(t.functionId, 1);
       const c = this.tenant(t.tenant);
       c.counters.submitted(1);
       c.queued++;
     }
     this.queued += tasks.length;
+    this.index.added(tasks);
     const failed: Task[] = [];
     for (const t of tasks) {
       if (t.after === undefined || t.blockedBy === 0) this.ready.add(t, now);
       else this.link(t, now, failed);
     }
+    this.indexFinished();
     this.announce(failed);
     this.wake();
     return ok(undefined);
@@ -138,6 +141,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
         if (t.handback !== true) c.counters.retried();
       } else this.finished(next, now, changed);
     }
+    this.indexFinished();
     this.wake(); // a freed running slot or a re-queued task may let a waiting claim go on
     return changed;
   }
@@ -163,6 +167,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     this.tasks.set(id, done);
     const failed: Task[] = [];
     this.finished(done, now, failed);
+    this.indexFinished();
     this.announce(failed);
     this.wake();
     return ok(done);
@@ -268,7 +273,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
   private finished(task: Task, now: number, failed: Task[]): void {
     this.expiries.push({ id: task.id, at: now + this.o.retentionMs });
     this.tenant(task.tenant).counters.finished(task, now);
-    this.index.finished(task);
+    this.justFinished.push(task);
     this.counts.finished(task, now);
     const waiting = this.dependents.get(task.id);
     if (waiting === undefined) return;
@@ -313,6 +318,12 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     c.queued--;
     failed.push(step.task);
     this.finished(step.task, now, failed);
+  }
+
+  private indexFinished(): void {
+    if (this.justFinished.length === 0) return;
+    this.index.finished(this.justFinished);
+    this.justFinished = [];
   }
 
   private announce(failed: readonly Task[]): void {
