@@ -87,7 +87,8 @@ export class RedisTaskStore implements TaskStore, TaskStats {
       functionIds.add(t.functionId);
       triples.push(t.id, encodeTask(t), placement(t, now, this.agingMs));
     }
-    const args: (string | number)[] = [caps.maxQueue, others, [...functionIds].join(" "), first.tenant, caps.ifAbsent === true ? 1 : 0, tenantCap ?? "", tenantOthers, now, ...triples];
+    const createdAt = tasks.every((t) => t.createdAt === first.createdAt) ? first.createdAt : "";
+    const args: (string | number)[] = [caps.maxQueue, others, [...functionIds].join(" "), first.tenant, caps.ifAbsent === true ? 1 : 0, tenantCap ?? "", tenantOthers, now, createdAt, ...triples];
     const reply = (await this.o.writes.run(ENQUEUE, k.scriptKeys, args, (r) => (r as number[])[0] === 1)) as [number, (number | string)?];
     if (reply[0] === 1 || reply[0] === 2) return ok(undefined);
     if (reply[0] === -1) return err({ kind: "UnknownFunction", functionId: String(reply[1]) });

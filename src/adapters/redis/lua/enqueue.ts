@@ -16,7 +16,7 @@ import { SHARED_LUA } from "./shared.ts";
  * ARGV[1] limit (max queued), ARGV[2] tasks queued in the other shards, ARGV[3] the function ids
  * (space-separated), ARGV[4] tenant, ARGV[5] 1: store nothing when the first task exists, ARGV[6] the
  * tenant's queued limit ('' for none), ARGV[7] the tenant's tasks queued in the other shards, ARGV[8]
- * now (ms), then triples: task id, task JSON, placement code ('r' ready list, 'p<rank>' priority set,
+ * now (ms), ARGV[9] the tasks' createdAt when they share one ('' otherwise), then triples: task id, task JSON, placement code ('r' ready list, 'p<rank>' priority set,
  * 'd<runAt>' delayed, 'b' waiting for other tasks)
  * Returns {1} when stored, {2} when the first task existed (ARGV[5] = 1), {-1, function id} when a
  * function is unknown, {0, depth} when the queue is full, {3, depth} when the tenant's share is.
@@ -24,12 +24,12 @@ import { SHARED_LUA } from "./shared.ts";
 export const ENQUEUE = new LuaScript(
   "enqueue",
   `${SHARED_LUA}${QUEUE_LUA}
-if ARGV[5] == '1' and redis.call('EXISTS', K.task .. ARGV[9]) == 1 then return {2} end
+if ARGV[5] == '1' and redis.call('EXISTS', K.task .. ARGV[10]) == 1 then return {2} end
 for fid in string.gmatch(ARGV[3], '%S+') do
   if redis.call('HEXISTS', K.functions, fid) == 0 then return {-1, fid} end
 end
 local depth = tonumber(redis.call('GET', K.queued) or '0') + tonumber(ARGV[2])
-local n = (#ARGV - 8) / 3
+local n = (#ARGV - 9) / 3
 if depth + n > tonumber(ARGV[1]) then return {0, depth} end
 local tenant = ARGV[4]
 local stats_key = K.stats .. tenant
@@ -38,7 +38,7 @@ if ARGV[6] ~= '' then
   if mine + n > tonumber(ARGV[6]) then return {3, mine} end
 end
 local writes, ready, links = {}, {}, {}
-for i = 9, #ARGV, 3 do
+for i = 10, #ARGV, 3 do
   writes[#writes + 1] = K.task .. ARGV[i]
   writes[#writes + 1] = ARGV[i + 1]
   if ARGV[i + 2] == 'b' then links[#links + 1] = 'link|' .. ARGV[i] else place_coded(ARGV[i], ARGV[i + 2], tenant, ready) end
@@ -50,7 +50,11 @@ redis.call('INCRBY', K.queued, n)
 redis.call('HINCRBY', stats_key, 'submitted', n)
 redis.call('HINCRBY', stats_key, 'queued', n)
 redis.call('SADD', K.tenants, tenant)
-ops_enqueued(K.ops, tenant, ARGV, 9, 3)
+local one_function = nil
+if not string.find(ARGV[3], ' ', 1, true) then one_function = ARGV[3] end
+local created_at = nil
+if ARGV[9] ~= '' then created_at = ARGV[9] end
+ops_enqueued(K.ops, tenant, ARGV, 10, 3, created_at, one_function)
 wake()
 return {1}
 `,

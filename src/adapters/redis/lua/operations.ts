@@ -25,8 +25,10 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
  * ('COMPLETED', 'FAILED', 'CANCELLED', 'QUEUED': REQUEUED, 'HANDBACK': HANDED_BACK, 'RETRY': RETRIED by
  * the task's retry policy), noting where it ran and, for FAILED and RETRIED, the error's name and
  * message (cut at 1,000 characters) from the result.
- * ops_enqueued(P, tenant, argv, first, step): indexes the tasks of argv from `first`, one every `step`
- * entries (task id, then its JSON), as unfinished and counts them submitted for their functions.
+ * ops_enqueued(P, tenant, argv, first, step, created_at, function_id): indexes the tasks of argv from
+ * `first`, one every `step` entries (task id, then its JSON), as unfinished and counts them submitted
+ * for their functions; `created_at` and `function_id`, when the caller knows them for the whole batch
+ * (else nil), spare reading them from each task's JSON.
  * ops_finished(P, tasks, now, retention_ms): moves terminal tasks to the finished sets and counts them.
  */
 export const OPS_LUA = `
@@ -107,12 +109,12 @@ local function hash_add(key, acc, ttl_ms)
   if fresh then redis.call('PEXPIRE', key, ttl_ms) end
 end
 
-local function ops_enqueued(P, tenant, argv, first, step)
+local function ops_enqueued(P, tenant, argv, first, step, created_at, function_id)
   local members, per_function = {}, {}
   for i = first, #argv, step do
-    members[#members + 1] = string.match(argv[i + 1], '"createdAt":(%d+)') or '0'
+    members[#members + 1] = created_at or string.match(argv[i + 1], '"createdAt":(%d+)') or '0'
     members[#members + 1] = argv[i]
-    local fid = string.match(argv[i + 1], '"functionId":"([^"]*)"')
+    local fid = function_id or string.match(argv[i + 1], '"functionId":"([^"]*)"')
     if fid then per_function[fid] = (per_function[fid] or 0) + 1 end
   end
   if #members == 0 then return end
