@@ -44,7 +44,7 @@ async function throughput(count: number, security: Security): Promise<number> {
   const dealer = new Dealer(options.client);
   dealer.connect(router.lastEndpoint as string);
   const payload = Buffer.alloc(SIZE, 0x61);
-  // Warm-up (connection, JIT; for ours under CURVE also the seal worker), not measured.
+  // Warm-up (connection, handshake, JIT), not measured.
   const warmup = Math.min(count, 20000);
   const warmed = (async () => {
     for (let i = 0; i < warmup; i++) await router.receive();

@@ -1,17 +1,18 @@
 /**
- * The CURVE building blocks on their own: Z85, keys, the box key and MESSAGE boxes (checked
- * against @noble/ciphers' own xsalsa20poly1305), cookies, the MESSAGE codec, and option checks.
+ * The CURVE building blocks on their own: Z85, keys, the box key and boxes (libsodium's, and
+ * @noble/ciphers' above libsodium's size limit, each checked against the other), cookies, the
+ * MESSAGE codec, and option checks.
  */
 import { describe, expect, test } from "bun:test";
 import { xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
-import { boxKey, newKeyPair, nonceOf } from "../../src/lib/zmtp/curve-box.ts";
+import { boxKey, newKeyPair, nonceOf, openInto, SODIUM_MAX_PLAINTEXT, sealInto } from "../../src/lib/zmtp/curve-box.ts";
 import { CurveCodec, MESSAGE_OVERHEAD } from "../../src/lib/zmtp/curve-codec.ts";
 import { CookieJar, COOKIE_SIZE } from "../../src/lib/zmtp/curve-cookie.ts";
-import { BOX_HEAD, PrefixedBox } from "../../src/lib/zmtp/curve-message-box.ts";
 import { FrameDecoder } from "../../src/lib/zmtp/frame-decoder.ts";
 import { OutBuffer } from "../../src/lib/zmtp/frame-encoder.ts";
 import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE } from "../../src/lib/zmtp/frame.ts";
 import { curveKeyPair, curvePublicKey, Dealer, Router, z85Decode, z85Encode, ZmtpError } from "../../src/lib/zmtp/index.ts";
+import { sodiumHeap } from "../../src/lib/zmtp/sodium.ts";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, "hex"));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -86,46 +87,64 @@ describe("CURVE keys", () => {
   });
 });
 
-describe("MESSAGE boxes", () => {
-  const sizes = [0, 1, 15, 16, 31, 32, 33, 63, 64, 65, 100, 1000, 70_000];
+describe("boxes", () => {
+  // Up to SODIUM_MAX_PLAINTEXT octets libsodium seals them, above it @noble/ciphers: both sides of the limit.
+  const sizes = [0, 1, 15, 16, 31, 32, 33, 63, 64, 65, 100, 1000, 70_000, SODIUM_MAX_PLAINTEXT, SODIUM_MAX_PLAINTEXT + 1];
+  const nonce = (prefix: string) => nonceOf(prefix, crypto.getRandomValues(new Uint8Array(8)));
+  /** Where `needle` occurs in `haystack`, or -1. */
+  const indexOf = (haystack: Uint8Array, needle: Uint8Array) => Buffer.from(haystack.buffer, haystack.byteOffset, haystack.length).indexOf(needle);
 
-  test("are byte for byte @noble/ciphers' xsalsa20poly1305 with nonce prefix + short nonce", () => {
+  test("sealInto(head, body) is byte for byte @noble/ciphers' xsalsa20poly1305 of head + body", () => {
     for (const size of sizes) {
       const key = crypto.getRandomValues(new Uint8Array(32));
-      const short = crypto.getRandomValues(new Uint8Array(8));
+      const n = nonce("CurveZMQMESSAGEC");
       const plaintext = crypto.getRandomValues(new Uint8Array(size));
-      const buf = new Uint8Array(BOX_HEAD + size);
-      buf.set(plaintext, BOX_HEAD);
-      new PrefixedBox(key, "CurveZMQMESSAGEC").seal(short, buf);
-      const reference = xsalsa20poly1305(key, nonceOf("CurveZMQMESSAGEC", short)).encrypt(plaintext);
-      expect(toHex(buf.subarray(16))).toBe(toHex(reference));
-      expect(toHex(buf.subarray(0, 16))).toBe("00".repeat(16));
+      const head = plaintext.subarray(0, Math.min(1, size));
+      const box = new Uint8Array(16 + size).fill(0xaa);
+      sealInto(key, n, head, plaintext.subarray(head.length), box);
+      const reference = xsalsa20poly1305(key, n).encrypt(plaintext);
+      expect(Buffer.from(box).equals(Buffer.from(reference))).toBe(true);
     }
   });
 
-  test("open what noble sealed; a flipped bit anywhere, another nonce or another prefix does not open", () => {
-    const key = crypto.getRandomValues(new Uint8Array(32));
-    const short = crypto.getRandomValues(new Uint8Array(8));
-    const plaintext = crypto.getRandomValues(new Uint8Array(100));
-    const wire = xsalsa20poly1305(key, nonceOf("CurveZMQMESSAGES", short)).encrypt(plaintext);
-    const input = new Uint8Array(16 + wire.length);
-    input.set(wire, 16);
-    const box = new PrefixedBox(key, "CurveZMQMESSAGES");
-    const output = new Uint8Array(input.length);
-    expect(box.open(short, input, output)).toBe(true);
-    expect(toHex(output.subarray(BOX_HEAD))).toBe(toHex(plaintext));
+  test("openInto opens what noble sealed; a flipped bit anywhere or another nonce does not open, and the output is wiped", () => {
+    for (const size of [100, SODIUM_MAX_PLAINTEXT + 1]) {
+      const key = crypto.getRandomValues(new Uint8Array(32));
+      const n = nonce("CurveZMQMESSAGES");
+      const plaintext = crypto.getRandomValues(new Uint8Array(size));
+      const box = xsalsa20poly1305(key, n).encrypt(plaintext);
+      const output = new Uint8Array(size);
+      expect(openInto(key, n, box, output)).toBe(true);
+      expect(Buffer.from(output).equals(Buffer.from(plaintext))).toBe(true);
 
-    for (const bit of [16 * 8, 31 * 8 + 7, 32 * 8, (input.length - 1) * 8 + 3]) {
-      const bad = input.slice();
-      bad[bit >> 3]! ^= 1 << (bit & 7);
-      const out = new Uint8Array(input.length).fill(0xaa);
-      expect(box.open(short, bad, out)).toBe(false);
-      expect(out.every((b) => b === 0)).toBe(true);
+      for (const bit of [0, 15 * 8 + 7, 16 * 8, (box.length - 1) * 8 + 3]) {
+        const bad = box.slice();
+        bad[bit >> 3]! ^= 1 << (bit & 7);
+        const out = new Uint8Array(size).fill(0xaa);
+        expect(openInto(key, n, bad, out)).toBe(false);
+        expect(out.every((b) => b === 0)).toBe(true);
+      }
+      const other = n.slice();
+      other[23]! ^= 1;
+      expect(openInto(key, other, box, new Uint8Array(size))).toBe(false);
+      expect(openInto(key, n, box.subarray(0, 15), new Uint8Array(0))).toBe(false);
     }
-    const otherNonce = short.slice();
-    otherNonce[7]! ^= 1;
-    expect(box.open(otherNonce, input, new Uint8Array(input.length))).toBe(false);
-    expect(new PrefixedBox(key, "CurveZMQMESSAGEC").open(short, input, new Uint8Array(input.length))).toBe(false);
+  });
+
+  test("leave no key, secret key or plaintext in libsodium's WebAssembly heap", () => {
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const n = nonce("CurveZMQMESSAGEC");
+    const plaintext = crypto.getRandomValues(new Uint8Array(300));
+    const box = new Uint8Array(316);
+    sealInto(key, n, plaintext.subarray(0, 1), plaintext.subarray(1), box);
+    const opened = new Uint8Array(300);
+    expect(openInto(key, n, box, opened)).toBe(true);
+    const pair = newKeyPair();
+    const peer = newKeyPair();
+    const shared = boxKey(peer.publicKey, pair.secretKey)!;
+    for (const secret of [key, plaintext.subarray(0, 32), plaintext.subarray(268), pair.secretKey, peer.secretKey, shared]) {
+      expect(indexOf(sodiumHeap(), secret)).toBe(-1);
+    }
   });
 });
 

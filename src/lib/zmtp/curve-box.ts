@@ -1,7 +1,9 @@
 /**
- * NaCl `crypto_box` and `crypto_secretbox` as CurveZMQ (RFC 26) uses them, built from audited
- * primitives: X25519 from @noble/curves, HSalsa20 and XSalsa20-Poly1305 from @noble/ciphers.
- * Nothing cryptographic is implemented here; this file only arranges bytes.
+ * NaCl `crypto_box` and `crypto_secretbox` as CurveZMQ (RFC 26) uses them: libsodium's own
+ * functions (X25519, `crypto_box_beforenm`, `crypto_box_easy_afternm` and its open), through
+ * sodium.ts; boxes larger than {@link SODIUM_MAX_PLAINTEXT} through @noble/ciphers'
+ * xsalsa20poly1305, which gives the same octets. Nothing cryptographic is implemented here;
+ * this file only arranges bytes.
  *
  * `crypto_box(m, n, pk, sk)` = XSalsa20-Poly1305 keyed by `beforenm(pk, sk)`, where
  * `beforenm` = HSalsa20(X25519(sk, pk), 16 zero octets). Computing the key once per peer
@@ -9,8 +11,10 @@
  *
  * A box is `tag (16) + ciphertext`, exactly the octets CurveZMQ puts on the wire.
  */
-import { x25519 } from "@noble/curves/ed25519.js";
-import { hsalsa, xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
+import { xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
+import { boxBeforenm, boxOpenInto, boxSealInto, scalarmultBase, SODIUM_MAX_PLAINTEXT } from "./sodium.ts";
+
+export { SODIUM_MAX_PLAINTEXT };
 
 /** Octets in a CURVE public or secret key. */
 export const KEY_SIZE = 32;
@@ -19,9 +23,7 @@ export const BOX_OVERHEAD = 16;
 /** Octets in an XSalsa20 nonce. */
 export const NONCE_SIZE = 24;
 
-/** "expand 32-byte k" as little-endian words: the Salsa20 constant HSalsa20 is keyed with. */
-const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
-const ZERO_NONCE = new Uint32Array(4);
+const EMPTY = new Uint8Array(0);
 
 /** A long-term or transient CURVE key pair (raw 32-octet keys). */
 export interface RawKeyPair {
@@ -63,7 +65,7 @@ export function newKeyPair(): RawKeyPair {
  * ```
  */
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
-  return plain(x25519.getPublicKey(plain(secretKey)));
+  return scalarmultBase(secretKey);
 }
 
 /**
@@ -77,19 +79,7 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
  * ```
  */
 export function boxKey(theirPublic: Uint8Array, ourSecret: Uint8Array): Uint8Array | null {
-  let shared: Uint8Array;
-  try {
-    shared = x25519.getSharedSecret(plain(ourSecret), plain(theirPublic));
-  } catch {
-    return null;
-  }
-  const k = new Uint32Array(8);
-  new Uint8Array(k.buffer).set(shared);
-  const out = new Uint32Array(8);
-  hsalsa(SIGMA, k, ZERO_NONCE, out);
-  k.fill(0);
-  shared.fill(0);
-  return new Uint8Array(out.buffer);
+  return boxBeforenm(theirPublic, ourSecret);
 }
 
 /**
@@ -102,8 +92,9 @@ export function boxKey(theirPublic: Uint8Array, ourSecret: Uint8Array): Uint8Arr
  * ```
  */
 export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const output = new Uint8Array(plaintext.length + 2 * BOX_OVERHEAD);
-  return xsalsa20poly1305(key, nonce).encrypt(plaintext, output);
+  const box = new Uint8Array(BOX_OVERHEAD + plaintext.length);
+  sealInto(key, nonce, EMPTY, plaintext, box);
+  return box;
 }
 
 /**
@@ -118,10 +109,52 @@ export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array):
  */
 export function open(key: Uint8Array, nonce: Uint8Array, box: Uint8Array): Uint8Array | null {
   if (box.length < BOX_OVERHEAD) return null;
+  const plaintext = new Uint8Array(box.length - BOX_OVERHEAD);
+  return openInto(key, nonce, box, plaintext) ? plaintext : null;
+}
+
+/**
+ * Seals `head + body` (their concatenation) into `box`, which must be
+ * `16 + head.length + body.length` octets: the tag, then the ciphertext. CURVE MESSAGEs are
+ * sealed this way (head = the one octet of inner flags), straight into the write buffer.
+ *
+ * @example
+ * ```ts
+ * sealInto(key, nonce24, Uint8Array.of(flags), frame, frameBody.subarray(16));
+ * ```
+ */
+export function sealInto(key: Uint8Array, nonce: Uint8Array, head: Uint8Array, body: Uint8Array, box: Uint8Array): void {
+  const size = head.length + body.length;
+  if (size <= SODIUM_MAX_PLAINTEXT) return boxSealInto(key, nonce, head, body, box);
+  if (box.length !== BOX_OVERHEAD + size) throw new RangeError(`A box of ${size} octets takes ${BOX_OVERHEAD + size} octets, got room for ${box.length}`);
+  const plaintext = new Uint8Array(size);
+  plaintext.set(head, 0);
+  plaintext.set(body, head.length);
+  box.set(xsalsa20poly1305(plain(key), plain(nonce)).encrypt(plaintext));
+  plaintext.fill(0);
+}
+
+/**
+ * Opens `box` (tag + ciphertext) into `plaintext`, which must be `box.length - 16` octets.
+ * Returns false, with `plaintext` wiped, when the box does not open.
+ *
+ * @example
+ * ```ts
+ * const plaintext = new Uint8Array(box.length - 16);
+ * if (!openInto(key, nonce24, box, plaintext)) drop("box did not open");
+ * ```
+ */
+export function openInto(key: Uint8Array, nonce: Uint8Array, box: Uint8Array, plaintext: Uint8Array): boolean {
+  const size = box.length - BOX_OVERHEAD;
+  if (size < 0) return false;
+  if (size <= SODIUM_MAX_PLAINTEXT) return boxOpenInto(key, nonce, box, plaintext);
+  if (plaintext.length !== size) throw new RangeError(`A box of ${box.length} octets opens into ${size} octets, got room for ${plaintext.length}`);
   try {
-    return xsalsa20poly1305(key, nonce).decrypt(box);
+    plaintext.set(xsalsa20poly1305(plain(key), plain(nonce)).decrypt(plain(box)));
+    return true;
   } catch {
-    return null;
+    plaintext.fill(0);
+    return false;
   }
 }
 
@@ -161,7 +194,7 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * x25519.getPublicKey(plain(secretKeyBuffer));
+ * xsalsa20poly1305(plain(keyBuffer), nonce);
  * ```
  */
 export function plain(bytes: Uint8Array): Uint8Array {

@@ -10,13 +10,12 @@
  * COMMAND (0x02). The box nonce is `"CurveZMQMESSAGEC"` (client to server) or
  * `"CurveZMQMESSAGES"` (server to client) + the short nonce, which must strictly increase.
  *
- * The key is the connection's precomputed `beforenm` key (and the XSalsa20 subkey of each
- * direction's nonce prefix, see curve-message-box.ts), so a frame costs one Salsa20 pass and
- * one Poly1305. Outgoing frames are encrypted in place in the write buffer; incoming ones are
- * decrypted into slices of a shared slab; nonces are written into reused buffers.
+ * Each box is libsodium's `crypto_box_easy_afternm` (or its open) under the connection's
+ * precomputed `beforenm` key (curve-box.ts, sodium.ts), as libzmq seals them. Outgoing frames
+ * are sealed straight into the write buffer; incoming ones are opened into slices of a shared
+ * slab; nonces are written into reused buffers.
  */
-import { BOX_OVERHEAD } from "./curve-box.ts";
-import { BOX_HEAD, PrefixedBox } from "./curve-message-box.ts";
+import { BOX_OVERHEAD, NONCE_SIZE, openInto, sealInto } from "./curve-box.ts";
 import { FLAG_COMMAND, FLAG_MORE, type FrameData } from "./frame.ts";
 import type { OutBuffer } from "./frame-encoder.ts";
 import { commandName, type ShortNonce } from "./curve-handshake.ts";
@@ -27,7 +26,11 @@ export const MESSAGE_OVERHEAD = 8 + 8 + BOX_OVERHEAD + 1;
 const NAME = Uint8Array.from(Buffer.from("\x07MESSAGE", "latin1"));
 const INNER_MORE = 0x01;
 const INNER_COMMAND = 0x02;
+/** The inner flags octet, by value, as the head of a box. */
+const INNER_HEADS = [Uint8Array.of(0), Uint8Array.of(INNER_MORE), Uint8Array.of(INNER_COMMAND)];
 const TWO_POW_32 = 0x1_0000_0000;
+const CLIENT_PREFIX = "CurveZMQMESSAGEC";
+const SERVER_PREFIX = "CurveZMQMESSAGES";
 /** Decrypted frames are cut from slabs of this size (frames above a quarter get their own). */
 const SLAB_SIZE = 64 * 1024;
 
@@ -46,10 +49,9 @@ export class CurveCodec {
   flags = 0;
   /** Why {@link open} returned null. */
   error = "";
-  private readonly sendBox: PrefixedBox;
-  private readonly receiveBox: PrefixedBox;
-  private readonly sendNonce = new Uint8Array(8);
-  private readonly receiveNonce = new Uint8Array(8);
+  /** Full 24-octet nonces: the direction's prefix, then the short nonce (octets 16-23). */
+  private readonly sendNonce: Uint8Array;
+  private readonly receiveNonce: Uint8Array;
   private sendCounter: number;
   private slab = new ArrayBuffer(SLAB_SIZE);
   private slabUsed = 0;
@@ -62,14 +64,14 @@ export class CurveCodec {
    * @param maxMessageSize largest accepted frame body after decryption; -1 for no limit
    */
   constructor(
-    key: Uint8Array,
+    private readonly key: Uint8Array,
     role: "client" | "server",
     firstNonce: number,
     private readonly peerNonce: ShortNonce,
     private readonly maxMessageSize: number,
   ) {
-    this.sendBox = sendBox(key, role);
-    this.receiveBox = receiveBox(key, role);
+    this.sendNonce = messageNonce(role === "client" ? CLIENT_PREFIX : SERVER_PREFIX);
+    this.receiveNonce = messageNonce(role === "client" ? SERVER_PREFIX : CLIENT_PREFIX);
     this.sendCounter = firstNonce;
   }
 
@@ -132,35 +134,33 @@ export class CurveCodec {
   }
 
   /** Decrypts a frame that passed {@link check}; as {@link open}. */
-  decrypt(body: Buffer): Buffer | null {
-    this.receiveNonce.set(body.subarray(8, 16));
-    const output = this.allocate(body.length);
-    // A plain view: @noble copies Buffer subclasses through the slow iterator path.
-    const input = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-    if (!this.receiveBox.open(this.receiveNonce, input, output)) {
+  private decrypt(body: Buffer): Buffer | null {
+    const nonce = this.receiveNonce;
+    for (let i = 8; i < 16; i++) nonce[i + 8] = body[i] as number;
+    // The plaintext: inner flags (1), then the frame body.
+    const region = this.allocate(body.length - MESSAGE_OVERHEAD + 1);
+    if (!openInto(this.key, nonce, body.subarray(16), region)) {
       return this.fail("CURVE MESSAGE box did not open (wrong key or altered octets)");
     }
-    return this.opened(output);
-  }
-
-  /**
-   * A decrypted frame: `region` = `[32 octets][inner flags][body]` (as a box opens). Returns
-   * the body (sets {@link flags}), or null (sets {@link error}) for unknown inner flags.
-   */
-  opened(region: Uint8Array): Buffer | null {
-    const inner = region[BOX_HEAD] as number;
+    const inner = region[0] as number;
     if (inner & ~(INNER_MORE | INNER_COMMAND)) return this.fail(`CURVE MESSAGE flags must be 0-3, got ${inner}`);
     if (inner === (INNER_MORE | INNER_COMMAND)) return this.fail("A CURVE command must not have the MORE flag");
     this.flags = (inner & INNER_MORE ? FLAG_MORE : 0) | (inner & INNER_COMMAND ? FLAG_COMMAND : 0);
-    return Buffer.from(region.buffer, region.byteOffset + BOX_HEAD + 1, region.length - BOX_HEAD - 1);
+    return Buffer.from(region.buffer, region.byteOffset + 1, region.length - 1);
   }
 
   private sealBytes(out: OutBuffer, inner: number, data: Uint8Array): void {
     const body = out.reserveFrame(0, data.byteLength + MESSAGE_OVERHEAD);
-    sealInto(body, this.sendBox, this.sendNonce, this.sendCounter++, inner, data);
+    const nonce = this.sendNonce;
+    const counter = this.sendCounter++;
+    writeUint32(nonce, 16, Math.floor(counter / TWO_POW_32));
+    writeUint32(nonce, 20, counter >>> 0);
+    sealInto(this.key, nonce, INNER_HEADS[inner] as Uint8Array, data, body.subarray(16));
+    body.set(NAME, 0);
+    body.set(nonce.subarray(16), 8);
   }
 
-  /** An 8-aligned region of `n` octets for one decrypted frame (it stays referenced by the frame). */
+  /** A region of `n` octets for one decrypted frame (it stays referenced by the frame). */
   private allocate(n: number): Uint8Array {
     if (n > SLAB_SIZE / 4) return new Uint8Array(new ArrayBuffer(n));
     if (this.slabUsed + n > SLAB_SIZE) {
@@ -168,7 +168,7 @@ export class CurveCodec {
       this.slabUsed = 0;
     }
     const region = new Uint8Array(this.slab, this.slabUsed, n);
-    this.slabUsed += (n + 7) & ~7;
+    this.slabUsed += n;
     return region;
   }
 
@@ -182,46 +182,16 @@ export class CurveCodec {
   }
 }
 
-/**
- * The box our side seals MESSAGEs with.
- *
- * @example
- * ```ts
- * const box = sendBox(key, "client"); // nonce prefix "CurveZMQMESSAGEC"
- * ```
- */
-export function sendBox(key: Uint8Array, role: "client" | "server"): PrefixedBox {
-  return new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGEC" : "CurveZMQMESSAGES");
+/** A MESSAGE nonce buffer: `prefix` (16 ASCII octets), then 8 octets for the short nonce. */
+function messageNonce(prefix: string): Uint8Array {
+  const nonce = new Uint8Array(NONCE_SIZE);
+  for (let i = 0; i < prefix.length; i++) nonce[i] = prefix.charCodeAt(i);
+  return nonce;
 }
 
-/**
- * The box our side opens the peer's MESSAGEs with.
- *
- * @example
- * ```ts
- * const box = receiveBox(key, "client"); // nonce prefix "CurveZMQMESSAGES"
- * ```
- */
-export function receiveBox(key: Uint8Array, role: "client" | "server"): PrefixedBox {
-  return new PrefixedBox(key, role === "client" ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC");
-}
-
-/**
- * Writes one MESSAGE command into `body` (exactly `data.length + MESSAGE_OVERHEAD` octets):
- * name, short nonce `counter`, then the box of `inner` flags + `data`. `nonce` is scratch.
- *
- * @example
- * ```ts
- * sealInto(out.reserveFrame(0, data.length + MESSAGE_OVERHEAD), box, scratch8, 3, 0, data);
- * ```
- */
-export function sealInto(body: Uint8Array, box: PrefixedBox, nonce: Uint8Array, counter: number, inner: number, data: Uint8Array): void {
-  body[BOX_HEAD] = inner;
-  body.set(data, BOX_HEAD + 1);
-  const view = new DataView(nonce.buffer, nonce.byteOffset, 8);
-  view.setUint32(0, Math.floor(counter / TWO_POW_32));
-  view.setUint32(4, counter >>> 0);
-  box.seal(nonce, body);
-  body.set(NAME, 0);
-  body.set(nonce, 8);
+function writeUint32(target: Uint8Array, at: number, value: number): void {
+  target[at] = value >>> 24;
+  target[at + 1] = (value >>> 16) & 0xff;
+  target[at + 2] = (value >>> 8) & 0xff;
+  target[at + 3] = value & 0xff;
 }
