@@ -250,7 +250,7 @@ describe("Redis task store", () => {
     expect([s.submitted, s.finished.COMPLETED, s.duration.buckets.reduce((x, y) => x + y, 0)]).toEqual([500, 500, 500]);
   });
 
-  test("APPLY publishes the tasks it ends on the events channel with their records (ids only for records over 64 KiB); the dispatcher need not", async () => {
+  test("APPLY publishes the tasks it ends on the events channel: records for small calls (ids for records over 64 KiB), ids for big ones; the dispatcher need not", async () => {
     const b = await open();
     expect(b.queue.announcesFinished).toBe(true);
     const heard: { ids: string[]; finished?: ReadonlyMap<string, Task> }[] = [];
@@ -268,6 +268,14 @@ describe("Redis task store", () => {
     expect(heard[0]!.ids.sort()).toEqual(claimed.map((t) => t.id).sort());
     expect([...(heard[0]!.finished?.keys() ?? [])]).toEqual([claimed[0]!.id]);
     expect(heard[0]!.finished?.get(claimed[0]!.id)).toMatchObject({ status: "COMPLETED", result: "42", attempt: 1 });
+    // A big call goes as ids only: subscribers do not parse records nobody waits for.
+    const many = tasks(40);
+    await b.tasks.enqueue(many, { maxQueue: 100 });
+    const running = await b.queue.claim(40, never);
+    await b.queue.apply(running.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "1" })));
+    await waitFor(() => heard.length > 1, "the second report");
+    expect(heard[1]!.ids.length).toBe(40);
+    expect(heard[1]!.finished).toBeUndefined();
   });
 
   test("args with a lone surrogate do not break the scripts", async () => {
