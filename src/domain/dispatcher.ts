@@ -171,8 +171,9 @@ export class Dispatcher {
   private async applyAndPublish(transitions: readonly Transition[], evenWhenStopping = false): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const applied = await this.d.queue.apply(transitions);
-        if (this.d.queue.announcesFinished === true) return; // the store published them itself
+        const quiet = this.d.queue.announcesFinished === true; // the store publishes them itself
+        const applied = await this.d.queue.apply(transitions, { quiet });
+        if (quiet) return;
         const done: string[] = [];
         for (const t of applied) if (isTerminal(t.status)) done.push(t.id);
         if (done.length > 0) this.d.events.publish(done);

@@ -110,8 +110,11 @@ export interface DispatchQueue {
    * queued (a backend that wants to show it is alive); callers simply ask again.
    */
   claim(max: number, signal: AbortSignal): Promise<Task[]>;
-  /** Applies fenced transitions (stale ones are skipped); returns the tasks as changed. */
-  apply(transitions: readonly Transition[]): Promise<Task[]>;
+  /**
+   * Applies fenced transitions (stale ones are skipped); returns the tasks as changed. With `quiet`
+   * the caller does not need them back (a store that announces them itself may return none).
+   */
+  apply(transitions: readonly Transition[], o?: { readonly quiet?: boolean }): Promise<Task[]>;
   /**
    * True when `apply` itself announces the tasks it ends on the task events (Redis: the APPLY script
    * publishes them, with their records): the caller then does not publish them again.

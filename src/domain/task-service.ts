@@ -212,9 +212,10 @@ export class TaskService {
         w.cancel();
         return current;
       }
-      const delivered = await w.done;
+      const fired = await w.done;
       // A report that carried the finished task answers without reading it again (its tenant is the one read above).
-      if (delivered !== undefined && delivered.id === id && isTerminal(delivered.status)) return ok(delivered);
+      const delivered = fired?.tasks.get(id);
+      if (delivered !== undefined && isTerminal(delivered.status)) return ok(delivered);
       const left = deadline - this.d.clock.now();
       if (left <= 0 || this.closed) return this.task(viewer, id);
       w = this.waiters.waitFor(id, Math.min(left, recheck));
@@ -230,16 +231,35 @@ export class TaskService {
     if (ids.length > MAX_BATCH) return err(invalid(`At most ${MAX_BATCH} task ids per call, got ${ids.length}`, { name: "taskIds" }));
     const deadline = this.d.clock.now() + waitMs;
     const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
+    const visible = (t: Task | undefined): Task | undefined => (t !== undefined && visibleTo(viewer, t.tenant) ? t : undefined);
+    let left = deadline - this.d.clock.now();
+    let w = left > 0 && !this.closed ? this.waiters.waitFor(ids, Math.min(left, recheck)) : undefined;
+    let sweep = sweepTasks(ids, (await this.d.tasks.getMany(ids)).map(visible));
     for (;;) {
-      const left = deadline - this.d.clock.now();
-      const w = left > 0 && !this.closed ? this.waiters.waitFor(ids, Math.min(left, recheck)) : undefined;
-      const found = await this.d.tasks.getMany(ids);
-      const sweep = sweepTasks(ids, found.map((t) => (t !== undefined && visibleTo(viewer, t.tenant) ? t : undefined)));
       if (sweep.done.length > 0 || sweep.pending.length === 0 || w === undefined) {
         w?.cancel();
         return ok(sweep);
       }
-      await w.done;
+      const fired = await w.done;
+      left = deadline - this.d.clock.now();
+      const pending = sweep.pending;
+      w = left > 0 && !this.closed ? this.waiters.waitFor(pending, Math.min(left, recheck)) : undefined;
+      if (fired === undefined) {
+        sweep = { ...sweepTasks(pending, (await this.d.tasks.getMany(pending)).map(visible)), unknown: [...sweep.unknown] }; // a re-check
+        continue;
+      }
+      // Only the tasks reported terminal are read again (or taken from the report): the rest were pending.
+      const missing = fired.ids.filter((id) => !fired.tasks.has(id));
+      const read = new Map(missing.length === 0 ? [] : (await this.d.tasks.getMany(missing)).map((t, i) => [missing[i] as string, t] as const));
+      const done: Task[] = [];
+      const still: string[] = [];
+      const firedSet = new Set(fired.ids);
+      for (const id of pending) {
+        const t = firedSet.has(id) ? visible(fired.tasks.get(id) ?? read.get(id)) : undefined;
+        if (t !== undefined && isTerminal(t.status)) done.push(t);
+        else still.push(id);
+      }
+      sweep = { done, pending: still, unknown: [...sweep.unknown] };
     }
   }
 

@@ -167,7 +167,7 @@ export class RedisDispatchQueue implements DispatchQueue {
     return taken;
   }
 
-  async apply(transitions: readonly Transition[]): Promise<Task[]> {
+  async apply(transitions: readonly Transition[], o: { readonly quiet?: boolean } = {}): Promise<Task[]> {
     if (transitions.length === 0) return [];
     const byShard = new Map<number, Transition[]>();
     for (const t of transitions) {
@@ -177,7 +177,7 @@ export class RedisDispatchQueue implements DispatchQueue {
       else list.push(t);
     }
     const shards = [...byShard.keys()];
-    const results = await Promise.allSettled([...byShard].map(([s, list]) => (this.shards[s] as ShardQueue).apply(list)));
+    const results = await Promise.allSettled([...byShard].map(([s, list]) => (this.shards[s] as ShardQueue).apply(list, o.quiet === true)));
     const failed = results.find((r) => r.status === "rejected");
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason; // retried whole: what was applied is now refused by the fence
     const applied = results.map((r) => (r as PromiseFulfilledResult<{ tasks: Task[]; outbox: number }>).value);

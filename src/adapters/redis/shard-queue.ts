@@ -137,10 +137,10 @@ export class ShardQueue {
 
   /**
    * Settles attempts of this shard's tasks with fenced transitions, acking their entries; answers the
-   * tasks changed and how many dependency items wait on the shard's outbox.
+   * tasks changed (none when `quiet`) and how many dependency items wait on the shard's outbox.
    */
-  async apply(transitions: readonly Transition[]): Promise<{ tasks: Task[]; outbox: number }> {
-    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.o.agingMs ?? 30_000, this.runningLimits ? 1 : 0, this.o.eventsChannel ?? ""];
+  async apply(transitions: readonly Transition[], quiet = false): Promise<{ tasks: Task[]; outbox: number }> {
+    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.o.agingMs ?? 30_000, this.runningLimits ? 1 : 0, this.o.eventsChannel ?? "", quiet ? 1 : 0];
     for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "", t.retryInMs ?? "", t.ranOn ?? "");
     const [outbox, ...jsons] = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as [number, ...string[]];
     // Settled attempts are forgotten (their entries were acked by the script).

@@ -17,25 +17,25 @@ import { SHARED_LUA } from "./shared.ts";
  * have running limits (a freed slot then wakes dispatchers), ARGV[6] the task events channel ('' for
  * none: the tasks that ended are published there as one JSON array: of their records when the call ends
  * at most 32 tasks (records over 64 KiB as ids), so a long-poll need not read them again; of their ids
- * otherwise), then 7 per transition:
+ * otherwise), ARGV[7] '1': quiet (the caller needs no records back), then 7 per transition:
  * task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a graceful
  * shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts), retry delay in ms (a
  * retry of the policy: counted in `retries`, due after it; '' otherwise), where the attempt ran (''
  * when unknown). Only the first transition of a task in one call counts. Each attempt's end (how, where,
  * its error) is noted in the task, and finished tasks in the operators' indexes (operations.ts).
- * Returns {outbox length, task JSON...} of the tasks changed.
+ * Returns {outbox length, task JSON...} of the tasks changed (none when quiet).
  */
 export const APPLY = new LuaScript(
   "apply",
   `${SHARED_LUA}${QUEUE_LUA}
 local now, aging = tonumber(ARGV[2]), tonumber(ARGV[4])
 local keys = {}
-for i = 7, #ARGV, 7 do keys[#keys + 1] = K.task .. ARGV[i] end
+for i = 8, #ARGV, 7 do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
 local out, done, requeued, seen, stats, freed, finished, announce = {}, {}, {}, {}, {}, {}, {}, {}
 for k = 1, #keys do
-  local i = 7 + 7 * (k - 1)
+  local i = 8 + 7 * (k - 1)
   local t = nil
   if not seen[keys[k]] then t = decode_task(keys[k], raws[k]) end
   seen[keys[k]] = true
@@ -60,7 +60,7 @@ for k = 1, #keys do
     t.entry = nil
     if ARGV[i + 3] == '' then t.result = cjson.null else t.result = ARGV[i + 3] end
     local json = cjson.encode(t)
-    out[#out + 1] = json
+    if ARGV[7] ~= '1' then out[#out + 1] = json end
     if t.status == 'QUEUED' then
       redis.call('SET', keys[k], json)
       requeued[#requeued + 1] = t
