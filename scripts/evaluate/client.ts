@@ -117,8 +117,9 @@ export function assertCompleted(run: BatchRun): void {
 }
 
 /**
- * Runs `n` tasks one at a time, each from execute to a terminal GET /result?wait, and returns each
- * one's latency in ms.
+ * Runs `n` tasks one at a time, each from `POST /execute_function?wait=10` (queued and awaited in one
+ * call) to its terminal status (GET /result?wait again should the first wait run out), and returns
+ * each one's latency in ms.
  *
  * @example
  * const lat = await oneAtATime(url, fid, 1000);
@@ -127,16 +128,13 @@ export async function oneAtATime(url: string, functionId: string, n: number, onP
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const { task_id } = await postJson(`${url}/execute_function`, { function_id: functionId, payload: "[]" });
-    for (;;) {
-      const r = await fetch(`${url}/result/${task_id}?wait=10`, { signal: AbortSignal.timeout(20_000) });
-      const body = (await r.json()) as { status: string; result: string | null };
-      if (r.status !== 200) throw new Error(`GET /result/${task_id}: ${r.status} ${JSON.stringify(body)}`);
-      if (TERMINAL.has(body.status)) {
-        if (body.status !== "COMPLETED") throw new Error(`task ${task_id} ended ${body.status}: ${body.result}`);
-        break;
-      }
+    let r = (await postJson(`${url}/execute_function?wait=10`, { function_id: functionId, payload: "[]" })) as { task_id: string; status: string; result: string | null };
+    while (!TERMINAL.has(r.status)) {
+      const res = await fetch(`${url}/result/${r.task_id}?wait=10`, { signal: AbortSignal.timeout(20_000) });
+      r = (await res.json()) as typeof r;
+      if (res.status !== 200) throw new Error(`GET /result/${r.task_id}: ${res.status} ${JSON.stringify(r)}`);
     }
+    if (r.status !== "COMPLETED") throw new Error(`task ${r.task_id} ended ${r.status}: ${r.result}`);
     out.push(performance.now() - t0);
     if (i % 50 === 0) onProgress?.(i, n);
   }

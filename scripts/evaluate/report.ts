@@ -41,7 +41,7 @@ function modesPart(m: ModesSection): string[] {
   return [
     "## Throughput and latency, every mode",
     "",
-    `Throughput: ${int(m.sizes.tasks)} no-op tasks per round submitted 1,000 per \`POST /execute_batch\` (4 calls in flight), every result read back through \`POST /wait\` (1,000 ids per call); the figure is the median of ${m.sizes.rounds} rounds after ${int(m.sizes.warmup)} unmeasured tasks. Latency: ${int(m.sizes.serial)} tasks one at a time, \`POST /execute_function\` then \`GET /result/{id}?wait\` until terminal. The client runs under Bun in the evaluation's process.`,
+    `Throughput: ${int(m.sizes.tasks)} no-op tasks per round submitted 1,000 per \`POST /execute_batch\` (4 calls in flight), every result read back through \`POST /wait\` (1,000 ids per call); the figure is the median of ${m.sizes.rounds} rounds after ${int(m.sizes.warmup)} unmeasured tasks. Latency: ${int(m.sizes.serial)} tasks one at a time, each queued and awaited by one \`POST /execute_function?wait=10\` (answered with the result once the task is terminal). The client runs under Bun in the evaluation's process.`,
     "",
     ...(b === undefined
       ? []

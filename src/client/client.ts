@@ -159,11 +159,16 @@ export class FaasClient {
    * ```
    */
   async execute(functionId: string, args: unknown[], o: TaskOptions & OnceOptions & CallOptions = {}): Promise<string> {
+    return (await this.executeWaiting(functionId, args, o, 0)).task_id;
+  }
+
+  /** POST /execute_function, with ?wait when `waitS` > 0 (then the reply carries the status and result too). */
+  private executeWaiting(functionId: string, args: unknown[], o: TaskOptions & OnceOptions & CallOptions, waitS: number): Promise<WireResult> {
     const payload = serializeArgs(args);
     const key = requestKey(o.idempotencyKey);
     const body = { function_id: functionId, payload, ...taskOptionsBody(o) };
-    const r = await this.http.send<{ task_id: string }>({ method: "POST", path: "/execute_function", body, headers: keyHeader(key), idempotent: true, signal: o.signal });
-    return r.task_id;
+    const path = waitS > 0 ? `/execute_function?wait=${waitS}` : "/execute_function";
+    return this.http.send<WireResult>({ method: "POST", path, body, headers: keyHeader(key), idempotent: true, holdMs: waitS * 1000, signal: o.signal });
   }
 
   /**
@@ -375,9 +380,13 @@ export class FaasClient {
    * ```
    */
   async run<R>(fnOrId: ((...args: any[]) => R) | string, args: unknown[], o: SubmitOptions & OnceOptions & { waitS?: number } = {}): Promise<Awaited<R>> {
-    const taskId = await this.withFunction(fnOrId, o, (id) => this.execute(id, args, executeOptions(o)));
     const limitS = o.waitS ?? Infinity;
     const started = Date.now();
+    // One call queues it and waits (up to one long-poll's worth): most tasks end within it.
+    const firstS = Math.min(MAX_CALL_S, Math.max(0.001, Math.ceil(limitS * 1000) / 1000));
+    const first = await this.withFunction(fnOrId, o, (id) => this.executeWaiting(id, args, executeOptions(o), firstS));
+    const taskId = first.task_id;
+    if (first.status !== undefined && isTerminalStatus(first.status)) return outcomeValue(taskId, { status: first.status, result: parseResult(first.result) }) as Awaited<R>;
     for (;;) {
       const leftS = limitS - (Date.now() - started) / 1000;
       const r = await this.result(taskId, { ...(leftS > 0 && { waitS: Math.min(MAX_CALL_S, Math.ceil(leftS * 1000) / 1000) }), ...(o.signal && { signal: o.signal }) });

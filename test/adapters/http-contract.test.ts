@@ -195,6 +195,22 @@ describe("long-poll", () => {
     expect(res.body.status).toBe("RUNNING");
   }, 40_000);
 
+  test("POST /execute_function?wait=S answers in one call with the status and result once terminal, or the current status after S", async () => {
+    const add = await register(base, "(a, b) => a + b");
+    const done = await call(`${base}/execute_function?wait=10`, { function_id: add, payload: "[2, 3]" });
+    expect(done.status).toBe(201);
+    expect(done.body).toEqual({ task_id: expect.any(String), status: "COMPLETED", result: "5" });
+    const slow = await register(base, SLOW);
+    const waiting = await call(`${base}/execute_function?wait=0.2`, { function_id: slow, payload: "[5000]" });
+    expect(waiting.status).toBe(201);
+    expect(["QUEUED", "RUNNING"]).toContain(waiting.body.status);
+    expect(waiting.body.result).toBeNull();
+    const bad = await call(`${base}/execute_function?wait=0`, { function_id: add, payload: "[1, 1]" });
+    expect([bad.status, bad.body.field]).toEqual([400, "wait"]);
+    const plain = await call(`${base}/execute_function`, { function_id: add, payload: "[1, 1]" });
+    expect(Object.keys(plain.body)).toEqual(["task_id"]);
+  });
+
   test("?wait outside 0 < S <= 60 is 400", async () => {
     const fid = await register(base, "() => 1");
     const r = await call(`${base}/execute_function`, { function_id: fid, payload: "[]" });

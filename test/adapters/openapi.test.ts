@@ -42,6 +42,8 @@ describe("OpenAPI document", () => {
     conforms(doc, "/register_function", "post", await call(`${u}/register_function`, { name: "f", payload: "() => 1" }, { headers: { authorization: "Bearer wrong-key-0123456789abcdef" } }));
     const ex = await call(`${u}/execute_function`, { function_id: fid, payload: "[1]" }, auth);
     conforms(doc, "/execute_function", "post", ex);
+    conforms(doc, "/execute_function", "post", await call(`${u}/execute_function?wait=10`, { function_id: fid, payload: "[1]" }, auth));
+    conforms(doc, "/execute_function", "post", await call(`${u}/execute_function?wait=99`, { function_id: fid, payload: "[1]" }, auth));
     conforms(doc, "/execute_function", "post", await call(`${u}/execute_function`, { function_id: "nope", payload: "[1]" }, auth));
     conforms(doc, "/execute_function", "post", await call(`${u}/execute_function`, { function_id: fid, payload: "{}" }, auth));
     const batch = await call(`${u}/execute_batch`, { function_id: fid, payloads: ["[60000]", "[60000]"] }, auth);

@@ -118,10 +118,10 @@ describe("FaasClient against the embedded server", () => {
     expect((again as FaasError).code).toBe("AlreadyTerminal");
     // run on a task that gets cancelled while run awaits it
     const slow = await faas.register("() => new Promise(() => {})", { timeoutMs: 600_000 });
-    const queuedBefore = executed.length;
     const pending = faas.run(slow, []).catch((e: unknown) => e);
-    const runTask = await waitFor(() => (executed.length > queuedBefore ? executed.at(-1) : undefined), "run to queue its task");
-    await waitFor(() => calls.includes(`GET /result/${runTask}`), "run to poll its task");
+    // run queues its task and waits for it in the same call (POST /execute_function?wait): find it on the server
+    const runTask = await waitFor(async () => (await faas.ops.tasks({ status: "RUNNING", functionId: slow })).tasks[0]?.taskId, "run's task to be running");
+    expect(calls).toContain("POST /execute_function");
     await faas.cancel(runTask);
     const e = await pending;
     expect(e).toBeInstanceOf(TaskCancelledError);

@@ -10,6 +10,7 @@
 import type { ExecuteOptions } from "../../domain/execute-options.ts";
 import type { FunctionRecord } from "../../domain/function-record.ts";
 import type { FunctionService } from "../../domain/function-service.ts";
+import { ok } from "../../domain/result.ts";
 import type { TaskService } from "../../domain/task-service.ts";
 import { isTerminal, type Task } from "../../domain/task.ts";
 import { IDEMPOTENCY_HEADER, idempotencyOf, onceReply } from "./idempotency.ts";
@@ -69,16 +70,33 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       access: "key",
       operationId: "executeFunction",
       tag: "tasks",
-      summary: "Queue one task",
+      summary: "Queue one task; with ?wait=S, answer once it is terminal (or after S seconds) with its status and result too",
       body: S.ExecuteBody,
       headers: [IDEMPOTENCY_HEADER],
-      responses: { 200: reply("A replay: the idempotency key's first request's task; nothing new queued", S.TaskIdReply), 201: reply("Queued", S.TaskIdReply), 400: badRequest, 404: failure("Unknown function"), 409: keyConflict, 413: tooLarge, 429: failure("Queue full (Retry-After)") },
-      handle: async ({ req, body, caller }) => {
+      query: [WAIT_QUERY],
+      responses: {
+        200: reply("A replay: the idempotency key's first request's task; nothing new queued", S.ExecuteReply),
+        201: reply("Queued (with ?wait: and its status and result, null until terminal)", S.ExecuteReply),
+        400: badRequest,
+        404: failure("Unknown function"),
+        409: keyConflict,
+        413: tooLarge,
+        429: failure("Queue full (Retry-After)"),
+      },
+      handle: async ({ req, url, body, caller }) => {
+        const waitMs = waitOf(url);
+        if (typeof waitMs !== "number") return waitMs;
         const once = idempotencyOf(req, "/execute_function", body);
         if (!once.ok) return once.reply;
-        if (once.request !== undefined) return onceReply(await d.tasks.executeOnce(caller.tenant, body.function_id, [body.payload], executeOptions(body), once.request), (ids) => ({ task_id: ids[0] }));
-        const id = await d.tasks.execute(caller.tenant, body.function_id, body.payload, executeOptions(body));
-        return id.ok ? json({ task_id: id.value }, 201) : domainErrorReply(id.error);
+        const queued =
+          once.request !== undefined
+            ? await d.tasks.executeOnce(caller.tenant, body.function_id, [body.payload], executeOptions(body), once.request)
+            : await d.tasks.execute(caller.tenant, body.function_id, body.payload, executeOptions(body)).then((r) => (r.ok ? ok({ ids: [r.value], replayed: false }) : r));
+        if (!queued.ok || waitMs === 0) return onceReply(queued, (ids) => ({ task_id: ids[0] }));
+        const id = queued.value.ids[0] as string;
+        const t = await d.tasks.awaitTask(caller.tenant, id, waitMs);
+        const body201 = t.ok ? resultBody(t.value) : { task_id: id, status: "QUEUED", result: null }; // expired in between: as queued
+        return json(body201, queued.value.replayed ? 200 : 201);
       },
     }),
     route({
@@ -160,18 +178,11 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       operationId: "getResult",
       tag: "tasks",
       summary: "Task result; with ?wait=S, answers once terminal or after S seconds",
-      query: [{ name: "wait", description: `Long-poll up to this many seconds (0 < wait <= ${MAX_WAIT_S})`, schema: { type: "number", exclusiveMinimum: 0, maximum: MAX_WAIT_S } }],
+      query: [WAIT_QUERY],
       responses: { 200: reply("Result (null until terminal)", S.ResultReply), 400: badRequest, 404: failure("Unknown or expired task") },
       handle: async ({ params, url, caller }) => {
-        const waitParam = url.searchParams.get("wait");
-        let waitMs = 0;
-        if (waitParam !== null) {
-          const s = Number(waitParam);
-          if (waitParam.trim() === "" || !Number.isFinite(s) || s <= 0 || s > MAX_WAIT_S) {
-            return errorReply(400, "InvalidRequest", `wait must be a number of seconds with 0 < wait <= ${MAX_WAIT_S}, got "${waitParam}"`, "wait");
-          }
-          waitMs = Math.round(s * 1000);
-        }
+        const waitMs = waitOf(url);
+        if (typeof waitMs !== "number") return waitMs;
         const t = await d.tasks.awaitTask(caller.tenant, params.task_id as string, waitMs);
         return t.ok ? json(resultBody(t.value)) : domainErrorReply(t.error);
       },
@@ -216,6 +227,19 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       },
     }),
   ];
+}
+
+const WAIT_QUERY = { name: "wait", description: `Long-poll up to this many seconds (0 < wait <= ${MAX_WAIT_S})`, schema: { type: "number", exclusiveMinimum: 0, maximum: MAX_WAIT_S } };
+
+/** ?wait=S in ms (0 when absent), or the 400 reply naming it. */
+function waitOf(url: URL): number | Response {
+  const waitParam = url.searchParams.get("wait");
+  if (waitParam === null) return 0;
+  const s = Number(waitParam);
+  if (waitParam.trim() === "" || !Number.isFinite(s) || s <= 0 || s > MAX_WAIT_S) {
+    return errorReply(400, "InvalidRequest", `wait must be a number of seconds with 0 < wait <= ${MAX_WAIT_S}, got "${waitParam}"`, "wait");
+  }
+  return Math.round(s * 1000);
 }
 
 /** The task options of an execute body, in the domain's terms (run_at read as RFC 3339). */

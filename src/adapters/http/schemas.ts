@@ -116,6 +116,14 @@ export type WaitBody = Static<typeof WaitBody>;
 export const TaskStatus = Type.Union(["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"].map((s) => Type.Literal(s)));
 export const FunctionIdReply = Type.Object({ function_id: Type.String() }, { additionalProperties: false });
 export const TaskIdReply = Type.Object({ task_id: Type.String() }, { additionalProperties: false });
+export const ExecuteReply = Type.Object(
+  {
+    task_id: Type.String(),
+    status: Type.Optional(TaskStatus),
+    result: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "With ?wait: JSON text once terminal; null until then" })),
+  },
+  { additionalProperties: false, examples: [{ task_id: "9a2e..." }, { task_id: "9a2e...", status: "COMPLETED", result: "5" }] },
+);
 export const TaskIdsReply = Type.Object({ task_ids: Type.Array(Type.String()) }, { additionalProperties: false });
 export const StatusReply = Type.Object({ task_id: Type.String(), status: TaskStatus }, { additionalProperties: false });
 export const CancelReply = Type.Object({ task_id: Type.String(), status: Type.Literal("CANCELLED") }, { additionalProperties: false });
