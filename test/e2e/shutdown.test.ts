@@ -18,7 +18,8 @@ const stack = useRedisStack("e2e-shutdown");
 afterAll(() => killAll());
 
 /** Waits for a gate file, then returns its argument. */
-const GATED = `async (gate, x) => { const fs = process.getBuiltinModule("node:fs"); while (!fs.existsSync(gate)) await new Promise((r) => setTimeout(r, 10)); return x }`;
+/** Waits for its gate file; says it started by writing `<gate>.started`. */
+const GATED = `async (gate, x) => { const fs = process.getBuiltinModule("node:fs"); fs.writeFileSync(gate + ".started", ""); while (!fs.existsSync(gate)) await new Promise((r) => setTimeout(r, 10)); return x }`;
 const SLEEP = `async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms }`;
 
 /** A process is gone when /proc has no entry for it (a zombie still answers kill -0). */
@@ -100,7 +101,8 @@ describe("dispatcher and worker hand back what they cannot finish", () => {
     await waitFor(() => d.log.count("worker.registered") === 1, "the worker to register", 15_000);
     const fid = await register(api.url, GATED, { max_attempts: 1 });
     const [id] = await submit(api.url, fid, [JSON.stringify([gate, "done"])]);
-    await waitFor(async () => (await call(`${api.url}/status/${id}`)).body.status === "RUNNING", "the job to run on the worker", 15_000);
+    // RUNNING means claimed; the job may still be on its way to the worker: wait until it runs there
+    await waitFor(() => existsSync(`${gate}.started`), "the job to run on the worker", 15_000);
     w.proc.kill("SIGTERM");
     expect(await w.proc.exited).toBe(0);
     expect(countEvents(w.log, "worker.handed_back")).toBe(1);
