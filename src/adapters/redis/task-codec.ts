@@ -1,33 +1,37 @@
 /**
  * A task in Redis is one string key holding its JSON (the Task fields, plus `entry`: the queue entry
  * of the running attempt, which the scripts use to ack it). One GET/SET per task in the scripts and
- * one MGET for many tasks.
+ * one MGET for many tasks. Fields at their defaults are left out (tenant "default", no result,
+ * priority 5, runAt equal to createdAt, no hand-backs, retries or dependencies): the scripts decode
+ * and encode every task they touch, and that work grows with the text (about 15 us for 380 bytes,
+ * 11 us for 270, in Redis 7's Lua).
  *
  * Redis' Lua cjson rejects the `\udXXX` escapes JSON.stringify writes for lone UTF-16 surrogates, and
  * ioredis would send such a character as U+FFFD anyway; so strings are made well-formed before
  * encoding, the same result the UTF-8 wire gives, and the scripts can always decode a task.
  */
-import type { Task } from "../../domain/task.ts";
+import { DEFAULT_PRIORITY, type Task } from "../../domain/task.ts";
+import { DEFAULT_TENANT } from "../../domain/tenant.ts";
 
 /** JSON text of a task as stored. */
 export function encodeTask(t: Task): string {
   return JSON.stringify({
     id: t.id.toWellFormed(),
-    tenant: t.tenant,
+    ...(t.tenant !== DEFAULT_TENANT && { tenant: t.tenant }),
     functionId: t.functionId.toWellFormed(),
     args: t.args.toWellFormed(),
     status: t.status,
     attempt: t.attempt,
-    handbacks: t.handbacks,
+    ...(t.handbacks !== 0 && { handbacks: t.handbacks }),
     maxAttempts: t.maxAttempts,
     timeoutMs: t.timeoutMs,
-    result: t.result === null ? null : t.result.toWellFormed(),
+    ...(t.result !== null && { result: t.result.toWellFormed() }),
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
-    priority: t.priority,
-    runAt: t.runAt,
-    retries: t.retries,
-    blockedBy: t.blockedBy,
+    ...(t.priority !== DEFAULT_PRIORITY && { priority: t.priority }),
+    ...(t.runAt !== t.createdAt && { runAt: t.runAt }),
+    ...(t.retries !== 0 && { retries: t.retries }),
+    ...(t.blockedBy !== 0 && { blockedBy: t.blockedBy }),
     ...(t.retry !== undefined && { retry: t.retry }),
     ...(t.after !== undefined && { after: t.after }),
     ...(t.argsFrom !== undefined && { argsFrom: t.argsFrom }),

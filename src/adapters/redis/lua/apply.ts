@@ -58,7 +58,7 @@ for k = 1, #keys do
     end
     t.updatedAt = now
     t.entry = nil
-    if ARGV[i + 3] == '' then t.result = cjson.null else t.result = ARGV[i + 3] end
+    if ARGV[i + 3] == '' then t.result = nil else t.result = ARGV[i + 3] end
     local json = cjson.encode(t)
     if ARGV[7] ~= '1' then out[#out + 1] = json end
     if t.status == 'QUEUED' then

@@ -37,7 +37,7 @@ else
   if redis.call('SCARD', K.active) > 0 then wake() end -- a running limit may have held work back
 end
 t.status = 'CANCELLED'
-t.result = cjson.null
+t.result = nil
 t.updatedAt = tonumber(ARGV[2])
 t.entry = nil
 t.depResults = nil

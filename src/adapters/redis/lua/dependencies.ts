@@ -71,7 +71,7 @@ if ARGV[6] ~= 'COMPLETED' then
   local why = 'ended ' .. ARGV[6]
   if ARGV[6] == 'gone' then why = 'is gone (unknown or expired)' end
   t.status = 'FAILED'
-  t.blockedBy = 0
+  t.blockedBy = nil
   t.depResults = nil
   t.result = cjson.encode({name = 'DependencyFailed', message = 'Task ' .. ARGV[5] .. ' ' .. why .. '; this task needed it to COMPLETE', stack = ''})
   t.updatedAt = now
@@ -98,7 +98,7 @@ if t.argsFrom == 'results' then
   t.args = append_results(t.args, results)
 end
 t.depResults = nil
-t.runAt = math.max(tonumber(t.runAt) or now, now)
+t.runAt = math.max(tonumber(t.runAt) or tonumber(t.createdAt) or now, now)
 t.updatedAt = now
 redis.call('SET', key, cjson.encode(t))
 place_all({t}, now, tonumber(ARGV[2]))

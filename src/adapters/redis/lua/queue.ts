@@ -50,7 +50,7 @@ end
 local function place_all(ts, now, aging)
   local ready = {}
   for _, t in ipairs(ts) do
-    local run_at = tonumber(t.runAt) or now
+    local run_at = tonumber(t.runAt) or tonumber(t.createdAt) or now
     local p = tonumber(t.priority) or DEFAULT_PRIORITY
     local tenant = tenant_of(t)
     if run_at > now then
@@ -86,7 +86,7 @@ local function promote_due(now, aging)
   for i = 1, #ids do
     local t = decode_task(keys[i], raws[i])
     if t and t.status == 'QUEUED' and (tonumber(t.blockedBy) or 0) == 0 then
-      t.runAt = math.min(tonumber(t.runAt) or now, now)
+      t.runAt = math.min(tonumber(t.runAt) or tonumber(t.createdAt) or now, now)
       due[#due + 1] = t
     end
   end
