@@ -14,7 +14,9 @@ import { describeTaskQueue } from "../contracts/task-queue.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
 import type { Clock } from "../../src/domain/ports.ts";
 import { BackendTimeoutError, BackendUnavailableError } from "../../src/domain/errors.ts";
-import { newTask, type Task } from "../../src/domain/task.ts";
+import { applyTransition, newTask, type Task, type Transition } from "../../src/domain/task.ts";
+import { attemptEnded } from "../../src/domain/attempt-log.ts";
+import { encodeTask } from "../../src/adapters/redis/task-codec.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeScheduleStore } from "../contracts/schedule-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
@@ -333,6 +335,40 @@ describe("Redis dispatchers: fencing and taking over", () => {
     expect(applied.map((x) => x.result)).toEqual(['"from b"']);
     expect((await a.tasks.get(t!.id))?.result).toBe('"from b"');
     expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
+  });
+
+  test("a task settled by the dispatcher that claimed it is stored as that dispatcher computed it (APPLY's fast path, no JSON decoded in Redis), attempts and error included", async () => {
+    const clock = new FakeClock(Date.now());
+    const a = await open({ clock });
+    const t = newTask(crypto.randomUUID(), "f-1", "[1]", 3, 1000, clock.now());
+    await a.tasks.enqueue([t], { maxQueue: 10 });
+    const [mine] = await a.queue.claim(1, never);
+    expect((await admin.get(`${a.prefix}:task:${t.id}`))?.startsWith('{"status":"RUNNING","attempt":1,"entry":"')).toBe(true); // the head the fast path fences on
+    clock.advance(7);
+    const done: Transition = { taskId: t.id, attempt: 1, status: "FAILED", result: JSON.stringify({ name: "TypeError", message: "boom", stack: "" }), ranOn: "thread executor 1" };
+    await a.queue.apply([done]);
+    const expected = attemptEnded(applyTransition(mine!, done, clock.now())!, done, clock.now());
+    expect(await admin.get(`${a.prefix}:task:${t.id}`)).toBe(encodeTask(expected));
+    const stored = await a.tasks.get(t.id);
+    expect(stored?.attempts).toEqual([{ attempt: 1, startedAt: clock.now() - 7, endedAt: clock.now(), outcome: "FAILED", ranOn: "thread executor 1", error: { name: "TypeError", message: "boom" } }]);
+    expect(await admin.xlen(`${a.prefix}:queue`)).toBe(0);
+  });
+
+  test("a stale dispatcher's settlement is refused on the fast path too: a take-over keeps the entry but not the attempt", async () => {
+    const a = await open({ consumer: { livenessMs: 200 } });
+    const b = await open({ prefix: a.prefix });
+    const [t] = tasks(1);
+    await a.tasks.enqueue([t!], { maxQueue: 10 });
+    await a.queue.claim(1, never);
+    const entryBefore = JSON.parse((await admin.get(`${a.prefix}:task:${t!.id}`)) as string).entry as string;
+    a.redis.disconnect();
+    await waitFor(async () => ((await b.queue.reclaim(10)).length > 0 ? true : undefined), "b to take over a's task");
+    expect(JSON.parse((await admin.get(`${a.prefix}:task:${t!.id}`)) as string).entry).toBe(entryBefore); // XCLAIM keeps the entry id
+    await a.redis.connect();
+    expect(await a.queue.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: '"late"' }])).toEqual([]);
+    const stored = await a.tasks.get(t!.id);
+    expect(stored?.status).toBe("RUNNING");
+    expect(stored?.attempt).toBe(2);
   });
 
   test("a live dispatcher's long-running task is never taken, however long it has been idle", async () => {

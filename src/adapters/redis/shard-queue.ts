@@ -17,7 +17,8 @@
 import { failureLabelOf } from "../../domain/metrics.ts";
 import type { Clock, Logger } from "../../domain/ports.ts";
 import type { LimitsTable } from "../../domain/tenant-limits.ts";
-import type { Task, Transition } from "../../domain/task.ts";
+import { attemptEnded } from "../../domain/attempt-log.ts";
+import { applyTransition, type Task, type Transition } from "../../domain/task.ts";
 import type { RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
 import { GROUP, type ShardKeys } from "./keys.ts";
@@ -26,7 +27,7 @@ import { ADOPT } from "./lua/adopt.ts";
 import { APPLY } from "./lua/apply.ts";
 import { CLAIM } from "./lua/claim.ts";
 import { RECLAIM } from "./lua/reclaim.ts";
-import { decodeStored, decodeTask } from "./task-codec.ts";
+import { decodeStored, decodeTask, encodeTask } from "./task-codec.ts";
 
 export interface ShardQueueOptions {
   readonly redis: RedisClient;
@@ -61,8 +62,8 @@ export class ShardQueue {
   readonly keys: ShardKeys;
   private readonly redis: RedisClient;
   private readonly liveness: Liveness;
-  /** Task id -> attempt and queue entry of each attempt handed out and not yet settled. */
-  private readonly held = new Map<string, { attempt: number; entry: string }>();
+  /** Task id -> the task as handed out (RUNNING) and the queue entry of each attempt not yet settled. */
+  private readonly held = new Map<string, { task: Task; entry: string }>();
   private nextReclaimAt = 0;
   private mayHaveLostEntries = false;
 
@@ -140,18 +141,37 @@ export class ShardQueue {
    * tasks changed (none when `quiet`) and how many dependency items wait on the shard's outbox.
    */
   async apply(transitions: readonly Transition[], quiet = false): Promise<{ tasks: Task[]; outbox: number }> {
-    const args: (string | number)[] = [GROUP, this.o.clock.now(), this.o.retentionMs, this.o.agingMs ?? 30_000, this.runningLimits ? 1 : 0, this.o.eventsChannel ?? "", quiet ? 1 : 0];
-    for (const t of transitions) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "", t.retryInMs ?? "", t.ranOn ?? "");
+    const now = this.o.clock.now();
+    const args: (string | number)[] = [GROUP, now, this.o.retentionMs, this.o.agingMs ?? 30_000, this.runningLimits ? 1 : 0, this.o.eventsChannel ?? "", quiet ? 1 : 0];
+    for (const t of transitions) {
+      args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "", t.retryInMs ?? "", t.ranOn ?? "");
+      const fast = this.fastSettle(t, now);
+      if (fast === undefined) args.push("", "", "", "", "");
+      else args.push(fast.entry, fast.record, fast.task.tenant, fast.task.createdAt, fast.task.functionId);
+    }
     const [outbox, ...jsons] = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as [number, ...string[]];
     // Settled attempts are forgotten (their entries were acked by the script).
-    for (const s of transitions) if (this.held.get(s.taskId)?.attempt === s.attempt) this.held.delete(s.taskId);
+    for (const s of transitions) if (this.held.get(s.taskId)?.task.attempt === s.attempt) this.held.delete(s.taskId);
     return { tasks: jsons.map(decodeTask), outbox: Number(outbox) };
+  }
+
+  /**
+   * For APPLY's fast path: the record a task held here ends with under `t` (COMPLETED, FAILED or
+   * CANCELLED by this attempt), computed here so the script stores it without decoding the task; the
+   * script keeps it only while the stored record's head still shows this attempt on this entry.
+   */
+  private fastSettle(t: Transition, now: number): { entry: string; record: string; task: Task } | undefined {
+    const held = this.held.get(t.taskId);
+    if (held === undefined || held.task.attempt !== t.attempt || t.status === "QUEUED") return undefined;
+    const applied = applyTransition(held.task, t, now);
+    if (applied === undefined) return undefined;
+    return { entry: held.entry, record: encodeTask(attemptEnded(applied, t, now)), task: held.task };
   }
 
   private hold(jsons: readonly string[]): Task[] {
     return jsons.map((json) => {
       const { task, entry } = decodeStored(json);
-      if (entry !== undefined) this.held.set(task.id, { attempt: task.attempt, entry });
+      if (entry !== undefined) this.held.set(task.id, { task, entry });
       return task;
     });
   }

@@ -10,6 +10,7 @@
  * ioredis would send such a character as U+FFFD anyway; so strings are made well-formed before
  * encoding, the same result the UTF-8 wire gives, and the scripts can always decode a task.
  */
+import type { AttemptRecord } from "../../domain/attempt-log.ts";
 import { DEFAULT_PRIORITY, type Task } from "../../domain/task.ts";
 import { DEFAULT_TENANT } from "../../domain/tenant.ts";
 
@@ -36,7 +37,15 @@ export function encodeTask(t: Task): string {
     ...(t.after !== undefined && { after: t.after }),
     ...(t.argsFrom !== undefined && { argsFrom: t.argsFrom }),
     ...(t.retryOf !== undefined && { retryOf: t.retryOf.toWellFormed() }),
+    ...(t.retriedAs !== undefined && { retriedAs: t.retriedAs.toWellFormed() }),
+    ...(t.attempts !== undefined && t.attempts.length > 0 && { attempts: t.attempts.map(wellFormedAttempt) }),
   });
+}
+
+/** An attempt record whose error text (cut from a user's message, maybe inside a surrogate pair) Lua can decode. */
+function wellFormedAttempt(a: AttemptRecord): AttemptRecord {
+  if (a.error === undefined || (a.error.message.isWellFormed() && a.error.name.isWellFormed())) return a;
+  return { ...a, error: { name: a.error.name.toWellFormed(), message: a.error.message.toWellFormed() } };
 }
 
 /** The Task held in stored JSON text (`entry` dropped). */

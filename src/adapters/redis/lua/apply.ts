@@ -17,63 +17,94 @@ import { SHARED_LUA } from "./shared.ts";
  * have running limits (a freed slot then wakes dispatchers), ARGV[6] the task events channel ('' for
  * none: the tasks that ended are published there as one JSON array: of their records when the call ends
  * at most 32 tasks (records over 64 KiB as ids), so a long-poll need not read them again; of their ids
- * otherwise), ARGV[7] '1': quiet (the caller needs no records back), then 7 per transition:
+ * otherwise), ARGV[7] '1': quiet (the caller needs no records back), then 12 per transition:
  * task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a graceful
  * shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts), retry delay in ms (a
  * retry of the policy: counted in `retries`, due after it; '' otherwise), where the attempt ran (''
- * when unknown). Only the first transition of a task in one call counts. Each attempt's end (how, where,
- * its error) is noted in the task, and finished tasks in the operators' indexes (operations.ts).
+ * when unknown); then, for the fast path, the queue entry the caller holds the attempt under ('' for
+ * none), the task's new record as the caller computed it, its tenant, createdAt and functionId. Only
+ * the first transition of a task in one call counts. Each attempt's end (how, where, its error) is
+ * noted in the task, and finished tasks in the operators' indexes (operations.ts).
+ *
+ * The fast path (a task ending COMPLETED, FAILED or CANCELLED, settled by the dispatcher that claimed
+ * it): when the stored record still begins with the head the claim wrote (status RUNNING, this
+ * attempt, this entry: see encode_task) and nobody waits for the task (no hasDeps), the caller's
+ * record is stored as it is: no JSON is decoded or encoded here (that was most of this script's time).
+ * Any other case (a cancel, a take-over, LINK) changed the head or marked hasDeps, and the task is
+ * decoded and changed here as before.
  * Returns {outbox length, task JSON...} of the tasks changed (none when quiet).
  */
 export const APPLY = new LuaScript(
   "apply",
   `${SHARED_LUA}${QUEUE_LUA}
 local now, aging = tonumber(ARGV[2]), tonumber(ARGV[4])
+local STEP = 12
 local keys = {}
-for i = 8, #ARGV, 7 do keys[#keys + 1] = K.task .. ARGV[i] end
+for i = 8, #ARGV, STEP do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
 local out, done, requeued, seen, stats, freed, finished, announce = {}, {}, {}, {}, {}, {}, {}, {}
 for k = 1, #keys do
-  local i = 8 + 7 * (k - 1)
-  local t = nil
-  if not seen[keys[k]] then t = decode_task(keys[k], raws[k]) end
-  seen[keys[k]] = true
-  if t and t.status == 'RUNNING' and t.attempt == tonumber(ARGV[i + 1]) then
-    if t.entry then done[#done + 1] = t.entry end
+  local i = 8 + STEP * (k - 1)
+  local raw, entry, fast = raws[k], ARGV[i + 7], false
+  if not seen[keys[k]] and raw and entry ~= '' then
+    local head = '{"status":"RUNNING","attempt":' .. ARGV[i + 1] .. ',"entry":"' .. entry .. '",'
+    fast = string.sub(raw, 1, #head) == head and not string.find(raw, '"hasDeps":true', 1, true)
+  end
+  if fast then
+    seen[keys[k]] = true
+    done[#done + 1] = entry
+    local t = {id = ARGV[i], tenant = ARGV[i + 9], status = ARGV[i + 2], createdAt = tonumber(ARGV[i + 10]), functionId = ARGV[i + 11]}
     local tenant = tenant_of(t)
     freed[tenant] = (freed[tenant] or 0) + 1
-    t.status = ARGV[i + 2]
-    local handback = t.status == 'HANDBACK'
-    local outcome = t.status
-    if ARGV[i + 5] ~= '' then outcome = 'RETRY' end
-    note_attempt_end(t, now, outcome, ARGV[i + 6], ARGV[i + 3])
-    if handback then
-      t.status = 'QUEUED'
-      t.handbacks = (tonumber(t.handbacks) or 0) + 1
-    end
-    if ARGV[i + 5] ~= '' then
-      t.retries = (tonumber(t.retries) or 0) + 1
-      t.runAt = now + tonumber(ARGV[i + 5])
-    end
-    t.updatedAt = now
-    t.entry = nil
-    if ARGV[i + 3] == '' then t.result = nil else t.result = ARGV[i + 3] end
-    local json = cjson.encode(t)
+    local json = ARGV[i + 8]
     if ARGV[7] ~= '1' then out[#out + 1] = json end
-    if t.status == 'QUEUED' then
-      redis.call('SET', keys[k], json)
-      requeued[#requeued + 1] = t
-      bump(stats, tenant, 'queued', 1)
-      if not handback then bump(stats, tenant, 'retries', 1) end
-    else
-      redis.call('SET', keys[k], json, 'PX', ARGV[3])
-      count_finished(stats, t, now, ARGV[i + 4])
-      finished[#finished + 1] = t
-      if ARGV[6] ~= '' then
-        if #json <= 65536 then announce[#announce + 1] = json else announce[#announce + 1] = cjson.encode(t.id) end
+    redis.call('SET', keys[k], json, 'PX', ARGV[3])
+    count_finished(stats, t, now, ARGV[i + 4])
+    finished[#finished + 1] = t
+    if ARGV[6] ~= '' then
+      if #json <= 65536 then announce[#announce + 1] = json else announce[#announce + 1] = cjson.encode(t.id) end
+    end
+  else
+    local t = nil
+    if not seen[keys[k]] then t = decode_task(keys[k], raw) end
+    seen[keys[k]] = true
+    if t and t.status == 'RUNNING' and t.attempt == tonumber(ARGV[i + 1]) then
+      if t.entry then done[#done + 1] = t.entry end
+      local tenant = tenant_of(t)
+      freed[tenant] = (freed[tenant] or 0) + 1
+      t.status = ARGV[i + 2]
+      local handback = t.status == 'HANDBACK'
+      local outcome = t.status
+      if ARGV[i + 5] ~= '' then outcome = 'RETRY' end
+      note_attempt_end(t, now, outcome, ARGV[i + 6], ARGV[i + 3])
+      if handback then
+        t.status = 'QUEUED'
+        t.handbacks = (tonumber(t.handbacks) or 0) + 1
       end
-      if t.hasDeps then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
+      if ARGV[i + 5] ~= '' then
+        t.retries = (tonumber(t.retries) or 0) + 1
+        t.runAt = now + tonumber(ARGV[i + 5])
+      end
+      t.updatedAt = now
+      t.entry = nil
+      if ARGV[i + 3] == '' then t.result = nil else t.result = ARGV[i + 3] end
+      local json = cjson.encode(t)
+      if ARGV[7] ~= '1' then out[#out + 1] = json end
+      if t.status == 'QUEUED' then
+        redis.call('SET', keys[k], json)
+        requeued[#requeued + 1] = t
+        bump(stats, tenant, 'queued', 1)
+        if not handback then bump(stats, tenant, 'retries', 1) end
+      else
+        redis.call('SET', keys[k], json, 'PX', ARGV[3])
+        count_finished(stats, t, now, ARGV[i + 4])
+        finished[#finished + 1] = t
+        if ARGV[6] ~= '' then
+          if #json <= 65536 then announce[#announce + 1] = json else announce[#announce + 1] = cjson.encode(t.id) end
+        end
+        if t.hasDeps then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
+      end
     end
   end
 end

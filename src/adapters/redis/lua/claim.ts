@@ -164,7 +164,7 @@ for _, c in ipairs(chosen) do
   t.attempt = t.attempt + 1
   t.updatedAt = now
   note_attempt_start(t, now)
-  local json = cjson.encode(t)
+  local json = encode_task(t)
   writes[#writes + 1] = c[1]
   writes[#writes + 1] = json
   out[#out + 1] = json

@@ -14,6 +14,10 @@ import { OPS_LUA } from "./operations.ts";
  * (the queued counters) and how many were RUNNING and may still run (attempts lost with their
  * dispatcher and retried: the retries counters).
  *
+ * encode_task(t): the task's JSON with its head first, in this order: status, attempt and (while an
+ * attempt runs) entry. APPLY's fast path fences on that head without decoding the record (a change by
+ * anyone else, a cancel or a take-over, changes the head).
+ *
  * ack_all(queue, group, ids): XACK and XDEL the entries.
  *
  * hand_out(queue, group, queued_key, stats_prefix, task_prefix, entries, now, drop): what every script
@@ -58,6 +62,17 @@ local function decode_task(key, raw)
   return nil
 end
 
+local function encode_task(t)
+  local status, attempt, entry = t.status, t.attempt, t.entry
+  t.status, t.attempt, t.entry = nil, nil, nil
+  local rest = cjson.encode(t)
+  t.status, t.attempt, t.entry = status, attempt, entry
+  local head = '{"status":' .. cjson.encode(status) .. ',"attempt":' .. string.format('%d', attempt)
+  if entry then head = head .. ',"entry":' .. cjson.encode(entry) end
+  if rest == '{}' then return head .. '}' end
+  return head .. ',' .. string.sub(rest, 2)
+end
+
 local function start_attempts(task_prefix, entries, now)
   local keys = {}
   for i, e in ipairs(entries) do keys[i] = task_prefix .. e[2] end
@@ -77,7 +92,7 @@ local function start_attempts(task_prefix, entries, now)
       t.updatedAt = now
       note_attempt_start(t, now)
       t.entry = e[1]
-      local json = cjson.encode(t)
+      local json = encode_task(t)
       writes[#writes + 1] = keys[i]
       writes[#writes + 1] = json
       out[#out + 1] = json
