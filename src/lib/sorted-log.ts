@@ -19,13 +19,6 @@ function less(aScore: number, aId: string, bScore: number, bId: string): boolean
   return aScore < bScore || (aScore === bScore && aId < bId);
 }
 
-/** The entries in (score, id) order; a batch of one score (the usual case) is sorted by the engine's own string sort. */
-function sortEntries(entries: readonly (readonly [number, string])[]): (readonly [number, string])[] {
-  const score = (entries[0] as readonly [number, string])[0];
-  if (entries.every((e) => e[0] === score)) return entries.map((e) => e[1]).sort().map((id) => [score, id] as const);
-  return [...entries].sort((a, b) => (less(a[0], a[1], b[0], b[1]) ? -1 : less(b[0], b[1], a[0], a[1]) ? 1 : 0));
-}
-
 export class SortedLog {
   private scores: number[] = [];
   private ids: string[] = [];
@@ -50,15 +43,14 @@ export class SortedLog {
   }
 
   /**
-   * Adds many entries at once: sorted first, then appended (the common case: newer than the log) or
-   * merged into the tail they belong in, so a batch costs O(k log k + tail), not one splice each.
+   * Adds many entries of one score (a batch queued or settled together): ids sorted by the engine's own
+   * sort, then appended (the common case: newer than the log) or merged into the tail they belong in,
+   * so a batch costs O(k log k + tail), not one splice each.
+   *
+   * @example
+   * log.insertMany(30, ["z", "x"]); // after (20, "c"): appended as (30, "x"), (30, "z")
+   * log.insertMany(20, ["a", "d"]); // merged: (20, "a") before (20, "b"), (20, "d") after (20, "c")
    */
-  insertAll(entries: readonly (readonly [score: number, id: string])[]): void {
-    if (entries.length === 0) return;
-    this.merge(sortEntries(entries));
-  }
-
-  /** Adds many entries of one score (a batch queued or settled together): ids sorted by the engine's own sort. */
   insertMany(score: number, ids: readonly string[]): void {
     if (ids.length === 0) return;
     const sorted = [...ids].sort();

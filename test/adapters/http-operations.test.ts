@@ -6,7 +6,7 @@
  * own tasks (another's are 404) while every caller sees the workers.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { awaitAll, call, register, run } from "../../scripts/lib/http.ts";
+import { awaitAll, call, register, run, submit } from "../../scripts/lib/http.ts";
 import { startEmbeddedHere, stopAllHere } from "../helpers/roots.ts";
 
 afterAll(() => stopAllHere());
@@ -88,6 +88,39 @@ describe("operators' routes, keys off", () => {
     expect((await call(`${u}/tasks/nope/retry`, {})).status).toBe(404);
   });
 
+  test("POST /tasks/{id}/retry of a CANCELLED task: 201, and the new task runs (the old one's delay is not copied)", async () => {
+    const f = await register(u, "(x) => x + 1", { name: "inc" });
+    const queued = await call(`${u}/execute_function`, { function_id: f, payload: "[41]", delay_ms: 3_600_000 });
+    expect(queued.status).toBe(201);
+    const old = queued.body.task_id as string;
+    const cancelled = await call(`${u}/tasks/${old}`, undefined, { method: "DELETE" });
+    expect([cancelled.status, cancelled.body.status]).toEqual([200, "CANCELLED"]);
+    const r = await call(`${u}/tasks/${old}/retry`, {});
+    expect(r.status).toBe(201);
+    const rerun = r.body.task_id as string;
+    expect((await awaitAll(u, [rerun], 20_000)).get(rerun)).toMatchObject({ status: "COMPLETED", result: "42" });
+    expect((await call(`${u}/tasks/${rerun}`)).body.retry_of).toBe(old);
+    expect((await call(`${u}/tasks/${old}`)).body).toMatchObject({ status: "CANCELLED", retried_as: rerun });
+    expect((await call(`${u}/tasks/${old}/retry`, {})).status).toBe(409);
+  });
+
+  test("POST /tasks/{id}/retry keeps the old task's options: priority, timeout, retry policy, max_attempts", async () => {
+    const f = await register(u, "(x) => { throw new TypeError('no ' + x) }", { name: "refuses", max_attempts: 7 });
+    const opts = { priority: 8, timeout_ms: 12_345, retry: { max_retries: 2, backoff_ms: 0, on: ["TypeError"] } };
+    const old = await run(u, f, "[5]", opts);
+    expect(old.status).toBe("FAILED");
+    const before = (await call(`${u}/tasks/${old.task_id}`)).body;
+    expect(before).toMatchObject({ priority: 8, timeout_ms: 12_345, max_attempts: 7, retries: 2 });
+    const r = await call(`${u}/tasks/${old.task_id}/retry`, {});
+    expect(r.status).toBe(201);
+    const rerun = r.body.task_id as string;
+    expect((await awaitAll(u, [rerun], 20_000)).get(rerun)?.status).toBe("FAILED");
+    const after = (await call(`${u}/tasks/${rerun}`)).body;
+    // `retries: 2` shows the retry policy came along: without it the first TypeError would be final
+    expect(after).toMatchObject({ tenant: before.tenant, function_id: f, payload: "[5]", priority: 8, timeout_ms: 12_345, max_attempts: 7, retries: 2, retry_of: old.task_id });
+    expect(after.attempts.length).toBe(3);
+  });
+
   test("POST /tasks/retry: every FAILED task of a function not run again yet, counted; a second call finds none", async () => {
     const f = await register(u, "(x) => { throw new Error('always ' + x) }", { name: "always" });
     const failed = await Promise.all([1, 2, 3].map((i) => run(u, f, `[${i}]`)));
@@ -113,6 +146,23 @@ describe("operators' routes, keys off", () => {
   });
 });
 
+describe("POST /tasks/retry: at most 10,000 per call", () => {
+  test("10,001 FAILED tasks: the 10,000 newest are run again with `more: true`; the oldest is left for the next call", async () => {
+    const u = startEmbeddedHere().url;
+    const f = await register(u, "(x) => { throw new Error('no ' + x) }", { name: "no" });
+    const oldest = await run(u, f, "[0]"); // finished before the others are even queued: the last in newest-first order
+    expect(oldest.status).toBe("FAILED");
+    const ids = await submit(u, f, Array.from({ length: 10_000 }, (_, i) => `[${i + 1}]`));
+    const done = await awaitAll(u, ids, 120_000);
+    expect([...done.values()].every((t) => t.status === "FAILED")).toBe(true);
+    const r = await call(`${u}/tasks/retry`, { status: "FAILED", function_id: f }, { signal: AbortSignal.timeout(60_000) });
+    expect([r.status, r.body]).toEqual([200, { retried: 10_000, more: true }]);
+    expect((await call(`${u}/tasks/${oldest.task_id}`)).body.retried_as).toBeUndefined();
+    expect((await call(`${u}/tasks/${ids[0]}`)).body.retried_as).toEqual(expect.any(String));
+    expect((await call(`${u}/tasks/${ids[9_999]}`)).body.retried_as).toEqual(expect.any(String));
+  }, 180_000);
+});
+
 describe("operators' routes, keys on: tenants", () => {
   let u: string;
   beforeAll(() => {
@@ -131,6 +181,8 @@ describe("operators' routes, keys on: tenants", () => {
     expect((await call(`${u}/tasks/${tb.task_id}/retry`, {}, as(ALICE))).status).toBe(404);
     expect((await call(`${u}/tasks/retry`, { status: "FAILED" }, as(ALICE))).body).toEqual({ retried: 1, more: false });
     expect((await call(`${u}/tasks/${tb.task_id}`, undefined, as(BOB))).body.retried_as).toBeUndefined();
+    const rerun = (await call(`${u}/tasks/${ta.task_id}`, undefined, as(ALICE))).body.retried_as;
+    expect((await call(`${u}/tasks/${rerun}`, undefined, as(ALICE))).body).toMatchObject({ tenant: "alice", retry_of: ta.task_id }); // the re-run is Alice's too
     for (const key of [ALICE, BOB, ADMIN]) {
       const w = await call(`${u}/workers`, undefined, as(key));
       expect([w.status, w.body.dispatchers.length]).toEqual([200, 1]);

@@ -12,7 +12,7 @@ import { startApiHere, startDispatcherHere, stopAllHere } from "../helpers/roots
 
 setDefaultTimeout(20_000);
 let redis: RedisServer;
-let api: { url: string };
+let api: Awaited<ReturnType<typeof startApiHere>>;
 const target = { url: "", prefix: "app-api" };
 
 beforeAll(async () => {
@@ -37,6 +37,11 @@ describe("REST on Redis", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ task_id: id, status: "COMPLETED", result: "5" });
     expect((await call(`${api.url}/status/${id}`)).body).toEqual({ task_id: id, status: "COMPLETED" });
+  });
+
+  test("the start line names the mode, the address and the backend", () => {
+    const start = api.log.entries.filter((e) => e.fields.event === "api.listening");
+    expect(start.map((e) => e.fields)).toEqual([expect.objectContaining({ mode: "api", url: api.url, backend: "redis", redis: target.url, prefix: "app-api" })]);
   });
 
   test("a long-poll answers when the task finishes, with the result", async () => {

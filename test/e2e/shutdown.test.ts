@@ -68,6 +68,27 @@ describe("signals", () => {
   }, 30_000);
 });
 
+describe("embedded: queued tasks live in memory", () => {
+  test("SIGTERM with tasks that cannot all run logs embedded.tasks_lost with how many were lost, and exits 0", async () => {
+    const dir = tempDir("tasks-lost");
+    const server = await spawnServer("start", ["--workers", "1", "--shutdown-grace", "200ms"]);
+    const start = JSON.parse(readLog(server.log).split("\n").find((l) => l.includes('"embedded.listening"')) as string);
+    expect(start).toMatchObject({ event: "embedded.listening", mode: "embedded", backend: "memory", url: server.url, workers: 1 });
+    const fid = await register(server.url, GATED);
+    const [first] = await submit(server.url, fid, [JSON.stringify([join(dir, "never"), 0])]);
+    await waitFor(() => existsSync(join(dir, "never.started")), "the first task to run on the one executor", 15_000);
+    // the one executor is held: these wait in the queue (or, claimed, in the executor) and cannot run
+    const held = await submit(server.url, fid, [1, 2, 3, 4, 5].map((i) => JSON.stringify([join(dir, `never-${i}`), i])));
+    expect((await call(`${server.url}/status/${first}`)).body.status).toBe("RUNNING");
+    server.proc.kill("SIGTERM");
+    expect(await server.proc.exited).toBe(0);
+    const lines = readLog(server.log).split("\n").filter((l) => l.includes('"embedded.tasks_lost"')).map((l) => JSON.parse(l));
+    // the running task, not done within the grace, is handed back to the queue: 1 + 5 tasks are lost
+    expect(lines).toEqual([expect.objectContaining({ level: "warn", event: "embedded.tasks_lost", queued: 6, unfinished: expect.any(Number) })]);
+    expect(lines[0].unfinished).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+});
+
 describe("dispatcher and worker hand back what they cannot finish", () => {
   test("a local dispatcher: a task that ends within --shutdown-grace completes; one that does not is handed back uncounted and runs again elsewhere", async () => {
     const dir = tempDir("drain");

@@ -17,22 +17,39 @@ describe("SortedLog", () => {
     expect([...log.descending({ score: 20, id: "c" })]).toEqual([[20, "b"], [10, "a"]]);
   });
 
-  test("insertAll keeps the same order as inserting one by one: appended batches, batches merged into the tail, equal scores", () => {
+  test("insertMany appends a newer batch and merges an older one into the tail, ids in order within a score", () => {
+    const log = new SortedLog();
+    log.insertMany(10, []);
+    expect(log.size).toBe(0);
+    log.insertMany(20, ["c", "b"]);
+    log.insertMany(30, ["z", "x"]); // newer than the log: appended
+    log.insertMany(20, ["d", "a"]); // older than the last: merged around (20, b) and (20, c)
+    log.insertMany(10, ["q"]);
+    expect([...log.descending()]).toEqual([[30, "z"], [30, "x"], [20, "d"], [20, "c"], [20, "b"], [20, "a"], [10, "q"]]);
+    expect([...log.descending({ score: 20, id: "c" })]).toEqual([[20, "b"], [20, "a"], [10, "q"]]);
+    expect(log.size).toBe(7);
+  });
+
+  test("insertMany keeps the same order as inserting one by one: appended batches, batches merged into the tail, equal scores, after shifts", () => {
     const random = rng(7);
     const one = new SortedLog();
     const many = new SortedLog();
     let clock = 1000;
-    for (let round = 0; round < 200; round++) {
+    for (let round = 0; round < 300; round++) {
       clock += Math.floor(random() * 3); // often the same ms as the batch before
-      const batch: [number, string][] = Array.from({ length: 1 + Math.floor(random() * 20) }, () => [clock - Math.floor(random() * 2), Math.floor(random() * 1e9).toString(36)]);
-      for (const [score, id] of batch) one.insert(score, id);
-      many.insertAll(batch);
+      const score = clock - Math.floor(random() * 3); // sometimes older than the last batch
+      const ids = Array.from({ length: 1 + Math.floor(random() * 20) }, () => Math.floor(random() * 1e9).toString(36));
+      for (const id of ids) one.insert(score, id);
+      many.insertMany(score, ids);
       if (round % 50 === 49) {
-        one.shift();
-        many.shift();
+        for (let k = 0; k < 30; k++) {
+          one.shift();
+          many.shift();
+        }
       }
     }
-    expect([...many.descending()]).toEqual([...one.descending()]);
     expect(many.size).toBe(one.size);
+    expect([...many.descending()]).toEqual([...one.descending()]);
+    expect(many.first()).toEqual(one.first());
   });
 });

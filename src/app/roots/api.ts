@@ -51,7 +51,7 @@ export async function startApi(c: ApiConfig, deps: RootDeps & { readonly readyMs
     idempotency: backend.idempotency,
     schedules: { store: backend.schedules, changes: backend.scheduleChanges },
   });
-  logger.log("info", "bunfaas api listening", { event: "api.listening", url: http.url, redis, prefix: c.prefix, shards: c.shards, waitReplicas: c.waitReplicas, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
+  logger.log("info", "bunfaas api listening", { event: "api.listening", mode: "api", url: http.url, backend: "redis", redis, prefix: c.prefix, shards: c.shards, waitReplicas: c.waitReplicas, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
   return {
     url: http.url,
     port: http.port,

@@ -58,7 +58,7 @@ export function startEmbedded(c: EmbeddedConfig, deps: RootDeps = {}): Embedded 
   scheduler.start();
   const local = { isolation: c.isolation, max: c.workers, live: () => pool.size() };
   const reports = publishReports({ directory: workers, clock, logger, source: { id: "embedded", mode: "embedded", startedAt: clock.now(), dispatcher, executor: pool, local } });
-  logger.log("info", "bunfaas embedded mode listening", { event: "embedded.listening", url: http.url, workers: c.workers, isolation: c.isolation, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
+  logger.log("info", "bunfaas embedded mode listening", { event: "embedded.listening", mode: "embedded", url: http.url, backend: "memory", workers: c.workers, isolation: c.isolation, auth: c.apiKeys.length > 0 ? "api-keys" : "off" });
   return {
     url: http.url,
     port: http.port,
