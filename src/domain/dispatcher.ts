@@ -2,6 +2,9 @@
  * Moves tasks from the DispatchQueue to an Executor and settles what comes back: it claims as many
  * tasks as the executor has free slots (one store round trip per batch), hands them over in one call,
  * and applies the outcomes as fenced transitions, publishing the tasks that became terminal.
+ * Outcomes go to the store one apply at a time: those reported while an apply is on its way wait for
+ * it and go together in the next, so a busy dispatcher sends fewer, bigger applies (each has a fixed
+ * cost in the store) and an idle one sends each outcome at once.
  *
  * Functions are read through the FunctionStore it is given: pass the process's shared cache
  * (CachedFunctionStore) so a function is read from the backend once.
@@ -52,6 +55,9 @@ export class Dispatcher {
   private drained: (() => void) | undefined;
   /** Attempts settled from executors' outcomes since it started. */
   private settled = 0;
+  /** The outcomes' apply that has not started yet (it waits for the one on its way), if any. */
+  private nextApply: { readonly transitions: Transition[]; readonly done: Promise<void> } | undefined;
+  private lastApply: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: DispatcherDeps) {
     d.executor.onOutcomes((outcomes) => {
@@ -158,8 +164,24 @@ export class Dispatcher {
       this.settled++;
       transitions.push(this.placed(decide(task, o, this.d.random)));
     }
-    if (transitions.length > 0) await this.applyAndPublish(transitions, true);
+    if (transitions.length > 0) await this.applyInTurn(transitions);
     this.drained?.();
+  }
+
+  /** Applies outcomes' transitions after the apply on its way, together with any that come meanwhile. */
+  private applyInTurn(transitions: readonly Transition[]): Promise<void> {
+    if (this.nextApply !== undefined) {
+      this.nextApply.transitions.push(...transitions);
+      return this.nextApply.done;
+    }
+    const batch: Transition[] = [...transitions];
+    const done = this.lastApply.then(() => {
+      this.nextApply = undefined;
+      return this.applyAndPublish(batch, true);
+    });
+    this.nextApply = { transitions: batch, done };
+    this.lastApply = done;
+    return done;
   }
 
   /** The transition with this dispatcher's label added to where the attempt ran. */

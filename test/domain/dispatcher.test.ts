@@ -68,6 +68,30 @@ describe("Dispatcher", () => {
     await waitFor(() => s.executor.received.length === 3, "the third job handed out");
   });
 
+  test("outcomes reported while an apply is on its way wait for it and go together in one apply", async () => {
+    const s = await setup(4);
+    const calls: string[][] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const apply = s.tasks.apply.bind(s.tasks);
+    s.tasks.apply = async (ts, o) => {
+      calls.push(ts.map((t) => t.taskId));
+      if (calls.length === 1) await gate; // the first apply is slow to come back
+      return apply(ts, o);
+    };
+    await s.enqueue(4);
+    await waitFor(() => s.executor.received.length === 4, "four jobs handed out");
+    s.executor.report([{ taskId: "t0", attempt: 1, kind: "returned", value: "0" }]);
+    await waitFor(() => calls.length === 1, "the first apply on its way");
+    s.executor.report([{ taskId: "t1", attempt: 1, kind: "returned", value: "1" }]);
+    s.executor.report([{ taskId: "t2", attempt: 1, kind: "returned", value: "2" }]);
+    s.executor.report([{ taskId: "t3", attempt: 1, kind: "returned", value: "3" }]);
+    expect(calls).toEqual([["t0"]]); // nothing else is sent while the first is on its way
+    release();
+    await waitFor(() => ["t0", "t1", "t2", "t3"].every((id) => s.published.includes(id)), "all four published");
+    expect(calls).toEqual([["t0"], ["t1", "t2", "t3"]]);
+  });
+
   test("a lost attempt is retried until max_attempts, then FAILED WorkerFailure", async () => {
     const s = await setup(1, 2);
     await s.enqueue(1);
