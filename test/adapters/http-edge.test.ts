@@ -92,7 +92,7 @@ describe("dashboard sign-in", () => {
     const app = startEmbeddedHere({ apiKeys: keys });
     const form = { "content-type": "application/x-www-form-urlencoded" };
     const body = (size: number) => `key=${KEY}&pad=${"x".repeat(size - `key=${KEY}&pad=`.length)}`;
-    const signIn = (b: BodyInit) => fetch(`${app.url}/dashboard/login`, { method: "POST", body: b, headers: form, redirect: "manual" });
+    const signIn = (b: string | ReadableStream<Uint8Array>) => fetch(`${app.url}/dashboard/login`, { method: "POST", body: b, headers: form, redirect: "manual" });
     const streamed = (text: string) => {
       const bytes = new TextEncoder().encode(text);
       return new ReadableStream<Uint8Array>({
