@@ -2,7 +2,8 @@
  * The HTTP edge against what a web page can make a browser do, on a real server bound to loopback:
  * DNS rebinding (a foreign Host gets 421), cross-site requests (a foreign Origin gets 403 and nothing
  * is done), and the dashboard's sign-in: `?key=` answered with a redirect that drops the key, sign-out,
- * failed sign-ins limited per client address (never globally), Secure cookies behind a trusted proxy.
+ * failed sign-ins limited per client address (never globally), the form's 4 KiB cap, a foreign Origin
+ * refused on the sign-in itself, Secure cookies behind a trusted proxy.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { call, register } from "../../scripts/lib/http.ts";
@@ -85,6 +86,47 @@ describe("dashboard sign-in", () => {
     const tryDirect = (from: string) => fetch(`${direct.url}/dashboard/login`, { method: "POST", body: "key=nope-0123456789abcdef", headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": from }, redirect: "manual" });
     for (let i = 0; i < 10; i++) await tryDirect(`192.0.2.${i}`); // all count for the one real address
     expect((await tryDirect("192.0.2.99")).status).toBe(429);
+  });
+
+  test("the sign-in form stops at 4 KiB, declared or streamed: 413 with a clear message, and nobody is signed in", async () => {
+    const app = startEmbeddedHere({ apiKeys: keys });
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const body = (size: number) => `key=${KEY}&pad=${"x".repeat(size - `key=${KEY}&pad=`.length)}`;
+    const signIn = (b: string | ReadableStream<Uint8Array>) => fetch(`${app.url}/dashboard/login`, { method: "POST", body: b, headers: form, redirect: "manual" });
+    const streamed = (text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      return new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < bytes.length; i += 1000) c.enqueue(bytes.subarray(i, i + 1000)); // chunked: no Content-Length
+          c.close();
+        },
+      });
+    };
+    for (const [what, tooBig] of [["declared", body(4097)], ["streamed", streamed(body(64 * 1024))]] as const) {
+      const r = await signIn(tooBig);
+      expect([what, r.status, r.headers.get("set-cookie")]).toEqual([what, 413, null]);
+      const reply = (await r.json()) as { error: string; message: string };
+      expect(reply.error).toBe("PayloadTooLarge");
+      expect(reply.message).toContain("A sign-in form must be at most 4096 bytes");
+    }
+    // the same valid key in a form of exactly 4 KiB signs in
+    const fits = await signIn(body(4096));
+    expect(fits.status).toBe(303);
+    expect(fits.headers.get("set-cookie")).toMatch(/^faas_session=/);
+  });
+
+  test("a sign-in posted from a foreign Origin is refused (403) even with a valid key; the server's own origin signs in", async () => {
+    const app = startEmbeddedHere({ apiKeys: keys });
+    const signIn = (origin: string) =>
+      fetch(`${app.url}/dashboard/login`, { method: "POST", body: `key=${KEY}`, headers: { "content-type": "application/x-www-form-urlencoded", origin }, redirect: "manual" });
+    for (const origin of ["https://evil.example", "null"]) {
+      const r = await signIn(origin);
+      expect([origin, r.status, r.headers.get("set-cookie")]).toEqual([origin, 403, null]);
+      expect(((await r.json()) as { error: string }).error).toBe("ForbiddenOrigin");
+    }
+    const own = await signIn(app.url);
+    expect(own.status).toBe(303);
+    expect(own.headers.get("set-cookie")).toMatch(/^faas_session=/);
   });
 
   test("behind a trusted proxy that says https, the session cookie is Secure", async () => {

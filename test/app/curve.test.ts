@@ -2,8 +2,9 @@
  * ZMTP CURVE between a dispatcher and its workers, with every root in this process and keys written by
  * `faas keygen`'s code: only workers on the authorized list register and get jobs; a worker without
  * CURVE, or with a key not on the list, gets nothing; removing a key from the file drops that worker's
- * live session and its jobs run again elsewhere; a dispatcher other machines can reach refuses to start
- * without CURVE unless told --insecure-transport.
+ * live session and its jobs run again elsewhere; failed handshakes leave a reason in the dispatcher's
+ * log and the worker's; a dispatcher other machines can reach refuses to start without CURVE unless
+ * told --insecure-transport.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -68,6 +69,41 @@ describe("CURVE between dispatcher and workers", () => {
     writeFileSync(gate, "");
     expect((await awaitAll(api.url, [held as string])).get(held as string)?.result).toBe('"done"');
     expect(wb.agent.received).toBe(1);
+  });
+});
+
+describe("failed handshakes are logged", () => {
+  test("the dispatcher logs a refused key, a wrong server key and a NULL worker (peer, reason, public key only); each worker logs why it fails", async () => {
+    const [dispatcher, a, stranger, other] = await Promise.all([keys("hd"), keys("ha"), keys("hstranger"), keys("hother")]);
+    const authorized = join(dir, "handshake-workers.txt");
+    writeFileSync(authorized, `${a.publicKey}\n`);
+    const d = await startDispatcherHere({ ...stack.target, prefix: "app-curve-hs" }, ["--mode", "push", "--heartbeat", "250ms", "--curve-secret-key-file", dispatcher.key, "--authorized-workers", authorized]);
+    const url = d.endpoint as string;
+    const outsider = startWorkerHere(["--mode", "push", "--url", url, "--curve-server-key-file", dispatcher.pub, "--curve-secret-key-file", stranger.key]);
+    const wrongServer = startWorkerHere(["--mode", "push", "--url", url, "--curve-server-key", other.publicKey, "--curve-secret-key-file", a.key]);
+    const plain = startWorkerHere(["--mode", "push", "--url", url]);
+
+    const refusedKey = (f: Record<string, unknown>) => f.failure === "auth" && f.publicKey === stranger.publicKey;
+    await waitFor(() => d.log.count("dispatcher.handshake_failed", refusedKey) > 0, "the dispatcher to log the refused key");
+    // the wrong server key and the NULL worker fail differently: one line each, though from one host
+    await waitFor(() => d.log.distinct("dispatcher.handshake_failed", "reason").size >= 3, "the dispatcher to log the workers that fail the handshake");
+    expect(d.log.count("dispatcher.handshake_failed", (f) => f.failure === "protocol" && f.publicKey === undefined)).toBeGreaterThanOrEqual(2);
+    const refused = d.log.entries.find((e) => e.fields.event === "dispatcher.handshake_failed" && refusedKey(e.fields));
+    expect(refused?.level).toBe("warn");
+    expect(String(refused?.fields.peer)).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(refused?.fields.reason).toBeString();
+
+    const failed = (log: typeof outsider.log, failure: string) => log.count("worker.handshake_failed", (f) => f.failure === failure && typeof f.hint === "string") > 0;
+    await waitFor(() => failed(outsider.log, "auth"), "the worker with a key not on the list to log that it was refused");
+    await waitFor(() => failed(wrongServer.log, "protocol"), "the worker with the wrong server key to log why it fails");
+    await waitFor(() => failed(plain.log, "protocol"), "the NULL worker to log the security mismatch");
+    expect(outsider.log.entries.find((e) => e.fields.event === "worker.handshake_failed")?.fields.publicKey).toBe(stranger.publicKey);
+
+    // no secret key is ever logged
+    const secrets = [dispatcher, a, stranger].map((k) => readFileSync(k.key, "utf8").trim());
+    const everything = JSON.stringify([d.log.entries, outsider.log.entries, wrongServer.log.entries, plain.log.entries]);
+    for (const secret of secrets) expect(everything).not.toContain(secret);
+    expect([outsider.agent.received, wrongServer.agent.received, plain.agent.received]).toEqual([0, 0, 0]);
   });
 });
 

@@ -111,6 +111,11 @@ describe("peers and keys", () => {
     expect(texts(await within(goodReq.receive(), "good reply"))).toEqual(["y"]);
     expect((await refused).error.message).toContain("curveAllow threw: allow-list store is down");
     expect((await clientRefused).error.message).toContain("refused our key (ERROR 400)");
+    // the refusal names the client: its address and the key it proved it holds; the client's event names no key
+    expect((await refused).publicKey).toBe(bad.publicKey);
+    expect((await refused).peer).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect((await clientRefused).peer).toBe(`127.0.0.1:${new URL((rep.lastEndpoint as string).replace("tcp:", "http:")).port}`);
+    expect((await clientRefused).publicKey).toBeUndefined();
     expect(served.received.map(texts)).toEqual([["y"]]);
     expect(seen).toContain(Buffer.from(z85Decode(good.publicKey)).toString("hex"));
   });

@@ -10,6 +10,7 @@ export class RawPeer {
   private received = Buffer.alloc(0);
   private wake: (() => void) | null = null;
   private sock: Socket<undefined> | null = null;
+  private drained: (() => void) | null = null;
   /** Resolves when the TCP connection is closed by either side. */
   readonly closed: Promise<void>;
   private markClosed!: () => void;
@@ -29,6 +30,7 @@ export class RawPeer {
       port,
       socket: {
         data: (_s, chunk) => peer.onData(chunk),
+        drain: () => peer.drained?.(),
         close: () => peer.onClose(),
         end: () => peer.onClose(),
         error: () => peer.onClose(),
@@ -46,6 +48,24 @@ export class RawPeer {
   write(bytes: Uint8Array): void {
     const n = this.sock?.write(bytes) ?? -1;
     if (n !== bytes.length) throw new Error(`Raw write took ${n} of ${bytes.length} octets`);
+  }
+
+  /**
+   * Writes octets however many there are, waiting for the kernel to take them (for megabytes).
+   * Rejects if the connection closes first.
+   */
+  async writeAll(bytes: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < bytes.length) {
+      if (this.isClosed || this.sock === null) throw new Error(`Connection closed after writing ${at} of ${bytes.length} octets`);
+      const drained = new Promise<void>((resolve) => {
+        this.drained = resolve;
+        void this.closed.then(resolve);
+      });
+      at += Math.max(0, this.sock.write(bytes.subarray(at)));
+      if (at < bytes.length) await drained;
+    }
+    this.drained = null;
   }
 
   /** Waits for `n` octets and consumes them. Rejects if the connection closes first. */

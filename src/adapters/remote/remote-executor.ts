@@ -39,6 +39,7 @@ import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
 import { Router } from "../../lib/zmtp/index.ts";
 import { chunksBySize } from "../../lib/size-chunks.ts";
+import { HandshakeFailureLog, watchHandshakeFailures } from "./handshake-failures.ts";
 import { decodeFromWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker } from "./protocol.ts";
 
 export interface RemoteExecutorOptions {
@@ -96,6 +97,7 @@ export class RemoteExecutor implements Executor {
   private readonly timings = new Map<string, Timing>();
   private readonly freeWaiters = new FreeSlotWaiters(() => this.freeSlots() > 0);
   private stopTicking: () => void = () => {};
+  private readonly stopWatchingHandshakes: () => void;
   private closed = false;
   private readonly receiving: Promise<void>;
   /** When the liveness tick last ran: a tick that comes late means this process was stalled. */
@@ -109,6 +111,8 @@ export class RemoteExecutor implements Executor {
     this.lastTick = o.clock.now();
     this.receiving = this.receiveLoop();
     this.stopTicking = every(this.o.clock, this.o.heartbeatMs, () => this.tick());
+    const failures = new HandshakeFailureLog({ logger: o.logger, clock: o.clock, event: "dispatcher.handshake_failed", message: "a worker's ZMTP handshake failed; the connection was dropped" });
+    this.stopWatchingHandshakes = watchHandshakeFailures(router.events, (f) => failures.record(f));
   }
 
   /** Binds the ROUTER and starts listening for workers. */
@@ -184,6 +188,7 @@ export class RemoteExecutor implements Executor {
     if (this.closed) return;
     this.closed = true;
     this.stopTicking();
+    this.stopWatchingHandshakes();
     this.router.close();
     await this.receiving;
     this.freeWaiters.closeAll();

@@ -25,6 +25,7 @@ import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { TurnBatcher } from "../../lib/turn-batcher.ts";
 import { Dealer } from "../../lib/zmtp/index.ts";
 import { chunksBySize } from "../../lib/size-chunks.ts";
+import { HandshakeFailureLog, watchHandshakeFailures, workerHandshakeHint } from "./handshake-failures.ts";
 import { decodeToWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker } from "./protocol.ts";
 
 export interface WorkerAgentOptions {
@@ -82,6 +83,9 @@ export class WorkerAgent {
     chunks.forEach((chunk, i) => this.post({ v: 1, t: "outcomes", session: this.session, outcomes: chunk, credit: i === chunks.length - 1 ? this.creditToOffer() : 0 }));
   });
   private stopTicking: () => void = () => {};
+  private stopWatchingHandshakes: () => void = () => {};
+  /** Why the last handshake with the dispatcher failed, until one succeeds (said again in `worker.unreachable`). */
+  private handshakeFailure: string | undefined;
   private closed = false;
   /** Shutting down gracefully: accepts no new jobs, offers no credit. */
   private draining = false;
@@ -113,6 +117,7 @@ export class WorkerAgent {
     this.lastHeard = this.o.clock.now();
     this.lastTick = this.lastHeard;
     this.startedAt = this.lastHeard;
+    this.watchHandshakes();
     this.register();
     this.receiving = this.receiveLoop();
     this.stopTicking = every(this.o.clock, this.o.heartbeatMs, () => this.tick());
@@ -174,12 +179,38 @@ export class WorkerAgent {
     if (this.closed) return;
     this.closed = true;
     this.stopTicking();
+    this.stopWatchingHandshakes();
     if (this.dealer.peerCount > 0) {
       await Promise.race([this.dealer.send(encode({ v: 1, t: "bye" })).catch(() => {}), this.o.clock.sleep(500)]);
       await new Promise((r) => setImmediate(r)); // writes go to the kernel on the next turn
     }
     this.dealer.close();
     await this.receiving;
+  }
+
+  /**
+   * Logs why handshakes with the dispatcher fail (`worker.handshake_failed`, once per reason per
+   * minute, with a hint when the reason tells one) and remembers it for `worker.unreachable`.
+   */
+  private watchHandshakes(): void {
+    const curve = this.o.curve !== undefined;
+    const log = new HandshakeFailureLog({
+      logger: this.o.logger,
+      clock: this.o.clock,
+      event: "worker.handshake_failed",
+      message: "the ZMTP handshake with the dispatcher failed; retrying",
+      groupOf: (f) => f.reason,
+      fields: (f) => {
+        const hint = workerHandshakeHint(f, curve);
+        return { worker: this.o.id, url: this.o.url, ...(hint !== undefined && { hint }), ...(curve && { publicKey: this.o.curve?.publicKey }) };
+      },
+    });
+    const stopFailures = watchHandshakeFailures(this.dealer.events, (f) => {
+      this.handshakeFailure = workerHandshakeHint(f, curve) ?? f.reason;
+      log.record(f);
+    });
+    const stopHandshakes = this.dealer.events.on("handshake", () => (this.handshakeFailure = undefined));
+    this.stopWatchingHandshakes = () => (stopFailures(), stopHandshakes());
   }
 
   private async receiveLoop(): Promise<void> {
@@ -331,7 +362,7 @@ export class WorkerAgent {
     if (this.dealer.peerCount === 0) {
       if (now - this.lastUnreachableLog >= REPEAT_LOG_MS && now - this.startedAt >= REPEAT_LOG_MS) {
         this.lastUnreachableLog = now;
-        this.o.logger.log("warn", "cannot reach the dispatcher; retrying", { event: "worker.unreachable", worker: this.o.id, url: this.o.url });
+        this.o.logger.log("warn", "cannot reach the dispatcher; retrying", { event: "worker.unreachable", worker: this.o.id, url: this.o.url, ...(this.handshakeFailure !== undefined && { reason: this.handshakeFailure }) });
       }
       // A connection that carried this session went down: whatever was in flight may be lost. (A
       // registration sent before any connection waits in the socket and goes out on the first one.)

@@ -66,6 +66,8 @@ export class Connection implements FrameSink, HandshakeOutput {
   handshaken = false;
   /** Whether the TCP connection was made. */
   attached = false;
+  /** The other end of the TCP connection, "host:port" ("" until connected). */
+  remoteAddress = "";
 
   private sock: Socket<Connection> | null = null;
   private readonly decoder: FrameDecoder;
@@ -104,6 +106,14 @@ export class Connection implements FrameSink, HandshakeOutput {
     return this.handshaken ? this.mechanism.peerPublicKey : null;
   }
 
+  /**
+   * The long-term key a CURVE client proved it holds (its vouch opened), even if the allow-list then
+   * refused it; null on the client side, under NULL, and before INITIATE. For reporting refusals.
+   */
+  get provenClientKey(): Uint8Array | null {
+    return this.mechanism.asServer ? this.mechanism.peerPublicKey : null;
+  }
+
   /** Messages queued and not yet completely written to the kernel. */
   get queuedMessages(): number {
     return this.out.messages;
@@ -127,6 +137,7 @@ export class Connection implements FrameSink, HandshakeOutput {
     }
     this.sock = sock;
     this.attached = true;
+    this.remoteAddress = sock.remoteAddress.includes(":") ? `[${sock.remoteAddress}]:${sock.remotePort}` : `${sock.remoteAddress}:${sock.remotePort}`;
     this.phase = "greeting";
     sock.setNoDelay(true);
     if (this.owner.handshakeTimeout > 0) {

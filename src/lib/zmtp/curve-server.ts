@@ -153,6 +153,7 @@ export class CurveServerMechanism implements Mechanism {
     if (!sameBytes(vouched.subarray(0, KEY_SIZE), cookie.clientTransient) || !sameBytes(vouched.subarray(KEY_SIZE), this.config.publicKey)) {
       return fail("CURVE INITIATE vouch is for another connection or another server");
     }
+    this.peerPublicKey = clientKey; // proven by the vouch: reported with a refusal, never trusted before READY
     let allowed = false;
     try {
       allowed = this.config.allows(clientKey);
@@ -164,7 +165,6 @@ export class CurveServerMechanism implements Mechanism {
     const meta = plaintext.subarray(KEY_SIZE + VOUCH_SIZE);
     const metadata = parseMetadata(Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength));
     if (typeof metadata === "string") return fail(`CURVE INITIATE: ${metadata}`);
-    this.peerPublicKey = clientKey;
     this.session = { key, initiateNonce };
     this.state = "accepting";
     return { kind: "ready", metadata };

@@ -31,6 +31,6 @@ export { SocketBase, type Message, type MessagePart, type SocketOptions } from "
 export { ZmtpError, type ZmtpErrorCode } from "./errors.ts";
 export { curveKeyPair, curvePublicKey, type CurveKey } from "./curve-keys.ts";
 export type { CurveAllow, CurveOptions } from "./security.ts";
-export { SocketEvents, type SocketEvent, type SocketEventType } from "./socket-events.ts";
+export { SocketEvents, type HandshakeFailureFields, type SocketEvent, type SocketEventType } from "./socket-events.ts";
 export { z85Decode, z85Encode } from "./z85.ts";
 export type { SocketType } from "./socket-type.ts";

@@ -36,7 +36,10 @@ export interface Mechanism {
   readonly asServer: boolean;
   /** Frames travel through this codec once the handshake is done; `null`: as they are. */
   readonly codec: CurveCodec | null;
-  /** The peer's long-term CURVE public key once authenticated (a server's view of its client). */
+  /**
+   * The peer's long-term CURVE public key: a client's sees the server key it was given; a server's,
+   * its client's key once the vouch proved it (set even when the allow-list then refuses that key).
+   */
   readonly peerPublicKey: Uint8Array | null;
   /** Checks the peer's greeting beyond the mechanism name; returns why it is refused, or null. */
   checkPeer(greeting: PeerGreeting): string | null;

@@ -1,4 +1,5 @@
 import { ZmtpError } from "./errors.ts";
+import { z85Encode } from "./z85.ts";
 
 /**
  * What a socket reports about its connections, named as zeromq.js v6's `socket.events`:
@@ -11,12 +12,25 @@ import { ZmtpError } from "./errors.ts";
  *   allow-list (server side), or the server answered ERROR 300/400/500 (client side).
  * - `disconnect`: a handshaken peer left or was dropped; `reason` says why (peer closed,
  *   a MESSAGE that does not decrypt or replays a nonce, `disconnectPeer`...).
+ *
+ * `address` is the endpoint bound or connected to, as in zeromq.js. Handshake errors also carry
+ * `peer`, the other end of the TCP connection ("host:port", absent when it never connected), and
+ * on a CURVE server `publicKey`, the client's long-term key in Z85 once its vouch proved it (so a
+ * client refused by the allow-list can be named). No other key material is ever reported.
  */
 export type SocketEvent =
   | { readonly type: "handshake"; readonly address: string }
-  | { readonly type: "handshake:error:protocol"; readonly address: string; readonly error: ZmtpError }
-  | { readonly type: "handshake:error:auth"; readonly address: string; readonly error: ZmtpError }
+  | ({ readonly type: "handshake:error:protocol" } & HandshakeFailureFields)
+  | ({ readonly type: "handshake:error:auth" } & HandshakeFailureFields)
   | { readonly type: "disconnect"; readonly address: string; readonly reason: string };
+
+/** What a `handshake:error:*` event says about the failed connection. */
+export interface HandshakeFailureFields {
+  readonly address: string;
+  readonly error: ZmtpError;
+  readonly peer?: string;
+  readonly publicKey?: string;
+}
 
 /** The name of a {@link SocketEvent}. */
 export type SocketEventType = SocketEvent["type"];
@@ -72,6 +86,10 @@ export interface EndedConnection {
   readonly endpoint: string;
   readonly handshaken: boolean;
   readonly failure: "protocol" | "auth" | null;
+  /** The other end, "host:port"; "" when the TCP connection was never made. */
+  readonly remoteAddress?: string;
+  /** A CURVE client's long-term key once proven (server side only). */
+  readonly provenClientKey?: Uint8Array | null;
 }
 
 /**
@@ -86,7 +104,11 @@ export interface EndedConnection {
  */
 export function endEvent(conn: EndedConnection, reason: string): SocketEvent | null {
   if (conn.handshaken) return { type: "disconnect", address: conn.endpoint, reason };
-  if (conn.failure === "auth") return { type: "handshake:error:auth", address: conn.endpoint, error: new ZmtpError("EACCES", reason) };
-  if (conn.failure === "protocol") return { type: "handshake:error:protocol", address: conn.endpoint, error: new ZmtpError("EPROTO", reason) };
-  return null;
+  if (conn.failure === null) return null;
+  const who = {
+    ...(conn.remoteAddress !== undefined && conn.remoteAddress !== "" && { peer: conn.remoteAddress }),
+    ...(conn.provenClientKey != null && { publicKey: z85Encode(conn.provenClientKey) }),
+  };
+  if (conn.failure === "auth") return { type: "handshake:error:auth", address: conn.endpoint, error: new ZmtpError("EACCES", reason), ...who };
+  return { type: "handshake:error:protocol", address: conn.endpoint, error: new ZmtpError("EPROTO", reason), ...who };
 }
