@@ -74,10 +74,10 @@ describe("Dispatcher", () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
     const apply = s.tasks.apply.bind(s.tasks);
-    s.tasks.apply = async (ts, o) => {
+    s.tasks.apply = async (ts: readonly Transition[]) => {
       calls.push(ts.map((t) => t.taskId));
       if (calls.length === 1) await gate; // the first apply is slow to come back
-      return apply(ts, o);
+      return apply(ts);
     };
     await s.enqueue(4);
     await waitFor(() => s.executor.received.length === 4, "four jobs handed out");
