@@ -3,7 +3,7 @@
  * back, and p50/p99 of one task at a time from execute to result (?wait). The server runs in its own
  * process; this client runs under Bun.
  *
- *   bun scripts/bench-embedded.ts [--tasks 10000] [--batch 1000] [--serial 2000] [--isolation thread|process]
+ *   bun scripts/bench-embedded.ts [--tasks 10000] [--batch 1000] [--serial 2000] [--isolation thread|process|sandbox]
  */
 import { flag } from "../src/app/config.ts";
 import { postJson, readAll, serialLatency, waitAll } from "./bench-lib.ts";

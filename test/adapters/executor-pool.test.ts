@@ -5,6 +5,7 @@ import type { ToExecutor } from "../../src/adapters/executors/protocol.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
 import type { Job } from "../../src/domain/ports.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 
 const quiet = { log: () => {} };
 let pools: ExecutorPool[] = [];
@@ -116,5 +117,30 @@ describe("ExecutorPool hand-out", () => {
     await waitFor(() => outcomes.length === 1, "the busy job");
     expect(p.spawned).toBe(1);
     expect(p.freeSlots()).toBe(2);
+  });
+});
+
+describe("ExecutorPool idle executors", () => {
+  test("an executor is stopped once it has had no job for idleMs, counted from its last job, not before", async () => {
+    const clock = new FakeClock();
+    const logs: Record<string, unknown>[] = [];
+    const p = new ExecutorPool({ executors: 2, logger: { log: (_l, _m, f) => logs.push(f ?? {}) }, hosts: threadHosts(), clock, idleMs: 1000, tickMs: 20 });
+    pools.push(p);
+    const outcomes: Outcome[] = [];
+    p.onOutcomes((o) => outcomes.push(...o));
+    p.run(jobs(1, undefined, "f1", "A"));
+    await waitFor(() => outcomes.length === 1, "the first job");
+    clock.advance(600);
+    p.run(jobs(1, undefined, "f1", "A")); // a job at 600 ms: the idle time starts again when it ends
+    await waitFor(() => outcomes.length === 2, "the second job");
+    clock.advance(900);
+    expect(p.size()).toBe(1);
+    clock.advance(80);
+    expect(p.size()).toBe(1);
+    clock.advance(40);
+    expect(p.size()).toBe(0);
+    expect(logs.filter((f) => f.event === "executor.stopped").map((f) => f.why)).toEqual(["idle"]);
+    expect(clock.pendingTimers()).toBe(0); // nothing left to watch: the ticker stops
+    expect(p.spawned).toBe(1);
   });
 });

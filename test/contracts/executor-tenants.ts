@@ -26,9 +26,9 @@ export function describeTenantSeparation(name: string, make: PoolFactory): void 
       pools = [];
     });
 
-    function start(executors: number) {
+    function start(executors: number, idleMs?: number) {
       const logs: Record<string, unknown>[] = [];
-      const pool = make({ executors, slotsPerExecutor: 16, logger: { log: (_l, _m, f) => logs.push(f ?? {}) } });
+      const pool = make({ executors, slotsPerExecutor: 16, ...(idleMs !== undefined && { idleMs }), logger: { log: (_l, _m, f) => logs.push(f ?? {}) } });
       pools.push(pool);
       const order: string[] = [];
       const outcomes = new Map<string, Outcome>();
@@ -75,6 +75,20 @@ export function describeTenantSeparation(name: string, make: PoolFactory): void 
       expect([aId, bId]).not.toContain(cId);
       expect(logs.find((f) => f.event === "executor.stopped" && f.why === "evicted")).toMatchObject({ tenant: "A" });
       expect(Object.fromEntries(pool.executorsByTenant())).toEqual({ B: 1, C: 1 });
+    });
+
+    test("an executor idle for idleMs is stopped; the tenant's next job starts a fresh one and completes", async () => {
+      const { pool, logs, valueOf } = start(2, 300);
+      const first = job(WHO, "[]", 10_000, "A");
+      pool.run([first]);
+      const firstId = await valueOf(first);
+      await waitFor(() => pool.size() === 0, "the idle executor stopped", 15_000);
+      expect(logs.find((f) => f.event === "executor.stopped" && f.why === "idle")).toMatchObject({ tenant: "A" });
+      const spawned = pool.spawned;
+      const later = job(WHO, "[]", 10_000, "A");
+      pool.run([later]);
+      expect(await valueOf(later)).not.toBe(firstId);
+      expect(pool.spawned).toBe(spawned + 1);
     });
 
     test("with every executor busy, a new tenant's jobs wait in the pool (run() takes them) and start when one frees up", async () => {
