@@ -14,8 +14,8 @@ import { describeTaskQueue } from "../contracts/task-queue.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
 import type { Clock } from "../../src/domain/ports.ts";
 import { BackendTimeoutError, BackendUnavailableError } from "../../src/domain/errors.ts";
-import { applyTransition, newTask, type Task, type Transition } from "../../src/domain/task.ts";
-import { attemptEnded } from "../../src/domain/attempt-log.ts";
+import { applyTransition, newTask, startAttempt, type Task, type Transition } from "../../src/domain/task.ts";
+import { attemptEnded, attemptStarted } from "../../src/domain/attempt-log.ts";
 import { encodeTask } from "../../src/adapters/redis/task-codec.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeScheduleStore } from "../contracts/schedule-store.ts";
@@ -352,6 +352,22 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const stored = await a.tasks.get(t.id);
     expect(stored?.attempts).toEqual([{ attempt: 1, startedAt: clock.now() - 7, endedAt: clock.now(), outcome: "FAILED", ranOn: "thread executor 1", error: { name: "TypeError", message: "boom" } }]);
     expect(await admin.xlen(`${a.prefix}:queue`)).toBe(0);
+  });
+
+  test("a fresh task's first attempt is written by replacing the head enqueue stored (CLAIM's fast path): the same task as the decoding path gives", async () => {
+    const clock = new FakeClock(Date.now());
+    const a = await open({ clock });
+    const t = { ...newTask(crypto.randomUUID(), "f-1", '["x"]', 3, 1000, clock.now()), tenant: "default" };
+    await a.tasks.enqueue([t], { maxQueue: 10 });
+    expect((await admin.get(`${a.prefix}:task:${t.id}`))?.startsWith(`{"status":"QUEUED","attempt":0,"updatedAt":${clock.now()},"id":`)).toBe(true);
+    clock.advance(3);
+    const [mine] = await a.queue.claim(1, never);
+    const raw = (await admin.get(`${a.prefix}:task:${t.id}`)) as string;
+    const entry = JSON.parse(raw).entry as string;
+    expect(raw.startsWith(`{"status":"RUNNING","attempt":1,"entry":"${entry}","updatedAt":${clock.now()},"attempts":[{"attempt":1,"startedAt":${clock.now()}}],"id":`)).toBe(true);
+    const expected = attemptStarted(startAttempt(t, clock.now()), clock.now());
+    expect(mine).toEqual(expected);
+    expect(await a.tasks.get(t.id)).toEqual(expected);
   });
 
   test("a stale dispatcher's settlement is refused on the fast path too: a take-over keeps the entry but not the attempt", async () => {

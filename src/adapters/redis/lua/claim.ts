@@ -53,6 +53,15 @@ local function running_of(tenant)
   return (tonumber(c[1]) or 0) - (tonumber(c[2]) or 0) - (tonumber(c[3]) or 0) - (tonumber(c[4]) or 0) - (tonumber(c[5]) or 0)
 end
 
+-- A task never handed out, as enqueue stored it (head first: see encodeTask): the text after its
+-- head, which a first attempt's head replaces without decoding it; nil for any other record.
+local FRESH_HEAD = '^{"status":"QUEUED","attempt":0,"updatedAt":%d+,'
+local function fresh_rest(raw)
+  local _, last = string.find(raw, FRESH_HEAD)
+  if not last or string.find(raw, '"attempts":', last, true) then return nil end
+  return string.sub(raw, last + 1)
+end
+
 -- up to n live tasks of a tenant (llen, zcard: its list's and set's lengths), most urgent first,
 -- appended to chosen as {key, task}
 local function take_tenant(tenant, n, llen, zcard, chosen)
@@ -89,10 +98,17 @@ local function take_tenant(tenant, n, llen, zcard, chosen)
     for i, id in ipairs(ids) do keys[i] = K.task .. id end
     local raws = mget_all(keys)
     for i = 1, #ids do
-      local t = decode_task(keys[i], raws[i])
-      if t and t.status == 'QUEUED' then
-        chosen[#chosen + 1] = {keys[i], t}
+      local raw = raws[i]
+      local rest = raw and fresh_rest(raw)
+      if rest then
+        chosen[#chosen + 1] = {keys[i], nil, ids[i], tenant, rest}
         got = got + 1
+      else
+        local t = decode_task(keys[i], raw)
+        if t and t.status == 'QUEUED' then
+          chosen[#chosen + 1] = {keys[i], t}
+          got = got + 1
+        end
       end
     end
   end
@@ -157,18 +173,25 @@ if #chosen == 0 then
 end
 
 local writes, out, per_tenant = {}, {}, {}
+local at = string.format('%d', now)
 for _, c in ipairs(chosen) do
-  local t = c[2]
-  t.entry = redis.call('XADD', K.queue, '*', 't', t.id)
-  t.status = 'RUNNING'
-  t.attempt = t.attempt + 1
-  t.updatedAt = now
-  note_attempt_start(t, now)
-  local json = encode_task(t)
+  local t, json, tenant = c[2], nil, c[4]
+  if t then
+    t.entry = redis.call('XADD', K.queue, '*', 't', t.id)
+    t.status = 'RUNNING'
+    t.attempt = t.attempt + 1
+    t.updatedAt = now
+    note_attempt_start(t, now)
+    json = encode_task(t)
+    tenant = tenant_of(t)
+  else
+    -- a fresh task: its first attempt's head (what encode_task and note_attempt_start would write) before the rest
+    local entry = redis.call('XADD', K.queue, '*', 't', c[3])
+    json = '{"status":"RUNNING","attempt":1,"entry":"' .. entry .. '","updatedAt":' .. at .. ',"attempts":[{"attempt":1,"startedAt":' .. at .. '}],' .. c[5]
+  end
   writes[#writes + 1] = c[1]
   writes[#writes + 1] = json
   out[#out + 1] = json
-  local tenant = tenant_of(t)
   per_tenant[tenant] = (per_tenant[tenant] or 0) + 1
 end
 local r = redis.pcall('XREADGROUP', 'GROUP', group, consumer, 'STREAMS', K.queue, '>')
