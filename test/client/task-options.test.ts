@@ -128,7 +128,7 @@ describe("SDK task options reach the server and take effect", () => {
 
   test("a call's retry overrides the function's; `on` retries only the error names listed", async () => {
     const fid = await faas.register(FLAKY, { name: "flaky", retry: { maxRetries: 3, backoffMs: 10, factor: 1 } });
-    const fewer = await faas.run(fid, [probeUrl(), "r-call", 3], { retry: { maxRetries: 1, backoffMs: 10 } }).catch((e) => e);
+    const fewer = (await faas.run(fid, [probeUrl(), "r-call", 3], { retry: { maxRetries: 1, backoffMs: 10 } }).catch((e) => e)) as TaskFailedError;
     expect(fewer).toBeInstanceOf(TaskFailedError);
     expect(fewer.remote).toMatchObject({ name: "FetchError", message: "not yet 2" });
     const detail = await stored(fewer.taskId);
@@ -157,7 +157,7 @@ describe("SDK task options reach the server and take effect", () => {
     for await (const x of faas.map<number>(add, [[1], [2]], { after: [b], argsFrom: "results" })) mapped.push(x);
     expect(mapped).toEqual([11, 12]);
     const boom = await faas.execute(await faas.register("() => { throw new RangeError('boom') }"), []);
-    const blocked = await faas.run(add, [1], { after: [boom] }).catch((e) => e);
+    const blocked = (await faas.run(add, [1], { after: [boom] }).catch((e) => e)) as TaskFailedError;
     expect(blocked).toBeInstanceOf(TaskFailedError);
     expect(blocked.remote.name).toBe("DependencyFailed");
     expect(blocked.remote.message).toContain(boom);
