@@ -101,17 +101,17 @@ describe("faas --delay-ms and --run-at", () => {
 
 describe("faas --retry-backoff-ms and --retry-on", () => {
   test("register --retry-backoff-ms sets the function's wait between attempts; execute --retry-backoff-ms overrides it", async () => {
-    const [slowFid] = await ids(["register", "-", "--retry", "1", "--retry-backoff-ms", "800"], FLAKY);
+    const [slowFid] = await ids(["register", "-", "--retry", "1", "--retry-backoff-ms", "2000"], FLAKY);
     const [slow] = await ids(["execute", slowFid!, JSON.stringify([counterUrl("slow"), 2])]);
     expect(await done(slow!)).toMatchObject({ status: "COMPLETED", result: "2" });
     const slowDetail = await stored(slow!);
     expect(slowDetail.retries).toBe(1);
-    expect(gaps(slowDetail)[0]).toBeGreaterThanOrEqual(400); // 800 ms with ±50% jitter
+    expect(gaps(slowDetail)[0]).toBeGreaterThanOrEqual(1000); // 2000 ms with ±50% jitter
     const [fast] = await ids(["execute", slowFid!, JSON.stringify([counterUrl("fast"), 3]), "--retry", "2", "--retry-backoff-ms", "10"]);
     expect(await done(fast!)).toMatchObject({ status: "COMPLETED", result: "3" });
     const fastDetail = await stored(fast!);
     expect(fastDetail.retries).toBe(2);
-    for (const gap of gaps(fastDetail)) expect(gap).toBeLessThan(350); // 10 ms asked; the function's 800 ms would wait 400 or more
+    for (const gap of gaps(fastDetail)) expect(gap).toBeLessThan(900); // 10 ms asked; the function's 2000 ms would wait 1000 or more
   });
 
   test("--retry-on on execute and batch retries only the names listed", async () => {
