@@ -48,8 +48,9 @@ export function parseTenantLimits(text: string | undefined): Result<LimitsTable,
 }
 
 /**
- * A token bucket for tasks started per second: `rate` tokens a second, at most one second's worth
- * saved. Pure: time comes in as `now`.
+ * A token bucket for tasks started per second: `rate` tokens a second, starting full, at most one
+ * second's worth saved but never less than one token (a rate below 1 would otherwise never reach a
+ * whole token and start nothing). Pure: time comes in as `now`.
  */
 export class TokenBucket {
   private tokens: number;
@@ -59,7 +60,7 @@ export class TokenBucket {
     private readonly rate: number,
     now: number,
   ) {
-    this.tokens = rate;
+    this.tokens = Math.max(rate, 1);
     this.at = now;
   }
 
@@ -81,7 +82,7 @@ export class TokenBucket {
   }
 
   private refill(now: number): void {
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.at) / 1000) * this.rate);
+    this.tokens = Math.min(Math.max(this.rate, 1), this.tokens + ((now - this.at) / 1000) * this.rate);
     this.at = now;
   }
 }

@@ -146,6 +146,19 @@ export function describeTaskQueue(name: string, make: (o: TaskQueueSetup) => Pro
         expect((await f.queue.claim(10, never)).length).toBe(Math.floor(rate - first + 0.6 * rate + 1e-6));
       }));
 
+    test("a rate below one start per second (in a shard) still starts one task at once, then one every 1/rate seconds", () =>
+      withFixture({ limits: new Map([["*", { ratePerSec: 0.5 }]]) }, async (f) => {
+        const every = Math.ceil(1000 / (0.5 / (f.shards ?? 1))); // ms per token of a shard's share
+        await put(f, Array.from({ length: 3 }, () => task(f)));
+        expect((await f.queue.claim(10, never)).length).toBe(1); // a new bucket holds one token
+        const early = new AbortController();
+        const none = f.queue.claim(10, early.signal);
+        early.abort();
+        expect(await none).toEqual([]);
+        f.clock.advance(every);
+        expect((await f.queue.claim(10, never)).length).toBe(1);
+      }));
+
     test("a task waits for its `after` tasks, then runs with their results appended when it asked for them", () =>
       withFixture({ spread: true }, async (f) => {
         const [a, b] = await put(f, [task(f), task(f)]);

@@ -106,6 +106,16 @@ describe("tenant limits", () => {
     expect(b.available(500)).toBe(2);
     expect(b.available(10_000)).toBe(4);
   });
+
+  test("a bucket of less than one token a second starts with one and saves up to one, so it still starts tasks", () => {
+    const b = new TokenBucket(0.25, 0);
+    expect(b.available(0)).toBe(1);
+    b.take(1, 0);
+    expect(b.waitMs(0)).toBe(4000);
+    expect(b.available(3999)).toBe(0);
+    expect(b.available(4000)).toBe(1);
+    expect(b.available(60_000)).toBe(1);
+  });
 });
 
 describe("dependencies", () => {

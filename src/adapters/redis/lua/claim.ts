@@ -39,12 +39,13 @@ end
 
 local function tokens_of(tenant, rate)
   local raw = redis.call('HGET', K.rate, tenant)
-  local tokens, at = rate, now
+  local tokens, at = math.max(rate, 1), now
   if raw then
     local a, b = string.match(raw, '^([^:]+):(.+)$')
     tokens, at = tonumber(a), tonumber(b)
   end
-  return math.min(rate, tokens + math.max(0, now - at) / 1000 * rate)
+  -- starts full; at most a second's worth saved, but at least one whole token (a share below 1/s must still start)
+  return math.min(math.max(rate, 1), tokens + math.max(0, now - at) / 1000 * rate)
 end
 
 -- tasks of a tenant running in this shard, from its counters: submitted - finished - queued
