@@ -21,7 +21,7 @@ export interface QueuePolicy {
 /** --tenant-limits and --priority-aging. */
 export function queuePolicy(get: (name: string, envName: string) => string | undefined): QueuePolicy {
   const limits = parseTenantLimits(get("tenant-limits", "TENANT_LIMITS"));
-  if (!limits.ok) throw new Error(limits.error.kind === "InvalidRequest" ? limits.error.message : "--tenant-limits is invalid");
+  if (!limits.ok) throw new Error(`--tenant-limits: ${limits.error.kind === "InvalidRequest" ? limits.error.message : "invalid"}`);
   const agingMs = parseDuration(get("priority-aging", "PRIORITY_AGING") ?? "30s", "--priority-aging");
   if (agingMs < 1) throw new Error("--priority-aging must be at least 1ms");
   return { limits: limits.value, agingMs };
