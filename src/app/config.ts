@@ -137,7 +137,7 @@ export function parseBytes(text: string, what: string): number {
   return Number(m[1]) * (unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1024 * 1024 : 1);
 }
 
-/** Every flag name a config reader was asked for (flags.test.ts checks each is declared in flags.ts). */
+/** Every flag name a config reader was asked for (test/app/commands.test.ts checks each is declared in flags.ts). */
 export const flagsRead = new Set<string>();
 
 /** Reads `--name` from argv, else `ENV_NAME` from the environment. */
