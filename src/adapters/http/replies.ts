@@ -77,7 +77,7 @@ export function restMessage(e: DomainError, field: string | undefined): string {
       return `${text}; the schedule_id comes from POST /schedules`;
     case "QueueFull":
       // The tenant's quota is an operator setting: name it, so the 429 says what to raise.
-      return e.tenant === undefined ? text : `${text} (--tenant-limits queued=${e.limit})`;
+      return e.tenant === undefined ? text : `Tenant ${e.tenant} has ${e.depth} tasks queued, its limit (--tenant-limits queued=${e.limit}); retry after ${e.retryAfterS} s`;
     default:
       return text;
   }
