@@ -1,7 +1,7 @@
 /**
  * Memory benchmark (not a test): RSS of the embedded server (API + dispatcher + in-memory store in one
  * process) holding 100,000 queued tasks. The executors are kept busy with tasks that never settle, so
- * everything else stays QUEUED. DESIGN.md's target: under 150 MB with 100,000 queued tasks.
+ * everything else stays QUEUED. The project's target: under 150 MB with 100,000 queued tasks.
  *
  *   bun scripts/bench-memory.ts [--tasks 100000]
  */

@@ -3,7 +3,7 @@
  * `--workers N`), with the work growing with N: each of the 64 jobs an executor runs at once gets
  * `--rounds` tasks in a row, so the ideal wall time is rounds x 100 ms whatever N is.
  * Efficiency = ideal / measured.
- * DESIGN.md's target: 95% of ideal (goal 98%).
+ * The project's target: 95% of ideal (goal 98%).
  *
  *   bun scripts/bench-scaling.ts [--rounds 10] [--concurrent 64]
  */

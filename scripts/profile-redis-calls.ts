@@ -23,7 +23,7 @@ await using server = await startRedisServer();
 const admin = new Redis(server.url);
 const backend = openRedisBackend({ url: server.url, prefix: "prof", clock: systemClock, retentionMs: 60_000 });
 try {
-  await whenReady(backend.redis, 5000);
+  await whenReady(backend.redis, 5000, systemClock);
   await backend.functions.save({ id: "f-1", tenant: "default", name: "f", source: "() => null", code: "() => null", timeoutMs: 60_000, maxAttempts: 3, createdAt: Date.now() });
   const queue = backend.dispatchQueue({ dispatcherId: "d-1", livenessMs: 10_000, reclaimEveryMs: 3_600_000 });
   const never = new AbortController().signal;

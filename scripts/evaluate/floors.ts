@@ -1,5 +1,5 @@
 /**
- * The DESIGN.md section 6 floors, checked against measured figures. Pure: figures in, verdicts out.
+ * The project's performance floors (set in issue 17), checked against measured figures. Pure: figures in, verdicts out.
  *
  * - every Redis-backed mode (thread isolation): throughput at least 2x BullMQ's, one-at-a-time p50 no
  *   higher than BullMQ's;

@@ -1,7 +1,7 @@
 /**
  * Section "modes": throughput and one-at-a-time latency of every mode (embedded; Redis with a local
  * dispatcher; Redis with push and with pull workers), per isolation series, with BullMQ measured
- * before and after ours in the same run, and the DESIGN floors checked on the result.
+ * before and after ours in the same run, and the performance floors of issue 17 checked on the result.
  */
 import { bullmqVersion, startBullmq } from "./bullmq.ts";
 import { assertCompleted, oneAtATime, registerFunction, runBatch } from "./client.ts";

@@ -57,7 +57,7 @@ function modesPart(m: ModesSection): string[] {
     "",
     "Rounds (tasks/s): " + m.results.map((r) => `${r.mode}/${r.isolation} ${r.rounds.map(int).join(", ")}`).join("; ") + ".",
     "",
-    `### DESIGN floors: ${met} of ${m.floors.length} met`,
+    `### Floors (issue 17): ${met} of ${m.floors.length} met`,
     "",
     "BullMQ floors are checked on the thread series (Redis modes: throughput >= 2x, p50 <= 1x; embedded: >= 10x, < 0.25x); the sandbox series must stay within 1.5x of thread (throughput thread/sandbox, p50 sandbox/thread).",
     "",

@@ -21,7 +21,7 @@ export interface QueuePolicy {
 /** --tenant-limits and --priority-aging. */
 export function queuePolicy(get: (name: string, envName: string) => string | undefined): QueuePolicy {
   const limits = parseTenantLimits(get("tenant-limits", "TENANT_LIMITS"));
-  if (!limits.ok) throw new Error(limits.error.kind === "InvalidRequest" ? limits.error.message : "--tenant-limits is invalid");
+  if (!limits.ok) throw new Error(`--tenant-limits: ${limits.error.kind === "InvalidRequest" ? limits.error.message : "invalid"}`);
   const agingMs = parseDuration(get("priority-aging", "PRIORITY_AGING") ?? "30s", "--priority-aging");
   if (agingMs < 1) throw new Error("--priority-aging must be at least 1ms");
   return { limits: limits.value, agingMs };
@@ -137,7 +137,7 @@ export function parseBytes(text: string, what: string): number {
   return Number(m[1]) * (unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1024 * 1024 : 1);
 }
 
-/** Every flag name a config reader was asked for (flags.test.ts checks each is declared in flags.ts). */
+/** Every flag name a config reader was asked for (test/app/commands.test.ts checks each is declared in flags.ts). */
 export const flagsRead = new Set<string>();
 
 /** Reads `--name` from argv, else `ENV_NAME` from the environment. */

@@ -9,7 +9,7 @@ export type DomainError =
   | { readonly kind: "UnknownTask"; readonly taskId: string }
   | { readonly kind: "UnknownSchedule"; readonly scheduleId: string }
   | { readonly kind: "AlreadyTerminal"; readonly taskId: string; readonly status: string }
-  /** The queue (or, with `tenant`, that tenant's share of it: --tenant-limits queued=N) is full. */
+  /** The queue (or, with `tenant`, that tenant's share of it: its `maxQueued` quota) is full. */
   | { readonly kind: "QueueFull"; readonly depth: number; readonly limit: number; readonly retryAfterS: number; readonly tenant?: string }
   /** The same idempotency key came with a different request (or while the first is still being stored). */
   | { readonly kind: "IdempotencyConflict"; readonly message: string }
@@ -19,13 +19,19 @@ export type DomainError =
 
 /**
  * Which input of a use case was wrong, in the domain's terms: adapters name it in theirs (the HTTP
- * adapter maps `{name: "args", index: 3}` to the JSON field `payloads/3`).
+ * adapter maps `{name: "args", index: 3}` to the JSON field `payloads/3`, and `{name: "delay"}` to
+ * `delay_ms`). Messages of the domain never name a transport's fields, flags or routes.
  */
 export interface ArgRef {
   readonly name: "name" | "source" | "timeoutMs" | "maxAttempts" | "args" | "taskIds" | "retry" | "cron" | "priority" | "delay" | "runAt" | "after" | "argsFrom" | "idempotencyKey" | "everyMs" | "tasks" | "cursor";
   /** The position of the bad item when the input is a list. */
   readonly index?: number;
+  /** The part of a structured input that was wrong: a key of the retry policy. */
+  readonly part?: RetryPolicyKey;
 }
+
+/** The keys of a retry policy, as the domain names them (`RetryPolicyInput`). */
+export type RetryPolicyKey = "maxRetries" | "backoffMs" | "factor" | "maxBackoffMs" | "on";
 
 /** Builds an InvalidRequest error naming the offending input. */
 export function invalid(message: string, arg?: ArgRef): DomainError {
@@ -41,17 +47,17 @@ export function describeError(e: DomainError): string {
     case "IdempotencyConflict":
       return e.message;
     case "UnknownFunction":
-      return `No function with id "${e.functionId}" (expected the function_id returned by /register_function)`;
+      return `No function with id "${e.functionId}" (expected the id its registration returned)`;
     case "UnknownTask":
       return `No task with id "${e.taskId}" (unknown, or expired after the retention period)`;
     case "UnknownSchedule":
-      return `No schedule with id "${e.scheduleId}" (expected the schedule_id returned by POST /schedules)`;
+      return `No schedule with id "${e.scheduleId}" (expected the id its creation returned)`;
     case "AlreadyTerminal":
       return `Task "${e.taskId}" is already ${e.status}`;
     case "QueueFull":
       return e.tenant === undefined
         ? `The queue holds ${e.depth} tasks, its limit is ${e.limit}; retry after ${e.retryAfterS} s`
-        : `Tenant ${e.tenant} has ${e.depth} tasks queued, its limit (--tenant-limits queued=${e.limit}); retry after ${e.retryAfterS} s`;
+        : `Tenant ${e.tenant} has ${e.depth} tasks queued, its quota is ${e.limit}; retry after ${e.retryAfterS} s`;
     case "NotRetriable":
       return e.retriedAs !== undefined
         ? `Task "${e.taskId}" was run again already, as task "${e.retriedAs}"`

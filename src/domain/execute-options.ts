@@ -43,16 +43,16 @@ export function checkExecuteOptions(o: ExecuteOptions, fnRetry: RetryPolicy | un
     out.timeoutMs = o.timeoutMs;
   }
   if (o.priority !== undefined) {
-    if (!Number.isInteger(o.priority) || o.priority < 0 || o.priority > 9) return err(invalid(`priority must be a whole number from 0 to 9 (9 most urgent), got ${o.priority}`, { name: "priority" }));
+    if (!Number.isInteger(o.priority) || o.priority < 0 || o.priority > 9) return err(invalid(`The priority must be a whole number from 0 to 9 (9 most urgent), got ${o.priority}`, { name: "priority" }));
     out.priority = o.priority;
   }
-  if (o.delayMs !== undefined && o.runAt !== undefined) return err(invalid("Give delay_ms or run_at, not both", { name: "delay" }));
+  if (o.delayMs !== undefined && o.runAt !== undefined) return err(invalid("Give a delay or a start time, not both", { name: "delay" }));
   if (o.delayMs !== undefined) {
-    if (!Number.isInteger(o.delayMs) || o.delayMs < 0 || o.delayMs > MAX_DELAY_MS) return err(invalid(`delay_ms must be a whole number of ms from 0 to ${MAX_DELAY_MS}, got ${o.delayMs}`, { name: "delay" }));
+    if (!Number.isInteger(o.delayMs) || o.delayMs < 0 || o.delayMs > MAX_DELAY_MS) return err(invalid(`The delay must be a whole number of ms from 0 to ${MAX_DELAY_MS}, got ${o.delayMs}`, { name: "delay" }));
     out.runAt = now + o.delayMs;
   }
   if (o.runAt !== undefined) {
-    if (!Number.isFinite(o.runAt) || o.runAt > now + MAX_DELAY_MS) return err(invalid(`run_at must be an RFC 3339 time at most ${MAX_DELAY_MS / 86_400_000} days ahead`, { name: "runAt" }));
+    if (!Number.isFinite(o.runAt) || o.runAt > now + MAX_DELAY_MS) return err(invalid(`The start time must be a valid time at most ${MAX_DELAY_MS / 86_400_000} days ahead`, { name: "runAt" }));
     out.runAt = Math.round(o.runAt);
   }
   if (o.retry !== undefined) {
@@ -61,13 +61,13 @@ export function checkExecuteOptions(o: ExecuteOptions, fnRetry: RetryPolicy | un
     out.retry = p.value;
   } else if (fnRetry !== undefined) out.retry = fnRetry;
   if (o.after !== undefined) {
-    if (o.after.length > MAX_AFTER) return err(invalid(`after lists at most ${MAX_AFTER} tasks, got ${o.after.length}`, { name: "after" }));
-    if (new Set(o.after).size !== o.after.length) return err(invalid("after lists a task twice", { name: "after" }));
+    if (o.after.length > MAX_AFTER) return err(invalid(`At most ${MAX_AFTER} tasks to wait for, got ${o.after.length}`, { name: "after" }));
+    if (new Set(o.after).size !== o.after.length) return err(invalid("A task to wait for is listed twice", { name: "after" }));
     if (o.after.length > 0) out.after = o.after;
   }
   if (o.argsFrom !== undefined) {
-    if (o.argsFrom !== "results") return err(invalid(`args_from must be "results", got ${JSON.stringify(o.argsFrom)}`, { name: "argsFrom" }));
-    if (out.after === undefined) return err(invalid('args_from: "results" needs after', { name: "argsFrom" }));
+    if (o.argsFrom !== "results") return err(invalid(`The only source of extra arguments is "results", got ${JSON.stringify(o.argsFrom)}`, { name: "argsFrom" }));
+    if (out.after === undefined) return err(invalid('Taking the results as arguments needs the tasks to wait for (after)', { name: "argsFrom" }));
     out.argsFrom = o.argsFrom;
   }
   return ok(out);

@@ -52,7 +52,7 @@ export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts">
     case "resource-limit":
       return { ...base, status: "FAILED", result: errorResult("ResourceLimit", o.message) };
     case "too-large":
-      return { ...base, status: "FAILED", result: errorResult("ResultTooLarge", `Result of ${o.bytes} bytes is over the ${o.limit} byte limit (--max-result-bytes)`) };
+      return { ...base, status: "FAILED", result: errorResult("ResultTooLarge", `Result of ${o.bytes} bytes is over the ${o.limit} byte limit of this deployment`) };
     case "lost":
       if (spentAttempts(task) < task.maxAttempts) return { ...base, status: "QUEUED", result: null };
       return { ...base, status: "FAILED", result: errorResult("WorkerFailure", `${o.reason}; gave up after ${spentAttempts(task)} of ${task.maxAttempts} attempts`) };

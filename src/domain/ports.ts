@@ -49,7 +49,7 @@ export interface FunctionStore {
   count(tenant?: string): Promise<number>;
 }
 
-/** The queue limits new tasks meet: the deployment's, and the tenant's own (--tenant-limits queued=N). */
+/** The queue limits new tasks meet: the deployment's, and the tenant's own (its `maxQueued`). */
 export interface EnqueueCaps {
   readonly maxQueue: number;
   readonly tenantMaxQueued?: number;

@@ -2,15 +2,15 @@
  * Retry policies: what a task does when its function throws. A policy (per function at registration,
  * overridable per call) says how many times to retry, the backoff between tries (exponential with a
  * factor and a cap, with jitter), and, optionally, which error names are worth retrying. Retries of a
- * policy are counted apart from `max_attempts`, which keeps counting lost executors and workers. A
+ * policy are counted apart from the attempts limit, which keeps counting lost executors and workers. A
  * TimeoutError is retried only when `on` names it.
  *
  * @example
- * const p = checkRetryPolicy({ max_retries: 3, backoff_ms: 100, factor: 2, max_backoff_ms: 1000 });
+ * const p = checkRetryPolicy({ maxRetries: 3, backoffMs: 100, factor: 2, maxBackoffMs: 1000 });
  * nextRetry(p.value, 0, "TypeError", () => 0.5) // { delayMs: 100 }  (jitter ±50% around 100)
  * nextRetry(p.value, 3, "TypeError", () => 0.5) // undefined: retries used up
  */
-import { invalid, type DomainError } from "./errors.ts";
+import { invalid, type DomainError, type RetryPolicyKey } from "./errors.ts";
 import { err, ok, type Result } from "./result.ts";
 
 export interface RetryPolicy {
@@ -22,30 +22,30 @@ export interface RetryPolicy {
   readonly on?: readonly string[];
 }
 
-/** The policy as the REST contract spells it. */
+/** A policy as a caller gives it: only `maxRetries` is required (adapters map their own field names). */
 export interface RetryPolicyInput {
-  readonly max_retries: number;
-  readonly backoff_ms?: number;
+  readonly maxRetries: number;
+  readonly backoffMs?: number;
   readonly factor?: number;
-  readonly max_backoff_ms?: number;
+  readonly maxBackoffMs?: number;
   readonly on?: readonly string[];
 }
 
 export const MAX_RETRIES_LIMIT = 100;
 const MAX_BACKOFF_LIMIT = 24 * 3600 * 1000;
 
-/** Checks and completes a policy: defaults backoff 1000 ms, factor 2, cap 60 s. */
+/** Checks and completes a policy: defaults backoff 1000 ms, factor 2, cap 60 s. A refusal names the key. */
 export function checkRetryPolicy(p: RetryPolicyInput): Result<RetryPolicy, DomainError> {
-  const bad = (message: string): Result<RetryPolicy, DomainError> => err(invalid(`retry: ${message}`, { name: "retry" }));
-  const backoffMs = p.backoff_ms ?? 1000;
+  const bad = (part: RetryPolicyKey, message: string): Result<RetryPolicy, DomainError> => err(invalid(message, { name: "retry", part }));
+  const backoffMs = p.backoffMs ?? 1000;
   const factor = p.factor ?? 2;
-  const maxBackoffMs = p.max_backoff_ms ?? Math.max(60_000, backoffMs);
-  if (!Number.isInteger(p.max_retries) || p.max_retries < 0 || p.max_retries > MAX_RETRIES_LIMIT) return bad(`max_retries must be a whole number from 0 to ${MAX_RETRIES_LIMIT}, got ${p.max_retries}`);
-  if (!Number.isInteger(backoffMs) || backoffMs < 0 || backoffMs > MAX_BACKOFF_LIMIT) return bad(`backoff_ms must be a whole number of ms from 0 to ${MAX_BACKOFF_LIMIT}, got ${backoffMs}`);
-  if (!(factor >= 1 && factor <= 10)) return bad(`factor must be from 1 to 10, got ${factor}`);
-  if (!Number.isInteger(maxBackoffMs) || maxBackoffMs < backoffMs || maxBackoffMs > MAX_BACKOFF_LIMIT) return bad(`max_backoff_ms must be a whole number of ms from backoff_ms (${backoffMs}) to ${MAX_BACKOFF_LIMIT}, got ${maxBackoffMs}`);
-  if (p.on !== undefined && (!Array.isArray(p.on) || p.on.length > 50 || p.on.some((n) => typeof n !== "string" || n === "" || n.length > 100))) return bad("on must be a list of at most 50 error names");
-  return ok({ maxRetries: p.max_retries, backoffMs, factor, maxBackoffMs, ...(p.on !== undefined && { on: [...p.on] }) });
+  const maxBackoffMs = p.maxBackoffMs ?? Math.max(60_000, backoffMs);
+  if (!Number.isInteger(p.maxRetries) || p.maxRetries < 0 || p.maxRetries > MAX_RETRIES_LIMIT) return bad("maxRetries", `The retries must be a whole number from 0 to ${MAX_RETRIES_LIMIT}, got ${p.maxRetries}`);
+  if (!Number.isInteger(backoffMs) || backoffMs < 0 || backoffMs > MAX_BACKOFF_LIMIT) return bad("backoffMs", `The first backoff must be a whole number of ms from 0 to ${MAX_BACKOFF_LIMIT}, got ${backoffMs}`);
+  if (!(factor >= 1 && factor <= 10)) return bad("factor", `The backoff factor must be from 1 to 10, got ${factor}`);
+  if (!Number.isInteger(maxBackoffMs) || maxBackoffMs < backoffMs || maxBackoffMs > MAX_BACKOFF_LIMIT) return bad("maxBackoffMs", `The backoff cap must be a whole number of ms from the first backoff (${backoffMs}) to ${MAX_BACKOFF_LIMIT}, got ${maxBackoffMs}`);
+  if (p.on !== undefined && (!Array.isArray(p.on) || p.on.length > 50 || p.on.some((n) => typeof n !== "string" || n === "" || n.length > 100))) return bad("on", "The retried error names must be a list of at most 50 non-empty names");
+  return ok({ maxRetries: p.maxRetries, backoffMs, factor, maxBackoffMs, ...(p.on !== undefined && { on: [...p.on] }) });
 }
 
 /**

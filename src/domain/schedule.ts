@@ -68,8 +68,8 @@ export const MAX_EVERY_MS = 366 * 24 * 3600 * 1000;
 
 /** Checks a new schedule's input; the first bad field is named. */
 export function checkScheduleInput(i: ScheduleInput): Result<CheckedSchedule, DomainError> {
-  if (i.cron !== undefined && i.everyMs !== undefined) return err(invalid("Give cron or every_ms, not both", { name: "cron" }));
-  if (i.cron === undefined && i.everyMs === undefined) return err(invalid('Give cron (e.g. "*/5 * * * *", UTC) or every_ms (at least 1000), got neither', { name: "cron" }));
+  if (i.cron !== undefined && i.everyMs !== undefined) return err(invalid("Give cron or an interval, not both", { name: "cron" }));
+  if (i.cron === undefined && i.everyMs === undefined) return err(invalid('Give cron (e.g. "*/5 * * * *", UTC) or an interval (at least 1000 ms), got neither', { name: "cron" }));
   let timing: Timing;
   if (i.cron !== undefined) {
     const c = parseCron(i.cron);
@@ -77,7 +77,7 @@ export function checkScheduleInput(i: ScheduleInput): Result<CheckedSchedule, Do
     timing = { kind: "cron", cron: c.value };
   } else {
     const e = i.everyMs as number;
-    if (!Number.isInteger(e) || e < MIN_EVERY_MS || e > MAX_EVERY_MS) return err(invalid(`every_ms must be a whole number of ms from ${MIN_EVERY_MS} to ${MAX_EVERY_MS}, got ${e}`, { name: "everyMs" }));
+    if (!Number.isInteger(e) || e < MIN_EVERY_MS || e > MAX_EVERY_MS) return err(invalid(`The interval must be a whole number of ms from ${MIN_EVERY_MS} to ${MAX_EVERY_MS}, got ${e}`, { name: "everyMs" }));
     timing = { kind: "every", everyMs: e };
   }
   const args = checkArgs(i.args, { name: "args" });

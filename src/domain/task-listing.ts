@@ -165,7 +165,7 @@ export function encodeCursor(p: ListPosition): string {
 
 /** The position a cursor names; InvalidRequest naming `cursor` when it is not one this server gave. */
 export function decodeCursor(text: string): Result<ListPosition, DomainError> {
-  const bad = err(invalid(`cursor must be the next_cursor of an earlier page, got "${text.slice(0, 60)}"`, { name: "cursor" }));
+  const bad = err(invalid(`The cursor must be one an earlier page returned, got "${text.slice(0, 60)}"`, { name: "cursor" }));
   const plain = unbase64url(text);
   if (plain === undefined) return bad;
   const dot = plain.indexOf(".");

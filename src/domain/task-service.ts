@@ -36,7 +36,7 @@ export interface TaskServiceDeps {
   readonly clock: Clock;
   /** Queue length past which execute answers QueueFull. */
   readonly maxQueue: number;
-  /** Quotas per tenant (--tenant-limits): execute answers QueueFull past a tenant's `maxQueued`. */
+  /** Quotas per tenant: execute answers QueueFull past a tenant's `maxQueued`. */
   readonly limits?: LimitsTable;
   /** Long-polls re-read the task this often even without a notification (a lost one only delays). */
   readonly recheckMs?: number;

@@ -39,7 +39,7 @@ export interface Task {
   readonly updatedAt: number;
   /** 0 (least urgent) to 9 (most); 5 by default. A waiting task rises with age (see queue-order.ts). */
   readonly priority: number;
-  /** Not claimable before this time (ms): a delay, a run_at, or a retry's backoff. */
+  /** Not claimable before this time (ms): a delay, a start time, or a retry's backoff. */
   readonly runAt: number;
   /** What a thrown error does: retried as the policy says, or final. */
   readonly retry?: RetryPolicy;

@@ -33,13 +33,13 @@ export function parseTenantLimits(text: string | undefined): Result<LimitsTable,
   for (const part of text.split(";").map((p) => p.trim()).filter((p) => p !== "")) {
     const colon = part.indexOf(":");
     const tenant = colon < 0 ? "" : part.slice(0, colon);
-    if (tenant !== "*" && !TENANT_NAME.test(tenant)) return err(invalid(`--tenant-limits: each part is tenant:queued=N,running=N,rate=N (tenant a name or *), got "${part}"`));
+    if (tenant !== "*" && !TENANT_NAME.test(tenant)) return err(invalid(`each part is tenant:queued=N,running=N,rate=N (tenant a name or *), got "${part}"`));
     const limits: Record<string, number> = {};
     for (const kv of part.slice(colon + 1).split(",")) {
       const [k, v] = kv.split("=").map((x) => x.trim());
       const name = KEYS[k ?? ""];
       const n = Number(v);
-      if (name === undefined || !(n > 0) || (name !== "ratePerSec" && !Number.isInteger(n))) return err(invalid(`--tenant-limits: expected queued=N, running=N or rate=N with N above 0, got "${kv}" for ${tenant}`));
+      if (name === undefined || !(n > 0) || (name !== "ratePerSec" && !Number.isInteger(n))) return err(invalid(`expected queued=N, running=N or rate=N with N above 0, got "${kv}" for ${tenant}`));
       limits[name] = n;
     }
     table.set(tenant, limits);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ApiKeys } from "../../src/adapters/http/auth.ts";
 import { readCookie, Sessions } from "../../src/adapters/http/dashboard/sessions.ts";
 import type { Embedded } from "../../src/app/roots/embedded.ts";
+import { call, type Reply } from "../../scripts/lib/http.ts";
 import { startEmbeddedHere as startTestServer } from "../helpers/roots.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
@@ -23,9 +24,9 @@ beforeAll(() => {
 });
 afterAll(() => app.stop());
 
-async function call(path: string, headers: Record<string, string> = {}, init: RequestInit = {}): Promise<{ status: number; text: string; headers: Headers }> {
-  const r = await fetch(`${base}${path}`, { ...init, headers: { ...headers, ...(init.body !== undefined && { "content-type": "application/json" }) } });
-  return { status: r.status, text: await r.text(), headers: r.headers };
+/** GET `path` (or `method` with a JSON `body`) with `headers`, through the shared helper. */
+function get(path: string, headers: Record<string, string> = {}, method?: string, body?: string): Promise<Reply> {
+  return call(`${base}${path}`, body, { headers, ...(method !== undefined && { method }) });
 }
 
 describe("API keys on", () => {
@@ -39,9 +40,9 @@ describe("API keys on", () => {
       ["DELETE", "/tasks/abc", undefined],
       ["GET", "/no-such-route", undefined],
     ] as const) {
-      const r = await call(path, {}, { method, ...(body !== undefined && { body }) });
+      const r = await get(path, {}, method, body);
       expect([method, path, r.status, r.headers.get("www-authenticate")]).toEqual([method, path, 401, "Bearer"]);
-      const parsed = JSON.parse(r.text);
+      const parsed = r.body;
       expect(Object.keys(parsed).sort()).toEqual(["error", "message"]);
       expect(parsed.error).toBe("Unauthorized");
       expect(parsed.message).toContain("Authorization: Bearer");
@@ -49,43 +50,43 @@ describe("API keys on", () => {
   });
 
   test("a non-Bearer Authorization header or an empty key counts as no key: 401", async () => {
-    expect((await call("/functions", { authorization: `Basic ${btoa(`u:${KEY}`)}` })).status).toBe(401);
-    expect((await call("/functions", { "x-api-key": "" })).status).toBe(401);
-    expect((await call("/functions", { authorization: "Bearer" })).status).toBe(401);
+    expect((await get("/functions", { authorization: `Basic ${btoa(`u:${KEY}`)}` })).status).toBe(401);
+    expect((await get("/functions", { "x-api-key": "" })).status).toBe(401);
+    expect((await get("/functions", { authorization: "Bearer" })).status).toBe(401);
   });
 
   test("a wrong key: 403 Forbidden in the error shape, the key never echoed, no WWW-Authenticate", async () => {
     for (const headers of <Array<Record<string, string>>>[{ authorization: `Bearer ${WRONG}` }, { "x-api-key": WRONG }, { authorization: `Bearer ${KEY.slice(0, -1)}` }]) {
-      const r = await call("/functions", headers);
+      const r = await get("/functions", headers);
       expect(r.status).toBe(403);
       expect(r.headers.get("www-authenticate")).toBeNull();
-      const parsed = JSON.parse(r.text);
+      const parsed = r.body;
       expect(Object.keys(parsed).sort()).toEqual(["error", "message"]);
       expect(parsed.error).toBe("Forbidden");
-      expect(r.text).not.toContain(WRONG);
-      expect(r.text).not.toContain(KEY.slice(0, -1));
+      expect(JSON.stringify(r.body)).not.toContain(WRONG);
+      expect(JSON.stringify(r.body)).not.toContain(KEY.slice(0, -1));
     }
   });
 
   test("?key= is not accepted on API routes (only /metrics and /dashboard)", async () => {
-    expect((await call(`/functions?key=${KEY}`)).status).toBe(401);
+    expect((await get(`/functions?key=${KEY}`)).status).toBe(401);
   });
 
   test("200 with either header form and with any of the configured keys", async () => {
     for (const headers of <Array<Record<string, string>>>[{ authorization: `Bearer ${KEY}` }, { authorization: `bearer ${OTHER_KEY}` }, { "x-api-key": KEY }, { "x-api-key": OTHER_KEY }]) {
-      const r = await call("/functions", headers);
+      const r = await get("/functions", headers);
       expect([JSON.stringify(headers), r.status]).toEqual([JSON.stringify(headers), 200]);
-      expect(JSON.parse(r.text).functions).toBeArray();
+      expect(r.body.functions).toBeArray();
     }
   });
 
   test("/healthz and /openapi.json stay open", async () => {
-    const h = await call("/healthz");
+    const h = await get("/healthz");
     expect(h.status).toBe(200);
-    expect(JSON.parse(h.text).status).toBe("ok");
-    const doc = await call("/openapi.json");
+    expect(h.body.status).toBe("ok");
+    const doc = await get("/openapi.json");
     expect(doc.status).toBe(200);
-    const d = JSON.parse(doc.text);
+    const d = doc.body;
     expect(d.components.securitySchemes).toMatchObject({
       bearer: { type: "http", scheme: "bearer" },
       apiKeyHeader: { type: "apiKey", in: "header", name: "X-API-Key" },
@@ -98,32 +99,32 @@ describe("API keys on", () => {
   });
 
   test("/metrics: 401 without a key, 403 with a wrong ?key=, 200 with ?key= or a header", async () => {
-    const none = await call("/metrics");
+    const none = await get("/metrics");
     expect([none.status, none.headers.get("www-authenticate")]).toEqual([401, "Bearer"]);
-    expect(JSON.parse(none.text).message).toContain("?key=");
-    const wrong = await call(`/metrics?key=${WRONG}`);
+    expect(none.body.message).toContain("?key=");
+    const wrong = await get(`/metrics?key=${WRONG}`);
     expect(wrong.status).toBe(403);
-    expect(wrong.text).not.toContain(WRONG);
-    const byQuery = await call(`/metrics?key=${encodeURIComponent(KEY)}`);
+    expect(JSON.stringify(wrong.body)).not.toContain(WRONG);
+    const byQuery = await get(`/metrics?key=${encodeURIComponent(KEY)}`);
     expect(byQuery.status).toBe(200);
-    expect(byQuery.text).toContain("faas_tasks_submitted_total");
+    expect(byQuery.body).toContain("faas_tasks_submitted_total");
     expect(byQuery.headers.get("set-cookie")).toBeNull(); // scrapes do not start sessions
-    expect((await call("/metrics", { "x-api-key": KEY })).status).toBe(200);
+    expect((await get("/metrics", { "x-api-key": KEY })).status).toBe(200);
   });
 
   test("the whole flow with a key: register, execute, result", async () => {
     const auth = { authorization: `Bearer ${KEY}` };
-    const reg = await call("/register_function", auth, { method: "POST", body: JSON.stringify({ name: "add", payload: "(a, b) => a + b" }) });
+    const reg = await get("/register_function", auth, "POST", JSON.stringify({ name: "add", payload: "(a, b) => a + b" }));
     expect(reg.status).toBe(201);
-    const fid = JSON.parse(reg.text).function_id;
-    const ex = await call("/execute_function", { "x-api-key": KEY }, { method: "POST", body: JSON.stringify({ function_id: fid, payload: "[2, 3]" }) });
+    const fid = reg.body.function_id;
+    const ex = await get("/execute_function", { "x-api-key": KEY }, "POST", JSON.stringify({ function_id: fid, payload: "[2, 3]" }));
     expect(ex.status).toBe(201);
-    const tid = JSON.parse(ex.text).task_id;
-    const res = await call(`/result/${tid}?wait=30`, auth);
+    const tid = ex.body.task_id;
+    const res = await get(`/result/${tid}?wait=30`, auth);
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.text)).toEqual({ task_id: tid, status: "COMPLETED", result: "5" });
-    expect((await call(`/result/${tid}`)).status).toBe(401);
-    expect((await call(`/result/${tid}`, { authorization: `Bearer ${WRONG}` })).status).toBe(403);
+    expect(res.body).toEqual({ task_id: tid, status: "COMPLETED", result: "5" });
+    expect((await get(`/result/${tid}`)).status).toBe(401);
+    expect((await get(`/result/${tid}`, { authorization: `Bearer ${WRONG}` })).status).toBe(403);
   });
 });
 

@@ -83,7 +83,7 @@ async function open(o: OpenOptions = {}): Promise<Opened> {
   });
   const queue = backend.dispatchQueue({ dispatcherId, livenessMs: 10_000, reclaimEveryMs: 50, ...o.consumer });
   opened.push(backend);
-  await whenReady(backend.redis, 5000);
+  await whenReady(backend.redis, 5000, systemClock);
   if (o.withF1 !== false) await backend.functions.save(F1);
   return Object.assign(backend, { prefix, dispatcherId, queue });
 }

@@ -80,7 +80,7 @@ describe("checkScheduleInput and firstTick", () => {
       return r.ok ? "accepted" : r.error;
     };
     expect(bad({ functionId: "f", args: "[]" })).toMatchObject({ arg: { name: "cron" }, message: expect.stringContaining("got neither") });
-    expect(bad({ functionId: "f", args: "[]", cron: "* * * * *", everyMs: 1000 })).toMatchObject({ arg: { name: "cron" }, message: "Give cron or every_ms, not both" });
+    expect(bad({ functionId: "f", args: "[]", cron: "* * * * *", everyMs: 1000 })).toMatchObject({ arg: { name: "cron" }, message: "Give cron or an interval, not both" });
     expect(bad({ functionId: "f", args: "[]", everyMs: 999 })).toMatchObject({ arg: { name: "everyMs" }, message: expect.stringContaining("from 1000") });
     expect(bad({ functionId: "f", args: "[]", everyMs: 1500.5 })).toMatchObject({ arg: { name: "everyMs" } });
     expect(bad({ functionId: "f", args: "[]", cron: "61 * * * *" })).toMatchObject({ arg: { name: "cron" } });

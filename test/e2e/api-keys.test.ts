@@ -4,11 +4,14 @@
  * keys on in the embedded server, and in `bun run api` on Redis, where the SDK with `apiKey` runs a
  * task through a dispatcher and the dashboard answers.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { FaasClient, FaasError } from "../../src/client/index.ts";
 import { killAll, spawnServer } from "../../scripts/lib/processes.ts";
 import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-server.ts";
 import { spawnDispatcher } from "../helpers/redis-stack.ts";
+
+// Every test spawns processes (a server waits up to 20 s to be listening): more than the 5 s default.
+setDefaultTimeout(60_000);
 
 const root = new URL("../../", import.meta.url).pathname;
 const KEY = "e2e-key-0123456789abcdef";

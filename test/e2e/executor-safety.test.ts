@@ -3,10 +3,14 @@
  * deadlines, dying executors, late errors, unserializable results, and (process and sandbox modes)
  * the memory cap.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { register, run } from "../../scripts/lib/http.ts";
 import { killAll, spawnServer, type ServerProcess } from "../../scripts/lib/processes.ts";
 import { procStats } from "../helpers/proc-stats.ts";
+
+// A real server per isolation mode, tasks that run for seconds, executors killed and restarted (a
+// sandbox starts in a few hundred ms): more than the 5 s default per test.
+setDefaultTimeout(60_000);
 
 /** faas_task_retries_total: attempts lost and run again, server-wide. */
 async function retries(base: string): Promise<number> {
@@ -26,7 +30,7 @@ for (const isolation of ["thread", "process", "sandbox"] as const) {
       const bigResults = isolation === "thread" ? [] : ["--max-result-bytes", "1024mb"];
       server = await spawnServer("start", ["--workers", "2", "--isolation", isolation, "--max-memory-mb", "160", ...bigResults]);
       base = server.url;
-    });
+    }, 30_000); // spawnServer waits up to 20 s for the server to listen
     afterAll(() => killAll());
 
     test("a task past its deadline ends FAILED TimeoutError and the pool keeps serving", async () => {

@@ -1,6 +1,6 @@
 /**
  * The pure parts of `npm run evaluate` (scripts/evaluate/): the SVG charts (parsed back and their
- * points checked), percentiles and the CDF, the DESIGN floor checks, scaling efficiencies, the
+ * points checked), percentiles and the CDF, the floor checks, scaling efficiencies, the
  * uneven mix, options and plain progress lines. Fixed inputs only; nothing here measures speed.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";

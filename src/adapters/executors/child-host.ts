@@ -10,7 +10,8 @@
 import { chmodSync, chownSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Logger } from "../../domain/ports.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
+import { systemClock } from "../system/clock.ts";
 import { ExecutorCgroup, probeCgroups } from "./cgroup.ts";
 import type { ExecutorHost, HostEvents } from "./executor-host.ts";
 import type { ProcessLimits } from "./process-limits.ts";
@@ -36,6 +37,8 @@ export interface ChildHostOptions {
   readonly captureOutput: boolean;
   /** Use a cgroup per executor where one can be made (default); false: always walk /proc. */
   readonly cgroups?: boolean;
+  /** Times the kill escalation and the removal of emptied cgroups (the system clock unless given). */
+  readonly clock?: Clock;
 }
 
 /** Joins the cgroups named before `--`, then execs the rest. */
@@ -55,7 +58,11 @@ export class ChildHosts {
   /** Groups of exited executors still being removed (dying processes may linger in them a moment). */
   private readonly removing = new Set<Promise<void>>();
 
-  constructor(private readonly o: ChildHostOptions) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly o: ChildHostOptions) {
+    this.clock = o.clock ?? systemClock;
+  }
 
   start(spec: ExecutorSpec, events: HostEvents, label: string): ExecutorHost {
     const tickets = join(this.ticketDir(), `${label}.tickets`);
@@ -67,6 +74,7 @@ export class ChildHosts {
     const argv = group === undefined ? command : [SH as string, "-c", JOIN_CGROUPS, "sh", ...group.procsFiles, "--", ...command];
     let terminated = false;
     let exited = false;
+    let cancelEscalation = (): void => {};
     let child: ReturnType<typeof Bun.spawn>;
     try {
       child = Bun.spawn(argv, {
@@ -85,10 +93,11 @@ export class ChildHosts {
     if (this.o.captureOutput) for (const stream of [child.stdout, child.stderr]) void this.forward(stream as ReadableStream<Uint8Array>, label);
     const gone = child.exited.then((code) => {
       exited = true;
+      cancelEscalation();
       rmSync(tickets, { force: true });
       if (!terminated) events.exit(code); // before the group goes: the pool asks it about memory kills
       if (group !== undefined) {
-        const removal = removeWhenEmpty(group, this.o.logger);
+        const removal = removeWhenEmpty(group, this.o.logger, this.clock);
         this.removing.add(removal);
         void removal.then(() => this.removing.delete(removal));
       }
@@ -113,10 +122,11 @@ export class ChildHosts {
           const init = processTree(pid)[1]; // bwrap's child: the namespace's init
           if (init !== undefined) kill(init);
           else child.kill("SIGKILL");
-          setTimeout(() => {
+          // If the namespace outlives its init for 2 s, kill bwrap too; cancelled once the child exits.
+          cancelEscalation = this.clock.after(2000, () => {
             if (!exited) child.kill("SIGKILL");
             group?.killAll();
-          }, 2000).unref();
+          });
         } else if (group !== undefined) {
           group.killAll();
         } else {
@@ -192,11 +202,11 @@ function kill(pid: number): void {
 }
 
 /** Removes a group once its last (dying) process has left; gives up after about 5 s and says so. */
-async function removeWhenEmpty(group: ExecutorCgroup, logger: Logger): Promise<void> {
+async function removeWhenEmpty(group: ExecutorCgroup, logger: Logger, clock: Clock): Promise<void> {
   for (let tries = 0; tries < 100; tries++) {
     group.killAll();
     if (group.remove()) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await clock.sleep(50);
   }
   logger.log("warn", "an executor cgroup could not be removed", { event: "executor.cgroup-left" });
 }

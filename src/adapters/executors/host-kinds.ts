@@ -1,5 +1,5 @@
 /** The three kinds of executor by name, as `--isolation` gives it. */
-import type { Logger } from "../../domain/ports.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
 import type { HostFactory } from "./executor-host.ts";
 import { processHosts } from "./process-host.ts";
 import { sandboxHosts } from "./sandbox-host.ts";
@@ -15,13 +15,13 @@ export const ISOLATIONS: readonly Isolation[] = ["thread", "process", "sandbox"]
  * @example
  * hostsFor("process", { logger, memoryLimitBytes: 512 << 20, network: false }).kind // "process"
  */
-export function hostsFor(isolation: Isolation, o: { logger: Logger; memoryLimitBytes: number | undefined; network: boolean }): HostFactory {
+export function hostsFor(isolation: Isolation, o: { logger: Logger; memoryLimitBytes: number | undefined; network: boolean; clock?: Clock }): HostFactory {
   switch (isolation) {
     case "thread":
       return threadHosts();
     case "process":
-      return processHosts({ logger: o.logger, memoryLimitBytes: o.memoryLimitBytes });
+      return processHosts({ logger: o.logger, memoryLimitBytes: o.memoryLimitBytes, ...(o.clock !== undefined && { clock: o.clock }) });
     case "sandbox":
-      return sandboxHosts({ logger: o.logger, memoryLimitBytes: o.memoryLimitBytes, network: o.network });
+      return sandboxHosts({ logger: o.logger, memoryLimitBytes: o.memoryLimitBytes, network: o.network, ...(o.clock !== undefined && { clock: o.clock }) });
   }
 }

@@ -5,7 +5,7 @@
  * with it); else as a plain child that sets a parent-death signal on itself, its tree found through
  * /proc. Its files and network are the server's: process isolation is no sandbox.
  */
-import type { Logger } from "../../domain/ports.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
 import { ChildHosts } from "./child-host.ts";
 import type { HostFactory } from "./executor-host.ts";
 import { sandboxTools } from "./sandbox-probe.ts";
@@ -19,6 +19,8 @@ export interface ProcessHostOptions {
   readonly pidNamespace?: "auto" | boolean;
   /** Cap and kill trees through a cgroup where one can be made (default true); false: through /proc. */
   readonly cgroups?: boolean;
+  /** Times kill escalations and cgroup removals (the system clock unless given). */
+  readonly clock?: Clock;
 }
 
 let nsWorks: boolean | undefined;
@@ -55,6 +57,7 @@ export function processHosts(o: ProcessHostOptions): HostFactory {
     pidNamespace: ns,
     captureOutput: false,
     cgroups: o.cgroups,
+    ...(o.clock !== undefined && { clock: o.clock }),
     limits: () => (ns ? {} : { parentPid: process.pid }),
     command: (tickets, spec, limits) => [...wrapper, process.execPath, ENTRY, tickets, JSON.stringify(spec), JSON.stringify(limits)],
   });

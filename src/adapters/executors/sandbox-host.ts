@@ -8,7 +8,7 @@
  * (--die-with-parent), gets a session of its own (--new-session), may not make user namespaces
  * (--disable-userns), and its tree is bounded in memory and processes (cgroup, else RLIMIT_NPROC).
  */
-import type { Logger } from "../../domain/ports.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
 import { ChildHosts } from "./child-host.ts";
 import { buildEntryBundle, type EntryBundle } from "./entry-bundle.ts";
 import type { HostFactory } from "./executor-host.ts";
@@ -25,6 +25,8 @@ export interface SandboxHostOptions {
   readonly maxProcesses?: number;
   /** Cap and kill trees through a cgroup where one can be made (default true); false: through /proc. */
   readonly cgroups?: boolean;
+  /** Times kill escalations and cgroup removals (the system clock unless given). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -46,6 +48,7 @@ export function sandboxHosts(o: SandboxHostOptions): HostFactory {
     pidNamespace: true,
     captureOutput: true,
     cgroups: o.cgroups,
+    ...(o.clock !== undefined && { clock: o.clock }),
     ticketsOwner: SANDBOX_UID,
     // RLIMIT_NPROC counts per user namespace: each sandbox has its own. Set even under a pids cgroup.
     // RLIMIT_FSIZE: the one writable host file (the ticket table) cannot grow into the host's /dev/shm.

@@ -8,6 +8,7 @@
  * const routes = apiRoutes({ functions, tasks });
  */
 import type { ExecuteOptions } from "../../domain/execute-options.ts";
+import type { RetryPolicyInput } from "../../domain/retry-policy.ts";
 import type { FunctionRecord } from "../../domain/function-record.ts";
 import type { FunctionService } from "../../domain/function-service.ts";
 import { ok } from "../../domain/result.ts";
@@ -60,7 +61,7 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       body: S.RegisterBody,
       responses: { 201: reply("Registered", S.FunctionIdReply), 400: badRequest, 413: tooLarge },
       handle: async ({ body, caller }) => {
-        const fn = await d.functions.register({ tenant: caller.tenant, name: body.name, source: body.payload, timeoutMs: body.timeout_ms, maxAttempts: body.max_attempts, ...(body.retry !== undefined && { retry: body.retry }) });
+        const fn = await d.functions.register({ tenant: caller.tenant, name: body.name, source: body.payload, timeoutMs: body.timeout_ms, maxAttempts: body.max_attempts, ...(body.retry !== undefined && { retry: retryPolicyOf(body.retry) }) });
         return fn.ok ? json({ function_id: fn.value.id }, 201) : domainErrorReply(fn.error);
       },
     }),
@@ -249,7 +250,7 @@ function executeOptions(b: Omit<S.ExecuteBody, "function_id" | "payload">): Exec
     ...(b.priority !== undefined && { priority: b.priority }),
     ...(b.delay_ms !== undefined && { delayMs: b.delay_ms }),
     ...(b.run_at !== undefined && { runAt: Date.parse(b.run_at) }),
-    ...(b.retry !== undefined && { retry: b.retry }),
+    ...(b.retry !== undefined && { retry: retryPolicyOf(b.retry) }),
     ...(b.after !== undefined && { after: b.after }),
     ...(b.args_from !== undefined && { argsFrom: b.args_from }),
   };
@@ -262,4 +263,15 @@ function resultBody(t: Task): { task_id: string; status: string; result: string 
 function functionBody(f: FunctionRecord, withSource: boolean): object {
   const base = { function_id: f.id, name: f.name, created: new Date(f.createdAt).toISOString(), timeout_ms: f.timeoutMs, max_attempts: f.maxAttempts };
   return withSource ? { ...base, payload: f.source } : base;
+}
+
+/** A retry policy of a request body, in the domain's terms. */
+export function retryPolicyOf(r: S.RetryPolicyBody): RetryPolicyInput {
+  return {
+    maxRetries: r.max_retries,
+    ...(r.backoff_ms !== undefined && { backoffMs: r.backoff_ms }),
+    ...(r.factor !== undefined && { factor: r.factor }),
+    ...(r.max_backoff_ms !== undefined && { maxBackoffMs: r.max_backoff_ms }),
+    ...(r.on !== undefined && { on: r.on }),
+  };
 }

@@ -1,5 +1,5 @@
 /** JSON replies and the one error shape: `{error, message, field?}`. */
-import { describeError, type ArgRef, type DomainError } from "../../domain/errors.ts";
+import { describeError, type ArgRef, type DomainError, type RetryPolicyKey } from "../../domain/errors.ts";
 
 const STATUS: Record<DomainError["kind"], number> = {
   InvalidRequest: 400,
@@ -59,10 +59,34 @@ export const batchFields: FieldNames = (arg) => (arg.name === "args" ? (arg.inde
 /** Field names of /execute_graph: a bad task is named by its index. */
 export const graphFields: FieldNames = (arg) => (arg.name === "tasks" && arg.index !== undefined ? `tasks/${arg.index}` : FIELDS[arg.name]);
 
+/** The keys of a retry policy as the REST contract spells them (schemas.ts RetryPolicy). */
+export const RETRY_FIELDS: Record<RetryPolicyKey, string> = { maxRetries: "max_retries", backoffMs: "backoff_ms", factor: "factor", maxBackoffMs: "max_backoff_ms", on: "on" };
+
+/**
+ * The message of a domain error for a REST client: the domain's description, after the field it is
+ * about (`delay_ms: The delay must be...`; a retry policy's key as `retry/backoff_ms: ...`), with
+ * the routes and settings the domain does not know of named where they help.
+ */
+export function restMessage(e: DomainError, field: string | undefined): string {
+  const part = "arg" in e && e.arg?.part !== undefined ? `/${RETRY_FIELDS[e.arg.part]}` : "";
+  const text = field === undefined ? describeError(e) : `${field}${part}: ${describeError(e)}`;
+  switch (e.kind) {
+    case "UnknownFunction":
+      return `${text}; the function_id comes from POST /register_function`;
+    case "UnknownSchedule":
+      return `${text}; the schedule_id comes from POST /schedules`;
+    case "QueueFull":
+      // The tenant's quota is an operator setting: name it, so the 429 says what to raise.
+      return e.tenant === undefined ? text : `Tenant ${e.tenant} has ${e.depth} tasks queued, its limit (--tenant-limits queued=${e.limit}); retry after ${e.retryAfterS} s`;
+    default:
+      return text;
+  }
+}
+
 /** Maps a domain error to its status code and the error shape, naming the field as the route calls it. */
 export function domainErrorReply(e: DomainError, fields: FieldNames = singleFields): Response {
   const field = "arg" in e && e.arg !== undefined ? fields(e.arg) : undefined;
-  const message = field === undefined ? describeError(e) : `${field}: ${describeError(e)}`;
   const headers = e.kind === "QueueFull" ? { "retry-after": String(e.retryAfterS) } : undefined;
-  return errorReply(STATUS[e.kind], e.kind, message, field, headers);
+  return errorReply(STATUS[e.kind], e.kind, restMessage(e, field), field, headers);
 }
+

@@ -1,7 +1,8 @@
 /**
  * One HTTP route, declared once: method, path pattern, who may call it, the request body schema, the
  * responses it gives, and its handler. The router (404, 405 with Allow), authentication and the
- * OpenAPI document all read the same table (routes.ts), so they cannot disagree.
+ * OpenAPI document all read the same table (the `*-routes.ts` files and dashboard/routes.ts), so they
+ * cannot disagree.
  *
  * @example
  * const status = route({

@@ -26,6 +26,8 @@ const RetryPolicy = Type.Object(
   { $id: "RetryPolicy", additionalProperties: false, description: "What a thrown error does", examples: [{ max_retries: 3, backoff_ms: 200, factor: 2, max_backoff_ms: 5000, on: ["FetchError"] }] },
 );
 
+export type RetryPolicyBody = Static<typeof RetryPolicy>;
+
 /** The task options execute_function and execute_batch share (each applies to every task of the call). */
 const TaskOptionFields = {
   timeout_ms: Type.Optional(TimeoutMs),

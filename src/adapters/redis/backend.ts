@@ -102,7 +102,7 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
   const redis = openClient(location, { commandTimeoutMs: o.commandTimeoutMs, logger: o.logger });
   const shards = o.shards ?? 1;
   const keys = redisKeys(o.prefix, { shards, hashTags: isCluster(redis) });
-  const writes = new ReplicatedWrites(redis, { replicas: o.waitReplicas ?? 0, timeoutMs: o.waitTimeoutMs ?? o.commandTimeoutMs ?? 1000, ...(o.logger !== undefined && { logger: o.logger }) });
+  const writes = new ReplicatedWrites(redis, { replicas: o.waitReplicas ?? 0, timeoutMs: o.waitTimeoutMs ?? o.commandTimeoutMs ?? 1000, clock: o.clock, ...(o.logger !== undefined && { logger: o.logger }) });
   const tasks = new RedisTaskStore({ redis, keys, clock: o.clock, retentionMs: o.retentionMs, writes, ...(o.agingMs !== undefined && { agingMs: o.agingMs }) });
   const events = new RedisChannel(redis, keys.events, o.clock, o.logger);
   const cancels = new RedisChannel(redis, keys.cancels, o.clock, o.logger);
@@ -154,7 +154,7 @@ export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
       return queue;
     },
     async ready(timeoutMs) {
-      const connected = await whenReady(redis, timeoutMs).then(
+      const connected = await whenReady(redis, timeoutMs, o.clock).then(
         () => true,
         () => false,
       );

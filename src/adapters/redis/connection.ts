@@ -9,7 +9,7 @@
 import type { EventEmitter } from "node:events";
 import type { RedisOptions } from "ioredis";
 import { BackendTimeoutError, BackendUnavailableError } from "../../domain/errors.ts";
-import type { Logger } from "../../domain/ports.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
 import type { RedisClient } from "./client.ts";
 
 export interface RedisConnectionOptions {
@@ -49,16 +49,16 @@ export function watchErrors(redis: EventEmitter, logger: Logger | undefined): vo
   });
 }
 
-/** Resolves once the connection is ready; rejects with BackendUnavailableError after `timeoutMs`. */
-export function whenReady(redis: RedisClient, timeoutMs: number): Promise<void> {
+/** Resolves once the connection is ready; rejects with BackendUnavailableError after `timeoutMs` on `clock`. */
+export function whenReady(redis: RedisClient, timeoutMs: number, clock: Clock): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const cancel = clock.after(timeoutMs, () => {
       redis.off("ready", onReady);
       reject(new BackendUnavailableError(`Redis not ready after ${timeoutMs} ms (status ${redis.status})`));
-    }, timeoutMs);
+    });
     const onReady = (): void => {
-      clearTimeout(timer);
+      cancel();
       resolve();
     };
     redis.once("ready", onReady);

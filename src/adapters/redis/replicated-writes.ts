@@ -11,11 +11,11 @@
  * survive a failover.
  *
  * @example
- * const writes = new ReplicatedWrites(client, { replicas: 1, timeoutMs: 1000 });
+ * const writes = new ReplicatedWrites(client, { replicas: 1, timeoutMs: 1000, clock: systemClock });
  * await writes.run(ENQUEUE, keys, args, (reply) => (reply as number[])[0] === 1);
  */
 import { BackendTimeoutError } from "../../domain/errors.ts";
-import type { Logger } from "../../domain/ports.ts";
+import type { Clock, Logger } from "../../domain/ports.ts";
 import type { Cluster } from "ioredis";
 import { duplicateClient, isCluster, type RedisClient } from "./client.ts";
 import { guarded, whenReady } from "./connection.ts";
@@ -26,6 +26,8 @@ export interface ReplicatedWritesOptions {
   readonly replicas: number;
   /** How long WAIT waits for them, in ms. */
   readonly timeoutMs: number;
+  /** Times the wait for the dedicated connection (`ready`). */
+  readonly clock: Clock;
   readonly logger?: Logger;
 }
 
@@ -75,7 +77,7 @@ export class ReplicatedWrites {
 
   /** True once the dedicated connection (if any) is connected; false after `timeoutMs`. */
   ready(timeoutMs: number): Promise<boolean> {
-    return whenReady(this.conn, timeoutMs).then(
+    return whenReady(this.conn, timeoutMs, this.o.clock).then(
       () => true,
       () => false,
     );

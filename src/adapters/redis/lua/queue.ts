@@ -11,7 +11,7 @@ import { DEFAULT_PRIORITY } from "../../../domain/task.ts";
  *   first-out is rank order there);
  * - due, another priority: in its tenant's priority set, scored by rank (runAt - priority * aging),
  *   member "<seq>|<id>" so equal ranks stay first-in first-out;
- * - waiting for other tasks: nowhere, until the last one COMPLETES (resolve.ts places it).
+ * - waiting for other tasks: nowhere, until the last one COMPLETES (dependencies.ts places it).
  * A tenant with a non-empty list or set is in the active set.
  *
  * place_all(tasks, now, aging): places decoded tasks (one RPUSH per tenant for the ready ones).
