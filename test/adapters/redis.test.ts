@@ -173,7 +173,20 @@ describe("Redis task store", () => {
     expect((await b.tasks.get(ts[1]!.id))?.status).toBe("QUEUED");
   });
 
-  test("finished tasks leave nothing in the stream: entries are acked and deleted", async () => {
+  test("acked entries leave the stream from the front, up to the oldest one still pending", async () => {
+    const b = await open();
+    const prefix = b.prefix;
+    await b.tasks.enqueue(tasks(3), { maxQueue: 100 });
+    const [first, ...rest] = await b.queue.claim(3, never);
+    const done = (ts: Task[]) => b.queue.apply(ts.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
+    await done(rest);
+    expect(await admin.xlen(`${prefix}:queue`)).toBe(3); // the first is still running: nothing newer is trimmed
+    expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(1);
+    await done([first!]);
+    expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
+  });
+
+  test("finished tasks leave nothing in the stream: entries are acked and trimmed", async () => {
     const b = await open();
     const prefix = b.prefix;
     await b.tasks.enqueue(tasks(50), { maxQueue: 100 });

@@ -2,7 +2,7 @@
  * The API's side of the tasks in Redis (the TaskStore port; dispatchers use RedisDispatchQueue). Each
  * task is a string key holding its JSON, in the shard its id names (task-ids.ts); each shard's queue is
  * a Stream read through a consumer group, so an entry stays pending on its dispatcher until the task is
- * terminal (then it is acked and deleted). Every state change is one atomic Lua script in one shard,
+ * terminal (then it is acked, and the stream trimmed up to its oldest pending entry). Every state change is one atomic Lua script in one shard,
  * and every call is one round trip per shard however many tasks it carries. The same scripts keep the
  * task counters (TaskStats) in hashes per shard, summed when read, so the API reads what the
  * dispatchers did (task-stats.ts). Enqueue checks that the function is still registered (Redis may

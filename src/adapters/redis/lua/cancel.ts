@@ -8,7 +8,7 @@ import { SHARED_LUA } from "./shared.ts";
  * - QUEUED: it leaves the queued count at once, and the delayed set if it waits there. An entry in its
  *   tenant's ready list or priority set stays until a claim meets it and drops it (claims take only
  *   QUEUED tasks).
- * - RUNNING: the entry pending on its dispatcher is acked and deleted here, since no transition of that
+ * - RUNNING: the entry pending on its dispatcher is acked here (ack_all), since no transition of that
  *   attempt will ever apply (the fence refuses them), so nothing else would; a dead dispatcher's reclaim
  *   then never sees it either.
  * When tasks wait for it, a "done" item goes on the outbox (they end FAILED DependencyFailed) and the
