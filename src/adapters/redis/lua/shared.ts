@@ -148,24 +148,38 @@ local function hand_out(queue, group, queued_key, stats_prefix, task_prefix, ent
   return out
 end
 
+local FINISHED_FIELD = {COMPLETED = 'finished:COMPLETED', FAILED = 'finished:FAILED', CANCELLED = 'finished:CANCELLED'}
+local DURATION_FIELD = {}
+for i = 0, #DURATION_BOUNDS do DURATION_FIELD[i] = 'duration:' .. i end
+
+-- field names built once per script call, tables reached once per task: this runs for every task that ends
 local function count_finished(acc, t, now, error_label)
   local tenant = tenant_of(t)
-  bump(acc, tenant, 'finished:' .. t.status, 1)
-  if t.status == 'FAILED' then
+  local fields = acc[tenant]
+  if not fields then
+    fields = {}
+    acc[tenant] = fields
+  end
+  local status = t.status
+  local f = FINISHED_FIELD[status] or ('finished:' .. status)
+  fields[f] = (fields[f] or 0) + 1
+  if status == 'FAILED' then
     if not error_label or error_label == '' then error_label = 'UserError' end
-    bump(acc, tenant, 'failed:' .. error_label, 1)
+    f = 'failed:' .. error_label
+    fields[f] = (fields[f] or 0) + 1
   end
   local ms = math.floor(now - (tonumber(t.createdAt) or now))
   if ms < 0 then ms = 0 end
   local bucket = #DURATION_BOUNDS
-  for i, bound in ipairs(DURATION_BOUNDS) do
-    if ms <= bound then
+  for i = 1, bucket do
+    if ms <= DURATION_BOUNDS[i] then
       bucket = i - 1
       break
     end
   end
-  bump(acc, tenant, 'duration:' .. bucket, 1)
-  bump(acc, tenant, 'duration_sum_ms', ms)
+  f = DURATION_FIELD[bucket]
+  fields[f] = (fields[f] or 0) + 1
+  fields.duration_sum_ms = (fields.duration_sum_ms or 0) + ms
 end
 
 -- {{entry id, task id}, ...} from an XREADGROUP / XCLAIM reply; entries deleted meanwhile are dropped
