@@ -16,7 +16,7 @@ import type { Clock } from "../../src/domain/ports.ts";
 import { BackendTimeoutError, BackendUnavailableError } from "../../src/domain/errors.ts";
 import { applyTransition, newTask, startAttempt, type Task, type Transition } from "../../src/domain/task.ts";
 import { attemptEnded, attemptStarted } from "../../src/domain/attempt-log.ts";
-import { encodeTask } from "../../src/adapters/redis/task-codec.ts";
+import { decodeTask, encodeEnd } from "../../src/adapters/redis/task-codec.ts";
 import { describeFunctionStore } from "../contracts/function-store.ts";
 import { describeScheduleStore } from "../contracts/schedule-store.ts";
 import { describeTaskEvents } from "../contracts/task-events.ts";
@@ -350,7 +350,7 @@ describe("Redis dispatchers: fencing and taking over", () => {
     expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
   });
 
-  test("a task settled by the dispatcher that claimed it is stored as that dispatcher computed it (APPLY's fast path, no JSON decoded in Redis), attempts and error included", async () => {
+  test("a task settled by the dispatcher that claimed it gets the fields that dispatcher computed in place of its head (APPLY's fast path, no JSON decoded in Redis), attempts and error included", async () => {
     const clock = new FakeClock(Date.now());
     const a = await open({ clock });
     const t = newTask(crypto.randomUUID(), "f-1", "[1]", 3, 1000, clock.now());
@@ -361,7 +361,9 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const done: Transition = { taskId: t.id, attempt: 1, status: "FAILED", result: JSON.stringify({ name: "TypeError", message: "boom", stack: "" }), ranOn: "thread executor 1" };
     await a.queue.apply([done]);
     const expected = attemptEnded(applyTransition(mine!, done, clock.now())!, done, clock.now());
-    expect(await admin.get(`${a.prefix}:task:${t.id}`)).toBe(encodeTask(expected));
+    const raw = (await admin.get(`${a.prefix}:task:${t.id}`)) as string;
+    expect(raw.startsWith(`${encodeEnd(expected).slice(0, -1)},"id":`)).toBe(true); // the changed fields in place of the head, the rest as enqueue wrote it
+    expect(decodeTask(raw)).toEqual(expected);
     const stored = await a.tasks.get(t.id);
     expect(stored?.attempts).toEqual([{ attempt: 1, startedAt: clock.now() - 7, endedAt: clock.now(), outcome: "FAILED", ranOn: "thread executor 1", error: { name: "TypeError", message: "boom" } }]);
     expect(await admin.xlen(`${a.prefix}:queue`)).toBe(0);

@@ -27,7 +27,7 @@ import { ADOPT } from "./lua/adopt.ts";
 import { APPLY } from "./lua/apply.ts";
 import { CLAIM } from "./lua/claim.ts";
 import { RECLAIM } from "./lua/reclaim.ts";
-import { decodeStored, decodeTask, encodeTask } from "./task-codec.ts";
+import { decodeStored, decodeTask, encodeEnd } from "./task-codec.ts";
 
 export interface ShardQueueOptions {
   readonly redis: RedisClient;
@@ -144,10 +144,10 @@ export class ShardQueue {
     const now = this.o.clock.now();
     const args: (string | number)[] = [GROUP, now, this.o.retentionMs, this.o.agingMs ?? 30_000, this.runningLimits ? 1 : 0, this.o.eventsChannel ?? "", quiet ? 1 : 0];
     for (const t of transitions) {
-      args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", t.status === "FAILED" ? failureLabelOf(t.result) : "", t.retryInMs ?? "", t.ranOn ?? "");
+      const label = t.status === "FAILED" ? failureLabelOf(t.result) : "";
       const fast = this.fastSettle(t, now);
-      if (fast === undefined) args.push("", "", "", "", "");
-      else args.push(fast.entry, fast.record, fast.task.tenant, fast.task.createdAt, fast.task.functionId);
+      if (fast === undefined) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", label, t.retryInMs ?? "", t.ranOn ?? "", "", "", "", "", "");
+      else args.push(t.taskId, t.attempt, t.status, "", label, "", "", fast.entry, fast.changes, fast.task.tenant, fast.task.createdAt, fast.task.functionId);
     }
     const [outbox, ...jsons] = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as [number, ...string[]];
     // Settled attempts are forgotten (their entries were acked by the script).
@@ -156,16 +156,16 @@ export class ShardQueue {
   }
 
   /**
-   * For APPLY's fast path: the record a task held here ends with under `t` (COMPLETED, FAILED or
-   * CANCELLED by this attempt), computed here so the script stores it without decoding the task; the
-   * script keeps it only while the stored record's head still shows this attempt on this entry.
+   * For APPLY's fast path: the fields of a task held here that its end under `t` (COMPLETED, FAILED or
+   * CANCELLED by this attempt) changes, computed here as JSON so the script need not decode the task;
+   * the script uses them only while the stored record's head still shows this attempt on this entry.
    */
-  private fastSettle(t: Transition, now: number): { entry: string; record: string; task: Task } | undefined {
+  private fastSettle(t: Transition, now: number): { entry: string; changes: string; task: Task } | undefined {
     const held = this.held.get(t.taskId);
     if (held === undefined || held.task.attempt !== t.attempt || t.status === "QUEUED") return undefined;
     const applied = applyTransition(held.task, t, now);
     if (applied === undefined) return undefined;
-    return { entry: held.entry, record: encodeTask(attemptEnded(applied, t, now)), task: held.task };
+    return { entry: held.entry, changes: encodeEnd(attemptEnded(applied, t, now)), task: held.task };
   }
 
   private hold(jsons: readonly string[]): Task[] {

@@ -44,6 +44,17 @@ export function encodeTask(t: Task): string {
   return JSON.stringify(o);
 }
 
+/**
+ * JSON of the fields a task's end changes (status, attempt, updatedAt, result, attempts): APPLY's
+ * fast path puts them in place of the record's head (lua/apply.ts).
+ */
+export function encodeEnd(t: Task): string {
+  const o: Record<string, unknown> = { status: t.status, attempt: t.attempt, updatedAt: t.updatedAt };
+  if (t.result !== null) o.result = t.result.toWellFormed();
+  if (t.attempts !== undefined && t.attempts.length > 0) o.attempts = t.attempts.map(wellFormedAttempt);
+  return JSON.stringify(o);
+}
+
 /** An attempt record whose error text (cut from a user's message, maybe inside a surrogate pair) Lua can decode. */
 function wellFormedAttempt(a: AttemptRecord): AttemptRecord {
   if (a.error === undefined || (a.error.message.isWellFormed() && a.error.name.isWellFormed())) return a;

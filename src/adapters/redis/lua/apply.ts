@@ -23,16 +23,19 @@ import { SHARED_LUA } from "./shared.ts";
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts), retry delay in ms (a
  * retry of the policy: counted in `retries`, due after it; '' otherwise), where the attempt ran (''
  * when unknown); then, for the fast path, the queue entry the caller holds the attempt under ('' for
- * none), the task's new record as the caller computed it, its tenant, createdAt and functionId. Only
- * the first transition of a task in one call counts. Each attempt's end (how, where, its error) is
- * noted in the task, and finished tasks in the operators' indexes (operations.ts).
+ * none), the fields the attempt's end changes as the caller computed them (a JSON object: status,
+ * attempt, updatedAt, result, attempts; the task's result and where it ran are read from it, so the
+ * two fields before are '' then), the task's tenant, createdAt and functionId. Only the first
+ * transition of a task in one call counts. Each attempt's end (how, where, its error) is noted in the
+ * task, and finished tasks in the operators' indexes (operations.ts).
  *
  * The fast path (a task ending COMPLETED, FAILED or CANCELLED, settled by the dispatcher that claimed
  * it): when the stored record still begins with the head the claim wrote (status RUNNING, this
- * attempt, this entry: see encode_task) and nobody waits for the task (no hasDeps), the caller's
- * record is stored as it is: no JSON is decoded or encoded here (that was most of this script's time).
- * Any other case (a cancel, a take-over, LINK) changed the head or marked hasDeps, and the task is
- * decoded and changed here as before.
+ * attempt, this entry: see encode_task) and nobody waits for the task (no hasDeps), the changed
+ * fields replace the record's head: for a first attempt claimed as enqueue stored it (the layout
+ * claim.ts writes), the text after its attempt records is kept as it is, so no JSON is decoded or
+ * encoded here; any other record is decoded and the fields set. Any other case (a cancel, a take-over,
+ * LINK) changed the head or marked hasDeps, and the task is decoded and changed here as before.
  * Returns {outbox length, task JSON...} of the tasks changed (none when quiet).
  */
 export const APPLY = new LuaScript(
@@ -47,9 +50,30 @@ local out, done, requeued, seen, stats, freed, finished, announce = {}, {}, {}, 
 for k = 1, #keys do
   local i = 8 + STEP * (k - 1)
   local raw, entry, fast = raws[k], ARGV[i + 7], false
-  if not seen[keys[k]] and raw and entry ~= '' then
-    local head = '{"status":"RUNNING","attempt":' .. ARGV[i + 1] .. ',"entry":"' .. entry .. '",'
-    fast = string.sub(raw, 1, #head) == head and not string.find(raw, '"hasDeps":true', 1, true)
+  local result, ran_on = ARGV[i + 3], ARGV[i + 6]
+  if entry ~= '' then
+    local changes = ARGV[i + 8]
+    if not seen[keys[k]] and raw then
+      local head = '{"status":"RUNNING","attempt":' .. ARGV[i + 1] .. ',"entry":"' .. entry .. '",'
+      fast = string.sub(raw, 1, #head) == head and not string.find(raw, '"hasDeps":true', 1, true)
+      if fast then
+        local _, last = string.find(raw, '^"updatedAt":%d+,"attempts":%[{"attempt":1,"startedAt":%d+}%],', #head + 1)
+        if ARGV[i + 1] == '1' and last then
+          fast = string.sub(changes, 1, -2) .. ',' .. string.sub(raw, last + 1)
+        else
+          local t, c = cjson.decode(raw), cjson.decode(changes)
+          t.entry, t.status, t.attempt, t.updatedAt, t.result, t.attempts = nil, c.status, c.attempt, c.updatedAt, c.result, c.attempts
+          fast = cjson.encode(t)
+        end
+      end
+    end
+    if not fast then
+      -- the decoding path below: the result and where it ran come from the changed fields
+      local c = cjson.decode(changes)
+      result = c.result or ''
+      local attempts = c.attempts
+      ran_on = (type(attempts) == 'table' and attempts[#attempts] and attempts[#attempts].ranOn) or ''
+    end
   end
   if fast then
     seen[keys[k]] = true
@@ -57,7 +81,7 @@ for k = 1, #keys do
     local t = {id = ARGV[i], tenant = ARGV[i + 9], status = ARGV[i + 2], createdAt = tonumber(ARGV[i + 10]), functionId = ARGV[i + 11]}
     local tenant = tenant_of(t)
     freed[tenant] = (freed[tenant] or 0) + 1
-    local json = ARGV[i + 8]
+    local json = fast
     if ARGV[7] ~= '1' then out[#out + 1] = json end
     redis.call('SET', keys[k], json, 'PX', ARGV[3])
     count_finished(stats, t, now, ARGV[i + 4])
@@ -77,7 +101,7 @@ for k = 1, #keys do
       local handback = t.status == 'HANDBACK'
       local outcome = t.status
       if ARGV[i + 5] ~= '' then outcome = 'RETRY' end
-      note_attempt_end(t, now, outcome, ARGV[i + 6], ARGV[i + 3])
+      note_attempt_end(t, now, outcome, ran_on, result)
       if handback then
         t.status = 'QUEUED'
         t.handbacks = (tonumber(t.handbacks) or 0) + 1
@@ -88,7 +112,7 @@ for k = 1, #keys do
       end
       t.updatedAt = now
       t.entry = nil
-      if ARGV[i + 3] == '' then t.result = nil else t.result = ARGV[i + 3] end
+      if result == '' then t.result = nil else t.result = result end
       local json = cjson.encode(t)
       if ARGV[7] ~= '1' then out[#out + 1] = json end
       if t.status == 'QUEUED' then
