@@ -21,13 +21,18 @@ export interface TaskPage {
   readonly nextCursor: string | null;
 }
 
-/** One attempt of a task: when it started and ended, how, and where it ran. */
+/**
+ * One attempt of a task: when it started and ended, how, and where it ran. `outcome` is null while it
+ * runs (or when its dispatcher died); RETRIED: the task's retry policy ran it again after `error`.
+ */
 export interface AttemptInfo {
   readonly attempt: number;
   readonly startedAt: string;
   readonly endedAt: string | null;
-  readonly outcome: "COMPLETED" | "FAILED" | "CANCELLED" | "REQUEUED" | "HANDED_BACK" | null;
+  readonly outcome: "COMPLETED" | "FAILED" | "CANCELLED" | "REQUEUED" | "HANDED_BACK" | "RETRIED" | null;
   readonly ranOn: string | null;
+  /** FAILED or RETRIED: the error this attempt threw. */
+  readonly error?: { readonly name: string; readonly message: string };
 }
 
 /** Everything about one task (`ops.task(id)`). `result` is parsed JSON (COMPLETED only). */
@@ -44,9 +49,18 @@ export interface TaskDetail {
   readonly maxAttempts: number;
   readonly timeoutMs: number;
   readonly priority: number;
+  /** When it may start (its creation time unless delayed). */
+  readonly runAt: string;
+  /** Attempts its retry policy ran again (not counted in `maxAttempts`). */
+  readonly retries: number;
+  /** The tasks it waits (or waited) for. */
+  readonly after?: string[];
+  /** QUEUED with `after`: how many of those have not COMPLETED yet. */
+  readonly waitingFor?: number;
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
+  /** Oldest first (the latest 50). */
   readonly attempts: AttemptInfo[];
   readonly retryOf?: string;
   readonly retriedAs?: string;
@@ -104,10 +118,14 @@ export interface WireTaskDetail {
   max_attempts: number;
   timeout_ms: number;
   priority: number;
+  run_at: string;
+  retries: number;
+  after?: string[];
+  waiting_for?: number;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
-  attempts: { attempt: number; started_at: string; ended_at: string | null; outcome: AttemptInfo["outcome"]; ran_on: string | null }[];
+  attempts: { attempt: number; started_at: string; ended_at: string | null; outcome: AttemptInfo["outcome"]; ran_on: string | null; error?: { name: string; message: string } }[];
   retry_of?: string;
   retried_as?: string;
 }

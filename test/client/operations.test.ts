@@ -1,9 +1,11 @@
 /**
  * The SDK's operators' calls (`faas.ops`) against the embedded server: list (filters, every page with
  * allTasks), detail with parsed arguments and result, retry (a 409 FaasError the second time),
- * retryAll, workers.
+ * retryAll, workers; and what the detail says of a delayed task with `after` and a retry policy (run
+ * at, retries, the dependencies, how many it still waits for, each attempt's outcome and error).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { FaasClient, FaasError } from "../../src/client/index.ts";
 import { startEmbeddedHere, stopAllHere } from "../helpers/roots.ts";
 
@@ -46,5 +48,48 @@ describe("faas.ops", () => {
 
     const [d] = await faas.ops.workers();
     expect(d).toMatchObject({ dispatcherId: "embedded", mode: "embedded", claiming: true, executors: { isolation: "thread", max: 2 }, workers: [] });
+  });
+
+  test("task(): runAt, retries, after, waitingFor, and each attempt's outcome (RETRIED) and error", async () => {
+    // a probe: GET /hold answers once released; GET /hit counts calls
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    let held = 0;
+    let hits = 0;
+    using probe = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(req) {
+        if (new URL(req.url).pathname === "/hold") {
+          held++;
+          await gate;
+          return Response.json("released");
+        }
+        return Response.json(++hits);
+      },
+    });
+    const base = `http://127.0.0.1:${probe.port}`;
+    const hold = await faas.register("async (base) => (await fetch(base + '/hold')).json()", { name: "hold" });
+    // fails with a RangeError the first time, succeeds the second
+    const flaky = await faas.register("async (base, prev) => { const n = await (await fetch(base + '/hit')).json(); if (n < 2) throw new RangeError('first try ' + n); return prev + ' then ' + n }", { name: "flaky", retry: { maxRetries: 2, backoffMs: 10, factor: 1 } });
+    const dep = await faas.execute(hold, [base]);
+    await waitFor(() => held === 1, "the dependency to run");
+    const id = await faas.execute(flaky, [base], { after: [dep], argsFrom: "results", delayMs: 300 });
+    const waiting = await faas.ops.task(id);
+    expect(waiting).toMatchObject({ status: "QUEUED", after: [dep], waitingFor: 1, retries: 0, attempts: [] });
+    expect(Date.parse(waiting.runAt) - Date.parse(waiting.createdAt)).toBeGreaterThanOrEqual(300);
+    release();
+    expect((await faas.wait([id], { timeoutS: 20 })).get(id)?.status).toBe("COMPLETED");
+    const done = await faas.ops.task(id);
+    expect(done).toMatchObject({ status: "COMPLETED", result: "released then 2", after: [dep], retries: 1 });
+    expect(done.attempts.map((a) => [a.outcome, a.error])).toEqual([
+      ["RETRIED", { name: "RangeError", message: "first try 1" }],
+      ["COMPLETED", undefined],
+    ]);
+    // the first attempt no sooner than the delay; the retry moved run_at past it (its backoff), and the second attempt waited for that
+    const [first, second] = done.attempts.map((a) => Date.parse(a.startedAt)) as [number, number];
+    expect(first).toBeGreaterThanOrEqual(Date.parse(waiting.runAt));
+    expect(Date.parse(done.runAt)).toBeGreaterThan(first);
+    expect(second).toBeGreaterThanOrEqual(Date.parse(done.runAt));
   });
 });

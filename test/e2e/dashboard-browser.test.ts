@@ -4,8 +4,9 @@
  * after it was loaded, without reloading (the counts, the list and the charts are redrawn by its
  * script); the task's page shows the error's stack and where the attempt ran; Copy id puts the id on
  * the clipboard; Retry (a form with its token) queues the new task and shows its page, which follows it
- * to its end. A form posted without its token is refused. The page breaks no rule of its CSP (a
- * violation would be reported to the console). Screenshots go to test-artifacts/ (git-ignored).
+ * to its end. A form posted without its token is refused. Cancel stops a running task; the functions
+ * pane's "Retry failed" queues again every failed task of its function. The page breaks no rule of its
+ * CSP (a violation would be reported to the console). Screenshots go to test-artifacts/ (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -95,5 +96,35 @@ describe("dashboard in Chromium", () => {
     expect((await call(`${url}/tasks/${taskId}`, undefined, { headers: auth })).body.retried_as).toBe(newId);
     expect(consoleErrors).toEqual([]); // no CSP violation, no script error
     expect(failedResponses.filter((r) => !r.endsWith("/favicon.ico"))).toEqual([`403 /dashboard/tasks/${taskId}/retry`]); // only the forged form
+  }, 90_000);
+
+  test("Cancel stops a running task; the functions pane's Retry failed queues every failed task of that function again", async () => {
+    const seen = { errors: consoleErrors.length, responses: failedResponses.length };
+    const stuck = await register(url, "() => new Promise(() => {})", { name: "stuck" }, auth);
+    const running = (await call(`${url}/execute_function`, { function_id: stuck, payload: "[]" }, { headers: auth })).body.task_id as string;
+    await page.goto(`${url}/dashboard/tasks/${running}`);
+    await page.locator("[data-status]", { hasText: "RUNNING" }).waitFor({ timeout: 20_000 }); // the page follows it
+    await page.locator('[data-action="cancel"]').click();
+    await page.waitForURL(`**/dashboard/tasks/${running}?notice=cancelled`);
+    expect(await page.locator("[data-notice]").textContent()).toContain("Cancelled.");
+    await page.locator("[data-status]", { hasText: "CANCELLED" }).waitFor();
+    expect(await page.locator('[data-action="cancel"]').count()).toBe(0); // ended: nothing left to cancel
+    expect((await call(`${url}/tasks/${running}`, undefined, { headers: auth })).body.status).toBe("CANCELLED");
+
+    const flaky = await register(url, "(x) => { throw new RangeError('bad ' + x) }", { name: "bulk" }, auth);
+    const failed = (await call(`${url}/execute_batch`, { function_id: flaky, payloads: ["[1]", "[2]"] }, { headers: auth })).body.task_ids as string[];
+    await page.goto(`${url}/dashboard`);
+    const row = page.locator(`tr[data-function="${flaky}"]`);
+    await row.locator('[data-fn="failed"]', { hasText: "2" }).waitFor({ timeout: 20_000 }); // redrawn live once both failed
+    await row.locator('[data-action="retry-all"]').click();
+    await page.waitForURL(/\/dashboard\?.*notice=retried-all-2(&|#|$)/);
+    expect(await page.locator("[data-notice]").textContent()).toContain("Queued again: 2 failed task(s).");
+    const reruns = await Promise.all(failed.map(async (id) => (await call(`${url}/tasks/${id}`, undefined, { headers: auth })).body.retried_as as string | undefined));
+    expect(reruns.every((id) => typeof id === "string" && !failed.includes(id))).toBe(true);
+    for (const id of reruns) expect((await call(`${url}/tasks/${id}`, undefined, { headers: auth })).body).toMatchObject({ function_id: flaky, retry_of: expect.any(String) });
+    await row.locator('[data-fn="failed"]', { hasText: "4" }).waitFor({ timeout: 20_000 }); // the re-runs fail too, live
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-bulk-retry.png"), fullPage: true });
+    expect(consoleErrors.slice(seen.errors)).toEqual([]);
+    expect(failedResponses.slice(seen.responses).filter((r) => !r.endsWith("/favicon.ico"))).toEqual([]);
   }, 90_000);
 });

@@ -2,7 +2,8 @@
  * Graceful shutdown with real processes and signals: SIGTERM reaches the server when started with
  * `npm start`; the embedded server answers waiting long-polls and exits 0; a dispatcher lets running
  * tasks finish within --shutdown-grace and hands the rest back (QUEUED again, the attempt not counted);
- * a push worker does the same through its dispatcher; a second signal exits at once.
+ * a push worker does the same through its dispatcher; a second signal exits at once. The API process
+ * (Redis mode) answers its long-polls and exits 0 too.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -27,8 +28,8 @@ function gone(pid: number): boolean {
   return !existsSync(`/proc/${pid}/status`);
 }
 
-async function record(id: string): Promise<{ status: string; attempt: number; handbacks: number }> {
-  return JSON.parse((await stack.admin.get(`${stack.target.prefix}:task:${id}`)) as string);
+async function record(id: string, prefix = stack.target.prefix): Promise<{ status: string; attempt: number; handbacks: number }> {
+  return JSON.parse((await stack.admin.get(`${prefix}:task:${id}`)) as string);
 }
 
 describe("signals", () => {
@@ -66,6 +67,45 @@ describe("signals", () => {
     expect(await server.proc.exited).toBe(1);
     expect(countEvents(server.log, "stopping.forced")).toBe(1);
   }, 30_000);
+});
+
+describe("the API process (Redis mode)", () => {
+  test("bun src/app/api.ts: SIGTERM answers waiting long-polls (GET /result?wait, POST /wait, execute?wait) with the current status and exits 0 well within the grace", async () => {
+    const dir = tempDir("api-shutdown");
+    const target = { ...stack.target, prefix: "e2e-shutdown-api" };
+    const env = { REDIS_URL: target.url, FAAS_PREFIX: target.prefix };
+    const api = await spawnServer("api", ["--shutdown-grace", "8s"], env);
+    await startDispatcherHere(target, ["--workers", "1"]);
+    const fid = await register(api.url, GATED);
+    // RUNNING: held by its gate on the dispatcher; QUEUED: not due for an hour
+    const [running] = await submit(api.url, fid, [JSON.stringify([join(dir, "never"), 1])]);
+    await waitFor(() => existsSync(join(dir, "never.started")), "the gated task to run", 15_000);
+    const queued = (await call(`${api.url}/execute_function`, { function_id: fid, payload: JSON.stringify([join(dir, "later"), 2]), delay_ms: 3_600_000 })).body.task_id as string;
+    const long = { signal: AbortSignal.timeout(40_000) };
+    const polls = [
+      call(`${api.url}/result/${running}?wait=30`, undefined, long),
+      call(`${api.url}/result/${queued}?wait=30`, undefined, long),
+      call(`${api.url}/wait`, { task_ids: [running, queued], timeout_s: 30 }, long),
+      call(`${api.url}/execute_function?wait=30`, { function_id: fid, payload: JSON.stringify([join(dir, "later-too"), 3]), delay_ms: 3_600_000 }, long),
+    ] as const;
+    await waitFor(async () => /^faas_waiting_requests 4$/m.test((await call(`${api.url}/metrics`)).body as string), "the 4 long-polls to wait", 15_000);
+    const signalled = performance.now();
+    api.proc.kill("SIGTERM");
+    const [byRunning, byQueued, byWait, byExecute] = await Promise.all(polls);
+    expect(byRunning).toMatchObject({ status: 200, body: { task_id: running, status: "RUNNING", result: null } });
+    expect(byQueued).toMatchObject({ status: 200, body: { task_id: queued, status: "QUEUED", result: null } });
+    expect(byWait.status).toBe(200);
+    expect(byWait.body).toMatchObject({ results: [], unknown: [] });
+    expect([...byWait.body.pending].sort()).toEqual([running, queued].sort());
+    expect(byExecute).toMatchObject({ status: 201, body: { status: "QUEUED", result: null } });
+    expect(await api.proc.exited).toBe(0);
+    // the API holds no tasks: it does not wait out the 8 s grace (the HTTP server gets 1 s to drain)
+    expect(performance.now() - signalled).toBeLessThan(8_000);
+    expect([countEvents(api.log, "stopping"), countEvents(api.log, "stopped")]).toEqual([1, 1]);
+    // the tasks are untouched: still there, as they were, for the next API process
+    expect((await record(running as string, target.prefix)).status).toBe("RUNNING");
+    expect((await record(queued, target.prefix)).status).toBe("QUEUED");
+  }, 40_000);
 });
 
 describe("embedded: queued tasks live in memory", () => {
