@@ -79,7 +79,7 @@ try {
     if (missing.length > 0) throw new Error(`the current ${script} cannot run at ${s.name}, which lacks what it imports:\n  ${missing.join("\n  ")}`);
   }
   console.log(`${command}: ${runs} runs per revision, interleaved, base first`);
-  for (const s of sides) console.log(`${s.name}: ${commitSubject(ROOT, s.sha).slice(0, 100)}`);
+  for (const s of sides) console.log(`${s.name}: ${commitSubject(ROOT, s.sha).slice(0, 90)}`);
   console.log(`load average before: ${load()}`);
   for (let i = 0; i < runs * 2; i++) {
     const s = sides[i % 2] as (typeof sides)[number];
