@@ -1,0 +1,98 @@
+/**
+ * The pure parts of scripts/bench-compare.ts: reading the figures out of bench-redis and
+ * bench-embedded output (samples captured from real runs with small sizes), the before/after table,
+ * and finding the imports a copied harness lacks in an old checkout. Nothing here measures speed.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { compareTable, parseBenchOutput } from "../../scripts/lib/bench-output.ts";
+import { missingImports } from "../../scripts/lib/revision-worktree.ts";
+import { removeTempDirs, tempDir } from "../../scripts/lib/temp-dirs.ts";
+
+afterAll(removeTempDirs);
+
+// npx bun scripts/bench-redis.ts --tasks 2000 --rounds 2 --serial 50 (most per-command lines cut)
+const REDIS = `redis, 1 dispatcher --mode local --workers 2, tasks=2000 per round, batch=1000, results read by POST /wait
+throughput: 15073, 15762 tasks/s (best 15762)
+redis commands per task: 2.29 (over 4000 tasks; commands inside scripts included)
+cpu per task: redis 33.4 us, api 27.5 us, dispatcher 27.5 us (its executor threads included)
+  xadd         1.001 per task  (4004)
+  set          1.000 per task  (4000)
+  zremrangebyscore 0.009 per task  (34)
+one at a time (50): p50 2.545 ms, p99 6.152 ms
+`;
+
+// npx bun scripts/bench-embedded.ts --tasks 2000 --serial 50
+const EMBEDDED = `mode=embedded  tasks=2000 batch=1000
+throughput, results read by GET /result/{id}?wait (64 at a time): 17027, 19319, 12703 tasks/s (best 19319)
+throughput, results read by POST /wait (1,000 ids per call):   37891, 47571, 41130 tasks/s (best 47571)
+one at a time (50): p50 0.378 ms, p99 3.432 ms
+`;
+
+describe("parseBenchOutput", () => {
+  test("reads every figure bench-redis prints", () => {
+    expect(parseBenchOutput(REDIS)).toEqual({
+      throughput: [{ label: "", rounds: [15073, 15762], best: 15762 }],
+      cpuPerTask: { redis: 33.4, api: 27.5, dispatcher: 27.5 },
+      commandsPerTask: 2.29,
+      p50Ms: 2.545,
+      p99Ms: 6.152,
+    });
+  });
+
+  test("reads both throughput lines of bench-embedded, named by how results were read", () => {
+    expect(parseBenchOutput(EMBEDDED)).toEqual({
+      throughput: [
+        { label: "GET /result/{id}?wait", rounds: [17027, 19319, 12703], best: 19319 },
+        { label: "POST /wait", rounds: [37891, 47571, 41130], best: 47571 },
+      ],
+      cpuPerTask: {},
+      commandsPerTask: undefined,
+      p50Ms: 0.378,
+      p99Ms: 3.432,
+    });
+  });
+
+  test("throws when there is no throughput line", () => {
+    expect(() => parseBenchOutput("mode=embedded tasks=2000\n")).toThrow('no "throughput: ... tasks/s (best N)" line');
+  });
+});
+
+describe("compareTable", () => {
+  const withBest = (text: string, from: string, to: string): string => text.replace(from, to);
+
+  test("median and range per revision, then head/base of the medians", () => {
+    const base = [REDIS, withBest(REDIS, "(best 15762)", "(best 16000)"), withBest(REDIS, "(best 15762)", "(best 14000)")].map(parseBenchOutput);
+    const head = [withBest(REDIS, "redis 33.4 us", "redis 30.1 us"), withBest(REDIS, "p50 2.545 ms", "p50 2.000 ms")].map(parseBenchOutput);
+    const lines = compareTable({ name: "base a", runs: base }, { name: "head b", runs: head }).split("\n");
+    const row = (name: string): string[] => (lines.find((l) => l.startsWith(name)) ?? "").split(/\s{2,}/);
+    expect(row("figure")).toEqual(["figure", "base a: median (range)", "head b: median (range)", "head/base"]);
+    expect(row("best tasks/s")).toEqual(["best tasks/s", "15,762 (14,000-16,000)", "15,762 (15,762-15,762)", "1.000 (+0.0%)"]);
+    expect(row("cpu us/task redis")).toEqual(["cpu us/task redis", "33.4 (33.4-33.4)", "31.8 (30.1-33.4)", "0.951 (-4.9%)"]);
+    expect(row("one at a time p50 ms")).toEqual(["one at a time p50 ms", "2.545 (2.545-2.545)", "2.273 (2.000-2.545)", "0.893 (-10.7%)"]);
+    expect(row("redis commands/task")[3]).toBe("1.000 (+0.0%)");
+    expect(lines.filter((l) => l.trimStart().startsWith("round ")).length).toBe(2);
+  });
+
+  test("bench-embedded: a best row per throughput line, no CPU or command rows", () => {
+    const runs = [parseBenchOutput(EMBEDDED)];
+    const names = compareTable({ name: "base", runs }, { name: "head", runs })
+      .split("\n")
+      .map((l) => l.split(/\s{2,}/)[0]?.trim());
+    expect(names.filter((n) => n?.startsWith("best"))).toEqual(["best tasks/s (GET /result/{id}?wait)", "best tasks/s (POST /wait)"]);
+    expect(names.some((n) => n?.startsWith("cpu") || n?.startsWith("redis commands"))).toBe(false);
+  });
+});
+
+describe("missingImports", () => {
+  test("names the files a copied harness imports that the checkout lacks, following copied files only", () => {
+    const root = tempDir("compare-test");
+    mkdirSync(join(root, "scripts", "lib"), { recursive: true });
+    mkdirSync(join(root, "src", "app"), { recursive: true });
+    writeFileSync(join(root, "scripts", "bench-redis.ts"), 'import { flag } from "../src/app/config.ts";\nimport { cpuMicros } from "./lib/cpu.ts";\n');
+    writeFileSync(join(root, "scripts", "lib", "cpu.ts"), 'import { x } from "../../src/lib/gone.ts";\n');
+    writeFileSync(join(root, "src", "app", "config.ts"), 'import { y } from "./not-followed.ts";\n');
+    expect(missingImports(root, "scripts/bench-redis.ts", ["scripts/bench-redis.ts", "scripts/lib/cpu.ts"])).toEqual(["scripts/lib/cpu.ts imports src/lib/gone.ts"]);
+  });
+});
