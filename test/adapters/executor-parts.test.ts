@@ -4,6 +4,7 @@ import type { ExecutorHost } from "../../src/adapters/executors/executor-host.ts
 import { ExecutorRecord, type Held } from "../../src/adapters/executors/executor-record.ts";
 import { drainVictim, place } from "../../src/adapters/executors/placement.ts";
 import { checkMessage, toOutcome } from "../../src/adapters/executors/result-check.ts";
+import { fromText } from "../../src/adapters/executors/thread-host.ts";
 import { StartModel, type Modelled } from "../../src/adapters/executors/start-model.ts";
 import { TenantQueues, type Pending } from "../../src/adapters/executors/tenant-queues.ts";
 import type { Job } from "../../src/domain/ports.ts";
@@ -113,6 +114,14 @@ describe("what executors send", () => {
     for (const bad of [null, "x", { t: "done", results: [{ slot: -1, seq: 1, k: "ok", v: "1" }] }, { t: "done", results: [{ slot: 0, seq: 1, k: "ok", v: 1 }] }, { t: "done", results: [{ slot: 0, seq: 1, k: "threw", e: { name: "E" } }] }, { t: "ready", note: 5 }, { t: "forge" }]) {
       expect(checkMessage(bad)).toBeUndefined();
     }
+  });
+
+  test("a thread's messages arrive as JSON text: parsed; text that is not JSON, or an object user code posted, reaches the check as it came", () => {
+    expect(checkMessage(fromText(JSON.stringify({ t: "done", results: [{ slot: 0, seq: 1, k: "ok", v: "1" }] })))).toEqual({ t: "done", results: [{ slot: 0, seq: 1, k: "ok", v: "1" }] });
+    expect(fromText("{not json")).toBe("{not json");
+    expect(checkMessage(fromText("{not json"))).toBeUndefined();
+    expect(fromText({ t: "forge" })).toEqual({ t: "forge" });
+    expect(checkMessage(fromText({ t: "forge" }))).toBeUndefined();
   });
 
   test("the size limit holds on results and errors, whatever the executor claims", () => {
