@@ -4,7 +4,9 @@
  * - every Redis-backed mode (thread isolation): throughput at least 2x BullMQ's, one-at-a-time p50 no
  *   higher than BullMQ's;
  * - embedded (thread isolation): throughput at least 10x BullMQ's, p50 under a quarter of BullMQ's;
- * - sandbox isolation within 1.5x of thread isolation, both figures, every mode.
+ * - sandbox isolation within 1.5x of thread isolation, both figures, every mode;
+ * - the cost of a task does not grow with the tasks retained: Redis with a local dispatcher keeps at
+ *   least 0.9x its fresh throughput and at most 1.1x its fresh p50 with N finished tasks retained.
  */
 
 export const MODES = ["embedded", "redis-local", "redis-push", "redis-pull"] as const;
@@ -29,12 +31,14 @@ export interface BaselineFigures {
 /** One floor and whether it was met. `value` is the measured ratio the floor is about. */
 export interface FloorCheck {
   readonly mode: ModeName;
-  /** "throughput vs BullMQ", "p50 vs BullMQ", "sandbox/thread throughput", "sandbox/thread p50". */
+  /** "throughput vs BullMQ", "p50 vs BullMQ", "thread/sandbox throughput", "sandbox/thread p50", "throughput with 1,000,000 retained vs fresh", ... */
   readonly figure: string;
   readonly value: number;
   /** The floor as text, e.g. ">= 2x", "< 0.25x", "<= 1.5x". */
   readonly floor: string;
   readonly met: boolean;
+  /** Said next to the verdict, e.g. that the ratio is within the run-to-run noise. */
+  readonly note?: string;
 }
 
 /**
@@ -82,4 +86,34 @@ export function checkFloors(figures: readonly HeadlineFigures[], bull: BaselineF
     }
   }
   return out;
+}
+
+/** One stack's figures measured fresh and again with `retained` finished tasks kept in Redis. */
+export interface RetainedComparison {
+  readonly retained: number;
+  readonly fresh: BaselineFigures;
+  readonly filled: BaselineFigures;
+  /** Run-to-run noise as a relative spread (0.08 = ±8%): of the throughput rounds, and of the p50 of slices of the one-at-a-time samples. */
+  readonly noise: { readonly throughput: number; readonly p50: number };
+}
+
+/**
+ * The floors on retained tasks: throughput with them at least 0.9x the fresh figure, p50 at most
+ * 1.1x. A ratio no further from 1 than the noise gets a note saying so (met or not).
+ *
+ * @example
+ * const [tp, p50] = checkRetainedFloors({ retained: 1e6, fresh: { throughput: 20000, p50: 0.8 }, filled: { throughput: 17000, p50: 0.84 }, noise: { throughput: 0.2, p50: 0.03 } });
+ * tp.met; // false (0.85x < 0.9x), tp.note: "within the run-to-run noise (±20%)"
+ * p50.met; // true (1.05x <= 1.1x), no note: 5% is more than the p50's 3% noise
+ */
+export function checkRetainedFloors(c: RetainedComparison): FloorCheck[] {
+  const n = c.retained.toLocaleString("en-US");
+  const noted = (ratio: number, noise: number): { note?: string } =>
+    Math.abs(ratio - 1) <= noise ? { note: `within the run-to-run noise (±${Math.round(noise * 100)}%)` } : {};
+  const throughput = c.filled.throughput / c.fresh.throughput;
+  const p50 = c.filled.p50 / c.fresh.p50;
+  return [
+    { mode: "redis-local", figure: `throughput with ${n} retained vs fresh`, value: throughput, floor: ">= 0.9x", met: throughput >= 0.9, ...noted(throughput, c.noise.throughput) },
+    { mode: "redis-local", figure: `p50 with ${n} retained vs fresh`, value: p50, floor: "<= 1.1x", met: p50 <= 1.1, ...noted(p50, c.noise.p50) },
+  ];
 }

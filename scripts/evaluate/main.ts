@@ -4,9 +4,10 @@
  * .evaluation/ (a --quick or partial run). Every process and temp dir it starts is removed on the way
  * out, after a failure, or on Ctrl-C / SIGTERM.
  *
- *   npm run evaluate                      # everything, full sizes (about 3 minutes on 2 cores)
+ *   npm run evaluate                      # everything, full sizes (about 3 minutes on 2 cores, plus the retained section's fill)
  *   npm run evaluate -- --quick           # small sizes, a smoke run
  *   npm run evaluate -- --only scaling --cpu-per-executor 50
+ *   npm run evaluate -- --only retained --retained 200000
  *   npm run evaluate -- --from docs/evaluation/results.json   # re-render report and plots only
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import { HELP, parseOptions, wantsHelp } from "./options.ts";
 import { plots } from "./plots.ts";
 import { Progress } from "./progress.ts";
 import { runRecovery } from "./recovery.ts";
+import { RETAINED_STEPS, runRetained } from "./retained.ts";
 import { type Evaluation, renderReport } from "./report.ts";
 import { EXECUTOR_COUNTS, runScaling } from "./scaling.ts";
 import { stopAllStacks } from "./stacks.ts";
@@ -64,7 +66,7 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
 }
 
 const has = (s: (typeof o.sections)[number]): boolean => o.sections.includes(s);
-const steps = (has("modes") ? modeSteps(o) : 0) + (has("scaling") ? EXECUTOR_COUNTS.length : 0) + (has("uneven") ? 2 : 0) + (has("recovery") ? 2 : 0);
+const steps = (has("modes") ? modeSteps(o) : 0) + (has("scaling") ? EXECUTOR_COUNTS.length : 0) + (has("uneven") ? 2 : 0) + (has("recovery") ? 2 : 0) + (has("retained") ? RETAINED_STEPS : 0);
 const progress = new Progress(steps);
 const started = new Date();
 const t0 = performance.now();
@@ -76,6 +78,7 @@ try {
   const scaling = has("scaling") ? await runScaling(o, progress) : undefined;
   const uneven = has("uneven") ? await runUneven(o, progress) : undefined;
   const recovery = has("recovery") ? await runRecovery(o, progress) : undefined;
+  const retained = has("retained") ? await runRetained(o, progress) : undefined;
   progress.finish();
   evaluation = {
     date: started.toISOString(),
@@ -88,6 +91,7 @@ try {
     ...(scaling !== undefined && { scaling }),
     ...(uneven !== undefined && { uneven }),
     ...(recovery !== undefined && { recovery }),
+    ...(retained !== undefined && { retained }),
   };
 } catch (e) {
   if (!stopping) {

@@ -6,7 +6,7 @@
 import { bullmqVersion, startBullmq } from "./bullmq.ts";
 import { assertCompleted, oneAtATime, registerFunction, runBatch } from "./client.ts";
 import { type BaselineFigures, checkFloors, type FloorCheck, type ModeName, ratios, type SeriesIsolation } from "./floors.ts";
-import type { Options } from "./options.ts";
+import type { Options, Sizes } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { startStack } from "./stacks.ts";
 import { type CdfPoint, cdf, type LatencySummary, median, summarize } from "./stats.ts";
@@ -44,7 +44,52 @@ export interface ModesSection {
   readonly floors: readonly FloorCheck[];
 }
 
-const us = (ms: number): number => Math.round(ms * 1000) / 1000;
+/** Rounds a latency in ms to the microsecond, for results.json. */
+export const us = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** The no-op task every throughput and latency figure runs. */
+export const NOOP = "() => null";
+
+/** Throughput rounds and one-at-a-time latencies of one running stack, and how many tasks that ran. */
+export interface StackFigures {
+  /** Tasks/s of each measured round; `throughput` is their median. */
+  readonly rounds: readonly number[];
+  readonly throughput: number;
+  readonly latency: LatencySummary;
+  /** One-at-a-time latencies in ms, in the order measured. */
+  readonly samples: readonly number[];
+  /** Every task the measurement ran, warm-up included (all left finished in the store). */
+  readonly tasks: number;
+}
+
+/**
+ * Measures a running stack the way the modes section does: `warmup` unmeasured tasks (and a tenth as
+ * many one at a time), `rounds` rounds of `tasks` no-op tasks (throughput: their median), then
+ * `serial` tasks one at a time. The caller has started a progress step for the throughput part; this
+ * starts the "one at a time" step.
+ *
+ * @example
+ * const f = await measureStack(stack.url, await registerFunction(stack.url, NOOP), o.sizes, progress, "redis-local/thread");
+ */
+export async function measureStack(url: string, fid: string, s: Sizes, progress: Progress, label: string): Promise<StackFigures> {
+  const payloads = (n: number): string[] => Array.from({ length: n }, () => "[]");
+  const onProgress = (d: number, t: number): void => progress.update(d, t);
+  assertCompleted(await runBatch(url, fid, payloads(s.warmup), { onProgress }));
+  const warmSerial = Math.ceil(s.warmup / 10);
+  await oneAtATime(url, fid, warmSerial);
+  const rounds: number[] = [];
+  for (let r = 0; r < s.rounds; r++) {
+    const run = await runBatch(url, fid, payloads(s.tasks), { onProgress });
+    assertCompleted(run);
+    rounds.push((s.tasks * 1000) / run.ms);
+    progress.note(`${label}: ${Math.round(rounds.at(-1) as number).toLocaleString("en-US")} tasks/s`);
+  }
+  progress.step(`${label}: one at a time`);
+  const samples = await oneAtATime(url, fid, s.serial, onProgress);
+  const latency = summarize(samples);
+  progress.note(`${label}: p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms`);
+  return { rounds, throughput: median(rounds), latency, samples, tasks: s.warmup + warmSerial + s.rounds * s.tasks + s.serial };
+}
 
 /**
  * How many progress steps `runModes` takes with these options.
@@ -78,22 +123,9 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
         progress.step(`${label}: start, warm up, throughput`);
         const stack = await startStack({ mode, isolation, executors: s.executors, workerProcs: s.workerProcs });
         try {
-          const fid = await registerFunction(stack.url, "() => null");
-          const payloads = (n: number): string[] => Array.from({ length: n }, () => "[]");
-          assertCompleted(await runBatch(stack.url, fid, payloads(s.warmup), { onProgress: (d, t) => progress.update(d, t) }));
-          await oneAtATime(stack.url, fid, Math.ceil(s.warmup / 10));
-          const rounds: number[] = [];
-          for (let r = 0; r < s.rounds; r++) {
-            const run = await runBatch(stack.url, fid, payloads(s.tasks), { onProgress: (d, t) => progress.update(d, t) });
-            assertCompleted(run);
-            rounds.push((s.tasks * 1000) / run.ms);
-            progress.note(`${label}: ${Math.round(rounds.at(-1) as number).toLocaleString("en-US")} tasks/s`);
-          }
-          progress.step(`${label}: one at a time`);
-          const samples = await oneAtATime(stack.url, fid, s.serial, (d, t) => progress.update(d, t));
-          const latency = summarize(samples);
-          progress.note(`${label}: p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms`);
-          results.push({ mode, isolation, setup: stack.describe, rounds, throughput: median(rounds), latency, cdf: cdf(samples), samples: samples.map(us) });
+          const fid = await registerFunction(stack.url, NOOP);
+          const f = await measureStack(stack.url, fid, s, progress, label);
+          results.push({ mode, isolation, setup: stack.describe, rounds: f.rounds, throughput: f.throughput, latency: f.latency, cdf: cdf(f.samples), samples: f.samples.map(us) });
         } finally {
           await stack.stop();
         }

@@ -5,7 +5,7 @@
 import { dirname } from "node:path";
 import { ISOLATIONS, MODES, type ModeName, type SeriesIsolation } from "./floors.ts";
 
-export const SECTIONS = ["modes", "scaling", "uneven", "recovery"] as const;
+export const SECTIONS = ["modes", "scaling", "uneven", "recovery", "retained"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Sizes {
@@ -34,6 +34,8 @@ export interface Sizes {
   readonly recoveryTasks: number;
   readonly recoverySleepMs: number;
   readonly killAt: number;
+  /** Retained: finished tasks kept in Redis before the figures are measured again. */
+  readonly retained: number;
 }
 
 export interface Options {
@@ -53,19 +55,19 @@ export const FULL: Sizes = {
   tasks: 30_000, rounds: 5, warmup: 3_000, serial: 3_000, executors: 2, workerProcs: 2, bullmqConcurrency: 50,
   cpuPerExecutor: 100, cpuTotal: 400, cpuIterations: 2_000_000, sleepMs: 100, sleepRounds: 5,
   unevenTasks: 4_000, shortMs: 10, longMs: 500, longShare: 0.1,
-  recoveryTasks: 2_000, recoverySleepMs: 100, killAt: 0.3,
+  recoveryTasks: 2_000, recoverySleepMs: 100, killAt: 0.3, retained: 1_000_000,
 };
 
 export const QUICK: Sizes = {
   ...FULL, tasks: 1_000, rounds: 1, warmup: 200, serial: 200,
-  cpuPerExecutor: 10, cpuTotal: 40, sleepRounds: 2, unevenTasks: 400, recoveryTasks: 400,
+  cpuPerExecutor: 10, cpuTotal: 40, sleepRounds: 2, unevenTasks: 400, recoveryTasks: 400, retained: 20_000,
 };
 
 const SIZE_FLAGS: Record<string, keyof Sizes> = {
   tasks: "tasks", rounds: "rounds", warmup: "warmup", serial: "serial", executors: "executors", "worker-procs": "workerProcs",
   "bullmq-concurrency": "bullmqConcurrency", "cpu-per-executor": "cpuPerExecutor", "cpu-total": "cpuTotal", "cpu-iterations": "cpuIterations",
   "sleep-ms": "sleepMs", "sleep-rounds": "sleepRounds", "uneven-tasks": "unevenTasks", "short-ms": "shortMs", "long-ms": "longMs",
-  "long-share": "longShare", "recovery-tasks": "recoveryTasks", "recovery-sleep-ms": "recoverySleepMs", "kill-at": "killAt",
+  "long-share": "longShare", "recovery-tasks": "recoveryTasks", "recovery-sleep-ms": "recoverySleepMs", "kill-at": "killAt", retained: "retained",
 };
 
 export const HELP = `Usage: npm run evaluate -- [flags]
@@ -73,13 +75,16 @@ export const HELP = `Usage: npm run evaluate -- [flags]
 Reproduces the project's evaluation on this machine and writes docs/evaluation/ (report.md, SVG plots,
 results.json). Sections: modes (throughput and latency of every mode, thread and sandbox isolation,
 with BullMQ side by side), scaling (1/2/4/8 executors, CPU-bound and sleeping tasks), uneven (push vs
-pull with short and long tasks), recovery (a worker killed with SIGKILL mid-run).
+pull with short and long tasks), recovery (a worker killed with SIGKILL mid-run), retained (Redis with
+a local dispatcher measured fresh, then again with --retained finished tasks kept in Redis).
 
   --quick                 small sizes: a smoke run of a minute or two
   --only <section>        run one section (or a comma list): ${SECTIONS.join(", ")}
   --modes <list>          modes to measure (default all): ${MODES.join(", ")}
   --isolations <list>     isolation series (default thread,sandbox)
   --out <dir>             where to write (default docs/evaluation for a full run, .evaluation otherwise)
+  --retained <n>          finished tasks to keep in Redis for the retained section (default 1000000;
+                          20000 with --quick)
   --from <results.json>   measure nothing: render report.md and the plots again from saved results
                           (written next to that file unless --out is given)
   --help                  this text

@@ -4,7 +4,9 @@
  */
 import type { Machine } from "./machine.ts";
 import type { ModesSection } from "./modes.ts";
+import type { FloorCheck } from "./floors.ts";
 import type { RecoverySection } from "./recovery.ts";
+import type { RetainedSection } from "./retained.ts";
 import type { ScalingKind, ScalingSection } from "./scaling.ts";
 import type { UnevenSection } from "./uneven.ts";
 
@@ -20,11 +22,14 @@ export interface Evaluation {
   readonly scaling?: ScalingSection;
   readonly uneven?: UnevenSection;
   readonly recovery?: RecoverySection;
+  /** Absent from results written before the section existed. */
+  readonly retained?: RetainedSection;
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n.toFixed(1));
 const x = (n: number): string => `${n < 1 ? n.toFixed(2) : n.toFixed(1)}x`;
+const x2 = (n: number): string => `${n.toFixed(2)}x`;
 const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
   [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -36,8 +41,6 @@ function modesPart(m: ModesSection): string[] {
     r.vsBullmq === undefined ? "" : x(r.vsBullmq.throughput), r.vsBullmq === undefined ? "" : x(r.vsBullmq.p50),
   ]);
   if (b !== undefined) rows.push([`BullMQ ${b.version}`, "(Node worker)", int(b.throughput), ms(b.latency.p50), ms(b.latency.p95), ms(b.latency.p99), "1x", "1x"]);
-  const floorRows = m.floors.map((f) => [f.mode, f.figure, x(f.value), f.floor, f.met ? "met" : "**missed**"]);
-  const met = m.floors.filter((f) => f.met).length;
   return [
     "## Throughput and latency, every mode",
     "",
@@ -57,15 +60,72 @@ function modesPart(m: ModesSection): string[] {
     "",
     "Rounds (tasks/s): " + m.results.map((r) => `${r.mode}/${r.isolation} ${r.rounds.map(int).join(", ")}`).join("; ") + ".",
     "",
-    `### Floors (issue 17): ${met} of ${m.floors.length} met`,
-    "",
-    "BullMQ floors are checked on the thread series (Redis modes: throughput >= 2x, p50 <= 1x; embedded: >= 10x, < 0.25x); the sandbox series must stay within 1.5x of thread (throughput thread/sandbox, p50 sandbox/thread).",
-    "",
-    table(["mode", "figure", "measured", "floor", "verdict"], floorRows),
-    "",
     "![throughput](throughput.svg)",
     "",
     ...["thread", "sandbox"].filter((i) => m.results.some((r) => r.isolation === i)).flatMap((i) => [`![latency CDF, ${i} isolation](latency-cdf-${i}.svg)`, ""]),
+  ];
+}
+
+/** " (12,000 tasks/s over the first slice of 50,000, 11,000 over the last)", or "" for fewer than two slices. */
+function fillRates(slices: RetainedSection["fill"]["slices"]): string {
+  const first = slices[0];
+  const last = slices.at(-1);
+  if (first === undefined || last === undefined || slices.length < 2) return "";
+  return ` (${int(first.tasksPerS)} tasks/s over the first slice, up to ${int(first.retainedAfter)} retained; ${int(last.tasksPerS)} over the last, up to ${int(last.retainedAfter)})`;
+}
+
+function retainedPart(r: RetainedSection): string[] {
+  const n = int(r.sizes.retained);
+  const row = (name: string, p: RetainedSection["fresh"]): string[] => [name, int(p.retainedBefore), int(p.throughput), ms(p.latency.p50), ms(p.latency.p95), ms(p.latency.p99)];
+  const hours = (s: number): string => (Number.isFinite(s) ? `${(s / 3600).toFixed(2)} h` : "-");
+  const foot = (f: RetainedSection["footprint"]["fresh"]): string => `${f.usedMemoryHuman} used, ${int(f.keys)} keys`;
+  return [
+    `## Retained tasks: the same figures with ${n} finished tasks in Redis`,
+    "",
+    `${r.setup}. Measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time), first on a fresh Redis (empty at the start; that measurement leaves ${int(r.filled.retainedBefore - r.fill.tasks)} finished tasks), then filled with ${int(r.fill.tasks)} more no-op tasks through the same API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, then measured again on the same stack.`,
+    "",
+    `Finished tasks stay in Redis for the retention period (\`--retention\`, default 24 h): the newest filled task's key had ${hours(r.retention.ttlAfterFillS)} to live after the fill and the oldest's ${hours(r.retention.oldestLeftAtEndS)} left at the end, so none expired during the run.`,
+    "",
+    `Redis (INFO memory used_memory_human, DBSIZE) after the fresh measurement: ${foot(r.footprint.fresh)}; **after the fill: ${foot(r.footprint.filled)}**; at the end: ${foot(r.footprint.end)}.`,
+    "",
+    table(["", "finished tasks in Redis at the start", "tasks/s", "p50 ms", "p95 ms", "p99 ms"], [
+      row("fresh", r.fresh),
+      row(`${n} retained`, r.filled),
+      ["retained / fresh", "", x2(r.ratios.throughput), x2(r.ratios.p50), x2(r.ratios.p95), x2(r.ratios.p99)],
+    ]),
+    "",
+    `Rounds (tasks/s): fresh ${r.fresh.rounds.map(int).join(", ")}; with ${n} retained ${r.filled.rounds.map(int).join(", ")}. Run-to-run noise on this shared machine: the rounds stray up to ±${pct(r.noise.throughput)} from their median, and the p50 of a fifth of the one-at-a-time samples up to ±${pct(r.noise.p50)} from the median of the fifths.`,
+    "",
+  ];
+}
+
+const FLOOR_RULES: [string, (f: FloorCheck) => boolean, string][] = [
+  ["BullMQ", (f) => f.figure.includes("BullMQ"), "BullMQ floors are checked on the thread series (Redis modes: throughput >= 2x, p50 <= 1x; embedded: >= 10x, < 0.25x)."],
+  ["sandbox", (f) => f.figure.includes("sandbox"), "The sandbox series must stay within 1.5x of thread (throughput thread/sandbox, p50 sandbox/thread)."],
+  ["retained", (f) => f.figure.includes("retained"), "With the retained tasks, Redis with a local dispatcher must keep at least 0.9x its fresh throughput and at most 1.1x its fresh p50."],
+];
+
+/**
+ * Every floor the evaluation checked: the modes section's and the retained section's.
+ *
+ * @example
+ * const floors = allFloors(evaluation); `${floors.filter((f) => f.met).length} of ${floors.length} met`;
+ */
+export function allFloors(e: Pick<Evaluation, "modes" | "retained">): FloorCheck[] {
+  return [...(e.modes?.floors ?? []), ...(e.retained?.floors ?? [])];
+}
+
+function floorsPart(floors: readonly FloorCheck[]): string[] {
+  if (floors.length === 0) return [];
+  const met = floors.filter((f) => f.met).length;
+  const rows = floors.map((f) => [f.mode, f.figure, x2(f.value), f.floor, `${f.met ? "met" : "**missed**"}${f.note === undefined ? "" : `; ${f.note}`}`]);
+  return [
+    `## Floors (issue 17): ${met} of ${floors.length} met`,
+    "",
+    FLOOR_RULES.filter(([, applies]) => floors.some(applies)).map(([, , text]) => text).join(" "),
+    "",
+    table(["mode", "figure", "measured", "floor", "verdict"], rows),
+    "",
   ];
 }
 
@@ -143,6 +203,8 @@ export function renderReport(e: Evaluation): string {
     "",
   ];
   if (e.modes !== undefined) lines.push(...modesPart(e.modes));
+  if (e.retained !== undefined) lines.push(...retainedPart(e.retained));
+  lines.push(...floorsPart(allFloors(e)));
   if (e.scaling !== undefined) lines.push(...scalingPart(e.scaling));
   if (e.uneven !== undefined) lines.push(...unevenPart(e.uneven));
   if (e.recovery !== undefined) lines.push(...recoveryPart(e.recovery));

@@ -21,6 +21,8 @@ export interface StackSpec {
 export interface Stack {
   /** The API's base URL. */
   readonly url: string;
+  /** The private redis-server's URL (Redis-backed modes only). */
+  readonly redisUrl?: string;
   readonly dispatcher?: Managed;
   readonly workers: readonly Managed[];
   /** Human-readable setup, for the report. */
@@ -98,7 +100,7 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
       const describe = remote
         ? `redis-server, bun run api, bun run dispatcher --mode ${wire}, ${spec.workerProcs} x bun run worker --procs 1 (--isolation ${spec.isolation})`
         : `redis-server, bun run api, bun run dispatcher --mode local --workers ${spec.executors} --isolation ${spec.isolation}`;
-      stack = { ...stack, url: api.url, dispatcher, workers, describe };
+      stack = { ...stack, url: api.url, redisUrl: redis.url, dispatcher, workers, describe };
     }
     return stack;
   } catch (e) {

@@ -93,3 +93,28 @@ export function median(values: readonly number[]): number {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
+
+/**
+ * How far a set of repeated figures strays from its median: the largest |value / median - 1|
+ * (0 for a single value). The run-to-run noise a ratio between two runs is read against.
+ *
+ * @example
+ * spread([90, 100, 105]); // 0.1
+ */
+export function spread(values: readonly number[]): number {
+  const m = median(values);
+  return Math.max(...values.map((v) => Math.abs(v / m - 1)));
+}
+
+/**
+ * The `p`th percentile of each of `blocks` consecutive, equal slices of `samples` (the last slice
+ * takes the remainder), e.g. the p50 of each fifth of a one-at-a-time run, to see how much it moves.
+ *
+ * @example
+ * blockPercentiles([1, 2, 3, 10, 20, 30], 2, 50); // [2, 20]
+ */
+export function blockPercentiles(samples: readonly number[], blocks: number, p: number): number[] {
+  const size = Math.floor(samples.length / blocks);
+  if (size < 1) throw new Error(`blockPercentiles needs at least ${blocks} samples for ${blocks} blocks, got ${samples.length}`);
+  return Array.from({ length: blocks }, (_, b) => percentile(samples.slice(b * size, b === blocks - 1 ? samples.length : (b + 1) * size), p));
+}

@@ -1,16 +1,20 @@
 /**
  * The pure parts of `npm run evaluate` (scripts/evaluate/): the SVG charts (parsed back and their
- * points checked), percentiles and the CDF, the floor checks, scaling efficiencies, the
- * uneven mix, options and plain progress lines. Fixed inputs only; nothing here measures speed.
+ * points checked), percentiles and the CDF, the floor checks (retained tasks too), scaling
+ * efficiencies, the uneven mix, options, plain progress lines and the report's rendering (with and
+ * without the retained section). Fixed inputs only; nothing here measures speed.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { checkFloors, type HeadlineFigures } from "../../scripts/evaluate/floors.ts";
+import { checkFloors, checkRetainedFloors, type HeadlineFigures } from "../../scripts/evaluate/floors.ts";
 import { parseCpuinfo } from "../../scripts/evaluate/machine.ts";
-import { parseOptions } from "../../scripts/evaluate/options.ts";
+import type { ModesSection } from "../../scripts/evaluate/modes.ts";
+import { HELP, parseOptions } from "../../scripts/evaluate/options.ts";
 import { Progress } from "../../scripts/evaluate/progress.ts";
 import { thin } from "../../scripts/evaluate/recovery.ts";
+import { type Evaluation, allFloors, renderReport } from "../../scripts/evaluate/report.ts";
+import { parseMemoryInfo, type RetainedSection, retainedNoise } from "../../scripts/evaluate/retained.ts";
 import { efficiencies } from "../../scripts/evaluate/scaling.ts";
-import { cdf, median, percentile, summarize } from "../../scripts/evaluate/stats.ts";
+import { blockPercentiles, cdf, median, percentile, spread, summarize } from "../../scripts/evaluate/stats.ts";
 import { barChart, escapeXml, lineChart, logTicks, niceTicks } from "../../scripts/evaluate/svg.ts";
 import { loads, unevenMix } from "../../scripts/evaluate/uneven.ts";
 
@@ -240,10 +244,22 @@ describe("section helpers", () => {
     const full = parseOptions([]);
     expect(full.full).toBe(true);
     expect(full.out).toBe("docs/evaluation");
-    expect(() => parseOptions(["--only", "speed"])).toThrow('--only must be among modes, scaling, uneven, recovery, got "speed"');
+    expect(() => parseOptions(["--only", "speed"])).toThrow('--only must be among modes, scaling, uneven, recovery, retained, got "speed"');
     expect(() => parseOptions(["--tasks", "-3"])).toThrow('--tasks must be a positive number, got "-3"');
     expect(() => parseOptions(["--fast"])).toThrow("unknown flag --fast");
     expect(parseOptions(["--from", "docs/evaluation/results.json"])).toMatchObject({ from: "docs/evaluation/results.json", out: "docs/evaluation" });
+  });
+
+  test("options: --retained, its full and quick defaults, and --help", () => {
+    expect(parseOptions([]).sizes.retained).toBe(1_000_000);
+    expect(parseOptions([]).sections).toContain("retained");
+    expect(parseOptions(["--quick"]).sizes.retained).toBe(20_000);
+    const o = parseOptions(["--only", "retained", "--retained", "200000"]);
+    expect(o.sections).toEqual(["retained"]);
+    expect(o.sizes.retained).toBe(200_000);
+    expect(o.full).toBe(false);
+    expect(() => parseOptions(["--retained", "0"])).toThrow('--retained must be a positive number, got "0"');
+    expect(HELP).toContain("--retained <n>");
   });
 
   test("cpuinfo: model and logical cores", () => {
@@ -259,5 +275,111 @@ describe("section helpers", () => {
     p.step("second");
     p.finish();
     expect(out.join("")).toMatch(/^\[1\/2 0:00\] first\n {2}a figure\n\[2\/2 0:00\] second\nevaluation finished: 2 steps in 0:00\n$/);
+  });
+});
+
+describe("retained tasks", () => {
+  const fresh = { throughput: 20_000, p50: 1 };
+  const noise = { throughput: 0.05, p50: 0.05 };
+
+  test("throughput must stay at 0.9x fresh or more, p50 at 1.1x or less", () => {
+    const met = checkRetainedFloors({ retained: 1_000_000, fresh, filled: { throughput: 18_000, p50: 1.1 }, noise });
+    expect(met.map((c) => [c.mode, c.figure, c.floor, c.met])).toEqual([
+      ["redis-local", "throughput with 1,000,000 retained vs fresh", ">= 0.9x", true],
+      ["redis-local", "p50 with 1,000,000 retained vs fresh", "<= 1.1x", true],
+    ]);
+    expect(met.map((c) => c.value)).toEqual([0.9, 1.1]);
+    const missed = checkRetainedFloors({ retained: 1_000_000, fresh, filled: { throughput: 17_999, p50: 1.11 }, noise });
+    expect(missed.map((c) => c.met)).toEqual([false, false]);
+  });
+
+  test("a ratio within the run-to-run noise says so, met or not; one outside it does not", () => {
+    const within = checkRetainedFloors({ retained: 20_000, fresh, filled: { throughput: 17_000, p50: 1.04 }, noise: { throughput: 0.2, p50: 0.05 } });
+    expect(within.map((c) => [c.met, c.note])).toEqual([
+      [false, "within the run-to-run noise (±20%)"],
+      [true, "within the run-to-run noise (±5%)"],
+    ]);
+    const outside = checkRetainedFloors({ retained: 20_000, fresh, filled: { throughput: 17_000, p50: 1.06 }, noise: { throughput: 0.1, p50: 0.05 } });
+    expect(outside.map((c) => c.note)).toEqual([undefined, undefined]);
+  });
+
+  test("noise: spread of rounds and of the p50s of fifths of the samples", () => {
+    expect(spread([90, 100, 105])).toBeCloseTo(0.1, 10);
+    expect(spread([7])).toBe(0);
+    expect(blockPercentiles([1, 2, 3, 10, 20, 30], 2, 50)).toEqual([2, 20]);
+    expect(blockPercentiles([1, 2, 3, 4, 5, 6, 7], 3, 100)).toEqual([2, 4, 7]);
+    expect(() => blockPercentiles([1], 2, 50)).toThrow("at least 2 samples");
+    const flat = Array.from({ length: 50 }, () => 1);
+    const slowEnd = [...Array.from({ length: 40 }, () => 1), ...Array.from({ length: 10 }, () => 1.5)];
+    const noise = retainedNoise({ rounds: [100, 120, 110], samples: flat }, { rounds: [100], samples: slowEnd });
+    expect(noise.throughput).toBeCloseTo(10 / 110, 10);
+    expect(noise.p50).toBe(0.5);
+  });
+
+  test("INFO memory: used_memory and used_memory_human", () => {
+    expect(parseMemoryInfo("# Memory\r\nused_memory:734003200\r\nused_memory_human:700.00M\r\nused_memory_rss:1\r\n")).toEqual({ usedMemory: 734_003_200, usedMemoryHuman: "700.00M" });
+    expect(() => parseMemoryInfo("# Memory\r\n")).toThrow("no used_memory field");
+  });
+});
+
+describe("report", () => {
+  const latency = { n: 100, mean: 1, p50: 0.8, p95: 2, p99: 4, max: 9 };
+  const base: Evaluation = {
+    date: "2026-11-26T12:00:00.000Z",
+    command: "npm run evaluate",
+    durationS: 60,
+    machine: { cpuModel: "Some CPU", cores: 2, memoryGiB: 8, os: "Linux", bun: "1.4.5", node: "20", redis: "7.0.15", bullmq: "6.7.0" },
+    loadBefore: [1, 1, 1],
+    loadAfter: [2, 2, 2],
+  };
+  const modes: ModesSection = {
+    sizes: { tasks: 30_000, rounds: 5, serial: 3_000, warmup: 3_000 },
+    results: [{ mode: "redis-local", isolation: "thread", setup: "redis-server, ...", rounds: [21_000], throughput: 21_000, latency, cdf: [], samples: [] }],
+    floors: checkFloors([{ mode: "redis-local", isolation: "thread", throughput: 21_000, p50: 0.8 }], { throughput: 10_000, p50: 0.5 }),
+  };
+  const phase = (retainedBefore: number, throughput: number, p50: number): RetainedSection["fresh"] => ({ retainedBefore, rounds: [throughput * 0.95, throughput, throughput * 1.05], throughput, latency: { ...latency, p50 }, samples: [] });
+  const retained: RetainedSection = {
+    sizes: { tasks: 30_000, rounds: 3, serial: 3_000, warmup: 3_000, retained: 1_000_000 },
+    setup: "redis-server, bun run api, bun run dispatcher --mode local --workers 2 --isolation thread",
+    fresh: phase(0, 20_000, 0.8),
+    fill: { tasks: 843_700, ms: 60_000, slices: [{ retainedAfter: 206_300, tasksPerS: 15_000 }, { retainedAfter: 1_000_000, tasksPerS: 14_000 }] },
+    footprint: {
+      fresh: { usedMemory: 1, usedMemoryHuman: "110.00M", keys: 156_313 },
+      filled: { usedMemory: 2, usedMemoryHuman: "700.00M", keys: 1_000_013 },
+      end: { usedMemory: 3, usedMemoryHuman: "800.00M", keys: 1_156_313 },
+    },
+    retention: { ttlAfterFillS: 86_400, oldestLeftAtEndS: 86_300 },
+    filled: phase(1_000_000, 19_000, 0.84),
+    ratios: { throughput: 0.95, p50: 1.05, p95: 1, p99: 1 },
+    noise: { throughput: 0.06, p50: 0.02 },
+    floors: checkRetainedFloors({ retained: 1_000_000, fresh: { throughput: 20_000, p50: 0.8 }, filled: { throughput: 19_000, p50: 0.84 }, noise: { throughput: 0.06, p50: 0.02 } }),
+  };
+
+  test("results written before the retained section existed still render, floors counted from modes alone", () => {
+    const md = renderReport({ ...base, modes });
+    expect(md).not.toContain("Retained tasks");
+    expect(md).toContain("## Floors (issue 17): 1 of 2 met");
+    expect(allFloors({ modes })).toHaveLength(2);
+    expect(renderReport(base)).not.toContain("## Floors");
+  });
+
+  test("the retained section: conditions, footprint, both sets of figures, ratios; its floors join the count", () => {
+    const md = renderReport({ ...base, modes, retained });
+    expect(md).toContain("## Retained tasks: the same figures with 1,000,000 finished tasks in Redis");
+    expect(md).toContain("**after the fill: 700.00M used, 1,000,013 keys**");
+    expect(md).toContain("filled with 843,700 more no-op tasks");
+    expect(md).toContain("in 60.0 s (15,000 tasks/s over the first slice, up to 206,300 retained; 14,000 over the last, up to 1,000,000)");
+    expect(md).toContain("the oldest's 23.97 h left at the end");
+    expect(md).toContain("| fresh | 0 | 20,000 | 0.80 | 2.00 | 4.00 |");
+    expect(md).toContain("| 1,000,000 retained | 1,000,000 | 19,000 | 0.84 | 2.00 | 4.00 |");
+    expect(md).toContain("| retained / fresh |  | 0.95x | 1.05x | 1.00x | 1.00x |");
+    expect(md).toContain("## Floors (issue 17): 3 of 4 met");
+    expect(md).toContain("| redis-local | throughput with 1,000,000 retained vs fresh | 0.95x | >= 0.9x | met; within the run-to-run noise (±6%) |");
+    expect(md).toContain("| redis-local | p50 with 1,000,000 retained vs fresh | 1.05x | <= 1.1x | met |");
+    expect(md).toContain("the rounds stray up to ±6.0% from their median");
+    expect(md.indexOf("Retained tasks")).toBeLessThan(md.indexOf("## Floors"));
+    const alone = renderReport({ ...base, retained });
+    expect(alone).toContain("## Floors (issue 17): 2 of 2 met");
+    expect(alone).not.toContain("BullMQ floors");
   });
 });

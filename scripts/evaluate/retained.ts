@@ -1,0 +1,176 @@
+/**
+ * Section "retained": does the cost of a task grow with the tasks kept in Redis? Redis with a local
+ * dispatcher (the modes section's redis-local stack, thread isolation) is measured as the modes
+ * section measures it, then filled with no-op tasks through the same API until `--retained` finished
+ * tasks are kept, then measured again; the figures, their ratios and Redis's footprint go in the report.
+ */
+import Redis from "ioredis";
+import { redisKeys, type ShardKeys } from "../../src/adapters/redis/keys.ts";
+import { assertCompleted, registerFunction, runBatch } from "./client.ts";
+import { checkRetainedFloors, type FloorCheck } from "./floors.ts";
+import { measureStack, NOOP, type StackFigures, us } from "./modes.ts";
+import type { Options } from "./options.ts";
+import type { Progress } from "./progress.ts";
+import { startStack } from "./stacks.ts";
+import { blockPercentiles, type LatencySummary, spread } from "./stats.ts";
+
+/** Progress steps of `runRetained`: fresh throughput and latency, the fill, the same two again. */
+export const RETAINED_STEPS = 5;
+/** Tasks per `runBatch` call while filling (1,000 per /execute_batch, 4 in flight); one rate is kept per slice. */
+const FILL_SLICE = 50_000;
+/** Slices of the one-at-a-time samples whose p50s give the p50's run-to-run noise. */
+const P50_BLOCKS = 5;
+/** Task keys carry the default prefix: the stack sets no FAAS_PREFIX. */
+const KEYS = redisKeys(process.env.FAAS_PREFIX ?? "faas").shards[0] as ShardKeys;
+
+/** One measurement of the stack: throughput rounds and one-at-a-time latency. */
+export interface RetainedPhase {
+  /** Finished tasks in the store when the measurement began. */
+  readonly retainedBefore: number;
+  readonly rounds: readonly number[];
+  readonly throughput: number;
+  readonly latency: LatencySummary;
+  /** One-at-a-time latencies in ms, rounded to the microsecond. */
+  readonly samples: readonly number[];
+}
+
+/** Redis's size at one point: INFO memory used_memory (bytes) and used_memory_human, DBSIZE. */
+export interface RedisFootprint {
+  readonly usedMemory: number;
+  readonly usedMemoryHuman: string;
+  readonly keys: number;
+}
+
+export interface RetainedSection {
+  readonly sizes: { readonly tasks: number; readonly rounds: number; readonly serial: number; readonly warmup: number; readonly retained: number };
+  readonly setup: string;
+  readonly fresh: RetainedPhase;
+  /** The fill: tasks run, wall time, and the rate of each slice of up to 50,000 (with the retained count after it). */
+  readonly fill: { readonly tasks: number; readonly ms: number; readonly slices: readonly { readonly retainedAfter: number; readonly tasksPerS: number }[] };
+  readonly footprint: { readonly fresh: RedisFootprint; readonly filled: RedisFootprint; readonly end: RedisFootprint };
+  /** Time to live of task keys: the newest filled task's just after the fill, the oldest's at the end (both must be > 0). */
+  readonly retention: { readonly ttlAfterFillS: number; readonly oldestLeftAtEndS: number };
+  readonly filled: RetainedPhase;
+  /** Filled over fresh. */
+  readonly ratios: { readonly throughput: number; readonly p50: number; readonly p95: number; readonly p99: number };
+  /** Run-to-run noise, relative: spread of the throughput rounds and of the p50s of fifths of the samples (the larger of both phases). */
+  readonly noise: { readonly throughput: number; readonly p50: number };
+  readonly floors: readonly FloorCheck[];
+}
+
+/**
+ * Parses used_memory and used_memory_human out of `INFO memory`.
+ *
+ * @example
+ * parseMemoryInfo("# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n"); // { usedMemory: 1048576, usedMemoryHuman: "1.00M" }
+ */
+export function parseMemoryInfo(info: string): { usedMemory: number; usedMemoryHuman: string } {
+  const field = (name: string): string => {
+    const m = new RegExp(`^${name}:(.*)$`, "m").exec(info);
+    if (m === null) throw new Error(`INFO memory has no ${name} field: ${info.slice(0, 200)}`);
+    return (m[1] as string).trim();
+  };
+  return { usedMemory: Number(field("used_memory")), usedMemoryHuman: field("used_memory_human") };
+}
+
+async function footprint(redis: Redis): Promise<RedisFootprint> {
+  return { ...parseMemoryInfo(await redis.info("memory")), keys: await redis.dbsize() };
+}
+
+/** Seconds left before a task's key expires; throws if it is gone or never expires (retention not as assumed). */
+async function ttlSeconds(redis: Redis, taskId: string): Promise<number> {
+  const ms = await redis.pttl(KEYS.task(taskId));
+  if (ms === -2) throw new Error(`task ${taskId} is no longer in Redis: it expired during the run; the retained figures would be wrong (set a longer RETENTION)`);
+  if (ms < 0) throw new Error(`task ${taskId}'s key has no time to live (PTTL ${ms}); expected the retention period`);
+  return ms / 1000;
+}
+
+const phase = (retainedBefore: number, f: StackFigures): RetainedPhase => ({
+  retainedBefore, rounds: f.rounds, throughput: f.throughput, latency: f.latency, samples: f.samples.map(us),
+});
+
+/**
+ * Run-to-run noise of two measurements: the larger spread of their throughput rounds, and of the
+ * p50s of fifths of their one-at-a-time samples.
+ *
+ * @example
+ * retainedNoise({ rounds: [90, 100, 110], samples }, { rounds: [100], samples }).throughput; // 0.1
+ */
+export function retainedNoise(a: { rounds: readonly number[]; samples: readonly number[] }, b: { rounds: readonly number[]; samples: readonly number[] }): { throughput: number; p50: number } {
+  const p50Spread = (samples: readonly number[]): number => spread(blockPercentiles(samples, Math.min(P50_BLOCKS, samples.length), 50));
+  return { throughput: Math.max(spread(a.rounds), spread(b.rounds)), p50: Math.max(p50Spread(a.samples), p50Spread(b.samples)) };
+}
+
+/**
+ * Runs the section on one redis-local/thread stack: measure, fill, measure again.
+ *
+ * @example
+ * const section = await runRetained(parseOptions(["--only", "retained", "--retained", "200000"]), progress);
+ */
+export async function runRetained(o: Options, progress: Progress): Promise<RetainedSection> {
+  const s = o.sizes;
+  const target = Math.round(s.retained);
+  const n = target.toLocaleString("en-US");
+  progress.step("retained: redis-local/thread fresh: start, warm up, throughput");
+  const stack = await startStack({ mode: "redis-local", isolation: "thread", executors: s.executors, workerProcs: s.workerProcs });
+  const redis = new Redis(stack.redisUrl as string, { maxRetriesPerRequest: 3 });
+  try {
+    const fid = await registerFunction(stack.url, NOOP);
+    const fresh = await measureStack(stack.url, fid, s, progress, "retained: fresh");
+    const freshFootprint = await footprint(redis);
+
+    progress.step(`retained: fill to ${n} finished tasks`);
+    const toFill = Math.max(0, target - fresh.tasks);
+    const slices: { retainedAfter: number; tasksPerS: number }[] = [];
+    let filled = 0;
+    let firstId: string | undefined;
+    let lastId: string | undefined;
+    const t0 = performance.now();
+    while (filled < toFill) {
+      const size = Math.min(FILL_SLICE, toFill - filled);
+      const run = await runBatch(stack.url, fid, Array.from({ length: size }, () => "[]"), { onProgress: (d) => progress.update(filled + d, toFill) });
+      assertCompleted(run);
+      firstId ??= run.ids[0];
+      lastId = run.ids.at(-1);
+      filled += size;
+      slices.push({ retainedAfter: fresh.tasks + filled, tasksPerS: (size * 1000) / run.ms });
+    }
+    const fillMs = performance.now() - t0;
+    const filledFootprint = await footprint(redis);
+    const ttlAfterFillS = lastId === undefined ? Number.NaN : await ttlSeconds(redis, lastId);
+    progress.note(`retained: filled ${filled.toLocaleString("en-US")} tasks in ${(fillMs / 1000).toFixed(1)} s; Redis ${filledFootprint.usedMemoryHuman}, ${filledFootprint.keys.toLocaleString("en-US")} keys`);
+
+    progress.step(`retained: ${n} retained: throughput`);
+    const after = await measureStack(stack.url, fid, s, progress, `retained: ${n} retained`);
+    const endFootprint = await footprint(redis);
+    const oldestLeftAtEndS = firstId === undefined ? Number.NaN : await ttlSeconds(redis, firstId);
+
+    const noise = retainedNoise(fresh, after);
+    const floors = checkRetainedFloors({
+      retained: target,
+      fresh: { throughput: fresh.throughput, p50: fresh.latency.p50 },
+      filled: { throughput: after.throughput, p50: after.latency.p50 },
+      noise,
+    });
+    return {
+      sizes: { tasks: s.tasks, rounds: s.rounds, serial: s.serial, warmup: s.warmup, retained: target },
+      setup: stack.describe,
+      fresh: phase(0, fresh),
+      fill: { tasks: filled, ms: fillMs, slices },
+      footprint: { fresh: freshFootprint, filled: filledFootprint, end: endFootprint },
+      retention: { ttlAfterFillS, oldestLeftAtEndS },
+      filled: phase(fresh.tasks + filled, after),
+      ratios: {
+        throughput: after.throughput / fresh.throughput,
+        p50: after.latency.p50 / fresh.latency.p50,
+        p95: after.latency.p95 / fresh.latency.p95,
+        p99: after.latency.p99 / fresh.latency.p99,
+      },
+      noise,
+      floors,
+    };
+  } finally {
+    redis.disconnect();
+    await stack.stop();
+  }
+}
