@@ -9,7 +9,7 @@ import type { Outcome } from "./outcome.ts";
 import type { Result } from "./result.ts";
 import type { DomainError } from "./errors.ts";
 import type { Schedule } from "./schedule.ts";
-import type { Task, Transition } from "./task.ts";
+import type { Task, TaskStatus, Transition } from "./task.ts";
 
 /** Time: milliseconds since the epoch, timers and sleeps. The system clock in production, a fake in tests. */
 export interface Clock {
@@ -82,6 +82,14 @@ export interface IdempotencyStore {
   forget(tenant: string, key: string): Promise<void>;
 }
 
+/** A task not terminal yet as `TaskStore.peekMany` may give it: its status and its tenant only. */
+export interface Unfinished {
+  readonly unfinished: true;
+  readonly id: string;
+  readonly tenant: string;
+  readonly status: TaskStatus;
+}
+
 /** The API's side of the tasks: submit, read, cancel. */
 export interface TaskStore {
   /**
@@ -93,6 +101,12 @@ export interface TaskStore {
   enqueue(tasks: readonly Task[], caps: EnqueueCaps): Promise<Result<void, DomainError>>;
   get(id: string): Promise<Task | undefined>;
   getMany(ids: readonly string[]): Promise<(Task | undefined)[]>;
+  /**
+   * Like getMany, for long-polls that look at many tasks again and again: a task not terminal yet may
+   * come back as just its status and tenant (`Unfinished`), which a store can read without the whole
+   * record. Terminal tasks come back whole. Default: getMany.
+   */
+  peekMany?(ids: readonly string[]): Promise<(Task | Unfinished | undefined)[]>;
   queueDepth(): Promise<number>;
   /**
    * Cancels a QUEUED or RUNNING task atomically (see `cancelTask`): it leaves the queue (never claimed

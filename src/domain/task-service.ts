@@ -17,7 +17,7 @@ import { checkGraph } from "./task-graph.ts";
 import { invalid, type DomainError } from "./errors.ts";
 import { checkExecuteOptions, type ExecuteOptions } from "./execute-options.ts";
 import { checkIdempotencyKey, idempotencyConflict, type IdempotentOutcome, type IdempotentRequest } from "./idempotency.ts";
-import type { CancelSignals, Clock, EnqueueCaps, FunctionStore, IdempotencyStore, IdGen, TaskEvents, TaskStore } from "./ports.ts";
+import type { CancelSignals, Clock, EnqueueCaps, FunctionStore, IdempotencyStore, IdGen, TaskEvents, TaskStore, Unfinished } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
 import { isTerminal, newTask, type Task } from "./task.ts";
 import { TaskWaiters } from "./task-waiters.ts";
@@ -231,10 +231,11 @@ export class TaskService {
     if (ids.length > MAX_BATCH) return err(invalid(`At most ${MAX_BATCH} task ids per call, got ${ids.length}`, { name: "taskIds" }));
     const deadline = this.d.clock.now() + waitMs;
     const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
-    const visible = (t: Task | undefined): Task | undefined => (t !== undefined && visibleTo(viewer, t.tenant) ? t : undefined);
+    const visible = <T extends Task | Unfinished>(t: T | undefined): T | undefined => (t !== undefined && visibleTo(viewer, t.tenant) ? t : undefined);
     let left = deadline - this.d.clock.now();
     let w = left > 0 && !this.closed ? this.waiters.waitFor(ids, Math.min(left, recheck)) : undefined;
-    let sweep = sweepTasks(ids, (await this.d.tasks.getMany(ids)).map(visible));
+    const peek = (some: readonly string[]): Promise<(Task | Unfinished | undefined)[]> => (this.d.tasks.peekMany ?? this.d.tasks.getMany).call(this.d.tasks, some);
+    let sweep = sweepTasks(ids, (await peek(ids)).map(visible));
     for (;;) {
       if (sweep.done.length > 0 || sweep.pending.length === 0 || w === undefined) {
         w?.cancel();
@@ -245,7 +246,7 @@ export class TaskService {
       const pending = sweep.pending;
       w = left > 0 && !this.closed ? this.waiters.waitFor(pending, Math.min(left, recheck)) : undefined;
       if (fired === undefined) {
-        sweep = { ...sweepTasks(pending, (await this.d.tasks.getMany(pending)).map(visible)), unknown: [...sweep.unknown] }; // a re-check
+        sweep = { ...sweepTasks(pending, (await peek(pending)).map(visible)), unknown: [...sweep.unknown] }; // a re-check
         continue;
       }
       // Only the tasks reported terminal are read again (or taken from the report): the rest were pending.
@@ -312,13 +313,13 @@ export interface TaskSweep {
   readonly unknown: string[];
 }
 
-function sweepTasks(ids: readonly string[], found: readonly (Task | undefined)[]): TaskSweep {
+function sweepTasks(ids: readonly string[], found: readonly (Task | Unfinished | undefined)[]): TaskSweep {
   const sweep: TaskSweep = { done: [], pending: [], unknown: [] };
   for (let i = 0; i < ids.length; i++) {
     const t = found[i];
     if (t === undefined) sweep.unknown.push(ids[i] as string);
-    else if (isTerminal(t.status)) sweep.done.push(t);
-    else sweep.pending.push(t.id);
+    else if ("unfinished" in t || !isTerminal(t.status)) sweep.pending.push(t.id);
+    else sweep.done.push(t);
   }
   return sweep;
 }

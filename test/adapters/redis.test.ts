@@ -173,6 +173,25 @@ describe("Redis task store", () => {
     expect((await b.tasks.get(ts[1]!.id))?.status).toBe("QUEUED");
   });
 
+  test("peekMany: unfinished tasks as status and tenant (read without decoding), terminal ones and records a script rewrote whole, unknown ones undefined", async () => {
+    const b = await open();
+    const [later, running, done, requeued] = tasks(4);
+    const delayed = { ...later!, runAt: Date.now() + 60_000 }; // never claimed here
+    const alice = { ...running!, tenant: "alice" };
+    await b.tasks.enqueue([delayed, done!, requeued!], { maxQueue: 100 });
+    await b.tasks.enqueue([alice], { maxQueue: 100 });
+    const claimed = await b.queue.claim(3, never);
+    const of = (id: string) => claimed.find((t) => t.id === id)!;
+    await b.queue.apply([{ taskId: done!.id, attempt: of(done!.id).attempt, status: "COMPLETED", result: '"ok"' }]);
+    await b.queue.apply([{ taskId: requeued!.id, attempt: of(requeued!.id).attempt, status: "QUEUED", result: null }]);
+    const peeked = await b.tasks.peekMany!([delayed.id, alice.id, done!.id, requeued!.id, "no-such-task"]);
+    expect(peeked[0]).toEqual({ unfinished: true, id: delayed.id, status: "QUEUED", tenant: "default" });
+    expect(peeked[1]).toEqual({ unfinished: true, id: alice.id, status: "RUNNING", tenant: "alice" });
+    expect(peeked[2]).toMatchObject({ id: done!.id, status: "COMPLETED", result: '"ok"' });
+    expect(peeked[3]).toMatchObject({ id: requeued!.id, status: "QUEUED", attempt: 1 }); // the requeue decoded it: its status is no longer first
+    expect(peeked[4]).toBeUndefined();
+  });
+
   test("acked entries leave the stream from the front, up to the oldest one still pending", async () => {
     const b = await open();
     const prefix = b.prefix;

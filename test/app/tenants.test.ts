@@ -109,5 +109,14 @@ for (const [mode, start] of Object.entries(modes)) {
       expect(adminPage).toContain("alice-fn");
       expect(adminPage).toContain("bob-fn");
     });
+
+    test("POST /wait: a tenant's own unfinished task is pending for it and unknown to another tenant", async () => {
+      const later = await call(`${url}/execute_function`, { function_id: fid, payload: "[1]", delay_ms: 60_000 }, as(ALICE));
+      expect(later.status).toBe(201);
+      const id = later.body.task_id;
+      expect((await call(`${url}/wait`, { task_ids: [id, tid], timeout_s: 0 }, as(ALICE))).body).toMatchObject({ pending: [id], unknown: [] });
+      expect((await call(`${url}/wait`, { task_ids: [id], timeout_s: 0 }, as(BOB))).body).toEqual({ results: [], pending: [], unknown: [id] });
+      await call(`${url}/tasks/${id}`, undefined, { ...as(ALICE), method: "DELETE" });
+    });
   });
 }

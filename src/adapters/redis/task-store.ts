@@ -18,14 +18,15 @@
  */
 import type { DomainError } from "../../domain/errors.ts";
 import { sumStats, type StatsSnapshot } from "../../domain/metrics.ts";
-import type { Clock, EnqueueCaps, TaskStats, TaskStore } from "../../domain/ports.ts";
+import type { Clock, EnqueueCaps, TaskStats, TaskStore, Unfinished } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
-import type { Task } from "../../domain/task.ts";
+import type { Task, TaskStatus } from "../../domain/task.ts";
 import { isCluster, type RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
 import { GROUP, type RedisKeys, type ShardKeys } from "./keys.ts";
 import { CANCEL } from "./lua/cancel.ts";
 import { ENQUEUE } from "./lua/enqueue.ts";
+import { PEEK } from "./lua/peek.ts";
 import { READ_STATS } from "./lua/stats.ts";
 import type { ReplicatedWrites } from "./replicated-writes.ts";
 import { decodeTask, encodeTask } from "./task-codec.ts";
@@ -107,6 +108,20 @@ export class RedisTaskStore implements TaskStore, TaskStats {
     return found.map((json) => (json === null ? undefined : decodeTask(json)));
   }
 
+  async peekMany(ids: readonly string[]): Promise<(Task | Unfinished | undefined)[]> {
+    if (ids.length === 0) return [];
+    const items = await this.bySlot(
+      ids.map((id) => this.shardOf(id).task(id)),
+      (keys) => guarded(() => PEEK.run(this.redis, keys, [])) as Promise<(string | null)[]>,
+    );
+    return items.map((item, i) => {
+      if (item === null || item === undefined) return undefined;
+      if (item.startsWith("{")) return decodeTask(item);
+      const bar = item.indexOf("|");
+      return { unfinished: true, id: ids[i] as string, status: item.slice(0, bar) as TaskStatus, tenant: item.slice(bar + 1) };
+    });
+  }
+
   async queueDepth(): Promise<number> {
     return this.queuedIn(this.shards);
   }
@@ -142,8 +157,13 @@ export class RedisTaskStore implements TaskStore, TaskStats {
    * MGET of keys in any shards: one command on a single Redis; on a Cluster (where one MGET must stay
    * in one slot) one per shard, in parallel, answers put back in order.
    */
-  private async mget(keys: readonly string[]): Promise<(string | null)[]> {
-    if (!isCluster(this.redis)) return guarded(() => this.redis.mget(keys as string[]));
+  private mget(keys: readonly string[]): Promise<(string | null)[]> {
+    return this.bySlot(keys, (some) => guarded(() => this.redis.mget(some as string[])));
+  }
+
+  /** `read` of keys in any shards: all at once on a single Redis; on a Cluster one call per slot tag, in parallel, answers put back in order. */
+  private async bySlot<T>(keys: readonly string[], read: (keys: readonly string[]) => Promise<T[]>): Promise<T[]> {
+    if (!isCluster(this.redis)) return read(keys);
     const bySlotTag = new Map<string, number[]>();
     keys.forEach((key, i) => {
       const tag = key.slice(0, key.indexOf("}") + 1);
@@ -151,11 +171,11 @@ export class RedisTaskStore implements TaskStore, TaskStats {
       if (group === undefined) bySlotTag.set(tag, [i]);
       else group.push(i);
     });
-    const out = new Array<string | null>(keys.length);
+    const out = new Array<T>(keys.length);
     await Promise.all(
       [...bySlotTag.values()].map(async (positions) => {
-        const values = await guarded(() => this.redis.mget(positions.map((i) => keys[i] as string)));
-        positions.forEach((p, j) => (out[p] = values[j] ?? null));
+        const values = await read(positions.map((i) => keys[i] as string));
+        positions.forEach((p, j) => (out[p] = values[j] as T));
       }),
     );
     return out;
