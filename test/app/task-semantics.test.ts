@@ -11,30 +11,21 @@ import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-serv
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { embeddedConfig } from "../../src/app/config.ts";
 import { startApiHere, startDispatcherHere, startEmbeddedHere, startWorkerHere, stopAllHere } from "../helpers/roots.ts";
+import { FLAKY, startHitCounter, type HitCounter } from "../helpers/hit-counter.ts";
 
 setDefaultTimeout(30_000);
 const LIMITS = "*:queued=50";
 
 let redis: RedisServer;
 /** Counts calls per path: the functions below count their attempts here. */
-let counter: ReturnType<typeof Bun.serve>;
-const hits = new Map<string, number>();
+let counter: HitCounter;
 beforeAll(async () => {
   redis = await startRedisServer();
-  counter = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(req) {
-      const path = new URL(req.url).pathname;
-      const n = (hits.get(path) ?? 0) + 1;
-      hits.set(path, n);
-      return Response.json(n);
-    },
-  });
+  counter = startHitCounter();
 });
 afterAll(async () => {
   await stopAllHere();
-  void counter?.stop(true);
+  counter?.stop();
   await redis?.[Symbol.asyncDispose]();
 });
 
@@ -57,17 +48,11 @@ async function remote(mode: "push" | "pull"): Promise<string> {
   return (await startApiHere(target, ["--tenant-limits", LIMITS])).url;
 }
 
-/** Throws FetchError until the counter at `url` reaches `n`, then returns the count. */
-const FLAKY = `async (url, n) => {
-  const count = await (await fetch(url)).json();
-  if (count < n) { const e = new Error("not yet " + count); e.name = "FetchError"; throw e; }
-  return count;
-}`;
 
 for (const [mode, start] of Object.entries(modes)) {
   describe(`task semantics, ${mode}`, () => {
     let url = "";
-    const counterUrl = (name: string): string => `http://127.0.0.1:${counter.port}/${mode.replace(/\W+/g, "-")}/${name}`;
+    const counterUrl = (name: string): string => counter.url(`${mode.replace(/\W+/g, "-")}/${name}`);
     const register = async (payload: string, extra: Record<string, unknown> = {}): Promise<string> => {
       const r = await call(`${url}/register_function`, { name: "f", payload, ...extra });
       expect(r.status).toBe(201);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Embedded } from "../../src/app/roots/embedded.ts";
 import { COMMANDS } from "../../src/client/cli-commands.ts";
-import { main, type CliIo } from "../../src/client/cli-main.ts";
+import { runCli } from "../helpers/cli-run.ts";
 import { startEmbeddedHere } from "../helpers/roots.ts";
 
 let app: Embedded;
@@ -23,13 +23,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function faas(args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), stdin: async () => stdin };
-  const code = await main([...args, "--url", app.url], {}, io);
-  return { code, out, err };
-}
+const faas = (args: string[], stdin = "") => runCli(app.url, args, stdin);
 
 describe("help", () => {
   test("faas --help lists every command of the table; -h and help do the same", async () => {
@@ -125,8 +119,7 @@ describe("errors name the server", () => {
     const url = `http://127.0.0.1:${listener.port}`;
     listener.stop(true); // nothing listens there now
     for (const args of [["status", "t"], ["execute", "f", "[1]"], ["wait", "t"]]) {
-      let err = "";
-      const code = await main([...args, "--url", url], {}, { out: () => {}, err: (t) => void (err += t), stdin: async () => "" });
+      const { code, err } = await runCli(url, args);
       expect({ args, code }).toEqual({ args, code: 1 });
       expect(err).toStartWith(`faas: cannot reach ${url}: `);
       expect(err.trimEnd().split("\n").length).toBe(1);

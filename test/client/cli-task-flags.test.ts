@@ -7,39 +7,24 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { call, register } from "../../scripts/lib/http.ts";
-import { main, type CliIo } from "../../src/client/cli-main.ts";
+import { runCli } from "../helpers/cli-run.ts";
 import { startEmbeddedHere, stopAllHere } from "../helpers/roots.ts";
+import { FLAKY, startHitCounter, type HitCounter } from "../helpers/hit-counter.ts";
 
 setDefaultTimeout(30_000);
 
 const app = startEmbeddedHere({ workers: 1 });
-/** Counts calls per path: FLAKY counts its attempts here. */
-const hits = new Map<string, number>();
-let counter: ReturnType<typeof Bun.serve>;
+/** FLAKY counts its attempts here. */
+let counter: HitCounter;
 beforeAll(() => {
-  counter = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(req) {
-      const path = new URL(req.url).pathname;
-      const n = (hits.get(path) ?? 0) + 1;
-      hits.set(path, n);
-      return Response.json(n);
-    },
-  });
+  counter = startHitCounter();
 });
 afterAll(async () => {
   await stopAllHere();
-  void counter?.stop(true);
+  counter?.stop();
 });
 
-async function faas(args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), stdin: async () => stdin };
-  const code = await main([...args, "--url", app.url], {}, io);
-  return { code, out, err };
-}
+const faas = (args: string[], stdin = "") => runCli(app.url, args, stdin);
 
 /** Runs the command, expects exit 0, returns the task ids it printed (one a line). */
 async function ids(args: string[], stdin = ""): Promise<string[]> {
@@ -53,14 +38,8 @@ const done = async (taskId: string): Promise<any> => (await call(`${app.url}/res
 const ms = (iso: string): number => Date.parse(iso);
 /** Milliseconds between each attempt's end and the next one's start. */
 const gaps = (detail: any): number[] => detail.attempts.slice(1).map((a: any, i: number) => ms(a.started_at) - ms(detail.attempts[i].ended_at));
-const counterUrl = (name: string): string => `http://127.0.0.1:${counter.port}/${name}`;
+const counterUrl = (name: string): string => counter.url(name);
 
-/** Throws FetchError until the counter at `url` reaches `n`, then returns the count. */
-const FLAKY = `async (url, n) => {
-  const count = await (await fetch(url)).json();
-  if (count < n) { const e = new Error("not yet " + count); e.name = "FetchError"; throw e; }
-  return count;
-}`;
 
 describe("faas --delay-ms and --run-at", () => {
   test("execute and batch store run_at from the flag; the task stays QUEUED and starts no sooner", async () => {

@@ -47,6 +47,16 @@ local keys = {}
 for i = 8, #ARGV, STEP do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
 local out, done, requeued, seen, stats, freed, finished, announce = {}, {}, {}, {}, {}, {}, {}, {}
+
+-- a task that ended: stored with its expiry, counted, indexed below, announced
+local function ended(key, t, json, error_label)
+  redis.call('SET', key, json, 'PX', ARGV[3])
+  count_finished(stats, t, now, error_label)
+  finished[#finished + 1] = t
+  if ARGV[6] ~= '' then
+    if #json <= 65536 then announce[#announce + 1] = json else announce[#announce + 1] = cjson.encode(t.id) end
+  end
+end
 for k = 1, #keys do
   local i = 8 + STEP * (k - 1)
   local raw, entry, fast = raws[k], ARGV[i + 7], false
@@ -81,14 +91,8 @@ for k = 1, #keys do
     local t = {id = ARGV[i], tenant = ARGV[i + 9], status = ARGV[i + 2], createdAt = tonumber(ARGV[i + 10]), functionId = ARGV[i + 11]}
     local tenant = tenant_of(t)
     freed[tenant] = (freed[tenant] or 0) + 1
-    local json = fast
-    if ARGV[7] ~= '1' then out[#out + 1] = json end
-    redis.call('SET', keys[k], json, 'PX', ARGV[3])
-    count_finished(stats, t, now, ARGV[i + 4])
-    finished[#finished + 1] = t
-    if ARGV[6] ~= '' then
-      if #json <= 65536 then announce[#announce + 1] = json else announce[#announce + 1] = cjson.encode(t.id) end
-    end
+    if ARGV[7] ~= '1' then out[#out + 1] = fast end
+    ended(keys[k], t, fast, ARGV[i + 4])
   else
     local t = nil
     if not seen[keys[k]] then t = decode_task(keys[k], raw) end
@@ -121,12 +125,7 @@ for k = 1, #keys do
         bump(stats, tenant, 'queued', 1)
         if not handback then bump(stats, tenant, 'retries', 1) end
       else
-        redis.call('SET', keys[k], json, 'PX', ARGV[3])
-        count_finished(stats, t, now, ARGV[i + 4])
-        finished[#finished + 1] = t
-        if ARGV[6] ~= '' then
-          if #json <= 65536 then announce[#announce + 1] = json else announce[#announce + 1] = cjson.encode(t.id) end
-        end
+        ended(keys[k], t, json, ARGV[i + 4])
         if t.hasDeps then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
       end
     end
