@@ -322,6 +322,22 @@ describe("Redis task store", () => {
     expect(claimed?.args).toBe('["\ufffdx"]');
   });
 
+  test("after a claim that took fewer tasks than it asked for, the next one blocks on the wake stream without looking first; a task queued meanwhile is not missed", async () => {
+    const b = await open({ consumer: { reclaimEveryMs: 60_000, blockMs: 5000 } });
+    const evalshas = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+    const [first, second, third] = tasks(3);
+    await b.tasks.enqueue([first!], { maxQueue: 10 });
+    expect((await b.queue.claim(10, never)).map((t) => t.id)).toEqual([first!.id]);
+    await b.tasks.enqueue([second!], { maxQueue: 10 }); // between the claims: the parked wait must see it
+    expect((await b.queue.claim(10, never)).map((t) => t.id)).toEqual([second!.id]);
+    const scripts = await evalshas();
+    const next = b.queue.claim(10, never);
+    await waitFor(blockedInXread(admin, b), "the claim to block");
+    expect(await evalshas()).toBe(scripts); // no CLAIM before blocking
+    await b.tasks.enqueue([third!], { maxQueue: 10 });
+    expect((await next).map((t) => t.id)).toEqual([third!.id]);
+  });
+
   test("two dispatchers claiming at once get every task exactly once; an enqueue elsewhere wakes a waiting claim", async () => {
     const a = await open();
     const prefix = a.prefix;

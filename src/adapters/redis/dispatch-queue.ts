@@ -27,7 +27,7 @@ import type { LimitsTable } from "../../domain/tenant-limits.ts";
 import type { RedisClient } from "./client.ts";
 import { DependencyLinks } from "./dependency-links.ts";
 import type { RedisKeys } from "./keys.ts";
-import { ShardQueue } from "./shard-queue.ts";
+import { ShardQueue, type Idle } from "./shard-queue.ts";
 import { StreamWaiter, type StreamPosition } from "./stream-waiter.ts";
 import { shardOfTask } from "./task-ids.ts";
 
@@ -101,6 +101,7 @@ export class RedisDispatchQueue implements DispatchQueue {
   async claim(max: number, signal: AbortSignal): Promise<Task[]> {
     if (max < 1 || signal.aborted || this.closed) return [];
     const since = this.clock.now();
+    await this.waitIfDrained(since, signal);
     while (!signal.aborted && !this.closed) {
       const got: Task[] = [];
       const idle: StreamPosition[] = [];
@@ -144,6 +145,23 @@ export class RedisDispatchQueue implements DispatchQueue {
       if (ms > 0) await this.waiter.wait(idle, ms, signal);
     }
     return [];
+  }
+
+  /**
+   * When every shard's last look took fewer tasks than it asked for (and nothing else is due), a look
+   * now would find nothing: block on the wake streams first, as an empty look would have, without its
+   * round trip. A task queued since those looks moved its wake stream, so the wait ends at once.
+   */
+  private async waitIfDrained(since: number, signal: AbortSignal): Promise<void> {
+    const parked = this.shards.map((s) => s.parkedAt(since));
+    if (parked.some((p) => p === undefined)) return;
+    let until = since + this.blockMs;
+    for (const p of parked as Idle[]) {
+      if (p.dueAt !== undefined) until = Math.min(until, p.dueAt);
+      if (p.rateWaitMs !== undefined) until = Math.min(until, since + p.rateWaitMs);
+    }
+    until = Math.min(until, ...this.shards.map((s) => s.reclaimDueAt()));
+    if (until > since) await this.waiter.wait(this.shards.map((s, i) => ({ stream: s.keys.wake, after: (parked[i] as Idle).idleAfter })), until - since, signal);
   }
 
   /** Carries out a shard's dependency outbox; true when it did (errors are logged: the items stay for the next look). */

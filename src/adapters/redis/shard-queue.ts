@@ -50,13 +50,25 @@ export interface ShardQueueOptions {
 }
 
 /**
- * What one look at a shard found: tasks now RUNNING here; or none, the wake stream's newest entry id,
+ * What one look at a shard found: tasks now RUNNING here (from CLAIM: with the wake stream's newest
+ * entry id as of that claim); or none, the wake stream's newest entry id,
  * when the next delayed task is due, and how long until a rate-limited tenant may start one. `outbox`:
  * how many dependency items wait on the shard's outbox (dependency-links.ts).
  */
 export type Take =
   | { readonly tasks: Task[]; readonly idleAfter?: undefined; readonly outbox: number }
-  | { readonly tasks: readonly []; readonly idleAfter: string; readonly outbox: number; readonly dueAt?: number; readonly rateWaitMs?: number };
+  | ({ readonly tasks: readonly []; readonly outbox: number } & Idle);
+
+/** Where to wait for more: after this wake stream entry, until a delayed task is due or a rate-limited tenant may start one. */
+export interface Idle {
+  readonly idleAfter: string;
+  readonly dueAt?: number;
+  readonly rateWaitMs?: number;
+}
+
+function idle(after: string, due: unknown, rateWait: unknown): Idle {
+  return { idleAfter: after, ...(due !== "" && { dueAt: Number(due) }), ...(rateWait !== "" && { rateWaitMs: Number(rateWait) }) };
+}
 
 export class ShardQueue {
   readonly keys: ShardKeys;
@@ -66,6 +78,8 @@ export class ShardQueue {
   private readonly held = new Map<string, { task: Task; entry: string }>();
   private nextReclaimAt = 0;
   private mayHaveLostEntries = false;
+  /** Set when the last CLAIM took fewer tasks than asked for: where to wait before looking again. */
+  private drained: Idle | undefined;
 
   private readonly limits: (string | number)[];
   /** Whether some tenant has a running limit (a settled attempt then wakes waiting dispatchers). */
@@ -96,6 +110,16 @@ export class ShardQueue {
     this.mayHaveLostEntries = true;
   }
 
+  /**
+   * Where to wait, when the last look took fewer tasks than it asked for and nothing else is due here
+   * (lost entries to adopt, a periodic reclaim): the next look would find nothing new before the wake
+   * stream moves on. Forgotten by the next look.
+   */
+  parkedAt(now: number): Idle | undefined {
+    if (this.drained === undefined || this.mayHaveLostEntries || now >= this.nextReclaimAt) return undefined;
+    return this.drained;
+  }
+
   /** When the next periodic reclaim is due (for how long a blocking read may wait). */
   reclaimDueAt(): number {
     return this.nextReclaimAt;
@@ -103,6 +127,7 @@ export class ShardQueue {
 
   /** Adopts lost entries, else takes over dead dispatchers' (when due), else claims new ones: up to `max`. */
   async take(max: number): Promise<Take> {
+    this.drained = undefined;
     await this.liveness.ensure();
     if (this.mayHaveLostEntries) {
       const adopted = await this.adoptLost(max);
@@ -116,10 +141,14 @@ export class ShardQueue {
     const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.o.agingMs ?? 30_000, ...this.limits];
     const reply = await this.runHandingOut(() => CLAIM.run(this.redis, this.scriptKeys, args));
     const outbox = Number(reply[1]);
-    if (reply[0] === "") return { tasks: this.hold(reply.slice(2) as string[]), outbox };
-    const dueAt = reply[2] === "" ? undefined : Number(reply[2]);
-    const rateWaitMs = reply[3] === "" ? undefined : Number(reply[3]);
-    return { tasks: [], idleAfter: String(reply[0]), outbox, ...(dueAt !== undefined && { dueAt }), ...(rateWaitMs !== undefined && { rateWaitMs }) };
+    if (reply[0] === "") {
+      const tasks = this.hold(reply.slice(5) as string[]);
+      // Fewer than asked for: nothing more can be claimed here until the wake stream moves on (or the times below).
+      this.drained = tasks.length < max && outbox === 0 ? idle(String(reply[2]), reply[3], reply[4]) : undefined;
+      return { tasks, outbox };
+    }
+    this.drained = undefined;
+    return { tasks: [], outbox, ...idle(String(reply[0]), reply[2], reply[3]) };
   }
 
   /**

@@ -19,9 +19,11 @@ import { SHARED_LUA } from "./shared.ts";
  * ARGV[1] group, ARGV[2] consumer (dispatcher id), ARGV[3] max, ARGV[4] now (ms), ARGV[5] aging (ms),
  * then triples of limits: tenant (or '*'), most running in this shard (or ''), starts per second in
  * this shard (or '')
- * Returns {'', outbox length, task JSON...} when tasks were taken; else {the wake stream's newest id
- * (or '0-0'), outbox length, the earliest delayed runAt (or ''), ms until a rate-limited tenant may
- * start one (or '')}.
+ * Returns {'', outbox length, the wake stream's newest id (or '0-0'), the earliest delayed runAt (or
+ * ''), ms until a rate-limited tenant may start one (or ''), task JSON...} when tasks were taken (a
+ * caller that got fewer than it asked for may block on the wake stream after that id, until then,
+ * rather than look again); else {the wake stream's newest id (or '0-0'), outbox length, the earliest
+ * delayed runAt (or ''), ms until a rate-limited tenant may start one (or '')}.
  */
 export const CLAIM = new LuaScript(
   "claim",
@@ -209,6 +211,11 @@ for tenant, n in pairs(per_tenant) do
   if tokens[tenant] then redis.call('HSET', K.rate, tenant, string.format('%.6f', tokens[tenant] - n) .. ':' .. string.format('%d', now)) end
 end
 flush_stats(K.stats, stats)
+local last = redis.call('XREVRANGE', K.wake, '+', '-', 'COUNT', 1)
+local due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
+table.insert(out, 1, rate_wait or '')
+table.insert(out, 1, due[2] or '')
+table.insert(out, 1, last[1] and last[1][1] or '0-0')
 table.insert(out, 1, redis.call('LLEN', K.outbox))
 table.insert(out, 1, '')
 return out
