@@ -1,18 +1,36 @@
 /**
  * The project's performance floors (set in issue 17), checked against measured figures. Pure: figures in, verdicts out.
  *
- * - every Redis-backed mode (thread isolation): throughput at least 2x BullMQ's, one-at-a-time p50 no
- *   higher than BullMQ's;
+ * - every Redis-backed mode (local, push, pull; push and pull over NULL and over CURVE; thread
+ *   isolation): throughput at least 2x BullMQ's, one-at-a-time p50 no higher than BullMQ's;
  * - embedded (thread isolation): throughput at least 10x BullMQ's, p50 under a quarter of BullMQ's;
  * - sandbox isolation within 1.5x of thread isolation, both figures, every mode;
  * - the cost of a task does not grow with the tasks retained: Redis with a local dispatcher keeps at
  *   least 0.9x its fresh throughput and at most 1.1x its fresh p50 with N finished tasks retained.
  */
 
-export const MODES = ["embedded", "redis-local", "redis-push", "redis-pull"] as const;
+/** Push and pull speak NULL security (no encryption) unless the name ends in `-curve` (ZMTP CURVE). */
+export const MODES = ["embedded", "redis-local", "redis-push", "redis-pull", "redis-push-curve", "redis-pull-curve"] as const;
 export type ModeName = (typeof MODES)[number];
 export const ISOLATIONS = ["thread", "sandbox"] as const;
 export type SeriesIsolation = (typeof ISOLATIONS)[number];
+
+/**
+ * Modes measured in the thread series only: CURVE changes the wire between dispatcher and workers, not
+ * the executors, so their sandbox series would repeat redis-push's and redis-pull's.
+ */
+export const THREAD_ONLY_MODES: readonly ModeName[] = ["redis-push-curve", "redis-pull-curve"];
+
+/**
+ * The isolation series a mode is measured in, of those asked for.
+ *
+ * @example
+ * seriesOf("redis-push-curve", ["thread", "sandbox"]); // ["thread"]
+ * seriesOf("redis-push", ["thread", "sandbox"]);       // ["thread", "sandbox"]
+ */
+export function seriesOf(mode: ModeName, isolations: readonly SeriesIsolation[]): SeriesIsolation[] {
+  return THREAD_ONLY_MODES.includes(mode) ? isolations.filter((i) => i === "thread") : [...isolations];
+}
 
 /** The two headline figures of one mode and isolation (throughput in tasks/s, p50 in ms). */
 export interface HeadlineFigures {

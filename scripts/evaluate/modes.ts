@@ -1,11 +1,11 @@
 /**
  * Section "modes": throughput and one-at-a-time latency of every mode (embedded; Redis with a local
- * dispatcher; Redis with push and with pull workers), per isolation series, with BullMQ measured
+ * dispatcher; Redis with push and with pull workers, over NULL and over CURVE), per isolation series, with BullMQ measured
  * before and after ours in the same run, and the performance floors of issue 17 checked on the result.
  */
 import { bullmqVersion, startBullmq } from "./bullmq.ts";
 import { assertCompleted, oneAtATime, registerFunction, runBatch } from "./client.ts";
-import { type BaselineFigures, checkFloors, type FloorCheck, type ModeName, ratios, type SeriesIsolation } from "./floors.ts";
+import { type BaselineFigures, checkFloors, type FloorCheck, type ModeName, ratios, type SeriesIsolation, seriesOf } from "./floors.ts";
 import type { Options, Sizes } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { startStack } from "./stacks.ts";
@@ -95,10 +95,10 @@ export async function measureStack(url: string, fid: string, s: Sizes, progress:
  * How many progress steps `runModes` takes with these options.
  *
  * @example
- * modeSteps(parseOptions([])); // 18: BullMQ twice, then 4 modes x 2 isolations x 2 steps
+ * modeSteps(parseOptions([])); // 22: BullMQ twice, then (4 modes x 2 isolations + 2 CURVE modes x thread) x 2 steps
  */
 export function modeSteps(o: Options): number {
-  return 2 + 2 * o.modes.length * o.isolations.length;
+  return 2 + 2 * o.modes.reduce((n, mode) => n + seriesOf(mode, o.isolations).length, 0);
 }
 
 /**
@@ -118,7 +118,7 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
     progress.step("BullMQ (before ours)");
     before = await bull.measure({ tasks: s.tasks, rounds: s.rounds, serial: half, warmup: s.warmup, concurrency: s.bullmqConcurrency }, progress, "before");
     for (const mode of o.modes) {
-      for (const isolation of o.isolations) {
+      for (const isolation of seriesOf(mode, o.isolations)) {
         const label = `${mode}/${isolation}`;
         progress.step(`${label}: start, warm up, throughput`);
         const stack = await startStack({ mode, isolation, executors: s.executors, workerProcs: s.workerProcs });

@@ -74,13 +74,14 @@ export const HELP = `Usage: npm run evaluate -- [flags]
 
 Reproduces the project's evaluation on this machine and writes docs/evaluation/ (report.md, SVG plots,
 results.json). Sections: modes (throughput and latency of every mode, thread and sandbox isolation,
-with BullMQ side by side), scaling (1/2/4/8 executors, CPU-bound and sleeping tasks), uneven (push vs
+push and pull over NULL and CURVE, with BullMQ side by side), scaling (1/2/4/8 executors, CPU-bound and sleeping tasks), uneven (push vs
 pull with short and long tasks), recovery (a worker killed with SIGKILL mid-run), retained (Redis with
 a local dispatcher measured fresh, then again with --retained finished tasks kept in Redis).
 
   --quick                 small sizes: a smoke run of a minute or two
   --only <section>        run one section (or a comma list): ${SECTIONS.join(", ")}
   --modes <list>          modes to measure (default all): ${MODES.join(", ")}
+                          (-curve: push/pull over ZMTP CURVE; measured in the thread series only)
   --isolations <list>     isolation series (default thread,sandbox)
   --out <dir>             where to write (default docs/evaluation for a full run, .evaluation otherwise)
   --retained <n>          finished tasks to keep in Redis for the retained section (default 1000000;

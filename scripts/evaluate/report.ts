@@ -4,7 +4,7 @@
  */
 import type { Machine } from "./machine.ts";
 import type { ModesSection } from "./modes.ts";
-import type { FloorCheck } from "./floors.ts";
+import { type FloorCheck, THREAD_ONLY_MODES } from "./floors.ts";
 import type { RecoverySection } from "./recovery.ts";
 import type { RetainedSection } from "./retained.ts";
 import type { ScalingKind, ScalingSection } from "./scaling.ts";
@@ -46,6 +46,9 @@ function modesPart(m: ModesSection): string[] {
     "",
     `Throughput: ${int(m.sizes.tasks)} no-op tasks per round submitted 1,000 per \`POST /execute_batch\` (4 calls in flight), every result read back through \`POST /wait\` (1,000 ids per call); the figure is the median of ${m.sizes.rounds} rounds after ${int(m.sizes.warmup)} unmeasured tasks. Latency: ${int(m.sizes.serial)} tasks one at a time, each queued and awaited by one \`POST /execute_function?wait=10\` (answered with the result once the task is terminal). The client runs under Bun in the evaluation's process.`,
     "",
+    ...(m.results.some((r) => THREAD_ONLY_MODES.includes(r.mode))
+      ? ["Push and pull run over NULL security (no encryption), and again over ZMTP CURVE (`-curve`: the dispatcher with `--curve-secret-key-file` and `--authorized-workers`, each worker with `--curve-server-key-file` and its own `--curve-secret-key-file`; fresh keys each run), the CURVE modes in the thread series only.", ""]
+      : []),
     ...(b === undefined
       ? []
       : [

@@ -1,12 +1,13 @@
 /**
  * Our deployments for the evaluation, each in its own processes: the embedded server, or a private
- * redis-server with the API and one dispatcher (local executors, or push/pull with worker processes).
- * Every stack started here is stopped by `stopAllStacks()`, which the entry calls on any exit.
+ * redis-server with the API and one dispatcher (local executors, or push/pull with worker processes,
+ * over NULL or, for the `-curve` modes, over CURVE with fresh keys in a temp dir). Every stack started here is stopped by `stopAllStacks()`, which the entry calls on any exit.
  */
 import { type Managed, eventValues, readLog, spawnEntry, spawnServer } from "../lib/processes.ts";
 import { freePort } from "../lib/ports.ts";
 import { type RedisServer, startRedisServer } from "../lib/redis-server.ts";
 import { waitFor } from "../lib/wait-for.ts";
+import { type CurveKeys, makeCurveKeys } from "./curve-keys.ts";
 import type { ModeName, SeriesIsolation } from "./floors.ts";
 
 export interface StackSpec {
@@ -40,6 +41,12 @@ async function stopGently(m: Managed): Promise<void> {
   await m.proc.exited;
   clearTimeout(timer);
 }
+/** How a mode's dispatcher reaches its workers: none (local), or push/pull over NULL or CURVE. */
+function wireOf(mode: ModeName): { readonly wire: "push" | "pull"; readonly curve: boolean } | undefined {
+  if (mode === "embedded" || mode === "redis-local") return undefined;
+  return { wire: mode.startsWith("redis-push") ? "push" : "pull", curve: mode.endsWith("-curve") };
+}
+
 // info, not warn: servers announce their URL (api.listening) and workers their registration at info
 const QUIET = { LOG_LEVEL: "info" };
 
@@ -55,11 +62,13 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
   const iso = ["--isolation", spec.isolation];
   const own: Managed[] = [];
   let redis: RedisServer | undefined;
+  let keys: CurveKeys | undefined;
   const stop = async (): Promise<void> => {
     live.delete(stop);
     // SIGTERM so each removes what it made (a sandbox pool's entry folder); SIGKILL after STOP_GRACE_MS
     await Promise.all(own.map(stopGently));
     await redis?.[Symbol.asyncDispose]();
+    keys?.remove();
   };
   live.add(stop);
   let stack: Stack = { url: "", workers: [], describe: "", stop };
@@ -73,10 +82,12 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
       const env = { REDIS_URL: redis.url };
       const api = await spawnServer("api", [], { ...env, ...QUIET });
       own.push(api);
-      const remote = spec.mode !== "redis-local";
-      const wire = spec.mode === "redis-push" ? "push" : "pull";
+      const remote = wireOf(spec.mode);
+      if (remote?.curve) keys = await makeCurveKeys(spec.workerProcs);
       const port = freePort();
-      const args = remote ? ["--mode", wire, "--port", String(port), ...iso] : ["--mode", "local", "--workers", String(spec.executors), ...iso];
+      const args = remote !== undefined
+        ? ["--mode", remote.wire, "--port", String(port), ...iso, ...(keys?.dispatcherArgs ?? [])]
+        : ["--mode", "local", "--workers", String(spec.executors), ...iso];
       // the dispatcher's worker.registered and worker.gone events are read from its log
       const dispatcher = spawnEntry("dispatcher", args, { ...env, ...QUIET });
       own.push(dispatcher);
@@ -85,9 +96,10 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
         return readLog(dispatcher.log).includes('"dispatcher.started"');
       }, "the dispatcher to start", 20_000, 20);
       const workers: Managed[] = [];
-      if (remote) {
+      if (remote !== undefined) {
         for (let i = 0; i < spec.workerProcs; i++) {
-          const w = spawnEntry("worker", ["--mode", wire, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1", "--id", `w${i + 1}`, ...iso], QUIET, `worker-${i + 1}`);
+          const curve = keys?.workerArgs[i] ?? [];
+          const w = spawnEntry("worker", ["--mode", remote.wire, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1", "--id", `w${i + 1}`, ...iso, ...curve], QUIET, `worker-${i + 1}`);
           workers.push(w);
           own.push(w);
         }
@@ -97,8 +109,10 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
           return eventValues(dispatcher.log, "worker.registered", "worker").size >= spec.workerProcs;
         }, `${spec.workerProcs} workers to register`, 30_000, 20);
       }
-      const describe = remote
-        ? `redis-server, bun run api, bun run dispatcher --mode ${wire}, ${spec.workerProcs} x bun run worker --procs 1 (--isolation ${spec.isolation})`
+      const describe = remote !== undefined
+        ? remote.curve
+          ? `redis-server, bun run api, bun run dispatcher --mode ${remote.wire} --curve-secret-key-file dispatcher.key --authorized-workers authorized-workers.txt, ${spec.workerProcs} x bun run worker --procs 1 --curve-server-key-file dispatcher.pub --curve-secret-key-file worker-N.key (--isolation ${spec.isolation}; keys from faas keygen's code)`
+          : `redis-server, bun run api, bun run dispatcher --mode ${remote.wire}, ${spec.workerProcs} x bun run worker --procs 1 (--isolation ${spec.isolation})`
         : `redis-server, bun run api, bun run dispatcher --mode local --workers ${spec.executors} --isolation ${spec.isolation}`;
       stack = { ...stack, url: api.url, redisUrl: redis.url, dispatcher, workers, describe };
     }

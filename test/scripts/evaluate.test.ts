@@ -1,14 +1,15 @@
 /**
  * The pure parts of `npm run evaluate` (scripts/evaluate/): the SVG charts (parsed back and their
  * points checked), percentiles and the CDF, the floor checks (retained tasks too), scaling
- * efficiencies, the uneven mix, options, plain progress lines and the report's rendering (with and
- * without the retained section). Fixed inputs only; nothing here measures speed.
+ * efficiencies, the uneven mix, options (the CURVE modes too), plain progress lines, the report's
+ * rendering (with and without the retained section and the CURVE modes) and the plots. Fixed inputs only; nothing here measures speed.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { checkFloors, checkRetainedFloors, type HeadlineFigures } from "../../scripts/evaluate/floors.ts";
+import { checkFloors, checkRetainedFloors, type HeadlineFigures, MODES, seriesOf } from "../../scripts/evaluate/floors.ts";
 import { parseCpuinfo } from "../../scripts/evaluate/machine.ts";
-import type { ModesSection } from "../../scripts/evaluate/modes.ts";
+import { type ModeResult, type ModesSection, modeSteps } from "../../scripts/evaluate/modes.ts";
 import { HELP, parseOptions } from "../../scripts/evaluate/options.ts";
+import { plots } from "../../scripts/evaluate/plots.ts";
 import { Progress } from "../../scripts/evaluate/progress.ts";
 import { thin } from "../../scripts/evaluate/recovery.ts";
 import { type Evaluation, allFloors, renderReport } from "../../scripts/evaluate/report.ts";
@@ -117,6 +118,17 @@ describe("floors", () => {
     expect(verdict("redis-pull", "throughput vs BullMQ")).toBe(false);
     expect(verdict("redis-pull", "p50 vs BullMQ")).toBe(false);
     expect(checks.find((c) => c.mode === "redis-pull" && c.figure === "throughput vs BullMQ")?.value).toBeCloseTo(1.9999, 4);
+  });
+
+  test("push and pull over CURVE have the Redis modes' floors: 2x BullMQ's throughput, p50 no higher", () => {
+    const checks = checkFloors([fig("redis-push-curve", "thread", 20_000, 1), fig("redis-pull-curve", "thread", 15_000, 1.2)], bull);
+    expect(checks.map((c) => [c.mode, c.figure, c.floor, c.met])).toEqual([
+      ["redis-push-curve", "throughput vs BullMQ", ">= 2x", true],
+      ["redis-push-curve", "p50 vs BullMQ", "<= 1x", true],
+      ["redis-pull-curve", "throughput vs BullMQ", ">= 2x", false],
+      ["redis-pull-curve", "p50 vs BullMQ", "<= 1x", false],
+    ]);
+    expect(checks.map((c) => c.value)).toEqual([2, 1, 1.5, 1.2]);
   });
 
   test("embedded needs 10x and under a quarter", () => {
@@ -250,6 +262,23 @@ describe("section helpers", () => {
     expect(parseOptions(["--from", "docs/evaluation/results.json"])).toMatchObject({ from: "docs/evaluation/results.json", out: "docs/evaluation" });
   });
 
+  test("options: the CURVE modes by name, in the default run's thread series only", () => {
+    const curve = parseOptions(["--only", "modes", "--modes", "redis-push-curve,redis-pull-curve", "--isolations", "thread"]);
+    expect(curve.modes).toEqual(["redis-push-curve", "redis-pull-curve"]);
+    expect(modeSteps(curve)).toBe(2 + 2 * 2);
+    const full = parseOptions([]);
+    expect(full.modes).toEqual(["embedded", "redis-local", "redis-push", "redis-pull", "redis-push-curve", "redis-pull-curve"]);
+    expect(full.full).toBe(true);
+    // BullMQ twice, 4 modes x 2 series and 2 CURVE modes x thread, 2 steps each
+    expect(modeSteps(full)).toBe(2 + 2 * (4 * 2 + 2));
+    expect(seriesOf("redis-pull-curve", ["thread", "sandbox"])).toEqual(["thread"]);
+    expect(seriesOf("redis-pull-curve", ["sandbox"])).toEqual([]);
+    expect(seriesOf("redis-pull", ["thread", "sandbox"])).toEqual(["thread", "sandbox"]);
+    expect(modeSteps(parseOptions(["--modes", "redis-push,redis-push-curve", "--isolations", "sandbox"]))).toBe(2 + 2);
+    expect(() => parseOptions(["--modes", "redis-curve"])).toThrow(`--modes must be among ${MODES.join(", ")}, got "redis-curve"`);
+    expect(HELP).toContain("redis-push-curve, redis-pull-curve");
+  });
+
   test("options: --retained, its full and quick defaults, and --help", () => {
     expect(parseOptions([]).sizes.retained).toBe(1_000_000);
     expect(parseOptions([]).sections).toContain("retained");
@@ -354,6 +383,42 @@ describe("report", () => {
     noise: { throughput: 0.06, p50: 0.02 },
     floors: checkRetainedFloors({ retained: 1_000_000, fresh: { throughput: 20_000, p50: 0.8 }, filled: { throughput: 19_000, p50: 0.84 }, noise: { throughput: 0.06, p50: 0.02 } }),
   };
+
+  const result = (mode: ModeResult["mode"], isolation: ModeResult["isolation"], throughput: number, p50: number): ModeResult => ({
+    mode, isolation, setup: `${mode} setup (--isolation ${isolation})`, rounds: [throughput], throughput, latency: { ...latency, p50 }, cdf: [{ value: p50, fraction: 1 }], samples: [],
+  });
+
+  test("the CURVE modes get table rows, floor rows and a sentence on how they run; the plots show their thread bars", () => {
+    const bull = { throughput: 10_000, p50: 1 };
+    const results = [result("redis-push", "thread", 15_000, 0.9), result("redis-push", "sandbox", 14_000, 1), result("redis-push-curve", "thread", 21_000, 0.8), result("redis-pull-curve", "thread", 12_000, 1.3)];
+    const section: ModesSection = {
+      sizes: modes.sizes,
+      results: results.map((r) => ({ ...r, vsBullmq: { throughput: r.throughput / bull.throughput, p50: r.latency.p50 / bull.p50 } })),
+      floors: checkFloors(results.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50 })), bull),
+    };
+    const md = renderReport({ ...base, modes: section });
+    expect(md).toContain("| redis-push-curve | thread | 21,000 | 0.80 | 2.00 | 4.00 | 2.1x | 0.80x |");
+    expect(md).toContain("| redis-pull-curve | thread | 12,000 | 1.30 | 2.00 | 4.00 | 1.2x | 1.3x |");
+    expect(md).toContain("| redis-push-curve | throughput vs BullMQ | 2.10x | >= 2x | met |");
+    expect(md).toContain("| redis-pull-curve | p50 vs BullMQ | 1.30x | <= 1x | **missed** |");
+    expect(md).toContain("again over ZMTP CURVE (`-curve`");
+    expect(md).toContain("## Floors (issue 17): 5 of 8 met");
+    const bars = parseXml(plots({ modes: section })["throughput.svg"] ?? "").filter((e) => e.name === "rect" && e.attrs.class === "bar");
+    expect(bars.map((b) => [b.attrs["data-group"], b.attrs["data-series"]])).toEqual([
+      ["redis-push", "thread isolation"],
+      ["redis-push", "sandbox isolation"],
+      ["redis-push-curve", "thread isolation"],
+      ["redis-pull-curve", "thread isolation"],
+    ]);
+  });
+
+  test("results saved before the CURVE modes existed render without them (--from)", () => {
+    const md = renderReport({ ...base, modes });
+    expect(md).not.toContain("CURVE");
+    expect(md).toContain("| redis-local | thread | 21,000 |");
+    const bars = parseXml(plots({ modes })["throughput.svg"] ?? "").filter((e) => e.name === "rect" && e.attrs.class === "bar");
+    expect(bars.map((b) => b.attrs["data-group"])).toEqual(["redis-local"]);
+  });
 
   test("results written before the retained section existed still render, floors counted from modes alone", () => {
     const md = renderReport({ ...base, modes });
