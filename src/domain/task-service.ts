@@ -65,6 +65,30 @@ export class TaskService {
     return ids.ok ? ok(ids.value[0] as string) : ids;
   }
 
+  /**
+   * Queues one task and waits up to `waitMs` (> 0) for it to end. The waiter is registered before the
+   * task is stored, so no read of it is needed: its end comes with the report (a read only when the
+   * report carried no record, or at the deadline). Answers the task (terminal, or as it stands at the
+   * deadline) with its id.
+   */
+  async executeAndAwait(viewer: string, functionId: string, args: unknown, o: ExecuteOptions, waitMs: number): Promise<Result<{ id: string; task: Task | undefined }, DomainError>> {
+    const p = await this.prepare(viewer, functionId, [args], o);
+    if (!p.ok) return p;
+    const [id] = this.newIds(1) as [string];
+    const deadline = this.d.clock.now() + waitMs;
+    const w = this.waiters.waitFor(id, Math.min(waitMs, this.d.recheckMs ?? Number.POSITIVE_INFINITY));
+    const queued = await this.d.tasks.enqueue(p.value.tasks([id]), p.value.caps);
+    if (!queued.ok) {
+      w.cancel();
+      return queued;
+    }
+    const delivered = (await w.done)?.tasks.get(id);
+    if (delivered !== undefined && isTerminal(delivered.status)) return ok({ id, task: delivered });
+    const left = deadline - this.d.clock.now();
+    const t = left > 0 && !this.closed ? await this.awaitTask(viewer, id, left) : await this.task(viewer, id);
+    return ok({ id, task: t.ok ? t.value : undefined });
+  }
+
   /** Queues several tasks of one function, all or nothing; bad arguments are named by their index. */
   async executeBatch(viewer: string, functionId: string, argsList: readonly unknown[], o: ExecuteOptions = {}): Promise<Result<string[], DomainError>> {
     const p = await this.prepare(viewer, functionId, argsList, o);

@@ -127,6 +127,30 @@ describe("TaskService", () => {
     expect(reads).toBe(1);
   });
 
+  test("executeAndAwait waits from before the task is stored: no read when the report carries it; a read only at the deadline", async () => {
+    const s = setup();
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
+    if (!fn.ok) throw new Error("register");
+    let reads = 0;
+    const get = s.tasks.get.bind(s.tasks);
+    s.tasks.get = async (taskId: string) => (reads++, get(taskId));
+    const waiting = s.service.executeAndAwait(T, fn.value.id, "[1]", {}, 30_000);
+    await drainMicrotasks();
+    const [running] = await s.tasks.claim(1, new AbortController().signal);
+    const [done] = await s.tasks.apply([{ taskId: running!.id, attempt: running!.attempt, status: "COMPLETED", result: "7" }]);
+    s.events.publish([running!.id], new Map([[running!.id, done!]]));
+    const r = await waiting;
+    expect(r.ok && [r.value.id, r.value.task?.status, r.value.task?.result]).toEqual([running!.id, "COMPLETED", "7"]);
+    expect(reads).toBe(0);
+    const late = s.service.executeAndAwait(T, fn.value.id, "[2]", {}, 1_000);
+    await drainMicrotasks();
+    s.clock.advance(1_000);
+    const timedOut = await late;
+    expect(timedOut.ok && timedOut.value.task?.status).toBe("QUEUED");
+    expect(reads).toBe(1);
+    expect((await s.service.executeAndAwait(T, "no-such-function", "[1]", {}, 1_000)).ok).toBe(false);
+  });
+
   test("awaitTask gives up after the wait with the current status", async () => {
     const s = setup();
     const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });

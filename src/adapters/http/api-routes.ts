@@ -89,6 +89,11 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
         if (typeof waitMs !== "number") return waitMs;
         const once = idempotencyOf(req, "/execute_function", body);
         if (!once.ok) return once.reply;
+        if (once.request === undefined && waitMs > 0) {
+          const done = await d.tasks.executeAndAwait(caller.tenant, body.function_id, body.payload, executeOptions(body), waitMs);
+          if (!done.ok) return domainErrorReply(done.error);
+          return json(done.value.task !== undefined ? resultBody(done.value.task) : { task_id: done.value.id, status: "QUEUED", result: null }, 201);
+        }
         const queued =
           once.request !== undefined
             ? await d.tasks.executeOnce(caller.tenant, body.function_id, [body.payload], executeOptions(body), once.request)
