@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { awaitAll, call, register, run, submit } from "../../scripts/lib/http.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { startEmbeddedHere, stopAllHere } from "../helpers/roots.ts";
 
 afterAll(() => stopAllHere());
@@ -15,6 +16,12 @@ const ALICE = "alice-key-0123456789abcdef";
 const BOB = "bob-key-0123456789abcdefgh";
 const ADMIN = "admin-key-0123456789abcdef";
 const as = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+
+/** Resolves once Date.now() has passed the millisecond it was called in. */
+function nextMillisecond(): Promise<number> {
+  const now = Date.now();
+  return waitFor(() => (Date.now() > now ? Date.now() : undefined), "the clock to move on", 1000, 1);
+}
 
 describe("operators' routes, keys off", () => {
   let u: string;
@@ -26,8 +33,12 @@ describe("operators' routes, keys off", () => {
   test("GET /tasks: newest first with the function's name and the error's name; status and function filters; cursor pages", async () => {
     fn = await register(u, "(x) => { if (x < 0) throw new RangeError('negative: ' + x); return x * 2 }", { name: "double" });
     const other = await register(u, "() => 1", { name: "one" });
+    // Finished tasks are listed by finish time in ms (ties by id): one task at a time can finish within
+    // a millisecond of the last here, so each starts once the clock has moved on.
     const ok = await run(u, fn, "[1]");
+    await nextMillisecond();
     const bad = await run(u, fn, "[-1]");
+    await nextMillisecond();
     const one = await run(u, other, "[]");
     const list = await call(`${u}/tasks`);
     expect(list.status).toBe(200);
