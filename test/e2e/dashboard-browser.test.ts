@@ -44,13 +44,13 @@ beforeAll(async () => {
     if (r.status() >= 400) failedResponses.push(`${r.status()} ${new URL(r.url()).pathname}`);
   });
   mkdirSync(ARTIFACTS, { recursive: true });
-});
+}, 60_000); // starting Chromium on a busy machine can take more than the default 5 s
 
 afterAll(async () => {
   await context?.close();
   if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
   await stopAllHere();
-});
+}, 60_000);
 
 describe("dashboard in Chromium", () => {
   test("a failed task appears without a reload; its page shows the stack; copy id; retry shows the new task", async () => {
