@@ -4,7 +4,7 @@
  * crashes); once it is back the API and the dispatcher carry on, and every task that got a 201
  * completes, including those submitted while Redis was going down and those running at the time.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { awaitAll, call, register, submit } from "../../scripts/lib/http.ts";
@@ -15,6 +15,7 @@ import { startApiHere, startDispatcherHere, stopAllHere } from "../helpers/roots
 
 let redis: RedisServer;
 let api: { url: string };
+setDefaultTimeout(30_000); // processes start slowly on a busy machine
 const target = { url: "", prefix: "e2e-restart" };
 
 beforeAll(async () => {

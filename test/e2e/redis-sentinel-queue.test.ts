@@ -5,7 +5,7 @@
  * Sentinel, no replica (failover is tested in redis-sentinel.test.ts); one shard, as under Sentinel the
  * keys keep their plain names.
  */
-import { afterAll, beforeAll } from "bun:test";
+import { afterAll, beforeAll, setDefaultTimeout } from "bun:test";
 import { openRedisBackend, type RedisBackend } from "../../src/adapters/redis/index.ts";
 import type { LimitsTable } from "../../src/domain/tenant-limits.ts";
 import { startSentinelGroup, type SentinelGroup } from "../../scripts/lib/redis-sentinel.ts";
@@ -15,6 +15,7 @@ import { describeTaskQueue } from "../contracts/task-queue.ts";
 import { F1 } from "../helpers/redis-contracts.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
+setDefaultTimeout(30_000); // processes start slowly on a busy machine
 let group: SentinelGroup;
 const opened: RedisBackend[] = [];
 let seq = 0;
