@@ -76,63 +76,66 @@ async function readForm(req: Request, tokens: FormTokens, tenant: string): Promi
   return form;
 }
 
+/**
+ * One form action: a POST from a signed-in browser whose form token is checked first; `act` does the
+ * work and answers where to send the browser (303).
+ */
+function formAction(
+  d: DashboardActionDeps,
+  o: { path: string; operationId: string; summary: string; formBody?: { readonly contentType: string; readonly schema: object }; act: (form: URLSearchParams, params: Record<string, string>, tenant: string) => Promise<string> },
+): Route {
+  return route({
+    method: "POST",
+    path: o.path,
+    access: "browser",
+    operationId: o.operationId,
+    tag: "dashboard",
+    summary: o.summary,
+    formBody: o.formBody ?? FORM,
+    responses,
+    denied: d.denied,
+    handle: async ({ req, params, caller }) => {
+      const form = await readForm(req, d.tokens, caller.tenant);
+      if (form instanceof Response) return form;
+      return see(await o.act(form, params as Record<string, string>, caller.tenant));
+    },
+  });
+}
+
 export function dashboardActions(d: DashboardActionDeps): Route[] {
   return [
-    route({
-      method: "POST",
+    formAction(d, {
       path: "/dashboard/tasks/{task_id}/retry",
-      access: "browser",
       operationId: "dashboardRetryTask",
-      tag: "dashboard",
       summary: "Form: run a FAILED or CANCELLED task again; 303 to the new task's page",
-      formBody: FORM,
-      responses,
-      denied: d.denied,
-      handle: async ({ req, params, caller }) => {
-        const form = await readForm(req, d.tokens, caller.tenant);
-        if (form instanceof Response) return form;
+      act: async (_form, params, tenant) => {
         const id = params.task_id as string;
-        const r = await d.operations.retry(caller.tenant, id);
-        return see(r.ok ? taskPage(r.value, "retried") : taskPage(id, code(r.error)));
+        const r = await d.operations.retry(tenant, id);
+        return r.ok ? taskPage(r.value, "retried") : taskPage(id, code(r.error));
       },
     }),
-    route({
-      method: "POST",
+    formAction(d, {
       path: "/dashboard/tasks/{task_id}/cancel",
-      access: "browser",
       operationId: "dashboardCancelTask",
-      tag: "dashboard",
       summary: "Form: cancel a QUEUED or RUNNING task; 303 to its page",
-      formBody: FORM,
-      responses,
-      denied: d.denied,
-      handle: async ({ req, params, caller }) => {
-        const form = await readForm(req, d.tokens, caller.tenant);
-        if (form instanceof Response) return form;
+      act: async (_form, params, tenant) => {
         const id = params.task_id as string;
-        const r = await d.tasks.cancel(caller.tenant, id);
-        return see(taskPage(id, r.ok ? "cancelled" : code(r.error)));
+        const r = await d.tasks.cancel(tenant, id);
+        return taskPage(id, r.ok ? "cancelled" : code(r.error));
       },
     }),
-    route({
-      method: "POST",
+    formAction(d, {
       path: "/dashboard/retry",
-      access: "browser",
       operationId: "dashboardRetryAll",
-      tag: "dashboard",
       summary: "Form: run again every FAILED task of a function (fields status=FAILED, function_id); 303 to its task list",
       formBody: { ...FORM, schema: { type: "object", properties: { token: { type: "string" }, status: { type: "string" }, function_id: { type: "string" } }, required: ["token", "status"] } },
-      responses,
-      denied: d.denied,
-      handle: async ({ req, caller }) => {
-        const form = await readForm(req, d.tokens, caller.tenant);
-        if (form instanceof Response) return form;
+      act: async (form, _params, tenant) => {
         const status = form.get("status") === "CANCELLED" ? "CANCELLED" : "FAILED";
         const functionId = form.get("function_id") || undefined;
-        const r = await d.operations.retryAll(caller.tenant, { status, ...(functionId !== undefined && { functionId }) });
+        const r = await d.operations.retryAll(tenant, { status, ...(functionId !== undefined && { functionId }) });
         const notice = r.ok ? `retried-all-${r.value.retried}${r.value.more ? "-more" : ""}` : code(r.error);
         const back = listUrl({ status, ...(functionId !== undefined && { functionId }) }).replace("#tasks", "");
-        return see(`${back}${back.includes("?") ? "&" : "?"}notice=${notice}#tasks`);
+        return `${back}${back.includes("?") ? "&" : "?"}notice=${notice}#tasks`;
       },
     }),
   ];
