@@ -104,8 +104,7 @@ export class RedisDispatchQueue implements DispatchQueue {
     await this.waitIfDrained(since, signal);
     while (!signal.aborted && !this.closed) {
       const got: Task[] = [];
-      const idle: StreamPosition[] = [];
-      let waitUntil = since + this.blockMs;
+      const idle: Parked[] = [];
       let failures = 0;
       let failure: unknown;
       let linked = false;
@@ -119,11 +118,7 @@ export class RedisDispatchQueue implements DispatchQueue {
           if (this.failing.delete(index)) this.o.logger?.log("info", "queue shard reachable again", { event: "queue.shard_restored", shard: index });
           if (take.outbox > 0) linked = (await this.drainOutbox(index)) || linked;
           if (take.idleAfter === undefined) got.push(...take.tasks);
-          else {
-            idle.push({ stream: shard.keys.wake, after: take.idleAfter });
-            if (take.dueAt !== undefined) waitUntil = Math.min(waitUntil, take.dueAt);
-            if (take.rateWaitMs !== undefined) waitUntil = Math.min(waitUntil, this.clock.now() + take.rateWaitMs);
-          }
+          else idle.push(parkedOn(shard, take, this.clock.now()));
         } catch (e) {
           failures++;
           failure ??= e;
@@ -138,11 +133,8 @@ export class RedisDispatchQueue implements DispatchQueue {
       if (linked) continue; // dependencies settled: tasks may be claimable now
       // Nothing claimable: after a block time of waiting, answer [] so the caller sees a healthy, idle
       // queue (and can say so in its /healthz) before asking again.
-      const now = this.clock.now();
-      if (now - since >= this.blockMs) return [];
-      const reclaimDue = Math.min(...this.shards.map((s) => s.reclaimDueAt()));
-      const ms = Math.min(waitUntil, reclaimDue) - now;
-      if (ms > 0) await this.waiter.wait(idle, ms, signal);
+      if (this.clock.now() - since >= this.blockMs) return [];
+      await this.waitForWake(idle, since, signal);
     }
     return [];
   }
@@ -155,13 +147,18 @@ export class RedisDispatchQueue implements DispatchQueue {
   private async waitIfDrained(since: number, signal: AbortSignal): Promise<void> {
     const parked = this.shards.map((s) => s.parkedAt(since));
     if (parked.some((p) => p === undefined)) return;
-    let until = since + this.blockMs;
-    for (const p of parked as Idle[]) {
-      if (p.dueAt !== undefined) until = Math.min(until, p.dueAt);
-      if (p.rateWaitMs !== undefined) until = Math.min(until, since + p.rateWaitMs);
-    }
-    until = Math.min(until, ...this.shards.map((s) => s.reclaimDueAt()));
-    if (until > since) await this.waiter.wait(this.shards.map((s, i) => ({ stream: s.keys.wake, after: (parked[i] as Idle).idleAfter })), until - since, signal);
+    await this.waitForWake(this.shards.map((s, i) => parkedOn(s, parked[i] as Idle, since)), since, signal);
+  }
+
+  /**
+   * Blocks on the shards' wake streams after their positions until the first of: the block time since
+   * `since`, a shard's own time (a delayed task due, a rate-limited tenant able to start), the next
+   * periodic reclaim.
+   */
+  private async waitForWake(parked: readonly Parked[], since: number, signal: AbortSignal): Promise<void> {
+    const until = Math.min(since + this.blockMs, ...parked.map((p) => p.until), ...this.shards.map((s) => s.reclaimDueAt()));
+    const ms = until - this.clock.now();
+    if (ms > 0) await this.waiter.wait(parked, ms, signal);
   }
 
   /** Carries out a shard's dependency outbox; true when it did (errors are logged: the items stay for the next look). */
@@ -212,4 +209,14 @@ export class RedisDispatchQueue implements DispatchQueue {
     await Promise.all(this.shards.map((s) => s.close(true)));
     this.waiter.close();
   }
+}
+
+/** A shard to wait on: its wake stream's position, and the time its own reasons end the wait (Infinity: none). */
+interface Parked extends StreamPosition {
+  readonly until: number;
+}
+
+/** Where to wait on `shard` after a look that found `idle` at `now`. */
+function parkedOn(shard: ShardQueue, idle: Idle, now: number): Parked {
+  return { stream: shard.keys.wake, after: idle.idleAfter, until: Math.min(idle.dueAt ?? Infinity, idle.rateWaitMs === undefined ? Infinity : now + idle.rateWaitMs) };
 }
