@@ -57,27 +57,28 @@ local function ended(key, t, json, error_label)
     if #json <= 65536 then announce[#announce + 1] = json else announce[#announce + 1] = cjson.encode(t.id) end
   end
 end
+
 for k = 1, #keys do
   local i = 8 + STEP * (k - 1)
-  local raw, entry, fast = raws[k], ARGV[i + 7], false
+  -- settled: the task's new record when the fast path holds (see above)
+  local raw, entry, settled = raws[k], ARGV[i + 7], nil
   local result, ran_on = ARGV[i + 3], ARGV[i + 6]
   if entry ~= '' then
     local changes = ARGV[i + 8]
     if not seen[keys[k]] and raw then
       local head = '{"status":"RUNNING","attempt":' .. ARGV[i + 1] .. ',"entry":"' .. entry .. '",'
-      fast = string.sub(raw, 1, #head) == head and not string.find(raw, '"hasDeps":true', 1, true)
-      if fast then
+      if string.sub(raw, 1, #head) == head and not string.find(raw, '"hasDeps":true', 1, true) then
         local _, last = string.find(raw, '^"updatedAt":%d+,"attempts":%[{"attempt":1,"startedAt":%d+}%],', #head + 1)
         if ARGV[i + 1] == '1' and last then
-          fast = string.sub(changes, 1, -2) .. ',' .. string.sub(raw, last + 1)
+          settled = string.sub(changes, 1, -2) .. ',' .. string.sub(raw, last + 1)
         else
           local t, c = cjson.decode(raw), cjson.decode(changes)
           t.entry, t.status, t.attempt, t.updatedAt, t.result, t.attempts = nil, c.status, c.attempt, c.updatedAt, c.result, c.attempts
-          fast = cjson.encode(t)
+          settled = cjson.encode(t)
         end
       end
     end
-    if not fast then
+    if not settled then
       -- the decoding path below: the result and where it ran come from the changed fields
       local c = cjson.decode(changes)
       result = c.result or ''
@@ -85,14 +86,14 @@ for k = 1, #keys do
       ran_on = (type(attempts) == 'table' and attempts[#attempts] and attempts[#attempts].ranOn) or ''
     end
   end
-  if fast then
+  if settled then
     seen[keys[k]] = true
     done[#done + 1] = entry
     local t = {id = ARGV[i], tenant = ARGV[i + 9], status = ARGV[i + 2], createdAt = tonumber(ARGV[i + 10]), functionId = ARGV[i + 11]}
     local tenant = tenant_of(t)
     freed[tenant] = (freed[tenant] or 0) + 1
-    if ARGV[7] ~= '1' then out[#out + 1] = fast end
-    ended(keys[k], t, fast, ARGV[i + 4])
+    if ARGV[7] ~= '1' then out[#out + 1] = settled end
+    ended(keys[k], t, settled, ARGV[i + 4])
   else
     local t = nil
     if not seen[keys[k]] then t = decode_task(keys[k], raw) end
