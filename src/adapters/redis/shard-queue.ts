@@ -147,7 +147,6 @@ export class ShardQueue {
       this.drained = tasks.length < max && outbox === 0 ? idle(String(reply[2]), reply[3], reply[4]) : undefined;
       return { tasks, outbox };
     }
-    this.drained = undefined;
     return { tasks: [], outbox, ...idle(String(reply[0]), reply[2], reply[3]) };
   }
 
