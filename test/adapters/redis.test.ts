@@ -159,6 +159,89 @@ describeTaskEvents("redis cancel signals", async () => {
   return { events: b.cancels, close: () => closeBackend(b) };
 });
 
+describe("Redis hand-out to idle dispatchers", () => {
+  const idleIn = async (b: Opened): Promise<Record<string, string>> => admin.hgetall(b.keys.shards[0]!.idle);
+  const handedOutTo = async (b: Opened): Promise<number> => (await admin.xrange(b.keys.shards[0]!.handout(b.dispatcherId), "-", "+")).length;
+
+  /** A dispatcher whose last claim took fewer tasks than it asked for (noted idle), not waiting now. */
+  async function idleDispatcher(o: OpenOptions = {}): Promise<Opened> {
+    const b = await open({ consumer: { reclaimEveryMs: 60_000, blockMs: 5000 }, ...o });
+    expect(await b.queue.claim(5, AbortSignal.timeout(20))).toEqual([]);
+    // the aborted claim left the hash; a look that finds nothing notes it again
+    await CLAIM.run(admin, b.keys.shards[0]!.scriptKeys, [GROUP, b.dispatcherId, 5, Date.now(), 30_000, ""]);
+    expect(Object.keys(await idleIn(b))).toEqual([b.dispatcherId]);
+    return b;
+  }
+
+  test("what was handed to a dispatcher that was not waiting comes with its next claim, once, not taken for lost", async () => {
+    const b = await idleDispatcher({ consumer: { reclaimEveryMs: 0, blockMs: 5000 } });
+    const [t, u] = tasks(2);
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
+    expect(await handedOutTo(b)).toBe(1);
+    expect(Object.values(await idleIn(b))).toEqual(["4 30000"]); // still idle, with one slot fewer
+    expect(await b.tasks.get(t!.id)).toMatchObject({ status: "RUNNING", attempt: 1 });
+    await admin.hdel(b.keys.shards[0]!.idle, b.dispatcherId);
+    await b.tasks.enqueue([u!], { maxQueue: 10 }); // nobody idle: queued, for any claim
+    expect(await b.tasks.get(u!.id)).toMatchObject({ status: "QUEUED" });
+    // reclaimEveryMs 0: the claim's first look is RECLAIM, which counts pending entries against held ones
+    const got = await b.queue.claim(5, never);
+    expect(got.map((x) => [x.id, x.attempt])).toEqual([[t!.id, 1]]);
+    expect(await handedOutTo(b)).toBe(0);
+    const next = await b.queue.claim(5, never);
+    expect(next.map((x) => [x.id, x.attempt])).toEqual([[u!.id, 1]]); // t is not adopted as lost, nor handed over again
+    await b.queue.apply([...got, ...next].map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
+    expect((await b.tasks.getMany([t!.id, u!.id])).map((x) => x?.status)).toEqual(["COMPLETED", "COMPLETED"]);
+  });
+
+  test("a dispatcher noted idle whose liveness key is gone gets nothing: the task stays queued for the others", async () => {
+    const b = await idleDispatcher();
+    await admin.del(b.keys.shards[0]!.live(b.dispatcherId));
+    const [t] = tasks(1);
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
+    expect(await b.tasks.get(t!.id)).toMatchObject({ status: "QUEUED", attempt: 0 });
+    expect(await idleIn(b)).toEqual({});
+    expect(await handedOutTo(b)).toBe(0);
+  });
+
+  test("an idle dispatcher gets at most its free slots; the rest stay queued and the wake stream moves for the others", async () => {
+    const b = await idleDispatcher();
+    const wakeBefore = await admin.xlen(b.keys.shards[0]!.wake);
+    const ts = tasks(8);
+    await b.tasks.enqueue(ts, { maxQueue: 100 });
+    const handed = (await admin.xrange(b.keys.shards[0]!.handout(b.dispatcherId), "-", "+")).flatMap(([, fields]) => fields.filter((_, i) => i % 2 === 1));
+    expect(handed.map((j) => decodeTask(j).id)).toEqual(ts.slice(0, 5).map((x) => x.id));
+    expect(await idleIn(b)).toEqual({}); // no slot left: off the hash
+    expect(await admin.xlen(b.keys.shards[0]!.wake)).toBe(wakeBefore + 1);
+    expect((await b.tasks.getMany(ts.map((x) => x.id))).map((x) => x?.status)).toEqual([...Array(5).fill("RUNNING"), ...Array(3).fill("QUEUED")]);
+  });
+
+  test("stopping hands back what was handed over and not read: QUEUED again, no attempt spent, and another dispatcher runs it", async () => {
+    const b = await idleDispatcher();
+    const [t] = tasks(1, 1);
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
+    expect(await b.tasks.get(t!.id)).toMatchObject({ status: "RUNNING", attempt: 1 });
+    await closeBackend(b);
+    expect(await idleIn(b)).toEqual({});
+    const other = await open({ prefix: b.prefix, withF1: false });
+    expect(await other.tasks.get(t!.id)).toMatchObject({ status: "QUEUED" });
+    const [again] = await other.queue.claim(1, never);
+    expect(again?.id).toBe(t!.id);
+    await other.queue.apply([{ taskId: t!.id, attempt: again!.attempt, status: "COMPLETED", result: "1" }]);
+    expect(await other.tasks.get(t!.id)).toMatchObject({ status: "COMPLETED" }); // max_attempts 1: the hand-back did not spend it
+  });
+
+  test("an aborted claim takes the dispatcher off the idle hash, with what was handed to it meanwhile", async () => {
+    const b = await idleDispatcher();
+    const [t] = tasks(1);
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
+    const ac = new AbortController();
+    ac.abort();
+    const got = await b.queue.claim(5, ac.signal);
+    expect(got.map((x) => x.id)).toEqual([t!.id]);
+    expect(await idleIn(b)).toEqual({});
+  });
+});
+
 describe("Redis task store", () => {
   test("a terminal task expires after the store's retention; queued ones never expire", async () => {
     const b = await open({ retentionMs: 50 });
@@ -322,20 +405,26 @@ describe("Redis task store", () => {
     expect(claimed?.args).toBe('["\ufffdx"]');
   });
 
-  test("after a claim that took fewer tasks than it asked for, the next one blocks on the wake stream without looking first; a task queued meanwhile is not missed", async () => {
+  test("after a claim that took fewer tasks than it asked for, the next one blocks without looking first; the next enqueue claims for it and hands the task over (no CLAIM round trip)", async () => {
     const b = await open({ consumer: { reclaimEveryMs: 60_000, blockMs: 5000 } });
     const evalshas = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
     const [first, second, third] = tasks(3);
     await b.tasks.enqueue([first!], { maxQueue: 10 });
     expect((await b.queue.claim(10, never)).map((t) => t.id)).toEqual([first!.id]);
-    await b.tasks.enqueue([second!], { maxQueue: 10 }); // between the claims: the parked wait must see it
-    expect((await b.queue.claim(10, never)).map((t) => t.id)).toEqual([second!.id]);
-    const scripts = await evalshas();
-    const next = b.queue.claim(10, never);
+    const before = await evalshas();
+    await b.tasks.enqueue([second!], { maxQueue: 10 }); // between the claims: handed over, the next claim's read has it
+    expect((await b.queue.claim(10, never)).map((t) => [t.id, t.status, t.attempt])).toEqual([[second!.id, "RUNNING", 1]]);
+    expect(await evalshas()).toBe(before + 1); // the ENQUEUE only: no CLAIM before the read
+    const next = b.queue.claim(10, never); // a look (noting it idle again), then the wait
     await waitFor(blockedInXread(admin, b), "the claim to block");
-    expect(await evalshas()).toBe(scripts); // no CLAIM before blocking
+    const scripts = await evalshas();
     await b.tasks.enqueue([third!], { maxQueue: 10 });
-    expect((await next).map((t) => t.id)).toEqual([third!.id]);
+    const got = await next;
+    expect(got.map((t) => [t.id, t.status, t.attempt])).toEqual([[third!.id, "RUNNING", 1]]);
+    expect(await evalshas()).toBe(scripts + 1); // the ENQUEUE only
+    expect(await b.tasks.get(third!.id)).toMatchObject({ status: "RUNNING", attempt: 1 });
+    await b.queue.apply([{ taskId: third!.id, attempt: 1, status: "COMPLETED", result: "3" }]);
+    expect(await b.tasks.get(third!.id)).toMatchObject({ status: "COMPLETED", result: "3" });
   });
 
   test("two dispatchers claiming at once get every task exactly once; an enqueue elsewhere wakes a waiting claim", async () => {

@@ -5,6 +5,11 @@
  * takes over dead dispatchers' entries (about every `reclaimEveryMs`) or claims new ones, starting their
  * attempts atomically. When every shard is empty it blocks in XREAD until an entry is added to any of
  * them (stream-waiter.ts), for at most `blockMs` at a time so an abort is honoured (no polling sleep).
+ * The same read covers this dispatcher's hand-out streams: a claim that took fewer than it asked for
+ * noted it idle, and an ENQUEUE meanwhile claims for it and hands the tasks over there, so a blocked
+ * dispatcher gets new tasks with the read that wakes it (lua/claim-core.ts). An aborted claim, and
+ * `close`, take it off the idle hashes; `close` hands back (QUEUED again, no attempt spent) what was
+ * handed to it and not read.
  * A shard that cannot be reached (its Cluster node is failing over) is skipped while others serve; the
  * claim fails only when none can be reached.
  *
@@ -24,11 +29,12 @@
 import type { Clock, DispatchQueue, Logger, TaskEvents } from "../../domain/ports.ts";
 import type { Task, Transition } from "../../domain/task.ts";
 import type { LimitsTable } from "../../domain/tenant-limits.ts";
+import { handBack } from "../../domain/outcome.ts";
 import type { RedisClient } from "./client.ts";
 import { DependencyLinks } from "./dependency-links.ts";
 import type { RedisKeys } from "./keys.ts";
 import { ShardQueue, type Idle } from "./shard-queue.ts";
-import { StreamWaiter, type StreamPosition } from "./stream-waiter.ts";
+import { StreamWaiter, type StreamEntries, type StreamPosition } from "./stream-waiter.ts";
 import { shardOfTask } from "./task-ids.ts";
 
 export interface DispatchQueueOptions {
@@ -95,13 +101,17 @@ export class RedisDispatchQueue implements DispatchQueue {
   }
 
   /**
-   * Waits until tasks can be taken, then takes up to `max`, each RUNNING. Answers [] when `signal`
-   * aborts, and after about `blockMs` with nothing queued (the caller asks again).
+   * Waits until tasks can be taken, then takes up to `max`, each RUNNING. Answers after about `blockMs`
+   * with nothing queued (the caller asks again); when `signal` aborts, with what was handed to this
+   * dispatcher and not read (it is taken off the idle hashes).
    */
   async claim(max: number, signal: AbortSignal): Promise<Task[]> {
-    if (max < 1 || signal.aborted || this.closed) return [];
+    if (this.closed) return [];
+    if (signal.aborted) return this.retire();
+    if (max < 1) return [];
     const since = this.clock.now();
-    await this.waitIfDrained(since, signal);
+    const handed = await this.waitIfDrained(since, signal);
+    if (handed.length > 0) return handed;
     while (!signal.aborted && !this.closed) {
       const got: Task[] = [];
       const idle: Parked[] = [];
@@ -128,15 +138,35 @@ export class RedisDispatchQueue implements DispatchQueue {
           }
         }
       }
+      if (got.length >= max && this.shards.length > 1) await this.leaveIdle();
       if (got.length > 0) return got;
       if (failures === this.shards.length) throw failure;
       if (linked) continue; // dependencies settled: tasks may be claimable now
       // Nothing claimable: after a block time of waiting, answer [] so the caller sees a healthy, idle
       // queue (and can say so in its /healthz) before asking again.
       if (this.clock.now() - since >= this.blockMs) return [];
-      await this.waitForWake(idle, since, signal);
+      const woke = await this.waitForWake(idle, since, signal);
+      if (woke.length > 0) return woke;
     }
-    return [];
+    return signal.aborted && !this.closed ? this.retire() : [];
+  }
+
+  /** A full claim: the shards whose look noted this dispatcher idle take it off again (errors are left to the next look). */
+  private async leaveIdle(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.notIdle().catch(() => undefined)));
+  }
+
+  /** Takes this dispatcher off every shard's idle hash; answers what was handed to it and not read. */
+  private async retire(): Promise<Task[]> {
+    const got: Task[] = [];
+    for (const s of this.shards) {
+      try {
+        got.push(...(await s.retire()));
+      } catch (e) {
+        this.o.logger?.log("warn", "could not leave a shard's idle dispatchers", { event: "queue.retire_failed", error: String(e) });
+      }
+    }
+    return got;
   }
 
   /**
@@ -144,21 +174,38 @@ export class RedisDispatchQueue implements DispatchQueue {
    * now would find nothing: block on the wake streams first, as an empty look would have, without its
    * round trip. A task queued since those looks moved its wake stream, so the wait ends at once.
    */
-  private async waitIfDrained(since: number, signal: AbortSignal): Promise<void> {
+  private async waitIfDrained(since: number, signal: AbortSignal): Promise<Task[]> {
     const parked = this.shards.map((s) => s.parkedAt(since));
-    if (parked.some((p) => p === undefined)) return;
-    await this.waitForWake(this.shards.map((s, i) => parkedOn(s, parked[i] as Idle, since)), since, signal);
+    if (parked.some((p) => p === undefined)) return [];
+    return this.waitForWake(this.shards.map((s, i) => parkedOn(s, parked[i] as Idle, since)), since, signal);
   }
 
   /**
-   * Blocks on the shards' wake streams after their positions until the first of: the block time since
-   * `since`, a shard's own time (a delayed task due, a rate-limited tenant able to start), the next
-   * periodic reclaim.
+   * Blocks on the shards' wake streams and this dispatcher's hand-out streams after their positions
+   * until the first of: the block time since `since`, a shard's own time (a delayed task due, a
+   * rate-limited tenant able to start), the next periodic reclaim. Answers the tasks the read found
+   * handed to this dispatcher.
    */
-  private async waitForWake(parked: readonly Parked[], since: number, signal: AbortSignal): Promise<void> {
+  private async waitForWake(parked: readonly Parked[], since: number, signal: AbortSignal): Promise<Task[]> {
     const until = Math.min(since + this.blockMs, ...parked.map((p) => p.until), ...this.shards.map((s) => s.reclaimDueAt()));
     const ms = until - this.clock.now();
-    if (ms > 0) await this.waiter.wait(parked, ms, signal);
+    if (ms <= 0) return [];
+    const positions: StreamPosition[] = parked.flatMap((p) => [
+      { stream: p.shard.keys.wake, after: p.after, group: p.shard.keys.wake },
+      { stream: p.shard.handoutStream, after: p.shard.handoutAfter, group: p.shard.keys.wake },
+    ]);
+    return this.handedOut(await this.waiter.wait(positions, ms, signal));
+  }
+
+  private handedOut(read: StreamEntries): Task[] {
+    const tasks: Task[] = [];
+    for (const [stream, entries] of read) {
+      for (const s of this.shards) {
+        if (s.handoutStream === stream) tasks.push(...s.handedOut(entries));
+        else if (s.keys.wake === stream) s.woken();
+      }
+    }
+    return tasks;
   }
 
   /** Carries out a shard's dependency outbox; true when it did (errors are logged: the items stay for the next look). */
@@ -206,17 +253,27 @@ export class RedisDispatchQueue implements DispatchQueue {
     this.o.redis.off("ready", this.readyListener);
     this.o.redis.off("+node", this.onReconnect);
     this.o.redis.off("-node", this.onReconnect);
+    const left = await this.retire();
+    if (left.length > 0) {
+      try {
+        await this.apply(left.map((t) => handBack({ taskId: t.id, attempt: t.attempt })), { quiet: true });
+      } catch (e) {
+        this.o.logger?.log("warn", "could not hand back tasks handed out as it stopped; they are taken over", { event: "queue.handback_failed", tasks: left.length, error: String(e) });
+      }
+    }
     await Promise.all(this.shards.map((s) => s.close(true)));
     this.waiter.close();
   }
 }
 
-/** A shard to wait on: its wake stream's position, and the time its own reasons end the wait (Infinity: none). */
-interface Parked extends StreamPosition {
+/** A shard to wait on: its wake stream's position (its hand-out stream is read after what was taken of it), and the time its own reasons end the wait (Infinity: none). */
+interface Parked {
+  readonly shard: ShardQueue;
+  readonly after: string;
   readonly until: number;
 }
 
 /** Where to wait on `shard` after a look that found `idle` at `now`. */
 function parkedOn(shard: ShardQueue, idle: Idle, now: number): Parked {
-  return { stream: shard.keys.wake, after: idle.idleAfter, until: Math.min(idle.dueAt ?? Infinity, idle.rateWaitMs === undefined ? Infinity : now + idle.rateWaitMs) };
+  return { shard, after: idle.idleAfter, until: Math.min(idle.dueAt ?? Infinity, idle.rateWaitMs === undefined ? Infinity : now + idle.rateWaitMs) };
 }

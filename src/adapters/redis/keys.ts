@@ -51,6 +51,10 @@ export interface ShardKeys {
   readonly prioPrefix: string;
   /** Prefix of dependents sets (`<depsPrefix><task id>`): the tasks waiting for that task. */
   readonly depsPrefix: string;
+  /** Hash: id of a dispatcher waiting for work -> what ENQUEUE may claim for it ("<free slots> <aging> <limits>", lua/claim-core.ts). */
+  readonly idle: string;
+  /** Prefix of the dispatchers' hand-out streams (`<handoutPrefix><dispatcher id>`): tasks claimed for a dispatcher by ENQUEUE, field `t` = task JSON. */
+  readonly handoutPrefix: string;
   /** The KEYS every queue script takes, in this order (see lua/queue.ts). */
   readonly scriptKeys: readonly string[];
   /** Hash: schedule id -> JSON of the schedule's fixed fields (the schedules whose ids name this shard). */
@@ -61,6 +65,7 @@ export interface ShardKeys {
   readonly opsPrefix: string;
   task(id: string): string;
   live(dispatcherId: string): string;
+  handout(dispatcherId: string): string;
   statsOf(tenant: string): string;
 }
 
@@ -128,13 +133,16 @@ function shardKeys(base: string): ShardKeys {
     readyPrefix: `${base}ready:`,
     prioPrefix: `${base}prio:`,
     depsPrefix: `${base}deps:`,
+    idle: `${base}idle`,
+    handoutPrefix: `${base}handout:`,
     opsPrefix: `${base}ops:`,
   };
   return {
     ...k,
-    scriptKeys: [k.queue, k.queued, k.statsPrefix, k.wake, k.active, k.delayed, k.seq, k.turn, k.rate, k.outbox, k.readyPrefix, k.prioPrefix, k.depsPrefix, k.taskPrefix, k.tenants, k.functions, k.opsPrefix],
+    scriptKeys: [k.queue, k.queued, k.statsPrefix, k.wake, k.active, k.delayed, k.seq, k.turn, k.rate, k.outbox, k.readyPrefix, k.prioPrefix, k.depsPrefix, k.taskPrefix, k.tenants, k.functions, k.idle, k.handoutPrefix, k.livePrefix, k.opsPrefix],
     task: (id) => taskPrefix + id,
     live: (id) => livePrefix + id,
+    handout: (id) => `${base}handout:${id}`,
     statsOf: (tenant) => statsPrefix + tenant,
   };
 }

@@ -10,6 +10,11 @@
  *   APPLY, leaving an entry pending here for a task it no longer runs);
  * - RECLAIM (run about every `reclaimEveryMs`) reports more entries pending here than it holds.
  *
+ * A claim that took fewer tasks than it asked for notes this dispatcher idle in the shard; the next
+ * ENQUEUE then claims for it and appends the tasks to its hand-out stream (lua/claim-core.ts), which the
+ * dispatcher reads in its blocking wait (`handedOut`) or, when it was not waiting, takes back in its
+ * next script that hands entries out (CLAIM, RECLAIM, ADOPT each take what is past what it read first).
+ *
  * @example
  * const shard = new ShardQueue({ redis, keys: keys.shards[0], clock, retentionMs, dispatcherId: "d-1" });
  * const got = await shard.take(64); // { tasks } or { idleAfter: last stream id }
@@ -77,6 +82,11 @@ export class ShardQueue {
   /** Task id -> the task as handed out (RUNNING) and the queue entry of each attempt not yet settled. */
   private readonly held = new Map<string, { task: Task; entry: string }>();
   private nextReclaimAt = 0;
+  /** Whether the last CLAIM noted this dispatcher idle in the shard (it took fewer than it asked for). */
+  private idleNoted = false;
+  /** The newest hand-out stream entry taken ('' for none): older ones were read already. */
+  private handoutSeen = "";
+  readonly handoutStream: string;
   private mayHaveLostEntries = false;
   /** Set when the last CLAIM took fewer tasks than asked for: where to wait before looking again. */
   private drained: Idle | undefined;
@@ -90,6 +100,7 @@ export class ShardQueue {
     this.keys = o.keys;
     this.limits = this.limitArgs();
     this.runningLimits = [...(o.limits?.values() ?? [])].some((l) => l.maxRunning !== undefined);
+    this.handoutStream = o.keys.handout(o.dispatcherId);
     this.liveness = new Liveness(o.redis, o.keys.live(o.dispatcherId), o.livenessMs ?? 10_000, o.clock, o.logger);
   }
 
@@ -120,6 +131,35 @@ export class ShardQueue {
     return this.drained;
   }
 
+  /** Where the hand-out stream is to be read from: after the newest entry taken. */
+  get handoutAfter(): string {
+    return this.handoutSeen === "" ? "0-0" : this.handoutSeen;
+  }
+
+  /**
+   * The tasks ENQUEUE handed to this dispatcher, from entries of its hand-out stream a blocking read
+   * returned (entries taken already are skipped); now held here, RUNNING.
+   */
+  handedOut(entries: readonly (readonly [string, readonly string[]])[]): Task[] {
+    const jsons: string[] = [];
+    for (const [id, fields] of entries) {
+      if (this.handoutSeen !== "" && !streamIdAfter(id, this.handoutSeen)) continue;
+      this.handoutSeen = id;
+      for (let i = 1; i < fields.length; i += 2) jsons.push(fields[i] as string);
+    }
+    return this.hold(jsons);
+  }
+
+  /** The wake stream moved on: the next look may find something. */
+  woken(): void {
+    this.drained = undefined;
+  }
+
+  /** Advances what was taken of the hand-out stream to `newest` (a script's report; '' for nothing). */
+  private tookHandouts(newest: unknown): void {
+    if (typeof newest === "string" && newest !== "" && (this.handoutSeen === "" || streamIdAfter(newest, this.handoutSeen))) this.handoutSeen = newest;
+  }
+
   /** When the next periodic reclaim is due (for how long a blocking read may wait). */
   reclaimDueAt(): number {
     return this.nextReclaimAt;
@@ -138,16 +178,45 @@ export class ShardQueue {
       const taken = await this.reclaim(max);
       if (taken.length > 0) return { tasks: taken, outbox: 0 };
     }
-    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.o.agingMs ?? 30_000, ...this.limits];
+    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.o.agingMs ?? 30_000, this.handoutSeen, ...this.limits];
     const reply = await this.runHandingOut(() => CLAIM.run(this.redis, this.scriptKeys, args));
     const outbox = Number(reply[1]);
+    this.idleNoted = reply[0] !== "" || reply.length - 6 < max;
     if (reply[0] === "") {
-      const tasks = this.hold(reply.slice(5) as string[]);
+      this.tookHandouts(reply[5]);
+      const tasks = this.hold(reply.slice(6) as string[]);
       // Fewer than asked for: nothing more can be claimed here until the wake stream moves on (or the times below).
       this.drained = tasks.length < max && outbox === 0 ? idle(String(reply[2]), reply[3], reply[4]) : undefined;
       return { tasks, outbox };
     }
-    return { tasks: [], outbox, ...idle(String(reply[0]), reply[2], reply[3]) };
+    const found = idle(String(reply[0]), reply[2], reply[3]);
+    this.drained = outbox === 0 ? found : undefined;
+    return { tasks: [], outbox, ...found };
+  }
+
+  /**
+   * Takes this dispatcher off the shard's idle hash, so nothing more is handed to it, and takes what was
+   * handed to it and not read (a claim for none).
+   */
+  /**
+   * Takes this dispatcher off the shard's idle hash when its last claim put it there: the dispatcher
+   * filled its slots from other shards and will not wait.
+   */
+  async notIdle(): Promise<void> {
+    if (!this.idleNoted) return;
+    this.idleNoted = false;
+    this.drained = undefined;
+    await guarded(() => this.redis.hdel(this.keys.idle, this.o.dispatcherId));
+  }
+
+  async retire(): Promise<Task[]> {
+    const args = [GROUP, this.o.dispatcherId, 0, this.o.clock.now(), this.o.agingMs ?? 30_000, this.handoutSeen];
+    const reply = await this.runHandingOut(() => CLAIM.run(this.redis, this.scriptKeys, args));
+    this.drained = undefined;
+    this.idleNoted = false;
+    if (reply[0] !== "") return [];
+    this.tookHandouts(reply[5]);
+    return this.hold(reply.slice(6) as string[]);
   }
 
   /**
@@ -157,10 +226,12 @@ export class ShardQueue {
   async reclaim(max: number): Promise<Task[]> {
     await this.liveness.ensure();
     const holding = this.held.size; // read before the script: settling only lowers the pending count
-    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix, this.keys.livePrefix];
-    const [mine, ...jsons] = await this.runHandingOut(() => RECLAIM.run(this.redis, this.scriptKeys, args));
+    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix, this.keys.livePrefix, this.handoutSeen];
+    const [mine, newest, handed, ...jsons] = await this.runHandingOut(() => RECLAIM.run(this.redis, this.scriptKeys, args));
+    this.tookHandouts(newest);
     if (Number(mine) > holding) this.mayHaveLostEntries = true;
-    if (jsons.length > 0) this.o.logger?.log("info", "took over tasks of a dead dispatcher", { tasks: jsons.length });
+    const taken = jsons.length - Number(handed);
+    if (taken > 0) this.o.logger?.log("info", "took over tasks of a dead dispatcher", { tasks: taken });
     return this.hold(jsons as string[]);
   }
 
@@ -233,14 +304,23 @@ export class ShardQueue {
       this.mayHaveLostEntries = false;
       return [];
     }
-    const args = [GROUP, this.o.dispatcherId, this.o.clock.now(), this.keys.taskPrefix, ...lost];
-    const reply = await this.runHandingOut(() => ADOPT.run(this.redis, this.scriptKeys, args));
-    if (reply.length > 0) this.o.logger?.log("warn", "adopted tasks whose claim or settlement was lost", { event: "queue.adopted", tasks: reply.length });
-    return this.hold(reply as string[]);
+    const args = [GROUP, this.o.dispatcherId, this.o.clock.now(), this.keys.taskPrefix, this.handoutSeen, ...lost];
+    const [newest, handed, ...jsons] = await this.runHandingOut(() => ADOPT.run(this.redis, this.scriptKeys, args));
+    this.tookHandouts(newest);
+    const adopted = jsons.length - Number(handed);
+    if (adopted > 0) this.o.logger?.log("warn", "adopted tasks whose claim or settlement was lost", { event: "queue.adopted", tasks: adopted });
+    return this.hold(jsons as string[]);
   }
 
   /** Stops refreshing the liveness key; `release` deletes it so others take over at once. */
   async close(release: boolean): Promise<void> {
     await this.liveness.stop(release);
   }
+}
+
+/** Whether stream entry id `a` ("ms-seq") is newer than `b`. */
+export function streamIdAfter(a: string, b: string): boolean {
+  const [am, as] = a.split("-").map(Number) as [number, number];
+  const [bm, bs] = b.split("-").map(Number) as [number, number];
+  return am !== bm ? am > bm : as > bs;
 }

@@ -1,15 +1,16 @@
 /**
- * Blocking reads that wake a dispatcher when an entry is added to any of its shards' queue streams (no
- * polling sleep), on connections of their own (a blocking command holds its connection).
+ * Blocking reads that wake a dispatcher when an entry is added to any of its shards' streams (the
+ * wake stream, and its own hand-out stream: lua/claim-core.ts), with no polling sleep, on connections
+ * of their own (a blocking command holds its connection).
  *
  * On a single Redis (or a Sentinel's master) one connection reads every stream with one
- * `XREAD BLOCK ... STREAMS q0 q1 ... id0 id1 ...`. On a Cluster one XREAD may only name keys of one
- * slot, so each shard gets its own connection and read; a read still waiting when another shard woke
- * the dispatcher is reused by the next wait rather than queued behind.
+ * `XREAD BLOCK ... STREAMS s1 s2 ... id1 id2 ...`. On a Cluster one XREAD may only name keys of one
+ * slot, so each group of positions (a shard's streams) gets its own connection and read; a read still
+ * waiting when another shard woke the dispatcher is reused by the next wait rather than queued behind.
  *
  * @example
  * const waiter = new StreamWaiter(client, { blockMs: 1000, name: "bunfaas-claim-d-1" });
- * await waiter.wait([{ stream: "faas:queue", after: "1700000000000-0" }], 1000, signal);
+ * const read = await waiter.wait([{ stream: "faas:wake", after: "1700000000000-0" }], 1000, signal);
  */
 import type { Logger } from "../../domain/ports.ts";
 import { duplicateClient, isCluster, type RedisClient } from "./client.ts";
@@ -19,12 +20,20 @@ export interface StreamPosition {
   readonly stream: string;
   /** Wake on an entry newer than this id. */
   readonly after: string;
+  /** Positions of one group are read together (on a Cluster: keys of one slot). Default: the stream. */
+  readonly group?: string;
 }
+
+/** Entries a read returned: [stream, [[entry id, [field, value, ...]], ...]] per stream with any. */
+export type StreamEntries = readonly (readonly [string, readonly (readonly [string, readonly string[]])[]])[];
+
+/** Entries read per stream at most. */
+const COUNT = 16;
 
 export class StreamWaiter {
   private readonly connections = new Map<string, RedisClient>();
-  /** Cluster: the read still waiting on each stream's connection. */
-  private readonly waiting = new Map<string, Promise<unknown>>();
+  /** Cluster: the read still waiting on each group's connection. */
+  private readonly waiting = new Map<string, Promise<StreamEntries>>();
 
   constructor(
     private readonly client: RedisClient,
@@ -32,37 +41,38 @@ export class StreamWaiter {
   ) {}
 
   /**
-   * Resolves when an entry newer than its position is added to one of `positions`, after about `ms`,
-   * on abort, or when a read fails (the caller's next look at the shards finds out why).
+   * Resolves when an entry newer than its position is added to one of `positions` (with what the read
+   * returned), after about `ms`, on abort, or when a read fails (the caller's next look at the shards
+   * finds out why): then with no entries.
    */
-  async wait(positions: readonly StreamPosition[], ms: number, signal: AbortSignal): Promise<void> {
-    if (positions.length === 0 || signal.aborted) return;
+  async wait(positions: readonly StreamPosition[], ms: number, signal: AbortSignal): Promise<StreamEntries> {
+    if (positions.length === 0 || signal.aborted) return [];
     const block = Math.max(1, Math.min(ms, this.o.blockMs));
-    const reads = isCluster(this.client) ? positions.map((p) => this.readOne(p, block)) : [this.readAll(positions, block)];
+    const reads = isCluster(this.client) ? [...groupsOf(positions)].map(([group, ps]) => this.readGroup(group, ps, block)) : [this.read("all", positions, block)];
     let onAbort: (() => void) | undefined;
-    const aborted = new Promise<void>((resolve) => {
-      onAbort = resolve;
+    const aborted = new Promise<StreamEntries>((resolve) => {
+      onAbort = () => resolve([]);
       signal.addEventListener("abort", onAbort);
     });
     try {
-      await Promise.race([Promise.race(reads).catch(() => undefined), aborted]);
+      return await Promise.race([Promise.race(reads).catch((): StreamEntries => []), aborted]);
     } finally {
       signal.removeEventListener("abort", onAbort as () => void);
       for (const r of reads) r.catch(() => undefined); // an abandoned read may still fail later
     }
   }
 
-  private readAll(positions: readonly StreamPosition[], block: number): Promise<unknown> {
-    const conn = this.connection("all");
-    return guarded(() => conn.call("XREAD", ["COUNT", 1, "BLOCK", block, "STREAMS", ...positions.map((p) => p.stream), ...positions.map((p) => p.after)]));
+  private read(key: string, positions: readonly StreamPosition[], block: number): Promise<StreamEntries> {
+    const conn = this.connection(key);
+    const args = ["COUNT", COUNT, "BLOCK", block, "STREAMS", ...positions.map((p) => p.stream), ...positions.map((p) => p.after)];
+    return guarded(() => conn.call("XREAD", args)).then((r) => (r ?? []) as StreamEntries);
   }
 
-  private readOne(p: StreamPosition, block: number): Promise<unknown> {
-    const pending = this.waiting.get(p.stream);
+  private readGroup(group: string, positions: readonly StreamPosition[], block: number): Promise<StreamEntries> {
+    const pending = this.waiting.get(group);
     if (pending !== undefined) return pending;
-    const conn = this.connection(p.stream);
-    const read = guarded(() => conn.call("XREAD", ["COUNT", 1, "BLOCK", block, "STREAMS", p.stream, p.after])).finally(() => this.waiting.delete(p.stream));
-    this.waiting.set(p.stream, read);
+    const read = this.read(group, positions, block).finally(() => this.waiting.delete(group));
+    this.waiting.set(group, read);
     return read;
   }
 
@@ -80,4 +90,15 @@ export class StreamWaiter {
     for (const c of this.connections.values()) c.disconnect();
     this.connections.clear();
   }
+}
+
+function groupsOf(positions: readonly StreamPosition[]): Map<string, StreamPosition[]> {
+  const out = new Map<string, StreamPosition[]>();
+  for (const p of positions) {
+    const g = p.group ?? p.stream;
+    const list = out.get(g);
+    if (list === undefined) out.set(g, [p]);
+    else list.push(p);
+  }
+  return out;
 }

@@ -1,218 +1,52 @@
 import { LuaScript } from "../lua-script.ts";
+import { CLAIM_LUA } from "./claim-core.ts";
 import { QUEUE_LUA } from "./queue.ts";
 import { SHARED_LUA } from "./shared.ts";
 
 /**
- * Takes up to ARGV[3] claimable tasks of one shard for one dispatcher and starts an attempt of each
- * (RUNNING, attempt + 1), in one atomic step:
- * 1. moves the delayed tasks now due to their tenants' queues;
- * 2. shares the claim among the tenants with work, round-robin (one turn further each call), each
- *    within what its limits leave (running at once in this shard, counted from its counters as
- *    submitted - finished - queued; its token bucket for starts per second), each tenant's tasks in
- *    rank order (the ready list and the priority set merged);
- * 3. appends one queue-stream entry per task and reads them into this dispatcher's pending list
- *    (XREADGROUP), so a dead dispatcher's tasks are found and taken over as before (reclaim.ts).
- * Entries of tasks no longer QUEUED (cancelled) are dropped on the way. Creates the consumer group when
- * missing (first use, or Redis restarted empty).
+ * A dispatcher claims up to ARGV[3] tasks of one shard for itself (claim_for in claim-core.ts: each
+ * RUNNING, attempt + 1, in one atomic step). First it takes itself off the shard's idle hash and takes
+ * what ENQUEUE handed to it and it has not read (its hand-out stream past ARGV[6]); those count toward
+ * ARGV[3]. When it got fewer than it asked for, it notes itself idle with the slots left, so the next
+ * ENQUEUE claims for it and hands the tasks over on its hand-out stream (no claim round trip).
  *
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] group, ARGV[2] consumer (dispatcher id), ARGV[3] max, ARGV[4] now (ms), ARGV[5] aging (ms),
- * then triples of limits: tenant (or '*'), most running in this shard (or ''), starts per second in
- * this shard (or '')
+ * ARGV[6] the newest hand-out entry the dispatcher read ('' for none), then triples of limits: tenant
+ * (or '*'), most running in this shard (or ''), starts per second in this shard (or '')
  * Returns {'', outbox length, the wake stream's newest id (or '0-0'), the earliest delayed runAt (or
- * ''), ms until a rate-limited tenant may start one (or ''), task JSON...} when tasks were taken (a
- * caller that got fewer than it asked for may block on the wake stream after that id, until then,
- * rather than look again); else {the wake stream's newest id (or '0-0'), outbox length, the earliest
- * delayed runAt (or ''), ms until a rate-limited tenant may start one (or '')}.
+ * ''), ms until a rate-limited tenant may start one (or ''), the newest hand-out entry taken (or ''),
+ * task JSON...} when tasks were taken (a caller that got fewer than it asked for may block on the wake
+ * stream after that id, until then, rather than look again); else {the wake stream's newest id (or
+ * '0-0'), outbox length, the earliest delayed runAt (or ''), ms until a rate-limited tenant may start
+ * one (or '')}.
  */
 export const CLAIM = new LuaScript(
   "claim",
-  `${SHARED_LUA}${QUEUE_LUA}
-local group, consumer, max, now, aging = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local LIMITS = {}
-for i = 6, #ARGV, 3 do LIMITS[ARGV[i]] = {running = tonumber(ARGV[i + 1]), rate = tonumber(ARGV[i + 2])} end
-
-local function limit_of(tenant, field)
-  local own, all = LIMITS[tenant], LIMITS['*']
-  if own and own[field] then return own[field] end
-  if all then return all[field] end
-  return nil
+  `${SHARED_LUA}${QUEUE_LUA}${CLAIM_LUA}
+local consumer, max, now, aging = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local limits = limits_from(ARGV, 7)
+redis.call('HDEL', K.idle, consumer)
+local out, newest = collect_handouts(K.handout .. consumer, ARGV[6] or '')
+local rate_wait = nil
+if #out < max then
+  local claimed
+  claimed, rate_wait = claim_for(consumer, max - #out, now, aging, limits)
+  for _, json in ipairs(claimed) do out[#out + 1] = json end
 end
-
-local function tokens_of(tenant, rate)
-  local raw = redis.call('HGET', K.rate, tenant)
-  local tokens, at = math.max(rate, 1), now
-  if raw then
-    local a, b = string.match(raw, '^([^:]+):(.+)$')
-    tokens, at = tonumber(a), tonumber(b)
+if #out < max then
+  local spec = {string.format('%d', max - #out), ARGV[5]}
+  for i = 7, #ARGV do
+    if ARGV[i] == '' then spec[#spec + 1] = '-' else spec[#spec + 1] = ARGV[i] end
   end
-  -- starts full; at most a second's worth saved, but at least one whole token (a share below 1/s must still start)
-  return math.min(math.max(rate, 1), tokens + math.max(0, now - at) / 1000 * rate)
+  redis.call('HSET', K.idle, consumer, table.concat(spec, ' '))
 end
-
--- tasks of a tenant running in this shard, from its counters: submitted - finished - queued
-local function running_of(tenant)
-  local c = redis.call('HMGET', K.stats .. tenant, 'submitted', 'finished:COMPLETED', 'finished:FAILED', 'finished:CANCELLED', 'queued')
-  return (tonumber(c[1]) or 0) - (tonumber(c[2]) or 0) - (tonumber(c[3]) or 0) - (tonumber(c[4]) or 0) - (tonumber(c[5]) or 0)
-end
-
--- A task never handed out, as enqueue stored it (head first: see encodeTask): the text after its
--- head, which a first attempt's head replaces without decoding it; nil for any other record.
-local FRESH_HEAD = '^{"status":"QUEUED","attempt":0,"updatedAt":%d+,'
-local function fresh_rest(raw)
-  local _, last = string.find(raw, FRESH_HEAD)
-  if not last or string.find(raw, '"attempts":', last, true) then return nil end
-  return string.sub(raw, last + 1)
-end
-
--- up to n live tasks of a tenant (llen, zcard: its list's and set's lengths), most urgent first,
--- appended to chosen as {key, task}
-local function take_tenant(tenant, n, llen, zcard, chosen)
-  local list, zset = K.ready .. tenant, K.prio .. tenant
-  local got = 0
-  for _ = 1, 4 do
-    local want = n - got
-    if want <= 0 or llen + zcard == 0 then break end
-    local ls, zs = {}, {}
-    if llen > 0 then ls = redis.call('LRANGE', list, 0, want - 1) end
-    if zcard > 0 then zs = redis.call('ZRANGE', zset, 0, want - 1, 'WITHSCORES') end
-    local ids, li, zi = {}, 1, 1
-    while #ids < want and (li <= #ls or 2 * zi <= #zs) do
-      local lrank, zrank = nil, nil
-      if li <= #ls then lrank = tonumber(string.match(ls[li], '^(%d+)|')) - DEFAULT_PRIORITY * aging end
-      if 2 * zi <= #zs then zrank = tonumber(zs[2 * zi]) end
-      if zrank and (not lrank or zrank < lrank) then
-        ids[#ids + 1] = string.match(zs[2 * zi - 1], '|(.*)$')
-        zi = zi + 1
-      else
-        ids[#ids + 1] = string.match(ls[li], '|(.*)$')
-        li = li + 1
-      end
-    end
-    if li > 1 then
-      redis.call('LTRIM', list, li - 1, -1)
-      llen = llen - (li - 1)
-    end
-    if zi > 1 then
-      redis.call('ZPOPMIN', zset, zi - 1)
-      zcard = zcard - (zi - 1)
-    end
-    local keys = {}
-    for i, id in ipairs(ids) do keys[i] = K.task .. id end
-    local raws = mget_all(keys)
-    for i = 1, #ids do
-      local raw = raws[i]
-      local rest = raw and fresh_rest(raw)
-      if rest then
-        chosen[#chosen + 1] = {keys[i], nil, ids[i], tenant, rest}
-        got = got + 1
-      else
-        local t = decode_task(keys[i], raw)
-        if t and t.status == 'QUEUED' then
-          chosen[#chosen + 1] = {keys[i], t}
-          got = got + 1
-        end
-      end
-    end
-  end
-  if llen + zcard == 0 then redis.call('SREM', K.active, tenant) end
-  return got
-end
-
-promote_due(now, aging)
-local chosen, rate_wait, tokens = {}, nil, {}
-local tenants = redis.call('SMEMBERS', K.active)
-if #tenants > 0 then
-  local start = 0
-  if #tenants > 1 then
-    table.sort(tenants)
-    start = redis.call('INCR', K.turn) % #tenants
-  end
-  local order, avail, lens = {}, {}, {}
-  for i = 0, #tenants - 1 do
-    local tenant = tenants[(start + i) % #tenants + 1]
-    local llen, zcard = redis.call('LLEN', K.ready .. tenant), redis.call('ZCARD', K.prio .. tenant)
-    lens[tenant] = {llen, zcard}
-    local n = llen + zcard
-    if n == 0 then redis.call('SREM', K.active, tenant) end
-    local running = limit_of(tenant, 'running')
-    if running and n > 0 then n = math.min(n, running - running_of(tenant)) end
-    local rate = limit_of(tenant, 'rate')
-    if rate then
-      local have = tokens_of(tenant, rate)
-      tokens[tenant] = have
-      n = math.min(n, math.floor(have))
-      if have < 1 then
-        local wait = math.ceil((1 - have) / rate * 1000)
-        if not rate_wait or wait < rate_wait then rate_wait = wait end
-      end
-    end
-    if n > 0 then
-      order[#order + 1] = tenant
-      avail[tenant] = n
-    end
-  end
-  local share, left, progress = {}, max, true
-  while left > 0 and progress do
-    progress = false
-    for _, tenant in ipairs(order) do
-      if left == 0 then break end
-      if (share[tenant] or 0) < avail[tenant] then
-        share[tenant] = (share[tenant] or 0) + 1
-        left = left - 1
-        progress = true
-      end
-    end
-  end
-  for _, tenant in ipairs(order) do
-    if share[tenant] then take_tenant(tenant, share[tenant], lens[tenant][1], lens[tenant][2], chosen) end
-  end
-end
-
-if #chosen == 0 then
-  local last = redis.call('XREVRANGE', K.wake, '+', '-', 'COUNT', 1)
-  local due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
-  return {last[1] and last[1][1] or '0-0', redis.call('LLEN', K.outbox), due[2] or '', rate_wait or ''}
-end
-
-local writes, out, per_tenant = {}, {}, {}
-local at = string.format('%d', now)
-for _, c in ipairs(chosen) do
-  local t, json, tenant = c[2], nil, c[4]
-  if t then
-    t.entry = redis.call('XADD', K.queue, '*', 't', t.id)
-    t.status = 'RUNNING'
-    t.attempt = t.attempt + 1
-    t.updatedAt = now
-    note_attempt_start(t, now)
-    json = encode_task(t)
-    tenant = tenant_of(t)
-  else
-    -- a fresh task: its first attempt's head (what encode_task and note_attempt_start would write) before the rest
-    local entry = redis.call('XADD', K.queue, '*', 't', c[3])
-    json = '{"status":"RUNNING","attempt":1,"entry":"' .. entry .. '","updatedAt":' .. at .. ',"attempts":[{"attempt":1,"startedAt":' .. at .. '}],' .. c[5]
-  end
-  writes[#writes + 1] = c[1]
-  writes[#writes + 1] = json
-  out[#out + 1] = json
-  per_tenant[tenant] = (per_tenant[tenant] or 0) + 1
-end
-local r = redis.pcall('XREADGROUP', 'GROUP', group, consumer, 'STREAMS', K.queue, '>')
-if type(r) == 'table' and r.err then
-  if not string.find(r.err, 'NOGROUP', 1, true) then return redis.error_reply(r.err) end
-  redis.call('XGROUP', 'CREATE', K.queue, group, '0', 'MKSTREAM')
-  redis.call('XREADGROUP', 'GROUP', group, consumer, 'STREAMS', K.queue, '>')
-end
-mset_all(writes)
-redis.call('DECRBY', K.queued, #chosen)
-local stats = {}
-for tenant, n in pairs(per_tenant) do
-  bump(stats, tenant, 'queued', -n)
-  if tokens[tenant] then redis.call('HSET', K.rate, tenant, string.format('%.6f', tokens[tenant] - n) .. ':' .. string.format('%d', now)) end
-end
-flush_stats(K.stats, stats)
 local last = redis.call('XREVRANGE', K.wake, '+', '-', 'COUNT', 1)
 local due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
+if #out == 0 then
+  return {last[1] and last[1][1] or '0-0', redis.call('LLEN', K.outbox), due[2] or '', rate_wait or ''}
+end
+table.insert(out, 1, newest)
 table.insert(out, 1, rate_wait or '')
 table.insert(out, 1, due[2] or '')
 table.insert(out, 1, last[1] and last[1][1] or '0-0')

@@ -1,4 +1,5 @@
 import { LuaScript } from "../lua-script.ts";
+import { CLAIM_LUA } from "./claim-core.ts";
 import { QUEUE_LUA } from "./queue.ts";
 import { SHARED_LUA } from "./shared.ts";
 
@@ -10,7 +11,10 @@ import { SHARED_LUA } from "./shared.ts";
  * batch would pass the limit, or the tenant's would pass its own, nothing is written. Tasks that wait
  * for others get a "link" item on the outbox: a dispatcher links them to what they wait for
  * (dependency-links.ts). Counts them as submitted and queued in their tenant's stats hash, notes the
- * tenant in the shard's tenants set, and adds one entry to the wake stream.
+ * tenant in the shard's tenants set. Then a dispatcher waiting for work (the shard's idle hash) gets
+ * them at once: the script claims for it and appends the tasks to its hand-out stream, which it blocks
+ * on (claim-core.ts). Blocked dispatchers are woken (one entry on the wake stream) unless that drained
+ * the queue and every new task was due and free of dependencies.
  *
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] limit (max queued), ARGV[2] tasks queued in the other shards, ARGV[3] the function ids
@@ -23,7 +27,7 @@ import { SHARED_LUA } from "./shared.ts";
  */
 export const ENQUEUE = new LuaScript(
   "enqueue",
-  `${SHARED_LUA}${QUEUE_LUA}
+  `${SHARED_LUA}${QUEUE_LUA}${CLAIM_LUA}
 if ARGV[5] == '1' and redis.call('EXISTS', K.task .. ARGV[10]) == 1 then return {2} end
 for fid in string.gmatch(ARGV[3], '%S+') do
   if redis.call('HEXISTS', K.functions, fid) == 0 then return {-1, fid} end
@@ -37,11 +41,13 @@ if ARGV[6] ~= '' then
   local mine = tonumber(redis.call('HGET', stats_key, 'queued') or '0') + tonumber(ARGV[7])
   if mine + n > tonumber(ARGV[6]) then return {3, mine} end
 end
-local writes, ready, links = {}, {}, {}
+local writes, ready, links, not_due = {}, {}, {}, false
 for i = 10, #ARGV, 3 do
   writes[#writes + 1] = K.task .. ARGV[i]
   writes[#writes + 1] = ARGV[i + 1]
-  if ARGV[i + 2] == 'b' then links[#links + 1] = 'link|' .. ARGV[i] else place_coded(ARGV[i], ARGV[i + 2], tenant, ready) end
+  local code = ARGV[i + 2]
+  if code == 'b' then links[#links + 1] = 'link|' .. ARGV[i] else place_coded(ARGV[i], code, tenant, ready) end
+  if code ~= 'r' and string.sub(code, 1, 1) ~= 'p' then not_due = true end
 end
 mset_all(writes)
 if #ready > 0 then push_ready(tenant, ready, tonumber(ARGV[8])) end
@@ -55,7 +61,7 @@ if not string.find(ARGV[3], ' ', 1, true) then one_function = ARGV[3] end
 local created_at = nil
 if ARGV[9] ~= '' then created_at = ARGV[9] end
 ops_enqueued(K.ops, tenant, ARGV, 10, 3, created_at, one_function)
-wake()
+if not hand_to_idle(tonumber(ARGV[8])) or not_due then wake() end
 return {1}
 `,
 );

@@ -24,7 +24,8 @@ import { DEFAULT_PRIORITY } from "../../../domain/task.ts";
 export const QUEUE_LUA = `
 local K = {queue = KEYS[1], queued = KEYS[2], stats = KEYS[3], wake = KEYS[4], active = KEYS[5], delayed = KEYS[6],
   seq = KEYS[7], turn = KEYS[8], rate = KEYS[9], outbox = KEYS[10], ready = KEYS[11], prio = KEYS[12],
-  deps = KEYS[13], task = KEYS[14], tenants = KEYS[15], functions = KEYS[16], ops = KEYS[17]}
+  deps = KEYS[13], task = KEYS[14], tenants = KEYS[15], functions = KEYS[16], idle = KEYS[17], handout = KEYS[18],
+  live = KEYS[19], ops = KEYS[20]}
 local DEFAULT_PRIORITY = ${DEFAULT_PRIORITY}
 
 local function wake()

@@ -10,9 +10,12 @@ import { SHARED_LUA } from "./shared.ts";
  * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes,
  * KEYS[#KEYS] the shard's operations prefix (unused here: the attempt is noted in the task)
  * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] max entries, ARGV[4] now (ms),
- * ARGV[5] task key prefix, ARGV[6] liveness key prefix
- * Returns {n, task JSON...}: n = entries pending on this dispatcher before the call (more than it
- * knows it holds: it lost some, e.g. an acknowledged write lost in a failover; see ADOPT), then the
+ * ARGV[5] task key prefix, ARGV[6] liveness key prefix, ARGV[7] the newest hand-out entry this
+ * dispatcher read ('' for none); KEYS[18] the prefix of hand-out streams
+ * First takes what ENQUEUE handed to this dispatcher and it has not read (collect_handouts).
+ * Returns {n, newest hand-out entry taken (or ''), h, h hand-out task JSONs, task JSON...}: n = entries
+ * pending on this dispatcher before the call, less the h just taken from its hand-out stream (more than
+ * it knows it holds: it lost some, e.g. an acknowledged write lost in a failover; see ADOPT), then the
  * tasks now RUNNING here.
  */
 export const RECLAIM = new LuaScript(
@@ -20,6 +23,7 @@ export const RECLAIM = new LuaScript(
   `${SHARED_LUA}
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if type(consumers) ~= 'table' or consumers.err then return {0} end
+local handed, newest = collect_handouts(KEYS[18] .. ARGV[2], ARGV[7] or '')
 local left = tonumber(ARGV[3])
 local mine = 0
 local entries, drop = {}, {}
@@ -45,7 +49,9 @@ for _, c in ipairs(consumers) do
   end
 end
 local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], entries, tonumber(ARGV[4]), drop)
-table.insert(out, 1, mine)
-return out
+local reply = {mine - #handed, newest, #handed}
+for _, json in ipairs(handed) do reply[#reply + 1] = json end
+for _, json in ipairs(out) do reply[#reply + 1] = json end
+return reply
 `,
 );

@@ -35,6 +35,12 @@ import { OPS_LUA } from "./operations.ts";
  * label when FAILED, submit-to-terminal time in its histogram bucket); flush_stats(stats_prefix, acc)
  * writes them.
  *
+ * collect_handouts(key, seen): the tasks on a dispatcher's hand-out stream (lua/claim-core.ts) in
+ * entries newer than `seen` (the newest it read itself; '' for none), and empties the stream (XTRIM, so
+ * its ids keep growing). Every script that gives a dispatcher entries runs it first, so what was handed
+ * to the dispatcher and not read yet is never taken for lost. Returns the task JSONs, the newest entry
+ * id consumed ('' when none) and the set of the queue entries those tasks run under.
+ *
  * The operators' helpers (operations.ts) come first: start_attempts notes each attempt it starts.
  */
 export const SHARED_LUA = `${OPS_LUA}
@@ -180,6 +186,35 @@ local function count_finished(acc, t, now, error_label)
   f = DURATION_FIELD[bucket]
   fields[f] = (fields[f] or 0) + 1
   fields.duration_sum_ms = (fields.duration_sum_ms or 0) + ms
+end
+
+-- whether stream id a ('ms-seq') is newer than b ('' or '0-0' for none)
+local function id_after(a, b)
+  if b == '' then return true end
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, bm = tonumber(am), tonumber(bm)
+  if am ~= bm then return am > bm end
+  return tonumber(as) > tonumber(bs)
+end
+
+local function collect_handouts(key, seen)
+  local jsons, newest, entries = {}, '', {}
+  local got = redis.call('XRANGE', key, '-', '+')
+  if #got == 0 then return jsons, newest, entries end
+  for _, e in ipairs(got) do
+    if id_after(e[1], seen) then
+      newest = e[1]
+      local f = e[2]
+      for j = 2, #f, 2 do
+        jsons[#jsons + 1] = f[j]
+        local entry = string.match(f[j], '"entry":"([^"]+)"')
+        if entry then entries[entry] = true end
+      end
+    end
+  end
+  redis.call('XTRIM', key, 'MAXLEN', 0)
+  return jsons, newest, entries
 end
 
 -- {{entry id, task id}, ...} from an XREADGROUP / XCLAIM reply; entries deleted meanwhile are dropped
