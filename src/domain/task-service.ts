@@ -20,6 +20,7 @@ import { checkIdempotencyKey, idempotencyConflict, type IdempotentOutcome, type 
 import type { CancelSignals, Clock, EnqueueCaps, FunctionStore, IdempotencyStore, IdGen, TaskEvents, TaskStore, Unfinished } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
 import { isTerminal, newTask, type Task } from "./task.ts";
+import { TaskPeeks } from "./task-peeks.ts";
 import { TaskWaiters } from "./task-waiters.ts";
 import { limitsOf, type LimitsTable } from "./tenant-limits.ts";
 import { visibleTo } from "./tenant.ts";
@@ -52,11 +53,14 @@ interface PreparedTasks {
 
 export class TaskService {
   private readonly waiters: TaskWaiters;
+  /** Reads for POST /wait, remembering which tasks are not finished yet. */
+  private readonly peeks: TaskPeeks;
   /** Closed (shutting down): long-polls answer with the current status at once. */
   private closed = false;
 
   constructor(private readonly d: TaskServiceDeps) {
     this.waiters = new TaskWaiters(d.events, d.clock);
+    this.peeks = new TaskPeeks(d.tasks, d.events, d.clock, d.recheckMs ?? 1000);
   }
 
   /** Queues one task; the options override the function's defaults for this call (see ExecuteOptions). */
@@ -258,8 +262,7 @@ export class TaskService {
     const visible = <T extends Task | Unfinished>(t: T | undefined): T | undefined => (t !== undefined && visibleTo(viewer, t.tenant) ? t : undefined);
     let left = deadline - this.d.clock.now();
     let w = left > 0 && !this.closed ? this.waiters.waitFor(ids, Math.min(left, recheck)) : undefined;
-    const peek = (some: readonly string[]): Promise<(Task | Unfinished | undefined)[]> => (this.d.tasks.peekMany ?? this.d.tasks.getMany).call(this.d.tasks, some);
-    let sweep = sweepTasks(ids, (await peek(ids)).map(visible));
+    let sweep = sweepTasks(ids, (await this.peeks.read(ids)).map(visible));
     for (;;) {
       if (sweep.done.length > 0 || sweep.pending.length === 0 || w === undefined) {
         w?.cancel();
@@ -270,7 +273,7 @@ export class TaskService {
       const pending = sweep.pending;
       w = left > 0 && !this.closed ? this.waiters.waitFor(pending, Math.min(left, recheck)) : undefined;
       if (fired === undefined) {
-        sweep = { ...sweepTasks(pending, (await peek(pending)).map(visible)), unknown: [...sweep.unknown] }; // a re-check
+        sweep = { ...sweepTasks(pending, (await this.peeks.read(pending, { fresh: true })).map(visible)), unknown: [...sweep.unknown] }; // a re-check
         continue;
       }
       // Only the tasks reported terminal are read again (or taken from the report): the rest were pending.
@@ -311,6 +314,7 @@ export class TaskService {
   close(): void {
     this.closed = true;
     this.waiters.close();
+    this.peeks.close();
   }
 }
 

@@ -15,9 +15,8 @@ import { SHARED_LUA } from "./shared.ts";
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] aging (ms), ARGV[5] '1' when tenants
  * have running limits (a freed slot then wakes dispatchers), ARGV[6] the task events channel ('' for
- * none: the tasks that ended are published there as one JSON array: of their records when the call ends
- * at most 32 tasks (records over 64 KiB as ids), so a long-poll need not read them again; of their ids
- * otherwise), ARGV[7] '1': quiet (the caller needs no records back), then 12 per transition:
+ * none: the tasks that ended are published there as one JSON array of their records (a record over 64
+ * KiB as its id), so a long-poll need not read them again), ARGV[7] '1': quiet (the caller needs no records back), then 12 per transition:
  * task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a graceful
  * shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts), retry delay in ms (a
@@ -140,14 +139,7 @@ if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD
 flush_stats(K.stats, stats)
 ops_finished(K.ops, finished, now, tonumber(ARGV[3]))
 ack_all(K.queue, ARGV[1], done)
-if #announce > 0 then
-  -- Records only for small calls (the one-task path, where a long-poll would otherwise read the task
-  -- again); a big batch goes as ids, so subscribers do not parse what nobody waits for.
-  if #announce > 32 then
-    for j, t in ipairs(finished) do announce[j] = cjson.encode(t.id) end
-  end
-  redis.call('PUBLISH', ARGV[6], '[' .. table.concat(announce, ',') .. ']')
-end
+if #announce > 0 then redis.call('PUBLISH', ARGV[6], '[' .. table.concat(announce, ',') .. ']') end
 table.insert(out, 1, redis.call('LLEN', K.outbox))
 return out
 `,

@@ -1,0 +1,99 @@
+import type { Clock, TaskEvents, TaskStore, Unfinished } from "./ports.ts";
+import type { Task } from "./task.ts";
+
+/** Tasks remembered unfinished at most (the oldest are forgotten first). */
+const MAX_KNOWN = 200_000;
+
+/**
+ * Reads for long-polls on many tasks (POST /wait), which callers repeat on the same tasks: wait, take
+ * what is done, wait on the rest. A task read as not finished yet (TaskStore.peekMany) is remembered,
+ * so asking again about it costs no store read, while nothing says it ended:
+ * - a report that it ended (TaskEvents) forgets it, and a read that began before such a report adds
+ *   nothing for that task (its reply may arrive after the report);
+ * - every entry is forgotten after `ttlMs` (the long-polls' re-check period), and re-checks read the
+ *   store (`fresh`), so a lost report delays an answer no longer than it would without the memory.
+ * Without peekMany (a store in this process) every read goes to the store.
+ *
+ * @example
+ * const peeks = new TaskPeeks(store, events, clock, 1000);
+ * const found = await peeks.read(ids); // Task, Unfinished or undefined per id
+ */
+export class TaskPeeks {
+  /** Reports heard so far: a read's mark is this count when it began. */
+  private reports = 0;
+  private readonly known = new Map<string, { readonly task: Unfinished; readonly at: number }>();
+  /** Ids reported terminal, with the report's number (the most recent MAX_KNOWN). */
+  private readonly ended = new Map<string, number>();
+  /** The newest report number forgotten from `ended`: reads that began before it add nothing. */
+  private forgottenReport = 0;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly store: TaskStore,
+    events: TaskEvents,
+    private readonly clock: Clock,
+    private readonly ttlMs: number,
+  ) {
+    this.unsubscribe = store.peekMany === undefined ? () => {} : events.subscribe((ids) => this.reported(ids));
+  }
+
+  /** Each task as the store has it, or as last read while nothing says it ended since (unless `fresh`). */
+  async read(ids: readonly string[], o: { readonly fresh?: boolean } = {}): Promise<(Task | Unfinished | undefined)[]> {
+    if (this.store.peekMany === undefined) return this.store.getMany(ids);
+    const out: (Task | Unfinished | undefined)[] = new Array(ids.length);
+    const missing: string[] = [];
+    const where: number[] = [];
+    const now = this.clock.now();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      const k = o.fresh === true ? undefined : this.known.get(id);
+      if (k !== undefined && now - k.at < this.ttlMs) out[i] = k.task;
+      else {
+        missing.push(id);
+        where.push(i);
+      }
+    }
+    if (missing.length === 0) return out;
+    const mark = this.reports;
+    const found = await this.store.peekMany(missing);
+    const at = this.clock.now();
+    for (let j = 0; j < found.length; j++) {
+      const t = found[j];
+      out[where[j] as number] = t;
+      if (t !== undefined && "unfinished" in t) this.remember(t, mark, at);
+    }
+    return out;
+  }
+
+  private remember(task: Unfinished, mark: number, at: number): void {
+    if (mark < this.forgottenReport) return; // a report it began before may be forgotten: cannot tell
+    const ended = this.ended.get(task.id);
+    if (ended !== undefined && ended > mark) return; // reported ended after the read began
+    this.known.delete(task.id);
+    this.known.set(task.id, { task, at });
+    if (this.known.size > MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);
+  }
+
+  private reported(ids: readonly string[]): void {
+    const n = ++this.reports;
+    for (const id of ids) {
+      this.known.delete(id);
+      this.ended.delete(id);
+      this.ended.set(id, n);
+    }
+    while (this.ended.size > MAX_KNOWN) {
+      const [oldest, at] = this.ended.entries().next().value as [string, number];
+      this.ended.delete(oldest);
+      this.forgottenReport = at;
+    }
+  }
+
+  /** How many tasks are remembered unfinished (for tests). */
+  size(): number {
+    return this.known.size;
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}

@@ -1,0 +1,97 @@
+import { describe, expect, test } from "bun:test";
+import { MemoryChannel, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
+import type { TaskStore, Unfinished } from "../../src/domain/ports.ts";
+import { TaskPeeks } from "../../src/domain/task-peeks.ts";
+import { newTask, type Task } from "../../src/domain/task.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
+
+/**
+ * A store with peekMany over a MemoryTaskStore that counts the ids each peek asked for; a peek can be
+ * held open (`hold`) to let a report arrive while it is on its way.
+ */
+function fixture() {
+  const clock = new FakeClock();
+  const memory = new MemoryTaskStore({ clock, retentionMs: 60_000 });
+  const events = new MemoryChannel();
+  const asked: string[][] = [];
+  let gate: Promise<void> | undefined;
+  const store: TaskStore = Object.assign(Object.create(memory) as TaskStore, {
+    peekMany: async (ids: readonly string[]): Promise<(Task | Unfinished | undefined)[]> => {
+      asked.push([...ids]);
+      const found = await memory.getMany(ids); // read first: a report may come before the reply does
+      if (gate !== undefined) await gate;
+      return found.map((t) => (t === undefined || t.status === "COMPLETED" ? t : { unfinished: true as const, id: t.id, tenant: t.tenant, status: t.status }));
+    },
+  });
+  const peeks = new TaskPeeks(store, events, clock, 1000);
+  const tasks = Array.from({ length: 3 }, (_, i) => newTask(`t-${i}`, "f-1", "[]", 1, 1000, clock.now()));
+  const hold = (): (() => void) => {
+    let release!: () => void;
+    gate = new Promise((r) => (release = r));
+    return () => {
+      gate = undefined;
+      release();
+    };
+  };
+  return { clock, memory, events, asked, peeks, tasks, hold };
+}
+
+const statuses = (found: readonly (Task | Unfinished | undefined)[]) => found.map((t) => t?.status);
+
+describe("TaskPeeks (what POST /wait reads)", () => {
+  test("tasks read unfinished are not read again until reported ended; then only they are", async () => {
+    const f = fixture();
+    await f.memory.enqueue(f.tasks, { maxQueue: 100 });
+    expect(statuses(await f.peeks.read(f.tasks.map((t) => t.id)))).toEqual(["QUEUED", "QUEUED", "QUEUED"]);
+    expect(statuses(await f.peeks.read(f.tasks.map((t) => t.id)))).toEqual(["QUEUED", "QUEUED", "QUEUED"]);
+    expect(f.asked).toEqual([["t-0", "t-1", "t-2"]]);
+    const [claimed] = await f.memory.claim(1, new AbortController().signal);
+    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    f.events.publish([claimed!.id]);
+    expect(statuses(await f.peeks.read(f.tasks.map((t) => t.id)))).toEqual(["COMPLETED", "QUEUED", "QUEUED"]);
+    expect(f.asked[1]).toEqual([claimed!.id]);
+  });
+
+  test("a task reported ended while the read was on its way is not remembered unfinished", async () => {
+    const f = fixture();
+    const [t] = f.tasks;
+    await f.memory.enqueue([t!], { maxQueue: 100 });
+    const release = f.hold();
+    const reading = f.peeks.read([t!.id]);
+    await Promise.resolve();
+    const [claimed] = await f.memory.claim(1, new AbortController().signal);
+    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    f.events.publish([t!.id]); // before the read's reply, which still says QUEUED
+    release();
+    expect(statuses(await reading)).toEqual(["QUEUED"]);
+    expect(f.peeks.size()).toBe(0);
+    expect(statuses(await f.peeks.read([t!.id]))).toEqual(["COMPLETED"]);
+  });
+
+  test("what was read is trusted for the re-check period only, and never by a re-check (fresh)", async () => {
+    const f = fixture();
+    const [t] = f.tasks;
+    await f.memory.enqueue([t!], { maxQueue: 100 });
+    await f.peeks.read([t!.id]);
+    await f.peeks.read([t!.id], { fresh: true });
+    expect(f.asked.length).toBe(2);
+    const [claimed] = await f.memory.claim(1, new AbortController().signal);
+    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "1" }]); // its report is lost
+    expect(statuses(await f.peeks.read([t!.id]))).toEqual(["QUEUED"]);
+    f.clock.advance(1000);
+    expect(statuses(await f.peeks.read([t!.id]))).toEqual(["COMPLETED"]);
+  });
+
+  test("a store without peekMany is read every time", async () => {
+    const clock = new FakeClock();
+    const memory = new MemoryTaskStore({ clock, retentionMs: 60_000 });
+    let reads = 0;
+    const store = Object.assign(Object.create(memory) as TaskStore, { getMany: (ids: readonly string[]) => (reads++, memory.getMany(ids)) });
+    const peeks = new TaskPeeks(store, new MemoryChannel(), clock, 1000);
+    const t = newTask("t-x", "f-1", "[]", 1, 1000, clock.now());
+    await memory.enqueue([t], { maxQueue: 100 });
+    await peeks.read([t.id]);
+    await peeks.read([t.id]);
+    expect(reads).toBe(2);
+  });
+});
