@@ -3,6 +3,8 @@ import type { Task } from "./task.ts";
 
 /** Tasks remembered unfinished at most (the oldest are forgotten first). */
 const MAX_KNOWN = 200_000;
+/** Bytes of finished tasks' args and results remembered at most (the oldest are forgotten first). */
+const MAX_FINISHED_BYTES = 32 * 1024 * 1024;
 
 /**
  * Reads for long-polls on many tasks (POST /wait), which callers repeat on the same tasks: wait, take
@@ -12,7 +14,10 @@ const MAX_KNOWN = 200_000;
  *   nothing for that task (its reply may arrive after the report);
  * - every entry is forgotten after `ttlMs` (the long-polls' re-check period), and re-checks read the
  *   store (`fresh`), so a lost report delays an answer no longer than it would without the memory.
- * Without peekMany (a store in this process) every read goes to the store.
+ * Tasks this process has just stored are known QUEUED the same way (`queued`), so the first long-poll
+ * on a new batch reads nothing either. A report that carries the finished tasks (TaskEvents) is kept
+ * for the same period, so a long-poll that comes just after the report reads nothing either. Without peekMany (a store in this process) every read goes to
+ * the store.
  *
  * @example
  * const peeks = new TaskPeeks(store, events, clock, 1000);
@@ -22,6 +27,9 @@ export class TaskPeeks {
   /** Reports heard so far: a read's mark is this count when it began. */
   private reports = 0;
   private readonly known = new Map<string, { readonly task: Unfinished; readonly at: number }>();
+  /** Finished tasks as reports carried them, with their size (args and result), oldest first. */
+  private readonly finished = new Map<string, { readonly task: Task; readonly at: number; readonly bytes: number }>();
+  private finishedBytes = 0;
   /** Ids reported terminal, with the report's number (the most recent MAX_KNOWN). */
   private readonly ended = new Map<string, number>();
   /** The newest report number forgotten from `ended`: reads that began before it add nothing. */
@@ -34,7 +42,7 @@ export class TaskPeeks {
     private readonly clock: Clock,
     private readonly ttlMs: number,
   ) {
-    this.unsubscribe = store.peekMany === undefined ? () => {} : events.subscribe((ids) => this.reported(ids));
+    this.unsubscribe = store.peekMany === undefined ? () => {} : events.subscribe((ids, finished) => this.reported(ids, finished));
   }
 
   /** Each task as the store has it, or as last read while nothing says it ended since (unless `fresh`). */
@@ -46,7 +54,7 @@ export class TaskPeeks {
     const now = this.clock.now();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
-      const k = o.fresh === true ? undefined : this.known.get(id);
+      const k = o.fresh === true ? undefined : (this.known.get(id) ?? this.finished.get(id));
       if (k !== undefined && now - k.at < this.ttlMs) out[i] = k.task;
       else {
         missing.push(id);
@@ -65,6 +73,18 @@ export class TaskPeeks {
     return out;
   }
 
+  /** Where a read or a write begins: what it learns is kept unless a report about the task comes after. */
+  mark(): number {
+    return this.reports;
+  }
+
+  /** New tasks were stored (the store began at `mark`): QUEUED, unless one was reported ended since. */
+  queued(tasks: readonly Task[], mark: number): void {
+    if (this.store.peekMany === undefined) return;
+    const at = this.clock.now();
+    for (const t of tasks) this.remember({ unfinished: true, id: t.id, tenant: t.tenant, status: "QUEUED" }, mark, at);
+  }
+
   private remember(task: Unfinished, mark: number, at: number): void {
     if (mark < this.forgottenReport) return; // a report it began before may be forgotten: cannot tell
     const ended = this.ended.get(task.id);
@@ -74,17 +94,36 @@ export class TaskPeeks {
     if (this.known.size > MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);
   }
 
-  private reported(ids: readonly string[]): void {
+  private reported(ids: readonly string[], finished?: ReadonlyMap<string, Task>): void {
     const n = ++this.reports;
+    const at = this.clock.now();
     for (const id of ids) {
       this.known.delete(id);
       this.ended.delete(id);
       this.ended.set(id, n);
+      const task = finished?.get(id);
+      if (task !== undefined) this.keepFinished(task, at);
     }
     while (this.ended.size > MAX_KNOWN) {
       const [oldest, at] = this.ended.entries().next().value as [string, number];
       this.ended.delete(oldest);
       this.forgottenReport = at;
+    }
+  }
+
+  private keepFinished(task: Task, at: number): void {
+    const old = this.finished.get(task.id);
+    if (old !== undefined) {
+      this.finished.delete(task.id);
+      this.finishedBytes -= old.bytes;
+    }
+    const bytes = 256 + task.args.length + (task.result?.length ?? 0);
+    this.finished.set(task.id, { task, at, bytes });
+    this.finishedBytes += bytes;
+    while (this.finishedBytes > MAX_FINISHED_BYTES) {
+      const [id, e] = this.finished.entries().next().value as [string, { bytes: number }];
+      this.finished.delete(id);
+      this.finishedBytes -= e.bytes;
     }
   }
 

@@ -98,8 +98,16 @@ export class TaskService {
     const p = await this.prepare(viewer, functionId, argsList, o);
     if (!p.ok) return p;
     const ids = this.newIds(argsList.length);
-    const queued = await this.d.tasks.enqueue(p.value.tasks(ids), p.value.caps);
+    const queued = await this.enqueueNew(p.value.tasks(ids), p.value.caps);
     return queued.ok ? ok(ids) : queued;
+  }
+
+  /** Stores new tasks; long-polls in this process then know them QUEUED without reading them (TaskPeeks). */
+  private async enqueueNew(tasks: readonly Task[], caps: EnqueueCaps): Promise<Result<void, DomainError>> {
+    const mark = this.peeks.mark();
+    const queued = await this.d.tasks.enqueue(tasks, caps);
+    if (queued.ok) this.peeks.queued(tasks, mark);
+    return queued;
   }
 
   /**
@@ -130,7 +138,7 @@ export class TaskService {
       const again = await this.d.tasks.enqueue(p.value.tasks(first.taskIds), caps);
       return again.ok ? ok({ ids: [...first.taskIds], replayed: true }) : again;
     }
-    const queued = await this.d.tasks.enqueue(p.value.tasks(ids), caps);
+    const queued = await this.enqueueNew(p.value.tasks(ids), caps);
     if (queued.ok) return ok({ ids, replayed: false });
     // Nothing stored: free the key for a corrected request (unless a request racing on it stored them).
     if ((await this.d.tasks.get(ids[0] as string)) === undefined) await keys.store.forget(viewer, once.key);
@@ -204,7 +212,7 @@ export class TaskService {
       const missing = await this.unknownTasks(viewer, [...existing]);
       if (missing !== undefined) return err(missing);
     }
-    const queued = await this.d.tasks.enqueue(tasks, this.capsFor([...tenants][0] as string));
+    const queued = await this.enqueueNew(tasks, this.capsFor([...tenants][0] as string));
     return queued.ok ? ok(idOf) : queued;
   }
 

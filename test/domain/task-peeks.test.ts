@@ -82,6 +82,34 @@ describe("TaskPeeks (what POST /wait reads)", () => {
     expect(statuses(await f.peeks.read([t!.id]))).toEqual(["COMPLETED"]);
   });
 
+  test("tasks this process just stored are known QUEUED without a read, unless reported ended while they were stored", async () => {
+    const f = fixture();
+    const [t, u] = f.tasks;
+    const mark = f.peeks.mark();
+    await f.memory.enqueue([t!, u!], { maxQueue: 100 });
+    const [claimed] = await f.memory.claim(1, new AbortController().signal);
+    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    f.events.publish([claimed!.id]); // ended before the store's reply came back
+    f.peeks.queued([t!, u!], mark);
+    expect(statuses(await f.peeks.read([t!.id, u!.id]))).toEqual(["COMPLETED", "QUEUED"]);
+    expect(f.asked).toEqual([[claimed!.id]]);
+  });
+
+  test("a report that carries the finished tasks answers a read just after it, for the re-check period", async () => {
+    const f = fixture();
+    const [t] = f.tasks;
+    await f.memory.enqueue([t!], { maxQueue: 100 });
+    const [claimed] = await f.memory.claim(1, new AbortController().signal);
+    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "7" }]);
+    const done = (await f.memory.get(t!.id))!;
+    f.events.publish([t!.id], new Map([[t!.id, done]]));
+    expect(await f.peeks.read([t!.id])).toEqual([done]);
+    expect(f.asked).toEqual([]);
+    f.clock.advance(1000);
+    expect(statuses(await f.peeks.read([t!.id]))).toEqual(["COMPLETED"]);
+    expect(f.asked).toEqual([[t!.id]]);
+  });
+
   test("a store without peekMany is read every time", async () => {
     const clock = new FakeClock();
     const memory = new MemoryTaskStore({ clock, retentionMs: 60_000 });
