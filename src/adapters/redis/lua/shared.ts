@@ -155,8 +155,7 @@ local function hand_out(queue, group, queued_key, stats_prefix, task_prefix, ent
 end
 
 local FINISHED_FIELD = {COMPLETED = 'finished:COMPLETED', FAILED = 'finished:FAILED', CANCELLED = 'finished:CANCELLED'}
-local DURATION_FIELD = {}
-for i = 0, #DURATION_BOUNDS do DURATION_FIELD[i] = 'duration:' .. i end
+local DURATION_FIELD = {${DURATION_BUCKETS_MS.map((_, i) => `[${i}] = 'duration:${i}'`).join(", ")}, [${DURATION_BUCKETS_MS.length}] = 'duration:${DURATION_BUCKETS_MS.length}'} -- written out: a number made text at run time costs a sprintf on every call
 
 -- field names built once per script call, tables reached once per task: this runs for every task that ends
 local function count_finished(acc, t, now, error_label)
