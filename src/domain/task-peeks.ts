@@ -1,10 +1,17 @@
+import { Generations } from "../lib/generations.ts";
 import type { Clock, TaskEvents, TaskStore, Unfinished } from "./ports.ts";
 import type { Task } from "./task.ts";
 
-/** Tasks remembered unfinished at most (the oldest are forgotten first). */
-const MAX_KNOWN = 200_000;
-/** Bytes of finished tasks' args and results remembered at most (the oldest are forgotten first). */
-const MAX_FINISHED_BYTES = 32 * 1024 * 1024;
+/** Tasks remembered unfinished, and ended tasks' reports, per generation (the oldest are forgotten first, in bulk). */
+const KNOWN_PER_GENERATION = 100_000;
+/** Bytes of finished tasks' args and results remembered per generation (twice this at most). */
+const FINISHED_BYTES_PER_GENERATION = 16 * 1024 * 1024;
+
+interface Kept<T> {
+  readonly task: T;
+  readonly at: number;
+  readonly bytes: number;
+}
 
 /**
  * Reads for long-polls on many tasks (POST /wait), which callers repeat on the same tasks: wait, take
@@ -26,14 +33,11 @@ const MAX_FINISHED_BYTES = 32 * 1024 * 1024;
 export class TaskPeeks {
   /** Reports heard so far: a read's mark is this count when it began. */
   private reports = 0;
-  private readonly known = new Map<string, { readonly task: Unfinished; readonly at: number }>();
-  /** Finished tasks as reports carried them, with their size (args and result), oldest first. */
-  private readonly finished = new Map<string, { readonly task: Task; readonly at: number; readonly bytes: number }>();
-  private finishedBytes = 0;
-  /** Ids reported terminal, with the report's number (the most recent MAX_KNOWN). */
-  private readonly ended = new Map<string, number>();
-  /** The newest report number forgotten from `ended`: reads that began before it add nothing. */
-  private forgottenReport = 0;
+  private readonly known = new Generations<string, Kept<Unfinished>>(KNOWN_PER_GENERATION);
+  /** Finished tasks as reports carried them, weighed by their size (args and result). */
+  private readonly finished = new Generations<string, Kept<Task>>(FINISHED_BYTES_PER_GENERATION, (k) => k.bytes);
+  /** Ids reported terminal, with the report's number (marked with it: see `remember`). */
+  private readonly ended = new Generations<string, number>(KNOWN_PER_GENERATION);
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -86,12 +90,10 @@ export class TaskPeeks {
   }
 
   private remember(task: Unfinished, mark: number, at: number): void {
-    if (mark < this.forgottenReport) return; // a report it began before may be forgotten: cannot tell
+    if (mark < this.ended.forgotten()) return; // a report after the read began may be forgotten: cannot tell
     const ended = this.ended.get(task.id);
     if (ended !== undefined && ended > mark) return; // reported ended after the read began
-    this.known.delete(task.id);
-    this.known.set(task.id, { task, at });
-    if (this.known.size > MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);
+    this.known.set(task.id, { task, at, bytes: 0 });
   }
 
   private reported(ids: readonly string[], finished?: ReadonlyMap<string, Task>): void {
@@ -99,31 +101,9 @@ export class TaskPeeks {
     const at = this.clock.now();
     for (const id of ids) {
       this.known.delete(id);
-      this.ended.delete(id);
-      this.ended.set(id, n);
+      this.ended.set(id, n, n);
       const task = finished?.get(id);
-      if (task !== undefined) this.keepFinished(task, at);
-    }
-    while (this.ended.size > MAX_KNOWN) {
-      const [oldest, at] = this.ended.entries().next().value as [string, number];
-      this.ended.delete(oldest);
-      this.forgottenReport = at;
-    }
-  }
-
-  private keepFinished(task: Task, at: number): void {
-    const old = this.finished.get(task.id);
-    if (old !== undefined) {
-      this.finished.delete(task.id);
-      this.finishedBytes -= old.bytes;
-    }
-    const bytes = 256 + task.args.length + (task.result?.length ?? 0);
-    this.finished.set(task.id, { task, at, bytes });
-    this.finishedBytes += bytes;
-    while (this.finishedBytes > MAX_FINISHED_BYTES) {
-      const [id, e] = this.finished.entries().next().value as [string, { bytes: number }];
-      this.finished.delete(id);
-      this.finishedBytes -= e.bytes;
+      if (task !== undefined) this.finished.set(id, { task, at, bytes: 256 + task.args.length + (task.result?.length ?? 0) });
     }
   }
 

@@ -110,6 +110,21 @@ describe("TaskPeeks (what POST /wait reads)", () => {
     expect(f.asked).toEqual([[t!.id]]);
   });
 
+  test("when more reports came during a read than are remembered, what the read found is not kept (one of them may have been about it)", async () => {
+    const f = fixture();
+    const [t] = f.tasks;
+    await f.memory.enqueue([t!], { maxQueue: 100 });
+    const release = f.hold();
+    const reading = f.peeks.read([t!.id]);
+    await Promise.resolve();
+    for (let i = 0; i < 250_000; i++) f.events.publish([`other-${i}`]);
+    release();
+    expect(statuses(await reading)).toEqual(["QUEUED"]);
+    expect(f.peeks.size()).toBe(0);
+    await f.peeks.read([t!.id]); // now nothing is in between: kept
+    expect(f.peeks.size()).toBe(1);
+  });
+
   test("a store without peekMany is read every time", async () => {
     const clock = new FakeClock();
     const memory = new MemoryTaskStore({ clock, retentionMs: 60_000 });

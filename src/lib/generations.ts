@@ -1,0 +1,66 @@
+/**
+ * A map that forgets its oldest entries in bulk: entries go into the current generation; when it weighs
+ * `limit` (by `weigh`, one per entry by default) it becomes the old generation and the one before is
+ * dropped whole. It keeps between `limit` and twice that, and forgetting costs nothing per entry
+ * (unlike evicting one at a time from the front of a big Map, which slows down as deleted entries pile
+ * up there).
+ *
+ * Each `set` may carry a mark (a number that never decreases, e.g. a sequence number); `forgotten()`
+ * is at least the highest mark of any entry dropped so far, so a caller can tell whether something it
+ * set after a given mark may be gone.
+ *
+ * @example
+ * const recent = new Generations<string, number>(100_000);
+ * recent.set("a", 1);
+ * recent.get("a"); // 1, until some 100,000 to 200,000 newer entries went in
+ */
+export class Generations<K, V> {
+  private current = new Map<K, V>();
+  private old = new Map<K, V>();
+  private weight = 0;
+  /** The mark of the last `set` (the current generation holds nothing marked higher). */
+  private lastMark = 0;
+  /** The highest mark the old generation may hold. */
+  private oldMark = 0;
+  private forgottenMark = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly weigh: (value: V) => number = () => 1,
+  ) {}
+
+  get(key: K): V | undefined {
+    return this.current.get(key) ?? this.old.get(key);
+  }
+
+  set(key: K, value: V, mark = this.lastMark): void {
+    this.delete(key);
+    this.current.set(key, value);
+    this.weight += this.weigh(value);
+    this.lastMark = mark;
+    if (this.weight < this.limit) return;
+    if (this.old.size > 0) this.forgottenMark = this.oldMark;
+    this.old = this.current;
+    this.oldMark = this.lastMark;
+    this.current = new Map();
+    this.weight = 0;
+  }
+
+  delete(key: K): void {
+    const v = this.current.get(key);
+    if (v !== undefined) {
+      this.weight -= this.weigh(v);
+      this.current.delete(key);
+    }
+    this.old.delete(key);
+  }
+
+  /** At least the highest mark of any entry dropped so far (0 before any). */
+  forgotten(): number {
+    return this.forgottenMark;
+  }
+
+  get size(): number {
+    return this.current.size + this.old.size;
+  }
+}
