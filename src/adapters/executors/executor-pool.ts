@@ -30,6 +30,7 @@ import { MAX_BOUNCES, timings, type PoolOptions, type PoolTimings } from "./pool
 import { checkMessage, toOutcome } from "./result-check.ts";
 import { deadlineBlame, inspect } from "./watch.ts";
 import { TenantQueues, tenantOf, type Pending } from "./tenant-queues.ts";
+import { traceMark } from "../system/trace.ts";
 
 type Verdict = "requeue" | "alone" | Outcome;
 
@@ -119,6 +120,7 @@ export class ExecutorPool implements Executor {
   /** Accepts any mix of tenants; what finds no executor yet waits here (never throws). */
   run(jobs: readonly Job[]): void {
     if (this.closed) return;
+    traceMark("d.run");
     this.accepted += jobs.length;
     for (const job of jobs) this.queues.push(tenantOf(job), { job, alone: false, bounces: 0 });
     if (this.broken !== undefined) queueMicrotask(() => this.failQueued());
@@ -408,7 +410,9 @@ export class ExecutorPool implements Executor {
   }
 
   private emit(outcomes: readonly Outcome[]): void {
-    if (outcomes.length > 0) this.listener(outcomes);
+    if (outcomes.length === 0) return;
+    traceMark("d.outcome");
+    this.listener(outcomes);
     this.freeWaiters.wake();
   }
 }

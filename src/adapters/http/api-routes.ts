@@ -18,6 +18,7 @@ import { IDEMPOTENCY_HEADER, idempotencyOf, onceReply } from "./idempotency.ts";
 import { batchFields, domainErrorReply, errorReply, graphFields, json } from "./replies.ts";
 import { route, type ResponseSpec, type Route } from "./route.ts";
 import * as S from "./schemas.ts";
+import { traceMark } from "../system/trace.ts";
 
 export interface ApiRouteDeps {
   readonly functions: FunctionService;
@@ -90,8 +91,10 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
         const once = idempotencyOf(req, "/execute_function", body);
         if (!once.ok) return once.reply;
         if (once.request === undefined && waitMs > 0) {
+          traceMark("api.req");
           const done = await d.tasks.executeAndAwait(caller.tenant, body.function_id, body.payload, executeOptions(body), waitMs);
           if (!done.ok) return domainErrorReply(done.error);
+          traceMark("api.resp");
           return json(done.value.task !== undefined ? resultBody(done.value.task) : { task_id: done.value.id, status: "QUEUED", result: null }, 201);
         }
         const queued =

@@ -15,6 +15,7 @@ import type { Clock, Logger, TaskEvents } from "../../domain/ports.ts";
 import type { Task } from "../../domain/task.ts";
 import { duplicateClient, type RedisClient } from "./client.ts";
 import { taskOfStored } from "./task-codec.ts";
+import { traceMark } from "../system/trace.ts";
 
 type Listener = (ids: readonly string[], finished?: ReadonlyMap<string, Task>) => void;
 
@@ -50,6 +51,7 @@ export class RedisChannel implements TaskEvents {
     // another node when its node fails).
     const sub = duplicateClient(this.redis, { offlineQueue: true, maxRetriesPerRequest: null, commandTimeoutMs: undefined, autoPipelining: false }, this.logger);
     sub.on("message", (_channel: string, message: string) => {
+      traceMark("api.event");
       let items: unknown;
       try {
         items = JSON.parse(message);

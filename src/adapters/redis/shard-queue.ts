@@ -33,6 +33,7 @@ import { APPLY } from "./lua/apply.ts";
 import { CLAIM } from "./lua/claim.ts";
 import { RECLAIM } from "./lua/reclaim.ts";
 import { decodeStored, decodeTask, encodeEnd } from "./task-codec.ts";
+import { traceMark } from "../system/trace.ts";
 
 export interface ShardQueueOptions {
   readonly redis: RedisClient;
@@ -248,6 +249,7 @@ export class ShardQueue {
       if (fast === undefined) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", label, t.retryInMs ?? "", t.ranOn ?? "", "", "", "", "", "");
       else args.push(t.taskId, t.attempt, t.status, "", label, "", "", fast.entry, fast.changes, fast.task.tenant, fast.task.createdAt, fast.task.functionId);
     }
+    traceMark("d.apply");
     const [outbox, ...jsons] = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as [number, ...string[]];
     // Settled attempts are forgotten (their entries were acked by the script).
     for (const s of transitions) if (this.held.get(s.taskId)?.task.attempt === s.attempt) this.held.delete(s.taskId);

@@ -15,6 +15,7 @@
 import type { Logger } from "../../domain/ports.ts";
 import { duplicateClient, isCluster, type RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
+import { traceMark } from "../system/trace.ts";
 
 export interface StreamPosition {
   readonly stream: string;
@@ -65,7 +66,10 @@ export class StreamWaiter {
   private read(key: string, positions: readonly StreamPosition[], block: number): Promise<StreamEntries> {
     const conn = this.connection(key);
     const args = ["COUNT", COUNT, "BLOCK", block, "STREAMS", ...positions.map((p) => p.stream), ...positions.map((p) => p.after)];
-    return guarded(() => conn.call("XREAD", args)).then((r) => (r ?? []) as StreamEntries);
+    return guarded(() => conn.call("XREAD", args)).then((r) => {
+      traceMark("d.wake");
+      return (r ?? []) as StreamEntries;
+    });
   }
 
   private readGroup(group: string, positions: readonly StreamPosition[], block: number): Promise<StreamEntries> {

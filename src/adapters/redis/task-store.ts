@@ -34,6 +34,7 @@ import { shardOfTask } from "./task-ids.ts";
 import { decodeStats } from "./task-stats.ts";
 import { DEFAULT_PRIORITY } from "../../domain/task.ts";
 import { rank } from "../../domain/queue-order.ts";
+import { traceMark } from "../system/trace.ts";
 
 /** Where enqueue.ts queues a task (queue.ts): 'b' waiting for others, 'd<runAt>' not due, 'r' the ready list, 'p<rank>' the priority set. */
 function placement(t: Task, now: number, agingMs: number): string {
@@ -90,6 +91,7 @@ export class RedisTaskStore implements TaskStore, TaskStats {
     }
     const createdAt = tasks.every((t) => t.createdAt === first.createdAt) ? first.createdAt : "";
     const args: (string | number)[] = [caps.maxQueue, others, [...functionIds].join(" "), first.tenant, caps.ifAbsent === true ? 1 : 0, tenantCap ?? "", tenantOthers, now, createdAt, ...triples];
+    traceMark("api.send");
     const reply = (await this.o.writes.run(ENQUEUE, k.scriptKeys, args, (r) => (r as number[])[0] === 1)) as [number, (number | string)?];
     if (reply[0] === 1 || reply[0] === 2) return ok(undefined);
     if (reply[0] === -1) return err({ kind: "UnknownFunction", functionId: String(reply[1]) });

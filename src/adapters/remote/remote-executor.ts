@@ -41,6 +41,7 @@ import { Router } from "../../lib/zmtp/index.ts";
 import { chunksBySize } from "../../lib/size-chunks.ts";
 import { HandshakeFailureLog, watchHandshakeFailures } from "./handshake-failures.ts";
 import { decodeFromWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker } from "./protocol.ts";
+import { traceMark } from "../system/trace.ts";
 
 export interface RemoteExecutorOptions {
   readonly policy: WorkerPolicy;
@@ -151,6 +152,7 @@ export class RemoteExecutor implements Executor {
   }
 
   run(jobs: readonly Job[]): void {
+    traceMark("d.run");
     for (const job of jobs) {
       this.backlog.push(job);
       this.queued.add(job.taskId);
@@ -252,7 +254,10 @@ export class RemoteExecutor implements Executor {
         fresh.push({ ...out, ranOn: this.placeOf(id, out.ranOn) });
       }
       if (current && this.o.policy === "pull" && msg.credit > 0) this.registry.grant(id, msg.credit);
-      if (fresh.length > 0) this.listener(fresh);
+      if (fresh.length > 0) {
+        traceMark("d.outcome");
+        this.listener(fresh);
+      }
     } else if (msg.t === "credit" && current && this.o.policy === "pull") {
       this.registry.grant(id, msg.n);
     } else if (msg.t === "drain") {
