@@ -33,7 +33,22 @@ function fixture() {
       release();
     };
   };
-  return { clock, memory, events, asked, peeks, tasks, hold };
+  /** The first task queued, and a read of it started and held on its way (`release` lets it answer). */
+  const readOnItsWay = async () => {
+    const t = tasks[0] as Task;
+    await memory.enqueue([t], { maxQueue: 100 });
+    const release = hold();
+    const reading = peeks.read([t.id]);
+    await Promise.resolve();
+    return { t, release, reading };
+  };
+  /** Claims the next queued task and completes it (no report). */
+  const complete = async (result = "1"): Promise<Task> => {
+    const [claimed] = await memory.claim(1, new AbortController().signal);
+    await memory.apply([{ taskId: claimed!.id, attempt: claimed!.attempt, status: "COMPLETED", result }]);
+    return claimed!;
+  };
+  return { clock, memory, events, asked, peeks, tasks, hold, readOnItsWay, complete };
 }
 
 const statuses = (found: readonly (Task | Unfinished | undefined)[]) => found.map((t) => t?.status);
@@ -45,27 +60,21 @@ describe("TaskPeeks (what POST /wait reads)", () => {
     expect(statuses(await f.peeks.read(f.tasks.map((t) => t.id)))).toEqual(["QUEUED", "QUEUED", "QUEUED"]);
     expect(statuses(await f.peeks.read(f.tasks.map((t) => t.id)))).toEqual(["QUEUED", "QUEUED", "QUEUED"]);
     expect(f.asked).toEqual([["t-0", "t-1", "t-2"]]);
-    const [claimed] = await f.memory.claim(1, new AbortController().signal);
-    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
-    f.events.publish([claimed!.id]);
+    const claimed = await f.complete();
+    f.events.publish([claimed.id]);
     expect(statuses(await f.peeks.read(f.tasks.map((t) => t.id)))).toEqual(["COMPLETED", "QUEUED", "QUEUED"]);
-    expect(f.asked[1]).toEqual([claimed!.id]);
+    expect(f.asked[1]).toEqual([claimed.id]);
   });
 
   test("a task reported ended while the read was on its way is not remembered unfinished", async () => {
     const f = fixture();
-    const [t] = f.tasks;
-    await f.memory.enqueue([t!], { maxQueue: 100 });
-    const release = f.hold();
-    const reading = f.peeks.read([t!.id]);
-    await Promise.resolve();
-    const [claimed] = await f.memory.claim(1, new AbortController().signal);
-    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
-    f.events.publish([t!.id]); // before the read's reply, which still says QUEUED
+    const { t, release, reading } = await f.readOnItsWay();
+    await f.complete();
+    f.events.publish([t.id]); // before the read's reply, which still says QUEUED
     release();
     expect(statuses(await reading)).toEqual(["QUEUED"]);
     expect(f.peeks.size()).toBe(0);
-    expect(statuses(await f.peeks.read([t!.id]))).toEqual(["COMPLETED"]);
+    expect(statuses(await f.peeks.read([t.id]))).toEqual(["COMPLETED"]);
   });
 
   test("what was read is trusted for the re-check period only, and never by a re-check (fresh)", async () => {
@@ -75,8 +84,7 @@ describe("TaskPeeks (what POST /wait reads)", () => {
     await f.peeks.read([t!.id]);
     await f.peeks.read([t!.id], { fresh: true });
     expect(f.asked.length).toBe(2);
-    const [claimed] = await f.memory.claim(1, new AbortController().signal);
-    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "1" }]); // its report is lost
+    await f.complete(); // its report is lost
     expect(statuses(await f.peeks.read([t!.id]))).toEqual(["QUEUED"]);
     f.clock.advance(1000);
     expect(statuses(await f.peeks.read([t!.id]))).toEqual(["COMPLETED"]);
@@ -87,20 +95,18 @@ describe("TaskPeeks (what POST /wait reads)", () => {
     const [t, u] = f.tasks;
     const mark = f.peeks.mark();
     await f.memory.enqueue([t!, u!], { maxQueue: 100 });
-    const [claimed] = await f.memory.claim(1, new AbortController().signal);
-    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
-    f.events.publish([claimed!.id]); // ended before the store's reply came back
+    const claimed = await f.complete();
+    f.events.publish([claimed.id]); // ended before the store's reply came back
     f.peeks.queued([t!, u!], mark);
     expect(statuses(await f.peeks.read([t!.id, u!.id]))).toEqual(["COMPLETED", "QUEUED"]);
-    expect(f.asked).toEqual([[claimed!.id]]);
+    expect(f.asked).toEqual([[claimed.id]]);
   });
 
   test("a report that carries the finished tasks answers a read just after it, for the re-check period", async () => {
     const f = fixture();
     const [t] = f.tasks;
     await f.memory.enqueue([t!], { maxQueue: 100 });
-    const [claimed] = await f.memory.claim(1, new AbortController().signal);
-    await f.memory.apply([{ taskId: claimed!.id, attempt: 1, status: "COMPLETED", result: "7" }]);
+    await f.complete("7");
     const done = (await f.memory.get(t!.id))!;
     f.events.publish([t!.id], new Map([[t!.id, done]]));
     expect(await f.peeks.read([t!.id])).toEqual([done]);
@@ -112,16 +118,12 @@ describe("TaskPeeks (what POST /wait reads)", () => {
 
   test("when more reports came during a read than are remembered, what the read found is not kept (one of them may have been about it)", async () => {
     const f = fixture();
-    const [t] = f.tasks;
-    await f.memory.enqueue([t!], { maxQueue: 100 });
-    const release = f.hold();
-    const reading = f.peeks.read([t!.id]);
-    await Promise.resolve();
+    const { t, release, reading } = await f.readOnItsWay();
     for (let i = 0; i < 250_000; i++) f.events.publish([`other-${i}`]);
     release();
     expect(statuses(await reading)).toEqual(["QUEUED"]);
     expect(f.peeks.size()).toBe(0);
-    await f.peeks.read([t!.id]); // now nothing is in between: kept
+    await f.peeks.read([t.id]); // now nothing is in between: kept
     expect(f.peeks.size()).toBe(1);
   });
 
