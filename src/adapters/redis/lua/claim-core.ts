@@ -218,25 +218,29 @@ local function limits_from(list, i)
   return limits
 end
 
--- ENQUEUE: claims for the idle dispatchers in turn (a dead one is taken off the hash) and appends what
--- each got to its hand-out stream; one stays on the hash with the slots it has left, if any. True when
--- one of them got fewer than it could take without limits in the way: nothing else is claimable, so
--- nobody else need be woken.
+-- ENQUEUE: claims for the idle dispatchers in turn, the one with the most free slots first (so tasks
+-- queued one at a time spread over them; a dead one is taken off the hash), and appends what each got
+-- to its hand-out stream; one stays on the hash with the slots it has left, if any. True when one of
+-- them got fewer than it could take without limits in the way: nothing else is claimable, so nobody
+-- else need be woken.
 local function hand_to_idle(now)
-  local idle = redis.call('HGETALL', K.idle)
-  for i = 1, #idle, 2 do
-    local consumer = idle[i]
+  local hash = redis.call('HGETALL', K.idle)
+  local idle = {}
+  for i = 1, #hash, 2 do idle[#idle + 1] = {hash[i], hash[i + 1], tonumber(string.match(hash[i + 1], '^%d+'))} end
+  if #idle > 1 then table.sort(idle, function(a, b) return a[3] > b[3] end) end
+  for _, entry in ipairs(idle) do
+    local consumer, text = entry[1], entry[2]
     if redis.call('EXISTS', K.live .. consumer) == 0 then
       redis.call('HDEL', K.idle, consumer)
     else
       local spec = {}
-      for part in string.gmatch(idle[i + 1], '%S+') do spec[#spec + 1] = part end
+      for part in string.gmatch(text, '%S+') do spec[#spec + 1] = part end
       local max = tonumber(spec[1])
       local out, rate_wait = claim_for(consumer, max, now, tonumber(spec[2]), limits_from(spec, 3))
       if #out >= max then
         redis.call('HDEL', K.idle, consumer)
       elseif #out > 0 then
-        redis.call('HSET', K.idle, consumer, string.format('%d', max - #out) .. string.sub(idle[i + 1], #spec[1] + 1))
+        redis.call('HSET', K.idle, consumer, string.format('%d', max - #out) .. string.sub(text, #spec[1] + 1))
       end
       if #out > 0 then
         local key = K.handout .. consumer
