@@ -178,7 +178,7 @@ describe("Redis hand-out to idle dispatchers", () => {
     const [t, u] = tasks(2);
     await b.tasks.enqueue([t!], { maxQueue: 10 });
     expect(await handedOutTo(b)).toBe(1);
-    expect(Object.values(await idleIn(b))).toEqual(["4 30000"]); // still idle, with one slot fewer
+    expect(Object.values(await idleIn(b)).map((v) => v.split(" ").slice(0, 2).join(" "))).toEqual(["4 30000"]); // still idle, with one slot fewer
     expect(await b.tasks.get(t!.id)).toMatchObject({ status: "RUNNING", attempt: 1 });
     await admin.hdel(b.keys.shards[0]!.idle, b.dispatcherId);
     await b.tasks.enqueue([u!], { maxQueue: 10 }); // nobody idle: queued, for any claim
@@ -203,6 +203,37 @@ describe("Redis hand-out to idle dispatchers", () => {
     expect(await handedOutTo(b)).toBe(0);
   });
 
+  test("an idle note holds for a while only: a dispatcher that stopped renewing it (dead, say) gets nothing, before its liveness key expires", async () => {
+    const b = await open({ consumer: { reclaimEveryMs: 60_000, blockMs: 5000 } });
+    expect(await b.queue.claim(5, AbortSignal.timeout(20))).toEqual([]); // alive (its liveness key), not noted
+    await CLAIM.run(admin, b.keys.shards[0]!.scriptKeys, [GROUP, b.dispatcherId, 5, Date.now() - 10_000, 30_000, "", 3000]); // noted 10 s ago, for 3 s
+    expect(Number((await idleIn(b))[b.dispatcherId]?.split(" ")[2])).toBeLessThan(Date.now());
+    expect(await admin.exists(b.keys.shards[0]!.live(b.dispatcherId))).toBe(1); // still taken for alive
+    const [t] = tasks(1);
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
+    expect(await b.tasks.get(t!.id)).toMatchObject({ status: "QUEUED", attempt: 0 });
+    expect(await idleIn(b)).toEqual({});
+  });
+
+  test("a dispatcher kept busy by hand-outs renews its idle note in time: every task queued one at a time is handed over", async () => {
+    const b = await open({ consumer: { reclaimEveryMs: 60_000, blockMs: 500 } }); // the note holds 1.5 s, renewed after 0.5 s
+    expect(await b.queue.claim(10_000, never)).toEqual([]); // a look notes it idle (10,000 free slots); the wait runs out
+    const noteUntil = async (): Promise<number> => Number((await idleIn(b))[b.dispatcherId]?.split(" ")[2] ?? 0);
+    const seen = new Set([await noteUntil()]);
+    let handed = 0;
+    await waitFor(async () => {
+      const [t] = tasks(1);
+      await b.tasks.enqueue([t!], { maxQueue: 10 });
+      expect(await b.tasks.get(t!.id)).toMatchObject({ status: "RUNNING", attempt: 1 }); // handed over, not queued
+      const [got] = await b.queue.claim(10_000, never);
+      await b.queue.apply([{ taskId: got!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+      handed++;
+      seen.add(await noteUntil());
+      return seen.size >= 3; // renewed twice: longer than one note's life
+    }, "the note renewed twice while hand-outs kept the dispatcher busy", 15_000, 1);
+    expect(handed).toBeGreaterThan(1);
+  });
+
   test("an idle dispatcher gets at most its free slots; the rest stay queued and the wake stream moves for the others", async () => {
     const b = await idleDispatcher();
     const wakeBefore = await admin.xlen(b.keys.shards[0]!.wake);
@@ -220,7 +251,7 @@ describe("Redis hand-out to idle dispatchers", () => {
     const b = await idleDispatcher({ prefix: a.prefix, withF1: false });
     for (const t of tasks(4)) await a.tasks.enqueue([t], { maxQueue: 10 });
     expect([await handedOutTo(a), await handedOutTo(b)]).toEqual([2, 2]);
-    expect(Object.values(await idleIn(a)).sort()).toEqual(["3 30000", "3 30000"]);
+    expect(Object.values(await idleIn(a)).map((v) => v.split(" ")[0])).toEqual(["3", "3"]);
   });
 
   test("stopping hands back what was handed over and not read: QUEUED again, no attempt spent, and another dispatcher runs it", async () => {

@@ -46,6 +46,8 @@ export interface ShardQueueOptions {
   readonly livenessMs?: number;
   /** How often to look for dead dispatchers' entries. Default 1000 ms. */
   readonly reclaimEveryMs?: number;
+  /** Longest single blocking read (default 1000 ms): a waiting dispatcher renews its idle note this often; the note holds three times as long. */
+  readonly blockMs?: number;
   /** A waiting task rises one priority level per this many ms. Default 30 s. */
   readonly agingMs?: number;
   /** Where APPLY publishes the tasks it ends (the task events channel); none when undefined. */
@@ -83,8 +85,9 @@ export class ShardQueue {
   /** Task id -> the task as handed out (RUNNING) and the queue entry of each attempt not yet settled. */
   private readonly held = new Map<string, { task: Task; entry: string }>();
   private nextReclaimAt = 0;
-  /** Whether the last CLAIM noted this dispatcher idle in the shard (it took fewer than it asked for). */
+  /** Whether the last CLAIM noted this dispatcher idle in the shard (it took fewer than it asked for), and when. */
   private idleNoted = false;
+  private idleNotedAt = 0;
   /** The newest hand-out stream entry taken ('' for none): older ones were read already. */
   private handoutSeen = "";
   readonly handoutStream: string;
@@ -129,6 +132,7 @@ export class ShardQueue {
    */
   parkedAt(now: number): Idle | undefined {
     if (this.drained === undefined || this.mayHaveLostEntries || now >= this.nextReclaimAt) return undefined;
+    if (this.idleNoted && now - this.idleNotedAt >= (this.o.blockMs ?? 1000)) return undefined; // a look renews the idle note
     return this.drained;
   }
 
@@ -179,10 +183,12 @@ export class ShardQueue {
       const taken = await this.reclaim(max);
       if (taken.length > 0) return { tasks: taken, outbox: 0 };
     }
-    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.o.agingMs ?? 30_000, this.handoutSeen, ...this.limits];
+    const now = this.o.clock.now();
+    const args = [GROUP, this.o.dispatcherId, max, now, this.o.agingMs ?? 30_000, this.handoutSeen, 3 * (this.o.blockMs ?? 1000), ...this.limits];
     const reply = await this.runHandingOut(() => CLAIM.run(this.redis, this.scriptKeys, args));
     const outbox = Number(reply[1]);
     this.idleNoted = reply[0] !== "" || reply.length - 6 < max;
+    this.idleNotedAt = now;
     if (reply[0] === "") {
       this.tookHandouts(reply[5]);
       const tasks = this.hold(reply.slice(6) as string[]);

@@ -17,9 +17,9 @@ import { GROUP } from "../keys.ts";
  * most running in this shard and starts per second in this shard (either nil).
  * Returns the tasks' JSON (a list) and the ms until a rate-limited tenant may start one (or nil).
  *
- * Idle dispatchers (IDLE_LUA): a dispatcher whose claim took fewer tasks than it asked for notes itself
- * in the shard's idle hash (K.idle: its id -> "<free slots> <aging> <limits...>"); ENQUEUE claims for
- * the first live one there and adds the tasks, as one entry, to that dispatcher's hand-out stream
+ * Idle dispatchers: a dispatcher whose claim took fewer tasks than it asked for notes itself in the
+ * shard's idle hash (K.idle: its id -> "<free slots> <aging> <valid until, ms> <limits...>"); ENQUEUE
+ * claims for a live one there whose note still holds and adds the tasks, as one entry, to that dispatcher's hand-out stream
  * (K.handout .. id), which it reads in the same blocking read as the wake stream. A dispatcher's claim
  * takes it off the hash first, and takes back what is on its hand-out stream past what it read.
  */
@@ -230,13 +230,13 @@ local function hand_to_idle(now)
   if #idle > 1 then table.sort(idle, function(a, b) return a[3] > b[3] end) end
   for _, entry in ipairs(idle) do
     local consumer, text = entry[1], entry[2]
-    if redis.call('EXISTS', K.live .. consumer) == 0 then
-      redis.call('HDEL', K.idle, consumer)
+    local spec = {}
+    for part in string.gmatch(text, '%S+') do spec[#spec + 1] = part end
+    if (tonumber(spec[3]) or 0) < now or redis.call('EXISTS', K.live .. consumer) == 0 then
+      redis.call('HDEL', K.idle, consumer) -- not renewed in time, or dead: it may not be waiting any more
     else
-      local spec = {}
-      for part in string.gmatch(text, '%S+') do spec[#spec + 1] = part end
       local max = tonumber(spec[1])
-      local out, rate_wait = claim_for(consumer, max, now, tonumber(spec[2]), limits_from(spec, 3))
+      local out, rate_wait = claim_for(consumer, max, now, tonumber(spec[2]), limits_from(spec, 4))
       if #out >= max then
         redis.call('HDEL', K.idle, consumer)
       elseif #out > 0 then
@@ -254,7 +254,7 @@ local function hand_to_idle(now)
         end
         redis.call('PEXPIRE', key, 3600000)
       end
-      if #out < max then return #spec <= 2 and rate_wait == nil end
+      if #out < max then return #spec <= 3 and rate_wait == nil end
     end
   end
   return false

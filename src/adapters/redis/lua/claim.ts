@@ -8,11 +8,14 @@ import { SHARED_LUA } from "./shared.ts";
  * RUNNING, attempt + 1, in one atomic step). First it takes itself off the shard's idle hash and takes
  * what ENQUEUE handed to it and it has not read (its hand-out stream past ARGV[6]); those count toward
  * ARGV[3]. When it got fewer than it asked for, it notes itself idle with the slots left, so the next
- * ENQUEUE claims for it and hands the tasks over on its hand-out stream (no claim round trip).
+ * ENQUEUE claims for it and hands the tasks over on its hand-out stream (no claim round trip). The note
+ * holds for ARGV[7] ms (default 3000): a waiting dispatcher claims again before then to renew it, so
+ * one that died stops getting tasks within that time (not only once its liveness key expires).
  *
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] group, ARGV[2] consumer (dispatcher id), ARGV[3] max, ARGV[4] now (ms), ARGV[5] aging (ms),
- * ARGV[6] the newest hand-out entry the dispatcher read ('' for none), then triples of limits: tenant
+ * ARGV[6] the newest hand-out entry the dispatcher read ('' for none), ARGV[7] how long the idle note
+ * holds (ms; '' for 3000), then triples of limits: tenant
  * (or '*'), most running in this shard (or ''), starts per second in this shard (or '')
  * Returns {'', outbox length, the wake stream's newest id (or '0-0'), the earliest delayed runAt (or
  * ''), ms until a rate-limited tenant may start one (or ''), the newest hand-out entry taken (or ''),
@@ -25,7 +28,7 @@ export const CLAIM = new LuaScript(
   "claim",
   `${SHARED_LUA}${QUEUE_LUA}${CLAIM_LUA}
 local consumer, max, now, aging = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local limits = limits_from(ARGV, 7)
+local limits = limits_from(ARGV, 8)
 redis.call('HDEL', K.idle, consumer)
 local out, newest = collect_handouts(K.handout .. consumer, ARGV[6] or '')
 local rate_wait = nil
@@ -35,8 +38,8 @@ if #out < max then
   for _, json in ipairs(claimed) do out[#out + 1] = json end
 end
 if #out < max then
-  local spec = {string.format('%d', max - #out), ARGV[5]}
-  for i = 7, #ARGV do
+  local spec = {string.format('%d', max - #out), ARGV[5], string.format('%d', now + (tonumber(ARGV[7] or '') or 3000))}
+  for i = 8, #ARGV do
     if ARGV[i] == '' then spec[#spec + 1] = '-' else spec[#spec + 1] = ARGV[i] end
   end
   redis.call('HSET', K.idle, consumer, table.concat(spec, ' '))
