@@ -148,8 +148,7 @@ export class ShardQueue {
   handedOut(entries: readonly (readonly [string, readonly string[]])[]): Task[] {
     const jsons: string[] = [];
     for (const [id, fields] of entries) {
-      if (this.handoutSeen !== "" && !streamIdAfter(id, this.handoutSeen)) continue;
-      this.handoutSeen = id;
+      if (!this.tookHandouts(id)) continue;
       for (let i = 1; i < fields.length; i += 2) jsons.push(fields[i] as string);
     }
     return this.hold(jsons);
@@ -160,9 +159,20 @@ export class ShardQueue {
     this.drained = undefined;
   }
 
-  /** Advances what was taken of the hand-out stream to `newest` (a script's report; '' for nothing). */
-  private tookHandouts(newest: unknown): void {
-    if (typeof newest === "string" && newest !== "" && (this.handoutSeen === "" || streamIdAfter(newest, this.handoutSeen))) this.handoutSeen = newest;
+  /**
+   * Advances what was taken of the hand-out stream to `newest` (an entry read, or a script's report; ''
+   * for nothing); false when it was taken already.
+   */
+  private tookHandouts(newest: unknown): boolean {
+    if (typeof newest !== "string" || newest === "" || (this.handoutSeen !== "" && !streamIdAfter(newest, this.handoutSeen))) return false;
+    this.handoutSeen = newest;
+    return true;
+  }
+
+  /** The tasks of a CLAIM reply that took some (hand-outs first), now held here. */
+  private claimed(reply: readonly unknown[]): Task[] {
+    this.tookHandouts(reply[5]);
+    return this.hold(reply.slice(6) as string[]);
   }
 
   /** When the next periodic reclaim is due (for how long a blocking read may wait). */
@@ -190,8 +200,7 @@ export class ShardQueue {
     this.idleNoted = reply[0] !== "" || reply.length - 6 < max;
     this.idleNotedAt = now;
     if (reply[0] === "") {
-      this.tookHandouts(reply[5]);
-      const tasks = this.hold(reply.slice(6) as string[]);
+      const tasks = this.claimed(reply);
       // Fewer than asked for: nothing more can be claimed here until the wake stream moves on (or the times below).
       this.drained = tasks.length < max && outbox === 0 ? idle(String(reply[2]), reply[3], reply[4]) : undefined;
       return { tasks, outbox };
@@ -201,10 +210,6 @@ export class ShardQueue {
     return { tasks: [], outbox, ...found };
   }
 
-  /**
-   * Takes this dispatcher off the shard's idle hash, so nothing more is handed to it, and takes what was
-   * handed to it and not read (a claim for none).
-   */
   /**
    * Takes this dispatcher off the shard's idle hash when its last claim put it there: the dispatcher
    * filled its slots from other shards and will not wait.
@@ -216,14 +221,16 @@ export class ShardQueue {
     await guarded(() => this.redis.hdel(this.keys.idle, this.o.dispatcherId));
   }
 
+  /**
+   * Takes this dispatcher off the shard's idle hash, so nothing more is handed to it, and takes what was
+   * handed to it and not read (a claim for none).
+   */
   async retire(): Promise<Task[]> {
     const args = [GROUP, this.o.dispatcherId, 0, this.o.clock.now(), this.o.agingMs ?? 30_000, this.handoutSeen];
     const reply = await this.runHandingOut(() => CLAIM.run(this.redis, this.scriptKeys, args));
     this.drained = undefined;
     this.idleNoted = false;
-    if (reply[0] !== "") return [];
-    this.tookHandouts(reply[5]);
-    return this.hold(reply.slice(6) as string[]);
+    return reply[0] === "" ? this.claimed(reply) : [];
   }
 
   /**
@@ -327,7 +334,7 @@ export class ShardQueue {
 }
 
 /** Whether stream entry id `a` ("ms-seq") is newer than `b`. */
-export function streamIdAfter(a: string, b: string): boolean {
+function streamIdAfter(a: string, b: string): boolean {
   const [am, as] = a.split("-").map(Number) as [number, number];
   const [bm, bs] = b.split("-").map(Number) as [number, number];
   return am !== bm ? am > bm : as > bs;

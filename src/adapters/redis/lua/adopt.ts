@@ -30,9 +30,6 @@ for i = 1, #lost, 500 do
   for _, e in ipairs(entry_pairs(claimed, drop)) do entries[#entries + 1] = e end
 end
 local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[4], entries, tonumber(ARGV[3]), drop)
-local reply = {newest, #handed}
-for _, json in ipairs(handed) do reply[#reply + 1] = json end
-for _, json in ipairs(out) do reply[#reply + 1] = json end
-return reply
+return with_handouts({newest}, handed, out)
 `,
 );

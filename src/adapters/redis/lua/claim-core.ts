@@ -19,8 +19,9 @@ import { GROUP } from "../keys.ts";
  *
  * Idle dispatchers: a dispatcher whose claim took fewer tasks than it asked for notes itself in the
  * shard's idle hash (K.idle: its id -> "<free slots> <aging> <valid until, ms> <limits...>"); ENQUEUE
- * claims for a live one there whose note still holds and adds the tasks, as one entry, to that dispatcher's hand-out stream
- * (K.handout .. id), which it reads in the same blocking read as the wake stream. A dispatcher's claim
+ * claims for a live one there whose note still holds and adds the tasks, as one entry, to that
+ * dispatcher's hand-out stream (K.handout .. id), which it reads in the same blocking read as the wake
+ * stream. A dispatcher's claim
  * takes it off the hash first, and takes back what is on its hand-out stream past what it read.
  */
 export const CLAIM_LUA = `

@@ -49,9 +49,6 @@ for _, c in ipairs(consumers) do
   end
 end
 local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], entries, tonumber(ARGV[4]), drop)
-local reply = {mine - #handed, newest, #handed}
-for _, json in ipairs(handed) do reply[#reply + 1] = json end
-for _, json in ipairs(out) do reply[#reply + 1] = json end
-return reply
+return with_handouts({mine - #handed, newest}, handed, out)
 `,
 );

@@ -39,7 +39,8 @@ import { OPS_LUA } from "./operations.ts";
  * entries newer than `seen` (the newest it read itself; '' for none), and empties the stream (XTRIM, so
  * its ids keep growing). Every script that gives a dispatcher entries runs it first, so what was handed
  * to the dispatcher and not read yet is never taken for lost. Returns the task JSONs, the newest entry
- * id consumed ('' when none) and the set of the queue entries those tasks run under.
+ * id consumed ('' when none) and the set of the queue entries those tasks run under;
+ * with_handouts(head, handed, rest) makes such a script's reply.
  *
  * The operators' helpers (operations.ts) come first: start_attempts notes each attempt it starts.
  */
@@ -214,6 +215,15 @@ local function collect_handouts(key, seen)
   end
   redis.call('XTRIM', key, 'MAXLEN', 0)
   return jsons, newest, entries
+end
+
+-- a reply of a script that took hand-outs first: head (a list), then #handed, the hand-outs, the rest
+local function with_handouts(head, handed, rest)
+  local reply = head
+  reply[#reply + 1] = #handed
+  for _, json in ipairs(handed) do reply[#reply + 1] = json end
+  for _, json in ipairs(rest) do reply[#reply + 1] = json end
+  return reply
 end
 
 -- {{entry id, task id}, ...} from an XREADGROUP / XCLAIM reply; entries deleted meanwhile are dropped
