@@ -1,7 +1,8 @@
 /**
  * Where one task's time goes between the processes (not a test): starts its own redis-server, `bun run
  * api` and a dispatcher (local with 2 executor threads, or push/pull with 2 `bun run worker`
- * processes), all with FAAS_TRACE_FILE set (src/adapters/system/trace.ts), runs tasks one at a time
+ * processes), or only `bun run start` with 2 executor threads (embedded: no Redis, so only the API's
+ * and the executor pool's marks), all with FAAS_TRACE_FILE set (src/adapters/system/trace.ts), runs tasks one at a time
  * through `POST /execute_function?wait=10` as `npm run evaluate` does, and prints, per step, the
  * median time from the client's send and from the step before:
  *
@@ -16,7 +17,7 @@
  *   api.resp   the API's route answers
  *   c.recv     the client has the answer
  *
- *   bun scripts/trace-one-task.ts [--mode local|push|pull] [--tasks 1000] [--warmup 300]
+ *   bun scripts/trace-one-task.ts [--mode local|push|pull|embedded] [--tasks 1000] [--warmup 300]
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,20 +33,22 @@ const argv = Bun.argv.slice(2);
 const mode = flag(argv, "mode") ?? "local";
 const tasks = Number(flag(argv, "tasks") ?? 1000);
 const warmup = Number(flag(argv, "warmup") ?? 300);
-if (!["local", "push", "pull"].includes(mode)) throw new Error(`--mode must be local, push or pull, got "${mode}"`);
+if (!["local", "push", "pull", "embedded"].includes(mode)) throw new Error(`--mode must be local, push, pull or embedded, got "${mode}"`);
 
-const STEPS = ["c.send", "api.req", "api.send", "d.wake", "d.run", "d.outcome", "d.apply", "api.event", "api.resp", "c.recv"];
+const REDIS_ONLY = new Set(["api.send", "d.wake", "d.apply", "api.event"]);
+const STEPS = ["c.send", "api.req", "api.send", "d.wake", "d.run", "d.outcome", "d.apply", "api.event", "api.resp", "c.recv"].filter((s) => mode !== "embedded" || !REDIS_ONLY.has(s));
+const LAST = mode === "embedded" ? "api.resp" : "d.apply";
 const now = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 const dir = tempDir("trace");
 const traceFile = join(dir, "trace.txt");
 await using redis = await startRedisServer();
 try {
-  const env = { REDIS_URL: redis.url, FAAS_PREFIX: "trace", LOG_LEVEL: "warn", FAAS_TRACE_FILE: traceFile };
-  const api = await spawnServer("api", [], { ...env, LOG_LEVEL: "info" });
+  const env = { ...(mode === "embedded" ? {} : { REDIS_URL: redis.url }), FAAS_PREFIX: "trace", LOG_LEVEL: "warn", FAAS_TRACE_FILE: traceFile };
+  const api = mode === "embedded" ? await spawnServer("start", ["--workers", "2", "--isolation", "thread"], { ...env, LOG_LEVEL: "info" }) : await spawnServer("api", [], { ...env, LOG_LEVEL: "info" });
   const port = freePort();
-  spawnEntry("dispatcher", ["--mode", mode, ...(mode === "local" ? ["--workers", "2", "--isolation", "thread"] : ["--port", String(port)])], env);
-  if (mode !== "local") for (let i = 0; i < 2; i++) spawnEntry("worker", ["--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1", "--isolation", "thread"], env, `worker-${i}`);
+  if (mode !== "embedded") spawnEntry("dispatcher", ["--mode", mode, ...(mode === "local" ? ["--workers", "2", "--isolation", "thread"] : ["--port", String(port)])], env);
+  if (mode === "push" || mode === "pull") for (let i = 0; i < 2; i++) spawnEntry("worker", ["--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1", "--isolation", "thread"], env, `worker-${i}`);
   const { function_id } = await postJson(`${api.url}/register_function`, { name: "noop", payload: "() => null" });
   const one = (): Promise<unknown> => postJson(`${api.url}/execute_function?wait=10`, { function_id, payload: "[]" });
   for (let i = 0; i < warmup; i++) await one();
@@ -56,12 +59,12 @@ try {
     await one();
     client.push(["c.recv", now()]);
   }
-  // every process writes its marks within 50 ms: wait until the last task's APPLY mark is there
+  // every process writes its marks within 50 ms: wait until the last task's last mark is there
   const marks = await waitFor(
     () => {
       const text = readFileSync(traceFile, "utf8");
       const all = text.split("\n").filter((l) => l !== "").map((l) => l.split(" ") as [string, string]).map(([n, t]) => [n, Number(t)] as [string, number]).filter(([, t]) => t >= from);
-      return all.filter(([n]) => n === "d.apply").length >= tasks ? all : undefined;
+      return all.filter(([n]) => n === LAST).length >= tasks ? all : undefined;
     },
     "every process's trace marks",
     10_000,
@@ -94,7 +97,7 @@ try {
     }
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-  console.log(`one task at a time, redis, --mode ${mode}${mode === "local" ? " (2 executor threads)" : " (2 worker processes)"}: ${tasks} tasks after ${warmup} unmeasured; median µs`);
+  console.log(`one task at a time, --mode ${mode}${mode === "local" || mode === "embedded" ? " (2 executor threads)" : " (2 worker processes)"}: ${tasks} tasks after ${warmup} unmeasured; median µs`);
   console.log(`${"step".padEnd(10)} ${"from send".padStart(10)} ${"from the step before".padStart(21)}  tasks`);
   for (const step of STEPS) {
     const s = since.get(step) ?? [];

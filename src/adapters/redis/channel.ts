@@ -49,7 +49,7 @@ export class RedisChannel implements TaskEvents {
   private openSubscriber(): RedisClient {
     // Queues SUBSCRIBE until connected and re-subscribes after every reconnect (on a Cluster, on
     // another node when its node fails).
-    const sub = duplicateClient(this.redis, { offlineQueue: true, maxRetriesPerRequest: null, commandTimeoutMs: undefined, autoPipelining: false }, this.logger);
+    const sub = duplicateClient(this.redis, { offlineQueue: true, maxRetriesPerRequest: null, commandTimeoutMs: undefined }, this.logger);
     sub.on("message", (_channel: string, message: string) => {
       traceMark("api.event");
       let items: unknown;

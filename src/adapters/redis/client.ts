@@ -67,10 +67,7 @@ export function openClient(where: RedisLocation, o: RedisConnectionOptions = {})
       where.nodes.map((n) => ({ host: n.host, port: n.port })),
       {
         enableOfflineQueue,
-        enableAutoPipelining: true,
-        // Auto-pipelining routes a command by its first argument; for EVALSHA that is the script's sha,
-        // not a key, so scripts go on their own (each still to the node of its KEYS[1]).
-        autoPipeliningIgnoredCommands: ["evalsha", "eval", "EVALSHA", "EVAL"],
+        enableAutoPipelining: false, // as on one server (connection.ts)
         clusterRetryStrategy: (times) => retryStrategy?.(times) ?? 1000,
         // A command whose node connection closed is not sent again (it may have run: 504), as on a
         // single Redis; the next commands find the promoted replica through MOVED. CLUSTERDOWN means
@@ -97,7 +94,6 @@ export interface DuplicateOptions {
   readonly offlineQueue: boolean;
   /** Per-command deadline in ms; undefined: none (a subscriber). */
   readonly commandTimeoutMs: number | undefined;
-  readonly autoPipelining: boolean;
   /** null: retry a command across reconnects (subscriptions); default 0 (never resend). */
   readonly maxRetriesPerRequest?: number | null;
   /** Shown in CLIENT LIST. */
@@ -108,7 +104,6 @@ export interface DuplicateOptions {
 export function duplicateClient(client: RedisClient, o: DuplicateOptions, logger?: Logger): RedisClient {
   const overrides: RedisOptions = {
     commandTimeout: o.commandTimeoutMs,
-    enableAutoPipelining: o.autoPipelining,
     ...(o.maxRetriesPerRequest !== undefined && { maxRetriesPerRequest: o.maxRetriesPerRequest }),
     ...(o.name !== undefined && { connectionName: o.name }),
   };
@@ -116,7 +111,6 @@ export function duplicateClient(client: RedisClient, o: DuplicateOptions, logger
   if (isCluster(client)) {
     copy = client.duplicate([], {
       enableOfflineQueue: o.offlineQueue,
-      enableAutoPipelining: o.autoPipelining,
       redisOptions: { ...client.options.redisOptions, ...overrides },
     });
   } else {

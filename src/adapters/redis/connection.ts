@@ -2,7 +2,8 @@
  * ioredis connections that fail fast instead of hanging while Redis is down, and the mapping of their
  * errors to the domain's `BackendUnavailableError` (the HTTP adapter answers 503 for it).
  *
- * Commands are never queued while disconnected (`enableOfflineQueue: false`) and never re-sent after a
+ * Commands are written as they are issued (no auto-pipelining, see connectionOptions), never queued
+ * while disconnected (`enableOfflineQueue: false`) and never re-sent after a
  * reconnect (a re-sent enqueue could store a batch twice); the connection itself keeps reconnecting in
  * the background, so service resumes as soon as Redis is back. Connections are opened in client.ts.
  */
@@ -29,7 +30,10 @@ export function connectionOptions(o: RedisConnectionOptions = {}): RedisOptions 
     commandTimeout: o.commandTimeoutMs ?? 1000,
     connectTimeout: 1000,
     retryStrategy: (times) => Math.min(50 * times, 1000),
-    enableAutoPipelining: true,
+    // Each command goes out as it is issued. ioredis' auto-pipelining holds every command issued while
+    // an earlier pipeline's replies are outstanding until they are all in (one pipeline in flight per
+    // connection), which idles Redis between a batch's scripts and adds a turn to every command.
+    enableAutoPipelining: false,
     ...(o.name === undefined ? {} : { connectionName: o.name }),
   };
 }

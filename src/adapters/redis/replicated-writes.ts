@@ -39,7 +39,7 @@ export class ReplicatedWrites {
     private readonly o: ReplicatedWritesOptions,
   ) {
     if (!Number.isInteger(o.replicas) || o.replicas < 0) throw new Error(`replicas must be a whole number >= 0, got ${o.replicas}`);
-    this.conn = o.replicas === 0 ? client : duplicateClient(client, { offlineQueue: false, commandTimeoutMs: o.timeoutMs + 1000, autoPipelining: false, name: "bunfaas-writes" }, o.logger);
+    this.conn = o.replicas === 0 ? client : duplicateClient(client, { offlineQueue: false, commandTimeoutMs: o.timeoutMs + 1000, name: "bunfaas-writes" }, o.logger);
   }
 
   /** Runs `script`; when `wrote(reply)` says it changed something, waits for the replicas. */

@@ -84,7 +84,7 @@ export class StreamWaiter {
     let conn = this.connections.get(key);
     if (conn === undefined) {
       // Queues its first read until connected; a read still fails once the block time has passed.
-      conn = duplicateClient(this.client, { offlineQueue: true, commandTimeoutMs: this.o.blockMs + 2000, autoPipelining: false, name: this.o.name }, this.o.logger);
+      conn = duplicateClient(this.client, { offlineQueue: true, commandTimeoutMs: this.o.blockMs + 2000, name: this.o.name }, this.o.logger);
       this.connections.set(key, conn);
     }
     return conn;
