@@ -269,6 +269,62 @@ describe("Redis hand-out to idle dispatchers", () => {
     expect(await other.tasks.get(t!.id)).toMatchObject({ status: "COMPLETED" }); // max_attempts 1: the hand-back did not spend it
   });
 
+  /** Calls of `command` Redis has run (scripts' own calls included). */
+  const calls = async (command: string): Promise<number> => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await admin.info("commandstats"))?.[1] ?? 0);
+
+  test("new tasks that would be the shard's only queued ones start at once on an idle dispatcher with room: stored RUNNING, never on a ready list, counted submitted and never queued", async () => {
+    const b = await idleDispatcher();
+    const shard = b.keys.shards[0]!;
+    const ts = tasks(2);
+    const [rpush, lrange] = [await calls("rpush"), await calls("lrange")];
+    await b.tasks.enqueue(ts, { maxQueue: 10 });
+    expect([await calls("rpush"), await calls("lrange")]).toEqual([rpush, lrange]); // the ready list was never used
+    const stored = await b.tasks.getMany(ts.map((t) => t.id));
+    expect(stored.map((t) => [t?.status, t?.attempt, t?.attempts?.length])).toEqual([["RUNNING", 1, 1], ["RUNNING", 1, 1]]);
+    expect(await admin.get(shard.queued)).toBeNull();
+    expect(await admin.hmget(shard.statsOf("default"), "submitted", "queued")).toEqual(["2", null]);
+    expect(Object.values(await idleIn(b)).map((v) => v.split(" ")[0])).toEqual(["3"]);
+    // as any hand-out: read with the next claim, settled through APPLY's fast path, counted finished
+    const got = await b.queue.claim(5, never);
+    expect(got.map((x) => x.id)).toEqual(ts.map((t) => t.id));
+    expect(((await admin.xpending(shard.queue, GROUP)) as unknown[])[0]).toBe(2); // in its pending list, as claimed ones
+    await b.queue.apply(got.map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
+    expect((await b.tasks.getMany(ts.map((t) => t.id))).map((x) => x?.status)).toEqual(["COMPLETED", "COMPLETED"]);
+    expect(await admin.hget(shard.statsOf("default"), "finished:COMPLETED")).toBe("2");
+  });
+
+  /** A live dispatcher noted idle by hand with `note` ("<free slots> <aging> <valid until> <limits...>"). */
+  async function notedIdle(note: (until: number) => string): Promise<Opened> {
+    const b = await open({ consumer: { reclaimEveryMs: 60_000, blockMs: 5000 } });
+    expect(await b.queue.claim(5, AbortSignal.timeout(20))).toEqual([]); // alive (its liveness key); the aborted claim left the hash
+    await admin.hset(b.keys.shards[0]!.idle, b.dispatcherId, note(Date.now() + 60_000));
+    return b;
+  }
+
+  test("with a task already queued in the shard, new ones queue behind it: the older one is handed over first", async () => {
+    const b = await notedIdle((until) => `1 30000 ${until}`);
+    const [older, newer] = tasks(2);
+    await admin.hdel(b.keys.shards[0]!.idle, b.dispatcherId);
+    await b.tasks.enqueue([older!], { maxQueue: 10 }); // nobody idle: queued
+    await admin.hset(b.keys.shards[0]!.idle, b.dispatcherId, `1 30000 ${Date.now() + 60_000}`); // idle again, one slot
+    await b.tasks.enqueue([newer!], { maxQueue: 10 });
+    expect((await b.tasks.getMany([older!.id, newer!.id])).map((x) => x?.status)).toEqual(["RUNNING", "QUEUED"]);
+  });
+
+  test("an idle dispatcher without room for every new task, or noting limits, leaves them to the ordinary way", async () => {
+    const rpush = await calls("rpush");
+    const small = await notedIdle((until) => `1 30000 ${until}`);
+    const two = tasks(2);
+    await small.tasks.enqueue(two, { maxQueue: 10 });
+    expect(await calls("rpush")).toBe(rpush + 1); // listed as ready, then one claimed
+    expect((await small.tasks.getMany(two.map((t) => t.id))).map((x) => x?.status)).toEqual(["RUNNING", "QUEUED"]);
+    const limited = await notedIdle((until) => `5 30000 ${until} default 1 -`); // a running limit noted
+    const [t] = tasks(1);
+    await limited.tasks.enqueue([t!], { maxQueue: 10 });
+    expect(await calls("rpush")).toBe(rpush + 2);
+    expect(await limited.tasks.get(t!.id)).toMatchObject({ status: "RUNNING" }); // claimed the ordinary way
+  });
+
   test("an aborted claim takes the dispatcher off the idle hash, with what was handed to it meanwhile", async () => {
     const b = await idleDispatcher();
     const [t] = tasks(1);

@@ -22,7 +22,10 @@ import { GROUP } from "../keys.ts";
  * claims for a live one there whose note still holds and adds the tasks, as one entry, to that
  * dispatcher's hand-out stream (K.handout .. id), which it reads in the same blocking read as the wake
  * stream. A dispatcher's claim
- * takes it off the hash first, and takes back what is on its hand-out stream past what it read.
+ * takes it off the hash first, and takes back what is on its hand-out stream past what it read. New
+ * tasks that would be a shard's only queued ones go the short way when the idle dispatcher with the
+ * most free slots can take them all (`hand_fresh`): stored RUNNING at once, with what claim_for writes.
+ 
  */
 export const CLAIM_LUA = `
 local GROUP = '${GROUP}'
@@ -58,6 +61,25 @@ local function fresh_rest(raw)
   local _, last = string.find(raw, FRESH_HEAD)
   if not last or string.find(raw, '"attempts":', last, true) then return nil end
   return string.sub(raw, last + 1)
+end
+
+-- A fresh task's first attempt: its queue-stream entry, and its record with the attempt's head (what
+-- encode_task and note_attempt_start would write) before the rest of the record as enqueue stored it.
+local function fresh_running(id, at, rest)
+  local entry = redis.call('XADD', K.queue, '*', 't', id)
+  return '{"status":"RUNNING","attempt":1,"entry":"' .. entry .. '","updatedAt":' .. at .. ',"attempts":[{"attempt":1,"startedAt":' .. at .. '}],' .. rest
+end
+
+-- Reads the entries just appended to the queue stream into the dispatcher's pending list, so a dead
+-- dispatcher's tasks are found and taken over; creates the consumer group when missing (first use, or
+-- Redis restarted empty).
+local function read_into(consumer)
+  local r = redis.pcall('XREADGROUP', 'GROUP', GROUP, consumer, 'STREAMS', K.queue, '>')
+  if type(r) == 'table' and r.err then
+    if not string.find(r.err, 'NOGROUP', 1, true) then error(r.err) end
+    redis.call('XGROUP', 'CREATE', K.queue, GROUP, '0', 'MKSTREAM')
+    redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'STREAMS', K.queue, '>')
+  end
 end
 
 -- up to n live tasks of a tenant (llen, zcard: its list's and set's lengths), most urgent first,
@@ -186,21 +208,14 @@ local function claim_for(consumer, max, now, aging, limits)
       json = encode_task(t)
       tenant = tenant_of(t)
     else
-      -- a fresh task: its first attempt's head (what encode_task and note_attempt_start would write) before the rest
-      local entry = redis.call('XADD', K.queue, '*', 't', c[3])
-      json = '{"status":"RUNNING","attempt":1,"entry":"' .. entry .. '","updatedAt":' .. at .. ',"attempts":[{"attempt":1,"startedAt":' .. at .. '}],' .. c[5]
+      json = fresh_running(c[3], at, c[5])
     end
     writes[#writes + 1] = c[1]
     writes[#writes + 1] = json
     out[#out + 1] = json
     per_tenant[tenant] = (per_tenant[tenant] or 0) + 1
   end
-  local r = redis.pcall('XREADGROUP', 'GROUP', GROUP, consumer, 'STREAMS', K.queue, '>')
-  if type(r) == 'table' and r.err then
-    if not string.find(r.err, 'NOGROUP', 1, true) then error(r.err) end
-    redis.call('XGROUP', 'CREATE', K.queue, GROUP, '0', 'MKSTREAM')
-    redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'STREAMS', K.queue, '>')
-  end
+  read_into(consumer)
   mset_all(writes)
   redis.call('DECRBY', K.queued, #chosen)
   local stats = {}
@@ -224,38 +239,90 @@ end
 -- to its hand-out stream; one stays on the hash with the slots it has left, if any. True when one of
 -- them got fewer than it could take without limits in the way: nothing else is claimable, so nobody
 -- else need be woken.
-local function hand_to_idle(now)
+-- The idle dispatchers, the one with the most free slots first: {id, note, free slots}.
+local function idle_dispatchers()
   local hash = redis.call('HGETALL', K.idle)
   local idle = {}
   for i = 1, #hash, 2 do idle[#idle + 1] = {hash[i], hash[i + 1], tonumber(string.match(hash[i + 1], '^%d+'))} end
   if #idle > 1 then table.sort(idle, function(a, b) return a[3] > b[3] end) end
-  for _, entry in ipairs(idle) do
+  return idle
+end
+
+-- An idle dispatcher's note as its parts (free slots, aging, valid until, limits...), or nil when it may
+-- not be waiting any more (not renewed in time, or dead): then it is taken off the hash.
+local function waiting_spec(consumer, text, now)
+  local spec = {}
+  for part in string.gmatch(text, '%S+') do spec[#spec + 1] = part end
+  if (tonumber(spec[3]) or 0) < now or redis.call('EXISTS', K.live .. consumer) == 0 then
+    redis.call('HDEL', K.idle, consumer)
+    return nil
+  end
+  return spec
+end
+
+-- Appends tasks (their JSON) to an idle dispatcher's hand-out stream and notes the slots it has left
+-- (off the hash when none).
+local function hand_over(consumer, text, spec, out)
+  local max = tonumber(spec[1])
+  if #out >= max then
+    redis.call('HDEL', K.idle, consumer)
+  else
+    redis.call('HSET', K.idle, consumer, string.format('%d', max - #out) .. string.sub(text, #spec[1] + 1))
+  end
+  local key = K.handout .. consumer
+  for j = 1, #out, 500 do
+    local fields = {}
+    for k = j, math.min(j + 499, #out) do
+      fields[#fields + 1] = 't'
+      fields[#fields + 1] = out[k]
+    end
+    redis.call('XADD', key, '*', unpack(fields))
+  end
+  redis.call('PEXPIRE', key, 3600000)
+end
+
+local function hand_to_idle(now)
+  for _, entry in ipairs(idle_dispatchers()) do
     local consumer, text = entry[1], entry[2]
-    local spec = {}
-    for part in string.gmatch(text, '%S+') do spec[#spec + 1] = part end
-    if (tonumber(spec[3]) or 0) < now or redis.call('EXISTS', K.live .. consumer) == 0 then
-      redis.call('HDEL', K.idle, consumer) -- not renewed in time, or dead: it may not be waiting any more
-    else
+    local spec = waiting_spec(consumer, text, now)
+    if spec then
       local max = tonumber(spec[1])
       local out, rate_wait = claim_for(consumer, max, now, tonumber(spec[2]), limits_from(spec, 4))
-      if #out >= max then
-        redis.call('HDEL', K.idle, consumer)
-      elseif #out > 0 then
-        redis.call('HSET', K.idle, consumer, string.format('%d', max - #out) .. string.sub(text, #spec[1] + 1))
-      end
-      if #out > 0 then
-        local key = K.handout .. consumer
-        for j = 1, #out, 500 do
-          local fields = {}
-          for k = j, math.min(j + 499, #out) do
-            fields[#fields + 1] = 't'
-            fields[#fields + 1] = out[k]
-          end
-          redis.call('XADD', key, '*', unpack(fields))
-        end
-        redis.call('PEXPIRE', key, 3600000)
-      end
+      if #out > 0 then hand_over(consumer, text, spec, out) end
       if #out < max then return #spec <= 3 and rate_wait == nil end
+    end
+  end
+  return false
+end
+
+-- ENQUEUE's short way, for new tasks (ids and records as enqueue stores them, all due and waiting for
+-- nothing) that would be the shard's only queued ones: when the idle dispatcher with the most free
+-- slots has room for all of them and notes no limits, they start there at once, as claim_for would
+-- start them, but stored RUNNING straight away: never written QUEUED, put on a ready list, read back
+-- and counted queued and then not. Returns false, having written nothing (beyond taking dead
+-- dispatchers off the idle hash), when that does not hold.
+local function hand_fresh(now, ids, records)
+  local rests = {}
+  for i = 1, #records do
+    rests[i] = fresh_rest(records[i])
+    if not rests[i] then return false end
+  end
+  for _, entry in ipairs(idle_dispatchers()) do
+    local consumer, text = entry[1], entry[2]
+    local spec = waiting_spec(consumer, text, now)
+    if spec then
+      if #spec > 3 or tonumber(spec[1]) < #ids then return false end
+      local at = string.format('%d', now)
+      local writes, out = {}, {}
+      for i = 1, #ids do
+        out[i] = fresh_running(ids[i], at, rests[i])
+        writes[#writes + 1] = K.task .. ids[i]
+        writes[#writes + 1] = out[i]
+      end
+      read_into(consumer)
+      mset_all(writes)
+      hand_over(consumer, text, spec, out)
+      return true
     end
   end
   return false

@@ -14,7 +14,9 @@ import { SHARED_LUA } from "./shared.ts";
  * tenant in the shard's tenants set. Then a dispatcher waiting for work (the shard's idle hash) gets
  * them at once: the script claims for it and appends the tasks to its hand-out stream, which it blocks
  * on (claim-core.ts). Blocked dispatchers are woken (one entry on the wake stream) unless that drained
- * the queue and every new task was due and free of dependencies.
+ * the queue and every new task was due and free of dependencies. When nothing else is queued in the
+ * shard and such a dispatcher takes every new task, they go the short way (`hand_fresh`): stored
+ * RUNNING at once, counted submitted only (never queued).
  *
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] limit (max queued), ARGV[2] tasks queued in the other shards, ARGV[3] the function ids
@@ -32,7 +34,8 @@ if ARGV[5] == '1' and redis.call('EXISTS', K.task .. ARGV[10]) == 1 then return 
 for fid in string.gmatch(ARGV[3], '%S+') do
   if redis.call('HEXISTS', K.functions, fid) == 0 then return {-1, fid} end
 end
-local depth = tonumber(redis.call('GET', K.queued) or '0') + tonumber(ARGV[2])
+local queued_here = tonumber(redis.call('GET', K.queued) or '0')
+local depth = queued_here + tonumber(ARGV[2])
 local n = (#ARGV - 9) / 3
 if depth + n > tonumber(ARGV[1]) then return {0, depth} end
 local tenant = ARGV[4]
@@ -40,6 +43,28 @@ local stats_key = K.stats .. tenant
 if ARGV[6] ~= '' then
   local mine = tonumber(redis.call('HGET', stats_key, 'queued') or '0') + tonumber(ARGV[7])
   if mine + n > tonumber(ARGV[6]) then return {3, mine} end
+end
+local created_at = nil
+if ARGV[9] ~= '' then created_at = ARGV[9] end
+local one_function = nil
+if not string.find(ARGV[3], ' ', 1, true) then one_function = ARGV[3] end
+-- the short way (claim-core.ts): nothing else queued here, every new task due and free to run
+if queued_here == 0 then
+  local ids, records = {}, {}
+  for i = 10, #ARGV, 3 do
+    if ARGV[i + 2] ~= 'r' then
+      ids = nil
+      break
+    end
+    ids[#ids + 1] = ARGV[i]
+    records[#records + 1] = ARGV[i + 1]
+  end
+  if ids and hand_fresh(tonumber(ARGV[8]), ids, records) then
+    redis.call('HINCRBY', stats_key, 'submitted', n)
+    redis.call('SADD', K.tenants, tenant)
+    ops_enqueued(K.ops, tenant, ARGV, 10, 3, created_at, one_function)
+    return {1}
+  end
 end
 local writes, ready, links, not_due = {}, {}, {}, false
 for i = 10, #ARGV, 3 do
@@ -56,10 +81,6 @@ redis.call('INCRBY', K.queued, n)
 redis.call('HINCRBY', stats_key, 'submitted', n)
 redis.call('HINCRBY', stats_key, 'queued', n)
 redis.call('SADD', K.tenants, tenant)
-local one_function = nil
-if not string.find(ARGV[3], ' ', 1, true) then one_function = ARGV[3] end
-local created_at = nil
-if ARGV[9] ~= '' then created_at = ARGV[9] end
 ops_enqueued(K.ops, tenant, ARGV, 10, 3, created_at, one_function)
 if not hand_to_idle(tonumber(ARGV[8])) or not_due then wake() end
 return {1}
