@@ -3,8 +3,10 @@
  * `bun run api` and one local dispatcher (2 executor threads, thread isolation), runs no-op rounds
  * through /execute_batch + POST /wait, and reads every command Redis ran from its SLOWLOG (threshold
  * 0, so each call is logged with its duration). EVALSHA calls are named by their script's SHA1.
+ * With --serial, tasks run one at a time through `POST /execute_function?wait=10` instead (what one
+ * task costs Redis on its own: the one-at-a-time latency's share).
  *
- *   bun scripts/profile-redis-scripts.ts [--tasks 10000] [--batch 1000]
+ *   bun scripts/profile-redis-scripts.ts [--tasks 10000] [--batch 1000] [--serial]
  */
 import Redis from "ioredis";
 import { flag } from "../src/app/config.ts";
@@ -27,6 +29,7 @@ import { startRedisServer } from "./lib/redis-server.ts";
 const argv = Bun.argv.slice(2);
 const total = Number(flag(argv, "tasks") ?? 10_000);
 const batch = Number(flag(argv, "batch") ?? 1000);
+const serial = argv.includes("--serial");
 
 const names = new Map<string, string>();
 for (const s of [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11].flatMap((m) => Object.values(m))) if (s && typeof s === "object" && "sha" in s && "name" in s) names.set((s as { sha: string }).sha, (s as { name: string }).name);
@@ -38,11 +41,15 @@ try {
   const api = await spawnServer("api", [], env);
   spawnEntry("dispatcher", ["--mode", "local", "--workers", "2", "--isolation", "thread"], { ...env, LOG_LEVEL: "warn" });
   const { function_id } = await postJson(`${api.url}/register_function`, { name: "noop", payload: "() => null" });
-  await noopRound(api.url, function_id, total, batch);
+  const run = async (): Promise<void> => {
+    if (!serial) await noopRound(api.url, function_id, total, batch);
+    else for (let i = 0; i < total; i++) await postJson(`${api.url}/execute_function?wait=10`, { function_id, payload: "[]" });
+  };
+  await run();
   await admin.config("SET", "slowlog-max-len", "1000000");
   await admin.config("SET", "slowlog-log-slower-than", "0");
   await admin.slowlog("RESET");
-  await noopRound(api.url, function_id, total, batch);
+  await run();
   await admin.config("SET", "slowlog-log-slower-than", "10000");
   const log = (await admin.call("SLOWLOG", "GET", "-1")) as [number, number, number, string[]][];
   const by = new Map<string, { calls: number; us: number }>();
@@ -55,7 +62,7 @@ try {
     by.set(key, e);
   }
   const sum = [...by.values()].reduce((s, e) => s + e.us, 0);
-  console.log(`${total} no-op tasks, batches of ${batch}: ${(sum / total).toFixed(1)} us of commands per task (SLOWLOG durations, in-script commands counted in their script)`);
+  console.log(`${total} no-op tasks, ${serial ? "one at a time" : `batches of ${batch}`}: ${(sum / total).toFixed(1)} us of commands per task (SLOWLOG durations, in-script commands counted in their script)`);
   for (const [k, e] of [...by].sort((a, b) => b[1].us - a[1].us)) console.log(`  ${k.padEnd(24)} ${(e.us / total).toFixed(2)} us per task  ${e.calls} calls, ${(e.us / e.calls).toFixed(0)} us per call`);
 } finally {
   admin.disconnect();
