@@ -24,8 +24,8 @@ export interface RedisServer {
   readonly dir: string;
   /** Stops the server (SIGTERM, or SIGKILL: no shutdown save) and waits for it to exit. */
   stop(o?: { kill?: boolean }): Promise<void>;
-  /** Starts it again on the same port and dir; resolves once it answers PING. */
-  restart(): Promise<void>;
+  /** Starts it again on the same port and dir (with `args` added, e.g. --replicaof); resolves once it answers PING. */
+  restart(o?: { readonly args?: readonly string[] }): Promise<void>;
   /** Freezes the server (SIGSTOP): connections stay open but nothing answers, as with a hung Redis. */
   freeze(): void;
   /** Lets a frozen server run again (SIGCONT). */
@@ -48,7 +48,7 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
   let port = 0;
   let busPort = 0;
   let proc: Subprocess | undefined;
-  const launch = async (): Promise<string | undefined> => {
+  const launch = async (extra: readonly string[] = []): Promise<string | undefined> => {
     const head = ["redis-server"];
     if (o.sentinelConfig !== undefined) {
       writeFileSync(join(dir, "sentinel.conf"), o.sentinelConfig);
@@ -58,7 +58,7 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
     // A replica syncs at once (not after the default 5 s wait for more replicas to share the transfer).
     const replication = o.sentinelConfig === undefined ? ["--repl-diskless-sync-delay", "0"] : [];
     const auth = o.password === undefined ? [] : ["--requirepass", o.password];
-    const argv = [...head, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...replication, ...cluster, ...auth, ...(o.args ?? [])];
+    const argv = [...head, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...replication, ...cluster, ...auth, ...(o.args ?? []), ...extra];
     const p = Bun.spawn(argv, { cwd: dir, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
     proc = p;
     const output: string[] = [];
@@ -93,10 +93,10 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
     url: `redis://127.0.0.1:${port}`,
     dir,
     stop,
-    async restart() {
+    async restart(r = {}) {
       await stop();
       for (let tries = 0; ; tries++) {
-        const failure = await launch();
+        const failure = await launch(r.args);
         if (failure === undefined) return;
         // the old socket may linger a moment after a kill
         if (tries >= 20 || !failure.includes("Address already in use")) throw new Error(`redis-server failed to restart: ${failure}`);

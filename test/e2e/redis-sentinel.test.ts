@@ -75,18 +75,12 @@ test("master killed -9 mid-run: a replica is promoted, the api and the dispatche
   await group.master.stop({ kill: true });
   const promoted = await group.failedOver(30_000);
   const promotedAfterMs = Date.now() - killedAt;
-  // The promoted master has no replica until the old one comes back (Sentinel makes it a replica of the
-  // new master): until then WAIT 1 cannot be met and enqueues answer 504.
-  // The old master comes back empty (no persistence), and a master until the Sentinels make it a
-  // replica: restart it only once the api's writes go to the promoted master, or a retry that asked the
-  // Sentinels before the failover could reach it there for that moment (404 UnknownFunction).
-  const onPromoted = new Redis(promoted.port, "127.0.0.1", { password: PASSWORD });
-  try {
-    await waitFor(async () => String(await onPromoted.client("LIST")).includes("name=bunfaas-writes "), "the api's writes to follow the promoted master", 30_000);
-  } finally {
-    onPromoted.disconnect();
-  }
-  await group.master.restart();
+  // The promoted master has no replica until the old one comes back: until then WAIT 1 cannot be met
+  // and enqueues answer 504. The old master (no persistence) comes back as what the Sentinels would
+  // make it, a replica of the promoted one: restarted as a master it would be an empty one until they
+  // demote it, and a connection that asked a Sentinel not yet told of the failover could land there
+  // for that moment (404 UnknownFunction: it has no functions). README "Redis Sentinel" says the same.
+  await group.master.restart({ args: ["--replicaof", "127.0.0.1", String(promoted.port)] });
   const afterRestart = statuses.length;
   await waitFor(() => statuses.slice(afterRestart).filter((s) => s === 201).length >= 5, "enqueues accepted again once a replica is back", 60_000);
   submitting = false;
