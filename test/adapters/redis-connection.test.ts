@@ -2,12 +2,16 @@
  * The command connection writes each command as it is issued: a command is never held back until the
  * replies of earlier ones are in (ioredis' auto-pipelining keeps one pipeline in flight per connection,
  * so a script of one batch waited for another batch's script to answer). Seen from Redis: a command
- * issued while an earlier one blocks on the server is already in the connection's query buffer.
+ * issued while an earlier one blocks on the server is already in the connection's query buffer. Writes
+ * (enqueues) are the exception: at most WRITES_IN_FLIGHT are sent at once, so a burst of them is not
+ * timed out for the time Redis spends on the ones before.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { duplicateClient, openClient, whenReady, type RedisClient } from "../../src/adapters/redis/index.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
+import { LuaScript } from "../../src/adapters/redis/lua-script.ts";
+import { ReplicatedWrites, WRITES_IN_FLIGHT } from "../../src/adapters/redis/replicated-writes.ts";
 import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-server.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 
@@ -63,4 +67,34 @@ test("a duplicated connection does the same", async () => {
     copy.disconnect();
     client.disconnect();
   }
+});
+
+test("writes go out at most WRITES_IN_FLIGHT at once; the others wait, unsent, for one to be answered", async () => {
+  let inFlight = 0;
+  let most = 0;
+  const answers: (() => void)[] = [];
+  const fake = {
+    call: (_command: string, _args: unknown[]) =>
+      new Promise<unknown>((resolve) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        answers.push(() => {
+          inFlight--;
+          resolve([1]);
+        });
+      }),
+  } as unknown as RedisClient;
+  const writes = new ReplicatedWrites(fake, { replicas: 0, timeoutMs: 1000, clock: systemClock });
+  const script = new LuaScript("probe", "return {1}");
+  const n = 3 * WRITES_IN_FLIGHT;
+  const all = Promise.all(Array.from({ length: n }, () => writes.run(script, ["k"], [])));
+  await waitFor(() => answers.length >= WRITES_IN_FLIGHT, "the first writes to be sent");
+  await Promise.resolve();
+  expect(answers.length).toBe(WRITES_IN_FLIGHT); // the rest were not sent
+  for (let answered = 0; answered < n; answered++) {
+    await waitFor(() => answers.length > 0, "the next write to be sent");
+    answers.shift()?.();
+  }
+  expect(await all).toHaveLength(n);
+  expect(most).toBe(WRITES_IN_FLIGHT);
 });

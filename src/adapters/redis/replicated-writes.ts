@@ -10,6 +10,10 @@
  * replicas in time throws BackendTimeoutError (504): the write is on the master and may or may not
  * survive a failover.
  *
+ * At most WRITES_IN_FLIGHT writes are sent at once; later ones wait here, their command deadline not
+ * yet running, so a burst of big enqueues (50 batches of 1,000 at once, say) is not answered 504 for
+ * the time Redis spends on the ones before it.
+ *
  * @example
  * const writes = new ReplicatedWrites(client, { replicas: 1, timeoutMs: 1000, clock: systemClock });
  * await writes.run(ENQUEUE, keys, args, (reply) => (reply as number[])[0] === 1);
@@ -20,6 +24,10 @@ import type { Cluster } from "ioredis";
 import { duplicateClient, isCluster, type RedisClient } from "./client.ts";
 import { guarded, whenReady } from "./connection.ts";
 import { LuaScript } from "./lua-script.ts";
+import { Window } from "../../lib/window.ts";
+
+/** Writes (enqueue scripts of up to 1,000 tasks, each a few ms of Redis time) sent at once per process. */
+export const WRITES_IN_FLIGHT = 8;
 
 export interface ReplicatedWritesOptions {
   /** Replicas that must confirm a write before it is acknowledged; 0: none (no WAIT). */
@@ -33,6 +41,7 @@ export interface ReplicatedWritesOptions {
 
 export class ReplicatedWrites {
   private readonly conn: RedisClient;
+  private readonly window = new Window(WRITES_IN_FLIGHT);
 
   constructor(
     private readonly client: RedisClient,
@@ -43,7 +52,11 @@ export class ReplicatedWrites {
   }
 
   /** Runs `script`; when `wrote(reply)` says it changed something, waits for the replicas. */
-  async run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[], wrote: (reply: unknown) => boolean = () => true): Promise<unknown> {
+  run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[], wrote: (reply: unknown) => boolean = () => true): Promise<unknown> {
+    return this.window.run(() => this.send(script, keys, args, wrote));
+  }
+
+  private async send(script: LuaScript, keys: readonly string[], args: readonly (string | number)[], wrote: (reply: unknown) => boolean): Promise<unknown> {
     if (this.o.replicas === 0) return guarded(() => script.run(this.client, keys, args));
     return guarded(async () => {
       let [reply, acked] = await this.withWait("EVALSHA", script.sha, keys, args);
