@@ -24,9 +24,16 @@ async function killCycles(p: ExecutorPool, cycles: number, outcomes: Map<string,
   }
 }
 
-function soak(name: string, make: () => ExecutorPool, cycles: number): void {
+/** Why each executor was replaced, as the pool logs it. */
+function replacements(): { log: (level: string, message: string, fields?: Record<string, unknown>) => void; whys: string[] } {
+  const whys: string[] = [];
+  return { whys, log: (_l, _m, f) => void (f?.event === "executor.replaced" && whys.push(String(f.why))) };
+}
+
+function soak(name: string, make: (logger: { log: (level: string, message: string, fields?: Record<string, unknown>) => void }) => ExecutorPool, cycles: number): void {
   test(`${name}: ${cycles} kill-and-replace cycles leave threads, handles and memory steady`, async () => {
-    const p = (pool = make());
+    const logged = replacements();
+    const p = (pool = make(logged));
     const outcomes = new Map<string, Outcome>();
     p.onOutcomes((os) => os.forEach((o) => outcomes.set(o.taskId, o)));
     await killCycles(p, 20, outcomes); // warm up: first replacements load code and grow heaps once
@@ -40,7 +47,11 @@ function soak(name: string, make: () => ExecutorPool, cycles: number): void {
     const after = procStats();
     if (process.env.SOAK_VERBOSE) console.log(name, { before, after });
     expect(p.size()).toBe(1); // the probe's: executors start on demand, one per job here
-    expect(p.spawned).toBe(20 + cycles + 1);
+    // one start per cycle's job and the probe's, plus one per replacement the cycles did not cause (on a
+    // loaded machine an executor slow to start or starved of its heartbeats is replaced: seen once)
+    const others = logged.whys.filter((why) => why !== "deadline" && why !== "exited");
+    expect(others.length).toBeLessThanOrEqual(5);
+    expect(p.spawned).toBe(20 + cycles + 1 + others.length);
     expect([...outcomes.values()].filter((o) => o.kind === "timeout").length).toBe(10 + cycles / 2);
     expect([...outcomes.values()].filter((o) => o.kind === "lost").length).toBe(10 + cycles / 2);
     expect(after.threads - before.threads).toBeLessThanOrEqual(4);
@@ -50,9 +61,9 @@ function soak(name: string, make: () => ExecutorPool, cycles: number): void {
 }
 
 describe("executor soak", () => {
-  soak("threads", () => new ExecutorPool({ executors: 2, logger: quiet }), 200);
-  soak("processes", () => new ExecutorPool({ executors: 2, isolation: "process", logger: quiet, memoryLimitBytes: 512 * 1024 * 1024 }), 200);
-  soak("sandboxes", () => new ExecutorPool({ executors: 2, isolation: "sandbox", logger: quiet, memoryLimitBytes: 512 * 1024 * 1024 }), 100);
+  soak("threads", (logger) => new ExecutorPool({ executors: 2, logger }), 200);
+  soak("processes", (logger) => new ExecutorPool({ executors: 2, isolation: "process", logger, memoryLimitBytes: 512 * 1024 * 1024 }), 200);
+  soak("sandboxes", (logger) => new ExecutorPool({ executors: 2, isolation: "sandbox", logger, memoryLimitBytes: 512 * 1024 * 1024 }), 100);
 });
 
 describe("process memory cap", () => {
