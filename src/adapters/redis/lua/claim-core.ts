@@ -21,11 +21,10 @@ import { GROUP } from "../keys.ts";
  * shard's idle hash (K.idle: its id -> "<free slots> <aging> <valid until, ms> <limits...>"); ENQUEUE
  * claims for a live one there whose note still holds and adds the tasks, as one entry, to that
  * dispatcher's hand-out stream (K.handout .. id), which it reads in the same blocking read as the wake
- * stream. A dispatcher's claim
- * takes it off the hash first, and takes back what is on its hand-out stream past what it read. New
- * tasks that would be a shard's only queued ones go the short way when the idle dispatcher with the
- * most free slots can take them all (`hand_fresh`): stored RUNNING at once, with what claim_for writes.
- 
+ * stream. A dispatcher's claim takes it off the hash first, and takes back what is on its hand-out
+ * stream past what it read. New tasks that would be a shard's only queued ones go the short way when
+ * the idle dispatcher with the most free slots can take them all (`hand_fresh`): stored RUNNING at
+ * once, with what claim_for writes.
  */
 export const CLAIM_LUA = `
 local GROUP = '${GROUP}'
@@ -234,11 +233,6 @@ local function limits_from(list, i)
   return limits
 end
 
--- ENQUEUE: claims for the idle dispatchers in turn, the one with the most free slots first (so tasks
--- queued one at a time spread over them; a dead one is taken off the hash), and appends what each got
--- to its hand-out stream; one stays on the hash with the slots it has left, if any. True when one of
--- them got fewer than it could take without limits in the way: nothing else is claimable, so nobody
--- else need be woken.
 -- The idle dispatchers, the one with the most free slots first: {id, note, free slots}.
 local function idle_dispatchers()
   local hash = redis.call('HGETALL', K.idle)
@@ -281,6 +275,11 @@ local function hand_over(consumer, text, spec, out)
   redis.call('PEXPIRE', key, 3600000)
 end
 
+-- ENQUEUE: claims for the idle dispatchers in turn, the one with the most free slots first (so tasks
+-- queued one at a time spread over them; a dead one is taken off the hash), and appends what each got
+-- to its hand-out stream; one stays on the hash with the slots it has left, if any. True when one of
+-- them got fewer than it could take without limits in the way: nothing else is claimable, so nobody
+-- else need be woken.
 local function hand_to_idle(now)
   for _, entry in ipairs(idle_dispatchers()) do
     local consumer, text = entry[1], entry[2]

@@ -49,6 +49,7 @@ if ARGV[9] ~= '' then created_at = ARGV[9] end
 local one_function = nil
 if not string.find(ARGV[3], ' ', 1, true) then one_function = ARGV[3] end
 -- the short way (claim-core.ts): nothing else queued here, every new task due and free to run
+local handed = false
 if queued_here == 0 then
   local ids, records = {}, {}
   for i = 10, #ARGV, 3 do
@@ -59,30 +60,28 @@ if queued_here == 0 then
     ids[#ids + 1] = ARGV[i]
     records[#records + 1] = ARGV[i + 1]
   end
-  if ids and hand_fresh(tonumber(ARGV[8]), ids, records) then
-    redis.call('HINCRBY', stats_key, 'submitted', n)
-    redis.call('SADD', K.tenants, tenant)
-    ops_enqueued(K.ops, tenant, ARGV, 10, 3, created_at, one_function)
-    return {1}
+  handed = ids ~= nil and hand_fresh(tonumber(ARGV[8]), ids, records)
+end
+local not_due = false
+if not handed then
+  local writes, ready, links = {}, {}, {}
+  for i = 10, #ARGV, 3 do
+    writes[#writes + 1] = K.task .. ARGV[i]
+    writes[#writes + 1] = ARGV[i + 1]
+    local code = ARGV[i + 2]
+    if code == 'b' then links[#links + 1] = 'link|' .. ARGV[i] else place_coded(ARGV[i], code, tenant, ready) end
+    if code ~= 'r' and string.sub(code, 1, 1) ~= 'p' then not_due = true end
   end
+  mset_all(writes)
+  if #ready > 0 then push_ready(tenant, ready, tonumber(ARGV[8])) end
+  for i = 1, #links, 1000 do redis.call('LPUSH', K.outbox, unpack(links, i, math.min(i + 999, #links))) end
+  redis.call('INCRBY', K.queued, n)
+  redis.call('HINCRBY', stats_key, 'queued', n)
 end
-local writes, ready, links, not_due = {}, {}, {}, false
-for i = 10, #ARGV, 3 do
-  writes[#writes + 1] = K.task .. ARGV[i]
-  writes[#writes + 1] = ARGV[i + 1]
-  local code = ARGV[i + 2]
-  if code == 'b' then links[#links + 1] = 'link|' .. ARGV[i] else place_coded(ARGV[i], code, tenant, ready) end
-  if code ~= 'r' and string.sub(code, 1, 1) ~= 'p' then not_due = true end
-end
-mset_all(writes)
-if #ready > 0 then push_ready(tenant, ready, tonumber(ARGV[8])) end
-for i = 1, #links, 1000 do redis.call('LPUSH', K.outbox, unpack(links, i, math.min(i + 999, #links))) end
-redis.call('INCRBY', K.queued, n)
 redis.call('HINCRBY', stats_key, 'submitted', n)
-redis.call('HINCRBY', stats_key, 'queued', n)
 redis.call('SADD', K.tenants, tenant)
 ops_enqueued(K.ops, tenant, ARGV, 10, 3, created_at, one_function)
-if not hand_to_idle(tonumber(ARGV[8])) or not_due then wake() end
+if not handed and (not hand_to_idle(tonumber(ARGV[8])) or not_due) then wake() end
 return {1}
 `,
 );
