@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   admin.disconnect();
-  await server.stop();
+  await server[Symbol.asyncDispose](); // stops it and removes its temp dir
 });
 
 /** The CLIENT LIST line of the connection named `name`, as fields. */
