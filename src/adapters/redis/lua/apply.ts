@@ -15,8 +15,9 @@ import { SHARED_LUA } from "./shared.ts";
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] group, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] aging (ms), ARGV[5] '1' when tenants
  * have running limits (a freed slot then wakes dispatchers), ARGV[6] the task events channel ('' for
- * none: the tasks that ended are published there as one JSON array of their records (a record over 64
- * KiB as its id), so a long-poll need not read them again), ARGV[7] '1': quiet (the caller needs no records back), then 12 per transition:
+ * none: the tasks that ended are published there as JSON arrays of their records, each message up to
+ * about 8 KB unless one record is longer (a record over 64 KiB as its id), so a long-poll need not read
+ * them again), ARGV[7] '1': quiet (the caller needs no records back), then 12 per transition:
  * task id, attempt, new status ('HANDBACK': QUEUED again with the attempt handed back at a graceful
  * shutdown, not counted toward maxAttempts), result (JSON text; '' stands for null), error label (for
  * FAILED: the failures counter's label, see failureLabel in domain/metrics.ts), retry delay in ms (a
@@ -41,6 +42,26 @@ export const APPLY = new LuaScript(
   "apply",
   `${SHARED_LUA}${QUEUE_LUA}
 local now, aging = tonumber(ARGV[2]), tonumber(ARGV[4])
+
+-- Publishes records (JSON texts) as JSON arrays of at most MESSAGE_BYTES each (a longer record alone):
+-- table.concat builds a text that fits Lua's buffer (8 KiB) in place and makes one string of it, but a
+-- longer one goes through intermediate strings, each hashed in full as Redis's Lua makes every string.
+local MESSAGE_BYTES = 8000
+local function publish_records(channel, records)
+  local parts, size = {'['}, 1
+  local function flush()
+    parts[#parts] = ']' -- the last separator becomes the closing bracket
+    redis.call('PUBLISH', channel, table.concat(parts))
+    parts, size = {'['}, 1
+  end
+  for _, json in ipairs(records) do
+    if size > 1 and size + #json + 1 > MESSAGE_BYTES then flush() end
+    parts[#parts + 1] = json
+    parts[#parts + 1] = ','
+    size = size + #json + 1
+  end
+  if size > 1 then flush() end
+end
 local STEP = 12
 local keys = {}
 for i = 8, #ARGV, STEP do keys[#keys + 1] = K.task .. ARGV[i] end
@@ -139,7 +160,7 @@ if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD
 flush_stats(K.stats, stats)
 ops_finished(K.ops, finished, now, tonumber(ARGV[3]))
 ack_all(K.queue, ARGV[1], done)
-if #announce > 0 then redis.call('PUBLISH', ARGV[6], '[' .. table.concat(announce, ',') .. ']') end
+publish_records(ARGV[6], announce)
 table.insert(out, 1, redis.call('LLEN', K.outbox))
 return out
 `,

@@ -134,7 +134,7 @@ local function ops_group(groups, owner)
   return g
 end
 
-local function ops_note(g, t, status, now, field, bucket_field, indexed)
+local function ops_note(g, t, status, stamp, field, bucket_field, indexed)
   if indexed then
     g.ids[#g.ids + 1] = t.id
     local d = g.done[status]
@@ -142,7 +142,7 @@ local function ops_note(g, t, status, now, field, bucket_field, indexed)
       d = {}
       g.done[status] = d
     end
-    d[#d + 1] = now
+    d[#d + 1] = stamp
     d[#d + 1] = t.id
   end
   g.acc[field] = (g.acc[field] or 0) + 1
@@ -163,6 +163,7 @@ end
 local function ops_finished(P, tasks, now, retention_ms)
   if #tasks == 0 then return end
   local tenants, fns, bucket_fields = {}, {}, {}
+  local stamp = string.format('%d', now) -- the finished sets' score as text once: a number is formatted on every use
   for _, t in ipairs(tasks) do
     local status = t.status
     local field = STATUS_FIELD[status] or 'X'
@@ -175,8 +176,8 @@ local function ops_finished(P, tasks, now, retention_ms)
         bucket_fields[b] = bf
       end
     end
-    ops_note(ops_group(tenants, ops_tenant_of(t)), t, status, now, field, bf, true)
-    ops_note(ops_group(fns, t.functionId), t, status, now, field, bf, status == 'FAILED')
+    ops_note(ops_group(tenants, ops_tenant_of(t)), t, status, stamp, field, bf, true)
+    ops_note(ops_group(fns, t.functionId), t, status, stamp, field, bf, status == 'FAILED')
   end
   local second = math.floor(now / 1000)
   local minute = math.floor(second / 60)
