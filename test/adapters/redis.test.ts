@@ -351,7 +351,7 @@ describe("Redis task store", () => {
     expect((await b.tasks.get(ts[1]!.id))?.status).toBe("QUEUED");
   });
 
-  test("peekMany: unfinished tasks as status and tenant (read without decoding), terminal ones and records a script rewrote whole, unknown ones undefined", async () => {
+  test("peekMany: unfinished tasks as status and tenant (read without decoding), also those a script rewrote, terminal ones whole, unknown ones undefined", async () => {
     const b = await open();
     const [later, running, done, requeued] = tasks(4);
     const delayed = { ...later!, runAt: Date.now() + 60_000 }; // never claimed here
@@ -366,7 +366,7 @@ describe("Redis task store", () => {
     expect(peeked[0]).toEqual({ unfinished: true, id: delayed.id, status: "QUEUED", tenant: "default" });
     expect(peeked[1]).toEqual({ unfinished: true, id: alice.id, status: "RUNNING", tenant: "alice" });
     expect(peeked[2]).toMatchObject({ id: done!.id, status: "COMPLETED", result: '"ok"' });
-    expect(peeked[3]).toMatchObject({ id: requeued!.id, status: "QUEUED", attempt: 1 }); // the requeue decoded it: its status is no longer first
+    expect(peeked[3]).toEqual({ unfinished: true, id: requeued!.id, status: "QUEUED", tenant: "default" }); // the requeue decoded it and wrote it back head first (encode_task)
     expect(peeked[4]).toBeUndefined();
   });
 
@@ -503,6 +503,26 @@ describe("Redis task store", () => {
     } finally {
       raw.disconnect();
     }
+  });
+
+  test("a task that starts being waited for while it runs: LINK writes hasDeps right after the record's head, where APPLY's fast path looks, so its end still settles the waiting task", async () => {
+    const b = await open();
+    const [a] = tasks(1);
+    await b.tasks.enqueue([a!], { maxQueue: 10 });
+    const [running] = await b.queue.claim(1, never);
+    const waiting = { ...tasks(1)[0]!, after: [a!.id], blockedBy: 1 };
+    await b.tasks.enqueue([waiting], { maxQueue: 10 });
+    const idle = new AbortController();
+    const claiming = b.queue.claim(10, idle.signal); // a Redis dispatcher carries out dependency work as it claims
+    const key = `${b.prefix}:task:${a!.id}`;
+    await waitFor(async () => ((await admin.get(key)) ?? "").includes('"hasDeps"'), "the LINK");
+    idle.abort();
+    expect(await claiming).toEqual([]);
+    const raw = (await admin.get(key)) ?? "";
+    expect(raw).toMatch(/^\{"status":"RUNNING","attempt":1,"entry":"[0-9]+-[0-9]+","hasDeps":true,/);
+    await b.queue.apply([{ taskId: running!.id, attempt: running!.attempt, status: "COMPLETED", result: "5" }]);
+    const next = await b.queue.claim(10, never);
+    expect(next.map((t) => [t.id, t.status])).toEqual([[waiting.id, "RUNNING"]]);
   });
 
   test("args with a lone surrogate do not break the scripts", async () => {

@@ -31,7 +31,8 @@ import { SHARED_LUA } from "./shared.ts";
  *
  * The fast path (a task ending COMPLETED, FAILED or CANCELLED, settled by the dispatcher that claimed
  * it): when the stored record still begins with the head the claim wrote (status RUNNING, this
- * attempt, this entry: see encode_task) and nobody waits for the task (no hasDeps), the changed
+ * attempt, this entry: see encode_task) and nobody waits for the task (no hasDeps, which encode_task
+ * writes right after that head: no scan of the record), the changed
  * fields replace the record's head: for a first attempt claimed as enqueue stored it (the layout
  * claim.ts writes), the text after its attempt records is kept as it is, so no JSON is decoded or
  * encoded here; any other record is decoded and the fields set. Any other case (a cancel, a take-over,
@@ -87,14 +88,14 @@ for k = 1, #keys do
     local changes = ARGV[i + 8]
     if not seen[keys[k]] and raw then
       local head = '{"status":"RUNNING","attempt":' .. ARGV[i + 1] .. ',"entry":"' .. entry .. '",'
-      if string.sub(raw, 1, #head) == head and not string.find(raw, '"hasDeps":true', 1, true) then
+      if string.sub(raw, 1, #head) == head and not string.find(raw, '^"hasDeps":', #head + 1) then
         local _, last = string.find(raw, '^"updatedAt":%d+,"attempts":%[{"attempt":1,"startedAt":%d+}%],', #head + 1)
         if ARGV[i + 1] == '1' and last then
           settled = string.sub(changes, 1, -2) .. ',' .. string.sub(raw, last + 1)
         else
           local t, c = cjson.decode(raw), cjson.decode(changes)
           t.entry, t.status, t.attempt, t.updatedAt, t.result, t.attempts = nil, c.status, c.attempt, c.updatedAt, c.result, c.attempts
-          settled = cjson.encode(t)
+          settled = encode_task(t)
         end
       end
     end
@@ -138,7 +139,7 @@ for k = 1, #keys do
       t.updatedAt = now
       t.entry = nil
       if result == '' then t.result = nil else t.result = result end
-      local json = cjson.encode(t)
+      local json = encode_task(t)
       if ARGV[7] ~= '1' then out[#out + 1] = json end
       if t.status == 'QUEUED' then
         redis.call('SET', keys[k], json)

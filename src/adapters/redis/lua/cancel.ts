@@ -41,7 +41,7 @@ t.result = nil
 t.updatedAt = tonumber(ARGV[2])
 t.entry = nil
 t.depResults = nil
-local json = cjson.encode(t)
+local json = encode_task(t)
 redis.call('SET', key, json, 'PX', ARGV[3])
 count_finished(stats, t, t.updatedAt, nil)
 flush_stats(K.stats, stats)

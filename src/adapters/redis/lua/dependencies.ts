@@ -22,7 +22,7 @@ if d.status == 'QUEUED' or d.status == 'RUNNING' then
   redis.call('SADD', K.deps .. ARGV[1], ARGV[2])
   if not d.hasDeps then
     d.hasDeps = true
-    redis.call('SET', key, cjson.encode(d), 'KEEPTTL')
+    redis.call('SET', key, encode_task(d), 'KEEPTTL') -- hasDeps right after the head (APPLY's fast path)
   end
   return {'pending'}
 end
@@ -75,7 +75,7 @@ if ARGV[6] ~= 'COMPLETED' then
   t.depResults = nil
   t.result = cjson.encode({name = 'DependencyFailed', message = 'Task ' .. ARGV[5] .. ' ' .. why .. '; this task needed it to COMPLETE', stack = ''})
   t.updatedAt = now
-  local json = cjson.encode(t)
+  local json = encode_task(t)
   redis.call('SET', key, json, 'PX', ARGV[3])
   redis.call('DECRBY', K.queued, 1)
   local stats = {}
@@ -89,7 +89,7 @@ end
 t.depResults[ARGV[5]] = ARGV[7]
 t.blockedBy = t.blockedBy - 1
 if t.blockedBy > 0 then
-  redis.call('SET', key, cjson.encode(t))
+  redis.call('SET', key, encode_task(t))
   return {'waiting'}
 end
 if t.argsFrom == 'results' then
@@ -100,7 +100,7 @@ end
 t.depResults = nil
 t.runAt = math.max(tonumber(t.runAt) or tonumber(t.createdAt) or now, now)
 t.updatedAt = now
-redis.call('SET', key, cjson.encode(t))
+redis.call('SET', key, encode_task(t))
 place_all({t}, now, tonumber(ARGV[2]))
 wake()
 return {'ready'}

@@ -3,8 +3,9 @@ import { LuaScript } from "../lua-script.ts";
 /**
  * Reads tasks for a long-poll that looks at the same tasks again and again (TaskStore.peekMany): a
  * terminal task whole, a task not terminal yet as its status and tenant only, read from the text
- * without decoding it (records begin with their status: task-codec.ts). A record that does not begin
- * with its status (written by a script that decoded it) comes whole. Reads only.
+ * without decoding it (records begin with their status: task-codec.ts, and encode_task in the
+ * scripts). A record that does not begin with its status (written by an earlier version) comes whole.
+ * Reads only.
  *
  * KEYS: the tasks' keys (one slot on a Cluster)
  * Returns one item per key: false (no such task), the task's JSON, or "STATUS|tenant".

@@ -18,7 +18,7 @@ for i = 2, #ARGV, 2 do
   local t = decode_task(key, redis.call('GET', key))
   if t and (t.status == 'FAILED' or t.status == 'CANCELLED') and type(t.retriedAs) ~= 'string' then
     t.retriedAs = ARGV[i + 1]
-    redis.call('SET', key, cjson.encode(t), 'KEEPTTL')
+    redis.call('SET', key, encode_task(t), 'KEEPTTL')
     marked[#marked + 1] = ARGV[i]
   end
 end
@@ -43,7 +43,7 @@ for i = 2, #ARGV, 2 do
   local t = decode_task(key, redis.call('GET', key))
   if t and t.retriedAs == ARGV[i + 1] then
     t.retriedAs = nil
-    redis.call('SET', key, cjson.encode(t), 'KEEPTTL')
+    redis.call('SET', key, encode_task(t), 'KEEPTTL')
     n = n + 1
   end
 end

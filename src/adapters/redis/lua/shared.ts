@@ -14,9 +14,10 @@ import { OPS_LUA } from "./operations.ts";
  * (the queued counters) and how many were RUNNING and may still run (attempts lost with their
  * dispatcher and retried: the retries counters).
  *
- * encode_task(t): the task's JSON with its head first, in this order: status, attempt and (while an
- * attempt runs) entry. APPLY's fast path fences on that head without decoding the record (a change by
- * anyone else, a cancel or a take-over, changes the head).
+ * encode_task(t): the task's JSON with its head first, in this order: status, attempt, (while an
+ * attempt runs) entry and (once a task waits for it: LINK) hasDeps. Every script writes task records
+ * with it. APPLY's fast path fences on that head without decoding the record (a change by anyone else,
+ * a cancel or a take-over, changes the head; a LINK puts hasDeps right after it).
  *
  * ack_all(queue, group, ids): XACK the entries, then trim the stream up to its oldest pending entry
  * (all of it when none is pending): entries leave the stream in whole blocks from the front, cheaper
@@ -73,12 +74,14 @@ local function decode_task(key, raw)
 end
 
 local function encode_task(t)
-  local status, attempt, entry = t.status, t.attempt, t.entry
-  t.status, t.attempt, t.entry = nil, nil, nil
+  local status, attempt, entry, has_deps = t.status, t.attempt, t.entry, t.hasDeps
+  if type(status) ~= 'string' or type(attempt) ~= 'number' then return cjson.encode(t) end
+  t.status, t.attempt, t.entry, t.hasDeps = nil, nil, nil, nil
   local rest = cjson.encode(t)
-  t.status, t.attempt, t.entry = status, attempt, entry
+  t.status, t.attempt, t.entry, t.hasDeps = status, attempt, entry, has_deps
   local head = '{"status":' .. cjson.encode(status) .. ',"attempt":' .. string.format('%d', attempt)
   if entry then head = head .. ',"entry":' .. cjson.encode(entry) end
+  if has_deps ~= nil then head = head .. ',"hasDeps":' .. cjson.encode(has_deps) end
   if rest == '{}' then return head .. '}' end
   return head .. ',' .. string.sub(rest, 2)
 end
