@@ -7,7 +7,7 @@
  * revision the median and range over the runs of every figure the bench prints, then head/base of the
  * medians, and the load average before and after.
  *
- *   bun scripts/bench-compare.ts --base <rev> [--head HEAD] [--runs 5] [--bench redis|embedded]
+ *   bun scripts/bench-compare.ts --base <rev> [--head HEAD] [--runs 5] [--bench redis|embedded|scripts]
  *                                [--timeout 900] [-- <bench args, e.g. --tasks 20000 --rounds 3>]
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -25,7 +25,7 @@ const benchArgs = args.includes("--") ? args.slice(args.indexOf("--") + 1) : [];
 const baseRev = flag(own, "base");
 if (baseRev === undefined) throw new Error("--base <rev> is required (the revision to compare against)");
 const bench = flag(own, "bench") ?? "redis";
-if (bench !== "redis" && bench !== "embedded") throw new Error(`--bench must be redis or embedded, got "${bench}"`);
+if (bench !== "redis" && bench !== "embedded" && bench !== "scripts") throw new Error(`--bench must be redis, embedded or scripts, got "${bench}"`);
 const runs = Number(flag(own, "runs") ?? 5);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1, got "${flag(own, "runs")}"`);
 const timeoutMs = Number(flag(own, "timeout") ?? 900) * 1000;

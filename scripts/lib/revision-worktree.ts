@@ -49,7 +49,7 @@ export function removeWorktree(repo: string, dir: string): void {
 /** The benchmark harness, relative to `root`: both bench scripts, bench-lib.ts and every file in scripts/lib/. */
 export function harnessFiles(root: string): string[] {
   const lib = readdirSync(join(root, "scripts", "lib")).filter((f) => statSync(join(root, "scripts", "lib", f)).isFile());
-  return ["scripts/bench-redis.ts", "scripts/bench-embedded.ts", "scripts/bench-lib.ts", ...lib.map((f) => `scripts/lib/${f}`)];
+  return ["scripts/bench-redis.ts", "scripts/bench-embedded.ts", "scripts/bench-scripts.ts", "scripts/bench-lib.ts", ...lib.map((f) => `scripts/lib/${f}`)];
 }
 
 /** Copies `files` (relative paths) from `from` to the same places under `to`, replacing what is there. */

@@ -1,0 +1,83 @@
+/**
+ * What each Redis script costs Redis per task, on its own (not a test): starts its own redis-server,
+ * opens the Redis backend in this process (no HTTP, no executors) and, per round, enqueues --tasks
+ * no-op tasks in batches of --batch, claims them in claims of --claim, and settles them COMPLETED in
+ * applies of the same size, with a subscriber on the task events channel (as an API has). Each phase
+ * is read from Redis's own INFO commandstats (EVALSHA's usec, commands run inside a script included),
+ * so other processes on the machine do not blur it as they blur the end-to-end benches; it counts the
+ * scripts' time only, not reading requests and writing replies. Prints, per phase, the median over the
+ * rounds in microseconds per task, and as "throughput" the tasks per second Redis could carry through
+ * the three scripts at that cost (1e6 / their sum).
+ *
+ *   bun scripts/bench-scripts.ts [--tasks 20000] [--batch 1000] [--claim 100] [--rounds 5]
+ *
+ * bench-compare.ts runs it with --bench scripts.
+ */
+import Redis from "ioredis";
+import { openRedisBackend, whenReady } from "../src/adapters/redis/index.ts";
+import { systemClock } from "../src/adapters/system/index.ts";
+import { flag } from "../src/app/config.ts";
+import { newTask } from "../src/domain/task.ts";
+import { median } from "./evaluate/stats.ts";
+import { startRedisServer } from "./lib/redis-server.ts";
+
+const argv = Bun.argv.slice(2);
+const total = Number(flag(argv, "tasks") ?? 20_000);
+const batch = Number(flag(argv, "batch") ?? 1000);
+const claimSize = Number(flag(argv, "claim") ?? 100);
+const rounds = Number(flag(argv, "rounds") ?? 5);
+for (const [name, n] of [["tasks", total], ["batch", batch], ["claim", claimSize], ["rounds", rounds]] as const) {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, got "${flag(argv, name)}"`);
+}
+
+await using redis = await startRedisServer();
+const admin = new Redis(redis.url);
+const backend = openRedisBackend({ url: redis.url, prefix: "bench", clock: systemClock, retentionMs: 3_600_000 });
+const never = new AbortController().signal;
+try {
+  await whenReady(backend.redis, 5000, systemClock);
+  await backend.functions.save({ id: "f-1", tenant: "default", name: "noop", source: "() => null", code: "() => null", timeoutMs: 1000, maxAttempts: 3, createdAt: Date.now() });
+  const queue = backend.dispatchQueue({ dispatcherId: "bench-d", livenessMs: 10_000, reclaimEveryMs: 60_000 });
+  let heard = 0;
+  backend.events.subscribe((ids) => void (heard += ids.length));
+  const scriptUsec = async (): Promise<number> => Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+  const phase = async (work: () => Promise<void>): Promise<number> => {
+    const before = await scriptUsec();
+    await work();
+    return ((await scriptUsec()) - before) / total;
+  };
+  const figures = { enqueue: [] as number[], claim: [] as number[], apply: [] as number[] };
+  for (let round = 0; round <= rounds; round++) {
+    const tasks = Array.from({ length: total }, () => newTask(crypto.randomUUID(), "f-1", "[]", 3, 1000, Date.now()));
+    const enqueue = await phase(async () => {
+      for (let i = 0; i < total; i += batch) await backend.tasks.enqueue(tasks.slice(i, i + batch), { maxQueue: 10 * total });
+    });
+    const claimed: Awaited<ReturnType<typeof queue.claim>>[] = [];
+    const claim = await phase(async () => {
+      for (let got = 0; got < total; ) {
+        const c = await queue.claim(claimSize, never);
+        claimed.push(c);
+        got += c.length;
+      }
+    });
+    const heardBefore = heard;
+    const apply = await phase(async () => {
+      for (const c of claimed) await queue.apply(c.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
+    });
+    const deadline = Date.now() + 10_000;
+    while (heard - heardBefore < total && Date.now() < deadline) await Bun.sleep(5); // the reports, before the next round
+    if (round === 0) continue; // warm-up
+    figures.enqueue.push(enqueue);
+    figures.claim.push(claim);
+    figures.apply.push(apply);
+  }
+  const m = { enqueue: median(figures.enqueue), claim: median(figures.claim), apply: median(figures.apply) };
+  const perTask = m.enqueue + m.claim + m.apply;
+  const rate = Math.round(1e6 / perTask);
+  console.log(`redis scripts, ${total} no-op tasks per round, enqueue batches of ${batch}, claims and applies of ${claimSize}, ${rounds} rounds after a warm-up`);
+  console.log(`throughput: ${rate} tasks/s (best ${rate}) (what Redis could carry through the three scripts alone)`);
+  console.log(`cpu per task: enqueue ${m.enqueue.toFixed(2)} us, claim ${m.claim.toFixed(2)} us, apply ${m.apply.toFixed(2)} us (script time in Redis, median of the rounds)`);
+} finally {
+  await backend.close();
+  admin.disconnect();
+}
