@@ -3,7 +3,7 @@
  * opens the Redis backend in this process (no HTTP, no executors) and, per round, enqueues --tasks
  * no-op tasks in batches of --batch, claims them in claims of --claim, and settles them COMPLETED in
  * applies of the same size, with a subscriber on the task events channel (as an API has). Each phase
- * is read from Redis's own INFO commandstats (EVALSHA's usec, commands run inside a script included),
+ * is read from Redis's own INFO commandstats (the usec of EVALSHA, EVAL and FCALL, commands run inside a script included),
  * so other processes on the machine do not blur it as they blur the end-to-end benches; it counts the
  * scripts' time only, not reading requests and writing replies. Prints, per phase, the median over the
  * rounds in microseconds per task, and as "throughput" the tasks per second Redis could carry through
@@ -40,7 +40,10 @@ try {
   const queue = backend.dispatchQueue({ dispatcherId: "bench-d", livenessMs: 10_000, reclaimEveryMs: 60_000 });
   let heard = 0;
   backend.events.subscribe((ids) => void (heard += ids.length));
-  const scriptUsec = async (): Promise<number> => Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+  const scriptUsec = async (): Promise<number> => {
+    const stats = await admin.info("commandstats");
+    return ["evalsha", "eval", "fcall"].reduce((n, c) => n + Number(new RegExp(`cmdstat_${c}:calls=\\d+,usec=(\\d+)`).exec(stats)?.[1] ?? 0), 0);
+  };
   const phase = async (work: () => Promise<void>): Promise<number> => {
     const before = await scriptUsec();
     await work();

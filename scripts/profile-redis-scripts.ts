@@ -2,7 +2,7 @@
  * Where Redis spends its time per task, script by script (not a test): starts its own redis-server,
  * `bun run api` and one local dispatcher (2 executor threads, thread isolation), runs no-op rounds
  * through /execute_batch + POST /wait, and reads every command Redis ran from its SLOWLOG (threshold
- * 0, so each call is logged with its duration). EVALSHA calls are named by their script's SHA1.
+ * 0, so each call is logged with its duration). EVALSHA and FCALL calls are named by their script.
  * With --serial, tasks run one at a time through `POST /execute_function?wait=10` instead (what one
  * task costs Redis on its own: the one-at-a-time latency's share).
  *
@@ -10,6 +10,7 @@
  */
 import Redis from "ioredis";
 import { flag } from "../src/app/config.ts";
+import { LuaScript } from "../src/adapters/redis/lua-script.ts";
 import * as m0 from "../src/adapters/redis/lua/adopt.ts";
 import * as m1 from "../src/adapters/redis/lua/apply.ts";
 import * as m2 from "../src/adapters/redis/lua/cancel.ts";
@@ -32,7 +33,11 @@ const batch = Number(flag(argv, "batch") ?? 1000);
 const serial = argv.includes("--serial");
 
 const names = new Map<string, string>();
-for (const s of [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11].flatMap((m) => Object.values(m))) if (s && typeof s === "object" && "sha" in s && "name" in s) names.set((s as { sha: string }).sha, (s as { name: string }).name);
+for (const s of [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11].flatMap((m) => Object.values(m))) {
+  if (!(s instanceof LuaScript)) continue;
+  names.set(s.sha, s.name);
+  if (s.library !== undefined) names.set(s.library.fn, s.name); // run with FCALL <function name>
+}
 
 await using redis = await startRedisServer();
 const env = { REDIS_URL: redis.url, FAAS_PREFIX: "bench" };
@@ -55,7 +60,7 @@ try {
   const by = new Map<string, { calls: number; us: number }>();
   for (const [, , us, args] of log) {
     const cmd = String(args[0]).toLowerCase();
-    const key = cmd === "evalsha" ? `script ${names.get(String(args[1])) ?? String(args[1]).slice(0, 8)}` : cmd;
+    const key = cmd === "evalsha" || cmd === "fcall" ? `script ${names.get(String(args[1])) ?? String(args[1]).slice(0, 8)}` : cmd;
     const e = by.get(key) ?? { calls: 0, us: 0 };
     e.calls++;
     e.us += us;

@@ -39,11 +39,9 @@ import { SHARED_LUA } from "./shared.ts";
  * LINK) changed the head or marked hasDeps, and the task is decoded and changed here as before.
  * Returns {outbox length, task JSON...} of the tasks changed (none when quiet).
  */
-export const APPLY = new LuaScript(
+export const APPLY = LuaScript.library(
   "apply",
   `${SHARED_LUA}${QUEUE_LUA}
-local now, aging = tonumber(ARGV[2]), tonumber(ARGV[4])
-
 -- Publishes records (JSON texts) as JSON arrays of at most MESSAGE_BYTES each (a longer record alone):
 -- table.concat builds a text that fits Lua's buffer (8 KiB) in place and makes one string of it, but a
 -- longer one goes through intermediate strings, each hashed in full as Redis's Lua makes every string.
@@ -63,6 +61,9 @@ local function publish_records(channel, records)
   end
   if size > 1 then flush() end
 end
+`,
+  `bind_keys()
+local now, aging = tonumber(ARGV[2]), tonumber(ARGV[4])
 local STEP = 12
 local keys = {}
 for i = 8, #ARGV, STEP do keys[#keys + 1] = K.task .. ARGV[i] end

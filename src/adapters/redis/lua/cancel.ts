@@ -22,6 +22,7 @@ import { SHARED_LUA } from "./shared.ts";
 export const CANCEL = new LuaScript(
   "cancel",
   `${SHARED_LUA}${QUEUE_LUA}
+bind_keys()
 local key = K.task .. ARGV[4]
 local t = decode_task(key, redis.call('GET', key))
 if not t then return {'UnknownTask'} end

@@ -24,9 +24,10 @@ import { SHARED_LUA } from "./shared.ts";
  * '0-0'), outbox length, the earliest delayed runAt (or ''), ms until a rate-limited tenant may start
  * one (or '')}.
  */
-export const CLAIM = new LuaScript(
+export const CLAIM = LuaScript.library(
   "claim",
-  `${SHARED_LUA}${QUEUE_LUA}${CLAIM_LUA}
+  `${SHARED_LUA}${QUEUE_LUA}${CLAIM_LUA}`,
+  `bind_keys()
 local consumer, max, now, aging = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local limits = limits_from(ARGV, 8)
 redis.call('HDEL', K.idle, consumer)

@@ -15,6 +15,7 @@ import { SHARED_LUA } from "./shared.ts";
 export const LINK = new LuaScript(
   "link",
   `${SHARED_LUA}${QUEUE_LUA}
+bind_keys()
 local key = K.task .. ARGV[1]
 local d = decode_task(key, redis.call('GET', key))
 if not d then return {'gone'} end
@@ -48,6 +49,7 @@ return {d.status}
 export const RESOLVE = new LuaScript(
   "resolve",
   `${SHARED_LUA}${QUEUE_LUA}
+bind_keys()
 local function append_results(args, results)
   local open = string.find(args, '[', 1, true)
   local close = string.match(args, '^.*()%]')

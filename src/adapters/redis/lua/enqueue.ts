@@ -27,9 +27,10 @@ import { SHARED_LUA } from "./shared.ts";
  * Returns {1} when stored, {2} when the first task existed (ARGV[5] = 1), {-1, function id} when a
  * function is unknown, {0, depth} when the queue is full, {3, depth} when the tenant's share is.
  */
-export const ENQUEUE = new LuaScript(
+export const ENQUEUE = LuaScript.library(
   "enqueue",
-  `${SHARED_LUA}${QUEUE_LUA}${CLAIM_LUA}
+  `${SHARED_LUA}${QUEUE_LUA}${CLAIM_LUA}`,
+  `bind_keys()
 if ARGV[5] == '1' and redis.call('EXISTS', K.task .. ARGV[10]) == 1 then return {2} end
 for fid in string.gmatch(ARGV[3], '%S+') do
   if redis.call('HEXISTS', K.functions, fid) == 0 then return {-1, fid} end

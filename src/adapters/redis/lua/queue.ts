@@ -2,8 +2,10 @@ import { DEFAULT_PRIORITY } from "../../../domain/task.ts";
 
 /**
  * Lua helpers of the scripts that queue tasks (prepended after SHARED_LUA). Every such script takes the
- * shard's `scriptKeys` as KEYS (keys.ts), named here in table K; the last, K.ops, is the operators'
- * prefix (operations.ts), as every script that changes tasks has it.
+ * shard's `scriptKeys` as KEYS (keys.ts), named here in table K once its body has called `bind_keys()`
+ * (first thing: a script loaded as a library, see LuaScript.library, defines these helpers once, when
+ * there are no KEYS yet); the last, K.ops, is the operators' prefix (operations.ts), as every script
+ * that changes tasks has it.
  *
  * Where a QUEUED task waits (see domain/queue-order.ts for the order):
  * - not due yet: in the shard's delayed set, by runAt; `promote_due` moves due ones on;
@@ -21,11 +23,14 @@ import { DEFAULT_PRIORITY } from "../../../domain/task.ts";
  * promote_due(now, aging): moves the delayed tasks due by now (at most 1000 per call).
  * wake(): one entry on the wake stream, which blocked dispatchers read.
  */
+/** The names of the shard's script keys in K, in KEYS order (keys.ts, scriptKeys). */
+const K_FIELDS = ["queue", "queued", "stats", "wake", "active", "delayed", "seq", "turn", "rate", "outbox", "ready", "prio", "deps", "task", "tenants", "functions", "idle", "handout", "live", "ops"];
+
 export const QUEUE_LUA = `
-local K = {queue = KEYS[1], queued = KEYS[2], stats = KEYS[3], wake = KEYS[4], active = KEYS[5], delayed = KEYS[6],
-  seq = KEYS[7], turn = KEYS[8], rate = KEYS[9], outbox = KEYS[10], ready = KEYS[11], prio = KEYS[12],
-  deps = KEYS[13], task = KEYS[14], tenants = KEYS[15], functions = KEYS[16], idle = KEYS[17], handout = KEYS[18],
-  live = KEYS[19], ops = KEYS[20]}
+local K = {}
+local function bind_keys()
+  ${K_FIELDS.map((name, i) => `K.${name} = KEYS[${i + 1}]`).join("\n  ")}
+end
 local DEFAULT_PRIORITY = ${DEFAULT_PRIORITY}
 
 local function wake()
