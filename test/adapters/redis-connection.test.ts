@@ -6,31 +6,19 @@
  * (enqueues) are the exception: at most WRITES_IN_FLIGHT are sent at once, so a burst of them is not
  * timed out for the time Redis spends on the ones before.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import Redis from "ioredis";
+import { expect, test } from "bun:test";
 import { duplicateClient, openClient, whenReady, type RedisClient } from "../../src/adapters/redis/index.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
 import { LuaScript } from "../../src/adapters/redis/lua-script.ts";
 import { ReplicatedWrites, WRITES_IN_FLIGHT } from "../../src/adapters/redis/replicated-writes.ts";
-import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-server.ts";
+import { usePrivateRedis } from "../helpers/private-redis.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 
-let server: RedisServer;
-let admin: Redis;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  admin = new Redis(server.url);
-});
-
-afterAll(async () => {
-  admin.disconnect();
-  await server[Symbol.asyncDispose](); // stops it and removes its temp dir
-});
+const redis = usePrivateRedis();
 
 /** The CLIENT LIST line of the connection named `name`, as fields. */
 async function clientInfo(name: string): Promise<Map<string, string> | undefined> {
-  const list = (await admin.call("CLIENT", "LIST")) as string;
+  const list = (await redis.admin.call("CLIENT", "LIST")) as string;
   const line = list.split("\n").find((l) => l.includes(` name=${name} `));
   if (line === undefined) return undefined;
   return new Map(line.split(" ").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)] as [string, string]));
@@ -44,13 +32,13 @@ async function sentWhileBlocked(client: RedisClient, name: string): Promise<void
   const read = client.get("k");
   // the GET waits in Redis's buffer behind the blocked BLPOP: it was written without waiting for BLPOP
   await waitFor(async () => Number((await clientInfo(name))?.get("qbuf")) > 0, "the GET to reach Redis while BLPOP blocks", 3000);
-  await admin.lpush("q", "x");
+  await redis.admin.lpush("q", "x");
   expect(await blocked).toEqual(["q", "x"]);
   expect(await read).toBe("v");
 }
 
 test("the command connection writes a command while an earlier one is still unanswered", async () => {
-  const client = openClient({ kind: "url", url: server.url }, { commandTimeoutMs: 15_000, name: "probe-main" });
+  const client = openClient({ kind: "url", url: redis.server.url }, { commandTimeoutMs: 15_000, name: "probe-main" });
   try {
     await sentWhileBlocked(client, "probe-main");
   } finally {
@@ -59,7 +47,7 @@ test("the command connection writes a command while an earlier one is still unan
 });
 
 test("a duplicated connection does the same", async () => {
-  const client = openClient({ kind: "url", url: server.url }, { commandTimeoutMs: 15_000 });
+  const client = openClient({ kind: "url", url: redis.server.url }, { commandTimeoutMs: 15_000 });
   const copy = duplicateClient(client, { offlineQueue: true, commandTimeoutMs: 15_000, name: "probe-copy" });
   try {
     await sentWhileBlocked(copy, "probe-copy");
