@@ -4,7 +4,8 @@
  * status by finish time, each a SortedLog. The store calls `added` when it queues a task, `finished`
  * when one becomes terminal and `expired` when it forgets one. Entries of tasks that moved on (finished,
  * expired) are skipped when read and dropped in bulk: from the front as tasks expire (finish order is
- * expiry order), by compaction when an unfinished log holds more dead entries than live ones.
+ * expiry order) and, in an unfinished log, as they end (mostly in the order they were queued), by
+ * compaction when an unfinished log still holds more dead entries than live ones.
  *
  * @example
  * const index = new MemoryTaskIndex((id) => tasks.get(id));
@@ -99,11 +100,14 @@ export class MemoryTaskIndex {
     for (const [key, n] of stale) {
       const e = this.entry(key);
       e.stale += n;
+      // Tasks mostly end in the order they were queued: dead entries at the front leave at once, and a
+      // whole scan is left for those held behind a long-running task.
+      for (let first = e.log.first(); e.stale > 0 && first !== undefined && !this.alive(first.id); first = e.log.first()) {
+        e.log.shift();
+        e.stale--;
+      }
       if (e.stale > 1024 && e.stale * 2 > e.log.size) {
-        e.log.compact((_, id) => {
-          const live = this.get(id);
-          return live !== undefined && !isTerminal(live.status);
-        });
+        e.log.compact((_, id) => this.alive(id));
         e.stale = 0;
       }
     }
@@ -155,6 +159,19 @@ export class MemoryTaskIndex {
       if (t !== undefined && s.accept(t) && (isTerminal(t.status) ? t.updatedAt : t.createdAt) === score) items.push(summarize(t));
     }
     return { items, more: false };
+  }
+
+  /** Entries held in all logs, dead ones not dropped yet included (for tests). */
+  entries(): number {
+    let n = 0;
+    for (const e of this.logs.values()) n += e.log.size;
+    return n;
+  }
+
+  /** True while the task is known and not terminal (its entry in an unfinished log is live). */
+  private alive(id: string): boolean {
+    const t = this.get(id);
+    return t !== undefined && !isTerminal(t.status);
   }
 
   private entry(key: string): Entry {

@@ -1,0 +1,46 @@
+/**
+ * The in-memory store's listing indexes (task-index.ts): what they hold as tasks end. Listing itself is
+ * covered by the operations contract (test/contracts/task-operations.ts) against the memory store.
+ */
+import { describe, expect, test } from "bun:test";
+import { MemoryTaskIndex } from "../../src/adapters/memory/task-index.ts";
+import { newTask, type Task } from "../../src/domain/task.ts";
+
+function setUp(n: number): { index: MemoryTaskIndex; tasks: Map<string, Task>; ids: string[] } {
+  const tasks = new Map<string, Task>();
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = newTask(`t-${String(i).padStart(5, "0")}`, "f-1", "[]", 1, 1000, 1000 + i, "alice");
+    tasks.set(t.id, t);
+    ids.push(t.id);
+  }
+  const index = new MemoryTaskIndex((id) => tasks.get(id));
+  index.added([...tasks.values()]);
+  return { index, tasks, ids };
+}
+
+function finish(tasks: Map<string, Task>, index: MemoryTaskIndex, ids: readonly string[], at: number): void {
+  const done = ids.map((id) => ({ ...(tasks.get(id) as Task), status: "COMPLETED" as const, updatedAt: at }));
+  for (const t of done) tasks.set(t.id, t);
+  index.finished(done);
+}
+
+describe("MemoryTaskIndex", () => {
+  test("tasks ending in the order they were queued leave the unfinished logs at once, without a whole scan", () => {
+    const { index, tasks, ids } = setUp(2000);
+    expect(index.entries()).toBe(4000); // unfinished, by tenant and by function
+    for (let i = 0; i < 1000; i += 100) finish(tasks, index, ids.slice(i, i + 100), 5000 + i);
+    // 1,000 finished: in the finished logs (by tenant, by function), gone from the unfinished ones
+    expect(index.entries()).toBe(2 * 1000 + 2 * 1000);
+    expect(index.list({ tenant: "alice", status: "QUEUED", limit: 5 }).tasks.map((t) => t.id)).toEqual(ids.slice(-5).reverse());
+  });
+
+  test("entries behind a task still running wait for it (or a compaction); the listing skips them meanwhile", () => {
+    const { index, tasks, ids } = setUp(10);
+    finish(tasks, index, ids.slice(1, 6), 5000); // the first is still QUEUED
+    expect(index.entries()).toBe(2 * 10 + 2 * 5);
+    expect(index.list({ tenant: "alice", status: "QUEUED", limit: 10 }).tasks.map((t) => t.id)).toEqual([ids[0] as string, ...ids.slice(6)].reverse());
+    finish(tasks, index, [ids[0] as string], 5001);
+    expect(index.entries()).toBe(2 * 4 + 2 * 6); // the front is dead now: it and the five behind it leave
+  });
+});
