@@ -44,16 +44,17 @@ export class SortedLog {
 
   /**
    * Adds many entries of one score (a batch queued or settled together): ids sorted by the engine's own
-   * sort, then appended (the common case: newer than the log) or merged into the tail they belong in,
-   * so a batch costs O(k log k + tail), not one splice each.
+   * sort (unless the caller says they are: `idsSorted`, in ascending string order), then appended (the
+   * common case: newer than the log) or merged into the tail they belong in, so a batch costs
+   * O(k log k + tail), not one splice each.
    *
    * @example
    * log.insertMany(30, ["z", "x"]); // after (20, "c"): appended as (30, "x"), (30, "z")
    * log.insertMany(20, ["a", "d"]); // merged: (20, "a") before (20, "b"), (20, "d") after (20, "c")
    */
-  insertMany(score: number, ids: readonly string[]): void {
+  insertMany(score: number, ids: readonly string[], idsSorted = false): void {
     if (ids.length === 0) return;
-    const sorted = [...ids].sort();
+    const sorted = idsSorted ? ids : [...ids].sort();
     const n = this.ids.length;
     if (n === this.head || !less(score, sorted[0] as string, this.scores[n - 1] as number, this.ids[n - 1] as string)) {
       for (const id of sorted) {
