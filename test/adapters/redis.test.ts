@@ -9,6 +9,7 @@ import Redis from "ioredis";
 import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
 import { GROUP, type DispatchQueueOptions, type RedisDispatchQueue } from "../../src/adapters/redis/index.ts";
 import { CLAIM } from "../../src/adapters/redis/lua/claim.ts";
+import { ACKED_KEPT } from "../../src/adapters/redis/lua/shared.ts";
 import type { LimitsTable } from "../../src/domain/tenant-limits.ts";
 import { describeTaskQueue } from "../contracts/task-queue.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
@@ -375,30 +376,41 @@ describe("Redis task store", () => {
     expect(peeked[4]).toBeUndefined();
   });
 
-  test("acked entries leave the stream from the front, up to the oldest one still pending", async () => {
+  test("acked entries stay in the stream until it holds ACKED_KEPT, then leave from the front, up to the oldest one still pending", async () => {
     const b = await open();
-    const prefix = b.prefix;
-    await b.tasks.enqueue(tasks(3), { maxQueue: 100 });
-    const [first, ...rest] = await b.queue.claim(3, never);
+    const queue = `${b.prefix}:queue`;
+    const n = ACKED_KEPT + 10;
+    await b.tasks.enqueue(tasks(n), { maxQueue: 2 * n });
+    const claimed: Task[] = [];
+    while (claimed.length < n) claimed.push(...(await b.queue.claim(n - claimed.length, never)));
     const done = (ts: Task[]) => b.queue.apply(ts.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
-    await done(rest);
-    expect(await admin.xlen(`${prefix}:queue`)).toBe(3); // the first is still running: nothing newer is trimmed
-    expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(1);
-    await done([first!]);
-    expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
+    await done(claimed.slice(0, 5)); // the stream holds ACKED_KEPT or more: trimmed up to the sixth, the oldest pending
+    expect(await admin.xlen(queue)).toBe(n - 5);
+    await done(claimed.slice(6)); // the sixth is still running: nothing newer is trimmed
+    expect(await admin.xlen(queue)).toBe(n - 5);
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(1);
+    await done([claimed[5]!]);
+    expect(await admin.xlen(queue)).toBe(0);
   });
 
-  test("finished tasks leave nothing in the stream: entries are acked and trimmed", async () => {
+  test("finished tasks leave nothing pending; their acked entries stay only while the stream holds fewer than ACKED_KEPT", async () => {
     const b = await open();
-    const prefix = b.prefix;
+    const queue = `${b.prefix}:queue`;
     await b.tasks.enqueue(tasks(50), { maxQueue: 100 });
     const claimed = await b.queue.claim(50, never);
-    expect(await admin.xlen(`${prefix}:queue`)).toBe(50);
-    expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(50);
+    expect(await admin.xlen(queue)).toBe(50);
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(50);
     await b.queue.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
-    expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
-    expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(0);
+    expect(await admin.xlen(queue)).toBe(50); // kept: a trim is due at ACKED_KEPT
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
     expect(await b.tasks.queueDepth()).toBe(0);
+    const more = tasks(ACKED_KEPT);
+    await b.tasks.enqueue(more, { maxQueue: 2 * ACKED_KEPT });
+    const running: Task[] = [];
+    while (running.length < more.length) running.push(...(await b.queue.claim(more.length - running.length, never)));
+    await b.queue.apply(running.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
+    expect(await admin.xlen(queue)).toBe(0);
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
   });
 
   test("cancelling leaves nothing behind: a RUNNING task's stream entry at once, a QUEUED one's ready-list entry when a claim reaches it", async () => {
@@ -410,8 +422,7 @@ describe("Redis task store", () => {
     await b.queue.claim(1, never);
     expect(await admin.xlen(queue)).toBe(1); // the hand-out of the running one
     expect((await b.tasks.cancel(running!.id)).ok).toBe(true);
-    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
-    expect(await admin.xlen(queue)).toBe(0);
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0); // acked (kept in the stream until ACKED_KEPT)
     expect(await admin.llen(readyList)).toBe(1);
     expect((await b.tasks.cancel(queued!.id)).ok).toBe(true);
     expect(await b.tasks.queueDepth()).toBe(0);
@@ -424,7 +435,6 @@ describe("Redis task store", () => {
     expect(await claiming).toEqual([]);
     expect(await admin.llen(readyList)).toBe(0);
     expect(await admin.sismember(`${b.prefix}:active`, "default")).toBe(0);
-    expect(await admin.xlen(queue)).toBe(0);
     expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
     expect(await b.tasks.queueDepth()).toBe(0);
     expect((await b.tasks.get(queued!.id))?.status).toBe("CANCELLED");
@@ -606,7 +616,7 @@ describe("Redis dispatchers: fencing and taking over", () => {
     const applied = await b.queue.apply([{ taskId: t!.id, attempt: 2, status: "COMPLETED", result: '"from b"' }]);
     expect(applied.map((x) => x.result)).toEqual(['"from b"']);
     expect((await a.tasks.get(t!.id))?.result).toBe('"from b"');
-    expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
+    expect(((await admin.xpending(`${prefix}:queue`, GROUP)) as unknown[])[0]).toBe(0);
   });
 
   test("a task settled by the dispatcher that claimed it gets the fields that dispatcher computed in place of its head (APPLY's fast path, no JSON decoded in Redis), attempts and error included", async () => {
@@ -625,7 +635,7 @@ describe("Redis dispatchers: fencing and taking over", () => {
     expect(decodeTask(raw)).toEqual(expected);
     const stored = await a.tasks.get(t.id);
     expect(stored?.attempts).toEqual([{ attempt: 1, startedAt: clock.now() - 7, endedAt: clock.now(), outcome: "FAILED", ranOn: "thread executor 1", error: { name: "TypeError", message: "boom" } }]);
-    expect(await admin.xlen(`${a.prefix}:queue`)).toBe(0);
+    expect(((await admin.xpending(`${a.prefix}:queue`, GROUP)) as unknown[])[0]).toBe(0); // its entry acked
   });
 
   test("a fresh task's first attempt is written by replacing the head enqueue stored (CLAIM's fast path): the same task as the decoding path gives", async () => {
@@ -699,7 +709,6 @@ describe("Redis dispatchers: fencing and taking over", () => {
     await waitFor(async () => (await admin.exists(`${prefix}:live:${a.dispatcherId}`)) === 0, "a's liveness key to expire");
     expect(await b.queue.reclaim(10)).toEqual([]);
     expect(((await admin.xpending(`${prefix}:queue`, "dispatchers")) as unknown[])[0]).toBe(0);
-    expect(await admin.xlen(`${prefix}:queue`)).toBe(0);
   });
 
   test("a task past its attempts is still handed out, so the dispatcher can fail it", async () => {

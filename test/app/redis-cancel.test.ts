@@ -69,7 +69,6 @@ describe("cancel on Redis, API and dispatchers apart", () => {
     expect((await call(`${a.url}/result/${doomed}`)).body).toEqual({ task_id: doomed, status: "CANCELLED", result: null });
     expect(readLog(runs)).toBe("2\n");
     // The claim that read the cancelled task's entry dropped it; the finished task's entry was acked.
-    expect(await admin.xlen(`${t.prefix}:queue`)).toBe(0);
     expect(((await admin.xpending(`${t.prefix}:queue`, GROUP)) as unknown[])[0]).toBe(0);
     expect((await call(`${a.url}/healthz`)).body.queued).toBe(0);
   });

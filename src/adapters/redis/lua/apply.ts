@@ -4,7 +4,7 @@ import { SHARED_LUA } from "./shared.ts";
 
 /**
  * Applies fenced transitions: each only while its task is RUNNING with the same attempt (a stale
- * attempt never overwrites a newer one); its queue entry is acked (ack_all: the stream is trimmed up to the oldest pending entry). A terminal task gets its result and expires after the retention period
+ * attempt never overwrites a newer one); its queue entry is acked (ack_all: the stream is trimmed up to the oldest pending entry once it holds ACKED_KEPT entries). A terminal task gets its result and expires after the retention period
  * (SET ... PX); when tasks wait for it (LINK marked it `hasDeps`), a "done" item goes on the outbox for dispatchers to settle them
  * (dependency-links.ts). A QUEUED task (a lost attempt, a hand-back, or a retry of its policy, due
  * after its backoff) is queued again (queue.ts). Each tenant's stats hash counts its tasks finished (by

@@ -2,6 +2,13 @@ import { DURATION_BUCKETS_MS } from "../../../domain/metrics.ts";
 import { OPS_LUA } from "./operations.ts";
 
 /**
+ * Acked entries the queue stream keeps before ack_all trims it (up to its oldest pending entry): the
+ * check that a trim is due is one XLEN, where a trim is an XPENDING and an XTRIM, and a stream never
+ * emptied takes new entries into its last node instead of a new one.
+ */
+export const ACKED_KEPT = 1000;
+
+/**
  * Lua helpers prepended to the scripts. Many keys are read with one MGET and written with one MSET
  * (in chunks: Lua's unpack has a stack limit), so a batch costs a few commands, not a few per task.
  *
@@ -19,10 +26,11 @@ import { OPS_LUA } from "./operations.ts";
  * with it. APPLY's fast path fences on that head without decoding the record (a change by anyone else,
  * a cancel or a take-over, changes the head; a LINK puts hasDeps right after it).
  *
- * ack_all(queue, group, ids): XACK the entries, then trim the stream up to its oldest pending entry
- * (all of it when none is pending): entries leave the stream in whole blocks from the front, cheaper
- * than an XDEL of each. Acked entries newer than the oldest pending one stay until it is acked, so the
- * stream holds at most the entries handed out since the longest running attempt began.
+ * ack_all(queue, group, ids): XACK the entries; once the stream holds ACKED_KEPT entries or more, trim
+ * it up to its oldest pending entry (all of it when none is pending): entries leave the stream in
+ * whole blocks from the front, cheaper than an XDEL of each. Acked entries newer than the oldest
+ * pending one stay until it is acked, so the stream holds at most ACKED_KEPT entries beside those
+ * handed out since the longest running attempt began. Only pending entries matter to anyone.
  *
  * hand_out(queue, group, queued_key, stats_prefix, task_prefix, entries, now, drop): what every script
  * that gives entries to a dispatcher does (claim, reclaim, adopt): start_attempts, then the queued
@@ -120,6 +128,7 @@ end
 local function ack_all(queue, group, ids)
   if #ids == 0 then return end
   for i = 1, #ids, 500 do redis.call('XACK', queue, group, unpack(ids, i, math.min(i + 499, #ids))) end
+  if redis.call('XLEN', queue) < ${ACKED_KEPT} then return end
   local pending = redis.call('XPENDING', queue, group)
   if pending[1] == 0 then
     redis.call('XTRIM', queue, 'MAXLEN', 0)
