@@ -8,19 +8,20 @@ export interface Fired {
 }
 
 interface Waiter {
-  readonly ids: ReadonlySet<string>;
+  readonly ids: readonly string[];
   fire(fired: Fired | undefined): void;
 }
 
 /**
  * Long-poll support: resolves waiters when their tasks are reported terminal, or when their time is up.
  * One subscription to TaskEvents serves every waiter; one timer per waiting request, none per task.
- * A waiter on one task is found by its id; a waiter on many (POST /wait) keeps its ids in a set that
- * each report is checked against, so registering thousands of ids costs one set, not an entry per id.
+ * Waiters are found by task id (a request on many tasks, POST /wait, is listed under each of its ids),
+ * so a report costs one lookup per task it names, however many requests are waiting.
  */
 export class TaskWaiters {
-  private readonly single = new Map<string, Set<Waiter>>();
-  private readonly multi = new Set<Waiter>();
+  /** Task id -> the waiter on it, or the waiters when several are. */
+  private readonly byId = new Map<string, Waiter | Set<Waiter>>();
+  private waiting = 0;
   private readonly unsubscribe: () => void;
 
   constructor(events: TaskEvents, private readonly clock: Clock) {
@@ -38,60 +39,64 @@ export class TaskWaiters {
     const done = new Promise<Fired | undefined>((r) => (resolve = r));
     let settled = false;
     const waiter: Waiter = {
-      ids: new Set(list),
+      ids: list,
       fire: (fired) => {
         if (settled) return;
         settled = true;
         cancelTimer();
-        this.remove(waiter, list);
+        this.remove(waiter);
         resolve(fired);
       },
     };
-    if (list.length === 1) {
-      const id = list[0] as string;
-      let set = this.single.get(id);
-      if (set === undefined) this.single.set(id, (set = new Set()));
-      set.add(waiter);
-    } else this.multi.add(waiter);
+    for (const id of list) {
+      const there = this.byId.get(id);
+      if (there === undefined) this.byId.set(id, waiter);
+      else if (there instanceof Set) there.add(waiter);
+      else if (there !== waiter) this.byId.set(id, new Set([there, waiter]));
+    }
+    this.waiting++;
     const cancelTimer = this.clock.after(ms, () => waiter.fire(undefined));
     return { done, cancel: () => waiter.fire(undefined) };
   }
 
-  private remove(w: Waiter, list: readonly string[]): void {
-    if (list.length !== 1) {
-      this.multi.delete(w);
-      return;
+  private remove(w: Waiter): void {
+    this.waiting--;
+    for (const id of w.ids) {
+      const there = this.byId.get(id);
+      if (there === w) this.byId.delete(id);
+      else if (there instanceof Set) {
+        there.delete(w);
+        if (there.size === 1) this.byId.set(id, there.values().next().value as Waiter);
+        else if (there.size === 0) this.byId.delete(id);
+      }
     }
-    const id = list[0] as string;
-    const set = this.single.get(id);
-    set?.delete(w);
-    if (set?.size === 0) this.single.delete(id);
   }
 
   private wake(ids: readonly string[], finished?: ReadonlyMap<string, Task>): void {
+    if (this.waiting === 0) return;
     const tasks = finished ?? new Map<string, Task>();
-    if (this.single.size > 0) {
-      for (const id of ids) {
-        const set = this.single.get(id);
-        if (set !== undefined) for (const w of [...set]) w.fire({ ids: [id], tasks });
+    const hit = new Map<Waiter, string[]>();
+    for (const id of ids) {
+      const there = this.byId.get(id);
+      if (there === undefined) continue;
+      for (const w of there instanceof Set ? there : [there]) {
+        const mine = hit.get(w);
+        if (mine === undefined) hit.set(w, [id]);
+        else mine.push(id);
       }
     }
-    for (const w of [...this.multi]) {
-      const mine = ids.filter((id) => w.ids.has(id));
-      if (mine.length > 0) w.fire({ ids: mine, tasks });
-    }
+    for (const [w, mine] of hit) w.fire({ ids: mine, tasks });
   }
 
   /** How many requests are waiting (for metrics and tests). */
   size(): number {
-    let n = this.multi.size;
-    for (const s of this.single.values()) n += s.size;
-    return n;
+    return this.waiting;
   }
 
   close(): void {
     this.unsubscribe();
-    for (const set of [...this.single.values()]) for (const w of [...set]) w.fire(undefined);
-    for (const w of [...this.multi]) w.fire(undefined);
+    const all = new Set<Waiter>();
+    for (const there of this.byId.values()) for (const w of there instanceof Set ? there : [there]) all.add(w);
+    for (const w of all) w.fire(undefined);
   }
 }

@@ -34,7 +34,10 @@ export class Generations<K, V> {
   }
 
   set(key: K, value: V, mark = this.lastMark): void {
-    this.delete(key);
+    // A key is in one generation at most: replaced in place in the current one, else moved out of the old.
+    const before = this.current.get(key);
+    if (before !== undefined) this.weight -= this.weigh(before);
+    else if (this.old.size > 0) this.old.delete(key);
     this.current.set(key, value);
     this.weight += this.weigh(value);
     this.lastMark = mark;
@@ -51,8 +54,7 @@ export class Generations<K, V> {
     if (v !== undefined) {
       this.weight -= this.weigh(v);
       this.current.delete(key);
-    }
-    this.old.delete(key);
+    } else if (this.old.size > 0) this.old.delete(key);
   }
 
   /** At least the highest mark of any entry dropped so far (0 before any). */
