@@ -2,9 +2,9 @@
  * A broadcast of task ids over Redis pub/sub (task events on `<prefix>:events`, cancel signals on
  * `<prefix>:cancels`): one PUBLISH per batch (a JSON array of ids), one subscriber connection per
  * channel and process however many listeners (on a Cluster a message published on any node reaches
- * subscribers on every node). Best effort: a message lost while Redis is down or
- * reconnecting only delays a long-poll until its next re-check, or lets a cancelled attempt run to its
- * end (its outcome is then refused by the fence).
+ * subscribers on every node); the messages heard in one go reach the listeners as one report. Best
+ * effort: a message lost while Redis is down or reconnecting only delays a long-poll until its next
+ * re-check, or lets a cancelled attempt run to its end (its outcome is then refused by the fence).
  *
  * @example
  * const events = new RedisChannel(redis, keys.events, clock, logger);
@@ -24,6 +24,10 @@ export class RedisChannel implements TaskEvents {
   private subscriber: RedisClient | undefined;
   /** While this process's SUBSCRIBE is not in place yet, publishes wait for it (at most 1 s). */
   private subscribing: Promise<unknown> | undefined;
+  /** Heard since the last report (see `report`), and whether a report is on its way. */
+  private heardIds: string[] = [];
+  private heardTasks: Map<string, Task> | undefined;
+  private reporting = false;
 
   constructor(
     private readonly redis: RedisClient,
@@ -60,18 +64,19 @@ export class RedisChannel implements TaskEvents {
       }
       if (!Array.isArray(items)) return;
       // Items are ids, or (from the APPLY script) the records of the tasks that ended.
-      const ids: string[] = [];
-      let finished: Map<string, Task> | undefined;
       for (const item of items) {
-        if (typeof item === "string") ids.push(item);
+        if (typeof item === "string") this.heardIds.push(item);
         else if (item !== null && typeof item === "object") {
           const task = taskOfStored(item as Record<string, unknown>);
           if (task === undefined) continue;
-          ids.push(task.id);
-          (finished ??= new Map()).set(task.id, task);
+          this.heardIds.push(task.id);
+          (this.heardTasks ??= new Map()).set(task.id, task);
         }
       }
-      for (const l of [...this.listeners]) l(ids, finished);
+      if (!this.reporting) {
+        this.reporting = true;
+        queueMicrotask(() => this.report());
+      }
     });
     const subscribing = sub
       .subscribe(this.channel)
@@ -81,6 +86,21 @@ export class RedisChannel implements TaskEvents {
       });
     this.subscribing = subscribing;
     return sub;
+  }
+
+  /**
+   * Hands what was heard to the listeners as one report. Messages that arrive together (one APPLY
+   * publishes its records in messages of up to 8 KB, read in one go) make one report: a long-poll
+   * woken by the first then answers with the tasks of all of them, not one message's worth per call.
+   */
+  private report(): void {
+    this.reporting = false;
+    const ids = this.heardIds;
+    const finished = this.heardTasks;
+    this.heardIds = [];
+    this.heardTasks = undefined;
+    if (ids.length === 0) return;
+    for (const l of [...this.listeners]) l(ids, finished);
   }
 
   close(): void {
