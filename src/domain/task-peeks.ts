@@ -2,16 +2,19 @@ import { Generations } from "../lib/generations.ts";
 import type { Clock, TaskEvents, TaskStore, Unfinished } from "./ports.ts";
 import type { Task } from "./task.ts";
 
-/** Tasks remembered unfinished, and ended tasks' reports, per generation (the oldest are forgotten first, in bulk). */
-const KNOWN_PER_GENERATION = 100_000;
-/** Bytes of finished tasks' args and results remembered per generation (twice this at most). */
-const FINISHED_BYTES_PER_GENERATION = 16 * 1024 * 1024;
+/** Bytes remembered per generation (twice this at most): finished tasks weigh their args and result. */
+const BYTES_PER_GENERATION = 16 * 1024 * 1024;
+/** What an entry without a task record is taken to weigh (so 100,000 of them fill a generation). */
+const SMALL_ENTRY_BYTES = 160;
 
-interface Kept<T> {
-  readonly task: T;
-  readonly at: number;
-  readonly bytes: number;
-}
+/**
+ * What is remembered of a task, one entry per task: read (or stored) unfinished at `at`; reported ended
+ * by report number `n`, with its record when the report carried it.
+ */
+type Memo =
+  | { readonly kind: "unfinished"; readonly task: Unfinished; readonly at: number }
+  | { readonly kind: "ended"; readonly n: number }
+  | { readonly kind: "finished"; readonly n: number; readonly task: Task; readonly at: number; readonly bytes: number };
 
 /**
  * Reads for long-polls on many tasks (POST /wait), which callers repeat on the same tasks: wait, take
@@ -23,8 +26,9 @@ interface Kept<T> {
  *   store (`fresh`), so a lost report delays an answer no longer than it would without the memory.
  * Tasks this process has just stored are known QUEUED the same way (`queued`), so the first long-poll
  * on a new batch reads nothing either. A report that carries the finished tasks (TaskEvents) is kept
- * for the same period, so a long-poll that comes just after the report reads nothing either. Without peekMany (a store in this process) every read goes to
- * the store.
+ * for the same period, so a long-poll that comes just after the report reads nothing either. Without
+ * peekMany (a store in this process) every read goes to the store. Each task has one entry in one map
+ * (`Memo`): a report or a read costs one lookup and one write per task.
  *
  * @example
  * const peeks = new TaskPeeks(store, events, clock, 1000);
@@ -33,11 +37,8 @@ interface Kept<T> {
 export class TaskPeeks {
   /** Reports heard so far: a read's mark is this count when it began. */
   private reports = 0;
-  private readonly known = new Generations<string, Kept<Unfinished>>(KNOWN_PER_GENERATION);
-  /** Finished tasks as reports carried them, weighed by their size (args and result). */
-  private readonly finished = new Generations<string, Kept<Task>>(FINISHED_BYTES_PER_GENERATION, (k) => k.bytes);
-  /** Ids reported terminal, with the report's number (marked with it: see `remember`). */
-  private readonly ended = new Generations<string, number>(KNOWN_PER_GENERATION);
+  /** One entry per task (set with the report's number as mark when a report made it): see Memo. */
+  private readonly memo = new Generations<string, Memo>(BYTES_PER_GENERATION, (m) => (m.kind === "finished" ? m.bytes : SMALL_ENTRY_BYTES));
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -58,8 +59,8 @@ export class TaskPeeks {
     const now = this.clock.now();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
-      const k = o.fresh === true ? undefined : (this.known.get(id) ?? this.finished.get(id));
-      if (k !== undefined && now - k.at < this.ttlMs) out[i] = k.task;
+      const m = o.fresh === true ? undefined : this.memo.get(id);
+      if (m !== undefined && m.kind !== "ended" && now - m.at < this.ttlMs) out[i] = m.task;
       else {
         missing.push(id);
         where.push(i);
@@ -90,26 +91,27 @@ export class TaskPeeks {
   }
 
   private remember(task: Unfinished, mark: number, at: number): void {
-    if (mark < this.ended.forgotten()) return; // a report after the read began may be forgotten: cannot tell
-    const ended = this.ended.get(task.id);
-    if (ended !== undefined && ended > mark) return; // reported ended after the read began
-    this.known.set(task.id, { task, at, bytes: 0 });
+    if (mark < this.memo.forgotten()) return; // a report after the read began may be forgotten: cannot tell
+    const m = this.memo.get(task.id);
+    if (m !== undefined && m.kind !== "unfinished" && m.n > mark) return; // reported ended after the read began
+    this.memo.set(task.id, { kind: "unfinished", task, at });
   }
 
   private reported(ids: readonly string[], finished?: ReadonlyMap<string, Task>): void {
     const n = ++this.reports;
     const at = this.clock.now();
     for (const id of ids) {
-      this.known.delete(id);
-      this.ended.set(id, n, n);
       const task = finished?.get(id);
-      if (task !== undefined) this.finished.set(id, { task, at, bytes: 256 + task.args.length + (task.result?.length ?? 0) });
+      if (task === undefined) this.memo.set(id, { kind: "ended", n }, n);
+      else this.memo.set(id, { kind: "finished", n, task, at, bytes: 256 + task.args.length + (task.result?.length ?? 0) }, n);
     }
   }
 
   /** How many tasks are remembered unfinished (for tests). */
   size(): number {
-    return this.known.size;
+    let n = 0;
+    for (const m of this.memo.values()) if (m.kind === "unfinished") n++;
+    return n;
   }
 
   close(): void {

@@ -65,4 +65,10 @@ export class Generations<K, V> {
   get size(): number {
     return this.current.size + this.old.size;
   }
+
+  /** The values held, newer generation first. */
+  *values(): IterableIterator<V> {
+    yield* this.current.values();
+    yield* this.old.values();
+  }
 }

@@ -12,6 +12,17 @@ describe("Generations", () => {
     expect(g.forgotten()).toBe(3); // marks up to 3 may be gone
   });
 
+  test("values: what is held, the newer generation first; a key set again is listed once, with its new value", () => {
+    const g = new Generations<string, number>(2);
+    g.set("a", 1);
+    g.set("b", 2); // [a, b] becomes old
+    g.set("c", 3);
+    g.set("a", 10); // a moves to the current generation, which fills: [c, a] becomes old, b (left in the old one) is dropped
+    expect([...g.values()]).toEqual([3, 10]);
+    g.set("d", 4);
+    expect([...g.values()]).toEqual([4, 3, 10]);
+  });
+
   test("a set moves an old entry into the current generation; a delete takes it from either", () => {
     const g = new Generations<string, number>(2);
     g.set("a", 1);
