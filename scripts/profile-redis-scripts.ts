@@ -36,7 +36,7 @@ const names = new Map<string, string>();
 for (const s of [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11].flatMap((m) => Object.values(m))) {
   if (!(s instanceof LuaScript)) continue;
   names.set(s.sha, s.name);
-  if (s.library !== undefined) names.set(s.library.fn, s.name); // run with FCALL <function name>
+  if (s.library !== undefined) names.set(s.library.name, s.name); // run with FCALL <function name>
 }
 
 await using redis = await startRedisServer();

@@ -40,7 +40,7 @@ describe("LuaScript", () => {
     expect((await calls("fcall")) - fcalls).toBe(3); // a miss, then two runs
     expect((await calls("evalsha")) - evalshas).toBe(0);
     const listed = JSON.stringify(await redis.admin.call("FUNCTION", "LIST", "LIBRARYNAME", GREET.library!.name));
-    expect(listed).toContain(GREET.library!.fn);
+    expect(listed).toContain(GREET.library!.name);
   });
 
   test("a server that lost its functions (restarted empty, FUNCTION FLUSH) gets the library again on the next call", async () => {

@@ -17,10 +17,9 @@
 import type { Redis } from "ioredis";
 import { isCluster, type RedisClient } from "./client.ts";
 
-/** A script as a Redis Functions library: its name, the function's name and the library's code. */
+/** A script as a Redis Functions library: its name (also its one function's) and its code. */
 export interface ScriptLibrary {
   readonly name: string;
-  readonly fn: string;
   readonly code: string;
 }
 
@@ -30,12 +29,22 @@ const withoutFunctions = new WeakSet<RedisClient>();
 export class LuaScript {
   readonly sha: string;
 
+  /** Set when made by `LuaScript.library`: the script as a Redis Functions library. */
+  readonly library?: ScriptLibrary;
+
+  /** What EVAL runs: the script, or a library script's definitions then its body. */
+  readonly source: string;
+
   constructor(
     readonly name: string,
-    readonly source: string,
-    readonly library?: ScriptLibrary,
+    script: string | { readonly definitions: string; readonly body: string },
   ) {
-    this.sha = new Bun.CryptoHasher("sha1").update(source).digest("hex");
+    this.source = typeof script === "string" ? script : `${script.definitions}\n${script.body}`;
+    this.sha = new Bun.CryptoHasher("sha1").update(this.source).digest("hex");
+    if (typeof script === "string") return;
+    const lib = `bunfaas_${name.replace(/[^A-Za-z0-9_]/g, "_")}_${this.sha.slice(0, 16)}`;
+    const code = `#!lua name=${lib}\nlocal KEYS, ARGV\n${script.definitions}\nredis.register_function('${lib}', function(keys, args)\nKEYS, ARGV = keys, args\n${script.body}\nend)\n`;
+    this.library = { name: lib, code };
   }
 
   /**
@@ -46,11 +55,7 @@ export class LuaScript {
    * versions each find their own.
    */
   static library(name: string, definitions: string, body: string): LuaScript {
-    const source = `${definitions}\n${body}`;
-    const sha = new Bun.CryptoHasher("sha1").update(source).digest("hex");
-    const lib = `bunfaas_${name.replace(/[^A-Za-z0-9_]/g, "_")}_${sha.slice(0, 16)}`;
-    const code = `#!lua name=${lib}\nlocal KEYS, ARGV\n${definitions}\nredis.register_function('${lib}', function(keys, args)\nKEYS, ARGV = keys, args\n${body}\nend)\n`;
-    return new LuaScript(name, source, { name: lib, fn: lib, code });
+    return new LuaScript(name, { definitions, body });
   }
 
   /** `isNoScript(e)`: the server did not have the script cached (run it with EVAL). */
@@ -62,13 +67,14 @@ export class LuaScript {
   async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const lib = this.library;
     if (lib !== undefined && !withoutFunctions.has(redis)) {
+      const call = [lib.name, keys.length, ...keys, ...args];
       try {
-        return await redis.call("FCALL", [lib.fn, keys.length, ...keys, ...args]);
+        return await redis.call("FCALL", call);
       } catch (e) {
         const message = String((e as Error)?.message);
         if (message.includes("Function not found")) {
           await loadLibrary(redis, lib.code);
-          return await redis.call("FCALL", [lib.fn, keys.length, ...keys, ...args]);
+          return await redis.call("FCALL", call);
         }
         if (!/unknown command|NOPERM/i.test(message)) throw e;
         withoutFunctions.add(redis); // no Functions here: EVALSHA from now on
