@@ -4,7 +4,10 @@
  * (--procs 1 each). Then measures no-op tasks/s through /execute_batch with every result read back
  * (POST /wait), and Redis commands per task from INFO commandstats (delta over the measured runs).
  *
- * Then p50/p99 of one task at a time from execute to result (?wait).
+ * Then p50/p99 of one task at a time from execute to result (?wait), and the CPU each process spent
+ * per task meanwhile: with one task in flight the processes mostly wait, and every hop between them
+ * wakes one that sleeps, so this is far above the batch figure (2026-11-26: about 250 us each for
+ * Redis, the API and the dispatcher, against 8-25 us per task in batches).
  *
  *   bun scripts/bench-redis.ts [--mode local|push|pull] [--tasks 10000] [--batch 1000] [--rounds 3]
  *                              [--workers 2] [--worker-procs 2] [--serial 1000]
@@ -12,7 +15,7 @@
 import Redis from "ioredis";
 import { flag } from "../src/app/config.ts";
 import { commandDelta, commandStats, noopRound, postJson, serialLatency } from "./bench-lib.ts";
-import { cpuMicros, redisCpuMicros } from "./lib/cpu.ts";
+import { clientCpuMicros, cpuMicros, redisCpuMicros } from "./lib/cpu.ts";
 import { freePort } from "./lib/ports.ts";
 import { killAll, spawnEntry, spawnServer } from "./lib/processes.ts";
 import { startRedisServer } from "./lib/redis-server.ts";
@@ -52,8 +55,17 @@ try {
   console.log(`redis commands per task: ${perTask.toFixed(2)} (over ${tasks} tasks; commands inside scripts included)`);
   console.log(`cpu per task: redis ${(cpu.redis / tasks).toFixed(1)} us, api ${(cpu.api / tasks).toFixed(1)} us, dispatcher ${(cpu.dispatcher / tasks).toFixed(1)} us (its executor threads included)`);
   for (const [cmd, n] of delta) console.log(`  ${cmd.padEnd(12)} ${(n / tasks).toFixed(3)} per task  (${n})`);
+  const serialBefore = { redis: redisCpuMicros(await stats.info("cpu")), api: cpuMicros(api.proc.pid), dispatcher: cpuMicros(dispatcher.proc.pid), client: clientCpuMicros() };
   const lat = await serialLatency(api.url, function_id, serial);
+  const serialCpu = {
+    redis: redisCpuMicros(await stats.info("cpu")) - serialBefore.redis,
+    api: cpuMicros(api.proc.pid) - serialBefore.api,
+    dispatcher: cpuMicros(dispatcher.proc.pid) - serialBefore.dispatcher,
+    client: clientCpuMicros() - serialBefore.client,
+  };
   console.log(`one at a time (${serial}): p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms`);
+  const perSerial = (us: number): string => (us / serial).toFixed(1);
+  console.log(`one at a time, cpu per task: redis ${perSerial(serialCpu.redis)} us, api ${perSerial(serialCpu.api)} us, dispatcher ${perSerial(serialCpu.dispatcher)} us, client ${perSerial(serialCpu.client)} us (every process's threads; ${mode === "local" ? "" : "worker processes not counted; "}the client is this script)`);
 } finally {
   stats.disconnect();
   await killAll();

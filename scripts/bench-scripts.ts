@@ -9,12 +9,17 @@
  * rounds in microseconds per task, and as "throughput" the tasks per second Redis could carry through
  * the three scripts at that cost (1e6 / their sum).
  *
- *   bun scripts/bench-scripts.ts [--tasks 20000] [--batch 1000] [--claim 100] [--rounds 5]
+ * With --retained N, the unmeasured rounds before the measured ones run until at least N finished tasks
+ * are kept in Redis (retention one hour), so the figures show what a task costs beside them (the
+ * evaluation's retained section measures the whole stack so).
+ *
+ *   bun scripts/bench-scripts.ts [--tasks 20000] [--batch 1000] [--claim 100] [--rounds 5] [--retained 0]
  *
  * bench-compare.ts runs it with --bench scripts.
  */
 import Redis from "ioredis";
 import { openRedisBackend, whenReady } from "../src/adapters/redis/index.ts";
+import { redisKeys } from "../src/adapters/redis/keys.ts";
 import { systemClock } from "../src/adapters/system/index.ts";
 import { flag } from "../src/app/config.ts";
 import { newTask } from "../src/domain/task.ts";
@@ -26,9 +31,13 @@ const total = Number(flag(argv, "tasks") ?? 20_000);
 const batch = Number(flag(argv, "batch") ?? 1000);
 const claimSize = Number(flag(argv, "claim") ?? 100);
 const rounds = Number(flag(argv, "rounds") ?? 5);
+const retained = Number(flag(argv, "retained") ?? 0);
 for (const [name, n] of [["tasks", total], ["batch", batch], ["claim", claimSize], ["rounds", rounds]] as const) {
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, got "${flag(argv, name)}"`);
 }
+if (!Number.isInteger(retained) || retained < 0) throw new Error(`--retained must be a whole number, got "${flag(argv, "retained")}"`);
+/** Unmeasured rounds first: one warm-up, or as many as keep --retained finished tasks. */
+const unmeasured = Math.max(1, Math.ceil(retained / total));
 
 await using redis = await startRedisServer();
 const admin = new Redis(redis.url);
@@ -49,8 +58,11 @@ try {
     await work();
     return ((await scriptUsec()) - before) / total;
   };
+  /** Tasks that ended COMPLETED, by the shard's stats hash (every task here does; none expires within the hour). */
+  const finishedInRedis = async (): Promise<number> => Number(await admin.hget(redisKeys("bench").shards[0]?.statsOf("default") as string, "finished:COMPLETED"));
+  let keptBefore = 0;
   const figures = { enqueue: [] as number[], claim: [] as number[], apply: [] as number[] };
-  for (let round = 0; round <= rounds; round++) {
+  for (let round = 0; round < unmeasured + rounds; round++) {
     const tasks = Array.from({ length: total }, () => newTask(crypto.randomUUID(), "f-1", "[]", 3, 1000, Date.now()));
     const enqueue = await phase(async () => {
       for (let i = 0; i < total; i += batch) await backend.tasks.enqueue(tasks.slice(i, i + batch), { maxQueue: 10 * total });
@@ -69,7 +81,8 @@ try {
     });
     const deadline = Date.now() + 10_000;
     while (heard - heardBefore < total && Date.now() < deadline) await Bun.sleep(5); // the reports, before the next round
-    if (round === 0) continue; // warm-up
+    if (round === unmeasured - 1) keptBefore = await finishedInRedis();
+    if (round < unmeasured) continue; // warm-up, or filling Redis with finished tasks
     figures.enqueue.push(enqueue);
     figures.claim.push(claim);
     figures.apply.push(apply);
@@ -77,7 +90,8 @@ try {
   const m = { enqueue: median(figures.enqueue), claim: median(figures.claim), apply: median(figures.apply) };
   const perTask = m.enqueue + m.claim + m.apply;
   const rate = Math.round(1e6 / perTask);
-  console.log(`redis scripts, ${total} no-op tasks per round, enqueue batches of ${batch}, claims and applies of ${claimSize}, ${rounds} rounds after a warm-up`);
+  const after = retained > 0 ? `${unmeasured} unmeasured rounds (${keptBefore.toLocaleString("en-US")} finished tasks kept in Redis before the first measured one)` : "a warm-up";
+  console.log(`redis scripts, ${total} no-op tasks per round, enqueue batches of ${batch}, claims and applies of ${claimSize}, ${rounds} rounds after ${after}`);
   console.log(`throughput: ${rate} tasks/s (best ${rate}) (what Redis could carry through the three scripts alone)`);
   console.log(`cpu per task: enqueue ${m.enqueue.toFixed(2)} us, claim ${m.claim.toFixed(2)} us, apply ${m.apply.toFixed(2)} us (script time in Redis, median of the rounds)`);
 } finally {

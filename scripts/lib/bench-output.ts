@@ -23,6 +23,8 @@ export interface BenchFigures {
   /** Microseconds of CPU per task by process ("redis", "api", "dispatcher"). */
   readonly cpuPerTask: Record<string, number>;
   readonly commandsPerTask?: number;
+  /** Microseconds of CPU per task by process while tasks ran one at a time (bench-redis). */
+  readonly serialCpuPerTask: Record<string, number>;
   readonly p50Ms?: number;
   readonly p99Ms?: number;
 }
@@ -31,6 +33,15 @@ const THROUGHPUT = /^throughput(?:, results read by (.+?)(?: \(.*\))?)?:\s+([\d,
 const CPU = /^cpu per task: (.+?)(?: \(|$)/;
 const COMMANDS = /^redis commands per task: ([\d.]+)/;
 const SERIAL = /^one at a time \(\d+\): p50 ([\d.]+) ms, p99 ([\d.]+) ms/;
+const SERIAL_CPU = /^one at a time, cpu per task: (.+?)(?: \(|$)/;
+
+/** "redis 24.9 us, api 7.9 us" into {redis: 24.9, api: 7.9}. */
+function cpuParts(text: string, into: Record<string, number>): void {
+  for (const part of text.split(", ")) {
+    const p = /^(\S+) ([\d.]+) us$/.exec(part);
+    if (p !== null) into[p[1] as string] = Number(p[2]);
+  }
+}
 
 /**
  * Reads the figures out of a bench script's stdout. Throws when no throughput line is there (the
@@ -42,6 +53,7 @@ const SERIAL = /^one at a time \(\d+\): p50 ([\d.]+) ms, p99 ([\d.]+) ms/;
 export function parseBenchOutput(text: string): BenchFigures {
   const throughput: Throughput[] = [];
   const cpuPerTask: Record<string, number> = {};
+  const serialCpuPerTask: Record<string, number> = {};
   let commandsPerTask: number | undefined;
   let p50Ms: number | undefined;
   let p99Ms: number | undefined;
@@ -51,10 +63,9 @@ export function parseBenchOutput(text: string): BenchFigures {
       const rounds = (m[2] as string).split(",").map((r) => Number(r.trim()));
       throughput.push({ label: m[1] ?? "", rounds, best: Number(m[3]) });
     } else if ((m = CPU.exec(line)) !== null) {
-      for (const part of (m[1] as string).split(", ")) {
-        const p = /^(\S+) ([\d.]+) us$/.exec(part);
-        if (p !== null) cpuPerTask[p[1] as string] = Number(p[2]);
-      }
+      cpuParts(m[1] as string, cpuPerTask);
+    } else if ((m = SERIAL_CPU.exec(line)) !== null) {
+      cpuParts(m[1] as string, serialCpuPerTask);
     } else if ((m = COMMANDS.exec(line)) !== null) {
       commandsPerTask = Number(m[1]);
     } else if ((m = SERIAL.exec(line)) !== null) {
@@ -63,7 +74,7 @@ export function parseBenchOutput(text: string): BenchFigures {
     }
   }
   if (throughput.length === 0) throw new Error(`bench output has no "throughput: ... tasks/s (best N)" line; got:\n${text.slice(0, 2000)}`);
-  return { throughput, cpuPerTask, commandsPerTask, p50Ms, p99Ms };
+  return { throughput, cpuPerTask, commandsPerTask, serialCpuPerTask, p50Ms, p99Ms };
 }
 
 /** The runs of one revision, and the name its column gets. */
@@ -81,7 +92,8 @@ export interface Metric {
 
 /**
  * The rows of the table for these runs: each throughput line's best and rounds and each process's CPU
- * as the first run printed them, then commands per task, p50 and p99 if any run printed them.
+ * as the first run printed them, then commands per task, p50 and p99 if any run printed them, then
+ * each process's CPU per task one at a time as the first run printed it.
  */
 export function metrics(runs: readonly BenchFigures[]): Metric[] {
   const first = runs[0];
@@ -99,6 +111,7 @@ export function metrics(runs: readonly BenchFigures[]): Metric[] {
     ["one at a time p99 ms", (f) => f.p99Ms, 3],
   ];
   for (const [name, read, digits] of optional) if (runs.some((f) => read(f) !== undefined)) out.push({ name, read, digits });
+  for (const proc of Object.keys(first.serialCpuPerTask)) out.push({ name: `one at a time cpu us/task ${proc}`, read: (f) => f.serialCpuPerTask[proc], digits: 1 });
   return out;
 }
 

@@ -22,3 +22,9 @@ export function redisCpuMicros(info: string): number {
   const read = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
   return (read("used_cpu_user") + read("used_cpu_sys")) * 1e6;
 }
+
+/** User + system CPU time of this process (all its threads) in microseconds. */
+export function clientCpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}

@@ -12,7 +12,8 @@ import { removeTempDirs, tempDir } from "../../scripts/lib/temp-dirs.ts";
 
 afterAll(removeTempDirs);
 
-// npx bun scripts/bench-redis.ts --tasks 2000 --rounds 2 --serial 50 (most per-command lines cut)
+// npx bun scripts/bench-redis.ts --tasks 2000 --rounds 2 --serial 50 (most per-command lines cut; the
+// last line from a run with --serial 200)
 const REDIS = `redis, 1 dispatcher --mode local --workers 2, tasks=2000 per round, batch=1000, results read by POST /wait
 throughput: 15073, 15762 tasks/s (best 15762)
 redis commands per task: 2.29 (over 4000 tasks; commands inside scripts included)
@@ -21,6 +22,7 @@ cpu per task: redis 33.4 us, api 27.5 us, dispatcher 27.5 us (its executor threa
   set          1.000 per task  (4000)
   zremrangebyscore 0.009 per task  (34)
 one at a time (50): p50 2.545 ms, p99 6.152 ms
+one at a time, cpu per task: redis 346.6 us, api 750.0 us, dispatcher 550.0 us, client 222.7 us (every process's threads; the client is this script)
 `;
 
 // npx bun scripts/bench-embedded.ts --tasks 2000 --serial 50
@@ -42,6 +44,7 @@ describe("parseBenchOutput", () => {
       throughput: [{ label: "", rounds: [20541], best: 20541 }],
       cpuPerTask: { enqueue: 8, claim: 16.41, apply: 24.28 },
       commandsPerTask: undefined,
+      serialCpuPerTask: {},
       p50Ms: undefined,
       p99Ms: undefined,
     });
@@ -52,6 +55,7 @@ describe("parseBenchOutput", () => {
       throughput: [{ label: "", rounds: [15073, 15762], best: 15762 }],
       cpuPerTask: { redis: 33.4, api: 27.5, dispatcher: 27.5 },
       commandsPerTask: 2.29,
+      serialCpuPerTask: { redis: 346.6, api: 750, dispatcher: 550, client: 222.7 },
       p50Ms: 2.545,
       p99Ms: 6.152,
     });
@@ -65,6 +69,7 @@ describe("parseBenchOutput", () => {
       ],
       cpuPerTask: {},
       commandsPerTask: undefined,
+      serialCpuPerTask: {},
       p50Ms: 0.378,
       p99Ms: 3.432,
     });
@@ -88,6 +93,8 @@ describe("compareTable", () => {
     expect(row("cpu us/task redis")).toEqual(["cpu us/task redis", "33.4 (33.4-33.4)", "31.8 (30.1-33.4)", "0.951 (-4.9%)"]);
     expect(row("one at a time p50 ms")).toEqual(["one at a time p50 ms", "2.545 (2.545-2.545)", "2.273 (2.000-2.545)", "0.893 (-10.7%)"]);
     expect(row("redis commands/task")[3]).toBe("1.000 (+0.0%)");
+    expect(row("one at a time cpu us/task api")).toEqual(["one at a time cpu us/task api", "750.0 (750.0-750.0)", "750.0 (750.0-750.0)", "1.000 (+0.0%)"]);
+    expect(lines.filter((l) => l.startsWith("one at a time cpu us/task")).length).toBe(4);
     expect(lines.filter((l) => l.trimStart().startsWith("round ")).length).toBe(2);
   });
 
@@ -97,7 +104,7 @@ describe("compareTable", () => {
       .split("\n")
       .map((l) => l.split(/\s{2,}/)[0]?.trim());
     expect(names.filter((n) => n?.startsWith("best"))).toEqual(["best tasks/s (GET /result/{id}?wait)", "best tasks/s (POST /wait)"]);
-    expect(names.some((n) => n?.startsWith("cpu") || n?.startsWith("redis commands"))).toBe(false);
+    expect(names.some((n) => n?.startsWith("cpu") || n?.startsWith("redis commands") || n?.startsWith("one at a time cpu"))).toBe(false);
   });
 });
 

@@ -1,0 +1,39 @@
+/**
+ * scripts/bench-scripts.ts run for real with tiny sizes (it starts its own redis-server): with
+ * --retained it fills Redis with finished tasks before measuring, and says how many Redis holds. The
+ * figures themselves are not checked (tests never assert on speed), only that they are printed.
+ */
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { parseBenchOutput } from "../../scripts/lib/bench-output.ts";
+
+const root = join(import.meta.dir, "..", "..");
+
+async function bench(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn([process.execPath, "scripts/bench-scripts.ts", ...args], { cwd: root, env: { PATH: process.env.PATH ?? "" }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out, err };
+}
+
+describe("bench-scripts", () => {
+  test("--retained: unmeasured rounds until that many finished tasks are in Redis, counted there", async () => {
+    const r = await bench(["--tasks", "200", "--batch", "100", "--claim", "50", "--rounds", "1", "--retained", "500"]);
+    expect(r.err).not.toContain("error");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("1 rounds after 3 unmeasured rounds (600 finished tasks kept in Redis before the first measured one)");
+    const figures = parseBenchOutput(r.out);
+    expect(Object.keys(figures.cpuPerTask)).toEqual(["enqueue", "claim", "apply"]);
+  }, 60_000);
+
+  test("without --retained: one warm-up round", async () => {
+    const r = await bench(["--tasks", "100", "--batch", "100", "--claim", "50", "--rounds", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("1 rounds after a warm-up");
+  }, 60_000);
+
+  test("a bad --retained is refused by name", async () => {
+    const r = await bench(["--retained", "-5"]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('--retained must be a whole number, got "-5"');
+  }, 60_000);
+});
