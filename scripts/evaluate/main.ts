@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { dumpLogs, killAll } from "../lib/processes.ts";
 import { removeTempDirs } from "../lib/temp-dirs.ts";
 import { load, machine } from "./machine.ts";
+import { measurePace } from "./pace.ts";
 import { modeSteps, runModes } from "./modes.ts";
 import { HELP, parseOptions, wantsHelp } from "./options.ts";
 import { plots } from "./plots.ts";
@@ -74,11 +75,13 @@ const loadBefore = load();
 const facts = machine();
 let evaluation: Evaluation;
 try {
+  const paceBefore = await measurePace();
   const modes = has("modes") ? await runModes(o, progress) : undefined;
   const scaling = has("scaling") ? await runScaling(o, progress) : undefined;
   const uneven = has("uneven") ? await runUneven(o, progress) : undefined;
   const recovery = has("recovery") ? await runRecovery(o, progress) : undefined;
   const retained = has("retained") ? await runRetained(o, progress) : undefined;
+  const paceAfter = await measurePace();
   progress.finish();
   evaluation = {
     date: started.toISOString(),
@@ -87,6 +90,8 @@ try {
     machine: facts,
     loadBefore,
     loadAfter: load(),
+    paceBefore,
+    paceAfter,
     ...(modes !== undefined && { modes }),
     ...(scaling !== undefined && { scaling }),
     ...(uneven !== undefined && { uneven }),

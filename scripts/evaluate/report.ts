@@ -3,6 +3,7 @@
  * docs/evaluation/report.md holds (machine, conditions, tables, floors met or missed, plots).
  */
 import type { Machine } from "./machine.ts";
+import { BUSY_ITERATIONS, type Pace } from "./pace.ts";
 import type { ModesSection } from "./modes.ts";
 import { type FloorCheck, THREAD_ONLY_MODES } from "./floors.ts";
 import type { RecoverySection } from "./recovery.ts";
@@ -18,6 +19,9 @@ export interface Evaluation {
   readonly machine: Machine;
   readonly loadBefore: readonly number[];
   readonly loadAfter: readonly number[];
+  /** The machine's pace before the first section and after the last (absent from results written before it was measured). */
+  readonly paceBefore?: Pace;
+  readonly paceAfter?: Pace;
   readonly modes?: ModesSection;
   readonly scaling?: ScalingSection;
   readonly uneven?: UnevenSection;
@@ -27,6 +31,22 @@ export interface Evaluation {
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+const PACE_NOTE =
+  "The pace rows are the same three probes at the start and at the end (medians; scripts/evaluate/pace.ts): a fixed busy loop, a message to a Worker thread and back, and a few bytes to another process over loopback TCP and back, one round trip per millisecond. On a shared virtual machine they move from hour to hour, and the figures above move with them (the two round trips are what every hop between our processes and threads costs): compare runs by their ratios, and read a ratio beside its run's pace.";
+
+function paceText(p: Pace): string {
+  return `busy loop ${p.busyLoopMs.toFixed(1)} ms, thread round trip ${p.threadRoundTripUs.toFixed(1)} us, process round trip ${p.processRoundTripUs.toFixed(1)} us`;
+}
+
+/** The Machine table's pace rows, when the run measured it. */
+function paceRows(e: Evaluation): string[][] {
+  if (e.paceBefore === undefined || e.paceAfter === undefined) return [];
+  return [
+    [`pace at the start (${(BUSY_ITERATIONS / 1e6).toFixed(0)}M-iteration loop; medians)`, paceText(e.paceBefore)],
+    ["pace at the end", paceText(e.paceAfter)],
+  ];
+}
 const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n.toFixed(1));
 const x = (n: number): string => `${n < 1 ? n.toFixed(2) : n.toFixed(1)}x`;
 const x2 = (n: number): string => `${n.toFixed(2)}x`;
@@ -200,9 +220,11 @@ export function renderReport(e: Evaluation): string {
       ["OS", m.os],
       ["software", `Bun ${m.bun}, Node ${m.node}, Redis ${m.redis}, BullMQ ${m.bullmq}`],
       ["load average (1, 5, 15 min)", `before ${e.loadBefore.join(", ")}; after ${e.loadAfter.join(", ")}`],
+      ...paceRows(e),
     ]),
     "",
     "Everything (client, API, dispatchers, workers, Redis, BullMQ) shares these cores; other work on the machine shows in the load average.",
+    ...(e.paceBefore === undefined ? [] : [PACE_NOTE]),
     "",
   ];
   if (e.modes !== undefined) lines.push(...modesPart(e.modes));

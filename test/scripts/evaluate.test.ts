@@ -12,6 +12,7 @@ import { HELP, parseOptions } from "../../scripts/evaluate/options.ts";
 import { plots } from "../../scripts/evaluate/plots.ts";
 import { Progress } from "../../scripts/evaluate/progress.ts";
 import { thin } from "../../scripts/evaluate/recovery.ts";
+import { measurePace } from "../../scripts/evaluate/pace.ts";
 import { type Evaluation, allFloors, renderReport } from "../../scripts/evaluate/report.ts";
 import { parseMemoryInfo, type RetainedSection, retainedNoise } from "../../scripts/evaluate/retained.ts";
 import { efficiencies } from "../../scripts/evaluate/scaling.ts";
@@ -420,6 +421,19 @@ describe("report", () => {
     expect(bars.map((b) => b.attrs["data-group"])).toEqual(["redis-local"]);
   });
 
+  test("the machine's pace at the start and the end goes in the Machine table, with how to read it", () => {
+    const md = renderReport({ ...base, paceBefore: { busyLoopMs: 21.84, threadRoundTripUs: 10.04, processRoundTripUs: 23.1 }, paceAfter: { busyLoopMs: 22.5, threadRoundTripUs: 27.9, processRoundTripUs: 31.26 } });
+    expect(md).toContain("| pace at the start (5M-iteration loop; medians) | busy loop 21.8 ms, thread round trip 10.0 us, process round trip 23.1 us |");
+    expect(md).toContain("| pace at the end | busy loop 22.5 ms, thread round trip 27.9 us, process round trip 31.3 us |");
+    expect(md).toContain("read a ratio beside its run's pace");
+  });
+
+  test("results saved before the pace was measured render without pace rows (--from)", () => {
+    const md = renderReport(base);
+    expect(md).not.toContain("pace");
+    expect(md).toContain("| load average (1, 5, 15 min) | before 1, 1, 1; after 2, 2, 2 |");
+  });
+
   test("results written before the retained section existed still render, floors counted from modes alone", () => {
     const md = renderReport({ ...base, modes });
     expect(md).not.toContain("Retained tasks");
@@ -447,4 +461,14 @@ describe("report", () => {
     expect(alone).toContain("## Floors (issue 17): 2 of 2 met");
     expect(alone).not.toContain("BullMQ floors");
   });
+});
+
+describe("pace", () => {
+  test("measures a busy loop, a Worker thread's round trip and another process's over loopback TCP", async () => {
+    const p = await measurePace(20);
+    for (const v of [p.busyLoopMs, p.threadRoundTripUs, p.processRoundTripUs]) {
+      expect(Number.isFinite(v)).toBe(true);
+      expect(v).toBeGreaterThan(0);
+    }
+  }, 30_000);
 });
