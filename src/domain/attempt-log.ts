@@ -5,12 +5,15 @@
  * the executor's outcome through the Transition). Only the latest MAX_ATTEMPT_RECORDS are kept.
  * Pure: the stores call these where they change tasks (the Redis scripts do the same in Lua).
  *
+ * beginAttempt and settleAttempt are what a store does on every hand-out and every settlement: the
+ * task's change and its attempt record in one new task (one copy of the task instead of two).
+ *
  * @example
- * const running = attemptStarted(startAttempt(task, now), now);
- * const done = attemptEnded(applied, { attempt: 1, status: "COMPLETED", ranOn: "thread executor 2" }, now + 5);
- * done.attempts // [{ attempt: 1, startedAt: now, endedAt: now + 5, outcome: "COMPLETED", ranOn: "thread executor 2" }]
+ * const running = beginAttempt(task, now); // attemptStarted(startAttempt(task, now), now)
+ * const done = settleAttempt(running, { taskId: task.id, attempt: 1, status: "COMPLETED", result: "5", ranOn: "thread executor 2" }, now + 5);
+ * done?.attempts // [{ attempt: 1, startedAt: now, endedAt: now + 5, outcome: "COMPLETED", ranOn: "thread executor 2" }]
  */
-import type { Task, Transition } from "./task.ts";
+import { applyTransition, startAttempt, type Task, type Transition } from "./task.ts";
 
 /** How an attempt ended: the task's new status, or that it was put back on the queue. */
 export type AttemptOutcome = "COMPLETED" | "FAILED" | "CANCELLED" | "REQUEUED" | "HANDED_BACK" | "RETRIED";
@@ -57,9 +60,37 @@ export function attemptError(result: string | null): { name: string; message: st
  * attemptStarted({ ...task, attempt: 2 }, 1000).attempts?.at(-1) // { attempt: 2, startedAt: 1000 }
  */
 export function attemptStarted(task: Task, now: number): Task {
+  return { ...task, attempts: startedRecords(task, now) };
+}
+
+function startedRecords(task: Task, now: number): readonly AttemptRecord[] {
   const before = task.attempts ?? [];
-  const attempts = before.length < MAX_ATTEMPT_RECORDS ? before.concat({ attempt: task.attempt, startedAt: now }) : [...before.slice(1 - MAX_ATTEMPT_RECORDS), { attempt: task.attempt, startedAt: now }];
-  return { ...task, attempts };
+  return before.length < MAX_ATTEMPT_RECORDS ? before.concat({ attempt: task.attempt, startedAt: now }) : [...before.slice(1 - MAX_ATTEMPT_RECORDS), { attempt: task.attempt, startedAt: now }];
+}
+
+/** A new task whose fields are still being set (before anyone else sees it). */
+type Building = { -readonly [K in keyof Task]: Task[K] };
+
+/**
+ * Hands a QUEUED task to an executor with its attempt's record: attemptStarted(startAttempt(task,
+ * now), now), as one new task.
+ */
+export function beginAttempt(task: Task, now: number): Task {
+  const running = startAttempt(task, now) as Building;
+  running.attempts = startedRecords(running, now);
+  return running;
+}
+
+/**
+ * A fenced transition and its attempt's end: attemptEnded(applyTransition(task, t, now), t, now) as
+ * one new task; undefined when the fence refuses it (see applyTransition).
+ */
+export function settleAttempt(task: Task, t: Transition, now: number): Task | undefined {
+  const applied = applyTransition(task, t, now) as Building | undefined;
+  if (applied === undefined) return undefined;
+  const attempts = endedRecords(applied.attempts, t, now);
+  if (attempts !== undefined) applied.attempts = attempts;
+  return applied;
 }
 
 /**
@@ -70,13 +101,22 @@ export function attemptStarted(task: Task, now: number): Task {
  * attemptEnded(task, { attempt: 1, status: "QUEUED", handback: true }, 2000) // ...outcome "HANDED_BACK"
  */
 export function attemptEnded(task: Task, t: Pick<Transition, "attempt" | "status" | "handback" | "ranOn" | "retryInMs"> & { readonly result?: string | null }, now: number): Task {
-  const attempts = task.attempts ?? [];
+  const attempts = endedRecords(task.attempts, t, now);
+  return attempts === undefined ? task : { ...task, attempts };
+}
+
+/** The records with attempt `t.attempt` ended as `t` says; undefined when it has no record. */
+function endedRecords(attempts: readonly AttemptRecord[] | undefined, t: Pick<Transition, "attempt" | "status" | "handback" | "ranOn" | "retryInMs"> & { readonly result?: string | null }, now: number): AttemptRecord[] | undefined {
+  if (attempts === undefined) return undefined;
   const i = attempts.findLastIndex((a) => a.attempt === t.attempt);
-  if (i < 0) return task;
+  if (i < 0) return undefined;
   const outcome = attemptOutcome(t);
   const error = outcome === "FAILED" || outcome === "RETRIED" ? attemptError(t.result ?? null) : undefined;
-  const ended: AttemptRecord = { ...(attempts[i] as AttemptRecord), endedAt: now, outcome, ...(t.ranOn !== undefined && { ranOn: t.ranOn }), ...(error !== undefined && { error }) };
+  // Fields set one by one, not spread in when present: this runs for every task that ends.
+  const ended: { -readonly [K in keyof AttemptRecord]: AttemptRecord[K] } = { ...(attempts[i] as AttemptRecord), endedAt: now, outcome };
+  if (t.ranOn !== undefined) ended.ranOn = t.ranOn;
+  if (error !== undefined) ended.error = error;
   const copy = attempts.slice();
   copy[i] = ended;
-  return { ...task, attempts: copy };
+  return copy;
 }

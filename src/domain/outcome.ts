@@ -37,7 +37,8 @@ export function errorResult(name: string, message: string, stack = ""): string {
  * decide({ attempt: 3, maxAttempts: 3 }, { kind: "lost", ... }) // FAILED WorkerFailure
  */
 export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts"> & Partial<Pick<Task, "retry" | "retries">>, o: Outcome, random: () => number = () => 0.5): Transition {
-  const base = { taskId: o.taskId, attempt: o.attempt, ...(o.ranOn !== undefined && { ranOn: o.ranOn }) };
+  const base: { taskId: string; attempt: number; ranOn?: string } = { taskId: o.taskId, attempt: o.attempt };
+  if (o.ranOn !== undefined) base.ranOn = o.ranOn; // set, not spread in: this runs for every outcome
   switch (o.kind) {
     case "returned":
       return { ...base, status: "COMPLETED", result: o.value };

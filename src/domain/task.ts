@@ -80,7 +80,7 @@ export function newTask(
   tenant: string = DEFAULT_TENANT,
   o: Partial<TaskOptions> = {},
 ): Task {
-  return {
+  const task: { -readonly [K in keyof Task]: Task[K] } = {
     id,
     tenant,
     functionId,
@@ -97,10 +97,12 @@ export function newTask(
     runAt: Math.max(now, o.runAt ?? now),
     retries: 0,
     blockedBy: o.after?.length ?? 0,
-    ...(o.retry !== undefined && { retry: o.retry }),
-    ...(o.after !== undefined && o.after.length > 0 && { after: [...o.after] }),
-    ...(o.argsFrom !== undefined && { argsFrom: o.argsFrom }),
   };
+  // Set when given rather than spread in: every submitted task is made here.
+  if (o.retry !== undefined) task.retry = o.retry;
+  if (o.after !== undefined && o.after.length > 0) task.after = [...o.after];
+  if (o.argsFrom !== undefined) task.argsFrom = o.argsFrom;
+  return task;
 }
 
 /**

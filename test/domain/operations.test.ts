@@ -5,9 +5,9 @@
  */
 import { describe, expect, test } from "bun:test";
 import { activitySeries, bucketBoundMs, LATENCY_BOUNDS_MS, latencyBucket, quantileMs } from "../../src/domain/activity.ts";
-import { attemptEnded, attemptStarted, MAX_ATTEMPT_RECORDS } from "../../src/domain/attempt-log.ts";
+import { attemptEnded, attemptStarted, beginAttempt, MAX_ATTEMPT_RECORDS, settleAttempt } from "../../src/domain/attempt-log.ts";
 import { comparePositions, decodeCursor, encodeCursor, mergeScans, type TaskSummary } from "../../src/domain/task-listing.ts";
-import { newTask } from "../../src/domain/task.ts";
+import { applyTransition, newTask, startAttempt, type Task, type Transition } from "../../src/domain/task.ts";
 
 const item = (id: string, createdAt: number, finishedAt?: number): TaskSummary => ({ id, tenant: "t", functionId: "f", status: finishedAt === undefined ? "QUEUED" : "COMPLETED", attempt: 0, createdAt, ...(finishedAt !== undefined && { finishedAt }) });
 
@@ -76,5 +76,34 @@ describe("attempt records", () => {
     for (let i = 2; i <= MAX_ATTEMPT_RECORDS + 5; i++) t = attemptStarted({ ...t, attempt: i }, i);
     expect(t.attempts?.length).toBe(MAX_ATTEMPT_RECORDS);
     expect(t.attempts?.at(-1)?.attempt).toBe(MAX_ATTEMPT_RECORDS + 5);
+  });
+
+  test("beginAttempt and settleAttempt: the same tasks as the two steps they stand for, in one copy", () => {
+    const fresh = newTask("t", "f", "[]", 3, 1000, 0, "default", { retry: { maxRetries: 2, backoffMs: 10, factor: 2, maxBackoffMs: 100 } });
+    const running = beginAttempt(fresh, 10);
+    expect(running).toStrictEqual(attemptStarted(startAttempt(fresh, 10), 10));
+    expect(fresh.status).toBe("QUEUED"); // the task given is left as it was
+    expect(fresh.attempts).toBeUndefined();
+    const error = JSON.stringify({ name: "Oops", message: "bad", stack: "" });
+    const transitions: Transition[] = [
+      { taskId: "t", attempt: 1, status: "COMPLETED", result: "5", ranOn: "thread executor 1" },
+      { taskId: "t", attempt: 1, status: "FAILED", result: error },
+      { taskId: "t", attempt: 1, status: "QUEUED", result: error, retryInMs: 50, ranOn: "w" },
+      { taskId: "t", attempt: 1, status: "QUEUED", result: null, handback: true },
+      { taskId: "t", attempt: 1, status: "CANCELLED", result: null },
+      { taskId: "t", attempt: 2, status: "COMPLETED", result: "5" }, // stale: refused
+    ];
+    const twoSteps = (task: Task, t: Transition): Task | undefined => {
+      const applied = applyTransition(task, t, 20);
+      return applied === undefined ? undefined : attemptEnded(applied, t, 20);
+    };
+    for (const t of transitions) expect(settleAttempt(running, t, 20)).toStrictEqual(twoSteps(running, t));
+    expect(settleAttempt(running, transitions[1] as Transition, 20)?.attempts).toEqual([{ attempt: 1, startedAt: 10, endedAt: 20, outcome: "FAILED", error: { name: "Oops", message: "bad" } }]);
+    expect(running.status).toBe("RUNNING");
+    expect(running.attempts).toEqual([{ attempt: 1, startedAt: 10 }]);
+    // a running task with no records (stored before they were kept) gets none
+    const { attempts: _, ...bare } = running;
+    expect(settleAttempt(bare, transitions[0] as Transition, 20)).toStrictEqual(twoSteps(bare, transitions[0] as Transition));
+    expect(settleAttempt(bare, transitions[0] as Transition, 20)?.attempts).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@
  * counters (task-counts.ts), the attempts of each task and the retry marks.
  */
 import type { SecondCounts } from "../../domain/activity.ts";
-import { attemptEnded, attemptStarted } from "../../domain/attempt-log.ts";
+import { attemptEnded, beginAttempt, settleAttempt } from "../../domain/attempt-log.ts";
 import type { FunctionCounts } from "../../domain/function-stats.ts";
 import type { OperationsStore } from "../../domain/operations-service.ts";
 import type { TaskPage, TaskQuery } from "../../domain/task-listing.ts";
@@ -24,7 +24,7 @@ import type { DomainError } from "../../domain/errors.ts";
 import { sumStats, TaskCounters, type StatsSnapshot } from "../../domain/metrics.ts";
 import type { Clock, DispatchQueue, EnqueueCaps, TaskEvents, TaskStats, TaskStore } from "../../domain/ports.ts";
 import { err, ok, type Result } from "../../domain/result.ts";
-import { applyTransition, cancelTask, isTerminal, startAttempt, type Task, type Transition } from "../../domain/task.ts";
+import { cancelTask, isTerminal, type Task, type Transition } from "../../domain/task.ts";
 import { limitsOf, TokenBucket, type LimitsTable } from "../../domain/tenant-limits.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { ReadyQueues } from "./ready-queues.ts";
@@ -127,9 +127,8 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     const changed: Task[] = [];
     for (const t of transitions) {
       const task = this.tasks.get(t.taskId);
-      const applied = task === undefined ? undefined : applyTransition(task, t, now);
-      if (applied === undefined) continue;
-      const next = attemptEnded(applied, t, now);
+      const next = task === undefined ? undefined : settleAttempt(task, t, now);
+      if (next === undefined) continue;
       this.tasks.set(next.id, next);
       changed.push(next);
       const c = this.tenant(next.tenant);
@@ -219,7 +218,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
   private start(ids: readonly string[], now: number): Task[] {
     const claimed: Task[] = [];
     for (const id of ids) {
-      const running = attemptStarted(startAttempt(this.tasks.get(id) as Task, now), now);
+      const running = beginAttempt(this.tasks.get(id) as Task, now);
       this.tasks.set(id, running);
       const c = this.tenant(running.tenant);
       c.queued--;

@@ -22,8 +22,8 @@
 import { failureLabelOf } from "../../domain/metrics.ts";
 import type { Clock, Logger } from "../../domain/ports.ts";
 import type { LimitsTable } from "../../domain/tenant-limits.ts";
-import { attemptEnded } from "../../domain/attempt-log.ts";
-import { applyTransition, type Task, type Transition } from "../../domain/task.ts";
+import { settleAttempt } from "../../domain/attempt-log.ts";
+import type { Task, Transition } from "../../domain/task.ts";
 import type { RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
 import { GROUP, type ShardKeys } from "./keys.ts";
@@ -277,9 +277,9 @@ export class ShardQueue {
   private fastSettle(t: Transition, now: number): { entry: string; changes: string; task: Task } | undefined {
     const held = this.held.get(t.taskId);
     if (held === undefined || held.task.attempt !== t.attempt || t.status === "QUEUED") return undefined;
-    const applied = applyTransition(held.task, t, now);
-    if (applied === undefined) return undefined;
-    return { entry: held.entry, changes: encodeEnd(attemptEnded(applied, t, now)), task: held.task };
+    const ended = settleAttempt(held.task, t, now);
+    if (ended === undefined) return undefined;
+    return { entry: held.entry, changes: encodeEnd(ended), task: held.task };
   }
 
   private hold(jsons: readonly string[]): Task[] {
