@@ -268,9 +268,15 @@ export class TaskService {
     const deadline = this.d.clock.now() + waitMs;
     const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
     const visible = <T extends Task | Unfinished>(t: T | undefined): T | undefined => (t !== undefined && visibleTo(viewer, t.tenant) ? t : undefined);
-    let left = deadline - this.d.clock.now();
-    let w = left > 0 && !this.closed ? this.waiters.waitFor(ids, Math.min(left, recheck)) : undefined;
     let sweep = sweepTasks(ids, (await this.peeks.read(ids)).map(visible));
+    let left = deadline - this.d.clock.now();
+    if (sweep.done.length > 0 || sweep.pending.length === 0 || left <= 0 || this.closed) return ok(sweep);
+    // Nothing ended yet: wait on the pending ones, and read them again once registered, since one may
+    // have ended between the read and the registration (its report then found no waiter). Reading
+    // first spares registering every id of a call answered at once, as most are.
+    let w: ReturnType<TaskWaiters["waitFor"]> | undefined = this.waiters.waitFor(sweep.pending, Math.min(left, recheck));
+    const again = sweepTasks(sweep.pending, (await this.peeks.read(sweep.pending)).map(visible));
+    sweep = { ...again, unknown: [...sweep.unknown, ...again.unknown] };
     for (;;) {
       if (sweep.done.length > 0 || sweep.pending.length === 0 || w === undefined) {
         w?.cancel();

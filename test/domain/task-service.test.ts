@@ -1,9 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import type { SourceChecker } from "../../src/domain/ports.ts";
 import { err, ok } from "../../src/domain/result.ts";
 import { FunctionService } from "../../src/domain/function-service.ts";
 import { TaskService } from "../../src/domain/task-service.ts";
+import { TaskWaiters } from "../../src/domain/task-waiters.ts";
 import { counterIds, drainMicrotasks, FakeClock } from "../helpers/fake-clock.ts";
 
 /** The tenant every call of these tests is made as. */
@@ -185,6 +186,57 @@ describe("TaskService", () => {
     expect(r.value.pending).toEqual([ids.value[1]!]);
     expect(r.value.unknown).toEqual(["ghost"]);
   });
+  test("awaitAny answers a call with a task already ended without registering a waiter", async () => {
+    const s = setup();
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    const ids = await s.service.executeBatch(T, fn.value.id, ["[1]", "[2]"]);
+    if (!ids.ok) throw new Error("execute failed");
+    const [first] = await s.tasks.claim(1, new AbortController().signal);
+    await s.tasks.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    const registered = spyOn(TaskWaiters.prototype, "waitFor");
+    try {
+      const r = await s.service.awaitAny(T, ids.value, 10_000);
+      expect(r.ok && r.value.done.map((t) => t.id)).toEqual([first!.id]);
+      expect(registered).not.toHaveBeenCalled();
+      // nothing ended: it waits, on the pending ids only
+      const rest = s.service.awaitAny(T, [ids.value[1]!], 10_000);
+      await drainMicrotasks();
+      expect(registered).toHaveBeenCalledTimes(1);
+      expect(s.service.waitingCount()).toBe(1);
+      await finish(s);
+      const r2 = await rest;
+      expect(r2.ok && r2.value.done.map((t) => t.id)).toEqual([ids.value[1]!]);
+    } finally {
+      registered.mockRestore();
+    }
+  });
+
+  test("awaitAny: a task that ends between its read and the waiter's registration is answered at once", async () => {
+    const s = setup();
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    const id = await s.service.execute(T, fn.value.id, "[1]");
+    if (!id.ok) throw new Error("execute failed");
+    const [running] = await s.tasks.claim(1, new AbortController().signal);
+    const read = s.tasks.getMany.bind(s.tasks);
+    let reads = 0;
+    s.tasks.getMany = async (ids) => {
+      const seen = await read(ids);
+      if (reads++ === 0) {
+        // the task ends right after the first read, before any waiter is registered: its report is missed
+        await s.tasks.apply([{ taskId: running!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+        s.events.publish([running!.id]);
+      }
+      return seen;
+    };
+    const started = s.clock.now();
+    const r = await s.service.awaitAny(T, [id.value], 10_000); // with the fake clock, a wait would never end
+    expect(r.ok && r.value.done.map((t) => [t.id, t.status])).toEqual([[id.value, "COMPLETED"]]);
+    expect(s.clock.now()).toBe(started);
+    expect(reads).toBe(2);
+  });
+
   test("cancel makes the task CANCELLED, wakes its long-polls, signals dispatchers; errors for terminal and unknown", async () => {
     const s = setup();
     const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
