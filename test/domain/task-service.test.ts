@@ -34,6 +34,22 @@ async function finish(s: ReturnType<typeof setup>, result = "5"): Promise<string
   return applied.map((t) => t.id);
 }
 
+/** Two tasks of a registered function, queued: their ids. */
+async function twoQueued(s: ReturnType<typeof setup>): Promise<string[]> {
+  const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
+  if (!fn.ok) throw new Error("register failed");
+  const ids = await s.service.executeBatch(T, fn.value.id, ["[1]", "[2]"]);
+  if (!ids.ok) throw new Error("execute failed");
+  return ids.value;
+}
+
+/** Claims the oldest queued task and ends it COMPLETED in the store (no report): its id. */
+async function completeOldest(s: ReturnType<typeof setup>): Promise<string> {
+  const [first] = await s.tasks.claim(1, new AbortController().signal);
+  await s.tasks.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+  return first!.id;
+}
+
 describe("TaskService", () => {
   test("register applies defaults, names the bad option, and rejects what the checker rejects", async () => {
     const s = setup();
@@ -171,42 +187,35 @@ describe("TaskService", () => {
 
   test("awaitAny returns the terminal tasks and lists pending and unknown ids", async () => {
     const s = setup();
-    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
-    if (!fn.ok) throw new Error("register failed");
-    const ids = await s.service.executeBatch(T, fn.value.id, ["[1]", "[2]"]);
-    if (!ids.ok) throw new Error("execute failed");
-    const waiting = s.service.awaitAny(T, [...ids.value, "ghost"], 10_000);
+    const ids = await twoQueued(s);
+    const waiting = s.service.awaitAny(T, [...ids, "ghost"], 10_000);
     await drainMicrotasks();
-    const [first] = await s.tasks.claim(1, new AbortController().signal);
-    await s.tasks.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
-    s.events.publish([first!.id]);
+    const first = await completeOldest(s);
+    s.events.publish([first]);
     const r = await waiting;
     if (!r.ok) throw new Error("awaitAny failed");
-    expect(r.value.done.map((t) => t.id)).toEqual([first!.id]);
-    expect(r.value.pending).toEqual([ids.value[1]!]);
+    expect(r.value.done.map((t) => t.id)).toEqual([first]);
+    expect(r.value.pending).toEqual([ids[1]!]);
     expect(r.value.unknown).toEqual(["ghost"]);
   });
+
   test("awaitAny answers a call with a task already ended without registering a waiter", async () => {
     const s = setup();
-    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
-    if (!fn.ok) throw new Error("register failed");
-    const ids = await s.service.executeBatch(T, fn.value.id, ["[1]", "[2]"]);
-    if (!ids.ok) throw new Error("execute failed");
-    const [first] = await s.tasks.claim(1, new AbortController().signal);
-    await s.tasks.apply([{ taskId: first!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    const ids = await twoQueued(s);
+    const first = await completeOldest(s);
     const registered = spyOn(TaskWaiters.prototype, "waitFor");
     try {
-      const r = await s.service.awaitAny(T, ids.value, 10_000);
-      expect(r.ok && r.value.done.map((t) => t.id)).toEqual([first!.id]);
+      const r = await s.service.awaitAny(T, ids, 10_000);
+      expect(r.ok && r.value.done.map((t) => t.id)).toEqual([first]);
       expect(registered).not.toHaveBeenCalled();
       // nothing ended: it waits, on the pending ids only
-      const rest = s.service.awaitAny(T, [ids.value[1]!], 10_000);
+      const rest = s.service.awaitAny(T, [ids[1]!], 10_000);
       await drainMicrotasks();
       expect(registered).toHaveBeenCalledTimes(1);
       expect(s.service.waitingCount()).toBe(1);
       await finish(s);
       const r2 = await rest;
-      expect(r2.ok && r2.value.done.map((t) => t.id)).toEqual([ids.value[1]!]);
+      expect(r2.ok && r2.value.done.map((t) => t.id)).toEqual([ids[1]!]);
     } finally {
       registered.mockRestore();
     }
@@ -214,11 +223,8 @@ describe("TaskService", () => {
 
   test("awaitAny: a task that ends between its read and the waiter's registration is answered at once", async () => {
     const s = setup();
-    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
-    if (!fn.ok) throw new Error("register failed");
-    const id = await s.service.execute(T, fn.value.id, "[1]");
-    if (!id.ok) throw new Error("execute failed");
-    const [running] = await s.tasks.claim(1, new AbortController().signal);
+    const [id] = await twoQueued(s);
+    const [running] = await s.tasks.claim(1, new AbortController().signal); // the oldest: id
     const read = s.tasks.getMany.bind(s.tasks);
     let reads = 0;
     s.tasks.getMany = async (ids) => {
@@ -231,8 +237,8 @@ describe("TaskService", () => {
       return seen;
     };
     const started = s.clock.now();
-    const r = await s.service.awaitAny(T, [id.value], 10_000); // with the fake clock, a wait would never end
-    expect(r.ok && r.value.done.map((t) => [t.id, t.status])).toEqual([[id.value, "COMPLETED"]]);
+    const r = await s.service.awaitAny(T, [id!], 10_000); // with the fake clock, a wait would never end
+    expect(r.ok && r.value.done.map((t) => [t.id, t.status])).toEqual([[id!, "COMPLETED"]]);
     expect(s.clock.now()).toBe(started);
     expect(reads).toBe(2);
   });
