@@ -114,12 +114,19 @@ export class Dispatcher {
   private async handOut(claimed: readonly Task[]): Promise<void> {
     const jobs: Job[] = [];
     const refused: Transition[] = [];
+    // Each function of the claim is read once (a claim is mostly one function's tasks): an await per
+    // task was a few percent of the embedded server's CPU in a throughput run.
+    const fns = new Map<string, Awaited<ReturnType<FunctionStore["get"]>>>();
     for (const task of claimed) {
       if (spentAttempts(task) > task.maxAttempts) {
         refused.push(exhausted(task));
         continue;
       }
-      const fn = await this.d.functions.get(task.functionId);
+      let fn = fns.get(task.functionId);
+      if (fn === undefined && !fns.has(task.functionId)) {
+        fn = await this.d.functions.get(task.functionId);
+        fns.set(task.functionId, fn);
+      }
       if (fn === undefined) {
         refused.push({ taskId: task.id, attempt: task.attempt, status: "FAILED", result: errorResult("UnknownFunction", `Function ${task.functionId} no longer exists`) });
         continue;

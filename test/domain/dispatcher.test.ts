@@ -34,7 +34,7 @@ async function setup(slots: number, maxAttempts = 3) {
   stops.push(() => dispatcher.stop());
   const enqueue = (n: number, fid = "f1") =>
     tasks.enqueue(Array.from({ length: n }, (_, i) => newTask(`t${i}`, fid, `[${i}]`, maxAttempts, 1000, clock.now())), { maxQueue: 1000 });
-  return { tasks, executor, dispatcher, published, enqueue, cancels, asked, clock };
+  return { tasks, executor, dispatcher, published, enqueue, cancels, asked, clock, functions };
 }
 
 describe("Dispatcher", () => {
@@ -44,6 +44,22 @@ describe("Dispatcher", () => {
     await s.tasks.enqueue([task], { maxQueue: 1000 });
     await waitFor(() => s.executor.received.length === 1, "the job handed out");
     expect(s.executor.received[0]?.tenant).toBe("alice");
+  });
+
+  test("reads each function of a claim once, however many of its tasks the claim holds", async () => {
+    const s = await setup(8);
+    await s.functions.save({ id: "f2", tenant: "default", name: "g", source: "(x) => -x", code: "(x) => -x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 });
+    const reads: string[] = [];
+    const get = s.functions.get.bind(s.functions);
+    s.functions.get = (id) => (reads.push(id), get(id));
+    const fids = ["f1", "f2", "f1", "gone", "f2", "f1", "gone", "f1"];
+    await s.tasks.enqueue(fids.map((fid, i) => newTask(`m${i}`, fid, `[${i}]`, 3, 1000, s.clock.now())), { maxQueue: 1000 });
+    await waitFor(() => s.executor.received.length === 6 && s.asked.length === 2, "six jobs handed out, two refused");
+    expect(reads.sort()).toEqual(["f1", "f2", "gone"]);
+    expect(s.executor.received.map((j) => [j.taskId, j.code])).toEqual([
+      ["m0", "(x) => x"], ["m1", "(x) => -x"], ["m2", "(x) => x"], ["m4", "(x) => -x"], ["m5", "(x) => x"], ["m7", "(x) => x"],
+    ]);
+    expect(s.asked.map((t) => [t.taskId, t.status, JSON.parse(t.result ?? "null").name])).toEqual([["m3", "FAILED", "UnknownFunction"], ["m6", "FAILED", "UnknownFunction"]]);
   });
 
   test("hands out no more than the free slots, with the function's code", async () => {
