@@ -19,7 +19,6 @@
  */
 import Redis from "ioredis";
 import { openRedisBackend, whenReady } from "../src/adapters/redis/index.ts";
-import { redisKeys } from "../src/adapters/redis/keys.ts";
 import { systemClock } from "../src/adapters/system/index.ts";
 import { flag } from "../src/app/config.ts";
 import { newTask } from "../src/domain/task.ts";
@@ -59,7 +58,7 @@ try {
     return ((await scriptUsec()) - before) / total;
   };
   /** Tasks that ended COMPLETED, by the shard's stats hash (every task here does; none expires within the hour). */
-  const finishedInRedis = async (): Promise<number> => Number(await admin.hget(redisKeys("bench").shards[0]?.statsOf("default") as string, "finished:COMPLETED"));
+  const finishedInRedis = async (): Promise<number> => Number(await admin.hget(backend.keys.shards[0]?.statsOf("default") as string, "finished:COMPLETED"));
   let keptBefore = 0;
   const figures = { enqueue: [] as number[], claim: [] as number[], apply: [] as number[] };
   for (let round = 0; round < unmeasured + rounds; round++) {
