@@ -13,7 +13,7 @@
  * const done = settleAttempt(running, { taskId: task.id, attempt: 1, status: "COMPLETED", result: "5", ranOn: "thread executor 2" }, now + 5);
  * done?.attempts // [{ attempt: 1, startedAt: now, endedAt: now + 5, outcome: "COMPLETED", ranOn: "thread executor 2" }]
  */
-import { applyTransition, startAttempt, type Task, type Transition } from "./task.ts";
+import { applyTransition, startAttempt, type Task, type TaskDraft, type Transition } from "./task.ts";
 
 /** How an attempt ended: the task's new status, or that it was put back on the queue. */
 export type AttemptOutcome = "COMPLETED" | "FAILED" | "CANCELLED" | "REQUEUED" | "HANDED_BACK" | "RETRIED";
@@ -68,15 +68,12 @@ function startedRecords(task: Task, now: number): readonly AttemptRecord[] {
   return before.length < MAX_ATTEMPT_RECORDS ? before.concat({ attempt: task.attempt, startedAt: now }) : [...before.slice(1 - MAX_ATTEMPT_RECORDS), { attempt: task.attempt, startedAt: now }];
 }
 
-/** A new task whose fields are still being set (before anyone else sees it). */
-type Building = { -readonly [K in keyof Task]: Task[K] };
-
 /**
  * Hands a QUEUED task to an executor with its attempt's record: attemptStarted(startAttempt(task,
  * now), now), as one new task.
  */
 export function beginAttempt(task: Task, now: number): Task {
-  const running = startAttempt(task, now) as Building;
+  const running = startAttempt(task, now) as TaskDraft;
   running.attempts = startedRecords(running, now);
   return running;
 }
@@ -86,7 +83,7 @@ export function beginAttempt(task: Task, now: number): Task {
  * one new task; undefined when the fence refuses it (see applyTransition).
  */
 export function settleAttempt(task: Task, t: Transition, now: number): Task | undefined {
-  const applied = applyTransition(task, t, now) as Building | undefined;
+  const applied = applyTransition(task, t, now) as TaskDraft | undefined;
   if (applied === undefined) return undefined;
   const attempts = endedRecords(applied.attempts, t, now);
   if (attempts !== undefined) applied.attempts = attempts;

@@ -58,6 +58,9 @@ export interface Task {
   readonly retriedAs?: string;
 }
 
+/** A new Task whose fields are still being set, before anyone else sees it. */
+export type TaskDraft = { -readonly [K in keyof Task]: Task[K] };
+
 /** What execute may ask of a new task beyond its function's defaults. */
 export interface TaskOptions {
   readonly priority: number;
@@ -80,7 +83,7 @@ export function newTask(
   tenant: string = DEFAULT_TENANT,
   o: Partial<TaskOptions> = {},
 ): Task {
-  const task: { -readonly [K in keyof Task]: Task[K] } = {
+  const task: TaskDraft = {
     id,
     tenant,
     functionId,

@@ -17,7 +17,7 @@
  * encoding, the same result the UTF-8 wire gives, and the scripts can always decode a task.
  */
 import type { AttemptRecord } from "../../domain/attempt-log.ts";
-import { DEFAULT_PRIORITY, type Task } from "../../domain/task.ts";
+import { DEFAULT_PRIORITY, type Task, type TaskDraft } from "../../domain/task.ts";
 import { DEFAULT_TENANT } from "../../domain/tenant.ts";
 
 /** JSON text of a task as stored (fields set one by one: no spread objects on this hot path). */
@@ -78,7 +78,7 @@ export function taskOfStored(o: Record<string, unknown>): Task | undefined {
 }
 
 function fromStored(s: Task & { entry?: string }): { task: Task; entry: string | undefined } {
-  const task: { -readonly [K in keyof Task]: Task[K] } = {
+  const task: TaskDraft = {
     id: s.id,
     tenant: s.tenant ?? "default",
     functionId: s.functionId,
