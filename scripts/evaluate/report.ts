@@ -97,6 +97,21 @@ function fillRates(slices: RetainedSection["fill"]["slices"]): string {
   return ` (${int(first.tasksPerS)} tasks/s over the first slice, up to ${int(first.retainedAfter)} retained; ${int(last.tasksPerS)} over the last, up to ${int(last.retainedAfter)})`;
 }
 
+/**
+ * What the fill did about Redis's table doubling (table-doubling.ts), with the slowest slice of the
+ * fill: the doubling's one-time cost shows there.
+ */
+export function doublingNote(d: NonNullable<RetainedSection["doubling"]>, slices: RetainedSection["fill"]["slices"]): string {
+  const slowest = slices.reduce<RetainedSection["fill"]["slices"][number] | undefined>((a, b) => (a === undefined || b.tasksPerS < a.tasksPerS ? b : a), undefined);
+  const crossed =
+    d.crossing === undefined
+      ? "The measurement crossed none of the key counts at which Redis doubles its key and expiry tables (powers of two)"
+      : `Redis doubles its key and expiry tables when their entries pass a power of two, and moves the entries over while both live, slower meanwhile; the measurement would have crossed ${int(d.crossing)} keys, so the fill went ${int(d.beyond)} tasks past the target first`;
+  const wait = d.settled ? `Redis finished moving its tables ${(d.settleMs / 1000).toFixed(1)} s after the fill, and only then did the measurement begin` : `Redis was still moving its tables ${(d.settleMs / 1000).toFixed(1)} s after the fill, when the measurement began anyway`;
+  const slow = slowest === undefined ? "" : `; the fill's slowest slice (${int(slowest.tasksPerS)} tasks/s, up to ${int(slowest.retainedAfter)} retained) shows what a doubling costs while it lasts`;
+  return `${crossed}. ${wait}${slow}.`;
+}
+
 function retainedPart(r: RetainedSection): string[] {
   const n = int(r.sizes.retained);
   const row = (name: string, p: RetainedSection["fresh"]): string[] => [name, int(p.retainedBefore), int(p.throughput), ms(p.latency.p50), ms(p.latency.p95), ms(p.latency.p99)];
@@ -107,6 +122,7 @@ function retainedPart(r: RetainedSection): string[] {
     "",
     `${r.setup}. Measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time), first on a fresh Redis (empty at the start; that measurement leaves ${int(r.filled.retainedBefore - r.fill.tasks)} finished tasks), then filled with ${int(r.fill.tasks)} more no-op tasks through the same API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, then measured again on the same stack.`,
     "",
+    ...(r.doubling === undefined ? [] : [doublingNote(r.doubling, r.fill.slices), ""]),
     `Finished tasks stay in Redis for the retention period (\`--retention\`, default 24 h): the newest filled task's key had ${hours(r.retention.ttlAfterFillS)} to live after the fill and the oldest's ${hours(r.retention.oldestLeftAtEndS)} left at the end, so none expired during the run.`,
     "",
     `Redis (INFO memory used_memory_human, DBSIZE) after the fresh measurement: ${foot(r.footprint.fresh)}; **after the fill: ${foot(r.footprint.filled)}**; at the end: ${foot(r.footprint.end)}.`,

@@ -2,17 +2,20 @@
  * Section "retained": does the cost of a task grow with the tasks kept in Redis? Redis with a local
  * dispatcher (the modes section's redis-local stack, thread isolation) is measured as the modes
  * section measures it, then filled with no-op tasks through the same API until `--retained` finished
- * tasks are kept, then measured again; the figures, their ratios and Redis's footprint go in the report.
+ * tasks are kept (and past the doubling of Redis's tables the measurement would cross, once Redis has
+ * finished it: table-doubling.ts), then measured again; the figures, their ratios and Redis's
+ * footprint go in the report.
  */
 import Redis from "ioredis";
 import { redisKeys, type ShardKeys } from "../../src/adapters/redis/keys.ts";
 import { assertCompleted, registerFunction, runBatch } from "./client.ts";
 import { checkRetainedFloors, type FloorCheck } from "./floors.ts";
-import { measureStack, NOOP, type StackFigures, us } from "./modes.ts";
+import { measuredTasks, measureStack, NOOP, type StackFigures, us } from "./modes.ts";
 import type { Options } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { startStack } from "./stacks.ts";
 import { blockPercentiles, type LatencySummary, spread } from "./stats.ts";
+import { DOUBLING_MARGIN, doublingWithin, waitForSettledTables } from "./table-doubling.ts";
 
 /** Progress steps of `runRetained`: fresh throughput and latency, the fill, the same two again. */
 export const RETAINED_STEPS = 5;
@@ -20,6 +23,8 @@ export const RETAINED_STEPS = 5;
 const FILL_SLICE = 50_000;
 /** Slices of the one-at-a-time samples whose p50s give the p50's run-to-run noise. */
 const P50_BLOCKS = 5;
+/** Longest wait for Redis to finish moving its tables after the fill. */
+const SETTLE_TIMEOUT_MS = 120_000;
 /** Task keys carry the default prefix: the stack sets no FAAS_PREFIX. */
 const KEYS = redisKeys(process.env.FAAS_PREFIX ?? "faas").shards[0] as ShardKeys;
 
@@ -47,6 +52,13 @@ export interface RetainedSection {
   readonly fresh: RetainedPhase;
   /** The fill: tasks run, wall time, and the rate of each slice of up to 50,000 (with the retained count after it). */
   readonly fill: { readonly tasks: number; readonly ms: number; readonly slices: readonly { readonly retainedAfter: number; readonly tasksPerS: number }[] };
+  /**
+   * Redis's table doubling (table-doubling.ts): the key count the measurement would have crossed
+   * (undefined: none), the tasks filled beyond the target to pass it first, and the wait after the
+   * fill for Redis to finish moving its key and expiry tables (settled: it finished within the wait).
+   * Absent in results saved before it was measured.
+   */
+  readonly doubling?: { readonly crossing: number | undefined; readonly beyond: number; readonly settleMs: number; readonly settled: boolean };
   readonly footprint: { readonly fresh: RedisFootprint; readonly filled: RedisFootprint; readonly end: RedisFootprint };
   /** Time to live of task keys: the newest filled task's just after the fill, the oldest's at the end (both must be > 0). */
   readonly retention: { readonly ttlAfterFillS: number; readonly oldestLeftAtEndS: number };
@@ -120,22 +132,36 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
     const freshFootprint = await footprint(redis);
 
     progress.step(`retained: fill to ${n} finished tasks`);
-    const toFill = Math.max(0, target - fresh.tasks);
     const slices: { retainedAfter: number; tasksPerS: number }[] = [];
     let filled = 0;
     let firstId: string | undefined;
     let lastId: string | undefined;
     const t0 = performance.now();
-    while (filled < toFill) {
-      const size = Math.min(FILL_SLICE, toFill - filled);
-      const run = await runBatch(stack.url, fid, Array.from({ length: size }, () => "[]"), { onProgress: (d) => progress.update(filled + d, toFill) });
-      assertCompleted(run);
-      firstId ??= run.ids[0];
-      lastId = run.ids.at(-1);
-      filled += size;
-      slices.push({ retainedAfter: fresh.tasks + filled, tasksPerS: (size * 1000) / run.ms });
+    const fill = async (count: number): Promise<void> => {
+      for (let done = 0; done < count; ) {
+        const size = Math.min(FILL_SLICE, count - done);
+        const base = filled;
+        const goal = filled + count - done;
+        const run = await runBatch(stack.url, fid, Array.from({ length: size }, () => "[]"), { onProgress: (d) => progress.update(base + d, goal) });
+        assertCompleted(run);
+        firstId ??= run.ids[0];
+        lastId = run.ids.at(-1);
+        done += size;
+        filled += size;
+        slices.push({ retainedAfter: fresh.tasks + filled, tasksPerS: (size * 1000) / run.ms });
+      }
+    };
+    await fill(Math.max(0, target - fresh.tasks));
+    // past the doubling of Redis's tables that the measurement would cross, then wait for it to end (table-doubling.ts)
+    const keysAfterFill = await redis.dbsize();
+    const crossing = doublingWithin(keysAfterFill, measuredTasks(s));
+    const beyond = crossing === undefined ? 0 : crossing + DOUBLING_MARGIN - keysAfterFill;
+    if (beyond > 0) {
+      progress.note(`retained: the measurement would cross Redis's table doubling at ${crossing?.toLocaleString("en-US")} keys: ${beyond.toLocaleString("en-US")} more tasks first`);
+      await fill(beyond);
     }
     const fillMs = performance.now() - t0;
+    const settle = await waitForSettledTables(redis, SETTLE_TIMEOUT_MS);
     const filledFootprint = await footprint(redis);
     const ttlAfterFillS = lastId === undefined ? Number.NaN : await ttlSeconds(redis, lastId);
     progress.note(`retained: filled ${filled.toLocaleString("en-US")} tasks in ${(fillMs / 1000).toFixed(1)} s; Redis ${filledFootprint.usedMemoryHuman}, ${filledFootprint.keys.toLocaleString("en-US")} keys`);
@@ -157,6 +183,7 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
       setup: stack.describe,
       fresh: phase(0, fresh),
       fill: { tasks: filled, ms: fillMs, slices },
+      doubling: { crossing, beyond, settleMs: settle.ms, settled: settle.settled },
       footprint: { fresh: freshFootprint, filled: filledFootprint, end: endFootprint },
       retention: { ttlAfterFillS, oldestLeftAtEndS },
       filled: phase(fresh.tasks + filled, after),

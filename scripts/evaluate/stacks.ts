@@ -78,7 +78,8 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
       own.push(server);
       stack = { ...stack, url: server.url, describe: `bun run start --workers ${spec.executors} --isolation ${spec.isolation}` };
     } else {
-      redis = await startRedisServer();
+      // DEBUG HTSTATS from this machine only: the retained section waits on Redis's tables (table-doubling.ts)
+      redis = await startRedisServer({ args: ["--enable-debug-command", "local"] });
       const env = { REDIS_URL: redis.url };
       const api = await spawnServer("api", [], { ...env, ...QUIET });
       own.push(api);

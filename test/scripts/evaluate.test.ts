@@ -7,13 +7,13 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { checkFloors, checkRetainedFloors, type HeadlineFigures, MODES, seriesOf } from "../../scripts/evaluate/floors.ts";
 import { parseCpuinfo } from "../../scripts/evaluate/machine.ts";
-import { type ModeResult, type ModesSection, modeSteps } from "../../scripts/evaluate/modes.ts";
+import { measuredTasks, type ModeResult, type ModesSection, modeSteps } from "../../scripts/evaluate/modes.ts";
 import { HELP, parseOptions } from "../../scripts/evaluate/options.ts";
 import { plots } from "../../scripts/evaluate/plots.ts";
 import { Progress } from "../../scripts/evaluate/progress.ts";
 import { thin } from "../../scripts/evaluate/recovery.ts";
 import { measurePace } from "../../scripts/evaluate/pace.ts";
-import { type Evaluation, allFloors, renderReport } from "../../scripts/evaluate/report.ts";
+import { type Evaluation, allFloors, doublingNote, renderReport } from "../../scripts/evaluate/report.ts";
 import { parseMemoryInfo, type RetainedSection, retainedNoise } from "../../scripts/evaluate/retained.ts";
 import { efficiencies } from "../../scripts/evaluate/scaling.ts";
 import { blockPercentiles, cdf, median, percentile, spread, summarize } from "../../scripts/evaluate/stats.ts";
@@ -346,6 +346,11 @@ describe("retained tasks", () => {
     expect(noise.p50).toBe(0.5);
   });
 
+  test("the tasks one measurement runs: warm-up, a tenth of it one at a time, rounds, samples", () => {
+    expect(measuredTasks({ warmup: 30_000, tasks: 30_000, rounds: 5, serial: 3_000 })).toBe(186_000);
+    expect(measuredTasks({ warmup: 5, tasks: 10, rounds: 2, serial: 1 })).toBe(27);
+  });
+
   test("INFO memory: used_memory and used_memory_human", () => {
     expect(parseMemoryInfo("# Memory\r\nused_memory:734003200\r\nused_memory_human:700.00M\r\nused_memory_rss:1\r\n")).toEqual({ usedMemory: 734_003_200, usedMemoryHuman: "700.00M" });
     expect(() => parseMemoryInfo("# Memory\r\n")).toThrow("no used_memory field");
@@ -460,6 +465,16 @@ describe("report", () => {
     const alone = renderReport({ ...base, retained });
     expect(alone).toContain("## Floors (issue 17): 2 of 2 met");
     expect(alone).not.toContain("BullMQ floors");
+    expect(md).not.toContain("doubles its key and expiry tables"); // saved before the doubling was measured (--from)
+  });
+
+  test("the retained section says what the fill did about Redis's table doubling, and what the doubling cost", () => {
+    const slices = [{ retainedAfter: 236_000, tasksPerS: 25_000 }, { retainedAfter: 1_000_000, tasksPerS: 9_000 }, { retainedAfter: 1_058_576, tasksPerS: 12_000 }];
+    const crossed = renderReport({ ...base, retained: { ...retained, fill: { ...retained.fill, slices }, doubling: { crossing: 1_048_576, beyond: 58_586, settleMs: 3_400, settled: true } } });
+    expect(crossed).toContain("the measurement would have crossed 1,048,576 keys, so the fill went 58,586 tasks past the target first. Redis finished moving its tables 3.4 s after the fill, and only then did the measurement begin; the fill's slowest slice (9,000 tasks/s, up to 1,000,000 retained) shows what a doubling costs while it lasts.");
+    expect(doublingNote({ crossing: undefined, beyond: 0, settleMs: 120_500, settled: false }, [])).toBe(
+      "The measurement crossed none of the key counts at which Redis doubles its key and expiry tables (powers of two). Redis was still moving its tables 120.5 s after the fill, when the measurement began anyway.",
+    );
   });
 });
 
