@@ -293,7 +293,7 @@ describe("Redis hand-out to idle dispatchers", () => {
     // as any hand-out: read with the next claim, settled through APPLY's fast path, counted finished
     const got = await b.queue.claim(5, never);
     expect(got.map((x) => x.id)).toEqual(ts.map((t) => t.id));
-    expect(((await admin.xpending(shard.queue, GROUP)) as unknown[])[0]).toBe(2); // in its pending list, as claimed ones
+    expect(((await admin.xpending(shard.queue, GROUP)) as unknown[])[0]).toBe(1); // in its pending list, as claimed ones: one entry for both
     await b.queue.apply(got.map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
     expect((await b.tasks.getMany(ts.map((t) => t.id))).map((x) => x?.status)).toEqual(["COMPLETED", "COMPLETED"]);
     expect(await admin.hget(shard.statsOf("default"), "finished:COMPLETED")).toBe("2");
@@ -382,7 +382,7 @@ describe("Redis task store", () => {
     const n = ACKED_KEPT + 10;
     await b.tasks.enqueue(tasks(n), { maxQueue: 2 * n });
     const claimed: Task[] = [];
-    while (claimed.length < n) claimed.push(...(await b.queue.claim(n - claimed.length, never)));
+    while (claimed.length < n) claimed.push(...(await b.queue.claim(1, never))); // one entry per claim
     const done = (ts: Task[]) => b.queue.apply(ts.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
     await done(claimed.slice(0, 5)); // the stream holds ACKED_KEPT or more: trimmed up to the sixth, the oldest pending
     expect(await admin.xlen(queue)).toBe(n - 5);
@@ -393,21 +393,40 @@ describe("Redis task store", () => {
     expect(await admin.xlen(queue)).toBe(0);
   });
 
+  test("a claim's tasks share one entry, pending until the last of them is settled; the count of each entry's tasks left goes with it", async () => {
+    const b = await open();
+    const queue = `${b.prefix}:queue`;
+    const left = `${b.prefix}:queue-left`;
+    await b.tasks.enqueue(tasks(50), { maxQueue: 100 });
+    const claimed = await b.queue.claim(50, never);
+    expect(await admin.xlen(queue)).toBe(1);
+    const [entry] = (await admin.xrange(queue, "-", "+"))[0] ?? [];
+    expect(await admin.hget(left, entry as string)).toBe("50");
+    const settle = (ts: Task[]) => b.queue.apply(ts.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
+    await settle(claimed.slice(0, 49));
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(1); // one task still runs on it
+    expect(await admin.hget(left, entry as string)).toBe("1");
+    await settle(claimed.slice(49));
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
+    expect(await admin.hlen(left)).toBe(0);
+  });
+
   test("finished tasks leave nothing pending; their acked entries stay only while the stream holds fewer than ACKED_KEPT", async () => {
     const b = await open();
     const queue = `${b.prefix}:queue`;
     await b.tasks.enqueue(tasks(50), { maxQueue: 100 });
-    const claimed = await b.queue.claim(50, never);
-    expect(await admin.xlen(queue)).toBe(50);
-    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(50);
+    const claimed: Task[] = [];
+    while (claimed.length < 50) claimed.push(...(await b.queue.claim(10, never)));
+    expect(await admin.xlen(queue)).toBe(5);
+    expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(5);
     await b.queue.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
-    expect(await admin.xlen(queue)).toBe(50); // kept: a trim is due at ACKED_KEPT
+    expect(await admin.xlen(queue)).toBe(5); // kept: a trim is due at ACKED_KEPT
     expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
     expect(await b.tasks.queueDepth()).toBe(0);
     const more = tasks(ACKED_KEPT);
     await b.tasks.enqueue(more, { maxQueue: 2 * ACKED_KEPT });
     const running: Task[] = [];
-    while (running.length < more.length) running.push(...(await b.queue.claim(more.length - running.length, never)));
+    while (running.length < more.length) running.push(...(await b.queue.claim(1, never))); // an entry each
     await b.queue.apply(running.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "null" })));
     expect(await admin.xlen(queue)).toBe(0);
     expect(((await admin.xpending(queue, GROUP)) as unknown[])[0]).toBe(0);
@@ -700,6 +719,53 @@ describe("Redis dispatchers: fencing and taking over", () => {
     }, "b to take over once a is dead");
     expect(taken.map((x) => x.attempt)).toEqual([2]);
   }, 30_000);
+
+  test("a dead dispatcher's shared entry: only its tasks still running start again; the entry is acked once they are settled", async () => {
+    const a = await open({ consumer: { livenessMs: 200 } });
+    const prefix = a.prefix;
+    const b = await open({ prefix });
+    const ts = tasks(3);
+    await a.tasks.enqueue(ts, { maxQueue: 10 });
+    const mine = await a.queue.claim(3, never);
+    expect(await admin.xlen(`${prefix}:queue`)).toBe(1);
+    await a.queue.apply([{ taskId: mine[0]!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    a.redis.disconnect();
+    const taken = await waitFor(async () => {
+      const r = await b.queue.reclaim(10);
+      return r.length > 0 ? r : undefined;
+    }, "b to take over a's tasks");
+    expect(taken.map((t) => [t.id, t.attempt]).sort()).toEqual([[mine[1]!.id, 2], [mine[2]!.id, 2]].sort());
+    expect((await b.tasks.get(mine[0]!.id))?.status).toBe("COMPLETED"); // settled before: not run again
+    const [entry] = (await admin.xrange(`${prefix}:queue`, "-", "+"))[0] ?? [];
+    expect(await admin.hget(`${prefix}:queue-left`, entry as string)).toBe("2");
+    await b.queue.apply([{ taskId: taken[0]!.id, attempt: 2, status: "COMPLETED", result: "2" }]);
+    expect(((await admin.xpending(`${prefix}:queue`, GROUP)) as unknown[])[0]).toBe(1);
+    await b.queue.apply([{ taskId: taken[1]!.id, attempt: 2, status: "COMPLETED", result: "3" }]);
+    expect(((await admin.xpending(`${prefix}:queue`, GROUP)) as unknown[])[0]).toBe(0);
+  });
+
+  test("cancelling one task of a shared entry counts it off; the others keep the entry pending", async () => {
+    const a = await open();
+    const ts = tasks(2);
+    await a.tasks.enqueue(ts, { maxQueue: 10 });
+    const mine = await a.queue.claim(2, never);
+    expect((await a.tasks.cancel(mine[0]!.id)).ok).toBe(true);
+    expect(((await admin.xpending(`${a.prefix}:queue`, GROUP)) as unknown[])[0]).toBe(1);
+    await a.queue.apply([{ taskId: mine[1]!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    expect(((await admin.xpending(`${a.prefix}:queue`, GROUP)) as unknown[])[0]).toBe(0);
+    expect(await admin.hlen(`${a.prefix}:queue-left`)).toBe(0);
+  });
+
+  test("an entry the count does not know (written before a claim's tasks shared one) is acked when its task is settled", async () => {
+    const a = await open();
+    const [t] = tasks(1);
+    await a.tasks.enqueue([t!], { maxQueue: 10 });
+    await a.queue.claim(1, never);
+    await admin.del(`${a.prefix}:queue-left`);
+    await a.queue.apply([{ taskId: t!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    expect(((await admin.xpending(`${a.prefix}:queue`, GROUP)) as unknown[])[0]).toBe(0);
+    expect(await admin.hlen(`${a.prefix}:queue-left`)).toBe(0);
+  });
 
   test("a dead dispatcher's entry whose task is already terminal is just acked", async () => {
     const a = await open({ consumer: { livenessMs: 200 } });

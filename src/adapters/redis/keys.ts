@@ -55,6 +55,8 @@ export interface ShardKeys {
   readonly idle: string;
   /** Prefix of the dispatchers' hand-out streams (`<handoutPrefix><dispatcher id>`): tasks claimed for a dispatcher by ENQUEUE, field `t` = task JSON. */
   readonly handoutPrefix: string;
+  /** Hash: queue-stream entry id -> tasks of it not settled yet (a claim's tasks share one entry; lua/shared.ts). */
+  readonly entryLeft: string;
   /** The KEYS every queue script takes, in this order (see lua/queue.ts). */
   readonly scriptKeys: readonly string[];
   /** Hash: schedule id -> JSON of the schedule's fixed fields (the schedules whose ids name this shard). */
@@ -135,11 +137,12 @@ function shardKeys(base: string): ShardKeys {
     depsPrefix: `${base}deps:`,
     idle: `${base}idle`,
     handoutPrefix: `${base}handout:`,
+    entryLeft: `${base}queue-left`,
     opsPrefix: `${base}ops:`,
   };
   return {
     ...k,
-    scriptKeys: [k.queue, k.queued, k.statsPrefix, k.wake, k.active, k.delayed, k.seq, k.turn, k.rate, k.outbox, k.readyPrefix, k.prioPrefix, k.depsPrefix, k.taskPrefix, k.tenants, k.functions, k.idle, k.handoutPrefix, k.livePrefix, k.opsPrefix],
+    scriptKeys: [k.queue, k.queued, k.statsPrefix, k.wake, k.active, k.delayed, k.seq, k.turn, k.rate, k.outbox, k.readyPrefix, k.prioPrefix, k.depsPrefix, k.taskPrefix, k.tenants, k.functions, k.idle, k.handoutPrefix, k.livePrefix, k.entryLeft, k.opsPrefix],
     task: (id) => taskPrefix + id,
     live: (id) => livePrefix + id,
     handout: (id) => `${base}handout:${id}`,

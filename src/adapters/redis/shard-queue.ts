@@ -239,7 +239,7 @@ export class ShardQueue {
    */
   async reclaim(max: number): Promise<Task[]> {
     await this.liveness.ensure();
-    const holding = this.held.size; // read before the script: settling only lowers the pending count
+    const holding = this.heldEntries().size; // read before the script: settling only lowers the pending count
     const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix, this.keys.livePrefix, this.handoutSeen];
     const [mine, newest, handed, ...jsons] = await this.runHandingOut(() => RECLAIM.run(this.redis, this.scriptKeys, args));
     this.tookHandouts(newest);
@@ -300,9 +300,14 @@ export class ShardQueue {
     }
   }
 
+  /** The queue entries of the tasks held (a claim's tasks share one). */
+  private heldEntries(): Set<string> {
+    return new Set(Array.from(this.held.values(), (h) => h.entry));
+  }
+
   /** Adopts up to `max` entries pending on this dispatcher that it does not hold. */
   private async adoptLost(max: number): Promise<Task[]> {
-    const heldEntries = new Set([...this.held.values()].map((h) => h.entry)); // read before the pending list
+    const heldEntries = this.heldEntries(); // read before the pending list
     const limit = heldEntries.size + max;
     let pending: [string, ...unknown[]][];
     try {

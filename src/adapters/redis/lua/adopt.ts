@@ -10,7 +10,7 @@ import { SHARED_LUA } from "./shared.ts";
  * KEYS[#KEYS] the shard's operations prefix (unused here: the attempt is noted in the task)
  * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] now (ms), ARGV[4] task key prefix,
  * ARGV[5] the newest hand-out entry this dispatcher read ('' for none), then the entry ids; KEYS[18]
- * the prefix of hand-out streams
+ * the prefix of hand-out streams, KEYS[20] the entry-left hash
  * First takes what ENQUEUE handed to this dispatcher and it has not read (collect_handouts): those
  * entries are not lost, and are handed over as they are.
  * Returns {newest hand-out entry taken (or ''), h, h hand-out task JSONs, task JSON...} of the tasks
@@ -29,7 +29,7 @@ for i = 1, #lost, 500 do
   local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(lost, i, math.min(i + 499, #lost)))
   for _, e in ipairs(entry_pairs(claimed, drop)) do entries[#entries + 1] = e end
 end
-local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[4], entries, tonumber(ARGV[3]), drop)
+local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[4], KEYS[20], entries, tonumber(ARGV[3]), drop)
 return with_handouts({newest}, handed, out)
 `,
 );

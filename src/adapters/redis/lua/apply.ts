@@ -161,7 +161,7 @@ end
 if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD', K.active) > 0) then wake() end
 flush_stats(K.stats, stats)
 ops_finished(K.ops, finished, now, tonumber(ARGV[3]))
-ack_all(K.queue, ARGV[1], done)
+release_entries(K.queue, ARGV[1], K.left, done)
 publish_records(ARGV[6], announce)
 table.insert(out, 1, redis.call('LLEN', K.outbox))
 return out

@@ -33,7 +33,7 @@ if t.status == 'QUEUED' then
   bump(stats, tenant, 'queued', -1)
   redis.call('ZREM', K.delayed, t.id)
 else
-  if t.entry then ack_all(K.queue, ARGV[1], {t.entry}) end
+  if t.entry then release_entries(K.queue, ARGV[1], K.left, {t.entry}) end
   note_attempt_end(t, tonumber(ARGV[2]), 'CANCELLED', '', nil)
   if redis.call('SCARD', K.active) > 0 then wake() end -- a running limit may have held work back
 end

@@ -10,8 +10,9 @@ import { GROUP } from "../keys.ts";
  *    within what its limits leave (running at once in this shard, counted from its counters as
  *    submitted - finished - queued; its token bucket for starts per second), each tenant's tasks in
  *    rank order (the ready list and the priority set merged);
- * 3. appends one queue-stream entry per task and reads them into the dispatcher's pending list
- *    (XREADGROUP), so a dead dispatcher's tasks are found and taken over (reclaim.ts).
+ * 3. appends one queue-stream entry for the tasks it starts (see release_entries in shared.ts) and
+ *    reads it into the dispatcher's pending list (XREADGROUP), so a dead dispatcher's tasks are found
+ *    and taken over (reclaim.ts).
  * Entries of tasks no longer QUEUED (cancelled) are dropped on the way. Creates the consumer group when
  * missing (first use, or Redis restarted empty). `limits` maps a tenant (or '*') to {running, rate}:
  * most running in this shard and starts per second in this shard (either nil).
@@ -62,10 +63,17 @@ local function fresh_rest(raw)
   return string.sub(raw, last + 1)
 end
 
--- A fresh task's first attempt: its queue-stream entry, and its record with the attempt's head (what
+-- One queue-stream entry for the tasks a claim starts (their ids), noted with their count in the
+-- entry-left hash (see release_entries in shared.ts).
+local function add_entry(ids)
+  local entry = redis.call('XADD', K.queue, '*', 't', table.concat(ids, ' '))
+  redis.call('HSET', K.left, entry, #ids)
+  return entry
+end
+
+-- A fresh task's first attempt on queue entry "entry": its record with the attempt's head (what
 -- encode_task and note_attempt_start would write) before the rest of the record as enqueue stored it.
-local function fresh_running(id, at, rest)
-  local entry = redis.call('XADD', K.queue, '*', 't', id)
+local function fresh_running(id, at, rest, entry)
   return '{"status":"RUNNING","attempt":1,"entry":"' .. entry .. '","updatedAt":' .. at .. ',"attempts":[{"attempt":1,"startedAt":' .. at .. '}],' .. rest
 end
 
@@ -194,12 +202,14 @@ local function claim_for(consumer, max, now, aging, limits)
   end
   local out = {}
   if #chosen == 0 then return out, rate_wait end
-  local writes, per_tenant = {}, {}
+  local writes, per_tenant, ids = {}, {}, {}
   local at = string.format('%d', now)
+  for i, c in ipairs(chosen) do ids[i] = c[3] or c[2].id end
+  local entry = add_entry(ids)
   for _, c in ipairs(chosen) do
     local t, json, tenant = c[2], nil, c[4]
     if t then
-      t.entry = redis.call('XADD', K.queue, '*', 't', t.id)
+      t.entry = entry
       t.status = 'RUNNING'
       t.attempt = t.attempt + 1
       t.updatedAt = now
@@ -207,7 +217,7 @@ local function claim_for(consumer, max, now, aging, limits)
       json = encode_task(t)
       tenant = tenant_of(t)
     else
-      json = fresh_running(c[3], at, c[5])
+      json = fresh_running(c[3], at, c[5], entry)
     end
     writes[#writes + 1] = c[1]
     writes[#writes + 1] = json
@@ -313,8 +323,9 @@ local function hand_fresh(now, ids, records)
       if #spec > 3 or tonumber(spec[1]) < #ids then return false end
       local at = string.format('%d', now)
       local writes, out = {}, {}
+      local entry = add_entry(ids)
       for i = 1, #ids do
-        out[i] = fresh_running(ids[i], at, rests[i])
+        out[i] = fresh_running(ids[i], at, rests[i], entry)
         writes[#writes + 1] = K.task .. ids[i]
         writes[#writes + 1] = out[i]
       end

@@ -24,7 +24,7 @@ import { DEFAULT_PRIORITY } from "../../../domain/task.ts";
  * wake(): one entry on the wake stream, which blocked dispatchers read.
  */
 /** The names of the shard's script keys in K, in KEYS order (keys.ts, scriptKeys). */
-const K_FIELDS = ["queue", "queued", "stats", "wake", "active", "delayed", "seq", "turn", "rate", "outbox", "ready", "prio", "deps", "task", "tenants", "functions", "idle", "handout", "live", "ops"];
+const K_FIELDS = ["queue", "queued", "stats", "wake", "active", "delayed", "seq", "turn", "rate", "outbox", "ready", "prio", "deps", "task", "tenants", "functions", "idle", "handout", "live", "left", "ops"];
 
 export const QUEUE_LUA = `
 local K = {}

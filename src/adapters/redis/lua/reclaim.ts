@@ -11,7 +11,7 @@ import { SHARED_LUA } from "./shared.ts";
  * KEYS[#KEYS] the shard's operations prefix (unused here: the attempt is noted in the task)
  * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] max entries, ARGV[4] now (ms),
  * ARGV[5] task key prefix, ARGV[6] liveness key prefix, ARGV[7] the newest hand-out entry this
- * dispatcher read ('' for none); KEYS[18] the prefix of hand-out streams
+ * dispatcher read ('' for none); KEYS[18] the prefix of hand-out streams, KEYS[20] the entry-left hash
  * First takes what ENQUEUE handed to this dispatcher and it has not read (collect_handouts).
  * Returns {n, newest hand-out entry taken (or ''), h, h hand-out task JSONs, task JSON...}: n = entries
  * pending on this dispatcher before the call, less the h just taken from its hand-out stream (more than
@@ -48,7 +48,7 @@ for _, c in ipairs(consumers) do
     if taken >= pending then redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name) end
   end
 end
-local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], entries, tonumber(ARGV[4]), drop)
+local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], KEYS[20], entries, tonumber(ARGV[4]), drop)
 return with_handouts({mine - #handed, newest}, handed, out)
 `,
 );

@@ -14,12 +14,22 @@ export const ACKED_KEPT = 1000;
  *
  * mget_all(keys) -> values (false where missing); mset_all({k1, v1, k2, v2, ...}).
  *
- * start_attempts(task_prefix, entries, now): entries = {{entry id, task id}, ...}. Each task that is
- * QUEUED, or RUNNING on that same entry (taken over from a dead dispatcher), becomes RUNNING with its
- * attempt counted and the entry noted (finishing the task acks it). Returns the new task JSONs, the
- * entry ids to drop (task gone, terminal or unreadable), and two tables by tenant: how many were QUEUED
- * (the queued counters) and how many were RUNNING and may still run (attempts lost with their
- * dispatcher and retried: the retries counters).
+ * Queue-stream entries: a claim appends one entry for all the tasks it starts (field t: their ids,
+ * space-separated), and notes in the shard's entry-left hash (`left_key`: entry id -> tasks of it not
+ * settled yet) how many; release_entries counts tasks settled off it and acks an entry when none is
+ * left, so an entry stays pending while any of its tasks may still run.
+ *
+ * start_attempts(task_prefix, left_key, entries, now): entries = {{entry id, task id}, ...} (several
+ * per entry: entry_pairs). Each task that is RUNNING on that same entry (taken over from a dead
+ * dispatcher), or QUEUED on an entry of its own, becomes RUNNING with its attempt counted and the entry
+ * noted (settling the task releases it); the entry-left hash holds, per entry, the tasks started on it.
+ * Returns the new task JSONs, the entry ids to drop (none of their tasks started: gone, terminal or
+ * unreadable), and two tables by tenant: how many were QUEUED (the queued counters) and how many were
+ * RUNNING and may still run (attempts lost with their dispatcher and retried: the retries counters).
+ *
+ * release_entries(queue, group, left_key, ids): ids = the entry of each task settled (repeated for
+ * tasks sharing one); an entry with no task left is acked (ack_all) and leaves the hash. An entry the
+ * hash does not know (written before entries were shared: one task each) is acked at once.
  *
  * encode_task(t): the task's JSON with its head first, in this order: status, attempt, (while an
  * attempt runs) entry and (once a task waits for it: LINK) hasDeps. Every script writes task records
@@ -32,10 +42,10 @@ export const ACKED_KEPT = 1000;
  * pending one stay until it is acked, so the stream holds at most ACKED_KEPT entries beside those
  * handed out since the longest running attempt began. Only pending entries matter to anyone.
  *
- * hand_out(queue, group, queued_key, stats_prefix, task_prefix, entries, now, drop): what every script
- * that gives entries to a dispatcher does (claim, reclaim, adopt): start_attempts, then the queued
- * counter (all tenants) and each tenant's queued and retries counters, and the ack (ack_all) of what was
- * dropped (added to `drop`). Returns the new task JSONs.
+ * hand_out(queue, group, queued_key, stats_prefix, task_prefix, left_key, entries, now, drop): what
+ * the scripts that take entries over do (reclaim, adopt): start_attempts, then the queued counter (all
+ * tenants) and each tenant's queued and retries counters, and the ack (ack_all) of what was dropped
+ * (added to `drop`). Returns the new task JSONs.
  *
  * Task counters live in one hash per tenant, `<stats_prefix><tenant>` (fields in task-stats.ts). They
  * are added up per call in a Lua table by tenant and written with one HINCRBY per tenant and field
@@ -94,14 +104,22 @@ local function encode_task(t)
   return head .. ',' .. string.sub(rest, 2)
 end
 
-local function start_attempts(task_prefix, entries, now)
-  local keys = {}
-  for i, e in ipairs(entries) do keys[i] = task_prefix .. e[2] end
-  local raws = mget_all(keys)
-  local out, drop, writes, queued, retried = {}, {}, {}, {}, {}
+local function start_attempts(task_prefix, left_key, entries, now)
+  local keys, shared = {}, {}
   for i, e in ipairs(entries) do
+    keys[i] = task_prefix .. e[2]
+    shared[e[1]] = (shared[e[1]] or 0) + 1
+  end
+  local raws = mget_all(keys)
+  local out, drop, writes, queued, retried, started, order = {}, {}, {}, {}, {}, {}, {}
+  for i, e in ipairs(entries) do
+    if not started[e[1]] then
+      started[e[1]] = 0
+      order[#order + 1] = e[1]
+    end
     local t = decode_task(keys[i], raws[i])
-    if t and (t.status == 'QUEUED' or (t.status == 'RUNNING' and t.entry == e[1])) then
+    -- a QUEUED task only from an entry of its own (one a claim shares may be a task since queued again)
+    if t and ((t.status == 'QUEUED' and shared[e[1]] == 1) or (t.status == 'RUNNING' and t.entry == e[1])) then
       local tenant = tenant_of(t)
       if t.status == 'QUEUED' then
         queued[tenant] = (queued[tenant] or 0) + 1
@@ -117,11 +135,17 @@ local function start_attempts(task_prefix, entries, now)
       writes[#writes + 1] = keys[i]
       writes[#writes + 1] = json
       out[#out + 1] = json
-    else
-      drop[#drop + 1] = e[1]
+      started[e[1]] = started[e[1]] + 1
     end
   end
   mset_all(writes)
+  for _, entry in ipairs(order) do
+    if started[entry] == 0 then
+      drop[#drop + 1] = entry
+    else
+      redis.call('HSET', left_key, entry, started[entry])
+    end
+  end
   return out, drop, queued, retried
 end
 
@@ -135,6 +159,24 @@ local function ack_all(queue, group, ids)
   else
     redis.call('XTRIM', queue, 'MINID', pending[2])
   end
+end
+
+local function release_entries(queue, group, left_key, ids)
+  local n, order = {}, {}
+  for _, id in ipairs(ids) do
+    if not n[id] then
+      n[id] = 0
+      order[#order + 1] = id
+    end
+    n[id] = n[id] + 1
+  end
+  local done = {}
+  for _, id in ipairs(order) do
+    if redis.call('HINCRBY', left_key, id, -n[id]) <= 0 then done[#done + 1] = id end
+  end
+  if #done == 0 then return end
+  for i = 1, #done, 500 do redis.call('HDEL', left_key, unpack(done, i, math.min(i + 499, #done))) end
+  ack_all(queue, group, done)
 end
 
 local function bump(acc, tenant, field, n)
@@ -152,8 +194,8 @@ local function flush_stats(stats_prefix, acc)
   end
 end
 
-local function hand_out(queue, group, queued_key, stats_prefix, task_prefix, entries, now, drop)
-  local out, dropped, queued, retried = start_attempts(task_prefix, entries, now)
+local function hand_out(queue, group, queued_key, stats_prefix, task_prefix, left_key, entries, now, drop)
+  local out, dropped, queued, retried = start_attempts(task_prefix, left_key, entries, now)
   for _, id in ipairs(dropped) do drop[#drop + 1] = id end
   local total, acc = 0, {}
   for tenant, n in pairs(queued) do
@@ -163,6 +205,9 @@ local function hand_out(queue, group, queued_key, stats_prefix, task_prefix, ent
   for tenant, n in pairs(retried) do bump(acc, tenant, 'retries', n) end
   if total > 0 then redis.call('DECRBY', queued_key, total) end
   flush_stats(stats_prefix, acc)
+  if #drop > 0 then
+    for i = 1, #drop, 500 do redis.call('HDEL', left_key, unpack(drop, i, math.min(i + 499, #drop))) end
+  end
   ack_all(queue, group, drop)
   return out
 end
@@ -242,7 +287,11 @@ end
 local function entry_pairs(reply, drop)
   local entries = {}
   for _, e in ipairs(reply) do
-    if e[2] then entries[#entries + 1] = {e[1], e[2][2]} else drop[#drop + 1] = e[1] end
+    if e[2] then
+      for id in string.gmatch(e[2][2], '%S+') do entries[#entries + 1] = {e[1], id} end
+    else
+      drop[#drop + 1] = e[1]
+    end
   end
   return entries
 end
