@@ -661,6 +661,22 @@ describe("Redis dispatchers: fencing and taking over", () => {
     expect(((await admin.xpending(`${a.prefix}:queue`, GROUP)) as unknown[])[0]).toBe(0); // its entry acked
   });
 
+  test("the fast paths splice records as text: a '%' in a task's arguments or result is kept as it is", async () => {
+    const clock = new FakeClock(Date.now());
+    const a = await open({ clock });
+    const t = { ...newTask(crypto.randomUUID(), "f-1", '["50%", "%d %1 %%"]', 3, 1000, clock.now()), tenant: "default" };
+    await a.tasks.enqueue([t], { maxQueue: 10 });
+    const [mine] = await a.queue.claim(1, never);
+    expect(mine?.args).toBe('["50%", "%d %1 %%"]');
+    clock.advance(2);
+    await a.queue.apply([{ taskId: t.id, attempt: 1, status: "COMPLETED", result: '"100% %1 %%"', ranOn: "thread executor 1" }]);
+    const stored = await a.tasks.get(t.id);
+    expect(stored?.result).toBe('"100% %1 %%"');
+    expect(stored?.args).toBe('["50%", "%d %1 %%"]');
+    expect(stored?.attempts).toEqual([{ attempt: 1, startedAt: clock.now() - 2, endedAt: clock.now(), outcome: "COMPLETED", ranOn: "thread executor 1" }]);
+    expect(((await admin.get(`${a.prefix}:task:${t.id}`)) as string).startsWith('{"status":"COMPLETED","attempt":1,')).toBe(true); // the fast path's layout
+  });
+
   test("a fresh task's first attempt is written by replacing the head enqueue stored (CLAIM's fast path): the same task as the decoding path gives", async () => {
     const clock = new FakeClock(Date.now());
     const a = await open({ clock });
