@@ -46,12 +46,6 @@ export const APPLY = LuaScript.library(
 -- table.concat builds a text that fits Lua's buffer (8 KiB) in place and makes one string of it, but a
 -- longer one goes through intermediate strings, each hashed in full as Redis's Lua makes every string.
 local MESSAGE_BYTES = 8000
-
--- A first attempt's record as claim.ts writes it, up to the end of its attempt records: its head holds
--- no '[' before them (the fast path below checks the head itself first).
-local FIRST_ATTEMPT_HEAD = '^[^%[]*%[{"attempt":1,"startedAt":%d+}%],'
-local new_head = ''
-local function give_new_head() return new_head end
 local function publish_records(channel, records)
   local parts, size = {'['}, 1
   local function flush()
@@ -98,10 +92,7 @@ for k = 1, #keys do
       if string.sub(raw, 1, #head) == head and not string.find(raw, '^"hasDeps":', #head + 1) then
         local _, last = string.find(raw, '^"updatedAt":%d+,"attempts":%[{"attempt":1,"startedAt":%d+}%],', #head + 1)
         if ARGV[i + 1] == '1' and last then
-          -- one new string: a substring then a concatenation would make two (Redis's Lua hashes every byte of each);
-          -- the changed fields go in through a function, so a '%' in them is taken as it is
-          new_head = string.sub(changes, 1, -2) .. ','
-          settled = string.gsub(raw, FIRST_ATTEMPT_HEAD, give_new_head, 1)
+          settled = string.sub(changes, 1, -2) .. ',' .. string.sub(raw, last + 1)
         else
           local t, c = cjson.decode(raw), cjson.decode(changes)
           t.entry, t.status, t.attempt, t.updatedAt, t.result, t.attempts = nil, c.status, c.attempt, c.updatedAt, c.result, c.attempts

@@ -54,12 +54,13 @@ local function running_of(tenant)
   return (tonumber(c[1]) or 0) - (tonumber(c[2]) or 0) - (tonumber(c[3]) or 0) - (tonumber(c[4]) or 0) - (tonumber(c[5]) or 0)
 end
 
--- A task never handed out, as enqueue stored it (head first: see encodeTask), whose head a first
--- attempt's head replaces without decoding it (fresh_running).
+-- A task never handed out, as enqueue stored it (head first: see encodeTask): the text after its
+-- head, which a first attempt's head replaces without decoding it; nil for any other record.
 local FRESH_HEAD = '^{"status":"QUEUED","attempt":0,"updatedAt":%d+,'
-local function is_fresh(raw)
+local function fresh_rest(raw)
   local _, last = string.find(raw, FRESH_HEAD)
-  return last ~= nil and not string.find(raw, '"attempts":', last, true)
+  if not last or string.find(raw, '"attempts":', last, true) then return nil end
+  return string.sub(raw, last + 1)
 end
 
 -- One queue-stream entry for the tasks a claim starts (their ids), noted with their count in the
@@ -70,16 +71,10 @@ local function add_entry(ids)
   return entry
 end
 
--- The head of a fresh task's first attempt on queue entry "entry" at time "at" (what encode_task and
--- note_attempt_start would write), the same for every task of a claim; it holds no '%'.
-local function running_head(entry, at)
-  return '{"status":"RUNNING","attempt":1,"entry":"' .. entry .. '","updatedAt":' .. at .. ',"attempts":[{"attempt":1,"startedAt":' .. at .. '}],'
-end
-
--- A fresh task's record (is_fresh) with a running head in place of its own: one new string (a
--- substring then a concatenation would make two, and Redis's Lua hashes every byte of each).
-local function fresh_running(raw, head)
-  return (string.gsub(raw, FRESH_HEAD, head, 1))
+-- A fresh task's first attempt on queue entry "entry": its record with the attempt's head (what
+-- encode_task and note_attempt_start would write) before the rest of the record as enqueue stored it.
+local function fresh_running(id, at, rest, entry)
+  return '{"status":"RUNNING","attempt":1,"entry":"' .. entry .. '","updatedAt":' .. at .. ',"attempts":[{"attempt":1,"startedAt":' .. at .. '}],' .. rest
 end
 
 -- Reads the entries just appended to the queue stream into the dispatcher's pending list, so a dead
@@ -95,7 +90,7 @@ local function read_into(consumer)
 end
 
 -- up to n live tasks of a tenant (llen, zcard: its list's and set's lengths), most urgent first,
--- appended to chosen as {key, task} (or {key, nil, id, tenant, record} for a fresh task)
+-- appended to chosen as {key, task} (or {key, nil, id, tenant, rest} for a fresh task)
 local function take_tenant(tenant, n, llen, zcard, chosen, aging)
   local list, zset = K.ready .. tenant, K.prio .. tenant
   local got = 0
@@ -131,8 +126,9 @@ local function take_tenant(tenant, n, llen, zcard, chosen, aging)
     local raws = mget_all(keys)
     for i = 1, #ids do
       local raw = raws[i]
-      if raw and is_fresh(raw) then
-        chosen[#chosen + 1] = {keys[i], nil, ids[i], tenant, raw}
+      local rest = raw and fresh_rest(raw)
+      if rest then
+        chosen[#chosen + 1] = {keys[i], nil, ids[i], tenant, rest}
         got = got + 1
       else
         local t = decode_task(keys[i], raw)
@@ -210,7 +206,6 @@ local function claim_for(consumer, max, now, aging, limits)
   local at = string.format('%d', now)
   for i, c in ipairs(chosen) do ids[i] = c[3] or c[2].id end
   local entry = add_entry(ids)
-  local head = running_head(entry, at)
   for _, c in ipairs(chosen) do
     local t, json, tenant = c[2], nil, c[4]
     if t then
@@ -222,7 +217,7 @@ local function claim_for(consumer, max, now, aging, limits)
       json = encode_task(t)
       tenant = tenant_of(t)
     else
-      json = fresh_running(c[5], head)
+      json = fresh_running(c[3], at, c[5], entry)
     end
     writes[#writes + 1] = c[1]
     writes[#writes + 1] = json
@@ -316,8 +311,10 @@ end
 -- and counted queued and then not. Returns false, having written nothing (beyond taking dead
 -- dispatchers off the idle hash), when that does not hold.
 local function hand_fresh(now, ids, records)
+  local rests = {}
   for i = 1, #records do
-    if not is_fresh(records[i]) then return false end
+    rests[i] = fresh_rest(records[i])
+    if not rests[i] then return false end
   end
   for _, entry in ipairs(idle_dispatchers()) do
     local consumer, text = entry[1], entry[2]
@@ -326,9 +323,9 @@ local function hand_fresh(now, ids, records)
       if #spec > 3 or tonumber(spec[1]) < #ids then return false end
       local at = string.format('%d', now)
       local writes, out = {}, {}
-      local head = running_head(add_entry(ids), at)
+      local entry = add_entry(ids)
       for i = 1, #ids do
-        out[i] = fresh_running(records[i], head)
+        out[i] = fresh_running(ids[i], at, rests[i], entry)
         writes[#writes + 1] = K.task .. ids[i]
         writes[#writes + 1] = out[i]
       end
