@@ -9,6 +9,7 @@ import Redis from "ioredis";
 import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
 import { GROUP, type DispatchQueueOptions, type RedisDispatchQueue } from "../../src/adapters/redis/index.ts";
 import { CLAIM } from "../../src/adapters/redis/lua/claim.ts";
+import { RECLAIM } from "../../src/adapters/redis/lua/reclaim.ts";
 import { ACKED_KEPT } from "../../src/adapters/redis/lua/shared.ts";
 import type { LimitsTable } from "../../src/domain/tenant-limits.ts";
 import { describeTaskQueue } from "../contracts/task-queue.ts";
@@ -197,6 +198,22 @@ describe("Redis hand-out to idle dispatchers", () => {
     expect(next.map((x) => [x.id, x.attempt])).toEqual([[u!.id, 1]]); // t is not adopted as lost, nor handed over again
     await b.queue.apply([...got, ...next].map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
     expect((await b.tasks.getMany([t!.id, u!.id])).map((x) => x?.status)).toEqual(["COMPLETED", "COMPLETED"]);
+  });
+
+  test("RECLAIM counts a hand-out's tasks as the one queue entry they share: an entry lost beside them is still seen", async () => {
+    const b = await open({ consumer: { reclaimEveryMs: 60_000, blockMs: 5000 } });
+    expect(await b.queue.claim(5, AbortSignal.timeout(20))).toEqual([]); // b is live
+    const keys = b.keys.shards[0]!;
+    const [v, t1, t2] = tasks(3);
+    await b.tasks.enqueue([v!], { maxQueue: 10 });
+    await CLAIM.run(admin, keys.scriptKeys, [GROUP, b.dispatcherId, 1, Date.now(), 30_000, ""]); // v's claim, its reply lost
+    await CLAIM.run(admin, keys.scriptKeys, [GROUP, b.dispatcherId, 5, Date.now(), 30_000, ""]); // nothing more: b noted idle
+    await b.tasks.enqueue([t1!, t2!], { maxQueue: 10 }); // handed to b as one entry, not read yet
+    expect(await handedOutTo(b)).toBe(1);
+    const reply = (await RECLAIM.run(admin, keys.scriptKeys, [GROUP, b.dispatcherId, 10, Date.now(), keys.taskPrefix, keys.livePrefix, ""])) as unknown[];
+    expect(reply[0]).toBe(1); // 2 entries pending less the hand-out's one: v's, which b does not hold
+    expect(reply[2]).toBe(2); // the hand-out's two tasks come back with the reply
+    expect(reply.slice(3).map((json) => JSON.parse(json as string).id).sort()).toEqual([t1!.id, t2!.id].sort());
   });
 
   test("a dispatcher noted idle whose liveness key is gone gets nothing: the task stays queued for the others", async () => {

@@ -9,6 +9,10 @@
  * - the connection came back after a drop (a failover may have lost an acknowledged write, say an
  *   APPLY, leaving an entry pending here for a task it no longer runs);
  * - RECLAIM (run about every `reclaimEveryMs`) reports more entries pending here than it holds.
+ * A claim's tasks share one entry (lua/shared.ts): an entry counts as held while any of its tasks is,
+ * so a task lost beside held ones of its entry is adopted once those are settled. RECLAIM and ADOPT
+ * take up to `max` entries, each with the tasks of one claim still running on it: more tasks than
+ * `max` may come back (the executors queue what finds no free slot).
  *
  * A claim that took fewer tasks than it asked for notes this dispatcher idle in the shard; the next
  * ENQUEUE then claims for it and appends the tasks to its hand-out stream (lua/claim-core.ts), which the

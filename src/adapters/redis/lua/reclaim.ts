@@ -14,16 +14,18 @@ import { SHARED_LUA } from "./shared.ts";
  * dispatcher read ('' for none); KEYS[18] the prefix of hand-out streams, KEYS[20] the entry-left hash
  * First takes what ENQUEUE handed to this dispatcher and it has not read (collect_handouts).
  * Returns {n, newest hand-out entry taken (or ''), h, h hand-out task JSONs, task JSON...}: n = entries
- * pending on this dispatcher before the call, less the h just taken from its hand-out stream (more than
- * it knows it holds: it lost some, e.g. an acknowledged write lost in a failover; see ADOPT), then the
- * tasks now RUNNING here.
+ * pending on this dispatcher before the call, less the queue entries of the h tasks just taken from its
+ * hand-out stream (more than it knows it holds: it lost some, e.g. an acknowledged write lost in a
+ * failover; see ADOPT), then the tasks now RUNNING here.
  */
 export const RECLAIM = new LuaScript(
   "reclaim",
   `${SHARED_LUA}
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if type(consumers) ~= 'table' or consumers.err then return {0} end
-local handed, newest = collect_handouts(KEYS[18] .. ARGV[2], ARGV[7] or '')
+local handed, newest, handed_entries = collect_handouts(KEYS[18] .. ARGV[2], ARGV[7] or '')
+local handed_count = 0 -- queue entries: the tasks of a hand-out share one
+for _ in pairs(handed_entries) do handed_count = handed_count + 1 end
 local left = tonumber(ARGV[3])
 local mine = 0
 local entries, drop = {}, {}
@@ -49,6 +51,6 @@ for _, c in ipairs(consumers) do
   end
 end
 local out = hand_out(KEYS[1], ARGV[1], KEYS[2], KEYS[3], ARGV[5], KEYS[20], entries, tonumber(ARGV[4]), drop)
-return with_handouts({mine - #handed, newest}, handed, out)
+return with_handouts({mine - handed_count, newest}, handed, out)
 `,
 );
