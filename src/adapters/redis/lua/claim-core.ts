@@ -64,10 +64,10 @@ local function fresh_rest(raw)
 end
 
 -- One queue-stream entry for the tasks a claim starts (their ids), noted with their count in the
--- entry-left hash (see release_entries in shared.ts).
+-- entry-left hash when more than one (see release_entries in shared.ts).
 local function add_entry(ids)
   local entry = redis.call('XADD', K.queue, '*', 't', table.concat(ids, ' '))
-  redis.call('HSET', K.left, entry, #ids)
+  if #ids > 1 then redis.call('HSET', K.left, entry, #ids) end
   return entry
 end
 

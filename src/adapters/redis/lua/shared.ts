@@ -16,8 +16,9 @@ export const ACKED_KEPT = 1000;
  *
  * Queue-stream entries: a claim appends one entry for all the tasks it starts (field t: their ids,
  * space-separated), and notes in the shard's entry-left hash (`left_key`: entry id -> tasks of it not
- * settled yet) how many; release_entries counts tasks settled off it and acks an entry when none is
- * left, so an entry stays pending while any of its tasks may still run.
+ * settled yet) how many when more than one (an entry the hash does not know carries one task: a task
+ * claimed alone, as one at a time, costs no count); release_entries counts tasks settled off it and
+ * acks an entry when none is left, so an entry stays pending while any of its tasks may still run.
  *
  * start_attempts(task_prefix, left_key, entries, now): entries = {{entry id, task id}, ...} (several
  * per entry: entry_pairs). Each task that is RUNNING on that same entry (taken over from a dead
@@ -29,7 +30,7 @@ export const ACKED_KEPT = 1000;
  *
  * release_entries(queue, group, left_key, ids): ids = the entry of each task settled (repeated for
  * tasks sharing one); an entry with no task left is acked (ack_all) and leaves the hash. An entry the
- * hash does not know (written before entries were shared: one task each) is acked at once.
+ * hash does not know (one task, or written before entries were shared) is acked at once.
  *
  * encode_task(t): the task's JSON with its head first, in this order: status, attempt, (while an
  * attempt runs) entry and (once a task waits for it: LINK) hasDeps. Every script writes task records
@@ -170,12 +171,19 @@ local function release_entries(queue, group, left_key, ids)
     end
     n[id] = n[id] + 1
   end
-  local done = {}
+  local done, counted = {}, {}
   for _, id in ipairs(order) do
-    if redis.call('HINCRBY', left_key, id, -n[id]) <= 0 then done[#done + 1] = id end
+    local have = redis.call('HGET', left_key, id)
+    if not have then
+      done[#done + 1] = id
+    elseif tonumber(have) - n[id] <= 0 then
+      done[#done + 1] = id
+      counted[#counted + 1] = id
+    else
+      redis.call('HSET', left_key, id, tonumber(have) - n[id])
+    end
   end
-  if #done == 0 then return end
-  for i = 1, #done, 500 do redis.call('HDEL', left_key, unpack(done, i, math.min(i + 499, #done))) end
+  for i = 1, #counted, 500 do redis.call('HDEL', left_key, unpack(counted, i, math.min(i + 499, #counted))) end
   ack_all(queue, group, done)
 end
 
