@@ -282,12 +282,13 @@ export class TaskService {
         w?.cancel();
         return ok(sweep);
       }
-      const fired = await w.done;
+      const fired = await w.done; // the waiter is gone now, fired or timed out
       left = deadline - this.d.clock.now();
       const pending = sweep.pending;
-      w = left > 0 && !this.closed ? this.waiters.waitFor(pending, Math.min(left, recheck)) : undefined;
+      const waitAgain = (on: readonly string[]): ReturnType<TaskWaiters["waitFor"]> | undefined => (left > 0 && !this.closed ? this.waiters.waitFor(on, Math.min(left, recheck)) : undefined);
       if (fired === undefined) {
-        sweep = { ...sweepTasks(pending, (await this.peeks.read(pending, { fresh: true })).map(visible)), unknown: [...sweep.unknown] }; // a re-check
+        w = waitAgain(pending); // registered before the re-check's read, as above
+        sweep = { ...sweepTasks(pending, (await this.peeks.read(pending, { fresh: true })).map(visible)), unknown: [...sweep.unknown] };
         continue;
       }
       // Only the tasks reported terminal are read again (or taken from the report): the rest were pending.
@@ -302,6 +303,11 @@ export class TaskService {
         else still.push(id);
       }
       sweep = { done, pending: still, unknown: [...sweep.unknown] };
+      // The answer, as a rule. Only when none of the reported tasks is one to answer with (another
+      // tenant's, say) does the call wait on: registered, then the pending ones read again, since one
+      // may have ended since the report (its own report then found no waiter).
+      w = done.length === 0 ? waitAgain(still) : undefined;
+      if (w !== undefined) sweep = { ...sweepTasks(still, (await this.peeks.read(still)).map(visible)), unknown: [...sweep.unknown] };
     }
   }
 

@@ -221,6 +221,30 @@ describe("TaskService", () => {
     }
   });
 
+  test("awaitAny woken by a report answers without registering again; a report of a task not ended keeps it waiting", async () => {
+    const s = setup();
+    const ids = await twoQueued(s);
+    const registered = spyOn(TaskWaiters.prototype, "waitFor");
+    try {
+      const waiting = s.service.awaitAny(T, ids, 10_000);
+      await drainMicrotasks();
+      expect(registered).toHaveBeenCalledTimes(1);
+      s.events.publish([ids[0]!]); // a report of a task still QUEUED (as a stray one would be): nothing to answer with
+      await drainMicrotasks();
+      expect(registered).toHaveBeenCalledTimes(2); // waits on, registered again
+      expect(s.service.waitingCount()).toBe(1);
+      const first = await completeOldest(s);
+      s.events.publish([first]);
+      const r = await waiting;
+      expect(r.ok && r.value.done.map((t) => t.id)).toEqual([first]);
+      expect(r.ok && r.value.pending).toEqual([ids[1]!]);
+      expect(registered).toHaveBeenCalledTimes(2); // answered: no waiter registered only to be taken off
+      expect(s.service.waitingCount()).toBe(0);
+    } finally {
+      registered.mockRestore();
+    }
+  });
+
   test("awaitAny: a task that ends between its read and the waiter's registration is answered at once", async () => {
     const s = setup();
     const [id] = await twoQueued(s);
