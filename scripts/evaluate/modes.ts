@@ -75,8 +75,7 @@ export async function measureStack(url: string, fid: string, s: Sizes, progress:
   const payloads = (n: number): string[] => Array.from({ length: n }, () => "[]");
   const onProgress = (d: number, t: number): void => progress.update(d, t);
   assertCompleted(await runBatch(url, fid, payloads(s.warmup), { onProgress }));
-  const warmSerial = Math.ceil(s.warmup / 10);
-  await oneAtATime(url, fid, warmSerial);
+  await oneAtATime(url, fid, serialWarmup(s));
   const rounds: number[] = [];
   for (let r = 0; r < s.rounds; r++) {
     const run = await runBatch(url, fid, payloads(s.tasks), { onProgress });
@@ -99,7 +98,12 @@ export async function measureStack(url: string, fid: string, s: Sizes, progress:
  * measuredTasks({ ...sizes, warmup: 30_000, tasks: 30_000, rounds: 5, serial: 3_000 }); // 186_000
  */
 export function measuredTasks(s: Pick<Sizes, "warmup" | "tasks" | "rounds" | "serial">): number {
-  return s.warmup + Math.ceil(s.warmup / 10) + s.rounds * s.tasks + s.serial;
+  return s.warmup + serialWarmup(s) + s.rounds * s.tasks + s.serial;
+}
+
+/** Unmeasured tasks run one at a time before the rounds: a tenth of the batch warm-up. */
+function serialWarmup(s: Pick<Sizes, "warmup">): number {
+  return Math.ceil(s.warmup / 10);
 }
 
 /**

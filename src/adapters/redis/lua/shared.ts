@@ -162,6 +162,11 @@ local function ack_all(queue, group, ids)
   end
 end
 
+-- takes entries off the entry-left hash (entries it does not hold are no matter)
+local function forget_counts(left_key, ids)
+  for i = 1, #ids, 500 do redis.call('HDEL', left_key, unpack(ids, i, math.min(i + 499, #ids))) end
+end
+
 local function release_entries(queue, group, left_key, ids)
   local n, order = {}, {}
   for _, id in ipairs(ids) do
@@ -174,16 +179,17 @@ local function release_entries(queue, group, left_key, ids)
   local done, counted = {}, {}
   for _, id in ipairs(order) do
     local have = redis.call('HGET', left_key, id)
-    if not have then
+    local left = have and tonumber(have) - n[id]
+    if not left then
       done[#done + 1] = id
-    elseif tonumber(have) - n[id] <= 0 then
+    elseif left <= 0 then
       done[#done + 1] = id
       counted[#counted + 1] = id
     else
-      redis.call('HSET', left_key, id, tonumber(have) - n[id])
+      redis.call('HSET', left_key, id, left)
     end
   end
-  for i = 1, #counted, 500 do redis.call('HDEL', left_key, unpack(counted, i, math.min(i + 499, #counted))) end
+  forget_counts(left_key, counted)
   ack_all(queue, group, done)
 end
 
@@ -213,9 +219,7 @@ local function hand_out(queue, group, queued_key, stats_prefix, task_prefix, lef
   for tenant, n in pairs(retried) do bump(acc, tenant, 'retries', n) end
   if total > 0 then redis.call('DECRBY', queued_key, total) end
   flush_stats(stats_prefix, acc)
-  if #drop > 0 then
-    for i = 1, #drop, 500 do redis.call('HDEL', left_key, unpack(drop, i, math.min(i + 499, #drop))) end
-  end
+  forget_counts(left_key, drop)
   ack_all(queue, group, drop)
   return out
 end
