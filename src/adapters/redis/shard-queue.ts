@@ -260,7 +260,9 @@ export class ShardQueue {
   async apply(transitions: readonly Transition[], quiet = false): Promise<{ tasks: Task[]; outbox: number }> {
     const now = this.o.clock.now();
     const args: (string | number)[] = [GROUP, now, this.o.retentionMs, this.o.agingMs ?? 30_000, this.runningLimits ? 1 : 0, this.o.eventsChannel ?? "", quiet ? 1 : 0];
-    for (const t of transitions) {
+    // in descending id order: the ids of the tasks ended go into the finished index's groups as they
+    // come, and a group's run is listed in that order (lua/operations.ts); the sort is stable
+    for (const t of [...transitions].sort(byIdDescending)) {
       const label = t.status === "FAILED" ? failureLabelOf(t.result) : "";
       const fast = this.fastSettle(t, now);
       if (fast === undefined) args.push(t.taskId, t.attempt, t.handback === true ? "HANDBACK" : t.status, t.result ?? "", label, t.retryInMs ?? "", t.ranOn ?? "", "", "", "", "", "");
@@ -347,4 +349,9 @@ function streamIdAfter(a: string, b: string): boolean {
   const [am, as] = a.split("-").map(Number) as [number, number];
   const [bm, bs] = b.split("-").map(Number) as [number, number];
   return am !== bm ? am > bm : as > bs;
+}
+
+/** Descending order of task ids (UTF-16 units: byte order for the ASCII ids we make). */
+function byIdDescending(a: Transition, b: Transition): number {
+  return a.taskId < b.taskId ? 1 : a.taskId > b.taskId ? -1 : 0;
 }

@@ -43,6 +43,18 @@ function placement(t: Task, now: number, agingMs: number): string {
   return t.priority === DEFAULT_PRIORITY ? "r" : `p${rank(t.priority, t.runAt, agingMs)}`;
 }
 
+/**
+ * The run of ids the unfinished index's group of a batch takes (lua/operations.ts): `|` then the ids in
+ * descending byte order (JavaScript's sort compares UTF-16 units: byte order for the ASCII ids we make).
+ */
+export function unfinishedRun(tasks: readonly Task[]): string {
+  return `|${tasks
+    .map((t) => t.id)
+    .sort()
+    .reverse()
+    .join(" ")}`;
+}
+
 export interface RedisTaskStoreOptions {
   readonly redis: RedisClient;
   readonly keys: RedisKeys;
@@ -90,7 +102,8 @@ export class RedisTaskStore implements TaskStore, TaskStats {
       triples.push(t.id, encodeTask(t), placement(t, now, this.agingMs));
     }
     const createdAt = tasks.every((t) => t.createdAt === first.createdAt) ? first.createdAt : "";
-    const args: (string | number)[] = [caps.maxQueue, others, [...functionIds].join(" "), first.tenant, caps.ifAbsent === true ? 1 : 0, tenantCap ?? "", tenantOthers, now, createdAt, ...triples];
+    const idsRun = createdAt === "" ? "" : unfinishedRun(tasks);
+    const args: (string | number)[] = [caps.maxQueue, others, [...functionIds].join(" "), first.tenant, caps.ifAbsent === true ? 1 : 0, tenantCap ?? "", tenantOthers, now, createdAt, idsRun, ...triples];
     traceMark("api.send");
     const reply = (await this.o.writes.run(ENQUEUE, k.scriptKeys, args, (r) => (r as number[])[0] === 1)) as [number, (number | string)?];
     if (reply[0] === 1 || reply[0] === 2) return ok(undefined);

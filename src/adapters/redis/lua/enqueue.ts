@@ -22,7 +22,9 @@ import { SHARED_LUA } from "./shared.ts";
  * ARGV[1] limit (max queued), ARGV[2] tasks queued in the other shards, ARGV[3] the function ids
  * (space-separated), ARGV[4] tenant, ARGV[5] 1: store nothing when the first task exists, ARGV[6] the
  * tenant's queued limit ('' for none), ARGV[7] the tenant's tasks queued in the other shards, ARGV[8]
- * now (ms), ARGV[9] the tasks' createdAt when they share one ('' otherwise), then triples: task id, task JSON, placement code ('r' ready list, 'p<rank>' priority set,
+ * now (ms), ARGV[9] the tasks' createdAt when they share one ('' otherwise), ARGV[10] with ARGV[9]: `|` then the
+ * tasks' ids in descending byte order, space-separated (the run the unfinished index's group takes:
+ * operations.ts), then triples: task id, task JSON, placement code ('r' ready list, 'p<rank>' priority set,
  * 'd<runAt>' delayed, 'b' waiting for other tasks)
  * Returns {1} when stored, {2} when the first task existed (ARGV[5] = 1), {-1, function id} when a
  * function is unknown, {0, depth} when the queue is full, {3, depth} when the tenant's share is.
@@ -31,13 +33,13 @@ export const ENQUEUE = LuaScript.library(
   "enqueue",
   `${SHARED_LUA}${QUEUE_LUA}${CLAIM_LUA}`,
   `bind_keys()
-if ARGV[5] == '1' and redis.call('EXISTS', K.task .. ARGV[10]) == 1 then return {2} end
+if ARGV[5] == '1' and redis.call('EXISTS', K.task .. ARGV[11]) == 1 then return {2} end
 for fid in string.gmatch(ARGV[3], '%S+') do
   if redis.call('HEXISTS', K.functions, fid) == 0 then return {-1, fid} end
 end
 local queued_here = tonumber(redis.call('GET', K.queued) or '0')
 local depth = queued_here + tonumber(ARGV[2])
-local n = (#ARGV - 9) / 3
+local n = (#ARGV - 10) / 3
 if depth + n > tonumber(ARGV[1]) then return {0, depth} end
 local tenant = ARGV[4]
 local stats_key = K.stats .. tenant
@@ -45,15 +47,15 @@ if ARGV[6] ~= '' then
   local mine = tonumber(redis.call('HGET', stats_key, 'queued') or '0') + tonumber(ARGV[7])
   if mine + n > tonumber(ARGV[6]) then return {3, mine} end
 end
-local created_at = nil
-if ARGV[9] ~= '' then created_at = ARGV[9] end
+local created_at, ids_run = nil, nil
+if ARGV[9] ~= '' then created_at, ids_run = ARGV[9], ARGV[10] end
 local one_function = nil
 if not string.find(ARGV[3], ' ', 1, true) then one_function = ARGV[3] end
 -- the short way (claim-core.ts): nothing else queued here, every new task due and free to run
 local handed = false
 if queued_here == 0 then
   local ids, records = {}, {}
-  for i = 10, #ARGV, 3 do
+  for i = 11, #ARGV, 3 do
     if ARGV[i + 2] ~= 'r' then
       ids = nil
       break
@@ -66,7 +68,7 @@ end
 local not_due = false
 if not handed then
   local writes, ready, links = {}, {}, {}
-  for i = 10, #ARGV, 3 do
+  for i = 11, #ARGV, 3 do
     writes[#writes + 1] = K.task .. ARGV[i]
     writes[#writes + 1] = ARGV[i + 1]
     local code = ARGV[i + 2]
@@ -81,7 +83,7 @@ if not handed then
 end
 redis.call('HINCRBY', stats_key, 'submitted', n)
 redis.call('SADD', K.tenants, tenant)
-ops_enqueued(K.ops, tenant, ARGV, 10, 3, created_at, one_function)
+ops_enqueued(K.ops, tenant, ARGV, 11, 3, created_at, one_function, ids_run)
 if not handed and (not hand_to_idle(tonumber(ARGV[8])) or not_due) then wake() end
 return {1}
 `,

@@ -6,8 +6,11 @@ import { SHARED_LUA } from "./shared.ts";
  * (operations.ts names them: a function's FAILED tasks have their own; other lists of one function
  * scan its tenant's, keeping that function's tasks) after the position, newest first, skipping entries whose task expired
  * (removing them from the index: ZREM) or no longer belongs there, until it has `limit` items or has
- * examined `budget` entries. Ties of the position's score are read whole and kept when their id is
- * below the position's (byte order, as the sorted set orders members).
+ * examined `budget` entries. Members are read a whole score at a time: a score's tasks, members that
+ * are task ids and groups (operations.ts) expanded to their ids, are examined in descending byte order
+ * of their ids; ties of the position's score are read whole and kept when their id is below the
+ * position's. A group whose tasks a scan saw all gone (or, in the unfinished index, finished) leaves
+ * the index.
  *
  * KEYS[1] the shard's operations prefix, KEYS[2] the shard's tenants set
  * ARGV[1] task key prefix, ARGV[2] tenant ('' for every tenant), ARGV[3] status ('' for any),
@@ -26,14 +29,6 @@ local after_score, after_id = tonumber(ARGV[7]), ARGV[8]
 local UNFINISHED = {QUEUED = true, RUNNING = true}
 local FINISHED = {'COMPLETED', 'FAILED', 'CANCELLED'}
 
-local function bytes_less(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
-
 local function summary(t)
   local s = {id = t.id, tenant = ops_tenant_of(t), functionId = t.functionId, status = t.status, attempt = t.attempt, createdAt = t.createdAt}
   if not UNFINISHED[t.status] then s.finishedAt = t.updatedAt end
@@ -46,57 +41,130 @@ local function mine(t)
   return (tenant == '' or ops_tenant_of(t) == tenant) and (fid == '' or t.functionId == fid)
 end
 
--- scans one index; accept(t, score) says whether the task is listed here
-local function scan(key, accept)
-  local out, items, examined, last, dead = {0, '', ''}, 0, 0, nil, {}
-  local offset, ties_done = 0, after_score == nil
-  while true do
-    local chunk = {}
-    if not ties_done then
-      ties_done = true
-      local ties = redis.call('ZRANGEBYSCORE', key, after_score, after_score)
-      for i = #ties, 1, -1 do
-        if #chunk > budget then break end
-        if bytes_less(ties[i], after_id) then chunk[#chunk + 1] = {ties[i], after_score} end
+local function fmt(n) return string.format('%d', n) end
+
+local function descending(list)
+  for i = 2, #list do
+    if bytes_less(list[i - 1][1], list[i][1]) then return false end
+  end
+  return true
+end
+
+-- a group member of an index: its ids text ('' when gone), a function that drops the group, and
+-- holds(t): whether task t keeps the group in the index; nil for a member that is a task id
+local function grouped(set_key, group_prefix, holds)
+  return function(member, score)
+    local stamp = fmt(score)
+    if member ~= 'g' .. stamp then return nil end
+    local text = group_prefix .. stamp
+    return redis.call('GET', text) or '', function()
+      redis.call('ZREM', set_key, member)
+      redis.call('DEL', text)
+    end, holds
+  end
+end
+
+-- scans one index; accept(t, score) says whether the task is listed here; group: see grouped
+local function scan(key, accept, group)
+  local out, items, examined, last, dead, groups = {0, '', ''}, 0, 0, nil, {}, {}
+  -- the entries ({id, score, group}) of members (descending) that all have score s, ids descending:
+  -- plain members come so from Redis; groups' runs are checked and sorted when they are not
+  local function entries_of(members, s)
+    local list, runs = {}, 0
+    for _, m in ipairs(members) do
+      local text, drop, holds = nil, nil, nil
+      if group then text, drop, holds = group(m, s) end
+      if text then
+        local g = {size = 0, seen = 0, live = 0, drop = drop, holds = holds}
+        groups[#groups + 1] = g
+        for run in string.gmatch(text, '[^|]+') do
+          runs = runs + 1
+          for id in string.gmatch(run, '%S+') do
+            list[#list + 1] = {id, s, g}
+            g.size = g.size + 1
+          end
+        end
+      else
+        list[#list + 1] = {m, s}
       end
-    else
-      local max = '+inf'
-      if after_score then max = '(' .. string.format('%d', after_score) end
-      local got = redis.call('ZREVRANGEBYSCORE', key, max, '-inf', 'WITHSCORES', 'LIMIT', offset, math.min(256, budget - examined + 1))
-      if #got == 0 then break end
-      offset = offset + #got / 2
-      for i = 1, #got, 2 do chunk[#chunk + 1] = {got[i], tonumber(got[i + 1])} end
     end
+    if runs > 0 and not descending(list) then table.sort(list, function(a, b) return bytes_less(b[1], a[1]) end) end
+    return list
+  end
+  -- groups seen whole in this scan with no task left that holds them leave the index
+  local function finish()
+    if #dead > 0 then zrem_all(key, dead) end
+    for _, g in ipairs(groups) do
+      if g.seen == g.size and g.live == 0 then g.drop() end
+    end
+    return out
+  end
+  local chunk, max = {}, '+inf'
+  if after_score then
+    max = '(' .. fmt(after_score)
+    for _, e in ipairs(entries_of(redis.call('ZREVRANGEBYSCORE', key, fmt(after_score), fmt(after_score)), after_score)) do
+      if bytes_less(e[1], after_id) then chunk[#chunk + 1] = e end
+    end
+  end
+  while true do
     local keys = {}
     for i, e in ipairs(chunk) do keys[i] = task_prefix .. e[1] end
     local raws = mget_all(keys)
     for i, e in ipairs(chunk) do
       if last and (items == limit or examined == budget) then
-        if #dead > 0 then zrem_all(key, dead) end
-        out[1], out[2], out[3] = 1, string.format('%d', last[2]), last[1]
-        return out
+        out[1], out[2], out[3] = 1, fmt(last[2]), last[1]
+        return finish()
       end
       examined = examined + 1
       last = e
       local t = decode_task(keys[i], raws[i])
-      if not t then
+      local g = e[3]
+      if g then
+        g.seen = g.seen + 1
+        if t and g.holds(t) then g.live = g.live + 1 end
+      elseif not t then
         dead[#dead + 1] = e[1]
-      elseif accept(t, e[2]) then
+      end
+      if t and accept(t, e[2]) then
         items = items + 1
         out[#out + 1] = summary(t)
       end
     end
+    -- the next members, whole scores at a time (a score's members are read together: its ids sort as one)
+    local wanted = math.min(256, budget - examined + 1)
+    local got = redis.call('ZREVRANGEBYSCORE', key, max, '-inf', 'WITHSCORES', 'LIMIT', 0, wanted)
+    if #got == 0 then break end
+    chunk = {}
+    local i = 1
+    while i <= #got do
+      local s, members = got[i + 1], {}
+      while i <= #got and got[i + 1] == s do
+        members[#members + 1] = got[i]
+        i = i + 2
+      end
+      local score = tonumber(s)
+      -- a full read may have cut the last score's members short: read them all
+      if i > #got and #got / 2 == wanted then members = redis.call('ZREVRANGEBYSCORE', key, fmt(score), fmt(score)) end
+      for _, e in ipairs(entries_of(members, score)) do chunk[#chunk + 1] = e end
+      max = '(' .. fmt(score)
+    end
   end
-  if #dead > 0 then zrem_all(key, dead) end
-  return out
+  return finish()
 end
 
 local function finished_here(s)
   return function(t, score) return t.status == s and t.updatedAt == score and mine(t) end
 end
+local function present() return true end
+local function is_unfinished(t) return UNFINISHED[t.status] end
+-- a finished set: its key and its groups' (operations.ts)
+local function finished_scan(kind, owner, s)
+  local key = P .. kind .. ':' .. owner .. ':' .. s
+  return scan(key, finished_here(s), grouped(key, P .. kind .. 'g:' .. owner .. ':' .. s .. ':', present))
+end
 local result = {}
 if fid ~= '' and status == 'FAILED' then
-  result[1] = scan(P .. 'fd:' .. fid .. ':FAILED', finished_here('FAILED'))
+  result[1] = finished_scan('fd', fid, 'FAILED')
   return result
 end
 local tenants = {tenant}
@@ -105,10 +173,17 @@ for _, name in ipairs(tenants) do
   if status == '' or UNFINISHED[status] then
     result[#result + 1] = scan(P .. 'a:' .. name, function(t, score)
       return UNFINISHED[t.status] and (status == '' or t.status == status) and t.createdAt == score and mine(t)
+    end, function(member, score)
+      local text, drop = grouped(P .. 'a:' .. name, P .. 'ag:' .. name .. ':', is_unfinished)(member, score)
+      if not text then return nil end
+      return text, function()
+        drop()
+        redis.call('HDEL', P .. 'al:' .. name, fmt(score))
+      end, is_unfinished
     end)
   end
   for _, s in ipairs(FINISHED) do
-    if status == '' or status == s then result[#result + 1] = scan(P .. 'd:' .. name .. ':' .. s, finished_here(s)) end
+    if status == '' or status == s then result[#result + 1] = finished_scan('d', name, s) end
   end
 end
 return result

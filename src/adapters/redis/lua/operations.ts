@@ -6,30 +6,44 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
  * change tasks call them with a line or two each; every key they touch is under the shard's operations
  * prefix P (`<shard base>ops:`, passed as the scripts' last KEYS entry), so a script stays in one slot:
  *
- * - `P a:<tenant>`: sorted set of the tenant's unfinished tasks (QUEUED, RUNNING) by created time;
+ * - `P a:<tenant>`: the tenant's unfinished tasks (QUEUED, RUNNING) by created time, one member per
+ *   creation time (`g<createdAt>`, scored by it) for all the tasks created in that millisecond (a batch
+ *   is one): their ids are the text `P ag:<tenant>:<createdAt>` (runs of ids, each run `|` then ids in
+ *   descending byte order, space-separated, one run appended per enqueue) and how many of them are not
+ *   finished is field `<createdAt>` of hash `P al:<tenant>`. A task's end counts it off its group; the
+ *   group leaves at 0. So a batch of 1,000 costs the index three commands when queued and one when a
+ *   call ends any number of its tasks, where a member per task cost a sorted-set insert and removal
+ *   each (7.5% of Redis's time per task). A listing drops a group whose tasks are all gone or finished
+ *   (a count left wrong, e.g. by an older dispatcher settling the group's tasks). Members that are task
+ *   ids (written before groups existed) are still listed and removed when their task ends;
  * - `P d:<tenant>:<status>`: its finished tasks by finish time, and `P fd:<function id>:FAILED` a
  *   function's FAILED ones (the lists operators filter by function most: to inspect and re-run them);
- *   other lists of one function scan the tenant's sets. Entries older than the retention are trimmed
- *   when a set is written, and a set expires `retention` after its last write, so no entry outlives
- *   its task by more than that;
+ *   other lists of one function scan the tenant's sets. The tasks one call ends with one status are one
+ *   member (a task ended alone: its id), `g<finish time>`, their ids a run of the text `P dg:<tenant>:<status>:<finish time>` (`P
+ *   fdg:<function id>:FAILED:<finish time>`), which expires `retention` after it was last written.
+ *   Entries older than the retention are trimmed when a set is written, and a set expires `retention`
+ *   after its last write, so no entry outlives its task by more than that; a listing drops a group
+ *   whose tasks are all gone. Members that are task ids (written before groups) are listed as before;
  * - `P fs:<function id>`: hash of the function's counters (submitted, C, F, X, b<bucket>);
  * - `P h:<tenant>:<minute>`: hash of that minute's seconds (`<second>:C|F|X`, `<second>:b<bucket>`),
  *   expiring ACTIVITY_KEEP_MS after the minute began (task-counts in activity.ts).
  *
- * Each call writes a batch with one command per key touched (ZADD, ZREM variadic; HMGET + HSET for the
- * counters), so the commands per task fall with the batch size; each task costs one sorted-set insert
- * when queued and one removal and one insert when it finishes (two inserts when it FAILED).
+ * Each call writes a batch with a few commands per key touched (HMGET + HSET for the counters), so the
+ * commands per task fall with the batch size; no index costs a sorted-set member per task.
  *
  * note_attempt_start(t, now): records the attempt t.attempt starting now (in start_attempts).
  * note_attempt_end(t, now, status, ran_on, result): ends attempt t.attempt as the APPLY status says
  * ('COMPLETED', 'FAILED', 'CANCELLED', 'QUEUED': REQUEUED, 'HANDBACK': HANDED_BACK, 'RETRY': RETRIED by
  * the task's retry policy), noting where it ran and, for FAILED and RETRIED, the error's name and
  * message (cut at 1,000 characters) from the result.
- * ops_enqueued(P, tenant, argv, first, step, created_at, function_id): indexes the tasks of argv from
- * `first`, one every `step` entries (task id, then its JSON), as unfinished and counts them submitted
- * for their functions; `created_at` and `function_id`, when the caller knows them for the whole batch
- * (else nil), spare reading them from each task's JSON.
- * ops_finished(P, tasks, now, retention_ms): moves terminal tasks to the finished sets and counts them.
+ * ops_enqueued(P, tenant, argv, first, step, created_at, function_id, ids_run): indexes the tasks of
+ * argv from `first`, one every `step` entries (task id, then its JSON), as unfinished and counts them
+ * submitted for their functions; `created_at`, `function_id` and `ids_run` (the run of their ids the
+ * group text takes, as the caller sorted them), when the caller knows them for the whole batch (else
+ * nil), spare reading them from each task's JSON and sorting the ids here.
+ * bytes_less(a, b): a before b in byte order (Lua's `<` compares by the locale Redis runs in).
+ * ops_finished(P, tasks, now, retention_ms): moves terminal tasks to the finished sets and counts them
+ * (the ids of each set's group in the order of `tasks`).
  */
 export const OPS_LUA = `
 local LATENCY_BOUNDS = {${LATENCY_BOUNDS_MS.join(", ")}}
@@ -78,10 +92,6 @@ local function note_attempt_end(t, now, status, ran_on, result)
   end
 end
 
-local function zadd_all(key, members)
-  for i = 1, #members, 1000 do redis.call('ZADD', key, unpack(members, i, math.min(i + 999, #members))) end
-end
-
 local function zrem_all(key, ids)
   for i = 1, #ids, 1000 do redis.call('ZREM', key, unpack(ids, i, math.min(i + 999, #ids))) end
 end
@@ -109,52 +119,119 @@ local function hash_add(key, acc, ttl_ms)
   if fresh then redis.call('PEXPIRE', key, ttl_ms) end
 end
 
-local function ops_enqueued(P, tenant, argv, first, step, created_at, function_id)
-  local members, per_function = {}, {}
-  for i = first, #argv, step do
-    members[#members + 1] = created_at or string.match(argv[i + 1], '"createdAt":(%d+)') or '0'
-    members[#members + 1] = argv[i]
-    local fid = function_id or string.match(argv[i + 1], '"functionId":"([^"]*)"')
-    if fid then per_function[fid] = (per_function[fid] or 0) + 1 end
+local function bytes_less(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
   end
-  if #members == 0 then return end
-  zadd_all(P .. 'a:' .. tenant, members)
-  for fid, n in pairs(per_function) do redis.call('HINCRBY', P .. 'fs:' .. fid, 'submitted', n) end
+  return #a < #b
+end
+
+local function bytes_greater(a, b) return bytes_less(b, a) end
+
+-- the unfinished index of a tenant, its groups' counts, and the ids of the group created at created (text)
+local function unfinished_keys(P, tenant, created)
+  return P .. 'a:' .. tenant, P .. 'al:' .. tenant, P .. 'ag:' .. tenant .. ':' .. created
+end
+
+local function index_unfinished(P, tenant, created, n, ids_run)
+  local index, counts, ids = unfinished_keys(P, tenant, created)
+  redis.call('ZADD', index, created, 'g' .. created)
+  redis.call('HINCRBY', counts, created, n)
+  redis.call('APPEND', ids, ids_run)
+end
+
+-- counts tasks that ended off their groups (created: createdAt number -> their ids); a group leaves at 0
+local function unindex_unfinished(P, tenant, created)
+  for c, ids in pairs(created) do
+    local text = string.format('%d', c)
+    local index, counts, list = unfinished_keys(P, tenant, text)
+    local left = redis.call('HINCRBY', counts, text, -#ids)
+    if left <= 0 then
+      redis.call('HDEL', counts, text)
+      redis.call('DEL', list)
+      redis.call('ZREM', index, 'g' .. text)
+      -- more ended than the group counted: tasks indexed one member each (before groups existed)
+      if left < 0 then zrem_all(index, ids) end
+    end
+  end
+end
+
+local function ops_enqueued(P, tenant, argv, first, step, created_at, function_id, ids_run)
+  local per_function, n, groups = {}, 0, nil
+  if not (created_at and ids_run) then groups = {} end
+  for i = first, #argv, step do
+    n = n + 1
+    if groups then
+      local c = created_at or string.match(argv[i + 1], '"createdAt":(%d+)') or '0'
+      local g = groups[c]
+      if not g then
+        g = {}
+        groups[c] = g
+      end
+      g[#g + 1] = argv[i]
+    end
+    if not function_id then
+      local fid = string.match(argv[i + 1], '"functionId":"([^"]*)"')
+      if fid then per_function[fid] = (per_function[fid] or 0) + 1 end
+    end
+  end
+  if n == 0 then return end
+  if function_id then per_function[function_id] = n end
+  if groups then
+    for c, ids in pairs(groups) do
+      table.sort(ids, bytes_greater)
+      index_unfinished(P, tenant, c, #ids, '|' .. table.concat(ids, ' '))
+    end
+  else
+    index_unfinished(P, tenant, created_at, n, ids_run)
+  end
+  for fid, count in pairs(per_function) do redis.call('HINCRBY', P .. 'fs:' .. fid, 'submitted', count) end
 end
 
 local STATUS_FIELD = {COMPLETED = 'C', FAILED = 'F', CANCELLED = 'X'}
 
--- per owner (tenant or function): ids leaving the unfinished set, finished members by status, counters
+-- per owner (tenant or function): ids leaving the unfinished index by creation time, finished members
+-- by status, counters
 local function ops_group(groups, owner)
   local g = groups[owner]
   if not g then
-    g = {ids = {}, done = {}, acc = {}}
+    g = {created = {}, done = {}, acc = {}}
     groups[owner] = g
   end
   return g
 end
 
-local function ops_note(g, t, status, stamp, field, bucket_field, indexed)
-  if indexed then
-    g.ids[#g.ids + 1] = t.id
-    local d = g.done[status]
-    if not d then
-      d = {}
-      g.done[status] = d
-    end
-    d[#d + 1] = stamp
-    d[#d + 1] = t.id
+local function list_in(lists, key, id)
+  local l = lists[key]
+  if not l then
+    l = {}
+    lists[key] = l
   end
+  l[#l + 1] = id
+end
+
+local function ops_note(g, t, status, field, bucket_field, indexed)
+  if indexed then list_in(g.done, status, t.id) end
   g.acc[field] = (g.acc[field] or 0) + 1
   if bucket_field then g.acc[bucket_field] = (g.acc[bucket_field] or 0) + 1 end
 end
 
-local function ops_flush_sets(unfinished_key, done_prefix, g, now, retention_ms)
-  if unfinished_key then zrem_all(unfinished_key, g.ids) end
+-- a call's finished tasks of one owner and status are one group, g<stamp> in the set, its ids (in
+-- the caller's order: the dispatcher sends them in descending byte order) a run of the group text;
+-- a task that ended alone is a member of its own (two commands fewer)
+local function ops_flush_sets(set_prefix, group_prefix, g, now, retention_ms, stamp)
   local cutoff = '(' .. string.format('%d', now - retention_ms)
-  for status, members in pairs(g.done) do
-    local key = done_prefix .. status
-    zadd_all(key, members)
+  for status, ids in pairs(g.done) do
+    local key = set_prefix .. status
+    if #ids == 1 then
+      redis.call('ZADD', key, stamp, ids[1])
+    else
+      local text = group_prefix .. status .. ':' .. stamp
+      redis.call('ZADD', key, stamp, 'g' .. stamp)
+      redis.call('APPEND', text, '|' .. table.concat(ids, ' '))
+      redis.call('PEXPIRE', text, retention_ms)
+    end
     redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
     redis.call('PEXPIRE', key, retention_ms)
   end
@@ -176,20 +253,23 @@ local function ops_finished(P, tasks, now, retention_ms)
         bucket_fields[b] = bf
       end
     end
-    ops_note(ops_group(tenants, ops_tenant_of(t)), t, status, stamp, field, bf, true)
-    ops_note(ops_group(fns, t.functionId), t, status, stamp, field, bf, status == 'FAILED')
+    local g = ops_group(tenants, ops_tenant_of(t))
+    list_in(g.created, tonumber(t.createdAt) or 0, t.id)
+    ops_note(g, t, status, field, bf, true)
+    ops_note(ops_group(fns, t.functionId), t, status, field, bf, status == 'FAILED')
   end
   local second = math.floor(now / 1000)
   local minute = math.floor(second / 60)
   local ttl = math.max(1000, minute * 60000 + ACTIVITY_KEEP_MS - now)
   for tenant, g in pairs(tenants) do
-    ops_flush_sets(P .. 'a:' .. tenant, P .. 'd:' .. tenant .. ':', g, now, retention_ms)
+    unindex_unfinished(P, tenant, g.created)
+    ops_flush_sets(P .. 'd:' .. tenant .. ':', P .. 'dg:' .. tenant .. ':', g, now, retention_ms, stamp)
     local acc = {}
     for f, n in pairs(g.acc) do acc[second .. ':' .. f] = n end
     hash_add(P .. 'h:' .. tenant .. ':' .. minute, acc, ttl)
   end
   for fid, g in pairs(fns) do
-    ops_flush_sets(nil, P .. 'fd:' .. fid .. ':', g, now, retention_ms)
+    ops_flush_sets(P .. 'fd:' .. fid .. ':', P .. 'fdg:' .. fid .. ':', g, now, retention_ms, stamp)
     hash_add(P .. 'fs:' .. fid, g.acc, nil)
   end
 end
