@@ -164,4 +164,20 @@ describe("Redis task indexes", () => {
     expect((await ops.list({ tenant: "default", limit: 50 })).tasks).toEqual([]);
     expect([await redis.admin.zcard(`${P}d:default:COMPLETED`), await redis.admin.exists(`${P}dg:default:COMPLETED:${T}`)]).toEqual([0, 0]);
   });
+
+  test("a short page over a big backlog reads about the tasks it examines, not every group it fetched", async () => {
+    const { b, clock, ops } = await open();
+    for (let i = 0; i < 12; i++) {
+      await b.tasks.enqueue(tasks(500, clock.now()), { maxQueue: 10_000 });
+      clock.advance(1);
+    }
+    await redis.admin.config("RESETSTAT");
+    const page = await ops.list({ tenant: "default", limit: 5 });
+    expect(page.tasks.length).toBe(5);
+    const hits = Number(/keyspace_hits:(\d+)/.exec(String(await redis.admin.info("stats")))?.[1]);
+    expect(hits).toBeGreaterThan(0);
+    expect(hits).toBeLessThan(600); // a slice of 256 task keys and the group's ids, where all 6,000 were read
+    const whole = await listAll(ops, 1000, "QUEUED");
+    expect(new Set(whole.map((t) => t.id)).size).toBe(6000);
+  });
 });

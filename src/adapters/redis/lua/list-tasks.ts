@@ -107,36 +107,43 @@ local function scan(key, accept, group)
     end
   end
   while true do
-    local keys = {}
-    for i, e in ipairs(chunk) do keys[i] = task_prefix .. e[1] end
-    local raws = mget_all(keys)
-    for i, e in ipairs(chunk) do
-      if last and (items == limit or examined == budget) then
-        out[1], out[2], out[3] = 1, fmt(last[2]), last[1]
-        return finish()
-      end
-      examined = examined + 1
-      last = e
-      local t = decode_task(keys[i], raws[i])
-      local g = e[3]
-      if g then
-        g.seen = g.seen + 1
-        if t and g.holds(t) then g.live = g.live + 1 end
-      elseif not t then
-        dead[#dead + 1] = e[1]
-      end
-      if t and accept(t, e[2]) then
-        items = items + 1
-        out[#out + 1] = summary(t)
+    -- the chunk's tasks are read 256 at a time, as far as the scan goes
+    for from = 1, #chunk, 256 do
+      local to = math.min(#chunk, from + 255)
+      local keys = {}
+      for i = from, to do keys[#keys + 1] = task_prefix .. chunk[i][1] end
+      local raws = mget_all(keys)
+      for i = from, to do
+        local e = chunk[i]
+        if last and (items == limit or examined == budget) then
+          out[1], out[2], out[3] = 1, fmt(last[2]), last[1]
+          return finish()
+        end
+        examined = examined + 1
+        last = e
+        local t = decode_task(keys[i - from + 1], raws[i - from + 1])
+        local g = e[3]
+        if g then
+          g.seen = g.seen + 1
+          if t and g.holds(t) then g.live = g.live + 1 end
+        elseif not t then
+          dead[#dead + 1] = e[1]
+        end
+        if t and accept(t, e[2]) then
+          items = items + 1
+          out[#out + 1] = summary(t)
+        end
       end
     end
-    -- the next members, whole scores at a time (a score's members are read together: its ids sort as one)
-    local wanted = math.min(256, budget - examined + 1)
+    -- the next members, whole scores at a time (a score's members are read together: its ids sort as
+    -- one), no more than the budget can still examine (a group may hold a thousand tasks)
+    local room = budget - examined + 1
+    local wanted = math.min(256, room)
     local got = redis.call('ZREVRANGEBYSCORE', key, max, '-inf', 'WITHSCORES', 'LIMIT', 0, wanted)
     if #got == 0 then break end
     chunk = {}
     local i = 1
-    while i <= #got do
+    while i <= #got and #chunk < room do
       local s, members = got[i + 1], {}
       while i <= #got and got[i + 1] == s do
         members[#members + 1] = got[i]
