@@ -68,6 +68,41 @@ describe("Redis task indexes", () => {
     expect([await index.members(), await index.counts(), await index.groupKeys()]).toEqual([[], {}, []]);
   });
 
+  test("a task queued alone is a member of its own, as before groups, and leaves when it ends", async () => {
+    const { b, clock, queue, index } = await open();
+    const appends = async (): Promise<number> => Number(/cmdstat_append:calls=(\d+)/.exec(String(await redis.admin.info("commandstats")))?.[1] ?? 0);
+    const before = await appends();
+    const [alone] = tasks(1, clock.now());
+    await b.tasks.enqueue([alone!], { maxQueue: 10 });
+    expect([await index.members(), await index.counts(), await appends()]).toEqual([[alone!.id], {}, before]);
+    const claimed = await queue.claim(1, never);
+    clock.advance(1);
+    await queue.apply([{ taskId: claimed[0]!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    expect([await index.members(), await index.counts()]).toEqual([[], {}]);
+  });
+
+  test("a group takes in the tasks queued alone in its millisecond, and a task queued alone joins its millisecond's group", async () => {
+    const { b, clock, queue, ops, P, index } = await open();
+    const T = clock.now();
+    const [first] = tasks(1, T);
+    await b.tasks.enqueue([first!], { maxQueue: 10 });
+    const batch = tasks(3, T);
+    await b.tasks.enqueue(batch, { maxQueue: 10 });
+    expect([await index.members(), await index.counts()]).toEqual([[`g${T}`], { [String(T)]: "4" }]);
+    const [last] = tasks(1, T);
+    await b.tasks.enqueue([last!], { maxQueue: 10 });
+    expect([await index.members(), await index.counts()]).toEqual([[`g${T}`], { [String(T)]: "5" }]);
+    const all = [first!, ...batch, last!].map((t) => t.id);
+    expect((await redis.admin.get(`${P}ag:default:${T}`))!.split(/[| ]/).filter((x) => x !== "").sort()).toEqual([...all].sort());
+    expect((await listAll(ops, 2)).map((t) => t.id)).toEqual([...all].sort().reverse());
+    const claimed = await queue.claim(5, never);
+    expect(claimed.length).toBe(5);
+    await queue.apply(claimed.slice(0, 4).map((t) => ({ taskId: t.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
+    expect(await index.counts()).toEqual({ [String(T)]: "1" });
+    await queue.apply([{ taskId: claimed[4]!.id, attempt: 1, status: "COMPLETED", result: "1" }]);
+    expect([await index.members(), await index.counts(), await index.groupKeys()]).toEqual([[], {}, []]);
+  });
+
   test("tasks indexed one member each (by an older version) are listed and leave when they end", async () => {
     const { b, clock, queue, ops, P, index } = await open();
     const old = tasks(3, clock.now());

@@ -11,11 +11,15 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
  *   is one): their ids are the text `P ag:<tenant>:<createdAt>` (runs of ids, each run `|` then ids in
  *   descending byte order, space-separated, one run appended per enqueue) and how many of them are not
  *   finished is field `<createdAt>` of hash `P al:<tenant>`. A task's end counts it off its group; the
- *   group leaves at 0. So a batch of 1,000 costs the index three commands when queued and one when a
+ *   group leaves at 0. So a batch of 1,000 costs the index four commands when queued and one when a
  *   call ends any number of its tasks, where a member per task cost a sorted-set insert and removal
- *   each (7.5% of Redis's time per task). A listing drops a group whose tasks are all gone or finished
- *   (a count left wrong, e.g. by an older dispatcher settling the group's tasks). Members that are task
- *   ids (written before groups existed) are still listed and removed when their task ends;
+ *   each (7.5% of Redis's time per task). A task queued alone is a member of its own, as all were
+ *   before groups (a HEXISTS and a ZADD; at its end, one HMGET for the call's creation times and one
+ *   ZREM for all such tasks of the call), unless its millisecond has a group, which it joins; a new
+ *   group takes in the members of its millisecond, so a millisecond has a group or members of their
+ *   own, never both, and a count only ever counts its group's tasks. A listing drops a group whose
+ *   tasks are all gone or finished (a count left wrong, e.g. by an older dispatcher settling the
+ *   group's tasks);
  * - `P d:<tenant>:<status>`: its finished tasks by finish time, and `P fd:<function id>:FAILED` a
  *   function's FAILED ones (the lists operators filter by function most: to inspect and re-run them);
  *   other lists of one function scan the tenant's sets. The tasks one call ends with one status are one
@@ -134,27 +138,60 @@ local function unfinished_keys(P, tenant, created)
   return P .. 'a:' .. tenant, P .. 'al:' .. tenant, P .. 'ag:' .. tenant .. ':' .. created
 end
 
+-- a task queued alone is a member of its own (as before groups), unless its millisecond has a group,
+-- which it joins; a new group takes in the tasks queued alone in its millisecond, so a millisecond has
+-- either a group (and its count) or members of their own, never both
 local function index_unfinished(P, tenant, created, n, ids_run)
   local index, counts, ids = unfinished_keys(P, tenant, created)
-  redis.call('ZADD', index, created, 'g' .. created)
-  redis.call('HINCRBY', counts, created, n)
+  if n == 1 and redis.call('HEXISTS', counts, created) == 0 then
+    redis.call('ZADD', index, created, string.sub(ids_run, 2))
+    return
+  end
+  if redis.call('HINCRBY', counts, created, n) == n then
+    local group = 'g' .. created
+    local alone = {}
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', index, created, created)) do
+      if m ~= group then alone[#alone + 1] = m end
+    end
+    redis.call('ZADD', index, created, group)
+    if #alone > 0 then
+      zrem_all(index, alone)
+      table.sort(alone, bytes_greater)
+      redis.call('HINCRBY', counts, created, #alone)
+      redis.call('APPEND', ids, '|' .. table.concat(alone, ' '))
+    end
+  end
   redis.call('APPEND', ids, ids_run)
 end
 
--- counts tasks that ended off their groups (created: createdAt number -> their ids); a group leaves at 0
+-- takes tasks that ended off the index (created: createdAt number -> their ids): a group's count falls
+-- (the group leaves at 0), members of their own leave (one ZREM for all of them)
 local function unindex_unfinished(P, tenant, created)
-  for c, ids in pairs(created) do
-    local text = string.format('%d', c)
-    local index, counts, list = unfinished_keys(P, tenant, text)
-    local left = redis.call('HINCRBY', counts, text, -#ids)
-    if left <= 0 then
-      redis.call('HDEL', counts, text)
-      redis.call('DEL', list)
-      redis.call('ZREM', index, 'g' .. text)
-      -- more ended than the group counted: tasks indexed one member each (before groups existed)
-      if left < 0 then zrem_all(index, ids) end
+  local index, counts = P .. 'a:' .. tenant, P .. 'al:' .. tenant
+  local times, texts = {}, {}
+  for c in pairs(created) do
+    times[#times + 1] = c
+    texts[#texts + 1] = string.format('%d', c)
+  end
+  local alone = {}
+  for from = 1, #texts, 1000 do
+    local have = redis.call('HMGET', counts, unpack(texts, from, math.min(from + 999, #texts)))
+    for j = 1, #have do
+      local i = from + j - 1
+      local ids = created[times[i]]
+      if have[j] then
+        local text = texts[i]
+        if redis.call('HINCRBY', counts, text, -#ids) <= 0 then
+          redis.call('HDEL', counts, text)
+          redis.call('DEL', P .. 'ag:' .. tenant .. ':' .. text)
+          redis.call('ZREM', index, 'g' .. text)
+        end
+      else
+        for _, id in ipairs(ids) do alone[#alone + 1] = id end
+      end
     end
   end
+  if #alone > 0 then zrem_all(index, alone) end
 end
 
 local function ops_enqueued(P, tenant, argv, first, step, created_at, function_id, ids_run)
