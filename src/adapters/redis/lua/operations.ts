@@ -11,7 +11,7 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
  *   is one): their ids are the text `P ag:<tenant>:<createdAt>` (runs of ids, each run `|` then ids in
  *   descending byte order, space-separated, one run appended per enqueue) and how many of them are not
  *   finished is field `<createdAt>` of hash `P al:<tenant>`. A task's end counts it off its group; the
- *   group leaves at 0. So a batch of 1,000 costs the index four commands when queued and one when a
+ *   group leaves at 0. So a batch of 1,000 costs the index four commands when queued and two when a
  *   call ends any number of its tasks, where a member per task cost a sorted-set insert and removal
  *   each (7.5% of Redis's time per task). A task queued alone is a member of its own, as all were
  *   before groups (a HEXISTS and a ZADD; at its end, one HMGET for the call's creation times and one
