@@ -47,11 +47,15 @@ beforeAll(() => {
   pool.onOutcomes((os) => outcomes.push(...os));
 });
 afterAll(async () => {
-  await pool.close();
-  server.stop(true);
-  rmSync(hostDir, { recursive: true, force: true });
-  rmSync(join(tmpdir(), `${CANARY}.txt`), { force: true });
-  delete process.env.BUNFAAS_TEST_CANARY;
+  try {
+    await pool.close();
+    server.stop(true);
+  } finally {
+    // also when the pool could not close (no bubblewrap): the canary files must not stay in the checkout
+    rmSync(hostDir, { recursive: true, force: true });
+    rmSync(join(tmpdir(), `${CANARY}.txt`), { force: true });
+    delete process.env.BUNFAAS_TEST_CANARY;
+  }
 });
 
 describe("sandbox executors against hostile functions", () => {
