@@ -47,7 +47,7 @@ function placement(t: Task, now: number, agingMs: number): string {
  * The run of ids the unfinished index's group of a batch takes (lua/operations.ts): `|` then the ids in
  * descending byte order (JavaScript's sort compares UTF-16 units: byte order for the ASCII ids we make).
  */
-export function unfinishedRun(tasks: readonly Task[]): string {
+function unfinishedRun(tasks: readonly Task[]): string {
   return `|${tasks
     .map((t) => t.id)
     .sort()

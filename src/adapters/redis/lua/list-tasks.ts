@@ -166,8 +166,8 @@ local function present() return true end
 local function is_unfinished(t) return UNFINISHED[t.status] end
 -- a finished set: its key and its groups' (operations.ts)
 local function finished_scan(kind, owner, s)
-  local key = P .. kind .. ':' .. owner .. ':' .. s
-  return scan(key, finished_here(s), grouped(key, P .. kind .. 'g:' .. owner .. ':' .. s .. ':', present))
+  local key, group_prefix = finished_keys(P, kind, owner, s)
+  return scan(key, finished_here(s), grouped(key, group_prefix, present))
 end
 local result = {}
 if fid ~= '' and status == 'FAILED' then
@@ -178,14 +178,15 @@ local tenants = {tenant}
 if tenant == '' then tenants = redis.call('SMEMBERS', KEYS[2]) end
 for _, name in ipairs(tenants) do
   if status == '' or UNFINISHED[status] then
-    result[#result + 1] = scan(P .. 'a:' .. name, function(t, score)
+    local index, counts, group_prefix = unfinished_keys(P, name)
+    result[#result + 1] = scan(index, function(t, score)
       return UNFINISHED[t.status] and (status == '' or t.status == status) and t.createdAt == score and mine(t)
     end, function(member, score)
-      local text, drop = grouped(P .. 'a:' .. name, P .. 'ag:' .. name .. ':', is_unfinished)(member, score)
+      local text, drop = grouped(index, group_prefix, is_unfinished)(member, score)
       if not text then return nil end
       return text, function()
         drop()
-        redis.call('HDEL', P .. 'al:' .. name, fmt(score))
+        redis.call('HDEL', counts, fmt(score))
       end, is_unfinished
     end)
   end

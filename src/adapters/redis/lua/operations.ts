@@ -46,6 +46,8 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
  * group text takes, as the caller sorted them), when the caller knows them for the whole batch (else
  * nil), spare reading them from each task's JSON and sorting the ids here.
  * bytes_less(a, b): a before b in byte order (Lua's `<` compares by the locale Redis runs in).
+ * unfinished_keys(P, tenant), finished_keys(P, kind, owner, status): the key names of the indexes and
+ * their groups, for the scripts that write them and for the listing.
  * ops_finished(P, tasks, now, retention_ms): moves terminal tasks to the finished sets and counts them
  * (the ids of each set's group in the order of `tasks`).
  */
@@ -133,16 +135,23 @@ end
 
 local function bytes_greater(a, b) return bytes_less(b, a) end
 
--- the unfinished index of a tenant, its groups' counts, and the ids of the group created at created (text)
-local function unfinished_keys(P, tenant, created)
-  return P .. 'a:' .. tenant, P .. 'al:' .. tenant, P .. 'ag:' .. tenant .. ':' .. created
+-- the unfinished index of a tenant, its groups' counts, and the prefix of its groups' ids (then createdAt)
+local function unfinished_keys(P, tenant)
+  return P .. 'a:' .. tenant, P .. 'al:' .. tenant, P .. 'ag:' .. tenant .. ':'
+end
+
+-- a finished set (kind 'd': a tenant's, 'fd': a function's) and the prefix of its groups' ids (then the
+-- finish time)
+local function finished_keys(P, kind, owner, status)
+  return P .. kind .. ':' .. owner .. ':' .. status, P .. kind .. 'g:' .. owner .. ':' .. status .. ':'
 end
 
 -- a task queued alone is a member of its own (as before groups), unless its millisecond has a group,
 -- which it joins; a new group takes in the tasks queued alone in its millisecond, so a millisecond has
 -- either a group (and its count) or members of their own, never both
 local function index_unfinished(P, tenant, created, n, ids_run)
-  local index, counts, ids = unfinished_keys(P, tenant, created)
+  local index, counts, group_prefix = unfinished_keys(P, tenant)
+  local ids = group_prefix .. created
   if n == 1 and redis.call('HEXISTS', counts, created) == 0 then
     redis.call('ZADD', index, created, string.sub(ids_run, 2))
     return
@@ -167,7 +176,7 @@ end
 -- takes tasks that ended off the index (created: createdAt number -> their ids): a group's count falls
 -- (the group leaves at 0), members of their own leave (one ZREM for all of them)
 local function unindex_unfinished(P, tenant, created)
-  local index, counts = P .. 'a:' .. tenant, P .. 'al:' .. tenant
+  local index, counts, group_prefix = unfinished_keys(P, tenant)
   local times, texts = {}, {}
   for c in pairs(created) do
     times[#times + 1] = c
@@ -183,7 +192,7 @@ local function unindex_unfinished(P, tenant, created)
         local text = texts[i]
         if redis.call('HINCRBY', counts, text, -#ids) <= 0 then
           redis.call('HDEL', counts, text)
-          redis.call('DEL', P .. 'ag:' .. tenant .. ':' .. text)
+          redis.call('DEL', group_prefix .. text)
           redis.call('ZREM', index, 'g' .. text)
         end
       else
@@ -257,14 +266,14 @@ end
 -- a call's finished tasks of one owner and status are one group, g<stamp> in the set, its ids (in
 -- the caller's order: the dispatcher sends them in descending byte order) a run of the group text;
 -- a task that ended alone is a member of its own (two commands fewer)
-local function ops_flush_sets(set_prefix, group_prefix, g, now, retention_ms, stamp)
+local function ops_flush_sets(P, kind, owner, g, now, retention_ms, stamp)
   local cutoff = '(' .. string.format('%d', now - retention_ms)
   for status, ids in pairs(g.done) do
-    local key = set_prefix .. status
+    local key, group_prefix = finished_keys(P, kind, owner, status)
     if #ids == 1 then
       redis.call('ZADD', key, stamp, ids[1])
     else
-      local text = group_prefix .. status .. ':' .. stamp
+      local text = group_prefix .. stamp
       redis.call('ZADD', key, stamp, 'g' .. stamp)
       redis.call('APPEND', text, '|' .. table.concat(ids, ' '))
       redis.call('PEXPIRE', text, retention_ms)
@@ -300,13 +309,13 @@ local function ops_finished(P, tasks, now, retention_ms)
   local ttl = math.max(1000, minute * 60000 + ACTIVITY_KEEP_MS - now)
   for tenant, g in pairs(tenants) do
     unindex_unfinished(P, tenant, g.created)
-    ops_flush_sets(P .. 'd:' .. tenant .. ':', P .. 'dg:' .. tenant .. ':', g, now, retention_ms, stamp)
+    ops_flush_sets(P, 'd', tenant, g, now, retention_ms, stamp)
     local acc = {}
     for f, n in pairs(g.acc) do acc[second .. ':' .. f] = n end
     hash_add(P .. 'h:' .. tenant .. ':' .. minute, acc, ttl)
   end
   for fid, g in pairs(fns) do
-    ops_flush_sets(P .. 'fd:' .. fid .. ':', P .. 'fdg:' .. fid .. ':', g, now, retention_ms, stamp)
+    ops_flush_sets(P, 'fd', fid, g, now, retention_ms, stamp)
     hash_add(P .. 'fs:' .. fid, g.acc, nil)
   end
 end
