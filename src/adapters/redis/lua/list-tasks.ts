@@ -179,10 +179,11 @@ if tenant == '' then tenants = redis.call('SMEMBERS', KEYS[2]) end
 for _, name in ipairs(tenants) do
   if status == '' or UNFINISHED[status] then
     local index, counts, group_prefix = unfinished_keys(P, name)
+    local group = grouped(index, group_prefix, is_unfinished)
     result[#result + 1] = scan(index, function(t, score)
       return UNFINISHED[t.status] and (status == '' or t.status == status) and t.createdAt == score and mine(t)
     end, function(member, score)
-      local text, drop = grouped(index, group_prefix, is_unfinished)(member, score)
+      local text, drop = group(member, score)
       if not text then return nil end
       return text, function()
         drop()
