@@ -38,22 +38,24 @@ try {
   const api = await spawnServer("api", [], env); // info: its "listening" line says where it is
   const port = freePort();
   const dispatcher = spawnEntry("dispatcher", ["--mode", mode, ...(mode === "local" ? ["--workers", workers, "--isolation", "thread"] : ["--port", String(port)])], quiet);
-  if (mode !== "local") for (let i = 0; i < workerProcs; i++) spawnEntry("worker", ["--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1", "--isolation", "thread"], quiet);
+  const workerList: { proc: { pid: number } }[] = [];
+  if (mode !== "local") for (let i = 0; i < workerProcs; i++) workerList.push(spawnEntry("worker", ["--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1", "--isolation", "thread"], quiet));
+  const workersCpu = (): number => workerList.reduce((sum, w) => sum + cpuMicros(w.proc.pid), 0);
   const { function_id } = await postJson(`${api.url}/register_function`, { name: "noop", payload: "() => null" });
   await noopRound(api.url, function_id, total, batch); // warm-up (threads compiled, scripts cached)
   const before = commandStats(await stats.info("commandstats"));
-  const cpuBefore = { redis: redisCpuMicros(await stats.info("cpu")), api: cpuMicros(api.proc.pid), dispatcher: cpuMicros(dispatcher.proc.pid) };
+  const cpuBefore = { redis: redisCpuMicros(await stats.info("cpu")), api: cpuMicros(api.proc.pid), dispatcher: cpuMicros(dispatcher.proc.pid), workers: workersCpu(), client: clientCpuMicros() };
   const rates: number[] = [];
   for (let i = 0; i < rounds; i++) rates.push(await noopRound(api.url, function_id, total, batch));
   const delta = commandDelta(before, commandStats(await stats.info("commandstats")));
   const tasks = total * rounds;
-  const cpu = { redis: redisCpuMicros(await stats.info("cpu")) - cpuBefore.redis, api: cpuMicros(api.proc.pid) - cpuBefore.api, dispatcher: cpuMicros(dispatcher.proc.pid) - cpuBefore.dispatcher };
+  const cpu = { redis: redisCpuMicros(await stats.info("cpu")) - cpuBefore.redis, api: cpuMicros(api.proc.pid) - cpuBefore.api, dispatcher: cpuMicros(dispatcher.proc.pid) - cpuBefore.dispatcher, workers: workersCpu() - cpuBefore.workers, client: clientCpuMicros() - cpuBefore.client };
   const perTask = delta.reduce((sum, [, n]) => sum + n, 0) / tasks;
   const setup = mode === "local" ? `--mode local --workers ${workers}` : `--mode ${mode}, ${workerProcs} worker processes (--procs 1)`;
   console.log(`redis, 1 dispatcher ${setup}, tasks=${total} per round, batch=${batch}, results read by POST /wait`);
   console.log(`throughput: ${rates.map((r) => Math.round(r)).join(", ")} tasks/s (best ${Math.round(Math.max(...rates))})`);
   console.log(`redis commands per task: ${perTask.toFixed(2)} (over ${tasks} tasks; commands inside scripts included)`);
-  console.log(`cpu per task: redis ${(cpu.redis / tasks).toFixed(1)} us, api ${(cpu.api / tasks).toFixed(1)} us, dispatcher ${(cpu.dispatcher / tasks).toFixed(1)} us (its executor threads included)`);
+  console.log(`cpu per task: redis ${(cpu.redis / tasks).toFixed(1)} us, api ${(cpu.api / tasks).toFixed(1)} us, dispatcher ${(cpu.dispatcher / tasks).toFixed(1)} us (its executor threads included)${mode === "local" ? "" : `, worker processes ${(cpu.workers / tasks).toFixed(1)} us`}, client ${(cpu.client / tasks).toFixed(1)} us`);
   for (const [cmd, n] of delta) console.log(`  ${cmd.padEnd(12)} ${(n / tasks).toFixed(3)} per task  (${n})`);
   const serialBefore = { redis: redisCpuMicros(await stats.info("cpu")), api: cpuMicros(api.proc.pid), dispatcher: cpuMicros(dispatcher.proc.pid), client: clientCpuMicros() };
   const lat = await serialLatency(api.url, function_id, serial);
