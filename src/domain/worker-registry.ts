@@ -6,10 +6,13 @@
  * where `allocate` says.
  *
  * Free capacity of a worker:
- * - push: `capacity - inFlight - busy` (`busy`: slots it still spends on jobs from before its latest
- *   registration, which this registry does not track), so a worker is never sent more than it holds;
- * - pull: the credits it granted that jobs have not used yet (the worker counts its own busy slots
- *   before it grants any), never more than `capacity - inFlight`.
+ * - push: `capacity + prefetch - inFlight - busy` (`busy`: slots it still spends on jobs from before
+ *   its latest registration, which this registry does not track; prefetch: what it finished lately,
+ *   prefetch.ts, counted when `now` is given), so a worker is sent at most what it holds plus about
+ *   PREFETCH_SPAN_MS of its work, which waits on the worker;
+ * - pull: the credits it granted that jobs have not used yet (the worker counts its own busy slots and
+ *   its own prefetch before it grants any), never more than `capacity + prefetch - inFlight` (its pace
+ *   as seen here: credit it granted while fast does not fill it once its tasks have slowed).
  *
  * @example
  * ```ts
@@ -20,6 +23,9 @@
  * reg.expired(clock.now() + 3001); // ["w1"]
  * ```
  */
+
+import type { Outcome } from "./outcome.ts";
+import { PREFETCH_MAX_EXTRA, Prefetch, quickEnd } from "./prefetch.ts";
 
 export type WorkerPolicy = "push" | "pull";
 
@@ -68,6 +74,10 @@ interface WorkerState {
   readonly host: string;
   readonly registeredAt: number;
   done: number;
+  /** Its pace: quick jobs it finished lately, room beyond its capacity (prefetch.ts). */
+  readonly prefetch: Prefetch;
+  /** task id -> when it was handed over, for jobs assigned with a time. */
+  readonly handedAt: Map<string, number>;
 }
 
 export class WorkerRegistry {
@@ -85,7 +95,7 @@ export class WorkerRegistry {
     const lost = this.remove(id);
     const capacity = clamp(r.capacity, 0, this.o.maxCapacity ?? Number.MAX_SAFE_INTEGER);
     const busy = clamp(r.busy, 0, capacity);
-    this.workers.set(id, { id, capacity, busy, credits: clamp(r.credit, 0, capacity - busy), lastSeen: now, jobs: new Map(), draining: false, host: r.host ?? "", registeredAt: now, done: 0 });
+    this.workers.set(id, { id, capacity, busy, credits: clamp(r.credit, 0, capacity - busy), lastSeen: now, jobs: new Map(), draining: false, host: r.host ?? "", registeredAt: now, done: 0, prefetch: new Prefetch(), handedAt: new Map() });
     return lost;
   }
 
@@ -102,7 +112,7 @@ export class WorkerRegistry {
   grant(id: string, n: number): boolean {
     const w = this.workers.get(id);
     if (w === undefined) return false;
-    w.credits = clamp(w.credits + Math.floor(n), 0, w.capacity);
+    w.credits = clamp(w.credits + Math.floor(n), 0, w.capacity * (1 + PREFETCH_MAX_EXTRA));
     return true;
   }
 
@@ -162,23 +172,23 @@ export class WorkerRegistry {
     return [...this.workers.values()].map(viewOf);
   }
 
-  /** Jobs the worker can take now under the policy. */
-  free(id: string): number {
+  /** Jobs the worker can take at `now` under the policy (without `now`: no prefetch). */
+  free(id: string, now?: number): number {
     const w = this.workers.get(id);
-    return w === undefined ? 0 : this.freeOf(w);
+    return w === undefined ? 0 : this.freeOf(w, now);
   }
 
   /** Free capacity summed over all workers. */
-  totalFree(): number {
+  totalFree(now?: number): number {
     let n = 0;
-    for (const w of this.workers.values()) n += this.freeOf(w);
+    for (const w of this.workers.values()) n += this.freeOf(w, now);
     return n;
   }
 
   /** The worker with the most free slots (fewest in flight on a tie); undefined when none is free. */
-  leastLoaded(): string | undefined {
+  leastLoaded(now?: number): string | undefined {
     let best: WorkerState | undefined;
-    for (const w of this.workers.values()) if (this.freeOf(w) > 0 && (best === undefined || this.better(w, best))) best = w;
+    for (const w of this.workers.values()) if (this.freeOf(w, now) > 0 && (best === undefined || this.better(w, best, now))) best = w;
     return best?.id;
   }
 
@@ -186,10 +196,10 @@ export class WorkerRegistry {
    * Splits up to `n` jobs over the workers, one at a time to the least-loaded one, never past a
    * worker's free capacity. Returns [worker id, count] pairs; does not assign anything.
    */
-  allocate(n: number): [string, number][] {
+  allocate(n: number, now?: number): [string, number][] {
     const room = new Map<WorkerState, number>();
     for (const w of this.workers.values()) {
-      const f = this.freeOf(w);
+      const f = this.freeOf(w, now);
       if (f > 0) room.set(w, f);
     }
     const given = new Map<WorkerState, number>();
@@ -210,11 +220,15 @@ export class WorkerRegistry {
     return [...given].map(([w, count]) => [w.id, count]);
   }
 
-  /** Records a job handed to a worker (uses one credit in pull mode). False when the worker is unknown. */
-  assign(id: string, taskId: string, attempt: number): boolean {
+  /**
+   * Records a job handed to a worker (uses one credit in pull mode). False when the worker is unknown.
+   * With `now`, its outcome can count toward the worker's pace (see complete).
+   */
+  assign(id: string, taskId: string, attempt: number, now?: number): boolean {
     const w = this.workers.get(id);
     if (w === undefined) return false;
     w.jobs.set(taskId, attempt);
+    if (now !== undefined) w.handedAt.set(taskId, now);
     this.holder.set(taskId, id);
     if (w.credits > 0) w.credits--;
     return true;
@@ -222,14 +236,19 @@ export class WorkerRegistry {
 
   /**
    * Records a job's outcome; true when that worker held that attempt of that task (else the outcome
-   * is stale: from a superseded attempt or an earlier registration, and must be ignored).
+   * is stale: from a superseded attempt or an earlier registration, and must be ignored). With how
+   * and when it ended, a quick job (handed over with a time, ended within the span) counts toward the
+   * worker's pace.
    */
-  complete(id: string, taskId: string, attempt: number): boolean {
+  complete(id: string, taskId: string, attempt: number, ended?: { readonly kind: Outcome["kind"]; readonly now: number }): boolean {
     const w = this.workers.get(id);
     if (w === undefined || w.jobs.get(taskId) !== attempt) return false;
     w.jobs.delete(taskId);
+    const handedAt = w.handedAt.get(taskId);
+    w.handedAt.delete(taskId);
     if (this.holder.get(taskId) === id) this.holder.delete(taskId);
     w.done++;
+    if (ended !== undefined && handedAt !== undefined && quickEnd(ended.kind, handedAt, ended.now)) w.prefetch.finished(1, ended.now);
     return true;
   }
 
@@ -240,6 +259,7 @@ export class WorkerRegistry {
     const attempt = w?.jobs.get(taskId);
     if (w === undefined || attempt === undefined) return undefined;
     w.jobs.delete(taskId);
+    w.handedAt.delete(taskId);
     this.holder.delete(taskId);
     return { workerId: w.id, taskId, attempt };
   }
@@ -248,15 +268,16 @@ export class WorkerRegistry {
     return this.workers.size;
   }
 
-  private freeOf(w: WorkerState): number {
+  private freeOf(w: WorkerState, now: number | undefined): number {
     if (w.draining) return 0;
-    if (this.o.policy === "pull") return Math.min(w.credits, Math.max(0, w.capacity - w.jobs.size));
-    return Math.max(0, w.capacity - w.jobs.size - w.busy);
+    const room = w.capacity + (now === undefined ? 0 : w.prefetch.extra(w.capacity, now));
+    if (this.o.policy === "pull") return Math.min(w.credits, Math.max(0, room - w.jobs.size));
+    return Math.max(0, room - w.jobs.size - w.busy);
   }
 
-  private better(a: WorkerState, b: WorkerState): boolean {
-    const fa = this.freeOf(a);
-    const fb = this.freeOf(b);
+  private better(a: WorkerState, b: WorkerState, now: number | undefined): boolean {
+    const fa = this.freeOf(a, now);
+    const fb = this.freeOf(b, now);
     return fa > fb || (fa === fb && a.jobs.size < b.jobs.size);
   }
 }

@@ -5,6 +5,7 @@ import type { ToExecutor } from "../../src/adapters/executors/protocol.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
 import type { Job } from "../../src/domain/ports.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
+import { PREFETCH_SPAN_MS } from "../../src/domain/prefetch.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
 const quiet = { log: () => {} };
@@ -28,9 +29,9 @@ function recordingHosts(): { hosts: HostFactory; posted: { executor: string; msg
   return { hosts, posted };
 }
 
-function pool(executors: number, slotsPerExecutor = 64) {
+function pool(executors: number, slotsPerExecutor = 64, clock?: FakeClock) {
   const { hosts, posted } = recordingHosts();
-  const p = new ExecutorPool({ executors, slotsPerExecutor, logger: quiet, hosts });
+  const p = new ExecutorPool({ executors, slotsPerExecutor, logger: quiet, hosts, ...(clock !== undefined && { clock }) });
   pools.push(p);
   const outcomes: Outcome[] = [];
   p.onOutcomes((o) => outcomes.push(...o));
@@ -61,21 +62,41 @@ describe("ExecutorPool hand-out", () => {
     expect(batch.map((j) => (byId.get(j.taskId) as { value: string }).value)).toEqual(Array.from({ length: 100 }, (_, i) => String(i * 2)));
   });
 
-  test("free slots shrink while jobs run and come back with the outcomes", async () => {
-    const { pool: p, outcomes } = pool(1, 4);
+  test("free slots shrink while jobs run and come back with the outcomes, with what finished lately on top until the prefetch span passes", async () => {
+    const clock = new FakeClock();
+    const { pool: p, outcomes } = pool(1, 4, clock);
     expect(p.freeSlots()).toBe(4);
     p.run(jobs(3, "async (i) => { await new Promise((r) => setTimeout(r, 50)); return i }"));
     expect(p.freeSlots()).toBe(1);
     await waitFor(() => outcomes.length === 3, "3 outcomes");
+    expect(p.freeSlots()).toBe(4 + 3);
+    clock.advance(PREFETCH_SPAN_MS);
     expect(p.freeSlots()).toBe(4);
   });
 
+  test("prefetch: jobs beyond the executors' slots wait in the pool, the executor never holds more than its slots, and all run", async () => {
+    const clock = new FakeClock();
+    const { pool: p, outcomes, posted } = pool(1, 4, clock);
+    p.run(jobs(4));
+    await waitFor(() => outcomes.length === 4, "4 outcomes");
+    expect(p.freeSlots()).toBe(8);
+    p.run(jobs(8, "async (i) => { await new Promise((r) => setTimeout(r, 5)); return i }"));
+    expect(p.freeSlots()).toBe(0);
+    await waitFor(() => outcomes.length === 12, "12 outcomes");
+    expect(outcomes.every((o) => o.kind === "returned")).toBe(true);
+    expect(Math.max(...posted.map((x) => x.msg.jobs.length))).toBeLessThanOrEqual(4);
+    expect(posted.length).toBeGreaterThanOrEqual(3); // the 8 went out as slots freed
+    // lately finished 12, capped at 3 x 4 slots
+    expect(p.freeSlots()).toBe(4 + 12);
+  });
+
   test("whenFree resolves once a full pool frees a slot", async () => {
-    const { pool: p } = pool(1, 1);
+    const clock = new FakeClock();
+    const { pool: p } = pool(1, 1, clock);
     p.run(jobs(1, "async () => { await new Promise((r) => setTimeout(r, 30)); return 1 }"));
     expect(p.freeSlots()).toBe(0);
     await p.whenFree();
-    expect(p.freeSlots()).toBe(1);
+    expect(p.freeSlots()).toBe(1 + 1);
   });
 
   test("function code travels once per executor per function, and again to a replacement", async () => {
@@ -98,25 +119,28 @@ describe("ExecutorPool hand-out", () => {
   });
 
   test("run() takes any mix of tenants within freeSlots() and never throws; each tenant gets its own executor", async () => {
-    const { pool: p, outcomes } = pool(2, 4);
+    const clock = new FakeClock();
+    const { pool: p, outcomes } = pool(2, 4, clock);
     const mixed = [...jobs(3, undefined, "f1", "A"), ...jobs(3, undefined, "f1", "B"), ...jobs(2, undefined, "f1", "C")];
     expect(p.freeSlots()).toBe(8);
     p.run(mixed);
     expect(p.freeSlots()).toBe(0);
     await waitFor(() => outcomes.length === 8, "8 outcomes");
     expect(outcomes.every((o) => o.kind === "returned")).toBe(true);
+    clock.advance(PREFETCH_SPAN_MS);
     expect(p.freeSlots()).toBe(8);
   });
 
   test("a cancelled job that waits in the pool is dropped without touching an executor", async () => {
-    const { pool: p, outcomes } = pool(1, 2);
+    const clock = new FakeClock();
+    const { pool: p, outcomes } = pool(1, 2, clock);
     const busy = jobs(1, "async () => { await new Promise((r) => setTimeout(r, 200)); return 1 }", "slow", "A");
     const waiting = jobs(1, undefined, "f1", "B");
     p.run([...busy, ...waiting]);
     p.stop(waiting[0]!.taskId);
     await waitFor(() => outcomes.length === 1, "the busy job");
     expect(p.spawned).toBe(1);
-    expect(p.freeSlots()).toBe(2);
+    expect(p.freeSlots()).toBe(2 + 1); // the busy job finished lately
   });
 });
 

@@ -8,6 +8,7 @@ import { decodeToWorker, encode, RemoteExecutor, WorkerAgent, type FromWorker, t
 import { systemClock } from "../../src/adapters/system/index.ts";
 import { Dealer, Router } from "../../src/lib/zmtp/index.ts";
 import type { Outcome } from "../../src/domain/outcome.ts";
+import { PREFETCH_MAX_EXTRA, PREFETCH_SPAN_MS } from "../../src/domain/prefetch.ts";
 import type { Clock, Job, Logger } from "../../src/domain/ports.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
@@ -95,15 +96,30 @@ for (const mode of ["push", "pull"] as const) {
       expect(a.received + b.received).toBe(200);
     });
 
-    test("a worker of capacity 2 given 10 jobs at once holds at most 2 at a time", async () => {
+    test("a worker of capacity 2 given 10 jobs at once holds at most 2 at a time while its jobs are not quick", async () => {
       const { ex, outcomes } = await executor(mode);
       const w = agent(ex.endpoint, mode, { slots: 2 });
       await waitFor(() => ex.freeSlots() === 2, "the worker's 2 slots");
-      ex.run(jobs(10, "async (x) => { await new Promise((r) => setTimeout(r, 5)); return x }")); // more than it asked for: the rest waits
+      // each job takes longer than the prefetch span: none counts toward a prefetch
+      ex.run(jobs(10, `async (x) => { await new Promise((r) => setTimeout(r, ${PREFETCH_SPAN_MS + 5})); return x }`)); // more than it asked for: the rest waits
       expect(ex.freeSlots()).toBe(0);
       await waitFor(() => outcomes.length === 10, "10 outcomes");
       expect(w.received).toBe(10);
       expect(w.maxHeld).toBe(2);
+    });
+
+    test("a worker that finishes quick jobs is sent more than its capacity (prefetch), and every job still comes back once", async () => {
+      // frozen clocks: every job ends within the span of its hand-out, and nothing expires
+      const clock = new FakeClock();
+      const { ex, outcomes } = await executor(mode, { clock });
+      const w = agent(ex.endpoint, mode, { slots: 2, clock });
+      await waitFor(() => ex.freeSlots() === 2, "the worker's 2 slots");
+      const all = jobs(60);
+      await feed(ex, all);
+      await waitFor(() => outcomes.length === 60, "60 outcomes");
+      expect(new Set(outcomes.map((o) => o.taskId)).size).toBe(60);
+      expect(w.maxHeld).toBeGreaterThan(2);
+      expect(w.maxHeld).toBeLessThanOrEqual(2 * (1 + PREFETCH_MAX_EXTRA));
     });
 
     test("jobs go out in one message per worker and outcomes come back in one call per message", async () => {

@@ -17,6 +17,7 @@
  */
 import type { Outcome } from "../../domain/outcome.ts";
 import { every } from "../../domain/every.ts";
+import { Prefetch, quickEnd } from "../../domain/prefetch.ts";
 import type { Clock, Executor, Job, JobRef, Logger } from "../../domain/ports.ts";
 import { systemClock } from "../system/clock.ts";
 import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
@@ -50,6 +51,7 @@ export class ExecutorPool implements Executor {
   /** Stops the ticker (a recurring timer on the pool's Clock), when one runs. */
   private ticker: (() => void) | undefined;
   private readonly clock: Clock;
+  private readonly prefetch = new Prefetch();
   private lastTick = 0;
   private prepared = false;
   private broken: string | undefined;
@@ -86,8 +88,11 @@ export class ExecutorPool implements Executor {
     this.emit(queued.map((p) => this.lost(p.job, this.broken as string)));
   }
 
+  /** Room for more jobs: the executors' slots not taken, plus the prefetch (jobs that wait here meanwhile). */
   freeSlots(): number {
-    return this.closed ? 0 : Math.max(0, this.o.executors * this.spec.slots - this.accepted);
+    if (this.closed) return 0;
+    const slots = this.o.executors * this.spec.slots;
+    return Math.max(0, slots + this.prefetch.extra(slots, this.clock.now()) - this.accepted);
   }
 
   /** Live executors (over all tenants). */
@@ -269,13 +274,17 @@ export class ExecutorPool implements Executor {
       this.o.logger.log("warn", "user code raised an error after its task finished", { event: "executor.stray-error", tenant: e.tenant, error: msg.message.slice(0, 2000) });
     } else if (msg.t === "done") {
       const outcomes: Outcome[] = [];
+      let quick = 0;
       for (const r of msg.results) {
         const h = e.at(r.slot, r.seq);
         if (h === undefined) continue; // taken back, timed out, or made up
         e.release(h, now);
         this.accepted--;
-        outcomes.push({ ...toOutcome(h.job, r, this.spec.maxResultBytes), ranOn: this.placeOf(e) });
+        const outcome = toOutcome(h.job, r, this.spec.maxResultBytes);
+        if (quickEnd(outcome.kind, h.handedAt, now)) quick++;
+        outcomes.push({ ...outcome, ranOn: this.placeOf(e) });
       }
+      this.prefetch.finished(quick, now);
       this.emit(outcomes);
       this.pump();
     }

@@ -19,6 +19,8 @@ export interface Held extends Modelled {
   readonly bounces: number;
   /** Its executor was silent while it and others ran: time it was charged may be another job's. */
   blurred: boolean;
+  /** When it was handed to the executor (the prefetch counts quick jobs, domain/prefetch.ts). */
+  readonly handedAt: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export class ExecutorRecord {
     const slot = this.free.pop() as number;
     const seq = ++this.seq;
     Atomics.store(this.host.tickets, slot, seq);
-    const h: Held = { job: p.job, slot, seq, alone: p.alone, bounces: p.bounces, blurred: false, startedAt: undefined, phase: "waiting" };
+    const h: Held = { job: p.job, slot, seq, alone: p.alone, bounces: p.bounces, blurred: false, startedAt: undefined, phase: "waiting", handedAt: now };
     this.held[slot] = h;
     if (this.count++ === 0) this.lastHeard = now; // silence counts from the first job, not from idle time
     this.model.handOut(h, now);

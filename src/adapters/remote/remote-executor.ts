@@ -4,7 +4,8 @@
  * with their capacity and heartbeat (see protocol.ts). Jobs go out in batches, one `jobs` message per
  * worker per `run`; outcomes come back in batches.
  *
- * - push: a worker is sent at most its free capacity (capacity - in flight - busy), least-loaded first.
+ * - push: a worker is sent at most its free capacity (capacity + prefetch - in flight - busy: the
+ *   prefetch is about PREFETCH_SPAN_MS of its work, domain/prefetch.ts), least-loaded first.
  * - pull: a worker is sent only what it asked for (credits), least-loaded first.
  *
  * Jobs that find no free capacity (a worker died between claim and `run`) wait in a backlog and go out
@@ -148,7 +149,7 @@ export class RemoteExecutor implements Executor {
   }
 
   freeSlots(): number {
-    return Math.max(0, this.registry.totalFree() - this.backlog.length);
+    return Math.max(0, this.registry.totalFree(this.o.clock.now()) - this.backlog.length);
   }
 
   run(jobs: readonly Job[]): void {
@@ -249,7 +250,7 @@ export class RemoteExecutor implements Executor {
     if (msg.t === "outcomes") {
       const fresh: Outcome[] = [];
       for (const out of msg.outcomes) {
-        if (!this.registry.complete(id, out.taskId, out.attempt)) continue;
+        if (!this.registry.complete(id, out.taskId, out.attempt, { kind: out.kind, now })) continue;
         this.timings.delete(out.taskId);
         fresh.push({ ...out, ranOn: this.placeOf(id, out.ranOn) });
       }
@@ -288,7 +289,7 @@ export class RemoteExecutor implements Executor {
   /** Hands backlog jobs to workers with free capacity, one message per worker. */
   private pump(): void {
     while (this.backlog.length > 0 && !this.closed) {
-      const plan = this.registry.allocate(this.backlog.length);
+      const plan = this.registry.allocate(this.backlog.length, this.o.clock.now());
       if (plan.length === 0) return;
       for (const [workerId, count] of plan) {
         const link = this.links.get(workerId) as Link;
@@ -297,8 +298,9 @@ export class RemoteExecutor implements Executor {
           const job = this.backlog.shift() as Job;
           this.queued.delete(job.taskId);
           if (this.cancelled.delete(job.taskId)) continue;
-          this.registry.assign(workerId, job.taskId, job.attempt);
-          this.timings.set(job.taskId, { workerId, attempt: job.attempt, handedAt: this.o.clock.now(), timeoutMs: job.timeoutMs, startedAt: undefined });
+          const handedAt = this.o.clock.now();
+          this.registry.assign(workerId, job.taskId, job.attempt, handedAt);
+          this.timings.set(job.taskId, { workerId, attempt: job.attempt, handedAt, timeoutMs: job.timeoutMs, startedAt: undefined });
           jobs.push(job);
         }
         if (jobs.length === 0) continue;

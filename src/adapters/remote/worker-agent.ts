@@ -20,6 +20,7 @@
  */
 import { every } from "../../domain/every.ts";
 import type { Outcome } from "../../domain/outcome.ts";
+import { Prefetch, quickEnd } from "../../domain/prefetch.ts";
 import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { TurnBatcher } from "../../lib/turn-batcher.ts";
@@ -57,6 +58,8 @@ interface Held {
   readonly job: Job;
   /** The registration it came under. */
   readonly session: number;
+  /** When it arrived (quick jobs count toward the prefetch, domain/prefetch.ts). */
+  readonly at: number;
 }
 
 export class WorkerAgent {
@@ -76,6 +79,8 @@ export class WorkerAgent {
   private lastTick = 0;
   /** Pull: credits granted in this session and not yet used by jobs. */
   private granted = 0;
+  /** Pull: its pace, for credit beyond its capacity (prefetch.ts). */
+  private readonly prefetch = new Prefetch();
   /** Outcomes finished this turn: one message per turn, with the credit their slots give back (pull). */
   private readonly outbox = new TurnBatcher<Outcome>((outcomes) => {
     // One message per turn, unless that would pass the message size: then several, the credit on the last.
@@ -277,8 +282,9 @@ export class WorkerAgent {
     }
     this.received += jobs.length;
     this.granted = Math.max(0, this.granted - jobs.length);
+    const at = this.o.clock.now();
     for (const job of jobs) {
-      this.held.set(key(job.taskId, job.attempt), { job, session: this.session });
+      this.held.set(key(job.taskId, job.attempt), { job, session: this.session, at });
       this.waiting.push(job);
     }
     if (this.held.size > this.maxHeld) this.maxHeld = this.held.size;
@@ -304,10 +310,17 @@ export class WorkerAgent {
   }
 
   private finished(outcomes: readonly Outcome[]): void {
+    const now = this.o.clock.now();
+    let quick = 0;
     for (const out of outcomes) {
-      if (!this.held.delete(key(out.taskId, out.attempt))) continue; // cancelled
+      const k = key(out.taskId, out.attempt);
+      const held = this.held.get(k);
+      if (held === undefined) continue; // cancelled
+      this.held.delete(k);
+      if (quickEnd(out.kind, held.at, now)) quick++;
       if (!this.closed) this.outbox.add(out);
     }
+    this.prefetch.finished(quick, now);
     this.startWaiting();
     this.heldChanged?.();
   }
@@ -317,10 +330,11 @@ export class WorkerAgent {
     if (n > 0) this.post({ v: 1, t: "credit", session: this.session, n });
   }
 
-  /** Pull: free slots not yet offered in this session (0 in push mode, and before registration). */
+  /** Pull: free slots (and prefetch) not yet offered in this session (0 in push mode, and before registration). */
   private creditToOffer(): number {
     if (this.o.mode !== "pull" || this.needsRegister || this.draining) return 0;
-    const n = this.o.capacity - this.held.size - this.granted;
+    const room = this.o.capacity + this.prefetch.extra(this.o.capacity, this.o.clock.now());
+    const n = room - this.held.size - this.granted;
     if (n <= 0) return 0;
     this.granted += n;
     return n;
