@@ -98,7 +98,11 @@ export class Dispatcher {
       await Promise.race([this.d.executor.whenFree(), aborted]);
       if (signal.aborted) break;
       try {
-        const claimed = await this.d.queue.claim(this.d.executor.freeSlots(), signal);
+        // The room can shrink without an event (an executor's prefetch lapses with time): a claim of
+        // none would block on the queue until a new task comes, so wait for room again instead.
+        const room = this.d.executor.freeSlots();
+        if (room === 0) continue;
+        const claimed = await this.d.queue.claim(room, signal);
         this.claimError = undefined;
         if (claimed.length > 0) await this.handOut(claimed);
         backoff = 50;

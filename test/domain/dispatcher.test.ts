@@ -38,6 +38,32 @@ async function setup(slots: number, maxAttempts = 3) {
 }
 
 describe("Dispatcher", () => {
+  test("never claims for zero slots: an executor whose room lapsed after it said it was free (a prefetch that expired) is waited on again", async () => {
+    const clock = new FakeClock();
+    const tasks = new MemoryTaskStore({ clock, retentionMs: 60_000 });
+    const functions = new MemoryFunctionStore();
+    await functions.save({ id: "f1", tenant: "default", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 });
+    await tasks.enqueue([newTask("t0", "f1", "[0]", 3, 1000, clock.now())], { maxQueue: 1000 });
+    const maxes: number[] = [];
+    const claim = tasks.claim.bind(tasks);
+    tasks.claim = (max, signal) => (maxes.push(max), claim(max, signal));
+    let whenFreeCalls = 0;
+    class LapsedRoom extends FakeExecutor {
+      override whenFree(): Promise<void> {
+        whenFreeCalls++;
+        return whenFreeCalls === 1 ? Promise.resolve() : new Promise<void>(() => {}); // free once, then never again
+      }
+      override freeSlots(): number {
+        return 0; // by the time the dispatcher asks how many
+      }
+    }
+    const dispatcher = new Dispatcher({ queue: tasks, functions, events: new MemoryChannel(), cancels: new MemoryChannel(), executor: new LapsedRoom(4), logger: quiet, clock });
+    dispatcher.start();
+    stops.push(() => dispatcher.stop());
+    await waitFor(() => whenFreeCalls === 2, "the dispatcher to wait for room again");
+    expect(maxes).toEqual([]); // a claim of 0 would wait for a new task that may never come, with t0 queued
+  });
+
   test("a job carries its task's tenant when the task has one", async () => {
     const s = await setup(2);
     const task = { ...newTask("ta", "f1", "[1]", 3, 1000, 0), tenant: "alice" };
