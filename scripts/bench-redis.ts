@@ -10,7 +10,10 @@
  * Redis, the API and the dispatcher, against 8-25 us per task in batches).
  *
  *   bun scripts/bench-redis.ts [--mode local|push|pull] [--tasks 10000] [--batch 1000] [--rounds 3]
- *                              [--workers 2] [--worker-procs 2] [--serial 1000]
+ *                              [--workers 2] [--worker-procs 2] [--serial 1000] [--curve]
+ *
+ * --curve (push and pull): the dispatcher and its workers over ZMTP CURVE, with fresh keys made by
+ * `faas keygen`'s code in a temp dir (as `npm run evaluate` does).
  */
 import Redis from "ioredis";
 import { flag } from "../src/app/config.ts";
@@ -19,6 +22,7 @@ import { clientCpuMicros, cpuMicros, redisCpuMicros } from "./lib/cpu.ts";
 import { freePort } from "./lib/ports.ts";
 import { killAll, spawnEntry, spawnServer } from "./lib/processes.ts";
 import { startRedisServer } from "./lib/redis-server.ts";
+import { makeCurveKeys } from "./evaluate/curve-keys.ts";
 
 const argv = Bun.argv.slice(2);
 const total = Number(flag(argv, "tasks") ?? 10_000);
@@ -29,6 +33,9 @@ const serial = Number(flag(argv, "serial") ?? 1000);
 const mode = flag(argv, "mode") ?? "local";
 const workerProcs = Number(flag(argv, "worker-procs") ?? 2);
 if (!["local", "push", "pull"].includes(mode)) throw new Error(`--mode must be local, push or pull, got "${mode}"`);
+const curve = argv.includes("--curve");
+if (curve && mode === "local") throw new Error("--curve needs --mode push or pull (a local dispatcher has no wire)");
+const keys = curve ? await makeCurveKeys(workerProcs) : undefined;
 
 await using redis = await startRedisServer();
 const env = { REDIS_URL: redis.url, FAAS_PREFIX: "bench" };
@@ -37,9 +44,9 @@ const stats = new Redis(redis.url);
 try {
   const api = await spawnServer("api", [], env); // info: its "listening" line says where it is
   const port = freePort();
-  const dispatcher = spawnEntry("dispatcher", ["--mode", mode, ...(mode === "local" ? ["--workers", workers, "--isolation", "thread"] : ["--port", String(port)])], quiet);
+  const dispatcher = spawnEntry("dispatcher", ["--mode", mode, ...(mode === "local" ? ["--workers", workers, "--isolation", "thread"] : ["--port", String(port), ...(keys?.dispatcherArgs ?? [])])], quiet);
   const workerList: { proc: { pid: number } }[] = [];
-  if (mode !== "local") for (let i = 0; i < workerProcs; i++) workerList.push(spawnEntry("worker", ["--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1", "--isolation", "thread"], quiet));
+  if (mode !== "local") for (let i = 0; i < workerProcs; i++) workerList.push(spawnEntry("worker", ["--mode", mode, "--url", `tcp://127.0.0.1:${port}`, "--procs", "1", "--isolation", "thread", ...(keys?.workerArgs[i] ?? [])], quiet));
   const workersCpu = (): number => workerList.reduce((sum, w) => sum + cpuMicros(w.proc.pid), 0);
   const { function_id } = await postJson(`${api.url}/register_function`, { name: "noop", payload: "() => null" });
   await noopRound(api.url, function_id, total, batch); // warm-up (threads compiled, scripts cached)
@@ -51,7 +58,7 @@ try {
   const tasks = total * rounds;
   const cpu = { redis: redisCpuMicros(await stats.info("cpu")) - cpuBefore.redis, api: cpuMicros(api.proc.pid) - cpuBefore.api, dispatcher: cpuMicros(dispatcher.proc.pid) - cpuBefore.dispatcher, workers: workersCpu() - cpuBefore.workers, client: clientCpuMicros() - cpuBefore.client };
   const perTask = delta.reduce((sum, [, n]) => sum + n, 0) / tasks;
-  const setup = mode === "local" ? `--mode local --workers ${workers}` : `--mode ${mode}, ${workerProcs} worker processes (--procs 1)`;
+  const setup = mode === "local" ? `--mode local --workers ${workers}` : `--mode ${mode}${curve ? " over CURVE" : ""}, ${workerProcs} worker processes (--procs 1)`;
   console.log(`redis, 1 dispatcher ${setup}, tasks=${total} per round, batch=${batch}, results read by POST /wait`);
   console.log(`throughput: ${rates.map((r) => Math.round(r)).join(", ")} tasks/s (best ${Math.round(Math.max(...rates))})`);
   console.log(`redis commands per task: ${perTask.toFixed(2)} (over ${tasks} tasks; commands inside scripts included)`);
@@ -71,4 +78,5 @@ try {
 } finally {
   stats.disconnect();
   await killAll();
+  keys?.remove();
 }
