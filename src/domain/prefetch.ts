@@ -3,9 +3,11 @@
  * executors. The dispatcher claims and settles in batches as large as the room it has, and with short
  * tasks the few hundred slots of a pool are done before the next claim comes back: the executors wait
  * on Redis and Redis on the executors. Long tasks need no such room, and a deep queue of them behind
- * one worker would leave another idle at the end. So the extra room is what the pool finished in the
- * last PREFETCH_SPAN_MS, about that long's work queued ahead whatever the tasks' length (none for
- * tasks slower than the span's worth of slots), and never more than PREFETCH_MAX_EXTRA times its slots.
+ * one worker would leave another idle at the end. So the extra room is the count of quick jobs (handed
+ * over and ended within PREFETCH_SPAN_MS, see quickEnd) the pool finished in the last
+ * PREFETCH_SPAN_MS: about that long's work queued ahead, none while jobs take longer or wait longer
+ * behind others, and never more than PREFETCH_MAX_EXTRA times its slots. The room lapses with time
+ * alone: whoever asks for it must not wait on it shrinking by an event (see the Dispatcher's loop).
  *
  * @example
  * const p = new Prefetch();
