@@ -50,7 +50,7 @@ function agent(endpoint: string, mode: "push" | "pull", o: { threads?: number; s
 }
 
 /** A hand-driven worker: registers as told, records what it receives, answers nothing by itself. */
-async function rawWorker(endpoint: string, reg: { capacity: number; credit?: number }) {
+async function rawWorker(endpoint: string, reg: { capacity: number; credit?: number; codes?: number }) {
   const id = crypto.randomUUID();
   const dealer = new Dealer({ routingId: id });
   dealer.connect(endpoint);
@@ -62,7 +62,7 @@ async function rawWorker(endpoint: string, reg: { capacity: number; credit?: num
     }
   })();
   const send = (m: FromWorker) => dealer.send(encode(m));
-  await send({ v: 1, t: "register", session: 1, capacity: reg.capacity, busy: 0, credit: reg.credit ?? 0 });
+  await send({ v: 1, t: "register", session: 1, capacity: reg.capacity, busy: 0, credit: reg.credit ?? 0, ...(reg.codes !== undefined && { codes: reg.codes }) });
   await waitFor(() => inbox.some((m) => m.t === "welcome"), "the welcome");
   closers.push(() => dealer.close());
   const received = () => inbox.flatMap((m) => (m.t === "jobs" ? m.jobs : []));
@@ -299,6 +299,49 @@ describe("RemoteExecutor, pull specifics and robustness", () => {
     await router.send([id!, encode({ v: 1, t: "welcome", session: 1 })]);
     await waitFor(() => w.isRegistered, "the worker to take the welcome");
     expect(logs.filter((l) => l.msg.startsWith("dropped a dispatcher message")).length).toBe(junk.length);
+  });
+
+  test("a function's code goes once per session to a worker that keeps code, and with every job to one that does not", async () => {
+    const { ex } = await executor("push");
+    const keeps = await rawWorker(ex.endpoint, { capacity: 4, codes: 100 });
+    const old = await rawWorker(ex.endpoint, { capacity: 4 });
+    await waitFor(() => ex.freeSlots() === 8, "both workers' slots");
+    const a = jobs(6, "(x) => x + 1");
+    const b = jobs(2, "(x) => x - 1");
+    ex.run([...a.slice(0, 3), ...b.slice(0, 1), ...a.slice(3), ...b.slice(1)]);
+    await waitFor(() => keeps.received().length === 4 && old.received().length === 4, "4 jobs at each");
+    expect(old.received().every((j) => j.code !== undefined)).toBe(true);
+    const seen = new Set<string>();
+    for (const j of keeps.received()) {
+      expect(j.code !== undefined).toBe(!seen.has(j.functionId)); // the first job of each function carries it
+      seen.add(j.functionId);
+    }
+  });
+
+  test("a job without code the worker was not sent makes the worker register again, and nothing of it runs", async () => {
+    const router = new Router();
+    closers.push(() => router.close());
+    await router.bind("tcp://127.0.0.1:0");
+    const w = agent(router.lastEndpoint!, "push");
+    const [id, first] = await router.receive();
+    const reg = JSON.parse(String(first));
+    expect(reg).toMatchObject({ t: "register", session: 1 });
+    expect(reg.codes).toBeGreaterThan(0);
+    await router.send([id!, encode({ v: 1, t: "welcome", session: 1 })]);
+    await waitFor(() => w.isRegistered, "the welcome");
+    const [job] = jobs(1);
+    const { code: _, ...bare } = job!;
+    await router.send([id!, encode({ v: 1, t: "jobs", session: 1, seq: 1, jobs: [bare] })]);
+    for (;;) {
+      const [, frame] = await router.receive();
+      const m = JSON.parse(String(frame));
+      if (m.t !== "register") continue; // a heartbeat, say
+      expect(m.session).toBe(2);
+      break;
+    }
+    expect(logs.some((l) => l.fields?.event === "worker.code_missing")).toBe(true);
+    expect(w.received).toBe(0);
+    expect(w.heldCount()).toBe(0);
   });
 
   test("a worker registers again with a new dispatcher on the same endpoint", async () => {

@@ -33,9 +33,9 @@ export const ENVELOPE_BYTES = 256;
  * strings at 6 bytes per UTF-16 unit (a JSON escape such as \u001f), plus room for field names and
  * numbers.
  */
-export function wireSize(item: Job | Outcome): number {
+export function wireSize(item: WireJob | Outcome): number {
   let chars = item.taskId.length;
-  if ("code" in item) chars += item.code.length + item.args.length + item.functionId.length + item.tenant.length;
+  if ("functionId" in item) chars += (item.code?.length ?? 0) + item.args.length + item.functionId.length + item.tenant.length;
   else if (item.kind === "returned") chars += item.value.length;
   else if (item.kind === "threw") chars += item.error.name.length + item.error.message.length + item.error.stack.length;
   else if (item.kind === "lost") chars += item.reason.length;
@@ -43,10 +43,19 @@ export function wireSize(item: Job | Outcome): number {
   return chars * 6 + 160;
 }
 
+/**
+ * A job on the wire: its function's code may be left out when the worker keeps code (it registered with
+ * `codes`) and was sent that code earlier in its session (code-book.ts).
+ */
+export type WireJob = Omit<Job, "code"> & { readonly code?: string };
+
 /** Worker -> dispatcher. */
 export type FromWorker =
-  /** Capacity = executors x slots; busy = slots held by jobs from earlier sessions; credit (pull) = jobs wanted now. */
-  | { readonly v: 1; readonly t: "register"; readonly session: number; readonly capacity: number; readonly busy: number; readonly credit: number; readonly mode?: "pull" | "push"; readonly host?: string }
+  /**
+   * Capacity = executors x slots; busy = slots held by jobs from earlier sessions; credit (pull) = jobs
+   * wanted now; codes = how many functions' code it keeps in a session (absent: send code with every job).
+   */
+  | { readonly v: 1; readonly t: "register"; readonly session: number; readonly capacity: number; readonly busy: number; readonly credit: number; readonly mode?: "pull" | "push"; readonly host?: string; readonly codes?: number }
   | { readonly v: 1; readonly t: "heartbeat"; readonly session: number; readonly busy: number }
   /** Pull mode: `n` more jobs wanted. */
   | { readonly v: 1; readonly t: "credit"; readonly session: number; readonly n: number }
@@ -63,7 +72,7 @@ export type FromWorker =
 /** Dispatcher -> worker. */
 export type ToWorker =
   | { readonly v: 1; readonly t: "welcome"; readonly session: number }
-  | { readonly v: 1; readonly t: "jobs"; readonly session: number; readonly seq: number; readonly jobs: readonly Job[] }
+  | { readonly v: 1; readonly t: "jobs"; readonly session: number; readonly seq: number; readonly jobs: readonly WireJob[] }
   | { readonly v: 1; readonly t: "heartbeat"; readonly session: number; readonly seq: number }
   | { readonly v: 1; readonly t: "cancel"; readonly session: number; readonly taskId: string; readonly attempt: number }
   /** "I do not know you": the dispatcher restarted or took the worker for dead. */
@@ -86,8 +95,8 @@ export function decodeFromWorker(frame: Uint8Array | string): Result<FromWorker,
     case "register":
       return check(
         o,
-        count(o.session) && count(o.capacity) && count(o.busy) && count(o.credit) && (o.mode === undefined || o.mode === "pull" || o.mode === "push") && (o.host === undefined || (typeof o.host === "string" && /^[\x21-\x7e]{1,255}$/.test(o.host))),
-        "session, capacity, busy and credit as whole numbers, mode pull or push, and host as 1-255 printable characters",
+        count(o.session) && count(o.capacity) && count(o.busy) && count(o.credit) && (o.mode === undefined || o.mode === "pull" || o.mode === "push") && (o.host === undefined || (typeof o.host === "string" && /^[\x21-\x7e]{1,255}$/.test(o.host))) && (o.codes === undefined || count(o.codes)),
+        "session, capacity, busy and credit as whole numbers, mode pull or push, host as 1-255 printable characters, and codes (if given) as a whole number",
       );
     case "heartbeat":
       return check(o, count(o.session) && count(o.busy), "session and busy as whole numbers");
@@ -151,9 +160,9 @@ function count(x: unknown): boolean {
   return typeof x === "number" && Number.isInteger(x) && x >= 0;
 }
 
-function isJob(x: unknown): x is Job {
+function isJob(x: unknown): x is WireJob {
   const j = x as Fields;
-  return typeof j === "object" && j !== null && typeof j.taskId === "string" && count(j.attempt) && typeof j.functionId === "string" && typeof j.code === "string" && typeof j.args === "string" && typeof j.timeoutMs === "number" && typeof j.tenant === "string";
+  return typeof j === "object" && j !== null && typeof j.taskId === "string" && count(j.attempt) && typeof j.functionId === "string" && (j.code === undefined || typeof j.code === "string") && typeof j.args === "string" && typeof j.timeoutMs === "number" && typeof j.tenant === "string";
 }
 
 function isOutcome(x: unknown): x is Outcome {

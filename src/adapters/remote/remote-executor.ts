@@ -41,7 +41,8 @@ import { FreeSlotWaiters } from "../../lib/free-slot-waiters.ts";
 import { Router } from "../../lib/zmtp/index.ts";
 import { chunksBySize } from "../../lib/size-chunks.ts";
 import { HandshakeFailureLog, watchHandshakeFailures } from "./handshake-failures.ts";
-import { decodeFromWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker } from "./protocol.ts";
+import { CodeBook } from "./code-book.ts";
+import { decodeFromWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker, type WireJob } from "./protocol.ts";
 import { traceMark } from "../system/trace.ts";
 
 export interface RemoteExecutorOptions {
@@ -84,7 +85,12 @@ interface Link {
   readonly session: number;
   /** Last `jobs` message number sent in this session. */
   seq: number;
+  /** The functions whose code it was sent in this session, when it keeps code (code-book.ts). */
+  readonly codes: CodeBook | undefined;
 }
+
+/** Most functions a worker may keep the code of (a worker asking for more is sent code with every job). */
+const MAX_WORKER_CODES = 10_000;
 
 export class RemoteExecutor implements Executor {
   private readonly registry: WorkerRegistry;
@@ -227,7 +233,8 @@ export class RemoteExecutor implements Executor {
         return;
       }
       const lost = this.registry.register(id, { capacity: msg.capacity, busy: msg.busy, credit: this.o.policy === "pull" ? msg.credit : 0, ...(msg.host !== undefined && { host: msg.host }) }, now);
-      this.links.set(id, { session: msg.session, seq: 0 });
+      const codes = msg.codes !== undefined && msg.codes > 0 && msg.codes <= MAX_WORKER_CODES ? new CodeBook(msg.codes) : undefined;
+      this.links.set(id, { session: msg.session, seq: 0, codes });
       this.send(id, { v: 1, t: "welcome", session: msg.session });
       const cap = this.o.maxWorkerCapacity ?? DEFAULT_MAX_WORKER_CAPACITY;
       if (msg.capacity > cap) this.o.logger.log("warn", "a worker claimed more capacity than allowed; it gets the cap", { event: "worker.capacity_capped", worker: printable(id), claimed: msg.capacity, cap });
@@ -293,7 +300,7 @@ export class RemoteExecutor implements Executor {
       if (plan.length === 0) return;
       for (const [workerId, count] of plan) {
         const link = this.links.get(workerId) as Link;
-        const jobs: Job[] = [];
+        const jobs: WireJob[] = [];
         while (jobs.length < count && this.backlog.length > 0) {
           const job = this.backlog.shift() as Job;
           this.queued.delete(job.taskId);
@@ -301,7 +308,7 @@ export class RemoteExecutor implements Executor {
           const handedAt = this.o.clock.now();
           this.registry.assign(workerId, job.taskId, job.attempt, handedAt);
           this.timings.set(job.taskId, { workerId, attempt: job.attempt, handedAt, timeoutMs: job.timeoutMs, startedAt: undefined });
-          jobs.push(job);
+          jobs.push(link.codes === undefined || link.codes.mustSend(job.functionId, job.code) ? job : withoutCode(job));
         }
         if (jobs.length === 0) continue;
         // One message per worker, unless that would pass the message size: then several, in order.
@@ -398,4 +405,9 @@ export class RemoteExecutor implements Executor {
 /** A routing id for logs: the worker's UUID, or hex when it is not printable. */
 function printable(id: string): string {
   return /^[\x20-\x7e]*$/.test(id) ? id : `0x${Buffer.from(id, "latin1").toString("hex")}`;
+}
+
+/** A job as it travels to a worker that was sent its function's code already in this session. */
+function withoutCode(job: Job): WireJob {
+  return { taskId: job.taskId, tenant: job.tenant, attempt: job.attempt, functionId: job.functionId, args: job.args, timeoutMs: job.timeoutMs };
 }

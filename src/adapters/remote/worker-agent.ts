@@ -27,7 +27,11 @@ import { TurnBatcher } from "../../lib/turn-batcher.ts";
 import { Dealer } from "../../lib/zmtp/index.ts";
 import { chunksBySize } from "../../lib/size-chunks.ts";
 import { HandshakeFailureLog, watchHandshakeFailures, workerHandshakeHint } from "./handshake-failures.ts";
-import { decodeToWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker } from "./protocol.ts";
+import { CodeBook } from "./code-book.ts";
+import { decodeToWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker, type WireJob } from "./protocol.ts";
+
+/** Functions whose code a worker keeps in a session (it says so at registration). */
+const WORKER_CODES = 1000;
 
 export interface WorkerAgentOptions {
   /** The dispatcher, e.g. tcp://127.0.0.1:5555. */
@@ -79,6 +83,8 @@ export class WorkerAgent {
   private lastTick = 0;
   /** Pull: credits granted in this session and not yet used by jobs. */
   private granted = 0;
+  /** The functions whose code the dispatcher sent in this session (code-book.ts). */
+  private codes = new CodeBook(WORKER_CODES);
   /** Pull: its pace, for credit beyond its capacity (prefetch.ts). */
   private readonly prefetch = new Prefetch();
   /** Outcomes finished this turn: one message per turn, with the credit their slots give back (pull). */
@@ -264,15 +270,38 @@ export class WorkerAgent {
       case "heartbeat":
         if (msg.seq > this.lastSeq) this.gap(msg.seq);
         return;
-      case "jobs":
+      case "jobs": {
         if (msg.seq !== this.lastSeq + 1) return this.gap(msg.seq);
         this.lastSeq = msg.seq;
-        this.accept(msg.jobs);
+        const jobs = this.withCode(msg.jobs);
+        if (jobs === undefined) return;
+        this.accept(jobs);
         return;
+      }
       case "cancel":
         this.cancel(msg.taskId, msg.attempt);
         return;
     }
+  }
+
+  /**
+   * The jobs with their functions' code: as they came, or from this session's book (code-book.ts). Every
+   * job goes through the book, those handed straight back too, so it stays the dispatcher's twin. A job
+   * without code the book does not have means the books disagree: register again (a new session starts
+   * both afresh; the dispatcher reports what it sent under this one as lost, to run again).
+   */
+  private withCode(wire: readonly WireJob[]): Job[] | undefined {
+    const jobs: Job[] = [];
+    let missing: string | undefined;
+    for (const j of wire) {
+      const code = this.codes.codeFor(j.functionId, j.code);
+      if (code === undefined) missing ??= j.functionId;
+      else jobs.push(j.code === undefined ? { ...j, code } : (j as Job));
+    }
+    if (missing === undefined) return jobs;
+    this.o.logger.log("warn", "a job came without its function's code, which this worker was not sent in this session; registering again", { event: "worker.code_missing", worker: this.o.id, functionId: missing.slice(0, 100) });
+    this.register();
+    return undefined;
   }
 
   private accept(jobs: readonly Job[]): void {
@@ -348,13 +377,14 @@ export class WorkerAgent {
       return;
     }
     this.session++;
+    this.codes = new CodeBook(WORKER_CODES);
     this.registered = false;
     this.needsRegister = false;
     this.lastSeq = 0;
     const free = Math.max(0, this.o.capacity - this.held.size);
     this.granted = this.o.mode === "pull" ? free : 0;
     this.connectedSinceRegister = this.dealer.peerCount > 0;
-    this.post({ v: 1, t: "register", session: this.session, capacity: this.o.capacity, busy: this.held.size, credit: this.granted, mode: this.o.mode, ...(this.o.host !== undefined && { host: this.o.host }) });
+    this.post({ v: 1, t: "register", session: this.session, capacity: this.o.capacity, busy: this.held.size, credit: this.granted, mode: this.o.mode, codes: WORKER_CODES, ...(this.o.host !== undefined && { host: this.o.host }) });
   }
 
   private gap(seq: number): void {
