@@ -69,6 +69,16 @@ async function rawWorker(endpoint: string, reg: { capacity: number; credit?: num
   return { id, dealer, inbox, send, received };
 }
 
+/** A real push worker connected to a bare ROUTER standing in for the dispatcher, and its first message. */
+async function agentOfRawDispatcher() {
+  const router = new Router();
+  closers.push(() => router.close());
+  await router.bind("tcp://127.0.0.1:0");
+  const w = agent(router.lastEndpoint!, "push");
+  const [id, first] = await router.receive();
+  return { router, w, id, registration: JSON.parse(String(first)) };
+}
+
 /** Feeds jobs as the domain Dispatcher does: wait for free slots, hand over that many. */
 async function feed(ex: RemoteExecutor, all: readonly Job[]): Promise<void> {
   for (let sent = 0; sent < all.length; ) {
@@ -288,12 +298,8 @@ describe("RemoteExecutor, pull specifics and robustness", () => {
   });
 
   test("a worker drops garbled dispatcher messages, logs them, and keeps working", async () => {
-    const router = new Router();
-    closers.push(() => router.close());
-    await router.bind("tcp://127.0.0.1:0");
-    const w = agent(router.lastEndpoint!, "push");
-    const [id, first] = await router.receive();
-    expect(JSON.parse(String(first)).t).toBe("register");
+    const { router, w, id, registration } = await agentOfRawDispatcher();
+    expect(registration.t).toBe("register");
     const junk: (string | string[])[] = ["}{", '{"v":2,"t":"welcome","session":1}', '{"v":1,"t":"jobs","session":1,"seq":1,"jobs":[{"taskId":1}]}', '{"v":1,"t":"explode"}', ["a", "b"]];
     for (const m of junk) await router.send([id!, ...(Array.isArray(m) ? m : [m])]);
     await router.send([id!, encode({ v: 1, t: "welcome", session: 1 })]);
@@ -319,14 +325,9 @@ describe("RemoteExecutor, pull specifics and robustness", () => {
   });
 
   test("a job without code the worker was not sent makes the worker register again, and nothing of it runs", async () => {
-    const router = new Router();
-    closers.push(() => router.close());
-    await router.bind("tcp://127.0.0.1:0");
-    const w = agent(router.lastEndpoint!, "push");
-    const [id, first] = await router.receive();
-    const reg = JSON.parse(String(first));
-    expect(reg).toMatchObject({ t: "register", session: 1 });
-    expect(reg.codes).toBeGreaterThan(0);
+    const { router, w, id, registration } = await agentOfRawDispatcher();
+    expect(registration).toMatchObject({ t: "register", session: 1 });
+    expect(registration.codes).toBeGreaterThan(0);
     await router.send([id!, encode({ v: 1, t: "welcome", session: 1 })]);
     await waitFor(() => w.isRegistered, "the welcome");
     const [job] = jobs(1);
