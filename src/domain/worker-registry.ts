@@ -76,8 +76,6 @@ interface WorkerState {
   done: number;
   /** Its pace: quick jobs it finished lately, room beyond its capacity (prefetch.ts). */
   readonly prefetch: Prefetch;
-  /** task id -> when it was handed over, for jobs assigned with a time. */
-  readonly handedAt: Map<string, number>;
 }
 
 export class WorkerRegistry {
@@ -95,7 +93,7 @@ export class WorkerRegistry {
     const lost = this.remove(id);
     const capacity = clamp(r.capacity, 0, this.o.maxCapacity ?? Number.MAX_SAFE_INTEGER);
     const busy = clamp(r.busy, 0, capacity);
-    this.workers.set(id, { id, capacity, busy, credits: clamp(r.credit, 0, capacity - busy), lastSeen: now, jobs: new Map(), draining: false, host: r.host ?? "", registeredAt: now, done: 0, prefetch: new Prefetch(), handedAt: new Map() });
+    this.workers.set(id, { id, capacity, busy, credits: clamp(r.credit, 0, capacity - busy), lastSeen: now, jobs: new Map(), draining: false, host: r.host ?? "", registeredAt: now, done: 0, prefetch: new Prefetch() });
     return lost;
   }
 
@@ -220,15 +218,11 @@ export class WorkerRegistry {
     return [...given].map(([w, count]) => [w.id, count]);
   }
 
-  /**
-   * Records a job handed to a worker (uses one credit in pull mode). False when the worker is unknown.
-   * With `now`, its outcome can count toward the worker's pace (see complete).
-   */
-  assign(id: string, taskId: string, attempt: number, now?: number): boolean {
+  /** Records a job handed to a worker (uses one credit in pull mode). False when the worker is unknown. */
+  assign(id: string, taskId: string, attempt: number): boolean {
     const w = this.workers.get(id);
     if (w === undefined) return false;
     w.jobs.set(taskId, attempt);
-    if (now !== undefined) w.handedAt.set(taskId, now);
     this.holder.set(taskId, id);
     if (w.credits > 0) w.credits--;
     return true;
@@ -237,18 +231,16 @@ export class WorkerRegistry {
   /**
    * Records a job's outcome; true when that worker held that attempt of that task (else the outcome
    * is stale: from a superseded attempt or an earlier registration, and must be ignored). With how
-   * and when it ended, a quick job (handed over with a time, ended within the span) counts toward the
-   * worker's pace.
+   * it ended, when, and when it was handed over (the caller's record of it), a quick job counts toward
+   * the worker's pace.
    */
-  complete(id: string, taskId: string, attempt: number, ended?: { readonly kind: Outcome["kind"]; readonly now: number }): boolean {
+  complete(id: string, taskId: string, attempt: number, ended?: { readonly kind: Outcome["kind"]; readonly handedAt: number; readonly now: number }): boolean {
     const w = this.workers.get(id);
     if (w === undefined || w.jobs.get(taskId) !== attempt) return false;
     w.jobs.delete(taskId);
-    const handedAt = w.handedAt.get(taskId);
-    w.handedAt.delete(taskId);
     if (this.holder.get(taskId) === id) this.holder.delete(taskId);
     w.done++;
-    if (ended !== undefined && handedAt !== undefined && quickEnd(ended.kind, handedAt, ended.now)) w.prefetch.finished(1, ended.now);
+    if (ended !== undefined && quickEnd(ended.kind, ended.handedAt, ended.now)) w.prefetch.finished(1, ended.now);
     return true;
   }
 
@@ -259,7 +251,6 @@ export class WorkerRegistry {
     const attempt = w?.jobs.get(taskId);
     if (w === undefined || attempt === undefined) return undefined;
     w.jobs.delete(taskId);
-    w.handedAt.delete(taskId);
     this.holder.delete(taskId);
     return { workerId: w.id, taskId, attempt };
   }

@@ -4,7 +4,8 @@ import { WorkerRegistry } from "../../src/domain/worker-registry.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
 const cap = (capacity: number, busy = 0, credit = 0) => ({ capacity, busy, credit });
-const ended = (now: number) => ({ kind: "returned" as const, now });
+/** A job that returned at `now`, handed over at `handedAt` (by default at `now`: a quick one). */
+const ended = (now: number, handedAt = now) => ({ kind: "returned" as const, handedAt, now });
 
 describe("WorkerRegistry: liveness", () => {
   test("a worker expires once silent for longer than the timeout, not before", () => {
@@ -138,7 +139,7 @@ describe("WorkerRegistry: placement", () => {
     const clock = new FakeClock();
     const reg = new WorkerRegistry({ policy: "pull", timeoutMs: 3000 });
     reg.register("w", cap(4, 0, 4), clock.now());
-    for (let i = 0; i < 4; i++) reg.assign("w", `a${i}`, 1, clock.now());
+    for (let i = 0; i < 4; i++) reg.assign("w", `a${i}`, 1);
     for (let i = 0; i < 4; i++) reg.complete("w", `a${i}`, 1, ended(clock.now()));
     reg.grant("w", 100); // the worker's own prefetch: kept up to capacity x (1 + PREFETCH_MAX_EXTRA)
     expect(reg.free("w", clock.now())).toBe(4 + 4);
@@ -152,22 +153,22 @@ describe("WorkerRegistry: placement", () => {
     const reg = new WorkerRegistry({ policy: "push", timeoutMs: 3000 });
     reg.register("fast", cap(4), clock.now());
     reg.register("slow", cap(4), clock.now());
-    for (let i = 0; i < 4; i++) reg.assign("fast", `f${i}`, 1, clock.now());
-    for (let i = 0; i < 4; i++) reg.assign("slow", `s${i}`, 1, clock.now() - PREFETCH_SPAN_MS); // handed over a span ago
+    for (let i = 0; i < 4; i++) reg.assign("fast", `f${i}`, 1);
+    for (let i = 0; i < 4; i++) reg.assign("slow", `s${i}`, 1);
     for (let i = 0; i < 3; i++) expect(reg.complete("fast", `f${i}`, 1, ended(clock.now()))).toBe(true);
-    expect(reg.complete("slow", "s0", 1, ended(clock.now()))).toBe(true); // took the whole span: not quick
+    expect(reg.complete("slow", "s0", 1, ended(clock.now(), clock.now() - PREFETCH_SPAN_MS))).toBe(true); // handed over a span ago: not quick
     expect(reg.complete("slow", "s1", 1)).toBe(true); // no end given (a hand-back): not counted
     expect(reg.free("fast", clock.now())).toBe(4 + 3 - 1);
     expect(reg.free("slow", clock.now())).toBe(2);
     expect(reg.free("fast")).toBe(3); // without now: capacity only
     expect(reg.allocate(100, clock.now())).toEqual([["fast", 6], ["slow", 2]]);
     for (let i = 0; i < 40; i++) {
-      reg.assign("fast", `g${i}`, 1, clock.now());
+      reg.assign("fast", `g${i}`, 1);
       reg.complete("fast", `g${i}`, 1, ended(clock.now()));
     }
     expect(reg.free("fast", clock.now())).toBe(4 + 4 * PREFETCH_MAX_EXTRA - 1);
-    reg.assign("fast", "lost-one", 1, clock.now());
-    reg.complete("fast", "lost-one", 1, { kind: "lost", now: clock.now() });
+    reg.assign("fast", "lost-one", 1);
+    reg.complete("fast", "lost-one", 1, { kind: "lost", handedAt: clock.now(), now: clock.now() });
     clock.advance(PREFETCH_SPAN_MS);
     expect(reg.free("fast", clock.now())).toBe(3);
     expect(reg.totalFree(clock.now())).toBe(3 + 2);

@@ -257,7 +257,8 @@ export class RemoteExecutor implements Executor {
     if (msg.t === "outcomes") {
       const fresh: Outcome[] = [];
       for (const out of msg.outcomes) {
-        if (!this.registry.complete(id, out.taskId, out.attempt, { kind: out.kind, now })) continue;
+        const handedAt = this.timings.get(out.taskId)?.handedAt;
+        if (!this.registry.complete(id, out.taskId, out.attempt, handedAt === undefined ? undefined : { kind: out.kind, handedAt, now })) continue;
         this.timings.delete(out.taskId);
         fresh.push({ ...out, ranOn: this.placeOf(id, out.ranOn) });
       }
@@ -305,9 +306,8 @@ export class RemoteExecutor implements Executor {
           const job = this.backlog.shift() as Job;
           this.queued.delete(job.taskId);
           if (this.cancelled.delete(job.taskId)) continue;
-          const handedAt = this.o.clock.now();
-          this.registry.assign(workerId, job.taskId, job.attempt, handedAt);
-          this.timings.set(job.taskId, { workerId, attempt: job.attempt, handedAt, timeoutMs: job.timeoutMs, startedAt: undefined });
+          this.registry.assign(workerId, job.taskId, job.attempt);
+          this.timings.set(job.taskId, { workerId, attempt: job.attempt, handedAt: this.o.clock.now(), timeoutMs: job.timeoutMs, startedAt: undefined });
           jobs.push(link.codes === undefined || link.codes.mustSend(job.functionId, job.code) ? job : withoutCode(job));
         }
         if (jobs.length === 0) continue;
