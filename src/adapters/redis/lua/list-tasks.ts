@@ -50,9 +50,10 @@ local function descending(list)
   return true
 end
 
--- a group member of an index: its ids text ('' when gone), a function that drops the group, and
--- holds(t): whether task t keeps the group in the index; nil for a member that is a task id
-local function grouped(set_key, group_prefix, holds)
+-- a group member of an index: its ids text ('' when gone), a function that drops the group (and its
+-- field of the counts hash, when the index has one), and holds(t): whether task t keeps the group in
+-- the index; nil for a member that is a task id
+local function grouped(set_key, group_prefix, holds, counts)
   return function(member, score)
     local stamp = fmt(score)
     if member ~= 'g' .. stamp then return nil end
@@ -60,6 +61,7 @@ local function grouped(set_key, group_prefix, holds)
     return redis.call('GET', text) or '', function()
       redis.call('ZREM', set_key, member)
       redis.call('DEL', text)
+      if counts then redis.call('HDEL', counts, stamp) end
     end, holds
   end
 end
@@ -179,17 +181,9 @@ if tenant == '' then tenants = redis.call('SMEMBERS', KEYS[2]) end
 for _, name in ipairs(tenants) do
   if status == '' or UNFINISHED[status] then
     local index, counts, group_prefix = unfinished_keys(P, name)
-    local group = grouped(index, group_prefix, is_unfinished)
     result[#result + 1] = scan(index, function(t, score)
       return UNFINISHED[t.status] and (status == '' or t.status == status) and t.createdAt == score and mine(t)
-    end, function(member, score)
-      local text, drop = group(member, score)
-      if not text then return nil end
-      return text, function()
-        drop()
-        redis.call('HDEL', counts, fmt(score))
-      end, is_unfinished
-    end)
+    end, grouped(index, group_prefix, is_unfinished, counts))
   end
   for _, s in ipairs(FINISHED) do
     if status == '' or status == s then result[#result + 1] = finished_scan('d', name, s) end

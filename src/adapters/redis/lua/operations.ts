@@ -203,20 +203,22 @@ local function unindex_unfinished(P, tenant, created)
   if #alone > 0 then zrem_all(index, alone) end
 end
 
+-- appends id to lists[key], made on first use
+local function list_in(lists, key, id)
+  local l = lists[key]
+  if not l then
+    l = {}
+    lists[key] = l
+  end
+  l[#l + 1] = id
+end
+
 local function ops_enqueued(P, tenant, argv, first, step, created_at, function_id, ids_run)
   local per_function, n, groups = {}, 0, nil
   if not (created_at and ids_run) then groups = {} end
   for i = first, #argv, step do
     n = n + 1
-    if groups then
-      local c = created_at or string.match(argv[i + 1], '"createdAt":(%d+)') or '0'
-      local g = groups[c]
-      if not g then
-        g = {}
-        groups[c] = g
-      end
-      g[#g + 1] = argv[i]
-    end
+    if groups then list_in(groups, created_at or string.match(argv[i + 1], '"createdAt":(%d+)') or '0', argv[i]) end
     if not function_id then
       local fid = string.match(argv[i + 1], '"functionId":"([^"]*)"')
       if fid then per_function[fid] = (per_function[fid] or 0) + 1 end
@@ -246,15 +248,6 @@ local function ops_group(groups, owner)
     groups[owner] = g
   end
   return g
-end
-
-local function list_in(lists, key, id)
-  local l = lists[key]
-  if not l then
-    l = {}
-    lists[key] = l
-  end
-  l[#l + 1] = id
 end
 
 local function ops_note(g, t, status, field, bucket_field, indexed)
