@@ -1,10 +1,12 @@
 /**
  * Facts about the machine and software an evaluation ran on, for the report: CPU model and cores
- * (/proc/cpuinfo), memory, OS, Bun, Node, Redis and BullMQ versions, and the load average.
+ * (/proc/cpuinfo), memory, OS, Bun, Node, Redis and BullMQ versions, how idle CPUs wait, and the load
+ * average.
  */
 import { readFileSync } from "node:fs";
 import { loadavg, release, totalmem } from "node:os";
 import { bullmqVersion } from "./bullmq.ts";
+import { type CpuIdle, cpuIdle } from "./cpu-idle.ts";
 
 export interface Machine {
   readonly cpuModel: string;
@@ -15,6 +17,8 @@ export interface Machine {
   readonly node: string;
   readonly redis: string;
   readonly bullmq: string;
+  /** How idle CPUs wait (absent from results written before it was read). */
+  readonly cpuIdle?: CpuIdle;
 }
 
 /**
@@ -64,6 +68,7 @@ export function machine(): Machine {
     node: version(["node", "--version"], /v?(\S+)/),
     redis: version(["redis-server", "--version"], /v=(\S+)/),
     bullmq: bullmqVersion(),
+    cpuIdle: cpuIdle(),
   };
 }
 

@@ -9,11 +9,13 @@
  *   npm run evaluate -- --only scaling --cpu-per-executor 50
  *   npm run evaluate -- --only retained --retained 200000
  *   npm run evaluate -- --from docs/evaluation/results.json   # re-render report and plots only
+ *   npm run evaluate -- --idle-poll       # idle CPUs poll for the whole run (root): docs/evaluation/idle-poll/
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { dumpLogs, killAll } from "../lib/processes.ts";
 import { removeTempDirs } from "../lib/temp-dirs.ts";
+import { type CpuLatencyHold, holdCpuLatency } from "./cpu-idle.ts";
 import { load, machine } from "./machine.ts";
 import { measurePace } from "./pace.ts";
 import { modeSteps, runModes } from "./modes.ts";
@@ -50,7 +52,10 @@ function write(e: Evaluation, dir: string): void {
   process.stdout.write(`\nwritten to ${dir}/ (report.md, results.json, plots)\n`);
 }
 
+let idleHold: CpuLatencyHold | undefined;
+
 async function cleanup(): Promise<void> {
+  idleHold?.release();
   await stopAllStacks();
   await killAll();
   removeTempDirs();
@@ -75,6 +80,7 @@ const loadBefore = load();
 const facts = machine();
 let evaluation: Evaluation;
 try {
+  if (o.idlePoll) idleHold = holdCpuLatency(0);
   const paceBefore = await measurePace();
   const modes = has("modes") ? await runModes(o, progress) : undefined;
   const scaling = has("scaling") ? await runScaling(o, progress) : undefined;
@@ -90,6 +96,7 @@ try {
     machine: facts,
     loadBefore,
     loadAfter: load(),
+    ...(o.idlePoll && { idlePoll: true }),
     paceBefore,
     paceAfter,
     ...(modes !== undefined && { modes }),

@@ -49,6 +49,8 @@ export interface Options {
   readonly full: boolean;
   /** Measure nothing: render report.md and the plots again from this results.json. */
   readonly from?: string;
+  /** Hold a CPU latency request of 0 us for the whole run, so idle CPUs poll (cpu-idle.ts). */
+  readonly idlePoll: boolean;
 }
 
 /**
@@ -88,6 +90,9 @@ a local dispatcher measured fresh, then again with --retained finished tasks kep
   --modes <list>          modes to measure (default all): ${MODES.join(", ")}
                           (-curve: push/pull over ZMTP CURVE; measured in the thread series only)
   --isolations <list>     isolation series (default thread,sandbox)
+  --idle-poll             idle CPUs poll instead of halting for the whole run, BullMQ's rounds included
+                          (holds a CPU latency request of 0 us on /dev/cpu_dma_latency: needs root);
+                          a full run then writes docs/evaluation/idle-poll/
   --out <dir>             where to write (default docs/evaluation for a full run, .evaluation otherwise)
   --retained <n>          finished tasks to keep in Redis for the retained section (default 1000000;
                           20000 with --quick)
@@ -118,7 +123,7 @@ export function parseOptions(argv: readonly string[]): Options {
     const a = argv[i] as string;
     if (!a.startsWith("--")) throw new Error(`expected a flag like --quick, got "${a}"`);
     const [name, inline] = a.slice(2).split("=", 2) as [string, string | undefined];
-    if (name === "quick" || name === "help") {
+    if (name === "quick" || name === "help" || name === "idle-poll") {
       switches.add(name);
       continue;
     }
@@ -141,8 +146,9 @@ export function parseOptions(argv: readonly string[]): Options {
   const isolations = list(values.get("isolations"), ISOLATIONS, "--isolations") ?? ISOLATIONS;
   const full = !quick && sections.length === SECTIONS.length && modes.length === MODES.length && isolations.length === ISOLATIONS.length && values.size === 0;
   const from = values.get("from");
-  const out = values.get("out") ?? (from !== undefined ? dirname(from) : full ? "docs/evaluation" : ".evaluation");
-  return { sections, modes, isolations, sizes: sizes as unknown as Sizes, quick, out, full, ...(from !== undefined && { from }) };
+  const idlePoll = switches.has("idle-poll");
+  const out = values.get("out") ?? (from !== undefined ? dirname(from) : full ? (idlePoll ? "docs/evaluation/idle-poll" : "docs/evaluation") : ".evaluation");
+  return { sections, modes, isolations, sizes: sizes as unknown as Sizes, quick, out, full, idlePoll, ...(from !== undefined && { from }) };
 }
 
 /**

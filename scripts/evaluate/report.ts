@@ -2,6 +2,7 @@
  * The evaluation's report: everything measured in one JSON-able object, and the Markdown that
  * docs/evaluation/report.md holds (machine, conditions, tables, floors met or missed, plots).
  */
+import { idleText } from "./cpu-idle.ts";
 import type { Machine } from "./machine.ts";
 import { BUSY_ITERATIONS, type Pace } from "./pace.ts";
 import type { ModesSection } from "./modes.ts";
@@ -19,6 +20,8 @@ export interface Evaluation {
   readonly machine: Machine;
   readonly loadBefore: readonly number[];
   readonly loadAfter: readonly number[];
+  /** Whether the run held a CPU latency request of 0 us (--idle-poll; absent from results written before the flag). */
+  readonly idlePoll?: boolean;
   /** The machine's pace before the first section and after the last (absent from results written before it was measured). */
   readonly paceBefore?: Pace;
   readonly paceAfter?: Pace;
@@ -34,6 +37,9 @@ const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 
 const PACE_NOTE =
   "The pace rows are the same three probes at the start and at the end (medians; scripts/evaluate/pace.ts): a fixed busy loop, a message to a Worker thread and back, and a few bytes to another process over loopback TCP and back, one round trip per millisecond. On a shared virtual machine they move from hour to hour, and the figures above move with them (the two round trips are what every hop between our processes and threads costs): compare runs by their ratios, and read a ratio beside its run's pace.";
+
+const IDLE_POLL_NOTE =
+  "This run held a CPU latency request of 0 us (`--idle-poll`, scripts/evaluate/cpu-idle.ts): idle CPUs polled instead of halting, for BullMQ's rounds and ours alike. It shows what the machine's idle wake-ups cost each system; it is a setting of the machine (as `tuned`'s latency profiles make), not of either system, and the plain run is the evaluation of record.";
 
 function paceText(p: Pace): string {
   return `busy loop ${p.busyLoopMs.toFixed(1)} ms, thread round trip ${p.threadRoundTripUs.toFixed(1)} us, process round trip ${p.processRoundTripUs.toFixed(1)} us`;
@@ -236,11 +242,13 @@ export function renderReport(e: Evaluation): string {
       ["OS", m.os],
       ["software", `Bun ${m.bun}, Node ${m.node}, Redis ${m.redis}, BullMQ ${m.bullmq}`],
       ["load average (1, 5, 15 min)", `before ${e.loadBefore.join(", ")}; after ${e.loadAfter.join(", ")}`],
+      ...(m.cpuIdle === undefined ? [] : [["CPU idle", idleText(m.cpuIdle, e.idlePoll === true)]]),
       ...paceRows(e),
     ]),
     "",
     "Everything (client, API, dispatchers, workers, Redis, BullMQ) shares these cores; other work on the machine shows in the load average.",
     ...(e.paceBefore === undefined ? [] : [PACE_NOTE]),
+    ...(e.idlePoll === true ? [IDLE_POLL_NOTE] : []),
     "",
   ];
   if (e.modes !== undefined) lines.push(...modesPart(e.modes));

@@ -2,10 +2,16 @@
  * The pure parts of `npm run evaluate` (scripts/evaluate/): the SVG charts (parsed back and their
  * points checked), percentiles and the CDF, the floor checks (retained tasks too), scaling
  * efficiencies, the uneven mix, options (the CURVE modes too), plain progress lines, the report's
- * rendering (with and without the retained section and the CURVE modes) and the plots. Fixed inputs only; nothing here measures speed.
+ * rendering (with and without the retained section and the CURVE modes) and the plots, and how idle
+ * CPUs wait (read from a fake sysfs; the CPU latency request written to a plain file). Fixed inputs
+ * only; nothing here measures speed.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { checkFloors, checkRetainedFloors, type HeadlineFigures, MODES, seriesOf } from "../../scripts/evaluate/floors.ts";
+import { cpuIdle, holdCpuLatency, idleText } from "../../scripts/evaluate/cpu-idle.ts";
 import { parseCpuinfo } from "../../scripts/evaluate/machine.ts";
 import { measuredTasks, type ModeResult, type ModesSection, modeSteps } from "../../scripts/evaluate/modes.ts";
 import { HELP, parseOptions } from "../../scripts/evaluate/options.ts";
@@ -292,6 +298,15 @@ describe("section helpers", () => {
     expect(HELP).toContain("--retained <n>");
   });
 
+  test("options: --idle-poll, and the full run's own folder for it", () => {
+    expect(parseOptions([]).idlePoll).toBe(false);
+    const full = parseOptions(["--idle-poll"]);
+    expect(full).toMatchObject({ idlePoll: true, full: true, out: "docs/evaluation/idle-poll" });
+    expect(parseOptions(["--idle-poll", "--quick"])).toMatchObject({ idlePoll: true, out: ".evaluation" });
+    expect(parseOptions(["--idle-poll", "--out", "/tmp/x"]).out).toBe("/tmp/x");
+    expect(HELP).toContain("--idle-poll");
+  });
+
   test("cpuinfo: model and logical cores", () => {
     expect(parseCpuinfo("processor\t: 0\nmodel name\t: Some CPU\n\nprocessor\t: 1\nmodel name\t: Some CPU\n")).toEqual({ model: "Some CPU", cores: 2 });
   });
@@ -305,6 +320,49 @@ describe("section helpers", () => {
     p.step("second");
     p.finish();
     expect(out.join("")).toMatch(/^\[1\/2 0:00\] first\n {2}a figure\n\[2\/2 0:00\] second\nevaluation finished: 2 steps in 0:00\n$/);
+  });
+});
+
+describe("idle CPUs", () => {
+  const temp = (): string => mkdtempSync(join(tmpdir(), "bunfaas-idle-"));
+
+  test("the cpuidle driver, governor and haltpoll's polling time come from sysfs; what is missing is unknown", () => {
+    const sys = temp();
+    try {
+      expect(cpuIdle(sys)).toEqual({ driver: "unknown", governor: "unknown" });
+      mkdirSync(join(sys, "devices/system/cpu/cpuidle"), { recursive: true });
+      mkdirSync(join(sys, "module/haltpoll/parameters"), { recursive: true });
+      writeFileSync(join(sys, "devices/system/cpu/cpuidle/current_driver"), "haltpoll\n");
+      writeFileSync(join(sys, "devices/system/cpu/cpuidle/current_governor_ro"), "haltpoll\n");
+      writeFileSync(join(sys, "module/haltpoll/parameters/guest_halt_poll_ns"), "0\n");
+      expect(cpuIdle(sys)).toEqual({ driver: "haltpoll", governor: "haltpoll", haltPollNs: 0 });
+    } finally {
+      rmSync(sys, { recursive: true, force: true });
+    }
+  });
+
+  test("a CPU latency request is the number as 4 bytes, held until released; an unwritable device says why", () => {
+    const dir = temp();
+    try {
+      const device = join(dir, "cpu_dma_latency");
+      writeFileSync(device, "");
+      const hold = holdCpuLatency(0, device);
+      expect([...readFileSync(device)]).toEqual([0, 0, 0, 0]);
+      hold.release();
+      hold.release();
+      holdCpuLatency(300, device).release();
+      expect(readFileSync(device).readInt32LE(0)).toBe(300);
+      expect(() => holdCpuLatency(0, join(dir, "missing", "device"))).toThrow(`cannot hold a CPU latency request on ${join(dir, "missing", "device")} (ENOENT): it needs root or write access to that device`);
+      expect(() => holdCpuLatency(-1, device)).toThrow("a CPU latency request is a whole number of microseconds, got -1");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the report's line says how idle CPUs waited and whether the run made them poll", () => {
+    const idle = { driver: "haltpoll", governor: "haltpoll", haltPollNs: 0 };
+    expect(idleText(idle, false)).toBe("haltpoll driver, haltpoll governor, guest halt polling 0 ns; idle CPUs as the machine has them (no CPU latency request held)");
+    expect(idleText({ driver: "intel_idle", governor: "menu" }, true)).toStartWith("intel_idle driver, menu governor; idle CPUs polling: a CPU latency request of 0 us held on /dev/cpu_dma_latency for the whole run (--idle-poll), BullMQ's rounds included");
   });
 });
 
@@ -431,6 +489,17 @@ describe("report", () => {
     expect(md).toContain("| pace at the start (5M-iteration loop; medians) | busy loop 21.8 ms, thread round trip 10.0 us, process round trip 23.1 us |");
     expect(md).toContain("| pace at the end | busy loop 22.5 ms, thread round trip 27.9 us, process round trip 31.3 us |");
     expect(md).toContain("read a ratio beside its run's pace");
+  });
+
+  test("the Machine table says how idle CPUs waited; a run with --idle-poll says so beside it", () => {
+    const machine = { ...base.machine, cpuIdle: { driver: "haltpoll", governor: "haltpoll", haltPollNs: 0 } };
+    const plain = renderReport({ ...base, machine });
+    expect(plain).toContain("| CPU idle | haltpoll driver, haltpoll governor, guest halt polling 0 ns; idle CPUs as the machine has them (no CPU latency request held) |");
+    expect(plain).not.toContain("--idle-poll");
+    const polled = renderReport({ ...base, machine, idlePoll: true });
+    expect(polled).toContain("idle CPUs polling: a CPU latency request of 0 us held on /dev/cpu_dma_latency");
+    expect(polled).toContain("the plain run is the evaluation of record");
+    expect(renderReport(base)).not.toContain("CPU idle");
   });
 
   test("results saved before the pace was measured render without pace rows (--from)", () => {
