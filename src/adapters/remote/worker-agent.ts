@@ -20,14 +20,14 @@
  */
 import { every } from "../../domain/every.ts";
 import type { Outcome } from "../../domain/outcome.ts";
-import { Prefetch, quickEnd } from "../../domain/prefetch.ts";
+import { Prefetch } from "../../domain/prefetch.ts";
 import type { Clock, Executor, Job, Logger } from "../../domain/ports.ts";
-import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { TurnBatcher } from "../../lib/turn-batcher.ts";
 import { Dealer } from "../../lib/zmtp/index.ts";
 import { chunksBySize } from "../../lib/size-chunks.ts";
 import { HandshakeFailureLog, watchHandshakeFailures, workerHandshakeHint } from "./handshake-failures.ts";
 import { CodeBook } from "./code-book.ts";
+import { HeldJobs } from "./held-jobs.ts";
 import { decodeToWorker, DEFAULT_MAX_MESSAGE_BYTES, encode, ENVELOPE_BYTES, wireSize, type FromWorker, type ToWorker, type WireJob } from "./protocol.ts";
 
 /** Functions whose code a worker keeps in a session (it says so at registration). */
@@ -58,20 +58,10 @@ export interface WorkerAgentOptions {
 /** How often a condition that lasts (no dispatcher, a refusal) is logged again. */
 const REPEAT_LOG_MS = 5000;
 
-interface Held {
-  readonly job: Job;
-  /** The registration it came under. */
-  readonly session: number;
-  /** When it arrived (quick jobs count toward the prefetch, domain/prefetch.ts). */
-  readonly at: number;
-}
-
 export class WorkerAgent {
   private readonly dealer: Dealer;
-  /** Jobs received and not yet answered, by `taskId#attempt`. */
-  private readonly held = new Map<string, Held>();
-  /** Received jobs waiting for a free executor slot (only if a dispatcher sent more than asked). */
-  private readonly waiting = new FifoQueue<Job>();
+  /** Jobs received and not yet answered: running, or waiting for a slot (held-jobs.ts). */
+  private readonly held: HeldJobs;
   private session = 0;
   private registered = false;
   private needsRegister = true;
@@ -107,17 +97,14 @@ export class WorkerAgent {
   private lastUnreachableLog = Number.NEGATIVE_INFINITY;
   private startedAt = 0;
   private receiving: Promise<void> = Promise.resolve();
-  /** Most jobs held at once (for tests and metrics). */
-  maxHeld = 0;
-  /** Jobs received over the agent's life. */
-  received = 0;
 
   constructor(private readonly o: WorkerAgentOptions) {
+    this.held = new HeldJobs(o.executor);
     const curve = o.curve === undefined ? {} : { curveServerKey: o.curve.serverKey, curvePublicKey: o.curve.publicKey, curveSecretKey: o.curve.secretKey };
     this.dealer = new Dealer({ routingId: o.id, maxMessageSize: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, ...curve });
     o.executor.onOutcomes((outcomes) => this.finished(outcomes));
     o.executor.onStarted((refs) => {
-      const mine = refs.filter((r) => this.held.has(key(r.taskId, r.attempt)));
+      const mine = refs.filter((r) => this.held.has(r.taskId, r.attempt));
       if (mine.length > 0 && !this.closed) this.post({ v: 1, t: "started", session: this.session, jobs: mine.map((r) => ({ taskId: r.taskId, attempt: r.attempt })) });
     });
   }
@@ -144,6 +131,16 @@ export class WorkerAgent {
     return this.held.size;
   }
 
+  /** Most jobs held at once (for tests and metrics). */
+  get maxHeld(): number {
+    return this.held.maxHeld;
+  }
+
+  /** Jobs received over the agent's life. */
+  get received(): number {
+    return this.held.received;
+  }
+
   /**
    * A graceful stop: tells the dispatcher to send nothing more, lets the jobs held finish for up to
    * `graceMs` (their outcomes go back as usual), hands back the rest (they run elsewhere, the attempt
@@ -154,9 +151,7 @@ export class WorkerAgent {
     this.draining = true;
     if (this.dealer.peerCount > 0) this.post({ v: 1, t: "drain", session: this.session });
     // Jobs not started yet go back at once; the running ones get the grace.
-    const notStarted: Job[] = [];
-    for (let j = this.waiting.shift(); j !== undefined; j = this.waiting.shift()) if (this.held.delete(key(j.taskId, j.attempt))) notStarted.push(j);
-    let handedBack = this.handBack(notStarted);
+    let handedBack = this.handBack(this.held.takeWaiting());
     const deadline = this.o.clock.now() + graceMs;
     while (this.held.size > 0 && this.o.clock.now() < deadline && this.dealer.peerCount > 0) {
       await new Promise<void>((resolve) => {
@@ -169,10 +164,7 @@ export class WorkerAgent {
       this.heldChanged = undefined;
     }
     this.outbox.flush();
-    const left = [...this.held.values()].map((h) => h.job);
-    this.held.clear();
-    for (const j of left) this.o.executor.stop(j.taskId);
-    handedBack += this.handBack(left);
+    handedBack += this.handBack(this.held.takeAll());
     await this.close();
     return handedBack;
   }
@@ -309,48 +301,22 @@ export class WorkerAgent {
       this.handBack(jobs); // sent before the dispatcher heard of the drain: give them straight back
       return;
     }
-    this.received += jobs.length;
     this.granted = Math.max(0, this.granted - jobs.length);
-    const at = this.o.clock.now();
-    for (const job of jobs) {
-      this.held.set(key(job.taskId, job.attempt), { job, session: this.session, at });
-      this.waiting.push(job);
-    }
-    if (this.held.size > this.maxHeld) this.maxHeld = this.held.size;
-    this.startWaiting();
-  }
-
-  private startWaiting(): void {
-    const free = this.o.executor.freeSlots();
-    if (free === 0 || this.waiting.length === 0) return;
-    const batch: Job[] = [];
-    while (batch.length < free && this.waiting.length > 0) {
-      const job = this.waiting.shift() as Job;
-      if (this.held.has(key(job.taskId, job.attempt))) batch.push(job); // else cancelled while waiting
-    }
-    if (batch.length > 0) this.o.executor.run(batch);
+    this.held.add(jobs, this.session, this.o.clock.now());
   }
 
   private cancel(taskId: string, attempt: number): void {
-    if (!this.held.delete(key(taskId, attempt))) return;
-    this.o.executor.stop(taskId); // no-op when it was still waiting
-    this.startWaiting();
+    if (!this.held.cancel(taskId, attempt)) return;
+    this.held.startWaiting();
     this.offerCredit();
   }
 
   private finished(outcomes: readonly Outcome[]): void {
     const now = this.o.clock.now();
-    let quick = 0;
-    for (const out of outcomes) {
-      const k = key(out.taskId, out.attempt);
-      const held = this.held.get(k);
-      if (held === undefined) continue; // cancelled
-      this.held.delete(k);
-      if (quickEnd(out.kind, held.at, now)) quick++;
-      if (!this.closed) this.outbox.add(out);
-    }
+    const { mine, quick } = this.held.finished(outcomes, now);
+    if (!this.closed) for (const out of mine) this.outbox.add(out);
     this.prefetch.finished(quick, now);
-    this.startWaiting();
+    this.held.startWaiting();
     this.heldChanged?.();
   }
 
@@ -392,12 +358,6 @@ export class WorkerAgent {
     this.register();
   }
 
-  private busy(): number {
-    let n = 0;
-    for (const h of this.held.values()) if (h.session !== this.session) n++;
-    return n;
-  }
-
   private tick(): void {
     const now = this.o.clock.now();
     const late = now - this.lastTick - this.o.heartbeatMs;
@@ -423,7 +383,7 @@ export class WorkerAgent {
       this.register();
       return;
     }
-    this.post({ v: 1, t: "heartbeat", session: this.session, busy: this.busy() });
+    this.post({ v: 1, t: "heartbeat", session: this.session, busy: this.held.busyBefore(this.session) });
     this.offerCredit();
   }
 
@@ -432,8 +392,4 @@ export class WorkerAgent {
       if (!this.closed) this.o.logger.log("warn", "sending to the dispatcher failed", { t: msg.t, error: String(e) });
     });
   }
-}
-
-function key(taskId: string, attempt: number): string {
-  return `${taskId}#${attempt}`;
 }
