@@ -1,6 +1,8 @@
 /**
  * Before/after benchmark (not a test): the cost of a change as one benchmark run on two git revisions,
- * interleaved (base, head, base, head, ...) so that a change in the machine's load hits both alike.
+ * interleaved in pairs, each revision first in every other pair (base, head, head, base, ...:
+ * lib/run-order.ts), so that a change in the machine's load, and the second place in a pair, hit both
+ * alike.
  * Each revision is checked out in a temporary `git worktree` (under the OS temp dir, removed at the end,
  * also on failure or Ctrl-C) with this checkout's node_modules linked in, and this checkout's bench
  * scripts and scripts/lib/ copied over its own, so both are measured by the same harness. Prints per
@@ -16,6 +18,7 @@ import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { flag } from "../src/app/config.ts";
 import { type BenchFigures, compareTable, parseBenchOutput } from "./lib/bench-output.ts";
+import { runOrder } from "./lib/run-order.ts";
 import { addWorktree, commitSubject, copyFiles, harnessFiles, missingImports, removeWorktree, resolveRevision } from "./lib/revision-worktree.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -78,11 +81,12 @@ try {
     const missing = missingImports(s.dir, script, harness);
     if (missing.length > 0) throw new Error(`the current ${script} cannot run at ${s.name}, which lacks what it imports:\n  ${missing.join("\n  ")}`);
   }
-  console.log(`${command}: ${runs} runs per revision, interleaved, base first`);
+  console.log(`${command}: ${runs} runs per revision, interleaved, each revision first in every other pair`);
   for (const s of sides) console.log(`${s.name}: ${commitSubject(ROOT, s.sha).slice(0, 90)}`);
   console.log(`load average before: ${load()}`);
-  for (let i = 0; i < runs * 2; i++) {
-    const s = sides[i % 2] as (typeof sides)[number];
+  const order = runOrder(runs);
+  for (let i = 0; i < order.length; i++) {
+    const s = sides[order[i] === "base" ? 0 : 1] as (typeof sides)[number];
     const t0 = performance.now();
     const figures = await runBench(s.dir, `run ${i + 1} (${s.name})`);
     s.runs.push(figures);

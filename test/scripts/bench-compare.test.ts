@@ -1,13 +1,14 @@
 /**
  * The pure parts of scripts/bench-compare.ts: reading the figures out of bench-redis and
  * bench-embedded output (samples captured from real runs with small sizes), the before/after table,
- * and finding the imports a copied harness lacks in an old checkout. Nothing here measures speed.
+ * the order the two revisions run in, and finding the imports a copied harness lacks in an old checkout. Nothing here measures speed.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compareTable, parseBenchOutput } from "../../scripts/lib/bench-output.ts";
 import { missingImports } from "../../scripts/lib/revision-worktree.ts";
+import { runOrder } from "../../scripts/lib/run-order.ts";
 import { removeTempDirs, tempDir } from "../../scripts/lib/temp-dirs.ts";
 
 afterAll(removeTempDirs);
@@ -117,5 +118,17 @@ describe("missingImports", () => {
     writeFileSync(join(root, "scripts", "lib", "cpu.ts"), 'import { x } from "../../src/lib/gone.ts";\n');
     writeFileSync(join(root, "src", "app", "config.ts"), 'import { y } from "./not-followed.ts";\n');
     expect(missingImports(root, "scripts/bench-redis.ts", ["scripts/bench-redis.ts", "scripts/lib/cpu.ts"])).toEqual(["scripts/lib/cpu.ts imports src/lib/gone.ts"]);
+  });
+});
+
+describe("run order", () => {
+  test("pairs, each revision first in every other pair, as many runs of each as asked", () => {
+    expect(runOrder(1)).toEqual(["base", "head"]);
+    expect(runOrder(4)).toEqual(["base", "head", "head", "base", "base", "head", "head", "base"]);
+    const order = runOrder(5);
+    expect(order.filter((s) => s === "base")).toHaveLength(5);
+    expect(order.filter((s) => s === "head")).toHaveLength(5);
+    const firsts = order.filter((_, i) => i % 2 === 0);
+    expect([firsts.filter((s) => s === "base").length, firsts.filter((s) => s === "head").length]).toEqual([3, 2]);
   });
 });
