@@ -34,6 +34,7 @@
 import { every } from "../../domain/every.ts";
 import type { Outcome } from "../../domain/outcome.ts";
 import type { Clock, Executor, Job, JobRef, Logger } from "../../domain/ports.ts";
+import { JobDeadlines } from "../../domain/job-deadlines.ts";
 import type { WorkerReport } from "../../domain/worker-directory.ts";
 import { WorkerRegistry, type HeldJob, type WorkerPolicy } from "../../domain/worker-registry.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
@@ -68,15 +69,6 @@ export interface RemoteExecutorOptions {
   readonly curve?: { readonly secretKey: string; readonly allowedWorkers: ReadonlySet<string> };
 }
 
-/** When a job handed to a worker must be answered by. */
-interface Timing {
-  readonly workerId: string;
-  readonly attempt: number;
-  readonly handedAt: number;
-  readonly timeoutMs: number;
-  startedAt: number | undefined;
-}
-
 /** Most capacity one worker may claim unless told otherwise. */
 export const DEFAULT_MAX_WORKER_CAPACITY = 1024;
 
@@ -101,8 +93,8 @@ export class RemoteExecutor implements Executor {
   private readonly cancelled = new Set<string>();
   private listener: (outcomes: readonly Outcome[]) => void = () => {};
   private startedListener: (started: readonly JobRef[]) => void = () => {};
-  /** Task id -> when its job handed to a worker must be answered by. */
-  private readonly timings = new Map<string, Timing>();
+  /** When each job handed to a worker must be answered by (and when it was handed over). */
+  private readonly deadlines: JobDeadlines;
   private readonly freeWaiters = new FreeSlotWaiters(() => this.freeSlots() > 0);
   private stopTicking: () => void = () => {};
   private readonly stopWatchingHandshakes: () => void;
@@ -116,6 +108,7 @@ export class RemoteExecutor implements Executor {
     private readonly router: Router,
   ) {
     this.registry = new WorkerRegistry({ policy: o.policy, timeoutMs: o.workerTimeoutMs, maxCapacity: o.maxWorkerCapacity ?? DEFAULT_MAX_WORKER_CAPACITY });
+    this.deadlines = new JobDeadlines(o.deadlineGraceMs ?? 2000);
     this.lastTick = o.clock.now();
     this.receiving = this.receiveLoop();
     this.stopTicking = every(this.o.clock, this.o.heartbeatMs, () => this.tick());
@@ -168,7 +161,7 @@ export class RemoteExecutor implements Executor {
   }
 
   stop(taskId: string): void {
-    this.timings.delete(taskId);
+    this.deadlines.forget(taskId);
     const held = this.registry.release(taskId);
     if (held === undefined) {
       if (this.queued.has(taskId)) this.cancelled.add(taskId); // skipped when it comes up
@@ -257,9 +250,9 @@ export class RemoteExecutor implements Executor {
     if (msg.t === "outcomes") {
       const fresh: Outcome[] = [];
       for (const out of msg.outcomes) {
-        const handedAt = this.timings.get(out.taskId)?.handedAt;
+        const handedAt = this.deadlines.handedAt(out.taskId);
         if (!this.registry.complete(id, out.taskId, out.attempt, handedAt === undefined ? undefined : { kind: out.kind, handedAt, now })) continue;
-        this.timings.delete(out.taskId);
+        this.deadlines.forget(out.taskId);
         fresh.push({ ...out, ranOn: this.placeOf(id, out.ranOn) });
       }
       if (current && this.o.policy === "pull" && msg.credit > 0) this.registry.grant(id, msg.credit);
@@ -276,18 +269,12 @@ export class RemoteExecutor implements Executor {
       const back: Outcome[] = [];
       for (const j of msg.jobs) {
         if (!this.registry.complete(id, j.taskId, j.attempt)) continue;
-        this.timings.delete(j.taskId);
+        this.deadlines.forget(j.taskId);
         back.push({ taskId: j.taskId, attempt: j.attempt, kind: "handed-back" });
       }
       if (back.length > 0) this.listener(back);
     } else if (msg.t === "started") {
-      const started: JobRef[] = [];
-      for (const j of msg.jobs) {
-        const t = this.timings.get(j.taskId);
-        if (t === undefined || t.workerId !== id || t.attempt !== j.attempt || t.startedAt !== undefined) continue;
-        t.startedAt = now;
-        started.push(j);
-      }
+      const started = this.deadlines.started(id, msg.jobs, now);
       if (started.length > 0) this.startedListener(started);
     }
     this.pump();
@@ -307,7 +294,7 @@ export class RemoteExecutor implements Executor {
           this.queued.delete(job.taskId);
           if (this.cancelled.delete(job.taskId)) continue;
           this.registry.assign(workerId, job.taskId, job.attempt);
-          this.timings.set(job.taskId, { workerId, attempt: job.attempt, handedAt: this.o.clock.now(), timeoutMs: job.timeoutMs, startedAt: undefined });
+          this.deadlines.handed(job.taskId, workerId, job.attempt, job.timeoutMs, this.o.clock.now());
           jobs.push(link.codes === undefined || link.codes.mustSend(job.functionId, job.code) ? job : withoutCode(job));
         }
         if (jobs.length === 0) continue;
@@ -351,18 +338,14 @@ export class RemoteExecutor implements Executor {
 
   /** Jobs past the time their worker had to answer: FAILED TimeoutError here, and a cancel to the worker. */
   private enforceDeadlines(now: number): void {
-    const grace = this.o.deadlineGraceMs ?? 2000;
     const late: Outcome[] = [];
-    for (const [taskId, t] of this.timings) {
-      const by = t.startedAt !== undefined ? t.startedAt + t.timeoutMs + grace : t.handedAt + 2 * t.timeoutMs;
-      if (now <= by) continue;
-      this.timings.delete(taskId);
+    for (const { taskId, timeoutMs, started } of this.deadlines.overdue(now)) {
       const held = this.registry.release(taskId);
       if (held === undefined) continue;
       const link = this.links.get(held.workerId);
       if (link !== undefined) this.send(held.workerId, { v: 1, t: "cancel", session: link.session, taskId, attempt: held.attempt });
-      this.o.logger.log("warn", "a worker did not answer a job in time; it fails TimeoutError here", { event: "job.deadline_enforced", worker: printable(held.workerId), task: taskId, started: t.startedAt !== undefined });
-      late.push({ taskId, attempt: held.attempt, kind: "timeout", timeoutMs: t.timeoutMs, ranOn: this.placeOf(held.workerId) });
+      this.o.logger.log("warn", "a worker did not answer a job in time; it fails TimeoutError here", { event: "job.deadline_enforced", worker: printable(held.workerId), task: taskId, started });
+      late.push({ taskId, attempt: held.attempt, kind: "timeout", timeoutMs, ranOn: this.placeOf(held.workerId) });
     }
     if (late.length > 0) {
       this.listener(late);
@@ -375,7 +358,7 @@ export class RemoteExecutor implements Executor {
     const known = this.registry.has(id);
     const place = this.placeOf(id);
     const lost = this.registry.remove(id);
-    for (const h of lost) this.timings.delete(h.taskId);
+    for (const h of lost) this.deadlines.forget(h.taskId);
     this.links.delete(id);
     if (known) this.o.logger.log(lost.length > 0 ? "warn" : "info", `worker ${why}; its jobs are reported lost`, { event: "worker.gone", reason: why, worker: printable(id), lost: lost.length, workers: this.registry.size });
     this.reportLost(lost, `worker ${printable(id)} ${why}`, place);
