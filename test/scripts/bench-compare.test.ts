@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compareTable, parseBenchOutput } from "../../scripts/lib/bench-output.ts";
+import { compareTable, metrics, parseBenchOutput } from "../../scripts/lib/bench-output.ts";
 import { missingImports } from "../../scripts/lib/revision-worktree.ts";
 import { runOrder } from "../../scripts/lib/run-order.ts";
 import { removeTempDirs, tempDir } from "../../scripts/lib/temp-dirs.ts";
@@ -49,6 +49,13 @@ describe("parseBenchOutput", () => {
       p50Ms: undefined,
       p99Ms: undefined,
     });
+  });
+
+  test("reads the CPU of every process bench-redis names in push and pull mode, worker processes and client too", () => {
+    // npx bun scripts/bench-redis.ts --mode push (its throughput and cpu lines)
+    const push = "throughput: 26578, 30390 tasks/s (best 30390)\ncpu per task: redis 24.3 us, api 10.5 us, dispatcher 12.8 us (its executor threads included), worker processes 8.3 us, client 1.7 us\n";
+    expect(parseBenchOutput(push).cpuPerTask).toEqual({ redis: 24.3, api: 10.5, dispatcher: 12.8, "worker processes": 8.3, client: 1.7 });
+    expect(metrics([parseBenchOutput(push)]).map((m) => m.name)).toContain("cpu us/task worker processes");
   });
 
   test("reads every figure bench-redis prints", () => {
