@@ -1,5 +1,6 @@
 /**
- * How the machine's idle CPUs wait, and a way to make them poll for the length of a run.
+ * A way to make the machine's idle CPUs poll for the length of a run, and the report's line on how
+ * they waited (machine.ts reads that from sysfs).
  *
  * One task at a time, every hop between our processes and threads (and BullMQ's) wakes a thread that
  * sleeps, often on a CPU that has gone idle. On a virtual machine whose idle CPUs halt (the cpuidle
@@ -10,42 +11,10 @@
  * poll instead, so a wake-up is a flag the polling CPU sees at once. `--idle-poll` holds one for the
  * whole run, so BullMQ and ours are measured alike; the report says which way a run was made.
  */
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, openSync, writeSync } from "node:fs";
+import type { CpuIdle } from "./machine.ts";
 
 export const CPU_LATENCY_DEVICE = "/dev/cpu_dma_latency";
-
-export interface CpuIdle {
-  /** The cpuidle driver and governor (sysfs), "unknown" where not readable. */
-  readonly driver: string;
-  readonly governor: string;
-  /** haltpoll's guest_halt_poll_ns: how long an idle CPU polls before it halts (absent without that module). */
-  readonly haltPollNs?: number;
-}
-
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Reads how idle CPUs wait, from the sysfs under `sys`.
- *
- * @example
- * cpuIdle(); // { driver: "haltpoll", governor: "haltpoll", haltPollNs: 0 }
- */
-export function cpuIdle(sys = "/sys"): CpuIdle {
-  const dir = join(sys, "devices/system/cpu/cpuidle");
-  const poll = read(join(sys, "module/haltpoll/parameters/guest_halt_poll_ns"));
-  return {
-    driver: read(join(dir, "current_driver")) ?? "unknown",
-    governor: read(join(dir, "current_governor_ro")) ?? read(join(dir, "current_governor")) ?? "unknown",
-    ...(poll !== undefined && /^\d+$/.test(poll) && { haltPollNs: Number(poll) }),
-  };
-}
 
 export interface CpuLatencyHold {
   /** Drops the request (closes the file); harmless when called again. */

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { loadavg, release, totalmem } from "node:os";
+import { join } from "node:path";
 import { bullmqVersion } from "./bullmq.ts";
-import { type CpuIdle, cpuIdle } from "./cpu-idle.ts";
 
 export interface Machine {
   readonly cpuModel: string;
@@ -39,6 +39,31 @@ function read(path: string): string {
   } catch {
     return "";
   }
+}
+
+/** How idle CPUs wait (the report's CPU idle row; cpu-idle.ts makes them poll). */
+export interface CpuIdle {
+  /** The cpuidle driver and governor (sysfs), "unknown" where not readable. */
+  readonly driver: string;
+  readonly governor: string;
+  /** haltpoll's guest_halt_poll_ns: how long an idle CPU polls before it halts (absent without that module). */
+  readonly haltPollNs?: number;
+}
+
+/**
+ * Reads how idle CPUs wait, from the sysfs under `sys`.
+ *
+ * @example
+ * cpuIdle(); // { driver: "haltpoll", governor: "haltpoll", haltPollNs: 0 }
+ */
+export function cpuIdle(sys = "/sys"): CpuIdle {
+  const text = (path: string): string | undefined => read(join(sys, path)).trim() || undefined;
+  const poll = text("module/haltpoll/parameters/guest_halt_poll_ns");
+  return {
+    driver: text("devices/system/cpu/cpuidle/current_driver") ?? "unknown",
+    governor: text("devices/system/cpu/cpuidle/current_governor_ro") ?? text("devices/system/cpu/cpuidle/current_governor") ?? "unknown",
+    ...(poll !== undefined && /^\d+$/.test(poll) && { haltPollNs: Number(poll) }),
+  };
 }
 
 function version(argv: string[], pattern: RegExp): string {

@@ -11,8 +11,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkFloors, checkRetainedFloors, type HeadlineFigures, MODES, seriesOf } from "../../scripts/evaluate/floors.ts";
-import { cpuIdle, holdCpuLatency, idleText } from "../../scripts/evaluate/cpu-idle.ts";
-import { parseCpuinfo } from "../../scripts/evaluate/machine.ts";
+import { holdCpuLatency, idleText } from "../../scripts/evaluate/cpu-idle.ts";
+import { cpuIdle, parseCpuinfo } from "../../scripts/evaluate/machine.ts";
 import { measuredTasks, type ModeResult, type ModesSection, modeSteps } from "../../scripts/evaluate/modes.ts";
 import { HELP, parseOptions } from "../../scripts/evaluate/options.ts";
 import { plots } from "../../scripts/evaluate/plots.ts";
