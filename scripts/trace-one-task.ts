@@ -10,8 +10,10 @@
  *   api.req    the API's route has the parsed request
  *   api.send   the API sends ENQUEUE to Redis
  *   d.wake     the dispatcher's blocking read returned (with the task handed out, or a wake)
- *   d.run      the executor was handed the job
- *   d.outcome  the executor reported the outcome
+ *   d.send     push/pull: the dispatcher's remote executor has the job (it goes to a worker)
+ *   x.run      an executor pool has the job (the dispatcher's own, or, push/pull, the worker's)
+ *   x.outcome  that pool reports the outcome
+ *   d.heard    push/pull: the dispatcher has the worker's outcome
  *   d.apply    the dispatcher sends APPLY to Redis
  *   api.event  the API heard the task's end (the record published by APPLY)
  *   api.resp   the API's route answers
@@ -35,8 +37,7 @@ const tasks = Number(flag(argv, "tasks") ?? 1000);
 const warmup = Number(flag(argv, "warmup") ?? 300);
 if (!["local", "push", "pull", "embedded"].includes(mode)) throw new Error(`--mode must be local, push, pull or embedded, got "${mode}"`);
 
-const REDIS_ONLY = new Set(["api.send", "d.wake", "d.apply", "api.event"]);
-const STEPS = ["c.send", "api.req", "api.send", "d.wake", "d.run", "d.outcome", "d.apply", "api.event", "api.resp", "c.recv"].filter((s) => mode !== "embedded" || !REDIS_ONLY.has(s));
+const STEPS = stepsOf(mode);
 const LAST = mode === "embedded" ? "api.resp" : "d.apply";
 const now = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
@@ -106,4 +107,15 @@ try {
 } finally {
   await killAll();
   removeTempDir(dir);
+}
+
+/**
+ * The marks a task passes in `mode`, in order. The executor pool writes the same marks (x.run,
+ * x.outcome) wherever it runs: in the embedded server, in a local dispatcher, or in each worker process,
+ * which in push and pull mode sit between the dispatcher's own marks (d.send, d.heard).
+ */
+function stepsOf(m: string): string[] {
+  if (m === "embedded") return ["c.send", "api.req", "x.run", "x.outcome", "api.resp", "c.recv"];
+  const executor = m === "local" ? ["x.run", "x.outcome"] : ["d.send", "x.run", "x.outcome", "d.heard"];
+  return ["c.send", "api.req", "api.send", "d.wake", ...executor, "d.apply", "api.event", "api.resp", "c.recv"];
 }

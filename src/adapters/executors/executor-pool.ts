@@ -125,7 +125,7 @@ export class ExecutorPool implements Executor {
   /** Accepts any mix of tenants; what finds no executor yet waits here (never throws). */
   run(jobs: readonly Job[]): void {
     if (this.closed) return;
-    traceMark("d.run");
+    traceMark("x.run");
     this.accepted += jobs.length;
     for (const job of jobs) this.queues.push(tenantOf(job), { job, alone: false, bounces: 0 });
     if (this.broken !== undefined) queueMicrotask(() => this.failQueued());
@@ -420,7 +420,7 @@ export class ExecutorPool implements Executor {
 
   private emit(outcomes: readonly Outcome[]): void {
     if (outcomes.length === 0) return;
-    traceMark("d.outcome");
+    traceMark("x.outcome");
     this.listener(outcomes);
     this.freeWaiters.wake();
   }

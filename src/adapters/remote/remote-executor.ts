@@ -152,7 +152,7 @@ export class RemoteExecutor implements Executor {
   }
 
   run(jobs: readonly Job[]): void {
-    traceMark("d.run");
+    traceMark("d.send");
     for (const job of jobs) {
       this.backlog.push(job);
       this.queued.add(job.taskId);
@@ -257,7 +257,7 @@ export class RemoteExecutor implements Executor {
       }
       if (current && this.o.policy === "pull" && msg.credit > 0) this.registry.grant(id, msg.credit);
       if (fresh.length > 0) {
-        traceMark("d.outcome");
+        traceMark("d.heard");
         this.listener(fresh);
       }
     } else if (msg.t === "credit" && current && this.o.policy === "pull") {
