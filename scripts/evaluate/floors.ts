@@ -9,6 +9,8 @@
  *   least 0.9x its fresh throughput and at most 1.1x its fresh p50 with N finished tasks retained.
  */
 
+import { median, percentile } from "./stats.ts";
+
 /** Push and pull speak NULL security (no encryption) unless the name ends in `-curve` (ZMTP CURVE). */
 export const MODES = ["embedded", "redis-local", "redis-push", "redis-pull", "redis-push-curve", "redis-pull-curve"] as const;
 export type ModeName = (typeof MODES)[number];
@@ -38,6 +40,8 @@ export interface HeadlineFigures {
   readonly isolation: SeriesIsolation;
   readonly throughput: number;
   readonly p50: number;
+  /** BullMQ measured beside this series (the sessions just before and after it): its ratios use these. */
+  readonly bullmq?: BaselineFigures;
 }
 
 /** BullMQ's figures from the same run: jobs/s and one-at-a-time p50 in ms. */
@@ -70,8 +74,21 @@ export function ratios(ours: { throughput: number; p50: number }, bull: Baseline
 }
 
 /**
- * Checks every floor that the given figures allow: the BullMQ floors on the thread series, the
- * sandbox-vs-thread floors where both series of a mode were measured.
+ * BullMQ's figures over some of its measuring sessions: the median of their rounds (jobs/s) and the
+ * p50 of their one-at-a-time samples together (ms).
+ *
+ * @example
+ * baselineOf([{ rounds: [10_000, 12_000], latencies: [0.5, 0.6] }, { rounds: [14_000], latencies: [0.7] }]);
+ * // { throughput: 12_000, p50: 0.6 }
+ */
+export function baselineOf(sessions: readonly { readonly rounds: readonly number[]; readonly latencies: readonly number[] }[]): BaselineFigures {
+  return { throughput: median(sessions.flatMap((s) => s.rounds)), p50: percentile(sessions.flatMap((s) => s.latencies), 50) };
+}
+
+/**
+ * Checks every floor that the given figures allow: the BullMQ floors on the thread series (against
+ * the BullMQ figures measured beside it, else `bull`), the sandbox-vs-thread floors where both series
+ * of a mode were measured.
  *
  * @example
  * const checks = checkFloors(
@@ -85,8 +102,9 @@ export function checkFloors(figures: readonly HeadlineFigures[], bull: BaselineF
   for (const mode of MODES) {
     const thread = figures.find((f) => f.mode === mode && f.isolation === "thread");
     const sandbox = figures.find((f) => f.mode === mode && f.isolation === "sandbox");
-    if (thread !== undefined && bull !== undefined) {
-      const r = ratios(thread, bull);
+    const beside = thread?.bullmq ?? bull;
+    if (thread !== undefined && beside !== undefined) {
+      const r = ratios(thread, beside);
       const embedded = mode === "embedded";
       const minThroughput = embedded ? 10 : 2;
       out.push({ mode, figure: "throughput vs BullMQ", value: r.throughput, floor: `>= ${minThroughput}x`, met: r.throughput >= minThroughput });

@@ -1,11 +1,13 @@
 /**
  * Section "modes": throughput and one-at-a-time latency of every mode (embedded; Redis with a local
  * dispatcher; Redis with push and with pull workers, over NULL and over CURVE), per isolation series, with BullMQ measured
- * before and after ours in the same run, and the performance floors of issue 17 checked on the result.
+ * in the same run before our first series and after each, and the performance floors of issue 17
+ * checked on the result: each series against the two BullMQ sessions around it, so a ratio compares
+ * figures of the same minutes (these machines' pace moves by a third within a run).
  */
-import { bullmqVersion, startBullmq } from "./bullmq.ts";
+import { type BullmqSession, bullmqVersion, startBullmq } from "./bullmq.ts";
 import { assertCompleted, oneAtATime, registerFunction, runBatch } from "./client.ts";
-import { type BaselineFigures, checkFloors, type FloorCheck, type ModeName, ratios, type SeriesIsolation, seriesOf } from "./floors.ts";
+import { type BaselineFigures, baselineOf, checkFloors, type FloorCheck, type ModeName, ratios, type SeriesIsolation, seriesOf } from "./floors.ts";
 import type { Options, Sizes } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { startStack } from "./stacks.ts";
@@ -20,7 +22,9 @@ export interface ModeResult {
   readonly throughput: number;
   readonly latency: LatencySummary;
   readonly cdf: readonly CdfPoint[];
-  /** Ours / BullMQ: throughput (higher is better) and p50 (lower is better). */
+  /** BullMQ's figures beside this series: its sessions just before and just after it (see baselineOf). */
+  readonly bullmq?: BaselineFigures;
+  /** Ours / BullMQ beside it: throughput (higher is better) and p50 (lower is better). */
   readonly vsBullmq?: { readonly throughput: number; readonly p50: number };
   /** One-at-a-time latencies in ms, rounded to the microsecond. */
   readonly samples: readonly number[];
@@ -29,8 +33,12 @@ export interface ModeResult {
 export interface BullmqResult {
   readonly version: string;
   readonly setup: string;
-  readonly roundsBefore: readonly number[];
-  readonly roundsAfter: readonly number[];
+  /** Jobs/s of each session's rounds, in the order measured: before our first series, then after each. */
+  readonly sessions?: readonly (readonly number[])[];
+  /** Results saved before the sessions were one per series: the rounds before ours and after. */
+  readonly roundsBefore?: readonly number[];
+  readonly roundsAfter?: readonly number[];
+  /** Over every session: the median of the rounds, and the summary of all one-at-a-time samples. */
   readonly throughput: number;
   readonly latency: LatencySummary;
   readonly cdf: readonly CdfPoint[];
@@ -110,14 +118,17 @@ function serialWarmup(s: Pick<Sizes, "warmup">): number {
  * How many progress steps `runModes` takes with these options.
  *
  * @example
- * modeSteps(parseOptions([])); // 22: BullMQ twice, then (4 modes x 2 isolations + 2 CURVE modes x thread) x 2 steps
+ * modeSteps(parseOptions([])); // 31: 10 series (4 modes x 2 isolations + 2 CURVE modes x thread) x 2 steps, BullMQ 11 times
  */
 export function modeSteps(o: Options): number {
-  return 2 + 2 * o.modes.reduce((n, mode) => n + seriesOf(mode, o.isolations).length, 0);
+  const series = o.modes.reduce((n, mode) => n + seriesOf(mode, o.isolations).length, 0);
+  return 3 * series + 1;
 }
 
 /**
- * Runs the section: BullMQ (first half of its samples), every mode and isolation, BullMQ again.
+ * Runs the section: a BullMQ session, then every mode and isolation, each followed by another BullMQ
+ * session (a fresh producer with its own warm-up; the worker and its redis-server stay). A session's
+ * one-at-a-time samples are half the series' count, so the two around a series give as many.
  *
  * @example
  * const section = await runModes(parseOptions(["--quick"]), new Progress(modeSteps(o)));
@@ -125,13 +136,14 @@ export function modeSteps(o: Options): number {
 export async function runModes(o: Options, progress: Progress): Promise<ModesSection> {
   const s = o.sizes;
   const bull = await startBullmq(s.bullmqConcurrency);
-  const half = Math.ceil(s.serial / 2);
-  let before: Awaited<ReturnType<typeof bull.measure>>;
-  const results: Omit<ModeResult, "vsBullmq">[] = [];
-  let after: Awaited<ReturnType<typeof bull.measure>>;
+  const sessions: BullmqSession[] = [];
+  const session = async (label: string): Promise<void> => {
+    progress.step(`BullMQ (${label})`);
+    sessions.push(await bull.measure({ tasks: s.tasks, rounds: s.rounds, serial: Math.ceil(s.serial / 2), warmup: s.warmup, concurrency: s.bullmqConcurrency }, progress, label));
+  };
+  const results: Omit<ModeResult, "vsBullmq" | "bullmq">[] = [];
   try {
-    progress.step("BullMQ (before ours)");
-    before = await bull.measure({ tasks: s.tasks, rounds: s.rounds, serial: half, warmup: s.warmup, concurrency: s.bullmqConcurrency }, progress, "before");
+    await session("before ours");
     for (const mode of o.modes) {
       for (const isolation of seriesOf(mode, o.isolations)) {
         const label = `${mode}/${isolation}`;
@@ -144,29 +156,30 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
         } finally {
           await stack.stop();
         }
+        await session(`after ${label}`);
       }
     }
-    progress.step("BullMQ (after ours)");
-    after = await bull.measure({ tasks: s.tasks, rounds: s.rounds, serial: s.serial - half, warmup: s.warmup, concurrency: s.bullmqConcurrency }, progress, "after");
   } finally {
     await bull.stop();
   }
-  const samples = [...before.latencies, ...after.latencies];
+  const samples = sessions.flatMap((x) => x.latencies);
   const bullmq: BullmqResult = {
     version: bullmqVersion(),
-    setup: `redis-server, 1 Node worker process (concurrency ${s.bullmqConcurrency}), 1 Node producer process; measured before and after ours`,
-    roundsBefore: before.rounds,
-    roundsAfter: after.rounds,
-    throughput: median([...before.rounds, ...after.rounds]),
+    setup: `redis-server, 1 Node worker process (concurrency ${s.bullmqConcurrency}), 1 Node producer process per session; a session before our first series and one after each`,
+    sessions: sessions.map((x) => x.rounds),
+    throughput: median(sessions.flatMap((x) => x.rounds)),
     latency: summarize(samples),
     cdf: cdf(samples),
     samples: samples.map(us),
   };
-  const baseline: BaselineFigures = { throughput: bullmq.throughput, p50: bullmq.latency.p50 };
-  const withRatios = results.map((r) => ({ ...r, vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, baseline) }));
+  const overall: BaselineFigures = { throughput: bullmq.throughput, p50: bullmq.latency.p50 };
+  const withRatios = results.map((r, i) => {
+    const beside = baselineOf(sessions.slice(i, i + 2));
+    return { ...r, bullmq: beside, vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, beside) };
+  });
   const floors = checkFloors(
-    results.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50 })),
-    baseline,
+    withRatios.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50, bullmq: r.bullmq })),
+    overall,
   );
   return { sizes: { tasks: s.tasks, rounds: s.rounds, serial: s.serial, warmup: s.warmup }, bullmq, results: withRatios, floors };
 }

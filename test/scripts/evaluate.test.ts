@@ -10,7 +10,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkFloors, checkRetainedFloors, type HeadlineFigures, MODES, seriesOf } from "../../scripts/evaluate/floors.ts";
+import { baselineOf, checkFloors, checkRetainedFloors, type HeadlineFigures, MODES, seriesOf } from "../../scripts/evaluate/floors.ts";
 import { holdCpuLatency, idleText } from "../../scripts/evaluate/cpu-idle.ts";
 import { cpuIdle, parseCpuinfo } from "../../scripts/evaluate/machine.ts";
 import { measuredTasks, type ModeResult, type ModesSection, modeSteps } from "../../scripts/evaluate/modes.ts";
@@ -157,6 +157,26 @@ describe("floors", () => {
     expect(checkFloors([fig("redis-local", "sandbox", 1, 1)], bull)).toEqual([]);
     expect(checkFloors([fig("redis-local", "thread", 1, 1)], undefined)).toEqual([]);
   });
+
+  test("a series is judged against BullMQ as measured beside it, the run's figure only where it has none", () => {
+    const beside = { throughput: 8_000, p50: 1.25 };
+    const checks = checkFloors([{ ...fig("redis-push", "thread", 18_000, 1.2), bullmq: beside }, fig("redis-pull", "thread", 18_000, 1.2)], bull);
+    const value = (mode: string, figure: string) => checks.find((c) => c.mode === mode && c.figure === figure);
+    // beside it: 18,000 / 8,000 = 2.25x and 1.2 / 1.25 = 0.96x, both met; against the run's 10,000 jobs/s and 1 ms: 1.8x and 1.2x
+    expect([value("redis-push", "throughput vs BullMQ")?.value, value("redis-push", "throughput vs BullMQ")?.met]).toEqual([2.25, true]);
+    expect(value("redis-push", "p50 vs BullMQ")?.met).toBe(true);
+    expect(value("redis-pull", "throughput vs BullMQ")?.value).toBe(1.8);
+    expect(value("redis-pull", "p50 vs BullMQ")?.met).toBe(false);
+    expect(checkFloors([{ ...fig("redis-local", "thread", 30_000, 0.5), bullmq: beside }], undefined).map((c) => c.met)).toEqual([true, true]);
+  });
+
+  test("BullMQ beside a series: the median of its sessions' rounds and the p50 of their samples together", () => {
+    const before = { rounds: [12_000, 14_000, 13_000], latencies: [0.4, 0.9, 0.5] };
+    const after = { rounds: [16_000, 15_000], latencies: [0.6, 0.7, 0.45] };
+    expect(baselineOf([before, after])).toEqual({ throughput: 14_000, p50: 0.5 });
+    expect(baselineOf([before])).toEqual({ throughput: 13_000, p50: 0.5 });
+    expect(() => baselineOf([])).toThrow("median needs at least one value");
+  });
 });
 
 describe("SVG charts", () => {
@@ -272,12 +292,12 @@ describe("section helpers", () => {
   test("options: the CURVE modes by name, in the default run's thread series only", () => {
     const curve = parseOptions(["--only", "modes", "--modes", "redis-push-curve,redis-pull-curve", "--isolations", "thread"]);
     expect(curve.modes).toEqual(["redis-push-curve", "redis-pull-curve"]);
-    expect(modeSteps(curve)).toBe(2 + 2 * 2);
+    expect(modeSteps(curve)).toBe(2 * 2 + 3); // each series 2 steps, BullMQ before the first and after each
     const full = parseOptions([]);
     expect(full.modes).toEqual(["embedded", "redis-local", "redis-push", "redis-pull", "redis-push-curve", "redis-pull-curve"]);
     expect(full.full).toBe(true);
-    // BullMQ twice, 4 modes x 2 series and 2 CURVE modes x thread, 2 steps each
-    expect(modeSteps(full)).toBe(2 + 2 * (4 * 2 + 2));
+    // 4 modes x 2 series and 2 CURVE modes x thread, 2 steps each; BullMQ before the first and after each
+    expect(modeSteps(full)).toBe(2 * (4 * 2 + 2) + (4 * 2 + 2 + 1));
     expect(seriesOf("redis-pull-curve", ["thread", "sandbox"])).toEqual(["thread"]);
     expect(seriesOf("redis-pull-curve", ["sandbox"])).toEqual([]);
     expect(seriesOf("redis-pull", ["thread", "sandbox"])).toEqual(["thread", "sandbox"]);
@@ -474,6 +494,23 @@ describe("report", () => {
       ["redis-push-curve", "thread isolation"],
       ["redis-pull-curve", "thread isolation"],
     ]);
+  });
+
+  test("each series beside the BullMQ sessions around it: a column, the sessions' rounds; older results keep before and after", () => {
+    const bullmq = { version: "6.7.0", setup: "redis-server, 1 Node worker process (concurrency 50), 1 Node producer process per session; a session before our first series and one after each", throughput: 13_000, latency, cdf: [], samples: [] };
+    const push = { ...result("redis-push", "thread", 26_000, 0.9), bullmq: { throughput: 12_000, p50: 0.75 }, vsBullmq: { throughput: 26_000 / 12_000, p50: 0.9 / 0.75 } };
+    const pull = { ...result("redis-pull", "thread", 28_000, 0.8), bullmq: { throughput: 14_000, p50: 0.8 }, vsBullmq: { throughput: 2, p50: 1 } };
+    const section: ModesSection = { sizes: modes.sizes, bullmq: { ...bullmq, sessions: [[11_500, 12_000], [12_500], [14_000, 14_200]] }, results: [push, pull], floors: [] };
+    const md = renderReport({ ...base, modes: section });
+    expect(md).toContain("| mode | isolation | tasks/s | p50 ms | p95 ms | p99 ms | BullMQ beside it (jobs/s, p50 ms) | throughput / BullMQ | p50 / BullMQ |");
+    expect(md).toContain("| redis-push | thread | 26,000 | 0.90 | 2.00 | 4.00 | 12,000, 0.75 | 2.2x | 1.2x |");
+    expect(md).toContain("| redis-pull | thread | 28,000 | 0.80 | 2.00 | 4.00 | 14,000, 0.80 | 2.0x | 1.0x |");
+    expect(md).toContain("| BullMQ 6.7.0 | (Node worker) | 13,000 | 0.80 | 2.00 | 4.00 | (all sessions) | 1x | 1x |");
+    expect(md).toContain("Rounds per session: 1: 11,500, 12,000 jobs/s; 2: 12,500 jobs/s; 3: 14,000, 14,200 jobs/s.");
+    const older = renderReport({ ...base, modes: { ...modes, bullmq: { ...bullmq, roundsBefore: [12_000], roundsAfter: [14_000] } } });
+    expect(older).toContain("Rounds before ours: 12,000 jobs/s; after: 14,000 jobs/s.");
+    expect(older).not.toContain("BullMQ beside it");
+    expect(older).toContain("| BullMQ 6.7.0 | (Node worker) | 13,000 | 0.80 | 2.00 | 4.00 | 1x | 1x |");
   });
 
   test("results saved before the CURVE modes existed render without them (--from)", () => {
