@@ -42,6 +42,8 @@ export interface HeadlineFigures {
   readonly p50: number;
   /** BullMQ measured beside this series (the sessions just before and after it): its ratios use these. */
   readonly bullmq?: BaselineFigures;
+  /** Run-to-run noise of this series and BullMQ beside it (relative, see measurementNoise in stats.ts). */
+  readonly noise?: { readonly throughput: number; readonly p50: number };
 }
 
 /** BullMQ's figures from the same run: jobs/s and one-at-a-time p50 in ms. */
@@ -85,10 +87,15 @@ export function baselineOf(sessions: readonly { readonly rounds: readonly number
   return { throughput: median(sessions.flatMap((s) => s.rounds)), p50: percentile(sessions.flatMap((s) => s.latencies), 50) };
 }
 
+/** The note a verdict gets when its ratio is no further from the line than the noise (relative). */
+function nearLine(ratio: number, line: number, noise: number | undefined): { note?: string } {
+  return noise !== undefined && Math.abs(ratio / line - 1) <= noise ? { note: `within the run-to-run noise (±${Math.round(noise * 100)}%)` } : {};
+}
+
 /**
  * Checks every floor that the given figures allow: the BullMQ floors on the thread series (against
- * the BullMQ figures measured beside it, else `bull`), the sandbox-vs-thread floors where both series
- * of a mode were measured.
+ * the BullMQ figures measured beside it, else `bull`; a ratio no further from its line than the
+ * series' noise says so), the sandbox-vs-thread floors where both series of a mode were measured.
  *
  * @example
  * const checks = checkFloors(
@@ -107,11 +114,12 @@ export function checkFloors(figures: readonly HeadlineFigures[], bull: BaselineF
       const r = ratios(thread, beside);
       const embedded = mode === "embedded";
       const minThroughput = embedded ? 10 : 2;
-      out.push({ mode, figure: "throughput vs BullMQ", value: r.throughput, floor: `>= ${minThroughput}x`, met: r.throughput >= minThroughput });
+      const maxP50 = embedded ? 0.25 : 1;
+      out.push({ mode, figure: "throughput vs BullMQ", value: r.throughput, floor: `>= ${minThroughput}x`, met: r.throughput >= minThroughput, ...nearLine(r.throughput, minThroughput, thread.noise?.throughput) });
       out.push(
         embedded
-          ? { mode, figure: "p50 vs BullMQ", value: r.p50, floor: "< 0.25x", met: r.p50 < 0.25 }
-          : { mode, figure: "p50 vs BullMQ", value: r.p50, floor: "<= 1x", met: r.p50 <= 1 },
+          ? { mode, figure: "p50 vs BullMQ", value: r.p50, floor: "< 0.25x", met: r.p50 < maxP50, ...nearLine(r.p50, maxP50, thread.noise?.p50) }
+          : { mode, figure: "p50 vs BullMQ", value: r.p50, floor: "<= 1x", met: r.p50 <= maxP50, ...nearLine(r.p50, maxP50, thread.noise?.p50) },
       );
     }
     if (thread !== undefined && sandbox !== undefined) {
@@ -144,8 +152,7 @@ export interface RetainedComparison {
  */
 export function checkRetainedFloors(c: RetainedComparison): FloorCheck[] {
   const n = c.retained.toLocaleString("en-US");
-  const noted = (ratio: number, noise: number): { note?: string } =>
-    Math.abs(ratio - 1) <= noise ? { note: `within the run-to-run noise (±${Math.round(noise * 100)}%)` } : {};
+  const noted = (ratio: number, noise: number): { note?: string } => nearLine(ratio, 1, noise);
   const throughput = c.filled.throughput / c.fresh.throughput;
   const p50 = c.filled.p50 / c.fresh.p50;
   return [

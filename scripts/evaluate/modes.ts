@@ -11,7 +11,7 @@ import { type BaselineFigures, baselineOf, checkFloors, type FloorCheck, type Mo
 import type { Options, Sizes } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { startStack } from "./stacks.ts";
-import { type CdfPoint, cdf, type LatencySummary, median, summarize } from "./stats.ts";
+import { type CdfPoint, cdf, type LatencySummary, measurementNoise, median, summarize } from "./stats.ts";
 
 export interface ModeResult {
   readonly mode: ModeName;
@@ -26,6 +26,8 @@ export interface ModeResult {
   readonly bullmq?: BaselineFigures;
   /** Ours / BullMQ beside it: throughput (higher is better) and p50 (lower is better). */
   readonly vsBullmq?: { readonly throughput: number; readonly p50: number };
+  /** Run-to-run noise of this series and BullMQ beside it (relative; measurementNoise in stats.ts). */
+  readonly noise?: { readonly throughput: number; readonly p50: number };
   /** One-at-a-time latencies in ms, rounded to the microsecond. */
   readonly samples: readonly number[];
 }
@@ -174,11 +176,13 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
   };
   const overall: BaselineFigures = { throughput: bullmq.throughput, p50: bullmq.latency.p50 };
   const withRatios = results.map((r, i) => {
-    const beside = baselineOf(sessions.slice(i, i + 2));
-    return { ...r, bullmq: beside, vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, beside) };
+    const around = sessions.slice(i, i + 2);
+    const beside = baselineOf(around);
+    const noise = measurementNoise(r, { rounds: around.flatMap((x) => x.rounds), samples: around.flatMap((x) => x.latencies) });
+    return { ...r, bullmq: beside, vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, beside), noise };
   });
   const floors = checkFloors(
-    withRatios.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50, bullmq: r.bullmq })),
+    withRatios.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50, bullmq: r.bullmq, noise: r.noise })),
     overall,
   );
   return { sizes: { tasks: s.tasks, rounds: s.rounds, serial: s.serial, warmup: s.warmup }, bullmq, results: withRatios, floors };

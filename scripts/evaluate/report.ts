@@ -155,7 +155,7 @@ function retainedPart(r: RetainedSection): string[] {
 }
 
 const FLOOR_RULES: [string, (f: FloorCheck) => boolean, string][] = [
-  ["BullMQ", (f) => f.figure.includes("BullMQ"), "BullMQ floors are checked on the thread series, each against BullMQ as measured beside it (Redis modes: throughput >= 2x, p50 <= 1x; embedded: >= 10x, < 0.25x)."],
+  ["BullMQ", (f) => f.figure.includes("BullMQ"), "BullMQ floors are checked on the thread series, each against BullMQ as measured beside it (Redis modes: throughput >= 2x, p50 <= 1x; embedded: >= 10x, < 0.25x); a ratio no further from its line than the run-to-run noise of the series and of BullMQ beside it (the spread of their rounds, of the p50s of fifths of their samples) says so."],
   ["sandbox", (f) => f.figure.includes("sandbox"), "The sandbox series must stay within 1.5x of thread (throughput thread/sandbox, p50 sandbox/thread)."],
   ["retained", (f) => f.figure.includes("retained"), "With the retained tasks, Redis with a local dispatcher must keep at least 0.9x its fresh throughput and at most 1.1x its fresh p50."],
 ];

@@ -14,15 +14,13 @@ import { measuredTasks, measureStack, NOOP, type StackFigures, us } from "./mode
 import type { Options } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { startStack } from "./stacks.ts";
-import { blockPercentiles, type LatencySummary, spread } from "./stats.ts";
+import { type LatencySummary, measurementNoise } from "./stats.ts";
 import { DOUBLING_MARGIN, doublingWithin, waitForSettledTables } from "./table-doubling.ts";
 
 /** Progress steps of `runRetained`: fresh throughput and latency, the fill, the same two again. */
 export const RETAINED_STEPS = 5;
 /** Tasks per `runBatch` call while filling (1,000 per /execute_batch, 4 in flight); one rate is kept per slice. */
 const FILL_SLICE = 50_000;
-/** Slices of the one-at-a-time samples whose p50s give the p50's run-to-run noise. */
-const P50_BLOCKS = 5;
 /** Longest wait for Redis to finish moving its tables after the fill. */
 const SETTLE_TIMEOUT_MS = 120_000;
 /** Task keys carry the default prefix: the stack sets no FAAS_PREFIX. */
@@ -102,18 +100,6 @@ const phase = (retainedBefore: number, f: StackFigures): RetainedPhase => ({
 });
 
 /**
- * Run-to-run noise of two measurements: the larger spread of their throughput rounds, and of the
- * p50s of fifths of their one-at-a-time samples.
- *
- * @example
- * retainedNoise({ rounds: [90, 100, 110], samples }, { rounds: [100], samples }).throughput; // 0.1
- */
-export function retainedNoise(a: { rounds: readonly number[]; samples: readonly number[] }, b: { rounds: readonly number[]; samples: readonly number[] }): { throughput: number; p50: number } {
-  const p50Spread = (samples: readonly number[]): number => spread(blockPercentiles(samples, Math.min(P50_BLOCKS, samples.length), 50));
-  return { throughput: Math.max(spread(a.rounds), spread(b.rounds)), p50: Math.max(p50Spread(a.samples), p50Spread(b.samples)) };
-}
-
-/**
  * Runs the section on one redis-local/thread stack: measure, fill, measure again.
  *
  * @example
@@ -171,7 +157,7 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
     const endFootprint = await footprint(redis);
     const oldestLeftAtEndS = firstId === undefined ? Number.NaN : await ttlSeconds(redis, firstId);
 
-    const noise = retainedNoise(fresh, after);
+    const noise = measurementNoise(fresh, after);
     const floors = checkRetainedFloors({
       retained: target,
       fresh: { throughput: fresh.throughput, p50: fresh.latency.p50 },

@@ -118,3 +118,19 @@ export function blockPercentiles(samples: readonly number[], blocks: number, p: 
   if (size < 1) throw new Error(`blockPercentiles needs at least ${blocks} samples for ${blocks} blocks, got ${samples.length}`);
   return Array.from({ length: blocks }, (_, b) => percentile(samples.slice(b * size, b === blocks - 1 ? samples.length : (b + 1) * size), p));
 }
+
+/** Slices of the one-at-a-time samples whose p50s give the p50's run-to-run noise. */
+const P50_BLOCKS = 5;
+
+/**
+ * Run-to-run noise of two measurements (ours and BullMQ's beside it, or one stack fresh and again):
+ * the larger spread of their throughput rounds, and of the p50s of fifths of their one-at-a-time
+ * samples.
+ *
+ * @example
+ * measurementNoise({ rounds: [90, 100, 110], samples }, { rounds: [100], samples }).throughput; // 0.1
+ */
+export function measurementNoise(a: { readonly rounds: readonly number[]; readonly samples: readonly number[] }, b: { readonly rounds: readonly number[]; readonly samples: readonly number[] }): { throughput: number; p50: number } {
+  const p50Spread = (samples: readonly number[]): number => spread(blockPercentiles(samples, Math.min(P50_BLOCKS, samples.length), 50));
+  return { throughput: Math.max(spread(a.rounds), spread(b.rounds)), p50: Math.max(p50Spread(a.samples), p50Spread(b.samples)) };
+}

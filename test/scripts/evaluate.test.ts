@@ -20,9 +20,9 @@ import { Progress } from "../../scripts/evaluate/progress.ts";
 import { thin } from "../../scripts/evaluate/recovery.ts";
 import { measurePace } from "../../scripts/evaluate/pace.ts";
 import { type Evaluation, allFloors, doublingNote, renderReport } from "../../scripts/evaluate/report.ts";
-import { parseMemoryInfo, type RetainedSection, retainedNoise } from "../../scripts/evaluate/retained.ts";
+import { parseMemoryInfo, type RetainedSection } from "../../scripts/evaluate/retained.ts";
 import { efficiencies } from "../../scripts/evaluate/scaling.ts";
-import { blockPercentiles, cdf, median, percentile, spread, summarize } from "../../scripts/evaluate/stats.ts";
+import { blockPercentiles, cdf, measurementNoise, median, percentile, spread, summarize } from "../../scripts/evaluate/stats.ts";
 import { barChart, escapeXml, lineChart, logTicks, niceTicks } from "../../scripts/evaluate/svg.ts";
 import { loads, unevenMix } from "../../scripts/evaluate/uneven.ts";
 
@@ -168,6 +168,19 @@ describe("floors", () => {
     expect(value("redis-pull", "throughput vs BullMQ")?.value).toBe(1.8);
     expect(value("redis-pull", "p50 vs BullMQ")?.met).toBe(false);
     expect(checkFloors([{ ...fig("redis-local", "thread", 30_000, 0.5), bullmq: beside }], undefined).map((c) => c.met)).toEqual([true, true]);
+  });
+
+  test("a BullMQ verdict no further from its line than the series' noise says so, met or not", () => {
+    const noise = { throughput: 0.05, p50: 0.04 };
+    const checks = checkFloors([{ ...fig("redis-push", "thread", 19_500, 1.03), noise }, { ...fig("redis-pull", "thread", 18_000, 0.9), noise }, { ...fig("embedded", "thread", 104_000, 0.3), noise }], bull);
+    const note = (mode: string, figure: string) => checks.find((c) => c.mode === mode && c.figure === figure)?.note;
+    expect(note("redis-push", "throughput vs BullMQ")).toBe("within the run-to-run noise (±5%)"); // 1.95x: 2.5% under the line
+    expect(note("redis-push", "p50 vs BullMQ")).toBe("within the run-to-run noise (±4%)"); // 1.03x: 3% over it
+    expect(note("redis-pull", "throughput vs BullMQ")).toBeUndefined(); // 1.8x: 10% under
+    expect(note("redis-pull", "p50 vs BullMQ")).toBeUndefined(); // 0.9x: met by 10%
+    expect(note("embedded", "throughput vs BullMQ")).toBe("within the run-to-run noise (±5%)"); // 10.4x against 10x: met, 4% over
+    expect(note("embedded", "p50 vs BullMQ")).toBeUndefined(); // 0.3x against 0.25x: 20% over
+    expect(checkFloors([fig("redis-push", "thread", 19_500, 1.03)], bull).every((c) => c.note === undefined)).toBe(true);
   });
 
   test("BullMQ beside a series: the median of its sessions' rounds and the p50 of their samples together", () => {
@@ -419,7 +432,7 @@ describe("retained tasks", () => {
     expect(() => blockPercentiles([1], 2, 50)).toThrow("at least 2 samples");
     const flat = Array.from({ length: 50 }, () => 1);
     const slowEnd = [...Array.from({ length: 40 }, () => 1), ...Array.from({ length: 10 }, () => 1.5)];
-    const noise = retainedNoise({ rounds: [100, 120, 110], samples: flat }, { rounds: [100], samples: slowEnd });
+    const noise = measurementNoise({ rounds: [100, 120, 110], samples: flat }, { rounds: [100], samples: slowEnd });
     expect(noise.throughput).toBeCloseTo(10 / 110, 10);
     expect(noise.p50).toBe(0.5);
   });
@@ -509,7 +522,7 @@ describe("report", () => {
     expect(md).toContain("Rounds per session: 1: 11,500, 12,000 jobs/s; 2: 12,500 jobs/s; 3: 14,000, 14,200 jobs/s.");
     const older = renderReport({ ...base, modes: { ...modes, bullmq: { ...bullmq, roundsBefore: [12_000], roundsAfter: [14_000] } } });
     expect(older).toContain("Rounds before ours: 12,000 jobs/s; after: 14,000 jobs/s.");
-    expect(older).not.toContain("BullMQ beside it");
+    expect(older).not.toContain("BullMQ beside it (jobs/s, p50 ms)");
     expect(older).toContain("| BullMQ 6.7.0 | (Node worker) | 13,000 | 0.80 | 2.00 | 4.00 | 1x | 1x |");
   });
 
