@@ -177,9 +177,9 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
   const overall: BaselineFigures = { throughput: bullmq.throughput, p50: bullmq.latency.p50 };
   const withRatios = results.map((r, i) => {
     const around = sessions.slice(i, i + 2);
-    const beside = baselineOf(around);
-    const noise = measurementNoise(r, { rounds: around.flatMap((x) => x.rounds), samples: around.flatMap((x) => x.latencies) });
-    return { ...r, bullmq: beside, vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, beside), noise };
+    const measured = { rounds: around.flatMap((x) => x.rounds), samples: around.flatMap((x) => x.latencies) };
+    const beside = baselineOf(measured);
+    return { ...r, bullmq: beside, vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, beside), noise: measurementNoise(r, measured) };
   });
   const floors = checkFloors(
     withRatios.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50, bullmq: r.bullmq, noise: r.noise })),
