@@ -10,11 +10,14 @@
  * - `producer`: throughput rounds (jobs added with addBulk in chunks, removeOnComplete; a round is done
  *   when the waiting and active counts are 0), then jobs one at a time (add, then waitUntilFinished
  *   with a QueueEvents; the last 1,000 completed jobs kept, since a job removed at once can make
- *   waitUntilFinished fail). Prints JSON lines: progress, one per round, and the latency samples.
+ *   waitUntilFinished fail). Prints JSON lines: progress, one per round, the CPU its redis-server,
+ *   the worker and itself spent over the rounds (`cpu`: microseconds by process, read from /proc and
+ *   process.cpuUsage(); when given their pids), and the latency samples.
  *
  * @example
  * // node --input-type=module --eval "$(code)" -- producer '{"port":6390,"queue":"eval","tasks":20000,...}'
  */
+import { readFileSync } from "node:fs";
 import { Queue, QueueEvents, Worker } from "bullmq";
 
 export interface ProducerConfig {
@@ -29,6 +32,8 @@ export interface ProducerConfig {
   readonly warmup: number;
   /** Jobs one at a time. */
   readonly serial: number;
+  /** The redis-server's and the worker's process ids, to read their CPU over the rounds. */
+  readonly pids?: { readonly redis: number; readonly worker: number };
 }
 
 export interface WorkerConfig {
@@ -88,6 +93,18 @@ async function throughputRound(queue: Queue, c: ProducerConfig, tasks: number, p
   return (tasks * 1000) / ms;
 }
 
+/** utime + stime of a process (every thread) in microseconds: fields 14 and 15 of /proc/<pid>/stat, in 1/100 s ticks. */
+function procMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
+function cpuNow(pids: NonNullable<ProducerConfig["pids"]>): Record<string, number> {
+  const own = process.cpuUsage();
+  return { redis: procMicros(pids.redis), worker: procMicros(pids.worker), producer: own.user + own.system };
+}
+
 async function runProducer(c: ProducerConfig): Promise<void> {
   const connection = { host: "127.0.0.1", port: c.port };
   const queue = new Queue(c.queue, { connection });
@@ -95,7 +112,14 @@ async function runProducer(c: ProducerConfig): Promise<void> {
   await queue.waitUntilReady();
   await events.waitUntilReady();
   if (c.warmup > 0) await throughputRound(queue, c, c.warmup, "warm-up");
+  const before = c.pids === undefined ? undefined : cpuNow(c.pids);
+  const t0 = performance.now();
   for (let r = 0; r < c.rounds; r++) say({ event: "round", jobsPerSec: await throughputRound(queue, c, c.tasks, `round ${r + 1}/${c.rounds}`) });
+  if (c.pids !== undefined && before !== undefined) {
+    const after = cpuNow(c.pids);
+    const micros = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+    say({ event: "cpu", micros, tasks: c.rounds * c.tasks, ms: performance.now() - t0 });
+  }
   const samples: number[] = [];
   const warmSerial = Math.ceil(c.warmup / 10);
   for (let i = 0; i < warmSerial + c.serial; i++) {

@@ -10,6 +10,7 @@ import { type Managed, readLog, spawnManaged } from "../lib/processes.ts";
 import { type RedisServer, startRedisServer } from "../lib/redis-server.ts";
 import { waitFor } from "../lib/wait-for.ts";
 import type { ProducerConfig } from "./bullmq-node.ts";
+import type { CpuSpent } from "./cpu-cost.ts";
 import type { Progress } from "./progress.ts";
 
 export interface BullmqSizes {
@@ -20,10 +21,12 @@ export interface BullmqSizes {
   readonly concurrency: number;
 }
 
-/** What one producer session measured: jobs/s per round and one-at-a-time latencies (ms). */
+/** What one producer session measured: jobs/s per round, one-at-a-time latencies (ms), CPU over the rounds. */
 export interface BullmqSession {
   readonly rounds: number[];
   readonly latencies: number[];
+  /** Its redis-server's, worker's and producer's CPU over the rounds (redis, worker, producer). */
+  readonly cpu?: CpuSpent;
 }
 
 /** A running BullMQ setup: redis-server and worker; `measure` runs a producer session. */
@@ -91,7 +94,8 @@ export async function startBullmq(concurrency: number): Promise<BullmqBench> {
   return {
     async measure(sizes, progress, label) {
       const name = `bullmq-producer-${++sessions}`;
-      const config: ProducerConfig = { port: redis.port, queue: QUEUE, tasks: sizes.tasks, chunk: 1000, inflight: 4, rounds: sizes.rounds, warmup: sizes.warmup, serial: sizes.serial };
+      const pids = { redis: redis.pid() as number, worker: (worker as Managed).proc.pid };
+      const config: ProducerConfig = { port: redis.port, queue: QUEUE, tasks: sizes.tasks, chunk: 1000, inflight: 4, rounds: sizes.rounds, warmup: sizes.warmup, serial: sizes.serial, pids };
       const producer = spawnNode("producer", config, name);
       let seen = 0;
       const timer = setInterval(() => {
@@ -108,7 +112,9 @@ export async function startBullmq(concurrency: number): Promise<BullmqBench> {
         if (exit !== 0) throw new Error(`BullMQ producer exited with ${exit}: ${readLog(producer.log).slice(-2000)}`);
         const latencies = out.find((l) => l.event === "latency")?.samples as number[] | undefined;
         if (latencies === undefined) throw new Error("BullMQ producer printed no latency samples");
-        return { rounds: out.filter((l) => l.event === "round").map((l) => l.jobsPerSec as number), latencies };
+        const c = out.find((l) => l.event === "cpu");
+        const cpu: CpuSpent | undefined = c === undefined ? undefined : { micros: c.micros, tasks: c.tasks, ms: c.ms };
+        return { rounds: out.filter((l) => l.event === "round").map((l) => l.jobsPerSec as number), latencies, cpu };
       } finally {
         clearInterval(timer);
       }

@@ -7,6 +7,7 @@
  */
 import { type BullmqSession, bullmqVersion, startBullmq } from "./bullmq.ts";
 import { assertCompleted, oneAtATime, registerFunction, runBatch } from "./client.ts";
+import { type CpuReading, type CpuSpent, cpuReader, spentBetween, together } from "./cpu-cost.ts";
 import { type BaselineFigures, baselineOf, checkFloors, type FloorCheck, type ModeName, ratios, type SeriesIsolation, seriesOf } from "./floors.ts";
 import type { Options, Sizes } from "./options.ts";
 import type { Progress } from "./progress.ts";
@@ -30,6 +31,10 @@ export interface ModeResult {
   readonly noise?: { readonly throughput: number; readonly p50: number };
   /** One-at-a-time latencies in ms, rounded to the microsecond. */
   readonly samples: readonly number[];
+  /** CPU the deployment's processes and the client spent over the measured rounds (absent from older results). */
+  readonly cpu?: CpuSpent;
+  /** BullMQ's over the rounds of the two sessions around this series. */
+  readonly bullmqCpu?: CpuSpent;
 }
 
 export interface BullmqResult {
@@ -40,6 +45,8 @@ export interface BullmqResult {
   /** Results saved before the sessions were one per series: the rounds before ours and after. */
   readonly roundsBefore?: readonly number[];
   readonly roundsAfter?: readonly number[];
+  /** CPU its redis-server, worker and producer spent over each session's rounds (absent from older results). */
+  readonly sessionsCpu?: readonly (CpuSpent | undefined)[];
   /** Over every session: the median of the rounds, and the summary of all one-at-a-time samples. */
   readonly throughput: number;
   readonly latency: LatencySummary;
@@ -70,34 +77,40 @@ export interface StackFigures {
   readonly samples: readonly number[];
   /** Every task the measurement ran, warm-up included (all left finished in the store). */
   readonly tasks: number;
+  /** CPU spent over the rounds, when the caller gave a reader. */
+  readonly cpu?: CpuSpent;
 }
 
 /**
  * Measures a running stack the way the modes section does: `warmup` unmeasured tasks (and a tenth as
  * many one at a time), `rounds` rounds of `tasks` no-op tasks (throughput: their median), then
  * `serial` tasks one at a time. The caller has started a progress step for the throughput part; this
- * starts the "one at a time" step.
+ * starts the "one at a time" step. With `readCpu`, the CPU spent over the rounds (not the warm-up, not
+ * the one-at-a-time part) comes back too.
  *
  * @example
  * const f = await measureStack(stack.url, await registerFunction(stack.url, NOOP), o.sizes, progress, "redis-local/thread");
  */
-export async function measureStack(url: string, fid: string, s: Sizes, progress: Progress, label: string): Promise<StackFigures> {
+export async function measureStack(url: string, fid: string, s: Sizes, progress: Progress, label: string, readCpu?: () => CpuReading): Promise<StackFigures> {
   const payloads = (n: number): string[] => Array.from({ length: n }, () => "[]");
   const onProgress = (d: number, t: number): void => progress.update(d, t);
   assertCompleted(await runBatch(url, fid, payloads(s.warmup), { onProgress }));
   await oneAtATime(url, fid, serialWarmup(s));
   const rounds: number[] = [];
+  const cpuBefore = readCpu?.();
+  const t0 = performance.now();
   for (let r = 0; r < s.rounds; r++) {
     const run = await runBatch(url, fid, payloads(s.tasks), { onProgress });
     assertCompleted(run);
     rounds.push((s.tasks * 1000) / run.ms);
     progress.note(`${label}: ${Math.round(rounds.at(-1) as number).toLocaleString("en-US")} tasks/s`);
   }
+  const cpu = readCpu === undefined || cpuBefore === undefined ? undefined : spentBetween(cpuBefore, readCpu(), s.rounds * s.tasks, performance.now() - t0);
   progress.step(`${label}: one at a time`);
   const samples = await oneAtATime(url, fid, s.serial, onProgress);
   const latency = summarize(samples);
   progress.note(`${label}: p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms`);
-  return { rounds, throughput: median(rounds), latency, samples, tasks: measuredTasks(s) };
+  return { rounds, throughput: median(rounds), latency, samples, tasks: measuredTasks(s), cpu };
 }
 
 /**
@@ -143,7 +156,7 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
     progress.step(`BullMQ (${label})`);
     sessions.push(await bull.measure({ tasks: s.tasks, rounds: s.rounds, serial: Math.ceil(s.serial / 2), warmup: s.warmup, concurrency: s.bullmqConcurrency }, progress, label));
   };
-  const results: Omit<ModeResult, "vsBullmq" | "bullmq">[] = [];
+  const results: Omit<ModeResult, "vsBullmq" | "bullmq" | "bullmqCpu">[] = [];
   try {
     await session("before ours");
     for (const mode of o.modes) {
@@ -153,8 +166,8 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
         const stack = await startStack({ mode, isolation, executors: s.executors, workerProcs: s.workerProcs });
         try {
           const fid = await registerFunction(stack.url, NOOP);
-          const f = await measureStack(stack.url, fid, s, progress, label);
-          results.push({ mode, isolation, setup: stack.describe, rounds: f.rounds, throughput: f.throughput, latency: f.latency, cdf: cdf(f.samples), samples: f.samples.map(us) });
+          const f = await measureStack(stack.url, fid, s, progress, label, cpuReader(stack.processes));
+          results.push({ mode, isolation, setup: stack.describe, rounds: f.rounds, throughput: f.throughput, latency: f.latency, cdf: cdf(f.samples), samples: f.samples.map(us), cpu: f.cpu });
         } finally {
           await stack.stop();
         }
@@ -169,6 +182,7 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
     version: bullmqVersion(),
     setup: `redis-server, 1 Node worker process (concurrency ${s.bullmqConcurrency}), 1 Node producer process per session; a session before our first series and one after each`,
     sessions: sessions.map((x) => x.rounds),
+    sessionsCpu: sessions.map((x) => x.cpu),
     throughput: median(sessions.flatMap((x) => x.rounds)),
     latency: summarize(samples),
     cdf: cdf(samples),
@@ -179,7 +193,7 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
     const around = sessions.slice(i, i + 2);
     const measured = { rounds: around.flatMap((x) => x.rounds), samples: around.flatMap((x) => x.latencies) };
     const beside = baselineOf(measured);
-    return { ...r, bullmq: beside, vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, beside), noise: measurementNoise(r, measured) };
+    return { ...r, bullmq: beside, bullmqCpu: together(around.map((x) => x.cpu)), vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, beside), noise: measurementNoise(r, measured) };
   });
   const floors = checkFloors(
     withRatios.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50, bullmq: r.bullmq, noise: r.noise })),

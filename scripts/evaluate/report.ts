@@ -2,6 +2,7 @@
  * The evaluation's report: everything measured in one JSON-able object, and the Markdown that
  * docs/evaluation/report.md holds (machine, conditions, tables, floors met or missed, plots).
  */
+import { type CpuSpent, perTask } from "./cpu-cost.ts";
 import { idleText } from "./cpu-idle.ts";
 import type { Machine } from "./machine.ts";
 import { BUSY_ITERATIONS, type Pace } from "./pace.ts";
@@ -67,6 +68,37 @@ function bullmqRounds(b: BullmqResult): string {
   return `Each of our series is compared with the two BullMQ sessions around it (the median of their rounds, the p50 of their one-at-a-time samples together: the column "BullMQ beside it"), so that a ratio compares figures of the same minutes; the BullMQ row sums up every session. Rounds per session: ${b.sessions.map((s, i) => `${i + 1}: ${jobs(s)}`).join("; ")}.`;
 }
 
+/** "redis 24.1, api 9.6, client 1.4": microseconds of CPU per task by process. */
+function byProcess(s: CpuSpent): string {
+  return Object.entries(perTask(s).byRole).map(([role, us]) => `${role} ${us.toFixed(1)}`).join(", ");
+}
+
+const CPU_NOTE =
+  "What each process spent over the measured rounds (warm-up and one-at-a-time part left out), read from /proc (each process with the processes under it, such as sandboxed executors; 10 ms ticks) and, for the client (the evaluation's own process under Bun; BullMQ's producer), from the process itself, divided by the tasks the rounds ran; \"cores busy\" is that CPU over the rounds' wall time. BullMQ beside it: its redis-server, worker and producer over the rounds of the two sessions around the series. Where both systems keep the machine's cores busy, throughput is about cores busy over CPU per task, so the throughput ratio comes down to BullMQ's CPU per job over ours: 2x needs ours at half of BullMQ's or less (the last column at 0.50x or below); unlike tasks/s, CPU per task moves little with how fast the machine wakes a sleeping process.";
+
+/** The modes section's CPU table, when the run measured CPU. */
+function cpuPart(m: ModesSection): string[] {
+  const measured = m.results.filter((r) => r.cpu !== undefined);
+  if (measured.length === 0) return [];
+  const rows = measured.map((r) => {
+    const ours = perTask(r.cpu as CpuSpent);
+    const theirs = r.bullmqCpu === undefined ? undefined : perTask(r.bullmqCpu);
+    return [
+      r.mode, r.isolation, byProcess(r.cpu as CpuSpent), ours.total.toFixed(1), ours.coresBusy.toFixed(2),
+      r.bullmqCpu === undefined ? "" : byProcess(r.bullmqCpu), theirs === undefined ? "" : theirs.total.toFixed(1), theirs === undefined ? "" : theirs.coresBusy.toFixed(2),
+      theirs === undefined || theirs.total === 0 ? "" : x2(ours.total / theirs.total),
+    ];
+  });
+  return [
+    "### CPU per task in the throughput rounds",
+    "",
+    CPU_NOTE,
+    "",
+    table(["mode", "isolation", "us per task, by process", "us per task", "cores busy", "BullMQ beside it: us per job, by process", "us per job", "cores busy", "CPU per task / BullMQ's"], rows),
+    "",
+  ];
+}
+
 function modesPart(m: ModesSection): string[] {
   const b = m.bullmq;
   // results saved before BullMQ was measured beside each series have no such column
@@ -99,6 +131,7 @@ function modesPart(m: ModesSection): string[] {
     "",
     "Rounds (tasks/s): " + m.results.map((r) => `${r.mode}/${r.isolation} ${r.rounds.map(int).join(", ")}`).join("; ") + ".",
     "",
+    ...cpuPart(m),
     "![throughput](throughput.svg)",
     "",
     ...["thread", "sandbox"].filter((i) => m.results.some((r) => r.isolation === i)).flatMap((i) => [`![latency CDF, ${i} isolation](latency-cdf-${i}.svg)`, ""]),
@@ -130,7 +163,11 @@ export function doublingNote(d: NonNullable<RetainedSection["doubling"]>, slices
 
 function retainedPart(r: RetainedSection): string[] {
   const n = int(r.sizes.retained);
-  const row = (name: string, p: RetainedSection["fresh"]): string[] => [name, int(p.retainedBefore), int(p.throughput), ms(p.latency.p50), ms(p.latency.p95), ms(p.latency.p99)];
+  // results saved before CPU was measured have no CPU column
+  const withCpu = r.fresh.cpu !== undefined && r.filled.cpu !== undefined;
+  const cpu = (p: RetainedSection["fresh"]): string[] => (withCpu ? [`${perTask(p.cpu as CpuSpent).total.toFixed(1)} (${byProcess(p.cpu as CpuSpent)})`] : []);
+  const row = (name: string, p: RetainedSection["fresh"]): string[] => [name, int(p.retainedBefore), int(p.throughput), ms(p.latency.p50), ms(p.latency.p95), ms(p.latency.p99), ...cpu(p)];
+  const cpuRatio = withCpu ? [x2(perTask(r.filled.cpu as CpuSpent).total / perTask(r.fresh.cpu as CpuSpent).total)] : [];
   const hours = (s: number): string => (Number.isFinite(s) ? `${(s / 3600).toFixed(2)} h` : "-");
   const foot = (f: RetainedSection["footprint"]["fresh"]): string => `${f.usedMemoryHuman} used, ${int(f.keys)} keys`;
   return [
@@ -143,10 +180,10 @@ function retainedPart(r: RetainedSection): string[] {
     "",
     `Redis (INFO memory used_memory_human, DBSIZE) after the fresh measurement: ${foot(r.footprint.fresh)}; **after the fill: ${foot(r.footprint.filled)}**; at the end: ${foot(r.footprint.end)}.`,
     "",
-    table(["", "finished tasks in Redis at the start", "tasks/s", "p50 ms", "p95 ms", "p99 ms"], [
+    table(["", "finished tasks in Redis at the start", "tasks/s", "p50 ms", "p95 ms", "p99 ms", ...(withCpu ? ["CPU us per task in the rounds (by process)"] : [])], [
       row("fresh", r.fresh),
       row(`${n} retained`, r.filled),
-      ["retained / fresh", "", x2(r.ratios.throughput), x2(r.ratios.p50), x2(r.ratios.p95), x2(r.ratios.p99)],
+      ["retained / fresh", "", x2(r.ratios.throughput), x2(r.ratios.p50), x2(r.ratios.p95), x2(r.ratios.p99), ...cpuRatio],
     ]),
     "",
     `Rounds (tasks/s): fresh ${r.fresh.rounds.map(int).join(", ")}; with ${n} retained ${r.filled.rounds.map(int).join(", ")}. Run-to-run noise on this shared machine: the rounds stray up to ±${pct(r.noise.throughput)} from their median, and the p50 of a fifth of the one-at-a-time samples up to ±${pct(r.noise.p50)} from the median of the fifths.`,

@@ -9,6 +9,7 @@
 import Redis from "ioredis";
 import { redisKeys, type ShardKeys } from "../../src/adapters/redis/keys.ts";
 import { assertCompleted, registerFunction, runBatch } from "./client.ts";
+import { type CpuSpent, cpuReader } from "./cpu-cost.ts";
 import { checkRetainedFloors, type FloorCheck } from "./floors.ts";
 import { measuredTasks, measureStack, NOOP, type StackFigures, us } from "./modes.ts";
 import type { Options } from "./options.ts";
@@ -35,6 +36,8 @@ export interface RetainedPhase {
   readonly latency: LatencySummary;
   /** One-at-a-time latencies in ms, rounded to the microsecond. */
   readonly samples: readonly number[];
+  /** CPU the stack's processes and the client spent over the rounds (absent from older results). */
+  readonly cpu?: CpuSpent;
 }
 
 /** Redis's size at one point: INFO memory used_memory (bytes) and used_memory_human, DBSIZE. */
@@ -96,7 +99,7 @@ async function ttlSeconds(redis: Redis, taskId: string): Promise<number> {
 }
 
 const phase = (retainedBefore: number, f: StackFigures): RetainedPhase => ({
-  retainedBefore, rounds: f.rounds, throughput: f.throughput, latency: f.latency, samples: f.samples.map(us),
+  retainedBefore, rounds: f.rounds, throughput: f.throughput, latency: f.latency, samples: f.samples.map(us), cpu: f.cpu,
 });
 
 /**
@@ -114,7 +117,8 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
   const redis = new Redis(stack.redisUrl as string, { maxRetriesPerRequest: 3 });
   try {
     const fid = await registerFunction(stack.url, NOOP);
-    const fresh = await measureStack(stack.url, fid, s, progress, "retained: fresh");
+    const readCpu = cpuReader(stack.processes);
+    const fresh = await measureStack(stack.url, fid, s, progress, "retained: fresh", readCpu);
     const freshFootprint = await footprint(redis);
 
     progress.step(`retained: fill to ${n} finished tasks`);
@@ -153,7 +157,7 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
     progress.note(`retained: filled ${filled.toLocaleString("en-US")} tasks in ${(fillMs / 1000).toFixed(1)} s; Redis ${filledFootprint.usedMemoryHuman}, ${filledFootprint.keys.toLocaleString("en-US")} keys`);
 
     progress.step(`retained: ${n} retained: throughput`);
-    const after = await measureStack(stack.url, fid, s, progress, `retained: ${n} retained`);
+    const after = await measureStack(stack.url, fid, s, progress, `retained: ${n} retained`, readCpu);
     const endFootprint = await footprint(redis);
     const oldestLeftAtEndS = firstId === undefined ? Number.NaN : await ttlSeconds(redis, firstId);
 

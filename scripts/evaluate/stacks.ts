@@ -7,6 +7,7 @@ import { type Managed, eventValues, readLog, spawnEntry, spawnServer } from "../
 import { freePort } from "../lib/ports.ts";
 import { type RedisServer, startRedisServer } from "../lib/redis-server.ts";
 import { waitFor } from "../lib/wait-for.ts";
+import type { RoleProcess } from "./cpu-cost.ts";
 import { type CurveKeys, makeCurveKeys } from "./curve-keys.ts";
 import type { ModeName, SeriesIsolation } from "./floors.ts";
 
@@ -26,6 +27,8 @@ export interface Stack {
   readonly redisUrl?: string;
   readonly dispatcher?: Managed;
   readonly workers: readonly Managed[];
+  /** Every process of the deployment by role (server; or redis, api, dispatcher, workers), for CPU per task. */
+  readonly processes: readonly RoleProcess[];
   /** Human-readable setup, for the report. */
   readonly describe: string;
   stop(): Promise<void>;
@@ -71,12 +74,12 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
     keys?.remove();
   };
   live.add(stop);
-  let stack: Stack = { url: "", workers: [], describe: "", stop };
+  let stack: Stack = { url: "", workers: [], processes: [], describe: "", stop };
   try {
     if (spec.mode === "embedded") {
       const server = await spawnServer("start", ["--workers", String(spec.executors), ...iso], QUIET);
       own.push(server);
-      stack = { ...stack, url: server.url, describe: `bun run start --workers ${spec.executors} --isolation ${spec.isolation}` };
+      stack = { ...stack, url: server.url, processes: [{ role: "server", pid: server.proc.pid }], describe: `bun run start --workers ${spec.executors} --isolation ${spec.isolation}` };
     } else {
       // DEBUG HTSTATS from this machine only: the retained section waits on Redis's tables (table-doubling.ts)
       redis = await startRedisServer({ args: ["--enable-debug-command", "local"] });
@@ -115,7 +118,13 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
           ? `redis-server, bun run api, bun run dispatcher --mode ${remote.wire} --curve-secret-key-file dispatcher.key --authorized-workers authorized-workers.txt, ${spec.workerProcs} x bun run worker --procs 1 --curve-server-key-file dispatcher.pub --curve-secret-key-file worker-N.key (--isolation ${spec.isolation}; keys from faas keygen's code)`
           : `redis-server, bun run api, bun run dispatcher --mode ${remote.wire}, ${spec.workerProcs} x bun run worker --procs 1 (--isolation ${spec.isolation})`
         : `redis-server, bun run api, bun run dispatcher --mode local --workers ${spec.executors} --isolation ${spec.isolation}`;
-      stack = { ...stack, url: api.url, redisUrl: redis.url, dispatcher, workers, describe };
+      const processes: RoleProcess[] = [
+        { role: "redis", pid: redis.pid() as number },
+        { role: "api", pid: api.proc.pid },
+        { role: "dispatcher", pid: dispatcher.proc.pid },
+        ...workers.map((w) => ({ role: "workers", pid: w.proc.pid })),
+      ];
+      stack = { ...stack, url: api.url, redisUrl: redis.url, dispatcher, workers, processes, describe };
     }
     return stack;
   } catch (e) {

@@ -22,6 +22,8 @@ export interface RedisServer {
   readonly port: number;
   readonly url: string;
   readonly dir: string;
+  /** The running server's process id (a restart changes it); undefined before the first start. */
+  pid(): number | undefined;
   /** Stops the server (SIGTERM, or SIGKILL: no shutdown save) and waits for it to exit. */
   stop(o?: { kill?: boolean }): Promise<void>;
   /** Starts it again on the same port and dir (with `args` added, e.g. --replicaof); resolves once it answers PING. */
@@ -92,6 +94,7 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
     port,
     url: `redis://127.0.0.1:${port}`,
     dir,
+    pid: () => proc?.pid,
     stop,
     async restart(r = {}) {
       await stop();

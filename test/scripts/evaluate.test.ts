@@ -526,6 +526,28 @@ describe("report", () => {
     expect(older).toContain("| BullMQ 6.7.0 | (Node worker) | 13,000 | 0.80 | 2.00 | 4.00 | 1x | 1x |");
   });
 
+  test("CPU per task: ours by process and BullMQ's beside it, cores busy, the ratio; results without CPU get no table", () => {
+    const cpu = { micros: { redis: 480_000, api: 200_000, client: 20_000 }, tasks: 20_000, ms: 500 };
+    const bullmqCpu = { micros: { redis: 1_200_000, worker: 1_000_000, producer: 800_000 }, tasks: 30_000, ms: 1_500 };
+    const push = { ...result("redis-push", "thread", 26_000, 0.9), cpu, bullmqCpu };
+    const md = renderReport({ ...base, modes: { ...modes, results: [push, result("redis-pull", "thread", 20_000, 1)] } });
+    expect(md).toContain("### CPU per task in the throughput rounds");
+    expect(md).toContain("| redis-push | thread | redis 24.0, api 10.0, client 1.0 | 35.0 | 1.40 | redis 40.0, worker 33.3, producer 26.7 | 100.0 | 2.00 | 0.35x |");
+    expect(md).not.toContain("| redis-pull | thread | redis");
+    expect(md).toContain("2x needs ours at half of BullMQ's or less");
+    expect(renderReport({ ...base, modes })).not.toContain("CPU per task");
+  });
+
+  test("the retained section's CPU per task, fresh and retained, and their ratio", () => {
+    const fresh = { ...retained.fresh, cpu: { micros: { redis: 400_000, api: 200_000 }, tasks: 20_000, ms: 1_000 } };
+    const filled = { ...retained.filled, cpu: { micros: { redis: 600_000, api: 200_000 }, tasks: 20_000, ms: 1_000 } };
+    const md = renderReport({ ...base, retained: { ...retained, fresh, filled } });
+    expect(md).toContain("| fresh | 0 | 20,000 | 0.80 | 2.00 | 4.00 | 30.0 (redis 20.0, api 10.0) |");
+    expect(md).toContain("| 1,000,000 retained | 1,000,000 | 19,000 | 0.84 | 2.00 | 4.00 | 40.0 (redis 30.0, api 10.0) |");
+    expect(md).toContain("| retained / fresh |  | 0.95x | 1.05x | 1.00x | 1.00x | 1.33x |");
+    expect(renderReport({ ...base, retained })).not.toContain("CPU us per task");
+  });
+
   test("results saved before the CURVE modes existed render without them (--from)", () => {
     const md = renderReport({ ...base, modes });
     expect(md).not.toContain("CURVE");

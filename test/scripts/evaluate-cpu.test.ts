@@ -1,0 +1,111 @@
+/**
+ * CPU per task in the evaluation (scripts/evaluate/cpu-cost.ts, scripts/lib/cpu.ts): /proc stat lines
+ * parsed, a process counted with the processes under it, the arithmetic of CPU per task, and the
+ * measurement wired end to end: a stack measured by measureStack and a BullMQ producer session each
+ * bring back the CPU of every process over their rounds. Asserts what was measured, never how fast.
+ */
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { parseStat, readProcStats, treeMicros } from "../../scripts/lib/cpu.ts";
+import { killAll } from "../../scripts/lib/processes.ts";
+import { waitFor } from "../../scripts/lib/wait-for.ts";
+import { startBullmq } from "../../scripts/evaluate/bullmq.ts";
+import { registerFunction } from "../../scripts/evaluate/client.ts";
+import { cpuReader, perTask, spentBetween, together } from "../../scripts/evaluate/cpu-cost.ts";
+import { measureStack, NOOP } from "../../scripts/evaluate/modes.ts";
+import { parseOptions } from "../../scripts/evaluate/options.ts";
+import { Progress } from "../../scripts/evaluate/progress.ts";
+import { startStack, stopAllStacks } from "../../scripts/evaluate/stacks.ts";
+
+setDefaultTimeout(60_000);
+afterAll(async () => {
+  await stopAllStacks();
+  await killAll();
+});
+
+const quiet = (): Progress => new Progress(1, { isTTY: false, write: () => true });
+
+describe("reading CPU from /proc", () => {
+  test("a stat line: parent, own time, reaped children's time, even with spaces and parentheses in the name", () => {
+    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
+    const line = "4242 (bun (a) b) S 17 4242 4242 0 -1 4194304 100 0 0 0 250 30 7 3 20 0 9 0 123 456 789";
+    expect(parseStat(line)).toEqual({ ppid: 17, own: 2_800_000, reaped: 100_000 });
+  });
+
+  test("a process counts with every process under it, and nothing else", () => {
+    const stats = new Map([
+      [1, { ppid: 0, own: 1_000, reaped: 0 }],
+      [10, { ppid: 1, own: 5, reaped: 1 }],
+      [11, { ppid: 10, own: 7, reaped: 0 }],
+      [12, { ppid: 11, own: 20, reaped: 0 }],
+      [13, { ppid: 1, own: 300, reaped: 0 }],
+    ]);
+    expect(treeMicros(stats, 10)).toBe(33);
+    expect(treeMicros(stats, 12)).toBe(20);
+    expect(treeMicros(stats, 99)).toBe(0);
+  });
+
+  test("a child's CPU counts for the parent that started it, which spends none itself", async () => {
+    const parent = Bun.spawn(["sh", "-c", "sh -c 'while :; do :; done' & wait"], { stdout: "ignore", stderr: "ignore" });
+    try {
+      const read = cpuReader([{ role: "parent", pid: parent.pid }]);
+      await waitFor(() => (read().parent as number) >= 50_000, "the busy child to spend 50 ms of CPU", 30_000, 20);
+      const own = readProcStats().get(parent.pid)?.own ?? Number.NaN;
+      expect(own).toBeLessThan(50_000);
+      expect(read().client).toBeGreaterThan(0);
+    } finally {
+      for (const [pid, st] of readProcStats()) if (st.ppid === parent.pid) process.kill(pid, "SIGKILL");
+      parent.kill("SIGKILL");
+      await parent.exited;
+    }
+  });
+});
+
+describe("CPU per task", () => {
+  test("the difference of two readings over the tasks, by role and in all, and the cores kept busy", () => {
+    const spent = spentBetween({ redis: 1_000, api: 500, gone: 9 }, { redis: 31_000, api: 10_500, client: 2_000 }, 1_000, 20);
+    expect(spent).toEqual({ micros: { redis: 30_000, api: 10_000 }, tasks: 1_000, ms: 20 });
+    expect(perTask(spent)).toEqual({ byRole: { redis: 30, api: 10 }, total: 40, coresBusy: 2 });
+  });
+
+  test("two sessions together: their CPU, tasks and time added; none measured is undefined", () => {
+    const a = { micros: { redis: 100, worker: 50 }, tasks: 10, ms: 1 };
+    const b = { micros: { redis: 300, producer: 10 }, tasks: 30, ms: 3 };
+    expect(together([a, undefined, b])).toEqual({ micros: { redis: 400, worker: 50, producer: 10 }, tasks: 40, ms: 4 });
+    expect(together([undefined])).toBeUndefined();
+  });
+});
+
+describe("measured end to end", () => {
+  const sizes = { ...parseOptions(["--quick"]).sizes, warmup: 100, tasks: 400, rounds: 2, serial: 10 };
+
+  test("measureStack brings back every process's CPU over its rounds: a Redis stack's four roles and the client", async () => {
+    const stack = await startStack({ mode: "redis-push", isolation: "thread", executors: 1, workerProcs: 2 });
+    try {
+      expect(stack.processes.map((p) => p.role)).toEqual(["redis", "api", "dispatcher", "workers", "workers"]);
+      const fid = await registerFunction(stack.url, NOOP);
+      const f = await measureStack(stack.url, fid, sizes, quiet(), "test", cpuReader(stack.processes));
+      expect(f.cpu?.tasks).toBe(800);
+      expect(Object.keys(f.cpu?.micros ?? {}).sort()).toEqual(["api", "client", "dispatcher", "redis", "workers"]);
+      expect(f.cpu?.ms).toBeGreaterThan(0);
+      // 800 tasks through five processes: the API and Redis spend some of the 10 ms ticks /proc counts in
+      expect(perTask(f.cpu as NonNullable<typeof f.cpu>).total).toBeGreaterThan(0);
+      const none = await measureStack(stack.url, fid, { ...sizes, warmup: 0 }, quiet(), "test");
+      expect(none.cpu).toBeUndefined();
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test("a BullMQ session brings back its redis-server's, worker's and producer's CPU over its rounds", async () => {
+    const bull = await startBullmq(50);
+    try {
+      const s = await bull.measure({ tasks: 400, rounds: 2, serial: 5, warmup: 100, concurrency: 50 }, quiet(), "test");
+      expect(s.rounds).toHaveLength(2);
+      expect(s.cpu?.tasks).toBe(800);
+      expect(Object.keys(s.cpu?.micros ?? {}).sort()).toEqual(["producer", "redis", "worker"]);
+      expect(s.cpu?.micros.producer).toBeGreaterThan(0);
+    } finally {
+      await bull.stop();
+    }
+  });
+});
