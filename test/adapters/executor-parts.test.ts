@@ -4,7 +4,7 @@ import type { ExecutorHost } from "../../src/adapters/executors/executor-host.ts
 import { ExecutorRecord, type Held } from "../../src/adapters/executors/executor-record.ts";
 import { drainVictim, place } from "../../src/adapters/executors/placement.ts";
 import { checkMessage, toOutcome } from "../../src/adapters/executors/result-check.ts";
-import { fromText } from "../../src/adapters/executors/thread-host.ts";
+import { fromText } from "../../src/adapters/executors/protocol.ts";
 import { StartModel, type Modelled } from "../../src/adapters/executors/start-model.ts";
 import { TenantQueues, type Pending } from "../../src/adapters/executors/tenant-queues.ts";
 import type { Job } from "../../src/domain/ports.ts";

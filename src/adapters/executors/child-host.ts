@@ -6,6 +6,7 @@
  * else the host walks /proc from the child. A command that starts with a pid-namespace wrapper (bwrap)
  * is killed through the namespace's init: the kernel then kills everything inside, and bwrap, left
  * without a child, exits and is reaped here (no orphan is left to a host init that may not reap).
+ * Messages cross Bun's IPC channel as JSON text (see protocol.ts).
  */
 import { chmodSync, chownSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +18,7 @@ import type { ExecutorHost, HostEvents } from "./executor-host.ts";
 import type { ProcessLimits } from "./process-limits.ts";
 import { makePrivateDir } from "./private-dirs.ts";
 import { killTree, processTree, treeResidentBytes } from "./process-tree.ts";
-import type { ExecutorSpec } from "./protocol.ts";
+import { type ExecutorSpec, fromText } from "./protocol.ts";
 
 export interface ChildHostOptions {
   readonly logger: Logger;
@@ -80,7 +81,8 @@ export class ChildHosts {
       child = Bun.spawn(argv, {
         env: {},
         stdio: ["ignore", this.o.captureOutput ? "pipe" : "inherit", this.o.captureOutput ? "pipe" : "inherit"],
-        ipc: (msg) => {
+        ipc: (data) => {
+          const msg = fromText(data);
           if (!exited && (msg as { t?: unknown })?.t === "ready") rmSync(tickets, { force: true }); // mapped on both sides now
           events.message(msg);
         },
@@ -108,7 +110,7 @@ export class ChildHosts {
       exited: gone,
       post: (msg) => {
         try {
-          if (!exited) child.send(msg);
+          if (!exited) child.send(JSON.stringify(msg));
         } catch (e) {
           // The channel closed under a dying executor: its exit reports the jobs.
           this.o.logger.log("debug", "could not post to an executor", { event: "executor.post-failed", executor: label, error: (e as Error).message });

@@ -9,6 +9,10 @@ import { serveJobs } from "./executor-core.ts";
 import { applyProcessLimits, type ProcessLimits } from "./process-limits.ts";
 import type { ExecutorSpec, ToExecutor } from "./protocol.ts";
 
+// Taken before any user code runs (as in thread-entry.ts): a function that patches JSON changes its own results only.
+const stringify = JSON.stringify;
+const parse = JSON.parse;
+
 const [ticketsPath, specJson, limitsJson] = process.argv.slice(2);
 if (ticketsPath === undefined || specJson === undefined) {
   throw new Error(`usage: process-entry <tickets-file> <spec-json> [limits-json], got ${JSON.stringify(process.argv.slice(2))}`);
@@ -22,8 +26,8 @@ for (const name of Object.keys(process.env)) delete process.env[name]; // what B
 
 serveJobs(
   {
-    post: (msg) => send(msg),
-    onMessage: (handler) => process.on("message", (m) => handler(m as ToExecutor)),
+    post: (msg) => send(stringify(msg)),
+    onMessage: (handler) => process.on("message", (m) => handler((typeof m === "string" ? parse(m) : m) as ToExecutor)),
   },
   new Int32Array(mapped.buffer, mapped.byteOffset, spec.slots),
   spec,

@@ -8,6 +8,12 @@
  * job's ticket (`seq`) into its slot when it hands the job over, and 0 when it takes the job back
  * (recall); the executor swaps `seq` for `-seq` the moment it starts the job, and skips a job whose
  * ticket is no longer `seq`. Whoever swaps first wins, so a recalled job never starts late.
+ *
+ * Messages cross as JSON text both ways, to threads (postMessage) and to child processes (Bun's IPC):
+ * a string is copied as it is, where Bun's structured serialization of the same objects cost a child
+ * process executor about 30% of its no-op throughput (scripts/bench-executors.ts, 2026-11-27: sandbox
+ * pool 287,000-297,000 jobs/s with objects, 415,000-433,000 with text). An executor writes and reads
+ * them with the JSON functions it took before any user code ran.
  */
 import type { ErrorInfo } from "../../domain/outcome.ts";
 
@@ -53,3 +59,13 @@ export interface ExecutorSpec {
 
 /** A ticket the pool took back: the executor must not start that job. */
 export const TICKET_RECALLED = 0;
+
+/** A message sent as JSON text, parsed; anything else as it came (the pool's check refuses it). */
+export function fromText(data: unknown): unknown {
+  if (typeof data !== "string") return data;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
+}

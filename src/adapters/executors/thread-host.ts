@@ -10,6 +10,7 @@
  * post from the executor's thread) reaches the pool as the string, which its message check refuses.
  */
 import type { ExecutorHost, HostFactory } from "./executor-host.ts";
+import { fromText } from "./protocol.ts";
 
 const ENTRY = new URL("./thread-entry.ts", import.meta.url);
 
@@ -50,14 +51,4 @@ export function threadHosts(): HostFactory {
       return host;
     },
   };
-}
-
-/** A message sent as JSON text, parsed; anything else as it came (the pool's check refuses it). */
-export function fromText(data: unknown): unknown {
-  if (typeof data !== "string") return data;
-  try {
-    return JSON.parse(data);
-  } catch {
-    return data;
-  }
 }
