@@ -32,7 +32,7 @@ try {
     if (results.length !== total) throw new Error(`read back ${results.length} of ${total}`);
     const seconds = (performance.now() - t0) / 1000;
     const bad = results.filter((r) => r.status !== "COMPLETED").length;
-    if (bad > 0) throw new Error(`${bad} tasks did not complete`);
+    if (bad > 0) throw new Error(`${bad} tasks did not complete: ${JSON.stringify(results.find((r) => r.status !== "COMPLETED"))}`);
     return total / seconds;
   };
   await round("get"); // warm-up

@@ -9,14 +9,13 @@
  * Messages cross Bun's IPC channel as JSON text (see protocol.ts).
  */
 import { chmodSync, chownSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock, Logger } from "../../domain/ports.ts";
 import { systemClock } from "../system/clock.ts";
 import { ExecutorCgroup, probeCgroups } from "./cgroup.ts";
 import type { ExecutorHost, HostEvents } from "./executor-host.ts";
 import type { ProcessLimits } from "./process-limits.ts";
-import { makePrivateDir } from "./private-dirs.ts";
+import { executorTempBase, makePrivateDir } from "./private-dirs.ts";
 import { killTree, processTree, treeResidentBytes } from "./process-tree.ts";
 import { type ExecutorSpec, fromText } from "./protocol.ts";
 
@@ -40,6 +39,8 @@ export interface ChildHostOptions {
   readonly cgroups?: boolean;
   /** Times the kill escalation and the removal of emptied cgroups (the system clock unless given). */
   readonly clock?: Clock;
+  /** Where the ticket tables' private folder goes (executorTempBase() unless given). */
+  readonly privateBase?: string;
 }
 
 /** Joins the cgroups named before `--`, then execs the rest. */
@@ -150,15 +151,7 @@ export class ChildHosts {
 
   private ticketDir(): string {
     if (this.dir === undefined) {
-      let base = tmpdir();
-      try {
-        writeFileSync("/dev/shm/.bunfaas-probe", "");
-        rmSync("/dev/shm/.bunfaas-probe");
-        base = "/dev/shm";
-      } catch {
-        // no /dev/shm: the temp dir does
-      }
-      this.dir = makePrivateDir(base, "tickets");
+      this.dir = makePrivateDir(this.o.privateBase ?? executorTempBase(), "tickets");
       // The sandbox's uid must reach its own file to bind it, and list nothing.
       if (this.o.ticketsOwner !== undefined) chmodSync(this.dir, 0o711);
     }

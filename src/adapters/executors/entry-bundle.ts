@@ -4,9 +4,8 @@
  * is readable by the sandbox's uid (traverse only, no listing) and removed by `dispose()`.
  */
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makePrivateDir } from "./private-dirs.ts";
+import { executorTempBase, makePrivateDir } from "./private-dirs.ts";
 
 const ENTRY = new URL("./process-entry.ts", import.meta.url).pathname;
 
@@ -20,15 +19,15 @@ export interface EntryBundle {
  * Builds the process executor's entry into one file.
  *
  * @example
- * const bundle = await buildEntryBundle(); // { path: "/tmp/bunfaas-entry-x1y2/executor.js", dispose }
+ * const bundle = await buildEntryBundle(); // { path: "/dev/shm/bunfaas-entry-4711-x1y2/executor.js", dispose }
  */
-export async function buildEntryBundle(): Promise<EntryBundle> {
+export async function buildEntryBundle(base: string = executorTempBase()): Promise<EntryBundle> {
   const built = await Bun.build({ entrypoints: [ENTRY], target: "bun", format: "esm" });
   const out = built.outputs[0];
   if (!built.success || out === undefined) {
     throw new Error(`Building the executor entry ${ENTRY} failed: ${built.logs.map(String).join("; ") || "no output"}`);
   }
-  const dir = makePrivateDir(tmpdir(), "entry");
+  const dir = makePrivateDir(base, "entry");
   const path = join(dir, "executor.js");
   try {
     writeFileSync(path, await out.text());

@@ -11,6 +11,7 @@
 import type { Clock, Logger } from "../../domain/ports.ts";
 import { ChildHosts } from "./child-host.ts";
 import { buildEntryBundle, type EntryBundle } from "./entry-bundle.ts";
+import { firstUnsearchable } from "./private-dirs.ts";
 import type { HostFactory } from "./executor-host.ts";
 import { binaryBinds, dropRoot, namespaceArgs, probeSandbox, SANDBOX_UID, sandboxTools, type SandboxTools } from "./sandbox-probe.ts";
 
@@ -27,6 +28,8 @@ export interface SandboxHostOptions {
   readonly cgroups?: boolean;
   /** Times kill escalations and cgroup removals (the system clock unless given). */
   readonly clock?: Clock;
+  /** Where the entry's and the ticket tables' private folders go (executorTempBase() unless given). */
+  readonly privateBase?: string;
 }
 
 /**
@@ -50,6 +53,7 @@ export function sandboxHosts(o: SandboxHostOptions): HostFactory {
     cgroups: o.cgroups,
     ...(o.clock !== undefined && { clock: o.clock }),
     ticketsOwner: SANDBOX_UID,
+    ...(o.privateBase !== undefined && { privateBase: o.privateBase }),
     // RLIMIT_NPROC counts per user namespace: each sandbox has its own. Set even under a pids cgroup.
     // RLIMIT_FSIZE: the one writable host file (the ticket table) cannot grow into the host's /dev/shm.
     limits: () => ({ maxProcesses, maxFileBytes: o.tmpBytes ?? 16 * 1024 * 1024 }),
@@ -76,7 +80,16 @@ export function sandboxHosts(o: SandboxHostOptions): HostFactory {
   return {
     kind: "sandbox",
     async prepare() {
-      bundle ??= await buildEntryBundle();
+      bundle ??= await buildEntryBundle(o.privateBase);
+      // A root server starts sandboxes as SANDBOX_UID, which must pass through every folder above the
+      // entry (and the tickets, made beside it) to bind them; else each would exit before it is ready.
+      const blocked = dropRoot(tools).length > 0 ? firstUnsearchable(bundle.path) : undefined;
+      if (blocked !== undefined) {
+        const path = bundle.path;
+        bundle.dispose();
+        bundle = undefined;
+        throw new Error(`--isolation sandbox: the sandbox's uid ${SANDBOX_UID} cannot reach ${path}: other users cannot pass through ${blocked} (mode without o+x); set TMPDIR to a folder they can pass through, such as /tmp, or make /dev/shm writable`);
+      }
     },
     start: (spec, events, label) => hosts.start(spec, events, label),
     async close() {
