@@ -31,6 +31,8 @@ export interface BullmqSession {
 
 /** A running BullMQ setup: redis-server and worker; `measure` runs a producer session. */
 export interface BullmqBench {
+  /** Its redis-server's process id. */
+  readonly redisPid: number;
   measure(sizes: BullmqSizes, progress: Progress, label: string): Promise<BullmqSession>;
   stop(): Promise<void>;
 }
@@ -66,12 +68,12 @@ function lines(m: Managed, name: string): Record<string, any>[] {
  * Starts BullMQ's redis-server and worker (Node, concurrency `concurrency`).
  *
  * @example
- * const bull = await startBullmq(50);
+ * const bull = await startBullmq(50); // startBullmq(50, -10): its redis-server at niceness -10
  * const s = await bull.measure({ tasks: 20000, rounds: 3, serial: 2000, warmup: 2000, concurrency: 50 }, progress, "before");
  * await bull.stop();
  */
-export async function startBullmq(concurrency: number): Promise<BullmqBench> {
-  const redis: RedisServer = await startRedisServer();
+export async function startBullmq(concurrency: number, redisNice?: number): Promise<BullmqBench> {
+  const redis: RedisServer = await startRedisServer(redisNice === undefined ? {} : { nice: redisNice });
   let worker: Managed | undefined;
   try {
     worker = spawnNode("worker", { port: redis.port, queue: QUEUE, concurrency }, "bullmq-worker");
@@ -91,10 +93,12 @@ export async function startBullmq(concurrency: number): Promise<BullmqBench> {
     throw e;
   }
   let sessions = 0;
+  const redisPid = redis.pid() as number;
   return {
+    redisPid,
     async measure(sizes, progress, label) {
       const name = `bullmq-producer-${++sessions}`;
-      const pids = { redis: redis.pid() as number, worker: (worker as Managed).proc.pid };
+      const pids = { redis: redisPid, worker: (worker as Managed).proc.pid };
       const config: ProducerConfig = { port: redis.port, queue: QUEUE, tasks: sizes.tasks, chunk: 1000, inflight: 4, rounds: sizes.rounds, warmup: sizes.warmup, serial: sizes.serial, pids };
       const producer = spawnNode("producer", config, name);
       let seen = 0;

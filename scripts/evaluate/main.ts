@@ -4,12 +4,13 @@
  * .evaluation/ (a --quick or partial run). Every process and temp dir it starts is removed on the way
  * out, after a failure, or on Ctrl-C / SIGTERM.
  *
- *   npm run evaluate                      # everything, full sizes (about 3 minutes on 2 cores, plus the retained section's fill)
+ *   npm run evaluate                      # everything, full sizes (6-7 minutes on 2 cores, the retained section's fill included)
  *   npm run evaluate -- --quick           # small sizes, a smoke run
  *   npm run evaluate -- --only scaling --cpu-per-executor 50
  *   npm run evaluate -- --only retained --retained 200000
  *   npm run evaluate -- --from docs/evaluation/results.json   # re-render report and plots only
  *   npm run evaluate -- --idle-poll       # idle CPUs poll for the whole run (root): docs/evaluation/idle-poll/
+ *   npm run evaluate -- --redis-nice -10  # every redis-server at niceness -10 (root): docs/evaluation/redis-nice/
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -97,6 +98,7 @@ try {
     loadBefore,
     loadAfter: load(),
     ...(o.idlePoll && { idlePoll: true }),
+    ...(o.redisNice !== undefined && { redisNice: o.redisNice }),
     paceBefore,
     paceAfter,
     ...(modes !== undefined && { modes }),

@@ -150,7 +150,7 @@ export function modeSteps(o: Options): number {
  */
 export async function runModes(o: Options, progress: Progress): Promise<ModesSection> {
   const s = o.sizes;
-  const bull = await startBullmq(s.bullmqConcurrency);
+  const bull = await startBullmq(s.bullmqConcurrency, o.redisNice);
   const sessions: BullmqSession[] = [];
   const session = async (label: string): Promise<void> => {
     progress.step(`BullMQ (${label})`);
@@ -163,7 +163,7 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
       for (const isolation of seriesOf(mode, o.isolations)) {
         const label = `${mode}/${isolation}`;
         progress.step(`${label}: start, warm up, throughput`);
-        const stack = await startStack({ mode, isolation, executors: s.executors, workerProcs: s.workerProcs });
+        const stack = await startStack({ mode, isolation, executors: s.executors, workerProcs: s.workerProcs, redisNice: o.redisNice });
         try {
           const fid = await registerFunction(stack.url, NOOP);
           const f = await measureStack(stack.url, fid, s, progress, label, cpuReader(stack.processes));

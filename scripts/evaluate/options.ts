@@ -51,6 +51,8 @@ export interface Options {
   readonly from?: string;
   /** Hold a CPU latency request of 0 us for the whole run, so idle CPUs poll (cpu-idle.ts). */
   readonly idlePoll: boolean;
+  /** Run every redis-server of the run (ours and BullMQ's) at this niceness (`--redis-nice`). */
+  readonly redisNice?: number;
 }
 
 /**
@@ -93,6 +95,10 @@ a local dispatcher measured fresh, then again with --retained finished tasks kep
   --idle-poll             idle CPUs poll instead of halting for the whole run, BullMQ's rounds included
                           (holds a CPU latency request of 0 us on /dev/cpu_dma_latency: needs root);
                           a full run then writes docs/evaluation/idle-poll/
+  --redis-nice <n>        every redis-server of the run, ours and BullMQ's, at niceness n (-20 to 19;
+                          below 0 needs root): Redis ahead of the processes that wait on it for CPU;
+                          a full run then writes docs/evaluation/redis-nice/ (with --idle-poll:
+                          docs/evaluation/idle-poll-redis-nice/)
   --out <dir>             where to write (default docs/evaluation for a full run, .evaluation otherwise)
   --retained <n>          finished tasks to keep in Redis for the retained section (default 1000000;
                           20000 with --quick)
@@ -127,7 +133,7 @@ export function parseOptions(argv: readonly string[]): Options {
       switches.add(name);
       continue;
     }
-    if (!["only", "modes", "isolations", "out", "from"].includes(name) && SIZE_FLAGS[name] === undefined) throw new Error(`unknown flag --${name}; see --help`);
+    if (!["only", "modes", "isolations", "out", "from", "redis-nice"].includes(name) && SIZE_FLAGS[name] === undefined) throw new Error(`unknown flag --${name}; see --help`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`--${name} needs a value`);
     values.set(name, value);
@@ -144,11 +150,16 @@ export function parseOptions(argv: readonly string[]): Options {
   const sections = list(values.get("only"), SECTIONS, "--only") ?? SECTIONS;
   const modes = list(values.get("modes"), MODES, "--modes") ?? MODES;
   const isolations = list(values.get("isolations"), ISOLATIONS, "--isolations") ?? ISOLATIONS;
-  const full = !quick && sections.length === SECTIONS.length && modes.length === MODES.length && isolations.length === ISOLATIONS.length && values.size === 0;
+  const niceText = values.get("redis-nice");
+  const redisNice = niceText === undefined ? undefined : Number(niceText);
+  if (redisNice !== undefined && !(Number.isInteger(redisNice) && redisNice >= -20 && redisNice <= 19)) throw new Error(`--redis-nice must be a whole number from -20 to 19, got "${niceText}"`);
+  const full = !quick && sections.length === SECTIONS.length && modes.length === MODES.length && isolations.length === ISOLATIONS.length && values.size === (niceText === undefined ? 0 : 1);
   const from = values.get("from");
   const idlePoll = switches.has("idle-poll");
-  const out = values.get("out") ?? (from !== undefined ? dirname(from) : full ? (idlePoll ? "docs/evaluation/idle-poll" : "docs/evaluation") : ".evaluation");
-  return { sections, modes, isolations, sizes: sizes as unknown as Sizes, quick, out, full, idlePoll, ...(from !== undefined && { from }) };
+  // a full run under a machine setting writes its own folder; the plain run is the evaluation of record
+  const setting = [...(idlePoll ? ["idle-poll"] : []), ...(redisNice !== undefined ? ["redis-nice"] : [])].join("-");
+  const out = values.get("out") ?? (from !== undefined ? dirname(from) : full ? (setting === "" ? "docs/evaluation" : `docs/evaluation/${setting}`) : ".evaluation");
+  return { sections, modes, isolations, sizes: sizes as unknown as Sizes, quick, out, full, idlePoll, ...(redisNice !== undefined && { redisNice }), ...(from !== undefined && { from }) };
 }
 
 /**

@@ -60,7 +60,7 @@ export async function runRecovery(o: Options, progress: Progress): Promise<Recov
   const payloads = Array.from({ length: s.recoveryTasks }, () => `[${s.recoverySleepMs}]`);
   for (const mode of ["push", "pull"] as const) {
     progress.step(`recovery: ${mode}, undisturbed run then worker 1 killed`);
-    const stack = await startStack({ mode: mode === "push" ? "redis-push" : "redis-pull", isolation: "thread", executors: 1, workerProcs: s.workerProcs });
+    const stack = await startStack({ mode: mode === "push" ? "redis-push" : "redis-pull", isolation: "thread", executors: 1, workerProcs: s.workerProcs, redisNice: o.redisNice });
     try {
       const dispatcher = stack.dispatcher;
       const victim = stack.workers[0];

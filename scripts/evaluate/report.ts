@@ -23,6 +23,8 @@ export interface Evaluation {
   readonly loadAfter: readonly number[];
   /** Whether the run held a CPU latency request of 0 us (--idle-poll; absent from results written before the flag). */
   readonly idlePoll?: boolean;
+  /** The niceness every redis-server of the run had (--redis-nice; absent: the default, 0). */
+  readonly redisNice?: number;
   /** The machine's pace before the first section and after the last (absent from results written before it was measured). */
   readonly paceBefore?: Pace;
   readonly paceAfter?: Pace;
@@ -41,6 +43,11 @@ const PACE_NOTE =
 
 const IDLE_POLL_NOTE =
   "This run held a CPU latency request of 0 us (`--idle-poll`, scripts/evaluate/cpu-idle.ts): idle CPUs polled instead of halting, for BullMQ's rounds and ours alike. It shows what the machine's idle wake-ups cost each system; it is a setting of the machine (as `tuned`'s latency profiles make), not of either system, and the plain run is the evaluation of record.";
+
+/** What a run with --redis-nice changed, and why it is not the evaluation of record. */
+export function redisNiceNote(n: number): string {
+  return `This run started every redis-server, ours and BullMQ's, at niceness ${n} (\`--redis-nice ${n}\`, \`nice -n\`): when Redis and the processes that wait on it want the same core, the scheduler runs Redis first more often, instead of sharing the cores fairly among all of them. It is a setting of the deployment (as systemd's \`Nice=\` for a redis-server unit makes), the same for both systems, not of either; the plain run is the evaluation of record.`;
+}
 
 function paceText(p: Pace): string {
   return `busy loop ${p.busyLoopMs.toFixed(1)} ms, thread round trip ${p.threadRoundTripUs.toFixed(1)} us, process round trip ${p.processRoundTripUs.toFixed(1)} us`;
@@ -290,12 +297,14 @@ export function renderReport(e: Evaluation): string {
       ["software", `Bun ${m.bun}, Node ${m.node}, Redis ${m.redis}, BullMQ ${m.bullmq}`],
       ["load average (1, 5, 15 min)", `before ${e.loadBefore.join(", ")}; after ${e.loadAfter.join(", ")}`],
       ...(m.cpuIdle === undefined ? [] : [["CPU idle", idleText(m.cpuIdle, e.idlePoll === true)]]),
+      ...(e.redisNice === undefined ? [] : [["redis-server niceness", `${e.redisNice} for every redis-server of the run, ours and BullMQ's (\`--redis-nice\`); our processes and BullMQ's at 0`]]),
       ...paceRows(e),
     ]),
     "",
     "Everything (client, API, dispatchers, workers, Redis, BullMQ) shares these cores; other work on the machine shows in the load average.",
     ...(e.paceBefore === undefined ? [] : [PACE_NOTE]),
     ...(e.idlePoll === true ? [IDLE_POLL_NOTE] : []),
+    ...(e.redisNice === undefined ? [] : [redisNiceNote(e.redisNice)]),
     "",
   ];
   if (e.modes !== undefined) lines.push(...modesPart(e.modes));

@@ -113,7 +113,7 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
   const target = Math.round(s.retained);
   const n = target.toLocaleString("en-US");
   progress.step("retained: redis-local/thread fresh: start, warm up, throughput");
-  const stack = await startStack({ mode: "redis-local", isolation: "thread", executors: s.executors, workerProcs: s.workerProcs });
+  const stack = await startStack({ mode: "redis-local", isolation: "thread", executors: s.executors, workerProcs: s.workerProcs, redisNice: o.redisNice });
   const redis = new Redis(stack.redisUrl as string, { maxRetriesPerRequest: 3 });
   try {
     const fid = await registerFunction(stack.url, NOOP);

@@ -18,6 +18,8 @@ export interface StackSpec {
   readonly executors: number;
   /** Worker processes in push/pull mode, each with `--procs 1`. */
   readonly workerProcs: number;
+  /** The redis-server's niceness (`--redis-nice`), when set. */
+  readonly redisNice?: number;
 }
 
 export interface Stack {
@@ -82,7 +84,7 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
       stack = { ...stack, url: server.url, processes: [{ role: "server", pid: server.proc.pid }], describe: `bun run start --workers ${spec.executors} --isolation ${spec.isolation}` };
     } else {
       // DEBUG HTSTATS from this machine only: the retained section waits on Redis's tables (table-doubling.ts)
-      redis = await startRedisServer({ args: ["--enable-debug-command", "local"] });
+      redis = await startRedisServer({ args: ["--enable-debug-command", "local"], ...(spec.redisNice !== undefined && { nice: spec.redisNice }) });
       const env = { REDIS_URL: redis.url };
       const api = await spawnServer("api", [], { ...env, ...QUIET });
       own.push(api);

@@ -95,7 +95,7 @@ export async function runUneven(o: Options, progress: Progress): Promise<UnevenS
   const runs: UnevenRun[] = [];
   for (const mode of ["push", "pull"] as const) {
     progress.step(`uneven tasks: ${mode}`);
-    const stack = await startStack({ mode: mode === "push" ? "redis-push" : "redis-pull", isolation: "thread", executors: 1, workerProcs: s.workerProcs });
+    const stack = await startStack({ mode: mode === "push" ? "redis-push" : "redis-pull", isolation: "thread", executors: 1, workerProcs: s.workerProcs, redisNice: o.redisNice });
     try {
       const fid = await registerFunction(stack.url, TASK);
       assertCompleted(await runBatch(stack.url, fid, Array.from({ length: s.workerProcs * RUNNING_PER_EXECUTOR }, () => "[1]")));

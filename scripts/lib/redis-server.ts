@@ -6,13 +6,13 @@
  *
  * `cluster` makes it a Redis Cluster node (its bus on another free port, kept across restarts; see
  * redis-cluster.ts); `sentinelConfig` makes it a Sentinel (`redis-server <conf> --sentinel`) with that
- * config text (see redis-sentinel.ts).
+ * config text (see redis-sentinel.ts). `nice` runs it at that niceness (`nice -n`), checked once it answers.
  *
  * @example
  * await using redis = await startRedisServer();
  * const client = new Redis(redis.url);
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort } from "./ports.ts";
@@ -43,6 +43,14 @@ export interface RedisServerOptions {
   readonly sentinelConfig?: string;
   /** The server's password (`--requirepass`), so the start-up PING can authenticate. */
   readonly password?: string;
+  /** Run it at this niceness (`nice -n`; below 0 needs root or CAP_SYS_NICE): checked once it answers. */
+  readonly nice?: number;
+}
+
+/** The niceness of a running process (field 19 of /proc/<pid>/stat). */
+export function nicenessOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
 }
 
 export async function startRedisServer(o: RedisServerOptions = {}): Promise<RedisServer> {
@@ -51,7 +59,7 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
   let busPort = 0;
   let proc: Subprocess | undefined;
   const launch = async (extra: readonly string[] = []): Promise<string | undefined> => {
-    const head = ["redis-server"];
+    const head = o.nice === undefined ? ["redis-server"] : ["nice", "-n", String(o.nice), "redis-server"];
     if (o.sentinelConfig !== undefined) {
       writeFileSync(join(dir, "sentinel.conf"), o.sentinelConfig);
       head.push(join(dir, "sentinel.conf"), "--sentinel");
@@ -69,7 +77,13 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (p.exitCode !== null) return output.join("");
-      if (await ping(port, o.password)) return undefined;
+      if (await ping(port, o.password)) {
+        const nice = o.nice === undefined ? undefined : nicenessOf(p.pid);
+        if (nice === o.nice) return undefined;
+        p.kill("SIGKILL");
+        await p.exited;
+        return `asked to run at niceness ${o.nice}, it runs at ${nice}: a niceness below 0 needs root (or CAP_SYS_NICE)`;
+      }
       if (Date.now() > deadline) {
         p.kill("SIGKILL");
         throw new Error(`redis-server on port ${port} did not answer PING within 10 s: ${output.join("")}`);
@@ -77,13 +91,18 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
       await Bun.sleep(10);
     }
   };
-  for (let tries = 0; ; tries++) {
-    port = freePort();
-    busPort = 0;
-    while (o.cluster && (busPort === 0 || busPort === port)) busPort = freePort();
-    const failure = await launch();
-    if (failure === undefined) break;
-    if (tries >= 4 || !failure.includes("Address already in use")) throw new Error(`redis-server failed to start: ${failure}`);
+  try {
+    for (let tries = 0; ; tries++) {
+      port = freePort();
+      busPort = 0;
+      while (o.cluster && (busPort === 0 || busPort === port)) busPort = freePort();
+      const failure = await launch();
+      if (failure === undefined) break;
+      if (tries >= 4 || !failure.includes("Address already in use")) throw new Error(`redis-server failed to start: ${failure}`);
+    }
+  } catch (e) {
+    removeTempDir(dir);
+    throw e;
   }
   const stop = async (s: { kill?: boolean } = {}): Promise<void> => {
     if (proc === undefined || proc.exitCode !== null) return;

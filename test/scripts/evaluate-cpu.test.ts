@@ -2,11 +2,13 @@
  * CPU per task in the evaluation (scripts/evaluate/cpu-cost.ts, scripts/lib/cpu.ts): /proc stat lines
  * parsed, a process counted with the processes under it, the arithmetic of CPU per task, and the
  * measurement wired end to end: a stack measured by measureStack and a BullMQ producer session each
- * bring back the CPU of every process over their rounds. Asserts what was measured, never how fast.
+ * bring back the CPU of every process over their rounds; and the redis-servers' niceness of a run with
+ * --redis-nice. Asserts what was measured, never how fast.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseStat, readProcStats, treeMicros } from "../../scripts/lib/cpu.ts";
 import { killAll } from "../../scripts/lib/processes.ts";
+import { nicenessOf, startRedisServer } from "../../scripts/lib/redis-server.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { startBullmq } from "../../scripts/evaluate/bullmq.ts";
 import { registerFunction } from "../../scripts/evaluate/client.ts";
@@ -79,9 +81,11 @@ describe("measured end to end", () => {
   const sizes = { ...parseOptions(["--quick"]).sizes, warmup: 100, tasks: 400, rounds: 2, serial: 10 };
 
   test("measureStack brings back every process's CPU over its rounds: a Redis stack's four roles and the client", async () => {
-    const stack = await startStack({ mode: "redis-push", isolation: "thread", executors: 1, workerProcs: 2 });
+    const stack = await startStack({ mode: "redis-push", isolation: "thread", executors: 1, workerProcs: 2, redisNice: 3 });
     try {
       expect(stack.processes.map((p) => p.role)).toEqual(["redis", "api", "dispatcher", "workers", "workers"]);
+      expect(nicenessOf(stack.processes[0]?.pid as number)).toBe(3); // --redis-nice reaches the stack's redis-server
+      expect(nicenessOf(stack.processes[1]?.pid as number)).toBe(0);
       const fid = await registerFunction(stack.url, NOOP);
       const f = await measureStack(stack.url, fid, sizes, quiet(), "test", cpuReader(stack.processes));
       expect(f.cpu?.tasks).toBe(800);
@@ -97,8 +101,9 @@ describe("measured end to end", () => {
   });
 
   test("a BullMQ session brings back its redis-server's, worker's and producer's CPU over its rounds", async () => {
-    const bull = await startBullmq(50);
+    const bull = await startBullmq(50, 4);
     try {
+      expect(nicenessOf(bull.redisPid)).toBe(4);
       const s = await bull.measure({ tasks: 400, rounds: 2, serial: 5, warmup: 100, concurrency: 50 }, quiet(), "test");
       expect(s.rounds).toHaveLength(2);
       expect(s.cpu?.tasks).toBe(800);
@@ -107,5 +112,23 @@ describe("measured end to end", () => {
     } finally {
       await bull.stop();
     }
+  });
+});
+
+describe("a redis-server at a niceness", () => {
+  test("runs at it, and again after a restart", async () => {
+    await using redis = await startRedisServer({ nice: 7 });
+    expect(nicenessOf(redis.pid() as number)).toBe(7);
+    await redis.restart();
+    expect(nicenessOf(redis.pid() as number)).toBe(7);
+  });
+
+  test.if(process.getuid?.() === 0)("below 0 as root", async () => {
+    await using redis = await startRedisServer({ nice: -5 });
+    expect(nicenessOf(redis.pid() as number)).toBe(-5);
+  });
+
+  test.if(process.getuid?.() !== 0)("below 0 without root: refused, saying why", async () => {
+    await expect(startRedisServer({ nice: -5 })).rejects.toThrow("asked to run at niceness -5, it runs at 0: a niceness below 0 needs root");
   });
 });

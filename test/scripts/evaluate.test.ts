@@ -340,6 +340,15 @@ describe("section helpers", () => {
     expect(HELP).toContain("--idle-poll");
   });
 
+  test("options: --redis-nice, checked, and the full run's own folder for it (with --idle-poll too)", () => {
+    expect(parseOptions([]).redisNice).toBeUndefined();
+    expect(parseOptions(["--redis-nice", "-10"])).toMatchObject({ redisNice: -10, full: true, out: "docs/evaluation/redis-nice" });
+    expect(parseOptions(["--redis-nice=5", "--idle-poll"])).toMatchObject({ redisNice: 5, idlePoll: true, full: true, out: "docs/evaluation/idle-poll-redis-nice" });
+    expect(parseOptions(["--redis-nice", "-10", "--quick"])).toMatchObject({ redisNice: -10, full: false, out: ".evaluation" });
+    for (const bad of ["-21", "20", "1.5", "x"]) expect(() => parseOptions(["--redis-nice", bad])).toThrow(`--redis-nice must be a whole number from -20 to 19, got "${bad}"`);
+    expect(HELP).toContain("--redis-nice <n>");
+  });
+
   test("cpuinfo: model and logical cores", () => {
     expect(parseCpuinfo("processor\t: 0\nmodel name\t: Some CPU\n\nprocessor\t: 1\nmodel name\t: Some CPU\n")).toEqual({ model: "Some CPU", cores: 2 });
   });
@@ -572,6 +581,14 @@ describe("report", () => {
     expect(polled).toContain("idle CPUs polling: a CPU latency request of 0 us held on /dev/cpu_dma_latency");
     expect(polled).toContain("the plain run is the evaluation of record");
     expect(renderReport(base)).not.toContain("CPU idle");
+  });
+
+  test("a run with --redis-nice says so in the Machine table and why it is not the evaluation of record", () => {
+    const md = renderReport({ ...base, redisNice: -10 });
+    expect(md).toContain("| redis-server niceness | -10 for every redis-server of the run, ours and BullMQ's (`--redis-nice`); our processes and BullMQ's at 0 |");
+    expect(md).toContain("at niceness -10 (`--redis-nice -10`, `nice -n`)");
+    expect(md).toContain("the plain run is the evaluation of record");
+    expect(renderReport(base)).not.toContain("niceness");
   });
 
   test("results saved before the pace was measured render without pace rows (--from)", () => {
