@@ -5,7 +5,7 @@
  * removes those whose server is gone. A sandbox started by a root server runs as another uid, which
  * must be able to pass through every folder above them (see firstUnsearchable).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -18,8 +18,7 @@ import { dirname, join, resolve } from "node:path";
  */
 export function executorTempBase(): string {
   try {
-    writeFileSync("/dev/shm/.bunfaas-probe", "");
-    rmSync("/dev/shm/.bunfaas-probe");
+    accessSync("/dev/shm", constants.W_OK); // fails on a read-only mount too
     return "/dev/shm";
   } catch {
     return tmpdir(); // no /dev/shm
