@@ -2,7 +2,7 @@
  * The evaluation's report: everything measured in one JSON-able object, and the Markdown that
  * docs/evaluation/report.md holds (machine, conditions, tables, floors met or missed, plots).
  */
-import { type CpuSpent, perTask } from "./cpu-cost.ts";
+import { type CpuSpent, perTask, together } from "./cpu-cost.ts";
 import { idleText } from "./cpu-idle.ts";
 import type { Machine } from "./machine.ts";
 import { BUSY_ITERATIONS, type Pace } from "./pace.ts";
@@ -96,6 +96,11 @@ function cpuPart(m: ModesSection): string[] {
       theirs === undefined || theirs.total === 0 ? "" : x2(ours.total / theirs.total),
     ];
   });
+  const all = m.bullmq?.sessionsCpu === undefined ? undefined : together(m.bullmq.sessionsCpu);
+  if (m.bullmq !== undefined && all !== undefined) {
+    const p = perTask(all);
+    rows.push([`BullMQ ${m.bullmq.version}`, "(all sessions)", byProcess(all), p.total.toFixed(1), p.coresBusy.toFixed(2), "", "", "", "1x"]);
+  }
   return [
     "### CPU per task in the throughput rounds",
     "",

@@ -539,8 +539,10 @@ describe("report", () => {
     const cpu = { micros: { redis: 480_000, api: 200_000, client: 20_000 }, tasks: 20_000, ms: 500 };
     const bullmqCpu = { micros: { redis: 1_200_000, worker: 1_000_000, producer: 800_000 }, tasks: 30_000, ms: 1_500 };
     const push = { ...result("redis-push", "thread", 26_000, 0.9), cpu, bullmqCpu };
-    const md = renderReport({ ...base, modes: { ...modes, results: [push, result("redis-pull", "thread", 20_000, 1)] } });
+    const bullmq = { version: "6.7.0", setup: "", throughput: 15_000, latency, cdf: [], samples: [], sessionsCpu: [bullmqCpu, undefined, { micros: { redis: 400_000, worker: 200_000, producer: 400_000 }, tasks: 10_000, ms: 500 }] };
+    const md = renderReport({ ...base, modes: { ...modes, bullmq, results: [push, result("redis-pull", "thread", 20_000, 1)] } });
     expect(md).toContain("### CPU per task in the throughput rounds");
+    expect(md).toContain("| BullMQ 6.7.0 | (all sessions) | redis 40.0, worker 30.0, producer 30.0 | 100.0 | 2.00 |  |  |  | 1x |");
     expect(md).toContain("| redis-push | thread | redis 24.0, api 10.0, client 1.0 | 35.0 | 1.40 | redis 40.0, worker 33.3, producer 26.7 | 100.0 | 2.00 | 0.35x |");
     expect(md).not.toContain("| redis-pull | thread | redis");
     expect(md).toContain("2x needs ours at half of BullMQ's or less");
