@@ -17,14 +17,16 @@ export interface ProcStat {
   readonly own: number;
   /** cutime + cstime in microseconds: children that exited and were waited for. */
   readonly reaped: number;
+  /** Its niceness (-20 to 19). */
+  readonly nice: number;
 }
 
 /** Reads a /proc/<pid>/stat line (the command name in parentheses may hold spaces and parentheses). */
 export function parseStat(line: string): ProcStat {
   const fields = line.slice(line.lastIndexOf(")") + 2).split(" ");
-  // from the state (field 3 of stat): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17
+  // from the state (field 3 of stat): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17, nice 19
   const tick = (i: number): number => Number(fields[i]) * TICK_US;
-  return { ppid: Number(fields[1]), own: tick(11) + tick(12), reaped: tick(13) + tick(14) };
+  return { ppid: Number(fields[1]), own: tick(11) + tick(12), reaped: tick(13) + tick(14), nice: Number(fields[16]) };
 }
 
 /** User + system CPU time of process `pid` (all its threads) in microseconds, from /proc/<pid>/stat. */
@@ -38,11 +40,15 @@ export function cpuMicros(pid: number): number {
  * dispatcher or worker, whose time /proc/<pid>/stat alone leaves out.
  *
  * @example
- * treeMicros(new Map([[10, { ppid: 1, own: 5, reaped: 0 }], [11, { ppid: 10, own: 7, reaped: 2 }]]), 10); // 14
+ * treeMicros(new Map([[10, { ppid: 1, own: 5, reaped: 0, nice: 0 }], [11, { ppid: 10, own: 7, reaped: 2, nice: 0 }]]), 10); // 14
  */
 export function treeMicros(stats: ReadonlyMap<number, ProcStat>, root: number): number {
   const children = new Map<number, number[]>();
-  for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
+  for (const [pid, s] of stats) {
+    const siblings = children.get(s.ppid);
+    if (siblings === undefined) children.set(s.ppid, [pid]);
+    else siblings.push(pid);
+  }
   let sum = 0;
   const seen = new Set<number>();
   const stack = [root];

@@ -15,6 +15,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { parseStat } from "./cpu.ts";
 import { freePort } from "./ports.ts";
 import { removeTempDir, tempDir } from "./temp-dirs.ts";
 
@@ -47,10 +48,9 @@ export interface RedisServerOptions {
   readonly nice?: number;
 }
 
-/** The niceness of a running process (field 19 of /proc/<pid>/stat). */
+/** The niceness of a running process (from /proc/<pid>/stat). */
 export function nicenessOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+  return parseStat(readFileSync(`/proc/${pid}/stat`, "utf8")).nice;
 }
 
 export async function startRedisServer(o: RedisServerOptions = {}): Promise<RedisServer> {

@@ -28,20 +28,21 @@ const quiet = (): Progress => new Progress(1, { isTTY: false, write: () => true 
 
 describe("reading CPU from /proc", () => {
   test("a stat line: parent, own time, reaped children's time, even with spaces and parentheses in the name", () => {
-    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
-    const line = "4242 (bun (a) b) S 17 4242 4242 0 -1 4194304 100 0 0 0 250 30 7 3 20 0 9 0 123 456 789";
-    expect(parseStat(line)).toEqual({ ppid: 17, own: 2_800_000, reaped: 100_000 });
+    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime priority nice ...
+    const line = "4242 (bun (a) b) S 17 4242 4242 0 -1 4194304 100 0 0 0 250 30 7 3 25 5 9 0 123 456 789";
+    expect(parseStat(line)).toEqual({ ppid: 17, own: 2_800_000, reaped: 100_000, nice: 5 });
   });
 
   test("a process counts with every process under it, and nothing else", () => {
     const stats = new Map([
-      [1, { ppid: 0, own: 1_000, reaped: 0 }],
-      [10, { ppid: 1, own: 5, reaped: 1 }],
-      [11, { ppid: 10, own: 7, reaped: 0 }],
-      [12, { ppid: 11, own: 20, reaped: 0 }],
-      [13, { ppid: 1, own: 300, reaped: 0 }],
+      [1, { ppid: 0, own: 1_000, reaped: 0, nice: 0 }],
+      [10, { ppid: 1, own: 5, reaped: 1, nice: 0 }],
+      [11, { ppid: 10, own: 7, reaped: 0, nice: 0 }],
+      [12, { ppid: 11, own: 20, reaped: 0, nice: 0 }],
+      [14, { ppid: 11, own: 100, reaped: 0, nice: 0 }],
+      [13, { ppid: 1, own: 300, reaped: 0, nice: 0 }],
     ]);
-    expect(treeMicros(stats, 10)).toBe(33);
+    expect(treeMicros(stats, 10)).toBe(133);
     expect(treeMicros(stats, 12)).toBe(20);
     expect(treeMicros(stats, 99)).toBe(0);
   });
