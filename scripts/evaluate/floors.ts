@@ -44,6 +44,12 @@ export interface HeadlineFigures {
   readonly bullmq?: BaselineFigures;
   /** Run-to-run noise of this series and BullMQ beside it (relative, see measurementNoise in stats.ts). */
   readonly noise?: { readonly throughput: number; readonly p50: number };
+  /**
+   * p50 in ms of the mode's bare hops measured beside this series: the same processes and transports
+   * with nothing of ours in them (scripts/lib/bare-hops.ts), the least a lone task's trip through them
+   * takes on this machine.
+   */
+  readonly bareP50?: number;
 }
 
 /** BullMQ's figures from the same run: jobs/s and one-at-a-time p50 in ms. */
@@ -92,9 +98,27 @@ function nearLine(ratio: number, line: number, noise: number | undefined): { not
 }
 
 /**
+ * A p50 verdict's note on the bare hops (`bare`: their p50 over BullMQ's): how much of the floor they
+ * take, and when they alone miss it (`misses`), that no code in these processes can meet it here.
+ */
+function bareNote(bare: number | undefined, misses: (ratio: number) => boolean): string | undefined {
+  if (bare === undefined) return undefined;
+  const text = `the bare hops alone ${bare.toFixed(2)}x`;
+  return misses(bare) ? `${text}: out of reach for these processes on this machine` : text;
+}
+
+/** Notes joined into one, or none. */
+function notes(...parts: (string | undefined)[]): { note?: string } {
+  const kept = parts.filter((p): p is string => p !== undefined);
+  return kept.length === 0 ? {} : { note: kept.join("; ") };
+}
+
+/**
  * Checks every floor that the given figures allow: the BullMQ floors on the thread series (against
  * the BullMQ figures measured beside it, else `bull`; a ratio no further from its line than the
  * series' noise says so), the sandbox-vs-thread floors where both series of a mode were measured.
+ * With the bare hops' p50 (`bareP50`), a p50 verdict says what share of BullMQ's they alone take, and
+ * when that already misses the floor, that nothing in those processes can meet it on this machine.
  *
  * @example
  * const checks = checkFloors(
@@ -115,9 +139,17 @@ export function checkFloors(figures: readonly HeadlineFigures[], bull: BaselineF
       const minThroughput = embedded ? 10 : 2;
       // embedded's p50 must be under a quarter (strictly), the Redis modes' no higher than BullMQ's
       const maxP50 = embedded ? 0.25 : 1;
-      const p50Met = embedded ? r.p50 < maxP50 : r.p50 <= maxP50;
+      const p50Meets = (ratio: number): boolean => (embedded ? ratio < maxP50 : ratio <= maxP50);
+      const bare = thread.bareP50 === undefined ? undefined : thread.bareP50 / beside.p50;
       out.push({ mode, figure: "throughput vs BullMQ", value: r.throughput, floor: `>= ${minThroughput}x`, met: r.throughput >= minThroughput, ...nearLine(r.throughput, minThroughput, thread.noise?.throughput) });
-      out.push({ mode, figure: "p50 vs BullMQ", value: r.p50, floor: embedded ? "< 0.25x" : "<= 1x", met: p50Met, ...nearLine(r.p50, maxP50, thread.noise?.p50) });
+      out.push({
+        mode,
+        figure: "p50 vs BullMQ",
+        value: r.p50,
+        floor: embedded ? "< 0.25x" : "<= 1x",
+        met: p50Meets(r.p50),
+        ...notes(nearLine(r.p50, maxP50, thread.noise?.p50).note, bareNote(bare, (x) => !p50Meets(x))),
+      });
     }
     if (thread !== undefined && sandbox !== undefined) {
       const slower = thread.throughput / sandbox.throughput;

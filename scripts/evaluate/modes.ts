@@ -11,6 +11,7 @@ import { type CpuReading, type CpuSpent, cpuReader, spentBetween, together } fro
 import { type BaselineFigures, baselineOf, checkFloors, type FloorCheck, type ModeName, ratios, type SeriesIsolation, seriesOf } from "./floors.ts";
 import type { Options, Sizes } from "./options.ts";
 import type { Progress } from "./progress.ts";
+import { type BareMode, startBare } from "../lib/bare-stack.ts";
 import { startStack } from "./stacks.ts";
 import { type CdfPoint, cdf, type LatencySummary, measurementNoise, median, summarize } from "./stats.ts";
 
@@ -35,6 +36,30 @@ export interface ModeResult {
   readonly cpu?: CpuSpent;
   /** BullMQ's over the rounds of the two sessions around this series. */
   readonly bullmqCpu?: CpuSpent;
+  /** p50 in ms of the mode's bare hops (see bareTopology), measured after this series (thread series only). */
+  readonly bareP50?: number;
+}
+
+/**
+ * The bare hops (scripts/lib/bare-stack.ts) whose trip a mode's lone task makes at least: pull and the
+ * CURVE modes make push's (a worker process over ZMTP; in pull, its credit is already with the
+ * dispatcher when a lone task comes), and more (CURVE's boxes).
+ */
+export function bareTopology(mode: ModeName): BareMode {
+  return mode === "embedded" ? "embedded" : mode === "redis-local" ? "local" : "push";
+}
+
+/** p50 in ms of `serial` tasks one at a time through the bare hops of `mode`, after a tenth of `warmup`. */
+async function bareP50(mode: ModeName, s: Sizes, progress: Progress): Promise<number> {
+  const bare = await startBare(bareTopology(mode));
+  try {
+    await oneAtATime(bare.url, "bare", serialWarmup(s));
+    const p50 = summarize(await oneAtATime(bare.url, "bare", s.serial, (d, t) => progress.update(d, t))).p50;
+    progress.note(`${mode}: bare hops (${bareTopology(mode)}) p50 ${p50.toFixed(3)} ms`);
+    return p50;
+  } finally {
+    await bare.stop();
+  }
 }
 
 export interface BullmqResult {
@@ -133,11 +158,12 @@ function serialWarmup(s: Pick<Sizes, "warmup">): number {
  * How many progress steps `runModes` takes with these options.
  *
  * @example
- * modeSteps(parseOptions([])); // 31: 10 series (4 modes x 2 isolations + 2 CURVE modes x thread) x 2 steps, BullMQ 11 times
+ * modeSteps(parseOptions([])); // 37: 10 series (4 modes x 2 isolations + 2 CURVE modes x thread) x 2 steps, BullMQ 11 times, the bare hops after the 6 thread series
  */
 export function modeSteps(o: Options): number {
   const series = o.modes.reduce((n, mode) => n + seriesOf(mode, o.isolations).length, 0);
-  return 3 * series + 1;
+  const threads = o.isolations.includes("thread") ? o.modes.length : 0;
+  return 3 * series + 1 + threads;
 }
 
 /**
@@ -164,13 +190,19 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
         const label = `${mode}/${isolation}`;
         progress.step(`${label}: start, warm up, throughput`);
         const stack = await startStack({ mode, isolation, executors: s.executors, workerProcs: s.workerProcs, redisNice: o.redisNice });
+        let f: StackFigures;
         try {
           const fid = await registerFunction(stack.url, NOOP);
-          const f = await measureStack(stack.url, fid, s, progress, label, cpuReader(stack.processes));
-          results.push({ mode, isolation, setup: stack.describe, rounds: f.rounds, throughput: f.throughput, latency: f.latency, cdf: cdf(f.samples), samples: f.samples.map(us), cpu: f.cpu });
+          f = await measureStack(stack.url, fid, s, progress, label, cpuReader(stack.processes));
         } finally {
           await stack.stop();
         }
+        let bare: number | undefined;
+        if (isolation === "thread") {
+          progress.step(`${label}: bare hops, one at a time`);
+          bare = await bareP50(mode, s, progress);
+        }
+        results.push({ mode, isolation, setup: stack.describe, rounds: f.rounds, throughput: f.throughput, latency: f.latency, cdf: cdf(f.samples), samples: f.samples.map(us), cpu: f.cpu, ...(bare !== undefined && { bareP50: us(bare) }) });
         await session(`after ${label}`);
       }
     }
@@ -196,7 +228,7 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
     return { ...r, bullmq: beside, bullmqCpu: together(around.map((x) => x.cpu)), vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, beside), noise: measurementNoise(r, measured) };
   });
   const floors = checkFloors(
-    withRatios.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50, bullmq: r.bullmq, noise: r.noise })),
+    withRatios.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50, bullmq: r.bullmq, noise: r.noise, bareP50: r.bareP50 })),
     overall,
   );
   return { sizes: { tasks: s.tasks, rounds: s.rounds, serial: s.serial, warmup: s.warmup }, bullmq, results: withRatios, floors };

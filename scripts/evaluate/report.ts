@@ -6,7 +6,7 @@ import { type CpuSpent, perTask, together } from "./cpu-cost.ts";
 import { idleText } from "./cpu-idle.ts";
 import type { Machine } from "./machine.ts";
 import { BUSY_ITERATIONS, type Pace } from "./pace.ts";
-import type { BullmqResult, ModesSection } from "./modes.ts";
+import type { BullmqResult, ModeResult, ModesSection } from "./modes.ts";
 import { type FloorCheck, THREAD_ONLY_MODES } from "./floors.ts";
 import type { RecoverySection } from "./recovery.ts";
 import type { RetainedSection } from "./retained.ts";
@@ -111,16 +111,23 @@ function cpuPart(m: ModesSection): string[] {
   ];
 }
 
+const BARE_NOTE =
+  "The bare hops: after each thread series, tasks one at a time through the same processes and transports with nothing of ours in them (`scripts/lib/bare-hops.ts`: `Bun.serve`; for the Redis modes one `XADD`, a blocking `XREAD`, one `PUBLISH`; a Worker thread running the no-op; for push, pull and CURVE a worker process over our ZMTP with NULL security), by the same client: the least a lone task's trip through these processes takes on this machine. Where that alone misses a p50 floor, no code in those processes can meet it here.";
+
 function modesPart(m: ModesSection): string[] {
   const b = m.bullmq;
   // results saved before BullMQ was measured beside each series have no such column
   const beside = m.results.some((r) => r.bullmq !== undefined);
+  // results saved before the bare hops were measured have no such column
+  const bare = m.results.some((r) => r.bareP50 !== undefined);
+  const bareCell = (r: ModeResult): string => (r.bareP50 === undefined ? "" : `${ms(r.bareP50)}${r.bullmq === undefined ? "" : ` (${x(r.bareP50 / r.bullmq.p50)})`}`);
   const rows = m.results.map((r) => [
     r.mode, r.isolation, int(r.throughput), ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.p99),
     ...(beside ? [r.bullmq === undefined ? "" : `${int(r.bullmq.throughput)}, ${ms(r.bullmq.p50)}`] : []),
     r.vsBullmq === undefined ? "" : x(r.vsBullmq.throughput), r.vsBullmq === undefined ? "" : x(r.vsBullmq.p50),
+    ...(bare ? [bareCell(r)] : []),
   ]);
-  if (b !== undefined) rows.push([`BullMQ ${b.version}`, "(Node worker)", int(b.throughput), ms(b.latency.p50), ms(b.latency.p95), ms(b.latency.p99), ...(beside ? ["(all sessions)"] : []), "1x", "1x"]);
+  if (b !== undefined) rows.push([`BullMQ ${b.version}`, "(Node worker)", int(b.throughput), ms(b.latency.p50), ms(b.latency.p95), ms(b.latency.p99), ...(beside ? ["(all sessions)"] : []), "1x", "1x", ...(bare ? [""] : [])]);
   return [
     "## Throughput and latency, every mode",
     "",
@@ -135,7 +142,8 @@ function modesPart(m: ModesSection): string[] {
           `BullMQ ${b.version}: ${b.setup}. Jobs added with \`addBulk\` in chunks of 1,000 (4 in flight) with \`removeOnComplete\`; a round is done when the waiting and active counts are 0. Latency: \`add\` then \`waitUntilFinished\` (a \`QueueEvents\`) one job at a time. ${bullmqRounds(b)}`,
           "",
         ]),
-    table(["mode", "isolation", "tasks/s", "p50 ms", "p95 ms", "p99 ms", ...(beside ? ["BullMQ beside it (jobs/s, p50 ms)"] : []), "throughput / BullMQ", "p50 / BullMQ"], rows),
+    ...(bare ? [BARE_NOTE, ""] : []),
+    table(["mode", "isolation", "tasks/s", "p50 ms", "p95 ms", "p99 ms", ...(beside ? ["BullMQ beside it (jobs/s, p50 ms)"] : []), "throughput / BullMQ", "p50 / BullMQ", ...(bare ? ["bare hops p50 ms (/ BullMQ)"] : [])], rows),
     "",
     "Setups:",
     "",

@@ -183,6 +183,27 @@ describe("floors", () => {
     expect(checkFloors([fig("redis-push", "thread", 19_500, 1.03)], bull).every((c) => c.note === undefined)).toBe(true);
   });
 
+  test("a p50 verdict says what the bare hops alone take, and when they already miss the floor", () => {
+    const noise = { throughput: 0.05, p50: 0.04 };
+    const checks = checkFloors(
+      [
+        { ...fig("embedded", "thread", 120_000, 0.43), bareP50: 0.32 }, // the bare hops alone over a quarter
+        { ...fig("redis-local", "thread", 22_000, 1.25), bareP50: 0.54 },
+        { ...fig("redis-push", "thread", 20_500, 1.03), bareP50: 1.05, noise }, // over the line by themselves, and near it
+      ],
+      bull,
+    );
+    const p50 = (mode: string) => checks.find((c) => c.mode === mode && c.figure === "p50 vs BullMQ");
+    expect(p50("embedded")).toMatchObject({ met: false, note: "the bare hops alone 0.32x: out of reach for these processes on this machine" });
+    expect(p50("redis-local")).toMatchObject({ met: false, note: "the bare hops alone 0.54x" });
+    expect(p50("redis-push")?.note).toBe("within the run-to-run noise (±4%); the bare hops alone 1.05x: out of reach for these processes on this machine");
+    // against BullMQ beside the series, not the overall figure
+    const beside = checkFloors([{ ...fig("redis-local", "thread", 22_000, 1), bareP50: 0.6, bullmq: { throughput: 10_000, p50: 0.5 } }], bull);
+    expect(beside.find((c) => c.figure === "p50 vs BullMQ")?.note).toBe("the bare hops alone 1.20x: out of reach for these processes on this machine");
+    // the throughput verdicts get no such note
+    expect(checks.filter((c) => c.figure === "throughput vs BullMQ").map((c) => c.note)).toEqual([undefined, undefined, "within the run-to-run noise (±5%)"]);
+  });
+
   test("BullMQ beside a series: the median of its sessions' rounds and the p50 of their samples together", () => {
     const before = { rounds: [12_000, 14_000, 13_000], samples: [0.4, 0.9, 0.5] };
     const after = { rounds: [16_000, 15_000], samples: [0.6, 0.7, 0.45] };
@@ -305,12 +326,12 @@ describe("section helpers", () => {
   test("options: the CURVE modes by name, in the default run's thread series only", () => {
     const curve = parseOptions(["--only", "modes", "--modes", "redis-push-curve,redis-pull-curve", "--isolations", "thread"]);
     expect(curve.modes).toEqual(["redis-push-curve", "redis-pull-curve"]);
-    expect(modeSteps(curve)).toBe(2 * 2 + 3); // each series 2 steps, BullMQ before the first and after each
+    expect(modeSteps(curve)).toBe(2 * 2 + 3 + 2); // each series 2 steps, BullMQ before the first and after each, the bare hops after each thread series
     const full = parseOptions([]);
     expect(full.modes).toEqual(["embedded", "redis-local", "redis-push", "redis-pull", "redis-push-curve", "redis-pull-curve"]);
     expect(full.full).toBe(true);
-    // 4 modes x 2 series and 2 CURVE modes x thread, 2 steps each; BullMQ before the first and after each
-    expect(modeSteps(full)).toBe(2 * (4 * 2 + 2) + (4 * 2 + 2 + 1));
+    // 4 modes x 2 series and 2 CURVE modes x thread, 2 steps each; BullMQ before the first and after each; the bare hops after the 6 thread series
+    expect(modeSteps(full)).toBe(2 * (4 * 2 + 2) + (4 * 2 + 2 + 1) + 6);
     expect(seriesOf("redis-pull-curve", ["thread", "sandbox"])).toEqual(["thread"]);
     expect(seriesOf("redis-pull-curve", ["sandbox"])).toEqual([]);
     expect(seriesOf("redis-pull", ["thread", "sandbox"])).toEqual(["thread", "sandbox"]);
@@ -533,6 +554,19 @@ describe("report", () => {
     expect(older).toContain("Rounds before ours: 12,000 jobs/s; after: 14,000 jobs/s.");
     expect(older).not.toContain("BullMQ beside it (jobs/s, p50 ms)");
     expect(older).toContain("| BullMQ 6.7.0 | (Node worker) | 13,000 | 0.80 | 2.00 | 4.00 | 1x | 1x |");
+  });
+
+  test("the bare hops: a column with their p50 over BullMQ's beside it, a sentence on what they are; older results get neither", () => {
+    const bullmq = { version: "6.7.0", setup: "redis-server, ...", throughput: 13_000, latency, cdf: [], samples: [] };
+    const local = { ...result("redis-local", "thread", 26_000, 0.47), bullmq: { throughput: 12_000, p50: 0.375 }, vsBullmq: { throughput: 26_000 / 12_000, p50: 0.47 / 0.375 }, bareP50: 0.2 };
+    const sandbox = { ...result("redis-local", "sandbox", 25_000, 0.5), bullmq: { throughput: 12_000, p50: 0.4 }, vsBullmq: { throughput: 25_000 / 12_000, p50: 1.25 } };
+    const md = renderReport({ ...base, modes: { sizes: modes.sizes, bullmq, results: [local, sandbox], floors: [] } });
+    expect(md).toContain("| BullMQ beside it (jobs/s, p50 ms) | throughput / BullMQ | p50 / BullMQ | bare hops p50 ms (/ BullMQ) |");
+    expect(md).toContain("| redis-local | thread | 26,000 | 0.47 | 2.00 | 4.00 | 12,000, 0.38 | 2.2x | 1.3x | 0.20 (0.53x) |");
+    expect(md).toContain("| redis-local | sandbox | 25,000 | 0.50 | 2.00 | 4.00 | 12,000, 0.40 | 2.1x | 1.3x |  |");
+    expect(md).toContain("The bare hops: after each thread series, tasks one at a time through the same processes and transports with nothing of ours in them");
+    const older = renderReport({ ...base, modes: { sizes: modes.sizes, bullmq, results: [{ ...local, bareP50: undefined }], floors: [] } });
+    expect(older).not.toContain("bare hops");
   });
 
   test("CPU per task: ours by process and BullMQ's beside it, cores busy, the ratio; results without CPU get no table", () => {
