@@ -58,22 +58,23 @@ function executorThread(): { run(id: string, args: string): Promise<string> } {
   };
 }
 
-function answer(id: string, result: string): Response {
-  return Response.json({ task_id: id, status: "COMPLETED", result });
+/** Answers each POST with the result of `run` for a new task id, in the shape of ours. */
+function serveTasks(port: number | undefined, run: (id: string, payload: string) => Promise<string>): void {
+  let n = 0;
+  Bun.serve({
+    hostname: "127.0.0.1",
+    port,
+    async fetch(req) {
+      const body = (await req.json()) as { payload: string };
+      const id = `${process.pid}-${++n}`;
+      return Response.json({ task_id: id, status: "COMPLETED", result: await run(id, body.payload) });
+    },
+  });
 }
 
 function embedded(c: HopsConfig): void {
   const thread = executorThread();
-  let n = 0;
-  Bun.serve({
-    hostname: "127.0.0.1",
-    port: c.httpPort,
-    async fetch(req) {
-      const body = (await req.json()) as { payload: string };
-      const id = String(++n);
-      return answer(id, await thread.run(id, body.payload));
-    },
-  });
+  serveTasks(c.httpPort, (id, payload) => thread.run(id, payload));
 }
 
 async function api(c: HopsConfig): Promise<void> {
@@ -88,17 +89,10 @@ async function api(c: HopsConfig): Promise<void> {
     waiting.delete(id);
   });
   await sub.subscribe(`${stream}:done`);
-  let n = 0;
-  Bun.serve({
-    hostname: "127.0.0.1",
-    port: c.httpPort,
-    async fetch(req) {
-      const body = (await req.json()) as { payload: string };
-      const id = `${process.pid}-${++n}`;
-      const done = new Promise<string>((resolve) => waiting.set(id, resolve));
-      await cmd.xadd(stream, "*", "id", id, "args", body.payload);
-      return answer(id, await done);
-    },
+  serveTasks(c.httpPort, async (id, payload) => {
+    const done = new Promise<string>((resolve) => waiting.set(id, resolve));
+    await cmd.xadd(stream, "*", "id", id, "args", payload);
+    return done;
   });
 }
 
