@@ -45,13 +45,16 @@ export interface ModeResult {
  * CURVE modes make push's (a worker process over ZMTP; in pull, its credit is already with the
  * dispatcher when a lone task comes), and more (CURVE's boxes).
  */
-export function bareTopology(mode: ModeName): BareMode {
+function bareTopology(mode: ModeName): BareMode {
   return mode === "embedded" ? "embedded" : mode === "redis-local" ? "local" : "push";
 }
 
-/** p50 in ms of `serial` tasks one at a time through the bare hops of `mode`, after a tenth of `warmup`. */
-async function bareP50(mode: ModeName, s: Sizes, progress: Progress): Promise<number> {
-  const bare = await startBare(bareTopology(mode));
+/**
+ * p50 in ms of `serial` tasks one at a time through the bare hops of `mode`, after a tenth of
+ * `warmup`; their redis-server at `redisNice` as ours (--redis-nice).
+ */
+async function bareP50(mode: ModeName, s: Sizes, progress: Progress, redisNice: number | undefined): Promise<number> {
+  const bare = await startBare(bareTopology(mode), { redisNice });
   try {
     await oneAtATime(bare.url, "bare", serialWarmup(s));
     const p50 = summarize(await oneAtATime(bare.url, "bare", s.serial, (d, t) => progress.update(d, t))).p50;
@@ -200,7 +203,7 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
         let bare: number | undefined;
         if (isolation === "thread") {
           progress.step(`${label}: bare hops, one at a time`);
-          bare = await bareP50(mode, s, progress);
+          bare = await bareP50(mode, s, progress, o.redisNice);
         }
         results.push({ mode, isolation, setup: stack.describe, rounds: f.rounds, throughput: f.throughput, latency: f.latency, cdf: cdf(f.samples), samples: f.samples.map(us), cpu: f.cpu, ...(bare !== undefined && { bareP50: us(bare) }) });
         await session(`after ${label}`);

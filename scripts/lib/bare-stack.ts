@@ -27,12 +27,12 @@ function role(name: string, config: HopsConfig): Managed {
   return spawnManaged([process.execPath, "scripts/lib/bare-hops.ts", name, JSON.stringify(config)], {}, `hops-${name}`);
 }
 
-/** The bare hops of `mode`, up and answering. */
-export async function startBare(mode: BareMode): Promise<BareStack> {
+/** The bare hops of `mode`, up and answering; `redisNice`: their redis-server at that niceness. */
+export async function startBare(mode: BareMode, o: { readonly redisNice?: number } = {}): Promise<BareStack> {
   const httpPort = freePort();
   const url = `http://127.0.0.1:${httpPort}`;
   const procs: Managed[] = [];
-  const redis = mode === "embedded" ? undefined : await startRedisServer();
+  const redis = mode === "embedded" ? undefined : await startRedisServer(o.redisNice === undefined ? {} : { nice: o.redisNice });
   const stop = async (): Promise<void> => {
     await Promise.all(procs.map((p) => p.kill("SIGKILL")));
     await redis?.[Symbol.asyncDispose]();
