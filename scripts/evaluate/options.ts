@@ -95,7 +95,7 @@ a local dispatcher measured fresh, then again with --retained finished tasks kep
   --idle-poll             idle CPUs poll instead of halting for the whole run, BullMQ's rounds included
                           (holds a CPU latency request of 0 us on /dev/cpu_dma_latency: needs root);
                           a full run then writes docs/evaluation/idle-poll/
-  --redis-nice <n>        every redis-server of the run, ours and BullMQ's, at niceness n (-20 to 19;
+  --redis-nice <n>        every redis-server of the run (ours, the bare hops' and BullMQ's) at niceness n (-20 to 19;
                           below 0 needs root): Redis ahead of the processes that wait on it for CPU;
                           a full run then writes docs/evaluation/redis-nice/ (with --idle-poll:
                           docs/evaluation/idle-poll-redis-nice/)
