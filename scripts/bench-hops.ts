@@ -14,12 +14,13 @@
  */
 import { flag } from "../src/app/config.ts";
 import { startBullmq } from "./evaluate/bullmq.ts";
-import { assertCompleted, oneAtATime, registerFunction, runBatch } from "./evaluate/client.ts";
+import { oneAtATime, registerFunction } from "./evaluate/client.ts";
 import type { ModeName } from "./evaluate/floors.ts";
 import { Progress } from "./evaluate/progress.ts";
+import { bareP50, warmUp } from "./evaluate/modes.ts";
 import { startStack, stopAllStacks } from "./evaluate/stacks.ts";
 import { median, summarize } from "./evaluate/stats.ts";
-import { BARE_MODES, type BareMode, startBare } from "./lib/bare-stack.ts";
+import { BARE_MODES, type BareMode } from "./lib/bare-stack.ts";
 import { killAll } from "./lib/processes.ts";
 
 const OURS: Record<BareMode, ModeName> = { embedded: "embedded", local: "redis-local", push: "redis-push" };
@@ -35,24 +36,12 @@ for (const [name, n] of [["tasks", tasks], ["warmup", warmup], ["rounds", rounds
 for (const m of modes) if (!BARE_MODES.includes(m)) throw new Error(`--modes takes ${BARE_MODES.join(", ")} (comma-separated), got "${m}"`);
 const quiet = new Progress(0, { write: () => true });
 
-/** p50 (ms) of `tasks` one at a time through the bare hops of `mode`, after a tenth of `warmup`. */
-async function bareP50(mode: BareMode): Promise<number> {
-  const bare = await startBare(mode);
-  try {
-    await oneAtATime(bare.url, "bare", Math.ceil(warmup / 10));
-    return summarize(await oneAtATime(bare.url, "bare", tasks)).p50;
-  } finally {
-    await bare.stop();
-  }
-}
-
 /** p50 (ms) of `tasks` one at a time through our stack of `mode`, warmed up as the evaluation does. */
 async function oursP50(mode: BareMode): Promise<number> {
   const stack = await startStack({ mode: OURS[mode], isolation: "thread", executors: 2, workerProcs: 2 });
   try {
     const fid = await registerFunction(stack.url, "() => null");
-    assertCompleted(await runBatch(stack.url, fid, Array.from({ length: warmup }, () => "[]")));
-    await oneAtATime(stack.url, fid, Math.ceil(warmup / 10));
+    await warmUp(stack.url, fid, { warmup });
     return summarize(await oneAtATime(stack.url, fid, tasks)).p50;
   } finally {
     await stack.stop();
@@ -71,7 +60,7 @@ try {
       // bare first in odd rounds, ours first in even ones
       const order = r % 2 === 0 ? (["bare", "ours"] as const) : (["ours", "bare"] as const);
       for (const which of order) {
-        const p50 = which === "bare" ? await bareP50(mode) : await oursP50(mode);
+        const p50 = which === "bare" ? await bareP50(mode, { warmup, serial: tasks }) : await oursP50(mode);
         add(`${which} ${mode}`, p50);
         console.error(`round ${r + 1}: ${which} ${mode} p50 ${p50.toFixed(3)} ms`);
       }

@@ -50,16 +50,18 @@ function bareTopology(mode: ModeName): BareMode {
 }
 
 /**
- * p50 in ms of `serial` tasks one at a time through the bare hops of `mode`, after a tenth of
- * `warmup`; their redis-server at `redisNice` as ours (--redis-nice).
+ * p50 in ms of `serial` tasks one at a time through the bare hops of `topology`, after a tenth of
+ * `warmup` (as measureStack warms up one at a time); their redis-server at `redisNice` (--redis-nice),
+ * `onProgress` told as the measured tasks go.
+ *
+ * @example
+ * const p50 = await bareP50("local", { warmup: 3000, serial: 2000 });
  */
-async function bareP50(mode: ModeName, s: Sizes, progress: Progress, redisNice: number | undefined): Promise<number> {
-  const bare = await startBare(bareTopology(mode), { redisNice });
+export async function bareP50(topology: BareMode, s: Pick<Sizes, "warmup" | "serial">, o: { readonly redisNice?: number; readonly onProgress?: (done: number, total: number) => void } = {}): Promise<number> {
+  const bare = await startBare(topology, { redisNice: o.redisNice });
   try {
     await oneAtATime(bare.url, "bare", serialWarmup(s));
-    const p50 = summarize(await oneAtATime(bare.url, "bare", s.serial, (d, t) => progress.update(d, t))).p50;
-    progress.note(`${mode}: bare hops (${bareTopology(mode)}) p50 ${p50.toFixed(3)} ms`);
-    return p50;
+    return summarize(await oneAtATime(bare.url, "bare", s.serial, o.onProgress)).p50;
   } finally {
     await bare.stop();
   }
@@ -120,15 +122,13 @@ export interface StackFigures {
  * const f = await measureStack(stack.url, await registerFunction(stack.url, NOOP), o.sizes, progress, "redis-local/thread");
  */
 export async function measureStack(url: string, fid: string, s: Sizes, progress: Progress, label: string, readCpu?: () => CpuReading): Promise<StackFigures> {
-  const payloads = (n: number): string[] => Array.from({ length: n }, () => "[]");
   const onProgress = (d: number, t: number): void => progress.update(d, t);
-  assertCompleted(await runBatch(url, fid, payloads(s.warmup), { onProgress }));
-  await oneAtATime(url, fid, serialWarmup(s));
+  await warmUp(url, fid, s, onProgress);
   const rounds: number[] = [];
   const cpuBefore = readCpu?.();
   const t0 = performance.now();
   for (let r = 0; r < s.rounds; r++) {
-    const run = await runBatch(url, fid, payloads(s.tasks), { onProgress });
+    const run = await runBatch(url, fid, noops(s.tasks), { onProgress });
     assertCompleted(run);
     rounds.push((s.tasks * 1000) / run.ms);
     progress.note(`${label}: ${Math.round(rounds.at(-1) as number).toLocaleString("en-US")} tasks/s`);
@@ -155,6 +155,20 @@ export function measuredTasks(s: Pick<Sizes, "warmup" | "tasks" | "rounds" | "se
 /** Unmeasured tasks run one at a time before the rounds: a tenth of the batch warm-up. */
 function serialWarmup(s: Pick<Sizes, "warmup">): number {
   return Math.ceil(s.warmup / 10);
+}
+
+const noops = (n: number): string[] => Array.from({ length: n }, () => "[]");
+
+/**
+ * A stack's warm-up before it is measured: `warmup` no-op tasks in batches, then a tenth as many one
+ * at a time (every result checked).
+ *
+ * @example
+ * await warmUp(stack.url, fid, { warmup: 30000 });
+ */
+export async function warmUp(url: string, fid: string, s: Pick<Sizes, "warmup">, onProgress?: (done: number, total: number) => void): Promise<void> {
+  assertCompleted(await runBatch(url, fid, noops(s.warmup), { ...(onProgress !== undefined && { onProgress }) }));
+  await oneAtATime(url, fid, serialWarmup(s));
 }
 
 /**
@@ -203,7 +217,8 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
         let bare: number | undefined;
         if (isolation === "thread") {
           progress.step(`${label}: bare hops, one at a time`);
-          bare = await bareP50(mode, s, progress, o.redisNice);
+          bare = await bareP50(bareTopology(mode), s, { redisNice: o.redisNice, onProgress: (d, t) => progress.update(d, t) });
+          progress.note(`${mode}: bare hops (${bareTopology(mode)}) p50 ${bare.toFixed(3)} ms`);
         }
         results.push({ mode, isolation, setup: stack.describe, rounds: f.rounds, throughput: f.throughput, latency: f.latency, cdf: cdf(f.samples), samples: f.samples.map(us), cpu: f.cpu, ...(bare !== undefined && { bareP50: us(bare) }) });
         await session(`after ${label}`);
