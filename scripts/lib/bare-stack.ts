@@ -9,6 +9,7 @@
  * await oneAtATime(bare.url, "bare", 100);
  * await bare.stop();
  */
+import { withRuntimeEnv } from "../../src/app/runtime-env.ts";
 import type { HopsConfig } from "./bare-hops.ts";
 import { freePort } from "./ports.ts";
 import { type Managed, readLog, spawnManaged } from "./processes.ts";
@@ -24,7 +25,8 @@ export interface BareStack {
 }
 
 function role(name: string, config: HopsConfig): Managed {
-  return spawnManaged([process.execPath, "scripts/lib/bare-hops.ts", name, JSON.stringify(config)], {}, `hops-${name}`);
+  // the runtime settings our processes start with (src/app/runtime-env.ts): the same Bun under both
+  return spawnManaged([process.execPath, "scripts/lib/bare-hops.ts", name, JSON.stringify(config)], withRuntimeEnv(process.env), `hops-${name}`);
 }
 
 /** The bare hops of `mode`, up and answering; `redisNice`: their redis-server at that niceness. */

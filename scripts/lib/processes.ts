@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { withRuntimeEnv } from "../../src/app/runtime-env.ts";
 import { removeTempDirs, tempDir } from "./temp-dirs.ts";
 import { waitFor } from "./wait-for.ts";
 
@@ -45,9 +46,12 @@ export function spawnManaged(argv: string[], env: Record<string, string> = {}, n
   };
 }
 
-/** `bun src/app/<entry>.ts args...` as a managed process. */
+/**
+ * `bun src/app/<entry>.ts args...` as a managed process, under the runtime settings `bun run <entry>`
+ * gives it (src/app/runtime-env.ts) unless this process's environment or `env` sets them.
+ */
 export function spawnEntry(entry: "start" | "api" | "dispatcher" | "worker", args: string[] = [], env: Record<string, string> = {}, name: string = entry): Managed {
-  return spawnManaged([process.execPath, `src/app/${entry}.ts`, ...args], { LOG_LEVEL: "info", ...env }, name);
+  return spawnManaged([process.execPath, `src/app/${entry}.ts`, ...args], withRuntimeEnv({ ...process.env, LOG_LEVEL: "info", ...env }), name);
 }
 
 export interface ServerProcess extends Managed {

@@ -46,10 +46,14 @@ export function removeWorktree(repo: string, dir: string): void {
   Bun.spawnSync(["git", "-C", repo, "worktree", "prune"], { stdout: "ignore", stderr: "ignore" });
 }
 
-/** The benchmark harness, relative to `root`: both bench scripts, bench-lib.ts and every file in scripts/lib/. */
+/**
+ * The benchmark harness, relative to `root`: both bench scripts, bench-lib.ts, every file in
+ * scripts/lib/, and the runtime settings the processes start under (src/app/runtime-env.ts, which
+ * scripts/lib/processes.ts applies), so both revisions run under the same ones.
+ */
 export function harnessFiles(root: string): string[] {
   const lib = readdirSync(join(root, "scripts", "lib")).filter((f) => statSync(join(root, "scripts", "lib", f)).isFile());
-  return ["scripts/bench-redis.ts", "scripts/bench-embedded.ts", "scripts/bench-scripts.ts", "scripts/bench-lib.ts", ...lib.map((f) => `scripts/lib/${f}`)];
+  return ["scripts/bench-redis.ts", "scripts/bench-embedded.ts", "scripts/bench-scripts.ts", "scripts/bench-lib.ts", "src/app/runtime-env.ts", ...lib.map((f) => `scripts/lib/${f}`)];
 }
 
 /** Copies `files` (relative paths) from `from` to the same places under `to`, replacing what is there. */

@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { ExecutorPool, ISOLATIONS, probeSandbox, type Isolation } from "../adapters/executors/index.ts";
 import type { Clock, Logger } from "../domain/ports.ts";
 import { parseBytes, parseDuration } from "./config.ts";
+import { runtimeEnvOf } from "./runtime-env.ts";
 
 export { probeSandbox };
 
@@ -95,6 +96,7 @@ export function executorPool(c: ExecutorSettings, logger: Logger, clock?: Clock)
     logger,
     memoryLimitBytes: c.isolation === "thread" ? undefined : c.maxMemoryMb * 1024 * 1024,
     sandboxNetwork: c.sandboxNetwork,
+    childEnv: runtimeEnvOf(process.env),
     maxResultBytes: c.maxResultBytes,
     idleMs: c.executorIdleMs,
   });

@@ -1,6 +1,7 @@
 /** What every entry file does at its edges: read its config or exit 2, stop cleanly on signals. */
 import type { Logger } from "../domain/ports.ts";
 import { checkArgv, usage, wantsHelp, type FlagSpec } from "./flags.ts";
+import { missingRuntimeEnv, RUNTIME_ENV } from "./runtime-env.ts";
 
 /**
  * Reads a command's config from argv: `--help`/`-h` prints the usage and exits 0; an unknown flag or a
@@ -56,4 +57,15 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
       );
     });
   }
+}
+
+/**
+ * Says (info) which runtime settings (runtime-env.ts) this process started without, as when run as
+ * `bun src/app/api.ts` instead of `bun run api`; nothing when it has them all.
+ */
+export function noteRuntimeEnv(logger: Logger, command: string, env: Readonly<Record<string, string | undefined>>): void {
+  const missing = missingRuntimeEnv(env);
+  if (missing.length === 0) return;
+  const wanted = missing.map((k) => `${k}=${RUNTIME_ENV[k]}`).join(" ");
+  logger.log("info", `started without ${wanted} (${command} sets it): Bun then gives freed memory back to the operating system after garbage collections and faults it in again, which costs CPU per task where page faults are slow (README: "Bun's allocator")`, { event: "runtime.env_missing", missing });
 }

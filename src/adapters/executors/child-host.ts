@@ -41,6 +41,8 @@ export interface ChildHostOptions {
   readonly clock?: Clock;
   /** Where the ticket tables' private folder goes (executorTempBase() unless given). */
   readonly privateBase?: string;
+  /** The executor process's environment (none unless given): runtime settings such as the allocator's, never secrets. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Joins the cgroups named before `--`, then execs the rest. */
@@ -80,7 +82,7 @@ export class ChildHosts {
     let child: ReturnType<typeof Bun.spawn>;
     try {
       child = Bun.spawn(argv, {
-        env: {},
+        env: { ...this.o.env },
         stdio: ["ignore", this.o.captureOutput ? "pipe" : "inherit", this.o.captureOutput ? "pipe" : "inherit"],
         ipc: (data) => {
           const msg = fromText(data);

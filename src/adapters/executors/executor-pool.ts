@@ -69,7 +69,7 @@ export class ExecutorPool implements Executor {
     const slots = o.slotsPerExecutor ?? 128;
     this.t = timings(o);
     this.spec = { slots, concurrency: Math.ceil(slots / 2), beatMs: this.t.beatMs, maxResultBytes: o.maxResultBytes ?? 16 * 1024 * 1024 };
-    this.hosts = o.hosts ?? hostsFor(o.isolation ?? "thread", { logger: o.logger, memoryLimitBytes: o.memoryLimitBytes, network: o.sandboxNetwork === true, clock: this.clock });
+    this.hosts = o.hosts ?? hostsFor(o.isolation ?? "thread", { logger: o.logger, memoryLimitBytes: o.memoryLimitBytes, network: o.sandboxNetwork === true, clock: this.clock, ...(o.childEnv !== undefined && { env: o.childEnv }) });
     if (this.hosts.prepare === undefined) this.prepared = true;
     else {
       const failed = (e: unknown) => {

@@ -15,13 +15,14 @@ export const ISOLATIONS: readonly Isolation[] = ["thread", "process", "sandbox"]
  * @example
  * hostsFor("process", { logger, memoryLimitBytes: 512 << 20, network: false }).kind // "process"
  */
-export function hostsFor(isolation: Isolation, o: { logger: Logger; memoryLimitBytes: number | undefined; network: boolean; clock?: Clock }): HostFactory {
+export function hostsFor(isolation: Isolation, o: { logger: Logger; memoryLimitBytes: number | undefined; network: boolean; clock?: Clock; env?: Readonly<Record<string, string>> }): HostFactory {
+  const common = { logger: o.logger, memoryLimitBytes: o.memoryLimitBytes, ...(o.clock !== undefined && { clock: o.clock }), ...(o.env !== undefined && { env: o.env }) };
   switch (isolation) {
     case "thread":
       return threadHosts();
     case "process":
-      return processHosts({ logger: o.logger, memoryLimitBytes: o.memoryLimitBytes, ...(o.clock !== undefined && { clock: o.clock }) });
+      return processHosts(common);
     case "sandbox":
-      return sandboxHosts({ logger: o.logger, memoryLimitBytes: o.memoryLimitBytes, network: o.network, ...(o.clock !== undefined && { clock: o.clock }) });
+      return sandboxHosts({ ...common, network: o.network });
   }
 }

@@ -30,6 +30,8 @@ export interface PoolOptions {
   readonly stallMs?: number;
   /** Sandboxes keep the host's network. */
   readonly sandboxNetwork?: boolean;
+  /** Process and sandbox executors start with these variables (runtime settings, never secrets; see app/runtime-env.ts). */
+  readonly childEnv?: Readonly<Record<string, string>>;
   /** An executor not ready after this long is replaced (default 30 s). */
   readonly startTimeoutMs?: number;
 }

@@ -21,6 +21,8 @@ export interface ProcessHostOptions {
   readonly cgroups?: boolean;
   /** Times kill escalations and cgroup removals (the system clock unless given). */
   readonly clock?: Clock;
+  /** The executor process's environment: runtime settings such as the allocator's, never secrets (none unless given). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 let nsWorks: boolean | undefined;
@@ -58,6 +60,7 @@ export function processHosts(o: ProcessHostOptions): HostFactory {
     captureOutput: false,
     cgroups: o.cgroups,
     ...(o.clock !== undefined && { clock: o.clock }),
+    ...(o.env !== undefined && { env: o.env }),
     limits: () => (ns ? {} : { parentPid: process.pid }),
     command: (tickets, spec, limits) => [...wrapper, process.execPath, ENTRY, tickets, JSON.stringify(spec), JSON.stringify(limits)],
   });

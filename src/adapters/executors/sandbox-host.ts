@@ -4,7 +4,9 @@
  * running as uid 65534 inside, and outside too when the server is root (setpriv drops it first). It
  * sees only what it needs, read-only: the Bun binary, its shared libraries, the executor's entry
  * bundled into one file at pool start; plus its own ticket file, its own /proc, a minimal /dev and a
- * size-capped tmpfs on /tmp. Its environment holds only Bun's IPC variables. It dies with the server
+ * size-capped tmpfs on /tmp. Its environment holds only Bun's IPC variables and
+ * the runtime settings the pool passes (`env`: the allocator's, never secrets; process-entry.ts clears
+ * them all before user code runs). It dies with the server
  * (--die-with-parent), gets a session of its own (--new-session), may not make user namespaces
  * (--disable-userns), and its tree is bounded in memory and processes (cgroup, else RLIMIT_NPROC).
  */
@@ -30,6 +32,8 @@ export interface SandboxHostOptions {
   readonly clock?: Clock;
   /** Where the entry's and the ticket tables' private folders go (executorTempBase() unless given). */
   readonly privateBase?: string;
+  /** The executor process's environment: runtime settings such as the allocator's, never secrets (none unless given). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -54,6 +58,7 @@ export function sandboxHosts(o: SandboxHostOptions): HostFactory {
     ...(o.clock !== undefined && { clock: o.clock }),
     ticketsOwner: SANDBOX_UID,
     ...(o.privateBase !== undefined && { privateBase: o.privateBase }),
+    ...(o.env !== undefined && { env: o.env }),
     // RLIMIT_NPROC counts per user namespace: each sandbox has its own. Set even under a pids cgroup.
     // RLIMIT_FSIZE: the one writable host file (the ticket table) cannot grow into the host's /dev/shm.
     limits: () => ({ maxProcesses, maxFileBytes: o.tmpBytes ?? 16 * 1024 * 1024 }),
