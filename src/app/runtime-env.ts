@@ -6,10 +6,11 @@
  * `withRuntimeEnv`, and the executor pool passes it on to process and sandbox executors.
  *
  * MIMALLOC_PURGE_DELAY=-1: freed memory stays with the process for reuse instead of going back to the
- * operating system. Bun asks mimalloc to give it back after every garbage collection, so a busy server
- * page-faulted the same memory back in about once per task; on virtual machines where a page fault is
- * slow (measured 2026-11-27: 15-20 us each) that was a third of our CPU per task. The price is the
- * process keeping its peak memory (about 30-60 MB more per process in the evaluation).
+ * operating system. Without it a busy server gave memory back and page-faulted it in again about once
+ * per task (a purge delay of up to 10 s kept most of that: the purges seem to come with garbage
+ * collections); on virtual machines where a page fault is slow (measured 2026-11-27: 20-35 us each)
+ * that was a third of our CPU per task or more. The price is the process keeping its peak memory
+ * (about 10-65 MB more per process in the evaluation's processes).
  *
  * @example
  * Bun.spawn(["bun", "src/app/api.ts"], { env: withRuntimeEnv(process.env) });
