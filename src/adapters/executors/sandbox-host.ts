@@ -4,11 +4,11 @@
  * running as uid 65534 inside, and outside too when the server is root (setpriv drops it first). It
  * sees only what it needs, read-only: the Bun binary, its shared libraries, the executor's entry
  * bundled into one file at pool start; plus its own ticket file, its own /proc, a minimal /dev and a
- * size-capped tmpfs on /tmp. Its environment holds only Bun's IPC variables and
- * the runtime settings the pool passes (`env`: the allocator's, never secrets; process-entry.ts clears
- * them all before user code runs). It dies with the server
- * (--die-with-parent), gets a session of its own (--new-session), may not make user namespaces
- * (--disable-userns), and its tree is bounded in memory and processes (cgroup, else RLIMIT_NPROC).
+ * size-capped tmpfs on /tmp. Its environment holds only Bun's IPC variables and the runtime settings
+ * the pool passes (`env`: the allocator's, never secrets; process-entry.ts empties process.env before
+ * user code runs). It dies with the server (--die-with-parent), gets a session of its own
+ * (--new-session), may not make user namespaces (--disable-userns), and its tree is bounded in memory
+ * and processes (cgroup, else RLIMIT_NPROC).
  */
 import type { Clock, Logger } from "../../domain/ports.ts";
 import { ChildHosts } from "./child-host.ts";
