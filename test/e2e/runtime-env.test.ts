@@ -9,16 +9,18 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { eventField, readLog } from "../../scripts/lib/processes.ts";
 import { register, run } from "../../scripts/lib/http.ts";
-import { tempDir } from "../../scripts/lib/temp-dirs.ts";
+import { removeTempDirs, tempDir } from "../../scripts/lib/temp-dirs.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const started: Subprocess[] = [];
-afterAll(() => {
+afterAll(async () => {
   for (const p of started) {
     for (const child of childrenOf(p.pid)) process.kill(child, "SIGKILL");
     p.kill("SIGKILL");
   }
+  await Promise.all(started.map((p) => p.exited));
+  removeTempDirs();
 });
 
 function childrenOf(pid: number): number[] {
