@@ -4,9 +4,9 @@
  * them (sandboxes too); `bun src/app/start.ts` without them logs which it lacks.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { killTree } from "../../src/adapters/executors/process-tree.ts";
 import { eventField, readLog } from "../../scripts/lib/processes.ts";
 import { register, run } from "../../scripts/lib/http.ts";
 import { removeTempDirs, tempDir } from "../../scripts/lib/temp-dirs.ts";
@@ -15,21 +15,10 @@ import { waitFor } from "../../scripts/lib/wait-for.ts";
 const root = join(import.meta.dir, "..", "..");
 const started: Subprocess[] = [];
 afterAll(async () => {
-  for (const p of started) {
-    for (const child of childrenOf(p.pid)) process.kill(child, "SIGKILL");
-    p.kill("SIGKILL");
-  }
+  for (const p of started) killTree(p.pid); // `bun run`, the server it started, and its executors
   await Promise.all(started.map((p) => p.exited));
   removeTempDirs();
 });
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 /** Starts the embedded server from `argv` (process executors unless `isolation`) with only PATH (and `env`) in its environment. */
 async function startWith(argv: string[], env: Record<string, string> = {}, isolation = "process"): Promise<{ url: string; log: string }> {
