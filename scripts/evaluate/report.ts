@@ -196,7 +196,7 @@ function retainedPart(r: RetainedSection): string[] {
     `${r.setup}. Measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time), first on a fresh Redis (empty at the start; that measurement leaves ${int(r.filled.retainedBefore - r.fill.tasks)} finished tasks), then filled with ${int(r.fill.tasks)} more no-op tasks through the same API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, then measured again on the same stack.`,
     "",
     ...(r.doubling === undefined ? [] : [doublingNote(r.doubling, r.fill.slices), ""]),
-    `Finished tasks stay in Redis for the retention period (\`--retention\`, default 24 h): the newest filled task's key had ${hours(r.retention.ttlAfterFillS)} to live after the fill and the oldest's ${hours(r.retention.oldestLeftAtEndS)} left at the end, so none expired during the run.`,
+    `Finished tasks stay in Redis for the retention period (\`--retention\`, default 24 h): the newest filled task had ${hours(r.retention.ttlAfterFillS)} of it left after the fill and the oldest ${hours(r.retention.oldestLeftAtEndS)} at the end, so none was swept during the run.`,
     "",
     `Redis (INFO memory used_memory_human, DBSIZE) after the fresh measurement: ${foot(r.footprint.fresh)}; **after the fill: ${foot(r.footprint.filled)}**; at the end: ${foot(r.footprint.end)}.`,
     "",

@@ -61,7 +61,7 @@ export interface RetainedSection {
    */
   readonly doubling?: { readonly crossing: number | undefined; readonly beyond: number; readonly settleMs: number; readonly settled: boolean };
   readonly footprint: { readonly fresh: RedisFootprint; readonly filled: RedisFootprint; readonly end: RedisFootprint };
-  /** Time to live of task keys: the newest filled task's just after the fill, the oldest's at the end (both must be > 0). */
+  /** Retention left (s) before the sweep may delete a task: the newest filled task's just after the fill, the oldest's at the end (both must be > 0). */
   readonly retention: { readonly ttlAfterFillS: number; readonly oldestLeftAtEndS: number };
   readonly filled: RetainedPhase;
   /** Filled over fresh. */
@@ -90,12 +90,19 @@ async function footprint(redis: Redis): Promise<RedisFootprint> {
   return { ...parseMemoryInfo(await redis.info("memory")), keys: await redis.dbsize() };
 }
 
-/** Seconds left before a task's key expires; throws if it is gone or never expires (retention not as assumed). */
-async function ttlSeconds(redis: Redis, taskId: string): Promise<number> {
-  const ms = await redis.pttl(KEYS.task(taskId));
-  if (ms === -2) throw new Error(`task ${taskId} is no longer in Redis: it expired during the run; the retained figures would be wrong (set a longer RETENTION)`);
-  if (ms < 0) throw new Error(`task ${taskId}'s key has no time to live (PTTL ${ms}); expected the retention period`);
-  return ms / 1000;
+/** The stack's retention: it sets no RETENTION, so the default. */
+const RETENTION_MS = 24 * 3_600_000;
+
+/**
+ * Seconds left before the retention's sweep may delete a finished task (its finish time plus the
+ * retention, from now); throws if it is gone or unfinished (retention not as assumed).
+ */
+async function retentionLeftSeconds(redis: Redis, taskId: string): Promise<number> {
+  const raw = await redis.get(KEYS.task(taskId));
+  if (raw === null) throw new Error(`task ${taskId} is no longer in Redis: it was swept during the run; the retained figures would be wrong (set a longer RETENTION)`);
+  const t = JSON.parse(raw) as { status?: string; updatedAt?: number };
+  if (t.status !== "COMPLETED" || typeof t.updatedAt !== "number") throw new Error(`task ${taskId} is ${t.status}, not COMPLETED; the fill should have finished it`);
+  return (t.updatedAt + RETENTION_MS - Date.now()) / 1000;
 }
 
 const phase = (retainedBefore: number, f: StackFigures): RetainedPhase => ({
@@ -153,13 +160,13 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
     const fillMs = performance.now() - t0;
     const settle = await waitForSettledTables(redis, SETTLE_TIMEOUT_MS);
     const filledFootprint = await footprint(redis);
-    const ttlAfterFillS = lastId === undefined ? Number.NaN : await ttlSeconds(redis, lastId);
+    const ttlAfterFillS = lastId === undefined ? Number.NaN : await retentionLeftSeconds(redis, lastId);
     progress.note(`retained: filled ${filled.toLocaleString("en-US")} tasks in ${(fillMs / 1000).toFixed(1)} s; Redis ${filledFootprint.usedMemoryHuman}, ${filledFootprint.keys.toLocaleString("en-US")} keys`);
 
     progress.step(`retained: ${n} retained: throughput`);
     const after = await measureStack(stack.url, fid, s, progress, `retained: ${n} retained`, readCpu);
     const endFootprint = await footprint(redis);
-    const oldestLeftAtEndS = firstId === undefined ? Number.NaN : await ttlSeconds(redis, firstId);
+    const oldestLeftAtEndS = firstId === undefined ? Number.NaN : await retentionLeftSeconds(redis, firstId);
 
     const noise = measurementNoise(fresh, after);
     const floors = checkRetainedFloors({

@@ -3,8 +3,8 @@
  * for the tasks of that millisecond, counted off as they end; members that are task ids (written before
  * groups existed) still listed and removed; a group left behind by a wrong count dropped by a listing;
  * pages through groups that share a score with other members keep their order. Finished: one member
- * per call, status and owner, its ids one run in descending order (the dispatcher sorts them), expiring
- * with the retention; older per-task members listed beside them; a group whose tasks expired dropped.
+ * per call, status and owner, its ids one run in descending order (the dispatcher sorts them), the
+ * tenant's swept with the retention, the function's expiring; older per-task members listed beside them; a group whose tasks expired dropped.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
@@ -165,7 +165,8 @@ describe("Redis task indexes", () => {
     expect(await redis.admin.get(`${P}dg:default:COMPLETED:${T}`)).toBe(run(claimed.slice(15)));
     expect(await redis.admin.get(`${P}dg:default:FAILED:${T}`)).toBe(run(failed));
     expect(await redis.admin.get(`${P}fdg:f-1:FAILED:${T}`)).toBe(run(failed));
-    const ttl = await redis.admin.pttl(`${P}dg:default:COMPLETED:${T}`);
+    expect(await redis.admin.pttl(`${P}dg:default:COMPLETED:${T}`)).toBe(-1); // swept with its tasks (redis-retention.test.ts)
+    const ttl = await redis.admin.pttl(`${P}fdg:f-1:FAILED:${T}`); // only an index: it expires
     expect(ttl > 0 && ttl <= 60_000).toBe(true);
     const listed = await listAll(ops, 6);
     expect(listed.map((t) => t.id)).toEqual([...run(claimed).slice(1).split(" ")]);

@@ -89,13 +89,16 @@ export async function keysMatching(admin: Redis | Cluster, pattern: string): Pro
   return admin.keys(pattern);
 }
 
-/** The Redis equivalent of moving the clock: what carries an expiry (terminal tasks only) expires now. */
+/**
+ * The Redis equivalent of moving the clock past the retention: what the retention's sweep deletes
+ * (every finished task's record) is deleted now. The sweep itself is tested in redis-retention.test.ts.
+ */
 export async function expireTerminal(admin: Redis | Cluster, b: RedisBackend): Promise<void> {
   const keys = (await Promise.all(b.keys.shards.map((k) => keysMatching(admin, `${k.taskPrefix}*`)))).flat();
-  const expiring: string[] = [];
-  for (const k of keys) if ((await admin.pttl(k)) > 0) expiring.push(k);
-  for (const k of expiring) await admin.pexpire(k, 1);
-  await waitFor(async () => (await Promise.all(expiring.map((k) => admin.exists(k)))).every((n) => n === 0), "expiring task keys to be gone");
+  for (const k of keys) {
+    const status = (JSON.parse((await admin.get(k)) ?? "{}") as { status?: string }).status;
+    if (status === "COMPLETED" || status === "FAILED" || status === "CANCELLED") await admin.del(k);
+  }
 }
 
 /** The Redis equivalent of moving the clock past every idempotency key's time to live: they expire now. */

@@ -647,7 +647,7 @@ describe("report", () => {
     expect(md).toContain("**after the fill: 700.00M used, 1,000,013 keys**");
     expect(md).toContain("filled with 843,700 more no-op tasks");
     expect(md).toContain("in 60.0 s (15,000 tasks/s over the first slice, up to 206,300 retained; 14,000 over the last, up to 1,000,000)");
-    expect(md).toContain("the oldest's 23.97 h left at the end");
+    expect(md).toContain("the oldest 23.97 h at the end, so none was swept during the run");
     expect(md).toContain("| fresh | 0 | 20,000 | 0.80 | 2.00 | 4.00 |");
     expect(md).toContain("| 1,000,000 retained | 1,000,000 | 19,000 | 0.84 | 2.00 | 4.00 |");
     expect(md).toContain("| retained / fresh |  | 0.95x | 1.05x | 1.00x | 1.00x |");

@@ -239,12 +239,13 @@ export class ShardQueue {
 
   /**
    * Takes over up to `max` pending entries of dispatchers whose liveness key is gone, each a new
-   * attempt of its task. A live dispatcher's entries are never taken.
+   * attempt of its task. A live dispatcher's entries are never taken. Then sweeps the shard's tasks
+   * finished more than the retention ago (up to SWEEP_BUDGET of them: lua/operations.ts).
    */
   async reclaim(max: number): Promise<Task[]> {
     await this.liveness.ensure();
     const holding = this.heldEntries().size; // read before the script: settling only lowers the pending count
-    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix, this.keys.livePrefix, this.handoutSeen];
+    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix, this.keys.livePrefix, this.handoutSeen, this.o.retentionMs];
     const [mine, newest, handed, ...jsons] = await this.runHandingOut(() => RECLAIM.run(this.redis, this.scriptKeys, args));
     this.tookHandouts(newest);
     if (Number(mine) > holding) this.mayHaveLostEntries = true;

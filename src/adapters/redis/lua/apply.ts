@@ -4,8 +4,8 @@ import { SHARED_LUA } from "./shared.ts";
 
 /**
  * Applies fenced transitions: each only while its task is RUNNING with the same attempt (a stale
- * attempt never overwrites a newer one); its queue entry is acked (ack_all: the stream is trimmed up to the oldest pending entry once it holds ACKED_KEPT entries). A terminal task gets its result and expires after the retention period
- * (SET ... PX); when tasks wait for it (LINK marked it `hasDeps`), a "done" item goes on the outbox for dispatchers to settle them
+ * attempt never overwrites a newer one); its queue entry is acked (ack_all: the stream is trimmed up to the oldest pending entry once it holds ACKED_KEPT entries). A terminal task gets its result and goes
+ * into its tenant's finished set, whose sweep deletes it after the retention period (operations.ts); when tasks wait for it (LINK marked it `hasDeps`), a "done" item goes on the outbox for dispatchers to settle them
  * (dependency-links.ts). A QUEUED task (a lost attempt, a hand-back, or a retry of its policy, due
  * after its backoff) is queued again (queue.ts). Each tenant's stats hash counts its tasks finished (by
  * status, failure label and submit-to-terminal time) and retried, one HINCRBY per tenant and field.
@@ -70,9 +70,9 @@ for i = 8, #ARGV, STEP do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
 local out, done, requeued, seen, stats, freed, finished, announce = {}, {}, {}, {}, {}, {}, {}, {}
 
--- a task that ended: stored with its expiry, counted, indexed below, announced
+-- a task that ended: stored (the retention's sweep deletes it: operations.ts), counted, indexed below, announced
 local function ended(key, t, json, error_label)
-  redis.call('SET', key, json, 'PX', ARGV[3])
+  redis.call('SET', key, json)
   count_finished(stats, t, now, error_label)
   finished[#finished + 1] = t
   if ARGV[6] ~= '' then
@@ -160,7 +160,7 @@ if #requeued > 0 then
 end
 if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD', K.active) > 0) then wake() end
 flush_stats(K.stats, stats)
-ops_finished(K.ops, finished, now, tonumber(ARGV[3]))
+ops_finished(K.ops, finished, now, tonumber(ARGV[3]), K.task)
 release_entries(K.queue, ARGV[1], K.left, done)
 publish_records(ARGV[6], announce)
 table.insert(out, 1, redis.call('LLEN', K.outbox))

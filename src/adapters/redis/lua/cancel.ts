@@ -3,8 +3,8 @@ import { QUEUE_LUA } from "./queue.ts";
 import { SHARED_LUA } from "./shared.ts";
 
 /**
- * Cancels one task atomically, if it is QUEUED or RUNNING: CANCELLED, result null, expiring after the
- * retention period (SET ... PX).
+ * Cancels one task atomically, if it is QUEUED or RUNNING: CANCELLED, result null, deleted by the
+ * retention's sweep after the retention period (operations.ts).
  * - QUEUED: it leaves the queued count at once, and the delayed set if it waits there. An entry in its
  *   tenant's ready list or priority set stays until a claim meets it and drops it (claims take only
  *   QUEUED tasks).
@@ -43,10 +43,10 @@ t.updatedAt = tonumber(ARGV[2])
 t.entry = nil
 t.depResults = nil
 local json = encode_task(t)
-redis.call('SET', key, json, 'PX', ARGV[3])
+redis.call('SET', key, json)
 count_finished(stats, t, t.updatedAt, nil)
 flush_stats(K.stats, stats)
-ops_finished(K.ops, {t}, t.updatedAt, tonumber(ARGV[3]))
+ops_finished(K.ops, {t}, t.updatedAt, tonumber(ARGV[3]), K.task)
 if t.hasDeps then
   redis.call('LPUSH', K.outbox, 'done|' .. t.id)
   wake()

@@ -78,13 +78,13 @@ if ARGV[6] ~= 'COMPLETED' then
   t.result = cjson.encode({name = 'DependencyFailed', message = 'Task ' .. ARGV[5] .. ' ' .. why .. '; this task needed it to COMPLETE', stack = ''})
   t.updatedAt = now
   local json = encode_task(t)
-  redis.call('SET', key, json, 'PX', ARGV[3])
+  redis.call('SET', key, json)
   redis.call('DECRBY', K.queued, 1)
   local stats = {}
   bump(stats, tenant, 'queued', -1)
   count_finished(stats, t, now, 'DependencyFailed')
   flush_stats(K.stats, stats)
-  ops_finished(K.ops, {t}, now, tonumber(ARGV[3]))
+  ops_finished(K.ops, {t}, now, tonumber(ARGV[3]), K.task)
   if t.hasDeps then redis.call('LPUSH', K.outbox, 'done|' .. t.id) end
   return {'failed', json}
 end

@@ -2,6 +2,16 @@ import { ACTIVITY_KEEP_MS, LATENCY_BOUNDS_MS } from "../../../domain/activity.ts
 import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
 
 /**
+ * The retention's sweep: a call that ends n tasks deletes up to SWEEP_FACTOR * n + SWEEP_EXTRA tasks
+ * past the retention from each finished set it writes (so deletion keeps up with any steady rate of
+ * finishing); each dispatcher's periodic RECLAIM deletes up to SWEEP_BUDGET more in its shard, from
+ * every tenant's sets (the tasks of a tenant that stopped, or of a status rarely written).
+ */
+export const SWEEP_FACTOR = 2;
+export const SWEEP_EXTRA = 10;
+export const SWEEP_BUDGET = 2000;
+
+/**
  * Lua helpers for operators, prepended to every script with SHARED_LUA (shared.ts). The scripts that
  * change tasks call them with a line or two each; every key they touch is under the shard's operations
  * prefix P (`<shard base>ops:`, passed as the scripts' last KEYS entry), so a script stays in one slot:
@@ -24,10 +34,14 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
  *   function's FAILED ones (the lists operators filter by function most: to inspect and re-run them);
  *   other lists of one function scan the tenant's sets. The tasks one call ends with one status are one
  *   member (a task ended alone: its id), `g<finish time>`, their ids a run of the text `P dg:<tenant>:<status>:<finish time>` (`P
- *   fdg:<function id>:FAILED:<finish time>`), which expires `retention` after it was last written.
- *   Entries older than the retention are trimmed when a set is written, and a set expires `retention`
- *   after its last write, so no entry outlives its task by more than that; a listing drops a group
- *   whose tasks are all gone. Members that are task ids (written before groups) are listed as before;
+ *   fdg:<function id>:FAILED:<finish time>`). A tenant's sets are also what the retention sweeps
+ *   (task records carry no expiry: a key with one costs every command that touches it a second
+ *   lookup): the entries older than the retention go, with their tasks' records and their group
+ *   texts, as the set is written (about twice as many tasks as the call ended, see SWEEP_FACTOR) and
+ *   at each dispatcher's periodic RECLAIM (sweep_tenants); these sets and texts never expire. A
+ *   function's sets are only an index: trimmed of entries older than the retention when written,
+ *   they and their texts expire `retention` after their last write. A listing drops a group whose
+ *   tasks are all gone. Members that are task ids (written before groups) are listed as before;
  * - `P fs:<function id>`: hash of the function's counters (submitted, C, F, X, b<bucket>);
  * - `P h:<tenant>:<minute>`: hash of that minute's seconds (`<second>:C|F|X`, `<second>:b<bucket>`),
  *   expiring ACTIVITY_KEEP_MS after the minute began (task-counts in activity.ts).
@@ -48,10 +62,13 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
  * bytes_less(a, b): a before b in byte order (Lua's `<` compares by the locale Redis runs in).
  * unfinished_keys(P, tenant), finished_keys(P, kind, owner, status): the key names of the indexes and
  * their groups, for the scripts that write them and for the listing.
- * ops_finished(P, tasks, now, retention_ms): moves terminal tasks to the finished sets and counts them
- * (the ids of each set's group in the order of `tasks`).
+ * ops_finished(P, tasks, now, retention_ms, task_prefix): moves terminal tasks to the finished sets
+ * and counts them (the ids of each set's group in the order of `tasks`), sweeping the tenants' sets.
+ * sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, budget): sweeps every finished set of
+ * the shard's tenants, up to `budget` tasks deleted.
  */
 export const OPS_LUA = `
+local SWEEP_FACTOR, SWEEP_EXTRA = ${SWEEP_FACTOR}, ${SWEEP_EXTRA}
 local LATENCY_BOUNDS = {${LATENCY_BOUNDS_MS.join(", ")}}
 local ACTIVITY_KEEP_MS = ${ACTIVITY_KEEP_MS}
 
@@ -256,27 +273,90 @@ local function ops_note(g, t, status, field, bucket_field, indexed)
   if bucket_field then g.acc[bucket_field] = (g.acc[bucket_field] or 0) + 1 end
 end
 
+-- Deletes the tasks of a tenant's finished set (kind 'd') that finished before cutoff (a score, text),
+-- in finish order, about budget of them at most: their records, their groups' texts, their members.
+-- A group goes whole, only when its text's length says it fits what is left of the budget (ID_BYTES
+-- per task), unless it comes first and whole_first is set (the periodic sweep: so a group larger than
+-- any budget still goes). Returns how many tasks it deleted.
+local ID_BYTES = 37
+local function sweep_finished(key, group_prefix, task_prefix, cutoff, budget, whole_first)
+  local got = redis.call('ZRANGEBYSCORE', key, '-inf', cutoff, 'WITHSCORES', 'LIMIT', 0, budget)
+  if #got == 0 then return 0 end
+  local members, dels, n = {}, {}, 0
+  for i = 1, #got, 2 do
+    if n >= budget then break end
+    local m, stamp = got[i], string.format('%d', tonumber(got[i + 1]))
+    if m == 'g' .. stamp then
+      local text = group_prefix .. stamp
+      if not (whole_first and n == 0) and redis.call('STRLEN', text) > (budget - n) * ID_BYTES then break end
+      for id in string.gmatch(redis.call('GET', text) or '', '[^ |]+') do
+        dels[#dels + 1] = task_prefix .. id
+        n = n + 1
+      end
+      dels[#dels + 1] = text
+    else
+      dels[#dels + 1] = task_prefix .. m
+      n = n + 1
+    end
+    members[#members + 1] = m
+  end
+  for i = 1, #dels, 1000 do redis.call('DEL', unpack(dels, i, math.min(i + 999, #dels))) end
+  zrem_all(key, members)
+  return n
+end
+
 -- a call's finished tasks of one owner and status are one group, g<stamp> in the set, its ids (in
 -- the caller's order: the dispatcher sends them in descending byte order) a run of the group text;
--- a task that ended alone is a member of its own (two commands fewer)
-local function ops_flush_sets(P, kind, owner, g, now, retention_ms, stamp)
+-- a task that ended alone is a member of its own (two commands fewer). A tenant's set (kind 'd') is
+-- the retention's sweep list (see SWEEP_FACTOR): written without expiry, it deletes tasks past the
+-- retention as it goes. A function's set (kind 'fd') only indexes: trimmed, it and its texts expire.
+local function ops_flush_sets(P, kind, owner, g, now, retention_ms, stamp, task_prefix)
   local cutoff = '(' .. string.format('%d', now - retention_ms)
   for status, ids in pairs(g.done) do
     local key, group_prefix = finished_keys(P, kind, owner, status)
+    local sweeps = kind == 'd'
     if #ids == 1 then
       redis.call('ZADD', key, stamp, ids[1])
     else
       local text = group_prefix .. stamp
       redis.call('ZADD', key, stamp, 'g' .. stamp)
       redis.call('APPEND', text, '|' .. table.concat(ids, ' '))
-      redis.call('PEXPIRE', text, retention_ms)
+      if not sweeps then redis.call('PEXPIRE', text, retention_ms) end
     end
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
-    redis.call('PEXPIRE', key, retention_ms)
+    if sweeps then
+      sweep_finished(key, group_prefix, task_prefix, cutoff, SWEEP_FACTOR * #ids + SWEEP_EXTRA, false)
+    else
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+      redis.call('PEXPIRE', key, retention_ms)
+    end
   end
 end
 
-local function ops_finished(P, tasks, now, retention_ms)
+local FINISHED_STATUSES = {'COMPLETED', 'FAILED', 'CANCELLED'}
+
+-- The periodic sweep (RECLAIM): every finished set of the shard's tenants (the set tenants_key), each
+-- made permanent (a set written by a version that let it expire) and swept, until budget tasks were
+-- deleted. Returns how many were.
+local function sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, budget)
+  local cutoff = '(' .. string.format('%d', now - retention_ms)
+  local tenants, seen = redis.call('SMEMBERS', tenants_key), {}
+  tenants[#tenants + 1] = 'default'
+  local left = budget
+  for _, tenant in ipairs(tenants) do
+    if seen[tenant] == nil and tenant ~= '' then
+      seen[tenant] = true
+      for _, status in ipairs(FINISHED_STATUSES) do
+        if left <= 0 then return budget - left end
+        local key, group_prefix = finished_keys(P, 'd', tenant, status)
+        redis.call('PERSIST', key)
+        left = left - sweep_finished(key, group_prefix, task_prefix, cutoff, left, true)
+      end
+    end
+  end
+  return budget - left
+end
+
+local function ops_finished(P, tasks, now, retention_ms, task_prefix)
   if #tasks == 0 then return end
   local tenants, fns, bucket_fields = {}, {}, {}
   local stamp = string.format('%d', now) -- the finished sets' score as text once: a number is formatted on every use
@@ -302,13 +382,13 @@ local function ops_finished(P, tasks, now, retention_ms)
   local ttl = math.max(1000, minute * 60000 + ACTIVITY_KEEP_MS - now)
   for tenant, g in pairs(tenants) do
     unindex_unfinished(P, tenant, g.created)
-    ops_flush_sets(P, 'd', tenant, g, now, retention_ms, stamp)
+    ops_flush_sets(P, 'd', tenant, g, now, retention_ms, stamp, task_prefix)
     local acc = {}
     for f, n in pairs(g.acc) do acc[second .. ':' .. f] = n end
     hash_add(P .. 'h:' .. tenant .. ':' .. minute, acc, ttl)
   end
   for fid, g in pairs(fns) do
-    ops_flush_sets(P, 'fd', fid, g, now, retention_ms, stamp)
+    ops_flush_sets(P, 'fd', fid, g, now, retention_ms, stamp, task_prefix)
     hash_add(P .. 'fs:' .. fid, g.acc, nil)
   end
 end

@@ -1,0 +1,135 @@
+/**
+ * Retention in Redis by a sweep (lua/operations.ts): finished tasks are stored without an expiry and
+ * deleted once the retention has passed by the next call that writes their finished set (a bounded
+ * number) or by a dispatcher's periodic RECLAIM (every tenant's sets); unfinished tasks are never
+ * swept; a finished set an older version let expire is made permanent.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
+import { SWEEP_EXTRA, SWEEP_FACTOR } from "../../src/adapters/redis/lua/operations.ts";
+import { newTask, type Task } from "../../src/domain/task.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
+import { usePrivateRedis } from "../helpers/private-redis.ts";
+
+const redis = usePrivateRedis();
+const opened: RedisBackend[] = [];
+afterAll(() => Promise.all(opened.map((b) => b.close())));
+
+const never = new AbortController().signal;
+const RETENTION_MS = 60_000;
+let seq = 0;
+
+async function open() {
+  const clock = new FakeClock(1_800_000_000_000);
+  const b = openRedisBackend({ url: redis.server.url, prefix: `retention-${process.pid}-${++seq}`, clock, retentionMs: RETENTION_MS });
+  opened.push(b);
+  await whenReady(b.redis, 5000, clock);
+  await b.functions.save({ id: "f-1", tenant: "default", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 });
+  // reclaimEveryMs: the periodic sweep runs only when a test calls reclaim
+  const queue = b.dispatchQueue({ dispatcherId: `d-${seq}`, livenessMs: 10_000, reclaimEveryMs: 3_600_000 });
+  const shard = b.keys.shards[0]!;
+  const stored = async (ts: readonly Task[]): Promise<string[]> => {
+    const raws = await redis.admin.mget(...ts.map((t) => shard.task(t.id)));
+    return ts.filter((_, i) => raws[i] !== null).map((t) => t.id);
+  };
+  return { b, clock, queue, P: shard.opsPrefix, key: shard.task, stored };
+}
+
+function tasks(n: number, createdAt: number): Task[] {
+  return Array.from({ length: n }, () => newTask(crypto.randomUUID(), "f-1", "[1]", 3, 1000, createdAt));
+}
+
+const completed = (t: Task) => ({ taskId: t.id, attempt: 1, status: "COMPLETED" as const, result: "1" });
+
+describe("Redis retention by sweep", () => {
+  test("finished tasks carry no expiry and stay for the retention; then the next call writing their set deletes them, group text and member too, and RECLAIM the rest; unfinished tasks stay", async () => {
+    const { b, clock, queue, P, key, stored } = await open();
+    const batch = tasks(8, clock.now());
+    await b.tasks.enqueue(batch, { maxQueue: 100 });
+    const claimed = await queue.claim(3, never);
+    const [c1, c2, f1] = claimed as [Task, Task, Task];
+    await queue.apply([completed(c1), completed(c2), { taskId: f1.id, attempt: 1, status: "FAILED", result: '{"name":"Error","message":"x","stack":""}' }]);
+    const T = clock.now();
+    const queuedLeft = batch.filter((t) => !claimed.some((c) => c.id === t.id));
+    const cancelled = queuedLeft[0]!;
+    expect((await b.tasks.cancel(cancelled.id)).ok).toBe(true);
+    for (const t of [c1, c2, f1, cancelled]) expect(await redis.admin.pttl(key(t.id))).toBe(-1);
+    expect(await redis.admin.pttl(`${P}d:default:COMPLETED`)).toBe(-1);
+    expect(await redis.admin.pttl(`${P}dg:default:COMPLETED:${T}`)).toBe(-1);
+
+    // at the retention exactly, nothing goes
+    clock.advance(RETENTION_MS);
+    const [n1] = (await queue.claim(1, never)) as [Task];
+    await queue.apply([completed(n1)]);
+    await queue.reclaim(10);
+    expect(await stored([c1, c2, f1, cancelled])).toHaveLength(4);
+
+    // past it, the next COMPLETED call sweeps the COMPLETED set only
+    clock.advance(1);
+    const [n2] = (await queue.claim(1, never)) as [Task];
+    await queue.apply([completed(n2)]);
+    expect(await stored([c1, c2, f1, cancelled, n1, n2])).toEqual([f1.id, cancelled.id, n1.id, n2.id]);
+    expect(await redis.admin.exists(`${P}dg:default:COMPLETED:${T}`)).toBe(0);
+    expect(await redis.admin.zrange(`${P}d:default:COMPLETED`, 0, -1)).toEqual([n1.id, n2.id]);
+    expect((await b.tasks.get(c1.id))).toBeUndefined();
+
+    // RECLAIM sweeps the other statuses' sets
+    await queue.reclaim(10);
+    expect(await stored([f1, cancelled, n1, n2])).toEqual([n1.id, n2.id]);
+    expect(await redis.admin.exists(`${P}d:default:FAILED`, `${P}d:default:CANCELLED`)).toBe(0);
+    // the function's FAILED index is only an index: it still expires
+    expect(await redis.admin.pttl(`${P}fd:f-1:FAILED`)).toBeGreaterThan(0);
+
+    // unfinished tasks (one QUEUED, one RUNNING) are never swept, however old
+    const [running] = (await queue.claim(1, never)) as [Task];
+    clock.advance(10 * RETENTION_MS);
+    await queue.reclaim(10);
+    const unfinished = queuedLeft.filter((t) => ![cancelled.id, n1.id, n2.id].includes(t.id));
+    expect(unfinished).toHaveLength(2);
+    expect(await stored(unfinished)).toEqual(unfinished.map((t) => t.id));
+    expect(unfinished.map((t) => t.id)).toContain(running.id);
+    expect((await b.tasks.get(running.id))?.status).toBe("RUNNING");
+    expect(await stored([n1, n2])).toEqual([]);
+  });
+
+  test("the sweep is bounded: a call deletes up to SWEEP_FACTOR per task it ends plus SWEEP_EXTRA; RECLAIM takes the rest", async () => {
+    const { b, clock, queue, stored } = await open();
+    const old = tasks(SWEEP_FACTOR + SWEEP_EXTRA + 40, clock.now());
+    const fresh = tasks(1, clock.now());
+    await b.tasks.enqueue([...old, ...fresh], { maxQueue: 1000 });
+    const claimed = await queue.claim(old.length + 1, never);
+    const oldClaimed = claimed.filter((t) => t.id !== fresh[0]!.id);
+    for (const t of oldClaimed) await queue.apply([completed(t)]); // each a member of its own
+    clock.advance(RETENTION_MS + 1);
+    await queue.apply([completed(fresh[0]!)]);
+    expect(await stored(oldClaimed)).toHaveLength(40);
+    await queue.reclaim(10);
+    expect(await stored(oldClaimed)).toHaveLength(0);
+    expect(await stored(fresh)).toEqual([fresh[0]!.id]);
+  });
+
+  test("a call's sweep takes a group only when it fits the call's budget; RECLAIM takes it whole", async () => {
+    const { b, clock, queue, stored } = await open();
+    const group = tasks(SWEEP_FACTOR + SWEEP_EXTRA + 1, clock.now());
+    const lone = tasks(1, clock.now());
+    await b.tasks.enqueue([...group, ...lone], { maxQueue: 1000 });
+    const claimed = await queue.claim(group.length + 1, never);
+    const inGroup = claimed.filter((t) => t.id !== lone[0]!.id);
+    await queue.apply(inGroup.map(completed)); // one member for all of them
+    clock.advance(RETENTION_MS + 1);
+    await queue.apply([completed(lone[0]!)]); // a budget of SWEEP_FACTOR + SWEEP_EXTRA tasks
+    expect(await stored(inGroup)).toHaveLength(inGroup.length);
+    await queue.reclaim(10);
+    expect(await stored(inGroup)).toHaveLength(0);
+  });
+
+  test("a finished set an older version wrote with an expiry is made permanent by the periodic sweep", async () => {
+    const { b, clock, queue, P } = await open();
+    await b.tasks.enqueue(tasks(1, clock.now()), { maxQueue: 10 });
+    const [t] = (await queue.claim(1, never)) as [Task];
+    await queue.apply([completed(t)]);
+    await redis.admin.pexpire(`${P}d:default:COMPLETED`, RETENTION_MS);
+    await queue.reclaim(10);
+    expect(await redis.admin.pttl(`${P}d:default:COMPLETED`)).toBe(-1);
+  });
+});
