@@ -19,14 +19,16 @@ const never = new AbortController().signal;
 const RETENTION_MS = 60_000;
 let seq = 0;
 
-async function open() {
+async function open(o: { readonly sweepBudget?: number } = {}) {
   const clock = new FakeClock(1_800_000_000_000);
   const b = openRedisBackend({ url: redis.server.url, prefix: `retention-${process.pid}-${++seq}`, clock, retentionMs: RETENTION_MS });
   opened.push(b);
   await whenReady(b.redis, 5000, clock);
-  await b.functions.save({ id: "f-1", tenant: "default", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 });
+  for (const [id, tenant] of [["f-1", "default"], ["f-2", "t2"]] as const) {
+    await b.functions.save({ id, tenant, name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts: 3, createdAt: 0 });
+  }
   // reclaimEveryMs: the periodic sweep runs only when a test calls reclaim
-  const queue = b.dispatchQueue({ dispatcherId: `d-${seq}`, livenessMs: 10_000, reclaimEveryMs: 3_600_000 });
+  const queue = b.dispatchQueue({ dispatcherId: `d-${seq}`, livenessMs: 10_000, reclaimEveryMs: 3_600_000, ...o });
   const shard = b.keys.shards[0]!;
   const stored = async (ts: readonly Task[]): Promise<string[]> => {
     const raws = await redis.admin.mget(...ts.map((t) => shard.task(t.id)));
@@ -35,8 +37,8 @@ async function open() {
   return { b, clock, queue, P: shard.opsPrefix, key: shard.task, stored };
 }
 
-function tasks(n: number, createdAt: number): Task[] {
-  return Array.from({ length: n }, () => newTask(crypto.randomUUID(), "f-1", "[1]", 3, 1000, createdAt));
+function tasks(n: number, createdAt: number, tenant = "default"): Task[] {
+  return Array.from({ length: n }, () => newTask(crypto.randomUUID(), tenant === "default" ? "f-1" : "f-2", "[1]", 3, 1000, createdAt, tenant));
 }
 
 const completed = (t: Task) => ({ taskId: t.id, attempt: 1, status: "COMPLETED" as const, result: "1" });
@@ -121,6 +123,45 @@ describe("Redis retention by sweep", () => {
     expect(await stored(inGroup)).toHaveLength(inGroup.length);
     await queue.reclaim(10);
     expect(await stored(inGroup)).toHaveLength(0);
+  });
+
+  test("RECLAIM deletes up to its budget, a first group larger than it whole; each second begins with another tenant", async () => {
+    const { b, clock, queue, stored } = await open({ sweepBudget: 10 });
+    // per tenant, three groups of 6 (one call each): a group of 6 fits a budget of 10 only when first
+    const groups = new Map<string, Task[][]>();
+    for (const tenant of ["default", "t2"]) {
+      const mine: Task[][] = [];
+      for (let g = 0; g < 3; g++) {
+        await b.tasks.enqueue(tasks(6, clock.now(), tenant), { maxQueue: 1000 });
+        const claimed = await queue.claim(6, never);
+        await queue.apply(claimed.map(completed));
+        mine.push(claimed);
+        clock.advance(1);
+      }
+      groups.set(tenant, mine);
+    }
+    const left = async (tenant: string) => (await stored(groups.get(tenant)!.flat())).length;
+    clock.advance(RETENTION_MS);
+    await queue.reclaim(10);
+    expect((await left("default")) + (await left("t2"))).toBe(36 - 6);
+    for (let second = 1; second <= 2; second++) {
+      clock.advance(1000);
+      await queue.reclaim(10);
+    }
+    // three looks in three seconds: each tenant came first at least once
+    expect(await left("default")).toBeLessThanOrEqual(12);
+    expect(await left("t2")).toBeLessThanOrEqual(12);
+    expect((await left("default")) + (await left("t2"))).toBe(36 - 18);
+
+    // a group larger than the budget still goes, whole
+    await b.tasks.enqueue(tasks(12, clock.now()), { maxQueue: 1000 });
+    const big = await queue.claim(12, never);
+    await queue.apply(big.map(completed));
+    clock.advance(100 * RETENTION_MS);
+    for (let i = 0; i < 6 && (await left("default")) + (await left("t2")) > 0; i++) await queue.reclaim(10);
+    expect((await left("default")) + (await left("t2"))).toBe(0);
+    await queue.reclaim(10);
+    expect(await stored(big)).toEqual([]);
   });
 
   test("a finished set an older version wrote with an expiry is made permanent by the periodic sweep", async () => {

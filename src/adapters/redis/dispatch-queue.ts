@@ -41,7 +41,7 @@ export interface DispatchQueueOptions {
   readonly redis: RedisClient;
   readonly keys: RedisKeys;
   readonly clock: Clock;
-  /** How long terminal tasks stay readable, in ms (set as their key's expiry where they end). */
+  /** How long terminal tasks stay readable, in ms (then swept: lua/operations.ts). */
   readonly retentionMs: number;
   readonly logger?: Logger;
   /** This dispatcher's consumer name in the group; also names its liveness keys. */
@@ -52,6 +52,8 @@ export interface DispatchQueueOptions {
   readonly blockMs?: number;
   /** How often to look for dead dispatchers' entries. Default 1000 ms. */
   readonly reclaimEveryMs?: number;
+  /** Most finished tasks each such look deletes per shard, past the retention. Default SWEEP_BUDGET (lua/operations.ts). */
+  readonly sweepBudget?: number;
   /** A waiting task rises one priority level per this many ms (--priority-aging). Default 30 s. */
   readonly agingMs?: number;
   /** Quotas per tenant (--tenant-limits): running at once and started per second, split over the shards. */

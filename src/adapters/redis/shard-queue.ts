@@ -35,6 +35,7 @@ import { Liveness } from "./liveness.ts";
 import { ADOPT } from "./lua/adopt.ts";
 import { APPLY } from "./lua/apply.ts";
 import { CLAIM } from "./lua/claim.ts";
+import { SWEEP_BUDGET } from "./lua/operations.ts";
 import { RECLAIM } from "./lua/reclaim.ts";
 import { decodeStored, decodeTask, encodeEnd } from "./task-codec.ts";
 import { traceMark } from "../system/trace.ts";
@@ -50,6 +51,8 @@ export interface ShardQueueOptions {
   readonly livenessMs?: number;
   /** How often to look for dead dispatchers' entries. Default 1000 ms. */
   readonly reclaimEveryMs?: number;
+  /** Most finished tasks each such look deletes past the retention. Default SWEEP_BUDGET (lua/operations.ts). */
+  readonly sweepBudget?: number;
   /** Longest single blocking read (default 1000 ms): a waiting dispatcher renews its idle note this often; the note holds three times as long. */
   readonly blockMs?: number;
   /** A waiting task rises one priority level per this many ms. Default 30 s. */
@@ -240,12 +243,12 @@ export class ShardQueue {
   /**
    * Takes over up to `max` pending entries of dispatchers whose liveness key is gone, each a new
    * attempt of its task. A live dispatcher's entries are never taken. Then sweeps the shard's tasks
-   * finished more than the retention ago (up to SWEEP_BUDGET of them: lua/operations.ts).
+   * finished more than the retention ago (up to `sweepBudget` of them: lua/operations.ts).
    */
   async reclaim(max: number): Promise<Task[]> {
     await this.liveness.ensure();
     const holding = this.heldEntries().size; // read before the script: settling only lowers the pending count
-    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix, this.keys.livePrefix, this.handoutSeen, this.o.retentionMs];
+    const args = [GROUP, this.o.dispatcherId, max, this.o.clock.now(), this.keys.taskPrefix, this.keys.livePrefix, this.handoutSeen, this.o.retentionMs, this.o.sweepBudget ?? SWEEP_BUDGET];
     const [mine, newest, handed, ...jsons] = await this.runHandingOut(() => RECLAIM.run(this.redis, this.scriptKeys, args));
     this.tookHandouts(newest);
     if (Number(mine) > holding) this.mayHaveLostEntries = true;

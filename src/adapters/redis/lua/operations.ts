@@ -4,7 +4,7 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
 /**
  * The retention's sweep: a call that ends n tasks deletes up to SWEEP_FACTOR * n + SWEEP_EXTRA tasks
  * past the retention from each finished set it writes (so deletion keeps up with any steady rate of
- * finishing); each dispatcher's periodic RECLAIM deletes up to SWEEP_BUDGET more in its shard, from
+ * finishing); each dispatcher's periodic RECLAIM deletes up to SWEEP_BUDGET (its default) more in its shard, from
  * every tenant's sets (the tasks of a tenant that stopped, or of a status rarely written).
  */
 export const SWEEP_FACTOR = 2;
@@ -276,8 +276,8 @@ end
 -- Deletes the tasks of a tenant's finished set (kind 'd') that finished before cutoff (a score, text),
 -- in finish order, about budget of them at most: their records, their groups' texts, their members.
 -- A group goes whole, only when its text's length says it fits what is left of the budget (ID_BYTES
--- per task), unless it comes first and whole_first is set (the periodic sweep: so a group larger than
--- any budget still goes). Returns how many tasks it deleted.
+-- per task), unless it comes first and whole_first is set (the periodic sweep, before it deleted
+-- anything: so a group larger than any budget still goes). Returns how many tasks it deleted.
 local ID_BYTES = 37
 local function sweep_finished(key, group_prefix, task_prefix, cutoff, budget, whole_first)
   local got = redis.call('ZRANGEBYSCORE', key, '-inf', cutoff, 'WITHSCORES', 'LIMIT', 0, budget)
@@ -336,20 +336,23 @@ local FINISHED_STATUSES = {'COMPLETED', 'FAILED', 'CANCELLED'}
 
 -- The periodic sweep (RECLAIM): every finished set of the shard's tenants (the set tenants_key), each
 -- made permanent (a set written by a version that let it expire) and swept, until budget tasks were
--- deleted. Returns how many were.
+-- deleted; each second begins with another tenant, so a tenant's backlog holds none back for long.
+-- Returns how many were deleted.
 local function sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, budget)
   local cutoff = '(' .. string.format('%d', now - retention_ms)
   local tenants, seen = redis.call('SMEMBERS', tenants_key), {}
   tenants[#tenants + 1] = 'default'
+  local first = math.floor(now / 1000) % #tenants
   local left = budget
-  for _, tenant in ipairs(tenants) do
+  for i = 0, #tenants - 1 do
+    local tenant = tenants[(first + i) % #tenants + 1]
     if seen[tenant] == nil and tenant ~= '' then
       seen[tenant] = true
       for _, status in ipairs(FINISHED_STATUSES) do
         if left <= 0 then return budget - left end
         local key, group_prefix = finished_keys(P, 'd', tenant, status)
         redis.call('PERSIST', key)
-        left = left - sweep_finished(key, group_prefix, task_prefix, cutoff, left, true)
+        left = left - sweep_finished(key, group_prefix, task_prefix, cutoff, left, left == budget)
       end
     end
   end

@@ -1,21 +1,20 @@
 import { LuaScript } from "../lua-script.ts";
-import { SWEEP_BUDGET } from "./operations.ts";
 import { SHARED_LUA } from "./shared.ts";
 
 /**
  * Takes over what dead dispatchers left: for each consumer of the group whose liveness key is gone,
  * its pending entries move to this dispatcher (XCLAIM) and each task starts a new attempt. A live
  * dispatcher's entries are never touched, however long they have been idle. Entries whose task is
- * terminal or gone are acked and dropped; dead consumers with nothing left pending are deleted. Before
- * that, the retention's sweep (sweep_tenants in operations.ts) deletes up to SWEEP_BUDGET tasks of the shard
- * that finished more than ARGV[8] ms ago.
+ * terminal or gone are acked and dropped; dead consumers with nothing left pending are deleted.
+ * Before that, the retention's sweep (sweep_tenants in operations.ts) deletes up to ARGV[9] tasks of
+ * the shard that finished more than ARGV[8] ms ago.
  *
  * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes,
  * KEYS[15] the shard's tenants set, KEYS[#KEYS] the shard's operations prefix
  * ARGV[1] group, ARGV[2] consumer (this dispatcher's id), ARGV[3] max entries, ARGV[4] now (ms),
  * ARGV[5] task key prefix, ARGV[6] liveness key prefix, ARGV[7] the newest hand-out entry this
- * dispatcher read ('' for none), ARGV[8] the retention (ms; '' sweeps nothing); KEYS[18] the prefix of
- * hand-out streams, KEYS[20] the entry-left hash
+ * dispatcher read ('' for none), ARGV[8] the retention (ms; '' sweeps nothing), ARGV[9] the sweep's
+ * budget (tasks); KEYS[18] the prefix of hand-out streams, KEYS[20] the entry-left hash
  * First takes what ENQUEUE handed to this dispatcher and it has not read (collect_handouts).
  * Returns {n, newest hand-out entry taken (or ''), h, h hand-out task JSONs, task JSON...}: n = entries
  * pending on this dispatcher before the call, less the queue entries of the h tasks just taken from its
@@ -25,7 +24,7 @@ import { SHARED_LUA } from "./shared.ts";
 export const RECLAIM = new LuaScript(
   "reclaim",
   `${SHARED_LUA}
-if (ARGV[8] or '') ~= '' then sweep_tenants(KEYS[#KEYS], KEYS[15], ARGV[5], tonumber(ARGV[4]), tonumber(ARGV[8]), ${SWEEP_BUDGET}) end
+if (ARGV[8] or '') ~= '' then sweep_tenants(KEYS[#KEYS], KEYS[15], ARGV[5], tonumber(ARGV[4]), tonumber(ARGV[8]), tonumber(ARGV[9])) end
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if type(consumers) ~= 'table' or consumers.err then return {0} end
 local handed, newest, handed_entries = collect_handouts(KEYS[18] .. ARGV[2], ARGV[7] or '')
