@@ -6,9 +6,10 @@
  * (Redis mode) answers its long-polls and exits 0 too.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { call, register, submit } from "../../scripts/lib/http.ts";
+import { processTree } from "../../src/adapters/executors/process-tree.ts";
 import { countEvents, eventField, killAll, readLog, spawnEntry, spawnManaged, spawnServer } from "../../scripts/lib/processes.ts";
 import { tempDir } from "../../scripts/lib/temp-dirs.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
@@ -36,14 +37,10 @@ describe("signals", () => {
   test("npm start: SIGTERM to npm reaches the server, which stops cleanly", async () => {
     const npm = spawnManaged(["npm", "start", "--", "--port", "0", "--workers", "1"], {}, "npm-start");
     const url = await waitFor(() => eventField(readLog(npm.log), "embedded.listening", "url"), "the server to listen", 20_000, 25);
-    const children = (): number[] => {
-      try {
-        return readFileSync(`/proc/${npm.proc.pid}/task/${npm.proc.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-      } catch {
-        return [];
-      }
-    };
-    const [server] = await waitFor(() => (children().length > 0 ? children() : undefined), "npm's child");
+    const [, server] = await waitFor(() => {
+      const tree = processTree(npm.proc.pid); // npm, then its child first
+      return tree.length > 1 ? tree : undefined;
+    }, "npm's child");
     expect((await call(`${url}/healthz`)).status).toBe(200);
     npm.proc.kill("SIGTERM");
     await npm.proc.exited;
