@@ -242,8 +242,8 @@ export class ShardQueue {
 
   /**
    * Takes over up to `max` pending entries of dispatchers whose liveness key is gone, each a new
-   * attempt of its task. A live dispatcher's entries are never taken. Then sweeps the shard's tasks
-   * finished more than the retention ago (up to `sweepBudget` of them: lua/operations.ts).
+   * attempt of its task. A live dispatcher's entries are never taken. The same script first sweeps
+   * the shard's tasks finished more than the retention ago (up to `sweepBudget`: lua/operations.ts).
    */
   async reclaim(max: number): Promise<Task[]> {
     await this.liveness.ensure();
