@@ -94,35 +94,36 @@ describe("Redis retention by sweep", () => {
     expect(await stored([n1, n2])).toEqual([]);
   });
 
+  /**
+   * n tasks finished (each by a call of its own, or all by one call: one group), then, past the
+   * retention, one more task finished alone: its call sweeps with a budget of SWEEP_FACTOR + SWEEP_EXTRA.
+   */
+  async function oldThenOne(n: number, how: "alone" | "group") {
+    const o = await open();
+    const batch = tasks(n + 1, o.clock.now());
+    await o.b.tasks.enqueue(batch, { maxQueue: 1000 });
+    const claimed = await o.queue.claim(n + 1, never);
+    const [last, ...old] = claimed as [Task, ...Task[]];
+    if (how === "group") await o.queue.apply(old.map(completed));
+    else for (const t of old) await o.queue.apply([completed(t)]);
+    o.clock.advance(RETENTION_MS + 1);
+    await o.queue.apply([completed(last)]);
+    return { ...o, old, last };
+  }
+
   test("the sweep is bounded: a call deletes up to SWEEP_FACTOR per task it ends plus SWEEP_EXTRA; RECLAIM takes the rest", async () => {
-    const { b, clock, queue, stored } = await open();
-    const old = tasks(SWEEP_FACTOR + SWEEP_EXTRA + 40, clock.now());
-    const fresh = tasks(1, clock.now());
-    await b.tasks.enqueue([...old, ...fresh], { maxQueue: 1000 });
-    const claimed = await queue.claim(old.length + 1, never);
-    const oldClaimed = claimed.filter((t) => t.id !== fresh[0]!.id);
-    for (const t of oldClaimed) await queue.apply([completed(t)]); // each a member of its own
-    clock.advance(RETENTION_MS + 1);
-    await queue.apply([completed(fresh[0]!)]);
-    expect(await stored(oldClaimed)).toHaveLength(40);
+    const { queue, stored, old, last } = await oldThenOne(SWEEP_FACTOR + SWEEP_EXTRA + 40, "alone");
+    expect(await stored(old)).toHaveLength(40);
     await queue.reclaim(10);
-    expect(await stored(oldClaimed)).toHaveLength(0);
-    expect(await stored(fresh)).toEqual([fresh[0]!.id]);
+    expect(await stored(old)).toHaveLength(0);
+    expect(await stored([last])).toEqual([last.id]);
   });
 
   test("a call's sweep takes a group only when it fits the call's budget; RECLAIM takes it whole", async () => {
-    const { b, clock, queue, stored } = await open();
-    const group = tasks(SWEEP_FACTOR + SWEEP_EXTRA + 1, clock.now());
-    const lone = tasks(1, clock.now());
-    await b.tasks.enqueue([...group, ...lone], { maxQueue: 1000 });
-    const claimed = await queue.claim(group.length + 1, never);
-    const inGroup = claimed.filter((t) => t.id !== lone[0]!.id);
-    await queue.apply(inGroup.map(completed)); // one member for all of them
-    clock.advance(RETENTION_MS + 1);
-    await queue.apply([completed(lone[0]!)]); // a budget of SWEEP_FACTOR + SWEEP_EXTRA tasks
-    expect(await stored(inGroup)).toHaveLength(inGroup.length);
+    const { queue, stored, old } = await oldThenOne(SWEEP_FACTOR + SWEEP_EXTRA + 1, "group");
+    expect(await stored(old)).toHaveLength(old.length);
     await queue.reclaim(10);
-    expect(await stored(inGroup)).toHaveLength(0);
+    expect(await stored(old)).toHaveLength(0);
   });
 
   test("RECLAIM deletes up to its budget, a first group larger than it whole; each second begins with another tenant", async () => {
