@@ -55,8 +55,8 @@ end
 -- the index; nil for a member that is a task id
 local function grouped(set_key, group_prefix, holds, counts)
   return function(member, score)
-    local stamp = fmt(score)
-    if member ~= 'g' .. stamp then return nil end
+    local stamp = group_stamp(member, score)
+    if not stamp then return nil end
     local text = group_prefix .. stamp
     return redis.call('GET', text) or '', function()
       redis.call('ZREM', set_key, member)

@@ -62,6 +62,8 @@ export const SWEEP_BUDGET = 2000;
  * bytes_less(a, b): a before b in byte order (Lua's `<` compares by the locale Redis runs in).
  * unfinished_keys(P, tenant), finished_keys(P, kind, owner, status): the key names of the indexes and
  * their groups, for the scripts that write them and for the listing.
+ * group_stamp(member, score): the time (text) of an index member that is a group, nil for a task id
+ * (the sweep and the listing).
  * ops_finished(P, tasks, now, retention_ms, task_prefix): moves terminal tasks to the finished sets
  * and counts them (the ids of each set's group in the order of `tasks`), sweeping the tenants' sets.
  * sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, budget): sweeps every finished set of
@@ -279,14 +281,29 @@ end
 -- per task), unless it comes first and whole_first is set (the periodic sweep, before it deleted
 -- anything: so a group larger than any budget still goes). Returns how many tasks it deleted.
 local ID_BYTES = 37
+
+-- the time (as text) of an index member that is a group ('g<time>', scored by that time); nil for a
+-- member that is a task id
+local function group_stamp(member, score)
+  local stamp = string.format('%d', tonumber(score))
+  if member == 'g' .. stamp then return stamp end
+  return nil
+end
+
+-- the score bound below which finished entries are past the retention (exclusive)
+local function retention_cutoff(now, retention_ms)
+  return '(' .. string.format('%d', now - retention_ms)
+end
+
 local function sweep_finished(key, group_prefix, task_prefix, cutoff, budget, whole_first)
   local got = redis.call('ZRANGEBYSCORE', key, '-inf', cutoff, 'WITHSCORES', 'LIMIT', 0, budget)
   if #got == 0 then return 0 end
   local members, dels, n = {}, {}, 0
   for i = 1, #got, 2 do
     if n >= budget then break end
-    local m, stamp = got[i], string.format('%d', tonumber(got[i + 1]))
-    if m == 'g' .. stamp then
+    local m = got[i]
+    local stamp = group_stamp(m, got[i + 1])
+    if stamp then
       local text = group_prefix .. stamp
       if not (whole_first and n == 0) and redis.call('STRLEN', text) > (budget - n) * ID_BYTES then break end
       for id in string.gmatch(redis.call('GET', text) or '', '[^ |]+') do
@@ -311,7 +328,7 @@ end
 -- the retention's sweep list (see SWEEP_FACTOR): written without expiry, it deletes tasks past the
 -- retention as it goes. A function's set (kind 'fd') only indexes: trimmed, it and its texts expire.
 local function ops_flush_sets(P, kind, owner, g, now, retention_ms, stamp, task_prefix)
-  local cutoff = '(' .. string.format('%d', now - retention_ms)
+  local cutoff = retention_cutoff(now, retention_ms)
   for status, ids in pairs(g.done) do
     local key, group_prefix = finished_keys(P, kind, owner, status)
     local sweeps = kind == 'd'
@@ -339,7 +356,7 @@ local FINISHED_STATUSES = {'COMPLETED', 'FAILED', 'CANCELLED'}
 -- deleted; each second begins with another tenant, so a tenant's backlog holds none back for long.
 -- Returns how many were deleted.
 local function sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, budget)
-  local cutoff = '(' .. string.format('%d', now - retention_ms)
+  local cutoff = retention_cutoff(now, retention_ms)
   local tenants, seen = redis.call('SMEMBERS', tenants_key), {}
   tenants[#tenants + 1] = 'default'
   local first = math.floor(now / 1000) % #tenants
