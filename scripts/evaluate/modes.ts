@@ -122,23 +122,68 @@ export interface StackFigures {
  * const f = await measureStack(stack.url, await registerFunction(stack.url, NOOP), o.sizes, progress, "redis-local/thread");
  */
 export async function measureStack(url: string, fid: string, s: Sizes, progress: Progress, label: string, readCpu?: () => CpuReading): Promise<StackFigures> {
+  return (await measureAlternately([{ url, fid, label, readCpu }], s, progress))[0] as StackFigures;
+}
+
+/** One stack `measureAlternately` measures: where it answers, the function it runs, its name in notes. */
+export interface Measured {
+  readonly url: string;
+  readonly fid: string;
+  readonly label: string;
+  readonly readCpu?: () => CpuReading;
+}
+
+/** The one-at-a-time samples go in this many turns per stack when several are measured alternately. */
+const SERIAL_TURNS = 6;
+
+/**
+ * Measures several running stacks as `measureStack` measures one, in turns, so that their figures
+ * come from the same minutes: each warms up, then round after round each runs one (who goes first
+ * alternating from round to round), then the one-at-a-time samples in SERIAL_TURNS turns each, the
+ * same way. A stack's CPU is what it spent over its own rounds. The caller has started a progress step
+ * for the throughput part; this starts the "one at a time" step.
+ *
+ * @example
+ * const [fresh, full] = await measureAlternately([{ url: a.url, fid: fa, label: "fresh" }, { url: b.url, fid: fb, label: "full" }], o.sizes, progress);
+ */
+export async function measureAlternately(stacks: readonly Measured[], s: Sizes, progress: Progress): Promise<StackFigures[]> {
   const onProgress = (d: number, t: number): void => progress.update(d, t);
-  await warmUp(url, fid, s, onProgress);
-  const rounds: number[] = [];
-  const cpuBefore = readCpu?.();
-  const t0 = performance.now();
+  for (const m of stacks) await warmUp(m.url, m.fid, s, onProgress);
+  const inTurn = (turn: number): readonly number[] => (turn % 2 === 0 ? stacks.map((_, i) => i) : stacks.map((_, i) => stacks.length - 1 - i));
+  const rounds: number[][] = stacks.map(() => []);
+  const cpu: (CpuSpent | undefined)[][] = stacks.map(() => []);
   for (let r = 0; r < s.rounds; r++) {
-    const run = await runBatch(url, fid, noops(s.tasks), { onProgress });
-    assertCompleted(run);
-    rounds.push((s.tasks * 1000) / run.ms);
-    progress.note(`${label}: ${Math.round(rounds.at(-1) as number).toLocaleString("en-US")} tasks/s`);
+    for (const i of inTurn(r)) {
+      const m = stacks[i] as Measured;
+      const before = m.readCpu?.();
+      const t0 = performance.now();
+      const run = await runBatch(m.url, m.fid, noops(s.tasks), { onProgress });
+      const ms = performance.now() - t0;
+      assertCompleted(run);
+      (cpu[i] as (CpuSpent | undefined)[]).push(m.readCpu === undefined || before === undefined ? undefined : spentBetween(before, m.readCpu(), s.tasks, ms));
+      const own = rounds[i] as number[];
+      own.push((s.tasks * 1000) / run.ms);
+      progress.note(`${m.label}: ${Math.round(own.at(-1) as number).toLocaleString("en-US")} tasks/s`);
+    }
   }
-  const cpu = readCpu === undefined || cpuBefore === undefined ? undefined : spentBetween(cpuBefore, readCpu(), s.rounds * s.tasks, performance.now() - t0);
-  progress.step(`${label}: one at a time`);
-  const samples = await oneAtATime(url, fid, s.serial, onProgress);
-  const latency = summarize(samples);
-  progress.note(`${label}: p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms`);
-  return { rounds, throughput: median(rounds), latency, samples, tasks: measuredTasks(s), cpu };
+  progress.step(`${stacks.map((m) => m.label).join(", ")}: one at a time`);
+  const samples: number[][] = stacks.map(() => []);
+  const turns = stacks.length === 1 ? 1 : Math.min(SERIAL_TURNS, s.serial);
+  for (let turn = 0; turn < turns; turn++) {
+    const count = Math.floor((s.serial * (turn + 1)) / turns) - Math.floor((s.serial * turn) / turns);
+    for (const i of inTurn(turn)) {
+      const m = stacks[i] as Measured;
+      const own = samples[i] as number[];
+      const done = own.length;
+      own.push(...(await oneAtATime(m.url, m.fid, count, (d) => onProgress(done + d, s.serial))));
+    }
+  }
+  return stacks.map((m, i) => {
+    const latency = summarize(samples[i] as number[]);
+    progress.note(`${m.label}: p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms`);
+    const own = rounds[i] as number[];
+    return { rounds: own, throughput: median(own), latency, samples: samples[i] as number[], tasks: measuredTasks(s), cpu: m.readCpu === undefined ? undefined : together(cpu[i] as (CpuSpent | undefined)[]) };
+  });
 }
 
 /**

@@ -193,12 +193,14 @@ function retainedPart(r: RetainedSection): string[] {
   return [
     `## Retained tasks: the same figures with ${n} finished tasks in Redis`,
     "",
-    `${r.setup}. Measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time), first on a fresh Redis (empty at the start; that measurement leaves ${int(r.filled.retainedBefore - r.fill.tasks)} finished tasks), then filled with ${int(r.fill.tasks)} more no-op tasks through the same API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, then measured again on the same stack.`,
+    r.alternated === true
+      ? `Two stacks side by side, each ${r.setup}: one filled with ${int(r.fill.tasks)} no-op tasks through its API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, the other started afterwards on a fresh Redis (empty at the start). Then both measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time), in turns: both warm-ups, then a round of each, who goes first alternating, then the one-at-a-time samples in sixths the same way, so that the two figures come from the same minutes.`
+      : `${r.setup}. Measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time), first on a fresh Redis (empty at the start; that measurement leaves ${int(r.filled.retainedBefore - r.fill.tasks)} finished tasks), then filled with ${int(r.fill.tasks)} more no-op tasks through the same API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, then measured again on the same stack.`,
     "",
     ...(r.doubling === undefined ? [] : [doublingNote(r.doubling, r.fill.slices), ""]),
     `Finished tasks stay in Redis for the retention period (\`--retention\`, default 24 h): the newest filled task had ${hours(r.retention.ttlAfterFillS)} of it left after the fill and the oldest ${hours(r.retention.oldestLeftAtEndS)} at the end, so none was swept during the run.`,
     "",
-    `Redis (INFO memory used_memory_human, DBSIZE) after the fresh measurement: ${foot(r.footprint.fresh)}; **after the fill: ${foot(r.footprint.filled)}**; at the end: ${foot(r.footprint.end)}.`,
+    `Redis (INFO memory used_memory_human, DBSIZE) after the fresh measurement: ${foot(r.footprint.fresh)}; **after the fill: ${foot(r.footprint.filled)}**; at the end: ${foot(r.footprint.end)}${r.alternated === true ? " (the filled stack's)" : ""}.`,
     "",
     table(["", "finished tasks in Redis at the start", "tasks/s", "p50 ms", "p95 ms", "p99 ms", ...(withCpu ? ["CPU us per task in the rounds (by process)"] : [])], [
       row("fresh", r.fresh),

@@ -1,25 +1,28 @@
 /**
- * Section "retained": does the cost of a task grow with the tasks kept in Redis? Redis with a local
- * dispatcher (the modes section's redis-local stack, thread isolation) is measured as the modes
- * section measures it, then filled with no-op tasks through the same API until `--retained` finished
- * tasks are kept (and past the doubling of Redis's tables the measurement would cross, once Redis has
- * finished it: table-doubling.ts), then measured again; the figures, their ratios and Redis's
- * footprint go in the report.
+ * Section "retained": does the cost of a task grow with the tasks kept in Redis? Two stacks of Redis
+ * with a local dispatcher (the modes section's redis-local stack, thread isolation) side by side: one
+ * is filled with no-op tasks through its API until `--retained` finished tasks are kept (and past the
+ * doubling of Redis's tables the measurement would cross, once Redis has finished it:
+ * table-doubling.ts), the other starts on a fresh Redis; then both are measured as the modes section
+ * measures a stack, in turns (modes.ts, measureAlternately), so the two figures come from the same
+ * minutes. (Measured one after the other, the two halves fell in minutes apart, and the machine's pace
+ * moved the ratio by up to a third between runs.) The figures, their ratios and Redis's footprint go in
+ * the report.
  */
 import Redis from "ioredis";
 import { redisKeys, type ShardKeys } from "../../src/adapters/redis/keys.ts";
 import { assertCompleted, registerFunction, runBatch } from "./client.ts";
 import { type CpuSpent, cpuReader } from "./cpu-cost.ts";
 import { checkRetainedFloors, type FloorCheck } from "./floors.ts";
-import { measuredTasks, measureStack, NOOP, type StackFigures, us } from "./modes.ts";
+import { measureAlternately, measuredTasks, NOOP, type StackFigures, us } from "./modes.ts";
 import type { Options } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { startStack } from "./stacks.ts";
 import { type LatencySummary, measurementNoise } from "./stats.ts";
 import { DOUBLING_MARGIN, doublingWithin, waitForSettledTables } from "./table-doubling.ts";
 
-/** Progress steps of `runRetained`: fresh throughput and latency, the fill, the same two again. */
-export const RETAINED_STEPS = 5;
+/** Progress steps of `runRetained`: the fill, the fresh stack's start, both stacks' throughput, their latency. */
+export const RETAINED_STEPS = 4;
 /** Tasks per `runBatch` call while filling (1,000 per /execute_batch, 4 in flight); one rate is kept per slice. */
 const FILL_SLICE = 50_000;
 /** Longest wait for Redis to finish moving its tables after the fill. */
@@ -50,6 +53,11 @@ export interface RedisFootprint {
 export interface RetainedSection {
   readonly sizes: { readonly tasks: number; readonly rounds: number; readonly serial: number; readonly warmup: number; readonly retained: number };
   readonly setup: string;
+  /**
+   * True: the fresh and the filled stack were measured side by side, in turns (measureAlternately);
+   * absent in results of the version that measured one stack before and after its fill.
+   */
+  readonly alternated?: boolean;
   readonly fresh: RetainedPhase;
   /** The fill: tasks run, wall time, and the rate of each slice of up to 50,000 (with the retained count after it). */
   readonly fill: { readonly tasks: number; readonly ms: number; readonly slices: readonly { readonly retainedAfter: number; readonly tasksPerS: number }[] };
@@ -60,6 +68,7 @@ export interface RetainedSection {
    * Absent in results saved before it was measured.
    */
   readonly doubling?: { readonly crossing: number | undefined; readonly beyond: number; readonly settleMs: number; readonly settled: boolean };
+  /** Redis after the fresh stack's measurement, the filled one's after the fill, and at the end. */
   readonly footprint: { readonly fresh: RedisFootprint; readonly filled: RedisFootprint; readonly end: RedisFootprint };
   /** Retention left (s) before the sweep may delete a task: the newest filled task's just after the fill, the oldest's at the end (both must be > 0). */
   readonly retention: { readonly ttlAfterFillS: number; readonly oldestLeftAtEndS: number };
@@ -110,7 +119,8 @@ const phase = (retainedBefore: number, f: StackFigures): RetainedPhase => ({
 });
 
 /**
- * Runs the section on one redis-local/thread stack: measure, fill, measure again.
+ * Runs the section: fills one redis-local/thread stack, starts a fresh one beside it, and measures
+ * both in turns.
  *
  * @example
  * const section = await runRetained(parseOptions(["--only", "retained", "--retained", "200000"]), progress);
@@ -119,16 +129,14 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
   const s = o.sizes;
   const target = Math.round(s.retained);
   const n = target.toLocaleString("en-US");
-  progress.step("retained: redis-local/thread fresh: start, warm up, throughput");
-  const stack = await startStack({ mode: "redis-local", isolation: "thread", executors: s.executors, workerProcs: s.workerProcs, redisNice: o.redisNice });
-  const redis = new Redis(stack.redisUrl as string, { maxRetriesPerRequest: 3 });
+  const spec = { mode: "redis-local", isolation: "thread", executors: s.executors, workerProcs: s.workerProcs, redisNice: o.redisNice } as const;
+  progress.step(`retained: start a stack and fill it to ${n} finished tasks`);
+  const full = await startStack(spec);
+  const redis = new Redis(full.redisUrl as string, { maxRetriesPerRequest: 3 });
+  let fresh: Awaited<ReturnType<typeof startStack>> | undefined;
+  let freshRedis: Redis | undefined;
   try {
-    const fid = await registerFunction(stack.url, NOOP);
-    const readCpu = cpuReader(stack.processes);
-    const fresh = await measureStack(stack.url, fid, s, progress, "retained: fresh", readCpu);
-    const freshFootprint = await footprint(redis);
-
-    progress.step(`retained: fill to ${n} finished tasks`);
+    const fid = await registerFunction(full.url, NOOP);
     const slices: { retainedAfter: number; tasksPerS: number }[] = [];
     let filled = 0;
     let firstId: string | undefined;
@@ -139,16 +147,16 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
         const size = Math.min(FILL_SLICE, count - done);
         const base = filled;
         const goal = filled + count - done;
-        const run = await runBatch(stack.url, fid, Array.from({ length: size }, () => "[]"), { onProgress: (d) => progress.update(base + d, goal) });
+        const run = await runBatch(full.url, fid, Array.from({ length: size }, () => "[]"), { onProgress: (d) => progress.update(base + d, goal) });
         assertCompleted(run);
         firstId ??= run.ids[0];
         lastId = run.ids.at(-1);
         done += size;
         filled += size;
-        slices.push({ retainedAfter: fresh.tasks + filled, tasksPerS: (size * 1000) / run.ms });
+        slices.push({ retainedAfter: filled, tasksPerS: (size * 1000) / run.ms });
       }
     };
-    await fill(Math.max(0, target - fresh.tasks));
+    await fill(target);
     // past the doubling of Redis's tables that the measurement would cross, then wait for it to end (table-doubling.ts)
     const keysAfterFill = await redis.dbsize();
     const crossing = doublingWithin(keysAfterFill, measuredTasks(s));
@@ -163,38 +171,54 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
     const ttlAfterFillS = lastId === undefined ? Number.NaN : await retentionLeftSeconds(redis, lastId);
     progress.note(`retained: filled ${filled.toLocaleString("en-US")} tasks in ${(fillMs / 1000).toFixed(1)} s; Redis ${filledFootprint.usedMemoryHuman}, ${filledFootprint.keys.toLocaleString("en-US")} keys`);
 
-    progress.step(`retained: ${n} retained: throughput`);
-    const after = await measureStack(stack.url, fid, s, progress, `retained: ${n} retained`, readCpu);
+    progress.step("retained: start a fresh stack beside it");
+    fresh = await startStack(spec);
+    freshRedis = new Redis(fresh.redisUrl as string, { maxRetriesPerRequest: 3 });
+    const freshFid = await registerFunction(fresh.url, NOOP);
+
+    progress.step(`retained: fresh and ${n} retained, in turns: throughput`);
+    const [a, b] = (await measureAlternately(
+      [
+        { url: fresh.url, fid: freshFid, label: "retained: fresh", readCpu: cpuReader(fresh.processes) },
+        { url: full.url, fid, label: `retained: ${n} retained`, readCpu: cpuReader(full.processes) },
+      ],
+      s,
+      progress,
+    )) as [StackFigures, StackFigures];
+    const freshFootprint = await footprint(freshRedis);
     const endFootprint = await footprint(redis);
     const oldestLeftAtEndS = firstId === undefined ? Number.NaN : await retentionLeftSeconds(redis, firstId);
 
-    const noise = measurementNoise(fresh, after);
+    const noise = measurementNoise(a, b);
     const floors = checkRetainedFloors({
       retained: target,
-      fresh: { throughput: fresh.throughput, p50: fresh.latency.p50 },
-      filled: { throughput: after.throughput, p50: after.latency.p50 },
+      fresh: { throughput: a.throughput, p50: a.latency.p50 },
+      filled: { throughput: b.throughput, p50: b.latency.p50 },
       noise,
     });
     return {
       sizes: { tasks: s.tasks, rounds: s.rounds, serial: s.serial, warmup: s.warmup, retained: target },
-      setup: stack.describe,
-      fresh: phase(0, fresh),
+      setup: full.describe,
+      alternated: true,
+      fresh: phase(0, a),
       fill: { tasks: filled, ms: fillMs, slices },
       doubling: { crossing, beyond, settleMs: settle.ms, settled: settle.settled },
       footprint: { fresh: freshFootprint, filled: filledFootprint, end: endFootprint },
       retention: { ttlAfterFillS, oldestLeftAtEndS },
-      filled: phase(fresh.tasks + filled, after),
+      filled: phase(filled, b),
       ratios: {
-        throughput: after.throughput / fresh.throughput,
-        p50: after.latency.p50 / fresh.latency.p50,
-        p95: after.latency.p95 / fresh.latency.p95,
-        p99: after.latency.p99 / fresh.latency.p99,
+        throughput: b.throughput / a.throughput,
+        p50: b.latency.p50 / a.latency.p50,
+        p95: b.latency.p95 / a.latency.p95,
+        p99: b.latency.p99 / a.latency.p99,
       },
       noise,
       floors,
     };
   } finally {
     redis.disconnect();
-    await stack.stop();
+    freshRedis?.disconnect();
+    await fresh?.stop();
+    await full.stop();
   }
 }

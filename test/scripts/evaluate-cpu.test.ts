@@ -3,7 +3,8 @@
  * parsed, a process counted with the processes under it, the arithmetic of CPU per task, and the
  * measurement wired end to end: a stack measured by measureStack and a BullMQ producer session each
  * bring back the CPU of every process over their rounds; and the redis-servers' niceness of a run with
- * --redis-nice. Asserts what was measured, never how fast.
+ * --redis-nice; and two stacks measured in turns (measureAlternately), round by round and sample turn by
+ * turn. Asserts what was measured, never how fast.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseStat, readProcStats, treeMicros } from "../../scripts/lib/cpu.ts";
@@ -13,7 +14,7 @@ import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { startBullmq } from "../../scripts/evaluate/bullmq.ts";
 import { registerFunction } from "../../scripts/evaluate/client.ts";
 import { cpuReader, perTask, spentBetween, together } from "../../scripts/evaluate/cpu-cost.ts";
-import { measureStack, NOOP } from "../../scripts/evaluate/modes.ts";
+import { measureAlternately, measureStack, NOOP } from "../../scripts/evaluate/modes.ts";
 import { parseOptions } from "../../scripts/evaluate/options.ts";
 import { Progress } from "../../scripts/evaluate/progress.ts";
 import { startStack, stopAllStacks } from "../../scripts/evaluate/stacks.ts";
@@ -98,6 +99,44 @@ describe("measured end to end", () => {
       expect(none.cpu).toBeUndefined();
     } finally {
       await stack.stop();
+    }
+  });
+
+  test("measureAlternately measures two stacks in turns: a round of each, who goes first alternating, then the samples in sixths", async () => {
+    // each stack behind a proxy that notes which stack every request reached, in order
+    const seen: string[] = [];
+    const stacks = [await startStack({ mode: "embedded", isolation: "thread", executors: 1, workerProcs: 0 }), await startStack({ mode: "embedded", isolation: "thread", executors: 1, workerProcs: 0 })];
+    const proxies = stacks.map((stack, i) =>
+      Bun.serve({
+        port: 0,
+        hostname: "127.0.0.1",
+        async fetch(req) {
+          const url = new URL(req.url);
+          seen.push(`${"AB"[i]} ${url.pathname}`);
+          const body = req.method === "GET" ? undefined : await req.arrayBuffer();
+          const res = await fetch(`${stack.url}${url.pathname}${url.search}`, { method: req.method, headers: req.headers, body });
+          return new Response(await res.arrayBuffer(), { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "application/json" } });
+        },
+      }),
+    );
+    try {
+      const measured = await Promise.all(stacks.map(async (stack, i) => ({ url: `http://127.0.0.1:${proxies[i]?.port}`, fid: await registerFunction(stack.url, NOOP), label: "AB"[i] as string, readCpu: cpuReader(stack.processes) })));
+      const s = { ...sizes, warmup: 20, tasks: 30, rounds: 3, serial: 12 };
+      const [a, b] = await measureAlternately(measured, s, quiet());
+      for (const f of [a, b]) {
+        expect(f?.rounds).toHaveLength(3);
+        expect(f?.samples).toHaveLength(12);
+        expect(f?.cpu?.tasks).toBe(90); // its own three rounds, not the other stack's
+      }
+      // one /execute_batch per warm-up and per round (30 tasks): the warm-ups, then rounds A B, B A, A B
+      expect(seen.filter((r) => r.endsWith("/execute_batch")).map((r) => r[0]).join("")).toBe("AB" + "AB" + "BA" + "AB");
+      const serial = seen.filter((r) => r.endsWith("/execute_function"));
+      expect(serial.filter((r) => r.startsWith("A"))).toHaveLength(20 / 10 + 12); // a tenth of the warm-up one at a time, then the samples
+      // the samples: six turns of two each, who goes first alternating
+      expect(serial.slice(-24).map((r) => r[0]).join("")).toBe("AABB" + "BBAA" + "AABB" + "BBAA" + "AABB" + "BBAA");
+    } finally {
+      for (const p of proxies) p.stop(true);
+      await Promise.all(stacks.map((stack) => stack.stop()));
     }
   });
 

@@ -662,6 +662,15 @@ describe("report", () => {
     expect(md).not.toContain("doubles its key and expiry tables"); // saved before the doubling was measured (--from)
   });
 
+  test("a retained section measured in turns says so: two stacks side by side, the fill first, then both in the same minutes", () => {
+    const md = renderReport({ ...base, retained: { ...retained, alternated: true, fill: { ...retained.fill, tasks: 1_000_000 } } });
+    expect(md).toContain("Two stacks side by side, each redis-server, bun run api, bun run dispatcher --mode local --workers 2 --isolation thread: one filled with 1,000,000 no-op tasks");
+    expect(md).toContain("the other started afterwards on a fresh Redis (empty at the start)");
+    expect(md).toContain("in turns: both warm-ups, then a round of each, who goes first alternating, then the one-at-a-time samples in sixths the same way");
+    expect(md).toContain("at the end: 800.00M used, 1,156,313 keys (the filled stack's).");
+    expect(md).not.toContain("then measured again on the same stack");
+  });
+
   test("the retained section says what the fill did about Redis's table doubling, and what the doubling cost", () => {
     const slices = [{ retainedAfter: 236_000, tasksPerS: 25_000 }, { retainedAfter: 1_000_000, tasksPerS: 9_000 }, { retainedAfter: 1_058_576, tasksPerS: 12_000 }];
     const crossed = renderReport({ ...base, retained: { ...retained, fill: { ...retained.fill, slices }, doubling: { crossing: 1_048_576, beyond: 58_586, settleMs: 3_400, settled: true } } });
