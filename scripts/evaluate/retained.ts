@@ -1,13 +1,14 @@
 /**
- * Section "retained": does the cost of a task grow with the tasks kept in Redis? Two stacks of Redis
- * with a local dispatcher (the modes section's redis-local stack, thread isolation) side by side: one
- * is filled with no-op tasks through its API until `--retained` finished tasks are kept (and past the
- * doubling of Redis's tables the measurement would cross, once Redis has finished it:
- * table-doubling.ts), the other starts on a fresh Redis; then both are measured as the modes section
- * measures a stack, in turns (modes.ts, measureAlternately), so the two figures come from the same
- * minutes. (Measured one after the other, the two halves fell in minutes apart, and the machine's pace
- * moved the ratio by up to a third between runs.) The figures, their ratios and Redis's footprint go in
- * the report.
+ * Section "retained": does the cost of a task grow with the tasks kept in Redis? A Redis with a local
+ * dispatcher (the modes section's redis-local stack, thread isolation) is filled with no-op tasks
+ * through its API until `--retained` finished tasks are kept (and past the doubling of Redis's tables
+ * the measurement would cross, once Redis has finished it: table-doubling.ts); then its API and
+ * dispatcher are replaced by new ones, a second stack starts beside it on a fresh Redis, and both are
+ * measured as the modes section measures a stack, in turns (modes.ts, measureAlternately): the two
+ * figures come from the same minutes and from processes that ran the same tasks, so only Redis
+ * differs. (Measured one after the other, the two halves fell in minutes apart, and the machine's pace
+ * moved the ratio by up to a third between runs; the filled stack's processes had run the fill, which
+ * warmed up their compiled code.) The figures, their ratios and Redis's footprint go in the report.
  */
 import Redis from "ioredis";
 import { redisKeys, type ShardKeys } from "../../src/adapters/redis/keys.ts";
@@ -17,11 +18,11 @@ import { checkRetainedFloors, type FloorCheck } from "./floors.ts";
 import { measureAlternately, measuredTasks, NOOP, type StackFigures, us } from "./modes.ts";
 import type { Options } from "./options.ts";
 import type { Progress } from "./progress.ts";
-import { startStack } from "./stacks.ts";
+import { type Stack, startStack, startStackRedis } from "./stacks.ts";
 import { type LatencySummary, measurementNoise } from "./stats.ts";
 import { DOUBLING_MARGIN, doublingWithin, waitForSettledTables } from "./table-doubling.ts";
 
-/** Progress steps of `runRetained`: the fill, the fresh stack's start, both stacks' throughput, their latency. */
+/** Progress steps of `runRetained`: the fill, the two stacks' start, both stacks' throughput, their latency. */
 export const RETAINED_STEPS = 4;
 /** Tasks per `runBatch` call while filling (1,000 per /execute_batch, 4 in flight); one rate is kept per slice. */
 const FILL_SLICE = 50_000;
@@ -54,8 +55,9 @@ export interface RetainedSection {
   readonly sizes: { readonly tasks: number; readonly rounds: number; readonly serial: number; readonly warmup: number; readonly retained: number };
   readonly setup: string;
   /**
-   * True: the fresh and the filled stack were measured side by side, in turns (measureAlternately);
-   * absent in results of the version that measured one stack before and after its fill.
+   * True: the fresh stack and new processes on the filled Redis were measured side by side, in turns
+   * (measureAlternately); absent in results of the version that measured one stack before and after
+   * its fill.
    */
   readonly alternated?: boolean;
   readonly fresh: RetainedPhase;
@@ -119,8 +121,8 @@ const phase = (retainedBefore: number, f: StackFigures): RetainedPhase => ({
 });
 
 /**
- * Runs the section: fills one redis-local/thread stack, starts a fresh one beside it, and measures
- * both in turns.
+ * Runs the section: fills a redis-local/thread stack, replaces its API and dispatcher, starts a fresh
+ * stack beside it, and measures both in turns.
  *
  * @example
  * const section = await runRetained(parseOptions(["--only", "retained", "--retained", "200000"]), progress);
@@ -131,12 +133,14 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
   const n = target.toLocaleString("en-US");
   const spec = { mode: "redis-local", isolation: "thread", executors: s.executors, workerProcs: s.workerProcs, redisNice: o.redisNice } as const;
   progress.step(`retained: start a stack and fill it to ${n} finished tasks`);
-  const full = await startStack(spec);
-  const redis = new Redis(full.redisUrl as string, { maxRetriesPerRequest: 3 });
-  let fresh: Awaited<ReturnType<typeof startStack>> | undefined;
+  const server = await startStackRedis(spec);
+  const redis = new Redis(server.url, { maxRetriesPerRequest: 3 });
+  const stacks: Stack[] = [];
   let freshRedis: Redis | undefined;
   try {
-    const fid = await registerFunction(full.url, NOOP);
+    const filler = await startStack(spec, { redis: server });
+    stacks.push(filler);
+    const fid = await registerFunction(filler.url, NOOP);
     const slices: { retainedAfter: number; tasksPerS: number }[] = [];
     let filled = 0;
     let firstId: string | undefined;
@@ -147,7 +151,7 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
         const size = Math.min(FILL_SLICE, count - done);
         const base = filled;
         const goal = filled + count - done;
-        const run = await runBatch(full.url, fid, Array.from({ length: size }, () => "[]"), { onProgress: (d) => progress.update(base + d, goal) });
+        const run = await runBatch(filler.url, fid, Array.from({ length: size }, () => "[]"), { onProgress: (d) => progress.update(base + d, goal) });
         assertCompleted(run);
         firstId ??= run.ids[0];
         lastId = run.ids.at(-1);
@@ -171,8 +175,12 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
     const ttlAfterFillS = lastId === undefined ? Number.NaN : await retentionLeftSeconds(redis, lastId);
     progress.note(`retained: filled ${filled.toLocaleString("en-US")} tasks in ${(fillMs / 1000).toFixed(1)} s; Redis ${filledFootprint.usedMemoryHuman}, ${filledFootprint.keys.toLocaleString("en-US")} keys`);
 
-    progress.step("retained: start a fresh stack beside it");
-    fresh = await startStack(spec);
+    progress.step("retained: a new API and dispatcher on the filled Redis, a fresh stack beside them");
+    await filler.stop(); // its processes ran the fill: new ones start as cold as the fresh stack's
+    const full = await startStack(spec, { redis: server });
+    stacks.push(full);
+    const fresh = await startStack(spec);
+    stacks.push(fresh);
     freshRedis = new Redis(fresh.redisUrl as string, { maxRetriesPerRequest: 3 });
     const freshFid = await registerFunction(fresh.url, NOOP);
 
@@ -218,7 +226,7 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
   } finally {
     redis.disconnect();
     freshRedis?.disconnect();
-    await fresh?.stop();
-    await full.stop();
+    await Promise.all(stacks.map((st) => st.stop()));
+    await server[Symbol.asyncDispose]();
   }
 }

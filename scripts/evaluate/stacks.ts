@@ -56,14 +56,27 @@ function wireOf(mode: ModeName): { readonly wire: "push" | "pull"; readonly curv
 const QUIET = { LOG_LEVEL: "info" };
 
 /**
- * Starts one deployment and resolves once it can take tasks (remote workers registered).
+ * The redis-server a Redis-backed stack starts with: at the spec's niceness, `DEBUG` allowed from this
+ * machine (the retained section waits on Redis's tables: table-doubling.ts).
+ *
+ * @example
+ * const redis = await startStackRedis({ mode: "redis-local", isolation: "thread", executors: 2, workerProcs: 0 });
+ * const stack = await startStack(spec, { redis }); // stack.stop() leaves it running
+ */
+export async function startStackRedis(spec: Pick<StackSpec, "redisNice">): Promise<RedisServer> {
+  return startRedisServer({ args: ["--enable-debug-command", "local"], ...(spec.redisNice !== undefined && { nice: spec.redisNice }) });
+}
+
+/**
+ * Starts one deployment and resolves once it can take tasks (remote workers registered). A Redis-backed
+ * one starts its own redis-server, or uses `o.redis` (which its stop leaves running).
  *
  * @example
  * const stack = await startStack({ mode: "redis-push", isolation: "thread", executors: 2, workerProcs: 2 });
  * await fetch(`${stack.url}/healthz`);
  * await stack.stop();
  */
-export async function startStack(spec: StackSpec): Promise<Stack> {
+export async function startStack(spec: StackSpec, o: { readonly redis?: RedisServer } = {}): Promise<Stack> {
   const iso = ["--isolation", spec.isolation];
   const own: Managed[] = [];
   let redis: RedisServer | undefined;
@@ -72,7 +85,7 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
     live.delete(stop);
     // SIGTERM so each removes what it made (a sandbox pool's entry folder); SIGKILL after STOP_GRACE_MS
     await Promise.all(own.map(stopGently));
-    await redis?.[Symbol.asyncDispose]();
+    if (redis !== o.redis) await redis?.[Symbol.asyncDispose]();
     keys?.remove();
   };
   live.add(stop);
@@ -83,8 +96,7 @@ export async function startStack(spec: StackSpec): Promise<Stack> {
       own.push(server);
       stack = { ...stack, url: server.url, processes: [{ role: "server", pid: server.proc.pid }], describe: `bun run start --workers ${spec.executors} --isolation ${spec.isolation}` };
     } else {
-      // DEBUG HTSTATS from this machine only: the retained section waits on Redis's tables (table-doubling.ts)
-      redis = await startRedisServer({ args: ["--enable-debug-command", "local"], ...(spec.redisNice !== undefined && { nice: spec.redisNice }) });
+      redis = o.redis ?? (await startStackRedis(spec));
       const env = { REDIS_URL: redis.url };
       const api = await spawnServer("api", [], { ...env, ...QUIET });
       own.push(api);

@@ -662,11 +662,11 @@ describe("report", () => {
     expect(md).not.toContain("doubles its key and expiry tables"); // saved before the doubling was measured (--from)
   });
 
-  test("a retained section measured in turns says so: two stacks side by side, the fill first, then both in the same minutes", () => {
+  test("a retained section measured in turns says so: the fill first, new processes on the filled Redis beside a fresh stack, both in the same minutes", () => {
     const md = renderReport({ ...base, retained: { ...retained, alternated: true, fill: { ...retained.fill, tasks: 1_000_000 } } });
     expect(md).toContain("Two stacks side by side, each redis-server, bun run api, bun run dispatcher --mode local --workers 2 --isolation thread: one filled with 1,000,000 no-op tasks");
-    expect(md).toContain("the other started afterwards on a fresh Redis (empty at the start)");
-    expect(md).toContain("in turns: both warm-ups, then a round of each, who goes first alternating, then the one-at-a-time samples in sixths the same way");
+    expect(md).toContain("then its API and dispatcher replaced by new ones (those had warmed up their compiled code over the fill), and a second stack started beside it on a fresh Redis (empty at the start)");
+    expect(md).toContain("in turns: both warm-ups, then a round of each, who goes first alternating, then the one-at-a-time samples in sixths the same way, so that the two figures come from the same minutes and from processes that ran the same tasks.");
     expect(md).toContain("at the end: 800.00M used, 1,156,313 keys (the filled stack's).");
     expect(md).not.toContain("then measured again on the same stack");
   });
