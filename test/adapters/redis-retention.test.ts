@@ -1,12 +1,13 @@
 /**
  * Retention in Redis by a sweep (lua/operations.ts): finished tasks are stored without an expiry and
  * deleted once the retention has passed by the next call that writes their finished set (a bounded
- * number) or by a dispatcher's periodic RECLAIM (every tenant's sets); unfinished tasks are never
- * swept; a finished set an older version let expire is made permanent.
+ * number) or by a dispatcher's periodic RECLAIM (the sets of about SWEEP_TENANTS tenants per call, a scan
+ * that goes on where the last call stopped); unfinished tasks are never swept; a finished set an older
+ * version let expire is made permanent.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
-import { SWEEP_EXTRA, SWEEP_FACTOR } from "../../src/adapters/redis/lua/operations.ts";
+import { SWEEP_EXTRA, SWEEP_FACTOR, SWEEP_TENANTS } from "../../src/adapters/redis/lua/operations.ts";
 import { newTask, type Task } from "../../src/domain/task.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { usePrivateRedis } from "../helpers/private-redis.ts";
@@ -163,6 +164,35 @@ describe("Redis retention by sweep", () => {
     expect((await left("default")) + (await left("t2"))).toBe(0);
     await queue.reclaim(10);
     expect(await stored(big)).toEqual([]);
+  });
+
+  test("RECLAIM looks at about SWEEP_TENANTS tenants per call, going on where the last call stopped, until every tenant's tasks are gone", async () => {
+    const { b, clock, queue, stored } = await open();
+    const tenants = Array.from({ length: SWEEP_TENANTS * 3 }, (_, i) => `many-${i}`);
+    const all: Task[] = [];
+    for (const tenant of tenants) {
+      await b.tasks.enqueue(tasks(1, clock.now(), tenant), { maxQueue: 10_000 });
+      const claimed = await queue.claim(1, never);
+      await queue.apply(claimed.map(completed));
+      all.push(...claimed);
+    }
+    expect(new Set(all.map((t) => t.tenant)).size).toBe(tenants.length);
+    clock.advance(RETENTION_MS + 1); // every task past its retention
+    const zrangeCalls = async () => Number(/cmdstat_zrangebyscore:calls=(\d+)/.exec(await redis.admin.info("commandstats"))?.[1] ?? 0);
+    const before = await zrangeCalls();
+    await queue.reclaim(10);
+    // a budget of 2,000 would take every task at once; the scan looked at a part of the tenants only
+    const left = (await stored(all)).length;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(tenants.length);
+    expect(tenants.length - left).toBeLessThanOrEqual(2 * SWEEP_TENANTS);
+    expect((await zrangeCalls()) - before).toBeLessThanOrEqual(3 * 2 * SWEEP_TENANTS);
+    // the next calls go on from there: the scan comes round to every tenant
+    for (let i = 0; i < 20 && (await stored(all)).length > 0; i++) {
+      clock.advance(1000);
+      await queue.reclaim(10);
+    }
+    expect(await stored(all)).toEqual([]);
   });
 
   test("a finished set an older version wrote with an expiry is made permanent by the periodic sweep", async () => {

@@ -5,11 +5,14 @@ import { MAX_ATTEMPT_RECORDS } from "../../../domain/attempt-log.ts";
  * The retention's sweep: a call that ends n tasks deletes up to SWEEP_FACTOR * n + SWEEP_EXTRA tasks
  * past the retention from each finished set it writes (so deletion keeps up with any steady rate of
  * finishing); each dispatcher's periodic RECLAIM deletes up to SWEEP_BUDGET (its default) more in its shard, from
- * every tenant's sets (the tasks of a tenant that stopped, or of a status rarely written).
+ * the tenants' sets (the tasks of a tenant that stopped, or of a status rarely written), looking at
+ * about SWEEP_TENANTS tenants per call (a scan of the shard's tenants that goes on where the last call
+ * left off), so its cost does not grow with the number of tenants.
  */
 export const SWEEP_FACTOR = 2;
 export const SWEEP_EXTRA = 10;
 export const SWEEP_BUDGET = 2000;
+export const SWEEP_TENANTS = 100;
 
 /**
  * Lua helpers for operators, prepended to every script with SHARED_LUA (shared.ts). The scripts that
@@ -45,6 +48,7 @@ export const SWEEP_BUDGET = 2000;
  * - `P fs:<function id>`: hash of the function's counters (submitted, C, F, X, b<bucket>);
  * - `P h:<tenant>:<minute>`: hash of that minute's seconds (`<second>:C|F|X`, `<second>:b<bucket>`),
  *   expiring ACTIVITY_KEEP_MS after the minute began (task-counts in activity.ts).
+ * - `P sweep`: where the periodic sweep's scan of the shard's tenants goes on (an SSCAN cursor).
  *
  * Each call writes a batch with a few commands per key touched (HMGET + HSET for the counters), so the
  * commands per task fall with the batch size; no index costs a sorted-set member per task.
@@ -66,11 +70,11 @@ export const SWEEP_BUDGET = 2000;
  * (the sweep and the listing).
  * ops_finished(P, tasks, now, retention_ms, task_prefix): moves terminal tasks to the finished sets
  * and counts them (the ids of each set's group in the order of `tasks`), sweeping the tenants' sets.
- * sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, budget): sweeps every finished set of
- * the shard's tenants, up to `budget` tasks deleted.
+ * sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, budget): sweeps the finished sets of
+ * the next tenants of the shard (about SWEEP_TENANTS), up to `budget` tasks deleted.
  */
 export const OPS_LUA = `
-local SWEEP_FACTOR, SWEEP_EXTRA = ${SWEEP_FACTOR}, ${SWEEP_EXTRA}
+local SWEEP_FACTOR, SWEEP_EXTRA, SWEEP_TENANTS = ${SWEEP_FACTOR}, ${SWEEP_EXTRA}, ${SWEEP_TENANTS}
 local LATENCY_BOUNDS = {${LATENCY_BOUNDS_MS.join(", ")}}
 local ACTIVITY_KEEP_MS = ${ACTIVITY_KEEP_MS}
 
@@ -351,14 +355,20 @@ end
 
 local FINISHED_STATUSES = {'COMPLETED', 'FAILED', 'CANCELLED'}
 
--- The periodic sweep (RECLAIM): every finished set of the shard's tenants (the set tenants_key), each
--- made permanent (a set written by a version that let it expire) and swept, until budget tasks were
--- deleted; each second begins with another tenant, so a tenant's backlog holds none back for long.
--- Returns how many were deleted.
+-- The periodic sweep (RECLAIM): the finished sets of the next tenants of the shard (the set
+-- tenants_key, about SWEEP_TENANTS of them by SSCAN from the cursor the last call left in 'P sweep',
+-- 'default' at the start of each pass), each made permanent (a set written by a version that let it
+-- expire) and swept, until budget tasks were deleted; each second begins with another of them, so a
+-- tenant's backlog holds none back for long, and the cursor moves on only once all of them were looked
+-- at within the budget. Returns how many were deleted.
 local function sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, budget)
   local cutoff = retention_cutoff(now, retention_ms)
-  local tenants, seen = redis.call('SMEMBERS', tenants_key), {}
-  tenants[#tenants + 1] = 'default'
+  local cursor_key = P .. 'sweep'
+  local cursor = redis.call('GET', cursor_key) or '0'
+  if not string.match(cursor, '^%d+$') then cursor = '0' end
+  local scan = redis.call('SSCAN', tenants_key, cursor, 'COUNT', SWEEP_TENANTS)
+  local tenants, seen = scan[2], {}
+  if cursor == '0' then tenants[#tenants + 1] = 'default' end
   local first = math.floor(now / 1000) % #tenants
   local left = budget
   for i = 0, #tenants - 1 do
@@ -373,6 +383,7 @@ local function sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, bud
       end
     end
   end
+  redis.call('SET', cursor_key, scan[1])
   return budget - left
 end
 
