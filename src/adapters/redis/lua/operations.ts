@@ -279,13 +279,6 @@ local function ops_note(g, t, status, field, bucket_field, indexed)
   if bucket_field then g.acc[bucket_field] = (g.acc[bucket_field] or 0) + 1 end
 end
 
--- Deletes the tasks of a tenant's finished set (kind 'd') that finished before cutoff (a score, text),
--- in finish order, about budget of them at most: their records, their groups' texts, their members.
--- A group goes whole, only when its text's length says it fits what is left of the budget (ID_BYTES
--- per task), unless it comes first and whole_first is set (the periodic sweep, before it deleted
--- anything: so a group larger than any budget still goes). Returns how many tasks it deleted.
-local ID_BYTES = 37
-
 -- the time (as text) of an index member that is a group ('g<time>', scored by that time); nil for a
 -- member that is a task id
 local function group_stamp(member, score)
@@ -298,6 +291,13 @@ end
 local function retention_cutoff(now, retention_ms)
   return '(' .. string.format('%d', now - retention_ms)
 end
+
+-- Deletes the tasks of a tenant's finished set (kind 'd') that finished before cutoff (a score, text),
+-- in finish order, about budget of them at most: their records, their groups' texts, their members.
+-- A group goes whole, only when its text's length says it fits what is left of the budget (ID_BYTES
+-- per task), unless it comes first and whole_first is set (the periodic sweep, before it deleted
+-- anything: so a group larger than any budget still goes). Returns how many tasks it deleted.
+local ID_BYTES = 37
 
 local function sweep_finished(key, group_prefix, task_prefix, cutoff, budget, whole_first)
   local got = redis.call('ZRANGEBYSCORE', key, '-inf', cutoff, 'WITHSCORES', 'LIMIT', 0, budget)
@@ -333,9 +333,9 @@ end
 -- retention as it goes. A function's set (kind 'fd') only indexes: trimmed, it and its texts expire.
 local function ops_flush_sets(P, kind, owner, g, now, retention_ms, stamp, task_prefix)
   local cutoff = retention_cutoff(now, retention_ms)
+  local sweeps = kind == 'd'
   for status, ids in pairs(g.done) do
     local key, group_prefix = finished_keys(P, kind, owner, status)
-    local sweeps = kind == 'd'
     if #ids == 1 then
       redis.call('ZADD', key, stamp, ids[1])
     else
