@@ -22,6 +22,7 @@ import { startStack, stopAllStacks } from "./evaluate/stacks.ts";
 import { median, summarize } from "./evaluate/stats.ts";
 import { BARE_MODES, type BareMode } from "./lib/bare-stack.ts";
 import { killAll } from "./lib/processes.ts";
+import { inTurn } from "./lib/run-order.ts";
 
 const OURS: Record<BareMode, ModeName> = { embedded: "embedded", local: "redis-local", push: "redis-push" };
 
@@ -58,7 +59,7 @@ try {
     console.error(`round ${r + 1}: BullMQ p50 ${(figures.get("bullmq")?.at(-1) as number).toFixed(3)} ms`);
     for (const mode of modes) {
       // bare first in odd rounds, ours first in even ones
-      const order = r % 2 === 0 ? (["bare", "ours"] as const) : (["ours", "bare"] as const);
+      const order = inTurn(["bare", "ours"] as const, r);
       for (const which of order) {
         const p50 = which === "bare" ? await bareP50(mode, { warmup, serial: tasks }) : await oursP50(mode);
         add(`${which} ${mode}`, p50);

@@ -12,6 +12,7 @@ import { type BaselineFigures, baselineOf, checkFloors, type FloorCheck, type Mo
 import type { Options, Sizes } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import { type BareMode, startBare } from "../lib/bare-stack.ts";
+import { inTurn } from "../lib/run-order.ts";
 import { startStack } from "./stacks.ts";
 import { type CdfPoint, cdf, type LatencySummary, measurementNoise, median, summarize } from "./stats.ts";
 
@@ -149,11 +150,11 @@ const SERIAL_TURNS = 6;
 export async function measureAlternately(stacks: readonly Measured[], s: Sizes, progress: Progress): Promise<StackFigures[]> {
   const onProgress = (d: number, t: number): void => progress.update(d, t);
   for (const m of stacks) await warmUp(m.url, m.fid, s, onProgress);
-  const inTurn = (turn: number): readonly number[] => (turn % 2 === 0 ? stacks.map((_, i) => i) : stacks.map((_, i) => stacks.length - 1 - i));
+  const indexes = stacks.map((_, i) => i);
   const rounds: number[][] = stacks.map(() => []);
   const cpu: (CpuSpent | undefined)[][] = stacks.map(() => []);
   for (let r = 0; r < s.rounds; r++) {
-    for (const i of inTurn(r)) {
+    for (const i of inTurn(indexes, r)) {
       const m = stacks[i] as Measured;
       const before = m.readCpu?.();
       const t0 = performance.now();
@@ -171,7 +172,7 @@ export async function measureAlternately(stacks: readonly Measured[], s: Sizes, 
   const turns = stacks.length === 1 ? 1 : Math.min(SERIAL_TURNS, s.serial);
   for (let turn = 0; turn < turns; turn++) {
     const count = Math.floor((s.serial * (turn + 1)) / turns) - Math.floor((s.serial * turn) / turns);
-    for (const i of inTurn(turn)) {
+    for (const i of inTurn(indexes, turn)) {
       const m = stacks[i] as Measured;
       const own = samples[i] as number[];
       const done = own.length;

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compareTable, metrics, parseBenchOutput } from "../../scripts/lib/bench-output.ts";
 import { missingImports } from "../../scripts/lib/revision-worktree.ts";
-import { runOrder } from "../../scripts/lib/run-order.ts";
+import { inTurn, runOrder } from "../../scripts/lib/run-order.ts";
 import { removeTempDirs, tempDir } from "../../scripts/lib/temp-dirs.ts";
 
 afterAll(removeTempDirs);
@@ -129,6 +129,14 @@ describe("missingImports", () => {
 });
 
 describe("run order", () => {
+  test("in turn: the items as given in even turns, reversed in odd ones, the input left as it was", () => {
+    const items = ["a", "b", "c"] as const;
+    expect(inTurn(items, 0)).toEqual(["a", "b", "c"]);
+    expect(inTurn(items, 1)).toEqual(["c", "b", "a"]);
+    expect(inTurn(items, 4)).toEqual(["a", "b", "c"]);
+    expect(items).toEqual(["a", "b", "c"]);
+  });
+
   test("pairs, each revision first in every other pair, as many runs of each as asked", () => {
     expect(runOrder(1)).toEqual(["base", "head"]);
     expect(runOrder(4)).toEqual(["base", "head", "head", "base", "base", "head", "head", "base"]);
