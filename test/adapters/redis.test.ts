@@ -10,6 +10,7 @@ import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapte
 import { GROUP, type DispatchQueueOptions, type RedisDispatchQueue } from "../../src/adapters/redis/index.ts";
 import { CLAIM } from "../../src/adapters/redis/lua/claim.ts";
 import { RECLAIM } from "../../src/adapters/redis/lua/reclaim.ts";
+import { DEFERRED_DRAIN_ITEMS } from "../../src/adapters/redis/lua/deferred.ts";
 import { ACKED_KEPT } from "../../src/adapters/redis/lua/shared.ts";
 import type { LimitsTable } from "../../src/domain/tenant-limits.ts";
 import { describeTaskQueue } from "../contracts/task-queue.ts";
@@ -303,6 +304,86 @@ describe("Redis hand-out to idle dispatchers", () => {
     await b.queue.apply(got.map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
     expect((await b.tasks.getMany(ts.map((t) => t.id))).map((x) => x?.status)).toEqual(["COMPLETED", "COMPLETED"]);
     expect(await admin.hget(shard.statsOf("default"), "finished:COMPLETED")).toBe("2");
+  });
+
+  test("a task that goes the short way alone and ends alone defers its counters and index entries to one drain; every reader drains first, so it reads them exact", async () => {
+    const b = await idleDispatcher();
+    const shard = b.keys.shards[0]!;
+    const P = shard.opsPrefix;
+    const [t, u] = tasks(2);
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
+    expect(await admin.llen(`${P}deferred`)).toBe(1);
+    expect(await admin.hget(shard.statsOf("default"), "submitted")).toBeNull(); // not written yet
+    const got = await b.queue.claim(5, never);
+    await b.queue.apply(got.map((x) => ({ taskId: x.id, attempt: 1, status: "FAILED" as const, result: '{"name":"TypeError","message":"x","stack":""}' })));
+    expect(await admin.llen(`${P}deferred`)).toBe(2);
+    expect(await admin.hget(shard.statsOf("default"), "finished:FAILED")).toBeNull();
+    const stats = await b.tasks.snapshot("default");
+    expect([stats.submitted, stats.finished.FAILED, stats.failures["TypeError"], stats.queued]).toEqual([1, 1, 1, 0]);
+    expect(stats.duration.buckets.reduce((a, n) => a + n, 0)).toBe(1);
+    expect(await admin.llen(`${P}deferred`)).toBe(0);
+    const ended = (await b.tasks.get(t!.id))!.updatedAt;
+    expect(await admin.zrange(`${P}d:default:FAILED`, 0, -1, "WITHSCORES")).toEqual([t!.id, String(ended)]); // scored by its own end
+    expect(await admin.zrange(`${P}fd:f-1:FAILED`, 0, -1)).toEqual([t!.id]);
+    expect(await admin.zcard(`${P}a:default`)).toBe(0); // its enqueue and end met in one drain: never indexed unfinished
+    expect(await admin.hmget(`${P}fs:f-1`, "submitted", "F")).toEqual(["1", "1"]);
+    expect((await b.operations.functionCounts(["f-1"])).get("f-1")).toMatchObject({ submitted: 1 });
+    // a listing drains too: a lone task still running is listed RUNNING
+    await b.tasks.enqueue([u!], { maxQueue: 10 });
+    expect(await admin.llen(`${P}deferred`)).toBe(1);
+    expect((await b.operations.list({ tenant: "default", status: "RUNNING", limit: 10 })).tasks.map((x) => x.id)).toEqual([u!.id]);
+    expect([await admin.llen(`${P}deferred`), await admin.zcard(`${P}a:default`)]).toEqual([0, 1]);
+  });
+
+  test("a lone task whose enqueue is still deferred is indexed before anything else ends it: cancelled while it runs, it leaves the unfinished index", async () => {
+    const b = await idleDispatcher();
+    const P = b.keys.shards[0]!.opsPrefix;
+    const [t] = tasks(1);
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
+    expect(await admin.llen(`${P}deferred`)).toBe(1);
+    expect((await b.tasks.cancel(t!.id)).ok).toBe(true);
+    expect(await admin.llen(`${P}deferred`)).toBe(0);
+    expect([await admin.zcard(`${P}a:default`), await admin.hlen(`${P}al:default`)]).toEqual([0, 0]);
+    expect(await admin.zrange(`${P}d:default:CANCELLED`, 0, -1)).toEqual([t!.id]);
+    const stats = await b.tasks.snapshot("default");
+    expect([stats.submitted, stats.finished.CANCELLED]).toEqual([1, 1]);
+    // the attempt the dispatcher was handed is refused when it settles
+    const got = await b.queue.claim(5, never);
+    expect(await b.queue.apply(got.map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })))).toEqual([]);
+    expect((await b.tasks.get(t!.id))?.status).toBe("CANCELLED");
+  });
+
+  test(`the deferred list is drained by APPLY once it holds ${DEFERRED_DRAIN_ITEMS} items, by APPLY of several tasks, and by the periodic RECLAIM`, async () => {
+    const b = await idleDispatcher();
+    const shard = b.keys.shards[0]!;
+    const deferred = `${shard.opsPrefix}deferred`;
+    const finished = async (): Promise<number> => Number((await admin.hget(shard.statsOf("default"), "finished:COMPLETED")) ?? 0);
+    const done = (x: Task) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" });
+    /** n tasks one at a time, each handed to the idle dispatcher alone and settled alone: two items each */
+    const lone = async (n: number): Promise<void> => {
+      for (const t of tasks(n)) {
+        await admin.hset(shard.idle, b.dispatcherId, `5 30000 ${Date.now() + 60_000}`); // idle with room, whatever its note said
+        await b.tasks.enqueue([t], { maxQueue: 10 });
+        await b.queue.apply((await b.queue.claim(5, never)).map(done));
+      }
+    };
+    const perDrain = DEFERRED_DRAIN_ITEMS / 2;
+    await lone(perDrain - 1);
+    expect([await admin.llen(deferred), await finished()]).toEqual([DEFERRED_DRAIN_ITEMS - 2, 0]);
+    await lone(1);
+    expect([await admin.llen(deferred), await finished()]).toEqual([0, perDrain]);
+    await lone(1);
+    expect(await admin.llen(deferred)).toBe(2);
+    const two = tasks(2);
+    await b.tasks.enqueue(two, { maxQueue: 10 });
+    await b.queue.apply((await b.queue.claim(5, never)).map(done)); // two at once: drained first, then written
+    expect([await admin.llen(deferred), await finished()]).toEqual([0, perDrain + 3]);
+    await lone(1);
+    expect(await admin.llen(deferred)).toBe(2);
+    await b.queue.reclaim(10);
+    expect([await admin.llen(deferred), await finished()]).toEqual([0, perDrain + 4]);
+    expect(await admin.zcard(`${shard.opsPrefix}a:default`)).toBe(0);
+    expect((await b.tasks.snapshot("default")).submitted).toBe(perDrain + 4);
   });
 
   /** A live dispatcher noted idle by hand with `note` ("<free slots> <aging> <valid until> <limits...>"). */

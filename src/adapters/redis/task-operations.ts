@@ -15,6 +15,7 @@ import { mergeScans, scanBudget, type SourceScan, type TaskPage, type TaskQuery,
 import type { RetryMark } from "../../domain/task-retries.ts";
 import type { RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
+import { drainedThen } from "./deferred-drain.ts";
 import type { RedisKeys, ShardKeys } from "./keys.ts";
 import { LIST_TASKS } from "./lua/list-tasks.ts";
 import { READ_ACTIVITY, READ_FUNCTION_COUNTS } from "./lua/read-counts.ts";
@@ -35,7 +36,7 @@ export class RedisOperations implements OperationsStore {
 
   async list(q: TaskQuery): Promise<TaskPage> {
     const args = [q.tenant ?? "", q.status ?? "", q.functionId ?? "", q.limit, scanBudget(q.limit), q.after === undefined ? "" : q.after.score, q.after?.id ?? ""];
-    const perShard = await Promise.all(this.shards.map((k) => guarded(() => LIST_TASKS.run(this.o.redis, [k.opsPrefix, k.tenants], [k.taskPrefix, ...args])) as Promise<unknown[][]>));
+    const perShard = await Promise.all(this.shards.map((k) => drainedThen<unknown[][]>(this.o.redis, k, () => LIST_TASKS.run(this.o.redis, [k.opsPrefix, k.tenants], [k.taskPrefix, ...args]))));
     return mergeScans(perShard.flat().map(decodeScan), q.limit);
   }
 
@@ -50,14 +51,14 @@ export class RedisOperations implements OperationsStore {
 
   async activity(tenant: string | undefined, fromSecond: number, toSecond: number): Promise<SecondCounts[]> {
     const minutes = [Math.floor(fromSecond / 60), Math.floor(toSecond / 60)];
-    const perShard = await Promise.all(this.shards.map((k) => guarded(() => READ_ACTIVITY.run(this.o.redis, [k.opsPrefix, k.tenants], [tenant ?? "", ...minutes])) as Promise<string[][]>));
+    const perShard = await Promise.all(this.shards.map((k) => drainedThen<string[][]>(this.o.redis, k, () => READ_ACTIVITY.run(this.o.redis, [k.opsPrefix, k.tenants], [tenant ?? "", ...minutes]))));
     const seconds = sumSeconds(perShard.map((hashes) => hashes.flatMap(decodeMinute)));
     return seconds.filter((s) => s.second >= fromSecond && s.second <= toSecond);
   }
 
   async functionCounts(functionIds: readonly string[]): Promise<Map<string, FunctionCounts>> {
     if (functionIds.length === 0) return new Map();
-    const perShard = await Promise.all(this.shards.map((k) => guarded(() => READ_FUNCTION_COUNTS.run(this.o.redis, [k.opsPrefix], functionIds)) as Promise<string[][]>));
+    const perShard = await Promise.all(this.shards.map((k) => drainedThen<string[][]>(this.o.redis, k, () => READ_FUNCTION_COUNTS.run(this.o.redis, [k.opsPrefix], functionIds))));
     return new Map(functionIds.map((id, i) => [id, sumFunctionCounts(perShard.map((hashes) => decodeFunctionCounts(hashes[i] ?? [])))]));
   }
 

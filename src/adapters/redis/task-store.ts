@@ -23,6 +23,7 @@ import { err, ok, type Result } from "../../domain/result.ts";
 import type { Task, TaskStatus } from "../../domain/task.ts";
 import { isCluster, type RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
+import { drainedThen } from "./deferred-drain.ts";
 import { GROUP, type RedisKeys, type ShardKeys } from "./keys.ts";
 import { CANCEL } from "./lua/cancel.ts";
 import { ENQUEUE } from "./lua/enqueue.ts";
@@ -151,7 +152,7 @@ export class RedisTaskStore implements TaskStore, TaskStats {
   }
 
   async snapshot(tenant?: string): Promise<StatsSnapshot> {
-    const perShard = await Promise.all(this.shards.map((k) => guarded(() => READ_STATS.run(this.redis, [k.tenants, k.statsPrefix], [tenant ?? ""])) as Promise<string[][]>));
+    const perShard = await Promise.all(this.shards.map((k) => drainedThen<string[][]>(this.redis, k, () => READ_STATS.run(this.redis, [k.tenants, k.statsPrefix], [tenant ?? ""]))));
     return sumStats(perShard.flat().map(decodeStats));
   }
 

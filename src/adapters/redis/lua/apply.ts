@@ -69,6 +69,11 @@ local keys = {}
 for i = 8, #ARGV, STEP do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
 local out, done, requeued, seen, stats, freed, finished, announce = {}, {}, {}, {}, {}, {}, {}, {}
+-- a lone task ending without tenant running limits (which read the counters) defers its bookkeeping
+-- when others wait deferred (tasks going the short way one at a time: deferred.ts); in batches, with
+-- nothing deferred, tasks are written at once as before
+local waiting = redis.call('LLEN', K.ops .. 'deferred')
+local defer, deferred = waiting > 0 and #keys == 1 and ARGV[5] ~= '1', 0
 
 -- a task that ended: stored (the retention's sweep deletes it: operations.ts), counted, indexed below, announced
 local function ended(key, t, json, error_label)
@@ -115,7 +120,13 @@ for k = 1, #keys do
     local tenant = tenant_of(t)
     freed[tenant] = (freed[tenant] or 0) + 1
     if ARGV[7] ~= '1' then out[#out + 1] = settled end
-    ended(keys[k], t, settled, ARGV[i + 4])
+    if defer and t.tenant ~= '' and t.functionId ~= '' and t.createdAt then
+      redis.call('SET', keys[k], settled)
+      deferred = defer_finished(K.ops, t, ARGV[i + 4], now, tonumber(ARGV[3]))
+      if ARGV[6] ~= '' then announce[#announce + 1] = settled end
+    else
+      ended(keys[k], t, settled, ARGV[i + 4])
+    end
   else
     local t = nil
     if not seen[keys[k]] then t = decode_task(keys[k], raw) end
@@ -160,6 +171,7 @@ if #requeued > 0 then
 end
 if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD', K.active) > 0) then wake() end
 flush_stats(K.stats, stats)
+if (#finished > 0 and waiting > 0) or deferred >= DEFERRED_DRAIN_ITEMS then drain_deferred(K.ops, K.stats, K.task) end
 ops_finished(K.ops, finished, now, tonumber(ARGV[3]), K.task)
 release_entries(K.queue, ARGV[1], K.left, done)
 publish_records(ARGV[6], announce)

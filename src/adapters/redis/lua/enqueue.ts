@@ -16,7 +16,8 @@ import { SHARED_LUA } from "./shared.ts";
  * on (claim-core.ts). Blocked dispatchers are woken (one entry on the wake stream) unless that drained
  * the queue and every new task was due and free of dependencies. When nothing else is queued in the
  * shard and such a dispatcher takes every new task, they go the short way (`hand_fresh`): stored
- * RUNNING at once, counted submitted only (never queued).
+ * RUNNING at once, counted submitted only (never queued); a task that goes it alone leaves its count
+ * and its place in the operators' index to a later drain (deferred.ts).
  *
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] limit (max queued), ARGV[2] tasks queued in the other shards, ARGV[3] the function ids
@@ -81,9 +82,13 @@ if not handed then
   redis.call('INCRBY', K.queued, n)
   redis.call('HINCRBY', stats_key, 'queued', n)
 end
-redis.call('HINCRBY', stats_key, 'submitted', n)
 redis.call('SADD', K.tenants, tenant)
-ops_enqueued(K.ops, tenant, ARGV, 11, 3, created_at, one_function, ids_run)
+if handed and n == 1 and created_at and one_function then
+  defer_enqueued(K.ops, tenant, ARGV[11], created_at, one_function) -- counted and indexed later (deferred.ts)
+else
+  redis.call('HINCRBY', stats_key, 'submitted', n)
+  ops_enqueued(K.ops, tenant, ARGV, 11, 3, created_at, one_function, ids_run)
+end
 if not handed and (not hand_to_idle(tonumber(ARGV[8])) or not_due) then wake() end
 return {1}
 `,

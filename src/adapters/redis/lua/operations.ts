@@ -70,6 +70,9 @@ export const SWEEP_TENANTS = 100;
  * (the sweep and the listing).
  * ops_finished(P, tasks, now, retention_ms, task_prefix): moves terminal tasks to the finished sets
  * and counts them (the ids of each set's group in the order of `tasks`), sweeping the tenants' sets.
+ * Tasks drained from the deferred list (deferred.ts) carry `endedAt`: each is a member of its own,
+ * scored and put in a latency bucket by it (the call's `now` is their latest, in the same second);
+ * one with `neverIndexed` was never in the unfinished index, so it is not taken off it.
  * sweep_tenants(P, tenants_key, task_prefix, now, retention_ms, budget): sweeps the finished sets of
  * the next tenants of the shard (about SWEEP_TENANTS), up to `budget` tasks deleted.
  */
@@ -267,14 +270,17 @@ local STATUS_FIELD = {COMPLETED = 'C', FAILED = 'F', CANCELLED = 'X'}
 local function ops_group(groups, owner)
   local g = groups[owner]
   if not g then
-    g = {created = {}, done = {}, acc = {}}
+    g = {created = {}, done = {}, ended = {}, acc = {}}
     groups[owner] = g
   end
   return g
 end
 
 local function ops_note(g, t, status, field, bucket_field, indexed)
-  if indexed then list_in(g.done, status, t.id) end
+  if indexed then
+    list_in(g.done, status, t.id)
+    if t.endedAt then list_in(g.ended, status, t.endedAt) end
+  end
   g.acc[field] = (g.acc[field] or 0) + 1
   if bucket_field then g.acc[bucket_field] = (g.acc[bucket_field] or 0) + 1 end
 end
@@ -336,7 +342,18 @@ local function ops_flush_sets(P, kind, owner, g, now, retention_ms, stamp, task_
   local sweeps = kind == 'd'
   for status, ids in pairs(g.done) do
     local key, group_prefix = finished_keys(P, kind, owner, status)
-    if #ids == 1 then
+    local ended = g.ended[status]
+    if ended then
+      -- deferred tasks (deferred.ts): each a member of its own, scored by its own finish time
+      for i = 1, #ids, 500 do
+        local pairs_ = {}
+        for j = i, math.min(i + 499, #ids) do
+          pairs_[#pairs_ + 1] = string.format('%d', ended[j])
+          pairs_[#pairs_ + 1] = ids[j]
+        end
+        redis.call('ZADD', key, unpack(pairs_))
+      end
+    elseif #ids == 1 then
       redis.call('ZADD', key, stamp, ids[1])
     else
       local text = group_prefix .. stamp
@@ -396,7 +413,8 @@ local function ops_finished(P, tasks, now, retention_ms, task_prefix)
     local field = STATUS_FIELD[status] or 'X'
     local bf = nil
     if field ~= 'X' then
-      local b = latency_bucket(math.max(0, now - (tonumber(t.createdAt) or now)))
+      local ended = t.endedAt or now
+      local b = latency_bucket(math.max(0, ended - (tonumber(t.createdAt) or ended)))
       bf = bucket_fields[b]
       if not bf then
         bf = 'b' .. b
@@ -404,7 +422,7 @@ local function ops_finished(P, tasks, now, retention_ms, task_prefix)
       end
     end
     local g = ops_group(tenants, ops_tenant_of(t))
-    list_in(g.created, tonumber(t.createdAt) or 0, t.id)
+    if not t.neverIndexed then list_in(g.created, tonumber(t.createdAt) or 0, t.id) end
     ops_note(g, t, status, field, bf, true)
     ops_note(ops_group(fns, t.functionId), t, status, field, bf, status == 'FAILED')
   end

@@ -6,8 +6,9 @@ import { SHARED_LUA } from "./shared.ts";
  * its pending entries move to this dispatcher (XCLAIM) and each task starts a new attempt. A live
  * dispatcher's entries are never touched, however long they have been idle. Entries whose task is
  * terminal or gone are acked and dropped; dead consumers with nothing left pending are deleted.
- * Before that, the retention's sweep (sweep_tenants in operations.ts) deletes up to ARGV[9] tasks of
- * the shard that finished more than ARGV[8] ms ago.
+ * Before that, the lone tasks' deferred bookkeeping is drained (deferred.ts), and the retention's sweep
+ * (sweep_tenants in operations.ts) deletes up to ARGV[9] tasks of the shard that finished more than
+ * ARGV[8] ms ago.
  *
  * KEYS[1] queue stream, KEYS[2] queued counter, KEYS[3] prefix of the per-tenant stats hashes,
  * KEYS[15] the shard's tenants set, KEYS[#KEYS] the shard's operations prefix
@@ -24,6 +25,7 @@ import { SHARED_LUA } from "./shared.ts";
 export const RECLAIM = new LuaScript(
   "reclaim",
   `${SHARED_LUA}
+drain_deferred(KEYS[#KEYS], KEYS[3], ARGV[5])
 if (ARGV[8] or '') ~= '' then sweep_tenants(KEYS[#KEYS], KEYS[15], ARGV[5], tonumber(ARGV[4]), tonumber(ARGV[8]), tonumber(ARGV[9])) end
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if type(consumers) ~= 'table' or consumers.err then return {0} end

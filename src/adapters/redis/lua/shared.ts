@@ -1,4 +1,5 @@
 import { DURATION_BUCKETS_MS } from "../../../domain/metrics.ts";
+import { DEFERRED_LUA } from "./deferred.ts";
 import { OPS_LUA } from "./operations.ts";
 
 /**
@@ -62,7 +63,9 @@ export const ACKED_KEPT = 1000;
  * id consumed ('' when none) and the set of the queue entries those tasks run under;
  * with_handouts(head, handed, rest) makes such a script's reply.
  *
- * The operators' helpers (operations.ts) come first: start_attempts notes each attempt it starts.
+ * The operators' helpers (operations.ts) come first: start_attempts notes each attempt it starts. The
+ * lone tasks' deferred bookkeeping (deferred.ts: defer_enqueued, defer_finished, drain_deferred) comes
+ * last, as it uses both.
  */
 export const SHARED_LUA = `${OPS_LUA}
 local DURATION_BOUNDS = {${DURATION_BUCKETS_MS.join(", ")}}
@@ -307,4 +310,4 @@ local function entry_pairs(reply, drop)
   end
   return entries
 end
-`;
+${DEFERRED_LUA}`;
