@@ -4,14 +4,17 @@ export const DEFERRED_DRAIN_ITEMS = 64;
 /**
  * A lone task's bookkeeping, deferred (Lua helpers, part of SHARED_LUA). A task that goes the short way
  * (ENQUEUE hands it alone to an idle dispatcher: claim-core.ts) and ends alone on APPLY's fast path
- * (no tenant running limits) would have its counters and the operators' indexes written one task at a
- * time, twice: a few dozen commands and most of both scripts' Lua work on the one-at-a-time path.
- * Instead each script appends one item to the shard's deferred list (`P deferred`, under the
- * operations prefix), and the list is drained in one go:
+ * would have its counters and the operators' indexes written one task at a time, twice: a few dozen
+ * commands and most of both scripts' Lua work on the one-at-a-time path. Instead ENQUEUE appends one
+ * item to the shard's deferred list (`P deferred`, under the operations prefix), and so does APPLY
+ * for a task ending alone while the list holds something (tasks going the short way one at a time;
+ * in batches it stays empty and nothing is deferred) and no tenant running limits are set (they read
+ * the counters). The list is drained in one go:
  *
  * - by APPLY once it holds DEFERRED_DRAIN_ITEMS items (so about every 32 lone tasks);
- * - by every script that ends tasks another way (APPLY of several, CANCEL, a failed dependency),
- *   before it writes, so that a task's enqueue is always counted and indexed before its end;
+ * - by every script that may end a task with its enqueue still there (APPLY of several or on its
+ *   decoding path, CANCEL), before it writes, so that a task's enqueue is always counted and indexed
+ *   before its end (a task failed by a dependency waited for it, so it never went the short way);
  * - by each dispatcher's periodic RECLAIM (about every second), so a quiet shard catches up;
  * - by DRAIN_DEFERRED (drain.ts) before every read of the counters or indexes (stats, listings,
  *   activity, function counts), so no reader ever sees them behind.
