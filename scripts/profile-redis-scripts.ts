@@ -23,6 +23,7 @@ import * as m8 from "../src/adapters/redis/lua/register.ts";
 import * as m9 from "../src/adapters/redis/lua/retry-marks.ts";
 import * as m10 from "../src/adapters/redis/lua/read-counts.ts";
 import * as m11 from "../src/adapters/redis/lua/stats.ts";
+import * as m12 from "../src/adapters/redis/lua/drain.ts";
 import { noopRound, postJson } from "./bench-lib.ts";
 import { killAll, spawnEntry, spawnServer } from "./lib/processes.ts";
 import { startRedisServer } from "./lib/redis-server.ts";
@@ -33,7 +34,7 @@ const batch = Number(flag(argv, "batch") ?? 1000);
 const serial = argv.includes("--serial");
 
 const names = new Map<string, string>();
-for (const s of [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11].flatMap((m) => Object.values(m))) {
+for (const s of [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12].flatMap((m) => Object.values(m))) {
   if (!(s instanceof LuaScript)) continue;
   names.set(s.sha, s.name);
   if (s.library !== undefined) names.set(s.library.name, s.name); // run with FCALL <function name>
