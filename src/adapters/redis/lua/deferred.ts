@@ -25,7 +25,7 @@ export const DEFERRED_DRAIN_ITEMS = 64;
  * defer_enqueued(P, tenant, id, created_at, function_id) and defer_finished(P, t, label, ended_at,
  * retention_ms) append an item (fields space-separated: tenant names, ids and failure labels hold
  * none) and return the list's length. drain_deferred(P, stats_prefix, task_prefix) applies the items
- * in order: submitted counts; the tasks' ends counted (count_finished) and indexed (ops_finished, one
+ * (and returns how many) in order: submitted counts; the tasks' ends counted (count_finished) and indexed (ops_finished, one
  * call per second of finish time and retention); a task whose enqueue and end are both in the drain
  * never enters the unfinished index (its end would take it out again); an enqueue whose end is not
  * there yet is indexed as unfinished (index_unfinished).
@@ -46,7 +46,7 @@ end
 local function drain_deferred(P, stats_prefix, task_prefix)
   local key = P .. 'deferred'
   local items = redis.call('LRANGE', key, 0, -1)
-  if #items == 0 then return end
+  if #items == 0 then return 0 end
   redis.call('DEL', key)
   local stats, per_function, open, ends = {}, {}, {}, {}
   for _, item in ipairs(items) do
@@ -84,5 +84,6 @@ local function drain_deferred(P, stats_prefix, task_prefix)
   for fid, n in pairs(per_function) do redis.call('HINCRBY', P .. 'fs:' .. fid, 'submitted', n) end
   for _, g in ipairs(order) do ops_finished(P, groups[g].tasks, groups[g].now, groups[g].retention, task_prefix) end
   flush_stats(stats_prefix, stats)
+  return #items
 end
 `;

@@ -15,8 +15,6 @@ export const DRAIN_DEFERRED = new LuaScript(
   "drain",
   `${SHARED_LUA}${QUEUE_LUA}
 bind_keys()
-local n = redis.call('LLEN', K.ops .. 'deferred')
-if n > 0 then drain_deferred(K.ops, K.stats, K.task) end
-return n
+return drain_deferred(K.ops, K.stats, K.task)
 `,
 );
