@@ -10,7 +10,10 @@
  * with its executor thread), `push` (as local, the executor thread in one of 2 worker processes
  * reached over ZMTP).
  *
- *   bun scripts/bench-hops.ts [--tasks 2000] [--warmup 3000] [--rounds 2] [--modes embedded,local,push]
+ * Each is warmed up first as the evaluation does: `--warmup` tasks in batches (ours and BullMQ), then
+ * `--serial-warmup` one at a time (all three).
+ *
+ *   bun scripts/bench-hops.ts [--tasks 2000] [--warmup 3000] [--serial-warmup 10000] [--rounds 2] [--modes embedded,local,push]
  */
 import { flag } from "../src/app/config.ts";
 import { startBullmq } from "./evaluate/bullmq.ts";
@@ -29,10 +32,12 @@ const OURS: Record<BareMode, ModeName> = { embedded: "embedded", local: "redis-l
 const argv = Bun.argv.slice(2);
 const tasks = Number(flag(argv, "tasks") ?? 2000);
 const warmup = Number(flag(argv, "warmup") ?? 3000);
+const serialWarmup = Number(flag(argv, "serial-warmup") ?? 10_000);
 const rounds = Number(flag(argv, "rounds") ?? 2);
 const modes = (flag(argv, "modes") ?? BARE_MODES.join(",")).split(",") as BareMode[];
-for (const [name, n] of [["tasks", tasks], ["warmup", warmup], ["rounds", rounds]] as const) {
-  if (!Number.isInteger(n) || n < (name === "warmup" ? 0 : 1)) throw new Error(`--${name} must be a whole number${name === "warmup" ? "" : " above 0"}, got "${flag(argv, name)}"`);
+for (const [name, n] of [["tasks", tasks], ["warmup", warmup], ["serial-warmup", serialWarmup], ["rounds", rounds]] as const) {
+  const zeroOk = name === "warmup" || name === "serial-warmup";
+  if (!Number.isInteger(n) || n < (zeroOk ? 0 : 1)) throw new Error(`--${name} must be a whole number${zeroOk ? "" : " above 0"}, got "${flag(argv, name)}"`);
 }
 for (const m of modes) if (!BARE_MODES.includes(m)) throw new Error(`--modes takes ${BARE_MODES.join(", ")} (comma-separated), got "${m}"`);
 const quiet = new Progress(0, { write: () => true });
@@ -42,7 +47,7 @@ async function oursP50(mode: BareMode): Promise<number> {
   const stack = await startStack({ mode: OURS[mode], isolation: "thread", executors: 2, workerProcs: 2 });
   try {
     const fid = await registerFunction(stack.url, "() => null");
-    await warmUp(stack.url, fid, { warmup });
+    await warmUp(stack.url, fid, { warmup, serialWarmup });
     return summarize(await oneAtATime(stack.url, fid, tasks)).p50;
   } finally {
     await stack.stop();
@@ -54,14 +59,14 @@ const figures = new Map<string, number[]>();
 const add = (key: string, v: number): void => void figures.set(key, [...(figures.get(key) ?? []), v]);
 try {
   for (let r = 0; r < rounds; r++) {
-    const s = await bull.measure({ tasks: 1000, rounds: 1, serial: tasks, warmup, concurrency: 50 }, quiet, `round ${r + 1}`);
+    const s = await bull.measure({ tasks: 1000, rounds: 1, serial: tasks, warmup, serialWarmup, concurrency: 50 }, quiet, `round ${r + 1}`);
     add("bullmq", summarize(s.latencies).p50);
     console.error(`round ${r + 1}: BullMQ p50 ${(figures.get("bullmq")?.at(-1) as number).toFixed(3)} ms`);
     for (const mode of modes) {
       // bare first in odd rounds, ours first in even ones
       const order = inTurn(["bare", "ours"] as const, r);
       for (const which of order) {
-        const p50 = which === "bare" ? await bareP50(mode, { warmup, serial: tasks }) : await oursP50(mode);
+        const p50 = which === "bare" ? await bareP50(mode, { serialWarmup, serial: tasks }) : await oursP50(mode);
         add(`${which} ${mode}`, p50);
         console.error(`round ${r + 1}: ${which} ${mode} p50 ${p50.toFixed(3)} ms`);
       }

@@ -13,11 +13,15 @@
  *   waitUntilFinished fail). Prints JSON lines: progress, one per round, the CPU its redis-server,
  *   the worker and itself spent over the rounds (`cpu`: microseconds by process, read from /proc and
  *   process.cpuUsage(); when given their pids), and the latency samples.
+ * - `lone`: a long-lived client for jobs one at a time, run in turns with ours: for each line on stdin
+ *   holding a count, that many jobs one at a time (as the producer runs them), then one `latency` line
+ *   with their samples; prints `{"event":"ready"}` once connected, closes when stdin ends.
  *
  * @example
  * // node --input-type=module --eval "$(code)" -- producer '{"port":6390,"queue":"eval","tasks":20000,...}'
  */
 import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { Queue, QueueEvents, Worker } from "bullmq";
 
 export interface ProducerConfig {
@@ -28,12 +32,18 @@ export interface ProducerConfig {
   readonly chunk: number;
   readonly inflight: number;
   readonly rounds: number;
-  /** Unmeasured jobs first (one round of this size, then this many / 10 one at a time). */
+  /** Unmeasured jobs: one round of this size first, and `serialWarmup` one at a time before the measured ones. */
   readonly warmup: number;
+  readonly serialWarmup: number;
   /** Jobs one at a time. */
   readonly serial: number;
   /** The redis-server's and the worker's process ids, to read their CPU over the rounds. */
   readonly pids?: { readonly redis: number; readonly worker: number };
+}
+
+export interface LoneConfig {
+  readonly port: number;
+  readonly queue: string;
 }
 
 export interface WorkerConfig {
@@ -120,17 +130,38 @@ async function runProducer(c: ProducerConfig): Promise<void> {
     const micros = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
     say({ event: "cpu", micros, tasks: c.rounds * c.tasks, ms: performance.now() - t0 });
   }
+  await oneAtATime(queue, events, c.serialWarmup);
+  say({ event: "latency", samples: await oneAtATime(queue, events, c.serial) });
+  await events.close();
+  await queue.close();
+}
+
+/** `n` jobs one at a time, each from `add` to `waitUntilFinished`: their latencies in ms (`quiet`: no progress lines). */
+async function oneAtATime(queue: Queue, events: QueueEvents, n: number, quiet = false): Promise<number[]> {
   const samples: number[] = [];
-  const warmSerial = Math.ceil(c.warmup / 10);
-  for (let i = 0; i < warmSerial + c.serial; i++) {
+  for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     // removeOnComplete: true races waitUntilFinished ("Missing key for job"): keep the last 1,000.
     const job = await queue.add("noop", {}, { removeOnComplete: { count: 1000 } });
     await job.waitUntilFinished(events, 30_000);
-    if (i >= warmSerial) samples.push(performance.now() - t0);
-    if (i % 100 === 0) say({ event: "progress", phase: "one at a time", done: Math.max(0, i - warmSerial), total: c.serial });
+    samples.push(performance.now() - t0);
+    if (!quiet && i % 100 === 0) say({ event: "progress", phase: "one at a time", done: i, total: n });
   }
-  say({ event: "latency", samples });
+  return samples;
+}
+
+async function runLone(c: LoneConfig): Promise<void> {
+  const connection = { host: "127.0.0.1", port: c.port };
+  const queue = new Queue(c.queue, { connection });
+  const events = new QueueEvents(c.queue, { connection });
+  await queue.waitUntilReady();
+  await events.waitUntilReady();
+  say({ event: "ready" });
+  for await (const line of createInterface({ input: process.stdin })) {
+    const n = Number(line);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`expected a count of jobs on stdin, got "${line}"`);
+    say({ event: "latency", samples: await oneAtATime(queue, events, n, true) });
+  }
   await events.close();
   await queue.close();
 }
@@ -138,10 +169,10 @@ async function runProducer(c: ProducerConfig): Promise<void> {
 const [role, json] = process.argv.slice(1);
 const config = JSON.parse(json ?? "{}");
 if (role === "worker") await runWorker(config as WorkerConfig);
-else if (role === "producer") {
-  await runProducer(config as ProducerConfig);
+else if (role === "producer" || role === "lone") {
+  await (role === "producer" ? runProducer(config as ProducerConfig) : runLone(config as LoneConfig));
   process.exit(0);
 } else {
-  process.stderr.write(`expected role worker or producer, got "${role}"\n`);
+  process.stderr.write(`expected role worker, producer or lone, got "${role}"\n`);
   process.exit(2);
 }

@@ -17,7 +17,9 @@ export interface BullmqSizes {
   readonly tasks: number;
   readonly rounds: number;
   readonly serial: number;
+  /** Unmeasured jobs: one throughput round of `warmup`, then `serialWarmup` one at a time. */
   readonly warmup: number;
+  readonly serialWarmup: number;
   readonly concurrency: number;
 }
 
@@ -31,9 +33,15 @@ export interface BullmqSession {
 
 /** A running BullMQ setup: redis-server and worker; `measure` runs a producer session. */
 export interface BullmqBench {
-  /** Its redis-server's process id. */
+  /** Its redis-server's process id and port. */
   readonly redisPid: number;
+  readonly redisPort: number;
   measure(sizes: BullmqSizes, progress: Progress, label: string): Promise<BullmqSession>;
+  /**
+   * `n` jobs one at a time through one long-lived Node client (started on the first call, kept for
+   * the next), their latencies in ms: for samples taken in turns with ours, in the same minutes.
+   */
+  lone(n: number): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +56,65 @@ function nodeCode(): string {
 
 function spawnNode(role: "worker" | "producer", config: object, name: string): Managed {
   return spawnManaged(["node", "--input-type=module", "--eval", nodeCode(), "--", role, JSON.stringify(config)], {}, name);
+}
+
+/**
+ * The long-lived client for jobs one at a time (bullmq-node.ts, role `lone`): `run(n)` sends it a count
+ * and resolves with the latencies it prints back, read from its stdout as they come (no polling, so
+ * the evaluation's process stays idle while BullMQ's jobs run).
+ */
+class LoneClient {
+  private readonly m: Managed;
+  private readonly answers: Record<string, any>[] = [];
+  private readonly waiters: ((line: Record<string, any> | undefined) => void)[] = [];
+  private ended = false;
+
+  constructor(port: number) {
+    this.m = spawnManaged(["node", "--input-type=module", "--eval", nodeCode(), "--", "lone", JSON.stringify({ port, queue: QUEUE })], {}, "bullmq-lone", { pipes: true });
+    void this.read();
+  }
+
+  private async read(): Promise<void> {
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of this.m.proc.stdout as ReadableStream<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n")) {
+        const line = JSON.parse(text.slice(0, i)) as Record<string, any>;
+        text = text.slice(i + 1);
+        const waiter = this.waiters.shift();
+        if (waiter !== undefined) waiter(line);
+        else this.answers.push(line);
+      }
+    }
+    this.ended = true;
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  private async next(what: string): Promise<Record<string, any>> {
+    const line = this.answers.shift() ?? (this.ended ? undefined : await new Promise<Record<string, any> | undefined>((r) => this.waiters.push(r)));
+    if (line === undefined) throw new Error(`the BullMQ one-at-a-time client exited (${this.m.proc.exitCode}) before ${what}: ${readLog(this.m.log).slice(-2000)}`);
+    return line;
+  }
+
+  async ready(): Promise<void> {
+    const line = await this.next("it connected");
+    if (line.event !== "ready") throw new Error(`the BullMQ one-at-a-time client said ${JSON.stringify(line)} before it was ready`);
+  }
+
+  async run(n: number): Promise<number[]> {
+    const stdin = this.m.proc.stdin as import("bun").FileSink;
+    stdin.write(`${n}\n`);
+    stdin.flush();
+    const line = await this.next(`${n} jobs one at a time`);
+    if (line.event !== "latency") throw new Error(`the BullMQ one-at-a-time client said ${JSON.stringify(line)}, expected its latencies`);
+    return line.samples as number[];
+  }
+
+  async close(): Promise<void> {
+    (this.m.proc.stdin as import("bun").FileSink).end();
+    await this.m.proc.exited;
+  }
 }
 
 /** The JSON lines a Node process printed so far. */
@@ -69,7 +136,7 @@ function lines(m: Managed, name: string): Record<string, any>[] {
  *
  * @example
  * const bull = await startBullmq(50); // startBullmq(50, -10): its redis-server at niceness -10
- * const s = await bull.measure({ tasks: 20000, rounds: 3, serial: 2000, warmup: 2000, concurrency: 50 }, progress, "before");
+ * const s = await bull.measure({ tasks: 20000, rounds: 3, serial: 2000, warmup: 2000, serialWarmup: 10000, concurrency: 50 }, progress, "before");
  * await bull.stop();
  */
 export async function startBullmq(concurrency: number, redisNice?: number): Promise<BullmqBench> {
@@ -94,12 +161,14 @@ export async function startBullmq(concurrency: number, redisNice?: number): Prom
   }
   let sessions = 0;
   const redisPid = redis.pid() as number;
+  let loneClient: LoneClient | undefined;
   return {
     redisPid,
+    redisPort: redis.port,
     async measure(sizes, progress, label) {
       const name = `bullmq-producer-${++sessions}`;
       const pids = { redis: redisPid, worker: (worker as Managed).proc.pid };
-      const config: ProducerConfig = { port: redis.port, queue: QUEUE, tasks: sizes.tasks, chunk: 1000, inflight: 4, rounds: sizes.rounds, warmup: sizes.warmup, serial: sizes.serial, pids };
+      const config: ProducerConfig = { port: redis.port, queue: QUEUE, tasks: sizes.tasks, chunk: 1000, inflight: 4, rounds: sizes.rounds, warmup: sizes.warmup, serialWarmup: sizes.serialWarmup, serial: sizes.serial, pids };
       const producer = spawnNode("producer", config, name);
       let seen = 0;
       const timer = setInterval(() => {
@@ -123,7 +192,15 @@ export async function startBullmq(concurrency: number, redisNice?: number): Prom
         clearInterval(timer);
       }
     },
+    async lone(n) {
+      if (loneClient === undefined) {
+        loneClient = new LoneClient(redis.port);
+        await loneClient.ready();
+      }
+      return await loneClient.run(n);
+    },
     async stop() {
+      await loneClient?.close();
       await worker?.kill("SIGTERM");
       await redis[Symbol.asyncDispose]();
     },

@@ -1,9 +1,11 @@
 /**
  * Section "modes": throughput and one-at-a-time latency of every mode (embedded; Redis with a local
  * dispatcher; Redis with push and with pull workers, over NULL and over CURVE), per isolation series, with BullMQ measured
- * in the same run before our first series and after each, and the performance floors of issue 17
- * checked on the result: each series against the two BullMQ sessions around it, so a ratio compares
- * figures of the same minutes (these machines' pace moves by a third within a run).
+ * in the same run (its throughput before our first series and after each, its jobs one at a time in
+ * turns with each series' tasks one at a time), and the performance floors of issue 17 checked on the
+ * result: each series' throughput against the two BullMQ sessions around it and its p50 against the
+ * BullMQ samples taken in turns with its own, so a ratio compares figures of the same minutes (these
+ * machines' pace moves by a third within a run, and BullMQ's p50 by half).
  */
 import { type BullmqSession, bullmqVersion, startBullmq } from "./bullmq.ts";
 import { assertCompleted, oneAtATime, registerFunction, runBatch } from "./client.ts";
@@ -25,7 +27,10 @@ export interface ModeResult {
   readonly throughput: number;
   readonly latency: LatencySummary;
   readonly cdf: readonly CdfPoint[];
-  /** BullMQ's figures beside this series: its sessions just before and just after it (see baselineOf). */
+  /**
+   * BullMQ's figures beside this series (see baselineOf): throughput from its sessions just before and
+   * just after it, p50 from its jobs one at a time in turns with this series' tasks.
+   */
   readonly bullmq?: BaselineFigures;
   /** Ours / BullMQ beside it: throughput (higher is better) and p50 (lower is better). */
   readonly vsBullmq?: { readonly throughput: number; readonly p50: number };
@@ -51,17 +56,17 @@ function bareTopology(mode: ModeName): BareMode {
 }
 
 /**
- * p50 in ms of `serial` tasks one at a time through the bare hops of `topology`, after a tenth of
- * `warmup` (as measureStack warms up one at a time); their redis-server at `redisNice` (--redis-nice),
- * `onProgress` told as the measured tasks go.
+ * p50 in ms of `serial` tasks one at a time through the bare hops of `topology`, after `serialWarmup`
+ * unmeasured ones (as measureStack warms up one at a time); their redis-server at `redisNice`
+ * (--redis-nice), `onProgress` told as the measured tasks go.
  *
  * @example
- * const p50 = await bareP50("local", { warmup: 3000, serial: 2000 });
+ * const p50 = await bareP50("local", { serialWarmup: 10000, serial: 2000 });
  */
-export async function bareP50(topology: BareMode, s: Pick<Sizes, "warmup" | "serial">, o: { readonly redisNice?: number; readonly onProgress?: (done: number, total: number) => void } = {}): Promise<number> {
+export async function bareP50(topology: BareMode, s: Pick<Sizes, "serialWarmup" | "serial">, o: { readonly redisNice?: number; readonly onProgress?: (done: number, total: number) => void } = {}): Promise<number> {
   const bare = await startBare(topology, { redisNice: o.redisNice });
   try {
-    await oneAtATime(bare.url, "bare", serialWarmup(s));
+    await oneAtATime(bare.url, "bare", s.serialWarmup);
     return summarize(await oneAtATime(bare.url, "bare", s.serial, o.onProgress)).p50;
   } finally {
     await bare.stop();
@@ -78,7 +83,10 @@ export interface BullmqResult {
   readonly roundsAfter?: readonly number[];
   /** CPU its redis-server, worker and producer spent over each session's rounds (absent from older results). */
   readonly sessionsCpu?: readonly (CpuSpent | undefined)[];
-  /** Over every session: the median of the rounds, and the summary of all one-at-a-time samples. */
+  /**
+   * Over every session: the median of the rounds; and the summary of every one-at-a-time sample (taken
+   * in turns with our series; in results saved before 2026-11-27, at the end of each session).
+   */
   readonly throughput: number;
   readonly latency: LatencySummary;
   readonly cdf: readonly CdfPoint[];
@@ -86,7 +94,8 @@ export interface BullmqResult {
 }
 
 export interface ModesSection {
-  readonly sizes: { readonly tasks: number; readonly rounds: number; readonly serial: number; readonly warmup: number };
+  /** serialWarmup: absent in results written before 2026-11-27 (those warmed up a tenth of warmup one at a time). */
+  readonly sizes: { readonly tasks: number; readonly rounds: number; readonly serial: number; readonly warmup: number; readonly serialWarmup?: number };
   readonly bullmq?: BullmqResult;
   readonly results: readonly ModeResult[];
   readonly floors: readonly FloorCheck[];
@@ -112,18 +121,24 @@ export interface StackFigures {
   readonly cpu?: CpuSpent;
 }
 
+/** Latencies in ms of `n` tasks one at a time through another system (BullMQ's long-lived client), run in turns with ours. */
+export type Baseline = (n: number) => Promise<number[]>;
+
 /**
- * Measures a running stack the way the modes section does: `warmup` unmeasured tasks (and a tenth as
- * many one at a time), `rounds` rounds of `tasks` no-op tasks (throughput: their median), then
- * `serial` tasks one at a time. The caller has started a progress step for the throughput part; this
- * starts the "one at a time" step. With `readCpu`, the CPU spent over the rounds (not the warm-up, not
- * the one-at-a-time part) comes back too.
+ * Measures a running stack the way the modes section does: `warmup` unmeasured tasks, `rounds` rounds
+ * of `tasks` no-op tasks (throughput: their median), then `serialWarmup` unmeasured tasks one at a time
+ * and `serial` measured ones. With `baseline` (BullMQ's client), the baseline warms up and takes as many
+ * samples, in turns with ours (SERIAL_TURNS each, who goes first alternating), so that the two p50s come
+ * from the same minutes: its samples come back as `baselineSamples`. The caller has started a progress
+ * step for the throughput part; this starts the "one at a time" step. With `readCpu`, the CPU spent
+ * over the rounds (not the warm-up, not the one-at-a-time part) comes back too.
  *
  * @example
- * const f = await measureStack(stack.url, await registerFunction(stack.url, NOOP), o.sizes, progress, "redis-local/thread");
+ * const f = await measureStack(stack.url, await registerFunction(stack.url, NOOP), o.sizes, progress, "redis-local/thread", undefined, (n) => bull.lone(n));
  */
-export async function measureStack(url: string, fid: string, s: Sizes, progress: Progress, label: string, readCpu?: () => CpuReading): Promise<StackFigures> {
-  return (await measureAlternately([{ url, fid, label, readCpu }], s, progress))[0] as StackFigures;
+export async function measureStack(url: string, fid: string, s: Sizes, progress: Progress, label: string, readCpu?: () => CpuReading, baseline?: Baseline): Promise<StackFigures & { readonly baselineSamples?: readonly number[] }> {
+  const { figures, baselineSamples } = await measureInTurns([{ url, fid, label, readCpu }], s, progress, baseline);
+  return { ...(figures[0] as StackFigures), ...(baselineSamples !== undefined && { baselineSamples }) };
 }
 
 /** One stack `measureAlternately` measures: where it answers, the function it runs, its name in notes. */
@@ -134,22 +149,25 @@ export interface Measured {
   readonly readCpu?: () => CpuReading;
 }
 
-/** The one-at-a-time samples go in this many turns per stack when several are measured alternately. */
+/** The one-at-a-time samples go in this many turns per stack when several (or a stack and a baseline) are measured alternately. */
 const SERIAL_TURNS = 6;
 
 /**
  * Measures several running stacks as `measureStack` measures one, in turns, so that their figures
  * come from the same minutes: each warms up, then round after round each runs one (who goes first
- * alternating from round to round), then the one-at-a-time samples in SERIAL_TURNS turns each, the
- * same way. A stack's CPU is what it spent over its own rounds. The caller has started a progress step
- * for the throughput part; this starts the "one at a time" step.
+ * alternating from round to round), then each warms up one at a time, then the one-at-a-time samples
+ * in SERIAL_TURNS turns each, the same way.
  *
  * @example
  * const [fresh, full] = await measureAlternately([{ url: a.url, fid: fa, label: "fresh" }, { url: b.url, fid: fb, label: "full" }], o.sizes, progress);
  */
 export async function measureAlternately(stacks: readonly Measured[], s: Sizes, progress: Progress): Promise<StackFigures[]> {
+  return (await measureInTurns(stacks, s, progress)).figures;
+}
+
+async function measureInTurns(stacks: readonly Measured[], s: Sizes, progress: Progress, baseline?: Baseline): Promise<{ figures: StackFigures[]; baselineSamples?: number[] }> {
   const onProgress = (d: number, t: number): void => progress.update(d, t);
-  for (const m of stacks) await warmUp(m.url, m.fid, s, onProgress);
+  for (const m of stacks) assertCompleted(await runBatch(m.url, m.fid, noops(s.warmup), { onProgress }));
   const indexes = stacks.map((_, i) => i);
   const rounds: number[][] = stacks.map(() => []);
   const cpu: (CpuSpent | undefined)[][] = stacks.map(() => []);
@@ -167,54 +185,58 @@ export async function measureAlternately(stacks: readonly Measured[], s: Sizes, 
       progress.note(`${m.label}: ${Math.round(own.at(-1) as number).toLocaleString("en-US")} tasks/s`);
     }
   }
-  progress.step(`${stacks.map((m) => m.label).join(", ")}: one at a time`);
-  const samples: number[][] = stacks.map(() => []);
-  const turns = stacks.length === 1 ? 1 : Math.min(SERIAL_TURNS, s.serial);
+  progress.step(`${stacks.map((m) => m.label).join(", ")}${baseline === undefined ? "" : " and BullMQ"}: one at a time`);
+  // each participant (the stacks, then the baseline) runs `n` tasks one at a time
+  const lone = (who: number, n: number, onDone?: (d: number) => void): Promise<number[]> => {
+    const m = stacks[who];
+    return m === undefined ? (baseline as Baseline)(n) : oneAtATime(m.url, m.fid, n, onDone);
+  };
+  const everyone = baseline === undefined ? indexes : [...indexes, stacks.length];
+  // the warm-up one at a time comes right before the samples, after the rounds, as BullMQ's producer runs its own
+  for (const who of everyone) await lone(who, s.serialWarmup);
+  const samples: number[][] = everyone.map(() => []);
+  const turns = everyone.length === 1 ? 1 : Math.min(SERIAL_TURNS, s.serial);
   for (let turn = 0; turn < turns; turn++) {
     const count = Math.floor((s.serial * (turn + 1)) / turns) - Math.floor((s.serial * turn) / turns);
-    for (const i of inTurn(indexes, turn)) {
-      const m = stacks[i] as Measured;
-      const own = samples[i] as number[];
+    for (const who of inTurn(everyone, turn)) {
+      const own = samples[who] as number[];
       const done = own.length;
-      own.push(...(await oneAtATime(m.url, m.fid, count, (d) => onProgress(done + d, s.serial))));
+      own.push(...(await lone(who, count, (d) => onProgress(done + d, s.serial))));
+      onProgress(own.length, s.serial);
     }
   }
-  return stacks.map((m, i) => {
+  const figures = stacks.map((m, i) => {
     const latency = summarize(samples[i] as number[]);
     progress.note(`${m.label}: p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms`);
     const own = rounds[i] as number[];
     return { rounds: own, throughput: median(own), latency, samples: samples[i] as number[], tasks: measuredTasks(s), cpu: m.readCpu === undefined ? undefined : together(cpu[i] as (CpuSpent | undefined)[]) };
   });
+  return { figures, ...(baseline !== undefined && { baselineSamples: samples[stacks.length] as number[] }) };
 }
 
 /**
- * Tasks one `measureStack` runs: the batch warm-up, a tenth of it one at a time, the rounds, the
+ * Tasks one `measureStack` runs: the batch warm-up, the one-at-a-time warm-up, the rounds, the
  * one-at-a-time samples.
  *
  * @example
- * measuredTasks({ ...sizes, warmup: 30_000, tasks: 30_000, rounds: 5, serial: 3_000 }); // 186_000
+ * measuredTasks({ ...sizes, warmup: 30_000, serialWarmup: 10_000, tasks: 30_000, rounds: 5, serial: 3_000 }); // 193_000
  */
-export function measuredTasks(s: Pick<Sizes, "warmup" | "tasks" | "rounds" | "serial">): number {
-  return s.warmup + serialWarmup(s) + s.rounds * s.tasks + s.serial;
-}
-
-/** Unmeasured tasks run one at a time before the rounds: a tenth of the batch warm-up. */
-function serialWarmup(s: Pick<Sizes, "warmup">): number {
-  return Math.ceil(s.warmup / 10);
+export function measuredTasks(s: Pick<Sizes, "warmup" | "serialWarmup" | "tasks" | "rounds" | "serial">): number {
+  return s.warmup + s.serialWarmup + s.rounds * s.tasks + s.serial;
 }
 
 const noops = (n: number): string[] => Array.from({ length: n }, () => "[]");
 
 /**
- * A stack's warm-up before it is measured: `warmup` no-op tasks in batches, then a tenth as many one
- * at a time (every result checked).
+ * A stack's warm-up before it is measured: `warmup` no-op tasks in batches, then `serialWarmup` one at
+ * a time (every result checked).
  *
  * @example
- * await warmUp(stack.url, fid, { warmup: 30000 });
+ * await warmUp(stack.url, fid, { warmup: 30000, serialWarmup: 10000 });
  */
-export async function warmUp(url: string, fid: string, s: Pick<Sizes, "warmup">, onProgress?: (done: number, total: number) => void): Promise<void> {
+export async function warmUp(url: string, fid: string, s: Pick<Sizes, "warmup" | "serialWarmup">, onProgress?: (done: number, total: number) => void): Promise<void> {
   assertCompleted(await runBatch(url, fid, noops(s.warmup), { ...(onProgress !== undefined && { onProgress }) }));
-  await oneAtATime(url, fid, serialWarmup(s));
+  await oneAtATime(url, fid, s.serialWarmup);
 }
 
 /**
@@ -243,9 +265,11 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
   const sessions: BullmqSession[] = [];
   const session = async (label: string): Promise<void> => {
     progress.step(`BullMQ (${label})`);
-    sessions.push(await bull.measure({ tasks: s.tasks, rounds: s.rounds, serial: Math.ceil(s.serial / 2), warmup: s.warmup, concurrency: s.bullmqConcurrency }, progress, label));
+    // throughput only: BullMQ's one-at-a-time samples are taken in turns with each series' (measureStack)
+    sessions.push(await bull.measure({ tasks: s.tasks, rounds: s.rounds, serial: 0, warmup: s.warmup, serialWarmup: 0, concurrency: s.bullmqConcurrency }, progress, label));
   };
   const results: Omit<ModeResult, "vsBullmq" | "bullmq" | "bullmqCpu">[] = [];
+  const bullSamples: (readonly number[])[] = [];
   try {
     await session("before ours");
     for (const mode of o.modes) {
@@ -253,10 +277,10 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
         const label = `${mode}/${isolation}`;
         progress.step(`${label}: start, warm up, throughput`);
         const stack = await startStack({ mode, isolation, executors: s.executors, workerProcs: s.workerProcs, redisNice: o.redisNice });
-        let f: StackFigures;
+        let f: Awaited<ReturnType<typeof measureStack>>;
         try {
           const fid = await registerFunction(stack.url, NOOP);
-          f = await measureStack(stack.url, fid, s, progress, label, cpuReader(stack.processes));
+          f = await measureStack(stack.url, fid, s, progress, label, cpuReader(stack.processes), (n) => bull.lone(n));
         } finally {
           await stack.stop();
         }
@@ -266,6 +290,7 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
           bare = await bareP50(bareTopology(mode), s, { redisNice: o.redisNice, onProgress: (d, t) => progress.update(d, t) });
           progress.note(`${mode}: bare hops (${bareTopology(mode)}) p50 ${bare.toFixed(3)} ms`);
         }
+        bullSamples.push(f.baselineSamples ?? []);
         results.push({ mode, isolation, setup: stack.describe, rounds: f.rounds, throughput: f.throughput, latency: f.latency, cdf: cdf(f.samples), samples: f.samples.map(us), cpu: f.cpu, ...(bare !== undefined && { bareP50: us(bare) }) });
         await session(`after ${label}`);
       }
@@ -273,10 +298,10 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
   } finally {
     await bull.stop();
   }
-  const samples = sessions.flatMap((x) => x.latencies);
+  const samples = bullSamples.flat();
   const bullmq: BullmqResult = {
     version: bullmqVersion(),
-    setup: `redis-server, 1 Node worker process (concurrency ${s.bullmqConcurrency}), 1 Node producer process per session; a session before our first series and one after each`,
+    setup: `redis-server, 1 Node worker process (concurrency ${s.bullmqConcurrency}), 1 Node producer process per throughput session (a session before our first series and one after each), 1 long-lived Node client for jobs one at a time`,
     sessions: sessions.map((x) => x.rounds),
     sessionsCpu: sessions.map((x) => x.cpu),
     throughput: median(sessions.flatMap((x) => x.rounds)),
@@ -287,7 +312,7 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
   const overall: BaselineFigures = { throughput: bullmq.throughput, p50: bullmq.latency.p50 };
   const withRatios = results.map((r, i) => {
     const around = sessions.slice(i, i + 2);
-    const measured = { rounds: around.flatMap((x) => x.rounds), samples: around.flatMap((x) => x.latencies) };
+    const measured = { rounds: around.flatMap((x) => x.rounds), samples: bullSamples[i] as readonly number[] };
     const beside = baselineOf(measured);
     return { ...r, bullmq: beside, bullmqCpu: together(around.map((x) => x.cpu)), vsBullmq: ratios({ throughput: r.throughput, p50: r.latency.p50 }, beside), noise: measurementNoise(r, measured) };
   });
@@ -295,5 +320,5 @@ export async function runModes(o: Options, progress: Progress): Promise<ModesSec
     withRatios.map((r) => ({ mode: r.mode, isolation: r.isolation, throughput: r.throughput, p50: r.latency.p50, bullmq: r.bullmq, noise: r.noise, bareP50: r.bareP50 })),
     overall,
   );
-  return { sizes: { tasks: s.tasks, rounds: s.rounds, serial: s.serial, warmup: s.warmup }, bullmq, results: withRatios, floors };
+  return { sizes: { tasks: s.tasks, rounds: s.rounds, serial: s.serial, warmup: s.warmup, serialWarmup: s.serialWarmup }, bullmq, results: withRatios, floors };
 }

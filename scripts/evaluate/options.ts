@@ -9,10 +9,14 @@ export const SECTIONS = ["modes", "scaling", "uneven", "recovery", "retained"] a
 export type Section = (typeof SECTIONS)[number];
 
 export interface Sizes {
-  /** Throughput: tasks per round, rounds, unmeasured warm-up tasks; latency: tasks one at a time. */
+  /**
+   * Throughput: tasks per round, rounds, unmeasured warm-up tasks (in batches); latency: unmeasured
+   * tasks one at a time, then tasks one at a time.
+   */
   readonly tasks: number;
   readonly rounds: number;
   readonly warmup: number;
+  readonly serialWarmup: number;
   readonly serial: number;
   /** Executors of the embedded server and the local dispatcher; worker processes in push/pull. */
   readonly executors: number;
@@ -59,21 +63,26 @@ export interface Options {
  * The full evaluation's sizes. The warm-up is a whole round, for ours and BullMQ alike: with 3,000
  * unmeasured tasks the first measured rounds still ran slow while the runtimes compiled their hot paths
  * (2026-11-26: embedded 93,819 then 118,562, 128,696, 146,491 tasks/s; BullMQ 9,586 then up to 13,981).
+ * The one-at-a-time warm-up is 10,000 tasks, for ours and BullMQ alike, right before the samples: a
+ * fresh API and dispatcher keep compiling their one-task path for thousands of lone tasks (2026-11-27,
+ * after a 3,000-task warm-up in batches: redis-local's p50 over BullMQ's 1.47x, 1.20x, 0.94x after 300,
+ * 3,300 and 6,300 lone tasks, and again 1.54x, 1.40x, 1.02x; their JIT threads still busy up to about
+ * 10,000), while BullMQ's worker and one-at-a-time client run from the first series to the last.
  */
 export const FULL: Sizes = {
-  tasks: 30_000, rounds: 5, warmup: 30_000, serial: 3_000, executors: 2, workerProcs: 2, bullmqConcurrency: 50,
+  tasks: 30_000, rounds: 5, warmup: 30_000, serialWarmup: 10_000, serial: 3_000, executors: 2, workerProcs: 2, bullmqConcurrency: 50,
   cpuPerExecutor: 100, cpuTotal: 400, cpuIterations: 2_000_000, sleepMs: 100, sleepRounds: 5,
   unevenTasks: 4_000, shortMs: 10, longMs: 500, longShare: 0.1,
   recoveryTasks: 2_000, recoverySleepMs: 100, killAt: 0.3, retained: 1_000_000,
 };
 
 export const QUICK: Sizes = {
-  ...FULL, tasks: 1_000, rounds: 1, warmup: 200, serial: 200,
+  ...FULL, tasks: 1_000, rounds: 1, warmup: 200, serialWarmup: 20, serial: 200,
   cpuPerExecutor: 10, cpuTotal: 40, sleepRounds: 2, unevenTasks: 400, recoveryTasks: 400, retained: 20_000,
 };
 
 const SIZE_FLAGS: Record<string, keyof Sizes> = {
-  tasks: "tasks", rounds: "rounds", warmup: "warmup", serial: "serial", executors: "executors", "worker-procs": "workerProcs",
+  tasks: "tasks", rounds: "rounds", warmup: "warmup", "serial-warmup": "serialWarmup", serial: "serial", executors: "executors", "worker-procs": "workerProcs",
   "bullmq-concurrency": "bullmqConcurrency", "cpu-per-executor": "cpuPerExecutor", "cpu-total": "cpuTotal", "cpu-iterations": "cpuIterations",
   "sleep-ms": "sleepMs", "sleep-rounds": "sleepRounds", "uneven-tasks": "unevenTasks", "short-ms": "shortMs", "long-ms": "longMs",
   "long-share": "longShare", "recovery-tasks": "recoveryTasks", "recovery-sleep-ms": "recoverySleepMs", "kill-at": "killAt", retained: "retained",

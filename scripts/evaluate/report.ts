@@ -45,6 +45,11 @@ const IDLE_POLL_NOTE =
   "This run held a CPU latency request of 0 us (`--idle-poll`, scripts/evaluate/cpu-idle.ts): idle CPUs polled instead of halting, for BullMQ's rounds and ours alike. It shows what the machine's idle wake-ups cost each system; it is a setting of the machine (as `tuned`'s latency profiles make), not of either system, and the plain run is the evaluation of record.";
 
 /** What a run with --redis-nice changed, and why it is not the evaluation of record. */
+
+/** Unmeasured tasks one at a time before the measured ones; results written before 2026-11-27 had a tenth of the batch warm-up. */
+function serialWarmupOf(sizes: { readonly warmup: number; readonly serialWarmup?: number }): number {
+  return sizes.serialWarmup ?? Math.ceil(sizes.warmup / 10);
+}
 export function redisNiceNote(n: number): string {
   return `This run started every redis-server, ours and BullMQ's, at niceness ${n} (\`--redis-nice ${n}\`, \`nice -n\`): when Redis and the processes that wait on it want the same core, the scheduler runs Redis first more often, instead of sharing the cores fairly among all of them. It is a setting of the deployment (as systemd's \`Nice=\` for a redis-server unit makes), the same for both systems, not of either; the plain run is the evaluation of record.`;
 }
@@ -72,7 +77,10 @@ const table = (head: readonly string[], rows: readonly (readonly string[])[]): s
 function bullmqRounds(b: BullmqResult): string {
   const jobs = (rounds: readonly number[]): string => `${rounds.map(int).join(", ")} jobs/s`;
   if (b.sessions === undefined) return `Rounds before ours: ${jobs(b.roundsBefore ?? [])}; after: ${jobs(b.roundsAfter ?? [])}.`;
-  return `Each of our series is compared with the two BullMQ sessions around it (the median of their rounds, the p50 of their one-at-a-time samples together: the column "BullMQ beside it"), so that a ratio compares figures of the same minutes; the BullMQ row sums up every session. Rounds per session: ${b.sessions.map((s, i) => `${i + 1}: ${jobs(s)}`).join("; ")}.`;
+  const turns = b.setup.includes("long-lived Node client")
+    ? "the median of the rounds of the two BullMQ sessions around it, and the p50 of BullMQ's jobs one at a time taken in turns with the series' own (sixths of each, who goes first alternating, after both warmed up one at a time)"
+    : "the median of the rounds of the two BullMQ sessions around it, and the p50 of their one-at-a-time samples together";
+  return `Each of our series is compared with BullMQ beside it (the column of that name): ${turns}, so that a ratio compares figures of the same minutes; the BullMQ row sums up every session. Rounds per session: ${b.sessions.map((s, i) => `${i + 1}: ${jobs(s)}`).join("; ")}.`;
 }
 
 /** "redis 24.1, api 9.6, client 1.4": microseconds of CPU per task by process. */
@@ -131,7 +139,7 @@ function modesPart(m: ModesSection): string[] {
   return [
     "## Throughput and latency, every mode",
     "",
-    `Throughput: ${int(m.sizes.tasks)} no-op tasks per round submitted 1,000 per \`POST /execute_batch\` (4 calls in flight), every result read back through \`POST /wait\` (1,000 ids per call); the figure is the median of ${m.sizes.rounds} rounds after ${int(m.sizes.warmup)} unmeasured tasks. Latency: ${int(m.sizes.serial)} tasks one at a time, each queued and awaited by one \`POST /execute_function?wait=10\` (answered with the result once the task is terminal). The client runs under Bun in the evaluation's process.`,
+    `Throughput: ${int(m.sizes.tasks)} no-op tasks per round submitted 1,000 per \`POST /execute_batch\` (4 calls in flight), every result read back through \`POST /wait\` (1,000 ids per call); the figure is the median of ${m.sizes.rounds} rounds after ${int(m.sizes.warmup)} unmeasured tasks. Latency: ${int(m.sizes.serial)} tasks one at a time after ${int(serialWarmupOf(m.sizes))} unmeasured ones${m.sizes.serialWarmup === undefined ? "" : " (BullMQ's too: a freshly started API and dispatcher keep compiling their one-task path for thousands of lone tasks, while BullMQ's worker and its one-at-a-time client run from the first series to the last)"}, each queued and awaited by one \`POST /execute_function?wait=10\` (answered with the result once the task is terminal). The client runs under Bun in the evaluation's process.`,
     "",
     ...(m.results.some((r) => THREAD_ONLY_MODES.includes(r.mode))
       ? ["Push and pull run over NULL security (no encryption), and again over ZMTP CURVE (`-curve`: the dispatcher with `--curve-secret-key-file` and `--authorized-workers`, each worker with `--curve-server-key-file` and its own `--curve-secret-key-file`; fresh keys each run), the CURVE modes in the thread series only.", ""]
@@ -139,7 +147,7 @@ function modesPart(m: ModesSection): string[] {
     ...(b === undefined
       ? []
       : [
-          `BullMQ ${b.version}: ${b.setup}. Jobs added with \`addBulk\` in chunks of 1,000 (4 in flight) with \`removeOnComplete\`; a round is done when the waiting and active counts are 0. Latency: \`add\` then \`waitUntilFinished\` (a \`QueueEvents\`) one job at a time. ${bullmqRounds(b)}`,
+          `BullMQ ${b.version}: ${b.setup}. Jobs added with \`addBulk\` in chunks of 1,000 (4 in flight) with \`removeOnComplete\`; a round is done when the waiting and active counts are 0. Latency: \`add\` then \`waitUntilFinished\` (a \`QueueEvents\`) one job at a time, after as many unmeasured ones as ours. ${bullmqRounds(b)}`,
           "",
         ]),
     ...(bare ? [BARE_NOTE, ""] : []),
@@ -194,8 +202,8 @@ function retainedPart(r: RetainedSection): string[] {
     `## Retained tasks: the same figures with ${n} finished tasks in Redis`,
     "",
     r.alternated === true
-      ? `Two stacks side by side, each ${r.setup}: one filled with ${int(r.fill.tasks)} no-op tasks through its API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, then its API and dispatcher replaced by new ones (those had warmed up their compiled code over the fill), and a second stack started beside it on a fresh Redis (empty at the start). Then both measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time), in turns: both warm-ups, then a round of each, who goes first alternating, then the one-at-a-time samples in sixths the same way, so that the two figures come from the same minutes and from processes that ran the same tasks.`
-      : `${r.setup}. Measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time), first on a fresh Redis (empty at the start; that measurement leaves ${int(r.filled.retainedBefore - r.fill.tasks)} finished tasks), then filled with ${int(r.fill.tasks)} more no-op tasks through the same API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, then measured again on the same stack.`,
+      ? `Two stacks side by side, each ${r.setup}: one filled with ${int(r.fill.tasks)} no-op tasks through its API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, then its API and dispatcher replaced by new ones (those had warmed up their compiled code over the fill), and a second stack started beside it on a fresh Redis (empty at the start). Then both measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time after ${int(serialWarmupOf(r.sizes))}), in turns: both warm-ups, then a round of each, who goes first alternating, then the one-at-a-time samples in sixths the same way, so that the two figures come from the same minutes and from processes that ran the same tasks.`
+      : `${r.setup}. Measured as in the modes section (${int(r.sizes.tasks)} no-op tasks per round, median of ${r.sizes.rounds} rounds after ${int(r.sizes.warmup)} unmeasured tasks; ${int(r.sizes.serial)} tasks one at a time after ${int(serialWarmupOf(r.sizes))}), first on a fresh Redis (empty at the start; that measurement leaves ${int(r.filled.retainedBefore - r.fill.tasks)} finished tasks), then filled with ${int(r.fill.tasks)} more no-op tasks through the same API (1,000 per \`POST /execute_batch\`, 4 in flight, every result read back through \`POST /wait\`) in ${(r.fill.ms / 1000).toFixed(1)} s${fillRates(r.fill.slices)}, then measured again on the same stack.`,
     "",
     ...(r.doubling === undefined ? [] : [doublingNote(r.doubling, r.fill.slices), ""]),
     `Finished tasks stay in Redis for the retention period (\`--retention\`, default 24 h): the newest filled task had ${hours(r.retention.ttlAfterFillS)} of it left after the fill and the oldest ${hours(r.retention.oldestLeftAtEndS)} at the end, so none was swept during the run.`,

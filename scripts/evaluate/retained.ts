@@ -52,7 +52,7 @@ export interface RedisFootprint {
 }
 
 export interface RetainedSection {
-  readonly sizes: { readonly tasks: number; readonly rounds: number; readonly serial: number; readonly warmup: number; readonly retained: number };
+  readonly sizes: { readonly tasks: number; readonly rounds: number; readonly serial: number; readonly warmup: number; readonly serialWarmup?: number; readonly retained: number };
   readonly setup: string;
   /**
    * True: the fresh stack and new processes on the filled Redis were measured side by side, in turns
@@ -205,7 +205,7 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
       noise,
     });
     return {
-      sizes: { tasks: s.tasks, rounds: s.rounds, serial: s.serial, warmup: s.warmup, retained: target },
+      sizes: { tasks: s.tasks, rounds: s.rounds, serial: s.serial, warmup: s.warmup, serialWarmup: s.serialWarmup, retained: target },
       setup: full.describe,
       alternated: true,
       fresh: phase(0, a),

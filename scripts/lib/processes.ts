@@ -27,11 +27,15 @@ export interface Managed {
   kill(signal?: NodeJS.Signals | number): Promise<number | null>;
 }
 
-/** Spawns `argv` with stderr (where the JSON logs go) in a log file; registered for `killAll`. */
-export function spawnManaged(argv: string[], env: Record<string, string> = {}, name = "proc"): Managed {
+/**
+ * Spawns `argv` with stderr (where the JSON logs go) in a log file and stdout in another; registered
+ * for `killAll`. With `pipes`, its stdin and stdout are pipes instead (`proc.stdin` takes what to send
+ * it, `proc.stdout` is a stream).
+ */
+export function spawnManaged(argv: string[], env: Record<string, string> = {}, name = "proc", o: { readonly pipes?: boolean } = {}): Managed {
   const dir = tempDir(`log-${name}`);
   const log = join(dir, `${name}.log`);
-  const proc = Bun.spawn(argv, { cwd: ROOT, env: { ...process.env, ...env }, stdout: Bun.file(join(dir, `${name}.stdout`)), stderr: Bun.file(log), stdin: "ignore" });
+  const proc = Bun.spawn(argv, { cwd: ROOT, env: { ...process.env, ...env }, stdout: o.pipes === true ? "pipe" : Bun.file(join(dir, `${name}.stdout`)), stderr: Bun.file(log), stdin: o.pipes === true ? "pipe" : "ignore" });
   running.add(proc);
   logs.push(log);
   void proc.exited.then(() => running.delete(proc));

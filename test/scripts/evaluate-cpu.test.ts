@@ -7,6 +7,7 @@
  * turn. Asserts what was measured, never how fast.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import Redis from "ioredis";
 import { parseStat, readProcStats, treeMicros } from "../../scripts/lib/cpu.ts";
 import { killAll } from "../../scripts/lib/processes.ts";
 import { nicenessOf, startRedisServer } from "../../scripts/lib/redis-server.ts";
@@ -80,7 +81,11 @@ describe("CPU per task", () => {
 });
 
 describe("measured end to end", () => {
-  const sizes = { ...parseOptions(["--quick"]).sizes, warmup: 100, tasks: 400, rounds: 2, serial: 10 };
+  const submitted = async (url: string): Promise<number> => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Number(/^faas_tasks_submitted_total (\d+)$/m.exec(text)?.[1]);
+  };
+  const sizes = { ...parseOptions(["--quick"]).sizes, warmup: 100, serialWarmup: 7, tasks: 400, rounds: 2, serial: 10 };
 
   test("measureStack brings back every process's CPU over its rounds: a Redis stack's four roles and the client", async () => {
     const stack = await startStack({ mode: "redis-push", isolation: "thread", executors: 1, workerProcs: 2, redisNice: 3 });
@@ -95,8 +100,11 @@ describe("measured end to end", () => {
       expect(f.cpu?.ms).toBeGreaterThan(0);
       // 800 tasks through five processes: the API and Redis spend some of the 10 ms ticks /proc counts in
       expect(perTask(f.cpu as NonNullable<typeof f.cpu>).total).toBeGreaterThan(0);
-      const none = await measureStack(stack.url, fid, { ...sizes, warmup: 0 }, quiet(), "test");
+      // every task it ran: 100 warm-up in a batch, 7 warm-up one at a time, 2 rounds of 400, 10 measured
+      expect(await submitted(stack.url)).toBe(917);
+      const none = await measureStack(stack.url, fid, { ...sizes, warmup: 0, serialWarmup: 0 }, quiet(), "test");
       expect(none.cpu).toBeUndefined();
+      expect(await submitted(stack.url)).toBe(917 + 810);
     } finally {
       await stack.stop();
     }
@@ -121,7 +129,7 @@ describe("measured end to end", () => {
     );
     try {
       const measured = await Promise.all(stacks.map(async (stack, i) => ({ url: `http://127.0.0.1:${proxies[i]?.port}`, fid: await registerFunction(stack.url, NOOP), label: "AB"[i] as string, readCpu: cpuReader(stack.processes) })));
-      const s = { ...sizes, warmup: 20, tasks: 30, rounds: 3, serial: 12 };
+      const s = { ...sizes, warmup: 20, serialWarmup: 2, tasks: 30, rounds: 3, serial: 12 };
       const [a, b] = await measureAlternately(measured, s, quiet());
       for (const f of [a, b]) {
         expect(f?.rounds).toHaveLength(3);
@@ -131,7 +139,9 @@ describe("measured end to end", () => {
       // one /execute_batch per warm-up and per round (30 tasks): the warm-ups, then rounds A B, B A, A B
       expect(seen.filter((r) => r.endsWith("/execute_batch")).map((r) => r[0]).join("")).toBe("AB" + "AB" + "BA" + "AB");
       const serial = seen.filter((r) => r.endsWith("/execute_function"));
-      expect(serial.filter((r) => r.startsWith("A"))).toHaveLength(20 / 10 + 12); // a tenth of the warm-up one at a time, then the samples
+      expect(serial.filter((r) => r.startsWith("A"))).toHaveLength(2 + 12); // the one-at-a-time warm-up, then the samples
+      // every one-at-a-time task after the last round, as BullMQ's producer runs its own
+      expect(seen.findIndex((r) => r.endsWith("/execute_function"))).toBeGreaterThan(seen.findLastIndex((r) => r.endsWith("/execute_batch")));
       // the samples: six turns of two each, who goes first alternating
       expect(serial.slice(-24).map((r) => r[0]).join("")).toBe("AABB" + "BBAA" + "AABB" + "BBAA" + "AABB" + "BBAA");
     } finally {
@@ -140,15 +150,72 @@ describe("measured end to end", () => {
     }
   });
 
+  test("measureStack with a baseline: both warm up one at a time after the rounds, then take their samples in sixths, who goes first alternating", async () => {
+    const seen: string[] = [];
+    const stack = await startStack({ mode: "embedded", isolation: "thread", executors: 1, workerProcs: 0 });
+    const proxy = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(req) {
+        const url = new URL(req.url);
+        seen.push(`A ${url.pathname}`);
+        const res = await fetch(`${stack.url}${url.pathname}${url.search}`, { method: req.method, headers: req.headers, body: await req.arrayBuffer() });
+        return new Response(await res.arrayBuffer(), { status: res.status, headers: { "content-type": "application/json" } });
+      },
+    });
+    try {
+      const fid = await registerFunction(stack.url, NOOP);
+      const baseline = async (n: number): Promise<number[]> => {
+        for (let i = 0; i < n; i++) seen.push("B lone");
+        return Array.from({ length: n }, (_, i) => 10 + i);
+      };
+      const s = { ...sizes, warmup: 20, serialWarmup: 3, tasks: 30, rounds: 2, serial: 12 };
+      const f = await measureStack(`http://127.0.0.1:${proxy.port}`, fid, s, quiet(), "A", undefined, baseline);
+      expect(f.samples).toHaveLength(12);
+      expect(f.baselineSamples).toHaveLength(12);
+      const isLone = (r: string): boolean => r.endsWith("/execute_function") || r.startsWith("B");
+      const lone = seen.filter(isLone).map((r) => r[0]).join("");
+      // warm-ups (3 each), then six turns of two each: A first in even turns, B in odd ones
+      expect(lone).toBe("AAA" + "BBB" + "AABB" + "BBAA" + "AABB" + "BBAA" + "AABB" + "BBAA");
+      expect(seen.findIndex(isLone)).toBeGreaterThan(seen.findLastIndex((r) => r.endsWith("/execute_batch")));
+    } finally {
+      proxy.stop(true);
+      await stack.stop();
+    }
+  });
+
+  test("BullMQ's long-lived client runs jobs one at a time, call after call, and its latencies come back", async () => {
+    const bull = await startBullmq(50);
+    const redis = new Redis(bull.redisPort, "127.0.0.1");
+    try {
+      const first = await bull.lone(5);
+      const second = await bull.lone(3);
+      expect([first.length, second.length]).toEqual([5, 3]);
+      for (const ms of [...first, ...second]) expect(ms).toBeGreaterThan(0);
+      expect(Number(await redis.get("bull:evaluate:id"))).toBe(8); // every job added, by BullMQ's own count
+      expect(await redis.zcard("bull:evaluate:completed")).toBe(8);
+    } finally {
+      redis.disconnect();
+      await bull.stop();
+    }
+  });
+
   test("a BullMQ session brings back its redis-server's, worker's and producer's CPU over its rounds", async () => {
     const bull = await startBullmq(50, 4);
     try {
       expect(nicenessOf(bull.redisPid)).toBe(4);
-      const s = await bull.measure({ tasks: 400, rounds: 2, serial: 5, warmup: 100, concurrency: 50 }, quiet(), "test");
+      const s = await bull.measure({ tasks: 400, rounds: 2, serial: 5, warmup: 100, serialWarmup: 5, concurrency: 50 }, quiet(), "test");
       expect(s.rounds).toHaveLength(2);
       expect(s.cpu?.tasks).toBe(800);
       expect(Object.keys(s.cpu?.micros ?? {}).sort()).toEqual(["producer", "redis", "worker"]);
       expect(s.cpu?.micros.producer).toBeGreaterThan(0);
+      // every job it added (BullMQ numbers them): 100 warm-up, 2 rounds of 400, 5 warm-up one at a time, 5 measured
+      const redis = new Redis(bull.redisPort, "127.0.0.1");
+      try {
+        expect(Number(await redis.get("bull:evaluate:id"))).toBe(910);
+      } finally {
+        redis.disconnect();
+      }
     } finally {
       await bull.stop();
     }

@@ -317,6 +317,10 @@ describe("section helpers", () => {
     const full = parseOptions([]);
     expect(full.full).toBe(true);
     expect(full.out).toBe("docs/evaluation");
+    // one at a time, ours and BullMQ warm up 10,000 tasks before the measured ones; a flag sets it
+    expect(full.sizes.serialWarmup).toBe(10_000);
+    expect(parseOptions(["--serial-warmup", "500"]).sizes.serialWarmup).toBe(500);
+    expect(parseOptions(["--serial-warmup", "500"]).full).toBe(false);
     expect(() => parseOptions(["--only", "speed"])).toThrow('--only must be among modes, scaling, uneven, recovery, retained, got "speed"');
     expect(() => parseOptions(["--tasks", "-3"])).toThrow('--tasks must be a positive number, got "-3"');
     expect(() => parseOptions(["--fast"])).toThrow("unknown flag --fast");
@@ -467,9 +471,9 @@ describe("retained tasks", () => {
     expect(noise.p50).toBe(0.5);
   });
 
-  test("the tasks one measurement runs: warm-up, a tenth of it one at a time, rounds, samples", () => {
-    expect(measuredTasks({ warmup: 30_000, tasks: 30_000, rounds: 5, serial: 3_000 })).toBe(186_000);
-    expect(measuredTasks({ warmup: 5, tasks: 10, rounds: 2, serial: 1 })).toBe(27);
+  test("the tasks one measurement runs: warm-up in batches and one at a time, rounds, samples", () => {
+    expect(measuredTasks({ warmup: 30_000, serialWarmup: 10_000, tasks: 30_000, rounds: 5, serial: 3_000 })).toBe(193_000);
+    expect(measuredTasks({ warmup: 5, serialWarmup: 3, tasks: 10, rounds: 2, serial: 1 })).toBe(29);
   });
 
   test("INFO memory: used_memory and used_memory_human", () => {
