@@ -115,12 +115,18 @@ function cpuNow(pids: NonNullable<ProducerConfig["pids"]>): Record<string, numbe
   return { redis: procMicros(pids.redis), worker: procMicros(pids.worker), producer: own.user + own.system };
 }
 
-async function runProducer(c: ProducerConfig): Promise<void> {
+/** A Queue to add jobs to and a QueueEvents to wait for them on, both connected. */
+async function connect(c: { readonly port: number; readonly queue: string }): Promise<{ queue: Queue; events: QueueEvents }> {
   const connection = { host: "127.0.0.1", port: c.port };
   const queue = new Queue(c.queue, { connection });
   const events = new QueueEvents(c.queue, { connection });
   await queue.waitUntilReady();
   await events.waitUntilReady();
+  return { queue, events };
+}
+
+async function runProducer(c: ProducerConfig): Promise<void> {
+  const { queue, events } = await connect(c);
   if (c.warmup > 0) await throughputRound(queue, c, c.warmup, "warm-up");
   const before = c.pids === undefined ? undefined : cpuNow(c.pids);
   const t0 = performance.now();
@@ -151,11 +157,7 @@ async function oneAtATime(queue: Queue, events: QueueEvents, n: number, quiet = 
 }
 
 async function runLone(c: LoneConfig): Promise<void> {
-  const connection = { host: "127.0.0.1", port: c.port };
-  const queue = new Queue(c.queue, { connection });
-  const events = new QueueEvents(c.queue, { connection });
-  await queue.waitUntilReady();
-  await events.waitUntilReady();
+  const { queue, events } = await connect(c);
   say({ event: "ready" });
   for await (const line of createInterface({ input: process.stdin })) {
     const n = Number(line);
