@@ -156,7 +156,8 @@ const SERIAL_TURNS = 6;
  * Measures several running stacks as `measureStack` measures one, in turns, so that their figures
  * come from the same minutes: each warms up, then round after round each runs one (who goes first
  * alternating from round to round), then each warms up one at a time, then the one-at-a-time samples
- * in SERIAL_TURNS turns each, the same way.
+ * in SERIAL_TURNS turns each, the same way. A stack's CPU is what it spent over its own rounds. The
+ * caller has started a progress step for the throughput part; this starts the "one at a time" step.
  *
  * @example
  * const [fresh, full] = await measureAlternately([{ url: a.url, fid: fa, label: "fresh" }, { url: b.url, fid: fb, label: "full" }], o.sizes, progress);
