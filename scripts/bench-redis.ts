@@ -10,11 +10,15 @@
  * Redis, the API and the dispatcher, against 8-25 us per task in batches).
  *
  *   bun scripts/bench-redis.ts [--mode local|push|pull] [--tasks 10000] [--batch 1000] [--rounds 3]
- *                              [--workers 2] [--worker-procs 2] [--serial 1000] [--curve]
+ *                              [--workers 2] [--worker-procs 2] [--serial 1000] [--curve] [--socket]
+ *
+ * --socket: the API and the dispatcher reach Redis through its Unix socket (REDIS_URL=unix:///...)
+ * instead of loopback TCP.
  *
  * --curve (push and pull): the dispatcher and its workers over ZMTP CURVE, with fresh keys made by
  * `faas keygen`'s code in a temp dir (as `npm run evaluate` does).
  */
+import { join } from "node:path";
 import Redis from "ioredis";
 import { flag } from "../src/app/config.ts";
 import { commandDelta, commandStats, noopRound, postJson, serialLatency } from "./bench-lib.ts";
@@ -23,6 +27,7 @@ import { freePort } from "./lib/ports.ts";
 import { killAll, spawnEntry, spawnServer } from "./lib/processes.ts";
 import { startRedisServer } from "./lib/redis-server.ts";
 import { makeCurveKeys } from "./evaluate/curve-keys.ts";
+import { tempDir } from "./lib/temp-dirs.ts";
 
 const argv = Bun.argv.slice(2);
 const total = Number(flag(argv, "tasks") ?? 10_000);
@@ -37,8 +42,9 @@ const curve = argv.includes("--curve");
 if (curve && mode === "local") throw new Error("--curve needs --mode push or pull (a local dispatcher has no wire)");
 const keys = curve ? await makeCurveKeys(workerProcs) : undefined;
 
-await using redis = await startRedisServer();
-const env = { REDIS_URL: redis.url, FAAS_PREFIX: "bench" };
+const socket = argv.includes("--socket") ? join(tempDir("bench-socket"), "redis.sock") : undefined;
+await using redis = await startRedisServer(socket === undefined ? {} : { args: ["--unixsocket", socket, "--unixsocketperm", "700"] });
+const env = { REDIS_URL: socket === undefined ? redis.url : `unix://${socket}`, FAAS_PREFIX: "bench" };
 const quiet = { ...env, LOG_LEVEL: "warn" };
 const stats = new Redis(redis.url);
 try {
@@ -59,7 +65,7 @@ try {
   const cpu = { redis: redisCpuMicros(await stats.info("cpu")) - cpuBefore.redis, api: cpuMicros(api.proc.pid) - cpuBefore.api, dispatcher: cpuMicros(dispatcher.proc.pid) - cpuBefore.dispatcher, workers: workersCpu() - cpuBefore.workers, client: clientCpuMicros() - cpuBefore.client };
   const perTask = delta.reduce((sum, [, n]) => sum + n, 0) / tasks;
   const setup = mode === "local" ? `--mode local --workers ${workers}` : `--mode ${mode}${curve ? " over CURVE" : ""}, ${workerProcs} worker processes (--procs 1)`;
-  console.log(`redis, 1 dispatcher ${setup}, tasks=${total} per round, batch=${batch}, results read by POST /wait`);
+  console.log(`redis${socket === undefined ? "" : " through its Unix socket"}, 1 dispatcher ${setup}, tasks=${total} per round, batch=${batch}, results read by POST /wait`);
   console.log(`throughput: ${rates.map((r) => Math.round(r)).join(", ")} tasks/s (best ${Math.round(Math.max(...rates))})`);
   console.log(`redis commands per task: ${perTask.toFixed(2)} (over ${tasks} tasks; commands inside scripts included)`);
   console.log(`cpu per task: redis ${(cpu.redis / tasks).toFixed(1)} us, api ${(cpu.api / tasks).toFixed(1)} us, dispatcher ${(cpu.dispatcher / tasks).toFixed(1)} us (its executor threads included)${mode === "local" ? "" : `, worker processes ${(cpu.workers / tasks).toFixed(1)} us`}, client ${(cpu.client / tasks).toFixed(1)} us`);

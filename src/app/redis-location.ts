@@ -1,5 +1,6 @@
 /**
- * Where the Redis-backed processes find Redis, from flags and variables: one server (`REDIS_URL`), a
+ * Where the Redis-backed processes find Redis, from flags and variables: one server (`REDIS_URL`:
+ * `redis://host:port[/db]`, or `unix:///path/to/redis.sock[?db=N]` for a server on this host), a
  * master watched by Sentinels (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`), or a Cluster
  * (`REDIS_CLUSTER`). Passwords come from `REDIS_PASSWORD` / `REDIS_SENTINEL_PASSWORD` (or their
  * `*_FILE`), or from the user:password of REDIS_URL; messages never echo them.
@@ -25,6 +26,11 @@ export function redisLocation(get: Get, env: Env): { location: RedisLocation; ur
   const sentinelPassword = secret(get, env, "redis-sentinel-password", "REDIS_SENTINEL_PASSWORD");
   if (sentinels !== undefined && cluster !== undefined) throw new Error("Give REDIS_SENTINELS (--redis-sentinels) or REDIS_CLUSTER (--redis-cluster), not both");
   if (sentinels === undefined && sentinelName !== undefined) throw new Error("REDIS_SENTINEL_NAME (--redis-sentinel-name) needs REDIS_SENTINELS (--redis-sentinels), which is not set");
+  if (url.startsWith("unix:")) {
+    if (sentinels !== undefined || cluster !== undefined) throw new Error("REDIS_URL names a Unix socket, which REDIS_SENTINELS (--redis-sentinels) and REDIS_CLUSTER (--redis-cluster) do not use: give a redis:// URL with them");
+    if (sentinelPassword !== undefined) throw new Error("REDIS_SENTINEL_PASSWORD needs REDIS_SENTINELS (--redis-sentinels), which is not set");
+    return { url, location: { kind: "socket", ...socketOf(url), ...(password !== undefined && { password }) } };
+  }
   const fromUrl = given === undefined ? {} : credentialsOf(url);
   const auth = {
     ...(fromUrl.username !== undefined && { username: fromUrl.username }),
@@ -66,13 +72,33 @@ export function hostPorts(text: string, what: string): HostPort[] {
   });
 }
 
+/**
+ * The path and database of a `unix:///path/to/redis.sock[?db=N]` URL (its password comes from
+ * REDIS_PASSWORD: a URL without a host carries none).
+ */
+function socketOf(url: string): { path: string; db?: number } {
+  const shape = "REDIS_URL for a Unix socket must look like unix:///path/to/redis.sock[?db=N]";
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`${shape}, got one that does not parse`);
+  }
+  const path = decodeURIComponent(u.pathname);
+  if (u.host !== "" || !path.startsWith("/") || path.length < 2 || path.endsWith("/")) throw new Error(`${shape} (an absolute path to the socket, no host), got "${url}"`);
+  for (const key of u.searchParams.keys()) if (key !== "db") throw new Error(`${shape}: "${key}" is not an option there (only db; the password comes from REDIS_PASSWORD)`);
+  const db = u.searchParams.get("db");
+  if (db !== null && !/^\d+$/.test(db)) throw new Error(`REDIS_URL's db must be a database number, got "${db}"`);
+  return { path, ...(db !== null && { db: Number(db) }) };
+}
+
 /** The username, password and database number a redis:// URL carries, if any. */
 function credentialsOf(url: string): { username?: string; password?: string; db?: number } {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new Error("REDIS_URL must be a URL like redis://[:password@]host:port[/db], got one that does not parse");
+    throw new Error("REDIS_URL must be a URL like redis://[:password@]host:port[/db] or unix:///path/to/redis.sock, got one that does not parse");
   }
   const db = u.pathname.replace(/^\//, "");
   if (db !== "" && !/^\d+$/.test(db)) throw new Error(`REDIS_URL's path must be a database number, got "/${db}"`);

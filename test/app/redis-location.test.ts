@@ -59,6 +59,20 @@ describe("Redis location", () => {
     expect(() => apiConfig([], { REDIS_SENTINEL_PASSWORD: "s3cret-value" })).toThrow("REDIS_SENTINEL_PASSWORD needs REDIS_SENTINELS");
   });
 
+  test("a Unix socket: unix:///path[?db=N], the password from REDIS_PASSWORD; bad ones refused, saying what was expected", () => {
+    expect(apiConfig(["--redis-url", "unix:///run/redis/redis.sock"], {}).redis).toEqual({ kind: "socket", path: "/run/redis/redis.sock" });
+    const where = dispatcherConfig([], { REDIS_URL: "unix:///var/run/my%20redis.sock?db=4", REDIS_PASSWORD: "s3cret-pw" }, () => "d").redis;
+    expect(where).toEqual({ kind: "socket", path: "/var/run/my redis.sock", db: 4, password: "s3cret-pw" });
+    expect(describeLocation(where)).toBe("unix:///var/run/my redis.sock?db=4");
+    const shape = "REDIS_URL for a Unix socket must look like unix:///path/to/redis.sock[?db=N]";
+    expect(() => apiConfig([], { REDIS_URL: "unix://host/redis.sock" })).toThrow(`${shape} (an absolute path to the socket, no host), got "unix://host/redis.sock"`);
+    expect(() => apiConfig([], { REDIS_URL: "unix:///" })).toThrow(shape);
+    expect(() => apiConfig([], { REDIS_URL: "unix:///tmp/redis.sock?password=x" })).toThrow(`${shape}: "password" is not an option there (only db; the password comes from REDIS_PASSWORD)`);
+    expect(() => apiConfig([], { REDIS_URL: "unix:///tmp/redis.sock?db=two" })).toThrow(`REDIS_URL's db must be a database number, got "two"`);
+    expect(() => apiConfig([], { REDIS_URL: "unix:///tmp/redis.sock", REDIS_CLUSTER: "h:1" })).toThrow("REDIS_URL names a Unix socket, which REDIS_SENTINELS (--redis-sentinels) and REDIS_CLUSTER (--redis-cluster) do not use");
+    expect(() => apiConfig([], { REDIS_URL: "unix:///tmp/redis.sock", REDIS_SENTINEL_PASSWORD: "p" })).toThrow("REDIS_SENTINEL_PASSWORD needs REDIS_SENTINELS");
+  });
+
   test("--shards (FAAS_SHARDS) and --redis-wait-replicas (REDIS_WAIT_REPLICAS)", () => {
     expect([apiConfig([], {}).shards, apiConfig([], {}).waitReplicas]).toEqual([1, 0]);
     expect(apiConfig(["--shards", "3", "--redis-wait-replicas", "1"], {})).toMatchObject({ shards: 3, waitReplicas: 1 });

@@ -1,6 +1,6 @@
 /**
- * Where Redis is and how to reach it: one server (a URL), a master found through Sentinel, or a Redis
- * Cluster. Every connection the adapter opens (commands, blocking claims, subscribers, replicated
+ * Where Redis is and how to reach it: one server (a URL, or a Unix socket on this host), a master
+ * found through Sentinel, or a Redis Cluster. Every connection the adapter opens (commands, blocking claims, subscribers, replicated
  * writes) comes from here with the same settings (connection.ts), so all of them follow a Sentinel
  * failover (they ask the Sentinels again on reconnect) or a Cluster's new slot owners (MOVED).
  *
@@ -9,6 +9,7 @@
  * @example
  * const client = openClient({ kind: "sentinel", sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster" });
  * describeLocation({ kind: "cluster", nodes: [{ host: "10.0.0.1", port: 7000 }], password: "x" }) // "cluster 10.0.0.1:7000" (no password)
+ * describeLocation({ kind: "socket", path: "/run/redis/redis.sock", db: 2 }) // "unix:///run/redis/redis.sock?db=2"
  */
 import Redis, { Cluster, type RedisOptions } from "ioredis";
 import type { Logger } from "../../domain/ports.ts";
@@ -23,6 +24,13 @@ export interface HostPort {
 
 export type RedisLocation =
   | { readonly kind: "url"; readonly url: string }
+  | {
+      /** A server on this host, through its Unix socket (`unixsocket` in redis.conf). */
+      readonly kind: "socket";
+      readonly path: string;
+      readonly db?: number;
+      readonly password?: string;
+    }
   | {
       readonly kind: "sentinel";
       readonly sentinels: readonly HostPort[];
@@ -46,7 +54,14 @@ export function openClient(where: RedisLocation, o: RedisConnectionOptions = {})
   const options = connectionOptions(o);
   let client: RedisClient;
   if (where.kind === "url") client = new Redis(where.url, options);
-  else if (where.kind === "sentinel") {
+  else if (where.kind === "socket") {
+    client = new Redis({
+      ...options,
+      path: where.path,
+      ...(where.db !== undefined && { db: where.db }),
+      ...(where.password !== undefined && { password: where.password }),
+    });
+  } else if (where.kind === "sentinel") {
     client = new Redis({
       ...options,
       sentinels: where.sentinels.map((s) => ({ host: s.host, port: s.port })),
@@ -123,6 +138,7 @@ export function duplicateClient(client: RedisClient, o: DuplicateOptions, logger
 /** Where Redis is, fit for logs: no password. */
 export function describeLocation(where: RedisLocation): string {
   if (where.kind === "url") return redactUrl(where.url);
+  if (where.kind === "socket") return `unix://${where.path}${where.db === undefined ? "" : `?db=${where.db}`}`;
   const list = (hosts: readonly HostPort[]): string => hosts.map((h) => `${h.host.includes(":") ? `[${h.host}]` : h.host}:${h.port}`).join(",");
   if (where.kind === "sentinel") return `sentinel ${list(where.sentinels)} name ${where.name}${where.db === undefined ? "" : ` db ${where.db}`}`;
   return `cluster ${list(where.nodes)}`;
