@@ -1,8 +1,9 @@
 /**
  * Where Redis is and how to reach it: one server (a URL, or a Unix socket on this host), a master
- * found through Sentinel, or a Redis Cluster. Every connection the adapter opens (commands, blocking claims, subscribers, replicated
- * writes) comes from here with the same settings (connection.ts), so all of them follow a Sentinel
- * failover (they ask the Sentinels again on reconnect) or a Cluster's new slot owners (MOVED).
+ * found through Sentinel, or a Redis Cluster. Every connection the adapter opens (commands, blocking
+ * claims, subscribers, replicated writes) comes from here with the same settings (connection.ts), so
+ * all of them follow a Sentinel failover (they ask the Sentinels again on reconnect) or a Cluster's
+ * new slot owners (MOVED).
  *
  * `RedisClient` is what the adapter calls: `Redis` and `Cluster` both answer every command it uses.
  *
