@@ -335,6 +335,29 @@ describe("Redis hand-out to idle dispatchers", () => {
     expect([await admin.llen(`${P}deferred`), await admin.zcard(`${P}a:default`)]).toEqual([0, 1]);
   });
 
+  test("a lone task that defers its end is announced as any other: its record, or its id when the record is over 64 KiB", async () => {
+    const b = await idleDispatcher();
+    const P = b.keys.shards[0]!.opsPrefix;
+    const raw = admin.duplicate();
+    const messages: unknown[][] = [];
+    raw.on("message", (_channel: string, message: string) => void messages.push(JSON.parse(message) as unknown[]));
+    await raw.subscribe(`${b.prefix}:events`);
+    try {
+      const [small, big] = tasks(2);
+      for (const [t, result] of [[small!, "7"], [big!, JSON.stringify("x".repeat(70_000))]] as const) {
+        await b.tasks.enqueue([t], { maxQueue: 10 });
+        const got = await b.queue.claim(5, never);
+        await b.queue.apply(got.map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result })));
+      }
+      expect(await admin.llen(`${P}deferred`)).toBe(4); // both ends deferred
+      await waitFor(() => messages.length >= 2, "both announcements");
+      expect(messages[0]).toEqual([expect.objectContaining({ id: small!.id, status: "COMPLETED", result: "7" })]);
+      expect(messages[1]).toEqual([big!.id]);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   test("a lone task whose enqueue is still deferred is indexed before anything else ends it: cancelled while it runs, it leaves the unfinished index", async () => {
     const b = await idleDispatcher();
     const P = b.keys.shards[0]!.opsPrefix;

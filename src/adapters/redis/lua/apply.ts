@@ -75,14 +75,19 @@ local out, done, requeued, seen, stats, freed, finished, announce = {}, {}, {}, 
 local waiting = redis.call('LLEN', K.ops .. 'deferred')
 local defer, deferred = waiting > 0 and #keys == 1 and ARGV[5] ~= '1', 0
 
--- a task that ended: stored (the retention's sweep deletes it: operations.ts), counted, indexed below, announced
-local function ended(key, t, json, error_label)
+-- a task that ended: stored (the retention's sweep deletes it: operations.ts) and announced
+local function stored(key, t, json)
   redis.call('SET', key, json)
-  count_finished(stats, t, now, error_label)
-  finished[#finished + 1] = t
   if ARGV[6] ~= '' then
     if #json <= 65536 then announce[#announce + 1] = json else announce[#announce + 1] = cjson.encode(t.id) end
   end
+end
+
+-- ... and counted, and indexed below
+local function ended(key, t, json, error_label)
+  stored(key, t, json)
+  count_finished(stats, t, now, error_label)
+  finished[#finished + 1] = t
 end
 
 for k = 1, #keys do
@@ -121,9 +126,8 @@ for k = 1, #keys do
     freed[tenant] = (freed[tenant] or 0) + 1
     if ARGV[7] ~= '1' then out[#out + 1] = settled end
     if defer and t.tenant ~= '' and t.functionId ~= '' and t.createdAt then
-      redis.call('SET', keys[k], settled)
+      stored(keys[k], t, settled)
       deferred = defer_finished(K.ops, t, ARGV[i + 4], now, tonumber(ARGV[3]))
-      if ARGV[6] ~= '' then announce[#announce + 1] = settled end
     else
       ended(keys[k], t, settled, ARGV[i + 4])
     end
