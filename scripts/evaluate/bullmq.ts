@@ -54,8 +54,9 @@ function nodeCode(): string {
   return code;
 }
 
-function spawnNode(role: "worker" | "producer", config: object, name: string): Managed {
-  return spawnManaged(["node", "--input-type=module", "--eval", nodeCode(), "--", role, JSON.stringify(config)], {}, name);
+/** A Node process of bullmq-node.ts in `role`; the `lone` client talks over pipes. */
+function spawnNode(role: "worker" | "producer" | "lone", config: object, name: string): Managed {
+  return spawnManaged(["node", "--input-type=module", "--eval", nodeCode(), "--", role, JSON.stringify(config)], {}, name, { pipes: role === "lone" });
 }
 
 /**
@@ -70,7 +71,7 @@ class LoneClient {
   private ended = false;
 
   constructor(port: number) {
-    this.m = spawnManaged(["node", "--input-type=module", "--eval", nodeCode(), "--", "lone", JSON.stringify({ port, queue: QUEUE })], {}, "bullmq-lone", { pipes: true });
+    this.m = spawnNode("lone", { port, queue: QUEUE }, "bullmq-lone");
     void this.read();
   }
 

@@ -73,11 +73,15 @@ const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
   [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
-/** BullMQ's rounds as measured: per session (one before our first series, one after each), or before and after ours. */
-function bullmqRounds(b: BullmqResult): string {
+/**
+ * BullMQ's rounds as measured: per session (one before our first series, one after each), or before
+ * and after ours; `inTurns`: its one-at-a-time samples were taken in turns with each series' (results
+ * that record a one-at-a-time warm-up, see ModesSection's sizes).
+ */
+function bullmqRounds(b: BullmqResult, inTurns: boolean): string {
   const jobs = (rounds: readonly number[]): string => `${rounds.map(int).join(", ")} jobs/s`;
   if (b.sessions === undefined) return `Rounds before ours: ${jobs(b.roundsBefore ?? [])}; after: ${jobs(b.roundsAfter ?? [])}.`;
-  const turns = b.setup.includes("long-lived Node client")
+  const turns = inTurns
     ? "the median of the rounds of the two BullMQ sessions around it, and the p50 of BullMQ's jobs one at a time taken in turns with the series' own (sixths of each, who goes first alternating, after both warmed up one at a time)"
     : "the median of the rounds of the two BullMQ sessions around it, and the p50 of their one-at-a-time samples together";
   return `Each of our series is compared with BullMQ beside it (the column of that name): ${turns}, so that a ratio compares figures of the same minutes; the BullMQ row sums up every session. Rounds per session: ${b.sessions.map((s, i) => `${i + 1}: ${jobs(s)}`).join("; ")}.`;
@@ -147,7 +151,7 @@ function modesPart(m: ModesSection): string[] {
     ...(b === undefined
       ? []
       : [
-          `BullMQ ${b.version}: ${b.setup}. Jobs added with \`addBulk\` in chunks of 1,000 (4 in flight) with \`removeOnComplete\`; a round is done when the waiting and active counts are 0. Latency: \`add\` then \`waitUntilFinished\` (a \`QueueEvents\`) one job at a time, after as many unmeasured ones as ours. ${bullmqRounds(b)}`,
+          `BullMQ ${b.version}: ${b.setup}. Jobs added with \`addBulk\` in chunks of 1,000 (4 in flight) with \`removeOnComplete\`; a round is done when the waiting and active counts are 0. Latency: \`add\` then \`waitUntilFinished\` (a \`QueueEvents\`) one job at a time, after as many unmeasured ones as ours. ${bullmqRounds(b, m.sizes.serialWarmup !== undefined)}`,
           "",
         ]),
     ...(bare ? [BARE_NOTE, ""] : []),
