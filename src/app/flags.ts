@@ -46,6 +46,7 @@ export const REDIS_FLAGS: readonly FlagSpec[] = [
   flag("redis-sentinel-password", "REDIS_SENTINEL_PASSWORD", "none", "the Sentinels' password (prefer REDIS_SENTINEL_PASSWORD_FILE)"),
   flag("shards", "FAAS_SHARDS", "1", "queue shards (hash slots; spread over a Cluster's masters); the same for every process"),
   flag("prefix", "FAAS_PREFIX", "faas", "key prefix, so deployments can share one Redis"),
+  flag("redis-lean", "REDIS_LEAN", "on", "on: a task's script calls, blocking reads and subscriptions use lean connections of our own (one server by redis:// or unix://); off: ioredis for everything"),
 ];
 
 export const API_REDIS_FLAGS: readonly FlagSpec[] = [flag("redis-wait-replicas", "REDIS_WAIT_REPLICAS", "0", "replicas that must have an enqueue or a registration before it is answered 201 (else 504)")];

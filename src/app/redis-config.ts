@@ -29,6 +29,8 @@ export interface RedisSettings {
   readonly shutdownGraceMs: number;
   /** --tenant-limits and --priority-aging (the same for every process of a deployment). */
   readonly queuePolicy: QueuePolicy;
+  /** --redis-lean / REDIS_LEAN, default on: lean connections of our own for a task's calls on one server (adapters/redis/lean-lanes.ts). */
+  readonly redisLean: boolean;
 }
 
 export interface ApiConfig extends RedisSettings {
@@ -87,7 +89,15 @@ function redisSettings(argv: readonly string[], env: Env): RedisSettings {
     logLevel: parseLogLevel(get("log-level", "LOG_LEVEL")),
     shutdownGraceMs: shutdownGrace(get),
     queuePolicy: queuePolicy(get),
+    redisLean: leanSetting(get("redis-lean", "REDIS_LEAN")),
   };
+}
+
+/** --redis-lean's value: on (the default) or off. */
+function leanSetting(raw: string | undefined): boolean {
+  if (raw === undefined || raw === "on") return true;
+  if (raw === "off") return false;
+  throw new Error(`--redis-lean (REDIS_LEAN) is on or off, got "${raw}"`);
 }
 
 /** `bun run api` settings. */

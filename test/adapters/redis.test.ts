@@ -113,8 +113,9 @@ function scriptCalls(commandstats: string): number {
 
 /** True once the dispatcher's claim connection is blocked in XREAD (its claim waits for entries). */
 function blockedInXread(client: Redis, store: Opened): () => Promise<boolean> {
-  const name = `name=bunfaas-claim-${store.dispatcherId} `;
-  return async () => String(await client.client("LIST")).split("\n").some((line) => line.includes(name) && line.includes("cmd=xread"));
+  // (its lean connection on one server: lean-lanes.ts)
+  const names = [`name=bunfaas-claim-${store.dispatcherId} `, `name=bunfaas-claim-${store.dispatcherId}-lean `];
+  return async () => String(await client.client("LIST")).split("\n").some((line) => names.some((n) => line.includes(n)) && line.includes("cmd=xread"));
 }
 
 describeTaskStore("redis", async () => {

@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeTempDirs, tempDir } from "../../scripts/lib/temp-dirs.ts";
 import { embeddedConfig, parseApiKeys, reader, secret } from "../../src/app/config.ts";
-import { apiConfig } from "../../src/app/redis-config.ts";
+import { apiConfig, dispatcherConfig } from "../../src/app/redis-config.ts";
 
 const KEY = "test-key-0123456789abcdef";
 const OTHER = "second-key-0123456789";
@@ -86,5 +86,15 @@ describe("secrets from files", () => {
     expect(() => secret(get, { FAAS_API_KEYS: KEY, FAAS_API_KEYS_FILE: "/x" }, "api-keys", "FAAS_API_KEYS")).toThrow("Give FAAS_API_KEYS (or --api-keys) or FAAS_API_KEYS_FILE, not both");
     const none = reader([], {});
     expect(() => secret(none, { REDIS_URL_FILE: "/no/such/file" }, "redis-url", "REDIS_URL")).toThrow('REDIS_URL_FILE must name a readable file, got "/no/such/file" (ENOENT)');
+  });
+});
+
+describe("--redis-lean (REDIS_LEAN)", () => {
+  test("on by default; off from the flag or the variable; anything else is refused, naming the setting", () => {
+    expect(apiConfig([], {}).redisLean).toBe(true);
+    expect(apiConfig(["--redis-lean", "off"], {}).redisLean).toBe(false);
+    expect(dispatcherConfig(["--mode", "local"], { REDIS_LEAN: "off" }, () => "d-1").redisLean).toBe(false);
+    expect(dispatcherConfig(["--mode", "local", "--redis-lean", "on"], { REDIS_LEAN: "off" }, () => "d-1").redisLean).toBe(true);
+    expect(() => apiConfig([], { REDIS_LEAN: "yes" })).toThrow('--redis-lean (REDIS_LEAN) is on or off, got "yes"');
   });
 });

@@ -47,6 +47,8 @@ export interface RedisBackendOptions {
   readonly waitReplicas?: number;
   /** Per-command deadline in ms. */
   readonly commandTimeoutMs?: number;
+  /** false: ioredis for every call, no lean connections (lean-lanes.ts); default true. */
+  readonly lean?: boolean;
   /** How long an acknowledged write waits for `waitReplicas` replicas (WAIT's timeout), in ms; default the command deadline (1 s). */
   readonly waitTimeoutMs?: number;
   readonly logger?: Logger;
@@ -99,7 +101,7 @@ export interface RedisBackend {
 
 export function openRedisBackend(o: RedisBackendOptions): RedisBackend {
   const location = o.location ?? { kind: "url", url: o.url ?? "redis://127.0.0.1:6379" };
-  const redis = openClient(location, { commandTimeoutMs: o.commandTimeoutMs, logger: o.logger });
+  const redis = openClient(location, { commandTimeoutMs: o.commandTimeoutMs, logger: o.logger, ...(o.lean === false && { lean: false }) });
   const shards = o.shards ?? 1;
   const keys = redisKeys(o.prefix, { shards, hashTags: isCluster(redis) });
   const writes = new ReplicatedWrites(redis, { replicas: o.waitReplicas ?? 0, timeoutMs: o.waitTimeoutMs ?? o.commandTimeoutMs ?? 1000, clock: o.clock, ...(o.logger !== undefined && { logger: o.logger }) });

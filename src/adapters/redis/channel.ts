@@ -14,6 +14,7 @@
 import type { Clock, Logger, TaskEvents } from "../../domain/ports.ts";
 import type { Task } from "../../domain/task.ts";
 import { duplicateClient, type RedisClient } from "./client.ts";
+import { leanConnection } from "./lean-lanes.ts";
 import { taskOfStored } from "./task-codec.ts";
 import { traceMark } from "../system/trace.ts";
 
@@ -21,7 +22,7 @@ type Listener = (ids: readonly string[], finished?: ReadonlyMap<string, Task>) =
 
 export class RedisChannel implements TaskEvents {
   private readonly listeners = new Set<Listener>();
-  private subscriber: RedisClient | undefined;
+  private subscriber: { close(): void } | undefined;
   /** While this process's SUBSCRIBE is not in place yet, publishes wait for it (at most 1 s). */
   private subscribing: Promise<unknown> | undefined;
   /** Heard since the last report (see `report`), and whether a report is on its way. */
@@ -50,34 +51,21 @@ export class RedisChannel implements TaskEvents {
     return () => this.listeners.delete(listener);
   }
 
-  private openSubscriber(): RedisClient {
+  private openSubscriber(): { close(): void } {
+    const heard = (message: string): void => this.heard(message);
+    // On one server a lean connection (lean-lanes.ts), subscribed again on every connect.
+    const lean = leanConnection(this.redis, { channels: [this.channel], onMessage: (_channel, message) => heard(message), name: "bunfaas-sub" }) // "bunfaas-sub-lean" in CLIENT LIST;
+    if (lean !== undefined) {
+      const subscribing = lean.whenReady(1000).finally(() => {
+        if (this.subscribing === subscribing) this.subscribing = undefined;
+      });
+      this.subscribing = subscribing;
+      return lean;
+    }
     // Queues SUBSCRIBE until connected and re-subscribes after every reconnect (on a Cluster, on
     // another node when its node fails).
     const sub = duplicateClient(this.redis, { offlineQueue: true, maxRetriesPerRequest: null, commandTimeoutMs: undefined }, this.logger);
-    sub.on("message", (_channel: string, message: string) => {
-      traceMark("api.event");
-      let items: unknown;
-      try {
-        items = JSON.parse(message);
-      } catch {
-        return;
-      }
-      if (!Array.isArray(items)) return;
-      // Items are ids, or (from the APPLY script) the records of the tasks that ended.
-      for (const item of items) {
-        if (typeof item === "string") this.heardIds.push(item);
-        else if (item !== null && typeof item === "object") {
-          const task = taskOfStored(item as Record<string, unknown>);
-          if (task === undefined) continue;
-          this.heardIds.push(task.id);
-          (this.heardTasks ??= new Map()).set(task.id, task);
-        }
-      }
-      if (!this.reporting) {
-        this.reporting = true;
-        queueMicrotask(() => this.report());
-      }
-    });
+    sub.on("message", (_channel: string, message: string) => heard(message));
     const subscribing = sub
       .subscribe(this.channel)
       .catch((e) => this.logger?.log("warn", "subscribe failed", { channel: this.channel, error: String(e) }))
@@ -85,7 +73,33 @@ export class RedisChannel implements TaskEvents {
         if (this.subscribing === subscribing) this.subscribing = undefined;
       });
     this.subscribing = subscribing;
-    return sub;
+    return { close: () => sub.disconnect() };
+  }
+
+  /** A message heard on the channel: ids, or (from the APPLY script) the records of the tasks that ended. */
+  private heard(message: string): void {
+    traceMark("api.event");
+    let items: unknown;
+    try {
+      items = JSON.parse(message);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(items)) return;
+    // Items are ids, or (from the APPLY script) the records of the tasks that ended.
+    for (const item of items) {
+      if (typeof item === "string") this.heardIds.push(item);
+      else if (item !== null && typeof item === "object") {
+        const task = taskOfStored(item as Record<string, unknown>);
+        if (task === undefined) continue;
+        this.heardIds.push(task.id);
+        (this.heardTasks ??= new Map()).set(task.id, task);
+      }
+    }
+    if (!this.reporting) {
+      this.reporting = true;
+      queueMicrotask(() => this.report());
+    }
   }
 
   /**
@@ -105,7 +119,7 @@ export class RedisChannel implements TaskEvents {
 
   close(): void {
     this.listeners.clear();
-    this.subscriber?.disconnect();
+    this.subscriber?.close();
     this.subscriber = undefined;
   }
 }

@@ -15,6 +15,7 @@
 import Redis, { Cluster, type RedisOptions } from "ioredis";
 import type { Logger } from "../../domain/ports.ts";
 import { connectionOptions, watchErrors, type RedisConnectionOptions } from "./connection.ts";
+import { allowLean, leanTargetOf, leanTargetOfUrl } from "./lean-lanes.ts";
 
 export type RedisClient = Redis | Cluster;
 
@@ -101,6 +102,10 @@ export function openClient(where: RedisLocation, o: RedisConnectionOptions = {})
     );
   }
   watchErrors(client, o.logger);
+  if (o.lean !== false) {
+    const lean = where.kind === "url" ? leanTargetOfUrl(where.url) : where.kind === "socket" ? { path: where.path, ...(where.db !== undefined && { db: where.db }), ...(where.password !== undefined && { password: where.password }) } : undefined;
+    if (lean !== undefined) allowLean(client, lean, o.logger);
+  }
   return client;
 }
 
@@ -133,6 +138,8 @@ export function duplicateClient(client: RedisClient, o: DuplicateOptions, logger
     copy = client.duplicate({ ...overrides, enableOfflineQueue: o.offlineQueue });
   }
   watchErrors(copy, logger);
+  const lean = leanTargetOf(client);
+  if (lean !== undefined) allowLean(copy, lean, logger);
   return copy;
 }
 

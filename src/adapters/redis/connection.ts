@@ -12,6 +12,7 @@ import type { RedisOptions } from "ioredis";
 import { BackendTimeoutError, BackendUnavailableError } from "../../domain/errors.ts";
 import type { Clock, Logger } from "../../domain/ports.ts";
 import type { RedisClient } from "./client.ts";
+import { leanError } from "./lean-lanes.ts";
 
 export interface RedisConnectionOptions {
   /** Per-command deadline in ms (a hung server answers 503 after this). */
@@ -19,6 +20,8 @@ export interface RedisConnectionOptions {
   readonly logger?: Logger;
   /** Shown in CLIENT LIST. */
   readonly name?: string;
+  /** false: no lean connections (lean-lanes.ts) beside this one; every call goes through ioredis. Default true. */
+  readonly lean?: boolean;
 }
 
 /** The options every connection of this adapter uses. */
@@ -80,6 +83,8 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLIC
  */
 export function backendError(e: unknown): unknown {
   if (e instanceof BackendUnavailableError || e instanceof BackendTimeoutError) return e;
+  const lean = leanError(e);
+  if (lean !== e) return lean;
   const err = e as Error;
   if (err?.name === "ReplyError" && !TRANSIENT_REPLY.test(err.message)) return e;
   const why = String(err?.message ?? e);

@@ -8,7 +8,8 @@
  * call with the shared helpers) are loaded once, with FUNCTION LOAD, and only its body runs per call.
  * A server that lacks the function (restarted empty, a new Cluster master) gets the library on the
  * first call that misses it (on every master of a Cluster); a server without Functions, or a user the
- * ACL denies them, gets the same script through EVALSHA from then on.
+ * ACL denies them, gets the same script through EVALSHA from then on. On one server a function call
+ * goes through the client's lean lane when it is ready (lean-lanes.ts), else through ioredis.
  *
  * @example
  * const HELLO = new LuaScript("hello", "return redis.call('GET', KEYS[1])");
@@ -16,6 +17,7 @@
  */
 import type { Redis } from "ioredis";
 import { isCluster, type RedisClient } from "./client.ts";
+import { laneOf } from "./lean-lanes.ts";
 
 /** A script as a Redis Functions library: its name (also its one function's) and its code. */
 export interface ScriptLibrary {
@@ -68,13 +70,16 @@ export class LuaScript {
     const lib = this.library;
     if (lib !== undefined && !withoutFunctions.has(redis)) {
       const call = [lib.name, keys.length, ...keys, ...args];
+      const lane = laneOf(redis);
+      // The lane only while the command connection is up too: one closed or reconnecting fails fast, as before.
+      const fcall = (): Promise<unknown> => (lane?.ready === true && redis.status === "ready" ? lane.call(["FCALL", ...call]) : redis.call("FCALL", call));
       try {
-        return await redis.call("FCALL", call);
+        return await fcall();
       } catch (e) {
         const message = String((e as Error)?.message);
         if (message.includes("Function not found")) {
           await loadLibrary(redis, lib.code);
-          return await redis.call("FCALL", call);
+          return await fcall();
         }
         if (!/unknown command|NOPERM/i.test(message)) throw e;
         withoutFunctions.add(redis); // no Functions here: EVALSHA from now on

@@ -4,7 +4,7 @@
  * of their own (a blocking command holds its connection).
  *
  * On a single Redis (or a Sentinel's master) one connection reads every stream with one
- * `XREAD BLOCK ... STREAMS s1 s2 ... id1 id2 ...`. On a Cluster one XREAD may only name keys of one
+ * `XREAD BLOCK ... STREAMS s1 s2 ... id1 id2 ...` (on one server, a lean connection: lean-lanes.ts). On a Cluster one XREAD may only name keys of one
  * slot, so each group of positions (a shard's streams) gets its own connection and read; a read still
  * waiting when another shard woke the dispatcher is reused by the next wait rather than queued behind.
  *
@@ -15,6 +15,8 @@
 import type { Logger } from "../../domain/ports.ts";
 import { duplicateClient, isCluster, type RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
+import { leanConnection } from "./lean-lanes.ts";
+import type { RespConnection } from "../../lib/resp/index.ts";
 import { traceMark } from "../system/trace.ts";
 
 export interface StreamPosition {
@@ -33,6 +35,8 @@ const COUNT = 16;
 
 export class StreamWaiter {
   private readonly connections = new Map<string, RedisClient>();
+  /** Lean connections (lean-lanes.ts) in their place on one server; null: this client has none. */
+  private lean: Map<string, RespConnection> | null = new Map();
   /** Cluster: the read still waiting on each group's connection. */
   private readonly waiting = new Map<string, Promise<StreamEntries>>();
 
@@ -64,8 +68,10 @@ export class StreamWaiter {
   }
 
   private read(key: string, positions: readonly StreamPosition[], block: number): Promise<StreamEntries> {
-    const conn = this.connection(key);
     const args = ["COUNT", COUNT, "BLOCK", block, "STREAMS", ...positions.map((p) => p.stream), ...positions.map((p) => p.after)];
+    const lean = this.leanConnection(key);
+    if (lean !== undefined) return this.leanRead(lean, args, block);
+    const conn = this.connection(key);
     return guarded(() => conn.call("XREAD", args)).then((r) => {
       traceMark("d.wake");
       return (r ?? []) as StreamEntries;
@@ -78,6 +84,28 @@ export class StreamWaiter {
     const read = this.read(group, positions, block).finally(() => this.waiting.delete(group));
     this.waiting.set(group, read);
     return read;
+  }
+
+  /** A read on a lean connection; one not connected waits for it up to the block time, then reads nothing. */
+  private async leanRead(conn: RespConnection, args: readonly (string | number)[], block: number): Promise<StreamEntries> {
+    if (!conn.ready && !(await conn.whenReady(block))) return [];
+    const r = await guarded(() => conn.call(["XREAD", ...args], block + 2000));
+    traceMark("d.wake");
+    return (r ?? []) as unknown as StreamEntries;
+  }
+
+  private leanConnection(key: string): RespConnection | undefined {
+    if (this.lean === null) return undefined;
+    let conn = this.lean.get(key);
+    if (conn === undefined) {
+      conn = leanConnection(this.client, { name: this.o.name });
+      if (conn === undefined) {
+        this.lean = null;
+        return undefined;
+      }
+      this.lean.set(key, conn);
+    }
+    return conn;
   }
 
   private connection(key: string): RedisClient {
@@ -93,6 +121,8 @@ export class StreamWaiter {
   close(): void {
     for (const c of this.connections.values()) c.disconnect();
     this.connections.clear();
+    for (const c of this.lean?.values() ?? []) c.close();
+    this.lean?.clear();
   }
 }
 

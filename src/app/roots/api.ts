@@ -29,7 +29,7 @@ export interface ApiHandle {
 export async function startApi(c: ApiConfig, deps: RootDeps & { readonly readyMs?: number } = {}): Promise<ApiHandle> {
   const logger = deps.logger ?? jsonLogger(c.logLevel);
   const clock = deps.clock ?? systemClock;
-  const backend = openRedisBackend({ location: c.redis, prefix: c.prefix, shards: c.shards, waitReplicas: c.waitReplicas, clock, retentionMs: c.retentionMs, agingMs: c.queuePolicy.agingMs, limits: c.queuePolicy.limits, logger });
+  const backend = openRedisBackend({ location: c.redis, lean: c.redisLean, prefix: c.prefix, shards: c.shards, waitReplicas: c.waitReplicas, clock, retentionMs: c.retentionMs, agingMs: c.queuePolicy.agingMs, limits: c.queuePolicy.limits, logger });
   const redis = describeLocation(c.redis);
   const ready = await backend.ready(deps.readyMs ?? 2000).catch(async (e) => {
     await backend.close();

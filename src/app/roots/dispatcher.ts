@@ -111,7 +111,7 @@ export async function startDispatcher(c: DispatcherConfig, deps: RootDeps & { re
           ...(c.curve !== undefined && { curve: { secretKey: c.curve.secretKey, allowedWorkers: c.curve.authorizedWorkers } }),
         });
   const stopWatching = executor instanceof RemoteExecutor && c.curve !== undefined ? watchAuthorizedWorkers(c.curve, executor, clock, logger) : () => {};
-  const backend = openRedisBackend({ location: c.redis, prefix: c.prefix, shards: c.shards, clock, retentionMs: c.retentionMs, agingMs: c.queuePolicy.agingMs, limits: c.queuePolicy.limits, logger });
+  const backend = openRedisBackend({ location: c.redis, lean: c.redisLean, prefix: c.prefix, shards: c.shards, clock, retentionMs: c.retentionMs, agingMs: c.queuePolicy.agingMs, limits: c.queuePolicy.limits, logger });
   const redis = describeLocation(c.redis);
   const queue = backend.dispatchQueue({ dispatcherId: c.dispatcherId, livenessMs: c.livenessMs });
   const functions = new CachedFunctionStore(backend.functions, clock);

@@ -1,0 +1,145 @@
+/**
+ * Reads RESP2 replies (the Redis serialization protocol) from bytes that arrive in pieces of any size:
+ * simple strings, errors, integers, bulk strings (as UTF-8 text) and arrays of them, nested. A reply
+ * split across pieces is read once its last byte is in; a bulk string's bytes are not looked at again
+ * until all of them have arrived, so a reply of many pieces costs one copy, not one per piece.
+ *
+ * Errors read as `RespReplyError` values (inside an array too, as Redis sends them from a script or a
+ * pipeline); it is the caller's to throw them.
+ *
+ * @example
+ * const reader = new RespReader();
+ * reader.push(Buffer.from("*2\r\n$2\r\nok\r\n:7"));
+ * reader.next(); // undefined: the integer's line is not complete
+ * reader.push(Buffer.from("\r\n"));
+ * reader.next(); // ["ok", 7]
+ */
+
+/** An error reply: `message` is Redis's line without its "-" ("ERR unknown command ..."). */
+export class RespReplyError extends Error {
+  override readonly name = "ReplyError";
+}
+
+export type RespReply = string | number | null | RespReplyError | RespReply[];
+
+/** Thrown for bytes that are not RESP2: the connection can only be dropped. */
+export class RespProtocolError extends Error {
+  override readonly name = "RespProtocolError";
+}
+
+const CR = 13;
+
+export class RespReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Pieces not yet joined to `buf`, and their length. */
+  private pieces: Buffer[] = [];
+  private pending = 0;
+  /** Bytes `buf` (from `pos`) plus the pieces must hold before the reply under way can be complete. */
+  private need = 0;
+  /** Where in `buf` the bytes read so far say the reply under way ends at the earliest. */
+  private needEnd = 0;
+
+  push(piece: Buffer): void {
+    this.pieces.push(piece);
+    this.pending += piece.length;
+  }
+
+  /** The next whole reply, or undefined until more bytes arrive. Throws RespProtocolError. */
+  next(): RespReply | undefined {
+    const have = this.buf.length - this.pos + this.pending;
+    if (have === 0 || have < this.need) return undefined;
+    if (this.pending > 0) this.join();
+    const start = this.pos;
+    const reply = this.read();
+    if (reply === undefined) {
+      this.need = this.needEnd - start;
+      this.pos = start;
+      return undefined;
+    }
+    this.need = 0;
+    return reply;
+  }
+
+  private join(): void {
+    const rest = this.buf.length - this.pos;
+    const parts = rest > 0 ? [this.buf.subarray(this.pos), ...this.pieces] : this.pieces;
+    this.buf = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, rest + this.pending);
+    this.pos = 0;
+    this.pieces = [];
+    this.pending = 0;
+  }
+
+  /** A line's text without its CRLF, moving past it; undefined when its end is not in yet. */
+  private line(): string | undefined {
+    const end = this.buf.indexOf(CR, this.pos);
+    if (end < 0 || end + 1 >= this.buf.length) {
+      this.needEnd = this.buf.length + 1;
+      return undefined;
+    }
+    const text = this.buf.toString("latin1", this.pos, end);
+    this.pos = end + 2;
+    return text;
+  }
+
+  private read(): RespReply | undefined {
+    const line = this.line();
+    if (line === undefined) return undefined;
+    const rest = line.slice(1);
+    switch (line.charCodeAt(0)) {
+      case 43: // +
+        return rest;
+      case 45: // -
+        return new RespReplyError(rest);
+      case 58: // :
+        return integerOf(rest, line);
+      case 36: {
+        // $
+        const n = integerOf(rest, line);
+        if (n < 0) return null;
+        if (this.pos + n + 2 > this.buf.length) {
+          this.needEnd = this.pos + n + 2; // not read again before these bytes are in
+          return undefined;
+        }
+        const text = this.buf.toString("utf8", this.pos, this.pos + n);
+        this.pos += n + 2;
+        return text;
+      }
+      case 42: {
+        // *
+        const n = integerOf(rest, line);
+        if (n < 0) return null;
+        const items: RespReply[] = [];
+        for (let i = 0; i < n; i++) {
+          const item = this.read();
+          if (item === undefined) return undefined;
+          items.push(item);
+        }
+        return items;
+      }
+      default:
+        throw new RespProtocolError(`a RESP2 reply starts with one of + - : $ *, got ${JSON.stringify(line.slice(0, 40))}`);
+    }
+  }
+}
+
+function integerOf(text: string, line: string): number {
+  const n = Number(text);
+  if (text === "" || !Number.isInteger(n)) throw new RespProtocolError(`a RESP2 length or integer must be a whole number, got ${JSON.stringify(line.slice(0, 40))}`);
+  return n;
+}
+
+/**
+ * A command as RESP2 bytes: an array of bulk strings.
+ *
+ * @example
+ * encodeCommand(["GET", "k"]) // "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+ */
+export function encodeCommand(args: readonly (string | number)[]): string {
+  let out = `*${args.length}\r\n`;
+  for (const a of args) {
+    const s = typeof a === "string" ? a : String(a);
+    out += `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+  }
+  return out;
+}
