@@ -11,6 +11,11 @@
  *
  *   bun scripts/bench-redis.ts [--mode local|push|pull] [--tasks 10000] [--batch 1000] [--rounds 3]
  *                              [--workers 2] [--worker-procs 2] [--serial 1000] [--curve] [--socket]
+ *                              [--one-request] [--serial-warmup 0] [--redis-lean on|off]
+ *
+ * --one-request: each task one at a time is a single `POST /execute_function?wait=10`, the path
+ * `npm run evaluate` measures (by default an execute, then `GET /result?wait`). --serial-warmup: that
+ * many unmeasured tasks one at a time first. --redis-lean: the API's and the dispatcher's setting.
  *
  * --socket: the API and the dispatcher reach Redis through its Unix socket (REDIS_URL=unix:///...)
  * instead of loopback TCP.
@@ -27,6 +32,8 @@ import { freePort } from "./lib/ports.ts";
 import { killAll, spawnEntry, spawnServer } from "./lib/processes.ts";
 import { startRedisServer } from "./lib/redis-server.ts";
 import { makeCurveKeys } from "./evaluate/curve-keys.ts";
+import { oneAtATime } from "./evaluate/client.ts";
+import { summarize } from "./evaluate/stats.ts";
 import { tempDir } from "./lib/temp-dirs.ts";
 
 const argv = Bun.argv.slice(2);
@@ -35,6 +42,9 @@ const batch = Number(flag(argv, "batch") ?? 1000);
 const rounds = Number(flag(argv, "rounds") ?? 3);
 const workers = flag(argv, "workers") ?? "2";
 const serial = Number(flag(argv, "serial") ?? 1000);
+const oneRequest = argv.includes("--one-request");
+const serialWarmup = Number(flag(argv, "serial-warmup") ?? 0);
+const lean = flag(argv, "redis-lean");
 const mode = flag(argv, "mode") ?? "local";
 const workerProcs = Number(flag(argv, "worker-procs") ?? 2);
 if (!["local", "push", "pull"].includes(mode)) throw new Error(`--mode must be local, push or pull, got "${mode}"`);
@@ -44,7 +54,7 @@ const keys = curve ? await makeCurveKeys(workerProcs) : undefined;
 
 const socket = argv.includes("--socket") ? join(tempDir("bench-socket"), "redis.sock") : undefined;
 await using redis = await startRedisServer(socket === undefined ? {} : { args: ["--unixsocket", socket, "--unixsocketperm", "700"] });
-const env = { REDIS_URL: socket === undefined ? redis.url : `unix://${socket}`, FAAS_PREFIX: "bench" };
+const env = { REDIS_URL: socket === undefined ? redis.url : `unix://${socket}`, FAAS_PREFIX: "bench", ...(lean !== undefined && { REDIS_LEAN: lean }) };
 const quiet = { ...env, LOG_LEVEL: "warn" };
 const stats = new Redis(redis.url);
 try {
@@ -70,8 +80,9 @@ try {
   console.log(`redis commands per task: ${perTask.toFixed(2)} (over ${tasks} tasks; commands inside scripts included)`);
   console.log(`cpu per task: redis ${(cpu.redis / tasks).toFixed(1)} us, api ${(cpu.api / tasks).toFixed(1)} us, dispatcher ${(cpu.dispatcher / tasks).toFixed(1)} us (its executor threads included)${mode === "local" ? "" : `, worker processes ${(cpu.workers / tasks).toFixed(1)} us`}, client ${(cpu.client / tasks).toFixed(1)} us`);
   for (const [cmd, n] of delta) console.log(`  ${cmd.padEnd(12)} ${(n / tasks).toFixed(3)} per task  (${n})`);
+  if (serialWarmup > 0) await oneAtATime(api.url, function_id, serialWarmup);
   const serialBefore = { redis: redisCpuMicros(await stats.info("cpu")), api: cpuMicros(api.proc.pid), dispatcher: cpuMicros(dispatcher.proc.pid), client: clientCpuMicros() };
-  const lat = await serialLatency(api.url, function_id, serial);
+  const lat = oneRequest ? summarize(await oneAtATime(api.url, function_id, serial)) : await serialLatency(api.url, function_id, serial);
   const serialCpu = {
     redis: redisCpuMicros(await stats.info("cpu")) - serialBefore.redis,
     api: cpuMicros(api.proc.pid) - serialBefore.api,
