@@ -52,9 +52,8 @@ export class RedisChannel implements TaskEvents {
   }
 
   private openSubscriber(): { close(): void } {
-    const heard = (message: string): void => this.heard(message);
-    // On one server a lean connection (lean-lanes.ts), subscribed again on every connect.
-    const lean = leanConnection(this.redis, { channels: [this.channel], onMessage: (_channel, message) => heard(message), name: "bunfaas-sub" }) // "bunfaas-sub-lean" in CLIENT LIST;
+    // On one server a lean connection (lean-lanes.ts; "bunfaas-sub-lean" in CLIENT LIST), subscribed again on every connect.
+    const lean = leanConnection(this.redis, { channels: [this.channel], onMessage: (_channel, message) => this.heard(message), name: "bunfaas-sub" });
     if (lean !== undefined) {
       const subscribing = lean.whenReady(1000).finally(() => {
         if (this.subscribing === subscribing) this.subscribing = undefined;
@@ -65,7 +64,7 @@ export class RedisChannel implements TaskEvents {
     // Queues SUBSCRIBE until connected and re-subscribes after every reconnect (on a Cluster, on
     // another node when its node fails).
     const sub = duplicateClient(this.redis, { offlineQueue: true, maxRetriesPerRequest: null, commandTimeoutMs: undefined }, this.logger);
-    sub.on("message", (_channel: string, message: string) => heard(message));
+    sub.on("message", (_channel: string, message: string) => this.heard(message));
     const subscribing = sub
       .subscribe(this.channel)
       .catch((e) => this.logger?.log("warn", "subscribe failed", { channel: this.channel, error: String(e) }))
