@@ -7,7 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import Redis from "ioredis";
 import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
-import { laneOf, leanTargetOfUrl } from "../../src/adapters/redis/lean-lanes.ts";
+import { laneOf, leanConnection, leanTargetOfUrl } from "../../src/adapters/redis/lean-lanes.ts";
+import { openClient } from "../../src/adapters/redis/index.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
 import { newTask } from "../../src/domain/task.ts";
 import { startRedisServer, type RedisServer } from "../../scripts/lib/redis-server.ts";
@@ -133,6 +134,32 @@ describe("lean connections on one server", () => {
     expect((await b.tasks.get(task(1).id))?.status).toBe("QUEUED");
     await waitFor(() => laneOf(b.redis)?.ready === true, "the lane to come back");
     expect((await clients()).get("bunfaas-lean")?.id).not.toBe(before.id);
+  });
+});
+
+describe("lean subscribers", () => {
+  test("a listener that throws is logged, and the messages read with it still reach it", async () => {
+    const logged: string[] = [];
+    const client = openClient({ kind: "url", url: server.url }, { logger: { log: (level, msg) => logged.push(`${level} ${msg}`) } });
+    const heard: string[] = [];
+    const sub = leanConnection(client, {
+      channels: ["lean-throws"],
+      onMessage: (_channel, message) => {
+        heard.push(message);
+        if (message === "first") throw new Error("listener bug");
+      },
+    })!;
+    try {
+      expect(await sub.whenReady(5000)).toBe(true);
+      // both in one pipeline, so that they arrive together and are read in one go
+      await admin.pipeline().publish("lean-throws", "first").publish("lean-throws", "second").exec();
+      await waitFor(() => heard.length === 2, "both messages");
+      expect(heard).toEqual(["first", "second"]);
+      expect(logged).toContain("error a subscription's listener failed");
+    } finally {
+      sub.close();
+      client.disconnect();
+    }
   });
 });
 

@@ -60,6 +60,15 @@ describe("RespConnection", () => {
     expect(await c.call(["PING"]).catch((e) => e)).toBeInstanceOf(RespNotConnectedError);
   });
 
+  test("a name the ACL refuses does not keep the connection from being ready", async () => {
+    await admin.call("ACL", "SETUSER", "no-names", "on", ">names-pw", "~*", "&*", "+@all", "-client");
+    const c = new RespConnection({ port: server.port, username: "no-names", password: "names-pw" }, { name: "refused-name" });
+    opened.push(c);
+    await ready(c);
+    expect(await c.call(["SET", "named", "no"])).toBe("OK");
+    expect(String(await admin.client("LIST"))).not.toContain("name=refused-name");
+  });
+
   test("many commands in flight at once are answered each with its own reply, in order", async () => {
     const c = await ready(connect());
     const replies = await Promise.all(Array.from({ length: 500 }, (_, i) => c.call(["ECHO", `m-${i}`])));

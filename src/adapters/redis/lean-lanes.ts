@@ -51,9 +51,20 @@ export function leanConnection(client: RedisClient, o: RespConnectionOptions): R
   const at = targets.get(client);
   if (at === undefined) return undefined;
   const name = `${o.name ?? "bunfaas"}-lean`.replace(/[^\x21-\x7e]/g, "_"); // (CLIENT SETNAME takes no spaces)
+  const onMessage = o.onMessage;
   const conn = new RespConnection(at.target, {
     ...o,
     name,
+    // (a listener that throws must not leave the rest of what was read unhandled)
+    ...(onMessage !== undefined && {
+      onMessage: (channel: string, message: string) => {
+        try {
+          onMessage(channel, message);
+        } catch (e) {
+          at.logger?.log("error", "a subscription's listener failed", { connection: name, channel, error: String(e) });
+        }
+      },
+    }),
     onState: (up, why) => at.logger?.log(up ? "debug" : "warn", up ? "lean redis connection ready" : "lean redis connection lost; reconnecting", { connection: name, ...(why !== undefined && { error: why }) }),
   });
   return conn;

@@ -10,7 +10,8 @@
  *   connection dropped before the answer with RespDroppedError: either may have been applied, and
  *   neither is ever sent again;
  * - the connection comes back in the background (after 50 ms, then up to 1 s between tries), repeating
- *   its handshake (AUTH, SELECT, CLIENT SETNAME) and, for a subscriber, its SUBSCRIBE.
+ *   its handshake (AUTH, SELECT, CLIENT SETNAME) and, for a subscriber, its SUBSCRIBE; a refused
+ *   AUTH or SELECT keeps it from being ready, a refused name does not.
  *
  * @example
  * const conn = new RespConnection({ host: "127.0.0.1", port: 6379 }, { name: "bunfaas-api", commandTimeoutMs: 1000 });
@@ -65,11 +66,12 @@ interface Waiting {
   readonly resolve: (reply: RespReply) => void;
   readonly reject: (e: Error) => void;
   timer?: ReturnType<typeof setTimeout>;
-  /** A handshake command's: checked here, handed to no one. */
-  readonly handshake?: true;
+  /** A handshake command's: checked here, handed to no one ("may fail": CLIENT SETNAME, which an ACL may deny). */
+  readonly handshake?: "must succeed" | "may fail";
 }
 
-const HANDSHAKE: Waiting = { settled: true, resolve: () => undefined, reject: () => undefined, handshake: true };
+const HANDSHAKE: Waiting = { settled: true, resolve: () => undefined, reject: () => undefined, handshake: "must succeed" };
+const NAMING: Waiting = { ...HANDSHAKE, handshake: "may fail" };
 
 export class RespConnection {
   private socket: Socket<undefined> | undefined;
@@ -175,7 +177,7 @@ export class RespConnection {
     if (t.db !== undefined && t.db !== 0) hello.push(["SELECT", t.db]);
     if (this.o.name !== undefined) hello.push(["CLIENT", "SETNAME", this.o.name]);
     this.handshakeLeft = hello.length;
-    for (let i = 0; i < hello.length; i++) this.waiting.push(HANDSHAKE);
+    for (const c of hello) this.waiting.push(c[0] === "CLIENT" ? NAMING : HANDSHAKE);
     const channels = this.o.channels ?? [];
     if (channels.length > 0) hello.push(["SUBSCRIBE", ...channels]);
     if (hello.length === 0) this.becomeReady();
@@ -206,8 +208,8 @@ export class RespConnection {
   }
 
   private settle(w: Waiting, reply: RespReply): void {
-    if (w.handshake === true) {
-      if (reply instanceof RespReplyError) this.drop(`handshake refused: ${reply.message}`);
+    if (w.handshake !== undefined) {
+      if (reply instanceof RespReplyError && w.handshake === "must succeed") this.drop(`handshake refused: ${reply.message}`);
       else if (--this.handshakeLeft === 0 && (this.o.channels ?? []).length === 0) this.becomeReady();
       return;
     }
