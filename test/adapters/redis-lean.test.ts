@@ -1,6 +1,6 @@
 /**
- * Lean connections (lean-lanes.ts) on one Redis server: a backend's script calls, its dispatcher's
- * blocking read and its subscriptions go through them, seen from Redis (MONITOR names the connection of
+ * Lean connections (lean-lanes.ts) on one Redis server: a backend's script calls, its reads of task
+ * records, its dispatcher's blocking read and its subscriptions go through them, seen from Redis (MONITOR names the connection of
  * every command, scripts' inner commands included); with `lean: false` there are none. A lean lane that
  * dies loses nothing: scripts go through ioredis until it is back. Which locations get them.
  */
@@ -75,7 +75,7 @@ async function monitored(body: () => Promise<void>): Promise<{ command: string; 
 }
 
 describe("lean connections on one server", () => {
-  test("scripts, the dispatcher's blocking read and the subscriptions go through lean connections", async () => {
+  test("scripts, reads of task records, the dispatcher's blocking read and the subscriptions go through lean connections", async () => {
     const b = await open();
     const heard: string[] = [];
     b.events.subscribe((ids) => heard.push(...ids));
@@ -87,12 +87,17 @@ describe("lean connections on one server", () => {
       const claimed = await queue.claim(2, AbortSignal.timeout(5000));
       expect(claimed.length).toBeGreaterThan(0);
       await queue.apply(claimed.map((t) => ({ taskId: t.id, attempt: t.attempt, status: "COMPLETED" as const, result: "1" })));
+      expect((await b.tasks.get(task(1).id))?.status).toBe("COMPLETED"); // GET /result's read
+      expect((await b.tasks.getMany([task(0).id, task(1).id])).map((t) => t?.status)).toEqual(["COMPLETED", "COMPLETED"]);
     });
     const lane = (await clients()).get("bunfaas-lean");
     expect(lane).toBeDefined();
     const fcalls = seen.filter((s) => s.command === "fcall");
     expect(fcalls.length).toBeGreaterThanOrEqual(3); // enqueue, claim, apply
     expect(new Set(fcalls.map((s) => s.source))).toEqual(new Set([lane!.addr as string]));
+    const reads = seen.filter((s) => (s.command === "get" || s.command === "mget") && s.source !== "lua"); // (not those scripts run)
+    expect(reads.map((s) => s.command).sort()).toEqual(["get", "mget"]);
+    expect(new Set(reads.map((s) => s.source))).toEqual(new Set([lane!.addr as string]));
     // the dispatcher waits in XREAD on its lean connection, and the subscriptions are lean ones too
     const idle = queue.claim(1, AbortSignal.timeout(3000));
     await waitFor(async () => (await clients()).get(`bunfaas-claim-d-lean-${seq}-lean`)?.cmd === "xread", "the lean read to block");

@@ -91,6 +91,19 @@ export function laneOf(client: RedisClient): RespConnection | undefined {
   return lane;
 }
 
+/**
+ * `args` through `client`'s lean lane when it and `client` are both ready, else `viaIoredis()`: for
+ * the plain reads on a task's way (a task's record read by `GET /result`). Replies have ioredis'
+ * shapes (strings, numbers, null, arrays).
+ *
+ * @example
+ * const json = await viaLane(redis, ["GET", key], () => redis.get(key));
+ */
+export function viaLane<T>(client: RedisClient, args: readonly (string | number)[], viaIoredis: () => Promise<T>): Promise<T> {
+  const lane = laneOf(client);
+  return lane?.ready === true && client.status === "ready" ? (lane.call(args) as Promise<T>) : viaIoredis();
+}
+
 /** A lean connection's failure as the adapter's errors (reply errors pass through as they are). */
 export function leanError(e: unknown): unknown {
   if (e instanceof RespNotConnectedError) return new BackendUnavailableError(`Redis unavailable: ${e.message}`);

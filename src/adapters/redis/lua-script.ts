@@ -17,7 +17,7 @@
  */
 import type { Redis } from "ioredis";
 import { isCluster, type RedisClient } from "./client.ts";
-import { laneOf } from "./lean-lanes.ts";
+import { viaLane } from "./lean-lanes.ts";
 
 /** A script as a Redis Functions library: its name (also its one function's) and its code. */
 export interface ScriptLibrary {
@@ -70,9 +70,9 @@ export class LuaScript {
     const lib = this.library;
     if (lib !== undefined && !withoutFunctions.has(redis)) {
       const call = [lib.name, keys.length, ...keys, ...args];
-      const lane = laneOf(redis);
-      // The lane only while the command connection is up too: one closed or reconnecting fails fast, as before.
-      const fcall = (): Promise<unknown> => (lane?.ready === true && redis.status === "ready" ? lane.call(["FCALL", ...call]) : redis.call("FCALL", call));
+      // Through the lean lane while it and the command connection are both up (one closed or
+      // reconnecting fails fast, as before).
+      const fcall = (): Promise<unknown> => viaLane(redis, ["FCALL", ...call], () => redis.call("FCALL", call));
       try {
         return await fcall();
       } catch (e) {

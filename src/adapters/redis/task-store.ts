@@ -24,6 +24,7 @@ import type { Task, TaskStatus } from "../../domain/task.ts";
 import { isCluster, type RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
 import { drainedThen } from "./deferred-drain.ts";
+import { viaLane } from "./lean-lanes.ts";
 import { GROUP, type RedisKeys, type ShardKeys } from "./keys.ts";
 import { CANCEL } from "./lua/cancel.ts";
 import { ENQUEUE } from "./lua/enqueue.ts";
@@ -114,7 +115,8 @@ export class RedisTaskStore implements TaskStore, TaskStats {
   }
 
   async get(id: string): Promise<Task | undefined> {
-    const json = await guarded(() => this.redis.get(this.shardOf(id).task(id)));
+    const key = this.shardOf(id).task(id);
+    const json = await guarded(() => viaLane(this.redis, ["GET", key], () => this.redis.get(key)));
     return json === null ? undefined : decodeTask(json);
   }
 
@@ -174,7 +176,7 @@ export class RedisTaskStore implements TaskStore, TaskStats {
    * in one slot) one per shard, in parallel, answers put back in order.
    */
   private mget(keys: readonly string[]): Promise<(string | null)[]> {
-    return this.bySlot(keys, (some) => guarded(() => this.redis.mget(some as string[])));
+    return this.bySlot(keys, (some) => guarded(() => viaLane(this.redis, ["MGET", ...some], () => this.redis.mget(some as string[]))));
   }
 
   /** `read` of keys in any shards: all at once on a single Redis; on a Cluster one call per slot tag, in parallel, answers put back in order. */
