@@ -7,7 +7,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import Redis from "ioredis";
 import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
-import { laneOf, leanConnection, leanTargetOfUrl } from "../../src/adapters/redis/lean-lanes.ts";
+import { allowLean, laneOf, leanConnection, leanTargetOfUrl } from "../../src/adapters/redis/lean-lanes.ts";
+import { StreamWaiter } from "../../src/adapters/redis/stream-waiter.ts";
+import { freePort } from "../../scripts/lib/ports.ts";
 import { openClient } from "../../src/adapters/redis/index.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
 import { newTask } from "../../src/domain/task.ts";
@@ -139,6 +141,26 @@ describe("lean connections on one server", () => {
     expect((await b.tasks.get(task(1).id))?.status).toBe("QUEUED");
     await waitFor(() => laneOf(b.redis)?.ready === true, "the lane to come back");
     expect((await clients()).get("bunfaas-lean")?.id).not.toBe(before.id);
+  });
+});
+
+describe("a lean connection that cannot connect", () => {
+  test("a blocking read goes through ioredis meanwhile: the dispatcher still wakes on a new entry", async () => {
+    const client = openClient({ kind: "url", url: server.url }, { lean: false });
+    allowLean(client, { host: "127.0.0.1", port: freePort() }); // where nothing listens
+    const waiter = new StreamWaiter(client, { blockMs: 5000, name: "lean-unreachable" });
+    try {
+      await whenReady(client, 5000, systemClock);
+      const stream = `lean-wake-${process.pid}`;
+      const woke = waiter.wait([{ stream, after: "0-0" }], 5000, AbortSignal.timeout(8000));
+      await waitFor(async () => (await clients()).get("lean-unreachable")?.cmd === "xread", "the read to block through ioredis");
+      await admin.xadd(stream, "*", "k", "v");
+      const entries = await woke;
+      expect(entries.map(([name]) => name)).toEqual([stream]);
+    } finally {
+      waiter.close();
+      client.disconnect();
+    }
   });
 });
 

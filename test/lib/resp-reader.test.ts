@@ -3,7 +3,7 @@
  * is in; bytes that are not RESP2 throw. The encoder counts bytes, not characters.
  */
 import { describe, expect, test } from "bun:test";
-import { encodeCommand, RespProtocolError, RespReader, RespReplyError, type RespReply } from "../../src/lib/resp/index.ts";
+import { encodeCommand, encodeSized, RespProtocolError, RespReader, RespReplyError, type RespReply } from "../../src/lib/resp/index.ts";
 
 /** Every reply `bytes` holds, fed in pieces cut at `cuts`. */
 function readAll(bytes: Buffer, cuts: readonly number[] = []): RespReply[] {
@@ -85,5 +85,11 @@ describe("encodeCommand", () => {
     const reader = new RespReader();
     reader.push(Buffer.from(encodeCommand(["a\r\nb", "", "€"])));
     expect(reader.next()).toEqual(["a\r\nb", "", "€"]);
+    // and its length in bytes, which tells a short write
+    for (const args of [["PING"], ["SET", "k", "é€😀"], ["ECHO", 42]]) {
+      const [text, bytes] = encodeSized(args);
+      expect(text).toBe(encodeCommand(args));
+      expect(bytes).toBe(Buffer.byteLength(text));
+    }
   });
 });

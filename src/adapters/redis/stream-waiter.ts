@@ -4,7 +4,8 @@
  * of their own (a blocking command holds its connection).
  *
  * On a single Redis (or a Sentinel's master) one connection reads every stream with one
- * `XREAD BLOCK ... STREAMS s1 s2 ... id1 id2 ...` (on one server, a lean connection: lean-lanes.ts). On a Cluster one XREAD may only name keys of one
+ * `XREAD BLOCK ... STREAMS s1 s2 ... id1 id2 ...` (on one server, a lean connection: lean-lanes.ts;
+ * while it is not ready, an ioredis one). On a Cluster one XREAD may only name keys of one
  * slot, so each group of positions (a shard's streams) gets its own connection and read; a read still
  * waiting when another shard woke the dispatcher is reused by the next wait rather than queued behind.
  *
@@ -32,6 +33,9 @@ export type StreamEntries = readonly (readonly [string, readonly (readonly [stri
 
 /** Entries read per stream at most. */
 const COUNT = 16;
+
+/** How long a read waits for its lean connection to be ready before it goes through ioredis, in ms. */
+const LEAN_GRACE_MS = 200;
 
 export class StreamWaiter {
   private readonly connections = new Map<string, RedisClient>();
@@ -67,10 +71,12 @@ export class StreamWaiter {
     }
   }
 
-  private read(key: string, positions: readonly StreamPosition[], block: number): Promise<StreamEntries> {
+  private async read(key: string, positions: readonly StreamPosition[], block: number): Promise<StreamEntries> {
     const args = ["COUNT", COUNT, "BLOCK", block, "STREAMS", ...positions.map((p) => p.stream), ...positions.map((p) => p.after)];
     const lean = this.leanConnection(key);
-    if (lean !== undefined) return this.leanRead(lean, args, block);
+    // A lean connection still opening (or reconnecting) gets a moment; one that cannot connect leaves
+    // the read to ioredis (the entries are read from the positions, so none added meanwhile is missed).
+    if (lean !== undefined && (lean.ready || (await lean.whenReady(Math.min(block, LEAN_GRACE_MS))))) return this.leanRead(lean, args, block);
     const conn = this.connection(key);
     return guarded(() => conn.call("XREAD", args)).then((r) => {
       traceMark("d.wake");
@@ -86,9 +92,8 @@ export class StreamWaiter {
     return read;
   }
 
-  /** A read on a lean connection; one not connected waits for it up to the block time, then reads nothing. */
+  /** A read on a lean connection (one that is not ready leaves the read to ioredis meanwhile). */
   private async leanRead(conn: RespConnection, args: readonly (string | number)[], block: number): Promise<StreamEntries> {
-    if (!conn.ready && !(await conn.whenReady(block))) return [];
     const r = await guarded(() => conn.call(["XREAD", ...args], block + 2000));
     traceMark("d.wake");
     return (r ?? []) as unknown as StreamEntries;

@@ -21,7 +21,7 @@
  */
 import type { Socket } from "bun";
 import { FifoQueue } from "../fifo-queue.ts";
-import { encodeCommand, RespReader, RespReplyError, type RespReply } from "./reader.ts";
+import { encodeCommand, encodeSized, RespReader, RespReplyError, type RespReply } from "./reader.ts";
 
 export interface RespTarget {
   /** TCP: host and port. */
@@ -133,7 +133,8 @@ export class RespConnection {
         }, timeoutMs);
       }
       this.waiting.push(w);
-      this.write(encodeCommand(args));
+      const [text, bytes] = encodeSized(args);
+      this.write(text, bytes);
     });
   }
 
@@ -181,7 +182,10 @@ export class RespConnection {
     const channels = this.o.channels ?? [];
     if (channels.length > 0) hello.push(["SUBSCRIBE", ...channels]);
     if (hello.length === 0) this.becomeReady();
-    else this.write(hello.map(encodeCommand).join(""));
+    else {
+      const text = hello.map(encodeCommand).join("");
+      this.write(text, Buffer.byteLength(text));
+    }
   }
 
   /** Handshake replies still to come since this connect. */
@@ -242,7 +246,8 @@ export class RespConnection {
     for (const done of [...this.readyWaiters]) done();
   }
 
-  private write(data: string): void {
+  /** Writes `data` (`bytes` long in UTF-8), keeping what a short write left for `drain`. */
+  private write(data: string, bytes: number): void {
     const s = this.socket;
     if (s === undefined) return;
     if (this.backlog.length > 0) {
@@ -250,8 +255,7 @@ export class RespConnection {
       return;
     }
     const n = s.write(data);
-    if (n < data.length || n < Buffer.byteLength(data)) // (bytes, not characters, were written)
-      this.backlog.push(Buffer.from(data).subarray(Math.max(n, 0)));
+    if (n < bytes) this.backlog.push(Buffer.from(data).subarray(Math.max(n, 0)));
   }
 
   private flush(): void {

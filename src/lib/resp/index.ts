@@ -11,4 +11,4 @@
  * @module
  */
 export { RespConnection, RespDroppedError, RespNotConnectedError, RespTimeoutError, type RespConnectionOptions, type RespTarget } from "./connection.ts";
-export { encodeCommand, RespProtocolError, RespReader, RespReplyError, type RespReply } from "./reader.ts";
+export { encodeCommand, encodeSized, RespProtocolError, RespReader, RespReplyError, type RespReply } from "./reader.ts";

@@ -136,10 +136,18 @@ function integerOf(text: string, line: string): number {
  * encodeCommand(["GET", "k"]) // "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
  */
 export function encodeCommand(args: readonly (string | number)[]): string {
+  return encodeSized(args)[0];
+}
+
+/** `encodeCommand`'s text and its length in bytes (what a write must have sent). */
+export function encodeSized(args: readonly (string | number)[]): [text: string, bytes: number] {
   let out = `*${args.length}\r\n`;
+  let extra = 0; // bytes beyond one per character
   for (const a of args) {
     const s = typeof a === "string" ? a : String(a);
-    out += `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+    const n = Buffer.byteLength(s);
+    extra += n - s.length;
+    out += `$${n}\r\n${s}\r\n`;
   }
-  return out;
+  return [out, out.length + extra];
 }
