@@ -10,6 +10,7 @@
  * // { kind: "sentinel", sentinels: [{ host: "10.0.0.1", port: 26379 }, ...], name: "mymaster" }
  */
 import type { HostPort, RedisLocation } from "../adapters/redis/index.ts";
+import { urlCredentials } from "../adapters/redis/index.ts";
 import { secret } from "./config.ts";
 
 type Env = Record<string, string | undefined>;
@@ -100,11 +101,7 @@ function credentialsOf(url: string): { username?: string; password?: string; db?
   } catch {
     throw new Error("REDIS_URL must be a URL like redis://[:password@]host:port[/db] or unix:///path/to/redis.sock, got one that does not parse");
   }
-  const db = u.pathname.replace(/^\//, "");
-  if (db !== "" && !/^\d+$/.test(db)) throw new Error(`REDIS_URL's path must be a database number, got "/${db}"`);
-  return {
-    ...(u.username !== "" && { username: decodeURIComponent(u.username) }),
-    ...(u.password !== "" && { password: decodeURIComponent(u.password) }),
-    ...(db !== "" && { db: Number(db) }),
-  };
+  const credentials = urlCredentials(u);
+  if (credentials === undefined) throw new Error(`REDIS_URL's path must be a database number, got "${u.pathname}"`);
+  return credentials;
 }

@@ -12,7 +12,7 @@ import type { RedisOptions } from "ioredis";
 import { BackendTimeoutError, BackendUnavailableError } from "../../domain/errors.ts";
 import type { Clock, Logger } from "../../domain/ports.ts";
 import type { RedisClient } from "./client.ts";
-import { leanError } from "./lean-lanes.ts";
+import { RespDroppedError, RespTimeoutError } from "../../lib/resp/index.ts";
 
 export interface RedisConnectionOptions {
   /** Per-command deadline in ms (a hung server answers 503 after this). */
@@ -83,17 +83,15 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLIC
  */
 export function backendError(e: unknown): unknown {
   if (e instanceof BackendUnavailableError || e instanceof BackendTimeoutError) return e;
-  const lean = leanError(e);
-  if (lean !== e) return lean;
   const err = e as Error;
   if (err?.name === "ReplyError" && !TRANSIENT_REPLY.test(err.message)) return e;
   const why = String(err?.message ?? e);
-  if (/command timed out/i.test(why)) {
+  if (/command timed out/i.test(why) || e instanceof RespTimeoutError) {
     return new BackendTimeoutError("Redis took the request but did not answer in time; it may have been applied: check before sending it again");
   }
   // The connection dropped while the command was sent and unanswered (ioredis flushes those with this
-  // error, as maxRetriesPerRequest is 0): it may have run before Redis went away.
-  if (err?.name === "MaxRetriesPerRequestError") {
+  // error, as maxRetriesPerRequest is 0; a lean connection with its own): it may have run before Redis went away.
+  if (err?.name === "MaxRetriesPerRequestError" || e instanceof RespDroppedError) {
     return new BackendTimeoutError("The connection to Redis dropped before it answered; the request may have been applied: check before sending it again");
   }
   // A Redis Cluster node's connection closed with the command sent or not (ioredis does not say which).
@@ -101,7 +99,7 @@ export function backendError(e: unknown): unknown {
     return new BackendTimeoutError("The connection to a Redis node closed before it answered; the request may have been applied: check before sending it again");
   }
   if (why.includes("enableOfflineQueue")) return new BackendUnavailableError("Redis unavailable: not connected (reconnecting in the background)");
-  return new BackendUnavailableError(`Redis unavailable: ${why}`);
+  return new BackendUnavailableError(`Redis unavailable: ${why}`); // (a lean connection's RespNotConnectedError too)
 }
 
 /** Runs a Redis call, turning connection failures into BackendUnavailableError. */

@@ -13,3 +13,4 @@ export { RedisTaskStore, type RedisTaskStoreOptions } from "./task-store.ts";
 export { RedisScheduleStore } from "./schedule-store.ts";
 export { RedisOperations } from "./task-operations.ts";
 export { RedisWorkerDirectory } from "./worker-directory.ts";
+export { urlCredentials } from "./url-credentials.ts";

@@ -16,10 +16,10 @@
  * const lane = laneOf(client); // opens on first use; undefined for Sentinel, Cluster, TLS, or lean off
  * if (lane?.ready) await lane.call(["FCALL", "lib", 0]);
  */
-import { RespConnection, RespDroppedError, RespNotConnectedError, RespTimeoutError, type RespConnectionOptions, type RespTarget } from "../../lib/resp/index.ts";
+import { RespConnection, type RespConnectionOptions, type RespTarget } from "../../lib/resp/index.ts";
 import type { Logger } from "../../domain/ports.ts";
-import { BackendTimeoutError, BackendUnavailableError } from "../../domain/errors.ts";
 import type { RedisClient } from "./client.ts";
+import { urlCredentials } from "./url-credentials.ts";
 
 /** Where each lean-capable command connection (and its copies) points. */
 const targets = new WeakMap<RedisClient, { readonly target: RespTarget; readonly logger?: Logger }>();
@@ -104,14 +104,6 @@ export function viaLane<T>(client: RedisClient, args: readonly (string | number)
   return lane?.ready === true && client.status === "ready" ? (lane.call(args) as Promise<T>) : viaIoredis();
 }
 
-/** A lean connection's failure as the adapter's errors (reply errors pass through as they are). */
-export function leanError(e: unknown): unknown {
-  if (e instanceof RespNotConnectedError) return new BackendUnavailableError(`Redis unavailable: ${e.message}`);
-  if (e instanceof RespTimeoutError) return new BackendTimeoutError("Redis took the request but did not answer in time; it may have been applied: check before sending it again");
-  if (e instanceof RespDroppedError) return new BackendTimeoutError("The connection to Redis dropped before it answered; the request may have been applied: check before sending it again");
-  return e;
-}
-
 /**
  * Where a location's lean connections go: a `redis://` URL's host, port, credentials and database, or
  * a Unix socket; undefined for anything else.
@@ -127,14 +119,8 @@ export function leanTargetOfUrl(url: string): RespTarget | undefined {
     return undefined;
   }
   if (u.protocol !== "redis:") return undefined;
-  const db = u.pathname.replace(/^\//, "");
-  if (db !== "" && !/^\d+$/.test(db)) return undefined;
   if (u.search !== "" || u.hash !== "") return undefined; // options ioredis reads from the URL: keep ioredis
-  return {
-    host: u.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1",
-    port: u.port === "" ? 6379 : Number(u.port),
-    ...(u.username !== "" && { username: decodeURIComponent(u.username) }),
-    ...(u.password !== "" && { password: decodeURIComponent(u.password) }),
-    ...(db !== "" && { db: Number(db) }),
-  };
+  const credentials = urlCredentials(u);
+  if (credentials === undefined) return undefined;
+  return { host: u.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1", port: u.port === "" ? 6379 : Number(u.port), ...credentials };
 }

@@ -69,10 +69,10 @@ export class LuaScript {
   async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const lib = this.library;
     if (lib !== undefined && !withoutFunctions.has(redis)) {
-      const call = [lib.name, keys.length, ...keys, ...args];
+      const command = ["FCALL", lib.name, keys.length, ...keys, ...args];
       // Through the lean lane while it and the command connection are both up (one closed or
       // reconnecting fails fast, as before).
-      const fcall = (): Promise<unknown> => viaLane(redis, ["FCALL", ...call], () => redis.call("FCALL", call));
+      const fcall = (): Promise<unknown> => viaLane(redis, command, () => redis.call("FCALL", command.slice(1)));
       try {
         return await fcall();
       } catch (e) {
