@@ -410,6 +410,55 @@ describe("Redis hand-out to idle dispatchers", () => {
     expect((await b.tasks.snapshot("default")).submitted).toBe(perDrain + 4);
   });
 
+  test("a lone end that defers leaves the queue stream's trim check (one XLEN) to the APPLY that drains", async () => {
+    const b = await idleDispatcher();
+    const shard = b.keys.shards[0]!;
+    const xlenCalls = async (): Promise<number> => Number(/cmdstat_xlen:calls=(\d+)/.exec(String(await admin.info("commandstats")))?.[1] ?? 0);
+    const lone = async (n: number): Promise<void> => {
+      for (const t of tasks(n)) {
+        await admin.hset(shard.idle, b.dispatcherId, `5 30000 ${Date.now() + 60_000}`);
+        await b.tasks.enqueue([t], { maxQueue: 10 });
+        await b.queue.apply((await b.queue.claim(5, never)).map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
+      }
+    };
+    const before = await xlenCalls();
+    const perDrain = DEFERRED_DRAIN_ITEMS / 2;
+    await lone(perDrain - 1); // deferred (each task's enqueue waits there before its end), no drain yet
+    expect([await admin.llen(`${shard.opsPrefix}deferred`), await xlenCalls()]).toEqual([DEFERRED_DRAIN_ITEMS - 2, before]);
+    await lone(1); // this one drains, and checks
+    expect([await admin.llen(`${shard.opsPrefix}deferred`), await xlenCalls()]).toEqual([0, before + 1]);
+    expect(await admin.xpending(shard.queue, GROUP)).toEqual([0, null, null, null]); // every entry acked all the same
+  });
+
+  test("a lone task's tenant is noted in the shard's tenants set by the drain of its deferred enqueue, not by the enqueue", async () => {
+    const b = await idleDispatcher();
+    const shard = b.keys.shards[0]!;
+    const saddCalls = async (): Promise<number> => Number(/cmdstat_sadd:calls=(\d+)/.exec(String(await admin.info("commandstats")))?.[1] ?? 0);
+    await admin.del(shard.tenants); // as records of a version whose REGISTER did not note the tenant
+    const before = await saddCalls();
+    const [t] = tasks(1);
+    await b.tasks.enqueue([t!], { maxQueue: 10 }); // the short way: deferred
+    expect([await saddCalls(), await admin.smembers(shard.tenants)]).toEqual([before, []]);
+    expect((await b.tasks.snapshot("default")).submitted).toBe(1); // a reader drains first
+    expect(await admin.smembers(shard.tenants)).toEqual(["default"]);
+  });
+
+  test("a dispatcher's hand-out stream lives an hour from its last idle note; a hand-over makes it with its hour and leaves an existing one's alone", async () => {
+    const b = await idleDispatcher();
+    const shard = b.keys.shards[0]!;
+    const stream = shard.handout(b.dispatcherId);
+    const [t, u] = tasks(2);
+    await admin.del(stream);
+    await b.tasks.enqueue([t!], { maxQueue: 10 }); // handed over: the stream is made, with its hour
+    expect(await admin.pttl(stream)).toBeGreaterThan(3_590_000);
+    await admin.pexpire(stream, 50_000);
+    await b.tasks.enqueue([u!], { maxQueue: 10 }); // handed over to the existing stream: its time is left as it is
+    expect(await handedOutTo(b)).toBe(2);
+    expect(await admin.pttl(stream)).toBeLessThanOrEqual(50_000);
+    await CLAIM.run(admin, shard.scriptKeys, [GROUP, b.dispatcherId, 5, Date.now(), 30_000, ""]); // takes both, notes itself idle again
+    expect(await admin.pttl(stream)).toBeGreaterThan(3_590_000);
+  });
+
   /** A live dispatcher noted idle by hand with `note` ("<free slots> <aging> <valid until> <limits...>"). */
   async function notedIdle(note: (until: number) => string): Promise<Opened> {
     const b = await open({ consumer: { reclaimEveryMs: 60_000, blockMs: 5000 } });

@@ -175,9 +175,11 @@ if #requeued > 0 then
 end
 if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD', K.active) > 0) then wake() end
 flush_stats(K.stats, stats)
-if (#finished > 0 and waiting > 0) or deferred >= DEFERRED_DRAIN_ITEMS then drain_deferred(K.ops, K.stats, K.task) end
+local drain = (#finished > 0 and waiting > 0) or deferred >= DEFERRED_DRAIN_ITEMS
+if drain then drain_deferred(K.ops, K.stats, K.task, K.tenants) end
 ops_finished(K.ops, finished, now, tonumber(ARGV[3]), K.task)
-release_entries(K.queue, ARGV[1], K.left, done)
+-- a deferred lone end leaves the queue stream's trim to the call that drains (ack_all in shared.ts)
+release_entries(K.queue, ARGV[1], K.left, done, deferred > 0 and not drain)
 publish_records(ARGV[6], announce)
 table.insert(out, 1, redis.call('LLEN', K.outbox))
 return out

@@ -46,7 +46,7 @@ local json = encode_task(t)
 redis.call('SET', key, json)
 count_finished(stats, t, t.updatedAt, nil)
 flush_stats(K.stats, stats)
-drain_deferred(K.ops, K.stats, K.task) -- the task's enqueue may wait there (deferred.ts)
+drain_deferred(K.ops, K.stats, K.task, K.tenants) -- the task's enqueue may wait there (deferred.ts)
 ops_finished(K.ops, {t}, t.updatedAt, tonumber(ARGV[3]), K.task)
 if t.hasDeps then
   redis.call('LPUSH', K.outbox, 'done|' .. t.id)

@@ -280,9 +280,13 @@ local function hand_over(consumer, text, spec, out)
       fields[#fields + 1] = 't'
       fields[#fields + 1] = out[k]
     end
-    redis.call('XADD', key, '*', unpack(fields))
+    -- the stream lives an hour from the dispatcher's last idle note (claim.ts), which every dispatcher
+    -- handed tasks renewed within the note's few seconds; one made here gets its hour too
+    if not redis.call('XADD', key, 'NOMKSTREAM', '*', unpack(fields)) then
+      redis.call('XADD', key, '*', unpack(fields))
+      redis.call('PEXPIRE', key, 3600000)
+    end
   end
-  redis.call('PEXPIRE', key, 3600000)
 end
 
 -- ENQUEUE: claims for the idle dispatchers in turn, the one with the most free slots first (so tasks

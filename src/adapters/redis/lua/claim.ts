@@ -10,7 +10,9 @@ import { SHARED_LUA } from "./shared.ts";
  * ARGV[3]. When it got fewer than it asked for, it notes itself idle with the slots left, so the next
  * ENQUEUE claims for it and hands the tasks over on its hand-out stream (no claim round trip). The note
  * holds for ARGV[7] ms (default 3000): a waiting dispatcher claims again before then to renew it, so
- * one that died stops getting tasks within that time (not only once its liveness key expires).
+ * one that died stops getting tasks within that time (not only once its liveness key expires). Each
+ * note gives the dispatcher's hand-out stream an hour to live, so a dead dispatcher's goes and a live
+ * one's never expires under the tasks handed to it.
  *
  * KEYS: the shard's scriptKeys (see queue.ts)
  * ARGV[1] group, ARGV[2] consumer (dispatcher id), ARGV[3] max, ARGV[4] now (ms), ARGV[5] aging (ms),
@@ -44,6 +46,7 @@ if #out < max then
     if ARGV[i] == '' then spec[#spec + 1] = '-' else spec[#spec + 1] = ARGV[i] end
   end
   redis.call('HSET', K.idle, consumer, table.concat(spec, ' '))
+  redis.call('PEXPIRE', K.handout .. consumer, 3600000) -- an hour from the last note: ENQUEUE leaves it (hand_over)
 end
 local last = redis.call('XREVRANGE', K.wake, '+', '-', 'COUNT', 1)
 local due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')

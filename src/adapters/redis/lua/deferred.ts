@@ -24,8 +24,9 @@ export const DEFERRED_DRAIN_ITEMS = 64;
  *
  * defer_enqueued(P, tenant, id, created_at, function_id) and defer_finished(P, t, label, ended_at,
  * retention_ms) append an item (fields space-separated: tenant names, ids and failure labels hold
- * none) and return the list's length. drain_deferred(P, stats_prefix, task_prefix) applies the items
- * (and returns how many) in order: submitted counts; the tasks' ends counted (count_finished) and indexed (ops_finished, one
+ * none) and return the list's length. drain_deferred(P, stats_prefix, task_prefix, tenants_key) applies
+ * the items (and returns how many) in order: the enqueued tasks' tenants noted in the shard's tenants
+ * set (one SADD), as ENQUEUE notes them; submitted counts; the tasks' ends counted (count_finished) and indexed (ops_finished, one
  * call per second of finish time and retention); a task whose enqueue and end are both in the drain
  * never enters the unfinished index (its end would take it out again); an enqueue whose end is not
  * there yet is indexed as unfinished (index_unfinished).
@@ -43,16 +44,20 @@ local function defer_finished(P, t, label, ended_at, retention_ms)
   return redis.call('RPUSH', P .. 'deferred', table.concat(fields, ' '))
 end
 
-local function drain_deferred(P, stats_prefix, task_prefix)
+local function drain_deferred(P, stats_prefix, task_prefix, tenants_key)
   local key = P .. 'deferred'
   local items = redis.call('LRANGE', key, 0, -1)
   if #items == 0 then return 0 end
   redis.call('DEL', key)
-  local stats, per_function, open, ends = {}, {}, {}, {}
+  local stats, per_function, open, ends, tenants, noted = {}, {}, {}, {}, {}, {}
   for _, item in ipairs(items) do
     local p = {}
     for part in string.gmatch(item, '%S+') do p[#p + 1] = part end
     if p[1] == 'e' then
+      if not noted[p[2]] then
+        noted[p[2]] = true
+        tenants[#tenants + 1] = p[2]
+      end
       bump(stats, p[2], 'submitted', 1)
       per_function[p[5]] = (per_function[p[5]] or 0) + 1
       open[p[3]] = p
@@ -80,6 +85,7 @@ local function drain_deferred(P, stats_prefix, task_prefix)
     group.tasks[#group.tasks + 1] = t
     if ended > group.now then group.now = ended end
   end
+  if #tenants > 0 then redis.call('SADD', tenants_key, unpack(tenants)) end
   for _, p in pairs(open) do index_unfinished(P, p[2], p[4], 1, '|' .. p[3]) end
   for fid, n in pairs(per_function) do redis.call('HINCRBY', P .. 'fs:' .. fid, 'submitted', n) end
   for _, g in ipairs(order) do ops_finished(P, groups[g].tasks, groups[g].now, groups[g].retention, task_prefix) end

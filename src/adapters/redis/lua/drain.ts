@@ -15,6 +15,6 @@ export const DRAIN_DEFERRED = new LuaScript(
   "drain",
   `${SHARED_LUA}${QUEUE_LUA}
 bind_keys()
-return drain_deferred(K.ops, K.stats, K.task)
+return drain_deferred(K.ops, K.stats, K.task, K.tenants)
 `,
 );

@@ -11,7 +11,8 @@ import { SHARED_LUA } from "./shared.ts";
  * batch would pass the limit, or the tenant's would pass its own, nothing is written. Tasks that wait
  * for others get a "link" item on the outbox: a dispatcher links them to what they wait for
  * (dependency-links.ts). Counts them as submitted and queued in their tenant's stats hash, notes the
- * tenant in the shard's tenants set. Then a dispatcher waiting for work (the shard's idle hash) gets
+ * tenant in the shard's tenants set (REGISTER noted it with the function already; this is for records
+ * of older versions). Then a dispatcher waiting for work (the shard's idle hash) gets
  * them at once: the script claims for it and appends the tasks to its hand-out stream, which it blocks
  * on (claim-core.ts). Blocked dispatchers are woken (one entry on the wake stream) unless that drained
  * the queue and every new task was due and free of dependencies. When nothing else is queued in the
@@ -82,10 +83,10 @@ if not handed then
   redis.call('INCRBY', K.queued, n)
   redis.call('HINCRBY', stats_key, 'queued', n)
 end
-redis.call('SADD', K.tenants, tenant)
 if handed and n == 1 and created_at and one_function then
-  defer_enqueued(K.ops, tenant, ARGV[11], created_at, one_function) -- counted and indexed later (deferred.ts)
+  defer_enqueued(K.ops, tenant, ARGV[11], created_at, one_function) -- counted, indexed and its tenant noted later (deferred.ts)
 else
+  redis.call('SADD', K.tenants, tenant)
   redis.call('HINCRBY', stats_key, 'submitted', n)
   ops_enqueued(K.ops, tenant, ARGV, 11, 3, created_at, one_function, ids_run)
 end

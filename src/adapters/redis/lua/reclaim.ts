@@ -25,7 +25,7 @@ import { SHARED_LUA } from "./shared.ts";
 export const RECLAIM = new LuaScript(
   "reclaim",
   `${SHARED_LUA}
-drain_deferred(KEYS[#KEYS], KEYS[3], ARGV[5])
+drain_deferred(KEYS[#KEYS], KEYS[3], ARGV[5], KEYS[15])
 if (ARGV[8] or '') ~= '' then sweep_tenants(KEYS[#KEYS], KEYS[15], ARGV[5], tonumber(ARGV[4]), tonumber(ARGV[8]), tonumber(ARGV[9])) end
 local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if type(consumers) ~= 'table' or consumers.err then return {0} end

@@ -153,10 +153,10 @@ local function start_attempts(task_prefix, left_key, entries, now)
   return out, drop, queued, retried
 end
 
-local function ack_all(queue, group, ids)
+local function ack_all(queue, group, ids, no_trim)
   if #ids == 0 then return end
   for i = 1, #ids, 500 do redis.call('XACK', queue, group, unpack(ids, i, math.min(i + 499, #ids))) end
-  if redis.call('XLEN', queue) < ${ACKED_KEPT} then return end
+  if no_trim or redis.call('XLEN', queue) < ${ACKED_KEPT} then return end
   local pending = redis.call('XPENDING', queue, group)
   if pending[1] == 0 then
     redis.call('XTRIM', queue, 'MAXLEN', 0)
@@ -170,7 +170,7 @@ local function forget_counts(left_key, ids)
   for i = 1, #ids, 500 do redis.call('HDEL', left_key, unpack(ids, i, math.min(i + 499, #ids))) end
 end
 
-local function release_entries(queue, group, left_key, ids)
+local function release_entries(queue, group, left_key, ids, no_trim)
   local n, order = {}, {}
   for _, id in ipairs(ids) do
     if not n[id] then
@@ -193,7 +193,7 @@ local function release_entries(queue, group, left_key, ids)
     end
   end
   forget_counts(left_key, counted)
-  ack_all(queue, group, done)
+  ack_all(queue, group, done, no_trim)
 end
 
 local function bump(acc, tenant, field, n)
