@@ -79,8 +79,18 @@ describe("aborting while waiting", () => {
   test("a retry back-off of 30 s (Retry-After) ends at the abort", async () => {
     const fake = fakeServer(() => Response.json({ error: "QueueFull", message: "full" }, { status: 429, headers: { "retry-after": "30" } }));
     const c = new AbortController();
-    const pending = rejection(new FaasClient(fake.url, { retries: 5 }).execute("f", [1], { signal: c.signal }));
-    await waitFor(() => fake.requests() === 1, "the first attempt");
+    // the abort comes once the client holds the whole first reply (its back-off follows within the
+    // same turn), not merely once the server counted the request: on a busy machine the reply may
+    // still be on its way then, and the abort would cut the request instead
+    let replies = 0;
+    const fetchReadAhead: FetchLike = async (input, init) => {
+      const res = await fetch(input, init);
+      const text = await res.text();
+      replies++;
+      return new Response(text, { status: res.status, headers: res.headers });
+    };
+    const pending = rejection(new FaasClient(fake.url, { retries: 5, fetch: fetchReadAhead }).execute("f", [1], { signal: c.signal }));
+    await waitFor(() => replies === 1, "the first reply");
     c.abort();
     const e = await pending;
     expect(e).toBeInstanceOf(AbortError);
