@@ -430,6 +430,36 @@ describe("Redis hand-out to idle dispatchers", () => {
     expect(await admin.xpending(shard.queue, GROUP)).toEqual([0, null, null, null]); // every entry acked all the same
   });
 
+  test("a lone end reads no length of the deferred list: its item goes on with RPUSHX, and with nothing deferred it is written at once", async () => {
+    const b = await idleDispatcher();
+    const shard = b.keys.shards[0]!;
+    const deferred = `${shard.opsPrefix}deferred`;
+    const calls = async (cmd: string): Promise<number> => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(String(await admin.info("commandstats")))?.[1] ?? 0);
+    /** one task handed over alone; its APPLY's LLEN calls (the outbox's length is one) */
+    const lone = async (): Promise<number> => {
+      await admin.hset(shard.idle, b.dispatcherId, `5 30000 ${Date.now() + 60_000}`);
+      await b.tasks.enqueue(tasks(1), { maxQueue: 10 });
+      const got = await b.queue.claim(5, never);
+      const before = await calls("llen");
+      await b.queue.apply(got.map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
+      return (await calls("llen")) - before;
+    };
+    expect(await lone()).toBe(1); // its enqueue waits there: its end is deferred behind it
+    expect(await admin.llen(deferred)).toBe(2);
+    await b.queue.reclaim(10); // drained
+    expect(await admin.exists(deferred)).toBe(0);
+    // a task claimed, not handed over alone, ends alone with nothing deferred: written at once
+    const [t] = tasks(1);
+    await admin.hdel(shard.idle, b.dispatcherId); // nobody idle: queued, then claimed
+    await b.tasks.enqueue([t!], { maxQueue: 10 });
+    const got = await b.queue.claim(5, never);
+    expect(got.map((x) => x.id)).toEqual([t!.id]);
+    const before = await calls("llen");
+    await b.queue.apply(got.map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
+    expect([(await calls("llen")) - before, await admin.exists(deferred)]).toEqual([1, 0]);
+    expect(await admin.hget(shard.statsOf("default"), "finished:COMPLETED")).toBe("2");
+  });
+
   test("a lone task's tenant is noted in the shard's tenants set by the drain of its deferred enqueue, not by the enqueue", async () => {
     const b = await idleDispatcher();
     const shard = b.keys.shards[0]!;

@@ -70,10 +70,10 @@ for i = 8, #ARGV, STEP do keys[#keys + 1] = K.task .. ARGV[i] end
 local raws = mget_all(keys)
 local out, done, requeued, seen, stats, freed, finished, announce = {}, {}, {}, {}, {}, {}, {}, {}
 -- a lone task ending without tenant running limits (which read the counters) defers its bookkeeping
--- when others wait deferred (tasks going the short way one at a time: deferred.ts); in batches, with
--- nothing deferred, tasks are written at once as before
-local waiting = redis.call('LLEN', K.ops .. 'deferred')
-local defer, deferred = waiting > 0 and #keys == 1 and ARGV[5] ~= '1', 0
+-- when others wait deferred (tasks going the short way one at a time: deferred.ts), its item pushed
+-- only onto a list that holds some (RPUSHX: no LLEN first); in batches, with nothing deferred, tasks
+-- are written at once as before. waiting: the deferred list's length, read once it is needed.
+local defer, deferred, waiting = #keys == 1 and ARGV[5] ~= '1', 0, nil
 
 -- a task that ended: stored (the retention's sweep deletes it: operations.ts) and announced
 local function stored(key, t, json)
@@ -126,8 +126,13 @@ for k = 1, #keys do
     freed[tenant] = (freed[tenant] or 0) + 1
     if ARGV[7] ~= '1' then out[#out + 1] = settled end
     if defer and t.tenant ~= '' and t.functionId ~= '' and t.createdAt then
-      stored(keys[k], t, settled)
-      deferred = defer_finished(K.ops, t, ARGV[i + 4], now, tonumber(ARGV[3]))
+      deferred = defer_finished(K.ops, t, ARGV[i + 4], now, tonumber(ARGV[3]), true)
+      if deferred > 0 then
+        stored(keys[k], t, settled)
+      else
+        waiting = 0 -- nothing deferred: written at once
+        ended(keys[k], t, settled, ARGV[i + 4])
+      end
     else
       ended(keys[k], t, settled, ARGV[i + 4])
     end
@@ -175,6 +180,7 @@ if #requeued > 0 then
 end
 if #requeued > 0 or (ARGV[5] == '1' and next(freed) ~= nil and redis.call('SCARD', K.active) > 0) then wake() end
 flush_stats(K.stats, stats)
+if #finished > 0 and waiting == nil then waiting = redis.call('LLEN', K.ops .. 'deferred') end
 local drain = (#finished > 0 and waiting > 0) or deferred >= DEFERRED_DRAIN_ITEMS
 if drain then drain_deferred(K.ops, K.stats, K.task, K.tenants) end
 ops_finished(K.ops, finished, now, tonumber(ARGV[3]), K.task)

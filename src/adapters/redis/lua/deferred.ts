@@ -23,8 +23,9 @@ export const DEFERRED_DRAIN_ITEMS = 64;
  * late, scored by its own finish time.
  *
  * defer_enqueued(P, tenant, id, created_at, function_id) and defer_finished(P, t, label, ended_at,
- * retention_ms) append an item (fields space-separated: tenant names, ids and failure labels hold
- * none) and return the list's length. drain_deferred(P, stats_prefix, task_prefix, tenants_key) applies
+ * retention_ms, only_if_waiting) append an item (fields space-separated: tenant names, ids and failure
+ * labels hold none) and return the list's length; with only_if_waiting, only onto a list that holds
+ * items already (0, and nothing appended, when it is empty). drain_deferred(P, stats_prefix, task_prefix, tenants_key) applies
  * the items (and returns how many) in order: the enqueued tasks' tenants noted in the shard's tenants
  * set (one SADD), as ENQUEUE notes them; submitted counts; the tasks' ends counted (count_finished) and indexed (ops_finished, one
  * call per second of finish time and retention); a task whose enqueue and end are both in the drain
@@ -38,10 +39,10 @@ local function defer_enqueued(P, tenant, id, created_at, function_id)
   return redis.call('RPUSH', P .. 'deferred', 'e ' .. tenant .. ' ' .. id .. ' ' .. created_at .. ' ' .. function_id)
 end
 
-local function defer_finished(P, t, label, ended_at, retention_ms)
+local function defer_finished(P, t, label, ended_at, retention_ms, only_if_waiting)
   if not label or label == '' then label = '-' end
   local fields = {'f', tenant_of(t), t.id, string.format('%d', t.createdAt), t.functionId, t.status, label, string.format('%d', ended_at), string.format('%d', retention_ms)}
-  return redis.call('RPUSH', P .. 'deferred', table.concat(fields, ' '))
+  return redis.call(only_if_waiting and 'RPUSHX' or 'RPUSH', P .. 'deferred', table.concat(fields, ' '))
 end
 
 local function drain_deferred(P, stats_prefix, task_prefix, tenants_key)
