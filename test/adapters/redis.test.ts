@@ -413,7 +413,6 @@ describe("Redis hand-out to idle dispatchers", () => {
   test("a lone end that defers leaves the queue stream's trim check (one XLEN) to the APPLY that drains", async () => {
     const b = await idleDispatcher();
     const shard = b.keys.shards[0]!;
-    const xlenCalls = async (): Promise<number> => Number(/cmdstat_xlen:calls=(\d+)/.exec(String(await admin.info("commandstats")))?.[1] ?? 0);
     const lone = async (n: number): Promise<void> => {
       for (const t of tasks(n)) {
         await admin.hset(shard.idle, b.dispatcherId, `5 30000 ${Date.now() + 60_000}`);
@@ -421,12 +420,12 @@ describe("Redis hand-out to idle dispatchers", () => {
         await b.queue.apply((await b.queue.claim(5, never)).map((x) => ({ taskId: x.id, attempt: 1, status: "COMPLETED" as const, result: "1" })));
       }
     };
-    const before = await xlenCalls();
+    const before = await calls("xlen");
     const perDrain = DEFERRED_DRAIN_ITEMS / 2;
     await lone(perDrain - 1); // deferred (each task's enqueue waits there before its end), no drain yet
-    expect([await admin.llen(`${shard.opsPrefix}deferred`), await xlenCalls()]).toEqual([DEFERRED_DRAIN_ITEMS - 2, before]);
+    expect([await admin.llen(`${shard.opsPrefix}deferred`), await calls("xlen")]).toEqual([DEFERRED_DRAIN_ITEMS - 2, before]);
     await lone(1); // this one drains, and checks
-    expect([await admin.llen(`${shard.opsPrefix}deferred`), await xlenCalls()]).toEqual([0, before + 1]);
+    expect([await admin.llen(`${shard.opsPrefix}deferred`), await calls("xlen")]).toEqual([0, before + 1]);
     expect(await admin.xpending(shard.queue, GROUP)).toEqual([0, null, null, null]); // every entry acked all the same
   });
 
@@ -434,7 +433,6 @@ describe("Redis hand-out to idle dispatchers", () => {
     const b = await idleDispatcher();
     const shard = b.keys.shards[0]!;
     const deferred = `${shard.opsPrefix}deferred`;
-    const calls = async (cmd: string): Promise<number> => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(String(await admin.info("commandstats")))?.[1] ?? 0);
     /** one task handed over alone; its APPLY's LLEN calls (the outbox's length is one) */
     const lone = async (): Promise<number> => {
       await admin.hset(shard.idle, b.dispatcherId, `5 30000 ${Date.now() + 60_000}`);
@@ -463,12 +461,11 @@ describe("Redis hand-out to idle dispatchers", () => {
   test("a lone task's tenant is noted in the shard's tenants set by the drain of its deferred enqueue, not by the enqueue", async () => {
     const b = await idleDispatcher();
     const shard = b.keys.shards[0]!;
-    const saddCalls = async (): Promise<number> => Number(/cmdstat_sadd:calls=(\d+)/.exec(String(await admin.info("commandstats")))?.[1] ?? 0);
     await admin.del(shard.tenants); // as records of a version whose REGISTER did not note the tenant
-    const before = await saddCalls();
+    const before = await calls("sadd");
     const [t] = tasks(1);
     await b.tasks.enqueue([t!], { maxQueue: 10 }); // the short way: deferred
-    expect([await saddCalls(), await admin.smembers(shard.tenants)]).toEqual([before, []]);
+    expect([await calls("sadd"), await admin.smembers(shard.tenants)]).toEqual([before, []]);
     expect((await b.tasks.snapshot("default")).submitted).toBe(1); // a reader drains first
     expect(await admin.smembers(shard.tenants)).toEqual(["default"]);
   });
