@@ -29,6 +29,9 @@ import { GROUP } from "../keys.ts";
  */
 export const CLAIM_LUA = `
 local GROUP = '${GROUP}'
+-- how long a dispatcher's hand-out stream lives after its last idle note (claim.ts), or after a
+-- hand-over made it (hand_over)
+local HANDOUT_TTL_MS = 3600000
 
 local function limit_of(limits, tenant, field)
   local own, all = limits[tenant], limits['*']
@@ -284,7 +287,7 @@ local function hand_over(consumer, text, spec, out)
     -- handed tasks renewed within the note's few seconds; one made here gets its hour too
     if not redis.call('XADD', key, 'NOMKSTREAM', '*', unpack(fields)) then
       redis.call('XADD', key, '*', unpack(fields))
-      redis.call('PEXPIRE', key, 3600000)
+      redis.call('PEXPIRE', key, HANDOUT_TTL_MS)
     end
   end
 end

@@ -46,7 +46,7 @@ if #out < max then
     if ARGV[i] == '' then spec[#spec + 1] = '-' else spec[#spec + 1] = ARGV[i] end
   end
   redis.call('HSET', K.idle, consumer, table.concat(spec, ' '))
-  redis.call('PEXPIRE', K.handout .. consumer, 3600000) -- an hour from the last note: ENQUEUE leaves it (hand_over)
+  redis.call('PEXPIRE', K.handout .. consumer, HANDOUT_TTL_MS) -- an hour from the last note: ENQUEUE leaves it (hand_over)
 end
 local last = redis.call('XREVRANGE', K.wake, '+', '-', 'COUNT', 1)
 local due = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
