@@ -43,4 +43,38 @@ describe("MemoryTaskIndex", () => {
     finish(tasks, index, [ids[0] as string], 5001);
     expect(index.entries()).toBe(2 * 4 + 2 * 6); // the front is dead now: it and the five behind it leave
   });
+
+  test("tasks queued and ended one at a time are indexed as the same tasks in batches are", () => {
+    const tasks = new Map<string, Task>();
+    const one = new MemoryTaskIndex((id) => tasks.get(id));
+    const batched = new MemoryTaskIndex((id) => tasks.get(id));
+    const queued: Task[] = [];
+    for (let i = 0; i < 12; i++) {
+      const t = newTask(`t-${String(i).padStart(3, "0")}`, i % 3 === 0 ? "f-2" : "f-1", "[]", 1, 1000, 1000 + Math.floor(i / 2), i % 4 === 0 ? "bob" : "alice");
+      tasks.set(t.id, t);
+      queued.push(t);
+      one.added([t]);
+    }
+    batched.added(queued);
+    // ended out of order, with two statuses and shared finish times
+    const ends = [5, 0, 1, 7, 3, 10].map((i, k) => ({ ...(queued[i] as Task), status: k % 2 === 0 ? ("COMPLETED" as const) : ("FAILED" as const), updatedAt: 2000 + Math.floor(k / 2) }));
+    for (const t of ends) tasks.set(t.id, t);
+    for (const t of ends) one.finished([t]);
+    batched.finished(ends);
+    expect(one.entries()).toBe(batched.entries());
+    const queries = [
+      { tenant: "alice", limit: 50 },
+      { tenant: "bob", limit: 50 },
+      { functionId: "f-2", limit: 50 },
+      { tenant: "alice", status: "QUEUED" as const, limit: 50 },
+      { tenant: "alice", status: "FAILED" as const, limit: 50 },
+      { functionId: "f-1", status: "COMPLETED" as const, limit: 50 },
+      { limit: 50 },
+    ];
+    for (const q of queries) {
+      const ids = (index: MemoryTaskIndex) => index.list(q).tasks.map((t) => t.id);
+      expect([q, ids(one)]).toEqual([q, ids(batched)]);
+    }
+    expect(one.list({ tenant: "alice", status: "COMPLETED", limit: 50 }).tasks.length).toBeGreaterThan(0);
+  });
 });

@@ -18,11 +18,12 @@ export async function readLimited(req: Request, limit: number): Promise<LimitedB
   const length = req.headers.get("content-length");
   const declared = Number(length ?? "0");
   if (Number.isFinite(declared) && declared > limit) return { ok: false, size: declared };
-  if (req.body === null) return { ok: true, bytes: new Uint8Array(0) };
+  // (`req.body` makes a stream object: only a chunked body, or none, is looked at that way)
   if (length !== null && Number.isInteger(declared) && declared >= 0) {
     const bytes = new Uint8Array(await req.arrayBuffer());
     return bytes.byteLength > limit ? { ok: false, size: bytes.byteLength } : { ok: true, bytes };
   }
+  if (req.body === null) return { ok: true, bytes: new Uint8Array(0) };
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -50,11 +50,11 @@ export class EdgeGuard {
     return errorReply(403, "ForbiddenOrigin", `Requests from the web origin "${origin.slice(0, 100)}" are refused; this server accepts its own origin ${own}${this.origins.size > 0 ? ` and ${[...this.origins].join(", ")}` : ""} (allow more with --allowed-origins)`);
   }
 
-  /** The scheme the client used: the request's, or X-Forwarded-Proto behind a trusted proxy. */
-  scheme(req: Request): string {
+  /** The scheme the client used: the request's (`url`: its URL, when parsed already), or X-Forwarded-Proto behind a trusted proxy. */
+  scheme(req: Request, url?: URL): string {
     const forwarded = this.o.trustProxy ? req.headers.get("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase() : undefined;
     if (forwarded === "https" || forwarded === "http") return forwarded;
-    return new URL(req.url).protocol.replace(":", "");
+    return (url ?? new URL(req.url)).protocol.replace(":", "");
   }
 }
 

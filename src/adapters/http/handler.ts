@@ -68,10 +68,23 @@ export function createHandler(routes: readonly Route[], o: HandlerOptions): Fetc
       if (!checked.ok) return errorReply(400, "InvalidRequest", checked.error.message, checked.error.field);
       body = checked.value;
     }
-    const forwarded = o.trustProxy ? req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-    const clientIp = forwarded || info?.ip || "";
-    const scheme = o.edge?.scheme(req) ?? url.protocol.replace(":", "");
-    return r.handle({ req, url, params: m.params, body: body as never, caller: who.caller, clientIp, scheme, keyInUrl: who.viaQuery });
+    // The address and the scheme are worked out when a handler reads them (few do: the address is a
+    // system call, the scheme another parse of the URL behind a proxy).
+    return r.handle({
+      req,
+      url,
+      params: m.params,
+      body: body as never,
+      caller: who.caller,
+      keyInUrl: who.viaQuery,
+      get clientIp() {
+        const forwarded = o.trustProxy ? req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
+        return forwarded || info?.ip || "";
+      },
+      get scheme() {
+        return o.edge?.scheme(req, url) ?? url.protocol.replace(":", "");
+      },
+    });
   }
 
   return async (req, info) => {
@@ -88,12 +101,14 @@ export function createHandler(routes: readonly Route[], o: HandlerOptions): Fetc
   };
 }
 
+const UTF8 = new TextDecoder();
+
 async function readJson(req: Request, limit: number): Promise<{ ok: true; body: unknown } | { ok: false; reply: Response }> {
   const read = await readLimited(req, limit);
   if (!read.ok) return { ok: false, reply: errorReply(413, "PayloadTooLarge", `Request body must be at most ${limit} bytes, got ${read.size} or more`) };
   if (read.bytes.byteLength === 0) return { ok: false, reply: errorReply(400, "InvalidJson", "Request body must be a JSON object, got an empty body") };
   try {
-    return { ok: true, body: JSON.parse(new TextDecoder().decode(read.bytes)) };
+    return { ok: true, body: JSON.parse(UTF8.decode(read.bytes)) };
   } catch (e) {
     return { ok: false, reply: errorReply(400, "InvalidJson", `Request body must be valid JSON: ${(e as Error).message}`) };
   }

@@ -14,6 +14,12 @@ export function startHttpServer(o: HttpServerOptions): ReturnType<typeof Bun.ser
     // Our handler answers 413 with the error shape; Bun's own limit only guards against abuse.
     maxRequestBodySize: Math.max(o.maxBodyBytes * 4, 64 * 1024 * 1024),
     idleTimeout: 75,
-    fetch: (req, server) => o.fetch(req, { ip: server.requestIP(req)?.address }),
+    // the client's address only when a handler asks for it (a system call per request otherwise)
+    fetch: (req, server) =>
+      o.fetch(req, {
+        get ip() {
+          return server.requestIP(req)?.address;
+        },
+      }),
   });
 }

@@ -18,6 +18,8 @@ import { isTerminal, type Task, type TaskStatus } from "../../domain/task.ts";
 import { SortedLog } from "../../lib/sorted-log.ts";
 
 const FINISHED: readonly TaskStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
+/** The state of an owner's log of unfinished tasks (the others are named by their status). */
+const ACTIVE = "active";
 
 interface Entry {
   readonly log: SortedLog;
@@ -31,40 +33,38 @@ interface Source {
   readonly accept: (t: Task) => boolean;
 }
 
+type Kind = "t" | "f";
+
+/** The logs of one owner (a tenant or a function) by state: "active" (unfinished) or a finished status. */
+type OwnerLogs = Map<string, Entry>;
+
 /**
- * Ids grouped by log and score, keys built once per group (a batch usually has one tenant, one
- * function, one time): kind -> owner -> state -> score -> ids.
+ * Ids grouped by log and score, each log looked up once per group (a batch usually has one tenant, one
+ * function, one time): owner -> state -> score -> ids.
  */
 class Groups {
-  private readonly groups = new Map<string, { key: string; byScore: Map<number, string[]> }>();
-  private lastOwner = "";
-  private lastState = "";
-  private last: { key: string; byScore: Map<number, string[]> } | undefined;
-
-  constructor(private readonly kind: "t" | "f") {}
+  private readonly groups = new Map<string, Map<string, Map<number, string[]>>>();
 
   add(owner: string, state: string, score: number, id: string): void {
-    let g = owner === this.lastOwner && state === this.lastState ? this.last : undefined;
-    if (g === undefined) {
-      const tag = `${this.kind}\u0000${owner}\u0000${state}`;
-      g = this.groups.get(tag);
-      if (g === undefined) this.groups.set(tag, (g = { key: tag, byScore: new Map() }));
-    }
-    this.lastOwner = owner;
-    this.lastState = state;
-    this.last = g;
-    const ids = g.byScore.get(score);
-    if (ids === undefined) g.byScore.set(score, [id]);
+    let states = this.groups.get(owner);
+    if (states === undefined) this.groups.set(owner, (states = new Map()));
+    let byScore = states.get(state);
+    if (byScore === undefined) states.set(state, (byScore = new Map()));
+    const ids = byScore.get(score);
+    if (ids === undefined) byScore.set(score, [id]);
     else ids.push(id);
   }
 
-  each(f: (key: string, score: number, ids: string[]) => void): void {
-    for (const g of this.groups.values()) for (const [score, ids] of [...g.byScore].sort((a, b) => a[0] - b[0])) f(g.key, score, ids);
+  each(f: (owner: string, state: string, score: number, ids: string[]) => void): void {
+    for (const [owner, states] of this.groups) {
+      for (const [state, byScore] of states) for (const [score, ids] of [...byScore].sort((a, b) => a[0] - b[0])) f(owner, state, score, ids);
+    }
   }
 }
 
 export class MemoryTaskIndex {
-  private readonly logs = new Map<string, Entry>();
+  /** kind ("t": per tenant, "f": per function) -> owner -> its logs by state. */
+  private readonly owners: Record<Kind, Map<string, OwnerLogs>> = { t: new Map(), f: new Map() };
   private readonly tenants = new Set<string>();
 
   constructor(private readonly get: (id: string) => Task | undefined) {}
@@ -74,58 +74,77 @@ export class MemoryTaskIndex {
    * order once, so each log's groups come sorted (a batch of 1,000 would otherwise be sorted per log).
    */
   added(ts: readonly Task[]): void {
-    const byTenant = new Groups("t");
-    const byFunction = new Groups("f");
+    if (ts.length === 1) {
+      // one task (the one-at-a-time path): its two entries, without grouping a batch of one
+      const t = ts[0] as Task;
+      this.tenants.add(t.tenant);
+      this.entry("t", t.tenant, ACTIVE).log.insert(t.createdAt, t.id);
+      this.entry("f", t.functionId, ACTIVE).log.insert(t.createdAt, t.id);
+      return;
+    }
+    const byTenant = new Groups();
+    const byFunction = new Groups();
     const byId = new Map<string, Task>();
     for (const t of ts) byId.set(t.id, t);
     for (const id of [...byId.keys()].sort()) {
       const t = byId.get(id) as Task;
       this.tenants.add(t.tenant);
-      byTenant.add(t.tenant, "active", t.createdAt, id);
-      byFunction.add(t.functionId, "active", t.createdAt, id);
+      byTenant.add(t.tenant, ACTIVE, t.createdAt, id);
+      byFunction.add(t.functionId, ACTIVE, t.createdAt, id);
     }
-    for (const g of [byTenant, byFunction]) g.each((key, score, ids) => this.entry(key).log.insertMany(score, ids, true));
+    for (const [g, kind] of [[byTenant, "t"], [byFunction, "f"]] as const) g.each((owner, state, score, ids) => this.entry(kind, owner, state).log.insertMany(score, ids, true));
   }
 
   /** Tasks became terminal: they move to the finished logs of their status (one sorted insert per log and time). */
   finished(ts: readonly Task[]): void {
-    const byTenant = new Groups("t");
-    const byFunction = new Groups("f");
+    if (ts.length === 1) {
+      // one task (the one-at-a-time path): its two entries, then the two unfinished logs it leaves
+      const t = ts[0] as Task;
+      this.entry("t", t.tenant, t.status).log.insert(t.updatedAt, t.id);
+      this.entry("f", t.functionId, t.status).log.insert(t.updatedAt, t.id);
+      this.left(this.entry("t", t.tenant, ACTIVE), 1);
+      this.left(this.entry("f", t.functionId, ACTIVE), 1);
+      return;
+    }
+    const byTenant = new Groups();
+    const byFunction = new Groups();
     for (const t of ts) {
       byTenant.add(t.tenant, t.status, t.updatedAt, t.id);
       byFunction.add(t.functionId, t.status, t.updatedAt, t.id);
     }
-    const stale = new Map<string, number>();
+    const stale = new Map<Entry, number>();
     for (const [g, kind] of [[byTenant, "t"], [byFunction, "f"]] as const) {
-      g.each((key, score, ids) => {
-        this.entry(key).log.insertMany(score, ids);
-        const owner = key.split("\u0000")[1] as string;
-        stale.set(active(kind, owner), (stale.get(active(kind, owner)) ?? 0) + ids.length);
+      g.each((owner, state, score, ids) => {
+        this.entry(kind, owner, state).log.insertMany(score, ids);
+        const unfinished = this.entry(kind, owner, ACTIVE);
+        stale.set(unfinished, (stale.get(unfinished) ?? 0) + ids.length);
       });
     }
-    for (const [key, n] of stale) {
-      const e = this.entry(key);
-      e.stale += n;
-      // Tasks mostly end in the order they were queued: dead entries at the front leave at once, and a
-      // whole scan is left for those held behind a long-running task.
-      for (let first = e.log.first(); e.stale > 0 && first !== undefined && !this.alive(first.id); first = e.log.first()) {
-        e.log.shift();
-        e.stale--;
-      }
-      if (e.stale > 1024 && e.stale * 2 > e.log.size) {
-        e.log.compact((_, id) => this.alive(id));
-        e.stale = 0;
-      }
+    for (const [e, n] of stale) this.left(e, n);
+  }
+
+  /** `n` tasks of an unfinished log ended: its dead entries go. */
+  private left(e: Entry, n: number): void {
+    e.stale += n;
+    // Tasks mostly end in the order they were queued: dead entries at the front leave at once, and a
+    // whole scan is left for those held behind a long-running task.
+    for (let first = e.log.first(); e.stale > 0 && first !== undefined && !this.alive(first.id); first = e.log.first()) {
+      e.log.shift();
+      e.stale--;
+    }
+    if (e.stale > 1024 && e.stale * 2 > e.log.size) {
+      e.log.compact((_, id) => this.alive(id));
+      e.stale = 0;
     }
   }
 
   /** A terminal task was forgotten (retention): its entries leave the front of its logs. */
   expired(t: Task): void {
-    for (const key of [done("t", t.tenant, t.status), done("f", t.functionId, t.status)]) {
-      const e = this.logs.get(key);
+    for (const [kind, owner] of [["t", t.tenant], ["f", t.functionId]] as const) {
+      const e = this.logOf(kind, owner, t.status);
       if (e === undefined) continue;
       while (e.log.first() !== undefined && this.get((e.log.first() as ListPosition).id) === undefined) e.log.shift();
-      if (e.log.size === 0) this.logs.delete(key);
+      if (e.log.size === 0) this.owners[kind].get(owner)?.delete(t.status);
     }
   }
 
@@ -136,15 +155,15 @@ export class MemoryTaskIndex {
   }
 
   private sources(q: TaskQuery): Source[] {
-    const owners: [kind: "t" | "f", owner: string][] = q.functionId !== undefined ? [["f", q.functionId]] : [...(q.tenant !== undefined ? [q.tenant] : this.tenants)].map((t) => ["t", t]);
+    const owners: [kind: Kind, owner: string][] = q.functionId !== undefined ? [["f", q.functionId]] : [...(q.tenant !== undefined ? [q.tenant] : this.tenants)].map((t) => ["t", t]);
     const mine = (t: Task): boolean => (q.tenant === undefined || t.tenant === q.tenant) && (q.functionId === undefined || t.functionId === q.functionId);
     const out: Source[] = [];
     for (const [kind, owner] of owners) {
       if (q.status === undefined || !isTerminal(q.status)) {
-        out.push({ entry: this.logs.get(active(kind, owner)), accept: (t) => !isTerminal(t.status) && (q.status === undefined || t.status === q.status) && mine(t) });
+        out.push({ entry: this.logOf(kind, owner, ACTIVE), accept: (t) => !isTerminal(t.status) && (q.status === undefined || t.status === q.status) && mine(t) });
       }
       for (const status of FINISHED) {
-        if (q.status === undefined || q.status === status) out.push({ entry: this.logs.get(done(kind, owner, status)), accept: (t) => t.status === status && mine(t) });
+        if (q.status === undefined || q.status === status) out.push({ entry: this.logOf(kind, owner, status), accept: (t) => t.status === status && mine(t) });
       }
     }
     return out;
@@ -170,7 +189,7 @@ export class MemoryTaskIndex {
   /** Entries held in all logs, dead ones not dropped yet included (for tests). */
   entries(): number {
     let n = 0;
-    for (const e of this.logs.values()) n += e.log.size;
+    for (const byOwner of Object.values(this.owners)) for (const logs of byOwner.values()) for (const e of logs.values()) n += e.log.size;
     return n;
   }
 
@@ -180,17 +199,15 @@ export class MemoryTaskIndex {
     return t !== undefined && !isTerminal(t.status);
   }
 
-  private entry(key: string): Entry {
-    let e = this.logs.get(key);
-    if (e === undefined) this.logs.set(key, (e = { log: new SortedLog(), stale: 0 }));
+  private logOf(kind: Kind, owner: string, state: string): Entry | undefined {
+    return this.owners[kind].get(owner)?.get(state);
+  }
+
+  private entry(kind: Kind, owner: string, state: string): Entry {
+    let logs = this.owners[kind].get(owner);
+    if (logs === undefined) this.owners[kind].set(owner, (logs = new Map()));
+    let e = logs.get(state);
+    if (e === undefined) logs.set(state, (e = { log: new SortedLog(), stale: 0 }));
     return e;
   }
-}
-
-function active(kind: "t" | "f", owner: string): string {
-  return `${kind}\u0000${owner}\u0000active`;
-}
-
-function done(kind: "t" | "f", owner: string, status: TaskStatus): string {
-  return `${kind}\u0000${owner}\u0000${status}`;
 }
