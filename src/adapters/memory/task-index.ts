@@ -44,12 +44,21 @@ type OwnerLogs = Map<string, Entry>;
  */
 class Groups {
   private readonly groups = new Map<string, Map<string, Map<number, string[]>>>();
+  private lastOwner = "";
+  private lastState = "";
+  private last: Map<number, string[]> | undefined;
 
   add(owner: string, state: string, score: number, id: string): void {
-    let states = this.groups.get(owner);
-    if (states === undefined) this.groups.set(owner, (states = new Map()));
-    let byScore = states.get(state);
-    if (byScore === undefined) states.set(state, (byScore = new Map()));
+    let byScore = owner === this.lastOwner && state === this.lastState ? this.last : undefined;
+    if (byScore === undefined) {
+      let states = this.groups.get(owner);
+      if (states === undefined) this.groups.set(owner, (states = new Map()));
+      byScore = states.get(state);
+      if (byScore === undefined) states.set(state, (byScore = new Map()));
+      this.lastOwner = owner;
+      this.lastState = state;
+      this.last = byScore;
+    }
     const ids = byScore.get(score);
     if (ids === undefined) byScore.set(score, [id]);
     else ids.push(id);
