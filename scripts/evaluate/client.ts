@@ -28,6 +28,11 @@ export interface BatchOptions {
   /** execute_batch calls in flight at once (default 4); as many /wait calls, one per chunk. */
   readonly inflight?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Each /wait held until every task of its chunk is terminal (`return_when: "ALL_COMPLETED"`): one
+   * answer per chunk, for throughput; without it each answers as soon as one is, for the timeline and `at`.
+   */
+  readonly allCompleted?: boolean;
   /** Called once, when this many tasks are terminal (e.g. to kill a worker mid-run). */
   readonly at?: { readonly done: number; readonly run: (elapsedMs: number) => void };
 }
@@ -77,7 +82,7 @@ export async function runBatch(url: string, functionId: string, payloads: readon
   const waitChunk = async (chunkIds: readonly string[]): Promise<void> => {
     let pending = chunkIds;
     while (pending.length > 0) {
-      const r = await postJson(`${url}/wait`, { task_ids: pending, timeout_s: 30 });
+      const r = await postJson(`${url}/wait`, { task_ids: pending, timeout_s: 30, ...(o.allCompleted === true && { return_when: "ALL_COMPLETED" }) });
       if (r.unknown.length > 0) throw new Error(`/wait does not know ${r.unknown.length} tasks, e.g. ${r.unknown[0]}`);
       for (const t of r.results) results.set(t.task_id, { status: t.status, result: t.result });
       pending = r.pending;

@@ -168,7 +168,7 @@ export async function measureAlternately(stacks: readonly Measured[], s: Sizes, 
 
 async function measureInTurns(stacks: readonly Measured[], s: Sizes, progress: Progress, baseline?: Baseline): Promise<{ figures: StackFigures[]; baselineSamples?: number[] }> {
   const onProgress = (d: number, t: number): void => progress.update(d, t);
-  for (const m of stacks) assertCompleted(await runBatch(m.url, m.fid, noops(s.warmup), { onProgress }));
+  for (const m of stacks) assertCompleted(await runBatch(m.url, m.fid, noops(s.warmup), { onProgress, allCompleted: true }));
   const indexes = stacks.map((_, i) => i);
   const rounds: number[][] = stacks.map(() => []);
   const cpu: (CpuSpent | undefined)[][] = stacks.map(() => []);
@@ -177,7 +177,7 @@ async function measureInTurns(stacks: readonly Measured[], s: Sizes, progress: P
       const m = stacks[i] as Measured;
       const before = m.readCpu?.();
       const t0 = performance.now();
-      const run = await runBatch(m.url, m.fid, noops(s.tasks), { onProgress });
+      const run = await runBatch(m.url, m.fid, noops(s.tasks), { onProgress, allCompleted: true });
       const ms = performance.now() - t0;
       assertCompleted(run);
       (cpu[i] as (CpuSpent | undefined)[]).push(m.readCpu === undefined || before === undefined ? undefined : spentBetween(before, m.readCpu(), s.tasks, ms));
@@ -236,7 +236,7 @@ const noops = (n: number): string[] => Array.from({ length: n }, () => "[]");
  * await warmUp(stack.url, fid, { warmup: 30000, serialWarmup: 10000 });
  */
 export async function warmUp(url: string, fid: string, s: Pick<Sizes, "warmup" | "serialWarmup">, onProgress?: (done: number, total: number) => void): Promise<void> {
-  assertCompleted(await runBatch(url, fid, noops(s.warmup), { ...(onProgress !== undefined && { onProgress }) }));
+  assertCompleted(await runBatch(url, fid, noops(s.warmup), { allCompleted: true, ...(onProgress !== undefined && { onProgress }) }));
   await oneAtATime(url, fid, s.serialWarmup);
 }
 

@@ -109,6 +109,8 @@ export class FaasClient {
   /** The operators' calls: list, inspect and re-run tasks, see workers (operations.ts). */
   readonly ops: FaasOperations;
   private readonly http: Transport;
+  /** False once the server refused `POST /wait`'s `return_when` (a server older than it). */
+  private serverWaitsForAll = true;
   private readonly baseUrl: string;
   private readonly apiKey: string | undefined;
 
@@ -364,7 +366,9 @@ export class FaasClient {
     o: { timeoutS?: number; onOutcome?: (taskId: string, outcome: TaskOutcome) => void } & CallOptions = {},
   ): Promise<Map<string, TaskOutcome>> {
     const plan = { timeoutS: o.timeoutS ?? Infinity, chunkSize: WAIT_CHUNK, concurrency: WAIT_CONCURRENCY, maxCallS: MAX_CALL_S, signal: o.signal, onOutcome: o.onOutcome };
-    return waitForTasks(taskIds, plan, (task_ids, timeout_s) => this.waitCall(task_ids, timeout_s, o.signal));
+    // Without onOutcome nobody looks at a task before the rest: each call holds until its chunk is done.
+    const all = o.onOutcome === undefined;
+    return waitForTasks(taskIds, plan, (task_ids, timeout_s) => this.waitCall(task_ids, timeout_s, o.signal, all));
   }
 
   /**
@@ -462,9 +466,21 @@ export class FaasClient {
     return asCompleted(handles, (ids, w) => this.wait(ids, w), o.signal) as AsyncGenerator<H, void, undefined>;
   }
 
-  /** One `POST /wait`: the listed tasks that are terminal, held until one is or `timeoutS` passes. */
-  private waitCall(task_ids: string[], timeout_s: number, signal: AbortSignal | undefined): Promise<WireWait> {
-    return this.http.send<WireWait>({ method: "POST", path: "/wait", body: { task_ids, timeout_s }, idempotent: true, holdMs: timeout_s * 1000, signal });
+  /**
+   * One `POST /wait`: the listed tasks that are terminal, held until one is (or, `all`, until every one
+   * is: `return_when: "ALL_COMPLETED"`) or `timeoutS` passes. A server older than `return_when` refuses
+   * the field (400 naming it): from then on this client waits for the first, as before.
+   */
+  private async waitCall(task_ids: string[], timeout_s: number, signal: AbortSignal | undefined, all = false): Promise<WireWait> {
+    const send = (body: object): Promise<WireWait> => this.http.send<WireWait>({ method: "POST", path: "/wait", body, idempotent: true, holdMs: timeout_s * 1000, signal });
+    if (!all || !this.serverWaitsForAll) return send({ task_ids, timeout_s });
+    try {
+      return await send({ task_ids, timeout_s, return_when: "ALL_COMPLETED" });
+    } catch (e) {
+      if (!(e instanceof FaasError && e.status === 400 && e.field === "return_when")) throw e;
+      this.serverWaitsForAll = false;
+      return send({ task_ids, timeout_s });
+    }
   }
 
   /** Registers (or reuses) a function; returns its id and the cache key it is kept under. */

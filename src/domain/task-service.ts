@@ -17,10 +17,12 @@ import { checkGraph } from "./task-graph.ts";
 import { invalid, type DomainError } from "./errors.ts";
 import { checkExecuteOptions, type ExecuteOptions } from "./execute-options.ts";
 import { checkIdempotencyKey, idempotencyConflict, type IdempotentOutcome, type IdempotentRequest } from "./idempotency.ts";
-import type { CancelSignals, Clock, EnqueueCaps, FunctionStore, IdempotencyStore, IdGen, TaskEvents, TaskStore, Unfinished } from "./ports.ts";
+import type { CancelSignals, Clock, EnqueueCaps, FunctionStore, IdempotencyStore, IdGen, TaskEvents, TaskStore } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
 import { isTerminal, newTask, type Task } from "./task.ts";
 import { TaskPeeks } from "./task-peeks.ts";
+import { TaskSweeps, type TaskSweep } from "./task-sweeps.ts";
+export type { TaskSweep } from "./task-sweeps.ts";
 import { TaskWaiters } from "./task-waiters.ts";
 import { limitsOf, type LimitsTable } from "./tenant-limits.ts";
 import { visibleTo } from "./tenant.ts";
@@ -55,12 +57,14 @@ export class TaskService {
   private readonly waiters: TaskWaiters;
   /** Reads for POST /wait, remembering which tasks are not finished yet. */
   private readonly peeks: TaskPeeks;
+  private readonly sweeps: TaskSweeps;
   /** Closed (shutting down): long-polls answer with the current status at once. */
   private closed = false;
 
   constructor(private readonly d: TaskServiceDeps) {
     this.waiters = new TaskWaiters(d.events, d.clock);
     this.peeks = new TaskPeeks(d.tasks, d.events, d.clock, d.recheckMs ?? 1000);
+    this.sweeps = new TaskSweeps({ maxIds: MAX_BATCH, tasks: d.tasks, peeks: this.peeks, waiters: this.waiters, clock: d.clock, ...(d.recheckMs !== undefined && { recheckMs: d.recheckMs }), closed: () => this.closed });
   }
 
   /** Queues one task; the options override the function's defaults for this call (see ExecuteOptions). */
@@ -260,55 +264,16 @@ export class TaskService {
   }
 
   /**
-   * Every listed task that is terminal, waiting up to `waitMs` until at least one is. Unknown (or
-   * expired) ids are listed apart rather than failing the whole call.
+   * Every listed task that is terminal, waiting up to `waitMs` until at least one is
+   * (FIRST_COMPLETED; task-sweeps.ts). Unknown (or expired) ids are listed apart.
    */
-  async awaitAny(viewer: string, ids: readonly string[], waitMs: number): Promise<Result<TaskSweep, DomainError>> {
-    if (ids.length > MAX_BATCH) return err(invalid(`At most ${MAX_BATCH} task ids per call, got ${ids.length}`, { name: "taskIds" }));
-    const deadline = this.d.clock.now() + waitMs;
-    const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
-    const visible = <T extends Task | Unfinished>(t: T | undefined): T | undefined => (t !== undefined && visibleTo(viewer, t.tenant) ? t : undefined);
-    let sweep = sweepTasks(ids, (await this.peeks.read(ids)).map(visible));
-    let left = deadline - this.d.clock.now();
-    if (sweep.done.length > 0 || sweep.pending.length === 0 || left <= 0 || this.closed) return ok(sweep);
-    // Nothing ended yet: wait on the pending ones, and read them again once registered, since one may
-    // have ended between the read and the registration (its report then found no waiter). Reading
-    // first spares registering every id of a call answered at once, as most are.
-    let w: ReturnType<TaskWaiters["waitFor"]> | undefined = this.waiters.waitFor(sweep.pending, Math.min(left, recheck));
-    const again = sweepTasks(sweep.pending, (await this.peeks.read(sweep.pending)).map(visible));
-    sweep = { ...again, unknown: [...sweep.unknown, ...again.unknown] };
-    for (;;) {
-      if (sweep.done.length > 0 || sweep.pending.length === 0 || w === undefined) {
-        w?.cancel();
-        return ok(sweep);
-      }
-      const fired = await w.done; // the waiter is gone now, fired or timed out
-      left = deadline - this.d.clock.now();
-      const pending = sweep.pending;
-      const waitAgain = (on: readonly string[]): ReturnType<TaskWaiters["waitFor"]> | undefined => (left > 0 && !this.closed ? this.waiters.waitFor(on, Math.min(left, recheck)) : undefined);
-      if (fired === undefined) {
-        w = waitAgain(pending); // registered before the re-check's read, as above
-        sweep = { ...sweepTasks(pending, (await this.peeks.read(pending, { fresh: true })).map(visible)), unknown: [...sweep.unknown] };
-        continue;
-      }
-      // Only the tasks reported terminal are read again (or taken from the report): the rest were pending.
-      const missing = fired.ids.filter((id) => !fired.tasks.has(id));
-      const read = new Map(missing.length === 0 ? [] : (await this.d.tasks.getMany(missing)).map((t, i) => [missing[i] as string, t] as const));
-      const done: Task[] = [];
-      const still: string[] = [];
-      const firedSet = new Set(fired.ids);
-      for (const id of pending) {
-        const t = firedSet.has(id) ? visible(fired.tasks.get(id) ?? read.get(id)) : undefined;
-        if (t !== undefined && isTerminal(t.status)) done.push(t);
-        else still.push(id);
-      }
-      sweep = { done, pending: still, unknown: [...sweep.unknown] };
-      // The answer, as a rule. Only when none of the reported tasks is one to answer with (another
-      // tenant's, say) does the call wait on: registered, then the pending ones read again, since one
-      // may have ended since the report (its own report then found no waiter).
-      w = done.length === 0 ? waitAgain(still) : undefined;
-      if (w !== undefined) sweep = { ...sweepTasks(still, (await this.peeks.read(still)).map(visible)), unknown: [...sweep.unknown] };
-    }
+  awaitAny(viewer: string, ids: readonly string[], waitMs: number): Promise<Result<TaskSweep, DomainError>> {
+    return this.sweeps.awaitAny(viewer, ids, waitMs);
+  }
+
+  /** Every listed task once all are terminal, waiting up to `waitMs` (ALL_COMPLETED; task-sweeps.ts). */
+  awaitAll(viewer: string, ids: readonly string[], waitMs: number): Promise<Result<TaskSweep, DomainError>> {
+    return this.sweeps.awaitAll(viewer, ids, waitMs);
   }
 
   /**
@@ -352,22 +317,4 @@ export interface GraphTaskInput {
 /** An error about one node's options, naming the node (adapters show it as `tasks/<i>`; the message names the option). */
 function inNode(e: DomainError, index: number): DomainError {
   return e.kind === "InvalidRequest" ? invalid(e.message, { name: "tasks", index }) : e;
-}
-
-/** What `awaitAny` found: terminal tasks, ids still running or queued, ids unknown. */
-export interface TaskSweep {
-  readonly done: Task[];
-  readonly pending: string[];
-  readonly unknown: string[];
-}
-
-function sweepTasks(ids: readonly string[], found: readonly (Task | Unfinished | undefined)[]): TaskSweep {
-  const sweep: TaskSweep = { done: [], pending: [], unknown: [] };
-  for (let i = 0; i < ids.length; i++) {
-    const t = found[i];
-    if (t === undefined) sweep.unknown.push(ids[i] as string);
-    else if ("unfinished" in t || !isTerminal(t.status)) sweep.pending.push(t.id);
-    else sweep.done.push(t);
-  }
-  return sweep;
 }

@@ -7,6 +7,14 @@ export interface Fired {
   readonly tasks: ReadonlyMap<string, Task>;
 }
 
+/** A watch on many tasks (TaskWaiters.watch). */
+export interface TaskWatch {
+  /** The reports heard since the last call, or undefined after `ms` without one (or once ended). */
+  next(ms: number): Promise<Fired | undefined>;
+  /** Ends the watch (its ids are no longer watched). */
+  cancel(): void;
+}
+
 interface Waiter {
   readonly ids: readonly string[];
   fire(fired: Fired | undefined): void;
@@ -48,15 +56,78 @@ export class TaskWaiters {
         resolve(fired);
       },
     };
-    for (const id of list) {
+    this.register(waiter);
+    const cancelTimer = this.clock.after(ms, () => waiter.fire(undefined));
+    return { done, cancel: () => waiter.fire(undefined) };
+  }
+
+  /**
+   * Watches `taskIds` until `cancel`: `next(ms)` resolves with the ids reported terminal since the
+   * last `next` (and the finished tasks when the reports carried them), or undefined after `ms` with
+   * none, or once the watch ended (`cancel`, `close`). One registration for the whole wait, however
+   * many reports come: for a request waiting on every one of many tasks (POST /wait ALL_COMPLETED).
+   * Register before reading the tasks, as with `waitFor`.
+   */
+  watch(taskIds: readonly string[]): TaskWatch {
+    let heard: { ids: string[]; tasks: Map<string, Task> } | undefined;
+    let handOver: ((fired: Fired | undefined) => void) | undefined;
+    let stopTimer: () => void = () => {};
+    let ended = false;
+    const deliver = (fired: Fired | undefined): void => {
+      const to = handOver;
+      handOver = undefined;
+      stopTimer();
+      to?.(fired);
+    };
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      this.remove(waiter);
+      deliver(undefined);
+    };
+    const waiter: Waiter = {
+      ids: taskIds,
+      fire: (fired) => {
+        if (fired === undefined) return end(); // closing
+        heard ??= { ids: [], tasks: new Map() };
+        for (const id of fired.ids) {
+          heard.ids.push(id);
+          const t = fired.tasks.get(id);
+          if (t !== undefined) heard.tasks.set(id, t);
+        }
+        if (handOver !== undefined) {
+          const h = heard;
+          heard = undefined;
+          deliver(h);
+        }
+      },
+    };
+    this.register(waiter);
+    return {
+      next: (ms) => {
+        if (heard !== undefined) {
+          const h = heard;
+          heard = undefined;
+          return Promise.resolve(h);
+        }
+        if (ended) return Promise.resolve(undefined);
+        return new Promise<Fired | undefined>((resolve) => {
+          handOver = resolve;
+          stopTimer = this.clock.after(ms, () => deliver(undefined));
+        });
+      },
+      cancel: end,
+    };
+  }
+
+  private register(waiter: Waiter): void {
+    for (const id of waiter.ids) {
       const there = this.byId.get(id);
       if (there === undefined) this.byId.set(id, waiter);
       else if (there instanceof Set) there.add(waiter);
       else if (there !== waiter) this.byId.set(id, new Set([there, waiter]));
     }
     this.waiting++;
-    const cancelTimer = this.clock.after(ms, () => waiter.fire(undefined));
-    return { done, cancel: () => waiter.fire(undefined) };
   }
 
   private remove(w: Waiter): void {

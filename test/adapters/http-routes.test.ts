@@ -129,3 +129,42 @@ describe("POST /wait caps its reply by bytes", () => {
     }
   });
 });
+
+describe("POST /wait with return_when", () => {
+  test("ALL_COMPLETED answers once every listed task is terminal, in the order listed; FIRST_COMPLETED (the default) with the first", async () => {
+    const app = startEmbeddedHere();
+    try {
+      const fid = await register(app.url, "async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; }");
+      const ids = await submit(app.url, fid, ["[1500]", "[0]", "[150]"]);
+      const first = await call(`${app.url}/wait`, { task_ids: ids, timeout_s: 10 });
+      expect(first.status).toBe(200);
+      expect(first.body.pending.length).toBeGreaterThan(0); // the quick one came alone
+      const all = await call(`${app.url}/wait`, { task_ids: [...ids, "ghost"], timeout_s: 10, return_when: "ALL_COMPLETED" });
+      expect(all.status).toBe(200);
+      expect(all.body.results.map((t: { task_id: string; status: string; result: string }) => [t.task_id, t.status, t.result])).toEqual([
+        [ids[0], "COMPLETED", "1500"],
+        [ids[1], "COMPLETED", "0"],
+        [ids[2], "COMPLETED", "150"],
+      ]);
+      expect([all.body.pending, all.body.unknown]).toEqual([[], ["ghost"]]);
+    } finally {
+      await stopAllHere();
+    }
+  });
+
+  test("ALL_COMPLETED at its timeout answers what ended, the rest pending; a return_when it does not know is a 400 naming it", async () => {
+    const app = startEmbeddedHere();
+    try {
+      const fid = await register(app.url, "async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; }");
+      const ids = await submit(app.url, fid, ["[0]", "[5000]"]);
+      const r = await call(`${app.url}/wait`, { task_ids: ids, timeout_s: 1, return_when: "ALL_COMPLETED" });
+      expect(r.status).toBe(200);
+      expect([r.body.results.map((t: { task_id: string }) => t.task_id), r.body.pending]).toEqual([[ids[0]], [ids[1]]]);
+      const bad = await call(`${app.url}/wait`, { task_ids: ids, return_when: "ANY" });
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.body)).toContain("return_when");
+    } finally {
+      await stopAllHere();
+    }
+  });
+});

@@ -267,6 +267,83 @@ describe("TaskService", () => {
     expect(reads).toBe(2);
   });
 
+  test("awaitAll answers once every listed task is terminal, in the order listed, with one registration however many reports come", async () => {
+    const s = setup();
+    const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });
+    if (!fn.ok) throw new Error("register failed");
+    const ids = await s.service.executeBatch(T, fn.value.id, ["[1]", "[2]", "[3]"]);
+    if (!ids.ok) throw new Error("execute failed");
+    const watched = spyOn(TaskWaiters.prototype, "watch");
+    const registered = spyOn(TaskWaiters.prototype, "waitFor");
+    try {
+      let answered = false;
+      const waiting = s.service.awaitAll(T, [...ids.value, "ghost"], 10_000).then((r) => ((answered = true), r));
+      await drainMicrotasks();
+      const first = await completeOldest(s);
+      s.events.publish([first]);
+      await drainMicrotasks();
+      expect(answered).toBe(false); // two still running or queued
+      s.events.publish([ids.value[1]!]); // a report of a task not ended: nothing changes
+      await drainMicrotasks();
+      expect(answered).toBe(false);
+      await finish(s); // the other two, in one report
+      const r = await waiting;
+      if (!r.ok) throw new Error("awaitAll failed");
+      expect(r.value.done.map((t) => [t.id, t.status])).toEqual(ids.value.map((id) => [id, "COMPLETED"]));
+      expect(r.value.pending).toEqual([]);
+      expect(r.value.unknown).toEqual(["ghost"]);
+      expect(watched).toHaveBeenCalledTimes(1);
+      expect(registered).not.toHaveBeenCalled();
+      expect(s.service.waitingCount()).toBe(0);
+    } finally {
+      watched.mockRestore();
+      registered.mockRestore();
+    }
+  });
+
+  test("awaitAll at its deadline answers what ended by then, the rest pending; with everything ended it answers at once", async () => {
+    const s = setup();
+    const ids = await twoQueued(s);
+    const waiting = s.service.awaitAll(T, ids, 500); // (the store keeps finished tasks 1 s)
+    await drainMicrotasks();
+    const first = await completeOldest(s);
+    s.events.publish([first]);
+    await drainMicrotasks();
+    s.clock.advance(500);
+    const r = await waiting;
+    expect(r.ok && [r.value.done.map((t) => t.id), r.value.pending]).toEqual([[first], [ids[1]!]]);
+    expect(s.service.waitingCount()).toBe(0);
+    await finish(s);
+    const again = await s.service.awaitAll(T, ids, 5_000);
+    expect(again.ok && again.value.done.map((t) => t.id)).toEqual(ids);
+  });
+
+  test("awaitAll: a task that ends between the first read and the watch, unreported, is still seen (the read after registering)", async () => {
+    const s = setup();
+    const [id] = await twoQueued(s);
+    const [running] = await s.tasks.claim(1, new AbortController().signal);
+    const read = s.tasks.getMany.bind(s.tasks);
+    let reads = 0;
+    s.tasks.getMany = async (ids) => {
+      const seen = await read(ids);
+      if (reads++ === 0) await s.tasks.apply([{ taskId: running!.id, attempt: 1, status: "COMPLETED", result: "1" }]); // and no report
+      return seen;
+    };
+    const started = s.clock.now();
+    const r = await s.service.awaitAll(T, [id!], 10_000);
+    expect(r.ok && r.value.done.map((t) => [t.id, t.status])).toEqual([[id!, "COMPLETED"]]);
+    expect(s.clock.now()).toBe(started);
+  });
+
+  test("awaitAll refuses more ids than a batch holds, and another tenant's tasks are unknown to it", async () => {
+    const s = setup();
+    const ids = await twoQueued(s);
+    const tooMany = await s.service.awaitAll(T, Array.from({ length: 10_001 }, (_, i) => `t${i}`), 1000);
+    expect(tooMany.ok ? "" : tooMany.error.kind).toBe("InvalidRequest");
+    const r = await s.service.awaitAll("bob", ids, 0);
+    expect(r.ok && r.value.unknown).toEqual(ids);
+  });
+
   test("cancel makes the task CANCELLED, wakes its long-polls, signals dispatchers; errors for terminal and unknown", async () => {
     const s = setup();
     const fn = await s.functions.register({ tenant: T, name: "f", source: "(x) => x" });

@@ -67,4 +67,45 @@ describe("TaskWaiters", () => {
     expect([await many.done, await one.done]).toEqual([undefined, undefined]);
     expect(waiters.size()).toBe(0);
   });
+
+  test("a watch stays registered across reports: next() hands over what was heard since the last call, or undefined when its time is up", async () => {
+    const ev = events();
+    const clock = new FakeClock(0);
+    const waiters = new TaskWaiters(ev, clock);
+    const w = waiters.watch(["t1", "t2", "t3"]);
+    expect(waiters.size()).toBe(1);
+    ev.report(["t2", "t9"]); // heard before anyone asks: kept for the next call
+    ev.report(["t1"]);
+    expect((await w.next(1000))?.ids).toEqual(["t2", "t1"]);
+    const waiting = w.next(1000);
+    ev.report(["t3"]);
+    expect((await waiting)?.ids).toEqual(["t3"]);
+    const quiet = w.next(50);
+    clock.advance(50);
+    expect(await quiet).toBeUndefined();
+    expect(waiters.size()).toBe(1); // still watching after a quiet spell
+    w.cancel();
+    expect(waiters.size()).toBe(0);
+    expect(await w.next(1000)).toBeUndefined(); // ended: answers at once
+    const other = waiters.waitFor(["t1"], 1000);
+    ev.report(["t1"]); // reaches only the waiter still registered
+    expect((await other.done)?.ids).toEqual(["t1"]);
+  });
+
+  test("a watch keeps the finished tasks a report carried, and ends when the waiters close", async () => {
+    const listeners = new Set<(ids: readonly string[], finished?: ReadonlyMap<string, Task>) => void>();
+    const ev: TaskEvents = { publish: () => {}, subscribe: (l) => (listeners.add(l), () => listeners.delete(l)) };
+    const waiters = new TaskWaiters(ev, new FakeClock(0));
+    const w = waiters.watch(["t1", "t2"]);
+    const t1 = { id: "t1", status: "COMPLETED" } as Task;
+    for (const l of listeners) l(["t1", "t5"], new Map([["t1", t1], ["t5", { id: "t5" } as Task]]));
+    const heard = await w.next(1000);
+    expect(heard?.ids).toEqual(["t1"]);
+    expect([...(heard?.tasks.keys() ?? [])]).toEqual(["t1"]); // only its own
+    const waiting = w.next(1000);
+    waiters.close();
+    expect(await waiting).toBeUndefined();
+    expect(waiters.size()).toBe(0);
+  });
 });
+

@@ -147,11 +147,12 @@ export function apiRoutes(d: ApiRouteDeps): Route[] {
       access: "key",
       operationId: "waitForTasks",
       tag: "tasks",
-      summary: "Every listed task that is terminal, waiting up to timeout_s until at least one is; past 32 MiB of results, the rest stay in pending for the next call",
+      summary: "Every listed task that is terminal, waiting up to timeout_s until at least one is (or, with return_when ALL_COMPLETED, until all are); past 32 MiB of results, the rest stay in pending for the next call",
       body: S.WaitBody,
       responses: { 200: reply("Terminal, pending and unknown tasks", S.WaitReply), 400: badRequest, 413: tooLarge },
       handle: async ({ body, caller }) => {
-        const sweep = await d.tasks.awaitAny(caller.tenant, body.task_ids, Math.round((body.timeout_s ?? 0) * 1000));
+        const waitMs = Math.round((body.timeout_s ?? 0) * 1000);
+        const sweep = body.return_when === "ALL_COMPLETED" ? await d.tasks.awaitAll(caller.tenant, body.task_ids, waitMs) : await d.tasks.awaitAny(caller.tenant, body.task_ids, waitMs);
         if (!sweep.ok) return domainErrorReply(sweep.error);
         const results: ReturnType<typeof resultBody>[] = [];
         const pending = [...sweep.value.pending];

@@ -109,9 +109,14 @@ export const GraphReply = Type.Object({ task_ids: Type.Record(Type.String(), Typ
 export const WaitBody = Type.Object(
   {
     task_ids: Type.Array(Id, { minItems: 1, maxItems: MAX_BATCH }),
-    timeout_s: Type.Optional(Type.Number({ minimum: 0, maximum: 60, description: "How long to wait for the first terminal task" })),
+    timeout_s: Type.Optional(Type.Number({ minimum: 0, maximum: 60, description: "How long to wait: for the first terminal task (FIRST_COMPLETED), or for all of them (ALL_COMPLETED)" })),
+    return_when: Type.Optional(
+      Type.Union([Type.Literal("FIRST_COMPLETED"), Type.Literal("ALL_COMPLETED")], {
+        description: "FIRST_COMPLETED (the default): answer once at least one listed task is terminal; ALL_COMPLETED: once every one is (or at the timeout, with the rest in pending)",
+      }),
+    ),
   },
-  { additionalProperties: false, examples: [{ task_ids: ["9a2e...", "b71f..."], timeout_s: 10 }] },
+  { additionalProperties: false, examples: [{ task_ids: ["9a2e...", "b71f..."], timeout_s: 10 }, { task_ids: ["9a2e...", "b71f..."], timeout_s: 30, return_when: "ALL_COMPLETED" }] },
 );
 export type WaitBody = Static<typeof WaitBody>;
 
