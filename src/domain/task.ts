@@ -12,11 +12,9 @@ import { DEFAULT_TENANT } from "./tenant.ts";
  */
 export type TaskStatus = "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
 
-export const TERMINAL: ReadonlySet<TaskStatus> = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
-
-/** True when the status can never change again. */
+/** True when the status can never change again: COMPLETED, FAILED or CANCELLED (compared, not looked up in a set: it runs per task in the indexes' scans). */
 export function isTerminal(status: TaskStatus): boolean {
-  return TERMINAL.has(status);
+  return status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
 }
 
 export interface Task {

@@ -94,6 +94,11 @@ export class SortedLog {
     return this.head < this.ids.length ? { score: this.scores[this.head] as number, id: this.ids[this.head] as string } : undefined;
   }
 
+  /** The oldest entry's id, if any (`first` without making a position). */
+  firstId(): string | undefined {
+    return this.ids[this.head];
+  }
+
   /** Drops the oldest entry. */
   shift(): void {
     if (this.head >= this.ids.length) return;

@@ -51,5 +51,16 @@ describe("SortedLog", () => {
     expect(many.size).toBe(one.size);
     expect([...many.descending()]).toEqual([...one.descending()]);
     expect(many.first()).toEqual(one.first());
+    expect(many.firstId()).toBe(many.first()?.id as string);
+  });
+
+  test("firstId is the oldest entry's id, after shifts and compactions too, and undefined when empty", () => {
+    const log = new SortedLog();
+    expect(log.firstId()).toBeUndefined();
+    for (let i = 0; i < 3000; i++) log.insert(i, `id-${i}`);
+    for (let i = 0; i < 2000; i++) log.shift(); // past the compaction threshold
+    expect([log.firstId(), log.first()?.id, log.size]).toEqual(["id-2000", "id-2000", 1000]);
+    for (let i = 0; i < 1000; i++) log.shift();
+    expect(log.firstId()).toBeUndefined();
   });
 });

@@ -137,7 +137,7 @@ export class MemoryTaskIndex {
     e.stale += n;
     // Tasks mostly end in the order they were queued: dead entries at the front leave at once, and a
     // whole scan is left for those held behind a long-running task.
-    for (let first = e.log.first(); e.stale > 0 && first !== undefined && !this.alive(first.id); first = e.log.first()) {
+    for (let first = e.log.firstId(); e.stale > 0 && first !== undefined && !this.alive(first); first = e.log.firstId()) {
       e.log.shift();
       e.stale--;
     }
