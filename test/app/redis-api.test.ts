@@ -78,6 +78,15 @@ describe("REST on Redis", () => {
     expect(ids.map((id) => seen.get(id))).toEqual(["2", "4", "6"]);
   });
 
+  test("POST /wait with ALL_COMPLETED answers once, with every task in the order listed", async () => {
+    const fid = await register(api.url, "async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; }");
+    const ids = await submit(api.url, fid, ["[400]", "[0]", "[200]", "[100]"]);
+    const w = await call(`${api.url}/wait`, { task_ids: [...ids, "no-such-task"], timeout_s: 10, return_when: "ALL_COMPLETED" });
+    expect(w.status).toBe(200);
+    expect(w.body.results.map((t: { task_id: string; result: string }) => [t.task_id, t.result])).toEqual(ids.map((id, i) => [id, ["400", "0", "200", "100"][i]]));
+    expect([w.body.pending, w.body.unknown]).toEqual([[], ["no-such-task"]]);
+  });
+
   test("a thrown error ends FAILED with name and message; a deadline ends FAILED TimeoutError", async () => {
     const boom = await register(api.url, "() => { throw new RangeError('too big'); }");
     const spin = await register(api.url, "() => { for (;;) {} }", { timeout_ms: 300 });
