@@ -32,8 +32,13 @@ export interface TaskSweepsDeps {
 export class TaskSweeps {
   constructor(private readonly d: TaskSweepsDeps) {}
 
-  private tooMany(ids: readonly string[]): Result<never, DomainError> {
-    return err(invalid(`At most ${this.d.maxIds} task ids per call, got ${ids.length}`, { name: "taskIds" }));
+  /** A wait's first look: its deadline and recheck period, what the viewer may see, the tasks as they stand. */
+  private async start(viewer: string, ids: readonly string[], waitMs: number): Promise<Result<WaitStart, DomainError>> {
+    if (ids.length > this.d.maxIds) return err(invalid(`At most ${this.d.maxIds} task ids per call, got ${ids.length}`, { name: "taskIds" }));
+    const deadline = this.d.clock.now() + waitMs;
+    const visible = seenBy(viewer);
+    const first = sweepTasks(ids, (await this.d.peeks.read(ids)).map(visible));
+    return ok({ deadline, recheck: this.d.recheckMs ?? Number.POSITIVE_INFINITY, visible, first });
   }
 
   /**
@@ -41,11 +46,10 @@ export class TaskSweeps {
    * expired) ids are listed apart rather than failing the whole call.
    */
   async awaitAny(viewer: string, ids: readonly string[], waitMs: number): Promise<Result<TaskSweep, DomainError>> {
-    if (ids.length > this.d.maxIds) return this.tooMany(ids);
-    const deadline = this.d.clock.now() + waitMs;
-    const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
-    const visible = seenBy(viewer);
-    let sweep = sweepTasks(ids, (await this.d.peeks.read(ids)).map(visible));
+    const started = await this.start(viewer, ids, waitMs);
+    if (!started.ok) return started;
+    const { deadline, recheck, visible } = started.value;
+    let sweep = started.value.first;
     let left = deadline - this.d.clock.now();
     if (sweep.done.length > 0 || sweep.pending.length === 0 || left <= 0 || this.d.closed()) return ok(sweep);
     // Nothing ended yet: wait on the pending ones, and read them again once registered, since one may
@@ -96,11 +100,9 @@ export class TaskSweeps {
    * order of `ids`.
    */
   async awaitAll(viewer: string, ids: readonly string[], waitMs: number): Promise<Result<TaskSweep, DomainError>> {
-    if (ids.length > this.d.maxIds) return this.tooMany(ids);
-    const deadline = this.d.clock.now() + waitMs;
-    const recheck = this.d.recheckMs ?? Number.POSITIVE_INFINITY;
-    const visible = seenBy(viewer);
-    const first = sweepTasks(ids, (await this.d.peeks.read(ids)).map(visible));
+    const started = await this.start(viewer, ids, waitMs);
+    if (!started.ok) return started;
+    const { deadline, recheck, visible, first } = started.value;
     if (first.pending.length === 0 || deadline <= this.d.clock.now() || this.d.closed()) return ok(first);
     const done = new Map<string, Task>(first.done.map((t) => [t.id, t]));
     const unknown = [...first.unknown];
@@ -153,6 +155,13 @@ export class TaskSweeps {
     }
     return ok({ done: inOrder, pending: [...pending], unknown });
   }
+}
+
+interface WaitStart {
+  readonly deadline: number;
+  readonly recheck: number;
+  readonly visible: ReturnType<typeof seenBy>;
+  readonly first: TaskSweep;
 }
 
 /** The task as `viewer` may see it: undefined when it is another tenant's. */
