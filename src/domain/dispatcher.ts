@@ -207,9 +207,15 @@ export class Dispatcher {
         const quiet = this.d.queue.announcesFinished === true; // the store publishes them itself
         const applied = await this.d.queue.apply(transitions, { quiet });
         if (quiet) return;
+        // the ended tasks go with their ids: a long-poll in this process answers without reading them
         const done: string[] = [];
-        for (const t of applied) if (isTerminal(t.status)) done.push(t.id);
-        if (done.length > 0) this.d.events.publish(done);
+        const finished = new Map<string, Task>();
+        for (const t of applied) {
+          if (!isTerminal(t.status)) continue;
+          done.push(t.id);
+          finished.set(t.id, t);
+        }
+        if (done.length > 0) this.d.events.publish(done, finished);
         return;
       } catch (e) {
         if (this.stopping.signal.aborted && (!evenWhenStopping || attempt >= 3)) return;

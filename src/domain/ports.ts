@@ -163,6 +163,8 @@ export interface IdChannel {
  * need not read them again.
  */
 export interface TaskEvents extends IdChannel {
+  /** `finished`: the terminal tasks themselves, when the publisher has them (listeners then need not read them). */
+  publish(taskIds: readonly string[], finished?: ReadonlyMap<string, Task>): void;
   subscribe(listener: (taskIds: readonly string[], finished?: ReadonlyMap<string, Task>) => void): () => void;
 }
 export type CancelSignals = IdChannel;

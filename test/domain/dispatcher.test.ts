@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { MemoryChannel, MemoryFunctionStore, MemoryTaskStore } from "../../src/adapters/memory/index.ts";
 import { Dispatcher } from "../../src/domain/dispatcher.ts";
 import type { Logger } from "../../src/domain/ports.ts";
-import type { Transition } from "../../src/domain/task.ts";
+import type { Task, Transition } from "../../src/domain/task.ts";
 import { newTask } from "../../src/domain/task.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { FakeExecutor } from "../helpers/fake-executor.ts";
@@ -28,13 +28,18 @@ async function setup(slots: number, maxAttempts = 3) {
   tasks.apply = (ts) => (asked.push(...ts), apply(ts));
   await functions.save({ id: "f1", tenant: "default", name: "f", source: "(x) => x", code: "(x) => x", timeoutMs: 1000, maxAttempts, createdAt: 0 });
   const published: string[] = [];
-  events.subscribe((ids) => published.push(...ids));
+  /** The finished tasks the reports carried, by id. */
+  const carried = new Map<string, Task>();
+  events.subscribe((ids, finished) => {
+    published.push(...ids);
+    for (const [id, t] of finished ?? []) carried.set(id, t);
+  });
   const dispatcher = new Dispatcher({ queue: tasks, functions, events, cancels, executor, logger: quiet, clock });
   dispatcher.start();
   stops.push(() => dispatcher.stop());
   const enqueue = (n: number, fid = "f1") =>
     tasks.enqueue(Array.from({ length: n }, (_, i) => newTask(`t${i}`, fid, `[${i}]`, maxAttempts, 1000, clock.now())), { maxQueue: 1000 });
-  return { tasks, executor, dispatcher, published, enqueue, cancels, asked, clock, functions };
+  return { tasks, executor, dispatcher, published, carried, enqueue, cancels, asked, clock, functions };
 }
 
 describe("Dispatcher", () => {
@@ -107,6 +112,8 @@ describe("Dispatcher", () => {
     s.executor.report([{ taskId: "t0", attempt: 1, kind: "returned", value: "0" }]);
     await waitFor(() => s.published.includes("t0"), "t0 published");
     expect((await s.tasks.get("t0"))?.result).toBe("0");
+    // the report carries the finished task itself: a long-poll here answers without reading it
+    expect([s.carried.get("t0")?.status, s.carried.get("t0")?.result]).toEqual(["COMPLETED", "0"]);
     await waitFor(() => s.executor.received.length === 3, "the third job handed out");
   });
 
