@@ -77,4 +77,18 @@ describe("MemoryTaskIndex", () => {
     }
     expect(one.list({ tenant: "alice", status: "COMPLETED", limit: 50 }).tasks.length).toBeGreaterThan(0);
   });
+
+  test("a finished task forgotten by retention leaves its finished logs from the front", () => {
+    const { index, tasks, ids } = setUp(4);
+    finish(tasks, index, ids, 5000); // all four finished: 2 x 4 entries in the finished logs
+    expect(index.entries()).toBe(8);
+    const [a, b] = ids as [string, string];
+    const gone = tasks.get(a) as Task;
+    tasks.delete(a);
+    tasks.delete(b);
+    index.expired(gone); // both forgotten ones sit at the front (finished together, in id order)
+    expect(index.entries()).toBe(4);
+    expect(index.list({ tenant: "alice", limit: 10 }).tasks.map((t) => t.id)).toEqual(ids.slice(2).reverse());
+  });
 });
+

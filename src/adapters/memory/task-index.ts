@@ -152,7 +152,7 @@ export class MemoryTaskIndex {
     for (const [kind, owner] of [["t", t.tenant], ["f", t.functionId]] as const) {
       const e = this.logOf(kind, owner, t.status);
       if (e === undefined) continue;
-      while (e.log.first() !== undefined && this.get((e.log.first() as ListPosition).id) === undefined) e.log.shift();
+      for (let first = e.log.firstId(); first !== undefined && this.get(first) === undefined; first = e.log.firstId()) e.log.shift();
       if (e.log.size === 0) this.owners[kind].get(owner)?.delete(t.status);
     }
   }
