@@ -3,7 +3,9 @@
  * `limit` (by `weigh`, one per entry by default) it becomes the old generation and the one before is
  * dropped whole. It keeps between `limit` and twice that, and forgetting costs nothing per entry
  * (unlike evicting one at a time from the front of a big Map, which slows down as deleted entries pile
- * up there).
+ * up there). A caller whose entries are worth something for a while only can also end generations by
+ * age (`age`): then every entry is kept at least that long (unless the weight ends its generation
+ * first), and none past the first call to `age` after twice that.
  *
  * Each `set` may carry a mark (a number that never decreases, e.g. a sequence number); `forgotten()`
  * is at least the highest mark of any entry dropped so far, so a caller can tell whether something it
@@ -23,6 +25,8 @@ export class Generations<K, V> {
   /** The highest mark the old generation may hold. */
   private oldMark = 0;
   private forgottenMark = 0;
+  /** When the current generation was first seen by `age` (undefined: not yet). */
+  private since: number | undefined;
 
   constructor(
     private readonly limit: number,
@@ -41,12 +45,28 @@ export class Generations<K, V> {
     this.current.set(key, value);
     this.weight += this.weigh(value);
     this.lastMark = mark;
-    if (this.weight < this.limit) return;
+    if (this.weight >= this.limit) this.seal();
+  }
+
+  /**
+   * Ends the current generation once it is `maxAgeMs` old at `now` (its age counted from the first
+   * call that saw it): call it before setting entries that should last `maxAgeMs`.
+   */
+  age(now: number, maxAgeMs: number): void {
+    if (this.since === undefined) this.since = now;
+    else if (now - this.since >= maxAgeMs) {
+      this.seal();
+      this.since = now;
+    }
+  }
+
+  private seal(): void {
     if (this.old.size > 0) this.forgottenMark = this.oldMark;
     this.old = this.current;
     this.oldMark = this.lastMark;
     this.current = new Map();
     this.weight = 0;
+    this.since = undefined;
   }
 
   delete(key: K): void {

@@ -127,6 +127,21 @@ describe("TaskPeeks (what POST /wait reads)", () => {
     expect(f.peeks.size()).toBe(1);
   });
 
+  test("what is remembered is forgotten by age too: one to two half periods, however few tasks came", async () => {
+    const f = fixture();
+    const batch = (name: string) => Array.from({ length: 3 }, (_, i) => newTask(`${name}-${i}`, "f-1", "[]", 1, 1000, f.clock.now()));
+    f.peeks.queued(batch("a"), f.peeks.mark());
+    f.clock.advance(500);
+    f.peeks.queued(batch("b"), f.peeks.mark()); // a's generation ends at half the period
+    expect(f.peeks.size()).toBe(6);
+    f.clock.advance(500);
+    f.peeks.queued(batch("c"), f.peeks.mark()); // and is dropped at the next half: b and c are kept
+    expect(f.peeks.size()).toBe(6);
+    f.clock.advance(500);
+    f.events.publish(["other"]); // a report ages the memory as well: c is kept
+    expect(f.peeks.size()).toBe(3);
+  });
+
   test("a store without peekMany is read every time", async () => {
     const clock = new FakeClock();
     const memory = new MemoryTaskStore({ clock, retentionMs: 60_000 });

@@ -42,4 +42,34 @@ describe("Generations", () => {
     g.set("z", "1234567890"); // 10: sealed, x and y dropped
     expect([g.get("x"), g.get("y"), g.get("z")]).toEqual([undefined, undefined, "1234567890"]);
   });
+
+  test("age ends a generation once it is that old: every entry is kept at least that long, and dropped by the call after twice that", () => {
+    const g = new Generations<string, number>(1_000_000);
+    g.age(0, 100);
+    g.set("a", 1, 1);
+    g.age(99, 100); // not yet 100 old
+    g.set("b", 2, 2);
+    g.age(100, 100); // [a, b] ends
+    g.set("c", 3, 3);
+    expect([g.get("a"), g.get("b"), g.get("c")]).toEqual([1, 2, 3]);
+    expect(g.forgotten()).toBe(0);
+    g.age(199, 100);
+    expect(g.get("a")).toBe(1); // set at 0, now 199: still kept
+    g.age(200, 100); // [c] ends: [a, b] is dropped whole
+    expect([g.get("a"), g.get("b"), g.get("c")]).toEqual([undefined, undefined, 3]);
+    expect(g.forgotten()).toBe(2);
+  });
+
+  test("a generation the weight ended starts its age again from the next call", () => {
+    const g = new Generations<string, number>(2);
+    g.age(0, 100);
+    g.set("a", 1);
+    g.set("b", 2); // full: [a, b] ends by weight
+    g.age(90, 100); // the new generation is first seen at 90
+    g.set("c", 3);
+    g.age(150, 100); // 60 old: kept
+    expect([g.get("a"), g.get("c")]).toEqual([1, 3]);
+    g.age(190, 100); // 100 old: [c] ends, [a, b] dropped
+    expect([g.get("a"), g.get("c")]).toEqual([undefined, 3]);
+  });
 });
