@@ -60,9 +60,15 @@ export interface Options {
 }
 
 /**
- * The full evaluation's sizes. The warm-up is a whole round, for ours and BullMQ alike: with 3,000
+ * The full evaluation's sizes. The warm-up is three rounds' worth, for ours and BullMQ alike: with 3,000
  * unmeasured tasks the first measured rounds still ran slow while the runtimes compiled their hot paths
- * (2026-11-26: embedded 93,819 then 118,562, 128,696, 146,491 tasks/s; BullMQ 9,586 then up to 13,981).
+ * (2026-11-26: embedded 93,819 then 118,562, 128,696, 146,491 tasks/s; BullMQ 9,586 then up to 13,981),
+ * and with one round's worth (30,000, until 2026-11-28) a fresh process still spent its measured
+ * rounds growing to its working size and compiling its per-batch code into the top tier (2026-11-28:
+ * the API's memory grew until about its 90,000th task, faulting fresh pages at 10-16 us each on these
+ * machines, 15-21 us of CPU a task against 8-12 after; the embedded server compiled 36-163 ms a round
+ * in the rounds after its 60,000th task, up to a third of its CPU), while BullMQ's worker and its
+ * redis-server run from the first session to the last and only its producer starts fresh.
  * The one-at-a-time warm-up is 10,000 tasks, for ours and BullMQ alike, right before the samples: a
  * fresh API and dispatcher keep compiling their one-task path for thousands of lone tasks (2026-11-27,
  * after a 3,000-task warm-up in batches: redis-local's p50 over BullMQ's 1.47x, 1.20x, 0.94x after 300,
@@ -70,7 +76,7 @@ export interface Options {
  * 10,000), while BullMQ's worker and one-at-a-time client run from the first series to the last.
  */
 export const FULL: Sizes = {
-  tasks: 30_000, rounds: 5, warmup: 30_000, serialWarmup: 10_000, serial: 3_000, executors: 2, workerProcs: 2, bullmqConcurrency: 50,
+  tasks: 30_000, rounds: 5, warmup: 90_000, serialWarmup: 10_000, serial: 3_000, executors: 2, workerProcs: 2, bullmqConcurrency: 50,
   cpuPerExecutor: 100, cpuTotal: 400, cpuIterations: 2_000_000, sleepMs: 100, sleepRounds: 5,
   unevenTasks: 4_000, shortMs: 10, longMs: 500, longShare: 0.1,
   recoveryTasks: 2_000, recoverySleepMs: 100, killAt: 0.3, retained: 1_000_000,
