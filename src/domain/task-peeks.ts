@@ -30,8 +30,8 @@ type Memo =
  * long-polls that repeat, as FIRST_COMPLETED callers do, come back within milliseconds). Entries are
  * kept from half a period to a period (generations ended by age at half a period; 16 MB of records
  * at most, twice that in all): a busy API would otherwise hold many seconds of reports, growing its
- * memory for minutes after it started, which on virtual machines where a fresh page costs 15 us took a
- * third of its CPU per task. Without
+ * memory for minutes after it started, which on virtual machines where a fresh page costs 10-16 us took
+ * up to a third of its CPU per task. Without
  * peekMany (a store in this process) every read goes to the store. Each task has one entry in one map
  * (`Memo`): a report or a read costs one lookup and one write per task.
  *
