@@ -208,14 +208,9 @@ export class Dispatcher {
         const applied = await this.d.queue.apply(transitions, { quiet });
         if (quiet) return;
         // the ended tasks go with their ids: a long-poll in this process answers without reading them
-        const done: string[] = [];
         const finished = new Map<string, Task>();
-        for (const t of applied) {
-          if (!isTerminal(t.status)) continue;
-          done.push(t.id);
-          finished.set(t.id, t);
-        }
-        if (done.length > 0) this.d.events.publish(done, finished);
+        for (const t of applied) if (isTerminal(t.status)) finished.set(t.id, t);
+        if (finished.size > 0) this.d.events.publish([...finished.keys()], finished);
         return;
       } catch (e) {
         if (this.stopping.signal.aborted && (!evenWhenStopping || attempt >= 3)) return;

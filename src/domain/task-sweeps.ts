@@ -107,14 +107,15 @@ export class TaskSweeps {
     const done = new Map<string, Task>(first.done.map((t) => [t.id, t]));
     const unknown = [...first.unknown];
     const pending = new Set(first.pending);
-    /** Moves what a read found ended (or gone) out of `pending`. */
+    /** Moves what a read found ended (or gone: expired meanwhile) out of `pending`. */
     const take = (list: readonly string[], found: readonly (Task | Unfinished | undefined)[]): void => {
-      for (let i = 0; i < list.length; i++) {
-        const id = list[i] as string;
-        const t = visible(found[i]);
-        if (t === undefined) unknown.push(id); // expired meanwhile
-        else if ("unfinished" in t || !isTerminal(t.status)) continue;
-        else done.set(id, t);
+      const s = sweepTasks(list, found.map(visible));
+      for (const t of s.done) {
+        done.set(t.id, t);
+        pending.delete(t.id);
+      }
+      for (const id of s.unknown) {
+        unknown.push(id);
         pending.delete(id);
       }
     };
