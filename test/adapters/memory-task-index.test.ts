@@ -14,7 +14,7 @@ function setUp(n: number): { index: MemoryTaskIndex; tasks: Map<string, Task>; i
     tasks.set(t.id, t);
     ids.push(t.id);
   }
-  const index = new MemoryTaskIndex((id) => tasks.get(id));
+  const index = new MemoryTaskIndex((id) => tasks.get(id), (id) => tasks.get(id)?.status);
   index.added([...tasks.values()]);
   return { index, tasks, ids };
 }
@@ -46,8 +46,8 @@ describe("MemoryTaskIndex", () => {
 
   test("tasks queued and ended one at a time are indexed as the same tasks in batches are", () => {
     const tasks = new Map<string, Task>();
-    const one = new MemoryTaskIndex((id) => tasks.get(id));
-    const batched = new MemoryTaskIndex((id) => tasks.get(id));
+    const one = new MemoryTaskIndex((id) => tasks.get(id), (id) => tasks.get(id)?.status);
+    const batched = new MemoryTaskIndex((id) => tasks.get(id), (id) => tasks.get(id)?.status);
     const queued: Task[] = [];
     for (let i = 0; i < 12; i++) {
       const t = newTask(`t-${String(i).padStart(3, "0")}`, i % 3 === 0 ? "f-2" : "f-1", "[]", 1, 1000, 1000 + Math.floor(i / 2), i % 4 === 0 ? "bob" : "alice");

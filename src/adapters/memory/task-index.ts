@@ -8,7 +8,7 @@
  * compaction when an unfinished log still holds more dead entries than live ones.
  *
  * @example
- * const index = new MemoryTaskIndex((id) => tasks.get(id));
+ * const index = new MemoryTaskIndex((id) => tasks.get(id), (id) => tasks.get(id)?.status);
  * index.added([task]);
  * index.finished([doneTask]);
  * index.list({ tenant: "alice", status: "FAILED", limit: 50 }) // { tasks, next? }
@@ -76,7 +76,14 @@ export class MemoryTaskIndex {
   private readonly owners: Record<Kind, Map<string, OwnerLogs>> = { t: new Map(), f: new Map() };
   private readonly tenants = new Set<string>();
 
-  constructor(private readonly get: (id: string) => Task | undefined) {}
+  /**
+   * `get` reads a task for a listing; `statusOf` is what keeping the logs needs (is it known, is it
+   * finished), so a store that keeps tasks in another form need not make a Task for it.
+   */
+  constructor(
+    private readonly get: (id: string) => Task | undefined,
+    private readonly statusOf: (id: string) => TaskStatus | undefined,
+  ) {}
 
   /**
    * Tasks were queued (a batch: one sorted insert per log and creation time). The batch is put in id
@@ -148,11 +155,11 @@ export class MemoryTaskIndex {
   }
 
   /** A terminal task was forgotten (retention): its entries leave the front of its logs. */
-  expired(t: Task): void {
+  expired(t: Pick<Task, "tenant" | "functionId" | "status">): void {
     for (const [kind, owner] of [["t", t.tenant], ["f", t.functionId]] as const) {
       const e = this.logOf(kind, owner, t.status);
       if (e === undefined) continue;
-      for (let first = e.log.firstId(); first !== undefined && this.get(first) === undefined; first = e.log.firstId()) e.log.shift();
+      for (let first = e.log.firstId(); first !== undefined && this.statusOf(first) === undefined; first = e.log.firstId()) e.log.shift();
       if (e.log.size === 0) this.owners[kind].get(owner)?.delete(t.status);
     }
   }
@@ -204,8 +211,8 @@ export class MemoryTaskIndex {
 
   /** True while the task is known and not terminal (its entry in an unfinished log is live). */
   private alive(id: string): boolean {
-    const t = this.get(id);
-    return t !== undefined && !isTerminal(t.status);
+    const status = this.statusOf(id);
+    return status !== undefined && !isTerminal(status);
   }
 
   private logOf(kind: Kind, owner: string, state: string): Entry | undefined {

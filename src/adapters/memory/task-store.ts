@@ -11,7 +11,8 @@
  *
  * It keeps the task counters (TaskStats) where it changes tasks: enqueue, apply and cancel, and for
  * operators (OperationsStore) the listing indexes (task-index.ts), the per-second and per-function
- * counters (task-counts.ts), the attempts of each task and the retry marks.
+ * counters (task-counts.ts), the attempts of each task and the retry marks. A finished task is kept
+ * as a KeptTask (kept-task.ts: about half the memory) until it expires; reads that need a Task unpack it.
  */
 import type { SecondCounts } from "../../domain/activity.ts";
 import { attemptEnded, beginAttempt, settleAttempt } from "../../domain/attempt-log.ts";
@@ -27,6 +28,7 @@ import { err, ok, type Result } from "../../domain/result.ts";
 import { cancelTask, isTerminal, type Task, type Transition } from "../../domain/task.ts";
 import { limitsOf, TokenBucket, type LimitsTable } from "../../domain/tenant-limits.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
+import { KeptTask, KeptTasks } from "./kept-task.ts";
 import { ReadyQueues } from "./ready-queues.ts";
 import { MemoryTaskCounts } from "./task-counts.ts";
 import { MemoryTaskIndex } from "./task-index.ts";
@@ -51,9 +53,13 @@ interface TenantState {
 }
 
 export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, OperationsStore {
-  private readonly tasks = new Map<string, Task>();
+  /** Unfinished tasks as they are, finished ones kept compactly. */
+  private readonly tasks = new Map<string, Task | KeptTask>();
+  private readonly kept = new KeptTasks();
   private readonly ready: ReadyQueues;
-  private readonly expiries = new FifoQueue<{ id: string; at: number }>();
+  /** Finished tasks in the order they expire, and when (two queues in step: no object per task). */
+  private readonly expiryIds = new FifoQueue<string>();
+  private readonly expiryAts = new FifoQueue<number>();
   private readonly claimers = new Set<() => void>();
   /** How many tasks are QUEUED (due or not, blocked or not). */
   private queued = 0;
@@ -62,7 +68,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
   private readonly dependents = new Map<string, Set<string>>();
   /** Blocked task id -> the results of its dependencies that COMPLETED so far. */
   private readonly depResults = new Map<string, ReadonlyMap<string, string>>();
-  private readonly index = new MemoryTaskIndex((id) => this.tasks.get(id));
+  private readonly index = new MemoryTaskIndex((id) => this.read(id), (id) => this.tasks.get(id)?.status);
   private readonly counts = new MemoryTaskCounts();
   /** Tasks ended by the call in progress, indexed together at its end (index.finished sorts a batch once). */
   private justFinished: Task[] = [];
@@ -103,12 +109,12 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
 
   async get(id: string): Promise<Task | undefined> {
     this.expire();
-    return this.tasks.get(id);
+    return this.read(id);
   }
 
   async getMany(ids: readonly string[]): Promise<(Task | undefined)[]> {
     this.expire();
-    return ids.map((id) => this.tasks.get(id));
+    return ids.map((id) => this.read(id));
   }
 
   async claim(max: number, signal: AbortSignal): Promise<Task[]> {
@@ -127,13 +133,13 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     const changed: Task[] = [];
     for (const t of transitions) {
       const task = this.tasks.get(t.taskId);
-      const next = task === undefined ? undefined : settleAttempt(task, t, now);
+      const next = task === undefined || task instanceof KeptTask ? undefined : settleAttempt(task, t, now); // a kept task is finished: the fence refuses
       if (next === undefined) continue;
-      this.tasks.set(next.id, next);
       changed.push(next);
       const c = this.tenant(next.tenant);
       c.running--;
       if (next.status === "QUEUED") {
+        this.tasks.set(next.id, next);
         this.ready.add(next, now);
         this.queued++;
         c.queued++;
@@ -151,7 +157,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
 
   async cancel(id: string): Promise<Result<Task, DomainError>> {
     this.expire();
-    const task = this.tasks.get(id);
+    const task = this.read(id);
     if (task === undefined) return err({ kind: "UnknownTask", taskId: id });
     const now = this.o.clock.now();
     const cancelled = cancelTask(task, now);
@@ -163,7 +169,6 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
       this.depResults.delete(id);
     } else c.running--;
     const done = task.status === "RUNNING" ? attemptEnded(cancelled.value, { attempt: task.attempt, status: "CANCELLED" }, now) : cancelled.value;
-    this.tasks.set(id, done);
     const failed: Task[] = [];
     this.finished(done, now, failed);
     this.indexFinished();
@@ -189,9 +194,9 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     this.expire();
     const marked: string[] = [];
     for (const m of marks) {
-      const t = this.tasks.get(m.taskId);
+      const t = this.read(m.taskId);
       if (t === undefined || !retriable(t)) continue;
-      this.tasks.set(t.id, { ...t, retriedAs: m.retriedAs });
+      this.tasks.set(t.id, this.kept.keep({ ...t, retriedAs: m.retriedAs }));
       marked.push(t.id);
     }
     return marked;
@@ -199,10 +204,10 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
 
   async unmarkRetried(marks: readonly RetryMark[]): Promise<void> {
     for (const m of marks) {
-      const t = this.tasks.get(m.taskId);
+      const t = this.read(m.taskId);
       if (t?.retriedAs !== m.retriedAs) continue;
       const { retriedAs: _, ...rest } = t;
-      this.tasks.set(t.id, rest);
+      this.tasks.set(t.id, this.kept.keep(rest));
     }
   }
 
@@ -268,9 +273,11 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     });
   }
 
-  /** A task just became terminal: counted, expiring, and the tasks waiting for it settled. */
+  /** A task just became terminal: kept compactly, counted, expiring, and the tasks waiting for it settled. */
   private finished(task: Task, now: number, failed: Task[]): void {
-    this.expiries.push({ id: task.id, at: now + this.o.retentionMs });
+    this.tasks.set(task.id, this.kept.keep(task));
+    this.expiryIds.push(task.id);
+    this.expiryAts.push(now + this.o.retentionMs);
     this.tenant(task.tenant).counters.finished(task, now);
     this.justFinished.push(task);
     this.counts.finished(task, now);
@@ -279,21 +286,21 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     this.dependents.delete(task.id);
     for (const id of waiting) {
       const dependent = this.tasks.get(id);
-      if (dependent !== undefined) this.settle(dependent, task.id, task, now, failed);
+      if (dependent !== undefined && !(dependent instanceof KeptTask)) this.settle(dependent, task.id, task, now, failed);
     }
   }
 
   /** Links a new blocked task to what it waits for; a dependency already terminal (or gone) settles at once. */
   private link(task: Task, now: number, failed: Task[]): void {
     for (const depId of task.after ?? []) {
-      const dep = this.tasks.get(depId);
+      const dep = this.read(depId);
       if (dep !== undefined && !isTerminal(dep.status)) {
         let set = this.dependents.get(depId);
         if (set === undefined) this.dependents.set(depId, (set = new Set()));
         set.add(task.id);
         continue;
       }
-      const current = this.tasks.get(task.id) as Task;
+      const current = this.read(task.id) as Task;
       if (current.status !== "QUEUED") return; // failed by an earlier dependency
       this.settle(current, depId, dep, now, failed);
     }
@@ -339,12 +346,19 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     for (const wake of [...this.claimers]) wake();
   }
 
+  /** The task as a Task: kept ones unpacked. */
+  private read(id: string): Task | undefined {
+    const t = this.tasks.get(id);
+    return t instanceof KeptTask ? t.unpack() : t;
+  }
+
   private expire(): void {
     const now = this.o.clock.now();
-    for (let head = this.expiries.peek(); head !== undefined && head.at <= now; head = this.expiries.peek()) {
-      this.expiries.shift();
-      const gone = this.tasks.get(head.id);
-      this.tasks.delete(head.id);
+    for (let at = this.expiryAts.peek(); at !== undefined && at <= now; at = this.expiryAts.peek()) {
+      this.expiryAts.shift();
+      const id = this.expiryIds.shift() as string;
+      const gone = this.tasks.get(id);
+      this.tasks.delete(id);
       if (gone !== undefined) this.index.expired(gone);
     }
   }
