@@ -28,7 +28,11 @@ export async function readAll(url: string, ids: readonly string[], concurrency: 
   return out;
 }
 
-/** Reads every task's result through POST /wait, `perCall` ids per request, `lanes` requests at a time. */
+/**
+ * Reads every task's result through POST /wait, `perCall` ids per request, `lanes` requests at a time,
+ * each held until every task of its chunk is terminal (`return_when: "ALL_COMPLETED"`, as the
+ * evaluation's throughput rounds read them: one answer per chunk instead of one per task that ends).
+ */
 export async function waitAll(url: string, ids: readonly string[], perCall = 1000, lanes = 4): Promise<Map<string, any>> {
   const done = new Map<string, any>();
   const chunks: string[][] = [];
@@ -37,7 +41,7 @@ export async function waitAll(url: string, ids: readonly string[], perCall = 100
     for (let chunk = chunks.pop(); chunk !== undefined; chunk = chunks.pop()) {
       let pending = chunk;
       while (pending.length > 0) {
-        const r = await postJson(`${url}/wait`, { task_ids: pending, timeout_s: 30 });
+        const r = await postJson(`${url}/wait`, { task_ids: pending, timeout_s: 30, return_when: "ALL_COMPLETED" });
         for (const t of r.results) done.set(t.task_id, t);
         if (r.unknown.length > 0) throw new Error(`unknown tasks: ${r.unknown.slice(0, 3).join(", ")}`);
         pending = r.pending;

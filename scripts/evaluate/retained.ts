@@ -151,7 +151,7 @@ export async function runRetained(o: Options, progress: Progress): Promise<Retai
         const size = Math.min(FILL_SLICE, count - done);
         const base = filled;
         const goal = filled + count - done;
-        const run = await runBatch(filler.url, fid, Array.from({ length: size }, () => "[]"), { onProgress: (d) => progress.update(base + d, goal) });
+        const run = await runBatch(filler.url, fid, Array.from({ length: size }, () => "[]"), { allCompleted: true, onProgress: (d) => progress.update(base + d, goal) });
         assertCompleted(run);
         firstId ??= run.ids[0];
         lastId = run.ids.at(-1);
