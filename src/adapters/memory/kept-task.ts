@@ -48,8 +48,8 @@ interface Rest {
   readonly retriedAs: string | undefined;
 }
 
-/** `startedAt` when the attempts did not fold (they are in `rest`, or there are none). */
-const UNFOLDED = -1;
+/** `startedAt` when the attempts did not fold (they are in `rest`, or there are none): no time is NaN. */
+const UNFOLDED = Number.NaN;
 
 export class KeptTask {
   constructor(
@@ -62,7 +62,7 @@ export class KeptTask {
     readonly createdAt: number,
     readonly updatedAt: number,
     readonly runAt: number,
-    /** When the one attempt started, or UNFOLDED. */
+    /** When the one attempt started, or UNFOLDED (NaN). */
     readonly startedAt: number,
     /** Where the one attempt ran, when it said. */
     readonly ranOn: string | undefined,
@@ -75,10 +75,6 @@ export class KeptTask {
 
   get functionId(): string {
     return this.spec.functionId;
-  }
-
-  get retriedAs(): string | undefined {
-    return this.rest?.retriedAs;
   }
 
   /** The Task this was kept from (a new object each time). */
@@ -106,7 +102,7 @@ export class KeptTask {
     if (s.retry !== undefined) t.retry = s.retry;
     if (r?.after !== undefined) t.after = r.after;
     if (s.argsFrom !== undefined) t.argsFrom = s.argsFrom;
-    if (this.startedAt !== UNFOLDED) t.attempts = [this.foldedAttempt()];
+    if (!Number.isNaN(this.startedAt)) t.attempts = [this.foldedAttempt()];
     else if (r?.attempts !== undefined) t.attempts = r.attempts;
     if (r?.retryOf !== undefined) t.retryOf = r.retryOf;
     if (r?.retriedAs !== undefined) t.retriedAs = r.retriedAs;
