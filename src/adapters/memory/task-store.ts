@@ -309,7 +309,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
   private settle(dependent: Task, depId: string, dep: Task | undefined, now: number, failed: Task[]): void {
     const step = settleDependency(dependent, depId, dep?.status, dep?.result ?? null, this.depResults.get(dependent.id) ?? new Map(), now);
     if (step.task === dependent) return;
-    this.tasks.set(dependent.id, step.task);
+    if (step.kind !== "failed") this.tasks.set(dependent.id, step.task); // a failed one is kept by finished()
     if (step.kind === "waiting") {
       this.depResults.set(dependent.id, step.results);
       return;
