@@ -2,10 +2,14 @@
  * Helpers shared by the benchmark scripts: time things and read many results back with bounded
  * concurrency. Processes are started with scripts/lib/processes.ts.
  */
+import { Http1Agent } from "../src/client/http1-agent.ts";
+
+const http = new Http1Agent({ maxIdle: 64 });
+/** POSTs JSON through the SDK's HTTP/1.1 client (as the evaluation's client does); throws on anything but 2xx. */
 export async function postJson(url: string, body: unknown): Promise<any> {
-  const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  if (r.status >= 300) throw new Error(`${url}: ${r.status} ${await r.text()}`);
-  return r.json();
+  const r = await http.send(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (r.status >= 300) throw new Error(`${url}: ${r.status} ${r.text}`);
+  return JSON.parse(r.text);
 }
 
 /** Reads every task's result with long-polls, `concurrency` requests at a time. */

@@ -3,10 +3,14 @@
  * 5,000 requests/s on this machine):
  * register a function, run many tasks (submitted 1,000 per /execute_batch, every result read back
  * through POST /wait with at most 1,000 ids per call) with a completion timeline, and run tasks one
- * at a time (execute, then GET /result?wait until terminal).
+ * at a time (execute, then GET /result?wait until terminal). Every call goes through the SDK's HTTP/1.1
+ * client (`Http1Agent`, what `FaasClient` uses under Bun), not Bun's fetch, whose hand-off to its
+ * HTTP thread and back added about 40-70 us to each lone task (2026-11-28).
  */
+import { Http1Agent } from "../../src/client/http1-agent.ts";
 
 const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
+const http = new Http1Agent({ maxIdle: 64 });
 
 export interface TaskResult {
   readonly status: string;
@@ -44,10 +48,9 @@ export interface BatchOptions {
  * const { function_id } = await postJson(`${url}/register_function`, { name: "noop", payload: "() => null" });
  */
 export async function postJson(url: string, body: unknown, timeoutMs = 60_000): Promise<any> {
-  const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
-  const text = await r.text();
-  if (r.status >= 300) throw new Error(`POST ${url}: ${r.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text);
+  const r = await http.send(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+  if (r.status >= 300) throw new Error(`POST ${url}: ${r.status} ${r.text.slice(0, 300)}`);
+  return JSON.parse(r.text);
 }
 
 /**
@@ -136,9 +139,9 @@ export async function oneAtATime(url: string, functionId: string, n: number, onP
     const t0 = performance.now();
     let r = (await postJson(`${url}/execute_function?wait=10`, { function_id: functionId, payload: "[]" })) as { task_id: string; status: string; result: string | null };
     while (!TERMINAL.has(r.status)) {
-      const res = await fetch(`${url}/result/${r.task_id}?wait=10`, { signal: AbortSignal.timeout(20_000) });
-      r = (await res.json()) as typeof r;
-      if (res.status !== 200) throw new Error(`GET /result/${r.task_id}: ${res.status} ${JSON.stringify(r)}`);
+      const res = await http.send(`${url}/result/${r.task_id}?wait=10`, { signal: AbortSignal.timeout(20_000) });
+      if (res.status !== 200) throw new Error(`GET /result/${r.task_id}: ${res.status} ${res.text.slice(0, 300)}`);
+      r = JSON.parse(res.text) as typeof r;
     }
     if (r.status !== "COMPLETED") throw new Error(`task ${r.task_id} ended ${r.status}: ${r.result}`);
     out.push(performance.now() - t0);

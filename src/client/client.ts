@@ -1,6 +1,7 @@
 /**
  * `FaasClient`: the platform's REST contract as typed methods, plus `submit`, `map` and `asCompleted`
- * in the manner of Globus Compute's Executor. It talks HTTP only (global `fetch`, Bun or Node 20) and
+ * in the manner of Globus Compute's Executor. It talks HTTP only (under Bun its own HTTP/1.1 client for
+ * `http://` servers, else global `fetch`: transport.ts) and
  * imports nothing from the server's code. Every method takes `{signal}` (an AbortSignal): when it
  * fires the call stops waiting and rejects with an {@link AbortError}.
  */
@@ -28,7 +29,7 @@ export interface ClientOptions {
   backoffMs?: number;
   /** Deadline of one HTTP attempt in ms, on top of any long-poll wait (default 30,000). */
   requestTimeoutMs?: number;
-  /** The fetch to use (default: the global one). */
+  /** The fetch to use (default: under Bun, the SDK's HTTP/1.1 client for `http://` servers; else the global fetch). */
   fetch?: FetchLike;
   /**
    * The server's API key (one of its FAAS_API_KEYS), sent as `Authorization: Bearer <key>`. A missing

@@ -1,7 +1,7 @@
 /**
  * The platform's TypeScript SDK (`bunfaas/client`): `FaasClient`, task handles and the error types.
- * It talks HTTP only (global fetch), imports nothing but its own files, and runs under Node 20+ and
- * Bun; `npm run build` turns it into plain ESM with types in dist/client/.
+ * It talks HTTP only (its own HTTP/1.1 client under Bun for `http://` servers, global fetch
+ * otherwise: http1-agent.ts), imports nothing but its own files, and runs under Node 20+ and Bun; `npm run build` turns it into plain ESM with types in dist/client/.
  *
  * @example
  * ```ts

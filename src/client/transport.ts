@@ -15,6 +15,7 @@
 import { abortableDelay, attemptSignal, throwIfAborted } from "./abort.ts";
 import { backoffDelay, retryAfterMs } from "./backoff.ts";
 import { FaasError, FaasNetworkError } from "./errors.ts";
+import { bunTcp, Http1Agent, plainFetch, type PlainFetch, type PlainReply } from "./http1-agent.ts";
 
 /** The part of `fetch` the SDK uses (global fetch in Bun and Node 20, or a test double). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -26,6 +27,7 @@ export interface TransportOptions {
   readonly backoffMs: number;
   /** Deadline of one attempt, in ms, on top of any long-poll wait (default 30,000). */
   readonly requestTimeoutMs: number;
+  /** Default: under Bun, the SDK's own HTTP/1.1 client for `http://` servers (http1-agent.ts), else the global fetch. */
   readonly fetch?: FetchLike;
   /** Sent as `Authorization: Bearer <apiKey>` on every call when set. */
   readonly apiKey?: string;
@@ -49,12 +51,26 @@ export interface Call {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** The SDK's HTTP/1.1 client, shared by every client of the process; made on first use, under Bun only. */
+let sharedAgent: Http1Agent | undefined;
+
+/** How calls go out when no fetch is given: the shared agent under Bun, the global fetch elsewhere. */
+function defaultSend(): PlainFetch {
+  if (bunTcp() === undefined) return plainFetch((input, init) => globalThis.fetch(input, init));
+  sharedAgent ??= new Http1Agent();
+  return sharedAgent.send;
+}
+
 /** Sends calls to one server. */
 export class Transport {
+  private readonly exchange: PlainFetch;
+
   constructor(
     readonly baseUrl: string,
     private readonly o: TransportOptions,
-  ) {}
+  ) {
+    this.exchange = o.fetch !== undefined ? plainFetch(o.fetch) : defaultSend();
+  }
 
   /**
    * Sends `call` and returns its parsed JSON body, retrying as the module doc says. When
@@ -72,16 +88,14 @@ export class Transport {
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.o.apiKey !== undefined) headers.authorization = `Bearer ${this.o.apiKey}`;
     const what = `${call.method} ${call.path}`;
-    const doFetch = this.o.fetch ?? ((input: string, i: RequestInit) => globalThis.fetch(input, i));
     const sleep = this.o.sleep ?? ((ms: number) => abortableDelay(ms, call.signal, `back-off before retrying ${what}`));
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(call.signal, what);
       const canRetry = attempt <= this.o.retries;
       const attemptAbort = attemptSignal(this.o.requestTimeoutMs + (call.holdMs ?? 0), call.signal);
-      let reply: { res: Response; text: string } | { cause: unknown };
+      let reply: PlainReply | { cause: unknown };
       try {
-        const res = await doFetch(this.baseUrl + call.path, { method: call.method, headers, body, signal: attemptAbort.signal });
-        reply = { res, text: await res.text() };
+        reply = await this.exchange(this.baseUrl + call.path, { method: call.method, headers, body, signal: attemptAbort.signal });
       } catch (cause) {
         reply = { cause };
       } finally {
@@ -95,13 +109,14 @@ export class Transport {
         await sleep(backoffDelay(attempt, this.o.backoffMs, this.o.random));
         continue;
       }
-      const { res, text } = reply;
-      if (res.ok) return parseBody<T>(res.status, text, call);
-      if ((res.status === 429 || res.status === 503) && canRetry) {
-        await sleep(retryAfterMs(res.headers) ?? backoffDelay(attempt, this.o.backoffMs, this.o.random));
+      const { status, text } = reply;
+      if (status >= 200 && status < 300) return parseBody<T>(status, text, call);
+      const replyHeaders = new Headers(reply.headers as [string, string][]);
+      if ((status === 429 || status === 503) && canRetry) {
+        await sleep(retryAfterMs(replyHeaders) ?? backoffDelay(attempt, this.o.backoffMs, this.o.random));
         continue;
       }
-      throw await FaasError.fromResponse(new Response(text, { status: res.status, headers: res.headers }));
+      throw await FaasError.fromResponse(new Response(text, { status, headers: replyHeaders }));
     }
   }
 }
