@@ -46,7 +46,8 @@ export class Connection {
   private reader: ReplyReader | undefined;
   private gotBytes = false;
   private used = false;
-  private backlog: Uint8Array[] = [];
+  /** The part of the request the socket has not taken yet. */
+  private unsent: Uint8Array | undefined;
   private settle: ((r: { reply: Http1Reply } | { error: Error }) => void) | undefined;
   private onIdleClose: (() => void) | undefined;
 
@@ -135,29 +136,24 @@ export class Connection {
     this.fail(why);
   }
 
+  /** The socket can take more: writes what it left of the request. */
   flush(): void {
     const s = this.socket;
-    while (s !== undefined && this.backlog.length > 0) {
-      const bytes = this.backlog[0] as Uint8Array;
-      const n = s.write(bytes);
-      if (n < bytes.length) {
-        this.backlog[0] = bytes.subarray(Math.max(n, 0));
-        return;
-      }
-      this.backlog.shift();
-    }
+    const bytes = this.unsent;
+    if (s === undefined || bytes === undefined) return;
+    const n = s.write(bytes);
+    this.unsent = n < bytes.length ? bytes.subarray(Math.max(n, 0)) : undefined;
   }
 
-  /** Writes `r` (as text: bytes made first cost a few us more a call); what the socket did not take waits for its drain. */
+  /**
+   * Writes `r` as text (bytes made first cost a few us more a call); what the socket did not take
+   * waits for its drain. One request at a time: the one before was written whole before its reply came.
+   */
   private write(r: EncodedRequest): void {
     const s = this.socket;
     if (s === undefined) return;
-    if (this.backlog.length > 0) {
-      this.backlog.push(ENCODER.encode(r.text));
-      return;
-    }
     const n = s.write(r.text);
-    if (n < r.bytes) this.backlog.push(ENCODER.encode(r.text).subarray(Math.max(n, 0)));
+    if (n < r.bytes) this.unsent = ENCODER.encode(r.text).subarray(Math.max(n, 0));
   }
 
   private fail(why: string): void {

@@ -102,6 +102,19 @@ describe("Http1Agent", () => {
     agent.close();
   });
 
+  test("a body larger than the socket takes at once is written whole (the rest on drain)", async () => {
+    const url = echoServer();
+    const agent = new Http1Agent();
+    const body = "é".repeat(8 << 20); // 16 MiB of UTF-8
+    const r = await agent.send(`${url}/big`, { method: "POST", body });
+    const seen = JSON.parse(r.text) as { body: string; headers: Record<string, string> };
+    expect(seen.headers["content-length"]).toBe(String(16 << 20));
+    expect(seen.body.length).toBe(body.length);
+    expect(seen.body === body).toBe(true);
+    expect(JSON.parse((await agent.send(`${url}/after`, {})).text).path).toBe("/after");
+    agent.close();
+  });
+
   test("utf8Length counts bytes as TextEncoder writes them", () => {
     for (const s of ["", "abc", "é", "✓", "😀", "a😀b", "\ud800", "x\udc00y"]) expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
   });
