@@ -16,8 +16,9 @@
  * - The call's `signal` aborts it: the promise rejects with the signal's reason and the connection is
  *   closed. A network failure rejects with a TypeError, as `fetch` does.
  * - What it does not do goes to `fallback` (global fetch): `https:` and other schemes, a body that is
- *   not a string, `redirect` other than "follow", and redirects (a 301, 302, 303, 307 or 308 with a
- *   Location is asked again through the fallback, which follows it; the server acted on nothing).
+ *   not a string, `redirect` other than "follow", and redirects (a 307 or 308, or any redirect of an
+ *   idempotent method, is asked again through the fallback, which follows it; a 301, 302 or 303 of a
+ *   POST becomes a GET of the new address, as `fetch` does, so a POST is never sent twice).
  *
  * `send` answers plain data (status, headers, text), which is what the SDK's transport reads: a
  * `Response` costs about 10 us more a call. `fetch` answers a `Response`, for anything that wants
@@ -132,7 +133,8 @@ export class Http1Agent {
       pool.busy--;
       pool.waiting.shift()?.();
     }
-    if (REDIRECTS.has(reply.status) && reply.headers.some(([n]) => n === "location")) return plainFetch(this.fallback)(input, init);
+    const location = REDIRECTS.has(reply.status) ? reply.headers.find(([n]) => n === "location")?.[1] : undefined;
+    if (location !== undefined) return this.redirected(input, init, method, reply.status, location);
     return { status: reply.status, statusText: reply.statusText, headers: reply.headers, text: UTF8.decode(reply.body) };
   };
 
@@ -143,6 +145,19 @@ export class Http1Agent {
     const noBody = r.status === 204 || r.status === 205 || r.status === 304;
     return new Response(noBody ? null : r.text, { status: r.status, statusText: r.statusText, headers: r.headers as [string, string][] });
   };
+
+  /**
+   * A redirect, followed by the fallback as `fetch` would: a 307 or 308, or any redirect of an
+   * idempotent method, asks the same again there (the server did nothing); a 301, 302 or 303 of
+   * another method (a POST) becomes a GET of the new address without the body, never a second POST.
+   */
+  private redirected(input: string, init: RequestInit, method: string, status: number, location: string): Promise<PlainReply> {
+    if (status === 307 || status === 308 || IDEMPOTENT_METHODS.has(method)) return plainFetch(this.fallback)(input, init);
+    const { body: _body, ...rest } = init;
+    const headers = new Headers(init.headers);
+    headers.delete("content-type");
+    return plainFetch(this.fallback)(new URL(location, input).href, { ...rest, method: "GET", headers });
+  }
 
   /** Closes every idle connection. */
   close(): void {

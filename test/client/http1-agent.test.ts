@@ -258,6 +258,24 @@ describe("Http1Agent", () => {
     agent.close();
   });
 
+  test("a redirect of a POST: 307/308 asks the same again through the fallback; 301/302/303 becomes a GET there, never a second POST", async () => {
+    const asked: { url: string; method: string; body: unknown }[] = [];
+    const fallback: FetchLike = async (input, init) => {
+      asked.push({ url: input, method: init.method ?? "GET", body: init.body });
+      return new Response("followed", { status: 200 });
+    };
+    const server = rawServer((n) => `HTTP/1.1 ${n === 1 ? "307 Temporary Redirect" : "303 See Other"}\r\nLocation: /result/${n}\r\nContent-Length: 0\r\n\r\n`);
+    const agent = new Http1Agent({ fallback });
+    expect((await agent.send(`${server.url}/execute`, { method: "POST", body: "{}" })).text).toBe("followed");
+    expect((await agent.send(`${server.url}/execute`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).text).toBe("followed");
+    expect(asked).toEqual([
+      { url: `${server.url}/execute`, method: "POST", body: "{}" },
+      { url: `${server.url}/result/2`, method: "GET", body: undefined },
+    ]);
+    expect(server.requests()).toBe(2);
+    agent.close();
+  });
+
   test("a chunked reply is read whole", async () => {
     const server = rawServer(() => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n");
     const agent = new Http1Agent();
