@@ -212,7 +212,7 @@ export class Http1Agent {
 
   private async use(c: Connection, pool: Pool, method: string, request: EncodedRequest, signal: AbortSignal | undefined): Promise<Http1Reply> {
     const reply = await c.exchange(method, request, signal);
-    if (reply.keepAlive && reply.rest.length === 0) this.keep(pool, c);
+    if (reply.keepAlive && reply.rest.length === 0 && !c.writing) this.keep(pool, c);
     else c.destroy();
     return reply;
   }

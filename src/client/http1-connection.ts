@@ -51,6 +51,11 @@ export class Connection {
   private settle: ((r: { reply: Http1Reply } | { error: Error }) => void) | undefined;
   private onIdleClose: (() => void) | undefined;
 
+  /** Part of the request is still unwritten (a server answered before reading it all): not to be reused. */
+  get writing(): boolean {
+    return this.unsent !== undefined;
+  }
+
   attach(s: TcpSocket): void {
     this.socket = s;
     s.setNoDelay(true);
@@ -169,6 +174,7 @@ const HANDLERS = {
   error: (s: TcpSocket, e: Error) => s.data.ended(e.message),
 };
 
+/** Opens a connection to `url`'s host and port; rejects with a TypeError (as fetch) or `signal`'s reason. */
 export async function openConnection(tcp: TcpRuntime, url: URL, signal: AbortSignal | undefined): Promise<Connection> {
   const c = new Connection();
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
@@ -194,6 +200,7 @@ export async function openConnection(tcp: TcpRuntime, url: URL, signal: AbortSig
   return c;
 }
 
+/** A network failure as `fetch` reports one: a TypeError naming the host, with the cause. */
 export function networkError(url: URL, cause: unknown): TypeError {
   const why = cause instanceof Error ? cause.message : String(cause);
   return new TypeError(`fetch failed: ${url.host}: ${why}`, { cause });

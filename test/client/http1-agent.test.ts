@@ -115,6 +115,35 @@ describe("Http1Agent", () => {
     agent.close();
   });
 
+  test("a connection whose reply came before its request was all written is not reused", async () => {
+    let opened = 0;
+    const listener = Bun.listen<{ answered: boolean }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(sock) {
+          opened++;
+          sock.data = { answered: false };
+        },
+        data(sock, bytes) {
+          // answers at the first bytes of each connection, reads nothing more, keeps it open
+          if (sock.data.answered || !bytes.toString("latin1").includes("\r\n\r\n")) return;
+          sock.data.answered = true;
+          sock.write("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 2\r\n\r\nno");
+        },
+      },
+    });
+    stops.push(() => listener.stop(true));
+    const url = `http://127.0.0.1:${listener.port}`;
+    const agent = new Http1Agent();
+    const r = await agent.send(`${url}/big`, { method: "POST", body: "x".repeat(16 << 20) });
+    expect([r.status, r.text]).toEqual([413, "no"]);
+    expect(agent.idleCount).toBe(0);
+    expect((await agent.send(`${url}/next`, {})).status).toBe(413);
+    expect(opened).toBe(2);
+    agent.close();
+  });
+
   test("utf8Length counts bytes as TextEncoder writes them", () => {
     for (const s of ["", "abc", "é", "✓", "😀", "a😀b", "\ud800", "x\udc00y"]) expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
   });
