@@ -43,17 +43,28 @@ export class FaasError extends Error {
    * ```
    */
   static async fromResponse(res: Response): Promise<FaasError> {
-    const text = await res.text().catch(() => "");
+    return FaasError.fromBody(res.status, await res.text().catch(() => ""));
+  }
+
+  /**
+   * The same from a reply already read: its status and body text.
+   *
+   * @example
+   * ```ts
+   * FaasError.fromBody(502, "<html>Bad Gateway</html>").code; // "HttpError"
+   * ```
+   */
+  static fromBody(status: number, text: string): FaasError {
     try {
       const body = JSON.parse(text) as { error?: unknown; message?: unknown; field?: unknown };
       if (typeof body.error === "string" && typeof body.message === "string") {
-        return new FaasError(res.status, body.error, body.message, typeof body.field === "string" ? body.field : undefined);
+        return new FaasError(status, body.error, body.message, typeof body.field === "string" ? body.field : undefined);
       }
     } catch {
       // not JSON: fall through
     }
     const snippet = text.length > 200 ? `${text.slice(0, 200)}...` : text;
-    return new FaasError(res.status, "HttpError", `HTTP ${res.status}${snippet === "" ? "" : `: ${snippet}`}`);
+    return new FaasError(status, "HttpError", `HTTP ${status}${snippet === "" ? "" : `: ${snippet}`}`);
   }
 }
 

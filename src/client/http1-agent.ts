@@ -1,5 +1,5 @@
 /**
- * The SDK's own HTTP/1.1 client for `http://` servers under Bun, shaped as `fetch`. Bun's `fetch`
+ * The SDK's own HTTP/1.1 client for `http://` servers under Bun, called as `fetch` is. Bun's `fetch`
  * hands every request to its HTTP thread and the reply back, two wake-ups of a sleeping thread per
  * call: one at a time against a local server that was about 70 us of latency and twice the caller's
  * CPU per call (2026-11-28, a 2-core machine). This client writes the request on a kept-alive socket
@@ -21,8 +21,7 @@
  *   POST becomes a GET of the new address, as `fetch` does, so a POST is never sent twice).
  *
  * `send` answers plain data (status, headers, text), which is what the SDK's transport reads: a
- * `Response` costs about 10 us more a call. `fetch` answers a `Response`, for anything that wants
- * `fetch` itself.
+ * `Response` costs about 10 us more a call.
  *
  * @example
  * const agent = new Http1Agent();
@@ -136,14 +135,6 @@ export class Http1Agent {
     const location = REDIRECTS.has(reply.status) ? reply.headers.find(([n]) => n === "location")?.[1] : undefined;
     if (location !== undefined) return this.redirected(input, init, method, reply.status, location);
     return { status: reply.status, statusText: reply.statusText, headers: reply.headers, text: UTF8.decode(reply.body) };
-  };
-
-  /** As `fetch(input, init)`: {@link send}'s reply as a `Response`. */
-  readonly fetch: FetchLike = async (input, init = {}) => {
-    const r = await this.send(input, init);
-    if (r.status < 200 || r.status > 599) throw new TypeError(`fetch failed: the server answered with status ${r.status}`);
-    const noBody = r.status === 204 || r.status === 205 || r.status === 304;
-    return new Response(noBody ? null : r.text, { status: r.status, statusText: r.statusText, headers: r.headers as [string, string][] });
   };
 
   /**

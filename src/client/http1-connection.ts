@@ -62,7 +62,7 @@ export class Connection {
   }
 
   exchange(method: string, request: EncodedRequest, signal: AbortSignal | undefined): Promise<Http1Reply> {
-    const stale = this.used;
+    const reused = this.used;
     this.used = true;
     return new Promise<Http1Reply>((resolve, reject) => {
       const onAbort = (): void => {
@@ -76,7 +76,7 @@ export class Connection {
         this.reader = undefined;
         signal?.removeEventListener("abort", onAbort);
         if ("reply" in r) resolve(r.reply);
-        else reject(stale && !this.gotBytes ? new StaleConnection(r.error.message) : r.error);
+        else reject(reused && !this.gotBytes ? new StaleConnection(r.error.message) : r.error);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       if (this.closed) this.fail("the connection closed");

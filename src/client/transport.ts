@@ -111,12 +111,11 @@ export class Transport {
       }
       const { status, text } = reply;
       if (status >= 200 && status < 300) return parseBody<T>(status, text, call);
-      const replyHeaders = new Headers(reply.headers as [string, string][]);
       if ((status === 429 || status === 503) && canRetry) {
-        await sleep(retryAfterMs(replyHeaders) ?? backoffDelay(attempt, this.o.backoffMs, this.o.random));
+        await sleep(retryAfterMs(new Headers(reply.headers as [string, string][])) ?? backoffDelay(attempt, this.o.backoffMs, this.o.random));
         continue;
       }
-      throw await FaasError.fromResponse(new Response(text, { status, headers: replyHeaders }));
+      throw FaasError.fromBody(status, text);
     }
   }
 }

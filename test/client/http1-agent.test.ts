@@ -148,14 +148,6 @@ describe("Http1Agent", () => {
     for (const s of ["", "abc", "é", "✓", "😀", "a😀b", "\ud800", "x\udc00y"]) expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
   });
 
-  test("fetch answers a Response", async () => {
-    const url = echoServer();
-    const agent = new Http1Agent();
-    const res = await agent.fetch(`${url}/x`, { method: "DELETE" });
-    expect([res.status, res.ok, res.headers.get("x-reply"), ((await res.json()) as { method: string }).method]).toEqual([200, true, "yes", "DELETE"]);
-    agent.close();
-  });
-
   test("one connection carries requests one after another; concurrent requests get one each; idle ones are capped", async () => {
     const server = rawServer(() => ok());
     const agent = new Http1Agent({ maxIdle: 2 });
