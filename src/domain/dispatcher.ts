@@ -93,10 +93,19 @@ export class Dispatcher {
   private async loop(): Promise<void> {
     let backoff = 50;
     const signal = this.stopping.signal;
-    const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    // One abort listener for the loop's life. Racing each wait for room against a promise that settles
+    // only at the stop left a reaction on that promise per wait: 64 bytes a claim, never freed.
+    let stopWaiting = (): void => {};
+    signal.addEventListener("abort", () => stopWaiting(), { once: true });
     while (!signal.aborted) {
-      await Promise.race([this.d.executor.whenFree(), aborted]);
-      if (signal.aborted) break;
+      if (this.d.executor.freeSlots() === 0) {
+        await new Promise<void>((resolve) => {
+          stopWaiting = resolve;
+          void this.d.executor.whenFree().then(resolve);
+        });
+        stopWaiting = () => {};
+        if (signal.aborted) break;
+      }
       try {
         // The room can shrink without an event (an executor's prefetch lapses with time): a claim of
         // none would block on the queue until a new task comes, so wait for room again instead.

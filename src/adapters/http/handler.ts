@@ -12,7 +12,7 @@
 import { BackendTimeoutError, BackendUnavailableError } from "../../domain/errors.ts";
 import type { Logger } from "../../domain/ports.ts";
 import { deniedReply, type Authenticator } from "./auth.ts";
-import { readLimited } from "./body.ts";
+import { readLimitedText } from "./body.ts";
 import type { EdgeGuard } from "./edge.ts";
 import { errorReply } from "./replies.ts";
 import type { Route } from "./route.ts";
@@ -101,14 +101,12 @@ export function createHandler(routes: readonly Route[], o: HandlerOptions): Fetc
   };
 }
 
-const UTF8 = new TextDecoder();
-
 async function readJson(req: Request, limit: number): Promise<{ ok: true; body: unknown } | { ok: false; reply: Response }> {
-  const read = await readLimited(req, limit);
+  const read = await readLimitedText(req, limit);
   if (!read.ok) return { ok: false, reply: errorReply(413, "PayloadTooLarge", `Request body must be at most ${limit} bytes, got ${read.size} or more`) };
-  if (read.bytes.byteLength === 0) return { ok: false, reply: errorReply(400, "InvalidJson", "Request body must be a JSON object, got an empty body") };
+  if (read.text.length === 0) return { ok: false, reply: errorReply(400, "InvalidJson", "Request body must be a JSON object, got an empty body") };
   try {
-    return { ok: true, body: JSON.parse(UTF8.decode(read.bytes)) };
+    return { ok: true, body: JSON.parse(read.text) };
   } catch (e) {
     return { ok: false, reply: errorReply(400, "InvalidJson", `Request body must be valid JSON: ${(e as Error).message}`) };
   }

@@ -16,7 +16,8 @@ const STATUS: Record<DomainError["kind"], number> = {
 
 /** A JSON reply with the given status. */
 export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+  // (no spread of absent headers: a native call on every answer)
+  return new Response(JSON.stringify(body), { status, headers: headers === undefined ? { "content-type": "application/json" } : { "content-type": "application/json", ...headers } });
 }
 
 /** The error shape for a transport-level problem (bad JSON, wrong method, too large...). */

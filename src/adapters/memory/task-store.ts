@@ -27,6 +27,7 @@ import type { Clock, DispatchQueue, EnqueueCaps, TaskEvents, TaskStats, TaskStor
 import { err, ok, type Result } from "../../domain/result.ts";
 import { cancelTask, isTerminal, type Task, type Transition } from "../../domain/task.ts";
 import { limitsOf, TokenBucket, type LimitsTable } from "../../domain/tenant-limits.ts";
+import { AbortWatch } from "../../lib/abort-watch.ts";
 import { FifoQueue } from "../../lib/fifo-queue.ts";
 import { KeptTask, KeptTasks } from "./kept-task.ts";
 import { ReadyQueues } from "./ready-queues.ts";
@@ -61,6 +62,8 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
   private readonly expiryIds = new FifoQueue<string>();
   private readonly expiryAts = new FifoQueue<number>();
   private readonly claimers = new Set<() => void>();
+  /** The claimers' signals, each listened to once (not once per wait). */
+  private readonly aborts = new AbortWatch();
   /** How many tasks are QUEUED (due or not, blocked or not). */
   private queued = 0;
   private readonly byTenant = new Map<string, TenantState>();
@@ -264,12 +267,12 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
       const cancelTimer = at === undefined ? () => {} : this.o.clock.after(Math.max(0, at - now), () => done());
       const done = (): void => {
         cancelTimer();
-        signal.removeEventListener("abort", done);
+        forget();
         this.claimers.delete(done);
         resolve();
       };
       this.claimers.add(done);
-      signal.addEventListener("abort", done);
+      const forget = this.aborts.on(signal, done);
     });
   }
 

@@ -13,6 +13,7 @@
  * const waiter = new StreamWaiter(client, { blockMs: 1000, name: "bunfaas-claim-d-1" });
  * const read = await waiter.wait([{ stream: "faas:wake", after: "1700000000000-0" }], 1000, signal);
  */
+import { AbortWatch } from "../../lib/abort-watch.ts";
 import type { Logger } from "../../domain/ports.ts";
 import { duplicateClient, isCluster, type RedisClient } from "./client.ts";
 import { guarded } from "./connection.ts";
@@ -43,6 +44,8 @@ export class StreamWaiter {
   private lean: Map<string, RespConnection> | null = new Map();
   /** Cluster: the read still waiting on each group's connection. */
   private readonly waiting = new Map<string, Promise<StreamEntries>>();
+  /** The callers' signals, each listened to once (not once per wait). */
+  private readonly aborts = new AbortWatch();
 
   constructor(
     private readonly client: RedisClient,
@@ -58,15 +61,14 @@ export class StreamWaiter {
     if (positions.length === 0 || signal.aborted) return [];
     const block = Math.max(1, Math.min(ms, this.o.blockMs));
     const reads = isCluster(this.client) ? [...groupsOf(positions)].map(([group, ps]) => this.readGroup(group, ps, block)) : [this.read("all", positions, block)];
-    let onAbort: (() => void) | undefined;
+    let forget = (): void => {};
     const aborted = new Promise<StreamEntries>((resolve) => {
-      onAbort = () => resolve([]);
-      signal.addEventListener("abort", onAbort);
+      forget = this.aborts.on(signal, () => resolve([]));
     });
     try {
       return await Promise.race([Promise.race(reads).catch((): StreamEntries => []), aborted]);
     } finally {
-      signal.removeEventListener("abort", onAbort as () => void);
+      forget();
       for (const r of reads) r.catch(() => undefined); // an abandoned read may still fail later
     }
   }
