@@ -151,6 +151,7 @@ export class TaskService {
 
   /** Ids for a batch of `n` new tasks (one shard for the batch where the store has shards). */
   private newIds(n: number): string[] {
+    if (n === 1 && this.d.ids.batch === undefined) return [this.d.ids.next()]; // a lone task: no Array.from
     return this.d.ids.batch?.(n) ?? Array.from({ length: n }, () => this.d.ids.next());
   }
 

@@ -14,10 +14,12 @@ const STATUS: Record<DomainError["kind"], number> = {
   BackendUnavailable: 503,
 };
 
+const JSON_HEADERS = new Headers({ "content-type": "application/json" });
+
 /** A JSON reply with the given status. */
 export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
-  // (no spread of absent headers: a native call on every answer)
-  return new Response(JSON.stringify(body), { status, headers: headers === undefined ? { "content-type": "application/json" } : { "content-type": "application/json", ...headers } });
+  // A Response copies the Headers it is given; one made once costs less to copy than an object to read.
+  return new Response(JSON.stringify(body), { status, headers: headers === undefined ? JSON_HEADERS : { "content-type": "application/json", ...headers } });
 }
 
 /** The error shape for a transport-level problem (bad JSON, wrong method, too large...). */

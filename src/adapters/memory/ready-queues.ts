@@ -80,6 +80,11 @@ export class ReadyQueues {
     return this.delayed.peek()?.runAt;
   }
 
+  /** Whether a take at `now` could find a task (an entry may be of a cancelled task). */
+  claimable(now: number): boolean {
+    return this.tenants.size > 0 || (this.delayed.peek()?.runAt ?? Number.POSITIVE_INFINITY) <= now;
+  }
+
   /** Tenants with claimable entries (some may be of cancelled tasks). */
   tenantsWithWork(): string[] {
     return [...this.tenants.keys()];

@@ -150,7 +150,9 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
       } else this.finished(next, now, changed);
     }
     this.indexFinished();
-    this.wake(); // a freed running slot or a re-queued task may let a waiting claim go on
+    // A freed running slot or a re-queued task may let a waiting claim go on, if anything is claimable:
+    // with nothing queued, waking the dispatcher would only send it round its claim loop once more.
+    if (this.ready.claimable(now)) this.wake();
     return changed;
   }
 
@@ -176,7 +178,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     this.finished(done, now, failed);
     this.indexFinished();
     this.announce(failed);
-    this.wake();
+    if (this.ready.claimable(now)) this.wake(); // a freed running slot (as in apply)
     return ok(done);
   }
 
