@@ -24,6 +24,8 @@ interface Compiled {
 
 export class Router {
   private readonly compiled: Compiled[];
+  /** "METHOD /path" -> its route, for routes without parameters that no route before them matches too. */
+  private readonly exact = new Map<string, Route>();
 
   constructor(routes: readonly Route[]) {
     this.compiled = routes.map((route) => ({
@@ -39,12 +41,22 @@ export class Router {
       if (seen.has(key)) throw new Error(`Route declared twice: ${key}`);
       seen.add(key);
     }
+    // The scan's first match is the answer; a path without parameters is looked up instead of scanned
+    // for (the scan made a params object per route of the same length on the way: about 2 us a call).
+    for (const [i, c] of this.compiled.entries()) {
+      if (c.segments.some((seg) => typeof seg !== "string")) continue;
+      const parts = c.route.path.split("/").slice(1);
+      const earlier = this.compiled.slice(0, i).some((e) => e.route.method === c.route.method && matchSegments(e.segments, parts) !== undefined);
+      if (!earlier) this.exact.set(`${c.route.method} ${c.route.path}`, c.route);
+    }
   }
 
   match(method: string, path: string): Match {
+    const wanted = method === "HEAD" ? "GET" : method;
+    const exact = this.exact.get(`${wanted} ${path}`);
+    if (exact !== undefined) return { kind: "found", route: exact, params: {} };
     const parts = path.split("/").slice(1);
     const allow: Method[] = [];
-    const wanted = method === "HEAD" ? "GET" : method;
     for (const c of this.compiled) {
       const params = matchSegments(c.segments, parts);
       if (params === undefined) continue;

@@ -64,8 +64,12 @@ export class ReadyQueues {
 
   constructor(private readonly agingMs: number) {}
 
+  /** Tasks queued here so far (a waiting claim must look again after one, due or not: it may be sooner). */
+  added = 0;
+
   /** Queues a task: claimable now when due, else from its runAt. */
   add(t: Placed, now: number): void {
+    this.added++;
     if (t.runAt > now) this.delayed.push({ id: t.id, tenant: t.tenant, priority: t.priority, runAt: t.runAt, seq: this.seq++ });
     else this.place(t);
   }

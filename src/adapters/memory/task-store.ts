@@ -133,6 +133,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
 
   async apply(transitions: readonly Transition[]): Promise<Task[]> {
     const now = this.o.clock.now();
+    const added = this.ready.added;
     const changed: Task[] = [];
     for (const t of transitions) {
       const task = this.tasks.get(t.taskId);
@@ -150,9 +151,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
       } else this.finished(next, now, changed);
     }
     this.indexFinished();
-    // A freed running slot or a re-queued task may let a waiting claim go on, if anything is claimable:
-    // with nothing queued, waking the dispatcher would only send it round its claim loop once more.
-    if (this.ready.claimable(now)) this.wake();
+    this.wakeAfterSettling(added, now);
     return changed;
   }
 
@@ -167,6 +166,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     const now = this.o.clock.now();
     const cancelled = cancelTask(task, now);
     if (!cancelled.ok) return cancelled;
+    const added = this.ready.added;
     const c = this.tenant(task.tenant);
     if (task.status === "QUEUED") {
       this.queued--;
@@ -178,7 +178,7 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     this.finished(done, now, failed);
     this.indexFinished();
     this.announce(failed);
-    if (this.ready.claimable(now)) this.wake(); // a freed running slot (as in apply)
+    this.wakeAfterSettling(added, now);
     return ok(done);
   }
 
@@ -345,6 +345,15 @@ export class MemoryTaskStore implements TaskStore, DispatchQueue, TaskStats, Ope
     let c = this.byTenant.get(name);
     if (c === undefined) this.byTenant.set(name, (c = { counters: new TaskCounters(), queued: 0, running: 0 }));
     return c;
+  }
+
+  /**
+   * After tasks settled: a freed running slot may let a waiting claim go on, and a task queued again
+   * (a retry, a dependent let go) may be due sooner than what the claim waits for. With neither,
+   * waking the dispatcher would only send it round its claim loop once more, once per task.
+   */
+  private wakeAfterSettling(addedBefore: number, now: number): void {
+    if (this.ready.added !== addedBefore || this.ready.claimable(now)) this.wake();
   }
 
   private wake(): void {
