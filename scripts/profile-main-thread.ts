@@ -75,17 +75,24 @@ function report(samples: readonly Sample[], n: number): void {
   console.log(`\n${samples.length} samples; the main thread per task: ${us(total).trim()} us, in JavaScript (and what it called) ${us(inJs).trim()}, outside ${us(total - inJs).trim()}`);
   console.log(`\nwhat the event loop called (outermost JavaScript function), us per task:`);
   for (const [k, v] of sumBy(samples, outermostJs).slice(0, top)) console.log(`${us(v)}  ${k}`);
-  console.log(`\nwhere the time went (innermost JavaScript function, with its native calls), us per task; its caller:`);
+  console.log(`\nwhere the time went (innermost JavaScript function, with its native calls), us per task: in all, then in`);
+  console.log(`the kernel / in Bun's native code or libc / in JIT code; and its caller:`);
   const callers = new Map<string, Map<string, number>>();
+  const leaves = new Map<string, [kernel: number, native: number, jit: number]>();
   for (const s of samples) {
     const js = s.frames.filter((f) => f.js !== undefined && !f.js.includes("Thunk")).map((f) => f.js as string);
-    if (js[0] === undefined) continue;
-    const by = callers.get(js[0]) ?? new Map<string, number>();
+    const fn = js[0] ?? "(no JavaScript)";
+    const by = callers.get(fn) ?? new Map<string, number>();
     by.set(js[1] ?? "(event loop)", (by.get(js[1] ?? "(event loop)") ?? 0) + s.period);
-    callers.set(js[0], by);
+    callers.set(fn, by);
+    const leaf = leaves.get(fn) ?? [0, 0, 0];
+    const where = s.frames[0]?.where;
+    leaf[where === "kernel" ? 0 : where === "jit" ? 2 : 1] += s.period;
+    leaves.set(fn, leaf);
   }
   for (const [k, v] of sumBy(samples, innermostJs).slice(0, top)) {
-    const caller = [...(callers.get(k) ?? [])].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "";
-    console.log(`${us(v)}  ${k}${caller === "" ? "" : `  < ${caller}`}`);
+    const caller = k === "(no JavaScript)" ? "" : ([...(callers.get(k) ?? [])].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "");
+    const [kernel, native, jit] = (leaves.get(k) ?? [0, 0, 0]).map((x) => us(x).trim());
+    console.log(`${us(v)}  ${`${kernel} / ${native} / ${jit}`.padEnd(20)}  ${k}${caller === "" ? "" : `  < ${caller}`}`);
   }
 }

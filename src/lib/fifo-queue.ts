@@ -47,6 +47,11 @@ export class FifoQueue<T> {
     return this.head < this.items.length ? this.items[this.head] : undefined;
   }
 
+  /** Calls `fn` with each queued item, head first. */
+  forEach(fn: (item: T) => void): void {
+    for (let i = this.head; i < this.items.length; i++) fn(this.items[i] as T);
+  }
+
   /** Replaces the head item (used to keep the unwritten rest of a chunk). */
   replaceHead(item: T): void {
     if (this.head < this.items.length) this.items[this.head] = item;

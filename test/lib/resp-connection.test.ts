@@ -104,6 +104,33 @@ describe("RespConnection", () => {
     expect(await admin.get("late")).toBe("1"); // it ran, once
   });
 
+  test("deadlines share one timer: a burst of calls sets one, and a short deadline behind a long one still fails on time", async () => {
+    const c = await ready(connect());
+    const real = globalThis.setTimeout;
+    let set = 0;
+    globalThis.setTimeout = ((...a: Parameters<typeof setTimeout>) => (set++, real(...a))) as typeof setTimeout;
+    try {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => c.call(["ECHO", String(i)], 5_000)));
+    } finally {
+      globalThis.setTimeout = real;
+    }
+    expect(set).toBe(1); // armed for the first call's deadline, which comes before every later one's
+    server.freeze();
+    try {
+      const long = c.call(["INCR", "long"], 60_000).catch((e) => e);
+      const t0 = performance.now();
+      const short = await c.call(["INCR", "short"], 150).catch((e) => e);
+      expect(short).toBeInstanceOf(RespTimeoutError);
+      expect((short as Error).message).toBe("Redis did not answer INCR within 150 ms");
+      expect(performance.now() - t0).toBeLessThan(30_000); // failed at its own deadline, not the long one's
+      server.thaw();
+      expect(await long).toBe(1);
+    } finally {
+      server.thaw();
+    }
+    expect(await c.call(["ECHO", "after"])).toBe("after");
+  });
+
   test("while Redis is down calls fail at once; one in flight when it dies fails as dropped; both work again once it is back", async () => {
     await using own = await startRedisServer();
     const c = new RespConnection({ port: own.port }, {});

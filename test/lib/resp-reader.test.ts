@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { encodeCommand, encodeSized, RespProtocolError, RespReader, RespReplyError, type RespReply } from "../../src/lib/resp/index.ts";
+import { utf8Length } from "../../src/lib/resp/reader.ts";
 
 /** Every reply `bytes` holds, fed in pieces cut at `cuts`. */
 function readAll(bytes: Buffer, cuts: readonly number[] = []): RespReply[] {
@@ -68,6 +69,13 @@ describe("RespReader", () => {
     expect(out).toEqual([body, 7]);
   });
 
+  test("numbers read from their bytes agree with reading them as text: signs, leading zeros, 16 digits and more", () => {
+    const lines = [":0", ":-0", ":007", ":+5", ":123456789012345", ":1234567890123456", ":-12345678901234567890", ":9007199254740993"];
+    const replies = readAll(Buffer.from(lines.map((l) => `${l}\r\n`).join("")));
+    expect(replies).toEqual(lines.map((l) => Number(l.slice(1))));
+    expect(readAll(Buffer.from("*2\r\n$03\r\nabc\r\n$-01\r\n"))).toEqual([["abc", null]]);
+  });
+
   test("bytes that are not RESP2 throw, naming what came", () => {
     const reader = new RespReader();
     reader.push(Buffer.from("HTTP/1.1 400 Bad Request\r\n"));
@@ -90,6 +98,19 @@ describe("encodeCommand", () => {
       const [text, bytes] = encodeSized(args);
       expect(text).toBe(encodeCommand(args));
       expect(bytes).toBe(Buffer.byteLength(text));
+    }
+  });
+});
+
+describe("utf8Length", () => {
+  test("counts as Buffer.byteLength does: ASCII, two-, three- and four-byte characters, lone surrogates, long strings", () => {
+    const units = ["a", "é", "€", "😀", "\ud83d", "\ude00", "\r", "$"];
+    let seed = 11;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 5000; i++) {
+      let s = "";
+      for (let j = next(300); j > 0; j--) s += units[next(units.length)];
+      expect([s, utf8Length(s)]).toEqual([s, Buffer.byteLength(s)]);
     }
   });
 });

@@ -65,7 +65,10 @@ interface Waiting {
   settled: boolean;
   readonly resolve: (reply: RespReply) => void;
   readonly reject: (e: Error) => void;
-  timer?: ReturnType<typeof setTimeout>;
+  /** When it fails with RespTimeoutError unless answered (performance.now() ms), its deadline in ms and its command's name. */
+  deadline?: number;
+  timeoutMs?: number;
+  command?: string | number;
   /** A handshake command's: checked here, handed to no one ("may fail": CLIENT SETNAME, which an ACL may deny). */
   readonly handshake?: "must succeed" | "may fail";
 }
@@ -87,6 +90,13 @@ export class RespConnection {
   /** What a short write left unsent, in order. */
   private backlog: Uint8Array[] = [];
   private readonly readyWaiters = new Set<() => void>();
+  /**
+   * One timer for every command's deadline, armed for the earliest. A call does not clear it when
+   * answered: it lapses, finds nothing due, and is armed again only for a command still waiting. A
+   * timer set and cleared per call was two native calls on each of a lone task's few commands.
+   */
+  private watchdog: ReturnType<typeof setTimeout> | undefined;
+  private watchAt = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly target: RespTarget,
@@ -126,11 +136,10 @@ export class RespConnection {
     return new Promise<RespReply>((resolve, reject) => {
       const w: Waiting = { settled: false, resolve, reject };
       if (timeoutMs !== undefined) {
-        w.timer = setTimeout(() => {
-          if (w.settled) return;
-          w.settled = true; // its reply, when it comes, is read and dropped
-          reject(new RespTimeoutError(`Redis did not answer ${String(args[0])} within ${timeoutMs} ms`));
-        }, timeoutMs);
+        w.deadline = performance.now() + timeoutMs;
+        w.timeoutMs = timeoutMs;
+        w.command = args[0];
+        if (w.deadline < this.watchAt) this.watchUntil(w.deadline);
       }
       this.waiting.push(w);
       const [text, bytes] = encodeSized(args);
@@ -219,9 +228,33 @@ export class RespConnection {
     }
     if (w.settled) return; // timed out: its late reply is dropped
     w.settled = true;
-    clearTimeout(w.timer);
     if (reply instanceof RespReplyError) w.reject(reply);
     else w.resolve(reply);
+  }
+
+  /** Arms the deadline timer for `at` (performance.now() ms). */
+  private watchUntil(at: number): void {
+    clearTimeout(this.watchdog);
+    this.watchAt = at;
+    // unref: a command waiting keeps the process alive through its socket, as a lapsed timer must not
+    this.watchdog = setTimeout(() => this.expire(), Math.max(0, at - performance.now())).unref();
+  }
+
+  /** Fails the commands past their deadline (their replies, when they come, are read and dropped); arms the timer for the next. */
+  private expire(): void {
+    this.watchdog = undefined;
+    this.watchAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    this.waiting.forEach((w) => {
+      if (w.settled || w.deadline === undefined) return;
+      if (w.deadline > now) next = Math.min(next, w.deadline);
+      else {
+        w.settled = true;
+        w.reject(new RespTimeoutError(`Redis did not answer ${String(w.command)} within ${w.timeoutMs} ms`));
+      }
+    });
+    if (next < Number.POSITIVE_INFINITY) this.watchUntil(next);
   }
 
   /** A subscriber's message or confirmation; false for anything else. */
@@ -298,10 +331,12 @@ export class RespConnection {
     this.backlog = [];
     this.confirmed = 0;
     this.handshakeLeft = 0;
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    this.watchAt = Number.POSITIVE_INFINITY;
     for (let w = this.waiting.shift(); w !== undefined; w = this.waiting.shift()) {
       if (w.settled) continue;
       w.settled = true;
-      clearTimeout(w.timer);
       w.reject(new RespDroppedError(`the connection to Redis dropped before it answered (${why})`));
     }
     if (wasUp) this.o.onState?.(false, why);

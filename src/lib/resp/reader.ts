@@ -82,7 +82,29 @@ export class RespReader {
     return text;
   }
 
+  /**
+   * The whole number of a `:`, `$` or `*` line read from its bytes, moving past the line; undefined
+   * when its end is not in yet, or when the line is not plain digits (an optional "-", at most 15
+   * digits): `read` then reads it as text. Making a string of each length line was a native call
+   * apiece, several a reply.
+   */
+  private wholeNumber(): number | undefined {
+    const buf = this.buf;
+    let i = this.pos + 1;
+    const negative = buf[i] === 45;
+    if (negative) i++;
+    const first = i;
+    let n = 0;
+    for (let c = buf[i]; c !== undefined && c >= 48 && c <= 57 && i - first < 15; c = buf[++i]) n = n * 10 + (c - 48);
+    if (i === first || buf[i] !== CR || i + 1 >= buf.length) return undefined;
+    this.pos = i + 2;
+    return negative ? -n : n;
+  }
+
   private read(): RespReply | undefined {
+    const type = this.buf[this.pos];
+    const counted = type === 58 || type === 36 || type === 42 ? this.wholeNumber() : undefined;
+    if (counted !== undefined) return this.readCounted(type as number, counted);
     const line = this.line();
     if (line === undefined) return undefined;
     const rest = line.slice(1);
@@ -92,10 +114,21 @@ export class RespReader {
       case 45: // -
         return new RespReplyError(rest);
       case 58: // :
-        return integerOf(rest, line);
+      case 36: // $
+      case 42: // *
+        return this.readCounted(line.charCodeAt(0), integerOf(rest, line));
+      default:
+        throw new RespProtocolError(`a RESP2 reply starts with one of + - : $ *, got ${JSON.stringify(line.slice(0, 40))}`);
+    }
+  }
+
+  /** The rest of a `:`, `$` or `*` reply whose number is `n` (its line read). */
+  private readCounted(type: number, n: number): RespReply | undefined {
+    switch (type) {
+      case 58: // :
+        return n;
       case 36: {
         // $
-        const n = integerOf(rest, line);
         if (n < 0) return null;
         if (this.pos + n + 2 > this.buf.length) {
           this.needEnd = this.pos + n + 2; // not read again before these bytes are in
@@ -105,9 +138,8 @@ export class RespReader {
         this.pos += n + 2;
         return text;
       }
-      case 42: {
+      default: {
         // *
-        const n = integerOf(rest, line);
         if (n < 0) return null;
         const items: RespReply[] = [];
         for (let i = 0; i < n; i++) {
@@ -117,8 +149,6 @@ export class RespReader {
         }
         return items;
       }
-      default:
-        throw new RespProtocolError(`a RESP2 reply starts with one of + - : $ *, got ${JSON.stringify(line.slice(0, 40))}`);
     }
   }
 }
@@ -145,9 +175,29 @@ export function encodeSized(args: readonly (string | number)[]): [text: string, 
   let extra = 0; // bytes beyond one per character
   for (const a of args) {
     const s = typeof a === "string" ? a : String(a);
-    const n = Buffer.byteLength(s);
+    const n = utf8Length(s);
     extra += n - s.length;
     out += `$${n}\r\n${s}\r\n`;
   }
   return [out, out.length + extra];
+}
+
+/**
+ * The UTF-8 length of `s`, as Buffer.byteLength counts it (a lone surrogate as the 3 bytes of U+FFFD).
+ * Short strings (a command's names, ids, numbers) are counted here: a native call for each argument
+ * was most of what encoding a command cost; long ones go to the native count.
+ */
+export function utf8Length(s: string): number {
+  if (s.length > 256) return Buffer.byteLength(s);
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 4 bytes for 2 units
+      i++;
+    } else n += 2;
+  }
+  return n;
 }
