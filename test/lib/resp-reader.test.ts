@@ -94,7 +94,8 @@ describe("encodeCommand", () => {
     reader.push(Buffer.from(encodeCommand(["a\r\nb", "", "€"])));
     expect(reader.next()).toEqual(["a\r\nb", "", "€"]);
     // and its length in bytes, which tells a short write
-    for (const args of [["PING"], ["SET", "k", "é€😀"], ["ECHO", 42]]) {
+    const many = Array.from({ length: 100 }, (_, i) => (i % 3 === 0 ? `é${i}😀` : i % 3 === 1 ? i : "x".repeat(i))); // a batch's: counted natively
+    for (const args of [["PING"], ["SET", "k", "é€😀"], ["ECHO", 42], many]) {
       const [text, bytes] = encodeSized(args);
       expect(text).toBe(encodeCommand(args));
       expect(bytes).toBe(Buffer.byteLength(text));
