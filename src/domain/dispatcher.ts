@@ -94,7 +94,7 @@ export class Dispatcher {
     let backoff = 50;
     const signal = this.stopping.signal;
     // One abort listener for the loop's life. Racing each wait for room against a promise that settles
-    // only at the stop left a reaction on that promise per wait: 64 bytes a claim, never freed.
+    // only at the stop left a reaction on that promise per wait: 128 bytes a claim, never freed.
     let stopWaiting = (): void => {};
     signal.addEventListener("abort", () => stopWaiting(), { once: true });
     while (!signal.aborted) {
