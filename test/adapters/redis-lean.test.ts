@@ -9,6 +9,7 @@ import Redis from "ioredis";
 import { openRedisBackend, whenReady, type RedisBackend } from "../../src/adapters/redis/index.ts";
 import { allowLean, laneOf, leanConnection, leanTargetOfUrl } from "../../src/adapters/redis/lean-lanes.ts";
 import { StreamWaiter } from "../../src/adapters/redis/stream-waiter.ts";
+import { LuaScript } from "../../src/adapters/redis/lua-script.ts";
 import { freePort } from "../../scripts/lib/ports.ts";
 import { openClient } from "../../src/adapters/redis/index.ts";
 import { systemClock } from "../../src/adapters/system/index.ts";
@@ -62,10 +63,10 @@ async function clients(): Promise<Map<string, Record<string, string>>> {
 }
 
 /** The commands Redis ran while `body` ran, with the address each came from. */
-async function monitored(body: () => Promise<void>): Promise<{ command: string; source: string }[]> {
+async function monitored(body: () => Promise<void>): Promise<{ command: string; arg: string; source: string }[]> {
   const monitor = await admin.monitor();
-  const seen: { command: string; source: string }[] = [];
-  monitor.on("monitor", (_time: string, args: string[], source: string) => seen.push({ command: String(args[0]).toLowerCase(), source }));
+  const seen: { command: string; arg: string; source: string }[] = [];
+  monitor.on("monitor", (_time: string, args: string[], source: string) => seen.push({ command: String(args[0]).toLowerCase(), arg: String(args[1] ?? ""), source }));
   try {
     await body();
     await admin.ping(); // (a command after the body's, so MONITOR has shown all of them)
@@ -97,6 +98,12 @@ describe("lean connections on one server", () => {
     const fcalls = seen.filter((s) => s.command === "fcall");
     expect(fcalls.length).toBeGreaterThanOrEqual(3); // enqueue, claim, apply
     expect(new Set(fcalls.map((s) => s.source))).toEqual(new Set([lane!.addr as string]));
+    // APPLY goes with a PING ahead of it, so the task's waiters are written to before the dispatcher
+    const fromLane = seen.filter((s) => s.source === lane!.addr);
+    const applies = fromLane.flatMap((s, i) => (s.command === "fcall" && s.arg.startsWith("bunfaas_apply_") ? [fromLane[i - 1]?.command] : []));
+    expect(applies.length).toBeGreaterThan(0); // (twice when the first call loaded the library)
+    expect(applies.every((c) => c === "ping")).toBe(true);
+    expect(fromLane.filter((s) => s.command === "ping").length).toBe(applies.length); // the other scripts go alone
     const reads = seen.filter((s) => (s.command === "get" || s.command === "mget") && s.source !== "lua"); // (not those scripts run)
     expect(reads.map((s) => s.command).sort()).toEqual(["get", "mget"]);
     expect(new Set(reads.map((s) => s.source))).toEqual(new Set([lane!.addr as string]));
@@ -161,6 +168,42 @@ describe("a lean connection that cannot connect", () => {
       waiter.close();
       client.disconnect();
     }
+  });
+});
+
+describe("a script's reply after its messages", () => {
+  const ANNOUNCE = LuaScript.library("announce", "", "redis.call('PUBLISH', ARGV[1], ARGV[2]) return ARGV[2]");
+
+  /** Of `n` calls one at a time, in how many the script's message was heard before its reply. */
+  async function heardFirst(replyAfterMessages: boolean, n: number): Promise<number> {
+    const client = openClient({ kind: "url", url: server.url });
+    const channel = `announce-${++seq}`;
+    const heard = new Set<string>();
+    const sub = leanConnection(client, { channels: [channel], onMessage: (_channel, message) => heard.add(message) })!;
+    try {
+      expect(await sub.whenReady(5000)).toBe(true);
+      await whenReady(client, 5000, systemClock);
+      await ANNOUNCE.run(client, ["announce-key"], [channel, "first"]); // loads the library, opens the lane
+      await waitFor(() => laneOf(client)?.ready === true && heard.has("first"), "the lane and the first message");
+      let first = 0;
+      for (let i = 0; i < n; i++) {
+        const reply = String(await ANNOUNCE.run(client, ["announce-key"], [channel, `m${i}`], { replyAfterMessages }));
+        expect(reply).toBe(`m${i}`);
+        if (heard.has(reply)) first++;
+        await waitFor(() => heard.has(reply), "the message");
+      }
+      return first;
+    } finally {
+      sub.close();
+      client.disconnect();
+    }
+  }
+
+  // Redis writes the subscriber first; this process almost always reads it first too (1 call in a few
+  // hundred is read the other way round here), so the counts leave room.
+  test("with replyAfterMessages a subscriber hears what the script published before its caller hears the reply; without, after", async () => {
+    expect(await heardFirst(true, 50)).toBeGreaterThanOrEqual(45);
+    expect(await heardFirst(false, 50)).toBeLessThanOrEqual(5);
   });
 });
 

@@ -83,6 +83,18 @@ describe("RespConnection", () => {
     expect(good).toEqual({ status: "fulfilled", value: "PONG" });
   });
 
+  test("callAfter runs its lead first, drops the lead's reply (an error one too) and answers the command; later calls keep their own replies", async () => {
+    const c = await ready(connect());
+    await c.call(["DEL", "lead-order"]);
+    expect(await c.callAfter(["RPUSH", "lead-order", "lead"], ["RPUSH", "lead-order", "main"])).toBe(2);
+    expect(await c.call(["LRANGE", "lead-order", 0, -1])).toEqual(["lead", "main"]);
+    expect(await c.callAfter(["NOPE"], ["ECHO", "after a refused lead"])).toBe("after a refused lead");
+    const [after, bad, next] = await Promise.allSettled([c.callAfter(["PING"], ["ECHO", "a"]), c.callAfter(["PING"], ["NOPE"]), c.call(["ECHO", "b"])]);
+    expect(after).toEqual({ status: "fulfilled", value: "a" });
+    expect(bad.status === "rejected" && bad.reason).toBeInstanceOf(RespReplyError);
+    expect(next).toEqual({ status: "fulfilled", value: "b" });
+  });
+
   test("a command and a reply larger than the socket's buffers go through whole", async () => {
     const c = await ready(connect());
     const big = "é".repeat(3_000_000); // 6 MB

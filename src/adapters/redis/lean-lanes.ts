@@ -94,14 +94,16 @@ export function laneOf(client: RedisClient): RespConnection | undefined {
 /**
  * `args` through `client`'s lean lane when it and `client` are both ready, else `viaIoredis()`: for
  * the plain reads on a task's way (a task's record read by `GET /result`). Replies have ioredis'
- * shapes (strings, numbers, null, arrays).
+ * shapes (strings, numbers, null, arrays). On the lane, `lead` (when given) goes in the same write
+ * just before `args`, its reply dropped (RespConnection.callAfter); `viaIoredis` sends no such thing.
  *
  * @example
  * const json = await viaLane(redis, ["GET", key], () => redis.get(key));
  */
-export function viaLane<T>(client: RedisClient, args: readonly (string | number)[], viaIoredis: () => Promise<T>): Promise<T> {
+export function viaLane<T>(client: RedisClient, args: readonly (string | number)[], viaIoredis: () => Promise<T>, lead?: readonly (string | number)[]): Promise<T> {
   const lane = laneOf(client);
-  return lane?.ready === true && client.status === "ready" ? (lane.call(args) as Promise<T>) : viaIoredis();
+  if (lane?.ready !== true || client.status !== "ready") return viaIoredis();
+  return (lead === undefined ? lane.call(args) : lane.callAfter(lead, args)) as Promise<T>;
 }
 
 /**

@@ -273,7 +273,9 @@ export class ShardQueue {
       else args.push(t.taskId, t.attempt, t.status, "", label, "", "", fast.entry, fast.changes, fast.task.tenant, fast.task.createdAt, fast.task.functionId);
     }
     traceMark("d.apply");
-    const [outbox, ...jsons] = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args))) as [number, ...string[]];
+    // the tasks' waiters (the events channel) hear their ends before this dispatcher hears the reply
+    const replyAfterMessages = this.o.eventsChannel !== undefined;
+    const [outbox, ...jsons] = (await guarded(() => APPLY.run(this.redis, this.scriptKeys, args, { replyAfterMessages }))) as [number, ...string[]];
     // Settled attempts are forgotten (their entries were acked by the script).
     for (const s of transitions) if (this.held.get(s.taskId)?.task.attempt === s.attempt) this.held.delete(s.taskId);
     return { tasks: jsons.map(decodeTask), outbox: Number(outbox) };

@@ -75,6 +75,8 @@ interface Waiting {
 
 const HANDSHAKE: Waiting = { settled: true, resolve: () => undefined, reject: () => undefined, handshake: "must succeed" };
 const NAMING: Waiting = { ...HANDSHAKE, handshake: "may fail" };
+/** A lead command's place (callAfter): its reply is read and dropped, as a timed-out one's is. */
+const DROPPED: Waiting = { settled: true, resolve: () => undefined, reject: () => undefined };
 
 export class RespConnection {
   private socket: Socket<undefined> | undefined;
@@ -132,6 +134,19 @@ export class RespConnection {
 
   /** Sends a command; its reply, or the error reply thrown as RespReplyError. */
   call(args: readonly (string | number)[], timeoutMs: number | undefined = this.o.commandTimeoutMs): Promise<RespReply> {
+    return this.send(undefined, args, timeoutMs);
+  }
+
+  /**
+   * Sends `lead` and then `args` in one write; answers as `call(args)` does. `lead`'s reply (an error
+   * too) is read and dropped: it is sent for what it does in Redis, such as giving this connection a
+   * reply in Redis's turn before `args` runs (see LuaScript's `replyAfterMessages`).
+   */
+  callAfter(lead: readonly (string | number)[], args: readonly (string | number)[], timeoutMs: number | undefined = this.o.commandTimeoutMs): Promise<RespReply> {
+    return this.send(lead, args, timeoutMs);
+  }
+
+  private send(lead: readonly (string | number)[] | undefined, args: readonly (string | number)[], timeoutMs: number | undefined): Promise<RespReply> {
     if (!this.up || this.socket === undefined) return Promise.reject(new RespNotConnectedError(this.closed ? "the connection is closed" : "not connected to Redis (reconnecting in the background)"));
     return new Promise<RespReply>((resolve, reject) => {
       const w: Waiting = { settled: false, resolve, reject };
@@ -141,9 +156,16 @@ export class RespConnection {
         w.command = args[0];
         if (w.deadline < this.watchAt) this.watchUntil(w.deadline);
       }
-      this.waiting.push(w);
       const [text, bytes] = encodeSized(args);
-      this.write(text, bytes);
+      if (lead === undefined) {
+        this.waiting.push(w);
+        this.write(text, bytes);
+        return;
+      }
+      const [before, beforeBytes] = encodeSized(lead);
+      this.waiting.push(DROPPED);
+      this.waiting.push(w);
+      this.write(before + text, beforeBytes + bytes);
     });
   }
 
