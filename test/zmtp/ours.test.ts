@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Dealer, Reply, Request, Router, ZmtpError, type SocketBase } from "../../src/lib/zmtp/index.ts";
+import { OutBuffer } from "../../src/lib/zmtp/frame-encoder.ts";
 import { waitFor, within } from "./wait.ts";
 
 const sockets: SocketBase[] = [];
@@ -185,6 +186,35 @@ describe("Dealer <-> Router", () => {
     expect(texts(await within(r1.receive(), "router message"))).toEqual(["r2", "hello"]);
     await r1.send(["r2", "back"]);
     expect(texts(await within(r2.receive(), "router reply"))).toEqual(["r1", "back"]);
+  });
+});
+
+describe("writes", () => {
+  test("the first message of a turn on an idle connection is written at once; the rest of the turn's go together at its end", async () => {
+    const router = await bound(new Router());
+    const dealer = track(new Dealer());
+    dealer.connect(router.lastEndpoint);
+    await dealer.send("hello"); // connected and idle
+    await within(router.receive(), "the first message");
+    const flushTo = OutBuffer.prototype.flushTo;
+    const writes: string[] = [];
+    let when = "during the turn";
+    OutBuffer.prototype.flushTo = function (this: OutBuffer, sink) {
+      if (this.bytes > 0) writes.push(when);
+      return flushTo.call(this, sink);
+    };
+    try {
+      for (const turn of [1, 2]) {
+        when = "during the turn";
+        const sent = ["a", "b", "c"].map((m) => dealer.send(`${m}${turn}`));
+        when = "after the turn";
+        await Promise.all(sent);
+        for (const m of ["a", "b", "c"]) expect(texts(await within(router.receive(), "a message")).at(-1)).toBe(`${m}${turn}`);
+      }
+    } finally {
+      OutBuffer.prototype.flushTo = flushTo;
+    }
+    expect(writes).toEqual(["during the turn", "after the turn", "during the turn", "after the turn"]);
   });
 });
 

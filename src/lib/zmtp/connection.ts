@@ -150,9 +150,17 @@ export class Connection implements FrameSink, HandshakeOutput {
     this.flushNow();
   }
 
-  /** Queues a message (frames from index `from`) and schedules a write. */
+  /**
+   * Queues a message (frames from index `from`) and writes it. The first message of a turn on an idle
+   * connection is written at once; what follows it in the same turn goes out together at the end of
+   * the turn (setImmediate), so a burst is still a few writes. Waiting for the turn's end held a lone
+   * message back behind whatever else its turn did: a dispatcher handing a task to a worker wrote its
+   * next blocking read to Redis first, and that write's wake-up of Redis cost the task 12-34 us
+   * (2026-11-28, lone tasks through redis-push).
+   */
   send(frames: readonly FrameData[], from = 0): void {
     const codec = this.codec;
+    const first = !this.flushScheduled && !this.waitingForDrain && this.out.messages === 0;
     if (codec === null) {
       this.out.appendMessage(frames, from);
     } else if (!codec.sealMessage(this.out, frames, from)) {
@@ -160,6 +168,9 @@ export class Connection implements FrameSink, HandshakeOutput {
       return;
     }
     this.scheduleFlush();
+    const sock = this.sock;
+    // (scheduled first: a send made from within this write joins the turn's flush)
+    if (first && sock !== null && this.phase === "ready" && this.out.flushTo(sock) === "partial") this.waitingForDrain = true;
   }
 
   /** @internal Queues a plain command frame (handshake commands, NULL ERROR). */
