@@ -4,7 +4,10 @@
  * through /execute_batch + POST /wait, and reads every command Redis ran from its SLOWLOG (threshold
  * 0, so each call is logged with its duration). EVALSHA and FCALL calls are named by their script.
  * With --serial, tasks run one at a time through `POST /execute_function?wait=10` instead (what one
- * task costs Redis on its own: the one-at-a-time latency's share).
+ * task costs Redis on its own: the one-at-a-time latency's share). Per command: the mean per task and
+ * per call, and the median, p90 and p99 of its calls: a lone task meets the median; the mean carries
+ * what runs only now and then (APPLY's drain of the deferred bookkeeping about every 32 lone tasks,
+ * Lua's collector stepped every 50 script calls), which shows in the p99.
  *
  *   bun scripts/profile-redis-scripts.ts [--tasks 10000] [--batch 1000] [--serial]
  */
@@ -25,6 +28,7 @@ import * as m10 from "../src/adapters/redis/lua/read-counts.ts";
 import * as m11 from "../src/adapters/redis/lua/stats.ts";
 import * as m12 from "../src/adapters/redis/lua/drain.ts";
 import { noopRound, postJson } from "./bench-lib.ts";
+import { percentile } from "./evaluate/stats.ts";
 import { killAll, spawnEntry, spawnServer } from "./lib/processes.ts";
 import { startRedisServer } from "./lib/redis-server.ts";
 
@@ -58,18 +62,22 @@ try {
   await run();
   await admin.config("SET", "slowlog-log-slower-than", "10000");
   const log = (await admin.call("SLOWLOG", "GET", "-1")) as [number, number, number, string[]][];
-  const by = new Map<string, { calls: number; us: number }>();
+  const by = new Map<string, { calls: number; us: number; each: number[] }>();
   for (const [, , us, args] of log) {
     const cmd = String(args[0]).toLowerCase();
     const key = cmd === "evalsha" || cmd === "fcall" ? `script ${names.get(String(args[1])) ?? String(args[1]).slice(0, 8)}` : cmd;
-    const e = by.get(key) ?? { calls: 0, us: 0 };
+    const e = by.get(key) ?? { calls: 0, us: 0, each: [] };
     e.calls++;
     e.us += us;
+    e.each.push(us);
     by.set(key, e);
   }
   const sum = [...by.values()].reduce((s, e) => s + e.us, 0);
   console.log(`${total} no-op tasks, ${serial ? "one at a time" : `batches of ${batch}`}: ${(sum / total).toFixed(1)} us of commands per task (SLOWLOG durations, in-script commands counted in their script)`);
-  for (const [k, e] of [...by].sort((a, b) => b[1].us - a[1].us)) console.log(`  ${k.padEnd(24)} ${(e.us / total).toFixed(2)} us per task  ${e.calls} calls, ${(e.us / e.calls).toFixed(0)} us per call`);
+  for (const [k, e] of [...by].sort((a, b) => b[1].us - a[1].us)) {
+    const [p50, p90, p99] = [50, 90, 99].map((p) => percentile(e.each, p));
+    console.log(`  ${k.padEnd(24)} ${(e.us / total).toFixed(2)} us per task  ${e.calls} calls, ${(e.us / e.calls).toFixed(0)} us per call (median ${p50}, p90 ${p90}, p99 ${p99})`);
+  }
 } finally {
   admin.disconnect();
   await killAll();
