@@ -77,7 +77,7 @@ export class LuaScript {
    * caller would be written to (and woken, a few microseconds of Redis's time on a virtual machine)
    * before them. A PING sent ahead in the same write gives the caller its first reply before the script
    * runs. APPLY takes it: a task's waiter hears the task's end before the dispatcher hears APPLY's
-   * answer (2026-11-28, lone tasks through redis-local: that hop 8-25 us shorter in six of six
+   * answer (2026-11-28, lone tasks through redis-local: that hop 8-28 us shorter in six of six
    * alternated runs). Through ioredis (EVALSHA, or no lane) nothing is sent ahead.
    */
   async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[], o: { readonly replyAfterMessages?: boolean } = {}): Promise<unknown> {

@@ -2,7 +2,7 @@ import type { Socket } from "bun";
 import { FifoQueue } from "../fifo-queue.ts";
 import { FLAG_COMMAND, FLAG_MORE, type FrameData } from "./frame.ts";
 import { FrameDecoder, type FrameSink } from "./frame-decoder.ts";
-import { OutBuffer } from "./frame-encoder.ts";
+import { OutBuffer, type FlushResult } from "./frame-encoder.ts";
 import { encodeGreeting, GreetingReader } from "./greeting.ts";
 import { encodeError, readyCommand, type Properties } from "./commands.ts";
 import type { CurveCodec } from "./curve-codec.ts";
@@ -168,9 +168,8 @@ export class Connection implements FrameSink, HandshakeOutput {
       return;
     }
     this.scheduleFlush();
-    const sock = this.sock;
     // (scheduled first: a send made from within this write joins the turn's flush)
-    if (first && sock !== null && this.phase === "ready" && this.out.flushTo(sock) === "partial") this.waitingForDrain = true;
+    if (first && this.sock !== null && this.phase === "ready") this.writeOut(this.sock);
   }
 
   /** @internal Queues a plain command frame (handshake commands, NULL ERROR). */
@@ -379,13 +378,15 @@ export class Connection implements FrameSink, HandshakeOutput {
     const sock = this.sock;
     if (sock === null || this.phase === "closed" || this.waitingForDrain) return;
     const hadMessages = this.out.messages > 0;
-    const result = this.out.flushTo(sock);
-    if (result === "partial") {
-      this.waitingForDrain = true;
-    } else if (result === "done" && hadMessages) {
-      this.owner.connectionWritable(this);
-    }
+    if (this.writeOut(sock) === "done" && hadMessages) this.owner.connectionWritable(this);
   };
+
+  /** Hands what is queued to the socket; a short write waits for `drain`. */
+  private writeOut(sock: Socket<Connection>): FlushResult {
+    const result = this.out.flushTo(sock);
+    if (result === "partial") this.waitingForDrain = true;
+    return result;
+  }
 
   private clearHandshakeTimer(): void {
     if (this.handshakeTimer !== null) {
