@@ -58,6 +58,7 @@ describe("RespConnection", () => {
     opened.push(c);
     expect(await c.whenReady(300)).toBe(false);
     expect(await c.call(["PING"]).catch((e) => e)).toBeInstanceOf(RespNotConnectedError);
+    c.close(); // its retries set timers, which the timer count of a later test would see
   });
 
   test("a name the ACL refuses does not keep the connection from being ready", async () => {
