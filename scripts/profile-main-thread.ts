@@ -7,14 +7,17 @@
  * loop called (the outermost JavaScript function), and where the time went (the innermost one).
  * Bun's binary is stripped: native frames are charged to the JavaScript that called them.
  *
+ * With `--batch`, the tasks go in batches instead (the evaluation's throughput rounds: 1,000 per
+ * /execute_batch, their results read back through POST /wait), the warm-up too.
+ *
  *   bun scripts/profile-main-thread.ts [--mode embedded|redis-local] [--process server|api|dispatcher]
- *                                      [--tasks 20000] [--warmup 20000] [--top 25]
+ *                                      [--tasks 20000] [--warmup 20000] [--top 25] [--batch]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { flag } from "../src/app/config.ts";
-import { oneAtATime, registerFunction } from "./evaluate/client.ts";
+import { assertCompleted, oneAtATime, registerFunction, runBatch } from "./evaluate/client.ts";
 import { startStack, stopAllStacks } from "./evaluate/stacks.ts";
 import { perfMap, readJitDump } from "./lib/jit-dump.ts";
 import { innermostJs, outermostJs, parsePerfScript, type Sample, sumBy } from "./lib/perf-samples.ts";
@@ -26,6 +29,7 @@ const role = flag(argv, "process") ?? (mode === "embedded" ? "server" : "api");
 const tasks = Number(flag(argv, "tasks") ?? 20_000);
 const warmup = Number(flag(argv, "warmup") ?? 20_000);
 const top = Number(flag(argv, "top") ?? 25);
+const batch = argv.includes("--batch");
 if ((mode !== "embedded" && mode !== "redis-local") || !["server", "api", "dispatcher"].includes(role)) {
   console.error("usage: bun scripts/profile-main-thread.ts [--mode embedded|redis-local] [--process server|api|dispatcher] [--tasks N] [--warmup N] [--top N]");
   process.exit(2);
@@ -45,12 +49,17 @@ try {
   const pid = stack.processes.find((p) => p.role === role)?.pid;
   if (pid === undefined) throw new Error(`${mode} has no ${role} process (it has ${stack.processes.map((p) => p.role).join(", ")})`);
   const fid = await registerFunction(stack.url, "() => null");
-  console.log(`${mode}: ${warmup} lone tasks to warm up, then ${tasks} with ${role} (pid ${pid}) sampled`);
-  await oneAtATime(stack.url, fid, warmup);
+  const kind = batch ? "tasks in batches" : "lone tasks";
+  const run = async (n: number): Promise<void> => {
+    if (batch) assertCompleted(await runBatch(stack.url, fid, Array.from({ length: n }, () => "[]"), { allCompleted: true }));
+    else await oneAtATime(stack.url, fid, n);
+  };
+  console.log(`${mode}: ${warmup} ${kind} to warm up, then ${tasks} with ${role} (pid ${pid}) sampled`);
+  await run(warmup);
   const data = join(dir, "perf.data");
   const rec = Bun.spawn(["perf", "record", "-k", "1", "-g", "-e", "cpu-clock", "-F", "2999", "-t", String(pid), "-o", data], { stdout: "ignore", stderr: "pipe" });
   await waitFor(() => existsSync(data), "perf to start recording", 10_000, 20);
-  await oneAtATime(stack.url, fid, tasks);
+  await run(tasks);
   rec.kill("SIGINT");
   await rec.exited;
   for (const f of readdirSync(dir).filter((n) => n.startsWith("jit-") && n.endsWith(".dump"))) {

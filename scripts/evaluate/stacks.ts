@@ -27,6 +27,8 @@ export interface Stack {
   readonly url: string;
   /** The private redis-server's URL (Redis-backed modes only). */
   readonly redisUrl?: string;
+  /** The process that serves HTTP: the embedded server, or the API. */
+  readonly server?: Managed;
   readonly dispatcher?: Managed;
   readonly workers: readonly Managed[];
   /** Every process of the deployment by role (server; or redis, api, dispatcher, workers), for CPU per task. */
@@ -94,7 +96,7 @@ export async function startStack(spec: StackSpec, o: { readonly redis?: RedisSer
     if (spec.mode === "embedded") {
       const server = await spawnServer("start", ["--workers", String(spec.executors), ...iso], QUIET);
       own.push(server);
-      stack = { ...stack, url: server.url, processes: [{ role: "server", pid: server.proc.pid }], describe: `bun run start --workers ${spec.executors} --isolation ${spec.isolation}` };
+      stack = { ...stack, url: server.url, server, processes: [{ role: "server", pid: server.proc.pid }], describe: `bun run start --workers ${spec.executors} --isolation ${spec.isolation}` };
     } else {
       redis = o.redis ?? (await startStackRedis(spec));
       const env = { REDIS_URL: redis.url };
@@ -138,7 +140,7 @@ export async function startStack(spec: StackSpec, o: { readonly redis?: RedisSer
         { role: "dispatcher", pid: dispatcher.proc.pid },
         ...workers.map((w) => ({ role: "workers", pid: w.proc.pid })),
       ];
-      stack = { ...stack, url: api.url, redisUrl: redis.url, dispatcher, workers, processes, describe };
+      stack = { ...stack, url: api.url, redisUrl: redis.url, server: api, dispatcher, workers, processes, describe };
     }
     return stack;
   } catch (e) {

@@ -64,7 +64,8 @@ export function attemptStarted(task: Task, now: number): Task {
 }
 
 function startedRecords(task: Task, now: number): readonly AttemptRecord[] {
-  const before = task.attempts ?? [];
+  const before = task.attempts;
+  if (before === undefined) return [{ attempt: task.attempt, startedAt: now }]; // a first attempt: one array, not two
   return before.length < MAX_ATTEMPT_RECORDS ? before.concat({ attempt: task.attempt, startedAt: now }) : [...before.slice(1 - MAX_ATTEMPT_RECORDS), { attempt: task.attempt, startedAt: now }];
 }
 
@@ -105,7 +106,8 @@ export function attemptEnded(task: Task, t: Pick<Transition, "attempt" | "status
 /** The records with attempt `t.attempt` ended as `t` says; undefined when it has no record. */
 function endedRecords(attempts: readonly AttemptRecord[] | undefined, t: Pick<Transition, "attempt" | "status" | "handback" | "ranOn" | "retryInMs"> & { readonly result?: string | null }, now: number): AttemptRecord[] | undefined {
   if (attempts === undefined) return undefined;
-  const i = attempts.findLastIndex((a) => a.attempt === t.attempt);
+  let i = attempts.length - 1; // a loop, not findLastIndex: its callback was a closure per ended task
+  while (i >= 0 && (attempts[i] as AttemptRecord).attempt !== t.attempt) i--;
   if (i < 0) return undefined;
   const outcome = attemptOutcome(t);
   const error = outcome === "FAILED" || outcome === "RETRIED" ? attemptError(t.result ?? null) : undefined;

@@ -37,11 +37,14 @@ export function errorResult(name: string, message: string, stack = ""): string {
  * decide({ attempt: 3, maxAttempts: 3 }, { kind: "lost", ... }) // FAILED WorkerFailure
  */
 export function decide(task: Pick<Task, "attempt" | "handbacks" | "maxAttempts"> & Partial<Pick<Task, "retry" | "retries">>, o: Outcome, random: () => number = () => 0.5): Transition {
+  if (o.kind === "returned") {
+    // Most outcomes: one object, written out (a base spread into it made two for every task).
+    const { taskId, attempt, ranOn, value } = o;
+    return ranOn === undefined ? { taskId, attempt, status: "COMPLETED", result: value } : { taskId, attempt, ranOn, status: "COMPLETED", result: value };
+  }
   const base: { taskId: string; attempt: number; ranOn?: string } = { taskId: o.taskId, attempt: o.attempt };
-  if (o.ranOn !== undefined) base.ranOn = o.ranOn; // set, not spread in: this runs for every outcome
+  if (o.ranOn !== undefined) base.ranOn = o.ranOn; // set, not spread in
   switch (o.kind) {
-    case "returned":
-      return { ...base, status: "COMPLETED", result: o.value };
     case "threw":
       return retried(task, base, o.error.name, JSON.stringify(o.error), random) ?? { ...base, status: "FAILED", result: JSON.stringify(o.error) };
     case "timeout": {

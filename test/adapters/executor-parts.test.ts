@@ -60,6 +60,20 @@ describe("TenantQueues", () => {
     expect([q.tenants(), q.tenants(), q.tenants()]).toEqual([["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"]]);
   });
 
+  test("the tenants offered follow tenants coming and going (the list is kept between changes)", () => {
+    const q = new TenantQueues();
+    q.push("a", pending("a"));
+    expect(q.tenants()).toEqual(["a"]);
+    q.push("b", pending("b"));
+    expect(q.tenants()).toHaveLength(2);
+    q.shift("a");
+    expect(q.tenants()).toEqual(["b"]);
+    q.remove((q.peek("b") as { job: { taskId: string } }).job.taskId);
+    expect(q.tenants()).toEqual([]);
+    q.push("c", pending("c"));
+    expect(q.tenants()).toEqual(["c"]);
+  });
+
   test("jobs taken back go in front of their tenant's queue, in order; a cancel removes a queued job", () => {
     const q = new TenantQueues();
     const [x, y, z] = [pending(), pending(), pending()];
@@ -83,9 +97,9 @@ describe("placement", () => {
   test("a tenant's job goes to its least loaded executor; an idle one first; a new one while the count allows", () => {
     const a1 = record(1, "a", 2);
     const a2 = record(2, "a", 1);
-    expect(place(new Set([a1, a2]), 2, "a", false)).toEqual({ use: a2 });
+    expect(place(new Set([a1, a2]), 2, "a", false)).toBe(a2);
     expect(place(new Set([a1, a2]), 3, "a", false)).toEqual({ start: true, fallback: a2 });
-    expect(place(new Set([a1, record(3, "a", 0)]), 3, "a", false)).toMatchObject({ use: { id: 3 } });
+    expect(place(new Set([a1, record(3, "a", 0)]), 3, "a", false)).toMatchObject({ id: 3 });
   });
 
   test("at the count, a new tenant replaces the least recently used idle executor, or waits", () => {
@@ -126,10 +140,10 @@ describe("what executors send", () => {
 
   test("the size limit holds on results and errors, whatever the executor claims", () => {
     const j = jobOf();
-    expect(toOutcome(j, { slot: 0, seq: 1, k: "ok", v: "x".repeat(11) }, 10)).toMatchObject({ kind: "too-large", bytes: 11, limit: 10 });
-    expect(toOutcome(j, { slot: 0, seq: 1, k: "ok", v: '"é"' }, 4)).toMatchObject({ kind: "returned" });
-    expect(toOutcome(j, { slot: 0, seq: 1, k: "ok", v: '"éé"' }, 4)).toMatchObject({ kind: "too-large", bytes: 6 });
-    expect(toOutcome(j, { slot: 0, seq: 1, k: "threw", e: { name: "E", message: "m".repeat(20), stack: "" } }, 10)).toMatchObject({ kind: "too-large" });
+    expect(toOutcome(j, { slot: 0, seq: 1, k: "ok", v: "x".repeat(11) }, 10, "e1")).toMatchObject({ kind: "too-large", bytes: 11, limit: 10, ranOn: "e1" });
+    expect(toOutcome(j, { slot: 0, seq: 1, k: "ok", v: '"é"' }, 4, "e1")).toEqual({ taskId: j.taskId, attempt: j.attempt, kind: "returned", value: '"é"', ranOn: "e1" });
+    expect(toOutcome(j, { slot: 0, seq: 1, k: "ok", v: '"éé"' }, 4, "e1")).toMatchObject({ kind: "too-large", bytes: 6 });
+    expect(toOutcome(j, { slot: 0, seq: 1, k: "threw", e: { name: "E", message: "m".repeat(20), stack: "" } }, 10, "e1")).toMatchObject({ kind: "too-large" });
   });
 
   test("a result for a ticket the record does not hold finds nothing", () => {

@@ -59,6 +59,8 @@ describe("decide", () => {
   const base = { taskId: "t1", attempt: 1 };
   test("a return value completes the task", () => {
     expect(decide({ attempt: 1, handbacks: 0, maxAttempts: 3 }, { ...base, kind: "returned", value: "5" })).toEqual({ ...base, status: "COMPLETED", result: "5" });
+    const placed = decide({ attempt: 1, handbacks: 0, maxAttempts: 3 }, { ...base, kind: "returned", value: "5", ranOn: "thread executor 2" });
+    expect(placed).toStrictEqual({ ...base, ranOn: "thread executor 2", status: "COMPLETED", result: "5" });
   });
 
   test("a thrown error is final, whatever attempts remain", () => {

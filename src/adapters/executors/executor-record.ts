@@ -48,6 +48,8 @@ export class ExecutorRecord {
   alone = false;
   lastHeard: number;
   idleSince: number;
+  /** Where its jobs ran, as the pool names it in their attempt records (set by the pool). */
+  place: string | undefined;
 
   constructor(
     readonly id: number,

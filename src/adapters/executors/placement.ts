@@ -8,7 +8,8 @@
 import type { ExecutorRecord } from "./executor-record.ts";
 
 export type Placement =
-  | { readonly use: ExecutorRecord }
+  /** Use this one: the record itself, not wrapped in an object (this is decided for every job). */
+  | ExecutorRecord
   /** Start one (after stopping `evict`); `fallback` takes the job if the start fails. */
   | { readonly start: true; readonly evict?: ExecutorRecord; readonly fallback?: ExecutorRecord }
   | { readonly wait: true };
@@ -16,14 +17,14 @@ export type Placement =
 /**
  * @example
  * const p = place(records, 4, "alice", false);
- * if ("use" in p) hand(p.use) else if ("start" in p) startOne(p.evict) else wait()
+ * if ("wait" in p) wait() else if ("start" in p) startOne(p.evict) else hand(p)
  */
 export function place(records: ReadonlySet<ExecutorRecord>, max: number, tenant: string, alone: boolean): Placement {
   const full = records.size >= max;
   if (!alone) {
     let best: ExecutorRecord | undefined;
     for (const e of records) if (e.tenant === tenant && e.usable && (best === undefined || e.count < best.count)) best = e;
-    if (best !== undefined && (best.count === 0 || full)) return { use: best };
+    if (best !== undefined && (best.count === 0 || full)) return best;
     if (!full) return best === undefined ? { start: true } : { start: true, fallback: best };
   } else if (!full) return { start: true };
   let lru: ExecutorRecord | undefined;

@@ -59,23 +59,25 @@ export function checkMessage(msg: unknown): FromExecutor | undefined {
  * The outcome of `job` from its checked result, with the size limit applied again.
  *
  * @example
- * toOutcome(job, { slot: 0, seq: 1, k: "ok", v: "42" }, 1024) // { taskId, attempt, kind: "returned", value: "42" }
+ * toOutcome(job, { slot: 0, seq: 1, k: "ok", v: "42" }, 1024, "thread executor 1") // { taskId, attempt, kind: "returned", value: "42", ranOn: "thread executor 1" }
  */
-export function toOutcome(job: Job, r: ExecutorResult, maxResultBytes: number): Outcome {
-  const base = { taskId: job.taskId, attempt: job.attempt };
-  const tooLarge = (bytes: number): Outcome => ({ ...base, kind: "too-large", bytes, limit: maxResultBytes });
+export function toOutcome(job: Job, r: ExecutorResult, maxResultBytes: number, ranOn: string): Outcome {
+  // One object per outcome, its fields written out (no spread of a shared base): this runs for every task.
+  const { taskId, attempt } = job;
   switch (r.k) {
     case "ok": {
       const bytes = utf8Bytes(r.v, maxResultBytes);
-      return bytes > maxResultBytes ? tooLarge(bytes) : { ...base, kind: "returned", value: r.v };
+      return bytes > maxResultBytes ? { taskId, attempt, kind: "too-large", bytes, limit: maxResultBytes, ranOn } : { taskId, attempt, kind: "returned", value: r.v, ranOn };
     }
     case "threw": {
       const bytes = utf8Bytes(r.e.name + r.e.message + r.e.stack, maxResultBytes);
-      return bytes > maxResultBytes ? tooLarge(bytes) : { ...base, kind: "threw", error: { name: r.e.name, message: r.e.message, stack: r.e.stack } };
+      return bytes > maxResultBytes
+        ? { taskId, attempt, kind: "too-large", bytes, limit: maxResultBytes, ranOn }
+        : { taskId, attempt, kind: "threw", error: { name: r.e.name, message: r.e.message, stack: r.e.stack }, ranOn };
     }
     case "unserializable":
-      return { ...base, kind: "unserializable", message: r.m.slice(0, 2000) };
+      return { taskId, attempt, kind: "unserializable", message: r.m.slice(0, 2000), ranOn };
     case "too-large":
-      return tooLarge(r.bytes);
+      return { taskId, attempt, kind: "too-large", bytes: r.bytes, limit: maxResultBytes, ranOn };
   }
 }

@@ -28,6 +28,8 @@ interface TenantQueue {
  */
 export class TenantQueues {
   private readonly queues = new Map<string, TenantQueue>();
+  /** The queues' tenants in order, kept until one comes or goes: the pool asks for them once per job. */
+  private listed: string[] | undefined;
   private turn = 0;
   private count = 0;
 
@@ -49,8 +51,8 @@ export class TenantQueues {
   }
 
   /** Tenants with queued jobs, starting one further along at every call (round-robin). */
-  tenants(): string[] {
-    const all = [...this.queues.keys()];
+  tenants(): readonly string[] {
+    const all = (this.listed ??= [...this.queues.keys()]);
     if (all.length <= 1) return all;
     const start = this.turn++ % all.length;
     return [...all.slice(start), ...all.slice(0, start)];
@@ -66,7 +68,7 @@ export class TenantQueues {
     if (q === undefined) return undefined;
     const p = q.front.length > 0 ? q.front.shift() : q.back.shift();
     if (p !== undefined) this.count--;
-    if (q.front.length === 0 && q.back.length === 0) this.queues.delete(tenant);
+    if (q.front.length === 0 && q.back.length === 0) this.forget(tenant);
     return p;
   }
 
@@ -86,7 +88,7 @@ export class TenantQueues {
       }
       if (found !== undefined) {
         this.count--;
-        if (q.front.length === 0 && q.back.length === 0) this.queues.delete(tenant);
+        if (q.front.length === 0 && q.back.length === 0) this.forget(tenant);
         return found;
       }
     }
@@ -105,8 +107,14 @@ export class TenantQueues {
     if (q === undefined) {
       q = { front: [], back: new FifoQueue() };
       this.queues.set(tenant, q);
+      this.listed = undefined;
     }
     return q;
+  }
+
+  private forget(tenant: string): void {
+    this.queues.delete(tenant);
+    this.listed = undefined;
   }
 }
 

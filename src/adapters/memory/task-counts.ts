@@ -69,13 +69,15 @@ export class MemoryTaskCounts {
   private second(tenant: string, second: number, now: number): Mutable<SecondCounts> {
     let byTenant = this.seconds.get(tenant);
     if (byTenant === undefined) this.seconds.set(tenant, (byTenant = new Map()));
+    let s = byTenant.get(second);
+    if (s !== undefined) return s;
+    // A second begins: the seconds past keeping go (looked for once a second, not for every task).
     const oldest = Math.floor((now - ACTIVITY_KEEP_MS) / 1000);
-    for (const [sec] of byTenant) {
+    for (const sec of byTenant.keys()) {
       if (sec >= oldest) break;
       byTenant.delete(sec);
     }
-    let s = byTenant.get(second);
-    if (s === undefined) byTenant.set(second, (s = { second, completed: 0, failed: 0, cancelled: 0, latency: {} }));
+    byTenant.set(second, (s = { second, completed: 0, failed: 0, cancelled: 0, latency: {} }));
     return s;
   }
 }
