@@ -5,19 +5,14 @@
  * never assert on speed), only that they are printed.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { oneAtATime } from "../../scripts/evaluate/client.ts";
 import { BARE_MODES, startBare } from "../../scripts/lib/bare-stack.ts";
 import { killAll } from "../../scripts/lib/processes.ts";
+import { runScript } from "../helpers/script-run.ts";
 
-const root = join(import.meta.dir, "..", "..");
 afterAll(killAll);
 
-async function bench(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, "scripts/bench-hops.ts", ...args], { cwd: root, env: { PATH: process.env.PATH ?? "" }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, out, err };
-}
+const bench = (args: string[]) => runScript("bench-hops.ts", args);
 
 describe("bare hops", () => {
   for (const mode of BARE_MODES) {

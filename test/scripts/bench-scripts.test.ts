@@ -4,16 +4,11 @@
  * figures themselves are not checked (tests never assert on speed), only that they are printed.
  */
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { parseBenchOutput } from "../../scripts/lib/bench-output.ts";
+import { runScript } from "../helpers/script-run.ts";
 
-const root = join(import.meta.dir, "..", "..");
 
-async function bench(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, "scripts/bench-scripts.ts", ...args], { cwd: root, env: { PATH: process.env.PATH ?? "" }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, out, err };
-}
+const bench = (args: string[]) => runScript("bench-scripts.ts", args);
 
 describe("bench-scripts", () => {
   test("--retained: unmeasured rounds until that many finished tasks are in Redis, counted there", async () => {

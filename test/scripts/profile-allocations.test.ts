@@ -4,15 +4,10 @@
  * come, from a probe the server answered, is checked; their size is the machine's and the code's.
  */
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { runScript } from "../helpers/script-run.ts";
 
-const root = join(import.meta.dir, "..", "..");
 
-async function profile(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn([process.execPath, "scripts/profile-allocations.ts", ...args], { cwd: root, env: { PATH: process.env.PATH ?? "" }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, out, err };
-}
+const profile = (args: string[]) => runScript("profile-allocations.ts", args);
 
 describe("profile-allocations", () => {
   test("embedded: cells and bytes a task allocates, by type, and what a finished task keeps", async () => {
