@@ -411,8 +411,8 @@ export class ExecutorPool implements Executor {
 
   /**
    * Where a job ran, for the task's attempt record: "thread executor 3". Made once per executor: a
-   * finished task keeps it, and one made per task was a string more in every kept task (the embedded
-   * server's heap per kept task 288 bytes with it shared, 315-320 without).
+   * finished task keeps it, and one made per task was kept with every finished task (see
+   * scripts/profile-allocations.ts).
    */
   private placeOf(e: ExecutorRecord): string {
     return (e.place ??= `${this.hosts.kind} executor ${e.id}`);
