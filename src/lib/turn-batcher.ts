@@ -22,6 +22,15 @@ export class TurnBatcher<T> {
     this.schedule();
   }
 
+  /**
+   * Adds an item without scheduling a turn: for a caller that flushes before its own turn ends (an
+   * executor answering the jobs of a message it is handling), where a turn scheduled per message
+   * would only find the batch gone. An item added by `add` meanwhile still schedules one.
+   */
+  addBeforeFlush(item: T): void {
+    this.items.push(item);
+  }
+
   /** Makes sure a flush runs on the next turn even with nothing added (the sender may add on its own). */
   schedule(): void {
     if (this.scheduled) return;

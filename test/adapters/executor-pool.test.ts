@@ -51,6 +51,33 @@ function codeSends(posted: { executor: string; msg: ToExecutor }[], fid: string)
 }
 
 describe("ExecutorPool hand-out", () => {
+  test("started jobs are collected only for a listener: without one, handing out schedules no turn for them", async () => {
+    const { pool: p, outcomes } = pool(1);
+    p.run(jobs(1)); // the executor starts, and is ready once this one is done
+    await waitFor(() => outcomes.length === 1, "the first outcome");
+    const real = globalThis.setImmediate;
+    let turns = 0;
+    const counting = ((...args: Parameters<typeof setImmediate>) => (turns++, real(...args))) as typeof setImmediate;
+    const handOut = (n: number): number => {
+      turns = 0;
+      globalThis.setImmediate = counting;
+      try {
+        p.run(jobs(n));
+      } finally {
+        globalThis.setImmediate = real;
+      }
+      return turns;
+    };
+    expect(handOut(2)).toBe(0);
+    await waitFor(() => outcomes.length === 3, "3 outcomes");
+    const started: string[] = [];
+    p.onStarted((refs) => started.push(...refs.map((r) => r.taskId)));
+    const [a, b] = [`t${next}`, `t${next + 1}`];
+    expect(handOut(2)).toBe(1);
+    await waitFor(() => started.length === 2, "2 jobs reported started");
+    expect(started).toEqual([a, b]);
+  });
+
   test("hands jobs to executors in batches: one message per executor, not one per job", async () => {
     const { pool: p, outcomes, posted } = pool(2, 100);
     const batch = jobs(100);

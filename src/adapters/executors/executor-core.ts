@@ -59,10 +59,14 @@ export function serveJobs(io: ExecutorIo, tickets: Int32Array<ArrayBufferLike>, 
     }
   };
 
+  /** Handling a message from the pool: what settles now goes out with the flush at its end. */
+  let handling = false;
+
   const settle = (who: Running, r: ExecutorResult): void => {
     if (running.get(who.slot) !== who.seq) return; // already settled (a late error after the result)
     running.delete(who.slot);
-    results.add(r);
+    if (handling) results.addBeforeFlush(r);
+    else results.add(r);
     if (waiting.length > 0) pump();
     beatWhileBusy();
   };
@@ -139,7 +143,12 @@ export function serveJobs(io: ExecutorIo, tickets: Int32Array<ArrayBufferLike>, 
       if (job.code !== undefined) sources.set(job.fid, job.code);
       waiting.push(job);
     }
-    pump();
+    handling = true;
+    try {
+      pump();
+    } finally {
+      handling = false;
+    }
     results.flush();
     beatWhileBusy();
   });

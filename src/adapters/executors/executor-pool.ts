@@ -42,9 +42,10 @@ export class ExecutorPool implements Executor {
   private readonly spec: ExecutorSpec;
   private readonly t: PoolTimings;
   private listener: (outcomes: readonly Outcome[]) => void = () => {};
-  private startedListener: (started: readonly JobRef[]) => void = () => {};
+  /** Told of the jobs whose clocks started (a remote worker reports them); none: they are not collected. */
+  private startedListener: ((started: readonly JobRef[]) => void) | undefined;
   /** Jobs whose clocks started this turn, reported together. */
-  private readonly starts = new TurnBatcher<JobRef>((batch) => this.startedListener(batch));
+  private readonly starts = new TurnBatcher<JobRef>((batch) => this.startedListener?.(batch));
   private readonly freeWaiters = new FreeSlotWaiters(() => this.freeSlots() > 0);
   /** Jobs taken by run() and neither reported nor stopped yet. */
   private accepted = 0;
@@ -229,7 +230,9 @@ export class ExecutorPool implements Executor {
 
   private spawn(tenant: string, alone: boolean): ExecutorRecord | undefined {
     const now = this.clock.now();
-    const e = new ExecutorRecord(++this.nextId, tenant, this.spec.slots, this.spec.concurrency, now, (h) => this.starts.add({ taskId: h.job.taskId, attempt: h.job.attempt }));
+    const e = new ExecutorRecord(++this.nextId, tenant, this.spec.slots, this.spec.concurrency, now, (h) => {
+      if (this.startedListener !== undefined) this.starts.add({ taskId: h.job.taskId, attempt: h.job.attempt });
+    });
     try {
       e.host = this.hosts.start(this.spec, { message: (m) => this.receive(e, m), exit: (code) => this.exited(e, code) }, `e${e.id}`);
     } catch (err) {
