@@ -148,8 +148,8 @@ export function serveJobs(io: ExecutorIo, tickets: Int32Array<ArrayBufferLike>, 
       pump();
     } finally {
       handling = false;
+      results.flush(); // whatever happened, nothing added while handling waits for a turn
     }
-    results.flush();
     beatWhileBusy();
   });
 }
