@@ -6,6 +6,7 @@ import type { Outcome } from "../../src/domain/outcome.ts";
 import type { Job } from "../../src/domain/ports.ts";
 import { waitFor } from "../../scripts/lib/wait-for.ts";
 import { PREFETCH_SPAN_MS } from "../../src/domain/prefetch.ts";
+import { immediatesDuring } from "../helpers/count-immediates.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 
 const quiet = { log: () => {} };
@@ -55,19 +56,7 @@ describe("ExecutorPool hand-out", () => {
     const { pool: p, outcomes } = pool(1);
     p.run(jobs(1)); // the executor starts, and is ready once this one is done
     await waitFor(() => outcomes.length === 1, "the first outcome");
-    const real = globalThis.setImmediate;
-    let turns = 0;
-    const counting = ((...args: Parameters<typeof setImmediate>) => (turns++, real(...args))) as typeof setImmediate;
-    const handOut = (n: number): number => {
-      turns = 0;
-      globalThis.setImmediate = counting;
-      try {
-        p.run(jobs(n));
-      } finally {
-        globalThis.setImmediate = real;
-      }
-      return turns;
-    };
+    const handOut = (n: number): number => immediatesDuring(() => p.run(jobs(n)));
     expect(handOut(2)).toBe(0);
     await waitFor(() => outcomes.length === 3, "3 outcomes");
     const started: string[] = [];

@@ -1,21 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { TurnBatcher } from "../../src/lib/turn-batcher.ts";
-
-/** Counts the turns scheduled with setImmediate while `f` runs (they still run). */
-function immediatesDuring(f: () => void): number {
-  const real = globalThis.setImmediate;
-  let n = 0;
-  globalThis.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
-    n++;
-    return real(...args);
-  }) as typeof setImmediate;
-  try {
-    f();
-  } finally {
-    globalThis.setImmediate = real;
-  }
-  return n;
-}
+import { immediatesDuring } from "../helpers/count-immediates.ts";
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
